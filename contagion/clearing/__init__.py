@@ -1,0 +1,74 @@
+"""Clearing methods: a registry plus :func:`clear` and :func:`clear_many`.
+
+``CLEARING_METHODS`` maps a method name to a function ``f(network, **params)
+-> ClearingResult``; the CLI's ``--method`` choice and the contract tests are
+built from it.
+
+>>> import contagion
+>>> net = contagion.FinancialNetwork.from_matrix(
+...     [[0, 20, 10], [5, 0, 24], [10, 0, 0]], external_assets=[10, 10, 10])
+>>> res = contagion.clear(net)
+>>> [round(x, 4) for x in res.payments]
+[24.5455, 26.3636, 10.0]
+>>> res.defaulted.tolist(), res.default_round.tolist()
+([True, True, False], [0, 1, -1])
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+from ..errors import ContagionError
+from .result import BatchClearingResult, ClearingResult
+from .methods import eisenberg_noe, rogers_veraart, clear_many
+
+__all__ = [
+    "CLEARING_METHODS",
+    "clear",
+    "clear_many",
+    "register_method",
+    "eisenberg_noe",
+    "rogers_veraart",
+    "ClearingResult",
+    "BatchClearingResult",
+]
+
+#: name -> function(network, **params) -> ClearingResult
+CLEARING_METHODS: dict[str, Callable[..., ClearingResult]] = {
+    "eisenberg-noe": eisenberg_noe,
+    "rogers-veraart": rogers_veraart,
+}
+
+
+def register_method(name: str, func: Callable[..., ClearingResult]) -> None:
+    """Add a clearing method to the registry (it then appears in the CLI and the contract tests)."""
+    CLEARING_METHODS[name] = func
+
+
+def clear(network, method: str = "eisenberg-noe", **params: Any) -> ClearingResult:
+    """Clear a network: find who pays what, who defaults and in which wave.
+
+    Parameters
+    ----------
+    network : FinancialNetwork
+    method : str
+        A key of :data:`CLEARING_METHODS`: ``"eisenberg-noe"`` (default) or
+        ``"rogers-veraart"`` (with ``alpha=``, ``beta=``, the fractions of
+        external and interbank assets recovered from a defaulting institution).
+    **params
+        Passed to the method.
+
+    Raises
+    ------
+    ContagionError
+        Unknown method.
+    ConvergenceError
+        The solver could not reach its residual bound.
+    """
+    try:
+        func = CLEARING_METHODS[method]
+    except KeyError:
+        raise ContagionError(f"unknown clearing method {method!r}; choose one of {sorted(CLEARING_METHODS)}") from None
+    return func(network, **params)

@@ -1,0 +1,182 @@
+"""Results of clearing: :class:`ClearingResult` (one scenario) and :class:`BatchClearingResult`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, Mapping
+
+import numpy as np
+import pandas as pd
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..network import FinancialNetwork
+
+__all__ = ["ClearingResult", "BatchClearingResult"]
+
+
+@dataclass(frozen=True, eq=False)
+class ClearingResult:
+    """The outcome of clearing one network (immutable).
+
+    All arrays are aligned with ``network.names``.
+
+    Attributes
+    ----------
+    network : FinancialNetwork
+        The (shocked) network that was cleared.
+    payments : ndarray
+        Clearing vector ``p``: what each institution pays in total.
+    defaulted : ndarray of bool
+        ``p_i < pbar_i`` (ties at the threshold are solvent; institutions
+        without obligations never default).
+    equity : ndarray
+        ``e + Pi.T @ p - pbar``, not clipped at zero (negative = net worth lost
+        beyond zero).
+    default_round : ndarray of int
+        0 = fundamental default (short even if everyone pays in full), k =
+        defaulted in wave k of the fictitious-default cascade, -1 = never.
+    shortfall : ndarray
+        ``pbar - p``.
+    iterations : int
+        Rounds (fictitious-default) or sweeps (iterative) the solver used.
+    converged : bool
+        Whether the residual bound was met.
+    residual : float
+        ``max |T(p) - p|`` of the clearing map at the answer.
+    method : str
+        Registered method name (``"eisenberg-noe"``, ``"rogers-veraart"``).
+    unique : bool or None
+        Whether the clearing vector is unique (``None``: not determined for
+        this method). When ``False``, the greatest clearing vector is returned.
+    solver : str
+        Which solver path ran.
+    params : mapping
+        Method parameters (e.g. ``alpha``, ``beta``).
+    """
+
+    network: "FinancialNetwork" = field(repr=False)
+    payments: np.ndarray
+    defaulted: np.ndarray
+    equity: np.ndarray
+    default_round: np.ndarray
+    shortfall: np.ndarray
+    iterations: int
+    converged: bool
+    residual: float
+    method: str
+    unique: bool | None = None
+    solver: str = ""
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return self.network.names
+
+    @property
+    def n_defaults(self) -> int:
+        """Number of defaulting institutions."""
+        return int(self.defaulted.sum())
+
+    @property
+    def total_shortfall(self) -> float:
+        """Sum of unpaid obligations, ``sum(pbar - p)``."""
+        return float(self.shortfall.sum())
+
+    @cached_property
+    def received(self) -> np.ndarray:
+        """What each institution receives from the network, ``Pi.T @ p``."""
+        return self.network.PiT @ self.payments
+
+    @cached_property
+    def interbank_loss(self) -> np.ndarray:
+        """Loss each creditor takes on its network claims: ``interbank_assets - Pi.T @ p``."""
+        return self.network.interbank_assets - self.received
+
+    @cached_property
+    def external_shortfall(self) -> float:
+        """What creditors outside the network are not paid."""
+        net = self.network
+        pbar = net.total_obligations
+        frac = np.divide(net.external_liabilities, pbar, out=np.zeros_like(pbar), where=pbar > 0)
+        return float(np.sum(frac * self.shortfall))
+
+    @property
+    def waves(self) -> int:
+        """Number of the last default wave (-1 when nobody defaults)."""
+        return int(self.default_round.max()) if self.default_round.size else -1
+
+    def to_frame(self) -> pd.DataFrame:
+        """Per-institution table indexed by name.
+
+        Columns: ``type, obligations, payment, shortfall, equity_before, equity,
+        defaulted, default_round``. ``equity_before`` is the equity if everyone
+        paid in full.
+        """
+        net = self.network
+        frame = pd.DataFrame(
+            {
+                "type": net.types,
+                "obligations": net.total_obligations,
+                "payment": self.payments,
+                "shortfall": self.shortfall,
+                "equity_before": net.equity_before,
+                "equity": self.equity,
+                "defaulted": self.defaulted,
+                "default_round": self.default_round,
+            },
+            index=pd.Index(list(net.names), name="name"),
+        )
+        return frame
+
+    def summary(self) -> dict[str, Any]:
+        """Headline numbers as plain Python values."""
+        return {
+            "method": self.method,
+            "institutions": int(self.network.n),
+            "defaults": self.n_defaults,
+            "fundamental_defaults": int((self.default_round == 0).sum()),
+            "waves": self.waves,
+            "total_shortfall": self.total_shortfall,
+            "external_shortfall": self.external_shortfall,
+            "iterations": int(self.iterations),
+            "converged": bool(self.converged),
+            "residual": float(self.residual),
+            "unique": self.unique,
+        }
+
+    def __repr__(self) -> str:
+        return (f"ClearingResult(method={self.method!r}, n={self.network.n}, defaults={self.n_defaults}, "
+                f"total_shortfall={self.total_shortfall:.6g}, converged={self.converged})")
+
+
+@dataclass(frozen=True, eq=False)
+class BatchClearingResult:
+    """Clearing of ``K`` scenarios of external assets on one network.
+
+    ``payments`` and ``defaulted`` have shape ``(n, K)``: column ``k`` equals
+    ``clear(net with external_assets=E[:, k]).payments``.
+    """
+
+    network: "FinancialNetwork" = field(repr=False)
+    payments: np.ndarray
+    defaulted: np.ndarray
+    iterations: np.ndarray
+    residual: np.ndarray
+    method: str
+    solver: str = ""
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def n_scenarios(self) -> int:
+        return int(self.payments.shape[1])
+
+    @property
+    def shortfall(self) -> np.ndarray:
+        """``pbar[:, None] - payments``, shape ``(n, K)``."""
+        return self.network.total_obligations[:, None] - self.payments
+
+    @property
+    def converged(self) -> bool:
+        scale = float(self.network.total_obligations.max()) if self.network.n else 0.0
+        return bool(np.all(self.residual <= 1e-12 * max(scale, 1e-300)))

@@ -1,0 +1,677 @@
+"""The :class:`FinancialNetwork` value: who owes whom, and what each holds outside.
+
+Direction convention (used everywhere in :mod:`contagion`): ``L[i, j]`` is the
+nominal amount that institution ``i`` **owes** institution ``j``. Rows are
+debtors, columns creditors. Edge tables use the columns ``debtor, creditor,
+amount`` (never ``source, target``).
+
+Derived quantities:
+
+- ``pbar = L.sum(axis=1) + external_liabilities`` -- total obligations;
+- ``Pi[i, j] = L[i, j] / pbar[i]`` (0 where ``pbar[i] == 0``) -- relative liabilities;
+- ``interbank_assets = L.sum(axis=0)`` -- nominal claims on other institutions.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from .errors import InvalidNetworkError, Problem
+
+if TYPE_CHECKING:  # pragma: no cover
+    import igraph
+    import networkx
+
+__all__ = ["FinancialNetwork", "NODE_COLUMNS", "EDGE_COLUMNS", "DEFAULT_EDGE_KIND"]
+
+#: Columns of the node table that have a meaning; others are kept as attributes.
+NODE_COLUMNS = ("id", "name", "type", "external_assets", "external_liabilities")
+#: Columns of the edge table that have a meaning; others are kept as attributes.
+EDGE_COLUMNS = ("debtor", "creditor", "amount", "kind")
+#: Kind given to edges that come without one (e.g. from a bare matrix).
+DEFAULT_EDGE_KIND = "obligation"
+#: Type given to nodes that come without one.
+DEFAULT_NODE_TYPE = "institution"
+
+
+def _to_csr(matrix: Any) -> sp.csr_array:
+    if sp.issparse(matrix):
+        m = sp.csr_array(matrix, dtype=np.float64)
+    else:
+        arr = np.asarray(matrix)
+        if arr.dtype == object:
+            try:
+                arr = arr.astype(np.float64)
+            except (TypeError, ValueError) as exc:
+                raise InvalidNetworkError(f"liabilities matrix: non-numeric entry ({exc})") from None
+        if arr.ndim != 2:
+            raise InvalidNetworkError(f"liabilities matrix must be 2-dimensional, got shape {arr.shape}")
+        m = sp.csr_array(arr.astype(np.float64, copy=False))
+    return m
+
+
+def _as_vector(values: Any, n: int, what: str) -> np.ndarray:
+    if values is None:
+        return np.zeros(n)
+    if np.isscalar(values):
+        return np.full(n, float(values))
+    try:
+        arr = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise InvalidNetworkError(Problem(f"{what} must be numbers", column=what)) from None
+    if arr.shape != (n,):
+        raise InvalidNetworkError(
+            Problem(f"{what} has shape {arr.shape}, expected ({n},) to match the {n}x{n} liabilities matrix", column=what)
+        )
+    return arr.copy()
+
+
+def _check_amounts(values: np.ndarray, what: str, problems: list[Problem], rows: np.ndarray | None = None,
+                   file: str | None = None, row_offset: int = 0, limit: int = 50) -> None:
+    bad_nf = ~np.isfinite(values)
+    bad_neg = np.isfinite(values) & (values < 0)
+    for mask, msg in ((bad_nf, "is not a finite number"), (bad_neg, "is negative")):
+        for k in np.flatnonzero(mask)[:limit]:
+            row = int(rows[k]) if rows is not None else int(k)
+            problems.append(Problem(f"{what} {msg}", file=file, row=row + row_offset, column=what, value=_plain(values[k])))
+
+
+def _plain(v: Any) -> Any:
+    if isinstance(v, (np.floating,)):
+        return float(v)
+    if isinstance(v, (np.integer,)):
+        return int(v)
+    return v
+
+
+@dataclass(frozen=True, eq=False)
+class FinancialNetwork:
+    """A directed network of obligations between institutions (an immutable value).
+
+    Build one with :meth:`from_matrix`, :meth:`from_edges`, :func:`contagion.read_network`
+    or :func:`contagion.load_dataset`; do not call the constructor directly.
+    Inputs are validated once, at construction; algorithms trust the result.
+
+    Attributes
+    ----------
+    liabilities : scipy.sparse.csr_array
+        ``L[i, j]`` = nominal amount that ``i`` owes ``j`` (float64, CSR, no
+        explicit zeros, no self-loops).
+    external_assets : numpy.ndarray
+        Assets held outside the network (cash, revenue from outside), ``e``.
+    external_liabilities : numpy.ndarray
+        Obligations to creditors outside the network.
+    forced_default : numpy.ndarray of bool
+        Institutions made to default by a shock (see :mod:`contagion.shocks`);
+        they pay at most ``forced_recovery * pbar``.
+    forced_recovery : numpy.ndarray
+        Fraction of its obligations a forced-default institution pays at most.
+
+    Examples
+    --------
+    >>> import contagion
+    >>> net = contagion.FinancialNetwork.from_matrix(
+    ...     [[0, 20, 10], [5, 0, 24], [10, 0, 0]], external_assets=[10, 10, 10],
+    ...     names=["A", "B", "C"])
+    >>> net.n, net.names
+    (3, ('A', 'B', 'C'))
+    >>> net.total_obligations.tolist()
+    [30.0, 29.0, 10.0]
+    """
+
+    liabilities: sp.csr_array
+    external_assets: np.ndarray
+    external_liabilities: np.ndarray
+    forced_default: np.ndarray
+    forced_recovery: np.ndarray
+    _node_table: pd.DataFrame | None = field(default=None, repr=False)
+    _edge_table: pd.DataFrame | None = field(default=None, repr=False)
+    _names: tuple | None = field(default=None, repr=False)
+    metadata: Mapping[str, Any] = field(default_factory=dict, repr=False)
+
+    # ------------------------------------------------------------------ constructors
+    @classmethod
+    def from_matrix(
+        cls,
+        L: Any,
+        external_assets: Any = None,
+        external_liabilities: Any = None,
+        names: Sequence[str] | None = None,
+        *,
+        types: Sequence[str] | None = None,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> "FinancialNetwork":
+        """Build a network from a liabilities matrix.
+
+        Parameters
+        ----------
+        L : array_like or scipy sparse matrix/array, shape (n, n)
+            ``L[i, j]`` = what ``i`` owes ``j``. Stored as float64 CSR.
+        external_assets, external_liabilities : array_like, shape (n,), optional
+            Default 0.
+        names : sequence of str, optional
+            Unique institution names (also used as ids). Default ``"0" .. "n-1"``.
+        types : sequence of str, optional
+            Institution types; default ``"institution"``.
+
+        Raises
+        ------
+        InvalidNetworkError
+            Non-square matrix, negative or non-finite amounts, self-loops,
+            misaligned vectors, duplicate names, empty network.
+        """
+        M = _to_csr(L)
+        problems: list[Problem] = []
+        if M.shape[0] != M.shape[1]:
+            raise InvalidNetworkError(f"liabilities matrix must be square, got shape {M.shape}")
+        n = M.shape[0]
+        if n == 0:
+            raise InvalidNetworkError("the network is empty (no institutions)")
+        e = _as_vector(external_assets, n, "external_assets")
+        ext = _as_vector(external_liabilities, n, "external_liabilities")
+        _check_amounts(e, "external_assets", problems)
+        _check_amounts(ext, "external_liabilities", problems)
+        M.sum_duplicates()
+        data = M.data
+        if not np.isfinite(data).all() or (data < 0).any():
+            coo = M.tocoo()
+            bad = ~np.isfinite(coo.data) | (coo.data < 0)
+            for k in np.flatnonzero(bad)[:50]:
+                kind = "is not a finite number" if not np.isfinite(coo.data[k]) else "is negative"
+                problems.append(Problem(f"liability L[{coo.row[k]}, {coo.col[k]}] {kind}", value=_plain(coo.data[k])))
+        diag = M.diagonal()
+        for i in np.flatnonzero(diag != 0)[:50]:
+            problems.append(Problem(f"self-loop: institution {i} owes itself", value=_plain(diag[i])))
+        name_tuple = None
+        if names is not None:
+            name_tuple = tuple(str(x) for x in names)
+            if len(name_tuple) != n:
+                problems.append(Problem(f"{len(name_tuple)} names given for {n} institutions", column="names"))
+            else:
+                _check_unique(pd.Series(name_tuple), "names", problems, None, 0)
+        if types is not None and len(types) != n:
+            problems.append(Problem(f"{len(types)} types given for {n} institutions", column="types"))
+        if problems:
+            raise InvalidNetworkError(problems)
+        M.eliminate_zeros()
+        M.sort_indices()
+        node_table = None
+        if name_tuple is not None or types is not None:
+            ids = list(name_tuple) if name_tuple is not None else [str(i) for i in range(n)]
+            node_table = pd.DataFrame({
+                "id": ids,
+                "name": ids,
+                "type": list(types) if types is not None else [DEFAULT_NODE_TYPE] * n,
+            })
+        return cls(
+            liabilities=M,
+            external_assets=e,
+            external_liabilities=ext,
+            forced_default=np.zeros(n, dtype=bool),
+            forced_recovery=np.zeros(n),
+            _node_table=node_table,
+            _edge_table=None,
+            _names=name_tuple,
+            metadata=dict(metadata or {}),
+        )
+
+    @classmethod
+    def from_edges(
+        cls,
+        edges: pd.DataFrame | Iterable[Mapping[str, Any]],
+        nodes: pd.DataFrame | Iterable[Mapping[str, Any]] | None = None,
+        *,
+        metadata: Mapping[str, Any] | None = None,
+        edges_file: str | None = None,
+        nodes_file: str | None = None,
+        row_offset: int = 0,
+    ) -> "FinancialNetwork":
+        """Build a network from an edge table and a node table.
+
+        Parameters
+        ----------
+        edges : DataFrame or iterable of mappings
+            Columns ``debtor``, ``creditor``, ``amount`` (required), ``kind``
+            (default ``"obligation"``) and any further attribute columns.
+            Several rows for the same pair (a loan and a lease) stay separate
+            rows and are summed in ``L``.
+        nodes : DataFrame or iterable of mappings, optional
+            Columns ``id`` (required, unique), ``name`` (default: the id),
+            ``type``, ``external_assets``, ``external_liabilities`` (default 0)
+            and any further attribute columns. Without a node table the nodes
+            are the ids seen in the edges, in order of first appearance.
+        edges_file, nodes_file : str, optional
+            File names used in error messages (set by the readers).
+        row_offset : int
+            Added to 0-based row positions in error messages (2 for CSV files,
+            so that the header is row 1).
+
+        Raises
+        ------
+        InvalidNetworkError
+            Listing every problem: missing columns, duplicate ids or names,
+            unknown ids in edges, self-loops, text where a number belongs,
+            negative or non-finite amounts, empty network.
+        """
+        edges_df = edges.copy() if isinstance(edges, pd.DataFrame) else pd.DataFrame(list(edges))
+        problems: list[Problem] = []
+        ef, nf = edges_file or "edges", nodes_file or "nodes"
+        for col in ("debtor", "creditor", "amount"):
+            if col not in edges_df.columns:
+                problems.append(Problem("required column is missing", file=ef, column=col))
+        if nodes is None:
+            if problems:
+                raise InvalidNetworkError(problems)
+            ids = pd.unique(pd.concat([edges_df["debtor"], edges_df["creditor"]], ignore_index=True).astype(str))
+            nodes_df = pd.DataFrame({"id": ids})
+        else:
+            nodes_df = nodes.copy() if isinstance(nodes, pd.DataFrame) else pd.DataFrame(list(nodes))
+            if "id" not in nodes_df.columns:
+                problems.append(Problem("required column is missing", file=nf, column="id"))
+        if problems:
+            raise InvalidNetworkError(problems)
+        nodes_df = nodes_df.reset_index(drop=True)
+        edges_df = edges_df.reset_index(drop=True)
+        if len(nodes_df) == 0:
+            raise InvalidNetworkError(Problem("the network is empty (no institutions)", file=nf))
+
+        # --- nodes
+        ids = _text_column(nodes_df, "id", nf, problems, row_offset, required=True)
+        _check_unique(ids, "id", problems, nf, row_offset)
+        if "name" in nodes_df.columns:
+            names = _text_column(nodes_df, "name", nf, problems, row_offset, required=False)
+            names = names.where(names != "", ids)
+        else:
+            names = ids.copy()
+        _check_unique(names, "name", problems, nf, row_offset)
+        if "type" in nodes_df.columns:
+            types = _text_column(nodes_df, "type", nf, problems, row_offset, required=False)
+            types = types.where(types != "", DEFAULT_NODE_TYPE)
+        else:
+            types = pd.Series([DEFAULT_NODE_TYPE] * len(nodes_df))
+        e = _number_column(nodes_df, "external_assets", nf, problems, row_offset)
+        ext = _number_column(nodes_df, "external_liabilities", nf, problems, row_offset)
+
+        # --- edges
+        debtors = _text_column(edges_df, "debtor", ef, problems, row_offset, required=True)
+        creditors = _text_column(edges_df, "creditor", ef, problems, row_offset, required=True)
+        amounts = _number_column(edges_df, "amount", ef, problems, row_offset, required=True)
+        if "kind" in edges_df.columns:
+            kinds = _text_column(edges_df, "kind", ef, problems, row_offset, required=False)
+            kinds = kinds.where(kinds != "", DEFAULT_EDGE_KIND)
+        else:
+            kinds = pd.Series([DEFAULT_EDGE_KIND] * len(edges_df), dtype=object)
+        index = pd.Index(ids)
+        di = index.get_indexer(debtors)
+        ci = index.get_indexer(creditors)
+        for col, codes, vals in (("debtor", di, debtors), ("creditor", ci, creditors)):
+            for k in np.flatnonzero(codes < 0)[:50]:
+                problems.append(Problem("unknown institution id (not in the node table)", file=ef,
+                                        row=int(k) + row_offset, column=col, value=vals.iloc[k]))
+        loops = np.flatnonzero((di == ci) & (di >= 0))
+        for k in loops[:50]:
+            problems.append(Problem("self-loop: an institution cannot owe itself", file=ef, row=int(k) + row_offset,
+                                    column="creditor", value=creditors.iloc[k]))
+        if problems:
+            raise InvalidNetworkError(problems)
+
+        n = len(ids)
+        L = sp.csr_array((amounts, (di, ci)), shape=(n, n), dtype=np.float64)
+        L.sum_duplicates()
+        L.eliminate_zeros()
+        L.sort_indices()
+        node_table = nodes_df.drop(columns=[c for c in ("external_assets", "external_liabilities") if c in nodes_df.columns])
+        node_table = node_table.assign(id=ids.values, name=names.values, type=types.values)
+        node_table = node_table[["id", "name", "type"] + [c for c in node_table.columns if c not in ("id", "name", "type")]]
+        edge_table = edges_df.assign(debtor=debtors.values, creditor=creditors.values, amount=amounts, kind=kinds.values)
+        edge_table = edge_table[list(EDGE_COLUMNS) + [c for c in edge_table.columns if c not in EDGE_COLUMNS]]
+        return cls(
+            liabilities=L,
+            external_assets=e,
+            external_liabilities=ext,
+            forced_default=np.zeros(n, dtype=bool),
+            forced_recovery=np.zeros(n),
+            _node_table=node_table.reset_index(drop=True),
+            _edge_table=edge_table.reset_index(drop=True),
+            _names=tuple(names),
+            metadata=dict(metadata or {}),
+        )
+
+    # ------------------------------------------------------------------ basic views
+    @property
+    def n(self) -> int:
+        """Number of institutions."""
+        return self.liabilities.shape[0]
+
+    @property
+    def n_edges(self) -> int:
+        """Number of obligations (rows of the edge table)."""
+        if self._edge_table is not None:
+            return len(self._edge_table)
+        return int(self.liabilities.nnz)
+
+    @cached_property
+    def names(self) -> tuple[str, ...]:
+        """Institution names (unique), aligned with every array of results."""
+        if self._names is not None:
+            return self._names
+        if self._node_table is not None:
+            return tuple(self._node_table["name"])
+        return tuple(str(i) for i in range(self.n))
+
+    @cached_property
+    def ids(self) -> tuple[str, ...]:
+        """Institution ids (unique), aligned with :attr:`names`."""
+        if self._node_table is not None:
+            return tuple(self._node_table["id"])
+        return self.names
+
+    @cached_property
+    def types(self) -> np.ndarray:
+        """Institution types as an array of str."""
+        if self._node_table is not None:
+            return self._node_table["type"].to_numpy(dtype=object)
+        return np.full(self.n, DEFAULT_NODE_TYPE, dtype=object)
+
+    @cached_property
+    def nodes(self) -> pd.DataFrame:
+        """The node table: ``id, name, type, external_assets, external_liabilities`` + attributes.
+
+        A fresh copy on every call of a new network; do not rely on mutating it.
+        """
+        if self._node_table is not None:
+            base = self._node_table.copy()
+        else:
+            ids = list(self.ids)
+            base = pd.DataFrame({"id": ids, "name": list(self.names), "type": [DEFAULT_NODE_TYPE] * self.n})
+        base.insert(3, "external_assets", self.external_assets)
+        base.insert(4, "external_liabilities", self.external_liabilities)
+        if self.forced_default.any():
+            base["forced_default"] = self.forced_default
+            base["forced_recovery"] = self.forced_recovery
+        return base
+
+    @cached_property
+    def edges(self) -> pd.DataFrame:
+        """The edge table: ``debtor, creditor, amount, kind`` + attributes (ids, not positions)."""
+        if self._edge_table is not None:
+            return self._edge_table.copy()
+        coo = self.liabilities.tocoo()
+        ids = np.asarray(self.ids, dtype=object)
+        return pd.DataFrame({
+            "debtor": ids[coo.row], "creditor": ids[coo.col], "amount": coo.data,
+            "kind": np.full(coo.nnz, DEFAULT_EDGE_KIND, dtype=object),
+        })
+
+    @cached_property
+    def edge_index(self) -> tuple[np.ndarray, np.ndarray]:
+        """Positions ``(debtor_index, creditor_index)`` of every row of :attr:`edges`."""
+        if self._edge_table is None:
+            coo = self.liabilities.tocoo()
+            return coo.row.astype(np.int64), coo.col.astype(np.int64)
+        index = pd.Index(self.ids)
+        return (index.get_indexer(self._edge_table["debtor"]).astype(np.int64),
+                index.get_indexer(self._edge_table["creditor"]).astype(np.int64))
+
+    def index_of(self, key: str) -> int:
+        """Position of an institution given its name or id.
+
+        Raises ``KeyError`` naming the key when it is neither.
+        """
+        pos = self._name_index.get(key)
+        if pos is None:
+            pos = self._id_index.get(key)
+        if pos is None:
+            raise KeyError(f"no institution named {key!r}")
+        return pos
+
+    @cached_property
+    def _name_index(self) -> dict[str, int]:
+        return {name: i for i, name in enumerate(self.names)}
+
+    @cached_property
+    def _id_index(self) -> dict[str, int]:
+        return {i: k for k, i in enumerate(self.ids)}
+
+    # ------------------------------------------------------------------ derived quantities
+    @cached_property
+    def interbank_liabilities(self) -> np.ndarray:
+        """What each institution owes inside the network (row sums of ``L``)."""
+        return np.asarray(self.liabilities.sum(axis=1)).ravel()
+
+    @cached_property
+    def interbank_assets(self) -> np.ndarray:
+        """What each institution is owed inside the network (column sums of ``L``)."""
+        return np.asarray(self.liabilities.sum(axis=0)).ravel()
+
+    @cached_property
+    def total_obligations(self) -> np.ndarray:
+        """``pbar = L.sum(axis=1) + external_liabilities``."""
+        return self.interbank_liabilities + self.external_liabilities
+
+    @property
+    def pbar(self) -> np.ndarray:
+        """Alias of :attr:`total_obligations`."""
+        return self.total_obligations
+
+    @cached_property
+    def relative_liabilities(self) -> sp.csr_array:
+        """``Pi[i, j] = L[i, j] / pbar[i]`` (CSR; rows with ``pbar == 0`` are empty)."""
+        L = self.liabilities
+        pbar = self.total_obligations
+        row_of = np.repeat(np.arange(self.n), np.diff(L.indptr))
+        data = L.data / pbar[row_of]
+        return sp.csr_array((data, L.indices.copy(), L.indptr.copy()), shape=L.shape)
+
+    @property
+    def Pi(self) -> sp.csr_array:
+        """Alias of :attr:`relative_liabilities`."""
+        return self.relative_liabilities
+
+    @cached_property
+    def PiT(self) -> sp.csr_array:
+        """``Pi.T`` stored as CSR (computed once): ``(PiT @ p)[j]`` is what ``j`` receives."""
+        return sp.csr_array(self.relative_liabilities.T.tocsr())
+
+    @cached_property
+    def payment_cap(self) -> np.ndarray:
+        """Most an institution can pay: ``pbar``, or ``forced_recovery * pbar`` if forced to default."""
+        pbar = self.total_obligations
+        return np.where(self.forced_default, self.forced_recovery * pbar, pbar)
+
+    @cached_property
+    def equity_before(self) -> np.ndarray:
+        """Equity if everyone paid in full: ``e + Pi.T @ pbar - pbar`` = ``e + interbank assets - pbar``."""
+        return self.external_assets + self.interbank_assets - self.total_obligations
+
+    # ------------------------------------------------------------------ transformations
+    def replace(self, **changes: Any) -> "FinancialNetwork":
+        """A new network with some arrays replaced (used by :mod:`contagion.shocks`).
+
+        Accepted keys: ``external_assets``, ``external_liabilities``,
+        ``forced_default``, ``forced_recovery``, ``liabilities`` together with
+        ``edge_amounts`` (new amounts for every row of the edge table), and
+        ``metadata``. Values are checked for shape, finiteness and sign.
+        """
+        n = self.n
+        kw: dict[str, Any] = dict(
+            liabilities=self.liabilities, external_assets=self.external_assets,
+            external_liabilities=self.external_liabilities, forced_default=self.forced_default,
+            forced_recovery=self.forced_recovery, _node_table=self._node_table, _edge_table=self._edge_table,
+            _names=self._names, metadata=self.metadata,
+        )
+        problems: list[Problem] = []
+        for key in ("external_assets", "external_liabilities", "forced_recovery"):
+            if key in changes:
+                v = _as_vector(changes.pop(key), n, key)
+                _check_amounts(v, key, problems)
+                kw[key] = v
+        if "forced_default" in changes:
+            v = np.asarray(changes.pop("forced_default"), dtype=bool)
+            if v.shape != (n,):
+                raise InvalidNetworkError(f"forced_default has shape {v.shape}, expected ({n},)")
+            kw["forced_default"] = v.copy()
+        if "edge_amounts" in changes:
+            amounts = np.asarray(changes.pop("edge_amounts"), dtype=np.float64)
+            if amounts.shape != (self.n_edges,):
+                raise InvalidNetworkError(f"edge_amounts has shape {amounts.shape}, expected ({self.n_edges},)")
+            _check_amounts(amounts, "amount", problems)
+            if not problems:
+                di, ci = self.edge_index
+                L = sp.csr_array((amounts, (di, ci)), shape=(n, n))
+                L.sum_duplicates()
+                L.eliminate_zeros()
+                L.sort_indices()
+                kw["liabilities"] = L
+                edges = self.edges
+                edges["amount"] = amounts
+                kw["_edge_table"] = edges
+        if "metadata" in changes:
+            kw["metadata"] = dict(changes.pop("metadata"))
+        if changes:
+            raise TypeError(f"replace() got unexpected keys: {sorted(changes)}")
+        if problems:
+            raise InvalidNetworkError(problems)
+        if (kw["forced_recovery"] > 1).any():
+            raise InvalidNetworkError("forced_recovery must lie in [0, 1]")
+        return FinancialNetwork(**kw)
+
+    # ------------------------------------------------------------------ bridges
+    def to_networkx(self) -> "networkx.MultiDiGraph":
+        """A ``networkx.MultiDiGraph``: one node per institution, one edge per obligation.
+
+        Node keys are ids; node attributes are the node-table columns; edge
+        direction is debtor -> creditor and edge attributes are the edge-table
+        columns. :meth:`from_networkx` inverts it without loss.
+        """
+        from .io.bridges import to_networkx
+
+        return to_networkx(self)
+
+    @classmethod
+    def from_networkx(cls, graph: "networkx.Graph") -> "FinancialNetwork":
+        """Inverse of :meth:`to_networkx` (any networkx directed graph with ``amount`` on edges)."""
+        from .io.bridges import from_networkx
+
+        return from_networkx(graph)
+
+    def to_igraph(self) -> "igraph.Graph":
+        """A directed ``igraph.Graph`` with the same attributes as :meth:`to_networkx`."""
+        from .io.bridges import to_igraph
+
+        return to_igraph(self)
+
+    @classmethod
+    def from_igraph(cls, graph: "igraph.Graph") -> "FinancialNetwork":
+        """Inverse of :meth:`to_igraph`."""
+        from .io.bridges import from_igraph
+
+        return from_igraph(graph)
+
+    # ------------------------------------------------------------------ misc
+    def __repr__(self) -> str:
+        return (f"FinancialNetwork(n={self.n}, obligations={self.n_edges}, "
+                f"total_obligations={float(self.total_obligations.sum()):.6g})")
+
+    def summary(self) -> dict[str, Any]:
+        """Sizes and totals, as plain Python values."""
+        return {
+            "institutions": self.n,
+            "obligations": self.n_edges,
+            "interbank_liabilities": float(self.interbank_liabilities.sum()),
+            "external_liabilities": float(self.external_liabilities.sum()),
+            "external_assets": float(self.external_assets.sum()),
+            "total_obligations": float(self.total_obligations.sum()),
+        }
+
+
+# ---------------------------------------------------------------------- validation helpers
+def _text_column(df: pd.DataFrame, col: str, file: str, problems: list[Problem], row_offset: int,
+                 required: bool) -> pd.Series:
+    s = df[col]
+    missing = s.isna().to_numpy()
+    out = s.astype(object).where(~missing, "").map(lambda v: v if isinstance(v, str) else _id_text(v))
+    out = out.astype(object).map(str.strip)
+    if required:
+        for k in np.flatnonzero(missing | (out == "").to_numpy())[:50]:
+            problems.append(Problem("value is missing", file=file, row=int(k) + row_offset, column=col, value=""))
+    return out.reset_index(drop=True)
+
+
+def _id_text(v: Any) -> str:
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
+
+
+def _number_column(df: pd.DataFrame, col: str, file: str, problems: list[Problem], row_offset: int,
+                   required: bool = False) -> np.ndarray:
+    if col not in df.columns:
+        return np.zeros(len(df))
+    s = df[col]
+    if s.dtype.kind in "fiu":
+        vals = s.to_numpy(dtype=np.float64)
+        missing = np.isnan(vals) & s.isna().to_numpy()
+        bad_text = np.zeros(len(s), dtype=bool)
+    elif s.dtype.kind == "b":
+        for k in range(min(len(s), 50)):
+            problems.append(Problem("not a number", file=file, row=k + row_offset, column=col, value=_plain(s.iloc[k])))
+        return np.zeros(len(df))
+    else:
+        raw = s.astype(object)
+        missing = raw.isna().to_numpy() | raw.map(lambda v: isinstance(v, str) and v.strip() == "").to_numpy()
+        conv = pd.to_numeric(raw.where(~missing, np.nan).map(_num_text), errors="coerce")
+        vals = conv.to_numpy(dtype=np.float64)
+        bad_text = np.isnan(vals) & ~missing
+        # literal "nan" text is a non-finite number, reported below as such
+        for k in np.flatnonzero(bad_text)[:50]:
+            problems.append(Problem("not a number", file=file, row=int(k) + row_offset, column=col, value=raw.iloc[k]))
+    if required:
+        for k in np.flatnonzero(missing)[:50]:
+            problems.append(Problem("value is missing", file=file, row=int(k) + row_offset, column=col, value=""))
+    vals = np.where(missing, 0.0, vals)
+    checked = np.where(bad_text, 0.0, vals)
+    nonfinite = ~np.isfinite(checked)
+    negative = np.isfinite(checked) & (checked < 0)
+    for k in np.flatnonzero(nonfinite)[:50]:
+        problems.append(Problem("not a finite number", file=file, row=int(k) + row_offset, column=col,
+                                value=_raw_value(s, k)))
+    for k in np.flatnonzero(negative)[:50]:
+        problems.append(Problem("negative amount", file=file, row=int(k) + row_offset, column=col,
+                                value=_raw_value(s, k)))
+    return np.where(bad_text, 0.0, vals)
+
+
+def _num_text(v: Any) -> Any:
+    if isinstance(v, str):
+        t = v.strip().replace("_", "")
+        low = t.lower()
+        if low in ("nan", "+nan", "-nan"):
+            return math.nan
+        if low in ("inf", "+inf", "infinity", "+infinity"):
+            return math.inf
+        if low in ("-inf", "-infinity"):
+            return -math.inf
+        return t
+    if isinstance(v, bool):
+        return None  # booleans are not amounts
+    return v
+
+
+def _raw_value(s: pd.Series, k: int) -> Any:
+    return _plain(s.iloc[k])
+
+
+def _check_unique(values: pd.Series, col: str, problems: list[Problem], file: str | None, row_offset: int) -> None:
+    dup = values.duplicated(keep="first").to_numpy() & (values != "").to_numpy()
+    for k in np.flatnonzero(dup)[:50]:
+        first = int(np.flatnonzero((values == values.iloc[k]).to_numpy())[0])
+        problems.append(Problem(f"duplicate {col} (first seen at row {first + row_offset})", file=file,
+                                row=int(k) + row_offset, column=col, value=values.iloc[k]))

@@ -8,7 +8,7 @@ built from it.
 >>> net = contagion.FinancialNetwork.from_matrix(
 ...     [[0, 20, 10], [5, 0, 24], [10, 0, 0]], external_assets=[10, 10, 10])
 >>> res = contagion.clear(net)
->>> [round(x, 4) for x in res.payments]
+>>> res.payments.round(4).tolist()
 [24.5455, 26.3636, 10.0]
 >>> res.defaulted.tolist(), res.default_round.tolist()
 ([True, True, False], [0, 1, -1])

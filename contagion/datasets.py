@@ -20,7 +20,7 @@ from .errors import ContagionError
 from .network import FinancialNetwork
 
 __all__ = ["list_datasets", "load_dataset", "dataset_path", "dataset_description", "DEFAULT_DATASET",
-           "default_dataset", "graphs_root"]
+           "default_dataset", "graphs_root", "dataset_config", "default_scenario", "scenarios_path"]
 
 #: The dataset used when no network is named (falls back to a toy until it is shipped).
 DEFAULT_DATASET = "ai-infrastructure"
@@ -76,3 +76,45 @@ def load_dataset(name: str | None = None) -> FinancialNetwork:
     name = name or default_dataset()
     net = read_network(dataset_path(name))
     return net.replace(metadata={**net.metadata, "dataset": name})
+
+
+# ---------------------------------------------------------------------- dataset.toml and scenarios
+#: Keys of ``graphs/<dataset>/dataset.toml`` with a meaning, and their type; other keys are kept as they are.
+DATASET_KEYS: dict[str, type] = {"title": str, "default_scenario": str}
+
+
+def dataset_config(name: str) -> dict:
+    """Settings of a built-in dataset from ``graphs/<name>/dataset.toml`` (``{}`` when there is none).
+
+    Known keys: ``title`` (str) and ``default_scenario`` (name of a scenario in
+    ``graphs/<name>/scenarios/``, applied by ``contagion run`` when no
+    ``--scenario`` is given). Other keys are returned unchanged.
+
+    >>> dataset_config("core-periphery")["default_scenario"]
+    'core-shock'
+    >>> dataset_config("chain")
+    {}
+    """
+    import tomllib
+
+    path = dataset_path(name) / "dataset.toml"
+    if not path.is_file():
+        return {}
+    try:
+        config = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ContagionError(f"{path}: invalid TOML: {exc}") from None
+    for key, typ in DATASET_KEYS.items():
+        if key in config and not isinstance(config[key], typ):
+            raise ContagionError(f"{path}: {key} must be {typ.__name__}, got {config[key]!r}")
+    return config
+
+
+def default_scenario(name: str) -> str | None:
+    """Name of the scenario ``contagion run`` applies to dataset ``name`` by default, or ``None``."""
+    return dataset_config(name).get("default_scenario")
+
+
+def scenarios_path(name: str) -> Path:
+    """Folder of the scenarios shipped with a built-in dataset (it may not exist)."""
+    return dataset_path(name) / "scenarios"

@@ -35,6 +35,9 @@ __all__ = ["FinancialNetwork", "NODE_COLUMNS", "EDGE_COLUMNS", "DEFAULT_EDGE_KIN
 NODE_COLUMNS = ("id", "name", "type", "external_assets", "external_liabilities")
 #: Columns of the edge table that have a meaning; others are kept as attributes.
 EDGE_COLUMNS = ("debtor", "creditor", "amount", "kind")
+#: Node-table columns held as arrays rather than attributes (``forced_*`` are written by
+#: :attr:`FinancialNetwork.nodes` for a shocked network and read back by :meth:`~FinancialNetwork.from_edges`).
+_NODE_STATE_COLUMNS = ("external_assets", "external_liabilities", "forced_default", "forced_recovery")
 #: Kind given to edges that come without one (e.g. from a bare matrix).
 DEFAULT_EDGE_KIND = "obligation"
 #: Type given to nodes that come without one.
@@ -74,11 +77,11 @@ def _as_vector(values: Any, n: int, what: str) -> np.ndarray:
 
 
 def _check_amounts(values: np.ndarray, what: str, problems: list[Problem], rows: np.ndarray | None = None,
-                   file: str | None = None, row_offset: int = 0, limit: int = 50) -> None:
+                   file: str | None = None, row_offset: int = 0) -> None:
     bad_nf = ~np.isfinite(values)
     bad_neg = np.isfinite(values) & (values < 0)
     for mask, msg in ((bad_nf, "is not a finite number"), (bad_neg, "is negative")):
-        for k in np.flatnonzero(mask)[:limit]:
+        for k in np.flatnonzero(mask):
             row = int(rows[k]) if rows is not None else int(k)
             problems.append(Problem(f"{what} {msg}", file=file, row=row + row_offset, column=what, value=_plain(values[k])))
 
@@ -183,11 +186,11 @@ class FinancialNetwork:
         if not np.isfinite(data).all() or (data < 0).any():
             coo = M.tocoo()
             bad = ~np.isfinite(coo.data) | (coo.data < 0)
-            for k in np.flatnonzero(bad)[:50]:
+            for k in np.flatnonzero(bad):
                 kind = "is not a finite number" if not np.isfinite(coo.data[k]) else "is negative"
                 problems.append(Problem(f"liability L[{coo.row[k]}, {coo.col[k]}] {kind}", value=_plain(coo.data[k])))
         diag = M.diagonal()
-        for i in np.flatnonzero(diag != 0)[:50]:
+        for i in np.flatnonzero(diag != 0):
             problems.append(Problem(f"self-loop: institution {i} owes itself", value=_plain(diag[i])))
         name_tuple = None
         if names is not None:
@@ -263,18 +266,16 @@ class FinancialNetwork:
         edges_df = edges.copy() if isinstance(edges, pd.DataFrame) else pd.DataFrame(list(edges))
         problems: list[Problem] = []
         ef, nf = edges_file or "edges", nodes_file or "nodes"
-        for col in ("debtor", "creditor", "amount"):
-            if col not in edges_df.columns:
-                problems.append(Problem("required column is missing", file=ef, column=col))
+        _check_columns(edges_df, ("debtor", "creditor", "amount"), ef, problems)
         if nodes is None:
             if problems:
                 raise InvalidNetworkError(problems)
-            ids = pd.unique(pd.concat([edges_df["debtor"], edges_df["creditor"]], ignore_index=True).astype(str))
-            nodes_df = pd.DataFrame({"id": ids})
+            seen = pd.concat([edges_df["debtor"], edges_df["creditor"]], ignore_index=True)
+            ids = pd.unique(seen[seen.notna()].map(lambda v: v.strip() if isinstance(v, str) else _id_text(v)))
+            nodes_df = pd.DataFrame({"id": ids[ids != ""]})
         else:
             nodes_df = nodes.copy() if isinstance(nodes, pd.DataFrame) else pd.DataFrame(list(nodes))
-            if "id" not in nodes_df.columns:
-                problems.append(Problem("required column is missing", file=nf, column="id"))
+            _check_columns(nodes_df, ("id",), nf, problems)
         if problems:
             raise InvalidNetworkError(problems)
         nodes_df = nodes_df.reset_index(drop=True)
@@ -290,7 +291,7 @@ class FinancialNetwork:
             names = names.where(names != "", ids)
         else:
             names = ids.copy()
-        _check_unique(names, "name", problems, nf, row_offset)
+        _check_unique(names.where(~ids.duplicated(keep="first"), ""), "name", problems, nf, row_offset)
         if "type" in nodes_df.columns:
             types = _text_column(nodes_df, "type", nf, problems, row_offset, required=False)
             types = types.where(types != "", DEFAULT_NODE_TYPE)
@@ -298,6 +299,11 @@ class FinancialNetwork:
             types = pd.Series([DEFAULT_NODE_TYPE] * len(nodes_df))
         e = _number_column(nodes_df, "external_assets", nf, problems, row_offset)
         ext = _number_column(nodes_df, "external_liabilities", nf, problems, row_offset)
+        forced = _bool_column(nodes_df, "forced_default", nf, problems, row_offset)
+        recovery = _number_column(nodes_df, "forced_recovery", nf, problems, row_offset)
+        for k in np.flatnonzero(recovery > 1):
+            problems.append(Problem("forced_recovery must lie in [0, 1]", file=nf, row=int(k) + row_offset,
+                                    column="forced_recovery", value=_raw_value(nodes_df["forced_recovery"], k)))
 
         # --- edges
         debtors = _text_column(edges_df, "debtor", ef, problems, row_offset, required=True)
@@ -308,15 +314,17 @@ class FinancialNetwork:
             kinds = kinds.where(kinds != "", DEFAULT_EDGE_KIND)
         else:
             kinds = pd.Series([DEFAULT_EDGE_KIND] * len(edges_df), dtype=object)
-        index = pd.Index(ids)
-        di = index.get_indexer(debtors)
-        ci = index.get_indexer(creditors)
+        # first occurrence of each id (duplicate ids are already reported; keep checking the edges)
+        first = ~ids.duplicated(keep="first").to_numpy()
+        index, where = pd.Index(ids[first]), np.flatnonzero(first)
+        di, ci = (np.where(codes >= 0, where[codes], -1) for codes in
+                  (index.get_indexer(debtors), index.get_indexer(creditors)))
         for col, codes, vals in (("debtor", di, debtors), ("creditor", ci, creditors)):
-            for k in np.flatnonzero(codes < 0)[:50]:
+            for k in np.flatnonzero(codes < 0):
                 problems.append(Problem("unknown institution id (not in the node table)", file=ef,
                                         row=int(k) + row_offset, column=col, value=vals.iloc[k]))
         loops = np.flatnonzero((di == ci) & (di >= 0))
-        for k in loops[:50]:
+        for k in loops:
             problems.append(Problem("self-loop: an institution cannot owe itself", file=ef, row=int(k) + row_offset,
                                     column="creditor", value=creditors.iloc[k]))
         if problems:
@@ -327,7 +335,7 @@ class FinancialNetwork:
         L.sum_duplicates()
         L.eliminate_zeros()
         L.sort_indices()
-        node_table = nodes_df.drop(columns=[c for c in ("external_assets", "external_liabilities") if c in nodes_df.columns])
+        node_table = nodes_df.drop(columns=[c for c in _NODE_STATE_COLUMNS if c in nodes_df.columns])
         node_table = node_table.assign(id=ids.values, name=names.values, type=types.values)
         node_table = node_table[["id", "name", "type"] + [c for c in node_table.columns if c not in ("id", "name", "type")]]
         edge_table = edges_df.assign(debtor=debtors.values, creditor=creditors.values, amount=amounts, kind=kinds.values)
@@ -336,8 +344,8 @@ class FinancialNetwork:
             liabilities=L,
             external_assets=e,
             external_liabilities=ext,
-            forced_default=np.zeros(n, dtype=bool),
-            forced_recovery=np.zeros(n),
+            forced_default=forced,
+            forced_recovery=recovery,
             _node_table=node_table.reset_index(drop=True),
             _edge_table=edge_table.reset_index(drop=True),
             _names=tuple(names),
@@ -530,7 +538,7 @@ class FinancialNetwork:
                 L.eliminate_zeros()
                 L.sort_indices()
                 kw["liabilities"] = L
-                edges = self.edges
+                edges = self.edges.copy()  # self.edges is cached: never mutate it
                 edges["amount"] = amounts
                 kw["_edge_table"] = edges
         if "metadata" in changes:
@@ -597,12 +605,44 @@ def _text_column(df: pd.DataFrame, col: str, file: str, problems: list[Problem],
                  required: bool) -> pd.Series:
     s = df[col]
     missing = s.isna().to_numpy()
-    out = s.astype(object).where(~missing, "").map(lambda v: v if isinstance(v, str) else _id_text(v))
-    out = out.astype(object).map(str.strip)
+    if pd.api.types.infer_dtype(s, skipna=True) in ("string", "empty"):  # vectorised common case
+        out = s.astype(object).where(~missing, "").str.strip().astype(object)
+    else:
+        out = s.astype(object).where(~missing, "").map(lambda v: v if isinstance(v, str) else _id_text(v))
+        out = out.astype(object).map(str.strip)
     if required:
-        for k in np.flatnonzero(missing | (out == "").to_numpy())[:50]:
+        for k in np.flatnonzero(missing | (out == "").to_numpy()):
             problems.append(Problem("value is missing", file=file, row=int(k) + row_offset, column=col, value=""))
     return out.reset_index(drop=True)
+
+
+def _check_columns(df: pd.DataFrame, required: Sequence[str], file: str, problems: list[Problem]) -> None:
+    """Required columns present, and no column name twice (``df[col]`` would be ambiguous)."""
+    dup = pd.Index(df.columns)[pd.Index(df.columns).duplicated()].unique()
+    for col in dup:
+        problems.append(Problem("duplicate column", file=file, column=str(col), value=col))
+    for col in required:
+        if col not in df.columns:
+            problems.append(Problem("required column is missing", file=file, column=col))
+
+
+_TRUE = frozenset({"true", "yes", "1", "1.0"})
+_FALSE = frozenset({"false", "no", "0", "0.0", ""})
+
+
+def _bool_column(df: pd.DataFrame, col: str, file: str, problems: list[Problem], row_offset: int) -> np.ndarray:
+    """A yes/no column (missing = False); text must be true/false/yes/no/1/0 in any case."""
+    if col not in df.columns:
+        return np.zeros(len(df), dtype=bool)
+    s = df[col]
+    if s.dtype.kind == "b":
+        return s.to_numpy(dtype=bool)
+    text = s.astype(object).where(s.notna(), "").map(lambda v: str(v).strip().lower())
+    truthy, falsy = text.isin(_TRUE).to_numpy(), text.isin(_FALSE).to_numpy()
+    for k in np.flatnonzero(~(truthy | falsy)):
+        problems.append(Problem("not true or false", file=file, row=int(k) + row_offset, column=col,
+                                value=_raw_value(s, k)))
+    return truthy
 
 
 def _id_text(v: Any) -> str:
@@ -617,33 +657,41 @@ def _number_column(df: pd.DataFrame, col: str, file: str, problems: list[Problem
         return np.zeros(len(df))
     s = df[col]
     if s.dtype.kind in "fiu":
-        vals = s.to_numpy(dtype=np.float64)
+        vals = s.to_numpy(dtype=np.float64, na_value=np.nan)
         missing = np.isnan(vals) & s.isna().to_numpy()
         bad_text = np.zeros(len(s), dtype=bool)
     elif s.dtype.kind == "b":
-        for k in range(min(len(s), 50)):
-            problems.append(Problem("not a number", file=file, row=k + row_offset, column=col, value=_plain(s.iloc[k])))
+        for k in np.flatnonzero(s.notna().to_numpy()):
+            problems.append(Problem("not a number", file=file, row=int(k) + row_offset, column=col,
+                                    value=_plain(s.iloc[k])))
         return np.zeros(len(df))
     else:
         raw = s.astype(object)
-        missing = raw.isna().to_numpy() | raw.map(lambda v: isinstance(v, str) and v.strip() == "").to_numpy()
-        conv = pd.to_numeric(raw.where(~missing, np.nan).map(_num_text), errors="coerce")
-        vals = conv.to_numpy(dtype=np.float64)
-        bad_text = np.isnan(vals) & ~missing
-        # literal "nan" text is a non-finite number, reported below as such
-        for k in np.flatnonzero(bad_text)[:50]:
+        if pd.api.types.infer_dtype(s, skipna=True) in ("string", "empty"):  # vectorised common case (CSV)
+            text = raw.where(raw.notna(), "").str.strip().str.replace("_", "", regex=False)
+            missing = (raw.isna() | (text == "")).to_numpy()
+            vals = pd.to_numeric(text.where(~missing, "nan"), errors="coerce").to_numpy(dtype=np.float64)
+            nan_text = text.str.lower().str.lstrip("+-").eq("nan").to_numpy(dtype=bool)
+        else:
+            missing = raw.isna().to_numpy() | raw.map(lambda v: isinstance(v, str) and v.strip() == "").to_numpy()
+            conv = pd.to_numeric(raw.where(~missing, np.nan).map(_num_text), errors="coerce")
+            vals = conv.to_numpy(dtype=np.float64)
+            nan_text = raw.map(lambda v: isinstance(v, str) and v.strip().lstrip("+-").lower() == "nan").to_numpy(bool)
+        # literal "nan" text is a non-finite number, reported below as such, not as text
+        bad_text = np.isnan(vals) & ~missing & ~nan_text
+        for k in np.flatnonzero(bad_text):
             problems.append(Problem("not a number", file=file, row=int(k) + row_offset, column=col, value=raw.iloc[k]))
     if required:
-        for k in np.flatnonzero(missing)[:50]:
+        for k in np.flatnonzero(missing):
             problems.append(Problem("value is missing", file=file, row=int(k) + row_offset, column=col, value=""))
     vals = np.where(missing, 0.0, vals)
     checked = np.where(bad_text, 0.0, vals)
     nonfinite = ~np.isfinite(checked)
     negative = np.isfinite(checked) & (checked < 0)
-    for k in np.flatnonzero(nonfinite)[:50]:
+    for k in np.flatnonzero(nonfinite):
         problems.append(Problem("not a finite number", file=file, row=int(k) + row_offset, column=col,
                                 value=_raw_value(s, k)))
-    for k in np.flatnonzero(negative)[:50]:
+    for k in np.flatnonzero(negative):
         problems.append(Problem("negative amount", file=file, row=int(k) + row_offset, column=col,
                                 value=_raw_value(s, k)))
     return np.where(bad_text, 0.0, vals)
@@ -671,7 +719,12 @@ def _raw_value(s: pd.Series, k: int) -> Any:
 
 def _check_unique(values: pd.Series, col: str, problems: list[Problem], file: str | None, row_offset: int) -> None:
     dup = values.duplicated(keep="first").to_numpy() & (values != "").to_numpy()
-    for k in np.flatnonzero(dup)[:50]:
-        first = int(np.flatnonzero((values == values.iloc[k]).to_numpy())[0])
+    if not dup.any():
+        return
+    codes = pd.factorize(values)[0]
+    first_of = np.full(codes.max() + 1, len(values), dtype=np.int64)
+    np.minimum.at(first_of, codes, np.arange(len(values)))
+    for k in np.flatnonzero(dup):
+        first = int(first_of[codes[k]])
         problems.append(Problem(f"duplicate {col} (first seen at row {first + row_offset})", file=file,
                                 row=int(k) + row_offset, column=col, value=values.iloc[k]))

@@ -41,6 +41,11 @@ CLEARING_METHODS: dict[str, Callable[..., ClearingResult]] = {
     "rogers-veraart": rogers_veraart,
 }
 
+# further channels that return an honest ClearingResult (issue 6: contagion/channels.py)
+from ..channels import threshold_cascade as _threshold_cascade  # noqa: E402
+
+CLEARING_METHODS["threshold"] = _threshold_cascade
+
 
 def register_method(name: str, func: Callable[..., ClearingResult]) -> None:
     """Add a clearing method to the registry (it then appears in the CLI and the contract tests)."""

@@ -145,6 +145,12 @@ class ClearingResult:
             "unique": self.unique,
         }
 
+    def _repr_html_(self) -> str:
+        """Headline numbers and the institutions hit first, as escaped HTML (Jupyter display)."""
+        from ..report import result_html
+
+        return result_html(self)
+
     def __repr__(self) -> str:
         return (f"ClearingResult(method={self.method!r}, n={self.network.n}, defaults={self.n_defaults}, "
                 f"total_shortfall={self.total_shortfall:.6g}, converged={self.converged})")

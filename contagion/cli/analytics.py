@@ -1,0 +1,445 @@
+"""``contagion rank``, ``contagion reverse-stress`` and ``contagion sweep``: analytics over many scenarios.
+
+Each command parses its options, calls one library function
+(:func:`contagion.measures.systemic_importance`,
+:func:`contagion.measures.reverse_stress`, :func:`contagion.sweep.run_sweep`)
+and renders the result as a table, CSV or JSON. Notes and the progress bar go
+to standard error.
+
+The analytics start from the network as it is (the dataset's default scenario
+is *not* applied); ``--scenario`` gives a stressed baseline instead.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator
+
+import click
+
+from ..clearing import CLEARING_METHODS
+from .options import emit, format_option, handle_errors, load_network, network_argument, output_option, \
+    scenario_option, to_json
+
+__all__ = ["rank", "reverse_stress", "sweep"]
+
+#: Methods that clear in batches (rank and sweep).
+BATCH_METHODS = ("eisenberg-noe", "rogers-veraart")
+
+#: Columns ``rank`` can sort by (largest first).
+RANK_SORTS = ("system_loss", "induced_shortfall", "additional_defaults", "contagion_multiplier", "vulnerability",
+              "defaulted_by")
+
+
+# ---------------------------------------------------------------------- shared options and helpers
+def _method_options(methods: tuple[str, ...], recovery: bool = False) -> Callable:
+    def deco(func: Callable) -> Callable:
+        if recovery:
+            func = click.option("--recovery", type=click.FloatRange(0, 1, max_open=True), default=None, metavar="R",
+                                help="threshold only: fraction of obligations a failed institution pays. "
+                                     "[default: 0]")(func)
+        func = click.option("--beta", type=click.FloatRange(0, 1), default=None, metavar="B",
+                            help="rogers-veraart only: fraction of interbank assets recovered. [default: 1]")(func)
+        func = click.option("--alpha", type=click.FloatRange(0, 1), default=None, metavar="A",
+                            help="rogers-veraart only: fraction of external assets recovered from a defaulting "
+                                 "institution (1 = no default cost). [default: 1]")(func)
+        func = click.option("--method", "-m", type=click.Choice(list(methods)), default="eisenberg-noe",
+                            show_default=True, help="Clearing method.")(func)
+        return func
+
+    return deco
+
+
+def _params(method: str, alpha: float | None, beta: float | None, recovery: float | None = None) -> dict[str, float]:
+    if (alpha is not None or beta is not None) and method != "rogers-veraart":
+        raise click.UsageError("--alpha and --beta apply only to --method rogers-veraart")
+    if recovery is not None and method != "threshold":
+        raise click.UsageError("--recovery applies only to --method threshold")
+    if method == "rogers-veraart":
+        return {"alpha": 1.0 if alpha is None else alpha, "beta": 1.0 if beta is None else beta}
+    if method == "threshold":
+        return {"recovery": 0.0 if recovery is None else recovery}
+    return {}
+
+
+def _executor_options(func: Callable) -> Callable:
+    func = click.option("--dask-local", "dask_local", type=click.IntRange(1), default=None, metavar="N",
+                        help="Run on a local Dask cluster of N worker processes (needs contagion[distributed]).")(func)
+    func = click.option("--scheduler", default=None, metavar="ADDRESS",
+                        help="Run on an existing Dask cluster, e.g. tcp://10.0.0.5:8786 "
+                             "(needs contagion[distributed]).")(func)
+    func = click.option("--workers", "-j", type=click.IntRange(1), default=None, metavar="N",
+                        help="Local worker processes (1 = in this process). [default: in this process for small "
+                             "jobs, one per core for large ones]")(func)
+    return func
+
+
+@contextmanager
+def _executor(workers: int | None, scheduler: str | None, dask_local: int | None) -> Iterator[Any]:
+    """The executor for the library call (``"auto"``, ``"inline"``, a process pool or a Dask executor)."""
+    from ..sweep import dask_executor, local_executor
+
+    if scheduler and dask_local:
+        raise click.UsageError("--scheduler and --dask-local are alternatives; give one")
+    if (scheduler or dask_local) and workers:
+        raise click.UsageError("--workers is for local processes; with Dask the cluster decides")
+    if scheduler or dask_local:
+        where = f"Dask scheduler {scheduler}" if scheduler else f"a local Dask cluster of {dask_local} workers"
+        click.echo(f"running on {where}", err=True)
+        with dask_executor(scheduler, dask_local) as ex:
+            yield ex
+    elif workers is None:
+        yield "auto"
+    elif workers == 1:
+        yield "inline"
+    else:
+        pool = local_executor(workers)
+        try:
+            yield pool
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+@contextmanager
+def _progress(label: str, enabled: bool) -> Iterator[Callable[[int, int], None] | None]:
+    """A rich progress bar on standard error (only when it is a terminal and ``enabled``)."""
+    if not enabled or not _stderr_tty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, \
+        TimeRemainingColumn
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  TimeRemainingColumn(), console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task(label, total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update
+
+
+def _stderr_tty() -> bool:
+    try:
+        return sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def _stressed(net, scenarios: tuple[str, ...]):
+    """Apply the ``--scenario`` options in order (announced on stderr) and return ``(network, names)``."""
+    from ..shocks import apply, find_scenario
+    from .run import network_label
+
+    label = network_label(net)
+    scens = [find_scenario(spec, net) for spec in scenarios]
+    click.echo(f"network: {label} ({net.n} institutions, {net.n_edges} obligations)", err=True)
+    if scens:
+        for s in scens:
+            click.echo(f"baseline scenario '{s.name}'" + (f": {s.description}" if s.description else ""), err=True)
+        net = apply(net, scens)
+    else:
+        click.echo("baseline: the network as it is (no scenario)", err=True)
+    return net, [s.name for s in scens], label
+
+
+def _num(x: Any, digits: int = 4) -> str:
+    from .run import fmt_amount
+
+    if x is None:
+        return "-"
+    if isinstance(x, float) and not math.isfinite(x):
+        return "n/a"
+    return fmt_amount(x)
+
+
+def _ratio(x: Any) -> str:
+    if x is None or (isinstance(x, float) and not math.isfinite(x)):
+        return "n/a"
+    return f"{float(x):.4f}"
+
+
+# ---------------------------------------------------------------------- rank
+@click.command("rank")
+@network_argument
+@scenario_option
+@_method_options(BATCH_METHODS)
+@click.option("--sort", "sort_by", type=click.Choice(RANK_SORTS), default="system_loss", show_default=True,
+              help="Column to rank by (largest first).")
+@click.option("--top", type=click.IntRange(1), default=None, metavar="N",
+              help="Show only the first N institutions. [default: 25 in the table, all in CSV/JSON]")
+@_executor_options
+@click.option("--progress/--no-progress", default=True, help="Progress bar on stderr (terminals only).")
+@format_option
+@output_option
+@handle_errors
+def rank(network: str | None, scenarios: tuple[str, ...], method: str, alpha: float | None, beta: float | None,
+         sort_by: str, top: int | None, workers: int | None, scheduler: str | None, dask_local: int | None,
+         progress: bool, fmt: str, output: str | None) -> None:
+    """Rank institutions by systemic importance: the damage when each one alone fails.
+
+    For every institution i, scenario i takes away all of i's outside assets
+    (everything else as in the baseline) and clears the network; all scenarios
+    are cleared in batches. Columns: system loss (Glasserman-Young: the shock
+    plus the increase in total shortfall), the shortfall it induces, whether i
+    itself defaults, how many others default, the contagion multiplier (system
+    loss with the network / without it), and i's vulnerability (average loss it
+    suffers when each other institution fails) and how often others' failure
+    brings it down.
+
+    \b
+    Examples:
+      contagion rank
+      contagion rank ai-infrastructure --scenario openai-revenue-shortfall --top 10
+      contagion rank graphs/chain --format json
+      contagion rank big-network/ --dask-local 2
+    """
+    from ..measures import systemic_importance
+
+    params = _params(method, alpha, beta)
+    net, names, label = _stressed(load_network(network), scenarios)
+    with _executor(workers, scheduler, dask_local) as ex, _progress("ranking", progress) as cb:
+        frame = systemic_importance(net, method=method, executor=ex, progress=cb, **params)
+    if sort_by != "system_loss":
+        frame = frame.sort_values(sort_by, ascending=False, kind="stable")
+        frame["rank"] = range(1, len(frame) + 1)
+    shown = frame.head(top) if top else frame
+    if fmt == "json":
+        text = to_json(shown.reset_index().to_dict(orient="records"))
+    elif fmt == "csv":
+        text = shown.reset_index().to_csv(index=False, lineterminator="\n")
+    else:
+        text = _rank_table(frame.head(top or 25), len(frame), label, names, method, sort_by, output)
+    emit(text, output)
+
+
+def _rank_table(frame, total: int, label: str, scen_names: list[str], method: str, sort_by: str,
+                output: str | None) -> str:
+    from rich.table import Table
+
+    from .run import render, use_color
+
+    color = use_color(output)
+    base = " + ".join(scen_names) if scen_names else "no scenario"
+    title = f"{label} ({base}, {method}): systemic importance, by {sort_by.replace('_', ' ')}"
+    table = Table(title=title, title_justify="left")
+    for col, just in (("rank", "right"), ("name", "left"), ("type", "left"), ("outside assets", "right"),
+                      ("fails", "center"), ("system loss", "right"), ("induced shortfall", "right"),
+                      ("further defaults", "right"), ("multiplier", "right"), ("vulnerability", "right"),
+                      ("brought down by", "right")):
+        table.add_column(col, justify=just, no_wrap=col in ("name", "type"))
+    for name, row in frame.iterrows():
+        table.add_row(str(int(row["rank"])), str(name), str(row["type"]), _num(row["external_assets"]),
+                      "yes" if row["fails"] else "", _num(row["system_loss"]), _num(row["induced_shortfall"]),
+                      str(int(row["additional_defaults"])), _ratio(row["contagion_multiplier"]),
+                      _num(row["vulnerability"]), str(int(row["defaulted_by"])),
+                      style="bold" if color and row["additional_defaults"] > 0 else None)
+    notes = [f"{len(frame)} of {total} institutions shown. Scenario i: i loses all its outside assets."]
+    return render(table, "\n".join(notes), color=color)
+
+
+# ---------------------------------------------------------------------- reverse-stress
+@click.command("reverse-stress")
+@network_argument
+@click.option("--target", "-t", required=True, metavar="NAME", help="Institution whose default is sought (name or id).")
+@click.option("--shock", "shock_spec", required=True, metavar="SPEC",
+              help="One-parameter shock family: external_assets:NAME, external_assets:type=neocloud, "
+                   "edges:kind=compute_purchase_contract, scenario:NAME_OR_FILE.")
+@scenario_option
+@_method_options(tuple(CLEARING_METHODS), recovery=True)
+@click.option("--tol", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=1e-6, show_default=True,
+              help="Precision on the shock size.")
+@click.option("--grid", type=click.IntRange(2, 1024), default=16, show_default=True,
+              help="Sizes cleared per refinement round (the bracket shrinks GRID-fold each round).")
+@format_option
+@output_option
+@handle_errors
+def reverse_stress(network: str | None, target: str, shock_spec: str, scenarios: tuple[str, ...], method: str,
+                   alpha: float | None, beta: float | None, recovery: float | None, tol: float, grid: int, fmt: str,
+                   output: str | None) -> None:
+    """Find the smallest shock of a one-parameter family that makes TARGET default.
+
+    The size s runs from 0 (no shock) to 1 (the full shock): the fraction of
+    outside assets lost (external_assets:...), the fraction of the selected
+    obligations cancelled (edges:...), or the share of a scenario applied
+    (scenario:...). The threshold is found by multi-point bisection to --tol;
+    the cascade at the threshold (who defaults, in which wave) is shown.
+    "never" when even the full shock leaves TARGET solvent.
+
+    \b
+    Examples:
+      contagion reverse-stress --target CoreWeave --shock external_assets:OpenAI
+      contagion reverse-stress --target Oracle --shock external_assets:type=ai_lab --format json
+      contagion reverse-stress -t CoreWeave --shock edges:kind=compute_purchase_contract
+      contagion reverse-stress core-periphery -t "Periphery 1" --shock external_assets:Core --tol 1e-9
+    """
+    from ..measures import reverse_stress as _reverse_stress
+
+    params = _params(method, alpha, beta, recovery)
+    net, names, label = _stressed(load_network(network), scenarios)
+    rs = _reverse_stress(net, target, shock_spec, method=method, tol=tol, grid=grid, **params)
+    if rs.monotone_violation:
+        click.echo("warning: the evaluated sizes are not monotone (the target defaults at some size and not at a "
+                   "larger one); the threshold is the first transition found", err=True)
+    elif not rs.monotone:
+        click.echo("note: this shock family is not guaranteed monotone (it changes obligations or outside "
+                   "liabilities); no violation was seen on the sizes evaluated", err=True)
+    summary = rs.summary()
+    cascade = rs.to_frame().reset_index()
+    if fmt == "json":
+        text = to_json({**summary, "network": label, "baseline_scenarios": names, "params": params,
+                        "cascade": cascade.to_dict(orient="records")})
+    elif fmt == "csv":
+        cascade.insert(0, "threshold", rs.threshold)
+        cascade.insert(0, "status", rs.status)
+        cascade.insert(0, "target", rs.target)
+        text = cascade.to_csv(index=False, lineterminator="\n")
+    else:
+        text = _reverse_table(rs, cascade, label, output)
+    emit(text, output)
+
+
+def _reverse_table(rs, cascade, label: str, output: str | None) -> str:
+    from rich.table import Table
+
+    from .run import fmt_amount, render, use_color
+
+    s = rs.summary()
+    if rs.status == "defaults":
+        head = (f"{rs.target} defaults once the shock reaches s = {rs.threshold:.6g} ({rs.threshold:.4%}); "
+                f"it survives at s = {rs.lower:.6g} (precision {rs.tol:g}).")
+    elif rs.status == "already":
+        head = f"{rs.target} is in default already without the shock (s = 0)."
+    else:
+        head = (f"never: {rs.target} survives even the full shock (s = 1)"
+                + ("" if rs.monotone else " at every size evaluated") + ".")
+    lines = [f"{label}: {rs.family.description} [{rs.family.spec}]", head]
+    if rs.status != "already":
+        lines.append(f"outside assets lost at s = {rs.size:.6g}: {fmt_amount(s['external_asset_loss'])}; "
+                     f"{s['defaults']} defaults, last wave {s['waves']}, total shortfall "
+                     f"{fmt_amount(s['total_shortfall'])}; {s['evaluations']} sizes cleared.")
+    color = use_color(output)
+    title = f"cascade at s = {rs.size:.6g}" + (" (the full shock)" if rs.status == "never" else "")
+    table = Table(title=title, title_justify="left")
+    for col, just in (("wave", "right"), ("name", "left"), ("type", "left"), ("obligations", "right"),
+                      ("payment", "right"), ("shortfall", "right"), ("equity", "right")):
+        table.add_column(col, justify=just, no_wrap=col in ("name", "type"))
+    for _, row in cascade.iterrows():
+        table.add_row(str(int(row["default_round"])), str(row["name"]), str(row["type"]),
+                      fmt_amount(row["obligations"]), fmt_amount(row["payment"]), fmt_amount(row["shortfall"]),
+                      fmt_amount(row["equity"]), style="bold red" if color and row["name"] == rs.target else None)
+    if cascade.empty:
+        return render("\n".join(lines), "nobody defaults at this size", color=color)
+    return render("\n".join(lines), table, color=color)
+
+
+# ---------------------------------------------------------------------- sweep
+@click.command("sweep")
+@network_argument
+@click.option("--config", "-c", "config_spec", required=True, metavar="FILE|NAME",
+              help="Sweep configuration (TOML/YAML/JSON), or the name of one shipped with the dataset "
+                   "(graphs/<dataset>/sweeps/).")
+@click.option("-n", "--draws", "n", type=click.IntRange(1), default=10_000, show_default=True,
+              help="Number of random draws.")
+@click.option("--seed", type=click.IntRange(0), default=0, show_default=True,
+              help="Random seed: the same seed gives the same numbers whatever the chunking and the workers.")
+@click.option("--chunk-size", type=click.IntRange(1), default=None, metavar="DRAWS",
+              help="Draws per task (rounded up to a multiple of 256). [default: about 4 tasks per worker]")
+@scenario_option
+@_method_options(BATCH_METHODS)
+@click.option("--top", type=click.IntRange(1), default=None, metavar="N",
+              help="Institutions shown in the table (by default probability). [default: 25; CSV/JSON: all]")
+@_executor_options
+@click.option("--progress/--no-progress", default=True, help="Progress bar on stderr (terminals only).")
+@format_option
+@output_option
+@handle_errors
+def sweep(network: str | None, config_spec: str, n: int, seed: int, chunk_size: int | None,
+          scenarios: tuple[str, ...], method: str, alpha: float | None, beta: float | None, top: int | None,
+          workers: int | None, scheduler: str | None, dask_local: int | None, progress: bool, fmt: str,
+          output: str | None) -> None:
+    """Monte Carlo sweep: random losses on outside assets, each draw cleared exactly.
+
+    The configuration gives, per institution or selector, the distribution of
+    the fraction of outside assets lost (beta, uniform, truncated lognormal,
+    fixed), correlated through a one-factor Gaussian copula. Output: per
+    institution the default probability, expected payment shortfall and
+    expected equity loss; for the system, the loss distribution (mean, VaR and
+    expected shortfall at the configured levels, histogram).
+
+    \b
+    Examples:
+      contagion sweep --config sweep.toml -n 100000 --seed 42
+      contagion sweep ai-infrastructure -c sweep.toml --format json -o sweep.json
+      contagion sweep -c sweep.toml -n 1000000 --dask-local 2
+      contagion sweep -c sweep.toml -n 1000000 --scheduler tcp://10.0.0.5:8786
+    """
+    from ..sweep import find_sweep_config, run_sweep
+
+    params = _params(method, alpha, beta)
+    net0 = load_network(network)
+    config = find_sweep_config(config_spec, net0)
+    net, names, label = _stressed(net0, scenarios)
+    click.echo(f"sweep '{config.name}': {n} draws, seed {seed}, correlation {config.correlation:g}", err=True)
+    with _executor(workers, scheduler, dask_local) as ex, _progress("sweep", progress) as cb:
+        res = run_sweep(net, config, n=n, seed=seed, chunk_size=chunk_size, executor=ex, method=method,
+                        progress=cb, **params)
+    frame = res.to_frame().reset_index()
+    if fmt == "json":
+        out = res.to_dict()
+        if top:
+            out["institutions"] = out["institutions"][:top]
+        text = to_json({"network": label, "baseline_scenarios": names, "params": params, **out})
+    elif fmt == "csv":
+        text = (frame.head(top) if top else frame).to_csv(index=False, lineterminator="\n")
+    else:
+        text = _sweep_table(res, frame, label, top or 25, output)
+    emit(text, output)
+
+
+def _sweep_table(res, frame, label: str, top: int, output: str | None) -> str:
+    from rich.table import Table
+
+    from .run import fmt_amount, render, use_color
+
+    color = use_color(output)
+    s = res.summary()
+    loss = s["system_loss"]
+    head = Table(title=f"{label}: sweep '{res.config.name}' ({s['draws']} draws, seed {s['seed']}, "
+                       f"{res.method})", title_justify="left", show_header=False)
+    head.add_column("measure")
+    head.add_column("value", justify="right")
+    head.add_row("mean system loss", fmt_amount(loss["mean"]))
+    head.add_row("standard deviation", fmt_amount(loss["std"]))
+    for q in res.levels:
+        key = f"{q:g}"
+        head.add_row(f"VaR {q:.4g}", fmt_amount(loss["var"][key]))
+        head.add_row(f"expected shortfall {q:.4g}", fmt_amount(loss["es"][key]))
+    head.add_row("largest loss", fmt_amount(loss["max"]))
+    head.add_row("mean number of defaults", f"{s['defaults']['mean']:.4g}")
+    head.add_row("P(at least one default)", f"{s['defaults']['probability_any']:.4%}")
+
+    hist = Table(title="system-loss histogram", title_justify="left")
+    hist.add_column("loss from", justify="right")
+    hist.add_column("to", justify="right")
+    hist.add_column("draws", justify="right")
+    hist.add_column("", justify="left", no_wrap=True)
+    counts = loss["histogram"]["counts"]
+    edges = loss["histogram"]["edges"]
+    peak = max(counts) if counts else 1
+    for k, c in enumerate(counts):
+        hist.add_row(fmt_amount(edges[k]), fmt_amount(edges[k + 1]), str(c), "#" * int(round(40 * c / peak)))
+
+    inst = Table(title=f"institutions by default probability (top {min(top, len(frame))} of {len(frame)})",
+                 title_justify="left")
+    for col, just in (("name", "left"), ("type", "left"), ("default probability", "right"),
+                      ("expected shortfall", "right"), ("expected loss", "right")):
+        inst.add_column(col, justify=just, no_wrap=col in ("name", "type"))
+    shown = frame.sort_values(["default_probability", "expected_shortfall"], ascending=False, kind="stable")
+    for _, row in shown.head(top).iterrows():
+        inst.add_row(str(row["name"]), str(row["type"]), f"{row['default_probability']:.4%}",
+                     fmt_amount(row["expected_shortfall"]), fmt_amount(row["expected_loss"]))
+    return render(head, hist, inst, color=color)

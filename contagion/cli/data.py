@@ -1,0 +1,268 @@
+"""``contagion datasets | scenarios | info | validate``: what is there, and is it usable."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .options import emit, format_option, handle_errors, load_network, network_argument, output_option, to_json
+from .run import fmt_amount, network_label, render, use_color
+
+__all__ = ["datasets", "scenarios", "info", "validate", "network_info"]
+
+
+def _frame_out(rows: list[dict[str, Any]], columns: list[str], fmt: str, title: str, output: str | None) -> str:
+    """Render a list of records as a table, CSV or JSON."""
+    import pandas as pd
+
+    frame = pd.DataFrame(rows, columns=columns)
+    if fmt == "json":
+        return to_json(rows)
+    if fmt == "csv":
+        return frame.to_csv(index=False, lineterminator="\n")
+    from rich.table import Table
+
+    table = Table(title=title, title_justify="left", min_width=len(title) + 2)
+    for c in columns:
+        table.add_column(c, overflow="fold", no_wrap=(c == "name"), max_width=90 if c == "description" else None)
+    for row in rows:
+        table.add_row(*[("" if row.get(c) is None else str(row.get(c))) for c in columns])
+    return render(table, color=use_color(output))
+
+
+# ---------------------------------------------------------------------- datasets
+@click.command("datasets")
+@format_option
+@output_option
+@handle_errors
+def datasets(fmt: str, output: str | None) -> None:
+    """List the built-in datasets (name, description, default scenario)."""
+    from ..datasets import dataset_config, default_dataset, list_datasets
+
+    default = default_dataset()
+    rows = []
+    for name, desc in list_datasets().items():
+        rows.append({"name": name + (" (default)" if name == default and fmt == "table" else ""),
+                     "description": desc, "default_scenario": dataset_config(name).get("default_scenario")})
+    emit(_frame_out(rows, ["name", "description", "default_scenario"], fmt, "built-in datasets", output), output)
+
+
+# ---------------------------------------------------------------------- scenarios
+@click.command("scenarios")
+@network_argument
+@format_option
+@output_option
+@handle_errors
+def scenarios(network: str | None, fmt: str, output: str | None) -> None:
+    """List the scenarios that ship with NETWORK (a dataset name or a network folder), with their descriptions.
+
+    Use a name with `contagion run NETWORK --scenario NAME`.
+    """
+    from ..shocks import _network_config, list_scenarios, scenario_dirs
+
+    net = load_network(network)
+    found = list_scenarios(net)
+    default = _network_config(net)[0].get("default_scenario")
+    label = network_label(net)
+    if not found:
+        click.echo(f"no scenarios ship with {label} (looked in: "
+                   f"{', '.join(str(d) for d in scenario_dirs(net)) or 'nowhere'})", err=True)
+    rows = [{"name": name, "description": desc, "default": name == default} for name, desc in found.items()]
+    if fmt == "table":
+        if not rows:
+            return
+        rows = [{**r, "default": "yes" if r["default"] else ""} for r in rows]
+    emit(_frame_out(rows, ["name", "description", "default"], fmt, f"scenarios of {label}", output), output)
+
+
+# ---------------------------------------------------------------------- info
+def network_info(net) -> dict[str, Any]:
+    """Sizes, totals, components, uniqueness, types, edge kinds and sponsor debt of a network, as plain data."""
+    import numpy as np
+    from scipy.sparse.csgraph import connected_components
+
+    from .. import clear
+    from ..sponsors import sponsor_exposure
+
+    ncomp, labels = connected_components(net.liabilities, directed=True, connection="strong")
+    sizes = np.bincount(labels, minlength=ncomp)
+    res = clear(net)
+    edges = net.edges
+    kinds = edges.groupby("kind", sort=True)["amount"].agg(["count", "sum"]).sort_values("sum", ascending=False)
+    types = net.nodes["type"].value_counts()
+    info: dict[str, Any] = {
+        "network": network_label(net),
+        **net.summary(),
+        "strongly_connected_components": int(ncomp),
+        "largest_component": int(sizes.max()) if sizes.size else 0,
+        "cyclic_components": int((sizes > 1).sum()),
+        "clearing_unique": res.unique,
+        "defaults_as_is": res.n_defaults,
+        "types": {str(k): int(v) for k, v in types.items()},
+        "edge_kinds": {str(k): {"count": int(r["count"]), "amount": float(r["sum"])} for k, r in kinds.iterrows()},
+    }
+    sponsors = sponsor_exposure(net) if "sponsor" in net.nodes.columns else None
+    if sponsors is not None:
+        info["sponsors"] = [{"sponsor": str(k), **{c: (v.item() if hasattr(v, "item") else v) for c, v in row.items()}}
+                            for k, row in sponsors.iterrows()]
+    return info
+
+
+@click.command("info")
+@network_argument
+@click.option("--format", "-f", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
+              help="Output format.")
+@output_option
+@handle_errors
+def info(network: str | None, fmt: str, output: str | None) -> None:
+    """Sizes, totals, strongly connected components, whether the clearing vector is unique, types, edge kinds,
+    and the debt behind each sponsor (when the nodes have a `sponsor` column)."""
+    net = load_network(network)
+    data = network_info(net)
+    if fmt == "json":
+        emit(to_json(data), output)
+        return
+    from rich.table import Table
+
+    overview = Table(title=f"{data['network']}", title_justify="left", show_header=False, min_width=len(str(data["network"])) + 2)
+    overview.add_column("what")
+    overview.add_column("value", justify="right")
+    unique = {True: "yes", False: "no (the greatest is used)", None: "not determined"}[data["clearing_unique"]]
+    for k, v in (("institutions", str(data["institutions"])), ("obligations", str(data["obligations"])),
+                 ("interbank liabilities", fmt_amount(data["interbank_liabilities"])),
+                 ("external liabilities", fmt_amount(data["external_liabilities"])),
+                 ("total obligations", fmt_amount(data["total_obligations"])),
+                 ("external assets", fmt_amount(data["external_assets"])),
+                 ("strongly connected components", str(data["strongly_connected_components"])),
+                 ("largest component", str(data["largest_component"])),
+                 ("components with a cycle", str(data["cyclic_components"])),
+                 ("clearing vector unique (as is)", unique),
+                 ("defaults (as is)", str(data["defaults_as_is"]))):
+        overview.add_row(k, v)
+    types = Table(title="institution types", title_justify="left", min_width=40)
+    types.add_column("type")
+    types.add_column("count", justify="right")
+    for k, v in data["types"].items():
+        types.add_row(k, str(v))
+    kinds = Table(title="obligations by kind", title_justify="left", min_width=40)
+    kinds.add_column("kind")
+    kinds.add_column("count", justify="right")
+    kinds.add_column("amount", justify="right")
+    for k, v in data["edge_kinds"].items():
+        kinds.add_row(k, str(v["count"]), fmt_amount(v["amount"]))
+    parts: list[Any] = [overview, types, kinds]
+    if "sponsors" in data:
+        sp = Table(title="debt behind each sponsor (on and off its balance sheet)", title_justify="left", min_width=40)
+        for col, head in (("sponsor", "sponsor"), ("type", "type"), ("debt", "own debt"), ("leases", "own leases"),
+                          ("off_balance_sheet_debt", "vehicles' debt (share)"),
+                          ("off_balance_sheet_external", "vehicles' external liab. (share)"),
+                          ("total", "total"), ("vehicle_names", "vehicles")):
+            sp.add_column(head, justify="left" if col in ("sponsor", "type", "vehicle_names") else "right",
+                          overflow="fold")
+        for row in data["sponsors"]:
+            sp.add_row(row["sponsor"], row["type"], fmt_amount(row["debt"]), fmt_amount(row["leases"]),
+                       fmt_amount(row["off_balance_sheet_debt"]), fmt_amount(row["off_balance_sheet_external"]),
+                       fmt_amount(row["total"]), row["vehicle_names"])
+        if not data["sponsors"]:
+            sp.add_row("(no institution names a sponsor)", "", "", "", "", "", "", "")
+        parts.append(sp)
+    emit(render(*parts, color=use_color(output)), output)
+
+
+# ---------------------------------------------------------------------- validate
+def _is_scenario_file(path: Path) -> bool:
+    from ..shocks import SCENARIO_SUFFIXES
+
+    suffix = path.suffix.lower()
+    if suffix == ".json" and path.is_file():
+        import json
+
+        try:
+            data = json.loads(path.read_text(encoding="utf-8-sig"))
+        except (ValueError, UnicodeDecodeError):
+            return False  # let the network reader report it
+        return isinstance(data, dict) and "shocks" in data
+    return suffix in SCENARIO_SUFFIXES
+
+
+def _scenario_network(path: Path):
+    """The network a scenario file belongs to: ``<net>/scenarios/<file>`` -> ``<net>``, if it is one."""
+    from ..io import read_network
+
+    parent = path.resolve().parent
+    if parent.name == "scenarios" and (parent.parent / "nodes.csv").is_file():
+        from ..datasets import graphs_root
+
+        net = read_network(parent.parent)
+        try:
+            if parent.parent.parent.resolve() == graphs_root().resolve():
+                net = net.replace(metadata={**net.metadata, "dataset": parent.parent.name})
+        except Exception:  # no built-in datasets: a plain folder
+            pass
+        return net
+    return None
+
+
+def _check_scenario(path: Path, net) -> list[str]:
+    from ..errors import ScenarioError
+    from ..shocks import apply, load_scenario
+
+    try:
+        scen = load_scenario(path)
+        if net is not None:
+            apply(net, scen)
+    except ScenarioError as exc:
+        return [p if str(path) in p else f"{path}: {p}" for p in exc.problems]
+    return []
+
+
+@click.command("validate")
+@click.argument("path", metavar="PATH")
+@click.option("--network", "-n", "against", default=None, metavar="NETWORK",
+              help="For a scenario file: also apply it to this network (path or dataset name). "
+                   "Default: the network folder the scenario sits in, if any.")
+@handle_errors
+def validate(path: str, against: str | None) -> None:
+    """Check a network (or a scenario file) and list EVERY problem, one per line.
+
+    PATH is a network (a folder with nodes.csv and edges.csv, a .json or
+    .graphml file, or a built-in dataset name) or a scenario file (.toml,
+    .yaml, .yml, or .json with "shocks"). For a network, the scenarios that
+    ship with it and its dataset.toml default scenario are checked too.
+    Exit 1 when there is any problem.
+    """
+    from ..errors import ContagionError, InvalidNetworkError
+    from ..shocks import _scenario_files, default_scenario_of
+
+    p = Path(path)
+    problems: list[str] = []
+    if _is_scenario_file(p):
+        net = load_network(against) if against else _scenario_network(p)
+        problems = _check_scenario(p, net)
+        ok = f"OK: scenario {p.stem}" + (f", applies to {network_label(net)}" if net is not None else "")
+    else:
+        if against:
+            raise click.UsageError("--network applies only when PATH is a scenario file")
+        try:
+            net = load_network(path)
+        except InvalidNetworkError as exc:
+            problems = [str(x) for x in exc.problems]
+            net = None
+        if net is not None:
+            files = _scenario_files(net)
+            for f in files.values():
+                problems += _check_scenario(f, net)
+            try:
+                default_scenario_of(net)
+            except ContagionError as exc:
+                problems.append(str(exc))
+            ok = f"OK: {net.n} institutions, {net.n_edges} obligations" + (
+                f"; {len(files)} scenario{'s' if len(files) != 1 else ''}" if files else "")
+    if problems:
+        for line in problems:
+            click.echo(" ".join(line.split()))
+        click.echo(f"{len(problems)} problem{'s' if len(problems) != 1 else ''} in {path}", err=True)
+        raise SystemExit(1)
+    click.echo(ok)

@@ -1,0 +1,179 @@
+"""Helpers shared by the readers, writers and bridges: located problems, table <-> records.
+
+Every reader turns its input into two pandas tables (nodes, edges) and hands
+them to :meth:`FinancialNetwork.from_edges` through :func:`build_network`,
+which re-labels the positions in the problems it reports with the reader's
+own notation (``nodes[3]`` in JSON, ``node 'A'`` in GraphML, ...). So the
+checks themselves live in one place (``contagion/network.py``).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, replace
+from typing import Any, Callable, Iterable, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from ..errors import InvalidNetworkError, Problem
+from ..network import FinancialNetwork
+
+__all__ = ["LocatedProblem", "build_network", "frame_records", "frame_from_records", "native", "is_missing",
+           "stored_metadata", "PROVENANCE_KEYS"]
+
+#: Metadata that says where a network was loaded from (set by the readers and ``load_dataset``),
+#: not what it is: writers leave these keys out, readers set ``source`` to the file they read.
+PROVENANCE_KEYS = ("source", "dataset")
+
+
+def stored_metadata(metadata: Mapping[str, Any]) -> dict[str, Any]:
+    """The metadata a writer stores: everything but :data:`PROVENANCE_KEYS`."""
+    return {k: v for k, v in dict(metadata or {}).items() if k not in PROVENANCE_KEYS}
+
+
+#: Placeholder "file" labels handed to ``from_edges`` so that its problems can be re-located.
+_NODES, _EDGES = "\x00nodes", "\x00edges"
+_FIRST_SEEN = re.compile(r"\(first seen at row (\d+)\)")
+
+
+@dataclass(frozen=True)
+class LocatedProblem(Problem):
+    """A :class:`~contagion.errors.Problem` whose position is better said in words.
+
+    ``row`` keeps the 0-based position of the record (or ``None``); ``where``
+    is how it is printed, e.g. ``"nodes[3]"`` (JSON), ``"node 'A'"``
+    (GraphML, networkx) or ``"row index 3"`` (Parquet).
+    """
+
+    where: str | None = None
+
+    def __str__(self) -> str:
+        parts = [str(p) for p in (self.file, self.where) if p]
+        if self.column:
+            parts.append(f"column '{self.column}'")
+        loc = ", ".join(parts)
+        val = "" if self.value is None else f" (value: {self.value!r})"
+        return f"{loc}: {self.message}{val}" if loc else f"{self.message}{val}"
+
+
+Locator = Callable[[int], str]
+
+
+def build_network(
+    nodes: pd.DataFrame,
+    edges: pd.DataFrame,
+    *,
+    file: str | None,
+    nodes_file: str | None = None,
+    edges_file: str | None = None,
+    node_at: Locator,
+    edge_at: Locator,
+    nodes_section: str | None = "nodes",
+    edges_section: str | None = "edges",
+    problems: Sequence[Problem] = (),
+    skip_rows: Mapping[str, set[Any]] | None = None,
+    metadata: Mapping[str, Any] | None = None,
+) -> FinancialNetwork:
+    """``FinancialNetwork.from_edges(edges, nodes)`` with problems located by ``node_at`` / ``edge_at``.
+
+    ``node_at(k)`` / ``edge_at(k)`` say where record ``k`` (0-based) is;
+    ``nodes_section`` / ``edges_section`` name the table for problems about a
+    whole column; ``nodes_file`` / ``edges_file`` default to ``file``.
+
+    ``problems`` found earlier by the reader (structure, types) are reported
+    together with those of ``from_edges``; problems of ``from_edges`` on rows
+    (``k``) or cells (``(k, column)``) listed in ``skip_rows["nodes"|"edges"]``
+    are left out (the reader has reported them already).
+    """
+    found = list(problems)
+    skip = skip_rows or {}
+    try:
+        net = FinancialNetwork.from_edges(edges, nodes, edges_file=_EDGES, nodes_file=_NODES, row_offset=0,
+                                          metadata=metadata)
+    except InvalidNetworkError as exc:
+        rank = {_NODES: 0, _EDGES: 1}
+        for p in sorted(exc.problems, key=lambda p: (rank.get(p.file, 2), -1 if p.row is None else p.row)):
+            section = "nodes" if p.file == _NODES else "edges" if p.file == _EDGES else None
+            if section is not None and p.row is not None and (p.row in skip.get(section, ())
+                                                               or (p.row, p.column) in skip.get(section, ())):
+                continue
+            if section == "nodes":
+                found.append(relocate(p, nodes_file or file, section, node_at, nodes_section))
+            else:
+                found.append(relocate(p, edges_file or file, section, edge_at, edges_section))
+        raise InvalidNetworkError(found) from None
+    if found:
+        raise InvalidNetworkError(found)
+    return net
+
+
+def relocate(p: Problem, file: str | None, section: str | None, at: Locator, section_name: str | None) -> Problem:
+    """Re-express a ``from_edges`` problem (0-based row) in the reader's notation."""
+    if section is None:  # not about a table (should not happen): keep, name the file
+        return replace(p, file=p.file or file) if type(p) is Problem else p
+    message = _FIRST_SEEN.sub(lambda m: f"(first seen at {at(int(m.group(1)))})", p.message)
+    where = at(p.row) if p.row is not None else section_name
+    return LocatedProblem(message, file=file, row=p.row, column=p.column, value=p.value, where=where)
+
+
+# ---------------------------------------------------------------------- values
+def is_missing(v: Any) -> bool:
+    """None, NaN, ``pd.NA`` or ``pd.NaT``."""
+    if v is None or v is pd.NA or v is pd.NaT:
+        return True
+    return isinstance(v, float) and math.isnan(v)
+
+
+def native(v: Any) -> Any:
+    """A plain Python scalar for a numpy/pandas scalar (``None`` for missing values)."""
+    if isinstance(v, np.generic):
+        v = v.item()
+    if is_missing(v):
+        return None
+    return v
+
+
+def frame_records(df: pd.DataFrame, columns: Iterable[str] | None = None) -> list[dict[str, Any]]:
+    """Rows of ``df`` as dicts of plain Python scalars (missing -> ``None``), column order kept."""
+    cols = list(df.columns if columns is None else columns)
+    data = [[native(v) for v in df[c].tolist()] for c in cols]
+    return [dict(zip(cols, row)) for row in zip(*data)] if cols else [{} for _ in range(len(df))]
+
+
+def frame_from_records(records: Sequence[Mapping[str, Any]], columns: Sequence[str] | None = None) -> pd.DataFrame:
+    """A DataFrame from dict records; columns in ``columns`` order, then first appearance.
+
+    A column with no value at all is kept as an object column of ``None``.
+    """
+    order: dict[str, None] = dict.fromkeys(columns or ())
+    for rec in records:
+        for k in rec:
+            if k not in order:
+                order[k] = None
+    df = pd.DataFrame({c: pd.Series([rec.get(c) for rec in records], dtype=object) for c in order},
+                      index=pd.RangeIndex(len(records)), columns=list(order))
+    return tidy_missing(df)
+
+
+def tidy_missing(df: pd.DataFrame) -> pd.DataFrame:
+    """Give every reader the same dtypes for the same values.
+
+    Object columns get their natural dtype (``infer_objects``: text -> pandas'
+    string dtype, numbers -> int64/float64); an all-missing column, or one of
+    mixed kinds, stays ``object`` with ``None`` for missing values.
+    """
+    cols = []
+    for k in range(df.shape[1]):
+        s = df.iloc[:, k]
+        if len(s) and s.isna().all():
+            s = pd.Series([None] * len(s), dtype=object, index=s.index)
+        elif s.dtype == object:
+            s = s.infer_objects()
+            if s.dtype == object:
+                s = s.where(s.notna(), None)
+        cols.append(s)
+    out = pd.concat(cols, axis=1) if cols else pd.DataFrame(index=df.index)
+    out.columns = df.columns
+    return out

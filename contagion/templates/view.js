@@ -1,0 +1,199 @@
+/* contagion network view: reads the JSON data block, draws it with vis-network.
+   Untrusted text (names, types, kinds, attributes) is only ever set with textContent or drawn on the canvas. */
+(function () {
+  "use strict";
+  var data = JSON.parse(document.getElementById("contagion-data").textContent);
+  var pal = data.palette;
+
+  function colour(pair) {
+    return {
+      background: pair[0], border: pair[1],
+      highlight: { background: pair[0], border: "#0f2a44" },
+      hover: { background: pair[0], border: "#0f2a44" }
+    };
+  }
+  var C = { solvent: colour(pal.solvent), lost: colour(pal.lost), group: colour(pal.group), waves: pal.waves.map(colour) };
+
+  function tip(title, rows) {
+    var box = document.createElement("div");
+    box.className = "tip";
+    var head = document.createElement("div");
+    head.className = "tip-title";
+    head.textContent = title;
+    box.appendChild(head);
+    var table = document.createElement("table");
+    for (var i = 0; i < rows.length; i++) {
+      var tr = document.createElement("tr");
+      var th = document.createElement("th");
+      th.textContent = rows[i][0];
+      var td = document.createElement("td");
+      td.textContent = rows[i][1];
+      tr.appendChild(th);
+      tr.appendChild(td);
+      table.appendChild(tr);
+    }
+    box.appendChild(table);
+    return box;
+  }
+
+  var state = { scenario: 0, step: 0, hiddenTypes: {}, hiddenKinds: {}, timer: null, ready: false };
+  var nodes = new vis.DataSet(data.nodes);
+  var edges = new vis.DataSet(data.edges);
+  var slider = document.getElementById("wave");
+  var waveLabel = document.getElementById("wave-label");
+  var playButton = document.getElementById("play");
+
+  function nodeColour(i, sc, step) {
+    if (data.nodes[i].agg) { return C.group; }
+    var w = sc.nodeWave[i];
+    if (w >= 0 && w <= step) { return C.waves[Math.min(w, C.waves.length - 1)]; }
+    if (step >= sc.waves && sc.nodeLost[i]) { return C.lost; }
+    return C.solvent;
+  }
+
+  function plural(n, word) { return n.toLocaleString("en") + " " + word + (n === 1 ? "" : "s"); }
+
+  function stepText(sc, step) {
+    if (sc.waves < 0) { return "No institution defaults in this scenario."; }
+    if (step < 0) { return "Before the cascade: no institution has defaulted yet."; }
+    var now = sc.waveCounts[step] || 0, total = 0;
+    for (var w = 0; w <= step && w < sc.waveCounts.length; w++) { total += sc.waveCounts[w]; }
+    var text = step === 0 ? "Wave 0: " + plural(now, "fundamental default")
+                          : "Wave " + step + ": " + plural(now, "new default") + ", " + total.toLocaleString("en") + " in all";
+    if (step >= sc.waves) { text += " \u2014 final outcome"; }
+    return text;
+  }
+
+  function setStep(step) {
+    var sc = data.scenarios[state.scenario];
+    step = Math.max(-1, Math.min(step, sc.waves));
+    state.step = step;
+    var updates = [];
+    for (var i = 0; i < data.nodes.length; i++) {
+      if (!data.nodes[i].agg) { updates.push({ id: data.nodes[i].id, color: nodeColour(i, sc, step) }); }
+    }
+    nodes.update(updates);
+    slider.value = String(step);
+    waveLabel.textContent = stepText(sc, step);
+  }
+
+  function stopReplay() {
+    if (state.timer !== null) { clearInterval(state.timer); state.timer = null; }
+    playButton.textContent = "\u25B6 Replay";
+  }
+
+  function setScenario(s) {
+    stopReplay();
+    state.scenario = s;
+    var sc = data.scenarios[s];
+    var nodeUpdates = [];
+    for (var i = 0; i < data.nodes.length; i++) {
+      nodeUpdates.push({ id: data.nodes[i].id, title: tip(data.nodes[i].fullName, sc.nodeTip[i]) });
+    }
+    nodes.update(nodeUpdates);
+    var edgeUpdates = [];
+    for (var j = 0; j < data.edges.length; j++) {
+      edgeUpdates.push({ id: data.edges[j].id, width: sc.edgeWidth[j], title: tip(data.edgeTitle[j], sc.edgeTip[j]) });
+    }
+    edges.update(edgeUpdates);
+    slider.min = "-1";
+    slider.max = String(Math.max(sc.waves, -1));
+    slider.disabled = sc.waves < 0;
+    playButton.disabled = sc.waves < 0;
+    var panels = document.querySelectorAll(".scenario-panel");
+    for (var k = 0; k < panels.length; k++) {
+      panels[k].hidden = panels[k].getAttribute("data-scenario") !== String(s);
+    }
+    setStep(sc.waves);
+  }
+
+  function applyFilters() {
+    var nodeUpdates = [], hiddenNode = {};
+    for (var i = 0; i < data.nodes.length; i++) {
+      var hide = !!state.hiddenTypes[data.nodes[i].ctype];
+      hiddenNode[data.nodes[i].id] = hide;
+      nodeUpdates.push({ id: data.nodes[i].id, hidden: hide });
+    }
+    nodes.update(nodeUpdates);
+    var edgeUpdates = [];
+    for (var j = 0; j < data.edges.length; j++) {
+      var e = data.edges[j];
+      edgeUpdates.push({ id: e.id, hidden: !!state.hiddenKinds[e.kind] || hiddenNode[e.from] || hiddenNode[e.to] });
+    }
+    edges.update(edgeUpdates);
+  }
+
+  setScenario(0);
+  var network = new vis.Network(document.getElementById("network"), { nodes: nodes, edges: edges }, data.options);
+
+  var progress = document.getElementById("progress");
+  function markReady() { state.ready = true; document.body.setAttribute("data-ready", "true"); }
+  if (data.physics) {
+    progress.hidden = false;
+    network.on("stabilizationProgress", function (p) {
+      progress.textContent = "Laying out\u2026 " + Math.round(100 * p.iterations / Math.max(p.total, 1)) + "%";
+    });
+    network.once("stabilizationIterationsDone", function () {
+      network.setOptions({ physics: { enabled: false } });
+      progress.hidden = true;
+      network.fit();
+      markReady();
+    });
+  } else {
+    network.once("afterDrawing", markReady);
+  }
+
+  slider.addEventListener("input", function () { stopReplay(); setStep(parseInt(slider.value, 10)); });
+  playButton.addEventListener("click", function () {
+    if (state.timer !== null) { stopReplay(); return; }
+    var sc = data.scenarios[state.scenario];
+    setStep(-1);
+    playButton.textContent = "\u275A\u275A Pause";
+    state.timer = setInterval(function () {
+      if (state.step >= sc.waves) { stopReplay(); return; }
+      setStep(state.step + 1);
+    }, 900);
+  });
+  var select = document.getElementById("scenario");
+  if (select) { select.addEventListener("change", function () { setScenario(parseInt(select.value, 10)); }); }
+  var boxes = document.querySelectorAll("input[data-filter]");
+  for (var b = 0; b < boxes.length; b++) {
+    boxes[b].addEventListener("change", function (ev) {
+      var box = ev.target, idx = box.getAttribute("data-index");
+      var target = box.getAttribute("data-filter") === "type" ? state.hiddenTypes : state.hiddenKinds;
+      target[idx] = !box.checked;
+      applyFilters();
+    });
+  }
+  document.getElementById("fit").addEventListener("click", function () { network.fit({ animation: { duration: 400 } }); });
+
+  var list = document.getElementById("names");
+  for (var n = 0; n < data.nodes.length; n++) {
+    var opt = document.createElement("option");
+    opt.value = data.nodes[n].fullName;
+    list.appendChild(opt);
+  }
+  var search = document.getElementById("search");
+  function find() {
+    var q = search.value.trim().toLowerCase();
+    if (!q) { return; }
+    var hit = null;
+    for (var i = 0; i < data.nodes.length && hit === null; i++) {
+      if (data.nodes[i].fullName.toLowerCase() === q) { hit = data.nodes[i].id; }
+    }
+    for (var k = 0; k < data.nodes.length && hit === null; k++) {
+      if (data.nodes[k].fullName.toLowerCase().indexOf(q) >= 0) { hit = data.nodes[k].id; }
+    }
+    if (hit !== null) {
+      network.selectNodes([hit]);
+      network.focus(hit, { scale: 1.4, animation: { duration: 500 } });
+    }
+  }
+  search.addEventListener("change", find);
+  search.addEventListener("keydown", function (ev) { if (ev.key === "Enter") { find(); } });
+
+  window.contagionView = {
+    network: network, nodes: nodes, edges: edges, data: data, state: state,
+    setStep: setStep, setScenario: setScenario, applyFilters: applyFilters
+  };
+}());

@@ -1,0 +1,1476 @@
+#!/usr/bin/env python
+"""Build ``graphs/ai-infrastructure/`` from the sourced fact sheet, deterministically.
+
+Reads ``FACTS.md``, ``nodes.csv`` and ``edges.csv`` of the fact sheet (default:
+``<repo>/../shared/data/ai-infra``; ``--source`` to change) and writes the
+dataset in the project's network format:
+
+- ``nodes.csv`` / ``edges.csv``: the network cleared over a one-year horizon
+  (calendar 2027, USD bn), every amount with its rule, its source and the
+  assumptions it uses;
+- ``assumptions.csv``: every number the fact sheet does not give (value,
+  low, high, basis, source);
+- ``scenarios/*.toml``: the stress scenarios, plus ``assumptions-low`` and
+  ``assumptions-high`` (``value =`` shocks that move every assumption to the
+  low or high end of its range);
+- ``dataset.toml`` and ``README.md``.
+
+``--assumptions low|central|high`` builds the network itself at that end of
+every range (the shipped files use ``central``; a variant needs ``--out``).
+The README's results table clears every scenario with ``contagion`` (imported
+from the checkout if it is not installed). ``--golden`` also (re)writes the
+pinned headline results ``golden/<scenario>.json``; they carry hand-written
+notes on why they are plausible (:data:`WHY`), so a normal build never touches
+them and the tests compare fresh results against them.
+
+Usage::
+
+    python scripts/build_ai_infrastructure.py                  # writes graphs/ai-infrastructure/
+    python scripts/build_ai_infrastructure.py --out /tmp/x     # elsewhere (the tests do this)
+    python scripts/build_ai_infrastructure.py --golden         # also rewrite golden/*.json
+
+Everything here is plain Python on purpose (csv, not pandas), so that the
+output is byte-for-byte reproducible.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import os
+import re
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+DEFAULT_SOURCE = REPO.parent / "shared" / "data" / "ai-infra"
+DEFAULT_OUT = REPO / "graphs" / "ai-infrastructure"
+DATASET = "ai-infrastructure"
+HORIZON = "2027"
+LEVELS = ("low", "central", "high")
+
+# ====================================================================================== assumptions
+# id, applies_to, quantity, central, low, high, basis, source.  Every number used below that the fact
+# sheet does not give is one of these; nodes.csv/edges.csv name the ids they use in their `assumptions` column.
+ASSUMPTIONS: list[tuple[str, str, str, float, float, float, str, str]] = [
+    ("sofr", "every floating-rate loan and facility", "SOFR in 2027 (rate, per year)", 0.04, 0.03, 0.05,
+     "Base rate not in the fact sheet. The spreads are sourced: SOFR+250bp for the Vantage and New Mexico SPV "
+     "loans, SOFR+600-650bp for CoreWeave's DDTL draws backed by investment-grade contracts.", "S22; S23; S30"),
+    ("compute_term_default", "Anthropic->Microsoft; Meta->Oracle", "term of a compute contract whose term is "
+     "undisclosed (years)", 5, 4, 7,
+     "Median of the terms the fact sheet gives for compute contracts (5, 5, 7, 6.2, 5, 7, 5, 5, 4, 3.5 years).",
+     "FACTS 2.A, 2.C"),
+    ("openai_azure_term", "OpenAI->Microsoft Azure $250bn", "term of OpenAI's incremental Azure commitment "
+     "(years)", 8, 5, 10,
+     "Term undisclosed; Altman described OpenAI's commitments as about $1.4tn 'over the next 8 years'.",
+     "S06; S60"),
+    ("nvidia_order_years", "Oracle->NVIDIA $40bn GB200 order", "years over which the order is paid", 2, 1, 3,
+     "Payment timing unknown (FT). The order is read as the pace of Oracle's GPU purchases from NVIDIA while "
+     "the Stargate sites are fitted out (Abilene phase 2 to mid-2026, Vantage/New Mexico/Michigan from 2026).",
+     "S47; S45"),
+    ("equity_funding_years", "NVIDIA->Anthropic $10bn; Microsoft->Anthropic $5bn", "years over which an "
+     "unscheduled 'up to' equity commitment is funded", 2, 1, 4,
+     "Announced Nov-2025 without a schedule; funded evenly over the period.", "S65"),
+    ("stargate_funding_years", "Stargate LLC planned equity (19/19/7/7)", "years over which the planned "
+     "initial equity is called", 4, 2, 6,
+     "Stargate's $500bn programme was announced as a 4-year plan; the $52bn initial equity is a reported plan, "
+     "not confirmed funded.", "S64"),
+    ("nvidia_loi_gw", "NVIDIA->OpenAI letter of intent", "GW deployed in 2027 (each releases ~$10bn)", 1, 0, 2,
+     "LOI: up to $100bn for at least 10 GW, staged per GW deployed, first GW in H2-2026; non-binding, no "
+     "definitive agreement at 5-Dec-2025.", "S09; S10"),
+    ("amd_warrant_vesting", "AMD->OpenAI warrant", "share of the warrant that vests in 2027", 1 / 6, 0, 1 / 3,
+     "Warrant for up to 160M shares vests with deployment of 6 GW (first GW H2-2026) and share-price "
+     "milestones; one GW-tranche assumed to vest in 2027, at the $34bn mark-to-market estimate.", "S11; S12"),
+    ("dscr", "every lease whose rent is undisclosed (Abilene, Vantage, New Mexico, Michigan, Hyperion, xAI "
+     "vehicle)", "rent / debt service of the vehicle (debt-service coverage ratio)", 1.3, 1.2, 1.5,
+     "Rents are undisclosed (FACTS 5). Project-finance sizing: the tenant's rent covers the vehicle's debt "
+     "service with a coverage ratio; the surplus belongs to the vehicle's equity, which is not a creditor.",
+     "assumption"),
+    ("gpu_amortisation", "CoreWeave DDTLs and OEM financing; xAI vehicle debt", "share of principal repaid "
+     "straight-line by maturity", 1.0, 0.5, 1.0,
+     "GPU-backed term loans amortise from the contract cash flows they are secured on; the schedules are not in "
+     "the fact sheet.", "S29; S50"),
+    ("softbank_loan_spread", "SoftBank bridge and Arm margin loans", "spread over SOFR (per year)", 0.0125,
+     0.0075, 0.025, "Pricing not disclosed.", "assumption"),
+    ("arm_margin_drawn", "SoftBank Arm-share margin loans", "share of the $18.5bn facility drawn", 1.0,
+     13.5 / 18.5, 1.0,
+     "$13.5bn facility ($5bn undrawn at Mar-2025) plus $5bn new, raised to fund OpenAI: assumed drawn in full; "
+     "low end = the pre-existing $13.5bn.", "S55"),
+    ("meta_bond_rate", "Meta $30bn bonds", "average coupon (per year)", 0.05, 0.045, 0.055,
+     "Coupons not captured; six tranches of 5-40 years.", "S28"),
+    ("oracle_other_debt_rate", "Oracle debt outside the network ($95bn - $18bn)", "average interest rate "
+     "(per year)", 0.045, 0.04, 0.05,
+     "The Sep-2025 notes average 5.35% (S14); Oracle's older debt is cheaper.", "S14; S16"),
+    ("crusoe_facility_spread", "Crusoe->Brookfield facility", "spread over SOFR (per year)", 0.05, 0.04, 0.06,
+     "Pricing not disclosed; infrastructure-debt pricing assumed.", "S48"),
+    ("cw_ddtl_incr_drawn", "CoreWeave incremental $3bn DDTL tranche", "share drawn by 2027", 1.0, 0.5, 1.0,
+     "Drawn amount unknown; the tranche was available to Mar-2026.", "S30"),
+    ("cw_ddtl3_term", "CoreWeave $2.6bn OpenAI-contract debt", "term (years)", 5, 4, 6,
+     "Term and pricing not disclosed; matched to the 5-year OpenAI contract it is raised against, priced like "
+     "the IG-contract DDTL draws (SOFR+625bp).", "S80; S05; S30"),
+    ("xai_gpu_loan_rate", "xAI vehicle GPU debt", "interest rate (per year)", 0.095, 0.08, 0.11,
+     "Apollo's second GPU loan to the xAI vehicle was priced at 9.5% (reported Feb-2026).", "S52"),
+    ("openai_revenue", "OpenAI", "revenue in 2027 (plan)", 40, 20, 52,
+     "Central: geometric path from the FY2025 target of $13bn to HSBC's >$213bn for 2030, at 2027 "
+     "(13 x (213/13)^(2/5) = 39.9). Low: the >$20bn run-rate of end-2025, flat. High: the same path started "
+     "from the $20bn run-rate (20 x (213/20)^(2/5) = 51.5).", "S62; S59; S60"),
+    ("openai_new_funding", "OpenAI", "new outside equity raised in 2027", 41, 0, 69,
+     "HSBC: OpenAI must still raise ~$207bn by 2030; spread evenly over 2026-2030 (207/5 = 41.4). Low: no new "
+     "money. High: front-loaded over three years (207/3).", "S59"),
+    ("openai_other_costs", "OpenAI", "cash costs outside the modelled contracts in 2027", 12, 8, 20,
+     "Staff, sales, other compute and overheads: 30% of the planned revenue (the revenue share to Microsoft "
+     "and the compute contracts are edges). The fact sheet has only the burn: H1-2025 $2.5bn, FY2025 target "
+     "$8.5bn.", "S62"),
+    ("oracle_cash_cost_ratio", "Oracle", "cash operating costs / revenue outside the network", 0.65, 0.6, 0.7,
+     "Not in the fact sheet; Oracle's pre-AI business converts about a third of revenue into operating cash "
+     "flow.", "assumption"),
+    ("oracle_capex", "Oracle", "capital expenditure in 2027", 50, 40, 70,
+     "FY26 guidance ~$50bn held for 2027; the NVIDIA payments (an edge) are deducted from it.", "S19"),
+    ("oracle_new_borrowing", "Oracle", "new debt raised in 2027", 25, 10, 30,
+     "KeyBanc: Oracle may need up to $100bn of new debt over 4 years (100/4).", "S58"),
+    ("coreweave_cash", "CoreWeave", "cash at the start of 2027", 2, 1, 3,
+     "Not in the fact sheet (CoreWeave raised a $2.25bn convertible in Dec-2025).", "S32"),
+    ("coreweave_outside_revenue", "CoreWeave", "revenue in 2027 from customers outside the network", 1.5, 1, 3,
+     "2025 revenue guidance $5.1bn less Microsoft's ~71% share; backlog of $55.6bn less the modelled "
+     "contracts (22.4 + 14.2 + 10) is ~$9bn, ~$1.8bn a year.", "S36; S05"),
+    ("coreweave_cash_cost_ratio", "CoreWeave", "cash operating costs / revenue", 0.4, 0.35, 0.5,
+     "Not in the fact sheet (power, data-centre rent, staff; capex is financed by the GPU loans).",
+     "assumption"),
+    ("bigtech_cash_cost_ratio", "Microsoft; NVIDIA", "cash operating costs and taxes / revenue", 0.6, 0.5, 0.7,
+     "Not in the fact sheet; irrelevant to who defaults (both are far from it), kept so that their equity is "
+     "not just revenue.", "assumption"),
+    ("nvidia_revenue", "NVIDIA", "revenue in 2027", 228, 200, 260,
+     "Q3 FY26 quarterly revenue of $57.0bn x 4.", "S77"),
+    ("coverage_ai_lab", "Anthropic; xAI", "outside resources / modelled obligations - 1", 0.25, 0.1, 0.5,
+     "No figures captured (xAI burns ~$1bn a month). Rule for institutions without figures: outside resources "
+     "cover the obligations modelled here with this margin.", "S50"),
+    ("coverage_large", "Meta; AMD; MGX", "outside resources / modelled obligations - 1", 2, 1, 4,
+     "No figures captured; large, profitable or sovereign-backed institutions: outside resources are a "
+     "multiple of the obligations modelled here.", "assumption"),
+    ("crusoe_cash", "Crusoe", "cash at the start of 2027", 1.4, 0.7, 1.4,
+     "Crusoe raised $1.4bn in Oct-2025 (valuation >$10bn); held as liquidity; low end: half of it spent.", "S49"),
+    ("softbank_resources", "SoftBank Group", "resources available in 2027 (cash, saleable stakes, undrawn "
+     "lines)", 25, 10, 50,
+     "Balance sheet not captured. It sold a $5.8bn NVIDIA stake and borrowed ~$20bn in 2025 to fund OpenAI.",
+     "S55; S58"),
+    ("bank_buffer", "named banks", "outside assets (loss-absorbing buffer)", 100, 50, 200,
+     "Placeholder, NOT a balance-sheet figure: large enough that a bank absorbs its losses here. Banks owe "
+     "nothing in this network, so they cannot default in it; the buffer only scales their equity column.",
+     "assumption"),
+    ("manager_buffer", "named asset managers and private-credit firms (not Blue Owl)", "outside assets "
+     "(loss-absorbing buffer)", 20, 10, 50,
+     "Placeholder, NOT a balance-sheet figure (Blue Owl uses its $29.5bn market value instead).", "assumption"),
+]
+A_ROWS = {row[0]: row for row in ASSUMPTIONS}
+
+
+def assumption_values(level: str) -> dict[str, float]:
+    """Assumption id -> value at ``level`` (``low``, ``central`` or ``high``)."""
+    col = {"central": 3, "low": 4, "high": 5}[level]
+    return {row[0]: float(row[col]) for row in ASSUMPTIONS}
+
+
+# ====================================================================================== nodes
+@dataclass
+class NodeSpec:
+    name: str                       # the usual name (unique)
+    entity: str = "company"         # company | vehicle | syndicate | aggregate
+    rule: str = "none"              # how external assets/liabilities are set (see node_balance)
+    sponsor: str = ""               # ids, ";"-separated (the credit behind a vehicle's debt)
+    sponsor_share: str = ""
+    equity_sponsors: str = ""       # "id:share;..." (information only)
+    members: str = ""               # syndicate members (ids)
+    note: str = ""
+
+
+NODES: dict[str, NodeSpec] = {
+    "openai": NodeSpec("OpenAI", rule="openai"),
+    "oracle": NodeSpec("Oracle", rule="oracle"),
+    "microsoft": NodeSpec("Microsoft", rule="bigtech"),
+    "aws": NodeSpec("Amazon (AWS)"),
+    "google": NodeSpec("Google"),
+    "meta": NodeSpec("Meta", rule="coverage_large"),
+    "coreweave": NodeSpec("CoreWeave", rule="coreweave"),
+    "nebius": NodeSpec("Nebius"),
+    "crusoe": NodeSpec("Crusoe", rule="crusoe"),
+    "iren": NodeSpec("IREN"),
+    "nvidia": NodeSpec("NVIDIA", rule="bigtech"),
+    "amd": NodeSpec("AMD", rule="coverage_large"),
+    "broadcom": NodeSpec("Broadcom"),
+    "anthropic": NodeSpec("Anthropic", rule="coverage_ai_lab"),
+    "xai": NodeSpec("xAI", rule="coverage_ai_lab"),
+    "softbank": NodeSpec("SoftBank Group", rule="softbank"),
+    "mgx": NodeSpec("MGX", rule="coverage_large"),
+    "stargate": NodeSpec("Stargate LLC", entity="vehicle", sponsor="openai;softbank;oracle;mgx",
+                         sponsor_share="0.365385;0.365385;0.134615;0.134615",
+                         note="Shares = planned initial equity 19/19/7/7 of 52 (S64)."),
+    "abilene_jv": NodeSpec("Abilene JV (Stargate I)", entity="vehicle", sponsor="oracle", sponsor_share="1",
+                           equity_sponsors="crusoe;blue_owl;primary_digital",
+                           note="Sponsor = Oracle, the 15-year tenant whose rent services the debt; equity: "
+                                "Crusoe, Blue Owl, Primary Digital (split undisclosed)."),
+    "vantage_oracle_spvs": NodeSpec("Vantage Frontier & Port Washington", entity="vehicle", sponsor="oracle",
+                                    sponsor_share="1", equity_sponsors="",
+                                    note="Sponsor = Oracle, the tenant (for OpenAI); Vantage (not a node) "
+                                         "develops and owns."),
+    "nm_jupiter": NodeSpec("New Mexico Stargate campus", entity="vehicle", sponsor="oracle", sponsor_share="1",
+                           equity_sponsors="blue_owl",
+                           note="Sponsor = Oracle, the expected tenant; equity: Blue Owl (amount undisclosed)."),
+    "michigan_barn": NodeSpec("Michigan campus (The Barn)", entity="vehicle", sponsor="oracle",
+                              sponsor_share="1", equity_sponsors="blackstone",
+                              note="Sponsor = Oracle, the long-term lessee; Related Digital develops; Blackstone "
+                                   "equity in talks (Dec-2025)."),
+    "oracle_dc_lessors": NodeSpec("Oracle's other data-centre lessors", entity="aggregate", sponsor="oracle",
+                                  sponsor_share="1",
+                                  note="Synthetic: receives the part of Oracle's $248bn lease commitments not "
+                                       "modelled site by site."),
+    "hyperion_spv": NodeSpec("Hyperion SPV (Beignet Investor)", entity="vehicle", sponsor="meta",
+                             sponsor_share="1", equity_sponsors="blue_owl:0.8;meta:0.2",
+                             note="Sponsor = Meta, the lessee with a 16-year residual value guarantee; equity "
+                                  "Blue Owl 80% / Meta 20% (S24)."),
+    "xai_spv": NodeSpec("xAI GPU vehicle (Valor Compute Infrastructure)", entity="vehicle", sponsor="xai",
+                        sponsor_share="1", equity_sponsors="valor;nvidia",
+                        note="Sponsor = xAI, the 5-year GPU lessee; equity: Valor (lead), NVIDIA (up to $2bn)."),
+    "blue_owl": NodeSpec("Blue Owl Capital", rule="blue_owl"),
+    "blackstone": NodeSpec("Blackstone", rule="manager_buffer"),
+    "apollo": NodeSpec("Apollo", rule="manager_buffer"),
+    "pimco": NodeSpec("PIMCO", rule="manager_buffer"),
+    "blackrock": NodeSpec("BlackRock", rule="manager_buffer"),
+    "magnetar": NodeSpec("Magnetar", rule="manager_buffer"),
+    "carlyle": NodeSpec("Carlyle", rule="manager_buffer"),
+    "brookfield": NodeSpec("Brookfield", rule="manager_buffer"),
+    "primary_digital": NodeSpec("Primary Digital Infrastructure", rule="manager_buffer"),
+    "valor": NodeSpec("Valor Equity Partners", rule="manager_buffer"),
+    "jpmorgan": NodeSpec("JPMorgan", rule="bank_buffer"),
+    "mufg": NodeSpec("MUFG", rule="bank_buffer"),
+    "smbc": NodeSpec("SMBC", rule="bank_buffer"),
+    "mizuho": NodeSpec("Mizuho", rule="bank_buffer"),
+    "goldman": NodeSpec("Goldman Sachs", rule="bank_buffer"),
+    "hsbc": NodeSpec("HSBC", rule="bank_buffer"),
+    "barclays": NodeSpec("Barclays", rule="bank_buffer"),
+    "bnp": NodeSpec("BNP Paribas", rule="bank_buffer"),
+    "wells": NodeSpec("Wells Fargo", rule="bank_buffer"),
+    "socgen": NodeSpec("Societe Generale", rule="bank_buffer"),
+    "morgan_stanley": NodeSpec("Morgan Stanley", rule="bank_buffer"),
+    "bofa": NodeSpec("Bank of America", rule="bank_buffer"),
+    "credit_agricole": NodeSpec("Credit Agricole CIB", rule="bank_buffer"),
+    "synd_vantage": NodeSpec("Vantage bank syndicate", entity="syndicate",
+                             members="jpmorgan;mufg;wells;bnp;goldman;smbc;socgen"),
+    "synd_nm": NodeSpec("New Mexico loan syndicate", entity="syndicate", members="smbc;bnp;goldman;mufg"),
+    "synd_cw_ddtl1": NodeSpec("CoreWeave DDTL 1.0 lenders", entity="syndicate", members="blackstone;magnetar"),
+    "synd_cw_ddtl2": NodeSpec("CoreWeave DDTL 2.0 lenders", entity="syndicate",
+                              members="blackstone;magnetar;carlyle;blackrock"),
+    "synd_cw_ddtl3": NodeSpec("CoreWeave OpenAI-contract lenders", entity="syndicate"),
+    "synd_cw_revolver": NodeSpec("CoreWeave revolver banks", entity="syndicate",
+                                 members="jpmorgan;goldman;morgan_stanley"),
+    "synd_sb_bridge_other": NodeSpec("SoftBank bridge: other banks", entity="syndicate",
+                                     members="hsbc;barclays;goldman;mufg;credit_agricole"),
+    "arm_margin_lenders": NodeSpec("SoftBank Arm margin-loan banks", entity="syndicate",
+                                   members="jpmorgan;barclays;bnp;credit_agricole;goldman"),
+    "banks_unspecified": NodeSpec("Unnamed banks (SoftBank $8.5bn bridge)", entity="syndicate"),
+    "bond_investors": NodeSpec("Bond investors", entity="aggregate"),
+    "oem_vendors": NodeSpec("CoreWeave OEM financiers", entity="aggregate"),
+    "xai_spv_lenders": NodeSpec("xAI vehicle lenders (Diameter et al.)", entity="syndicate", members="apollo",
+                                note="Apollo's disclosed $3.5bn is carved out as a direct edge; the rest stays "
+                                     "here."),
+    "synd_openai_rcf": NodeSpec("OpenAI revolver banks", entity="syndicate"),
+}
+
+
+# ====================================================================================== edges
+@dataclass
+class Edge:
+    """One row of the output edge table (built from one row of the fact sheet, or derived from one)."""
+
+    edge_id: str
+    debtor: str
+    creditor: str
+    kind: str
+    commitment: str                 # binding | up_to | non_binding | plan | in_talks | estimate | funded | ...
+    contingent: bool
+    included: bool
+    amount: float
+    nominal: float | None           # the fact sheet's amount_usd_bn
+    principal: float | None = None  # debt: principal the horizon amount is computed on
+    rate: float | None = None       # debt: interest rate per year
+    term_years: float | None = None
+    annual_rule: str = ""
+    amount_basis: str = "derived"   # reported | derived | assumption | excluded
+    assumptions: tuple[str, ...] = ()
+    collateral: str = ""
+    refinancing_due: float = 0.0    # principal the baseline assumes rolled over in 2027
+    reported: str = ""
+    source: str = ""
+    notes: str = ""
+    fact_row: int | None = None     # spreadsheet row in the fact sheet's edges.csv (header = 1)
+    unconfirmed: bool = False       # the figure is reported but not confirmed by the parties (FACTS 5)
+
+
+def _f(x: float) -> str:
+    """A number for text: up to 4 decimals, no trailing zeros."""
+    s = f"{x:.4f}".rstrip("0").rstrip(".")
+    return s if s not in ("-0", "") else "0"
+
+
+def _pct(x: float) -> str:
+    return f"{_f(x * 100)}%"
+
+
+class EdgeBuilder:
+    """Turns the fact sheet's 107 obligations into horizon (2027) amounts, for one set of assumption values."""
+
+    def __init__(self, src_edges: list[dict], a: dict[str, float]):
+        self.src = src_edges
+        self.a = a
+        self.out: list[Edge] = []
+
+    # ---------------------------------------------------------------- helpers
+    def row(self, i: int, debtor: str, creditor: str, kind: str) -> dict:
+        r = self.src[i]
+        if (r["debtor"], r["creditor"], r["kind"]) != (debtor, creditor, kind):
+            raise SystemExit(f"fact sheet edges.csv row {i + 2} is {r['debtor']}->{r['creditor']} {r['kind']}, "
+                             f"expected {debtor}->{creditor} {kind}: the builder must be updated")
+        return r
+
+    def add(self, i: int, debtor: str, creditor: str, kind: str, *, commitment: str, contingent: bool,
+            amount: float, rule: str, basis: str, included: bool = True, uses: tuple[str, ...] = (),
+            principal: float | None = None, rate: float | None = None, term: float | None = None,
+            collateral: str = "", refinancing_due: float = 0.0, note: str = "", suffix: str = "",
+            new_debtor: str | None = None, new_creditor: str | None = None, new_kind: str | None = None,
+            nominal: float | None = ...) -> Edge:
+        r = self.row(i, debtor, creditor, kind)
+        src_nominal = _num(r["amount_usd_bn"])
+        src_term = _num(r["term_years"])
+        e = Edge(
+            edge_id=f"e{i + 2:03d}{suffix}", debtor=new_debtor or debtor, creditor=new_creditor or creditor,
+            kind=new_kind or kind, commitment=commitment, contingent=contingent, included=included,
+            amount=amount if included else 0.0, nominal=src_nominal if nominal is ... else nominal,
+            principal=principal, rate=rate, term_years=term if term is not None else src_term, annual_rule=rule,
+            amount_basis=basis if included else "excluded", assumptions=uses, collateral=collateral,
+            refinancing_due=refinancing_due, reported=r["reported"], source=r["source"],
+            notes=" | ".join(x for x in (note, "" if suffix else r["notes"]) if x),
+            fact_row=i + 2)
+        self.out.append(e)
+        return e
+
+    def excluded(self, i: int, debtor: str, creditor: str, kind: str, why: str, *, commitment: str = "binding",
+                 contingent: bool = False) -> Edge:
+        return self.add(i, debtor, creditor, kind, commitment=commitment, contingent=contingent, amount=0.0,
+                        rule=f"excluded: {why}", basis="excluded", included=False, note="")
+
+    def contract(self, i: int, debtor: str, creditor: str, *, term: float | None = None,
+                 term_id: str | None = None, commitment: str = "binding", contingent: bool = False,
+                 note: str = "") -> Edge:
+        r = self.row(i, debtor, creditor, "compute_purchase_contract")
+        nominal = _num(r["amount_usd_bn"])
+        uses: tuple[str, ...] = ()
+        if term is None:
+            term = _num(r["term_years"])
+        if term_id is not None:
+            term = self.a[term_id]
+            uses = (term_id,)
+        amount = nominal / term
+        rule = f"nominal / term = {_f(nominal)} / {_f(term)}" + (f" [{term_id}]" if term_id else "")
+        return self.add(i, debtor, creditor, "compute_purchase_contract", commitment=commitment,
+                        contingent=contingent, amount=amount, rule=rule, basis="assumption" if uses else "derived",
+                        uses=uses, term=term, note=note)
+
+    def debt(self, i: int, debtor: str, creditor: str, kind: str, *, principal: float, rate: float,
+             rate_text: str, amortise_years: float | None = None, uses: tuple[str, ...] = (),
+             collateral: str = "", refinancing_due: float = 0.0, commitment: str = "binding",
+             contingent: bool = False, note: str = "", suffix: str = "", new_creditor: str | None = None,
+             nominal: float | None = ..., term: float | None = None) -> Edge:
+        interest = principal * rate
+        amort = 0.0
+        rule = f"interest {rate_text} x {_f(principal)}"
+        if amortise_years:
+            share = self.a["gpu_amortisation"]
+            amort = share * principal / amortise_years
+            uses = tuple(dict.fromkeys(uses + ("gpu_amortisation",)))
+            rule += f" + amortisation {_f(share)} x {_f(principal)} / {_f(amortise_years)} years"
+        if refinancing_due:
+            rule += f"; {_f(refinancing_due)} of principal falls due in 2027 and is assumed rolled over"
+        basis = "assumption" if uses else "derived"
+        return self.add(i, debtor, creditor, kind, commitment=commitment, contingent=contingent,
+                        amount=interest + amort, rule=rule, basis=basis, uses=uses, principal=principal, rate=rate,
+                        collateral=collateral, refinancing_due=refinancing_due, note=note, suffix=suffix,
+                        new_creditor=new_creditor, nominal=nominal, term=term)
+
+    def lease(self, i: int, debtor: str, vehicle: str, *, note: str = "") -> Edge:
+        """Undisclosed rent = dscr x the vehicle's debt service (computed after the debt edges)."""
+        service = sum(e.amount for e in self.out if e.debtor == vehicle and e.kind in DEBT_KINDS and e.included)
+        uses = ("dscr",) + tuple(sorted({u for e in self.out if e.debtor == vehicle and e.kind in DEBT_KINDS
+                                         for u in e.assumptions}))
+        dscr = self.a["dscr"]
+        return self.add(i, debtor, vehicle, "lease", commitment="binding", contingent=False, amount=dscr * service,
+                        rule=f"rent undisclosed: dscr {_f(dscr)} x debt service of the vehicle {_f(service)}",
+                        basis="assumption", uses=tuple(dict.fromkeys(uses)), note=note)
+
+    # ---------------------------------------------------------------- the 107 rows
+    def build(self) -> list[Edge]:
+        a = self.a
+        sofr = a["sofr"]
+        spv = sofr + 0.025                     # SOFR+250bp (S22, S23)
+        sb = sofr + a["softbank_loan_spread"]
+        ig_ddtl = sofr + 0.0625                # SOFR+600-650bp (S30)
+        # --- A. OpenAI's compute contracts
+        self.contract(0, "openai", "oracle",
+                      note="First contract year is 2027 (Oracle 8-K: >$30bn/yr from FY2028); 300/5 as in the "
+                           "fact sheet; the dollar value is WSJ-reported, not confirmed (FACTS 5).").unconfirmed = True
+        self.contract(1, "openai", "coreweave", commitment="up_to", contingent=True)
+        self.contract(2, "openai", "microsoft", term_id="openai_azure_term")
+        share = 0.20
+        rev = a["openai_revenue"]
+        self.add(2, "openai", "microsoft", "compute_purchase_contract", commitment="binding", contingent=False,
+                 amount=share * rev, rule=f"revenue share 20% x OpenAI revenue {_f(rev)} [openai_revenue]",
+                 basis="assumption", uses=("openai_revenue",), suffix="r", new_kind="revenue_share", nominal=None,
+                 note="Derived edge: OpenAI pays Microsoft ~20% of its revenue (S62, FACTS 2.A note).")
+        self.out[-1].source = ("AInvest / TechEconomy (The Information) <https://www.ainvest.com/news/openai-prints-"
+                               "4-3b-revenue-torches-billions-cash-era-defining-money-furnace-2509> 2025-09-30 [S62]")
+        self.out[-1].reported = "2025-09-30"
+        self.contract(3, "openai", "aws")
+        self.excluded(4, "openai", "amd", "compute_purchase_contract",
+                      "dollar value not disclosed ('tens of billions' of AMD revenue; FACTS 5)")
+        self.excluded(5, "openai", "broadcom", "compute_purchase_contract",
+                      "financial terms not disclosed (FACTS 5)")
+        # --- C. other compute contracts
+        self.contract(6, "anthropic", "microsoft", term_id="compute_term_default")
+        self.excluded(7, "anthropic", "google", "compute_purchase_contract",
+                      "'tens of billions', no figure (FACTS 5)", commitment="up_to", contingent=True)
+        self.contract(8, "meta", "oracle", term_id="compute_term_default", commitment="in_talks", contingent=True)
+        self.contract(9, "meta", "coreweave", commitment="up_to", contingent=True)
+        self.contract(10, "meta", "nebius")
+        self.contract(11, "microsoft", "coreweave")
+        self.contract(12, "microsoft", "nebius")
+        self.contract(13, "microsoft", "iren")
+        self.excluded(14, "nvidia", "coreweave", "compute_purchase_contract",
+                      "4-year lease-back from 2023 (Project Osprey) has run off by 2027")
+        years = a["nvidia_order_years"]
+        self.add(15, "oracle", "nvidia", "compute_purchase_contract", commitment="binding", contingent=False,
+                 amount=40 / years, rule=f"hardware order paid over {_f(years)} years [nvidia_order_years]: "
+                                        f"40 / {_f(years)}", basis="assumption", uses=("nvidia_order_years",),
+                 term=years)
+        # --- B. equity commitments: the part funded in 2027
+        gw = a["nvidia_loi_gw"]
+        self.add(16, "nvidia", "openai", "equity_commitment", commitment="non_binding", contingent=True,
+                 amount=10 * gw, rule=f"~$10bn per GW deployed x {_f(gw)} GW in 2027 [nvidia_loi_gw]",
+                 basis="assumption", uses=("nvidia_loi_gw",))
+        vest = a["amd_warrant_vesting"]
+        self.add(17, "amd", "openai", "equity_commitment", commitment="estimate", contingent=True,
+                 amount=34 * vest, rule=f"warrant value 34 x share vesting in 2027 {_f(vest)} [amd_warrant_vesting]",
+                 basis="assumption", uses=("amd_warrant_vesting",))
+        self.add(18, "microsoft", "openai", "equity_commitment", commitment="binding", contingent=False,
+                 amount=13 - 11.6, rule="unfunded remainder 13 - 11.6 (funded at 30-Sep-2025), called in 2027",
+                 basis="derived", note="FACTS 7 overlap: only the unfunded $1.4bn is kept.")
+        self.excluded(19, "softbank", "openai", "equity_commitment",
+                      "fully funded by 26-Dec-2025; the $22.5bn December tranche is added to OpenAI's cash",
+                      commitment="funded")
+        self.excluded(20, "coreweave", "openai", "equity_commitment", "stock issued in Mar-2025",
+                      commitment="funded")
+        yrs = a["stargate_funding_years"]
+        for i, inv, amt in ((21, "softbank", 19), (22, "openai", 19), (23, "oracle", 7), (24, "mgx", 7)):
+            self.add(i, inv, "stargate", "equity_commitment", commitment="plan", contingent=True, amount=amt / yrs,
+                     rule=f"planned equity {amt} / {_f(yrs)} years [stargate_funding_years]", basis="assumption",
+                     uses=("stargate_funding_years",))
+        fy = a["equity_funding_years"]
+        self.add(25, "nvidia", "anthropic", "equity_commitment", commitment="up_to", contingent=True, amount=10 / fy,
+                 rule=f"10 / {_f(fy)} years [equity_funding_years]", basis="assumption", uses=("equity_funding_years",))
+        self.add(26, "microsoft", "anthropic", "equity_commitment", commitment="up_to", contingent=True,
+                 amount=5 / fy, rule=f"5 / {_f(fy)} years [equity_funding_years]", basis="assumption",
+                 uses=("equity_funding_years",))
+        self.excluded(27, "aws", "anthropic", "equity_commitment", "cumulative $8bn invested by Nov-2024",
+                      commitment="funded")
+        self.excluded(28, "google", "anthropic", "equity_commitment", "stake already held (~14%)",
+                      commitment="funded")
+        self.excluded(29, "blue_owl", "abilene_jv", "equity_commitment",
+                      "construction equity, paid in before the debt and before 2027 (split with Crusoe undisclosed)",
+                      commitment="funded")
+        self.excluded(30, "crusoe", "abilene_jv", "equity_commitment", "amount undisclosed; inside the ~$5bn")
+        self.excluded(31, "primary_digital", "abilene_jv", "equity_commitment", "amount undisclosed")
+        self.excluded(32, "blue_owl", "hyperion_spv", "equity_commitment", "funded at closing (Oct-2025)",
+                      commitment="funded")
+        self.excluded(33, "meta", "hyperion_spv", "equity_commitment", "amount undisclosed (land/CIP contributed)")
+        self.excluded(34, "blue_owl", "nm_jupiter", "equity_commitment", "amount undisclosed")
+        self.excluded(35, "blackstone", "michigan_barn", "equity_commitment", "amount undisclosed; in talks",
+                      commitment="in_talks", contingent=True)
+        self.excluded(36, "nvidia", "xai_spv", "equity_commitment",
+                      "vehicle equity is paid in at closing, before 2027", commitment="up_to", contingent=True)
+        self.excluded(37, "valor", "xai_spv", "equity_commitment", "amount undisclosed; paid in at closing")
+        # --- E. debt (first, because the undisclosed rents are sized on it)
+        self.debt(45, "abilene_jv", "jpmorgan", "loan", principal=2.3, rate=spv, rate_text=f"{_pct(spv)} [sofr]+2.5%",
+                  uses=("sofr",), refinancing_due=2.3,
+                  note="Construction loan; rate assumed as the other SPV loans (SOFR+250bp); interest-only while the "
+                       "take-out financing is arranged.")
+        self.debt(46, "abilene_jv", "jpmorgan", "loan", principal=7.1, rate=spv, rate_text=f"{_pct(spv)} [sofr]+2.5%",
+                  uses=("sofr",), refinancing_due=7.1,
+                  note="Construction loan (campus complete mid-2026); take-out financing needed in 2027.")
+        self.debt(47, "vantage_oracle_spvs", "synd_vantage", "credit_facility", principal=23.25, rate=spv,
+                  rate_text=f"{_pct(spv)} [sofr]+2.5%", uses=("sofr",),
+                  note="Interest-only; matures 2029 (4 years + 2-year extension).")
+        self.debt(48, "vantage_oracle_spvs", "synd_vantage", "credit_facility", principal=14.75, rate=spv,
+                  rate_text=f"{_pct(spv)} [sofr]+2.5%", uses=("sofr",),
+                  note="Interest-only; matures 2029.")
+        self.debt(56, "nm_jupiter", "synd_nm", "loan", principal=18, rate=spv, rate_text=f"{_pct(spv)} [sofr]+2.5%",
+                  uses=("sofr",), note="Interest-only; matures 2029 (4 years + 2 x 1-year extensions).")
+        self.debt(61, "michigan_barn", "bofa", "credit_facility", principal=14, rate=spv,
+                  rate_text=f"{_pct(spv)} [sofr]+2.5%", uses=("sofr",), commitment="in_talks", contingent=True,
+                  note="In negotiation at Dec-2025; priced like the other SPV loans.")
+        coupons = [(3, 0.0445), (3, 0.048), (4, 0.052), (2.5, 0.05875), (3.5, 0.0595), (2, 0.061)]
+        oracle_coupon = sum(p * c for p, c in coupons) / 18
+        self.debt(62, "oracle", "bond_investors", "bond", principal=18, rate=oracle_coupon,
+                  rate_text=f"{_pct(oracle_coupon)} (average of the six coupons)",
+                  note="First maturity 2030.")
+        self.debt(63, "meta", "bond_investors", "bond", principal=30, rate=a["meta_bond_rate"],
+                  rate_text=f"{_pct(a['meta_bond_rate'])} [meta_bond_rate]", uses=("meta_bond_rate",),
+                  note="First maturity 2030.")
+        for i, creditor, p in ((64, "pimco", 18), (65, "blackrock", 3), (66, "bond_investors", 6.3)):
+            self.debt(i, "hyperion_spv", creditor, "bond", principal=p, rate=0.0658, rate_text="6.58%",
+                      commitment="estimate" if i == 66 else "binding", note="Due 2049; interest only.")
+        self.debt(67, "coreweave", "synd_cw_ddtl1", "loan", principal=1.7825, rate=0.15, rate_text="~15%",
+                  amortise_years=2.75, collateral="gpu", note="Matures Mar-2028: 2.75 years from 30-Jun-2025.")
+        self.debt(70, "coreweave", "synd_cw_ddtl2", "loan", principal=4.954, rate=0.11, rate_text="~11%",
+                  amortise_years=3.92, collateral="gpu", note="Matures May-2029: 3.92 years from 30-Jun-2025.")
+        drawn = 3.0 * a["cw_ddtl_incr_drawn"]
+        self.debt(71, "coreweave", "synd_cw_ddtl2", "credit_facility", principal=drawn, rate=ig_ddtl,
+                  rate_text=f"{_pct(ig_ddtl)} [sofr]+6.25%", amortise_years=5, uses=("sofr", "cw_ddtl_incr_drawn"),
+                  collateral="gpu", note="Draws mature in 5 years.")
+        t3 = a["cw_ddtl3_term"]
+        self.debt(76, "coreweave", "synd_cw_ddtl3", "loan", principal=2.6, rate=ig_ddtl,
+                  rate_text=f"{_pct(ig_ddtl)} [sofr]+6.25%", amortise_years=t3, uses=("sofr", "cw_ddtl3_term"),
+                  collateral="gpu", term=t3)
+        self.debt(77, "coreweave", "bond_investors", "bond", principal=2.0, rate=0.0925, rate_text="9.25%",
+                  note="Due Jun-2030.")
+        self.debt(78, "coreweave", "bond_investors", "bond", principal=1.75, rate=0.09, rate_text="9.00%",
+                  note="Due Feb-2031.")
+        self.debt(79, "coreweave", "bond_investors", "bond", principal=2.25, rate=0.0175, rate_text="1.75%",
+                  note="Convertible, due Dec-2031.")
+        self.debt(80, "coreweave", "synd_cw_revolver", "credit_facility", principal=0.45, rate=0.07, rate_text="~7%",
+                  refinancing_due=0.45, note="$0.45bn drawn of $2.5bn; matures Jun-2027 (inside the horizon).")
+        self.debt(84, "coreweave", "magnetar", "loan", principal=0.2566, rate=0.12, rate_text="~12%",
+                  note="Bullet, Jan-2029.")
+        self.debt(85, "coreweave", "oem_vendors", "vendor_financing", principal=1.728, rate=0.095,
+                  rate_text="9.5% (9-10%)", amortise_years=2.92, collateral="gpu",
+                  note="Instalments Mar-2026 to May-2028: 2.92 years from 30-Jun-2025.")
+        backstop_years = 7.25
+        self.add(86, "nvidia", "coreweave", "vendor_financing", commitment="contingent", contingent=True,
+                 amount=6.3 / backstop_years, rule="6.3 / 7.25 years (Sep-2025 to end-2032)", basis="derived",
+                 term=backstop_years, note="Paid only for capacity CoreWeave cannot sell.")
+        self.debt(87, "crusoe", "brookfield", "credit_facility", principal=0.75,
+                  rate=sofr + a["crusoe_facility_spread"],
+                  rate_text=f"{_pct(sofr + a['crusoe_facility_spread'])} [sofr]+[crusoe_facility_spread]",
+                  uses=("sofr", "crusoe_facility_spread"), note="Assumed drawn; interest only.")
+        r = a["xai_gpu_loan_rate"]
+        self.debt(88, "xai_spv", "xai_spv_lenders", "loan", principal=12.5 - 3.5, rate=r,
+                  rate_text=f"{_pct(r)} [xai_gpu_loan_rate]", amortise_years=5, uses=("xai_gpu_loan_rate",),
+                  collateral="gpu", commitment="up_to", contingent=True, term=5,
+                  note="$12.5bn plan less Apollo's disclosed $3.5bn (edge e090a; FACTS 7 overlap).")
+        self.debt(88, "xai_spv", "xai_spv_lenders", "loan", principal=3.5, rate=r,
+                  rate_text=f"{_pct(r)} [xai_gpu_loan_rate]", amortise_years=5, uses=("xai_gpu_loan_rate",),
+                  collateral="gpu", commitment="up_to", contingent=True, suffix="a", new_creditor="apollo",
+                  nominal=3.5, term=5,
+                  note="Derived edge: Apollo's disclosed $3.5bn share of the xAI vehicle debt (S51, S52), carved "
+                       "out of e090 by the declared rule 'a disclosed allocation becomes a direct edge'.")
+        self.out[-1].source = (self.src[89]["source"])
+        self.out[-1].reported = self.src[89]["reported"]
+        for i, creditor, p in ((90, "mizuho", 1.35), (91, "smbc", 1.25), (92, "jpmorgan", 1.0),
+                               (93, "synd_sb_bridge_other", 11.4)):
+            self.debt(i, "softbank", creditor, "loan", principal=p, rate=sb,
+                      rate_text=f"{_pct(sb)} [sofr]+[softbank_loan_spread]", uses=("sofr", "softbank_loan_spread"),
+                      refinancing_due=p, note="1-year bridge (May-2025), assumed rolled annually: due in 2027.")
+        drawn = 18.5 * a["arm_margin_drawn"]
+        self.debt(99, "softbank", "arm_margin_lenders", "credit_facility", principal=drawn, rate=sb,
+                  rate_text=f"{_pct(sb)} [sofr]+[softbank_loan_spread]",
+                  uses=("sofr", "softbank_loan_spread", "arm_margin_drawn"),
+                  note="Secured on Arm shares; term undisclosed; interest only.")
+        self.excluded(105, "softbank", "banks_unspecified", "loan",
+                      "probable overlap with the $15bn bridge (FACTS 7): the itemised $15bn is kept",
+                      commitment="overlap")
+        self.excluded(106, "openai", "synd_openai_rcf", "credit_facility", "undrawn revolver: nothing owed")
+        # --- D. leases (rents sized on the debt above)
+        self.lease(38, "oracle", "abilene_jv")
+        self.lease(39, "oracle", "vantage_oracle_spvs")
+        self.lease(40, "oracle", "nm_jupiter", note="Oracle is the expected tenant.")
+        self.lease(41, "oracle", "michigan_barn")
+        sites = sum(e.amount for e in self.out if e.debtor == "oracle" and e.kind == "lease")
+        uses = tuple(sorted({u for e in self.out if e.debtor == "oracle" and e.kind == "lease" for u in e.assumptions}))
+        self.add(42, "oracle", "oracle_dc_lessors", "lease", commitment="binding", contingent=False,
+                 amount=248 / 17 - sites,
+                 rule=f"aggregate 248 / 17 years = {_f(248 / 17)} less the four site leases {_f(sites)}",
+                 basis="assumption", uses=uses,
+                 note="FACTS 7 overlap: the aggregate includes the site leases, so only the remainder is kept.")
+        self.lease(43, "meta", "hyperion_spv", note="Meta's residual value guarantee is not modelled.")
+        self.lease(44, "xai", "xai_spv")
+        # --- F. syndicate membership: allocations undisclosed -> the syndicate node is the creditor
+        for i in (49, 50, 51, 52, 53, 54, 55, 57, 58, 59, 60, 68, 69, 72, 73, 74, 75, 81, 82, 83, 94, 95, 96, 97,
+                  98, 100, 101, 102, 103, 104):
+            r = self.src[i]
+            self.excluded(i, r["debtor"], r["creditor"], "syndicate_share",
+                          "allocation undisclosed: the syndicate node is the creditor (FACTS 0)",
+                          commitment="membership")
+        self.excluded(89, "xai_spv_lenders", "apollo", "syndicate_share",
+                      "replaced by the direct edge e090a (xAI vehicle -> Apollo)", commitment="membership")
+        self.out.sort(key=lambda e: (e.fact_row, e.edge_id))
+        ids = [e.edge_id for e in self.out]
+        rows = sorted(e.fact_row for e in self.out if e.edge_id[-1].isdigit())
+        if len(set(ids)) != len(ids) or rows != list(range(2, len(self.src) + 2)):
+            raise SystemExit("builder error: every fact-sheet row must be used exactly once")
+        return self.out
+
+
+DEBT_KINDS = ("loan", "bond", "credit_facility", "vendor_financing")
+#: commitments whose amount is not a firm figure: their horizon amounts are flagged ``estimate``
+ESTIMATE_COMMITMENTS = ("estimate", "up_to", "non_binding", "plan", "in_talks", "contingent")
+
+
+def _num(text: str) -> float | None:
+    text = (text or "").strip()
+    return float(text) if text else None
+
+
+# ====================================================================================== node balances
+@dataclass
+class Balance:
+    cash: float = 0.0
+    revenue: float = 0.0
+    funding: float = 0.0
+    buffer: float = 0.0
+    costs: float = 0.0
+    debt_service: float = 0.0
+    capex: float = 0.0
+    basis: str = ""
+    uses: tuple[str, ...] = ()
+
+    @property
+    def assets(self) -> float:
+        return self.cash + self.revenue + self.funding + self.buffer
+
+    @property
+    def liabilities(self) -> float:
+        return self.costs + self.debt_service + self.capex
+
+
+def node_balance(nid: str, spec: NodeSpec, src: dict, a: dict[str, float], edges: list[Edge]) -> Balance:
+    """External assets (cash + outside revenue + new money + buffer) and liabilities of one node in 2027."""
+    owed = sum(e.amount for e in edges if e.debtor == nid)
+    inflow = sum(e.amount for e in edges if e.creditor == nid)
+    rule = spec.rule
+    if rule == "openai":
+        burn_h2 = 8.5 - 2.5
+        cash = 17.5 + 22.5 - burn_h2
+        return Balance(cash=cash, revenue=a["openai_revenue"], funding=a["openai_new_funding"],
+                       costs=a["openai_other_costs"],
+                       basis=(f"assets = cash 17.5 (Jun-2025, S62) + SoftBank tranche 22.5 (Dec-2025, S54) - H2-2025 "
+                              f"burn {_f(burn_h2)} (FY target 8.5 - H1 2.5, S62) + revenue {_f(a['openai_revenue'])} "
+                              f"[openai_revenue] + new equity {_f(a['openai_new_funding'])} [openai_new_funding]; "
+                              f"liabilities = other cash costs {_f(a['openai_other_costs'])} [openai_other_costs]"),
+                       uses=("openai_revenue", "openai_new_funding", "openai_other_costs"))
+    if rule == "oracle":
+        rev = 67.0
+        nv = sum(e.amount for e in edges if e.debtor == "oracle" and e.creditor == "nvidia")
+        costs = a["oracle_cash_cost_ratio"] * rev
+        other_debt = 95 - 18
+        ds = other_debt * a["oracle_other_debt_rate"]
+        capex = max(0.0, a["oracle_capex"] - nv)
+        return Balance(cash=11.0, revenue=rev, funding=a["oracle_new_borrowing"], costs=costs, debt_service=ds,
+                       capex=capex,
+                       basis=(f"assets = cash 11 (S15) + revenue 67 (FY26 guidance, S19) + new debt "
+                              f"{_f(a['oracle_new_borrowing'])} [oracle_new_borrowing]; liabilities = cash costs "
+                              f"{_f(a['oracle_cash_cost_ratio'])} x 67 [oracle_cash_cost_ratio] + interest "
+                              f"{_pct(a['oracle_other_debt_rate'])} x (95 - 18 in the network) [oracle_other_debt_rate] "
+                              f"+ capex {_f(a['oracle_capex'])} [oracle_capex] less the NVIDIA payments {_f(nv)} "
+                              f"(an edge)"),
+                       uses=("oracle_new_borrowing", "oracle_cash_cost_ratio", "oracle_other_debt_rate",
+                             "oracle_capex", "nvidia_order_years"))
+    if rule == "bigtech":
+        ratio = a["bigtech_cash_cost_ratio"]
+        if nid == "microsoft":
+            rev = 281.7
+            return Balance(revenue=rev, costs=ratio * rev,
+                           basis=(f"assets = revenue 281.7 (FY25, S76) (cash not captured); liabilities = cash costs "
+                                  f"{_f(ratio)} x revenue [bigtech_cash_cost_ratio]"),
+                           uses=("bigtech_cash_cost_ratio",))
+        rev = a["nvidia_revenue"]
+        return Balance(cash=60.6, revenue=rev, costs=ratio * rev,
+                       basis=(f"assets = cash 60.6 (S77) + revenue {_f(rev)} [nvidia_revenue]; liabilities = cash "
+                              f"costs {_f(ratio)} x revenue [bigtech_cash_cost_ratio]"),
+                       uses=("nvidia_revenue", "bigtech_cash_cost_ratio"))
+    if rule == "coreweave":
+        out_rev = a["coreweave_outside_revenue"]
+        ratio = a["coreweave_cash_cost_ratio"]
+        costs = ratio * (out_rev + inflow)
+        return Balance(cash=a["coreweave_cash"], revenue=out_rev, costs=costs,
+                       basis=(f"assets = cash {_f(a['coreweave_cash'])} [coreweave_cash] + revenue from outside "
+                              f"customers {_f(out_rev)} [coreweave_outside_revenue]; liabilities = cash costs "
+                              f"{_f(ratio)} x (outside revenue + contract revenue {_f(inflow)}) "
+                              f"[coreweave_cash_cost_ratio]; its debt is in the network"),
+                       uses=("coreweave_cash", "coreweave_outside_revenue", "coreweave_cash_cost_ratio"))
+    if rule.startswith("coverage_"):
+        m = a[rule]
+        return Balance(revenue=(1 + m) * owed,
+                       basis=(f"no figures: assets = (1 + {_f(m)}) x its modelled obligations {_f(owed)} [{rule}]"),
+                       uses=(rule,) + tuple(sorted({u for e in edges if e.debtor == nid for u in e.assumptions})))
+    if rule == "crusoe":
+        return Balance(cash=a["crusoe_cash"], basis=f"assets = cash {_f(a['crusoe_cash'])} [crusoe_cash]",
+                       uses=("crusoe_cash",))
+    if rule == "softbank":
+        return Balance(funding=a["softbank_resources"],
+                       basis=f"no figures: resources {_f(a['softbank_resources'])} [softbank_resources]",
+                       uses=("softbank_resources",))
+    if rule == "bank_buffer":
+        return Balance(buffer=a["bank_buffer"], basis=f"placeholder buffer {_f(a['bank_buffer'])} [bank_buffer]",
+                       uses=("bank_buffer",))
+    if rule == "manager_buffer":
+        return Balance(buffer=a["manager_buffer"],
+                       basis=f"placeholder buffer {_f(a['manager_buffer'])} [manager_buffer]", uses=("manager_buffer",))
+    if rule == "blue_owl":
+        return Balance(buffer=29.5, basis="buffer = market value 29.5 (S78) as loss-absorbing capacity")
+    if owed > 0 and spec.entity != "vehicle":
+        raise SystemExit(f"node {nid} owes {owed} but has no balance rule")
+    what = {"vehicle": "vehicle without reserves: it pays from the rent it receives",
+            "syndicate": "syndicate of lenders (allocation undisclosed): owes nothing here",
+            "aggregate": "synthetic aggregate: owes nothing here"}.get(spec.entity, "no figures and owes nothing here")
+    return Balance(basis=f"0 ({what})")
+
+
+# ====================================================================================== reading the fact sheet
+def read_csv(path: Path) -> list[dict]:
+    with open(path, newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def read_sources(facts: Path) -> dict[str, str]:
+    """``S01`` -> the source line of FACTS.md section 8."""
+    out: dict[str, str] = {}
+    for line in facts.read_text(encoding="utf-8").splitlines():
+        m = re.match(r"- \[(S\d+)\] (.*)$", line.strip())
+        if m:
+            out[m.group(1)] = m.group(2).strip()
+    return out
+
+
+# ====================================================================================== building
+@dataclass
+class Built:
+    nodes: list[dict]
+    edges: list[Edge]
+    balances: dict[str, Balance]
+
+
+def build_network(source: Path, level: str = "central") -> Built:
+    a = assumption_values(level)
+    src_nodes = read_csv(source / "nodes.csv")
+    src_edges = read_csv(source / "edges.csv")
+    if [r["id"] for r in src_nodes] != list(NODES):
+        raise SystemExit("the fact sheet's node ids changed: update NODES in the builder")
+    edges = EdgeBuilder(src_edges, a).build()
+    balances: dict[str, Balance] = {}
+    nodes: list[dict] = []
+    for r in src_nodes:
+        nid = r["id"]
+        spec = NODES[nid]
+        bal = node_balance(nid, spec, r, a, edges)
+        balances[nid] = bal
+        nodes.append({
+            "id": nid, "name": spec.name, "type": r["type"], "external_assets": bal.assets,
+            "external_liabilities": bal.liabilities, "entity": spec.entity, "sponsor": spec.sponsor,
+            "sponsor_share": spec.sponsor_share, "equity_sponsors": spec.equity_sponsors, "members": spec.members,
+            "assets_cash": bal.cash, "assets_revenue": bal.revenue, "assets_new_money": bal.funding,
+            "assets_buffer": bal.buffer, "liabilities_costs": bal.costs, "liabilities_debt_service": bal.debt_service,
+            "liabilities_capex": bal.capex, "revenue_reported": r["revenue_usd_bn"], "cash_reported": r["cash_usd_bn"],
+            "debt_reported": r["debt_usd_bn"], "equity_reported": r["equity_usd_bn"], "basis": bal.basis,
+            "assumptions": ";".join(dict.fromkeys(bal.uses)), "full_name": r["name"], "source": r["source"],
+            "notes": " | ".join(x for x in (spec.note, r["notes"]) if x),
+        })
+    return Built(nodes, edges, balances)
+
+
+
+# ====================================================================================== scenarios
+@dataclass
+class ScenarioSpec:
+    name: str
+    description: str
+    shocks: list[dict] = field(default_factory=list)   # each may carry a "#" comment key
+
+
+def _edge_by_id(built: Built) -> dict[str, Edge]:
+    return {e.edge_id: e for e in built.edges}
+
+
+DEMAND_CUT = 0.30          # ai-demand-slowdown: outside revenue of AI labs and neoclouds below plan
+UP_TO_USE = 0.70           # ai-demand-slowdown: share of 'up to' compute contracts used
+GPU_WRITEDOWN = 0.30       # gpu-collateral-writedown: prepayment, share of principal (1/2 - 1/5)
+
+
+def _demand_shocks(built: Built, skip: tuple[str, ...] = ()) -> list[dict]:
+    shocks = []
+    for n in built.nodes:
+        if n["type"] not in ("ai_lab", "neocloud") or n["id"] in skip:
+            continue
+        rev = built.balances[n["id"]].revenue
+        if rev <= 0:
+            continue
+        shocks.append({"#": f"{int(DEMAND_CUT * 100)}% of its outside revenue {_f(rev)}", "kind": "external_assets",
+                       "target": n["name"], "absolute": round(DEMAND_CUT * rev, 6)})
+    shocks.append({"#": "'up to' compute contracts used at 70%", "kind": "edges",
+                   "select": {"kind": "compute_purchase_contract", "commitment": "up_to"}, "factor": UP_TO_USE})
+    return shocks
+
+
+def _gpu_shocks(built: Built) -> list[dict]:
+    shocks = []
+    for e in built.edges:
+        if e.collateral == "gpu" and e.included and e.amount > 0:
+            extra = GPU_WRITEDOWN * e.principal
+            shocks.append({"#": f"{_names(built)[e.debtor]} -> {_names(built)[e.creditor]}: 2027 debt service "
+                                f"{_f(e.amount)} + prepayment {_f(GPU_WRITEDOWN)} x principal {_f(e.principal)}",
+                           "kind": "edges", "select": {"edge_id": e.edge_id}, "value": round(e.amount + extra, 6)})
+    return shocks
+
+
+def _freeze_shocks(built: Built) -> list[dict]:
+    shocks = []
+    for e in built.edges:
+        if e.refinancing_due and e.included and e.amount > 0:
+            shocks.append({"#": f"{_names(built)[e.debtor]} -> {_names(built)[e.creditor]}: 2027 debt service "
+                                f"{_f(e.amount)} + principal {_f(e.refinancing_due)} now due",
+                           "kind": "edges", "select": {"edge_id": e.edge_id},
+                           "value": round(e.amount + e.refinancing_due, 6)})
+    return shocks
+
+
+def _names(built: Built) -> dict[str, str]:
+    return {n["id"]: n["name"] for n in built.nodes}
+
+
+def scenario_specs(built: Built, variants: dict[str, Built]) -> list[ScenarioSpec]:
+    """The scenarios shipped with the dataset, with amounts computed from the central build."""
+    bal = built.balances
+    rev = bal["openai"].revenue
+    out = [
+        ScenarioSpec(
+            "baseline",
+            "The plan as announced in late 2025, cleared over 2027 (USD bn): every disclosed obligation at its 2027 "
+            "amount, contingent and non-binding deals included (binding-only removes them), OpenAI raising the new "
+            "equity HSBC says it still needs [S59] and Oracle the debt KeyBanc expects it to raise [S58]. Numbers "
+            "the fact sheet lacks are the central values of assumptions.csv.", []),
+        ScenarioSpec(
+            "openai-revenue-shortfall",
+            f"OpenAI's 2027 revenue is half of plan: the plan path from the $13bn FY2025 target [S62] to HSBC's "
+            f">$213bn for 2030 [S59] gives ~${_f(rev)}bn for 2027, against ~$1.4tn of commitments over 8 years "
+            f"[S60] (FT: ~$20bn annualised revenue [S56]). OpenAI loses ${_f(rev / 2)}bn of revenue and pays "
+            f"Microsoft its 20% revenue share [S62] on half as much; everything else as in the baseline.",
+            [{"#": f"half of the planned revenue {_f(rev)} [openai_revenue]", "kind": "external_assets",
+              "target": "OpenAI", "absolute": round(rev / 2, 6)},
+             {"#": "the 20% revenue share falls with the revenue", "kind": "edges", "debtor": "OpenAI",
+              "creditor": "Microsoft", "select": {"kind": "revenue_share"}, "factor": 0.5}]),
+        ScenarioSpec(
+            "ai-demand-slowdown",
+            "AI demand falls short across the board: AI labs' and neoclouds' revenue from outside the network is "
+            "30% below plan and 'up to' compute contracts are used at 70% (OpenAI->CoreWeave [S04], "
+            "Meta->CoreWeave [S37]). Markets had started to price it: CoreWeave's 5-year CDS 368->643bp in "
+            "Oct-Dec 2025 [S33], Oracle -46% from its September peak [S70]. Cash and binding contracts are "
+            "unchanged.",
+            _demand_shocks(built) + [{"#": "OpenAI's revenue share to Microsoft falls with its revenue",
+                                      "kind": "edges", "select": {"kind": "revenue_share"},
+                                      "factor": round(1 - DEMAND_CUT, 6)}]),
+        ScenarioSpec(
+            "gpu-collateral-writedown",
+            "GPU collateral loses value faster than the debt amortises: run flat out, GPUs last 18 months to 2 "
+            "years and depreciate over ~2.5-3.5 years (Kedrosky [S74,S75]), while the GPU-backed loans amortise "
+            "over 3-5 years [S29,S50]. Lenders enforce loan-to-value: every GPU-backed borrower (CoreWeave's DDTLs "
+            "and OEM financing, the xAI GPU vehicle) prepays 30% of principal in 2027 (1/2 - 1/5: one year of a "
+            "2-year economic life less one year of a 5-year amortisation).",
+            _gpu_shocks(built)),
+        ScenarioSpec(
+            "private-credit-refinancing-freeze",
+            "Private credit and the loan market stop refinancing the AI build-out (Morgan Stanley expects ~$800bn "
+            "of private credit to fill the data-centre financing gap to 2028 [S71,S72]; Kedrosky on the duration "
+            "mismatch [S74]): debt that matures or needs take-out financing in 2027 must be repaid instead of "
+            "rolled: the Abilene construction loans (campus complete mid-2026 [S45,S46,S47]), SoftBank's 1-year "
+            "$15bn bridge [S53] and CoreWeave's revolver (matures Jun-2027 [S29]). Longer debt (Vantage, New "
+            "Mexico 2029; bonds 2030+) is not due in 2027.",
+            _freeze_shocks(built)),
+        ScenarioSpec(
+            "nvidia-loi-withdrawn",
+            "NVIDIA's letter of intent to invest up to $100bn in OpenAI, staged at ~$10bn per GW [S09], never "
+            "becomes a definitive agreement (still an LOI on 5-Dec-2025; Nvidia's 10-Q: 'no assurance' [S10]): "
+            "the tranche the baseline expects in 2027 does not come.",
+            [{"kind": "edges", "debtor": "NVIDIA", "creditor": "OpenAI", "select": {"kind": "equity_commitment"},
+              "factor": 0.0}]),
+        ScenarioSpec(
+            "binding-only",
+            "Only binding obligations: every obligation marked contingent = true is switched off: NVIDIA's LOI "
+            "[S09,S10], AMD's warrant [S11,S12], the Stargate equity plan [S64], the 'up to' contracts and "
+            "commitments [S04,S37,S50,S65], NVIDIA's CoreWeave capacity backstop [S37,S38], the Meta-Oracle talks "
+            "[S68] and the Michigan debt still in negotiation [S69].",
+            [{"kind": "edges", "select": {"contingent": "true"}, "factor": 0.0}]),
+        ScenarioSpec(
+            "severe-combined",
+            "The bust case, everything at once: OpenAI's revenue at half of plan and no new outside equity (HSBC's "
+            "~$207bn gap stays unfunded [S59]); NVIDIA's LOI withdrawn [S10]; the other AI labs and neoclouds 30% "
+            "below plan with 'up to' contracts at 70% [S33]; GPU collateral written down (30% prepayment) "
+            "[S74,S75]; private credit stops refinancing [S72]; and Oracle cannot raise new debt (KeyBanc: up to "
+            "$100bn needed over 4 years [S58]; shares -46% [S70]).",
+            [{"#": f"OpenAI keeps its cash {_f(bal['openai'].cash)} and half of the planned revenue {_f(rev)}; "
+                   f"no new equity (a value, so that it composes with the assumption variants)",
+              "kind": "external_assets", "target": "OpenAI", "value": round(bal["openai"].cash + rev / 2, 6)},
+             {"kind": "edges", "debtor": "OpenAI", "creditor": "Microsoft", "select": {"kind": "revenue_share"},
+              "factor": 0.5},
+             {"kind": "edges", "debtor": "NVIDIA", "creditor": "OpenAI", "select": {"kind": "equity_commitment"},
+              "factor": 0.0},
+             {"#": f"Oracle: no new debt ({_f(bal['oracle'].funding)} [oracle_new_borrowing])",
+              "kind": "external_assets", "target": "Oracle", "absolute": round(bal["oracle"].funding, 6)}]
+            + _demand_shocks(built, skip=("openai",)) + _gpu_shocks(built) + _freeze_shocks(built)),
+    ]
+    for level, other in variants.items():
+        out.append(variant_spec(level, built, other))
+    return out
+
+
+def variant_spec(level: str, built: Built, other: Built) -> ScenarioSpec:
+    """``value =`` shocks that turn the central network into the one built at ``level``."""
+    shocks: list[dict] = []
+    names = _names(built)
+    for n, m in zip(built.nodes, other.nodes):
+        for col, kind in (("external_assets", "external_assets"), ("external_liabilities", "external_liabilities")):
+            if abs(n[col] - m[col]) > 1e-9:
+                shocks.append({"#": f"{_f(n[col])} -> {_f(m[col])} (uses {m['assumptions'].replace(';', ', ')})",
+                               "kind": kind,
+                               "target": n["name"], "value": round(m[col], 6)})
+    central = _edge_by_id(built)
+    for e in other.edges:
+        c = central[e.edge_id]
+        if abs(c.amount - e.amount) > 1e-9:
+            shocks.append({"#": f"{names[e.debtor]} -> {names[e.creditor]} ({e.kind}): {_f(c.amount)} -> "
+                                f"{_f(e.amount)}: {e.annual_rule}",
+                           "kind": "edges", "select": {"edge_id": e.edge_id}, "value": round(e.amount, 6)})
+    return ScenarioSpec(
+        f"assumptions-{level}",
+        f"Every assumption of assumptions.csv at the {level} end of its range instead of its central value "
+        f"(same network as `build_ai_infrastructure.py --assumptions {level}`). Ends are ranges of each "
+        f"quantity, not a stress direction: the {level} end "
+        + ("shortens the undisclosed contract terms (larger annual payments), lowers OpenAI's revenue and new "
+           "money and Oracle's borrowing, and thins every buffer." if level == "low" else
+           "lengthens the undisclosed contract terms (smaller annual payments), raises OpenAI's revenue and new "
+           "money and Oracle's borrowing, and thickens every buffer.")
+        + " Compose it with another scenario: --scenario assumptions-" + level + " --scenario NAME.",
+        shocks)
+
+
+def _toml_str(s: str) -> str:
+    return json.dumps(s, ensure_ascii=False)
+
+
+def _toml_val(v) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (int, float)):
+        return num(float(v)) if float(v) != int(v) or isinstance(v, float) else str(v)
+    if isinstance(v, dict):
+        return "{ " + ", ".join(f"{k} = {_toml_val(x)}" for k, x in v.items()) + " }"
+    if isinstance(v, (list, tuple)):
+        return "[" + ", ".join(_toml_val(x) for x in v) + "]"
+    return _toml_str(str(v))
+
+
+def scenario_toml(spec: ScenarioSpec) -> str:
+    lines = ["# Generated by scripts/build_ai_infrastructure.py from the fact sheet: edit the script, not this file.",
+             f"name = {_toml_str(spec.name)}", f"description = {_toml_str(spec.description)}"]
+    if not spec.shocks:
+        lines.append("shocks = []")
+    for shock in spec.shocks:
+        lines.append("")
+        lines.append("[[shocks]]")
+        if "#" in shock:
+            lines.append(f"# {shock['#']}")
+        for k, v in shock.items():
+            if k != "#":
+                lines.append(f"{k} = {_toml_val(v)}")
+    return "\n".join(lines) + "\n"
+
+
+DEFAULT_SCENARIO = "openai-revenue-shortfall"
+
+
+def dataset_toml() -> str:
+    return "\n".join([
+        "# Generated by scripts/build_ai_infrastructure.py.",
+        'title = "AI-infrastructure financing network, late 2025, cleared over 2027 (USD bn)"',
+        f'default_scenario = "{DEFAULT_SCENARIO}"',
+        'units = "USD bn"',
+        f'horizon = "{HORIZON}"',
+        "",
+    ])
+
+
+
+# ====================================================================================== results (README, golden)
+#: Why each pinned headline is plausible (written after reading the results; see golden/*.json).
+WHY: dict[str, str] = {
+    "baseline": (
+        "Nobody defaults: once OpenAI raises the ~$41bn a year HSBC says it needs and Oracle the ~$25bn a year "
+        "KeyBanc expects, the 2027 plan is internally consistent. OpenAI's margin is thin (~$6bn on ~$126bn of "
+        "obligations) and CoreWeave's is small (~$2.7bn on ~$10bn); everyone else's is wide, as in late-2025 "
+        "pricing (Oracle and Microsoft investment grade, CoreWeave the stressed name with a 643bp CDS)."),
+    "openai-revenue-shortfall": (
+        "OpenAI alone defaults, fundamentally (wave 0): losing $20bn of revenue (less $4bn of revenue share) wipes "
+        "out its ~$6bn margin and it pays ~92% of its ~$122bn. Nobody follows in 2027: Oracle, the largest "
+        "creditor, loses ~$4.8bn against a ~$53bn margin, Microsoft ~$3.3bn, CoreWeave ~$0.4bn against ~$2.7bn. "
+        "Plausible: each partner is large relative to one year of OpenAI's shortfall; the danger is the multi-year "
+        "path, and the cascade needs a second shock (see severe-combined)."),
+    "ai-demand-slowdown": (
+        "OpenAI (-$12bn of revenue) and xAI (no figures; its assumed 25% margin is smaller than the 30% cut) "
+        "default in wave 0. xAI still pays ~88% of its GPU lease, above the 1/1.3 its vehicle needs for its debt "
+        "service, so the vehicle survives; CoreWeave survives with ~$0.2bn to spare after its 'up to' contracts "
+        "drop to 70%: the slowdown brings it to the edge, as its CDS suggested."),
+    "gpu-collateral-writedown": (
+        "CoreWeave and the xAI GPU vehicle default in wave 0 on the 30%-of-principal prepayment; the losses fall "
+        "on CoreWeave's DDTL lenders (Blackstone/Magnetar-led), its OEM financiers and bond investors, and on the "
+        "xAI vehicle's lenders (Apollo, Diameter et al.). No second wave: those lenders are large and owe nothing "
+        "in the network."),
+    "private-credit-refinancing-freeze": (
+        "Only the Abilene JV defaults (wave 0): its $9.4bn construction loans need take-out financing in 2027 and "
+        "the vehicle has nothing but Oracle's rent, so JPMorgan takes ~$9.2bn. SoftBank repays its $15bn bridge "
+        "from its (assumed) resources with ~$3.5bn left, CoreWeave its $0.45bn revolver; the Vantage and New "
+        "Mexico loans do not mature before 2029. Plausible: in 2027 the refinancing wall is narrow; the duration "
+        "mismatch bites later."),
+    "nvidia-loi-withdrawn": (
+        "OpenAI defaults (wave 0) by ~$3.8bn: its 2027 plan counts on NVIDIA's first ~$10bn tranche and its margin "
+        "is ~$6bn. Its creditors absorb the shortfall pro rata; nobody follows."),
+    "binding-only": (
+        "Without the contingent deals OpenAI is marginally short (-$0.3bn: it loses NVIDIA's and AMD's money but "
+        "also stops paying into Stargate and the 'up to' CoreWeave contract) and CoreWeave defaults: its OpenAI "
+        "and Meta contracts are 'up to' and NVIDIA's backstop is contingent, so most of its 2027 revenue in the "
+        "network is an option held by its customers."),
+    "severe-combined": (
+        "Wave 0: OpenAI (pays ~51% with half its revenue and no new money), CoreWeave, xAI, the xAI GPU vehicle "
+        "and the Abilene JV. Wave 1: Oracle: with no new debt and OpenAI paying half, its ~$53bn margin is gone. "
+        "It still pays ~98%, more than the 1/1.3 of rent its data-centre vehicles need, so there is no wave 2. "
+        "Plausible: Oracle needs both a collapse of OpenAI's payments and a closed credit market to fail within "
+        "a year."),
+    "assumptions-low": (
+        "At the low end of every range OpenAI cannot meet 2027 (the 5-year term makes the Azure commitment $50bn a "
+        "year, revenue is $20bn, no new money): a fundamental default paying ~39%. SoftBank is marginally short on "
+        "$10bn of resources. Oracle survives with a thinner margin: much rests on the OpenAI assumptions."),
+    "assumptions-high": "No defaults: at the high end of every range even OpenAI has a wide margin.",
+}
+
+
+def clear_scenarios(files: dict[str, str]) -> dict[str, dict]:
+    """Clear every shipped scenario (needs ``contagion``); scenario name -> headline record."""
+    if str(REPO) not in sys.path:
+        sys.path.insert(0, str(REPO))
+    import contagion
+    from contagion.shocks import apply, load_scenario
+
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        for rel, text in files.items():
+            write_text(root / rel, text)
+        base = contagion.read_network(root)
+        out = {}
+        for path in sorted((root / "scenarios").glob("*.toml")):
+            scen = load_scenario(path)
+            net = apply(base, scen)
+            res = contagion.clear(net)
+            names = net.names
+            order = sorted(range(net.n), key=lambda i: (int(res.default_round[i]), names[i]))
+            defaults = [{"name": names[i], "wave": int(res.default_round[i]),
+                         "shortfall": round(float(res.shortfall[i]), 4),
+                         "obligations": round(float(net.total_obligations[i]), 4)}
+                        for i in order if res.defaulted[i]]
+            loss = res.interbank_loss
+            top = sorted((i for i in range(net.n) if loss[i] > 5e-4), key=lambda i: (-loss[i], names[i]))[:6]
+            out[scen.name] = {
+                "scenario": scen.name,
+                "why": WHY.get(scen.name, ""),
+                "defaults": defaults,
+                "n_defaults": len(defaults),
+                "total_shortfall": round(float(res.total_shortfall), 4),
+                "external_shortfall": round(float(res.external_shortfall), 4),
+                "largest_losses": [{"name": names[i], "loss": round(float(loss[i]), 4)} for i in top],
+            }
+        return out
+
+
+def golden_files(results: dict[str, dict]) -> dict[str, str]:
+    return {f"golden/{name}.json": json.dumps(rec, indent=2, ensure_ascii=False) + "\n"
+            for name, rec in sorted(results.items())}
+
+
+
+# ====================================================================================== README
+KIND_RULES = [
+    ("compute_purchase_contract", "buyer -> seller", "nominal / term (term from the fact sheet, else "
+     "`compute_term_default`, or `openai_azure_term` for the $250bn Azure commitment); a one-off hardware order "
+     "(Oracle -> NVIDIA) is spread over `nvidia_order_years`"),
+    ("revenue_share", "OpenAI -> Microsoft", "20% of OpenAI's 2027 revenue (S62); derived edge"),
+    ("equity_commitment", "investor -> investee", "the part funded in 2027: unfunded remainder (Microsoft), "
+     "~$10bn per GW deployed (NVIDIA LOI), the tranche that vests (AMD warrant), amount / funding years (Stargate "
+     "plan, 'up to' Anthropic commitments); commitments already funded are excluded"),
+    ("lease", "lessee -> lessor", "annual rent; every rent is undisclosed, so rent = `dscr` x the vehicle's 2027 "
+     "debt service; Oracle's aggregate $248bn / 17 years keeps only the part not modelled site by site"),
+    ("loan, bond, credit_facility", "borrower -> lender", "interest for the year (stated rate, else SOFR + stated "
+     "spread, else an assumed rate) + scheduled amortisation (GPU-backed loans: straight-line to maturity). "
+     "Principal that matures in 2027 or needs take-out financing is assumed refinanced (column "
+     "`refinancing_due_usd_bn`); `private-credit-refinancing-freeze` makes it due"),
+    ("vendor_financing", "obligor -> beneficiary", "CoreWeave's OEM financing: interest + instalments; NVIDIA's "
+     "capacity backstop: $6.3bn / 7.25 years (contingent)"),
+    ("syndicate_share", "syndicate -> member", "allocations undisclosed: kept at 0 (included = false); the "
+     "syndicate node is the creditor"),
+]
+
+
+def _md_table(header: list[str], rows: list[list[str]]) -> str:
+    esc = lambda x: str(x).replace("|", "\\|").replace("\n", " ")  # noqa: E731
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(esc(c) for c in r) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def _amt(x: float) -> str:
+    return f"{x:,.2f}"
+
+
+def _sponsor_label(item: str, names: dict[str, str]) -> str:
+    nid, _, share = item.partition(":")
+    return names.get(nid, nid) + (f" {_pct(float(share))}" if share else "")
+
+
+def readme(built: Built, results: dict[str, dict], sources: dict[str, str]) -> str:
+    names = _names(built)
+    edges = built.edges
+    inc = [e for e in edges if e.included]
+    n_src = len(edges) - 2
+    out: list[str] = []
+    w = out.append
+    w("# AI-infrastructure financing network, late 2025, cleared over 2027 (USD bn)")
+    w("")
+    w("The OpenAI-centred web of compute contracts, equity commitments, leases and loans of Sep-Dec 2025, as a "
+      "network of obligations for one year of clearing. It is the default dataset of `contagion`: "
+      "`contagion run` with no argument clears it under its default scenario, "
+      f"`{DEFAULT_SCENARIO}`. Every amount is either a figure from the fact sheet (with its source) or computed "
+      "from labelled assumptions (`assumptions.csv`) by the rules below; nothing else is invented.")
+    w("")
+    w("**Generated file** - written by `python scripts/build_ai_infrastructure.py` (with the fact sheet at "
+      "`../shared/data/ai-infra/` next to the repository, or `--source DIR`); edit the script, not the files. The "
+      "build is deterministic and `tests/test_ai_infrastructure.py` checks that the shipped files equal its "
+      "output.")
+    w("")
+    w("## Provenance")
+    w("")
+    w(f"- Fact sheet `FACTS.md` + `nodes.csv` + `edges.csv`: {len(built.nodes)} institutions and {n_src} "
+      "obligations (62 with a dollar amount) reported between 2023 and Dec-2025, mostly from secondary reposts "
+      "of Bloomberg, Reuters, FT, WSJ and The Information, plus SEC filings and company releases. Items first "
+      "reported in 2026 are not used (FACTS 6).")
+    w("- Each row of `edges.csv` keeps its `source` (full citation with the [Sxx] key of the list below), "
+      "`reported` date, the fact sheet's `notes`, the headline `nominal_usd_bn` and `fact_row` (its row in the "
+      "fact sheet's edges.csv, header = row 1). Two rows are derived (`e004r` OpenAI's revenue share to "
+      "Microsoft; `e090a` Apollo's disclosed share of the xAI vehicle debt) and name their source.")
+    w("- `nodes.csv` keeps the fact sheet's reported figures (`revenue_reported`, `cash_reported`, "
+      "`debt_reported`, `equity_reported`), its `full_name`, `source` and `notes`, and says in `basis` how "
+      "`external_assets` and `external_liabilities` were computed, split into `assets_cash`, `assets_revenue`, "
+      "`assets_new_money`, `assets_buffer`, `liabilities_costs`, `liabilities_debt_service`, `liabilities_capex`.")
+    w("- Columns `assumptions` (nodes and edges) name every assumption a number uses.")
+    w("")
+    w("Files: `nodes.csv`, `edges.csv`, `assumptions.csv`, `dataset.toml` (title, default scenario), "
+      "`scenarios/*.toml`, `golden/*.json` (pinned headline results, checked by the tests).")
+    w("")
+    w("## Horizon and units")
+    w("")
+    w("- **One year, calendar 2027**, the first year in which OpenAI's $300bn Oracle contract runs (Oracle 8-K: "
+      ">$30bn a year from FY2028; WSJ: from 2027) and the first full year of the AWS, AMD and Broadcom "
+      "deliveries (capacity from H2-2026). Amounts are **USD bn falling due in 2027**, not headline values.")
+    w("- Resources at the start of 2027 are the latest reported figures (2025); flows of 2026 are not modelled "
+      "except where the fact sheet has them (OpenAI's H2-2025 burn and SoftBank's Dec-2025 tranche).")
+    w("- Capital expenditure and the new money that pays for it are left out on both sides, except for Oracle, "
+      "whose capex (FY26 guidance ~$50bn) and borrowing need (KeyBanc: up to $100bn over 4 years) the fact sheet "
+      "documents, and for OpenAI's new equity (HSBC's funding gap). Contracted purchases that are edges (Oracle's "
+      "NVIDIA order) are obligations.")
+    w("- Clearing is Eisenberg-Noe by default: creditors inside and outside the network share pro rata. Equity "
+      "stakes are not obligations: a sponsor's loss on its equity in a failing vehicle is not in the clearing "
+      "(see `contagion info` for the debt behind each sponsor).")
+    w("")
+    w("## Obligations: what falls due in 2027, by kind")
+    w("")
+    rows = []
+    for kind, direction, rule in KIND_RULES:
+        kinds = [k.strip() for k in kind.split(",")]
+        sel = [e for e in inc if e.kind in kinds]
+        rows.append([f"`{kind}`", direction, rule, str(len(sel)), _amt(sum(e.amount for e in sel))])
+    w(_md_table(["kind", "direction", "2027 amount", "included", "USD bn"], rows))
+    w("")
+    w(f"{len(inc)} obligations carry an amount ({_amt(sum(e.amount for e in inc))} in all); "
+      f"{sum(1 for e in edges if e.contingent and e.included)} of them are contingent. Columns: `amount` = 2027 "
+      "amount; `annual_rule` = how it was computed; `amount_basis` = derived (arithmetic on reported figures) or "
+      "assumption; `estimate` = true when the amount rests on an assumption, an 'up to', a plan, talks, a "
+      "mark-to-market or an unconfirmed value; `principal_usd_bn`, `rate`, `term_years`, `collateral` (`gpu`), "
+      "`refinancing_due_usd_bn` for debt.")
+    w("")
+    w("## External assets and liabilities")
+    w("")
+    w("External assets are cash plus revenue from outside the network, plus new money where the fact sheet "
+      "documents a need (OpenAI's equity, Oracle's debt); external liabilities are outside cash costs, interest on "
+      "debt outside the network and (Oracle) capex. Rules for institutions without figures:")
+    w("")
+    w("- AI labs and large firms without figures that owe something here (Anthropic, xAI, Meta, AMD, MGX): "
+      "outside resources = (1 + margin) x their modelled obligations (`coverage_ai_lab`, `coverage_large`); "
+      "SoftBank: `softbank_resources`; Crusoe: its Oct-2025 raise (`crusoe_cash`).")
+    w("- Named banks and asset managers: a **placeholder buffer** (`bank_buffer` 100, `manager_buffer` 20; Blue "
+      "Owl its $29.5bn market value), so that they absorb losses. They owe nothing in the network, so they "
+      "cannot default here; the buffer only sets the level of their equity column, and their losses are "
+      "visible as shortfalls.")
+    w("- Vehicles (SPVs) hold no reserves: they pay from the rent they receive. Syndicates, bond investors, OEM "
+      "financiers and institutions that owe nothing here have 0.")
+    w("")
+    rows = [[n["name"], _amt(n["external_assets"]), _amt(n["external_liabilities"]), n["basis"]]
+            for n in built.nodes if n["external_assets"] or n["external_liabilities"]]
+    w(_md_table(["institution", "external assets", "external liabilities", "basis"], rows))
+    w("")
+    w("## Contingent and non-binding obligations")
+    w("")
+    w("`contingent = true` marks every obligation that is not a binding figure (column `commitment`: "
+      "`non_binding`, `up_to`, `plan`, `in_talks`, `estimate`, `contingent`):")
+    w("")
+    rows = [[e.edge_id, names[e.debtor], names[e.creditor], e.kind, e.commitment, _amt(e.amount)]
+            for e in edges if e.contingent]
+    w(_md_table(["edge", "debtor", "creditor", "kind", "commitment", "2027 amount"], rows))
+    w("")
+    w("**The baseline includes them**, at their 2027 amounts: the late-2025 plans of the partners were built on "
+      "these deals (OpenAI's funding counts on NVIDIA's money, CoreWeave's backlog on the 'up to' contracts, "
+      "Oracle's RPO on Meta's commitments), and a scenario can only switch obligations off (`factor = 0`), not "
+      "on. `binding-only` switches all of them off (`select = { contingent = \"true\" }`); "
+      "`nvidia-loi-withdrawn` only the LOI.")
+    w("")
+    w("## Overlaps (FACTS 7): what is kept and what is dropped")
+    w("")
+    w(_md_table(["overlap", "kept", "dropped / how"], [
+        ["Oracle's aggregate $248bn of leases vs the site leases", "the four site leases (Abilene, Vantage, New "
+         "Mexico, Michigan) and the aggregate's remainder (e044: 248/17 less the site rents)",
+         "the part of the aggregate equal to the site rents"],
+        ["Apollo's $3.5bn inside the $12.5bn xAI vehicle plan", "e090 ($9bn, other lenders) + e090a ($3.5bn, "
+         "Apollo direct)", "e091 syndicate row Apollo (included = false)"],
+        ["SoftBank's $8.5bn bridge (FT) vs the $15bn bridge (Bloomberg)", "the itemised $15bn (Mizuho, SMBC, "
+         "JPMorgan, other banks)", "e107 $8.5bn (included = false)"],
+        ["Microsoft's $13bn OpenAI commitment, $11.6bn funded", "the unfunded $1.4bn (e020)", "the funded $11.6bn"],
+        ["Hyperion remainder $6.3bn (upper bound)", "kept: 27.3 - 18 - 3 is the only source for the rest of the "
+         "bonds; flagged estimate", "-"],
+        ["Abilene: FT $9.6bn vs $2.3bn + $7.1bn", "the two itemised loans ($9.4bn)", "the FT round figure"],
+    ]))
+    w("")
+    w("## Obligations kept at 0 (included = false)")
+    w("")
+    rows = [[e.edge_id, names[e.debtor], names[e.creditor], e.kind, num(e.nominal) or "-",
+             e.annual_rule.replace("excluded: ", "")] for e in edges if not e.included and e.kind != "syndicate_share"]
+    w(_md_table(["edge", "debtor", "creditor", "kind", "nominal", "why"], rows))
+    w("")
+    n_synd = sum(1 for e in edges if e.kind == "syndicate_share")
+    w(f"Plus {n_synd} `syndicate_share` rows (syndicate -> member bank): allocations are undisclosed (FACTS 0), "
+      "so the syndicate node (`entity = syndicate`, members in `members`) is the creditor and its loss is the "
+      "syndicate's; the membership rows stay visible with amount 0.")
+    w("")
+    w("## Off-balance-sheet vehicles and their sponsors")
+    w("")
+    w("Vehicles are typed `data_center_spv` (`entity = vehicle`). `sponsor` names the institution whose payments "
+      "service the vehicle's debt (the tenant, or xAI as GPU lessee), with `sponsor_share` 1; equity sponsors "
+      "are listed in `equity_sponsors` for information. `contagion info ai-infrastructure` adds up, per sponsor, "
+      "its own debt, its leases and its vehicles' debt (2027 amounts).")
+    w("")
+    rows = []
+    for n in built.nodes:
+        if n["entity"] != "vehicle":
+            continue
+        vid = n["id"]
+        debt = [e for e in inc if e.debtor == vid and e.kind in DEBT_KINDS]
+        rent = sum(e.amount for e in inc if e.creditor == vid and e.kind == "lease")
+        rows.append([n["name"], ", ".join(names.get(x, x) for x in n["sponsor"].split(";") if x),
+                     ", ".join(_sponsor_label(x, names) for x in n["equity_sponsors"].split(";") if x),
+                     _amt(sum(e.principal or 0 for e in debt)),
+                     _amt(sum(e.amount for e in debt)), _amt(rent)])
+    w(_md_table(["vehicle", "sponsor", "equity sponsors", "debt principal", "2027 debt service", "2027 rent in"],
+                rows))
+    w("")
+    w("FT's ~$96bn of partner borrowing tied to OpenAI (S56-S58) = ~$28bn Blue Owl/Crusoe SPV loans + $38bn "
+      "Vantage + >=$30bn SoftBank/Oracle/CoreWeave; the network's SPV loans give "
+      f"{_amt(sum(e.nominal or 0 for e in edges if e.debtor in ('abilene_jv', 'nm_jupiter') and e.kind in DEBT_KINDS))}"
+      f" + {_amt(sum(e.nominal or 0 for e in edges if e.debtor == 'vantage_oracle_spvs' and e.kind in DEBT_KINDS))}.")
+    w("")
+    w("## Assumptions")
+    w("")
+    w("Every number the fact sheet does not give, in `assumptions.csv` (id, applies_to, quantity, value, low, "
+      "high, basis, source). Change a value and rebuild, or run at an end of every range: "
+      "`--scenario assumptions-low` / `--scenario assumptions-high` (composable with any other scenario, e.g. "
+      "`contagion run --scenario assumptions-low --scenario openai-revenue-shortfall`), or "
+      "`python scripts/build_ai_infrastructure.py --assumptions low --out DIR`.")
+    w("")
+    w(_md_table(["id", "applies to", "quantity", "value", "low", "high", "basis", "source"],
+                [[f"`{i}`", ap, q, num(v), num(lo), num(hi), b, src] for i, ap, q, v, lo, hi, b, src in ASSUMPTIONS]))
+    w("")
+    w("Declared rules that are not numbers: debt interest is charged on the last reported principal; rent covers "
+      "debt service with the `dscr` margin; a disclosed syndicate allocation becomes a direct edge; undisclosed "
+      "allocations stay with the syndicate node.")
+    w("")
+    w("## Scenarios and their headline results")
+    w("")
+    w("`contagion scenarios ai-infrastructure` lists them with their descriptions (each tied to the fact sheet's "
+      "sources); `contagion run --scenario NAME`. Results below are Eisenberg-Noe, central assumptions, and are "
+      "pinned in `golden/NAME.json` with a note on why they are plausible.")
+    w("")
+    rows = []
+    for name, rec in sorted(results.items(), key=lambda kv: (kv[0] != "baseline", kv[0])):
+        d = "; ".join(f"{x['name']} (wave {x['wave']})" for x in rec["defaults"]) or "none"
+        top = ", ".join(f"{x['name']} {_amt(x['loss'])}" for x in rec["largest_losses"][:4]) or "-"
+        rows.append([f"`{name}`" + (" (default)" if name == DEFAULT_SCENARIO else ""), d,
+                     _amt(rec["total_shortfall"]), top])
+    w(_md_table(["scenario", "defaults", "total shortfall", "largest losses on network claims"], rows))
+    w("")
+    for name, rec in sorted(results.items(), key=lambda kv: (kv[0] != "baseline", kv[0])):
+        w(f"- **{name}**: {rec['why']}")
+    w("")
+    w("## Limitations")
+    w("")
+    w("- Undisclosed amounts are left out, not guessed: OpenAI's AMD and Broadcom purchases and Anthropic's "
+      "Google TPUs. OpenAI's modelled 2027 obligations (~$114bn in the network) are therefore below the "
+      "~$175bn a year implied by $1.4tn over 8 years.")
+    w("- Debt raised after Dec-2025 (FACTS 6) is not in the network, so 2027 debt service of CoreWeave and "
+      "others is understated; equity stakes, guarantees (Meta's residual value guarantee) and collateral values "
+      "are not obligations and are not cleared.")
+    w("- Balance sheets of banks, asset managers, hyperscalers other than Microsoft, AMD, Broadcom, Anthropic, "
+      "xAI and SoftBank are not in the fact sheet: their figures are rules or placeholders (above); the "
+      "low/high scenarios show how much results depend on them.")
+    w("- One year, one clearing: no fire sales, no rating triggers, no renegotiation; default costs only with "
+      "`--method rogers-veraart`.")
+    w("")
+    w("## Sources")
+    w("")
+    for key, line in sorted(sources.items()):
+        w(f"- [{key}] {line}")
+    w("")
+    return "\n".join(out)
+
+
+# ====================================================================================== writing
+NODE_COLUMNS = ["id", "name", "type", "external_assets", "external_liabilities", "entity", "sponsor", "sponsor_share",
+                "equity_sponsors", "members", "assets_cash", "assets_revenue", "assets_new_money", "assets_buffer",
+                "liabilities_costs", "liabilities_debt_service", "liabilities_capex", "revenue_reported",
+                "cash_reported", "debt_reported", "equity_reported", "basis", "assumptions", "full_name", "source",
+                "notes"]
+EDGE_COLUMNS = ["edge_id", "debtor", "creditor", "amount", "kind", "contingent", "commitment", "included",
+                "nominal_usd_bn", "principal_usd_bn", "rate", "term_years", "annual_rule", "amount_basis", "estimate",
+                "assumptions", "collateral", "refinancing_due_usd_bn", "reported", "source", "notes", "fact_row"]
+
+
+def num(x: float | None, digits: int = 6) -> str:
+    """Deterministic text for a number: rounded, no exponent, no trailing zeros."""
+    if x is None:
+        return ""
+    if isinstance(x, str):
+        return x
+    v = round(float(x), digits)
+    if v == 0:
+        return "0"
+    s = f"{v:.{digits}f}".rstrip("0").rstrip(".")
+    return s
+
+
+def edge_record(e: Edge) -> dict:
+    return {
+        "edge_id": e.edge_id, "debtor": e.debtor, "creditor": e.creditor, "amount": num(e.amount), "kind": e.kind,
+        "contingent": "true" if e.contingent else "false", "commitment": e.commitment,
+        "included": "true" if e.included else "false", "nominal_usd_bn": num(e.nominal),
+        "principal_usd_bn": num(e.principal), "rate": num(e.rate), "term_years": num(e.term_years),
+        "annual_rule": e.annual_rule, "amount_basis": e.amount_basis,
+        "estimate": "true" if e.included and (e.assumptions or e.unconfirmed or e.commitment in ESTIMATE_COMMITMENTS
+                                              or "ESTIMATE" in e.notes or "DERIVED" in e.notes) else "false",
+        "assumptions": ";".join(e.assumptions), "collateral": e.collateral,
+        "refinancing_due_usd_bn": num(e.refinancing_due) if e.refinancing_due else "",
+        "reported": e.reported, "source": e.source, "notes": e.notes, "fact_row": str(e.fact_row),
+    }
+
+
+def node_record(n: dict) -> dict:
+    out = {}
+    for c in NODE_COLUMNS:
+        v = n[c]
+        out[c] = num(v) if isinstance(v, float) else v
+    return out
+
+
+def to_csv(rows: list[dict], columns: list[str]) -> str:
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
+    w.writeheader()
+    for r in rows:
+        w.writerow({c: r[c] for c in columns})
+    return buf.getvalue()
+
+
+def assumptions_csv() -> str:
+    rows = [{"id": i, "applies_to": ap, "quantity": q, "value": num(v), "low": num(lo), "high": num(hi),
+             "basis": b, "source": s} for i, ap, q, v, lo, hi, b, s in ASSUMPTIONS]
+    return to_csv(rows, ["id", "applies_to", "quantity", "value", "low", "high", "basis", "source"])
+
+
+def write_text(path: Path, text: str) -> None:
+    """Atomic write (temp file + rename), as every file of the project."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def render_files(source: Path, level: str = "central", golden: bool = False) -> dict[str, str]:
+    """Every generated file of the dataset: relative path -> text."""
+    built = build_network(source, level)
+    variants = {lv: build_network(source, lv) for lv in ("low", "high")} if level == "central" else {}
+    files = {
+        "nodes.csv": to_csv([node_record(n) for n in built.nodes], NODE_COLUMNS),
+        "edges.csv": to_csv([edge_record(e) for e in built.edges], EDGE_COLUMNS),
+        "assumptions.csv": assumptions_csv(),
+        "dataset.toml": dataset_toml(),
+    }
+    for spec in scenario_specs(built, variants):
+        files[f"scenarios/{spec.name}.toml"] = scenario_toml(spec)
+    results = clear_scenarios(files)
+    files["README.md"] = readme(built, results, read_sources(source / "FACTS.md"))
+    if golden:
+        files.update(golden_files(results))
+    return files
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--source", type=Path, default=DEFAULT_SOURCE, help="fact-sheet folder (FACTS.md, nodes.csv, "
+                   "edges.csv); default: <repo>/../shared/data/ai-infra")
+    p.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder; default: graphs/ai-infrastructure")
+    p.add_argument("--assumptions", choices=LEVELS, default="central",
+                   help="build the network at this end of every assumption range (default: central)")
+    p.add_argument("--golden", action="store_true", help="also rewrite golden/<scenario>.json (needs contagion)")
+    args = p.parse_args(argv)
+    for f in ("FACTS.md", "nodes.csv", "edges.csv"):
+        if not (args.source / f).is_file():
+            print(f"error: {args.source / f} not found (use --source)", file=sys.stderr)
+            return 1
+    if args.assumptions != "central" and args.out == DEFAULT_OUT:
+        print("error: --assumptions low|high needs --out DIR (the shipped dataset is the central one)",
+              file=sys.stderr)
+        return 2
+    files = render_files(args.source, args.assumptions, golden=args.golden)
+    for rel, text in sorted(files.items()):
+        write_text(args.out / rel, text)
+    print(f"wrote {len(files)} files to {args.out}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,333 @@
+"""The built-in AI-infrastructure network (graphs/ai-infrastructure) and its scenarios.
+
+Figures in the assertions come from the fact sheet (``../shared/data/ai-infra``,
+FACTS.md with its source keys [Sxx]) or are derived by hand from it and from
+``assumptions.csv``; each test says which. The pinned headline results of every
+scenario live in ``graphs/ai-infrastructure/golden/<scenario>.json`` together with
+a note on why they are plausible (field ``why``).
+"""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+import json
+import math
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import contagion
+from contagion.datasets import dataset_path, default_dataset
+from contagion.shocks import apply, default_scenario_of, find_scenario, list_scenarios, load_scenario
+from contagion.sponsors import sponsor_exposure
+
+REPO = Path(__file__).resolve().parent.parent
+DATA = REPO / "graphs" / "ai-infrastructure"
+SCRIPT = REPO / "scripts" / "build_ai_infrastructure.py"
+FACT_SHEET = REPO.parent / "shared" / "data" / "ai-infra"
+needs_fact_sheet = pytest.mark.skipif(not (FACT_SHEET / "edges.csv").is_file(),
+                                      reason=f"fact sheet not found at {FACT_SHEET}")
+
+SCENARIOS = sorted(p.stem for p in (DATA / "scenarios").glob("*.toml"))
+VARIANTS = ("assumptions-low", "assumptions-high")
+
+
+@pytest.fixture(scope="module")
+def net():
+    return contagion.load_dataset("ai-infrastructure")
+
+
+def _rows(name: str) -> list[dict]:
+    with open(DATA / name, newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def _text(v) -> str:
+    """A text cell as str ('' for a missing one: the CSV reader gives NaN)."""
+    return v if isinstance(v, str) else ""
+
+
+def _edge(net, edge_id: str) -> dict:
+    edges = net.edges
+    row = edges[edges["edge_id"] == edge_id]
+    assert len(row) == 1, edge_id
+    return row.iloc[0].to_dict()
+
+
+# ---------------------------------------------------------------------------------------------- loading
+def test_loads_validates_and_is_the_default(net):
+    assert default_dataset() == "ai-infrastructure"
+    assert (net.n, net.n_edges) == (61, 109)  # 61 institutions, 107 fact-sheet obligations + 2 derived rows
+    assert len(set(net.names)) == net.n
+    for usual in ("OpenAI", "Oracle", "CoreWeave", "SoftBank Group", "Blue Owl Capital", "Crusoe", "NVIDIA",
+                  "Microsoft", "Meta", "JPMorgan", "Anthropic", "xAI", "Stargate LLC"):
+        assert usual in net.names
+    assert dataset_path("ai-infrastructure") == DATA
+    scen = default_scenario_of(net)
+    assert scen is not None and scen.name == "openai-revenue-shortfall"
+
+
+def test_scenarios_are_listed_with_descriptions(net):
+    listed = list_scenarios(net)
+    assert sorted(listed) == SCENARIOS
+    for name in ("baseline", "openai-revenue-shortfall", "ai-demand-slowdown", "gpu-collateral-writedown",
+                 "private-credit-refinancing-freeze", "nvidia-loi-withdrawn", "severe-combined", "binding-only",
+                 *VARIANTS):
+        assert name in listed
+        assert len(listed[name]) > 80 and not listed[name].startswith("(invalid")
+    for name in set(SCENARIOS) - set(VARIANTS) - {"baseline"}:
+        assert "[S" in listed[name], f"{name}: description cites no source of the fact sheet"
+
+
+# ---------------------------------------------------------------------------------------------- traceability
+def test_every_edge_with_an_amount_carries_a_source(net):
+    edges = net.edges
+    with_amount = edges[edges["amount"] > 0]
+    assert len(with_amount) == 59
+    assert with_amount["source"].str.contains(r"\[S\d\d\]", regex=True).all()
+    assert with_amount["included"].astype(bool).all()
+    assert (with_amount["annual_rule"].str.len() > 0).all()
+    # an excluded obligation owes nothing and says why
+    excluded = edges[~edges["included"].astype(bool)]
+    assert (excluded["amount"] == 0).all()
+    assert excluded["annual_rule"].str.startswith("excluded: ").all()
+
+
+def test_every_number_is_a_fact_or_a_labelled_assumption(net):
+    table = _rows("assumptions.csv")
+    assert list(table[0]) == ["id", "applies_to", "quantity", "value", "low", "high", "basis", "source"]
+    ids = {r["id"] for r in table}
+    for r in table:
+        assert float(r["low"]) <= float(r["value"]) <= float(r["high"]), r["id"]
+        assert r["basis"] and r["source"], r["id"]
+    used = set()
+    for frame in (net.nodes, net.edges):
+        for cell in frame["assumptions"].map(_text):
+            used |= {x for x in cell.split(";") if x}
+    assert used <= ids, f"unknown assumptions used: {used - ids}"
+    assert ids <= used, f"assumptions never used: {ids - used}"
+    nodes = net.nodes
+    funded = nodes[(nodes["external_assets"] > 0) | (nodes["external_liabilities"] > 0)]
+    for _, row in funded.iterrows():
+        traced = _text(row["assumptions"]) or "(S" in row["basis"]
+        assert isinstance(row["basis"], str) and row["basis"] and traced, row["name"]
+    # the components add up to the totals
+    parts_a = nodes[["assets_cash", "assets_revenue", "assets_new_money", "assets_buffer"]].astype(float).sum(axis=1)
+    parts_l = nodes[["liabilities_costs", "liabilities_debt_service", "liabilities_capex"]].astype(float).sum(axis=1)
+    np.testing.assert_allclose(parts_a, net.external_assets, atol=1e-5)
+    np.testing.assert_allclose(parts_l, net.external_liabilities, atol=1e-5)
+
+
+# ---------------------------------------------------------------------------------------------- totals
+def test_nominal_totals_match_the_fact_sheet(net):
+    """The fact sheet's edges.csv has 62 amounts summing to 1515.32 (USD bn, column amount_usd_bn).
+
+    Every one is kept in ``nominal_usd_bn`` on its row (``fact_row``); the two derived rows (e004r revenue
+    share, e090a Apollo's $3.5bn) are not fact-sheet rows.
+    """
+    edges = net.edges
+    src = edges[~edges["edge_id"].isin(["e004r", "e090a"])]
+    nominal = src["nominal_usd_bn"].astype(float)
+    assert nominal.notna().sum() == 62
+    assert nominal.sum() == pytest.approx(1515.32, abs=1e-9)
+    assert sorted(src["fact_row"].astype(int)) == list(range(2, 109))
+
+
+def test_itemised_debt_matches_the_reported_totals(net):
+    edges = net.edges
+    principal = edges["principal_usd_bn"].astype(float)
+
+    def debt(debtor):
+        sel = (edges["debtor"] == debtor) & edges["included"].astype(bool) & principal.notna()
+        return principal[sel].sum()
+
+    assert debt("vantage_oracle_spvs") == pytest.approx(38.0)   # $23.25bn TX + $14.75bn WI [S21]
+    assert debt("nm_jupiter") == pytest.approx(18.0)            # [S23]
+    assert debt("abilene_jv") == pytest.approx(9.4)             # $2.3bn + $7.1bn [S46]
+    assert debt("hyperion_spv") == pytest.approx(27.3)          # Beignet 144A bonds [S26]
+    assert debt("xai_spv") == pytest.approx(12.5)               # 'up to' $12.5bn, Apollo's 3.5 carved out [S50]
+    bridge = edges[(edges["debtor"] == "softbank") & edges["fact_row"].astype(int).between(92, 95)]
+    assert principal[bridge.index].sum() == pytest.approx(15.0)  # $15bn bridge, 21 banks [S53]
+    # FT (S57): ~$96bn of partner borrowing = ~28 (Blue Owl/Crusoe SPVs: Abilene + New Mexico) + 38 (Vantage)
+    # + >=30 (SoftBank, Oracle, CoreWeave)
+    assert debt("abilene_jv") + debt("nm_jupiter") == pytest.approx(28, abs=1.0)
+
+
+def test_overlaps_are_not_double_counted(net):
+    """FACTS 7: Oracle's aggregate $248bn of leases contains the site leases; only the remainder is kept.
+
+    248 / 17 years = 14.588 a year in all (the fact sheet's mid-term annualisation).
+    """
+    edges = net.edges
+    oracle_leases = edges[(edges["debtor"] == "oracle") & (edges["kind"] == "lease")]
+    assert oracle_leases["amount"].sum() == pytest.approx(248 / 17, abs=1e-5)
+    assert not _edge(net, "e107")["included"]      # SoftBank $8.5bn bridge (FT), probable overlap
+    assert not _edge(net, "e091")["included"]      # Apollo's syndicate row, replaced by e090a
+    assert _edge(net, "e020")["amount"] == pytest.approx(1.4)  # Microsoft: 13 - 11.6 funded [S63]
+    assert not _edge(net, "e021")["included"]      # SoftBank's $30bn, funded by Dec-2025 [S54]
+    xai = edges[edges["debtor"] == "xai_spv"]
+    assert xai["principal_usd_bn"].astype(float).sum() == pytest.approx(12.5)
+
+
+def test_contingent_obligations_are_flagged(net):
+    expected = {"e018": "NVIDIA LOI", "e019": "AMD warrant", "e023": "Stargate", "e024": "Stargate",
+                "e025": "Stargate", "e026": "Stargate", "e003": "up to", "e011": "up to", "e027": "up to",
+                "e028": "up to", "e090": "up to", "e090a": "up to", "e088": "NVIDIA backstop",
+                "e010": "Meta-Oracle talks", "e063": "Michigan debt in negotiation"}
+    edges = net.edges
+    contingent = edges["contingent"].astype(bool)
+    flagged = set(edges.loc[contingent & (edges["amount"] > 0), "edge_id"])
+    assert flagged == set(expected)
+    off = apply(net, find_scenario("binding-only", net))
+    amounts = off.edges.set_index("edge_id")["amount"]
+    assert (amounts[sorted(expected)] == 0).all()
+    assert (amounts[edges.loc[~contingent, "edge_id"]].to_numpy() == edges.loc[~contingent, "amount"].to_numpy()).all()
+    assert (amounts[edges.loc[contingent, "edge_id"]] == 0).all()
+
+
+def test_vehicles_carry_their_sponsor(net):
+    """Oracle's four Stargate sites owe interest at SOFR 4% + 2.5% = 6.5% on 9.4 + 38 + 18 + 14 = 79.4 in 2027.
+
+    0.065 x 79.4 = 5.161 of debt service sits in vehicles sponsored by Oracle; Meta's Hyperion owes 6.58% on
+    27.3 = 1.79634 [S24].
+    """
+    nodes = net.nodes.set_index("id")
+    for vid in ("hyperion_spv", "abilene_jv", "vantage_oracle_spvs", "nm_jupiter", "michigan_barn", "xai_spv"):
+        assert nodes.loc[vid, "type"] == "data_center_spv"
+        assert _text(nodes.loc[vid, "sponsor"]) and all(s in nodes.index for s in nodes.loc[vid, "sponsor"].split(";"))
+    exposure = sponsor_exposure(net)
+    assert exposure.loc["Oracle", "off_balance_sheet_debt"] == pytest.approx(5.161, abs=1e-6)
+    assert exposure.loc["Meta", "off_balance_sheet_debt"] == pytest.approx(1.79634, abs=1e-6)
+    assert exposure.loc["Meta", "debt"] == pytest.approx(1.5)  # 5% x $30bn bonds [S28, meta_bond_rate]
+
+
+# ---------------------------------------------------------------------------------------------- behaviour
+def test_baseline_has_no_default_and_openai_margin_is_hand_checkable(net):
+    """OpenAI in 2027 (central assumptions), by hand:
+
+    outside assets 34 (17.5 + 22.5 - 6, S62/S54) + 40 revenue + 41 new equity = 115; inflows 10 (NVIDIA LOI)
+    + 34/6 (AMD warrant) + 1.4 (Microsoft) = 17.0667; obligations 60 (Oracle, 300/5) + 31.25 (Azure 250/8)
+    + 8 (20% revenue share) + 4.48 (CoreWeave 22.4/5) + 38/7 (AWS) + 4.75 (Stargate 19/4) + 12 other costs
+    = 125.9086; margin 6.158.
+    """
+    res = contagion.clear(net)
+    assert res.n_defaults == 0
+    i = net.index_of("OpenAI")
+    assert net.total_obligations[i] == pytest.approx(60 + 31.25 + 8 + 4.48 + 38 / 7 + 4.75 + 12, abs=1e-5)
+    assert net.equity_before[i] == pytest.approx(115 + 10 + 34 / 6 + 1.4 - 125.908571, abs=1e-5)
+
+
+def test_openai_revenue_shortfall_by_hand(net):
+    """Half of the $40bn plan revenue goes, and the revenue share falls from 8 to 4: OpenAI holds 95 outside,
+    receives 17.0667 in full (its investors are solvent), owes 121.9086, so it pays 112.0667 and defaults in
+    wave 0 with a shortfall of 9.842; Oracle receives 60/121.9086 of the payment."""
+    shocked = apply(net, find_scenario("openai-revenue-shortfall", net))
+    res = contagion.clear(shocked)
+    i, o = net.index_of("OpenAI"), net.index_of("Oracle")
+    assert res.payments[i] == pytest.approx(95 + 10 + 34 / 6 + 1.4, abs=1e-5)
+    assert res.default_round[i] == 0 and res.n_defaults == 1
+    paid_to_oracle = res.payments[i] * 60 / shocked.total_obligations[i]
+    assert res.received[o] == pytest.approx(paid_to_oracle + 4.0, abs=1e-5)  # + Meta's 20/5 (talks) in full
+
+
+def _golden(name: str) -> dict:
+    return json.loads((DATA / "golden" / f"{name}.json").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("name", SCENARIOS)
+def test_every_scenario_runs_and_matches_its_golden_headline(net, name):
+    """Who defaults, in which wave, and how much is not paid: see the ``why`` field of the golden file."""
+    golden = _golden(name)
+    assert golden["why"], f"golden/{name}.json says nothing about why the result is plausible"
+    shocked = apply(net, load_scenario(DATA / "scenarios" / f"{name}.toml"))
+    res = contagion.clear(shocked)
+    assert res.converged
+    got = {shocked.names[i]: int(res.default_round[i]) for i in np.flatnonzero(res.defaulted)}
+    assert got == {d["name"]: d["wave"] for d in golden["defaults"]}
+    for d in golden["defaults"]:
+        assert res.shortfall[shocked.index_of(d["name"])] == pytest.approx(d["shortfall"], abs=1e-3)
+    assert res.total_shortfall == pytest.approx(golden["total_shortfall"], abs=1e-3)
+
+
+def test_the_cascade_of_the_severe_case(net):
+    """severe-combined is the readable cascade: OpenAI fails fundamentally, Oracle follows in wave 1, and
+    Oracle still pays more than 1/dscr = 1/1.3 of each rent, so its data-centre vehicles do not follow."""
+    res = contagion.clear(apply(net, find_scenario("severe-combined", net)))
+    r = dict(zip(net.names, res.default_round))
+    assert r["OpenAI"] == 0 and r["Oracle"] == 1
+    o = net.index_of("Oracle")
+    assert res.payments[o] / net.total_obligations[o] > 1 / 1.3
+    for site in ("Vantage Frontier & Port Washington", "New Mexico Stargate campus", "Michigan campus (The Barn)"):
+        assert r[site] == -1
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_scenarios_compose_with_the_assumption_variants(net, variant):
+    base = apply(net, find_scenario(variant, net))
+    for name in set(SCENARIOS) - set(VARIANTS):
+        res = contagion.clear(apply(base, find_scenario(name, net)))
+        assert res.converged
+
+
+# ---------------------------------------------------------------------------------------------- the build
+def _load_builder():
+    spec = importlib.util.spec_from_file_location("build_ai_infrastructure", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+@needs_fact_sheet
+def test_build_script_reproduces_the_shipped_files(tmp_path):
+    builder = _load_builder()
+    assert builder.main(["--source", str(FACT_SHEET), "--out", str(tmp_path)]) == 0
+    built = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file())
+    shipped = sorted(p.relative_to(DATA).as_posix() for p in DATA.rglob("*")
+                     if p.is_file() and not p.relative_to(DATA).as_posix().startswith("golden/"))
+    assert built == shipped
+    for rel in built:
+        assert (tmp_path / rel).read_bytes() == (DATA / rel).read_bytes(), rel
+
+
+@needs_fact_sheet
+@pytest.mark.parametrize("level", ["low", "high"])
+def test_assumption_variant_equals_a_build_at_that_end(net, tmp_path, level):
+    builder = _load_builder()
+    assert builder.main(["--source", str(FACT_SHEET), "--out", str(tmp_path), "--assumptions", level]) == 0
+    direct = contagion.read_network(tmp_path)
+    via = apply(net, find_scenario(f"assumptions-{level}", net))
+    np.testing.assert_allclose(via.external_assets, direct.external_assets, atol=1e-5)
+    np.testing.assert_allclose(via.external_liabilities, direct.external_liabilities, atol=1e-5)
+    np.testing.assert_allclose(via.edges["amount"], direct.edges["amount"], atol=1e-5)
+
+
+@needs_fact_sheet
+def test_build_refuses_to_overwrite_the_dataset_with_a_variant(capsys):
+    builder = _load_builder()
+    assert builder.main(["--source", str(FACT_SHEET), "--assumptions", "low"]) == 2
+    assert "--out" in capsys.readouterr().err
+
+
+def test_build_fails_cleanly_without_the_fact_sheet(tmp_path, capsys):
+    builder = _load_builder()
+    assert builder.main(["--source", str(tmp_path), "--out", str(tmp_path / "out")]) == 1
+    assert "not found" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+def test_cli_default_run_shows_openai_failing():
+    from click.testing import CliRunner
+
+    from contagion.cli import cli
+
+    result = CliRunner().invoke(cli, ["run", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    failed = {r["name"]: r["default_round"] for r in data["institutions"] if r["defaulted"]}
+    assert failed == {"OpenAI": 0}
+    assert math.isclose(data["summary"]["total_shortfall"], _golden("openai-revenue-shortfall")["total_shortfall"],
+                        abs_tol=1e-3)

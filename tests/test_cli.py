@@ -1,0 +1,368 @@
+"""CLI tests (click's CliRunner) for run, datasets, scenarios, info and validate, plus the console entry points.
+
+Published values used:
+- Glasserman, P. & Young, H. P. (2015), J. Banking & Finance 50, 383-399, section 4: core-periphery toy with a
+  shock of 94 to the core -> all five default, p = [54, 54, 56, 54, 54] (core third), total shortfall 88, loss
+  182 against 178 without the network.
+- NetworkValuation (siebenbrunner/NetworkValuation), Rogers-Veraart example: L = [[0,30,0],[5,0,20],[10,0,0]],
+  e = [10,5,5], alpha = 0.4, beta = 1 -> p = [18, 20, 10], equity [-6, -2, 11], banks 0 and 1 default.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+import contagion
+from contagion.cli import cli
+from contagion.clearing import CLEARING_METHODS
+
+GY_P = {"Periphery 1": 54, "Periphery 2": 54, "Core": 56, "Periphery 3": 54, "Periphery 4": 54}
+
+
+def invoke(*args: str, ok: bool = True):
+    result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
+    if ok:
+        assert result.exit_code == 0, (result.stdout, result.stderr)
+    return result
+
+
+def _write_net(folder: Path, nodes: str, edges: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "nodes.csv").write_text(nodes, encoding="utf-8")
+    (folder / "edges.csv").write_text(edges, encoding="utf-8")
+    return folder
+
+
+@pytest.fixture
+def rv_net(tmp_path):
+    return _write_net(tmp_path / "rv", "id,external_assets\n0,10\n1,5\n2,5\n",
+                      "debtor,creditor,amount\n0,1,30\n1,0,5\n1,2,20\n2,0,10\n")
+
+
+# ---------------------------------------------------------------------- run: the GY example in three formats
+def test_run_json_default_scenario_glasserman_young():
+    result = invoke("run", "core-periphery", "--format", "json")
+    data = json.loads(result.stdout)
+    assert "applying the default scenario 'core-shock'" in result.stderr
+    assert [s["name"] for s in data["scenarios"]] == ["core-shock"] and data["default_scenario_applied"] is True
+    assert data["method"] == "eisenberg-noe"
+    inst = {r["name"]: r for r in data["institutions"]}
+    assert set(inst) == set(GY_P)
+    for name, p in GY_P.items():
+        assert inst[name]["payment"] == pytest.approx(p, abs=1e-9)
+        assert inst[name]["defaulted"] is True
+    assert inst["Core"]["default_round"] == 0 and inst["Periphery 1"]["default_round"] == 1
+    assert inst["Core"]["obligations"] == 140 and inst["Core"]["shortfall"] == pytest.approx(84)
+    assert inst["Periphery 1"]["equity_before"] == pytest.approx(5) and inst["Periphery 1"]["equity"] == \
+        pytest.approx(-1)
+    assert set(data["institutions"][0]) == {"name", "type", "obligations", "payment", "shortfall", "equity_before",
+                                            "equity", "defaulted", "default_round"}
+    s = data["summary"]
+    assert s["defaults"] == 5 and s["fundamental_defaults"] == 1 and s["waves"] == 1
+    assert s["total_shortfall"] == pytest.approx(88)
+    assert s["external_shortfall"] == pytest.approx(64)  # core 84 x 100/140 = 60, periphery 4 x 1
+    assert s["losses_by_creditor_type"] == pytest.approx({"bank": 24.0, "external creditors": 64.0})
+    assert s["shock"] == pytest.approx(94) and s["system_loss"] == pytest.approx(182)
+    assert s["system_loss_without_network"] == pytest.approx(178)
+    assert s["amplification"] == pytest.approx(182 / 178)
+    assert s["unique"] is True
+
+
+def test_run_csv_glasserman_young():
+    result = invoke("run", "core-periphery", "-f", "csv")
+    frame = pd.read_csv(io.StringIO(result.stdout)).set_index("name")
+    assert list(frame.columns) == ["type", "obligations", "payment", "shortfall", "equity_before", "equity",
+                                   "defaulted", "default_round"]
+    assert frame["payment"].to_dict() == pytest.approx(GY_P)
+    assert frame["shortfall"].sum() == pytest.approx(88)
+    assert frame["defaulted"].all()
+    assert frame["default_round"].to_dict() == {"Periphery 1": 1, "Periphery 2": 1, "Core": 0, "Periphery 3": 1,
+                                                "Periphery 4": 1}
+
+
+def test_run_table_glasserman_young():
+    out = invoke("run", "core-periphery").stdout
+    lines = out.splitlines()
+    rows = [ln for ln in lines if "Core" in ln or "Periphery" in ln]
+    # sorted by wave, then shortfall: the core (wave 0) first
+    assert "Core" in rows[0] and all("Periphery" in r for r in rows[1:5])
+    core = rows[0].split("│")
+    assert [c.strip() for c in core[1:-1]] == ["Core", "bank", "140.00", "56.00", "84.00", "-84.00", "-84.00", "yes",
+                                               "0"]
+    per = [c.strip() for c in rows[1].split("│")[1:-1]]
+    assert per[2:] == ["55.00", "54.00", "1.00", "5.00", "-1.00", "yes", "1"]
+    for label, value in [("defaults", "5"), ("total shortfall", "88.00"), ("loss of bank", "24.00"),
+                         ("loss of external creditors", "64.00"), ("system loss (shock + shortfall)", "182.00"),
+                         ("system loss without the network", "178.00"), ("amplification", "1.0225")]:
+        line = next(ln for ln in lines if f"│ {label} " in ln)
+        assert line.split("│")[2].strip() == value, line
+
+
+def test_run_baseline_and_scenario_by_name_and_path(tmp_path):
+    data = json.loads(invoke("run", "core-periphery", "--baseline", "-f", "json").stdout)
+    assert data["summary"]["defaults"] == 0 and data["scenarios"] == []
+    data = json.loads(invoke("run", "chain", "--scenario", "a-fails", "-f", "json").stdout)
+    # A pays 0; B 6 of 15; C 4.5 of 8
+    assert [r["payment"] for r in data["institutions"]] == pytest.approx([0, 6, 4.5])
+    assert data["summary"]["total_shortfall"] == pytest.approx(22.5)
+    path = tmp_path / "hit.yaml"
+    path.write_text("description: core loses 94\nshocks:\n  - kind: external_assets\n    target: Core\n"
+                    "    absolute: 94\n", encoding="utf-8")
+    data = json.loads(invoke("run", "core-periphery", "-s", str(path), "-f", "json").stdout)
+    assert data["scenarios"][0]["name"] == "hit" and data["summary"]["total_shortfall"] == pytest.approx(88)
+    # two scenarios compose in order: core-shock (-94) then -6 more -> core holds 50, pays 50, periphery gets 2.857
+    extra = tmp_path / "more.json"
+    extra.write_text(json.dumps({"shocks": [{"kind": "external_assets", "target": "C", "absolute": 6}]}),
+                     encoding="utf-8")
+    data = json.loads(invoke("run", "core-periphery", "-s", "core-shock", "-s", str(extra), "-f", "json").stdout)
+    inst = {r["name"]: r["payment"] for r in data["institutions"]}
+    assert inst["Core"] == pytest.approx(50) and inst["Periphery 1"] == pytest.approx(50 + 50 * 10 / 140)
+
+
+def test_run_network_from_path_with_default_dataset_fallback(tmp_path):
+    folder = tmp_path / "cp"
+    shutil.copytree(contagion.datasets.dataset_path("core-periphery"), folder)
+    data = json.loads(invoke("run", str(folder), "-f", "json").stdout)
+    assert data["summary"]["defaults"] == 5  # dataset.toml + scenarios/ travel with the folder
+    result = invoke("run", "-f", "json")  # no NETWORK: the built-in default dataset
+    assert json.loads(result.stdout)["network"]["name"] == contagion.datasets.default_dataset()
+
+
+def test_run_rogers_veraart_network_valuation(rv_net):
+    data = json.loads(invoke("run", str(rv_net), "--method", "rogers-veraart", "--alpha", "0.4", "--beta", "1",
+                             "-f", "json").stdout)
+    assert data["method"] == "rogers-veraart" and data["params"] == {"alpha": 0.4, "beta": 1.0}
+    assert [r["payment"] for r in data["institutions"]] == pytest.approx([18, 20, 10])
+    assert [r["equity"] for r in data["institutions"]] == pytest.approx([-6, -2, 11])
+    assert [r["defaulted"] for r in data["institutions"]] == [True, True, False]
+
+
+def test_run_output_file_is_written(tmp_path):
+    target = tmp_path / "out" / "res.json"
+    result = invoke("run", "core-periphery", "-f", "json", "-o", str(target))
+    assert result.stdout == "" and f"wrote {target}" in result.stderr
+    assert json.loads(target.read_text(encoding="utf-8"))["summary"]["total_shortfall"] == pytest.approx(88)
+    table = tmp_path / "res.txt"
+    invoke("run", "chain", "--baseline", "-o", str(table))
+    text = table.read_text(encoding="utf-8")
+    assert "\x1b[" not in text and "7.83" in text  # C pays 47/6
+
+
+def test_method_choices_come_from_the_registry():
+    help_text = invoke("run", "--help").stdout
+    for name in CLEARING_METHODS:
+        assert name in help_text
+
+
+# ---------------------------------------------------------------------- datasets / scenarios / info
+def test_datasets():
+    out = invoke("datasets").stdout
+    for name in ("chain", "core-periphery", "ring"):
+        assert name in out
+    data = json.loads(invoke("datasets", "-f", "json").stdout)
+    by_name = {d["name"]: d for d in data}
+    assert by_name["core-periphery"]["default_scenario"] == "core-shock"
+    assert by_name["chain"]["description"].startswith("Chain: A owes B owes C")
+
+
+def test_scenarios():
+    out = invoke("scenarios", "core-periphery").stdout
+    assert "core-shock" in out and "Glasserman & Young (2015)" in out
+    data = json.loads(invoke("scenarios", "chain", "-f", "json").stdout)
+    assert data == [{"name": "a-fails", "description": contagion.shocks.list_scenarios("chain")["a-fails"],
+                     "default": False}]
+    result = invoke("scenarios", "ring")
+    assert result.stdout == "" and "no scenarios ship with ring" in result.stderr
+
+
+def test_info_json_and_table():
+    data = json.loads(invoke("info", "core-periphery", "-f", "json").stdout)
+    assert data["institutions"] == 5 and data["obligations"] == 4
+    assert data["external_assets"] == 350 and data["total_obligations"] == 360
+    assert data["strongly_connected_components"] == 5 and data["largest_component"] == 1
+    assert data["clearing_unique"] is True and data["types"] == {"bank": 5}
+    assert data["edge_kinds"] == {"loan": {"count": 4, "amount": 40.0}}
+    assert "sponsors" not in data
+    ring = json.loads(invoke("info", "ring", "-f", "json").stdout)
+    # A -> B -> C -> A is one component of 3 without outside money: not unique (Eisenberg & Noe 2001, Thm 2)
+    assert ring["strongly_connected_components"] == 3 and ring["largest_component"] == 3
+    assert ring["cyclic_components"] == 1 and ring["clearing_unique"] is False
+    table = invoke("info", "ring").stdout
+    assert "no (the greatest is used)" in table and "strongly connected components" in table
+
+
+def test_info_shows_sponsor_table(tmp_path):
+    folder = _write_net(
+        tmp_path / "sp",
+        "id,name,type,sponsor,external_assets\nM,Meta,hyperscaler,,10\nH,Hyperion,data_center_spv,Meta,1\n"
+        "P,PIMCO,asset_manager,,0\n",
+        "debtor,creditor,amount,kind\nH,P,27,bond\nM,H,3,lease\nM,P,2,loan\n")
+    data = json.loads(invoke("info", str(folder), "-f", "json").stdout)
+    assert data["sponsors"] == [{"sponsor": "Meta", "type": "hyperscaler", "debt": 2.0, "leases": 3.0,
+                                 "off_balance_sheet_debt": 27.0, "off_balance_sheet_external": 0.0, "total": 32.0,
+                                 "vehicles": 1, "vehicle_names": "Hyperion"}]
+    table = invoke("info", str(folder)).stdout
+    line = next(ln for ln in table.splitlines() if ln.startswith("│ Meta"))
+    assert [c.strip() for c in line.split("│")[1:-1]][:7] == ["Meta", "hyperscaler", "2.00", "3.00", "27.00", "0.00",
+                                                              "32.00"]
+
+
+# ---------------------------------------------------------------------- validate
+def test_validate_ok():
+    result = invoke("validate", str(contagion.datasets.dataset_path("core-periphery")))
+    assert result.stdout.strip() == "OK: 5 institutions, 4 obligations; 1 scenario"
+    assert invoke("validate", "chain").stdout.strip() == "OK: 3 institutions, 2 obligations; 1 scenario"
+    scen = contagion.datasets.dataset_path("chain") / "scenarios" / "a-fails.toml"
+    assert invoke("validate", str(scen)).stdout.strip() == "OK: scenario a-fails, applies to chain"
+
+
+def test_validate_lists_every_problem(tmp_path):
+    folder = _write_net(tmp_path / "bad",
+                        "id,name,external_assets\nA,A,5\nA,B,x\nC,C,-1\n",
+                        "debtor,creditor,amount\nA,Z,10\nC,C,5\nA,C,-3\n")
+    result = invoke("validate", str(folder), ok=False)
+    assert result.exit_code == 1
+    lines = result.stdout.strip().splitlines()
+    nodes, edges = str(folder / "nodes.csv"), str(folder / "edges.csv")
+    expected = [
+        (nodes, "row 3", "column 'id'", "duplicate id"),
+        (nodes, "row 3", "column 'external_assets'", "not a number", "'x'"),
+        (nodes, "row 4", "column 'external_assets'", "negative amount"),
+        (edges, "row 2", "column 'creditor'", "unknown institution id", "'Z'"),
+        (edges, "row 4", "column 'amount'", "negative amount"),
+        (edges, "row 3", "self-loop"),
+    ]
+    for parts in expected:
+        assert any(all(p in ln for p in parts) for ln in lines), (parts, lines)
+    assert len(lines) >= len(expected)
+    assert result.stderr.strip() == f"{len(lines)} problems in {folder}"
+
+
+def test_validate_scenario_file_problems(tmp_path):
+    folder = tmp_path / "cp"
+    shutil.copytree(contagion.datasets.dataset_path("core-periphery"), folder)
+    bad = folder / "scenarios" / "bad.toml"
+    bad.write_text('[[shocks]]\nkind = "external_assets"\ntarget = "C"\nrelative = 2\n\n'
+                   '[[shocks]]\nkind = "edges"\nfactor = 0\n', encoding="utf-8")
+    result = invoke("validate", str(bad), ok=False)
+    assert result.exit_code == 1
+    assert result.stdout.splitlines() == [
+        f"{bad}: shocks[0].relative: must be <= 1",
+        f"{bad}: shocks[1]: give at least one of debtor, creditor, select"]
+    # applied to its network (the folder it sits in): an unknown target is found too
+    bad.write_text('[[shocks]]\nkind = "default"\ntarget = "Q"\n', encoding="utf-8")
+    result = invoke("validate", str(bad), ok=False)
+    assert result.stdout.strip() == f"{bad}: scenario 'bad': shocks[0].target: unknown institution 'Q'"
+    # and validating the network checks the scenarios that ship with it
+    result = invoke("validate", str(folder), ok=False)
+    assert result.exit_code == 1 and "unknown institution 'Q'" in result.stdout
+    # --network applies a free-standing scenario file to a given network
+    free = tmp_path / "free.yaml"
+    free.write_text("shocks:\n  - {kind: default, target: A}\n", encoding="utf-8")
+    assert invoke("validate", str(free), "--network", "chain").stdout.strip() == \
+        "OK: scenario free, applies to chain"
+    result = invoke("validate", str(free), "--network", "core-periphery", ok=False)
+    assert "unknown institution 'A'" in result.stdout
+
+
+# ---------------------------------------------------------------------- bad input: exit 1, one located line
+def _bad_inputs(tmp_path: Path) -> list[tuple[list[str], str]]:
+    bad_net = _write_net(tmp_path / "badnet", "id,external_assets\nA,1\nB,oops\n", "debtor,creditor,amount\nA,B,1\n")
+    syntax = tmp_path / "syntax.toml"
+    syntax.write_text('[[shocks]]\nkind = "default\n', encoding="utf-8")
+    schema = tmp_path / "schema.toml"
+    schema.write_text('[[shocks]]\nkind = "external_assets"\ntarget = "C"\nrelative = 1.5\nfoo = 1\n',
+                      encoding="utf-8")
+    too_big = tmp_path / "too-big.toml"
+    too_big.write_text('[[shocks]]\nkind = "external_assets"\ntarget = "P1"\nabsolute = 60\n', encoding="utf-8")
+    no_match = tmp_path / "no-match.toml"
+    no_match.write_text('[[shocks]]\nkind = "external_assets"\nselect = { type = "neocloud" }\nrelative = 0.5\n',
+                        encoding="utf-8")
+    bad_default = tmp_path / "bad-default"
+    shutil.copytree(contagion.datasets.dataset_path("chain"), bad_default)
+    (bad_default / "dataset.toml").write_text('default_scenario = "nope"\n', encoding="utf-8")
+    return [
+        (["run", "no-such-dataset"], "'no-such-dataset' is neither an existing file or directory nor a built-in"),
+        (["run", str(bad_net)], f"{bad_net / 'nodes.csv'}, row 3, column 'external_assets': not a number"),
+        (["run", "core-periphery", "-s", "nope"], "unknown scenario 'nope'; available for core-periphery: core-shock"),
+        (["run", "core-periphery", "-s", str(tmp_path / "missing.toml")], "missing.toml: no such scenario file"),
+        (["run", "core-periphery", "-s", str(syntax)], f"{syntax}: invalid TOML:"),
+        (["run", "core-periphery", "-s", str(schema)],
+         f"{schema}: shocks[0].relative: must be <= 1 (and 1 more problem)"),
+        (["run", "core-periphery", "-s", str(too_big)],
+         "scenario 'too-big': shocks[0].absolute: loss 60 is larger than the external assets of Periphery 1 (50)"),
+        (["run", "core-periphery", "-s", str(no_match)],
+         "scenario 'no-match': shocks[0].select: type = 'neocloud' matches no institution"),
+        (["run", str(bad_default)], "dataset.toml: default_scenario: unknown scenario 'nope'"),
+        (["info", "no-such-dataset"], "is neither an existing file or directory nor a built-in dataset"),
+        (["scenarios", "no-such-dataset"], "is neither an existing file or directory nor a built-in dataset"),
+        (["info", str(bad_net)], "row 3, column 'external_assets': not a number"),
+    ]
+
+
+def test_bad_input_exits_1_with_one_located_line(tmp_path):
+    for args, expected in _bad_inputs(tmp_path):
+        result = CliRunner().invoke(cli, args)
+        assert result.exit_code == 1, (args, result.output)
+        assert result.exception is None or isinstance(result.exception, SystemExit), (args, result.exception)
+        assert "Traceback" not in result.output
+        err = result.stderr.strip()
+        assert "\n" not in err, (args, err)
+        assert err.startswith("Error: ") and expected in err, (args, err)
+        assert result.stdout == ""
+
+
+@pytest.mark.parametrize("args, expected", [
+    (["run", "core-periphery", "--alpha", "0.5"], "--alpha and --beta apply only to --method rogers-veraart"),
+    (["run", "core-periphery", "--beta", "0.5", "-m", "eisenberg-noe"], "apply only to --method rogers-veraart"),
+    (["run", "core-periphery", "-m", "rogers-veraart", "--alpha", "2"], "2.0 is not in the range 0<=x<=1"),
+    (["run", "core-periphery", "--method", "bogus"], "'bogus' is not one of"),
+    (["run", "core-periphery", "--format", "xml"], "'xml' is not one of"),
+    (["run", "core-periphery", "--baseline", "-s", "core-shock"], "--baseline cannot be combined with --scenario"),
+    (["run", "--bogus"], "No such option '--bogus'"),
+    (["info", "chain", "-f", "csv"], "'csv' is not one of"),
+    (["validate"], "Missing argument 'PATH'"),
+    (["validate", "chain", "--network", "ring"], "--network applies only when PATH is a scenario file"),
+    (["no-such-command"], "No such command"),
+])
+def test_usage_errors_exit_2(args, expected):
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 2, (args, result.output)
+    assert expected in result.stderr and "Traceback" not in result.output
+
+
+# ---------------------------------------------------------------------- real processes
+def _console_script() -> str:
+    found = shutil.which("contagion") or str(Path(sys.executable).parent / "contagion")
+    assert Path(found).exists(), "the `contagion` console script is not installed (pip install -e .)"
+    return found
+
+
+def test_python_dash_m_help():
+    proc = subprocess.run([sys.executable, "-m", "contagion", "--help"], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "Usage:" in proc.stdout and "run" in proc.stdout and "validate" in proc.stdout
+
+
+def test_console_script_runs_and_fails_cleanly(tmp_path):
+    exe = _console_script()
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    proc = subprocess.run([exe, "run", "chain", "--baseline", "-f", "json"], capture_output=True, text=True,
+                          timeout=120, cwd=tmp_path, env=env)
+    assert proc.returncode == 0, proc.stderr
+    # chain: A pays 5, B pays 11, C pays 47/6 (graphs/chain/README.md)
+    assert [r["payment"] for r in json.loads(proc.stdout)["institutions"]] == pytest.approx([5, 11, 47 / 6])
+    proc = subprocess.run([exe, "run", "chain", "-s", "nope"], capture_output=True, text=True, timeout=120,
+                          cwd=tmp_path, env=env)
+    assert proc.returncode == 1 and proc.stdout == ""
+    assert proc.stderr.strip() == "Error: unknown scenario 'nope'; available for chain: a-fails"

@@ -1,0 +1,335 @@
+"""Tests of contagion.sweep: configuration, distributions, copula, reproducibility, aggregation, CLI.
+
+References:
+- Acerbi, C. & Tasche, D. (2002). On the coherence of expected shortfall. J. Banking & Finance 26(7), 1487-1503,
+  eq. (3.3): the expected shortfall of an empirical distribution, with the boundary observation weighted.
+- Gaussian copula: for standard normals with correlation r, Spearman's rank correlation is (6/pi) asin(r/2)
+  (Kruskal 1958); with one-factor loadings sqrt(rho) the latent correlation is rho.
+- Glasserman & Young (2015) core-periphery toy (see tests/test_measures.py): the core defaults once it loses more
+  than 10 of its 150 outside assets.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+import contagion
+from contagion.errors import ContagionError, ScenarioError
+from contagion.sweep import BLOCK, DISTRIBUTIONS, SweepConfig, SweepResult, find_sweep_config, load_sweep_config, \
+    run_sweep, sample_losses
+
+CORE_UNIFORM = {"correlation": 0.3, "shocks": [{"target": "Core", "distribution": "uniform", "low": 0, "high": 1}]}
+
+
+def _cp():
+    return contagion.load_dataset("core-periphery")
+
+
+# ---------------------------------------------------------------------- configuration
+def test_config_from_toml_yaml_json(tmp_path):
+    toml = tmp_path / "s.toml"
+    toml.write_text('description = "x"\ncorrelation = 0.25\nlevels = [0.99, 0.9]\nbins = 12\n'
+                    '[[shocks]]\nselect = { type = "bank" }\ndistribution = "beta"\na = 2\nb = 5\n'
+                    'correlation = 0.5\n', encoding="utf-8")
+    cfg = load_sweep_config(toml)
+    assert cfg.name == "s" and cfg.correlation == 0.25 and cfg.levels == (0.9, 0.99) and cfg.bins == 12
+    assert cfg.shocks[0].distribution == "beta" and cfg.shocks[0].kwargs == {"a": 2.0, "b": 5.0}
+    assert cfg.shocks[0].correlation == 0.5 and cfg.shocks[0].select == (("type", "bank"),)
+    (tmp_path / "s.json").write_text(json.dumps(cfg.to_dict()), encoding="utf-8")
+    assert load_sweep_config(tmp_path / "s.json") == cfg
+    import yaml
+
+    (tmp_path / "s.yaml").write_text(yaml.safe_dump(cfg.to_dict()), encoding="utf-8")
+    assert load_sweep_config(tmp_path / "s.yaml") == cfg
+
+
+@pytest.mark.parametrize("data,match", [
+    ({"shocks": []}, "at least one"),
+    ({"shocks": [{"target": "Core", "distribution": "normal"}]}, r"shocks\[0\].distribution: must be one of"),
+    ({"shocks": [{"target": "Core", "distribution": "uniform", "low": 0, "high": 1.5}]}, "low <= high <= 1"),
+    ({"shocks": [{"target": "Core", "distribution": "uniform", "low": -0.1, "high": 0.5}]}, "0 <= low"),
+    ({"shocks": [{"target": "Core", "distribution": "beta", "a": 0, "b": 1}]}, r"shocks\[0\].a: must be > 0"),
+    ({"shocks": [{"target": "Core", "distribution": "beta", "a": 1}]}, r"shocks\[0\].b: missing"),
+    ({"shocks": [{"target": "Core", "distribution": "lognormal", "mu": -1, "sigma": 0}]}, "sigma: must be > 0"),
+    ({"shocks": [{"target": "Core", "distribution": "lognormal", "mu": 20, "sigma": 1}]}, "degenerate"),
+    ({"shocks": [{"target": "Core", "distribution": "fixed", "value": 2}]}, r"value: must lie in \[0, 1\]"),
+    ({"shocks": [{"distribution": "fixed", "value": 0.5}]}, "exactly one of target"),
+    ({"shocks": [{"target": "Core", "select": {"type": "bank"}, "distribution": "fixed", "value": 0.5}]},
+     "exactly one of target"),
+    ({"shocks": [{"target": "Core", "distribution": "fixed", "value": 0.5, "mu": 1}]}, r"shocks\[0\].mu: unknown"),
+    ({"correlation": 1.0, "shocks": [{"target": "Core", "distribution": "fixed", "value": 0.5}]}, r"\[0, 1\)"),
+    ({"levels": [0.95, 1.0], "shocks": [{"target": "Core", "distribution": "fixed", "value": 0.5}]},
+     r"levels\[1\]"),
+    ({"bins": 0, "shocks": [{"target": "Core", "distribution": "fixed", "value": 0.5}]}, "bins"),
+    ({"colour": 1, "shocks": [{"target": "Core", "distribution": "fixed", "value": 0.5}]}, "colour: unknown key"),
+])
+def test_config_errors_are_located(data, match):
+    with pytest.raises(ScenarioError, match=match):
+        SweepConfig.from_dict(data)
+
+
+def test_config_reports_every_problem():
+    with pytest.raises(ScenarioError) as err:
+        SweepConfig.from_dict({"correlation": 2, "shocks": [{"target": "Core", "distribution": "beta", "a": -1,
+                                                             "b": -1}]})
+    assert len(err.value.problems) == 3
+
+
+def test_config_file_errors(tmp_path):
+    with pytest.raises(ScenarioError, match="no such sweep configuration"):
+        load_sweep_config(tmp_path / "missing.toml")
+    bad = tmp_path / "bad.toml"
+    bad.write_text("correlation = = 1\n", encoding="utf-8")
+    with pytest.raises(ScenarioError, match="bad.toml: invalid TOML"):
+        load_sweep_config(bad)
+    (tmp_path / "x.ini").write_text("", encoding="utf-8")
+    with pytest.raises(ScenarioError, match="unknown suffix"):
+        load_sweep_config(tmp_path / "x.ini")
+
+
+def test_config_shipped_with_a_network_folder(tmp_path):
+    net = _cp()
+    folder = tmp_path / "net"
+    contagion.write_network(net, folder)
+    (folder / "sweeps").mkdir()
+    (folder / "sweeps" / "core.toml").write_text(
+        '[[shocks]]\ntarget = "Core"\ndistribution = "fixed"\nvalue = 0.5\n', encoding="utf-8")
+    assert find_sweep_config("core", contagion.read_network(folder)).name == "core"
+
+
+def test_selection_errors_surface_at_run_time():
+    cfg = SweepConfig.from_dict({"shocks": [{"target": "Nobody", "distribution": "fixed", "value": 0.5}]})
+    with pytest.raises(ScenarioError, match="unknown institution 'Nobody'"):
+        run_sweep(_cp(), cfg, n=10)
+    cfg = SweepConfig.from_dict({"shocks": [{"select": {"type": "bank"}, "distribution": "fixed", "value": 0.5},
+                                            {"target": "Core", "distribution": "fixed", "value": 0.5}]})
+    with pytest.raises(ScenarioError, match="already hit by shocks"):
+        run_sweep(_cp(), cfg, n=10)
+
+
+def test_run_arguments_checked():
+    cfg = SweepConfig.from_dict(CORE_UNIFORM)
+    for kw in ({"n": 0}, {"n": 10, "seed": -1}, {"n": 10, "chunk_size": 0}, {"n": 10, "executor": "gpu"}):
+        with pytest.raises(ContagionError):
+            run_sweep(_cp(), cfg, **kw)
+
+
+# ---------------------------------------------------------------------- distributions and copula
+def test_beta_quantiles_match_scipy():
+    from scipy.special import betaincinv
+
+    u = np.random.default_rng(0).random(200_000)
+    u[:4] = [0.0, 1.0, 1e-9, 1 - 1e-12]
+    for a, b in ((2.0, 5.0), (0.5, 0.5), (0.3, 3.0), (5.0, 0.7), (40.0, 60.0)):
+        got = DISTRIBUTIONS["beta"].ppf(u, a=a, b=b)
+        np.testing.assert_allclose(got, betaincinv(a, b, u), rtol=0, atol=1e-11)
+        assert np.all(np.diff(got[np.argsort(u)]) >= 0)
+
+
+def test_truncated_lognormal():
+    from scipy.stats import lognorm
+
+    u = np.random.default_rng(1).random(100_000)
+    x = DISTRIBUTIONS["lognormal"].ppf(u, mu=-1.0, sigma=1.0)
+    assert np.all((x > 0) & (x <= 1))
+    # CDF of the truncated law at x: F(x) / F(1); here F(1) = Phi(1) = 0.8413
+    dist = lognorm(s=1.0, scale=math.exp(-1.0))
+    for q in (0.1, 0.3, 0.6, 0.9):
+        assert np.mean(x <= q) == pytest.approx(dist.cdf(q) / dist.cdf(1.0), abs=0.005)
+
+
+def test_uniform_and_fixed():
+    u = np.linspace(0, 1, 11)
+    assert DISTRIBUTIONS["uniform"].ppf(u, low=0.2, high=0.4).tolist() == pytest.approx(0.2 + 0.02 * np.arange(11))
+    assert DISTRIBUTIONS["fixed"].ppf(u, value=0.3).tolist() == [0.3] * 11
+
+
+def test_copula_rank_correlation():
+    # two institutions with uniform(0, 1) losses and rho = 0.5: Spearman = (6 / pi) asin(0.25) = 0.4826
+    from scipy.stats import spearmanr
+
+    cfg = SweepConfig.from_dict({"correlation": 0.5, "shocks": [
+        {"target": ["P1", "P2"], "distribution": "uniform", "low": 0, "high": 1}]})
+    x = sample_losses(_cp(), cfg, 20_000, seed=3)
+    assert list(x.columns) == ["Periphery 1", "Periphery 2"]
+    assert spearmanr(x.iloc[:, 0], x.iloc[:, 1]).statistic == pytest.approx(6 / math.pi * math.asin(0.25), abs=0.02)
+    assert x.mean().tolist() == pytest.approx([0.5, 0.5], abs=0.01)
+    # per-entry loadings: rho 0.81 and 0 -> latent correlation 0 -> independent
+    cfg = SweepConfig.from_dict({"correlation": 0.81, "shocks": [
+        {"target": "P1", "distribution": "uniform", "low": 0, "high": 1},
+        {"target": "P2", "distribution": "uniform", "low": 0, "high": 1, "correlation": 0.0}]})
+    x = sample_losses(_cp(), cfg, 20_000, seed=3)
+    assert abs(spearmanr(x.iloc[:, 0], x.iloc[:, 1]).statistic) < 0.03
+
+
+def test_draws_depend_only_on_seed_and_index():
+    cfg = SweepConfig.from_dict(CORE_UNIFORM)
+    long = sample_losses(_cp(), cfg, 3 * BLOCK + 17, seed=5)
+    short = sample_losses(_cp(), cfg, BLOCK + 3, seed=5)
+    np.testing.assert_array_equal(long.iloc[:BLOCK + 3].to_numpy(), short.to_numpy())
+    other = sample_losses(_cp(), cfg, BLOCK + 3, seed=6)
+    assert not np.array_equal(other.to_numpy(), short.to_numpy())
+
+
+# ---------------------------------------------------------------------- results
+def test_core_default_probability():
+    # the core defaults when its uniform(0, 1) loss exceeds 10/150: probability 14/15
+    res = run_sweep(_cp(), SweepConfig.from_dict(CORE_UNIFORM), n=2000, seed=11)
+    p = res.default_probability[_cp().index_of("Core")]
+    assert p == pytest.approx(14 / 15, abs=3 * math.sqrt(14 / 15 / 15 / 2000))
+    assert res.n == 2000 and res.system_loss.shape == (2000,) and res.defaults.shape == (2000,)
+
+
+def test_aggregates_equal_a_loop_over_draws():
+    """Default probabilities, shortfalls, equity and system losses equal clearing each draw on its own."""
+    net = _cp()
+    cfg = SweepConfig.from_dict({"correlation": 0.4, "shocks": [
+        {"target": "Core", "distribution": "beta", "a": 2, "b": 3},
+        {"target": ["P1", "P3"], "distribution": "lognormal", "mu": -2.5, "sigma": 1.0}]})
+    n = 300
+    res = run_sweep(net, cfg, n=n, seed=2, chunk_size=BLOCK)
+    frac = sample_losses(net, cfg, n, seed=2)
+    idx = [net.index_of(c) for c in frac.columns]
+    base = contagion.clear(net)
+    defaults = np.zeros(net.n)
+    shortfall = np.zeros(net.n)
+    eq_loss = np.zeros(net.n)
+    system = np.empty(n)
+    for d in range(n):
+        e = net.external_assets.copy()
+        e[idx] = e[idx] * (1 - frac.iloc[d].to_numpy())
+        r = contagion.clear(net.replace(external_assets=e))
+        defaults += r.defaulted
+        shortfall += r.shortfall
+        eq_loss += base.equity - r.equity
+        system[d] = (net.external_assets - e).sum() + r.total_shortfall - base.total_shortfall
+    np.testing.assert_array_equal(res.default_probability, defaults / n)
+    np.testing.assert_allclose(res.expected_shortfall, shortfall / n, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(res.expected_loss, eq_loss / n, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(res.system_loss, system, rtol=1e-10, atol=1e-9)
+
+
+def test_fixed_loss_equals_one_scenario():
+    # a fixed loss of 94/150 for the core is the Glasserman-Young shock: loss 182 in every draw, all five default
+    cfg = SweepConfig.from_dict({"shocks": [{"target": "Core", "distribution": "fixed", "value": 94 / 150}]})
+    res = run_sweep(_cp(), cfg, n=40, seed=0)
+    assert res.system_loss == pytest.approx(np.full(40, 182.0))
+    assert res.default_probability.tolist() == [1.0] * 5
+    assert res.var(0.99) == pytest.approx(182.0) and res.es(0.99) == pytest.approx(182.0)
+    assert res.summary()["defaults"] == {"mean": 5.0, "probability_any": 1.0, "max": 5}
+
+
+def test_var_and_es_by_hand():
+    # losses 1..100: VaR_0.95 = L_(95) = 95; ES_0.95 = (96 + ... + 100) / 5 = 98;
+    # ES_0.975: m = 98, (99 + 100) / 100 + (0.98 - 0.975) * 98 = 2.48, / 0.025 = 99.2
+    loss = np.arange(100, 0, -1).astype(float)
+    res = SweepResult(names=("a",), types=np.array(["x"]), default_probability=np.zeros(1),
+                      expected_shortfall=np.zeros(1), expected_loss=np.zeros(1), system_loss=loss,
+                      defaults=np.zeros(100, dtype=int), n=100,
+                      config=SweepConfig(levels=(0.95, 0.975), bins=10))
+    assert res.var(0.95) == 95.0 and res.es(0.95) == pytest.approx(98.0)
+    assert res.var(0.975) == 98.0 and res.es(0.975) == pytest.approx(99.2)
+    assert res.var(0.5) == 50.0 and res.es(0.5) == pytest.approx(75.5)
+    counts, edges = res.histogram()
+    assert counts.tolist() == [10] * 10 and edges[0] == 1.0 and edges[-1] == 100.0
+    s = res.summary()["system_loss"]
+    assert s["var"] == {"0.95": 95.0, "0.975": 98.0} and s["es"]["0.975"] == pytest.approx(99.2)
+
+
+def test_base_scenario_of_the_config():
+    # after core-shock (core loses 94) everyone defaults already; a further fixed loss changes nothing in the count
+    cfg = SweepConfig.from_dict({"scenario": "core-shock", "shocks": [
+        {"target": "Periphery 1", "distribution": "fixed", "value": 0.1}]})
+    res = run_sweep(_cp(), cfg, n=5, seed=0)
+    assert res.default_probability.tolist() == [1.0] * 5
+    # P1 loses 5 more and pays 5 less: system loss 5 + 5
+    assert res.system_loss == pytest.approx(np.full(5, 10.0))
+
+
+# ---------------------------------------------------------------------- reproducibility
+def test_identical_whatever_chunking_and_executor():
+    net = _cp()
+    cfg = SweepConfig.from_dict({"correlation": 0.3, "shocks": [
+        {"target": "Core", "distribution": "beta", "a": 1.5, "b": 6},
+        {"select": {"name": ["Periphery 1", "Periphery 2"]}, "distribution": "uniform", "low": 0, "high": 0.3}]})
+    n = 3 * BLOCK + 100
+    ref = run_sweep(net, cfg, n=n, seed=42, executor=None)
+    runs = [run_sweep(net, cfg, n=n, seed=42, chunk_size=1),
+            run_sweep(net, cfg, n=n, seed=42, chunk_size=700),
+            run_sweep(net, cfg, n=n, seed=42, chunk_size=10 * BLOCK)]
+    with ThreadPoolExecutor(3) as ex:
+        runs.append(run_sweep(net, cfg, n=n, seed=42, chunk_size=BLOCK, executor=ex))
+    runs.append(run_sweep(net, cfg, n=n, seed=42, chunk_size=2 * BLOCK, executor="processes"))
+    for r in runs:
+        np.testing.assert_array_equal(r.system_loss, ref.system_loss)
+        np.testing.assert_array_equal(r.defaults, ref.defaults)
+        np.testing.assert_array_equal(r.default_probability, ref.default_probability)
+        np.testing.assert_array_equal(r.expected_shortfall, ref.expected_shortfall)
+        np.testing.assert_array_equal(r.expected_loss, ref.expected_loss)
+        assert r.summary() == ref.summary()
+    assert not np.array_equal(run_sweep(net, cfg, n=n, seed=43).system_loss, ref.system_loss)
+
+
+def test_progress_callback():
+    seen = []
+    run_sweep(_cp(), SweepConfig.from_dict(CORE_UNIFORM), n=2 * BLOCK + 5, seed=0, chunk_size=BLOCK,
+              progress=lambda done, total: seen.append((done, total)))
+    assert seen == [(BLOCK, 2 * BLOCK + 5), (2 * BLOCK, 2 * BLOCK + 5), (2 * BLOCK + 5, 2 * BLOCK + 5)]
+
+
+# ---------------------------------------------------------------------- CLI
+def _invoke(*args):
+    from contagion.cli import cli
+
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+@pytest.fixture
+def config_file(tmp_path):
+    path = tmp_path / "sweep.toml"
+    path.write_text('name = "core-risk"\ncorrelation = 0.3\nlevels = [0.95, 0.99]\nbins = 8\n'
+                    '[[shocks]]\ntarget = "Core"\ndistribution = "uniform"\nlow = 0.0\nhigh = 1.0\n',
+                    encoding="utf-8")
+    return path
+
+
+def test_sweep_cli_json(config_file):
+    out = _invoke("sweep", "core-periphery", "--config", str(config_file), "-n", "600", "--seed", "42", "-f", "json")
+    assert out.exit_code == 0, out.output
+    data = json.loads(out.stdout)
+    assert [r["name"] for r in data["institutions"]][:3] == ["Periphery 1", "Periphery 2", "Core"]
+    assert {"name", "default_probability", "expected_shortfall"} <= set(data["institutions"][0])
+    loss = data["system_loss"]
+    assert set(loss["var"]) == {"0.95", "0.99"} and set(loss["es"]) == {"0.95", "0.99"}
+    assert loss["es"]["0.99"] >= loss["var"]["0.99"] >= loss["var"]["0.95"] and loss["mean"] > 0
+    assert sum(loss["histogram"]["counts"]) == 600 and len(loss["histogram"]["edges"]) == 9
+    assert data["draws"] == 600 and data["seed"] == 42 and data["config"]["name"] == "core-risk"
+    # the library call gives the same numbers
+    res = run_sweep(_cp(), load_sweep_config(config_file), n=600, seed=42)
+    assert loss["var"]["0.99"] == res.var(0.99)
+
+
+def test_sweep_cli_table_csv_and_file(config_file, tmp_path):
+    table = _invoke("sweep", "core-periphery", "-c", str(config_file), "-n", "300")
+    assert table.exit_code == 0 and "VaR 0.99" in table.stdout and "system-loss histogram" in table.stdout
+    csv = _invoke("sweep", "core-periphery", "-c", str(config_file), "-n", "300", "-f", "csv").stdout.splitlines()
+    assert csv[0] == "name,type,default_probability,expected_shortfall,expected_loss" and len(csv) == 6
+    target = tmp_path / "out" / "sweep.json"
+    out = _invoke("sweep", "core-periphery", "-c", str(config_file), "-n", "300", "-f", "json", "-o", str(target),
+                  "--workers", "1")
+    assert out.exit_code == 0 and json.loads(target.read_text(encoding="utf-8"))["draws"] == 300
+
+
+def test_sweep_cli_errors(config_file, tmp_path):
+    out = _invoke("sweep", "core-periphery", "-c", str(tmp_path / "nope.toml"))
+    assert out.exit_code == 1 and "no such sweep configuration" in out.stderr
+    out = _invoke("sweep", "core-periphery", "-c", str(config_file), "--scheduler", "tcp://x:1", "--dask-local", "1")
+    assert out.exit_code == 2
+    out = _invoke("sweep", "core-periphery", "-c", str(config_file), "-n", "0")
+    assert out.exit_code == 2

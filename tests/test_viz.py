@@ -1,0 +1,310 @@
+"""Fast unit tests of the offline network view (contagion.viz); the real-browser tests are in test_browser.py.
+
+Numbers of the core-periphery example are hand-derived from Glasserman & Young (2015), section 4 (see
+graphs/core-periphery/README.md): after a loss of 94 the core holds 56 against obligations of 140, pays 56
+(4 to each periphery bank) and defaults in wave 0; each periphery bank then holds 54 against 55 and defaults in
+wave 1.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+from hypothesis import given, settings, strategies as st
+
+import contagion
+from contagion.errors import ContagionError
+from contagion.viz import (OUTCOME_COLOURS, WAVE_COLOURS, build_view, network_view, script_json,
+                           vis_network_asset)
+
+HOSTILE = [
+    "<script>alert(1)</script>",
+    '"><img src=x onerror=alert(1)>',
+    "</script><script>alert(2)</script>",
+    "O'Brien & \"Sons\" <!-- x",
+    "Plain Bank",
+]
+
+
+# ---------------------------------------------------------------------------- helpers
+class _UrlScanner(HTMLParser):
+    """Collects every URL-bearing attribute and CSS url(...) of a page, recursing into iframe srcdoc."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.urls: list[str] = []
+        self.tags: list[tuple[str, dict]] = []
+        self._in_style = False
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        self.tags.append((tag, a))
+        for key in ("src", "href", "action", "formaction", "poster", "data", "xlink:href", "background"):
+            if a.get(key) is not None:
+                self.urls.append(a[key])
+        if a.get("style"):
+            self.urls += re.findall(r"url\(\s*['\"]?([^'\")]+)", a["style"])
+        if tag == "iframe" and a.get("srcdoc"):
+            inner = _UrlScanner()
+            inner.feed(a["srcdoc"])
+            self.urls += inner.urls
+            self.tags += inner.tags
+        self._in_style = tag == "style"
+
+    def handle_endtag(self, tag):
+        if tag == "style":
+            self._in_style = False
+
+    def handle_data(self, data):
+        if self._in_style:
+            self.urls += re.findall(r"url\(\s*['\"]?([^'\")]+)", data)
+
+
+def scan(html: str) -> _UrlScanner:
+    scanner = _UrlScanner()
+    scanner.feed(html)
+    return scanner
+
+
+def external(urls: list[str]) -> list[str]:
+    """URLs that would load or link something outside the page (anything but #fragments and data:)."""
+    return [u for u in urls if not (u.startswith("#") or u.startswith("data:"))]
+
+
+def data_block(html: str) -> dict:
+    m = re.search(r'<script type="application/json" id="contagion-data">(.*?)</script>', html, re.S)
+    assert m, "data block missing"
+    return json.loads(m.group(1))
+
+
+def core_periphery_hit():
+    net = contagion.load_dataset("core-periphery")
+    hit = net.replace(external_assets=[50, 50, 56, 50, 50])
+    return net, contagion.clear(hit)
+
+
+def hostile_network() -> contagion.FinancialNetwork:
+    nodes = pd.DataFrame({
+        "id": ["a", "b", "c", "d", "e"],
+        "name": HOSTILE,
+        "type": ["<b>bank</b>", "fund\"'", "bank", "bank", "<i>x</i>"],
+        "external_assets": [1, 5, 2, 3, 10],
+        "external_liabilities": [5, 1, 1, 1, 1],
+        "note": ["<svg onload=alert(3)>", "", "x", "y", "</script>"],
+    })
+    edges = pd.DataFrame({
+        "debtor": ["a", "b", "c", "d", "a"], "creditor": ["b", "c", "d", "e", "e"], "amount": [4, 3, 2, 1, 2],
+        "kind": ["<img src=x onerror=alert(4)>", "loan", "loan", "bond", "loan"],
+    })
+    return contagion.FinancialNetwork.from_edges(edges, nodes, metadata={"dataset": "<script>alert(5)</script>"})
+
+
+# ---------------------------------------------------------------------------- offline and self-contained
+def test_view_has_no_external_url_and_inlines_vis_network():
+    net, res = core_periphery_hit()
+    html = network_view(net, res)
+    found = scan(html)
+    assert external(found.urls) == []
+    assert not [t for t, a in found.tags if t == "link"]
+    assert not [a for t, a in found.tags if t == "script" and "src" in a]
+    assert "cdn" not in html.lower() and "bootstrap" not in html.lower()
+    js, version = vis_network_asset()
+    assert js in html                                   # inlined verbatim, licence header included
+    assert "@license" in js and "Apache" in js and "MIT" in js
+    assert [t for t, a in found.tags].count("script") == 3 and html.count("</script") == 3
+    assert '<meta charset="utf-8">' in html
+    assert "default-src 'none'" in html.replace("&#39;", "'")
+
+
+def test_vis_network_comes_from_the_pyvis_package():
+    import pyvis
+
+    js, version = vis_network_asset()
+    assert re.fullmatch(r"\d+\.\d+\.\d+", version)
+    shipped = Path(pyvis.__file__).parent / "templates" / "lib" / f"vis-{version}" / "vis-network.min.js"
+    assert shipped.is_file()
+    assert js.startswith("/**\n * vis-network")
+
+
+# ---------------------------------------------------------------------------- escaping
+def test_hostile_names_are_escaped_everywhere():
+    net = hostile_network()
+    html = network_view(net, title="</title><script>alert(6)</script>")
+    for raw in ("<script>alert", "<img src=x", "<svg onload", "</title><script>", "<b>bank</b>", "<!-- x"):
+        assert raw not in html
+    # only our three scripts open and close (vis-network's own code holds the text "<script>" in a JS string)
+    assert [t for t, a in scan(html).tags].count("script") == 3 and html.count("</script") == 3
+    assert "&lt;/title&gt;&lt;script&gt;alert(6)&lt;/script&gt;" in html     # title, autoescaped
+    assert "&lt;b&gt;bank&lt;/b&gt;" in html                                   # legend, autoescaped
+    data = data_block(html)
+    assert [n["fullName"] for n in data["nodes"]] == HOSTILE                   # round trip through JSON, intact
+    assert data["types"][0] == "<b>bank</b>" and "<img src=x onerror=alert(4)>" in data["kinds"]
+    notes = [row for tip in data["scenarios"][0]["nodeTip"] for row in tip if row[0] == "note"]
+    assert ["note", "<svg onload=alert(3)>"] in notes and ["note", "</script>"] in notes
+    assert [t for t, a in scan(html).tags if t in ("img", "svg") and ("onload" in a or "onerror" in a)] == []
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text())
+def test_script_json_never_closes_the_script_and_round_trips(text):
+    out = script_json({"name": text})
+    assert "<" not in out and ">" not in out and "&" not in out
+    assert "\u2028" not in out and "\u2029" not in out
+    assert json.loads(out) == {"name": text}
+
+
+# ---------------------------------------------------------------------------- what the view shows
+def test_core_periphery_outcome_waves_and_tooltip_numbers():
+    net, res = core_periphery_hit()
+    view = build_view(net, res)
+    data = view.data
+    names = [n["fullName"] for n in data["nodes"]]
+    sc = data["scenarios"][0]
+    waves = dict(zip(names, sc["nodeWave"]))
+    assert waves == {"Core": 0, "Periphery 1": 1, "Periphery 2": 1, "Periphery 3": 1, "Periphery 4": 1}
+    assert sc["waveCounts"] == [1, 4] and sc["waves"] == 1
+    core = dict(map(tuple, sc["nodeTip"][names.index("Core")]))
+    assert core["Total obligations"] == "140.00"
+    assert core["Payment"] == "56.00"
+    assert core["Shortfall"] == "84.00"
+    assert core["Equity before"] == "10.00"          # 150 + 0 - 140
+    assert core["Equity after"] == "-84.00"          # 56 + 0 - 140
+    assert core["Capital depletion"] == "100.0%"
+    assert core["Outside assets"] == "150.00 \u2192 56.00"
+    assert core["Outcome"] == "Defaulted in wave 0 (fundamental)"
+    p1 = dict(map(tuple, sc["nodeTip"][names.index("Periphery 1")]))
+    assert (p1["Payment"], p1["Equity before"], p1["Equity after"]) == ("54.00", "5.00", "-1.00")
+    # each edge: the core owes 10 and pays 4 of it (pro rata 56/140)
+    assert len(data["edges"]) == 4
+    for tip in sc["edgeTip"]:
+        rows = dict(map(tuple, tip))
+        assert (rows["Amount owed"], rows["Paid (pro rata)"], rows["Unpaid"]) == ("10.00", "4.00", "6.00")
+    assert all(data["edgeTitle"][j].startswith("Core \u2192 Periphery") for j in range(4))
+    # arrows debtor -> creditor
+    core_id = data["nodes"][names.index("Core")]["id"]
+    assert all(e["from"] == core_id and e["arrows"] == "to" for e in data["edges"])
+    legend = {e["key"]: e["count"] for e in view.context["scenarios"][0]["legend"]}
+    assert legend == {"solvent": 0, "lost": 0, "wave0": 1, "wave1": 4}
+    assert data["palette"]["waves"][0] == list(WAVE_COLOURS[0])
+    assert data["palette"]["solvent"] == list(OUTCOME_COLOURS["solvent"])
+
+
+def test_sizes_follow_obligations_and_types_get_shapes():
+    net = hostile_network()
+    data = build_view(net).data
+    sizes = np.array([n["size"] for n in data["nodes"]])
+    pbar = net.total_obligations
+    assert np.argmax(sizes) == np.argmax(pbar) and np.argmin(sizes) == np.argmin(pbar)
+    shapes = {data["types"][n["ctype"]]: n["shape"] for n in data["nodes"]}
+    assert len(set(shapes.values())) == len(shapes) == 4       # one shape per type
+
+
+def test_several_results_give_a_scenario_selector():
+    net, res = core_periphery_hit()
+    base = contagion.clear(net)
+    html = network_view(net, {"baseline": base, "core loses 94": res}, descriptions={"core loses 94": "GY 2015"})
+    data = data_block(html)
+    assert [s["name"] for s in data["scenarios"]] == ["baseline", "core loses 94"]
+    assert data["scenarios"][0]["waves"] == -1 and data["scenarios"][1]["waves"] == 1
+    assert '<select id="scenario">' in html and "GY 2015" in html
+
+
+def test_result_for_another_network_is_refused():
+    net, _ = core_periphery_hit()
+    with pytest.raises(ContagionError, match="different network"):
+        build_view(net, contagion.clear(contagion.load_dataset("chain")))
+    with pytest.raises(ContagionError, match="size_by"):
+        build_view(net, size_by="colour")
+
+
+# ---------------------------------------------------------------------------- scale: caps, aggregation, layout
+def test_aggregation_by_hand():
+    """A and B are the largest exposures and stay; c1, c2 (type x) become one group node.
+
+    Edges: A->c1 5 loan, A->c2 3 loan, c1->B 2 bond, c1->c2 1 loan, A->B 20 loan.
+    Expected: A->B 20 loan (individual), A->group 8 loan (2 obligations), group->B 2 bond; 1 stays inside the group.
+    """
+    nodes = pd.DataFrame({"id": ["A", "B", "c1", "c2"], "type": ["bank", "bank", "x", "x"],
+                          "external_assets": [100, 100, 1, 1]})
+    edges = pd.DataFrame({"debtor": ["A", "A", "c1", "c1", "A"], "creditor": ["c1", "c2", "B", "c2", "B"],
+                          "amount": [5, 3, 2, 1, 20], "kind": ["loan", "loan", "bond", "loan", "loan"]})
+    net = contagion.FinancialNetwork.from_edges(edges, nodes)
+    view = build_view(net, max_nodes=2)
+    data = view.data
+    labels = [n["fullName"] for n in data["nodes"]]
+    assert labels == ["A", "B", "Other x (2)"]
+    group = data["nodes"][2]
+    assert group["agg"] and group["count"] == 2 and group["internal"] == 1.0 and group["shape"] == "box"
+    got = sorted((labels[e["from"]], labels[e["to"]], data["kinds"][e["kind"]], e["amount"], e["count"])
+                 for e in data["edges"])
+    assert got == [("A", "B", "loan", 20.0, 1), ("A", "Other x (2)", "loan", 8.0, 2),
+                   ("Other x (2)", "B", "bond", 2.0, 1)]
+    assert any("aggregated into 1 group node" in n for n in view.context["notices"])
+
+
+def _random_network(n: int, m: int, seed: int = 0, n_types: int = 4) -> contagion.FinancialNetwork:
+    rng = np.random.default_rng(seed)
+    d, c = rng.integers(0, n, m), rng.integers(0, n, m)
+    keep = d != c
+    L = sp.csr_array((rng.pareto(1.5, keep.sum()) + 0.1, (d[keep], c[keep])), shape=(n, n))
+    types = np.array([f"type-{k}" for k in range(n_types)])[rng.integers(0, n_types, n)]
+    return contagion.FinancialNetwork.from_matrix(L, external_assets=rng.uniform(0, 4, n),
+                                                  external_liabilities=rng.uniform(0, 2, n),
+                                                  names=[f"n{i}" for i in range(n)], types=list(types))
+
+
+def test_cap_keeps_the_largest_exposures_and_conserves_amounts():
+    net = _random_network(1200, 4000, seed=1, n_types=3)
+    view = build_view(net, max_nodes=100, max_edges=100_000, physics_threshold=10_000)
+    data = view.data
+    exposure = net.total_obligations + net.interbank_assets
+    expected = set(np.asarray(net.names)[np.argsort(-exposure, kind="stable")[:100]])
+    shown = [n for n in data["nodes"] if not n["agg"]]
+    groups = [n for n in data["nodes"] if n["agg"]]
+    assert {n["fullName"] for n in shown} == expected
+    assert len(groups) == 3 and sum(g["count"] for g in groups) == 1100
+    # every obligation is either drawn (alone or summed into a group edge) or inside a group
+    drawn = sum(e["amount"] for e in data["edges"]) + sum(g["internal"] for g in groups)
+    assert drawn == pytest.approx(net.liabilities.sum(), rel=1e-12)
+    assert sum(e["count"] for e in data["edges"]) + 0 <= net.n_edges
+
+
+def test_layout_switches_from_physics_to_igraph_positions():
+    net = _random_network(60, 200, seed=2)
+    small = build_view(net, physics_threshold=100).data
+    assert small["physics"] is True and small["options"]["physics"]["enabled"] is True
+    assert all("x" not in n for n in small["nodes"])
+    large = build_view(net, physics_threshold=50).data
+    assert large["physics"] is False and large["options"]["physics"] == {"enabled": False}
+    xy = np.array([[n["x"], n["y"]] for n in large["nodes"]])
+    assert np.isfinite(xy).all() and len(np.unique(xy, axis=0)) == len(xy)
+    again = build_view(net, physics_threshold=50).data                      # deterministic
+    assert [n["x"] for n in again["nodes"]] == [n["x"] for n in large["nodes"]]
+
+
+def test_edge_cap_keeps_the_largest():
+    net = _random_network(80, 600, seed=3)
+    data = build_view(net, max_edges=50).data
+    assert len(data["edges"]) == 50
+    kept = sorted(e["amount"] for e in data["edges"])
+    assert kept[0] >= np.sort(net.edges["amount"].to_numpy())[-50] - 1e-12
+
+
+def test_hundred_thousand_nodes_make_a_page_of_bounded_size():
+    net = _random_network(100_000, 300_000, seed=4, n_types=5)
+    res = contagion.clear(net.replace(external_assets=net.external_assets * 0.5))
+    view = build_view(net, res)
+    assert view.n_nodes == 500 + 5 and 0 < view.n_edges <= 3000
+    assert view.data["physics"] is False
+    assert view.data["institutions"] == 100_000
+    html = view.to_html()
+    assert len(html.encode("utf-8")) < 3_000_000
+    assert "Showing the 500 institutions with the largest gross exposures" in html
+    assert sum(view.data["scenarios"][0]["waveCounts"]) == res.n_defaults

@@ -32,6 +32,8 @@ _LAZY = {
     "Scenario": ("contagion.shocks", "Scenario"),
     "apply": ("contagion.shocks", "apply"),
     "load_scenario": ("contagion.shocks", "load_scenario"),
+    "find_scenario": ("contagion.shocks", "find_scenario"),
+    "list_scenarios": ("contagion.shocks", "list_scenarios"),
 }
 
 __all__ = [

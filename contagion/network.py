@@ -388,12 +388,16 @@ class FinancialNetwork:
             return self._node_table["type"].to_numpy(dtype=object)
         return np.full(self.n, DEFAULT_NODE_TYPE, dtype=object)
 
-    @cached_property
+    @property
     def nodes(self) -> pd.DataFrame:
         """The node table: ``id, name, type, external_assets, external_liabilities`` + attributes.
 
-        A fresh copy on every call of a new network; do not rely on mutating it.
+        A fresh copy on every access: changing it never changes the network.
         """
+        return self._nodes_frame.copy()
+
+    @cached_property
+    def _nodes_frame(self) -> pd.DataFrame:
         if self._node_table is not None:
             base = self._node_table.copy()
         else:
@@ -406,11 +410,18 @@ class FinancialNetwork:
             base["forced_recovery"] = self.forced_recovery
         return base
 
-    @cached_property
+    @property
     def edges(self) -> pd.DataFrame:
-        """The edge table: ``debtor, creditor, amount, kind`` + attributes (ids, not positions)."""
+        """The edge table: ``debtor, creditor, amount, kind`` + attributes (ids, not positions).
+
+        A fresh copy on every access: changing it never changes the network.
+        """
+        return self._edges_frame.copy()
+
+    @cached_property
+    def _edges_frame(self) -> pd.DataFrame:
         if self._edge_table is not None:
-            return self._edge_table.copy()
+            return self._edge_table
         coo = self.liabilities.tocoo()
         ids = np.asarray(self.ids, dtype=object)
         return pd.DataFrame({

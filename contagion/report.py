@@ -780,15 +780,15 @@ def _markdown_html(text: str) -> Any:
     md = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
     pending: list[str] = []
 
-    def link_open(tokens, idx, options, env):
+    def link_open(self, tokens, idx, options, env):
         pending.append(tokens[idx].attrGet("href") or "")
         return '<span class="link">'
 
-    def link_close(tokens, idx, options, env):
+    def link_close(self, tokens, idx, options, env):
         href = pending.pop() if pending else ""
         return "</span>" + (f' <span class="url">[{_html.escape(href)}]</span>' if href else "")
 
-    def image(tokens, idx, options, env):
+    def image(self, tokens, idx, options, env):
         tok = tokens[idx]
         alt = "".join(child.content for child in (tok.children or []))
         return f'<span class="image">[image: {_html.escape(alt)}]</span>'

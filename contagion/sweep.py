@@ -709,7 +709,7 @@ def run_sweep(net, config: SweepConfig, n: int = 10_000, seed: int = 0, chunk_si
         ``chunk_size`` and ``executor``.
     chunk_size : int, optional
         Draws per task sent to the executor (rounded up to a multiple of
-        :data:`BLOCK`); default: about four tasks per worker, at most 64 blocks.
+        :data:`BLOCK`); default: about four tasks per worker, at most 16 blocks.
     executor : concurrent.futures.Executor, "auto", "processes", "inline" or None
         Where tasks run. ``None``/``"inline"``: in this process; ``"processes"``:
         a local process pool (one worker per core, created and shut down here);
@@ -743,7 +743,7 @@ def run_sweep(net, config: SweepConfig, n: int = 10_000, seed: int = 0, chunk_si
     work = float(n) * (net.n + net.liabilities.nnz)
     with _resolve_executor(executor, work) as (ex, workers):
         if chunk_size is None:
-            per_task = max(1, min(64, -(-n_blocks // (4 * workers))))
+            per_task = max(1, min(16, -(-n_blocks // (4 * workers))))
         else:
             if isinstance(chunk_size, bool) or int(chunk_size) < 1:
                 raise ContagionError(f"chunk_size must be a positive whole number, got {chunk_size!r}")
@@ -847,7 +847,7 @@ def dask_executor(scheduler: str | None = None, local_workers: int | None = None
         cluster = None
     else:
         cluster = LocalCluster(n_workers=int(local_workers or 1), threads_per_worker=1, processes=True,
-                               dashboard_address=None)
+                               dashboard_address=":0")
         client = Client(cluster)
     try:
         yield client.get_executor(pure=False)

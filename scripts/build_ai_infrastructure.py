@@ -70,7 +70,7 @@ ASSUMPTIONS: list[tuple[str, str, str, float, float, float, str, str]] = [
      "S06; S60"),
     ("nvidia_order_years", "Oracle->NVIDIA $40bn GB200 order", "years over which the order is paid", 2, 1, 3,
      "Payment timing unknown (FT). The order is read as the pace of Oracle's GPU purchases from NVIDIA while "
-     "the Stargate sites are fitted out (Abilene phase 2 to mid-2026, Vantage/New Mexico/Michigan from 2026).",
+     "the Stargate sites (Abilene, Vantage, New Mexico, Michigan) are fitted out.",
      "S47; S45"),
     ("equity_funding_years", "NVIDIA->Anthropic $10bn; Microsoft->Anthropic $5bn", "years over which an "
      "unscheduled 'up to' equity commitment is funded", 2, 1, 4,
@@ -94,6 +94,13 @@ ASSUMPTIONS: list[tuple[str, str, str, float, float, float, str, str]] = [
      "straight-line by maturity", 1.0, 0.5, 1.0,
      "GPU-backed term loans amortise from the contract cash flows they are secured on; the schedules are not in "
      "the fact sheet.", "S29; S50"),
+    ("spv_spread_other", "Abilene JV loans; Michigan facility", "spread over SOFR (per year)", 0.025, 0.02, 0.035,
+     "Pricing not disclosed; as the Vantage and New Mexico SPV loans (SOFR+250bp).", "S22; S23"),
+    ("abilene_takeout", "Abilene JV construction loans", "share of principal to be refinanced (taken out) in 2027",
+     1.0, 0.5, 1.0,
+     "Construction loans of Jan-2025 (phase 1) and May-2025 (phase 2), maturities undisclosed; construction loans "
+     "are repaid by term debt once the campus is built, assumed in 2027. In the baseline the take-out happens; in "
+     "private-credit-refinancing-freeze it does not.", "S46; S47"),
     ("softbank_loan_spread", "SoftBank bridge and Arm margin loans", "spread over SOFR (per year)", 0.0125,
      0.0075, 0.025, "Pricing not disclosed.", "assumption"),
     ("arm_margin_drawn", "SoftBank Arm-share margin loans", "share of the $18.5bn facility drawn", 1.0,
@@ -126,8 +133,8 @@ ASSUMPTIONS: list[tuple[str, str, str, float, float, float, str, str]] = [
      "and the compute contracts are edges). The fact sheet has only the burn: H1-2025 $2.5bn, FY2025 target "
      "$8.5bn.", "S62"),
     ("oracle_cash_cost_ratio", "Oracle", "cash operating costs / revenue outside the network", 0.65, 0.6, 0.7,
-     "Not in the fact sheet; Oracle's pre-AI business converts about a third of revenue into operating cash "
-     "flow.", "assumption"),
+     "Not in the fact sheet; assumed: about a third of the revenue of Oracle's existing business becomes operating "
+     "cash flow.", "assumption"),
     ("oracle_capex", "Oracle", "capital expenditure in 2027", 50, 40, 70,
      "FY26 guidance ~$50bn held for 2027; the NVIDIA payments (an edge) are deducted from it.", "S19"),
     ("oracle_new_borrowing", "Oracle", "new debt raised in 2027", 25, 10, 30,
@@ -500,13 +507,14 @@ class EdgeBuilder:
                       "vehicle equity is paid in at closing, before 2027", commitment="up_to", contingent=True)
         self.excluded(37, "valor", "xai_spv", "equity_commitment", "amount undisclosed; paid in at closing")
         # --- E. debt (first, because the undisclosed rents are sized on it)
-        self.debt(45, "abilene_jv", "jpmorgan", "loan", principal=2.3, rate=spv, rate_text=f"{_pct(spv)} [sofr]+2.5%",
-                  uses=("sofr",), refinancing_due=2.3,
-                  note="Construction loan; rate assumed as the other SPV loans (SOFR+250bp); interest-only while the "
-                       "take-out financing is arranged.")
-        self.debt(46, "abilene_jv", "jpmorgan", "loan", principal=7.1, rate=spv, rate_text=f"{_pct(spv)} [sofr]+2.5%",
-                  uses=("sofr",), refinancing_due=7.1,
-                  note="Construction loan (campus complete mid-2026); take-out financing needed in 2027.")
+        other = sofr + a["spv_spread_other"]
+        other_text = f"{_pct(other)} [sofr]+[spv_spread_other]"
+        takeout = a["abilene_takeout"]
+        for i, p in ((45, 2.3), (46, 7.1)):
+            self.debt(i, "abilene_jv", "jpmorgan", "loan", principal=p, rate=other, rate_text=other_text,
+                      uses=("sofr", "spv_spread_other", "abilene_takeout"), refinancing_due=takeout * p,
+                      note="Construction loan, maturity undisclosed; interest-only; taken out by term debt in "
+                           "2027 [abilene_takeout].")
         self.debt(47, "vantage_oracle_spvs", "synd_vantage", "credit_facility", principal=23.25, rate=spv,
                   rate_text=f"{_pct(spv)} [sofr]+2.5%", uses=("sofr",),
                   note="Interest-only; matures 2029 (4 years + 2-year extension).")
@@ -515,8 +523,8 @@ class EdgeBuilder:
                   note="Interest-only; matures 2029.")
         self.debt(56, "nm_jupiter", "synd_nm", "loan", principal=18, rate=spv, rate_text=f"{_pct(spv)} [sofr]+2.5%",
                   uses=("sofr",), note="Interest-only; matures 2029 (4 years + 2 x 1-year extensions).")
-        self.debt(61, "michigan_barn", "bofa", "credit_facility", principal=14, rate=spv,
-                  rate_text=f"{_pct(spv)} [sofr]+2.5%", uses=("sofr",), commitment="in_talks", contingent=True,
+        self.debt(61, "michigan_barn", "bofa", "credit_facility", principal=14, rate=other, rate_text=other_text,
+                  uses=("sofr", "spv_spread_other"), commitment="in_talks", contingent=True,
                   note="In negotiation at Dec-2025; priced like the other SPV loans.")
         coupons = [(3, 0.0445), (3, 0.048), (4, 0.052), (2.5, 0.05875), (3.5, 0.0595), (2, 0.061)]
         oracle_coupon = sum(p * c for p, c in coupons) / 18
@@ -890,7 +898,8 @@ def scenario_specs(built: Built, variants: dict[str, Built]) -> list[ScenarioSpe
             "Private credit and the loan market stop refinancing the AI build-out (Morgan Stanley expects ~$800bn "
             "of private credit to fill the data-centre financing gap to 2028 [S71,S72]; Kedrosky on the duration "
             "mismatch [S74]): debt that matures or needs take-out financing in 2027 must be repaid instead of "
-            "rolled: the Abilene construction loans (campus complete mid-2026 [S45,S46,S47]), SoftBank's 1-year "
+            "rolled: the Abilene construction loans, which must be taken out by term debt (maturity undisclosed "
+            "[S46,S47]; assumption abilene_takeout), SoftBank's 1-year "
             "$15bn bridge [S53] and CoreWeave's revolver (matures Jun-2027 [S29]). Longer debt (Vantage, New "
             "Mexico 2029; bonds 2030+) is not due in 2027.",
             _freeze_shocks(built)),
@@ -1014,12 +1023,12 @@ WHY: dict[str, str] = {
     "baseline": (
         "Nobody defaults: once OpenAI raises the ~$41bn a year HSBC says it needs and Oracle the ~$25bn a year "
         "KeyBanc expects, the 2027 plan is internally consistent. OpenAI's margin is thin (~$6bn on ~$126bn of "
-        "obligations) and CoreWeave's is small (~$2.7bn on ~$10bn); everyone else's is wide, as in late-2025 "
-        "pricing (Oracle and Microsoft investment grade, CoreWeave the stressed name with a 643bp CDS)."),
+        "obligations) and CoreWeave's is small (~$2.7bn on ~$10bn); everyone else's is wide, in line with "
+        "late-2025 pricing, where CoreWeave was the stressed name (5-year CDS 643bp, S33)."),
     "openai-revenue-shortfall": (
         "OpenAI alone defaults, fundamentally (wave 0): losing $20bn of revenue (less $4bn of revenue share) wipes "
         "out its ~$6bn margin and it pays ~92% of its ~$122bn. Nobody follows in 2027: Oracle, the largest "
-        "creditor, loses ~$4.8bn against a ~$53bn margin, Microsoft ~$3.3bn, CoreWeave ~$0.4bn against ~$2.7bn. "
+        "creditor, loses ~$4.8bn against a ~$53bn margin, Microsoft ~$2.9bn, CoreWeave ~$0.4bn against ~$2.7bn. "
         "Plausible: each partner is large relative to one year of OpenAI's shortfall; the danger is the multi-year "
         "path, and the cascade needs a second shock (see severe-combined)."),
     "ai-demand-slowdown": (
@@ -1422,6 +1431,9 @@ def write_text(path: Path, text: str) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
             fh.write(text)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600 files; give the usual permissions
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):

@@ -11,7 +11,6 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
-import pandas as pd
 import pytest
 
 import contagion
@@ -20,6 +19,27 @@ from contagion.clearing import core, methods
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import reference as ref  # noqa: E402
+
+
+
+def _import_all_modules():
+    """Import every module of the package, so that methods registered anywhere
+    (``register_method``) are in ``CLEARING_METHODS`` when the contract tests are
+    parametrised. The CLI and ``__main__`` are skipped; a module that fails to
+    import is left to its own tests."""
+    import importlib
+    import pkgutil
+
+    for info in pkgutil.walk_packages(contagion.__path__, "contagion."):
+        if info.name.endswith("__main__") or info.name.startswith("contagion.cli"):
+            continue
+        try:
+            importlib.import_module(info.name)
+        except Exception:  # noqa: BLE001 - reported by that module's own tests
+            pass
+
+
+_import_all_modules()
 
 FRAME_COLUMNS = ["type", "obligations", "payment", "shortfall", "equity_before", "equity", "defaulted",
                  "default_round"]
@@ -581,8 +601,8 @@ def test_iterative_path_is_really_taken(monkeypatch):
     direct = contagion.clear(net)
     monkeypatch.setattr(core, "DIRECT_LIMIT", 6)
     iterative = contagion.clear(net)
-    assert direct.defaulted.all() and direct.solver == "fda-lu"
-    assert "krylov" in iterative.solver or "picard" in iterative.solver or "mixed" in iterative.solver
+    assert direct.defaulted.all() and "lu" in direct.solver
+    assert any(word in iterative.solver for word in ("krylov", "picard", "mixed")), iterative.solver
     np.testing.assert_allclose(iterative.payments, direct.payments, rtol=0, atol=1e-10 * 150)
     np.testing.assert_array_equal(iterative.default_round, direct.default_round)
 
@@ -602,7 +622,8 @@ def test_iterative_path_nearly_closed_cycle(monkeypatch):
     net = net_of(L, e, ext)
     direct = contagion.clear(net)
     monkeypatch.setattr(core, "DIRECT_LIMIT", 5)
-    monkeypatch.setitem(core.fda_solve.__kwdefaults__, "max_iter", 20_000)  # keep the failing run short
+    # the default budget (100 000 sweeps) fails the same way; a smaller one keeps the failing run short
+    monkeypatch.setitem(core.fda_solve.__kwdefaults__, "max_iter", 20_000)
     iterative = contagion.clear(net)
     np.testing.assert_allclose(iterative.payments, direct.payments, rtol=0, atol=1e-9 * 150)
 

@@ -27,7 +27,7 @@ CONFIG = {"correlation": 0.35, "levels": [0.9, 0.99], "shocks": [
 
 @pytest.fixture(scope="module")
 def dask_executor():
-    cluster = distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None)
+    cluster = distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False, dashboard_address=":0")
     client = distributed.Client(cluster)
     try:
         yield client.get_executor(pure=False)

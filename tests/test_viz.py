@@ -299,7 +299,7 @@ def test_edge_cap_keeps_the_largest():
 
 def test_hundred_thousand_nodes_make_a_page_of_bounded_size():
     net = _random_network(100_000, 300_000, seed=4, n_types=5)
-    res = contagion.clear(net.replace(external_assets=net.external_assets * 0.5))
+    res = contagion.clear(net.replace(external_assets=net.external_assets * 0.8))
     view = build_view(net, res)
     assert view.n_nodes == 500 + 5 and 0 < view.n_edges <= 3000
     assert view.data["physics"] is False

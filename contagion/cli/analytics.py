@@ -408,8 +408,8 @@ def _sweep_table(res, frame, label: str, top: int, output: str | None) -> str:
     color = use_color(output)
     s = res.summary()
     loss = s["system_loss"]
-    head = Table(title=f"{label}: sweep '{res.config.name}' ({s['draws']} draws, seed {s['seed']}, "
-                       f"{res.method})", title_justify="left", show_header=False)
+    title = f"{label}: sweep '{res.config.name}' ({s['draws']} draws, seed {s['seed']}, {res.method})"
+    head = Table(title=title, title_justify="left", show_header=False, min_width=len(title) + 2)
     head.add_column("measure")
     head.add_column("value", justify="right")
     head.add_row("mean system loss", fmt_amount(loss["mean"]))

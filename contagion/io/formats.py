@@ -45,7 +45,6 @@ from __future__ import annotations
 import csv
 import io
 import os
-import re
 import tempfile
 from pathlib import Path
 from typing import Any, Callable, Mapping, NamedTuple
@@ -63,9 +62,8 @@ __all__ = ["FORMATS", "NetworkFormat", "read_network", "write_network", "read_cs
 _KNOWN_COLUMNS = frozenset(NODE_COLUMNS) | frozenset(EDGE_COLUMNS) | {"forced_default", "forced_recovery"}
 _CSV_FILES = ("nodes.csv", "edges.csv")
 _PARQUET_FILES = ("nodes.parquet", "edges.parquet")
-_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$|^[+-]?(inf|infinity|nan)$", re.IGNORECASE)
-_INTEGER = re.compile(r"^[+-]?\d+$")
-_LEADING_ZERO = re.compile(r"^[+-]?0\d")
+#: What counts as a number in an extra CSV column (plain decimal notation, inf, nan).
+_NUMBER_TEXT = r"(?i)[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?|[+-]?(inf|infinity|nan)"
 
 
 class NetworkFormat(NamedTuple):
@@ -128,8 +126,73 @@ def source_directory(path: Path, names: tuple[str, str], what: str) -> tuple[Pat
 
 
 # ---------------------------------------------------------------------- CSV
+def _record_widths(data: bytes) -> np.ndarray | None:
+    """Cells per CSV record (RFC 4180 quoting; 0 for a blank line), by vectorised byte counting.
+
+    ``None`` when the quotes do not balance (the strict parser then explains).
+    UTF-8 multi-byte characters never contain the bytes counted here.
+    """
+    b = np.frombuffer(data, dtype=np.uint8)
+    if b.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    quoted = (np.cumsum(b == 34) & 1).astype(bool)
+    if quoted[-1]:
+        return None
+    nl = np.flatnonzero((b == 10) & ~quoted)
+    ends = nl if b[-1] == 10 else np.append(nl, b.size)
+    starts = np.concatenate(([0], nl + 1))[: ends.size]
+    commas = np.concatenate(([0], np.cumsum((b == 44) & ~quoted)))
+    widths = commas[ends] - commas[starts] + 1
+    length = ends - starts
+    length = length - ((length > 0) & (b[np.maximum(ends - 1, 0)] == 13))  # CRLF
+    widths[length == 0] = 0
+    return widths
+
+
+def _parse_csv_fast(text: str, data: bytes) -> list[list[str]] | pd.DataFrame | None:
+    """The C parser of pandas when the file is regular (every record as wide as the header, no blank
+    record before the end); ``None`` otherwise, so that the strict parser reports what is wrong."""
+    widths = _record_widths(data)
+    if widths is None or widths.size == 0 or widths[0] == 0:
+        return None
+    last = int(np.flatnonzero(widths)[-1])
+    if (widths[1:last + 1] != widths[0]).any():
+        return None
+    try:
+        df = pd.read_csv(io.StringIO(text), header=None, dtype=str, na_filter=False, skip_blank_lines=False,
+                         engine="c", nrows=last + 1)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError):
+        return None
+    if df.shape != (last + 1, int(widths[0])):
+        return None
+    return df
+
+
+def _parse_csv_strict(text: str, file: str, problems: list[Problem]) -> pd.DataFrame | None:
+    """Python's csv module in strict mode: slow, but it knows every record's cells."""
+    rows: list[list[str]] = []
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        for rec in reader:
+            rows.append(rec)
+    except csv.Error as exc:
+        problems.append(Problem(f"cannot parse CSV: {exc} (line {reader.line_num})", file=file, row=len(rows) + 1))
+        return None
+    if not rows:
+        return pd.DataFrame()
+    width = len(rows[0])
+    bad = [k for k, rec in enumerate(rows) if len(rec) != width and any(c.strip() for c in rec)]
+    last = max((k for k, rec in enumerate(rows) if any(c.strip() for c in rec)), default=0)
+    for k in bad:
+        rec = rows[k]
+        problems.append(Problem(f"row has {len(rec)} cells but the header has {width}", file=file, row=k + 1,
+                                value=",".join(rec) if len(rec) < 20 else None))
+    rows = [rec if len(rec) == width else (rec + [""] * width)[:width] for rec in rows[: last + 1]]
+    return pd.DataFrame(rows, dtype=object)
+
+
 def _read_csv_table(path: Path, problems: list[Problem], bad_rows: set[int]) -> pd.DataFrame | None:
-    """Parse one CSV file strictly; structural problems go to ``problems`` (rows in ``bad_rows``)."""
+    """Parse one CSV file; structural problems go to ``problems`` (their rows to ``bad_rows``)."""
     file = str(path)
     data = path.read_bytes()
     try:
@@ -139,54 +202,44 @@ def _read_csv_table(path: Path, problems: list[Problem], bad_rows: set[int]) -> 
         problems.append(Problem(f"not UTF-8 text ({exc.reason} at byte {exc.start}, line {line})", file=file,
                                 value=data[exc.start:exc.end]))
         return None
-    rows: list[list[str]] = []
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    try:
-        for rec in reader:
-            rows.append(rec)
-    except csv.Error as exc:
-        problems.append(Problem(f"cannot parse CSV: {exc} (line {reader.line_num})", file=file, row=len(rows) + 1))
+    found: list[Problem] = []
+    raw = _parse_csv_fast(text, data)
+    if raw is None:
+        raw = _parse_csv_strict(text, file, found)
+        if raw is None:
+            problems += found
+            return None
+    raw = raw.astype(object)
+    blank = (raw.apply(lambda col: col.str.strip()) == "").all(axis=1).to_numpy() if raw.shape[1] else np.ones(
+        len(raw), dtype=bool)
+    if raw.shape[0] == 0 or blank[0]:
+        problems.append(Problem("file is empty (no header row)", file=file, row=1 if raw.shape[0] else None))
         return None
-    if not rows or not any(cell.strip() for cell in rows[0]):
-        problems.append(Problem("file is empty (no header row)", file=file, row=1 if rows else None))
-        return None
-    header = [h.strip() for h in rows[0]]
+    header = [str(h).strip() for h in raw.iloc[0]]
     width = len(header)
-    body = rows[1:]
     # empty rows: ignored at the end of the file, an error elsewhere
-    empty = [not any(cell.strip() for cell in rec) for rec in body]
-    end = len(body)
-    while end and empty[end - 1]:
-        end -= 1
-    body = body[:end]
-    for k in range(end):
-        row = k + 2
-        if empty[k]:
-            problems.append(Problem("empty row (delete it)", file=file, row=row))
-            bad_rows.add(row)
-        elif len(body[k]) != width:
-            problems.append(Problem(f"row has {len(body[k])} cells but the header has {width}", file=file, row=row,
-                                    value=",".join(body[k]) if len(body[k]) < 20 else None))
-            bad_rows.add(row)
-    body = [rec if len(rec) == width else (rec + [""] * width)[:width] for rec in body]
-    columns = list(zip(*body)) if body else [()] * width
-    keep: dict[str, tuple[str, ...]] = {}
+    nonblank = np.flatnonzero(~blank)
+    body = raw.iloc[1: nonblank[-1] + 1].reset_index(drop=True)
+    for k in np.flatnonzero(blank[1: nonblank[-1] + 1]):
+        found.append(Problem("empty row (delete it)", file=file, row=int(k) + 2))
+    bad_rows.update(p.row for p in found if p.row is not None)
+    problems += sorted(found, key=lambda p: p.row or 0)
     if width == 1 and ";" in header[0]:
         problems.append(Problem("the header has a single column containing ';': contagion reads comma-separated "
-                                "files", file=file, row=1, value=rows[0][0]))
+                                "files", file=file, row=1, value=header[0]))
+    keep: dict[str, int] = {}
     for j, name in enumerate(header):
         if name == "":
-            if any(cell.strip() for cell in columns[j]):
+            if (body.iloc[:, j].str.strip() != "").any():
                 problems.append(Problem(f"column {j + 1} holds values but has no name in the header", file=file,
                                         row=1))
             continue
         if name in keep:
-            problems.append(Problem(f"duplicate column (columns {header.index(name) + 1} and {j + 1})", file=file,
+            problems.append(Problem(f"duplicate column (columns {keep[name] + 1} and {j + 1})", file=file,
                                     row=1, column=name, value=name))
             continue
-        keep[name] = columns[j]
-    df = pd.DataFrame({name: pd.Series(vals, dtype=object) for name, vals in keep.items()},
-                      index=pd.RangeIndex(len(body)), columns=list(keep))
+        keep[name] = j
+    df = pd.DataFrame({name: body.iloc[:, j] for name, j in keep.items()}, index=body.index, columns=list(keep))
     for name in df.columns:
         if name not in _KNOWN_COLUMNS:
             df[name] = _infer_column(df[name])
@@ -195,23 +248,23 @@ def _read_csv_table(path: Path, problems: list[Problem], bad_rows: set[int]) -> 
 
 def _infer_column(s: pd.Series) -> pd.Series:
     """Booleans, numbers or text (see the module docstring); an empty cell is a missing value."""
-    text = s.astype(object)
-    present = text.map(lambda v: v.strip() != "").to_numpy(dtype=bool)
+    text = s.astype(object).str.strip()
+    present = (text != "").to_numpy(dtype=bool)
     if not present.any():
         return pd.Series([None] * len(s), dtype=object, index=s.index)
-    values = text[present].map(str.strip)
-    if present.all() and values.str.lower().isin(("true", "false")).all():
-        return values.str.lower().eq("true").astype(bool)
-    if values.map(lambda v: bool(_NUMBER.match(v)) and not _LEADING_ZERO.match(v)).all():
-        if present.all() and values.map(lambda v: bool(_INTEGER.match(v))).all():
-            try:
-                return values.map(int).astype(np.int64)
-            except OverflowError:
-                pass
+    values = text[present]
+    low = values.str.lower()
+    if present.all() and low.isin(("true", "false")).all():
+        return low.eq("true").astype(bool)
+    numbers = pd.to_numeric(values, errors="coerce")
+    if ((numbers.notna() | low.str.lstrip("+-").eq("nan")).all()
+            and not values.str.match(r"[+-]?0\d").any() and values.str.fullmatch(_NUMBER_TEXT).all()):
+        if present.all() and numbers.dtype.kind == "i":
+            return numbers.astype(np.int64)
         out = np.full(len(s), np.nan)
-        out[present] = values.map(float).to_numpy(dtype=np.float64)
+        out[present] = numbers.to_numpy(dtype=np.float64)
         return pd.Series(out, index=s.index)
-    return text.where(present, np.nan).astype(pd.StringDtype(na_value=np.nan))
+    return s.astype(object).where(present, np.nan).astype(pd.StringDtype(na_value=np.nan))
 
 
 def read_csv_dir(path: str | os.PathLike) -> FinancialNetwork:

@@ -1,0 +1,303 @@
+"""Unit tests of the stress-test report (contagion.report) and of `contagion view` / `contagion report`.
+
+Hand-derived numbers:
+
+- core-periphery, scenario core-shock (Glasserman & Young 2015, section 4; graphs/core-periphery/README.md):
+  5 defaults (core in wave 0, four periphery banks in wave 1), total shortfall 88, system loss 94 + 88 = 182
+  against 178 without the network. The periphery banks lose 6 each on their claims of 10 (24 in all); outside
+  creditors lose 84 x 100/140 = 60 on the core and 1 on each periphery bank (64).
+- chain (graphs/chain/README.md): with B's outside assets halved (6 -> 3) and nothing else, A pays 5 (wave 0),
+  B holds 3 + 5 = 8 < 15 (13 < 15 even if A paid in full: wave 0) and pays 8, C receives 8 x 10/15 = 16/3 and pays 0.5 + 16/3 = 35/6; total shortfall
+  5 + 7 + 13/6 = 85/6. Applied on top of 'a-fails' (A pays 0) it would be 10 + 12 + 5.5 = 27.5 instead.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import xml.dom.minidom
+from html.parser import HTMLParser
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+import contagion
+from contagion.cli import cli
+from contagion.report import _md, build_report, render, render_markdown, result_html
+from contagion.shocks import Scenario, Shock
+
+SECTIONS = ["summary", "scenarios", "waves", "losses", "institutions", "network", "methodology", "provenance"]
+
+
+class _Scan(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.urls: list[str] = []
+        self.tags: list[tuple[str, dict]] = []
+        self.style = ""
+        self._in_style = False
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        self.tags.append((tag, a))
+        self.urls += [a[k] for k in ("src", "href", "action", "poster", "data", "xlink:href") if a.get(k) is not None]
+        self.urls += re.findall(r"url\(\s*['\"]?([^'\")]+)", a.get("style") or "")
+        if tag == "iframe" and a.get("srcdoc"):
+            inner = _Scan()
+            inner.feed(a["srcdoc"])
+            self.urls += inner.urls
+            self.tags += inner.tags
+        self._in_style = tag == "style"
+
+    def handle_endtag(self, tag):
+        self._in_style = False if tag == "style" else self._in_style
+
+    def handle_data(self, data):
+        if self._in_style:
+            self.urls += re.findall(r"url\(\s*['\"]?([^'\")]+)", data)
+
+
+def scan(html: str) -> _Scan:
+    s = _Scan()
+    s.feed(html)
+    return s
+
+
+@pytest.fixture(scope="module")
+def core_report():
+    return build_report(contagion.load_dataset("core-periphery"), ["core-shock"], generated="2025-01-01")
+
+
+# ---------------------------------------------------------------------------- numbers
+def test_headline_figures_core_periphery(core_report):
+    table = core_report.summary_table()["core-shock"]
+    assert table["Defaults"] == 5 and table["Fundamental defaults (wave 0)"] == 1 and table["Last wave"] == 1
+    assert table["Shock to outside assets"] == pytest.approx(94)
+    assert table["Total shortfall"] == pytest.approx(88)
+    assert table["System loss"] == pytest.approx(182)
+    assert table["System loss without network"] == pytest.approx(178)
+    assert table["Loss amplification"] == pytest.approx(182 / 178)
+    assert core_report.defaults_by_wave()["core-shock"].tolist() == [1, 4]
+    losses = core_report.losses_by_creditor_type()["core-shock"]
+    assert losses.to_dict() == pytest.approx({"bank": 24.0, "external creditors": 64.0})
+
+
+def test_institution_table_core_periphery(core_report):
+    t = core_report.institutions(0)
+    assert t["name"].tolist()[0] == "Core" and t["wave"].tolist() == [0, 1, 1, 1, 1]
+    core = t.iloc[0]
+    assert (core.obligations, core.payment, core.shortfall) == pytest.approx((140, 56, 84))
+    assert (core.equity_before, core.equity_after, core.capital_depletion) == pytest.approx((10, -84, 1.0))
+    p = t.iloc[1]
+    assert (p.payment, p.equity_before, p.equity_after, p.capital_depletion) == pytest.approx((54, 5, -1, 1.0))
+
+
+def test_scenarios_are_applied_separately():
+    net = contagion.load_dataset("chain")
+    halve_b = Scenario("b-halved", "B loses half its outside assets",
+                       [Shock("external_assets", target="B", relative=0.5)])
+    rep = build_report(net, ["a-fails", halve_b], generated="2025-01-01")
+    assert rep.names == ["a-fails", "b-halved"]
+    table = rep.summary_table()
+    assert table.loc["Total shortfall", "a-fails"] == pytest.approx(22.5)
+    assert table.loc["Total shortfall", "b-halved"] == pytest.approx(85 / 6)      # not 27.5 (composed)
+    assert table.loc["Shock to outside assets", "b-halved"] == pytest.approx(3)
+    assert len(rep.runs[1].shocks) == 1 and rep.runs[1].shocks[0].startswith("external_assets of B")
+    waves = rep.defaults_by_wave()
+    # b-halved: B holds 3 + 10 = 13 < 15 even if A paid in full, so A and B are fundamental; C falls in wave 1
+    assert waves["a-fails"].tolist() == [1, 1, 1] and waves["b-halved"].tolist() == [2, 1, 0]
+
+
+def test_no_scenario_and_prebuilt_networks():
+    net = contagion.load_dataset("core-periphery")
+    rep = build_report(net, generated="2025-01-01")
+    assert rep.names == ["No scenario"] and rep.runs[0].result.n_defaults == 0
+    hit = net.replace(external_assets=[50, 50, 56, 50, 50])
+    rep = build_report(net, [("by hand", hit)], generated="2025-01-01")
+    assert rep.names == ["by hand"] and rep.summary_table().loc["System loss", "by hand"] == pytest.approx(182)
+    with pytest.raises(contagion.ContagionError):
+        build_report(net, [contagion.load_dataset("chain")])
+
+
+def test_rogers_veraart_parameters_are_reported():
+    rep = build_report(contagion.load_dataset("core-periphery"), ["core-shock"], method="rogers-veraart",
+                       alpha=0.5, beta=0.9, generated="2025-01-01")
+    assert rep.params == {"alpha": 0.5, "beta": 0.9}
+    html = rep.to_html()
+    assert "rogers-veraart (alpha = 0.5, beta = 0.9)" in html
+
+
+# ---------------------------------------------------------------------------- HTML
+def test_html_has_every_section_and_no_external_url(core_report):
+    html = core_report.to_html()
+    found = scan(html)
+    sections = [a.get("data-section") for t, a in found.tags if t == "section" and a.get("data-section")]
+    assert sections[:8] == SECTIONS
+    bad = [u for u in found.urls if not (u.startswith("#") or u.startswith("data:"))]
+    assert bad == []
+    assert not [a for t, a in found.tags if t == "script" and "src" in a]
+    assert not [t for t, a in found.tags if t == "link"]
+    assert sum(1 for t, a in found.tags if t == "svg" and a.get("class") == "chart") == 3
+    iframes = [a for t, a in found.tags if t == "iframe"]
+    assert len(iframes) == 1 and iframes[0]["sandbox"] == "allow-scripts"
+    assert "Glasserman" in html and "182.00" in html and "1.02\u00d7" in html
+    # provenance: the dataset files with their SHA-256
+    import hashlib
+
+    nodes_csv = Path(contagion.datasets.dataset_path("core-periphery")) / "nodes.csv"
+    assert hashlib.sha256(nodes_csv.read_bytes()).hexdigest() in html
+
+
+def test_readme_links_are_shown_as_text_not_linked(tmp_path):
+    net = contagion.load_dataset("chain")
+    folder = tmp_path / "net"
+    contagion.write_network(net, folder)
+    (folder / "README.md").write_text("# Title\n\nSee [the source](https://example.org/x) and "
+                                      "![chart](https://example.org/a.png) <script>alert(1)</script>\n",
+                                      encoding="utf-8")
+    net2 = contagion.read_network(folder)
+    html = render(net2, generated="2025-01-01")
+    found = scan(html)
+    assert [u for u in found.urls if "example.org" in u] == []
+    assert "[https://example.org/x]" in html and "[image: chart]" in html
+    assert "<script>alert(1)" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def _hostile():
+    nodes = pd.DataFrame({"id": ["a", "b", "c"], "name": ["<script>alert(1)</script>", '"><img src=x onerror=alert(1)>',
+                                                          "=HYPERLINK(\"http://x\")"],
+                          "type": ["</script><b>t</b>", "bank $x$ |pipe|", "bank"],
+                          "external_assets": [1, 5, 2], "external_liabilities": [5, 1, 1]})
+    edges = pd.DataFrame({"debtor": ["a", "b"], "creditor": ["b", "c"], "amount": [4, 3], "kind": ["loan", "<u>k</u>"]})
+    net = contagion.FinancialNetwork.from_edges(edges, nodes, metadata={"dataset": "x<script>"})
+    scen = Scenario('<img src=x onerror=alert(2)>', "desc <script>alert(3)</script> | *bold*",
+                    [Shock("external_assets", target="b", relative=0.5)])
+    return net, scen
+
+
+def test_hostile_names_in_the_html_report():
+    net, scen = _hostile()
+    html = render(net, [scen], generated="2025-01-01", title="<b>T</b>")
+    outside_iframe = re.sub(r'srcdoc="[^"]*"', 'srcdoc=""', html)
+    for raw in ("<script>alert", "<img src=x", "<b>t</b>", "<u>k</u>", "<b>T</b>"):
+        assert raw not in outside_iframe
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "&lt;img src=x onerror=alert(2)&gt;" in html
+    # chart text goes through matplotlib's SVG escaping and mathtext is off ("$x$" stays literal)
+    assert "&lt;/script&gt;&lt;b&gt;t&lt;/b&gt;" in html and "bank $x$ |pipe|" in html
+    tags = scan(html).tags
+    assert not [a for t, a in tags if t == "img"]
+    assert not [a for t, a in tags if any(k.startswith("on") for k in a)]
+
+
+# ---------------------------------------------------------------------------- Markdown
+def test_markdown_folder_contents():
+    net = contagion.load_dataset("core-periphery")
+    files = render_markdown(net, ["core-shock"], generated="2025-01-01")
+    assert set(files) == {
+        "report.md", "view.html",
+        "figures/system-loss.svg", "figures/system-loss.png",
+        "figures/defaults-by-wave.svg", "figures/defaults-by-wave.png",
+        "figures/losses-by-creditor-type.svg", "figures/losses-by-creditor-type.png",
+        "tables/summary.csv", "tables/defaults-by-wave.csv", "tables/losses-by-creditor-type.csv",
+        "tables/institutions-core-shock.csv",
+    }
+    md = files["report.md"].decode("utf-8")
+    for heading in ("## 1 Summary", "## 2 Scenarios", "## 3 Defaults by wave", "## 4 Losses by creditor type",
+                    "## 5 Institutions", "## 6 Network view", "## 7 Methodology", "## 8 Data provenance"):
+        assert heading in md
+    assert "| System loss | 182.00 |" in md and "(figures/system-loss.png)" in md
+    for stem in ("system-loss", "defaults-by-wave", "losses-by-creditor-type"):
+        assert files[f"figures/{stem}.png"].startswith(b"\x89PNG\r\n\x1a\n")
+        xml.dom.minidom.parseString(files[f"figures/{stem}.svg"])         # well-formed SVG
+    rows = list(csv.DictReader(io.StringIO(files["tables/institutions-core-shock.csv"].decode())))
+    assert len(rows) == 5 and rows[0]["name"] == "Core" and float(rows[0]["shortfall"]) == 84.0
+    summary = list(csv.DictReader(io.StringIO(files["tables/summary.csv"].decode())))
+    assert {r["measure"]: float(r["core-shock"]) for r in summary}["System loss"] == 182.0
+    assert files["view.html"].startswith(b"<!DOCTYPE html>")
+
+
+def test_markdown_escapes_hostile_text_and_guards_csv_formulas():
+    net, scen = _hostile()
+    files = render_markdown(net, [scen], generated="2025-01-01")
+    md = files["report.md"].decode("utf-8")
+    assert "<script" not in md and "<img" not in md and "<b>" not in md
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in md
+    assert "bank $x$ |pipe|" not in md and r"bank \$x\$ \|pipe\|" in md
+    slug = [p for p in files if p.startswith("tables/institutions-")]
+    assert slug == ["tables/institutions-img-src-x-onerror-alert-2.csv"]
+    rows = list(csv.DictReader(io.StringIO(files[slug[0]].decode())))
+    assert "'=HYPERLINK(\"http://x\")" in [r["name"] for r in rows]
+
+
+def test_md_escape_examples():
+    assert _md("a|b") == r"a\|b"
+    assert _md("1. not a list") == r"\1. not a list"
+    assert _md("[x](javascript:alert(1))") == r"\[x\](javascript:alert(1))"
+    assert _md("line\nbreak") == "line break"
+
+
+# ---------------------------------------------------------------------------- Jupyter
+def test_repr_html_of_result_and_report(core_report):
+    net = contagion.load_dataset("core-periphery").replace(external_assets=[50, 50, 56, 50, 50])
+    html = contagion.clear(net)._repr_html_()
+    assert "Defaults</b> 5 of 5" in html and "88.00" in html and "<script" not in html
+    net2, _ = _hostile()
+    html2 = result_html(contagion.clear(net2))
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html2 and "<script>" not in html2
+    rep_html = core_report._repr_html_()
+    assert rep_html.startswith("<iframe") and "<script" not in rep_html.split("srcdoc=")[1][:2000]
+
+
+# ---------------------------------------------------------------------------- CLI and atomic writes
+def test_cli_report_html_md_and_view(tmp_path):
+    runner = CliRunner()
+    out = tmp_path / "r.html"
+    res = runner.invoke(cli, ["report", "core-periphery", "-s", "core-shock", "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    assert out.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    md_dir = tmp_path / "md"
+    res = runner.invoke(cli, ["report", "chain", "-s", "a-fails", "--format", "md", "-o", str(md_dir)])
+    assert res.exit_code == 0, res.output
+    assert (md_dir / "report.md").is_file() and (md_dir / "tables" / "institutions-a-fails.csv").is_file()
+    view = tmp_path / "v.html"
+    res = runner.invoke(cli, ["view", "core-periphery", "-o", str(view), "--max-nodes", "3"])
+    assert res.exit_code == 0, res.output
+    page = view.read_text(encoding="utf-8")
+    assert "core-shock" in page and "aggregated into" in page
+    res = runner.invoke(cli, ["view", "core-periphery", "--baseline", "-o", "-"])
+    assert res.exit_code == 0 and res.stdout.startswith("<!DOCTYPE html>")
+    leftovers = [p for p in tmp_path.rglob("*") if p.name.startswith(".") and p.name.endswith(".tmp")]
+    assert leftovers == []
+
+
+def test_cli_errors(tmp_path):
+    runner = CliRunner()
+    res = runner.invoke(cli, ["report", "core-periphery", "-s", "no-such-scenario", "-o", str(tmp_path / "x.html")])
+    assert res.exit_code == 1 and "unknown scenario 'no-such-scenario'" in res.output
+    (tmp_path / "file").write_text("x")
+    res = runner.invoke(cli, ["report", "chain", "-s", "a-fails", "--format", "md", "-o", str(tmp_path / "file")])
+    assert res.exit_code == 1 and "not a folder" in res.output
+    res = runner.invoke(cli, ["view", "chain", "--alpha", "0.5"])
+    assert res.exit_code == 2
+
+
+def test_a_failed_write_keeps_the_old_file(tmp_path, monkeypatch):
+    import contagion.io.atomic as atomic
+
+    out = tmp_path / "r.html"
+    out.write_text("old report", encoding="utf-8")
+
+    def boom(src, dst):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(atomic.os, "replace", boom)
+    res = CliRunner().invoke(cli, ["report", "chain", "-s", "a-fails", "-o", str(out)])
+    assert res.exit_code != 0
+    assert out.read_text(encoding="utf-8") == "old report"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.html"]

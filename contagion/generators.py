@@ -125,7 +125,7 @@ def _sample(family: str, n: int, avg_degree: float, seed: int) -> tuple[sp.csr_a
     rng = np.random.default_rng(seed)
     m = int(round(avg_degree * n))
     d, c, factor, buffer = sampler(rng, n, m)
-    amount = _pareto_amounts(rng, m)
+    amount = _pareto_amounts(rng, d.size)
     if factor is not None:
         amount = amount * factor
     perm = rng.permutation(n).astype(np.int32)

@@ -155,7 +155,9 @@ def systemic_importance(net, *, method: str = "eisenberg-noe", chunk_size: int |
         Scenarios cleared per batch (bounds memory at a few ``n x chunk``
         arrays); default ``min(512, max(16, 2_000_000 // n))``.
     executor : concurrent.futures.Executor, "auto", "processes", "inline" or None
-        Where the batches run (see :func:`contagion.sweep.run_sweep`); default in-process.
+        Where the batches run (see :func:`contagion.sweep.run_sweep`); default
+        in this process. ``"auto"`` (what ``contagion rank`` uses) switches to a
+        local process pool for large networks.
     progress : callable(done, total), optional
         Called with the number of scenarios done.
 

@@ -270,7 +270,9 @@ class FinancialNetwork:
         if nodes is None:
             if problems:
                 raise InvalidNetworkError(problems)
-            seen = pd.concat([edges_df["debtor"], edges_df["creditor"]], ignore_index=True)
+            pairs = np.column_stack([edges_df["debtor"].to_numpy(dtype=object),
+                                     edges_df["creditor"].to_numpy(dtype=object)])
+            seen = pd.Series(pairs.ravel(), dtype=object)  # row by row: the order of first appearance
             ids = pd.unique(seen[seen.notna()].map(lambda v: v.strip() if isinstance(v, str) else _id_text(v)))
             nodes_df = pd.DataFrame({"id": ids[ids != ""]})
         else:
@@ -320,7 +322,7 @@ class FinancialNetwork:
         di, ci = (np.where(codes >= 0, where[codes], -1) for codes in
                   (index.get_indexer(debtors), index.get_indexer(creditors)))
         for col, codes, vals in (("debtor", di, debtors), ("creditor", ci, creditors)):
-            for k in np.flatnonzero(codes < 0):
+            for k in np.flatnonzero((codes < 0) & (vals != "").to_numpy()):  # missing ids are reported above
                 problems.append(Problem("unknown institution id (not in the node table)", file=ef,
                                         row=int(k) + row_offset, column=col, value=vals.iloc[k]))
         loops = np.flatnonzero((di == ci) & (di >= 0))
@@ -617,7 +619,7 @@ def _text_column(df: pd.DataFrame, col: str, file: str, problems: list[Problem],
     s = df[col]
     missing = s.isna().to_numpy()
     if pd.api.types.infer_dtype(s, skipna=True) in ("string", "empty"):  # vectorised common case
-        out = s.astype(object).where(~missing, "").str.strip().astype(object)
+        out = pd.Series(_as_text(s).str.strip().fillna("").to_numpy(dtype=object), index=s.index)
     else:
         out = s.astype(object).where(~missing, "").map(lambda v: v if isinstance(v, str) else _id_text(v))
         out = out.astype(object).map(str.strip)
@@ -656,6 +658,11 @@ def _bool_column(df: pd.DataFrame, col: str, file: str, problems: list[Problem],
     return truthy
 
 
+def _as_text(s: pd.Series) -> pd.Series:
+    """``s`` (text with missing values) as pandas' string dtype: vectorised ``.str`` methods (Arrow if present)."""
+    return s if isinstance(s.dtype, pd.StringDtype) else s.astype(pd.StringDtype(na_value=np.nan))
+
+
 def _id_text(v: Any) -> str:
     if isinstance(v, float) and v.is_integer():
         return str(int(v))
@@ -679,9 +686,10 @@ def _number_column(df: pd.DataFrame, col: str, file: str, problems: list[Problem
     else:
         raw = s.astype(object)
         if pd.api.types.infer_dtype(s, skipna=True) in ("string", "empty"):  # vectorised common case (CSV)
-            text = raw.where(raw.notna(), "").str.strip().str.replace("_", "", regex=False)
-            missing = (raw.isna() | (text == "")).to_numpy()
-            vals = pd.to_numeric(text.where(~missing, "nan"), errors="coerce").to_numpy(dtype=np.float64)
+            text = _as_text(s).str.strip().str.replace("_", "", regex=False).fillna("")
+            missing = (text == "").to_numpy(dtype=bool)
+            vals = pd.to_numeric(np.where(missing, "nan", text.to_numpy(dtype=object)), errors="coerce")
+            vals = np.asarray(vals, dtype=np.float64)
             nan_text = text.str.lower().str.lstrip("+-").eq("nan").to_numpy(dtype=bool)
         else:
             missing = raw.isna().to_numpy() | raw.map(lambda v: isinstance(v, str) and v.strip() == "").to_numpy()

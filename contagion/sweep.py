@@ -77,7 +77,7 @@ from __future__ import annotations
 
 import math
 import os
-from concurrent.futures import Executor, as_completed
+from concurrent.futures import BrokenExecutor, Executor, as_completed
 from contextlib import contextmanager
 from functools import lru_cache
 from dataclasses import dataclass, field
@@ -479,7 +479,10 @@ def _plan(net, config: SweepConfig, method: str, params: Mapping[str, Any], base
     idx_parts, load_parts, groups = [], [], []
     start = 0
     for k, entry in enumerate(config.shocks):
-        mask = entry.node_mask(net)
+        try:
+            mask = entry.node_mask(net)
+        except ScenarioError as exc:
+            raise ScenarioError(f"sweep {config.name!r}: shocks[{k}].{exc}") from None
         clash = mask & (owner >= 0)
         if clash.any():
             i = int(np.flatnonzero(clash)[0])
@@ -693,7 +696,7 @@ def _level_key(q: float) -> str:
 
 # ====================================================================== running
 def run_sweep(net, config: SweepConfig, n: int = 10_000, seed: int = 0, chunk_size: int | None = None,
-              executor: Executor | str | None = "auto", *, method: str = "eisenberg-noe",
+              executor: Executor | str | None = None, *, method: str = "eisenberg-noe",
               progress: Callable[[int, int], None] | None = None, **params: Any) -> SweepResult:
     """Run a Monte Carlo sweep: ``n`` random shocks, each cleared exactly.
 
@@ -711,12 +714,14 @@ def run_sweep(net, config: SweepConfig, n: int = 10_000, seed: int = 0, chunk_si
         Draws per task sent to the executor (rounded up to a multiple of
         :data:`BLOCK`); default: about four tasks per worker, at most 16 blocks.
     executor : concurrent.futures.Executor, "auto", "processes", "inline" or None
-        Where tasks run. ``None``/``"inline"``: in this process; ``"processes"``:
-        a local process pool (one worker per core, created and shut down here);
-        ``"auto"`` (default): inline for small jobs, processes when draws x
-        (institutions + obligations) exceeds :data:`AUTO_PROCESS_WORK`; an
-        Executor (e.g. ``dask.distributed.Client(...).get_executor()``) is used as
-        given and not shut down.
+        Where tasks run. ``None``/``"inline"`` (default): in this process;
+        ``"processes"``: a local process pool (one worker per core, created and
+        shut down here); ``"auto"`` (what the CLI uses): inline for small jobs,
+        processes when draws x (institutions + obligations) exceeds
+        :data:`AUTO_PROCESS_WORK`; an Executor (e.g.
+        ``dask.distributed.Client(...).get_executor()``) is used as given and not
+        shut down. Local processes start with the ``forkserver`` method, so a
+        script using them needs the usual ``if __name__ == "__main__":`` guard.
     method : str
         ``"eisenberg-noe"`` or ``"rogers-veraart"`` (with ``alpha``, ``beta``).
     progress : callable(done, total), optional
@@ -814,6 +819,12 @@ def run_tasks(fn: Callable, shared: Any, tasks: Sequence[tuple], executor: Execu
             done += sizes[k]
             if progress is not None:
                 progress(done, total)
+    except BrokenExecutor as exc:
+        for fut in futures:
+            fut.cancel()
+        raise ContagionError(f"a worker process died ({exc.__class__.__name__}): out of memory, or a script "
+                             f"that starts local processes without the `if __name__ == \"__main__\":` guard") \
+            from exc
     except BaseException:
         for fut in futures:
             fut.cancel()
@@ -822,7 +833,14 @@ def run_tasks(fn: Callable, shared: Any, tasks: Sequence[tuple], executor: Execu
 
 
 def local_executor(workers: int | None = None) -> Executor:
-    """A local process pool (forkserver start method; ``workers`` default: the number of cores)."""
+    """A local process pool (``workers`` default: the number of cores).
+
+    Processes start with the ``forkserver`` method (safe with threads, e.g. a
+    progress bar or a compiled solver's thread pool, unlike ``fork``); the
+    server preloads :mod:`contagion`, so each worker starts in milliseconds.
+    As with any ``multiprocessing`` code, a script must guard its entry point
+    with ``if __name__ == "__main__":``.
+    """
     import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor
 

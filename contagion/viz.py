@@ -355,6 +355,25 @@ def _as_runs(net: Any, result: Any, descriptions: Mapping[str, str] | None) -> l
     return runs
 
 
+def dataset_title(meta: Mapping[str, Any]) -> str:
+    """Human title of a network from its metadata: ``title``, else the built-in dataset's ``dataset.toml`` title,
+    else the dataset name, else the source folder name, else ``""``."""
+    meta = meta or {}
+    if meta.get("title"):
+        return str(meta["title"])
+    name = meta.get("dataset")
+    if name:
+        try:
+            from .datasets import dataset_config
+
+            return str(dataset_config(str(name)).get("title") or name)
+        except ContagionError:
+            return str(name)
+    if meta.get("source"):
+        return Path(str(meta["source"])).name
+    return ""
+
+
 def _scenario_label(meta: Mapping[str, Any]) -> str:
     """Label of a (shocked) network: the names of the scenarios applied to it (``metadata["scenarios"]``)."""
     names = meta.get("scenarios") or ([meta["scenario"]] if meta.get("scenario") else [])
@@ -523,8 +542,8 @@ def build_view(
             item["smooth"] = {"enabled": True, "type": "curvedCW", "roundness": float(0.12 + 0.12 * smooth_rank[j])}
         pv.add_edge(int(e_from[j]), int(e_to[j]), **item)
     if physics:
-        pv.barnes_hut(gravity=-9000, central_gravity=0.25, spring_length=170, spring_strength=0.03,
-                      damping=0.35, overlap=0.4)
+        pv.force_atlas_2based(gravity=-70, central_gravity=0.012, spring_length=110, spring_strength=0.06,
+                              damping=0.45, overlap=0.6)
     else:
         pv.toggle_physics(False)
     vis_nodes, vis_edges, _, _, _, options_json = pv.get_network_data()
@@ -653,10 +672,10 @@ def build_view(
             "group are not drawn; edges to and from a group are summed per kind.")
     if total_display_edges > len(E):
         notices.append(f"Showing the {len(E):,} largest of {total_display_edges:,} edges.")
-    layout_note = ("Layout: vis-network physics (Barnes-Hut), stopped once stable; drag nodes to rearrange."
+    layout_note = ("Layout: vis-network physics (ForceAtlas2), stopped once stable; drag nodes to rearrange."
                    if physics else f"Layout: {LAYOUTS[layout][0]} computed in advance; physics off.")
     meta = net.metadata
-    dataset = str(meta.get("title") or meta.get("dataset") or "")
+    dataset = dataset_title(meta)
     units = meta.get("units") or meta.get("unit")
     context = {
         "title": title or (f"Network view \u2014 {dataset}" if dataset else "Network view"),

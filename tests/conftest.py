@@ -62,6 +62,7 @@ class LoadedPage:
     """A page opened by :func:`open_html`, with everything it tried to do."""
 
     page: Any
+    url: str = PAGE_URL                                    # where the page was served (the only allowed request)
     blocked: list[str] = field(default_factory=list)      # requests aborted by the router
     requests: list[str] = field(default_factory=list)     # every request the page made
     console_errors: list[str] = field(default_factory=list)

@@ -124,7 +124,7 @@ def test_run_arguments_checked():
 def test_beta_quantiles_match_scipy():
     from scipy.special import betaincinv
 
-    u = np.random.default_rng(0).random(200_000)
+    u = np.random.default_rng(0).random(50_000)
     u[:4] = [0.0, 1.0, 1e-9, 1 - 1e-12]
     for a, b in ((2.0, 5.0), (0.5, 0.5), (0.3, 3.0), (5.0, 0.7), (40.0, 60.0)):
         got = DISTRIBUTIONS["beta"].ppf(u, a=a, b=b)
@@ -180,10 +180,10 @@ def test_draws_depend_only_on_seed_and_index():
 # ---------------------------------------------------------------------- results
 def test_core_default_probability():
     # the core defaults when its uniform(0, 1) loss exceeds 10/150: probability 14/15
-    res = run_sweep(_cp(), SweepConfig.from_dict(CORE_UNIFORM), n=2000, seed=11)
+    res = run_sweep(_cp(), SweepConfig.from_dict(CORE_UNIFORM), n=1000, seed=11)
     p = res.default_probability[_cp().index_of("Core")]
-    assert p == pytest.approx(14 / 15, abs=3 * math.sqrt(14 / 15 / 15 / 2000))
-    assert res.n == 2000 and res.system_loss.shape == (2000,) and res.defaults.shape == (2000,)
+    assert p == pytest.approx(14 / 15, abs=3 * math.sqrt(14 / 15 / 15 / 1000))
+    assert res.n == 1000 and res.system_loss.shape == (1000,) and res.defaults.shape == (1000,)
 
 
 def test_aggregates_equal_a_loop_over_draws():
@@ -258,14 +258,14 @@ def test_identical_whatever_chunking_and_executor():
     cfg = SweepConfig.from_dict({"correlation": 0.3, "shocks": [
         {"target": "Core", "distribution": "beta", "a": 1.5, "b": 6},
         {"select": {"name": ["Periphery 1", "Periphery 2"]}, "distribution": "uniform", "low": 0, "high": 0.3}]})
-    n = 3 * BLOCK + 100
+    n = 2 * BLOCK + 100
     ref = run_sweep(net, cfg, n=n, seed=42, executor=None)
     runs = [run_sweep(net, cfg, n=n, seed=42, chunk_size=1),
-            run_sweep(net, cfg, n=n, seed=42, chunk_size=700),
+            run_sweep(net, cfg, n=n, seed=42, chunk_size=300),
             run_sweep(net, cfg, n=n, seed=42, chunk_size=10 * BLOCK)]
     with ThreadPoolExecutor(3) as ex:
         runs.append(run_sweep(net, cfg, n=n, seed=42, chunk_size=BLOCK, executor=ex))
-    runs.append(run_sweep(net, cfg, n=n, seed=42, chunk_size=2 * BLOCK, executor="processes"))
+    runs.append(run_sweep(net, cfg, n=n, seed=42, chunk_size=BLOCK, executor="processes"))
     for r in runs:
         np.testing.assert_array_equal(r.system_loss, ref.system_loss)
         np.testing.assert_array_equal(r.defaults, ref.defaults)

@@ -16,6 +16,7 @@ built from it.
 
 from __future__ import annotations
 
+import inspect
 from typing import Any, Callable
 
 import numpy as np
@@ -76,4 +77,10 @@ def clear(network, method: str = "eisenberg-noe", **params: Any) -> ClearingResu
         func = CLEARING_METHODS[method]
     except KeyError:
         raise ContagionError(f"unknown clearing method {method!r}; choose one of {sorted(CLEARING_METHODS)}") from None
+    try:
+        inspect.signature(func).bind(network, **params)
+    except TypeError:
+        accepted = [p for p in inspect.signature(func).parameters][1:]
+        raise ContagionError(f"method {method!r} does not take {sorted(params)}; it takes "
+                             f"{', '.join(accepted) if accepted else 'no parameters'}") from None
     return func(network, **params)

@@ -62,9 +62,12 @@ class Solution:
 
 
 def tie_tolerance(pbar: np.ndarray) -> np.ndarray:
-    """Per-institution slack under which ``resources < pbar`` is treated as a tie (solvent)."""
-    scale = float(pbar.max()) if pbar.size else 0.0
-    return TIE_RTOL * pbar + 1e-3 * RESIDUAL_RTOL * scale
+    """Per-institution slack under which ``resources < pbar`` is treated as a tie (solvent).
+
+    Relative to each institution's own obligations, so that a small institution's
+    real shortfall is never mistaken for a tie next to a large one.
+    """
+    return TIE_RTOL * pbar
 
 
 def clearing_map(PiT: sp.csr_array, pbar: np.ndarray, e: np.ndarray, cap: np.ndarray, p: np.ndarray,
@@ -114,15 +117,37 @@ def _solve_block(A: sp.csr_array, b: np.ndarray, x0: np.ndarray, M_apply, tol_ab
         # singular block (a closed cycle without outside money): fall through to
         # the monotone iteration from above, which converges to the greatest solution
     else:
-        # Krylov solve from the current (upper) iterate, then monotone polishing
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            x, info = spla.bicgstab(A, b, x0=x0, rtol=1e-14, atol=tol_abs * 1e-2, maxiter=2000)
-        if info == 0 and np.all(np.isfinite(x)):
-            r = b - (x - M_apply(x))
-            if np.max(np.abs(r), initial=0.0) <= tol_abs:
+        # Krylov solves from the current (upper) iterate, judged by the true residual:
+        # BiCGSTAB first (cheap), then restarted GMRES, which copes with nearly closed cycles
+        # a restart as long as memory allows (~160 MB of Krylov vectors): a nearly
+        # closed cycle of length m needs a Krylov space of dimension m
+        restart = int(min(m, max(200, 20_000_000 // max(m, 1))))
+
+        def true_residual(x: np.ndarray) -> float:
+            return float(np.max(np.abs(b - (x - M_apply(x))), initial=0.0))
+
+        attempts = (
+            lambda: spla.bicgstab(A, b, x0=x0, rtol=1e-14, atol=tol_abs * 1e-2, maxiter=2000),
+            lambda: spla.gmres(A, b, x0=x0, rtol=1e-14, atol=tol_abs * 1e-2, restart=restart, maxiter=50),
+        )
+        for attempt in attempts:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                x, _info = attempt()
+            if not np.all(np.isfinite(x)):
+                continue
+            for _ in range(3):  # iterative refinement
+                if true_residual(x) <= tol_abs:
+                    return x, "krylov", 1
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    dx, _info = spla.gmres(A, b - (x - M_apply(x)), rtol=1e-14, restart=restart, maxiter=20)
+                if not np.all(np.isfinite(dx)):
+                    break
+                x = x + dx
+            if true_residual(x) <= tol_abs:
                 return x, "krylov", 1
-            x0 = np.minimum(x0, np.maximum(x, 0.0)) if np.all(np.isfinite(x)) else x0
+            x0 = np.minimum(x0, np.maximum(x, 0.0))
     # monotone fixed-point iteration x <- b + M x from an upper bound
     x = x0.copy()
     for it in range(1, max_iter + 1):

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ContagionError, ConvergenceError
-from .core import fda_solve, is_unique
+from .fast import solve, unique_flag
 from .result import BatchClearingResult, ClearingResult
 
 __all__ = ["eisenberg_noe", "rogers_veraart", "clear_many"]
@@ -18,7 +18,9 @@ def _result(net, sol, method: str, unique, params) -> ClearingResult:
         raise ConvergenceError(f"{method} clearing did not reach the residual bound", sol.iterations, sol.residual)
     pbar = net.total_obligations
     p = sol.payments
-    equity = net.external_assets + net.PiT @ p - pbar
+    equity = getattr(sol, "equity", None)
+    if equity is None:
+        equity = net.external_assets + net.PiT @ p - pbar
     return ClearingResult(
         network=net, payments=p, defaulted=sol.defaulted, equity=equity, default_round=sol.default_round,
         shortfall=pbar - p, iterations=sol.iterations, converged=sol.converged, residual=sol.residual,
@@ -53,10 +55,8 @@ def eisenberg_noe(net) -> ClearingResult:
     >>> res.payments.round(6).tolist(), res.total_shortfall
     ([54.0, 54.0, 56.0, 54.0, 54.0], 88.0)
     """
-    sol = fda_solve(net.PiT, net.total_obligations, net.external_assets, cap=net.payment_cap,
-                    forced=net.forced_default)
-    unique = is_unique(net.liabilities, net.external_liabilities, net.external_assets, sol.payments, net.PiT) \
-        if sol.converged else None
+    sol = solve(net)
+    unique = unique_flag(net, sol.payments) if sol.converged else None
     return _result(net, sol, "eisenberg-noe", unique, {})
 
 
@@ -85,11 +85,10 @@ def rogers_veraart(net, alpha: float = 1.0, beta: float = 1.0) -> ClearingResult
     ([18.0, 20.0, 10.0], [-6.0, -2.0, 11.0])
     """
     alpha, beta = _check_recovery(alpha, beta)
-    sol = fda_solve(net.PiT, net.total_obligations, net.external_assets, cap=net.payment_cap,
-                    forced=net.forced_default, alpha=alpha, beta=beta)
+    sol = solve(net, alpha=alpha, beta=beta)
     unique = None
     if alpha == 1.0 and beta == 1.0 and sol.converged:
-        unique = is_unique(net.liabilities, net.external_liabilities, net.external_assets, sol.payments, net.PiT)
+        unique = unique_flag(net, sol.payments)
     return _result(net, sol, "rogers-veraart", unique, {"alpha": alpha, "beta": beta})
 
 

@@ -351,7 +351,8 @@ def _reverse_table(rs, cascade, label: str, output: str | None) -> str:
 @scenario_option
 @_method_options(BATCH_METHODS)
 @click.option("--top", type=click.IntRange(1), default=None, metavar="N",
-              help="Institutions shown in the table (by default probability). [default: 25; CSV/JSON: all]")
+              help="Show only the N institutions most likely to default. [default: 25 in the table; CSV/JSON: "
+                   "all, in network order]")
 @_executor_options
 @click.option("--progress/--no-progress", default=True, help="Progress bar on stderr (terminals only).")
 @format_option
@@ -388,13 +389,14 @@ def sweep(network: str | None, config_spec: str, n: int, seed: int, chunk_size: 
         res = run_sweep(net, config, n=n, seed=seed, chunk_size=chunk_size, executor=ex, method=method,
                         progress=cb, **params)
     frame = res.to_frame().reset_index()
+    by_risk = frame.sort_values(["default_probability", "expected_shortfall"], ascending=False, kind="stable")
     if fmt == "json":
         out = res.to_dict()
-        if top:
-            out["institutions"] = out["institutions"][:top]
+        if top:  # the riskiest first, as in the table
+            out["institutions"] = by_risk.head(top).to_dict(orient="records")
         text = to_json({"network": label, "baseline_scenarios": names, "params": params, **out})
     elif fmt == "csv":
-        text = (frame.head(top) if top else frame).to_csv(index=False, lineterminator="\n")
+        text = (by_risk.head(top) if top else frame).to_csv(index=False, lineterminator="\n")
     else:
         text = _sweep_table(res, frame, label, top or 25, output)
     emit(text, output)

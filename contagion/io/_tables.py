@@ -21,7 +21,7 @@ from ..errors import InvalidNetworkError, Problem
 from ..network import FinancialNetwork
 
 __all__ = ["LocatedProblem", "build_network", "frame_records", "frame_from_records", "native", "is_missing",
-           "stored_metadata", "PROVENANCE_KEYS"]
+           "stored_metadata", "PROVENANCE_KEYS", "json_default"]
 
 #: Metadata that says where a network was loaded from (set by the readers and ``load_dataset``),
 #: not what it is: writers leave these keys out, readers set ``source`` to the file they read.
@@ -133,6 +133,17 @@ def native(v: Any) -> Any:
     if is_missing(v):
         return None
     return v
+
+
+def json_default(o: Any) -> Any:
+    """``default=`` for :func:`json.dumps`: numpy scalars and arrays, paths, sets; else ``str``."""
+    if isinstance(o, np.generic):
+        return o.item()
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    if isinstance(o, (set, frozenset, tuple)):
+        return list(o)
+    return str(o)
 
 
 def frame_records(df: pd.DataFrame, columns: Iterable[str] | None = None) -> list[dict[str, Any]]:

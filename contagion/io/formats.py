@@ -135,13 +135,16 @@ def _record_widths(data: bytes) -> np.ndarray | None:
     b = np.frombuffer(data, dtype=np.uint8)
     if b.size == 0:
         return np.zeros(0, dtype=np.int64)
-    quoted = (np.cumsum(b == 34) & 1).astype(bool)
-    if quoted[-1]:
-        return None
+    if 34 in b:  # a quote: commas and newlines between quotes do not count
+        quoted = (np.cumsum(b == 34, dtype=np.uint8) & 1).astype(bool)  # parity survives the wrap-around
+        if quoted[-1]:
+            return None
+    else:
+        quoted = np.zeros(b.size, dtype=bool)
     nl = np.flatnonzero((b == 10) & ~quoted)
     ends = nl if b[-1] == 10 else np.append(nl, b.size)
     starts = np.concatenate(([0], nl + 1))[: ends.size]
-    commas = np.concatenate(([0], np.cumsum((b == 44) & ~quoted)))
+    commas = np.concatenate(([0], np.cumsum((b == 44) & ~quoted, dtype=np.int64)))
     widths = commas[ends] - commas[starts] + 1
     length = ends - starts
     length = length - ((length > 0) & (b[np.maximum(ends - 1, 0)] == 13))  # CRLF
@@ -209,9 +212,10 @@ def _read_csv_table(path: Path, problems: list[Problem], bad_rows: set[int]) -> 
         if raw is None:
             problems += found
             return None
-    raw = raw.astype(object)
-    blank = (raw.apply(lambda col: col.str.strip()) == "").all(axis=1).to_numpy() if raw.shape[1] else np.ones(
-        len(raw), dtype=bool)
+    raw = raw.astype(pd.StringDtype(na_value=np.nan))
+    blank = np.ones(len(raw), dtype=bool)
+    for j in range(raw.shape[1]):
+        blank &= (raw.iloc[:, j].str.strip() == "").to_numpy(dtype=bool)
     if raw.shape[0] == 0 or blank[0]:
         problems.append(Problem("file is empty (no header row)", file=file, row=1 if raw.shape[0] else None))
         return None
@@ -248,7 +252,7 @@ def _read_csv_table(path: Path, problems: list[Problem], bad_rows: set[int]) -> 
 
 def _infer_column(s: pd.Series) -> pd.Series:
     """Booleans, numbers or text (see the module docstring); an empty cell is a missing value."""
-    text = s.astype(object).str.strip()
+    text = s.astype(pd.StringDtype(na_value=np.nan)).str.strip()
     present = (text != "").to_numpy(dtype=bool)
     if not present.any():
         return pd.Series([None] * len(s), dtype=object, index=s.index)
@@ -256,15 +260,14 @@ def _infer_column(s: pd.Series) -> pd.Series:
     low = values.str.lower()
     if present.all() and low.isin(("true", "false")).all():
         return low.eq("true").astype(bool)
-    numbers = pd.to_numeric(values, errors="coerce")
-    if ((numbers.notna() | low.str.lstrip("+-").eq("nan")).all()
-            and not values.str.match(r"[+-]?0\d").any() and values.str.fullmatch(_NUMBER_TEXT).all()):
-        if present.all() and numbers.dtype.kind == "i":
-            return numbers.astype(np.int64)
+    if values.str.fullmatch(_NUMBER_TEXT).all() and not values.str.match(r"[+-]?0\d").any():
+        numbers = pd.to_numeric(values.to_numpy(dtype=object), errors="coerce")
+        if present.all() and values.str.fullmatch(r"[+-]?\d+").all() and np.asarray(numbers).dtype.kind == "i":
+            return pd.Series(numbers, index=s.index, dtype=np.int64)
         out = np.full(len(s), np.nan)
-        out[present] = numbers.to_numpy(dtype=np.float64)
+        out[present] = np.asarray(numbers, dtype=np.float64)
         return pd.Series(out, index=s.index)
-    return s.astype(object).where(present, np.nan).astype(pd.StringDtype(na_value=np.nan))
+    return s.astype(pd.StringDtype(na_value=np.nan)).where(present, np.nan)
 
 
 def read_csv_dir(path: str | os.PathLike) -> FinancialNetwork:

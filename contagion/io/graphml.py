@@ -36,7 +36,7 @@ from typing import Any
 
 from ..errors import InvalidNetworkError, Problem
 from ..network import FinancialNetwork
-from ._tables import LocatedProblem, is_missing, stored_metadata
+from ._tables import LocatedProblem, is_missing, json_default, native, stored_metadata
 from .atomic import write_bytes_atomic
 
 __all__ = ["read_graphml", "write_graphml", "network_to_graphml"]
@@ -301,7 +301,9 @@ def network_to_graphml(net: FinancialNetwork) -> bytes:
     meta = stored_metadata(net.metadata)
     G.graph.clear()
     for key, value in meta.items():
-        G.graph[str(key)] = value if isinstance(value, _SCALARS) else json.dumps(value, default=str)
+        value = native(value)
+        if value is not None:
+            G.graph[str(key)] = value if isinstance(value, _SCALARS) else json.dumps(value, default=json_default)
     G.graph[_NODE_COLUMNS_KEY] = json.dumps(node_cols)
     G.graph[_EDGE_COLUMNS_KEY] = json.dumps(edge_cols)
     buf = io.BytesIO()

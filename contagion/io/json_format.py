@@ -30,7 +30,8 @@ from typing import Any
 
 from ..errors import InvalidNetworkError, Problem
 from ..network import FinancialNetwork
-from ._tables import LocatedProblem, build_network, frame_from_records, frame_records, stored_metadata
+from ._tables import (LocatedProblem, build_network, frame_from_records, frame_records, json_default,
+                      stored_metadata)
 from .atomic import write_bytes_atomic
 
 __all__ = ["read_json", "write_json", "network_to_json", "network_from_json"]
@@ -49,13 +50,13 @@ class _Object(dict):
 def _pairs(pairs: list[tuple[str, Any]]) -> _Object:
     obj = _Object(pairs)
     if len(obj) != len(pairs):
-        seen: set[str] = set()
-        obj.duplicates = tuple(dict.fromkeys(k for k, _ in pairs if k in seen or seen.add(k)))  # type: ignore[func-returns-value]
+        keys = [k for k, _ in pairs]
+        obj.duplicates = tuple(dict.fromkeys(k for i, k in enumerate(keys) if k in keys[:i]))
     return obj
 
 
 def _short(v: Any) -> Any:
-    text = json.dumps(v, ensure_ascii=False, default=str)
+    text = json.dumps(v, ensure_ascii=False, default=json_default)
     return text if len(text) <= 60 else text[:57] + "..."
 
 
@@ -198,7 +199,7 @@ def network_to_json(net: FinancialNetwork) -> str:
         lines = _records_json(df, section)
         body = ",\n".join("  " + line for line in lines)
         parts.append(f' "{section}": [\n{body}\n ]' if lines else f' "{section}": []')
-    parts.append(' "metadata": ' + json.dumps(meta, ensure_ascii=False, default=str, sort_keys=False))
+    parts.append(' "metadata": ' + json.dumps(meta, ensure_ascii=False, default=json_default))
     return "{\n" + ",\n".join(parts) + "\n}\n"
 
 

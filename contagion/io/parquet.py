@@ -23,7 +23,7 @@ import pandas as pd
 
 from ..errors import ContagionError, InvalidNetworkError, Problem
 from ..network import FinancialNetwork
-from ._tables import build_network, stored_metadata, tidy_missing
+from ._tables import build_network, json_default, stored_metadata, tidy_missing
 from .formats import source_directory, target_directory, write_files_atomic
 
 __all__ = ["read_parquet_dir", "write_parquet_dir"]
@@ -99,7 +99,7 @@ def _table_bytes(df: pd.DataFrame, what: str, metadata: dict | None = None) -> b
                                           file=what, column=bad)) from None
     if metadata:
         table = table.replace_schema_metadata({**(table.schema.metadata or {}),
-                                               _META_KEY: json.dumps(metadata, default=str).encode("utf-8")})
+                                               _META_KEY: json.dumps(metadata, default=json_default).encode("utf-8")})
     buf = io.BytesIO()
     pa.parquet.write_table(table, buf)
     return buf.getvalue()

@@ -1,0 +1,182 @@
+"""Real-browser tests of the network view and the report: headless Chromium (Debian package) via Playwright.
+
+Every request other than the page itself is aborted and recorded (see ``open_html`` in conftest.py), so these
+tests also prove the pages are self-contained. Numbers: core-periphery after a loss of 94 at the core
+(Glasserman & Young 2015, section 4): the core defaults in wave 0, the four periphery banks in wave 1.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+
+import contagion
+from contagion.report import build_report
+from contagion.shocks import Scenario, Shock
+from contagion.viz import OUTCOME_COLOURS, WAVE_COLOURS, network_view
+
+pytestmark = pytest.mark.browser
+
+READY = "body[data-ready=true]"
+HOSTILE = [
+    "<script>alert(1)</script>",
+    '"><img src=x onerror=alert(1)>',
+    "</script><script>alert(2)</script>",
+    "O'Brien & \"Sons\" <!-- x",
+    "<svg onload=window.__pwned=1>",
+]
+
+
+def _core_periphery():
+    net = contagion.load_dataset("core-periphery")
+    return net, contagion.clear(net.replace(external_assets=[50, 50, 56, 50, 50]))
+
+
+def _clean(loaded):
+    assert loaded.console_errors == []
+    assert loaded.page_errors == []
+    assert loaded.blocked == []
+    assert set(loaded.requests) == {loaded.url}
+
+
+def _hover_node(page, node_id):
+    box = page.locator("#network").bounding_box()
+    pos = page.evaluate(f"() => {{ const v = window.contagionView; "
+                        f"return v.network.canvasToDOM(v.network.getPositions([{node_id}])[{node_id}]); }}")
+    page.mouse.move(box["x"] + pos["x"], box["y"] + pos["y"])
+    tooltip = page.locator("div.vis-tooltip")
+    tooltip.wait_for(state="visible", timeout=5000)
+    return tooltip
+
+
+def test_view_renders_offline_with_tooltips(open_html):
+    net, res = _core_periphery()
+    loaded = open_html(network_view(net, res), wait_for=READY)
+    page = loaded.page
+    assert page.locator("#network canvas").count() == 1
+    assert page.evaluate("() => [window.contagionView.nodes.length, window.contagionView.edges.length]") == [5, 4]
+    painted = page.evaluate("""() => {
+        const c = document.querySelector('#network canvas');
+        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        let n = 0; for (let i = 3; i < d.length; i += 4) { if (d[i] > 0) n++; } return n; }""")
+    assert painted > 1000
+    names = page.evaluate("() => window.contagionView.nodes.get().map(n => n.fullName)")
+    core = names.index("Core")
+    tip = _hover_node(page, core).inner_text()
+    assert "Core" in tip and "84.00" in tip and "Defaulted in wave 0 (fundamental)" in tip
+    assert page.locator("#wave-label").inner_text() == "Wave 1: 4 new defaults, 5 in all \u2014 final outcome"
+    _clean(loaded)
+
+
+def test_hostile_names_show_as_text_and_run_nothing(open_html):
+    nodes = pd.DataFrame({"id": list("abcde"), "name": HOSTILE,
+                          "type": ["<b>bank</b>", "bank", "bank", "<i>x</i>", "bank"],
+                          "external_assets": [1, 5, 2, 3, 10], "external_liabilities": [5, 1, 1, 1, 1]})
+    edges = pd.DataFrame({"debtor": list("abcda"), "creditor": list("bcdee"), "amount": [4, 3, 2, 1, 2],
+                          "kind": ["<img src=x onerror=alert(4)>", "loan", "loan", "bond", "loan"]})
+    net = contagion.FinancialNetwork.from_edges(edges, nodes)
+    title = "</title><script>alert(6)</script>"
+    loaded = open_html(network_view(net, title=title), wait_for=READY)
+    page = loaded.page
+    assert loaded.dialogs == []
+    assert page.evaluate("() => window.__pwned === undefined")
+    assert page.evaluate("() => document.querySelectorAll('img').length") == 0
+    assert page.evaluate("""() => [...document.querySelectorAll('*')]
+        .filter(e => [...e.attributes].some(a => a.name.startsWith('on'))).length""") == 0
+    assert page.locator("h1").inner_text() == title
+    assert page.title() == title
+    legend = page.locator("aside").inner_text()
+    assert "<b>bank</b>" in legend and "<img src=x onerror=alert(4)>" in legend
+    assert page.evaluate("() => window.contagionView.nodes.get().map(n => n.fullName)") == HOSTILE
+    tip = _hover_node(page, 1)
+    assert HOSTILE[1] in tip.inner_text() and tip.locator("img").count() == 0
+    page.locator("#search").fill(HOSTILE[2])
+    page.locator("#search").press("Enter")
+    assert page.evaluate("() => window.contagionView.network.getSelectedNodes()") == [2]
+    assert loaded.dialogs == [] and page.evaluate("() => window.__pwned === undefined")
+    _clean(loaded)
+
+
+def test_wave_control_replays_the_cascade_and_filters_hide(open_html):
+    net, res = _core_periphery()
+    loaded = open_html(network_view(net, res), wait_for=READY)
+    page = loaded.page
+    colours = "() => window.contagionView.nodes.get().map(n => n.color.background)"
+    names = page.evaluate("() => window.contagionView.nodes.get().map(n => n.fullName)")
+    core = names.index("Core")
+    final = page.evaluate(colours)
+    assert final[core] == WAVE_COLOURS[0][0]
+    assert {c for i, c in enumerate(final) if i != core} == {WAVE_COLOURS[1][0]}
+    slider = page.locator("#wave")
+    slider.fill("-1")
+    assert set(page.evaluate(colours)) == {OUTCOME_COLOURS["solvent"][0]}
+    assert page.locator("#wave-label").inner_text().startswith("Before the cascade")
+    slider.fill("0")
+    step0 = page.evaluate(colours)
+    assert step0[core] == WAVE_COLOURS[0][0]
+    assert {c for i, c in enumerate(step0) if i != core} == {OUTCOME_COLOURS["solvent"][0]}
+    assert page.locator("#wave-label").inner_text() == "Wave 0: 1 fundamental default"
+    page.locator("#play").click()
+    deadline = time.monotonic() + 10
+    while page.evaluate("() => window.contagionView.state.step") < 1 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert page.evaluate(colours) == final
+    # filters: hiding the only type hides every node, hiding the only kind every edge
+    page.locator("input[data-filter=type]").uncheck()
+    assert all(page.evaluate("() => window.contagionView.nodes.get().map(n => n.hidden)"))
+    page.locator("input[data-filter=type]").check()
+    page.locator("input[data-filter=kind]").uncheck()
+    assert page.evaluate("() => window.contagionView.nodes.get().map(n => n.hidden)") == [False] * 5
+    assert all(page.evaluate("() => window.contagionView.edges.get().map(e => e.hidden)"))
+    assert loaded.console_errors == [] and loaded.page_errors == []
+
+
+def test_aggregated_large_view_renders(open_html):
+    rng = np.random.default_rng(5)
+    n, m = 20_000, 60_000
+    d, c = rng.integers(0, n, m), rng.integers(0, n, m)
+    keep = d != c
+    L = sp.csr_array((rng.pareto(1.5, keep.sum()) + 0.1, (d[keep], c[keep])), shape=(n, n))
+    types = list(np.array(["bank", "fund", "neocloud"])[rng.integers(0, 3, n)])
+    net = contagion.FinancialNetwork.from_matrix(L, external_assets=rng.uniform(0, 4, n),
+                                                 names=[f"n{i}" for i in range(n)], types=types)
+    loaded = open_html(network_view(net, max_nodes=400), wait_for=READY)
+    page = loaded.page
+    assert page.evaluate("() => window.contagionView.nodes.length") == 403
+    assert page.evaluate("() => window.contagionView.data.physics") is False
+    assert "aggregated into 3 group nodes" in page.locator(".notice").first.inner_text()
+    assert loaded.console_errors == [] and loaded.page_errors == [] and loaded.blocked == []
+
+
+def test_report_renders_every_section(open_html):
+    net = contagion.load_dataset("core-periphery")
+    milder = Scenario("core-loses-40", "The core loses 40 of its outside assets.",
+                      [Shock("external_assets", target="C", absolute=40)])
+    html = build_report(net, ["core-shock", milder], generated="2025-01-01").to_html()
+    loaded = open_html(html, width=1280, height=900)
+    page = loaded.page
+    for section, heading in [("summary", "Summary"), ("scenarios", "Scenarios"), ("waves", "Defaults by wave"),
+                             ("losses", "Losses by creditor type"), ("institutions", "Institutions"),
+                             ("network", "Network view"), ("methodology", "Methodology"),
+                             ("provenance", "Data provenance")]:
+        block = page.locator(f"section#{section}")
+        assert block.is_visible()
+        assert heading in block.locator("h2").inner_text()
+    charts = page.locator("svg.chart")
+    assert charts.count() == 3
+    for k in range(3):
+        assert charts.nth(k).bounding_box()["width"] > 300
+    assert page.locator(".card").count() == 2
+    assert "182.00" in page.locator("#summary table").inner_text()
+    frame = next(f for f in page.frames if f.url == "about:srcdoc")
+    frame.wait_for_selector(READY, state="attached", timeout=30_000)
+    assert frame.evaluate("() => window.contagionView.data.scenarios.map(s => s.name)") == ["core-shock",
+                                                                                           "core-loses-40"]
+    frame.select_option("#scenario", "1")
+    assert frame.locator(".scenario-panel[data-scenario='1']").is_visible()
+    assert frame.evaluate("() => window.contagionView.state.scenario") == 1
+    _clean(loaded)

@@ -1,0 +1,490 @@
+"""Reading and writing networks: every format and both graph bridges round-trip without loss,
+readers locate every problem, and writers never leave half a file."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+import pytest
+
+import contagion
+from contagion import FinancialNetwork, InvalidNetworkError
+from contagion.errors import ContagionError
+from contagion.io import FORMATS, read_network, write_network
+from contagion.io.bridges import from_igraph, from_networkx, to_igraph, to_networkx
+from contagion.io.formats import detect_format
+
+#: the file or directory name each format is written to
+TARGET = {"csv": "net", "json": "net.json", "graphml": "net.graphml", "parquet": "net.parquet"}
+
+
+def rich_network() -> FinancialNetwork:
+    """Every kind of column a user may bring: text with gaps, integers, floats with gaps, booleans;
+    two obligations between one pair (a loan and a lease); edges not grouped by debtor; a forced default."""
+    nodes = pd.DataFrame({
+        "id": ["lab", "cloud", "fund", "spv"],
+        "name": ["AI Lab", "Hyperscaler, Inc.", "Credit Fund \u00e9", "DC SPV"],
+        "type": ["ai_lab", "hyperscaler", "private_credit", "spv"],
+        "external_assets": [12.5, 300.0, 0.1 + 0.2, 0.0],
+        "external_liabilities": [1.0, 50.0, 0.0, 2.0],
+        "country": ["US", None, "LU", "US"],
+        "founded": [2015, 2006, 2019, 2024],
+        "rating": [np.nan, 0.93, 0.5, 1e-7],
+        "listed": [False, True, False, False],
+    })
+    edges = pd.DataFrame({
+        "debtor": ["lab", "spv", "lab", "fund", "cloud"],
+        "creditor": ["cloud", "fund", "cloud", "spv", "lab"],
+        "amount": [10.0, 7.25, 4.0, 1e-3, 2.0],
+        "kind": ["compute_contract", "loan", "lease", "equity_commitment", "credit_facility"],
+        "term_years": [5, 7, 3, 10, 1],
+        "source": ["10-K 2024", None, "press release", "filing", "news"],
+        "contingent": [False, False, False, True, False],
+    })
+    net = FinancialNetwork.from_edges(edges, nodes, metadata={"title": "rich", "year": 2025, "notes": ["a", "b"]})
+    return net.replace(forced_default=np.array([False, False, False, True]),
+                       forced_recovery=np.array([0.0, 0.0, 0.0, 0.25]))
+
+
+def assert_same_network(a: FinancialNetwork, b: FinancialNetwork) -> None:
+    pd.testing.assert_frame_equal(a.nodes, b.nodes)
+    pd.testing.assert_frame_equal(a.edges, b.edges)
+    assert (a.liabilities != b.liabilities).nnz == 0
+    np.testing.assert_array_equal(a.external_assets, b.external_assets)
+    np.testing.assert_array_equal(a.forced_default, b.forced_default)
+    np.testing.assert_array_equal(a.forced_recovery, b.forced_recovery)
+
+
+# ---------------------------------------------------------------------- round trips
+@pytest.mark.parametrize("fmt", list(FORMATS))
+def test_round_trip_keeps_every_column_order_and_multi_edge(tmp_path, fmt):
+    net = rich_network()
+    out = write_network(net, tmp_path / TARGET[fmt])
+    assert detect_format(out) == fmt
+    back = read_network(out)
+    assert_same_network(net, back)
+    assert back.edges["kind"].tolist()[:3] == ["compute_contract", "loan", "lease"]  # file order, not grouped
+    assert back.nodes.loc[1, "name"] == "Hyperscaler, Inc." and back.nodes.loc[2, "external_assets"] == 0.1 + 0.2
+    assert back.metadata["source"] == str(out)
+    # and once more: what was read writes the same tables again
+    assert_same_network(back, read_network(write_network(back, tmp_path / ("again-" + TARGET[fmt]))))
+
+
+@pytest.mark.parametrize("fmt", ["json", "parquet"])
+def test_metadata_round_trip(tmp_path, fmt):
+    back = read_network(write_network(rich_network(), tmp_path / TARGET[fmt]))
+    assert {k: v for k, v in back.metadata.items() if k != "source"} == {
+        "title": "rich", "year": 2025, "notes": ["a", "b"]}
+
+
+def test_graphml_metadata_keeps_scalars_and_stores_the_rest_as_json(tmp_path):
+    back = read_network(write_network(rich_network(), tmp_path / "n.graphml"))
+    assert back.metadata["title"] == "rich" and back.metadata["year"] == 2025
+    assert json.loads(back.metadata["notes"]) == ["a", "b"]
+
+
+def test_provenance_is_not_written(tmp_path):
+    net = contagion.load_dataset("chain")
+    assert net.metadata["dataset"] == "chain"
+    doc = json.loads((write_network(net, tmp_path / "c.json")).read_text(encoding="utf-8"))
+    assert doc["metadata"] == {} and list(doc) == ["nodes", "edges", "metadata"]
+    back = read_network(tmp_path / "c.json")
+    assert "dataset" not in back.metadata and back.metadata["source"] == str(tmp_path / "c.json")
+
+
+def test_json_layout_is_the_csv_columns(tmp_path):
+    net = contagion.load_dataset("chain")
+    doc = json.loads(write_network(net, tmp_path / "c.json").read_text(encoding="utf-8"))
+    assert doc["nodes"][1] == {"id": "B", "name": "B", "type": "bank", "external_assets": 6.0,
+                               "external_liabilities": 5.0}
+    assert doc["edges"] == [{"debtor": "A", "creditor": "B", "amount": 10.0, "kind": "loan"},
+                            {"debtor": "B", "creditor": "C", "amount": 10.0, "kind": "loan"}]
+
+
+def test_csv_type_inference_of_extra_columns(tmp_path):
+    d = tmp_path / "n"
+    d.mkdir()
+    (d / "nodes.csv").write_text("id,code,score,count,flag,mixed\nA,007,1.5,3,true,1\nB,010,,4,FALSE,x\n")
+    (d / "edges.csv").write_text("debtor,creditor,amount\nA,B,1\n")
+    nodes = read_network(d).nodes
+    assert nodes["code"].tolist() == ["007", "010"]  # leading zeros: text
+    assert nodes["score"].dtype == np.float64 and np.isnan(nodes.loc[1, "score"])
+    assert nodes["count"].dtype == np.int64 and nodes["flag"].tolist() == [True, False]
+    assert nodes["mixed"].tolist() == ["1", "x"]
+
+
+def test_csv_written_by_hand_with_quotes_bom_crlf_and_spaces_in_header(tmp_path):
+    d = tmp_path / "n"
+    d.mkdir()
+    (d / "nodes.csv").write_bytes(b'\xef\xbb\xbfid , name\r\nA,"Acme, ""Inc."""\r\nB,"two\r\nlines"\r\n')
+    (d / "edges.csv").write_text("debtor,creditor,amount\nA,B, 1_000 \n")
+    net = read_network(d)
+    assert net.names == ('Acme, "Inc."', "two\r\nlines") and net.edges["amount"].tolist() == [1000.0]
+
+
+def test_write_csv_floats_are_exact_and_short(tmp_path):
+    net = FinancialNetwork.from_matrix([[0, 0.1], [1 / 3, 0]], external_assets=[0.1 + 0.2, 5])
+    out = write_network(net, tmp_path / "m")
+    assert "0.30000000000000004" in (out / "nodes.csv").read_text() and ",0.1," in (out / "edges.csv").read_text()
+    assert_same_network(net, read_network(out))
+
+
+def test_from_matrix_network_round_trips(tmp_path):
+    net = FinancialNetwork.from_matrix([[0, 2, 0], [0, 0, 3], [1, 0, 0]], external_assets=[1, 2, 3])
+    for fmt in FORMATS:
+        assert_same_network(net, read_network(write_network(net, tmp_path / TARGET[fmt])))
+
+
+# ---------------------------------------------------------------------- bridges
+def test_to_networkx_layout():
+    net = rich_network()
+    G = to_networkx(net)
+    assert isinstance(G, nx.MultiDiGraph)
+    assert list(G.nodes) == ["lab", "cloud", "fund", "spv"]
+    assert G.nodes["cloud"] == {"name": "Hyperscaler, Inc.", "type": "hyperscaler", "external_assets": 300.0,
+                                "external_liabilities": 50.0, "country": None, "founded": 2006, "rating": 0.93,
+                                "listed": True, "forced_default": False, "forced_recovery": 0.0}
+    # two obligations lab -> cloud (debtor -> creditor), keyed by their row
+    assert G.number_of_edges("lab", "cloud") == 2
+    assert G.edges["lab", "cloud", 2] == {"amount": 4.0, "kind": "lease", "term_years": 3,
+                                          "source": "press release", "contingent": False}
+    assert G.graph["title"] == "rich"
+
+
+@pytest.mark.parametrize("bridge", ["networkx", "igraph"])
+def test_bridge_round_trip_loses_nothing(bridge):
+    net = rich_network()
+    to, back = {"networkx": (to_networkx, from_networkx), "igraph": (to_igraph, from_igraph)}[bridge]
+    again = back(to(net))
+    assert_same_network(net, again)
+    assert again.metadata == dict(net.metadata)
+    # the FinancialNetwork methods delegate to the same functions
+    assert_same_network(net, getattr(FinancialNetwork, f"from_{bridge}")(getattr(net, f"to_{bridge}")()))
+
+
+def test_to_igraph_layout():
+    g = to_igraph(rich_network())
+    assert g.is_directed() and g.vs["id"] == ["lab", "cloud", "fund", "spv"]
+    assert g.vs["name"][1] == "Hyperscaler, Inc."
+    assert g.get_edgelist() == [(0, 1), (3, 2), (0, 1), (2, 3), (1, 0)]
+    assert g.es["term_years"] == [5, 7, 3, 10, 1] and "debtor" not in g.es.attributes()
+
+
+def test_from_networkx_digraph_and_plain_multidigraph():
+    G = nx.DiGraph()
+    G.add_node("b", external_assets=2.0, type="bank")
+    G.add_edge("a", "b", amount=3.0)
+    net = from_networkx(G)
+    assert net.ids == ("b", "a") and net.types.tolist() == ["bank", "institution"]
+    np.testing.assert_array_equal(net.total_obligations, [0.0, 3.0])
+    M = nx.MultiDiGraph()
+    M.add_edge("a", "b", amount=1.0, kind="loan")
+    M.add_edge("a", "b", amount=2.0, kind="lease")  # key 1 of this pair; keys not distinct overall
+    M.add_edge("b", "a", amount=5.0)
+    edges = from_networkx(M).edges
+    assert edges[["debtor", "creditor", "amount", "kind"]].values.tolist() == [
+        ["a", "b", 1.0, "loan"], ["a", "b", 2.0, "lease"], ["b", "a", 5.0, "obligation"]]
+
+
+def test_from_igraph_ids_from_name_or_index():
+    import igraph as ig
+
+    g = ig.Graph(n=3, edges=[(2, 0), (0, 1)], directed=True)
+    g.es["amount"] = [1.0, 2.0]
+    assert from_igraph(g).ids == ("0", "1", "2")
+    g.vs["name"] = ["x", "y", "z"]
+    net = from_igraph(g)
+    assert net.ids == ("x", "y", "z") and net.edges["debtor"].tolist() == ["z", "x"]
+
+
+def test_bridges_refuse_undirected_graphs():
+    import igraph as ig
+
+    with pytest.raises(InvalidNetworkError, match="undirected"):
+        from_networkx(nx.Graph([("a", "b")]))
+    with pytest.raises(InvalidNetworkError, match="undirected"):
+        from_igraph(ig.Graph(n=2, edges=[(0, 1)]))
+
+
+def test_from_networkx_problems_are_located_by_node_and_edge():
+    G = nx.MultiDiGraph()
+    G.add_node("a", id="not-a")
+    G.add_edge("a", "b", amount=-1.0)
+    G.add_edge("b", "b", amount=1.0)
+    G.add_edge("b", "a", amount="x", creditor="zzz")
+    with pytest.raises(InvalidNetworkError) as info:
+        from_networkx(G)
+    assert [str(p) for p in info.value.problems] == [
+        "node 'a', column 'id': node attribute 'id' differs from the node's key (value: 'not-a')",
+        "edge 2 ('b' -> 'a'), column 'creditor': edge attribute 'creditor' differs from the edge's target "
+        "(value: 'zzz')",
+        "edge 0 ('a' -> 'b'), column 'amount': negative amount (value: -1.0)",
+        "edge 1 ('b' -> 'b'), column 'creditor': self-loop: an institution cannot owe itself (value: 'b')",
+        "edge 2 ('b' -> 'a'), column 'amount': not a number (value: 'x')",
+    ]
+
+
+def test_from_networkx_without_amount_names_the_attributes_found():
+    G = nx.DiGraph()
+    G.add_edge("a", "b", weight=3.0)
+    with pytest.raises(InvalidNetworkError, match=r"no edge has an 'amount' attribute \(edge attributes found: "
+                                                  r"weight\)"):
+        from_networkx(G)
+
+
+# ---------------------------------------------------------------------- JSON problems
+def json_problems(tmp_path, text: str) -> list[str]:
+    path = tmp_path / "bad.json"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(InvalidNetworkError) as info:
+        read_network(path)
+    return [str(p).replace(str(path), "F") for p in info.value.problems]
+
+
+def test_json_malformed_names_line_and_column(tmp_path):
+    assert json_problems(tmp_path, '{"nodes": [\n  {"id": "A"},\n], "edges": []}') == [
+        "F, line 3, column 1: malformed JSON: Expecting value"]
+
+
+def test_json_positions_are_json_paths(tmp_path):
+    doc = {"nodes": [{"id": "A"}, {"id": "B", "external_assets": "abc"}, {"id": "A"}, {"id": "C"}],
+           "edges": [{"debtor": "A", "creditor": "B", "amount": 1}, {"debtor": "B", "creditor": "Q", "amount": -2}]}
+    assert json_problems(tmp_path, json.dumps(doc)) == [
+        "F, nodes[1], column 'external_assets': not a number (value: 'abc')",
+        "F, nodes[2], column 'id': duplicate id (first seen at nodes[0]) (value: 'A')",
+        "F, edges[1], column 'amount': negative amount (value: -2.0)",
+        "F, edges[1], column 'creditor': unknown institution id (not in the node table) (value: 'Q')",
+    ]
+
+
+def test_json_structure_problems_are_all_listed(tmp_path):
+    text = ('{"nodes": [{"id": "A", "id": "B"}, 7, {"id": "C", "tags": ["x"]}, {"id": "D", '
+            '"external_assets": NaN}], "edges": {}, "graph": 1}')
+    assert json_problems(tmp_path, text) == [
+        "F, top level, column 'graph': unknown top-level key (allowed: nodes, edges, metadata; put anything else "
+        "under metadata) (value: 'graph')",
+        "F, nodes[0], column 'id': key appears more than once in this object",
+        "F, nodes[1]: expected an object, got int (value: '7')",
+        "F, nodes[2], column 'tags': value must be a string, number, boolean or null (value: '[\"x\"]')",
+        "F, edges: expected a list of objects, got dict (value: '{}')",
+        "F, nodes[3], column 'external_assets': not a finite number (value: 'NaN')",
+    ]
+
+
+def test_json_missing_sections_and_empty_network(tmp_path):
+    assert json_problems(tmp_path, '{"nodes": [{"id": "A"}]}') == [
+        "F, top level, column 'edges': required key 'edges' is missing"]
+    assert json_problems(tmp_path, '{"nodes": [], "edges": []}') == [
+        "F, nodes: the network is empty (no institutions)"]
+    assert json_problems(tmp_path, '[1, 2]') == [
+        "F, top level: expected a JSON object with keys nodes, edges, metadata; got list"]
+
+
+# ---------------------------------------------------------------------- GraphML
+GRAPHML = """<?xml version="1.0" encoding="UTF-8"?>
+<graphml xmlns="http://graphml.graphdrawing.org/xmlns">
+  <key id="k0" for="node" attr.name="external_assets" attr.type="double"><default>1.5</default></key>
+  <key id="k1" for="node" attr.name="type" attr.type="string"/>
+  <key id="k2" for="edge" attr.name="amount" attr.type="double"/>
+  <key id="k3" for="edge" attr.name="kind" attr.type="string"/>
+  <key id="k4" for="edge" attr.name="term_years" attr.type="int"/>
+  <graph edgedefault="directed">
+    <node id="A"><data key="k0">10</data><data key="k1">lab</data></node>
+    <node id="B"><data key="k1">cloud</data></node>
+    <node id="C"/>
+    {edges}
+  </graph>
+</graphml>
+"""
+
+
+def graphml_file(tmp_path, edges: str, name: str = "g.graphml") -> Path:
+    path = tmp_path / name
+    path.write_text(GRAPHML.replace("{edges}", edges), encoding="utf-8")
+    return path
+
+
+def graphml_problems(tmp_path, text: str) -> list[str]:
+    path = tmp_path / "bad.graphml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(InvalidNetworkError) as info:
+        read_network(path)
+    return [str(p).replace(str(path), "F") for p in info.value.problems]
+
+
+def test_graphml_written_elsewhere_keeps_document_order_and_defaults(tmp_path):
+    # no edge ids, a multi-edge, edges not grouped by source: rows follow the document
+    path = graphml_file(tmp_path, """
+    <edge source="A" target="B"><data key="k2">1</data><data key="k3">loan</data></edge>
+    <edge source="C" target="A"><data key="k2">2</data></edge>
+    <edge source="A" target="B"><data key="k2">3</data><data key="k3">lease</data><data key="k4">4</data></edge>""")
+    net = read_network(path)
+    assert net.ids == ("A", "B", "C")
+    np.testing.assert_array_equal(net.external_assets, [10.0, 1.5, 1.5])  # <default> fills B and C
+    assert net.edges[["debtor", "creditor", "amount", "kind"]].values.tolist() == [
+        ["A", "B", 1.0, "loan"], ["C", "A", 2.0, "obligation"], ["A", "B", 3.0, "lease"]]
+    assert net.edges["term_years"].tolist()[2] == 4 and pd.isna(net.edges["term_years"].tolist()[0])
+    assert list(net.nodes.columns) == ["id", "name", "type", "external_assets", "external_liabilities"]
+
+
+def test_graphml_from_networkx_writer_and_sniffing_without_suffix(tmp_path):
+    G = nx.DiGraph()
+    G.add_node("x", external_assets=3.0)
+    G.add_edge("x", "y", amount=2.0)
+    nx.write_graphml(G, tmp_path / "export")
+    assert detect_format(tmp_path / "export") == "graphml"
+    net = read_network(tmp_path / "export")
+    assert net.edges.to_dict("records") == [{"debtor": "x", "creditor": "y", "amount": 2.0, "kind": "obligation"}]
+
+
+def test_graphml_malformed_xml(tmp_path):
+    assert graphml_problems(tmp_path, '<graphml xmlns="http://graphml.graphdrawing.org/xmlns">\n<graph>\n'
+                                      '<node id="A">\n</graph></graphml>') == [
+        "F, line 4, column 3: malformed XML: mismatched tag"]
+
+
+def test_graphml_structure_and_content_problems_all_listed(tmp_path):
+    text = GRAPHML.replace('<node id="C"/>', '<node id="C"><data key="k0">lots</data></node><node id="A"/>')
+    text = text.replace("{edges}", """
+    <edge source="A" target="B"><data key="k2">-1</data></edge>
+    <edge source="A" target="Z"><data key="k2">1</data></edge>
+    <edge source="B" target="B"><data key="k2">2</data><data key="k4">2.5</data></edge>
+    <edge source="B" target="C"/>""")
+    assert graphml_problems(tmp_path, text) == [
+        "F, node 'C', column 'external_assets': not a valid float (value: 'lots')",
+        "F, node 'A', column 'id': duplicate node id (first at node 0) (value: 'A')",
+        "F, edge 1 ('A' -> 'Z'), column 'creditor': unknown node id (no <node> declares it) (value: 'Z')",
+        "F, edge 2 ('B' -> 'B'), column 'term_years': not a valid int (value: '2.5')",
+        "F, edge 0 ('A' -> 'B'), column 'amount': negative amount (value: -1.0)",
+        "F, edge 2 ('B' -> 'B'), column 'creditor': self-loop: an institution cannot owe itself (value: 'B')",
+        "F, edge 3 ('B' -> 'C'), column 'amount': value is missing (value: '')",
+    ]
+
+
+def test_graphml_undirected_and_duplicate_edge_ids(tmp_path):
+    text = GRAPHML.replace('edgedefault="directed"', 'edgedefault="undirected"').replace("{edges}", """
+    <edge id="e" source="A" target="B"><data key="k2">1</data></edge>
+    <edge id="e" source="A" target="B"><data key="k2">2</data></edge>""")
+    assert graphml_problems(tmp_path, text) == [
+        "F, graph: the graph is undirected; an obligation has a direction: use edgedefault=\"directed\" "
+        "(value: 'undirected')",
+        "F, edge 1 ('A' -> 'B'), column 'id': duplicate edge id (first at edge 0) (value: 'e')",
+    ]
+
+
+def test_graphml_writer_refuses_values_it_cannot_type(tmp_path):
+    net = FinancialNetwork.from_edges(pd.DataFrame({"debtor": ["a", "b"], "creditor": ["b", "a"], "amount": [1, 2],
+                                                    "mixed": [1, "one"]}))
+    with pytest.raises(InvalidNetworkError, match="one type per column; this column mixes int, str"):
+        write_network(net, tmp_path / "m.graphml")
+    assert list(tmp_path.iterdir()) == []
+
+
+# ---------------------------------------------------------------------- Parquet
+def test_parquet_problems_use_row_indices(tmp_path):
+    d = tmp_path / "bad.parquet"
+    d.mkdir()
+    pd.DataFrame({"id": ["A", "A", "B"], "external_assets": [1.0, -2.0, 3.0]}).to_parquet(d / "nodes.parquet")
+    pd.DataFrame({"debtor": ["A"], "creditor": ["Q"], "amount": ["x"]}).to_parquet(d / "edges.parquet")
+    with pytest.raises(InvalidNetworkError) as info:
+        read_network(d)
+    assert [str(p).replace(str(d), "D") for p in info.value.problems] == [
+        "D/nodes.parquet, row index 1, column 'id': duplicate id (first seen at row index 0) (value: 'A')",
+        "D/nodes.parquet, row index 1, column 'external_assets': negative amount (value: -2.0)",
+        "D/edges.parquet, row index 0, column 'amount': not a number (value: 'x')",
+        "D/edges.parquet, row index 0, column 'creditor': unknown institution id (not in the node table) "
+        "(value: 'Q')",
+    ]
+
+
+def test_parquet_without_pyarrow_says_so(tmp_path, monkeypatch):
+    for name in [m for m in sys.modules if m == "pyarrow" or m.startswith("pyarrow.")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "pyarrow", None)  # import pyarrow -> ImportError
+    with pytest.raises(ContagionError, match=r'optional dependency pyarrow: pip install "contagion\[parquet\]"'):
+        write_network(contagion.load_dataset("chain"), tmp_path / "c.parquet")
+    assert not (tmp_path / "c.parquet").exists() or list((tmp_path / "c.parquet").iterdir()) == []
+
+
+# ---------------------------------------------------------------------- format detection
+def test_detect_format(tmp_path):
+    assert [detect_format(tmp_path / n) for n in ("a.json", "a.JSON", "a.graphml", "a.parquet", "newdir")] == [
+        "json", "json", "graphml", "parquet", "csv"]
+    net = contagion.load_dataset("chain")
+    write_network(net, tmp_path / "data.json")
+    os.rename(tmp_path / "data.json", tmp_path / "data")
+    assert detect_format(tmp_path / "data") == "json" and read_network(tmp_path / "data").names == ("A", "B", "C")
+    both = write_network(net, tmp_path / "both")
+    write_network(net, both, format="parquet")
+    with pytest.raises(ContagionError, match="could be csv or parquet"):
+        read_network(both)
+    assert read_network(both, format="parquet").names == ("A", "B", "C")
+    with pytest.raises(ContagionError, match="cannot tell the network format"):
+        write_network(net, tmp_path / "net.txt")
+    with pytest.raises(ContagionError, match="unknown network format 'xml'"):
+        write_network(net, tmp_path / "x", format="xml")
+
+
+def test_read_missing_path_and_csv_file_instead_of_directory(tmp_path):
+    with pytest.raises(InvalidNetworkError, match="no such file or directory"):
+        read_network(tmp_path / "nope")
+    (tmp_path / "edges.csv").write_text("debtor,creditor,amount\n")
+    with pytest.raises(InvalidNetworkError, match="a CSV network is a directory holding nodes.csv and edges.csv"):
+        read_network(tmp_path / "edges.csv")
+    (tmp_path / "half").mkdir()
+    (tmp_path / "half" / "nodes.csv").write_text("id\nA\n")
+    with pytest.raises(InvalidNetworkError) as info:
+        read_network(tmp_path / "half")
+    assert [(Path(p.file).name, p.message) for p in info.value.problems] == [("edges.csv", "file not found")]
+
+
+# ---------------------------------------------------------------------- atomic writes
+def _failing_fsync(monkeypatch, fail_on_call: int) -> None:
+    """Make the n-th ``os.fsync`` fail, as a full disk would, after the data went to the temporary file."""
+    calls = {"n": 0}
+    real = os.fsync
+
+    def fsync(fd):
+        calls["n"] += 1
+        if calls["n"] == fail_on_call:
+            raise OSError(28, "No space left on device")
+        return real(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+
+
+@pytest.mark.parametrize("fmt", list(FORMATS))
+def test_failed_write_leaves_old_files_and_no_temporary_file(tmp_path, monkeypatch, fmt):
+    old = contagion.load_dataset("chain")
+    target = write_network(old, tmp_path / TARGET[fmt])
+    files = sorted(p for p in tmp_path.rglob("*") if p.is_file())
+    before = {p: p.read_bytes() for p in files}
+    # the last file's fsync fails: for the two-file formats the first file is complete by then
+    _failing_fsync(monkeypatch, fail_on_call=1 if fmt in ("json", "graphml") else 2)
+    with pytest.raises(OSError, match="No space left"):
+        write_network(rich_network(), target)
+    monkeypatch.undo()
+    after = sorted(p for p in tmp_path.rglob("*") if p.is_file())
+    assert after == files  # no temporary file left behind
+    assert {p: p.read_bytes() for p in after} == before  # nothing replaced, not even the first of a pair
+    assert_same_network(read_network(target), old)
+
+
+def test_failed_first_write_creates_no_file(tmp_path, monkeypatch):
+    _failing_fsync(monkeypatch, fail_on_call=1)
+    with pytest.raises(OSError):
+        write_network(contagion.load_dataset("chain"), tmp_path / "new.json")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_writing_a_directory_format_over_a_file_is_refused(tmp_path):
+    (tmp_path / "x.parquet").write_text("not a directory")
+    with pytest.raises(ContagionError, match="is a directory"):
+        write_network(contagion.load_dataset("chain"), tmp_path / "x.parquet")
+    assert (tmp_path / "x.parquet").read_text() == "not a directory"

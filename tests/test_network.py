@@ -1,0 +1,370 @@
+"""FinancialNetwork: constructors, derived quantities, and validation at the boundary.
+
+Hand values use the three-bank example of the NetworkValuation package
+(siebenbrunner/NetworkValuation, Eisenberg-Noe example): L = [[0, 20, 10],
+[5, 0, 24], [10, 0, 0]], e = [10, 10, 10]; L[i, j] is what i owes j.
+
+Each validation test writes the bad input as real CSV files (rows follow the
+spreadsheet convention: the header is row 1) and checks that the reported
+problem names the file, the row, the column and the offending value, both as
+fields and in the message a user reads.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+
+import contagion
+from contagion import FinancialNetwork, InvalidNetworkError
+from contagion.errors import Problem
+
+L3 = [[0, 20, 10], [5, 0, 24], [10, 0, 0]]
+
+NODES = "id,name,type,external_assets,external_liabilities\nA,Alpha,bank,10,0\nB,Beta,fund,10,1\nC,Gamma,lab,10,2\n"
+EDGES = "debtor,creditor,amount,kind\nA,B,20,loan\nA,C,10,lease\nB,A,5,loan\n"
+
+
+# ---------------------------------------------------------------------- constructors and derived quantities
+def test_from_matrix_derived_quantities_by_hand():
+    net = FinancialNetwork.from_matrix(L3, external_assets=[10, 10, 10], names=["A", "B", "C"])
+    assert net.n == 3 and net.names == ("A", "B", "C") and net.ids == ("A", "B", "C")
+    assert isinstance(net.liabilities, sp.csr_array) and net.liabilities.dtype == np.float64
+    assert net.liabilities.nnz == 5  # zeros are not stored
+    # pbar = row sums + external liabilities (none here)
+    np.testing.assert_array_equal(net.total_obligations, [30.0, 29.0, 10.0])
+    np.testing.assert_array_equal(net.pbar, net.total_obligations)
+    # Pi[i, j] = L[i, j] / pbar[i]
+    Pi = np.array([[0, 20 / 30, 10 / 30], [5 / 29, 0, 24 / 29], [1, 0, 0]])
+    np.testing.assert_allclose(net.relative_liabilities.toarray(), Pi, rtol=0, atol=1e-15)
+    np.testing.assert_allclose(net.PiT.toarray(), Pi.T, rtol=0, atol=1e-15)
+    assert isinstance(net.PiT, sp.csr_array)
+    # interbank assets = column sums of L: A is owed 5 + 10, B 20, C 10 + 24
+    np.testing.assert_array_equal(net.interbank_assets, [15.0, 20.0, 34.0])
+    np.testing.assert_array_equal(net.interbank_liabilities, [30.0, 29.0, 10.0])
+    # equity if everyone paid in full: e + interbank assets - pbar
+    np.testing.assert_array_equal(net.equity_before, [-5.0, 1.0, 34.0])
+    # PiT @ pbar: what each receives when all pay in full = interbank assets
+    np.testing.assert_allclose(net.PiT @ net.pbar, [15.0, 20.0, 34.0])
+
+
+def test_from_matrix_external_liabilities_and_rows_without_obligations():
+    L = sp.coo_matrix(([4.0], ([0], [1])), shape=(3, 3))
+    net = FinancialNetwork.from_matrix(L, external_assets=[1, 2, 3], external_liabilities=[6, 0, 0])
+    np.testing.assert_array_equal(net.total_obligations, [10.0, 0.0, 0.0])
+    # Pi[0, 1] = 4 / 10; rows of B and C (pbar = 0) are empty, not NaN
+    np.testing.assert_array_equal(net.relative_liabilities.toarray(), [[0, 0.4, 0], [0, 0, 0], [0, 0, 0]])
+    assert net.names == ("0", "1", "2")
+    assert net.edges.to_dict("records") == [{"debtor": "0", "creditor": "1", "amount": 4.0, "kind": "obligation"}]
+    assert list(net.nodes.columns) == ["id", "name", "type", "external_assets", "external_liabilities"]
+
+
+def test_from_edges_multi_edges_stay_rows_and_sum_in_L():
+    edges = pd.DataFrame({"debtor": ["A", "A", "B"], "creditor": ["B", "B", "A"], "amount": [3.0, 4.5, 1.0],
+                          "kind": ["loan", "lease", "loan"], "term_years": [5, 2, 1]})
+    nodes = pd.DataFrame({"id": ["B", "A"], "external_assets": [1.0, 2.0], "country": ["US", "FR"]})
+    net = FinancialNetwork.from_edges(edges, nodes)
+    assert net.ids == ("B", "A")  # node-table order, not sorted
+    assert net.n_edges == 3 and net.liabilities.nnz == 2
+    # L[A, B] = 3 + 4.5; A is position 1, B position 0
+    np.testing.assert_array_equal(net.liabilities.toarray(), [[0, 1.0], [7.5, 0]])
+    assert net.edges["kind"].tolist() == ["loan", "lease", "loan"]
+    assert net.edges["term_years"].tolist() == [5, 2, 1]
+    assert list(net.nodes.columns) == ["id", "name", "type", "external_assets", "external_liabilities", "country"]
+    assert net.nodes["name"].tolist() == ["B", "A"] and net.nodes["type"].tolist() == ["institution"] * 2
+    di, ci = net.edge_index
+    assert di.tolist() == [1, 1, 0] and ci.tolist() == [0, 0, 1]
+
+
+def test_from_edges_without_node_table_uses_first_appearance():
+    net = FinancialNetwork.from_edges([{"debtor": "x", "creditor": "y", "amount": 1},
+                                       {"debtor": "z", "creditor": "x", "amount": 2}])
+    assert net.ids == ("x", "y", "z")
+    np.testing.assert_array_equal(net.external_assets, [0, 0, 0])
+
+
+def test_numeric_ids_are_text_and_match_between_tables():
+    # JSON or pandas may give ids as numbers: 1 and 1.0 are both the id "1"
+    net = FinancialNetwork.from_edges(pd.DataFrame({"debtor": [1.0, 2.0], "creditor": [2, 1], "amount": [1, 1]}),
+                                      pd.DataFrame({"id": [1, 2]}))
+    assert net.ids == ("1", "2")
+    np.testing.assert_array_equal(net.liabilities.toarray(), [[0, 1], [1, 0]])
+
+
+def test_forced_default_columns_round_trip_through_the_node_table():
+    net = contagion.load_dataset("chain").replace(forced_default=np.array([False, True, False]),
+                                                  forced_recovery=np.array([0.0, 0.5, 0.0]))
+    again = FinancialNetwork.from_edges(net.edges, net.nodes)
+    np.testing.assert_array_equal(again.forced_default, [False, True, False])
+    np.testing.assert_array_equal(again.forced_recovery, [0.0, 0.5, 0.0])
+    pd.testing.assert_frame_equal(again.nodes, net.nodes)
+
+
+# ---------------------------------------------------------------------- validation: helpers
+def write_network_dir(tmp_path: Path, nodes: str = NODES, edges: str = EDGES) -> Path:
+    d = tmp_path / "net"
+    d.mkdir()
+    (d / "nodes.csv").write_text(nodes, encoding="utf-8")
+    (d / "edges.csv").write_text(edges, encoding="utf-8")
+    return d
+
+
+def problems_of(path: Path) -> list[Problem]:
+    with pytest.raises(InvalidNetworkError) as info:
+        contagion.read_network(path)
+    return info.value.problems
+
+
+def assert_located(problems: list[Problem], file: str, row: int | None, column: str | None, value, words: str):
+    """Exactly one problem at (file, row, column) with that value; its text names all four."""
+    hits = [p for p in problems if Path(str(p.file)).name == file and p.row == row and p.column == column]
+    assert len(hits) == 1, f"no single problem at {file} row {row} column {column}: {[str(p) for p in problems]}"
+    p = hits[0]
+    assert p.value == value
+    text = str(p)
+    assert file in text and words in text
+    if row is not None:
+        assert f"row {row}" in text
+    if column is not None:
+        assert f"column '{column}'" in text
+    if value is not None:
+        assert repr(value) in text
+    return p
+
+
+def test_valid_files_read(tmp_path):
+    net = contagion.read_network(write_network_dir(tmp_path))
+    assert net.names == ("Alpha", "Beta", "Gamma")
+    np.testing.assert_array_equal(net.total_obligations, [30.0, 6.0, 2.0])
+
+
+# ---------------------------------------------------------------------- validation: one test per error
+def test_negative_amount(tmp_path):
+    d = write_network_dir(tmp_path, edges=EDGES.replace("A,C,10,lease", "A,C,-10,lease"))
+    assert_located(problems_of(d), "edges.csv", 3, "amount", "-10", "negative amount")
+
+
+def test_negative_external_assets(tmp_path):
+    d = write_network_dir(tmp_path, nodes=NODES.replace("B,Beta,fund,10,1", "B,Beta,fund,-2.5,1"))
+    assert_located(problems_of(d), "nodes.csv", 3, "external_assets", "-2.5", "negative amount")
+
+
+@pytest.mark.parametrize("text", ["inf", "-inf", "nan", "NaN", "Infinity"])
+def test_non_finite_amount(tmp_path, text):
+    d = write_network_dir(tmp_path, edges=EDGES.replace("B,A,5,loan", f"B,A,{text},loan"))
+    assert_located(problems_of(d), "edges.csv", 4, "amount", text, "not a finite number")
+
+
+def test_non_finite_external_liabilities(tmp_path):
+    d = write_network_dir(tmp_path, nodes=NODES.replace("C,Gamma,lab,10,2", "C,Gamma,lab,10,inf"))
+    assert_located(problems_of(d), "nodes.csv", 4, "external_liabilities", "inf", "not a finite number")
+
+
+@pytest.mark.parametrize("text", ["ten", "1,000", "$5", "12 USD"])
+def test_text_where_an_amount_belongs(tmp_path, text):
+    quoted = f'"{text}"' if "," in text else text
+    d = write_network_dir(tmp_path, edges=EDGES.replace("A,B,20,loan", f"A,B,{quoted},loan"))
+    assert_located(problems_of(d), "edges.csv", 2, "amount", text, "not a number")
+
+
+def test_text_where_external_assets_belong(tmp_path):
+    d = write_network_dir(tmp_path, nodes=NODES.replace("A,Alpha,bank,10,0", "A,Alpha,bank,lots,0"))
+    assert_located(problems_of(d), "nodes.csv", 2, "external_assets", "lots", "not a number")
+
+
+def test_unknown_node_id_in_edges(tmp_path):
+    d = write_network_dir(tmp_path, edges=EDGES + "Z,A,1,loan\n")
+    assert_located(problems_of(d), "edges.csv", 5, "debtor", "Z", "unknown institution id")
+
+
+def test_duplicate_node_ids(tmp_path):
+    d = write_network_dir(tmp_path, nodes=NODES + "B,Other,bank,1,0\n")
+    p = assert_located(problems_of(d), "nodes.csv", 5, "id", "B", "duplicate id")
+    assert "first seen at row 3" in str(p)
+
+
+def test_duplicate_names(tmp_path):
+    d = write_network_dir(tmp_path, nodes=NODES.replace("C,Gamma", "C,Alpha"))
+    assert_located(problems_of(d), "nodes.csv", 4, "name", "Alpha", "duplicate name")
+
+
+def test_self_loop(tmp_path):
+    d = write_network_dir(tmp_path, edges=EDGES + "C,C,3,loan\n")
+    assert_located(problems_of(d), "edges.csv", 5, "creditor", "C", "self-loop")
+
+
+@pytest.mark.parametrize("file, column", [("edges.csv", "amount"), ("edges.csv", "debtor"), ("nodes.csv", "id")])
+def test_missing_required_column(tmp_path, file, column):
+    texts = {"nodes.csv": NODES, "edges.csv": EDGES}
+    header, *rows = texts[file].splitlines()
+    keep = [k for k, c in enumerate(header.split(",")) if c != column]
+    texts[file] = "\n".join(",".join(line.split(",")[k] for k in keep) for line in [header, *rows]) + "\n"
+    d = write_network_dir(tmp_path, nodes=texts["nodes.csv"], edges=texts["edges.csv"])
+    assert_located(problems_of(d), file, None, column, None, "required column is missing")
+
+
+@pytest.mark.parametrize("file, line, column, row", [("edges.csv", "A,B,,loan", "amount", 2),
+                                                     ("edges.csv", ",B,1,loan", "debtor", 2),
+                                                     ("nodes.csv", ",Alpha,bank,10,0", "id", 2)])
+def test_missing_required_value(tmp_path, file, line, column, row):
+    texts = {"nodes.csv": NODES.replace("A,Alpha,bank,10,0", line) if file == "nodes.csv" else NODES,
+             "edges.csv": EDGES.replace("A,B,20,loan", line) if file == "edges.csv" else EDGES}
+    d = write_network_dir(tmp_path, nodes=texts["nodes.csv"], edges=texts["edges.csv"])
+    assert_located(problems_of(d), file, row, column, "", "value is missing")
+
+
+def test_empty_network(tmp_path):
+    d = write_network_dir(tmp_path, nodes="id,name,type\n", edges="debtor,creditor,amount\n")
+    problems = problems_of(d)
+    assert len(problems) == 1 and Path(problems[0].file).name == "nodes.csv"
+    assert "empty" in str(problems[0]) and "nodes.csv" in str(problems[0])
+
+
+def test_a_network_without_obligations_is_valid(tmp_path):
+    net = contagion.read_network(write_network_dir(tmp_path, edges="debtor,creditor,amount,kind\n"))
+    assert net.n == 3 and net.n_edges == 0 and net.liabilities.nnz == 0
+
+
+def test_empty_file(tmp_path):
+    d = write_network_dir(tmp_path, edges="")
+    problems = problems_of(d)
+    assert [Path(p.file).name for p in problems] == ["edges.csv"] and "empty" in problems[0].message
+
+
+def test_empty_row_in_the_middle_is_an_error_and_keeps_row_numbers(tmp_path):
+    d = write_network_dir(tmp_path, edges="debtor,creditor,amount,kind\nA,B,20,loan\n\nA,C,-1,lease\n")
+    problems = problems_of(d)
+    assert_located(problems, "edges.csv", 3, None, None, "empty row")
+    assert_located(problems, "edges.csv", 4, "amount", "-1", "negative amount")  # numbering not shifted
+
+
+def test_row_of_only_commas_is_an_empty_row(tmp_path):
+    d = write_network_dir(tmp_path, nodes=NODES.replace("B,Beta,fund,10,1\n", ",,,,\nB,Beta,fund,10,1\n"))
+    assert_located(problems_of(d), "nodes.csv", 3, None, None, "empty row")
+
+
+def test_trailing_empty_rows_are_ignored(tmp_path):
+    d = write_network_dir(tmp_path, nodes=NODES + "\n,,,,\n\n", edges=EDGES + "\n\n")
+    assert contagion.read_network(d).n_edges == 3
+
+
+@pytest.mark.parametrize("line, cells", [("A,B,20", 3), ("A,B,20,loan,oops", 5)])
+def test_row_with_wrong_number_of_cells(tmp_path, line, cells):
+    d = write_network_dir(tmp_path, edges=EDGES.replace("A,B,20,loan", line))
+    p = assert_located(problems_of(d), "edges.csv", 2, None, line, f"row has {cells} cells but the header has 4")
+    assert p.row == 2
+
+
+def test_duplicated_column(tmp_path):
+    d = write_network_dir(tmp_path, edges="debtor,creditor,amount,amount\nA,B,20,30\n")
+    assert_located(problems_of(d), "edges.csv", 1, "amount", "amount", "duplicate column")
+
+
+def test_column_with_values_but_no_name(tmp_path):
+    d = write_network_dir(tmp_path, edges="debtor,creditor,amount,\nA,B,20,x\n")
+    assert_located(problems_of(d), "edges.csv", 1, None, None, "column 4 holds values but has no name")
+
+
+def test_trailing_comma_on_every_line_is_an_empty_unnamed_column(tmp_path):
+    d = write_network_dir(tmp_path, edges="debtor,creditor,amount,\nA,B,20,\n")
+    assert list(contagion.read_network(d).edges.columns) == ["debtor", "creditor", "amount", "kind"]
+
+
+def test_semicolon_separated_file_gets_a_hint(tmp_path):
+    d = write_network_dir(tmp_path, edges="debtor;creditor;amount\nA;B;20\n")
+    problems = problems_of(d)
+    assert any("';'" in str(p) and p.row == 1 for p in problems)
+    assert any(p.column == "amount" and "required column is missing" in str(p) for p in problems)
+
+
+def test_not_utf8(tmp_path):
+    d = write_network_dir(tmp_path)
+    (d / "nodes.csv").write_bytes(NODES.replace("Beta", "B\xe9ta").encode("latin-1"))
+    problems = problems_of(d)
+    assert len(problems) == 1 and "not UTF-8" in str(problems[0]) and "nodes.csv" in str(problems[0])
+    assert "line 3" in str(problems[0])
+
+
+def test_forced_recovery_outside_unit_interval(tmp_path):
+    nodes = "id,forced_default,forced_recovery\nA,true,1.5\nB,false,0\nC,,\n"
+    d = write_network_dir(tmp_path, nodes=nodes)
+    assert_located(problems_of(d), "nodes.csv", 2, "forced_recovery", "1.5", "must lie in [0, 1]")
+
+
+def test_forced_default_not_a_boolean(tmp_path):
+    d = write_network_dir(tmp_path, nodes="id,forced_default\nA,maybe\nB,no\nC,1\n")
+    assert_located(problems_of(d), "nodes.csv", 2, "forced_default", "maybe", "not true or false")
+
+
+def test_every_problem_is_listed(tmp_path):
+    nodes = NODES + "A,Again,bank,-1,x\n"
+    edges = EDGES + "A,A,1,loan\nQ,B,-3,loan\nB,C,,loan\n"
+    problems = problems_of(write_network_dir(tmp_path, nodes=nodes, edges=edges))
+    got = {(Path(p.file).name, p.row, p.column) for p in problems}
+    assert got == {
+        ("nodes.csv", 5, "id"), ("nodes.csv", 5, "external_assets"), ("nodes.csv", 5, "external_liabilities"),
+        ("edges.csv", 5, "creditor"), ("edges.csv", 6, "debtor"), ("edges.csv", 6, "amount"),
+        ("edges.csv", 7, "amount"),
+    }
+    # problems come in file and row order, and the exception's message names the first and the count
+    assert [(Path(p.file).name, p.row) for p in problems] == sorted(
+        [(Path(p.file).name, p.row) for p in problems], key=lambda t: (t[0] != "nodes.csv", t[1]))
+    with pytest.raises(InvalidNetworkError, match=r"and 6 more problems"):
+        contagion.read_network(tmp_path / "net")
+
+
+def test_many_problems_are_not_truncated(tmp_path):
+    edges = "debtor,creditor,amount\n" + "A,B,-1\n" * 120
+    problems = problems_of(write_network_dir(tmp_path, edges=edges))
+    assert [p.row for p in problems] == list(range(2, 122))
+
+
+# ---------------------------------------------------------------------- validation of in-memory input
+def test_from_edges_in_memory_rows_are_positions():
+    with pytest.raises(InvalidNetworkError) as info:
+        FinancialNetwork.from_edges(pd.DataFrame({"debtor": ["A", "B"], "creditor": ["B", "A"], "amount": [1, -2]}),
+                                    pd.DataFrame({"id": ["A", "B"]}))
+    (p,) = info.value.problems
+    assert (p.file, p.row, p.column, p.value) == ("edges", 1, "amount", -2.0)
+
+
+def test_from_edges_duplicated_dataframe_columns():
+    edges = pd.DataFrame([["A", "B", 1, 2]], columns=["debtor", "creditor", "amount", "amount"])
+    with pytest.raises(InvalidNetworkError) as info:
+        FinancialNetwork.from_edges(edges, pd.DataFrame({"id": ["A", "B"]}))
+    assert [(p.column, p.message) for p in info.value.problems] == [("amount", "duplicate column")]
+
+
+def test_from_edges_boolean_amounts_are_not_numbers():
+    with pytest.raises(InvalidNetworkError) as info:
+        FinancialNetwork.from_edges([{"debtor": "A", "creditor": "B", "amount": True}])
+    assert [(p.row, p.column, p.value, p.message) for p in info.value.problems] == [(0, "amount", True, "not a number")]
+
+
+@pytest.mark.parametrize("kwargs, words", [
+    (dict(L=[[0, -1], [0, 0]]), "is negative"),
+    (dict(L=[[0, np.inf], [0, 0]]), "not a finite number"),
+    (dict(L=[[1, 0], [0, 0]]), "self-loop"),
+    (dict(L=[[0, 1, 0], [0, 0, 1]]), "must be square"),
+    (dict(L=np.zeros((0, 0))), "empty"),
+    (dict(L=[[0, 1], [0, 0]], external_assets=[1, 2, 3]), "shape (3,)"),
+    (dict(L=[[0, 1], [0, 0]], external_liabilities=[1, -2]), "is negative"),
+    (dict(L=[[0, 1], [0, 0]], names=["a", "a"]), "duplicate names"),
+    (dict(L=[[0, 1], [0, 0]], names=["a"]), "1 names given for 2 institutions"),
+])
+def test_from_matrix_validation(kwargs, words):
+    L = kwargs.pop("L")
+    with pytest.raises(InvalidNetworkError, match=None) as info:
+        FinancialNetwork.from_matrix(L, **kwargs)
+    assert words in str(info.value)
+
+
+def test_from_matrix_reports_where_in_the_matrix():
+    with pytest.raises(InvalidNetworkError) as info:
+        FinancialNetwork.from_matrix([[0, 2, -3], [0, 0, 0], [0, 0, 0]])
+    (p,) = info.value.problems
+    assert "L[0, 2]" in str(p) and p.value == -3.0

@@ -9,6 +9,18 @@ plus the total shortfall. Without network effects, each institution's network
 claims are treated as safe outside assets and its network obligations as
 outside obligations, so the loss is the shock plus ``sum max(0, pbar - e -
 interbank_assets)``. Their ratio is the contagion multiplier / loss amplification.
+
+Analytics over many scenarios, all cleared in batches through
+:func:`contagion.clear_many`:
+
+- :func:`systemic_importance`: for every institution, the damage when it alone
+  fails (system loss, further defaults, contagion multiplier) and how much it
+  suffers when others fail (vulnerability);
+- :func:`reverse_stress`: the smallest size of a one-parameter shock family
+  (:func:`shock_family`) at which a target defaults, by multi-point bisection.
+
+Monte Carlo sweeps live in :mod:`contagion.sweep`; DebtRank and the threshold
+cascade in :mod:`contagion.channels`.
 """
 
 from __future__ import annotations

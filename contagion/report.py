@@ -236,7 +236,7 @@ class Report:
         context = self._context()
         csp = ("default-src 'none'; script-src " + " ".join(view_csp_hashes())
                + "; style-src 'unsafe-inline'; img-src data:; font-src data:; connect-src 'none'; "
-                 "frame-src 'self' about: data:; base-uri 'none'; form-action 'none'")
+                 "base-uri 'none'; form-action 'none'")
         return render_template("report.html.j2", css=asset("report.css"), csp=csp, charts=svgs,
                                view_html=self.view_html(), **context)
 
@@ -273,8 +273,9 @@ class Report:
 
     # ------------------------------------------------------------------ template context
     def _units(self) -> str:
-        meta = self.base.metadata or {}
-        return str(meta.get("units") or meta.get("unit") or "")
+        from .viz import dataset_units
+
+        return dataset_units(self.base.metadata)
 
     def _dataset_title(self) -> str:
         from .viz import dataset_title
@@ -326,7 +327,7 @@ class Report:
             inst.append({"name": label, "rows": rows, "total": len(frame), "shown": len(shown),
                          "defaults": int(r.result.n_defaults)})
         meta = base.metadata or {}
-        units = meta.get("units") or meta.get("unit") or ""
+        units = self._units()
         method_params = ", ".join(f"{k} = {v:g}" if isinstance(v, (int, float)) else f"{k} = {v}"
                                   for k, v in dict(self.params).items())
         return {

@@ -547,23 +547,28 @@ def _sweep_task(plan: _Plan, seed: int, n: int, first_block: int, last_block: in
     pbar = net.total_obligations
     PiT = net.PiT
     p0 = plan.base_payments
+    idx = plan.idx
     out = []
     for b in range(first_block, last_block):
         size = min(BLOCK, n - b * BLOCK)
         loss = _block_losses(plan, seed, b)[:size]
+        lost = np.ascontiguousarray(e0[idx, None] * loss.T)        # (m, size) outside assets lost
         E = np.repeat(e0[:, None], size, axis=1)
-        E[plan.idx, :] = e0[plan.idx, None] * (1.0 - loss.T)
+        E[idx, :] -= lost
+        np.maximum(E, 0.0, out=E)
         batch = clear_many(net, E, plan.method, **plan.params)
-        P = batch.payments
+        del E
         D = batch.defaulted
-        dP = np.ascontiguousarray(p0[:, None] - P)
-        asset_loss = np.ascontiguousarray(e0[:, None] - E)
-        eq_loss = asset_loss + PiT @ dP
+        dP = np.subtract(p0[:, None], batch.payments)                # fall in payments from the baseline
+        del batch
+        dp_sum = dP.sum(axis=1)
+        eq_loss = PiT @ dp_sum                                        # fall in what each one receives, summed
+        eq_loss[idx] += lost.sum(axis=1)
         out.append({
             "defaults": D.sum(axis=1, dtype=np.int64),
-            "shortfall": np.ascontiguousarray(pbar[:, None] - P).sum(axis=1),
-            "equity_loss": eq_loss.sum(axis=1),
-            "system_loss": asset_loss.sum(axis=0) + dP.sum(axis=0),
+            "shortfall": dp_sum + size * (pbar - p0),                 # sum over draws of pbar - p
+            "equity_loss": eq_loss,
+            "system_loss": lost.sum(axis=0) + dP.sum(axis=0),
             "n_defaults": D.sum(axis=0, dtype=np.int64),
         })
     return out

@@ -374,6 +374,20 @@ def dataset_title(meta: Mapping[str, Any]) -> str:
     return ""
 
 
+def dataset_units(meta: Mapping[str, Any]) -> str:
+    """Units of the amounts: metadata ``units``/``unit``, else the built-in dataset's ``dataset.toml`` ``units``."""
+    meta = meta or {}
+    units = meta.get("units") or meta.get("unit")
+    if not units and meta.get("dataset"):
+        try:
+            from .datasets import dataset_config
+
+            units = dataset_config(str(meta["dataset"])).get("units")
+        except ContagionError:
+            units = None
+    return str(units) if units else ""
+
+
 def _scenario_label(meta: Mapping[str, Any]) -> str:
     """Label of a (shocked) network: the names of the scenarios applied to it (``metadata["scenarios"]``)."""
     names = meta.get("scenarios") or ([meta["scenario"]] if meta.get("scenario") else [])
@@ -517,6 +531,9 @@ def build_view(
             "fullName": node_names[i],
             "count": int(group_count[i - k]) if is_group else 1,
         }
+        if not is_group and node_type[i] // len(TYPE_SHAPES) % 2 == 1:
+            # more types than shapes: the second round of shapes has a dashed outline
+            item.update(shapeProperties={"borderDashes": [3, 2]}, borderWidth=2)
         if is_group:
             item.update(shapeProperties={"borderDashes": [5, 4]}, borderWidth=1.5, internal=float(group_internal[i - k]),
                         font={"size": 13, "color": "#33475b", "multi": False}, margin=8)
@@ -565,6 +582,8 @@ def build_view(
     else:
         options["edges"]["smooth"] = False
         options["physics"] = {"enabled": False}
+        # many nodes: labels appear once zoomed in far enough to read them
+        options["nodes"]["scaling"] = {"label": {"enabled": False, "drawThreshold": 9}}
 
     # ---- per-scenario values (only for displayed nodes / edges)
     scenarios = []
@@ -676,7 +695,7 @@ def build_view(
                    if physics else f"Layout: {LAYOUTS[layout][0]} computed in advance; physics off.")
     meta = net.metadata
     dataset = dataset_title(meta)
-    units = meta.get("units") or meta.get("unit")
+    units = dataset_units(meta)
     context = {
         "title": title or (f"Network view \u2014 {dataset}" if dataset else "Network view"),
         "dataset": dataset,
@@ -688,8 +707,8 @@ def build_view(
         "layout_note": layout_note,
         "size_label": size_label,
         "units": str(units) if units else "",
-        "types": [{"index": i, "name": t, "shape": str(shapes[i]), "count": int(type_counts[i])}
-                  for i, t in enumerate(type_names)],
+        "types": [{"index": i, "name": t, "shape": str(shapes[i]), "count": int(type_counts[i]),
+                   "dashed": i // len(TYPE_SHAPES) % 2 == 1} for i, t in enumerate(type_names)],
         "kinds": [{"index": i, "name": kn, "colour": kind_colours[i], "count": int(kind_counts[i])}
                   for i, kn in enumerate(kind_names)],
         "scenarios": [{"index": s, "name": r.name, "description": r.description, "legend": legends[s],
@@ -784,25 +803,43 @@ def _merge(target: dict, extra: Mapping) -> dict:
 
 
 def _igraph_positions(N: int, src: np.ndarray, dst: np.ndarray, layout: str) -> np.ndarray:
+    """Positions of N nodes: igraph layout of the connected ones, isolated nodes in a grid below it."""
+    import random
+
     import igraph
 
     pairs = np.unique(np.column_stack([src, dst]), axis=0) if len(src) else np.zeros((0, 2), dtype=int)
-    graph = igraph.Graph(n=N, edges=pairs.tolist(), directed=False)
-    angle = 2 * np.pi * np.arange(N) / max(N, 1)
-    seed = np.column_stack([np.cos(angle), np.sin(angle)]).tolist()
-    # igraph draws from Python's random module by default; a seeded generator makes the layout reproducible,
-    # and the default is put back afterwards
-    import random
-
-    igraph.set_random_number_generator(random.Random(20240601))
-    try:
-        coords = np.asarray(LAYOUTS[layout][1](graph, seed).coords, dtype=float)
-    finally:
-        igraph.set_random_number_generator(random)
-    coords -= np.median(coords, axis=0)
-    scale = float(np.percentile(np.abs(coords), 95)) or 1.0
-    coords = coords / scale * (40.0 * math.sqrt(N))
-    return np.round(coords, 1)
+    linked = np.zeros(N, dtype=bool)
+    linked[pairs.ravel()] = True
+    idx = np.flatnonzero(linked)
+    out = np.zeros((N, 2))
+    spread = 40.0 * math.sqrt(N)
+    if len(idx):
+        local = np.full(N, -1)
+        local[idx] = np.arange(len(idx))
+        graph = igraph.Graph(n=len(idx), edges=local[pairs].tolist(), directed=False)
+        angle = 2 * np.pi * np.arange(len(idx)) / len(idx)
+        seed = np.column_stack([np.cos(angle), np.sin(angle)]).tolist()
+        # igraph draws from Python's random module by default; a seeded generator makes the layout
+        # reproducible, and the default is put back afterwards
+        igraph.set_random_number_generator(random.Random(20240601))
+        try:
+            coords = np.asarray(LAYOUTS[layout][1](graph, seed).coords, dtype=float)
+        finally:
+            igraph.set_random_number_generator(random)
+        coords -= np.median(coords, axis=0)
+        scale = float(np.percentile(np.abs(coords), 95)) or 1.0
+        out[idx] = coords / scale * spread
+    lonely = np.flatnonzero(~linked)
+    if len(lonely):
+        cols = max(1, int(math.ceil(math.sqrt(len(lonely) * 4))))
+        step = 45.0
+        top = (out[idx, 1].max() if len(idx) else 0.0) + 3 * step
+        left = -(min(cols, len(lonely)) - 1) * step / 2
+        k = np.arange(len(lonely))
+        out[lonely, 0] = left + (k % cols) * step
+        out[lonely, 1] = top + (k // cols) * step
+    return np.round(out, 1)
 
 
 _SKIP_NODE_COLUMNS = {"id", "name", "type", "external_assets", "external_liabilities", "forced_default",

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 from pathlib import Path
 
 import networkx as nx
@@ -258,7 +257,7 @@ def test_json_positions_are_json_paths(tmp_path):
     assert json_problems(tmp_path, json.dumps(doc)) == [
         "F, nodes[1], column 'external_assets': not a number (value: 'abc')",
         "F, nodes[2], column 'id': duplicate id (first seen at nodes[0]) (value: 'A')",
-        "F, edges[1], column 'amount': negative amount (value: -2.0)",
+        "F, edges[1], column 'amount': negative amount (value: -2)",
         "F, edges[1], column 'creditor': unknown institution id (not in the node table) (value: 'Q')",
     ]
 
@@ -270,9 +269,9 @@ def test_json_structure_problems_are_all_listed(tmp_path):
         "F, top level, column 'graph': unknown top-level key (allowed: nodes, edges, metadata; put anything else "
         "under metadata) (value: 'graph')",
         "F, nodes[0], column 'id': key appears more than once in this object",
-        "F, nodes[1]: expected an object, got int (value: '7')",
+        "F, nodes[1]: expected an object, got number (value: '7')",
         "F, nodes[2], column 'tags': value must be a string, number, boolean or null (value: '[\"x\"]')",
-        "F, edges: expected a list of objects, got dict (value: '{}')",
+        "F, edges: expected a list of objects, got object (value: '{}')",
         "F, nodes[3], column 'external_assets': not a finite number (value: 'NaN')",
     ]
 
@@ -283,7 +282,7 @@ def test_json_missing_sections_and_empty_network(tmp_path):
     assert json_problems(tmp_path, '{"nodes": [], "edges": []}') == [
         "F, nodes: the network is empty (no institutions)"]
     assert json_problems(tmp_path, '[1, 2]') == [
-        "F, top level: expected a JSON object with keys nodes, edges, metadata; got list"]
+        "F, top level: expected a JSON object with keys nodes, edges, metadata; got array"]
 
 
 # ---------------------------------------------------------------------- GraphML
@@ -404,9 +403,12 @@ def test_parquet_problems_use_row_indices(tmp_path):
 
 
 def test_parquet_without_pyarrow_says_so(tmp_path, monkeypatch):
-    for name in [m for m in sys.modules if m == "pyarrow" or m.startswith("pyarrow.")]:
-        monkeypatch.delitem(sys.modules, name)
-    monkeypatch.setitem(sys.modules, "pyarrow", None)  # import pyarrow -> ImportError
+    import contagion.io.parquet as parquet
+
+    def no_pyarrow(name):  # what importing an absent package does (pandas itself still has pyarrow)
+        raise ModuleNotFoundError(f"No module named {name!r}")
+
+    monkeypatch.setattr(parquet, "import_module", no_pyarrow)
     with pytest.raises(ContagionError, match=r'optional dependency pyarrow: pip install "contagion\[parquet\]"'):
         write_network(contagion.load_dataset("chain"), tmp_path / "c.parquet")
     assert not (tmp_path / "c.parquet").exists() or list((tmp_path / "c.parquet").iterdir()) == []
@@ -488,3 +490,12 @@ def test_writing_a_directory_format_over_a_file_is_refused(tmp_path):
     with pytest.raises(ContagionError, match="is a directory"):
         write_network(contagion.load_dataset("chain"), tmp_path / "x.parquet")
     assert (tmp_path / "x.parquet").read_text() == "not a directory"
+
+
+def test_json_missing_and_nan_ids_are_reported_not_dropped(tmp_path):
+    text = '{"nodes": [{"id": "A"}, {"id": null}, {"id": NaN}, {"name": "no id"}], "edges": []}'
+    assert json_problems(tmp_path, text) == [
+        "F, nodes[1], column 'id': value is missing (value: '')",
+        "F, nodes[2], column 'id': value is missing (value: '')",
+        "F, nodes[3], column 'id': value is missing (value: '')",
+    ]

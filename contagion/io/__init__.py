@@ -1,19 +1,33 @@
-"""Reading and writing networks.
+"""Reading and writing networks, and bridges to networkx and igraph.
 
-:func:`read_network` and :func:`write_network` choose the format by the path:
+:func:`read_network` and :func:`write_network` choose the format from the path
+(and, for a file without a known suffix, from its first bytes); pass
+``format=`` to skip the guess. The formats (registry :data:`FORMATS`):
 
-- a directory holding ``nodes.csv`` and ``edges.csv`` (the project's own format);
-- ``*.json``: one object ``{"nodes": [...], "edges": [...], "metadata": {...}}``;
-- ``*.graphml``: GraphML with ``amount`` on edges;
-- ``*.parquet`` directory pairs (``nodes.parquet`` + ``edges.parquet``), with the optional ``pyarrow``.
+- ``csv``: a directory with ``nodes.csv`` + ``edges.csv`` (the project's own format);
+- ``json``: one file ``{"nodes": [...], "edges": [...], "metadata": {...}}``;
+- ``graphml``: one GraphML file, through networkx's reader and writer;
+- ``parquet``: a directory with ``nodes.parquet`` + ``edges.parquet`` (optional ``pyarrow``).
 
-Readers validate at the boundary and name the file, row, column and value of
-every problem (:class:`~contagion.errors.InvalidNetworkError`). Writers write
-atomically (temporary file + rename).
+All carry the same two tables: every column, the order of the rows, and one
+row per obligation (a loan and a lease between the same pair stay two rows).
+
+Readers validate at the boundary and report every problem with its file, row,
+column and value (:class:`~contagion.errors.InvalidNetworkError`, ``.problems``).
+Writers write atomically (temporary file + rename).
+
+:mod:`contagion.io.bridges` converts to and from ``networkx.MultiDiGraph`` and
+``igraph.Graph`` without loss.
+
+>>> import contagion, tempfile, pathlib
+>>> net = contagion.load_dataset("chain")
+>>> out = contagion.write_network(net, pathlib.Path(tempfile.mkdtemp()) / "chain.graphml")
+>>> contagion.read_network(out).edges.equals(net.edges)
+True
 """
 
 from __future__ import annotations
 
-from .formats import FORMATS, read_network, write_network
+from .formats import FORMATS, detect_format, read_network, write_network
 
-__all__ = ["read_network", "write_network", "FORMATS"]
+__all__ = ["read_network", "write_network", "detect_format", "FORMATS"]

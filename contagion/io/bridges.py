@@ -89,7 +89,6 @@ def network_from_graph_items(
                 if not is_missing(v) and _key_text(v) != nid:
                     found.append(LocatedProblem("node attribute 'id' differs from the node's key", file=file, row=k,
                                                 where=f"node {nid!r}", column="id", value=v))
-                    skip["nodes"].add(k)
                 continue
             rec[col] = v
         node_recs.append(rec)
@@ -105,7 +104,6 @@ def network_from_graph_items(
                     found.append(LocatedProblem(f"edge attribute '{col}' differs from the edge's "
                                                 f"{'source' if col == 'debtor' else 'target'}", file=file, row=k,
                                                 where=f"edge {k} ({d!r} -> {c!r})", column=col, value=val))
-                    skip["edges"].add(k)
                 continue
             rec[col] = val
         edge_recs.append(rec)

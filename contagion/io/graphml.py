@@ -14,7 +14,7 @@ Layout (what :func:`write_graphml` produces and :func:`read_graphml` expects):
 
 Missing values are left out of the file (GraphML has no "null"); a key's
 ``<default>`` fills the elements that do not give a value, as the GraphML
-specification says. Edges keep document order.
+specification says.
 
 Before networkx reads the file it is checked, so that nothing is merged or
 invented silently: malformed XML (line and column), not exactly one graph,
@@ -22,7 +22,11 @@ undirected graphs or edges, unknown or untyped keys, a value that does not
 parse as its key's type, duplicate node or edge ids, an attribute given twice
 on one element, edges to undeclared nodes (networkx would add them). Problems
 are located as ``node 'A'`` or ``edge 3 ('A' -> 'B')`` (3 = 0-based position of
-the edge in the file).
+the edge).
+
+Edge order: document order, except when every edge has a distinct integer
+``id``: then the ids give the order (the writer numbers edges by their row,
+and networkx writes them grouped by source).
 """
 
 from __future__ import annotations
@@ -69,6 +73,19 @@ class _Scan:
         self.nodes: list[tuple[Any, dict[str, Any]]] = []
         self.edges: list[tuple[Any, Any, dict[str, Any]]] = []
         self.skip: dict[str, set[Any]] = {"nodes": set(), "edges": set()}
+        self.edge_ids: list[str | None] = []
+
+    def edge_order(self) -> list[int]:
+        """Document order, or the order of the edge ids when every edge has a distinct integer id
+        (``write_graphml`` numbers edges by their row; networkx writes them grouped by source)."""
+        ids = self.edge_ids
+        try:
+            numbers = [int(i) for i in ids]  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            return list(range(len(ids)))
+        if len(set(numbers)) != len(numbers):
+            return list(range(len(ids)))
+        return sorted(range(len(ids)), key=numbers.__getitem__)
 
 
 def _scan(root: ET.Element, file: str) -> _Scan:
@@ -180,6 +197,7 @@ def _scan(root: ET.Element, file: str) -> _Scan:
             else:
                 edge_ids[eid] = k
         scan.edges.append((s, t, check_data(edge, where, k, "edge", "edges")))
+        scan.edge_ids.append(eid)
     return scan
 
 
@@ -211,15 +229,19 @@ def read_graphml(path: str | os.PathLike) -> FinancialNetwork:
                                                  where=f"line {line}, column {col + 1}")) from None
     scan = _scan(root, file)
     if scan.problems:  # report the content problems too, from the checker's own reading (this raises)
-        network_from_graph_items(scan.nodes, scan.edges, file=file, problems=scan.problems, skip=scan.skip)
+        order = scan.edge_order()
+        position = {k: i for i, k in enumerate(order)}
+        skip = {"nodes": scan.skip["nodes"], "edges": {(position[r], c) for r, c in scan.skip["edges"]}}
+        network_from_graph_items(scan.nodes, [scan.edges[k] for k in order], file=file, problems=scan.problems,
+                                 skip=skip)
         raise InvalidNetworkError(scan.problems)  # pragma: no cover - the line above raises
     try:
         G = nx.read_graphml(io.BytesIO(data), node_type=str, force_multigraph=True)
     except (nx.NetworkXError, ValueError, KeyError) as exc:  # pragma: no cover - the scan catches these first
         raise InvalidNetworkError(Problem(f"cannot read GraphML: {exc}", file=file)) from None
     graph_attrs = dict(G.graph)
-    node_default = graph_attrs.pop("node_default", {}) or {}
-    edge_default = graph_attrs.pop("edge_default", {}) or {}
+    graph_attrs.pop("node_default", None), graph_attrs.pop("edge_default", None)
+    node_default, edge_default = scan.defaults["node"], scan.defaults["edge"]  # also keys for="all"
     columns = {}
     problems: list[Problem] = []
     for key in (_NODE_COLUMNS_KEY, _EDGE_COLUMNS_KEY):
@@ -232,8 +254,11 @@ def read_graphml(path: str | os.PathLike) -> FinancialNetwork:
     typed = {name for name, kind, _ in scan.keys.values() if kind is not str}
 
     def fill(attrs: dict[str, Any], defaults: dict[str, Any]) -> dict[str, Any]:
-        out = {**{k: v for k, v in defaults.items() if k not in attrs}, **attrs} if defaults else dict(attrs)
-        return {k: (None if (k in typed and v == "") else v) for k, v in out.items()}
+        """Key defaults for absent data; empty data of a non-text key is a missing value (networkx gives "")."""
+        out = {**defaults, **attrs} if defaults else attrs
+        if "" in out.values():
+            out = {k: (None if (v == "" and k in typed) else v) for k, v in out.items()}
+        return out
 
     nodes = [(n, fill(d, node_default)) for n, d in G.nodes(data=True)]
     pending = {}
@@ -243,6 +268,7 @@ def read_graphml(path: str | os.PathLike) -> FinancialNetwork:
         if it is None:
             it = pending[(s, t)] = iter(G[s][t].values())
         edges.append((s, t, fill(next(it), edge_default)))
+    edges = [edges[k] for k in scan.edge_order()]
     return network_from_graph_items(nodes, edges, file=file, metadata={**graph_attrs, "source": file},
                                     node_columns=columns.get(_NODE_COLUMNS_KEY),
                                     edge_columns=columns.get(_EDGE_COLUMNS_KEY), problems=problems)
@@ -277,7 +303,7 @@ def _uniform(G: Any, items: list[tuple[Any, dict[str, Any]]], columns: list[str]
 
 
 def network_to_graphml(net: FinancialNetwork) -> bytes:
-    """The GraphML document of ``net`` (UTF-8 bytes), written by :func:`networkx.write_graphml_xml`.
+    """The GraphML document of ``net`` (UTF-8 bytes), written by networkx's GraphML writer.
 
     Examples
     --------
@@ -306,9 +332,8 @@ def network_to_graphml(net: FinancialNetwork) -> bytes:
             G.graph[str(key)] = value if isinstance(value, _SCALARS) else json.dumps(value, default=json_default)
     G.graph[_NODE_COLUMNS_KEY] = json.dumps(node_cols)
     G.graph[_EDGE_COLUMNS_KEY] = json.dumps(edge_cols)
-    buf = io.BytesIO()
-    nx.write_graphml_xml(G, buf, encoding="utf-8", prettyprint=True, infer_numeric_types=False)
-    return buf.getvalue()
+    lines = nx.generate_graphml(G, encoding="utf-8", prettyprint=True)  # networkx's GraphMLWriter
+    return ("<?xml version='1.0' encoding='utf-8'?>\n" + "\n".join(lines) + "\n").encode("utf-8")
 
 
 def write_graphml(net: FinancialNetwork, path: str | os.PathLike) -> Path:

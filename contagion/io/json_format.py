@@ -55,6 +55,15 @@ def _pairs(pairs: list[tuple[str, Any]]) -> _Object:
     return obj
 
 
+def _kind(v: Any) -> str:
+    """The JSON name of a parsed value's type."""
+    for types, name in ((dict, "object"), (list, "array"), (str, "string"), (bool, "boolean"),
+                        ((int, float), "number")):
+        if isinstance(v, types):
+            return name
+    return "null"
+
+
 def _short(v: Any) -> Any:
     text = json.dumps(v, ensure_ascii=False, default=json_default)
     return text if len(text) <= 60 else text[:57] + "..."
@@ -78,7 +87,7 @@ def network_from_json(text: str, file: str | None = None) -> FinancialNetwork:
                                                  where=f"line {exc.lineno}, column {exc.colno}")) from None
     if not isinstance(doc, dict):
         raise InvalidNetworkError(LocatedProblem(f"expected a JSON object with keys nodes, edges, metadata; got "
-                                                 f"{type(doc).__name__}", file=file, where="top level"))
+                                                 f"{_kind(doc)}", file=file, where="top level"))
     problems: list[Problem] = []
     top = LocatedProblem
     for key in getattr(doc, "duplicates", ()):
@@ -97,14 +106,14 @@ def network_from_json(text: str, file: str | None = None) -> FinancialNetwork:
                                 column=section))
             items = []
         elif not isinstance(items, list):
-            problems.append(top(f"expected a list of objects, got {type(items).__name__}", file=file,
+            problems.append(top(f"expected a list of objects, got {_kind(items)}", file=file,
                                 where=section, value=_short(items)))
             items = []
         records = []
         for k, rec in enumerate(items):
             where = f"{section}[{k}]"
             if not isinstance(rec, dict):
-                problems.append(top(f"expected an object, got {type(rec).__name__}", file=file, row=k, where=where,
+                problems.append(top(f"expected an object, got {_kind(rec)}", file=file, row=k, where=where,
                                     value=_short(rec)))
                 skip[section].add(k)
                 records.append({})
@@ -128,7 +137,7 @@ def network_from_json(text: str, file: str | None = None) -> FinancialNetwork:
     if metadata is None:
         metadata = {}
     if not isinstance(metadata, dict):
-        problems.append(top(f"expected an object, got {type(metadata).__name__}", file=file, where="metadata",
+        problems.append(top(f"expected an object, got {_kind(metadata)}", file=file, where="metadata",
                             value=_short(metadata)))
         metadata = {}
     for key in getattr(metadata, "duplicates", ()):

@@ -16,6 +16,7 @@ from __future__ import annotations
 import io
 import json
 import os
+from importlib import import_module
 from pathlib import Path
 from typing import Any
 
@@ -34,8 +35,8 @@ _META_KEY = b"contagion.metadata"
 
 def _pyarrow() -> Any:
     try:
-        import pyarrow
-        import pyarrow.parquet  # noqa: F401
+        pyarrow = import_module("pyarrow")
+        import_module("pyarrow.parquet")
     except ImportError:
         raise ContagionError('Parquet networks need the optional dependency pyarrow: pip install "contagion[parquet]"'
                              ) from None

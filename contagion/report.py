@@ -50,7 +50,6 @@ import hashlib
 import html as _html
 import io
 import math
-import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path

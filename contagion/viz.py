@@ -655,6 +655,7 @@ def build_view(
             "nodeLost": node_lost.astype(int).tolist(),
             "nodeTip": tips,
             "edgeWidth": widths,
+            "edgeCancelled": (a_s <= 0).astype(int).tolist(),
             "edgeTip": etips,
         })
         legends.append(outcome_counts)

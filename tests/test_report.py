@@ -15,13 +15,11 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import re
 import xml.dom.minidom
 from html.parser import HTMLParser
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner

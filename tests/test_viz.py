@@ -308,3 +308,13 @@ def test_hundred_thousand_nodes_make_a_page_of_bounded_size():
     assert len(html.encode("utf-8")) < 3_000_000
     assert "Showing the 500 institutions with the largest gross exposures" in html
     assert sum(view.data["scenarios"][0]["waveCounts"]) == res.n_defaults
+
+
+def test_cancelled_obligations_are_marked_per_scenario():
+    net = contagion.load_dataset("core-periphery")
+    cut = net.replace(edge_amounts=[0.0, 10.0, 10.0, 10.0])      # the core's loan from Periphery 1 cancelled
+    data = build_view(net, {"as is": contagion.clear(net), "cut": contagion.clear(cut)}).data
+    assert data["scenarios"][0]["edgeCancelled"] == [0, 0, 0, 0]
+    assert data["scenarios"][1]["edgeCancelled"] == [1, 0, 0, 0]
+    first = dict(map(tuple, data["scenarios"][1]["edgeTip"][0]))
+    assert first["Amount owed"] == "0.00" and first["Before the scenario"] == "10.00"

@@ -42,7 +42,8 @@ def scenario_option(func: Callable) -> Callable:
     return click.option(
         "--scenario", "-s", "scenarios", multiple=True, metavar="FILE|NAME",
         help="Scenario file (TOML/YAML/JSON) or name of a scenario shipped with the dataset. "
-             "Repeatable; for `run`, shocks of all given scenarios compose in order.",
+             "Repeatable: `run`, `view`, `rank` and the like apply the shocks of all given scenarios in order; "
+             "`report` shows each scenario separately, side by side.",
     )(func)
 
 

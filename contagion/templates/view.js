@@ -93,7 +93,8 @@
     nodes.update(nodeUpdates);
     var edgeUpdates = [];
     for (var j = 0; j < data.edges.length; j++) {
-      edgeUpdates.push({ id: data.edges[j].id, width: sc.edgeWidth[j], title: tip(data.edgeTitle[j], sc.edgeTip[j]) });
+      edgeUpdates.push({ id: data.edges[j].id, width: sc.edgeWidth[j], dashes: !!sc.edgeCancelled[j],
+                         title: tip(data.edgeTitle[j], sc.edgeTip[j]) });
     }
     edges.update(edgeUpdates);
     slider.min = "-1";

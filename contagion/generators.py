@@ -186,18 +186,19 @@ def shock(net: FinancialNetwork, seed: int = 1, share: float = SHOCKED_SHARE,
 
 def shock_matrix(net: FinancialNetwork, K: int, seed: int = 1, share: float = SHOCKED_SHARE,
                  loss: tuple[float, float] = (0.5, 1.0)) -> np.ndarray:
-    """``(n, K)`` external assets: in each column a random ``share`` of institutions lose 50-100% of theirs."""
+    """``(n, K)`` external assets: in each column a random ``share`` of institutions lose 50-100% of theirs.
+
+    The array is Fortran-ordered (each scenario contiguous), the layout
+    :func:`contagion.clear_many` reads without a copy.
+    """
     n = net.n
     rng = np.random.default_rng(seed)
     k = max(1, int(round(share * n)))
-    E = np.repeat(net.external_assets[:, None], K, axis=1)
-    # a random subset per column: the k smallest of n uniform keys
-    keys = rng.random((n, K))
-    hit = np.argpartition(keys, k - 1, axis=0)[:k]
-    frac = rng.uniform(loss[0], loss[1], (k, K))
-    cols = np.broadcast_to(np.arange(K), (k, K))
-    E[hit, cols] *= 1.0 - frac
-    return E
+    Et = np.repeat(net.external_assets[None, :], K, axis=0)
+    for col in range(K):
+        hit = rng.choice(n, size=k, replace=False)
+        Et[col, hit] *= 1.0 - rng.uniform(loss[0], loss[1], k)
+    return Et.T
 
 
 def _default_share(L, buffer_factor, regime: str, kappa: float, seed: int) -> float:

@@ -49,11 +49,16 @@ shocked institution's loss is driven by its own ``eps_i`` (an entry with
 matched by two entries is an error.
 
 Reproducibility: draws are generated in fixed blocks of :data:`BLOCK` draws;
-block ``b`` uses ``numpy.random.SeedSequence(seed, spawn_key=(b,))`` and is
-cleared by its own :func:`~contagion.clear_many` call; partial sums are kept
-per block and added in block order. So for a given seed, the numbers are
-identical whatever the chunk size, the executor and the number of workers
-(and the first ``k`` draws of a longer run are the draws of the shorter one).
+block ``b`` uses ``numpy.random.SeedSequence(seed, spawn_key=(b,))``, so draw
+``d`` depends only on ``(seed, d)``. Draws are cleared in fixed batches of
+whole blocks (:func:`clearing_batch`: the number of blocks depends only on the
+network's size, large enough for the compiled batched solver, and fewer only
+when the sweep is shorter than one batch), each batch by its own
+:func:`~contagion.clear_many` call of the same shape (the last one padded with
+the draws that follow, which are then dropped); partial sums are kept per
+batch and added in batch order. So for a given seed and number of draws the numbers
+are identical whatever the chunk size, the executor and the number of workers
+(given the same software on every worker).
 
 Examples
 --------
@@ -104,6 +109,7 @@ __all__ = [
     "local_executor",
     "dask_executor",
     "AUTO_PROCESS_WORK",
+    "clearing_batch",
 ]
 
 #: Draws per block: the unit of randomness (one SeedSequence child each) and of batched clearing.
@@ -111,7 +117,14 @@ __all__ = [
 BLOCK = 256
 
 #: Work (draws x (institutions + obligations)) above which ``executor="auto"`` uses a local process pool.
-AUTO_PROCESS_WORK = 4e8
+AUTO_PROCESS_WORK = 2e10
+
+#: Target obligations x draws of one batched clearing call (big enough for the compiled batched path)...
+CLEAR_WORK = 1_000_000
+#: ... within this many institutions x draws (about 64 MB per (n, draws) array).
+CLEAR_MEMORY = 8_000_000
+#: Most blocks in one clearing call.
+MAX_BLOCKS_PER_BATCH = 256
 
 
 # ====================================================================== distributions
@@ -472,6 +485,23 @@ class _Plan:
     base_payments: np.ndarray
     method: str
     params: Mapping[str, Any]
+    blocks_per_batch: int = 1
+
+
+def clearing_batch(net) -> int:
+    """Blocks of draws cleared per :func:`~contagion.clear_many` call; depends only on the network's size.
+
+    ``ceil(CLEAR_WORK / (obligations * BLOCK))``, capped so that an ``(n,
+    draws)`` array stays within :data:`CLEAR_MEMORY` entries, between 1 and
+    :data:`MAX_BLOCKS_PER_BATCH`.
+
+    >>> import contagion
+    >>> clearing_batch(contagion.load_dataset("core-periphery"))  # 4 obligations: 65,536 draws a call
+    256
+    """
+    g = -(-CLEAR_WORK // (max(int(net.liabilities.nnz), 1) * BLOCK))
+    g = min(g, max(1, CLEAR_MEMORY // (max(net.n, 1) * BLOCK)))
+    return int(max(1, min(g, MAX_BLOCKS_PER_BATCH)))
 
 
 def _plan(net, config: SweepConfig, method: str, params: Mapping[str, Any], base_payments: np.ndarray) -> _Plan:
@@ -496,7 +526,8 @@ def _plan(net, config: SweepConfig, method: str, params: Mapping[str, Any], base
         groups.append((entry.distribution, entry.kwargs, np.arange(start, start + pos.size)))
         start += pos.size
     return _Plan(network=net, idx=np.concatenate(idx_parts), loading=np.concatenate(load_parts),
-                 groups=tuple(groups), base_payments=base_payments, method=method, params=dict(params))
+                 groups=tuple(groups), base_payments=base_payments, method=method, params=dict(params),
+                 blocks_per_batch=clearing_batch(net))
 
 
 def _block_rng(seed: int, block: int) -> np.random.Generator:
@@ -538,8 +569,8 @@ def sample_losses(net, config: SweepConfig, n: int, seed: int) -> pd.DataFrame:
     return pd.DataFrame(loss, columns=[net.names[i] for i in plan.idx])
 
 
-def _sweep_task(plan: _Plan, seed: int, n: int, first_block: int, last_block: int) -> list[dict[str, np.ndarray]]:
-    """Sample and clear blocks ``first_block .. last_block - 1``; one dict of partial results per block."""
+def _sweep_task(plan: _Plan, seed: int, n: int, first_batch: int, last_batch: int) -> list[dict[str, np.ndarray]]:
+    """Sample and clear batches ``first_batch .. last_batch - 1``; one dict of partial sums per batch."""
     from .clearing import clear_many
 
     net = plan.network
@@ -548,19 +579,23 @@ def _sweep_task(plan: _Plan, seed: int, n: int, first_block: int, last_block: in
     PiT = net.PiT
     p0 = plan.base_payments
     idx = plan.idx
+    g = plan.blocks_per_batch
     out = []
-    for b in range(first_block, last_block):
-        size = min(BLOCK, n - b * BLOCK)
-        loss = _block_losses(plan, seed, b)[:size]
-        lost = np.ascontiguousarray(e0[idx, None] * loss.T)        # (m, size) outside assets lost
-        E = np.repeat(e0[:, None], size, axis=1)
-        E[idx, :] -= lost
+    for u in range(first_batch, last_batch):
+        # every call clears g whole blocks (the last one padded with the draws that follow, then dropped),
+        # so that every call has the same shape whatever the chunking
+        loss = np.concatenate([_block_losses(plan, seed, b) for b in range(u * g, (u + 1) * g)], axis=0)
+        size = min(n, (u + 1) * g * BLOCK) - u * g * BLOCK
+        lost_all = e0[idx, None] * loss.T                            # (m, g * BLOCK) outside assets lost
+        E = np.repeat(e0[:, None], lost_all.shape[1], axis=1)
+        E[idx, :] -= lost_all
         np.maximum(E, 0.0, out=E)
         batch = clear_many(net, E, plan.method, **plan.params)
         del E
-        D = batch.defaulted
-        dP = np.subtract(p0[:, None], batch.payments)                # fall in payments from the baseline
+        D = batch.defaulted[:, :size]
+        dP = np.subtract(p0[:, None], batch.payments[:, :size])      # fall in payments from the baseline
         del batch
+        lost = np.ascontiguousarray(lost_all[:, :size])
         dp_sum = dP.sum(axis=1)
         eq_loss = PiT @ dp_sum                                        # fall in what each one receives, summed
         eq_loss[idx] += lost.sum(axis=1)
@@ -716,8 +751,9 @@ def run_sweep(net, config: SweepConfig, n: int = 10_000, seed: int = 0, chunk_si
         Seed (non-negative integer). Same seed, same numbers, whatever
         ``chunk_size`` and ``executor``.
     chunk_size : int, optional
-        Draws per task sent to the executor (rounded up to a multiple of
-        :data:`BLOCK`); default: about four tasks per worker, at most 16 blocks.
+        Draws per task sent to the executor (rounded up to whole clearing
+        batches, :func:`clearing_batch` blocks of :data:`BLOCK` draws); default:
+        about four tasks per worker.
     executor : concurrent.futures.Executor, "auto", "processes", "inline" or None
         Where tasks run. ``None``/``"inline"`` (default): in this process;
         ``"processes"``: a local process pool (one worker per core, created and
@@ -749,23 +785,27 @@ def run_sweep(net, config: SweepConfig, n: int = 10_000, seed: int = 0, chunk_si
         net = apply(net, find_scenario(config.scenario, net))
     base = clear_many(net, net.external_assets[:, None], method, **params)
     plan = _plan(net, config, method, params, base.payments[:, 0].copy())
-    n_blocks = -(-n // BLOCK)
+    from dataclasses import replace
+
+    plan = replace(plan, blocks_per_batch=min(plan.blocks_per_batch, -(-n // BLOCK)))
+    unit = plan.blocks_per_batch * BLOCK          # draws per clearing call
+    n_units = -(-n // unit)
     work = float(n) * (net.n + net.liabilities.nnz)
+    if chunk_size is not None and (isinstance(chunk_size, bool) or int(chunk_size) < 1):
+        raise ContagionError(f"chunk_size must be a positive whole number, got {chunk_size!r}")
     with _resolve_executor(executor, work) as (ex, workers):
         if chunk_size is None:
-            per_task = max(1, min(16, -(-n_blocks // (4 * workers))))
+            per_task = max(1, min(max(1, 4096 // unit), -(-n_units // (4 * workers))))
         else:
-            if isinstance(chunk_size, bool) or int(chunk_size) < 1:
-                raise ContagionError(f"chunk_size must be a positive whole number, got {chunk_size!r}")
-            per_task = -(-int(chunk_size) // BLOCK)
-        tasks = [(seed, n, b, min(b + per_task, n_blocks)) for b in range(0, n_blocks, per_task)]
-        sizes = [min(t[3] * BLOCK, n) - t[2] * BLOCK for t in tasks]
+            per_task = -(-int(chunk_size) // unit)
+        tasks = [(seed, n, u, min(u + per_task, n_units)) for u in range(0, n_units, per_task)]
+        sizes = [min(t[3] * unit, n) - t[2] * unit for t in tasks]
         parts = run_tasks(_sweep_task, plan, tasks, ex, progress=progress, sizes=sizes)
     blocks = [blk for part in parts for blk in part]
     defaults = np.zeros(net.n, dtype=np.int64)
     shortfall = np.zeros(net.n)
     eq_loss = np.zeros(net.n)
-    for blk in blocks:  # in block order: the same sums whatever the chunking
+    for blk in blocks:  # in batch order: the same sums whatever the chunking
         defaults += blk["defaults"]
         shortfall += blk["shortfall"]
         eq_loss += blk["equity_loss"]
@@ -851,7 +891,17 @@ def local_executor(workers: int | None = None) -> Executor:
 
     ctx = mp.get_context("forkserver")
     ctx.set_forkserver_preload(["contagion.sweep", "contagion.clearing"])
-    return ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 1, mp_context=ctx)
+    workers = int(workers or os.cpu_count() or 1)
+    return ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_share_threads, initargs=(workers,))
+
+
+def _share_threads(workers: int) -> None:
+    """Worker initializer: split the cores between the workers' compiled thread pools (numba), if any."""
+    try:
+        import numba
+    except ImportError:  # pragma: no cover - numba is optional for the solver
+        return
+    numba.set_num_threads(max(1, numba.config.NUMBA_NUM_THREADS // max(workers, 1)))
 
 
 @contextmanager

@@ -36,7 +36,10 @@ def dask_executor():
         cluster.close()
 
 
-def test_sweep_on_dask_equals_in_process(dask_executor):
+def test_sweep_on_dask_equals_in_process(dask_executor, monkeypatch):
+    import contagion.sweep as sweep_mod
+
+    monkeypatch.setattr(sweep_mod, "MAX_BLOCKS_PER_BATCH", 1)  # several clearing batches for a short sweep
     net = contagion.load_dataset("core-periphery")
     cfg = SweepConfig.from_dict(CONFIG)
     n = 4 * BLOCK + 37
@@ -49,6 +52,25 @@ def test_sweep_on_dask_equals_in_process(dask_executor):
     np.testing.assert_array_equal(remote.expected_loss, local.expected_loss)
     assert remote.summary() == local.summary()
     assert local.default_probability.max() > 0  # the shocks do bite
+
+
+def test_ai_sweep_on_dask_equals_in_process(dask_executor):
+    # default clearing batches (compiled batched solver) on the built-in network, three tasks on the cluster
+    from contagion.sweep import clearing_batch
+
+    net = contagion.load_dataset("ai-infrastructure")
+    cfg = SweepConfig.from_dict({"correlation": 0.4, "shocks": [
+        {"select": {"type": "ai_lab"}, "distribution": "beta", "a": 2, "b": 5},
+        {"target": "Oracle", "distribution": "lognormal", "mu": -2.5, "sigma": 0.8}]})
+    unit = clearing_batch(net) * BLOCK
+    n = 2 * unit + 1234
+    local = run_sweep(net, cfg, n=n, seed=42)
+    remote = run_sweep(net, cfg, n=n, seed=42, chunk_size=unit, executor=dask_executor)
+    np.testing.assert_array_equal(remote.system_loss, local.system_loss)
+    np.testing.assert_array_equal(remote.default_probability, local.default_probability)
+    np.testing.assert_array_equal(remote.expected_shortfall, local.expected_shortfall)
+    np.testing.assert_array_equal(remote.expected_loss, local.expected_loss)
+    assert remote.summary() == local.summary()
 
 
 def test_rank_on_dask_equals_in_process(dask_executor):

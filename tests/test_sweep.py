@@ -253,7 +253,15 @@ def test_base_scenario_of_the_config():
 
 
 # ---------------------------------------------------------------------- reproducibility
-def test_identical_whatever_chunking_and_executor():
+@pytest.fixture
+def small_batches(monkeypatch):
+    """Clear one block of draws per call, so that short sweeps span several clearing batches."""
+    import contagion.sweep as sweep_mod
+
+    monkeypatch.setattr(sweep_mod, "MAX_BLOCKS_PER_BATCH", 1)
+
+
+def test_identical_whatever_chunking_and_executor(small_batches):
     net = _cp()
     cfg = SweepConfig.from_dict({"correlation": 0.3, "shocks": [
         {"target": "Core", "distribution": "beta", "a": 1.5, "b": 6},
@@ -274,13 +282,42 @@ def test_identical_whatever_chunking_and_executor():
         np.testing.assert_array_equal(r.expected_loss, ref.expected_loss)
         assert r.summary() == ref.summary()
     assert not np.array_equal(run_sweep(net, cfg, n=n, seed=43).system_loss, ref.system_loss)
+    # the last batch is padded with the draws that follow: a longer sweep starts with the same draws, to the bit
+    longer = run_sweep(net, cfg, n=3 * BLOCK, seed=42)
+    np.testing.assert_array_equal(longer.system_loss[:n], ref.system_loss)
 
 
-def test_progress_callback():
+def test_identical_whatever_chunking_with_the_default_batches():
+    # the AI-infrastructure network: several clearing batches of the default size (the compiled batched path)
+    from contagion.sweep import clearing_batch
+
+    net = contagion.load_dataset("ai-infrastructure")
+    cfg = SweepConfig.from_dict({"correlation": 0.4, "shocks": [
+        {"select": {"type": "ai_lab"}, "distribution": "beta", "a": 2, "b": 5},
+        {"select": {"type": "neocloud"}, "distribution": "uniform", "low": 0, "high": 0.5}]})
+    n = 2 * clearing_batch(net) * BLOCK + 777
+    ref = run_sweep(net, cfg, n=n, seed=9)
+    with ThreadPoolExecutor(2) as ex:
+        other = run_sweep(net, cfg, n=n, seed=9, chunk_size=1, executor=ex)
+    np.testing.assert_array_equal(other.system_loss, ref.system_loss)
+    np.testing.assert_array_equal(other.expected_shortfall, ref.expected_shortfall)
+    assert other.summary() == ref.summary()
+    assert ref.default_probability.max() > 0.5
+
+
+def test_progress_callback(small_batches):
     seen = []
     run_sweep(_cp(), SweepConfig.from_dict(CORE_UNIFORM), n=2 * BLOCK + 5, seed=0, chunk_size=BLOCK,
               progress=lambda done, total: seen.append((done, total)))
     assert seen == [(BLOCK, 2 * BLOCK + 5), (2 * BLOCK, 2 * BLOCK + 5), (2 * BLOCK + 5, 2 * BLOCK + 5)]
+
+
+def test_clearing_batch_size():
+    from contagion.sweep import CLEAR_MEMORY, clearing_batch
+
+    assert clearing_batch(_cp()) == 256                        # 4 obligations: the cap
+    big = contagion.FinancialNetwork.from_matrix(np.eye(40_000, k=1), external_assets=np.ones(40_000))
+    assert clearing_batch(big) == max(1, CLEAR_MEMORY // (40_000 * BLOCK))
 
 
 # ---------------------------------------------------------------------- CLI

@@ -42,21 +42,16 @@ def init_pass(PiT_ptr, PiT_idx, PiT_val, pbar, e, forced, tie_rtol, tie_abs, a_o
     return cnt
 
 
-@njit(cache=True)
-def collect_short(pos, pbar, e, a, acc, tie_rtol, tie_abs):
-    """Solvent institutions that are short given ``acc`` (shortfall received): sorted node ids."""
-    n = pbar.size
+@njit(parallel=True, cache=True)
+def mark_short(pos, pbar, e, a, acc, tie_rtol, tie_abs, flag):
+    """``flag[i]``: institution ``i`` is solvent so far but short given ``acc``; returns how many."""
     cnt = 0
-    for i in range(n):
-        if pos[i] < 0 and pbar[i] > 0.0 and e[i] + (a[i] - acc[i]) < pbar[i] - (tie_rtol * pbar[i] + tie_abs):
+    for i in prange(pbar.size):
+        f = pos[i] < 0 and pbar[i] > 0.0 and e[i] + (a[i] - acc[i]) < pbar[i] - (tie_rtol * pbar[i] + tie_abs)
+        flag[i] = f
+        if f:
             cnt += 1
-    out = np.empty(cnt, dtype=np.int32)
-    j = 0
-    for i in range(n):
-        if pos[i] < 0 and pbar[i] > 0.0 and e[i] + (a[i] - acc[i]) < pbar[i] - (tie_rtol * pbar[i] + tie_abs):
-            out[j] = i
-            j += 1
-    return out
+    return cnt
 
 
 # ----------------------------------------------------------------------------- building the layers
@@ -75,7 +70,7 @@ def build_r_block(PiT_ptr, PiT_idx, PiT_val, new, pos):
                 c += 1
         cnt[q + 1] = c
     ptr = np.cumsum(cnt)
-    col = np.empty(ptr[k], dtype=np.int32)
+    col = np.empty(ptr[k], dtype=np.uint32)
     val = np.empty(ptr[k], dtype=np.float64)
     for q in prange(k):
         i = new[q]
@@ -89,105 +84,52 @@ def build_r_block(PiT_ptr, PiT_idx, PiT_val, new, pos):
     return ptr, col, val
 
 
-@njit(cache=True)
-def build_out_blocks(Pi_ptr, Pi_idx, Pi_val, new, pos, start, count):
-    """What the new members owe, grouped by creditor.
+@njit(parallel=True, cache=True)
+def build_out_blocks(Pi_ptr, Pi_idx, Pi_val, new, pos, start):
+    """What the new members owe, by debtor (rows = the new members, in order).
 
-    Returns ``(c_rows, c_ptr, c_col, c_val, b_rows, b_ptr, b_col, b_val)``:
-    the C block (creditors that are older members, rows = their compact
-    index) and the B block (creditors still solvent, rows = node ids).
-    ``count`` is a zeroed int64 scratch array of length n, left zeroed.
+    Returns ``(c_ptr, c_row, c_val, b_ptr, b_node, b_val)``: the C block
+    (creditors that are older members: their compact index) and the B block
+    (creditors still solvent: their node id). Obligations between members of
+    the same round are in the R block and skipped here.
     """
-    nc = 0
-    nb = 0
-    rows_c = 0
-    rows_b = 0
-    for q in range(new.size):
+    k = new.size
+    cc = np.zeros(k + 1, dtype=np.int64)
+    cb = np.zeros(k + 1, dtype=np.int64)
+    for q in prange(k):
         j = new[q]
+        nc = 0
+        nb = 0
         for t in range(Pi_ptr[j], Pi_ptr[j + 1]):
-            i = Pi_idx[t]
-            p = pos[i]
-            if p >= start:
-                continue  # same round: in the R block of i
-            if count[i] == 0:
-                if p >= 0:
-                    rows_c += 1
-                else:
-                    rows_b += 1
-            count[i] += 1
-            if p >= 0:
-                nc += 1
-            else:
+            p = pos[Pi_idx[t]]
+            if p < 0:
                 nb += 1
-    c_rows = np.empty(rows_c, dtype=np.int32)
-    b_rows = np.empty(rows_b, dtype=np.int32)
-    c_node = np.empty(rows_c, dtype=np.int32)
-    c_ptr = np.empty(rows_c + 1, dtype=np.int64)
-    b_ptr = np.empty(rows_b + 1, dtype=np.int64)
-    c_col = np.empty(nc, dtype=np.int32)
-    c_val = np.empty(nc, dtype=np.float64)
-    b_col = np.empty(nb, dtype=np.int32)
-    b_val = np.empty(nb, dtype=np.float64)
-    # second pass: give each creditor a row; count[i] becomes -(row + 1)
-    rc = 0
-    rb = 0
-    oc = 0
-    ob = 0
-    for q in range(new.size):
+            elif p < start:
+                nc += 1
+        cc[q + 1] = nc
+        cb[q + 1] = nb
+    c_ptr = np.cumsum(cc)
+    b_ptr = np.cumsum(cb)
+    c_row = np.empty(c_ptr[k], dtype=np.uint32)
+    c_val = np.empty(c_ptr[k], dtype=np.float64)
+    b_node = np.empty(b_ptr[k], dtype=np.uint32)
+    b_val = np.empty(b_ptr[k], dtype=np.float64)
+    for q in prange(k):
         j = new[q]
+        wc = c_ptr[q]
+        wb = b_ptr[q]
         for t in range(Pi_ptr[j], Pi_ptr[j + 1]):
             i = Pi_idx[t]
             p = pos[i]
-            c = count[i]
-            if p >= start or c <= 0:
-                continue
-            if p >= 0:
-                c_rows[rc] = p
-                c_node[rc] = i
-                c_ptr[rc] = oc
-                oc += c
-                count[i] = -(rc + 1)
-                rc += 1
-            else:
-                b_rows[rb] = i
-                b_ptr[rb] = ob
-                ob += c
-                count[i] = -(rb + 1)
-                rb += 1
-    c_ptr[rows_c] = oc
-    b_ptr[rows_b] = ob
-    # third pass: fill, using the row pointers as write cursors
-    for q in range(new.size):
-        j = new[q]
-        pj = pos[j]
-        for t in range(Pi_ptr[j], Pi_ptr[j + 1]):
-            i = Pi_idx[t]
-            p = pos[i]
-            if p >= start:
-                continue
-            r = -count[i] - 1
-            if p >= 0:
-                w = c_ptr[r]
-                c_col[w] = pj
-                c_val[w] = Pi_val[t]
-                c_ptr[r] = w + 1
-            else:
-                w = b_ptr[r]
-                b_col[w] = pj
-                b_val[w] = Pi_val[t]
-                b_ptr[r] = w + 1
-    # every cursor now points at the start of the next row: shift back, clear the scratch
-    for r in range(rows_c, 0, -1):
-        c_ptr[r] = c_ptr[r - 1]
-    c_ptr[0] = 0
-    for r in range(rows_b, 0, -1):
-        b_ptr[r] = b_ptr[r - 1]
-    b_ptr[0] = 0
-    for r in range(rows_c):
-        count[c_node[r]] = 0
-    for r in range(rows_b):
-        count[b_rows[r]] = 0
-    return c_rows, c_ptr, c_col, c_val, b_rows, b_ptr, b_col, b_val
+            if p < 0:
+                b_node[wb] = i
+                b_val[wb] = Pi_val[t]
+                wb += 1
+            elif p < start:
+                c_row[wc] = p
+                c_val[wc] = Pi_val[t]
+                wc += 1
+    return c_ptr, c_row, c_val, b_ptr, b_node, b_val
 
 
 # ----------------------------------------------------------------------------- products with the layers
@@ -203,9 +145,44 @@ def spmv_r(ptr, col, val, row0, x, y):
         y[row0 + q] = s
 
 
+@njit(cache=True)
+def gather_form(ptr, row, val, col0, start):
+    """Transpose a C block (by debtor) into rows of creditors: ``(rows, ptr, col, val)``."""
+    cnt = np.zeros(start, dtype=np.int64)
+    for k in range(row.size):
+        cnt[row[k]] += 1
+    nrows = 0
+    for t in range(start):
+        if cnt[t] > 0:
+            nrows += 1
+    rows = np.empty(nrows, dtype=np.uint32)
+    gptr = np.empty(nrows + 1, dtype=np.int64)
+    w = 0
+    r = 0
+    for t in range(start):
+        c = cnt[t]
+        if c > 0:
+            rows[r] = t
+            gptr[r] = w
+            cnt[t] = w
+            w += c
+            r += 1
+    gptr[nrows] = w
+    gcol = np.empty(row.size, dtype=np.uint32)
+    gval = np.empty(row.size, dtype=np.float64)
+    for q in range(ptr.size - 1):
+        for k in range(ptr[q], ptr[q + 1]):
+            t = row[k]
+            w = cnt[t]
+            gcol[w] = col0 + q
+            gval[w] = val[k]
+            cnt[t] = w + 1
+    return rows, gptr, gcol, gval
+
+
 @njit(parallel=True, cache=True)
 def spmv_c(rows, ptr, col, val, x, y):
-    """``y[rows[q]] += sum_k val[k] * x[col[k]]`` over the rows of a C block (adds)."""
+    """``y[rows[q]] += sum_k val[k] * x[col[k]]`` over a C block in gather form (adds)."""
     for q in prange(rows.size):
         s = 0.0
         for k in range(ptr[q], ptr[q + 1]):
@@ -214,15 +191,23 @@ def spmv_c(rows, ptr, col, val, x, y):
 
 
 @njit(parallel=True, cache=True)
-def boundary_acc(rows, ptr, col, val, x, pos, acc):
-    """Shortfall received by institutions still solvent: ``acc[node] += ...`` over a B block."""
-    for q in prange(rows.size):
-        i = rows[q]
-        if pos[i] < 0:
-            s = 0.0
-            for k in range(ptr[q], ptr[q + 1]):
-                s += val[k] * x[col[k]]
-            acc[i] += s
+def boundary_acc(ptr, node, val, col0, x, pos, acc, nparts):
+    """Shortfall received by institutions still solvent: ``acc[node] += ...`` over a B block (by debtor).
+
+    The creditors are split into ``nparts`` ranges of node ids, one per
+    thread, so that no two threads write the same entry.
+    """
+    n = pos.size
+    for part in prange(nparts):
+        lo = (n * part) // nparts
+        hi = (n * (part + 1)) // nparts
+        for q in range(ptr.size - 1):
+            xq = x[col0 + q]
+            if xq != 0.0:
+                for k in range(ptr[q], ptr[q + 1]):
+                    i = node[k]
+                    if i >= lo and i < hi and pos[i] < 0:
+                        acc[i] += val[k] * xq
 
 
 # ----------------------------------------------------------------------------- BiCGSTAB pieces
@@ -336,3 +321,162 @@ def assemble(pos, x, mx, pbar, e, cap, forced, alpha, beta, tie_rtol, tie_abs, a
             t = 0.0
         res = max(res, abs(t - pi))
     return res
+
+
+# ----------------------------------------------------------------------------- many scenarios
+
+
+@njit(cache=True)
+def _gs_scenario(Pi_ptr, Pi_idx, Pi_val, a, pbar, e, cap, forced, alpha, beta, tie_rtol, tie_abs, tol,
+                 accept, max_sweeps, s, acc, c0, h, lst):
+    """Greatest clearing vector of one scenario by monotone Gauss--Seidel on the shortfall.
+
+    Works in place on scratch vectors of length n: ``s`` (shortfall
+    ``pbar - p``), ``acc`` (shortfall received, ``PiT @ s``), ``c0``
+    (``pbar - alpha e - beta a``) and ``h`` (the value of ``acc`` above which
+    an institution is short; ``inf`` once it has defaulted or when it owes
+    nothing), and ``lst`` (defaulters in order of default). Returns
+    ``(number of defaulters, sweeps, residual)``; sweeps is -1 when
+    ``max_sweeps`` was not enough.
+
+    Starting from ``s = 0`` (everyone pays in full) the iteration only ever
+    raises shortfalls, so every iterate is below the least fixed point (the
+    greatest clearing vector); an institution joins the default set as soon
+    as it is short, and changes are pushed along the obligations of
+    defaulters only.
+    """
+    n = pbar.size
+    m = 0
+    for i in range(n):
+        s[i] = 0.0
+        acc[i] = 0.0
+        c0[i] = pbar[i] - alpha * e[i] - beta * a[i]
+        # short  <=>  e + (a - acc) < pbar - tie  <=>  acc > e + a - pbar + tie
+        if pbar[i] > 0.0:
+            h[i] = (e[i] + a[i] - pbar[i]) + (tie_rtol * pbar[i] + tie_abs)
+            if forced[i] or h[i] < 0.0:
+                h[i] = np.inf
+                lst[m] = i
+                m += 1
+        else:
+            h[i] = np.inf
+    sweeps = 0
+    while True:
+        sweeps += 1
+        if sweeps > max_sweeps:
+            return m, -1, np.inf
+        dmax = 0.0
+        q = 0
+        while q < m:
+            i = lst[q]
+            q += 1
+            c = c0[i] + beta * acc[i]
+            if forced[i]:
+                lo = pbar[i] - cap[i]
+                if c <= lo + (tie_rtol * pbar[i] + tie_abs):
+                    c = lo
+            if c > pbar[i]:
+                c = pbar[i]
+            d = c - s[i]
+            if d > 0.0:
+                s[i] = c
+                if d > dmax:
+                    dmax = d
+                for t in range(Pi_ptr[i], Pi_ptr[i + 1]):
+                    j = Pi_idx[t]
+                    v = acc[j] + Pi_val[t] * d
+                    acc[j] = v
+                    if v > h[j]:
+                        h[j] = np.inf
+                        lst[m] = j
+                        m += 1
+        if dmax <= tol:
+            # fixed-point residual of the clearing map, computed like the reference
+            res = 0.0
+            for q in range(m):
+                i = lst[q]
+                inflow = a[i] - acc[i]
+                pi = min(max(pbar[i] - s[i], 0.0), pbar[i])
+                if (not forced[i]) and e[i] + inflow >= pbar[i] - (tie_rtol * pbar[i] + tie_abs):
+                    t_ = pbar[i]
+                else:
+                    t_ = min(cap[i], max(0.0, alpha * e[i] + beta * inflow))
+                r = abs(t_ - pi)
+                if r > res:
+                    res = r
+            if res <= accept or dmax == 0.0:
+                return m, sweeps, res
+            tol = tol * 0.1
+
+
+@njit(parallel=True, cache=True)
+def clear_batch(Pi_ptr, Pi_idx, Pi_val, a, pbar, E, cap, forced, alpha, beta, tie_rtol, tie_abs, tol, accept,
+                max_sweeps, nthreads, P, D, its, res):
+    """Clear every row of ``E`` (scenarios x institutions); results in rows of ``P``, ``D``.
+
+    Scenarios are spread over the threads, each with its own scratch vectors
+    and its own convergence test; the network stays shared (and in cache).
+    """
+    K = E.shape[0]
+    n = pbar.size
+    nth = min(nthreads, max(K, 1))
+    for t in prange(nth):
+        s = np.empty(n)
+        acc = np.empty(n)
+        c0 = np.empty(n)
+        h = np.empty(n)
+        lst = np.empty(n, dtype=np.int32)
+        for k in range(t, K, nth):
+            m, sw, r = _gs_scenario(Pi_ptr, Pi_idx, Pi_val, a, pbar, E[k], cap, forced, alpha, beta, tie_rtol,
+                                    tie_abs, tol, accept, max_sweeps, s, acc, c0, h, lst)
+            for i in range(n):
+                P[k, i] = pbar[i]
+                D[k, i] = False
+            for q in range(m):
+                i = lst[q]
+                P[k, i] = min(max(pbar[i] - s[i], 0.0), pbar[i])
+                D[k, i] = True
+            its[k] = sw
+            res[k] = r
+
+
+# ----------------------------------------------------------------------------- building the network's matrices
+
+
+@njit(parallel=True, cache=True)
+def scale_rows(ptr, val, d, out):
+    """``out[k] = val[k] / d[row(k)]`` (rows with ``d == 0`` have no entries)."""
+    for i in prange(ptr.size - 1):
+        di = d[i]
+        for k in range(ptr[i], ptr[i + 1]):
+            out[k] = val[k] / di
+
+
+@njit(parallel=True, cache=True)
+def transpose_csr(ptr, idx, val, ncols, bounds):
+    """CSR of the transpose, with sorted indices; rows split among threads at ``bounds``."""
+    nparts = bounds.size - 1
+    counts = np.zeros((nparts, ncols), dtype=np.int64)
+    for t in prange(nparts):
+        for k in range(ptr[bounds[t]], ptr[bounds[t + 1]]):
+            counts[t, idx[k]] += 1
+    out_ptr = np.empty(ncols + 1, dtype=np.int64)
+    w = 0
+    for c in range(ncols):
+        out_ptr[c] = w
+        for t in range(nparts):
+            cnt = counts[t, c]
+            counts[t, c] = w
+            w += cnt
+    out_ptr[ncols] = w
+    out_idx = np.empty(w, dtype=np.int32)
+    out_val = np.empty(w, dtype=np.float64)
+    for t in prange(nparts):
+        for i in range(bounds[t], bounds[t + 1]):
+            for k in range(ptr[i], ptr[i + 1]):
+                c = idx[k]
+                q = counts[t, c]
+                out_idx[q] = i
+                out_val[q] = val[k]
+                counts[t, c] = q + 1
+    return out_ptr, out_idx, out_val

@@ -1,7 +1,27 @@
-"""Batched clearing (many vectors of external assets on one network).
+"""Batched clearing: many vectors of external assets on one network.
 
-The reference path solves each column exactly with the fictitious-default
-algorithm. Faster paths may replace it; they must give the same answers.
+Two paths with the same answers (column ``k`` equals :func:`contagion.clear`
+on the network with ``E[:, k]`` as external assets):
+
+- ``"gs-parallel"`` (compiled, numba): scenarios are spread over the threads
+  (``prange``); each scenario runs its own monotone Gauss--Seidel iteration
+  on the shortfall ``s = pbar - p`` from ``s = 0``, pushing changes only along
+  the obligations of institutions that have defaulted, with its own
+  convergence test, so an easy scenario never waits for a hard one. The
+  network (``Pi`` in CSR) is shared and, for networks of thousands of
+  institutions, stays in cache. Every iterate is below the least fixed point,
+  so the limit is the greatest clearing vector; at the end what everyone
+  receives is recomputed from scratch and the fixed-point residual and the
+  default set are verified (``<= 1e-13 * max(pbar)``, no solvent institution
+  short).
+- ``"fda-per-column"`` (pure numpy/scipy): the reference fictitious-default
+  algorithm, column by column. Used without numba, for tiny batches, and
+  for any scenario the compiled path could not settle (it never gives up
+  silently).
+
+Measured lesson behind the design: a sparse-times-dense batched Picard
+(``PiT @ P``) is no faster than separate solves, because every column
+iterates until the slowest one converges.
 """
 
 from __future__ import annotations
@@ -9,18 +29,27 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import ConvergenceError
-from .core import fda_solve
+from .core import RESIDUAL_RTOL, TIE_RTOL, fda_solve
+
+__all__ = ["solve_batch", "BATCH_MIN_WORK"]
+
+#: Batches with fewer than this many obligations x scenarios use the reference path (unless forced).
+BATCH_MIN_WORK = 200_000
+#: Sweep tolerance and acceptance bound of the compiled path, relative to max(pbar).
+SWEEP_RTOL = 1e-14
+ACCEPT_RTOL = 1e-13
+MAX_SWEEPS = 100_000
 
 
-def solve_batch(net, E: np.ndarray, alpha: float = 1.0, beta: float = 1.0):
-    """Return ``(payments, defaulted, iterations, residual, solver)`` for every column of ``E``."""
+def _reference(net, E: np.ndarray, alpha: float, beta: float, cols=None, P=None, D=None, its=None, res=None):
     n, K = E.shape
-    P = np.empty((n, K))
-    D = np.empty((n, K), dtype=bool)
-    its = np.empty(K, dtype=np.int64)
-    res = np.empty(K)
+    if P is None:
+        P = np.empty((n, K))
+        D = np.empty((n, K), dtype=bool)
+        its = np.empty(K, dtype=np.int64)
+        res = np.empty(K)
     PiT, pbar, cap, forced = net.PiT, net.total_obligations, net.payment_cap, net.forced_default
-    for k in range(K):
+    for k in (range(K) if cols is None else cols):
         sol = fda_solve(PiT, pbar, E[:, k], cap=cap, forced=forced, alpha=alpha, beta=beta)
         if not sol.converged:
             raise ConvergenceError(f"scenario {k} did not converge", sol.iterations, sol.residual)
@@ -28,4 +57,59 @@ def solve_batch(net, E: np.ndarray, alpha: float = 1.0, beta: float = 1.0):
         D[:, k] = sol.defaulted
         its[k] = sol.iterations
         res[k] = sol.residual
-    return P, D, its, res, "fda-per-column"
+    return P, D, its, res
+
+
+def solve_batch(net, E: np.ndarray, alpha: float = 1.0, beta: float = 1.0, path: str | None = None):
+    """Return ``(payments, defaulted, iterations, residual, solver)`` for every column of ``E``.
+
+    Parameters
+    ----------
+    net : FinancialNetwork
+    E : ndarray (n, K)
+        External assets, one scenario per column (validated by the caller).
+        A Fortran-ordered array (e.g. ``X.T`` for ``X`` of shape (K, n)) is
+        read without a copy.
+    path : {"auto", "fast", "reference"}, optional
+        Default: the environment variable ``CONTAGION_SOLVER``, else
+        ``"auto"`` (compiled when numba is available and the batch is not tiny).
+
+    Returns
+    -------
+    tuple
+        ``payments`` and ``defaulted`` of shape (n, K) (Fortran-ordered),
+        ``iterations`` (sweeps, or FDA rounds on the reference path) and
+        ``residual`` of shape (K,), and the name of the path.
+    """
+    from .fast import choose_path
+
+    n, K = E.shape
+    how = choose_path(int(net.liabilities.nnz) * K, path, threshold=BATCH_MIN_WORK)
+    if how != "fast":
+        P, D, its, res = _reference(net, E, alpha, beta)
+        return P, D, its, res, "fda-per-column"
+    from . import _kernels as K_
+
+    Pi = net.relative_liabilities
+    pbar = np.ascontiguousarray(net.total_obligations, dtype=np.float64)
+    a = np.ascontiguousarray(net.PiT @ pbar)
+    cap = np.ascontiguousarray(net.payment_cap, dtype=np.float64)
+    forced = np.ascontiguousarray(net.forced_default & (pbar > 0))
+    scale = float(pbar.max()) if n else 0.0
+    Et = np.ascontiguousarray(E.T, dtype=np.float64)
+    Pt = np.empty((K, n))
+    Dt = np.empty((K, n), dtype=bool)
+    its = np.empty(K, dtype=np.int64)
+    res = np.empty(K)
+    import numba
+
+    K_.clear_batch(Pi.indptr.astype(np.uint64), Pi.indices.astype(np.uint64), Pi.data, a, pbar, Et, cap, forced, float(alpha), float(beta), TIE_RTOL,
+                   1e-3 * RESIDUAL_RTOL * scale, SWEEP_RTOL * scale, ACCEPT_RTOL * scale, MAX_SWEEPS,
+                   numba.get_num_threads(), Pt, Dt, its, res)
+    P, D = Pt.T, Dt.T
+    bad = np.flatnonzero(its < 0)
+    solver = "gs-parallel"
+    if bad.size:
+        _reference(net, E, alpha, beta, cols=bad, P=P, D=D, its=its, res=res)
+        solver = "gs-parallel+fda"
+    return P, D, its, res, solver

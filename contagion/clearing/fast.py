@@ -61,9 +61,12 @@ __all__ = ["fda_fast", "solve", "numba_available", "FAST_MIN_EDGES", "FastStats"
 
 #: Networks with fewer obligations than this are cleared by the reference path (unless forced).
 FAST_MIN_EDGES = 50_000
-#: Target of the BiCGSTAB recursion and acceptance bound of the true residual, relative to max(pbar).
-LINEAR_RTOL = 2e-15
-ACCEPT_RTOL = 1e-14
+#: Target of the BiCGSTAB recursion and acceptance bound of its true residual, relative to max(pbar)
+#: (the reference accepts its Krylov solves at 1e-13 too).
+LINEAR_RTOL = 1e-14
+ACCEPT_RTOL = 1e-13
+#: Default blocks up to this size are solved by sparse LU plus one refinement step, as in the reference.
+LU_LIMIT = 1500
 
 _NUMBA: Any = None
 
@@ -109,25 +112,48 @@ class _Layers:
     """The compact matrix ``PiT[D, D]`` as per-round layers, and the boundary blocks."""
 
     def __init__(self) -> None:
+        # R: (ptr, col, val, first row); C: (rows, ptr, col, val); B: (ptr, node, val, first column)
         self.r: list[tuple[np.ndarray, np.ndarray, np.ndarray, int]] = []
         self.c: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
-        self.b: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+        self.b: list[tuple[np.ndarray, np.ndarray, np.ndarray, int]] = []
 
     def matvec(self, K, x: np.ndarray, y: np.ndarray) -> None:
         """``y = M x`` (raw product with the compact matrix)."""
         for ptr, col, val, row0 in self.r:
             K.spmv_r(ptr, col, val, row0, x, y)
         for rows, ptr, col, val in self.c:
-            if rows.size:
+            if val.size:
                 K.spmv_c(rows, ptr, col, val, x, y)
+
+    def boundary(self, K, x: np.ndarray, pos: np.ndarray, acc: np.ndarray, nparts: int) -> None:
+        """``acc[i] = (PiT s)_i`` for every institution ``i`` outside the default set."""
+        acc[:] = 0.0
+        for ptr, node, val, col0 in self.b:
+            if val.size:
+                K.boundary_acc(ptr, node, val, col0, x, pos, acc, nparts)
+
+    def to_csr(self, m: int) -> sp.csr_array:
+        """The compact matrix as one scipy CSR (for direct solves of small blocks)."""
+        rows, cols, vals = [], [], []
+        for ptr, col, val, row0 in self.r:
+            rows.append(row0 + np.repeat(np.arange(ptr.size - 1), np.diff(ptr)))
+            cols.append(col)
+            vals.append(val)
+        for crow, ptr, col, val in self.c:
+            rows.append(np.repeat(crow.astype(np.int64), np.diff(ptr)))
+            cols.append(col)
+            vals.append(val)
+        if not rows:
+            return sp.csr_array((m, m))
+        return sp.csr_array((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(m, m))
 
     @property
     def nnz(self) -> int:
-        return sum(int(v.size) for _, _, v, _ in self.r) + sum(int(v.size) for *_, v in self.c)
+        return sum(int(v.size) for _, _, v, _ in self.r) + sum(int(v.size) for _, _, _, v in self.c)
 
     @property
     def boundary_nnz(self) -> int:
-        return sum(int(v.size) for *_, v in self.b)
+        return sum(int(v.size) for _, _, v, _ in self.b)
 
 
 class _KrylovFailure(Exception):
@@ -196,6 +222,42 @@ def _bicgstab(K, layers: _Layers, b, x, lin, beta, tol, accept, stats: FastStats
     raise _KrylovFailure("no convergence")
 
 
+def _direct(layers: _Layers, b, x, lin, beta, accept, stats: FastStats):
+    """Sparse LU of the (small) round system, one step of iterative refinement; returns ``M x``."""
+    import warnings
+
+    import scipy.sparse.linalg as spla
+
+    m = x.size
+    M = layers.to_csr(m)
+    Mlin = sp.csr_array(M.multiply(lin[:, None])) if not lin.all() else M
+    A = (sp.identity(m, format="csr") - beta * Mlin).tocsc()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            lu = spla.splu(A)
+        except RuntimeError:
+            raise _KrylovFailure("singular block") from None
+        sol = lu.solve(b)
+        r = b - A @ sol
+        sol = sol + lu.solve(r)
+    if not np.all(np.isfinite(sol)):
+        raise _KrylovFailure("singular block")
+    x[:] = sol
+    y = M @ x
+    stats.matvecs += 2
+    r = b - np.where(lin, x - beta * y, x)
+    if np.max(np.abs(r), initial=0.0) > accept:
+        raise _KrylovFailure("ill-conditioned block")
+    return y
+
+
+def _threads() -> int:
+    import numba
+
+    return max(1, int(numba.get_num_threads()))
+
+
 def fda_fast(PiT: sp.csr_array, Pi: sp.csr_array, pbar: np.ndarray, e: np.ndarray, *,
              cap: np.ndarray | None = None, forced: np.ndarray | None = None, alpha: float = 1.0,
              beta: float = 1.0, stats: FastStats | None = None) -> FastSolution:
@@ -233,12 +295,14 @@ def fda_fast(PiT: sp.csr_array, Pi: sp.csr_array, pbar: np.ndarray, e: np.ndarra
     # 1. interbank assets and round-0 defaults
     ab = np.empty(n)          # a = PiT @ pbar, later the equity
     defaulted = np.empty(n, dtype=bool)
-    K.init_pass(PiT.indptr, PiT.indices, PiT.data, pbar, e, forced, TIE_RTOL, tie_abs, ab, defaulted)
+    PiT_idx = PiT.indices.view(np.uint32)
+    Pi_idx = Pi.indices.view(np.uint32)
+    nparts = _threads()
+    K.init_pass(PiT.indptr, PiT_idx, PiT.data, pbar, e, forced, TIE_RTOL, tie_abs, ab, defaulted)
     new = np.flatnonzero(defaulted).astype(np.int32)
     pos = np.full(n, -1, dtype=np.int32)
     rounds = np.full(n, -1, dtype=np.int64)
     acc = np.zeros(n)          # shortfall received by solvent institutions, later the payments
-    scratch = np.zeros(n, dtype=np.int64)
     layers = _Layers()
 
     members = np.empty(0, dtype=np.int32)
@@ -254,12 +318,12 @@ def fda_fast(PiT: sp.csr_array, Pi: sp.csr_array, pbar: np.ndarray, e: np.ndarra
             pos[new] = np.arange(start, start + new.size, dtype=np.int32)
             rounds[new] = k
             # 2. new layer
-            ptr, col, val = K.build_r_block(PiT.indptr, PiT.indices, PiT.data, new, pos)
+            ptr, col, val = K.build_r_block(PiT.indptr, PiT_idx, PiT.data, new, pos)
             layers.r.append((ptr, col, val, start))
-            cr, cp, cc, cv, br, bp, bc, bv = K.build_out_blocks(Pi.indptr, Pi.indices, Pi.data, new, pos,
-                                                                 start, scratch)
-            layers.c.append((cr, cp, cc, cv))
-            layers.b.append((br, bp, bc, bv))
+            cp, cr, cv, bp, bn, bv = K.build_out_blocks(Pi.indptr, Pi_idx, Pi.data, new, pos, start)
+            if cv.size:
+                layers.c.append(K.gather_form(cp, cr, cv, start, start))
+            layers.b.append((bp, bn, bv, start))
             # compact vectors: right-hand side, capped/linear, warm start
             f_new = forced[new]
             c_new = pbar[new] - alpha * e[new] - beta * ab[new]
@@ -271,7 +335,10 @@ def fda_fast(PiT: sp.csr_array, Pi: sp.csr_array, pbar: np.ndarray, e: np.ndarra
             x = np.concatenate([x, np.where(f_new, lo_new, np.minimum(c_new + beta * acc[new], pbar[new]))])
             # 3. solve the round (forced institutions switch from capped to linear)
             while True:
-                mx = _bicgstab(K, layers, b, x, lin, beta, tol, accept, stats)
+                if members.size <= LU_LIMIT:
+                    mx = _direct(layers, b, x, lin, beta, accept, stats)
+                else:
+                    mx = _bicgstab(K, layers, b, x, lin, beta, tol, accept, stats)
                 stats.solves += 1
                 capped = ~lin
                 if not capped.any():
@@ -287,11 +354,11 @@ def fda_fast(PiT: sp.csr_array, Pi: sp.csr_array, pbar: np.ndarray, e: np.ndarra
                 lin[sw] = True
                 b[sw] = c_c[switch]
             # 4. solvency check of the others
-            acc[:] = 0.0
-            for rows, bptr, bcol, bval in layers.b:
-                if rows.size:
-                    K.boundary_acc(rows, bptr, bcol, bval, x, pos, acc)
-            new = K.collect_short(pos, pbar, e, ab, acc, TIE_RTOL, tie_abs)
+            layers.boundary(K, x, pos, acc, nparts)
+            if K.mark_short(pos, pbar, e, ab, acc, TIE_RTOL, tie_abs, defaulted):
+                new = np.flatnonzero(defaulted).astype(np.int32)
+            else:
+                new = new[:0]
             k += 1
     except _KrylovFailure as exc:
         stats.fallback = str(exc)
@@ -309,7 +376,8 @@ def fda_fast(PiT: sp.csr_array, Pi: sp.csr_array, pbar: np.ndarray, e: np.ndarra
     stats.block_nnz = layers.nnz
     stats.boundary_nnz = layers.boundary_nnz
     converged = resid <= RESIDUAL_RTOL * max(scale, 1e-300) or scale == 0.0
-    return FastSolution(payments=acc, defaulted=pos >= 0, default_round=rounds, iterations=max(k, 1),
+    np.greater_equal(pos, 0, out=defaulted)
+    return FastSolution(payments=acc, defaulted=defaulted, default_round=rounds, iterations=max(k, 1),
                         residual=float(resid), converged=bool(converged), solver="fda-fast", equity=ab,
                         stats=stats)
 
@@ -322,11 +390,14 @@ def fda_fast(PiT: sp.csr_array, Pi: sp.csr_array, pbar: np.ndarray, e: np.ndarra
 SOLVER_PATHS = ("auto", "fast", "reference")
 
 
-def choose_path(nnz: int, path: str | None = None) -> str:
-    """Which path :func:`solve` takes for a network with ``nnz`` obligations.
+def choose_path(work: int, path: str | None = None, threshold: int | None = None) -> str:
+    """``"fast"`` or ``"reference"``: the path taken for ``work`` (obligations, or obligations x scenarios).
 
-    ``path`` defaults to the environment variable ``CONTAGION_SOLVER``, else ``"auto"``.
+    ``path`` defaults to the environment variable ``CONTAGION_SOLVER``, else
+    ``"auto"``: the compiled path when numba is available and ``work`` is at
+    least ``threshold`` (default :data:`FAST_MIN_EDGES`).
     """
+    threshold = FAST_MIN_EDGES if threshold is None else threshold
     path = path or os.environ.get("CONTAGION_SOLVER") or "auto"
     if path not in SOLVER_PATHS:
         raise ValueError(f"unknown solver path {path!r}; choose one of {SOLVER_PATHS}")
@@ -334,7 +405,7 @@ def choose_path(nnz: int, path: str | None = None) -> str:
         return "reference"
     if path == "fast":
         return "fast" if numba_available() else "reference"
-    return "fast" if nnz >= FAST_MIN_EDGES and numba_available() else "reference"
+    return "fast" if work >= threshold and numba_available() else "reference"
 
 
 def solve(net, alpha: float = 1.0, beta: float = 1.0, path: str | None = None) -> Solution:
@@ -398,3 +469,41 @@ def unique_flag(net, p: np.ndarray) -> bool:
         if np.max(p[members]) > RESIDUAL_RTOL * scale and from_outside <= RESIDUAL_RTOL * scale * members.size:
             return False
     return True
+
+
+# ----------------------------------------------------------------------------- the network's matrices
+
+#: Matrices with at least this many entries are built by the compiled kernels (when numba is available).
+BUILD_MIN_NNZ = 200_000
+
+
+def relative_matrix(L: sp.csr_array, pbar: np.ndarray) -> sp.csr_array:
+    """``Pi = diag(1 / pbar) @ L`` as CSR, sharing ``L``'s index arrays (``L`` is never mutated).
+
+    Rows with ``pbar == 0`` are empty (``pbar`` is at least the row sum).
+    """
+    if L.nnz >= BUILD_MIN_NNZ and numba_available():
+        data = np.empty_like(L.data)
+        _NUMBA.scale_rows(L.indptr, L.data, np.ascontiguousarray(pbar, dtype=np.float64), data)
+    else:
+        data = L.data / np.repeat(pbar, np.diff(L.indptr))
+    out = sp.csr_array((data, L.indices, L.indptr), shape=L.shape, copy=False)
+    out.has_sorted_indices = True
+    return out
+
+
+def transpose(A: sp.csr_array) -> sp.csr_array:
+    """``A.T`` as CSR with sorted indices (parallel counting sort for large matrices)."""
+    if A.nnz < BUILD_MIN_NNZ or not numba_available():
+        return sp.csr_array(A.T.tocsr())
+    nparts = _threads()
+    ptr = A.indptr
+    bounds = np.searchsorted(ptr, np.linspace(0, A.nnz, nparts + 1)).astype(np.int64)
+    bounds[0], bounds[-1] = 0, A.shape[0]
+    bounds = np.maximum.accumulate(np.minimum(bounds, A.shape[0]))
+    optr, oidx, oval = _NUMBA.transpose_csr(ptr, A.indices, A.data, A.shape[1], bounds)
+    if optr[-1] < np.iinfo(np.int32).max:
+        optr = optr.astype(np.int32)
+    out = sp.csr_array((oval, oidx, optr), shape=(A.shape[1], A.shape[0]), copy=False)
+    out.has_sorted_indices = True
+    return out

@@ -347,7 +347,7 @@ def _reverse_table(rs, cascade, label: str, output: str | None) -> str:
 @click.option("--seed", type=click.IntRange(0), default=0, show_default=True,
               help="Random seed: the same seed gives the same numbers whatever the chunking and the workers.")
 @click.option("--chunk-size", type=click.IntRange(1), default=None, metavar="DRAWS",
-              help="Draws per task (rounded up to a multiple of 256). [default: about 4 tasks per worker]")
+              help="Draws per task (rounded up to whole clearing batches). [default: about 4 tasks per worker]")
 @scenario_option
 @_method_options(BATCH_METHODS)
 @click.option("--top", type=click.IntRange(1), default=None, metavar="N",

@@ -485,11 +485,9 @@ class FinancialNetwork:
     @cached_property
     def relative_liabilities(self) -> sp.csr_array:
         """``Pi[i, j] = L[i, j] / pbar[i]`` (CSR; rows with ``pbar == 0`` are empty)."""
-        L = self.liabilities
-        pbar = self.total_obligations
-        row_of = np.repeat(np.arange(self.n), np.diff(L.indptr))
-        data = L.data / pbar[row_of]
-        return sp.csr_array((data, L.indices.copy(), L.indptr.copy()), shape=L.shape)
+        from .clearing.fast import relative_matrix  # compiled for large networks
+
+        return relative_matrix(self.liabilities, self.total_obligations)
 
     @property
     def Pi(self) -> sp.csr_array:
@@ -499,7 +497,9 @@ class FinancialNetwork:
     @cached_property
     def PiT(self) -> sp.csr_array:
         """``Pi.T`` stored as CSR (computed once): ``(PiT @ p)[j]`` is what ``j`` receives."""
-        return sp.csr_array(self.relative_liabilities.T.tocsr())
+        from .clearing.fast import transpose  # compiled for large networks
+
+        return transpose(self.relative_liabilities)
 
     @cached_property
     def payment_cap(self) -> np.ndarray:

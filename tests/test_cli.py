@@ -366,3 +366,24 @@ def test_console_script_runs_and_fails_cleanly(tmp_path):
                           cwd=tmp_path, env=env)
     assert proc.returncode == 1 and proc.stdout == ""
     assert proc.stderr.strip() == "Error: unknown scenario 'nope'; available for chain: a-fails"
+
+
+def test_run_threshold_with_recovery_on_glasserman_young():
+    """Threshold cascade (Furfine 2003) on the shocked core-periphery network: the core fails
+    (wave 0) and pays recovery x obligations = 0.4 x 140 = 56; each periphery bank then receives
+    56 x 10/140 = 4 instead of 10, has 50 + 4 - 55 = -1 < 0 of capital left, fails in wave 1 and
+    pays 0.4 x 55 = 22."""
+    out = invoke("run", "core-periphery", "-m", "threshold", "--recovery", "0.4", "-f", "json")
+    data = json.loads(out.stdout)
+    rows = {r["name"]: r for r in data["institutions"]}
+    assert rows["Core"]["payment"] == pytest.approx(56.0) and rows["Core"]["default_round"] == 0
+    for k in range(1, 5):
+        assert rows[f"Periphery {k}"]["payment"] == pytest.approx(22.0)
+        assert rows[f"Periphery {k}"]["default_round"] == 1
+    assert data["params"] == {"recovery": 0.4}
+
+
+def test_recovery_is_a_usage_error_without_threshold():
+    result = CliRunner().invoke(cli, ["run", "core-periphery", "--recovery", "0.4"])
+    assert result.exit_code == 2
+    assert "--recovery applies only to --method threshold" in result.output

@@ -316,7 +316,9 @@ def test_clearing_batch_size():
     from contagion.sweep import CLEAR_MEMORY, clearing_batch
 
     assert clearing_batch(_cp()) == 256                        # 4 obligations: the cap
-    big = contagion.FinancialNetwork.from_matrix(np.eye(40_000, k=1), external_assets=np.ones(40_000))
+    import scipy.sparse as sp
+
+    big = contagion.FinancialNetwork.from_matrix(sp.eye(40_000, k=1, format="csr"), external_assets=np.ones(40_000))
     assert clearing_batch(big) == max(1, CLEAR_MEMORY // (40_000 * BLOCK))
 
 

@@ -60,9 +60,11 @@ def clear(network, method: str = "eisenberg-noe", **params: Any) -> ClearingResu
     ----------
     network : FinancialNetwork
     method : str
-        A key of :data:`CLEARING_METHODS`: ``"eisenberg-noe"`` (default) or
+        A key of :data:`CLEARING_METHODS`: ``"eisenberg-noe"`` (default),
         ``"rogers-veraart"`` (with ``alpha=``, ``beta=``, the fractions of
-        external and interbank assets recovered from a defaulting institution).
+        external and interbank assets recovered from a defaulting institution) or
+        ``"threshold"`` (the Furfine / Gai--Kapadia threshold cascade, with
+        ``recovery=``; see :mod:`contagion.channels`).
     **params
         Passed to the method.
 

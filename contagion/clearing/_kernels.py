@@ -361,6 +361,7 @@ def _gs_scenario(Pi_ptr, Pi_idx, Pi_val, a, pbar, e, cap, forced, alpha, beta, t
         else:
             h[i] = np.inf
     sweeps = 0
+    dprev = np.inf
     while True:
         sweeps += 1
         if sweeps > max_sweeps:
@@ -390,7 +391,11 @@ def _gs_scenario(Pi_ptr, Pi_idx, Pi_val, a, pbar, e, cap, forced, alpha, beta, t
                         h[j] = np.inf
                         lst[m] = j
                         m += 1
-        if dmax <= tol:
+        # the error left is about dmax * rate / (1 - rate) (geometric convergence at the observed
+        # rate): slow, nearly singular cases keep sweeping until that is small too
+        rate = dmax / dprev if dprev > 0.0 else 0.0
+        dprev = dmax
+        if dmax <= tol and (rate < 0.5 or dmax * rate <= tol * (1.0 - rate)):
             # fixed-point residual of the clearing map, computed like the reference
             res = 0.0
             for q in range(m):

@@ -42,7 +42,7 @@ Availability
 ------------
 numba is an ordinary dependency; when it cannot be imported, or the network
 is small (compilation and thread start-up would cost more than they save),
-:func:`solve` uses the reference ``fda_solve``, a pure numpy/scipy path with
+:mod:`.methods` uses the reference ``fda_solve``, a pure numpy/scipy path with
 identical results.
 """
 
@@ -57,7 +57,8 @@ import scipy.sparse as sp
 
 from .core import RESIDUAL_RTOL, TIE_RTOL, Solution, fda_solve
 
-__all__ = ["fda_fast", "solve", "numba_available", "FAST_MIN_EDGES", "FastStats"]
+__all__ = ["fda_fast", "choose_path", "numba_available", "unique_flag", "relative_matrix", "transpose",
+           "FAST_MIN_EDGES", "FastStats"]
 
 #: Networks with fewer obligations than this are cleared by the reference path (unless forced).
 FAST_MIN_EDGES = 50_000
@@ -252,6 +253,23 @@ def _direct(layers: _Layers, b, x, lin, beta, accept, stats: FastStats):
     return y
 
 
+def _uidx(a: np.ndarray) -> np.ndarray:
+    """Index array reinterpreted as unsigned (no copy): the compiled gathers skip the negative-index check."""
+    if a.dtype == np.int32:
+        return a.view(np.uint32)
+    if a.dtype == np.int64:
+        return a.view(np.uint64)
+    return a.astype(np.uint64)
+
+
+def _reference(PiT, Pi, pbar, e, cap, forced, alpha, beta, stats) -> FastSolution:
+    sol = fda_solve(PiT, pbar, e, cap=cap, forced=forced, alpha=alpha, beta=beta)
+    equity = e + PiT @ sol.payments - pbar
+    return FastSolution(payments=sol.payments, defaulted=sol.defaulted, default_round=sol.default_round,
+                        iterations=sol.iterations, residual=sol.residual, converged=sol.converged,
+                        solver=sol.solver, equity=equity, stats=stats)
+
+
 def _threads() -> int:
     import numba
 
@@ -260,7 +278,7 @@ def _threads() -> int:
 
 def fda_fast(PiT: sp.csr_array, Pi: sp.csr_array, pbar: np.ndarray, e: np.ndarray, *,
              cap: np.ndarray | None = None, forced: np.ndarray | None = None, alpha: float = 1.0,
-             beta: float = 1.0, stats: FastStats | None = None) -> FastSolution:
+             beta: float = 1.0, ext_liab: np.ndarray | None = None, stats: FastStats | None = None) -> FastSolution:
     """Exact FDA clearing with the compiled kernels (same answer as :func:`~.core.fda_solve`).
 
     Parameters
@@ -269,6 +287,11 @@ def fda_fast(PiT: sp.csr_array, Pi: sp.csr_array, pbar: np.ndarray, e: np.ndarra
         ``Pi.T`` and ``Pi`` (relative liabilities), both CSR.
     pbar, e, cap, forced, alpha, beta
         As in :func:`~.core.fda_solve`.
+    ext_liab : ndarray, optional
+        External liabilities; with ``beta == 1`` a closed group without
+        outside money (:func:`zero_money_closed`) can make a round's system
+        singular, and then the reference ``fda_solve`` (which returns the
+        greatest solution there) is used. Default: read from ``Pi``'s row sums.
     stats : FastStats, optional
         Filled with work counters.
 
@@ -292,11 +315,19 @@ def fda_fast(PiT: sp.csr_array, Pi: sp.csr_array, pbar: np.ndarray, e: np.ndarra
     tol = LINEAR_RTOL * scale
     accept = ACCEPT_RTOL * scale
 
+    if beta == 1.0:
+        if ext_liab is None:
+            ext_liab = np.maximum(pbar - np.asarray(Pi.sum(axis=1)).ravel() * pbar, 0.0)
+            ext_liab[ext_liab <= 1e-12 * pbar] = 0.0
+        if zero_money_closed(Pi, ext_liab, e).size:
+            stats.fallback = "closed group without outside money"
+            return _reference(PiT, Pi, pbar, e, cap, forced, alpha, beta, stats)
+
     # 1. interbank assets and round-0 defaults
     ab = np.empty(n)          # a = PiT @ pbar, later the equity
     defaulted = np.empty(n, dtype=bool)
-    PiT_idx = PiT.indices.view(np.uint32)
-    Pi_idx = Pi.indices.view(np.uint32)
+    PiT_idx = _uidx(PiT.indices)
+    Pi_idx = _uidx(Pi.indices)
     nparts = _threads()
     K.init_pass(PiT.indptr, PiT_idx, PiT.data, pbar, e, forced, TIE_RTOL, tie_abs, ab, defaulted)
     new = np.flatnonzero(defaulted).astype(np.int32)
@@ -362,11 +393,7 @@ def fda_fast(PiT: sp.csr_array, Pi: sp.csr_array, pbar: np.ndarray, e: np.ndarra
             k += 1
     except _KrylovFailure as exc:
         stats.fallback = str(exc)
-        sol = fda_solve(PiT, pbar, e, cap=cap, forced=forced, alpha=alpha, beta=beta)
-        equity = e + PiT @ sol.payments - pbar
-        return FastSolution(payments=sol.payments, defaulted=sol.defaulted, default_round=sol.default_round,
-                            iterations=sol.iterations, residual=sol.residual, converged=sol.converged,
-                            solver=sol.solver, equity=equity, stats=stats)
+        return _reference(PiT, Pi, pbar, e, cap, forced, alpha, beta, stats)
     # 5. payments, equity, residual
     if members.size == 0:
         mx = np.empty(0)
@@ -408,50 +435,51 @@ def choose_path(work: int, path: str | None = None, threshold: int | None = None
     return "fast" if work >= threshold and numba_available() else "reference"
 
 
-def solve(net, alpha: float = 1.0, beta: float = 1.0, path: str | None = None) -> Solution:
-    """Exact FDA clearing of a :class:`~contagion.FinancialNetwork` on the chosen path."""
-    how = choose_path(int(net.liabilities.nnz), path)
-    if how == "fast":
-        return fda_fast(net.PiT, net.relative_liabilities, net.total_obligations, net.external_assets,
-                        cap=net.payment_cap, forced=net.forced_default, alpha=alpha, beta=beta)
-    return fda_solve(net.PiT, net.total_obligations, net.external_assets, cap=net.payment_cap,
-                     forced=net.forced_default, alpha=alpha, beta=beta)
+def zero_money_closed(L: sp.csr_array, ext_liab: np.ndarray, e: np.ndarray) -> np.ndarray:
+    """Institutions that could belong to a closed group without outside money (sorted node ids).
+
+    A second clearing vector can only live on a set of institutions without
+    external assets or liabilities that is *closed*: everything its members
+    owe is owed inside it (:func:`~.core.closed_zero_sets`, Eisenberg & Noe
+    2001, Theorem 2). Such a set lies inside ``Z`` = institutions with
+    obligations but no external assets or liabilities; this prunes from ``Z``
+    every institution that owes something outside what remains. No work
+    beyond one pass over ``n`` when ``Z`` is empty (the usual case).
+    """
+    pbar_pos = np.diff(L.indptr) > 0
+    z = (ext_liab == 0) & (e == 0) & pbar_pos
+    cand = np.flatnonzero(z)
+    if cand.size == 0:
+        return cand
+    inside = np.zeros(L.shape[0], dtype=bool)
+    inside[cand] = True
+    while cand.size:
+        sub = L[cand]
+        rows = np.repeat(np.arange(cand.size), np.diff(sub.indptr))
+        bad = np.zeros(cand.size, dtype=bool)
+        bad[rows[~inside[sub.indices]]] = True
+        if not bad.any():
+            break
+        inside[cand[bad]] = False
+        cand = cand[~bad]
+    return cand
 
 
 def unique_flag(net, p: np.ndarray) -> bool:
     """Same answer as :func:`~.core.is_unique`, without a strongly-connected-components pass in the usual case.
 
-    A second clearing vector can only live on a closed set of institutions
-    without outside money (:func:`~.core.closed_zero_sets`). Such a set lies
-    inside ``Z`` = institutions with obligations but no external assets or
-    liabilities, and it is closed: everything its members owe is owed inside
-    it. So the candidates are found by pruning from ``Z`` every institution
-    that owes something outside the remaining set (no work at all when ``Z``
-    is empty, the common case), then taking the sink strongly connected
-    components of what is left.
+    The candidates of :func:`zero_money_closed` are split into strongly
+    connected components; a component that is a sink (nothing owed outside
+    it) with at least two members is a closed group without outside money,
+    and the clearing vector is not unique when such a group receives nothing
+    from outside and still pays something inside (the test of :func:`~.core.is_unique`).
     """
     from scipy.sparse.csgraph import connected_components
 
-    pbar = net.total_obligations
-    z = (net.external_liabilities == 0) & (net.external_assets == 0) & (pbar > 0)
-    if not z.any():
-        return True
-    L = net.liabilities
-    cand = np.flatnonzero(z)
-    while cand.size:
-        sub = L[cand]
-        inside = np.zeros(net.n, dtype=bool)
-        inside[cand] = True
-        ok = np.ones(cand.size, dtype=bool)
-        rows = np.repeat(np.arange(cand.size), np.diff(sub.indptr))
-        bad = ~inside[sub.indices]
-        ok[np.unique(rows[bad])] = False
-        if ok.all():
-            break
-        cand = cand[ok]
+    cand = zero_money_closed(net.liabilities, net.external_liabilities, net.external_assets)
     if cand.size < 2:
         return True
-    G = L[cand][:, cand]
+    G = net.liabilities[cand][:, cand]
     ncomp, labels = connected_components(G, directed=True, connection="strong")
     coo = G.tocoo()
     leaves = labels[coo.row] != labels[coo.col]
@@ -501,7 +529,7 @@ def transpose(A: sp.csr_array) -> sp.csr_array:
     bounds = np.searchsorted(ptr, np.linspace(0, A.nnz, nparts + 1)).astype(np.int64)
     bounds[0], bounds[-1] = 0, A.shape[0]
     bounds = np.maximum.accumulate(np.minimum(bounds, A.shape[0]))
-    optr, oidx, oval = _NUMBA.transpose_csr(ptr, A.indices, A.data, A.shape[1], bounds)
+    optr, oidx, oval = _NUMBA.transpose_csr(ptr, _uidx(A.indices), A.data, A.shape[1], bounds)
     if optr[-1] < np.iinfo(np.int32).max:
         optr = optr.astype(np.int32)
     out = sp.csr_array((oval, oidx, optr), shape=(A.shape[1], A.shape[0]), copy=False)

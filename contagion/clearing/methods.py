@@ -7,10 +7,22 @@ from typing import Any
 import numpy as np
 
 from ..errors import ContagionError, ConvergenceError
-from .fast import solve, unique_flag
+from . import fast
+from .core import fda_solve
+from .fast import unique_flag
 from .result import BatchClearingResult, ClearingResult
 
 __all__ = ["eisenberg_noe", "rogers_veraart", "clear_many"]
+
+
+def _solve(net, alpha: float = 1.0, beta: float = 1.0):
+    """Exact FDA on the path :func:`.fast.choose_path` picks: compiled for large networks, else the reference."""
+    if fast.choose_path(int(net.liabilities.nnz)) == "fast":
+        return fast.fda_fast(net.PiT, net.relative_liabilities, net.total_obligations, net.external_assets,
+                             cap=net.payment_cap, forced=net.forced_default, alpha=alpha, beta=beta,
+                             ext_liab=net.external_liabilities)
+    return fda_solve(net.PiT, net.total_obligations, net.external_assets, cap=net.payment_cap,
+                     forced=net.forced_default, alpha=alpha, beta=beta)
 
 
 def _result(net, sol, method: str, unique, params) -> ClearingResult:
@@ -55,7 +67,7 @@ def eisenberg_noe(net) -> ClearingResult:
     >>> res.payments.round(6).tolist(), res.total_shortfall
     ([54.0, 54.0, 56.0, 54.0, 54.0], 88.0)
     """
-    sol = solve(net)
+    sol = _solve(net)
     unique = unique_flag(net, sol.payments) if sol.converged else None
     return _result(net, sol, "eisenberg-noe", unique, {})
 
@@ -85,7 +97,7 @@ def rogers_veraart(net, alpha: float = 1.0, beta: float = 1.0) -> ClearingResult
     ([18.0, 20.0, 10.0], [-6.0, -2.0, 11.0])
     """
     alpha, beta = _check_recovery(alpha, beta)
-    sol = solve(net, alpha=alpha, beta=beta)
+    sol = _solve(net, alpha=alpha, beta=beta)
     unique = None
     if alpha == 1.0 and beta == 1.0 and sol.converged:
         unique = unique_flag(net, sol.payments)

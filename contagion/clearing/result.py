@@ -90,8 +90,12 @@ class ClearingResult:
 
     @cached_property
     def interbank_loss(self) -> np.ndarray:
-        """Loss each creditor takes on its network claims: ``interbank_assets - Pi.T @ p``."""
-        return self.network.interbank_assets - self.received
+        """Loss each creditor takes on its network claims: ``interbank_assets - Pi.T @ p``.
+
+        Computed as ``Pi.T @ shortfall``, which is the same quantity but exactly 0 for a
+        creditor whose debtors all pay in full (no rounding noise from a difference).
+        """
+        return self.network.PiT @ self.shortfall
 
     @cached_property
     def external_shortfall(self) -> float:

@@ -104,11 +104,13 @@ def run_network(net, scenario_specs: Iterable[str] = (), *, baseline: bool = Fal
                    "(1 = no default cost). [default: 1]")
 @click.option("--beta", type=click.FloatRange(0, 1), default=None, metavar="B",
               help="rogers-veraart only: fraction of interbank assets recovered. [default: 1]")
+@click.option("--recovery", type=click.FloatRange(0, 1), default=None, metavar="R",
+              help="threshold only: fraction of a failed debtor's obligations its creditors recover. [default: 0]")
 @format_option
 @output_option
 @handle_errors
 def run(network: str | None, scenarios: tuple[str, ...], baseline: bool, method: str, alpha: float | None,
-        beta: float | None, fmt: str, output: str | None) -> None:
+        beta: float | None, recovery: float | None, fmt: str, output: str | None) -> None:
     """Clear NETWORK under shock scenarios and print who pays what, who defaults and in which wave.
 
     NETWORK is a path or a built-in dataset name (default: the built-in
@@ -127,21 +129,26 @@ def run(network: str | None, scenarios: tuple[str, ...], baseline: bool, method:
       contagion run core-periphery --baseline
       contagion run chain --scenario a-fails --format json
       contagion run graphs/chain -s my-shock.toml -m rogers-veraart --alpha 0.5 --beta 0.9
+      contagion run core-periphery -m threshold --recovery 0.4
     """
     if (alpha is not None or beta is not None) and method != "rogers-veraart":
         raise click.UsageError("--alpha and --beta apply only to --method rogers-veraart")
+    if recovery is not None and method != "threshold":
+        raise click.UsageError("--recovery applies only to --method threshold")
     if baseline and scenarios:
         raise click.UsageError("--baseline cannot be combined with --scenario")
     params: dict[str, float] = {}
     if method == "rogers-veraart":
         params = {"alpha": 1.0 if alpha is None else alpha, "beta": 1.0 if beta is None else beta}
+    elif method == "threshold" and recovery is not None:
+        params = {"recovery": recovery}
 
     net = load_network(network)
     base, shocked, scens, res, used_default = run_network(net, scenarios, baseline=baseline, method=method, **params)
 
     label = network_label(net)
     click.echo(f"network: {label} ({net.n} institutions, {net.n_edges} obligations); method: {method}"
-               + (f" (alpha={params['alpha']:g}, beta={params['beta']:g})" if params else ""), err=True)
+               + ("" if not params else " (" + ", ".join(f"{k}={v:g}" for k, v in params.items()) + ")"), err=True)
     if used_default:
         click.echo(f"applying the default scenario '{scens[0].name}' of {label} "
                    f"(choose another with --scenario, or none with --baseline)", err=True)

@@ -1,0 +1,364 @@
+"""Tests of the fast clearing paths (:mod:`contagion.clearing.fast`, :mod:`contagion.clearing.batch`).
+
+Every compiled path must give what the reference gives: the fictitious-default
+algorithm of :func:`contagion.clearing.core.fda_solve` (payments to 1e-9
+relative, the same default set, the same default waves), the independent
+references of ``tests/reference.py`` (dense FDA, LP, exact rational FDA), and
+``clear_many`` must equal ``clear`` column by column. Networks: the random
+cases of the foundation tests (``tests/test_clearing.py``: sparse, dense,
+closed groups, near-threshold, forced defaults, all/no default), the three
+benchmark families of :mod:`contagion.generators`, integer networks full of
+exact ties, and the published examples.
+
+The compiled path is normally taken only for large networks; the tests force
+it with ``CONTAGION_SOLVER=fast`` (and force the Krylov solver instead of the
+small-block LU with ``LU_LIMIT = 0``).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+import contagion
+from contagion import FinancialNetwork
+from contagion.clearing import batch, core, fast
+from contagion.generators import FAMILIES, make_network, shock, shock_matrix
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import reference as ref  # noqa: E402
+from test_clearing import KINDS, _integer_case, _make, random_case  # noqa: E402
+
+pytestmark = pytest.mark.skipif(not fast.numba_available(), reason="numba is not installed")
+
+
+@pytest.fixture
+def compiled(monkeypatch):
+    """Force the compiled paths (single and batched) for any network size."""
+    monkeypatch.setenv("CONTAGION_SOLVER", "fast")
+    return monkeypatch
+
+
+@pytest.fixture(params=["lu", "krylov"])
+def compiled_any_block(request, compiled):
+    """The compiled path with small default blocks solved by LU (as shipped) or by BiCGSTAB."""
+    if request.param == "krylov":
+        compiled.setattr(fast, "LU_LIMIT", 0)
+    return request.param
+
+
+def _reference(net, alpha=1.0, beta=1.0):
+    return core.fda_solve(net.PiT, net.total_obligations, net.external_assets, cap=net.payment_cap,
+                          forced=net.forced_default, alpha=alpha, beta=beta)
+
+
+def _assert_same(res, sol, net, rtol=1e-9):
+    """Fast result == reference solution: payments (1e-9 relative), default set, waves, residual bound."""
+    scale = float(net.total_obligations.max())
+    np.testing.assert_allclose(res.payments, sol.payments, rtol=rtol, atol=1e-12 * scale)
+    np.testing.assert_array_equal(res.defaulted, sol.defaulted)
+    np.testing.assert_array_equal(res.default_round, sol.default_round)
+    assert res.residual <= 1e-12 * scale
+    assert res.converged
+
+
+# ============================================================================ single clearing
+@pytest.mark.parametrize("seed", range(0, 240, 2))
+def test_fast_equals_reference_on_foundation_cases(seed, compiled_any_block):
+    """The foundation's random networks (every kind: sparse, dense, institutions without
+    obligations, all/no default, closed groups, near-threshold, forced defaults; n = 2..300)
+    give the reference's payments, default set and waves on the compiled path, and the
+    dense-FDA reference's too."""
+    L, e, ext, forced, recovery = random_case(seed)
+    net = _make(L, e, ext, forced, recovery)
+    res = contagion.clear(net)
+    _assert_same(res, _reference(net), net)
+    fd = ref.fda_dense(L, e, ext, forced, recovery)
+    np.testing.assert_allclose(res.payments, fd.payments, rtol=0, atol=1e-11 * (L.sum(1) + ext).max())
+    np.testing.assert_array_equal(res.default_round, fd.default_round)
+    # the compiled path really ran, unless a closed group without outside money sent it to the reference
+    zero_money = fast.zero_money_closed(net.liabilities, net.external_liabilities, net.external_assets).size > 0
+    assert res.solver == "fda-fast" or zero_money, res.solver
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_fast_rogers_veraart_equals_reference(seed, compiled_any_block):
+    """Rogers--Veraart with random alpha, beta (including 0 and 1) on the compiled path:
+    same payments, defaults and waves as the reference FDA and the dense FDA."""
+    rng = np.random.default_rng(50_000 + seed)
+    L, e, ext, forced, recovery = random_case(seed, n=[4, 12, 40, 120][seed % 4], kind=KINDS[seed % len(KINDS)])
+    alpha = float(rng.choice([0.0, 1.0, rng.uniform()]))
+    beta = float(rng.choice([0.0, 1.0, rng.uniform(), rng.uniform()]))
+    net = _make(L, e, ext, forced, recovery)
+    res = contagion.clear(net, method="rogers-veraart", alpha=alpha, beta=beta)
+    _assert_same(res, _reference(net, alpha, beta), net)
+    fd = ref.fda_dense(L, e, ext, forced, recovery, alpha, beta)
+    np.testing.assert_array_equal(res.default_round, fd.default_round)
+
+
+@pytest.mark.parametrize("seed", range(45))
+def test_fast_exact_ties(seed, compiled_any_block):
+    """Integer networks full of exact ties (resources == obligations: solvent) agree with
+    the FDA in exact rational arithmetic: payments to 1e-12 of max pbar, the same default
+    set and the same waves."""
+    L, e, ext, forced, recovery, alpha, beta, exact = _integer_case(seed)
+    net = _make(L, e, ext, forced, recovery)
+    res = contagion.clear(net, method="rogers-veraart", alpha=alpha, beta=beta)
+    scale = max((L.sum(1) + ext).max(), 1e-300)
+    np.testing.assert_allclose(res.payments, exact.payments, rtol=0, atol=1e-12 * scale)
+    np.testing.assert_array_equal(res.defaulted, exact.defaulted)
+    np.testing.assert_array_equal(res.default_round, exact.default_round)
+
+
+def test_fast_published_examples(compiled):
+    """NetworkValuation's three-bank EN and RV examples (siebenbrunner/NetworkValuation,
+    Example.mlx) and Glasserman & Young (2015)'s core-periphery example, on the compiled path."""
+    net = FinancialNetwork.from_matrix([[0, 20, 10], [5, 0, 24], [10, 0, 0]], external_assets=[10, 10, 10])
+    res = contagion.clear(net)
+    assert res.solver == "fda-fast"
+    np.testing.assert_allclose(res.payments, [270 / 11, 290 / 11, 10], rtol=1e-14)
+    np.testing.assert_allclose(res.equity, [-60 / 11, -29 / 11, 30], rtol=1e-13)
+    assert res.default_round.tolist() == [0, 1, -1] and res.unique is True
+    net = FinancialNetwork.from_matrix([[0, 30, 0], [5, 0, 20], [10, 0, 0]], external_assets=[10, 5, 5])
+    res = contagion.clear(net, method="rogers-veraart", alpha=0.4, beta=1.0)
+    np.testing.assert_allclose(res.payments, [18, 20, 10], rtol=1e-13)
+    np.testing.assert_allclose(res.equity, [-6, -2, 11], rtol=1e-13, atol=1e-12)
+    L = np.zeros((5, 5))
+    L[2, [0, 1, 3, 4]] = 10
+    net = FinancialNetwork.from_matrix(L, external_assets=[50, 50, 150 - 94, 50, 50],
+                                       external_liabilities=[55, 55, 100, 55, 55])
+    res = contagion.clear(net)
+    np.testing.assert_allclose(res.payments, [54, 54, 56, 54, 54], rtol=1e-13)
+    assert res.total_shortfall == pytest.approx(88.0, rel=1e-12)
+
+
+def test_fast_non_unique_ring_returns_greatest(compiled):
+    """A closed ring without outside money has many clearing vectors (everyone pays
+    everything, or any common fraction); the greatest (all pay in full) is returned and the
+    result says it is not unique. A shocked member outside the ring keeps the fast path
+    honest: the ring still clears in full."""
+    net = contagion.load_dataset("ring")
+    res = contagion.clear(net)
+    sol = _reference(net)
+    _assert_same(res, sol, net)
+    assert res.unique is core.is_unique(net.liabilities, net.external_liabilities, net.external_assets,
+                                        sol.payments, net.PiT)
+
+
+def test_fast_forced_default_in_closed_ring(compiled):
+    """A forced default inside a closed ring (Eisenberg--Noe, beta = 1): the round systems
+    can be singular there, so the solver must hand over to the reference and still give
+    the reference's greatest clearing vector and waves."""
+    n = 6
+    L = np.zeros((n, n))
+    L[np.arange(n), (np.arange(n) + 1) % n] = 10.0
+    net = FinancialNetwork.from_matrix(L, external_assets=np.zeros(n))
+    forced = np.zeros(n, bool)
+    forced[0] = True
+    net = net.replace(forced_default=forced, forced_recovery=np.full(n, 0.5))
+    res = contagion.clear(net)
+    _assert_same(res, _reference(net), net)
+    assert res.default_round.tolist() == [0, 1, 2, 3, 4, 5]
+    np.testing.assert_allclose(res.payments, 5.0)
+
+
+@pytest.mark.parametrize("family", sorted(FAMILIES))
+@pytest.mark.parametrize("n,regime", [(400, "hard"), (3000, "hard"), (3000, "easy")])
+def test_fast_on_benchmark_families(family, n, regime, compiled_any_block):
+    """The benchmark generators (Erdos-Renyi, scale-free Chung-Lu, core-periphery; a random
+    3% of institutions lose their external assets): same payments, defaults and waves as
+    the reference, and equity equal to e + Pi^T p - pbar."""
+    net = shock(make_network(family, n, regime=regime, kappa=0.004 if regime == "hard" else 0.05), seed=n)
+    res = contagion.clear(net)
+    sol = _reference(net)
+    _assert_same(res, sol, net)
+    assert res.defaulted.any() and res.solver == "fda-fast"
+    eq = net.external_assets + net.PiT @ sol.payments - net.total_obligations
+    np.testing.assert_allclose(res.equity, eq, rtol=0, atol=1e-11 * net.total_obligations.max())
+
+
+def test_fast_without_defaults_and_all_default(compiled):
+    """No default at all (nothing to solve) and every institution defaulting."""
+    rng = np.random.default_rng(0)
+    n = 50
+    L = rng.exponential(1.0, (n, n)) * (rng.random((n, n)) < 0.2)
+    np.fill_diagonal(L, 0.0)
+    rich = FinancialNetwork.from_matrix(L, external_assets=np.full(n, 1e3), external_liabilities=np.ones(n))
+    res = contagion.clear(rich)
+    assert not res.defaulted.any() and res.default_round.max() == -1 and res.iterations == 1
+    np.testing.assert_array_equal(res.payments, rich.total_obligations)
+    poor = FinancialNetwork.from_matrix(L, external_assets=np.zeros(n), external_liabilities=np.ones(n))
+    res = contagion.clear(poor)
+    _assert_same(res, _reference(poor), poor)
+    assert res.defaulted.all()
+
+
+def test_fast_stats_and_memory_layout(compiled):
+    """``fda_fast`` reports its work, and only touches obligations of defaulters: the
+    compact blocks hold what members owe each other, the boundary what they owe the rest."""
+    net = shock(make_network("core-periphery", 2000, kappa=0.004), seed=1)
+    stats = fast.FastStats()
+    sol = fast.fda_fast(net.PiT, net.relative_liabilities, net.total_obligations, net.external_assets,
+                        stats=stats)
+    D = sol.defaulted
+    L = net.liabilities
+    assert stats.default_set == int(D.sum())
+    assert stats.block_nnz == L[D][:, D].nnz
+    # the boundary also keeps what was owed to institutions that defaulted later (skipped when read)
+    assert L[D][:, ~D].nnz <= stats.boundary_nnz <= L[D].nnz
+    assert stats.rounds == sol.default_round.max() + 1 and stats.matvecs > 0 and stats.fallback == ""
+
+
+# ============================================================================ many scenarios
+def _columns_equal(batch_res, net, E, method="eisenberg-noe", **params):
+    scale = float(net.total_obligations.max())
+    for k in range(E.shape[1]):
+        one = contagion.clear(net.replace(external_assets=E[:, k]), method=method, **params)
+        np.testing.assert_allclose(batch_res.payments[:, k], one.payments, rtol=1e-9, atol=1e-12 * scale)
+        np.testing.assert_array_equal(batch_res.defaulted[:, k], one.defaulted)
+        assert batch_res.residual[k] <= 1e-12 * scale
+
+
+@pytest.mark.parametrize("family", sorted(FAMILIES))
+def test_clear_many_equals_clear_column_by_column(family, compiled):
+    """``clear_many`` on the compiled scenario-parallel path equals ``clear`` (itself checked
+    against the reference above) column by column, on each benchmark family."""
+    net = make_network(family, 600, kappa=0.004)
+    E = shock_matrix(net, 24, seed=5)
+    res = contagion.clear_many(net, E)
+    assert res.solver == "gs-parallel" and res.payments.shape == (600, 24)
+    assert res.defaulted.any(axis=0).all()
+    _columns_equal(res, net, E)
+
+
+def test_clear_many_rogers_veraart_and_forced_defaults(compiled):
+    """Rogers--Veraart costs and forced defaults on the batched path equal ``clear``."""
+    net = make_network("core-periphery", 500, kappa=0.004)
+    forced = np.zeros(net.n, bool)
+    forced[np.random.default_rng(1).choice(net.n, 5, replace=False)] = True
+    net = net.replace(forced_default=forced, forced_recovery=np.full(net.n, 0.4))
+    E = shock_matrix(net, 12, seed=6)
+    res = contagion.clear_many(net, E, method="rogers-veraart", alpha=0.6, beta=0.9)
+    _columns_equal(res, net, E, method="rogers-veraart", alpha=0.6, beta=0.9)
+    res = contagion.clear_many(net, E)
+    _columns_equal(res, net, E)
+
+
+@pytest.mark.parametrize("seed", range(0, 240, 5))
+def test_clear_many_foundation_cases(seed, compiled):
+    """Batched path on the foundation's random networks (closed groups, ties near the
+    threshold, forced defaults...), with the given external assets and three scaled
+    versions of them: equal to the reference FDA per column."""
+    L, e, ext, forced, recovery = random_case(seed)
+    net = _make(L, e, ext, forced, recovery)
+    E = np.stack([e, 0.5 * e, 0.0 * e, 2.0 * e + 1.0], axis=1)
+    res = contagion.clear_many(net, E)
+    scale = float(net.total_obligations.max())
+    for k in range(E.shape[1]):
+        sol = _reference(net.replace(external_assets=E[:, k]))
+        np.testing.assert_allclose(res.payments[:, k], sol.payments, rtol=1e-9, atol=1e-12 * scale)
+        np.testing.assert_array_equal(res.defaulted[:, k], sol.defaulted)
+
+
+def test_clear_many_memory_orders_and_one_column(compiled):
+    """C- and Fortran-ordered inputs and a single 1-d column give the same answers."""
+    net = make_network("erdos-renyi", 300, kappa=0.004)
+    E = shock_matrix(net, 6, seed=2)
+    a = contagion.clear_many(net, np.ascontiguousarray(E))
+    b = contagion.clear_many(net, np.asfortranarray(E))
+    np.testing.assert_array_equal(a.payments, b.payments)
+    c = contagion.clear_many(net, E[:, 3])
+    np.testing.assert_array_equal(c.payments[:, 0], a.payments[:, 3])
+
+
+def test_batch_gives_up_to_reference_not_silently(compiled, monkeypatch):
+    """Scenarios the compiled iteration cannot settle within its sweep budget are
+    re-solved by the reference, never returned unconverged."""
+    net = make_network("core-periphery", 300, kappa=0.004)
+    E = shock_matrix(net, 5, seed=3)
+    monkeypatch.setattr(batch, "MAX_SWEEPS", 2)
+    res = contagion.clear_many(net, E)
+    assert res.solver == "gs-parallel+fda"
+    _columns_equal(res, net, E)
+
+
+# ============================================================================ pure path == compiled path
+@pytest.mark.parametrize("family", sorted(FAMILIES))
+def test_pure_path_equals_compiled_path(family, monkeypatch):
+    """The pure numpy/scipy path (``CONTAGION_SOLVER=reference``, what runs without numba)
+    and the compiled path give the same results, for ``clear`` and ``clear_many``."""
+    net = shock(make_network(family, 1500, kappa=0.004), seed=4)
+    E = shock_matrix(net, 8, seed=4)
+    monkeypatch.setenv("CONTAGION_SOLVER", "reference")
+    pure, pure_many = contagion.clear(net), contagion.clear_many(net, E)
+    monkeypatch.setenv("CONTAGION_SOLVER", "fast")
+    comp, comp_many = contagion.clear(net), contagion.clear_many(net, E)
+    assert pure.solver.startswith("fda-") and pure.solver != "fda-fast" and comp.solver == "fda-fast"
+    assert pure_many.solver == "fda-per-column" and comp_many.solver == "gs-parallel"
+    scale = float(net.total_obligations.max())
+    np.testing.assert_allclose(comp.payments, pure.payments, rtol=1e-9, atol=1e-12 * scale)
+    np.testing.assert_array_equal(comp.defaulted, pure.defaulted)
+    np.testing.assert_array_equal(comp.default_round, pure.default_round)
+    np.testing.assert_allclose(comp.equity, pure.equity, rtol=1e-9, atol=1e-11 * scale)
+    assert comp.unique == pure.unique
+    np.testing.assert_allclose(comp_many.payments, pure_many.payments, rtol=1e-9, atol=1e-12 * scale)
+    np.testing.assert_array_equal(comp_many.defaulted, pure_many.defaulted)
+
+
+def test_auto_dispatch(monkeypatch):
+    """Without a preference, small networks take the reference path and large ones the
+    compiled path; ``CONTAGION_NO_NUMBA`` turns the compiled path off everywhere."""
+    monkeypatch.delenv("CONTAGION_SOLVER", raising=False)
+    assert fast.choose_path(10) == "reference"
+    assert fast.choose_path(fast.FAST_MIN_EDGES) == "fast"
+    assert fast.choose_path(10, "fast") == "fast"
+    assert fast.choose_path(10**9, "reference") == "reference"
+    with pytest.raises(ValueError, match="unknown solver path"):
+        fast.choose_path(10, "magic")
+    monkeypatch.setenv("CONTAGION_NO_NUMBA", "1")
+    assert fast.choose_path(10**9) == "reference" and fast.choose_path(10, "fast") == "reference"
+
+
+# ============================================================================ helpers
+@pytest.mark.parametrize("seed", range(40))
+def test_unique_flag_matches_core(seed):
+    """The pruned uniqueness test equals :func:`core.is_unique` (full SCC pass)."""
+    L, e, ext, forced, recovery = random_case(seed, kind=["closed-group", "sparse", "dense", "no-obligations"][seed % 4])
+    net = _make(L, e, ext, forced, recovery)
+    p = _reference(net).payments
+    assert fast.unique_flag(net, p) == core.is_unique(net.liabilities, net.external_liabilities,
+                                                      net.external_assets, p, net.PiT)
+
+
+@pytest.mark.parametrize("index_dtype", [np.int32, np.int64])
+def test_matrix_builders_equal_scipy(index_dtype, monkeypatch):
+    """The compiled row scaling (Pi = L / pbar) and transpose (Pi^T) equal scipy's, with
+    sorted indices, for 32- and 64-bit index arrays."""
+    monkeypatch.setattr(fast, "BUILD_MIN_NNZ", 0)
+    rng = np.random.default_rng(7)
+    n, m = 3000, 30_000
+    L = sp.csr_array((rng.exponential(1.0, m), (rng.integers(0, n, m), rng.integers(0, n, m))), shape=(n, n))
+    L.sum_duplicates()
+    L = sp.csr_array((L.data, L.indices.astype(index_dtype), L.indptr.astype(index_dtype)), shape=L.shape)
+    pbar = np.asarray(L.sum(axis=1)).ravel() + rng.uniform(0, 1, n)
+    Pi = fast.relative_matrix(L, pbar)
+    np.testing.assert_allclose(Pi.toarray(), L.toarray() / pbar[:, None], rtol=1e-15)
+    T = fast.transpose(Pi)
+    expect = sp.csr_array(Pi.T.tocsr())
+    expect.sort_indices()
+    np.testing.assert_array_equal(T.indptr, expect.indptr)
+    np.testing.assert_array_equal(T.indices, expect.indices)
+    np.testing.assert_array_equal(T.data, expect.data)
+    assert T.has_sorted_indices
+
+
+def test_network_matrices_use_builders():
+    """``FinancialNetwork.relative_liabilities`` and ``.PiT`` are what the builders give."""
+    net = make_network("scale-free", 800, kappa=0.004)
+    Pi = net.relative_liabilities
+    np.testing.assert_allclose(Pi.toarray(), net.liabilities.toarray() / net.total_obligations[:, None])
+    np.testing.assert_array_equal(net.PiT.toarray(), Pi.toarray().T)

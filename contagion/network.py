@@ -562,7 +562,14 @@ class FinancialNetwork:
             raise InvalidNetworkError(problems)
         if (kw["forced_recovery"] > 1).any():
             raise InvalidNetworkError("forced_recovery must lie in [0, 1]")
-        return FinancialNetwork(**kw)
+        new = FinancialNetwork(**kw)
+        if kw["liabilities"] is self.liabilities and kw["external_liabilities"] is self.external_liabilities:
+            # same obligations: carry over the derived matrices instead of rebuilding them (scenario runs)
+            for key in ("interbank_liabilities", "interbank_assets", "total_obligations", "relative_liabilities",
+                        "PiT"):
+                if key in self.__dict__:
+                    new.__dict__[key] = self.__dict__[key]
+        return new
 
     # ------------------------------------------------------------------ bridges
     def to_networkx(self) -> "networkx.MultiDiGraph":

@@ -3,7 +3,9 @@
 Everything here works on plain arrays. Conventions (see :mod:`.fast` for the
 algorithm): the *shortfall* ``s = pbar - p`` of the members of the current
 default set is kept in a compact vector indexed in the order in which the
-members joined; ``pos[node]`` is a node's compact index (-1 when solvent).
+members joined; ``pos[node]`` is a node's compact index (-1 when solvent) and
+``bits`` the same membership as a bitmap (one bit per node, uint64 words: it
+stays in cache where ``pos`` does not).
 
 The compact matrix ``M = PiT[D, D]`` is stored in layers, one per round of
 the fictitious-default algorithm, so that every obligation is read once
@@ -42,6 +44,14 @@ def init_pass(PiT_ptr, PiT_idx, PiT_val, pbar, e, forced, tie_rtol, tie_abs, a_o
     return cnt
 
 
+@njit(cache=True)
+def set_bits(bits, nodes):
+    """Mark ``nodes`` as members in the bitmap."""
+    for q in range(nodes.size):
+        g = np.uint64(nodes[q])
+        bits[g >> np.uint64(6)] |= np.uint64(1) << (g & np.uint64(63))
+
+
 @njit(parallel=True, cache=True)
 def mark_short(pos, pbar, e, a, acc, tie_rtol, tie_abs, flag):
     """``flag[i]``: institution ``i`` is solvent so far but short given ``acc``; returns how many."""
@@ -58,15 +68,20 @@ def mark_short(pos, pbar, e, a, acc, tie_rtol, tie_abs, flag):
 
 
 @njit(parallel=True, cache=True)
-def build_r_block(PiT_ptr, PiT_idx, PiT_val, new, pos):
-    """Rows of the new members: obligations they are owed by any member (compact columns)."""
+def build_r_block(PiT_ptr, PiT_idx, PiT_val, new, pos, bits):
+    """Rows of the new members: obligations they are owed by any member (compact columns).
+
+    Two passes over the new members' rows of ``PiT`` (count, then fill), so
+    that nothing larger than the block itself is allocated.
+    """
     k = new.size
     cnt = np.zeros(k + 1, dtype=np.int64)
     for q in prange(k):
         i = new[q]
         c = 0
         for t in range(PiT_ptr[i], PiT_ptr[i + 1]):
-            if pos[PiT_idx[t]] >= 0:
+            g = PiT_idx[t]
+            if (bits[g >> 6] >> (g & 63)) & 1:
                 c += 1
         cnt[q + 1] = c
     ptr = np.cumsum(cnt)
@@ -76,22 +91,23 @@ def build_r_block(PiT_ptr, PiT_idx, PiT_val, new, pos):
         i = new[q]
         w = ptr[q]
         for t in range(PiT_ptr[i], PiT_ptr[i + 1]):
-            j = pos[PiT_idx[t]]
-            if j >= 0:
-                col[w] = j
+            g = PiT_idx[t]
+            if (bits[g >> 6] >> (g & 63)) & 1:
+                col[w] = pos[g]
                 val[w] = PiT_val[t]
                 w += 1
     return ptr, col, val
 
 
 @njit(parallel=True, cache=True)
-def build_out_blocks(Pi_ptr, Pi_idx, Pi_val, new, pos, start):
+def build_out_blocks(Pi_ptr, Pi_idx, Pi_val, new, pos, start, bits):
     """What the new members owe, by debtor (rows = the new members, in order).
 
     Returns ``(c_ptr, c_row, c_val, b_ptr, b_node, b_val)``: the C block
     (creditors that are older members: their compact index) and the B block
     (creditors still solvent: their node id). Obligations between members of
-    the same round are in the R block and skipped here.
+    the same round are in the R block and skipped here. Two passes (count,
+    then fill).
     """
     k = new.size
     cc = np.zeros(k + 1, dtype=np.int64)
@@ -101,10 +117,10 @@ def build_out_blocks(Pi_ptr, Pi_idx, Pi_val, new, pos, start):
         nc = 0
         nb = 0
         for t in range(Pi_ptr[j], Pi_ptr[j + 1]):
-            p = pos[Pi_idx[t]]
-            if p < 0:
+            i = Pi_idx[t]
+            if not (bits[i >> 6] >> (i & 63)) & 1:
                 nb += 1
-            elif p < start:
+            elif pos[i] < start:
                 nc += 1
         cc[q + 1] = nc
         cb[q + 1] = nb
@@ -120,15 +136,16 @@ def build_out_blocks(Pi_ptr, Pi_idx, Pi_val, new, pos, start):
         wb = b_ptr[q]
         for t in range(Pi_ptr[j], Pi_ptr[j + 1]):
             i = Pi_idx[t]
-            p = pos[i]
-            if p < 0:
+            if not (bits[i >> 6] >> (i & 63)) & 1:
                 b_node[wb] = i
                 b_val[wb] = Pi_val[t]
                 wb += 1
-            elif p < start:
-                c_row[wc] = p
-                c_val[wc] = Pi_val[t]
-                wc += 1
+            else:
+                p = pos[i]
+                if p < start:
+                    c_row[wc] = p
+                    c_val[wc] = Pi_val[t]
+                    wc += 1
     return c_ptr, c_row, c_val, b_ptr, b_node, b_val
 
 
@@ -191,23 +208,35 @@ def spmv_c(rows, ptr, col, val, x, y):
 
 
 @njit(parallel=True, cache=True)
-def boundary_acc(ptr, node, val, col0, x, pos, acc, nparts):
-    """Shortfall received by institutions still solvent: ``acc[node] += ...`` over a B block (by debtor).
+def boundary_acc(ptr, node, val, col0, x, bits, acc, acc2):
+    """Shortfall received by institutions still solvent, over a B block (by debtor).
 
-    The creditors are split into ``nparts`` ranges of node ids, one per
-    thread, so that no two threads write the same entry.
+    The debtors are split in two halves by number of obligations: the first
+    half adds into ``acc``, the second into ``acc2`` (summed by the caller),
+    so the two threads never write the same entry.
     """
-    n = pos.size
-    for part in prange(nparts):
-        lo = (n * part) // nparts
-        hi = (n * (part + 1)) // nparts
-        for q in range(ptr.size - 1):
+    nrows = ptr.size - 1
+    half = ptr[nrows] // 2
+    split = np.searchsorted(ptr, half)
+    for part in prange(2):
+        lo = 0 if part == 0 else split
+        hi = split if part == 0 else nrows
+        out = acc if part == 0 else acc2
+        for q in range(lo, hi):
             xq = x[col0 + q]
             if xq != 0.0:
                 for k in range(ptr[q], ptr[q + 1]):
                     i = node[k]
-                    if i >= lo and i < hi and pos[i] < 0:
-                        acc[i] += val[k] * xq
+                    if not (bits[i >> 6] >> (i & 63)) & 1:
+                        out[i] += val[k] * xq
+
+
+@njit(parallel=True, cache=True)
+def add_clear(acc, acc2):
+    """``acc += acc2``; ``acc2 = 0``."""
+    for i in prange(acc.size):
+        acc[i] += acc2[i]
+        acc2[i] = 0.0
 
 
 # ----------------------------------------------------------------------------- BiCGSTAB pieces
@@ -327,96 +356,161 @@ def assemble(pos, x, mx, pbar, e, cap, forced, alpha, beta, tie_rtol, tie_abs, a
 
 
 @njit(cache=True)
+def _update(i, s, acc, c0, pbar, cap, forced, beta, tie_rtol, tie_abs):
+    """New shortfall of defaulter ``i`` given what it receives; returns the increase (>= 0 or negative)."""
+    c = c0[i] + beta * acc[i]
+    if forced[i]:
+        lo = pbar[i] - cap[i]
+        if c <= lo + (tie_rtol * pbar[i] + tie_abs):
+            c = lo
+    if c > pbar[i]:
+        c = pbar[i]
+    return c - s[i]
+
+
+@njit(cache=True)
 def _gs_scenario(Pi_ptr, Pi_idx, Pi_val, a, pbar, e, cap, forced, alpha, beta, tie_rtol, tie_abs, tol,
-                 accept, max_sweeps, s, acc, c0, h, lst):
+                 accept, switch, omega, max_sweeps, s, acc, c0, h, mem, lst, cptr, cidx, cval):
     """Greatest clearing vector of one scenario by monotone Gauss--Seidel on the shortfall.
 
     Works in place on scratch vectors of length n: ``s`` (shortfall
     ``pbar - p``), ``acc`` (shortfall received, ``PiT @ s``), ``c0``
-    (``pbar - alpha e - beta a``) and ``h`` (the value of ``acc`` above which
-    an institution is short; ``inf`` once it has defaulted or when it owes
-    nothing), and ``lst`` (defaulters in order of default). Returns
-    ``(number of defaulters, sweeps, residual)``; sweeps is -1 when
-    ``max_sweeps`` was not enough.
+    (``pbar - alpha e - beta a``), ``h`` (the value of ``acc`` above which an
+    institution is short), ``mem`` (defaulted), ``lst`` (defaulters in order
+    of default), and the compact lists ``cptr, cidx, cval`` (what defaulters
+    owe each other). Returns ``(number of defaulters, sweeps, residual)``;
+    sweeps is -1 when ``max_sweeps`` was not enough.
 
     Starting from ``s = 0`` (everyone pays in full) the iteration only ever
     raises shortfalls, so every iterate is below the least fixed point (the
-    greatest clearing vector); an institution joins the default set as soon
-    as it is short, and changes are pushed along the obligations of
-    defaulters only.
+    greatest clearing vector) and an institution short at an iterate is in
+    the final default set. Phase 1 pushes every change along all obligations
+    of the defaulter, so that institutions join as soon as they are short;
+    once the default set has settled (a sweep without newcomers and changes
+    below ``switch``), phase 2 sweeps only over what defaulters owe each
+    other; then what everyone receives is recomputed from scratch,
+    institutions found short join and the sweeps resume; the answer is
+    accepted when nobody new is short and the residual is below ``accept``.
     """
     n = pbar.size
     m = 0
     for i in range(n):
         s[i] = 0.0
         acc[i] = 0.0
+        mem[i] = False
         c0[i] = pbar[i] - alpha * e[i] - beta * a[i]
         # short  <=>  e + (a - acc) < pbar - tie  <=>  acc > e + a - pbar + tie
         if pbar[i] > 0.0:
             h[i] = (e[i] + a[i] - pbar[i]) + (tie_rtol * pbar[i] + tie_abs)
             if forced[i] or h[i] < 0.0:
-                h[i] = np.inf
+                mem[i] = True
                 lst[m] = i
                 m += 1
         else:
             h[i] = np.inf
     sweeps = 0
-    dprev = np.inf
+    # ---- phase 1: full pushes until the default set settles
     while True:
         sweeps += 1
         if sweeps > max_sweeps:
             return m, -1, np.inf
         dmax = 0.0
+        m0 = m
         q = 0
         while q < m:
             i = lst[q]
             q += 1
-            c = c0[i] + beta * acc[i]
-            if forced[i]:
-                lo = pbar[i] - cap[i]
-                if c <= lo + (tie_rtol * pbar[i] + tie_abs):
-                    c = lo
-            if c > pbar[i]:
-                c = pbar[i]
-            d = c - s[i]
+            d = _update(i, s, acc, c0, pbar, cap, forced, beta, tie_rtol, tie_abs)
             if d > 0.0:
-                s[i] = c
+                s[i] += d
                 if d > dmax:
                     dmax = d
                 for t in range(Pi_ptr[i], Pi_ptr[i + 1]):
                     j = Pi_idx[t]
                     v = acc[j] + Pi_val[t] * d
                     acc[j] = v
-                    if v > h[j]:
-                        h[j] = np.inf
+                    if v > h[j] and not mem[j]:
+                        mem[j] = True
                         lst[m] = j
                         m += 1
-        # the error left is about dmax * rate / (1 - rate) (geometric convergence at the observed
-        # rate): slow, nearly singular cases keep sweeping until that is small too
-        rate = dmax / dprev if dprev > 0.0 else 0.0
-        dprev = dmax
-        if dmax <= tol and (rate < 0.5 or dmax * rate <= tol * (1.0 - rate)):
-            # fixed-point residual of the clearing map, computed like the reference
-            res = 0.0
+        if m == m0 and dmax <= switch:
+            break
+    while True:
+        # ---- phase 2: sweeps over what defaulters owe each other
+        w = 0
+        for q in range(m):
+            i = lst[q]
+            cptr[q] = w
+            for t in range(Pi_ptr[i], Pi_ptr[i + 1]):
+                j = Pi_idx[t]
+                if mem[j]:
+                    cidx[w] = j
+                    cval[w] = Pi_val[t]
+                    w += 1
+        cptr[m] = w
+        dprev = np.inf
+        while True:
+            sweeps += 1
+            if sweeps > max_sweeps:
+                return m, -1, np.inf
+            dmax = 0.0
             for q in range(m):
                 i = lst[q]
-                inflow = a[i] - acc[i]
-                pi = min(max(pbar[i] - s[i], 0.0), pbar[i])
-                if (not forced[i]) and e[i] + inflow >= pbar[i] - (tie_rtol * pbar[i] + tie_abs):
-                    t_ = pbar[i]
-                else:
-                    t_ = min(cap[i], max(0.0, alpha * e[i] + beta * inflow))
-                r = abs(t_ - pi)
-                if r > res:
-                    res = r
-            if res <= accept or dmax == 0.0:
-                return m, sweeps, res
-            tol = tol * 0.1
+                d = _update(i, s, acc, c0, pbar, cap, forced, beta, tie_rtol, tie_abs)
+                if d != 0.0:
+                    ad = abs(d)
+                    if ad > dmax:
+                        dmax = ad
+                    d *= omega
+                    if s[i] + d > pbar[i]:
+                        d = pbar[i] - s[i]
+                    s[i] += d
+                    for t in range(cptr[q], cptr[q + 1]):
+                        acc[cidx[t]] += cval[t] * d
+            # the error left is about dmax * rate / (1 - rate) (geometric convergence at the observed
+            # rate): slow, nearly singular cases keep sweeping until that is small too
+            rate = dmax / dprev if dprev > 0.0 else 0.0
+            dprev = dmax
+            if dmax <= tol and (rate < 0.5 or dmax * rate <= tol * (1.0 - rate)):
+                break
+        # ---- what everyone receives, recomputed from scratch (no accumulated rounding); institutions
+        #      now short join and the sweeps resume
+        for j in range(n):
+            acc[j] = 0.0
+        for q in range(m):
+            i = lst[q]
+            si = s[i]
+            if si != 0.0:
+                for t in range(Pi_ptr[i], Pi_ptr[i + 1]):
+                    acc[Pi_idx[t]] += Pi_val[t] * si
+        m0 = m
+        for j in range(n):
+            if not mem[j] and acc[j] > h[j]:
+                mem[j] = True
+                lst[m] = j
+                m += 1
+        if m > m0:
+            continue
+        res = 0.0
+        for q in range(m):
+            i = lst[q]
+            inflow = a[i] - acc[i]
+            pi = min(max(pbar[i] - s[i], 0.0), pbar[i])
+            if (not forced[i]) and e[i] + inflow >= pbar[i] - (tie_rtol * pbar[i] + tie_abs):
+                t_ = pbar[i]
+            else:
+                t_ = min(cap[i], max(0.0, alpha * e[i] + beta * inflow))
+            r = abs(t_ - pi)
+            if r > res:
+                res = r
+        if res <= accept:
+            return m, sweeps, res
+        tol = tol * 0.1
 
 
 @njit(parallel=True, cache=True)
 def clear_batch(Pi_ptr, Pi_idx, Pi_val, a, pbar, E, cap, forced, alpha, beta, tie_rtol, tie_abs, tol, accept,
-                max_sweeps, nthreads, P, D, its, res):
+                switch, omega, max_sweeps, nthreads, P, D, its, res):
     """Clear every row of ``E`` (scenarios x institutions); results in rows of ``P``, ``D``.
 
     Scenarios are spread over the threads, each with its own scratch vectors
@@ -424,16 +518,22 @@ def clear_batch(Pi_ptr, Pi_idx, Pi_val, a, pbar, E, cap, forced, alpha, beta, ti
     """
     K = E.shape[0]
     n = pbar.size
+    nnz = Pi_val.size
     nth = min(nthreads, max(K, 1))
     for t in prange(nth):
         s = np.empty(n)
         acc = np.empty(n)
         c0 = np.empty(n)
         h = np.empty(n)
+        mem = np.empty(n, dtype=np.bool_)
         lst = np.empty(n, dtype=np.int32)
+        cptr = np.empty(n + 1, dtype=np.int64)
+        cidx = np.empty(nnz, dtype=Pi_idx.dtype)
+        cval = np.empty(nnz)
         for k in range(t, K, nth):
             m, sw, r = _gs_scenario(Pi_ptr, Pi_idx, Pi_val, a, pbar, E[k], cap, forced, alpha, beta, tie_rtol,
-                                    tie_abs, tol, accept, max_sweeps, s, acc, c0, h, lst)
+                                    tie_abs, tol, accept, switch, omega, max_sweeps, s, acc, c0, h, mem, lst,
+                                    cptr, cidx, cval)
             for i in range(n):
                 P[k, i] = pbar[i]
                 D[k, i] = False
@@ -459,29 +559,38 @@ def scale_rows(ptr, val, d, out):
 
 @njit(parallel=True, cache=True)
 def transpose_csr(ptr, idx, val, ncols, bounds):
-    """CSR of the transpose, with sorted indices; rows split among threads at ``bounds``."""
+    """CSR of the transpose, with sorted indices; the rows are split among threads at ``bounds``.
+
+    A counting sort: each part counts its columns, the parts' write cursors
+    are interleaved column by column (so the output keeps row order), then
+    each part scatters its own rows. Unsigned indices throughout (the
+    scatter is bound by memory latency; signed-index checks cost ~30%).
+    """
     nparts = bounds.size - 1
-    counts = np.zeros((nparts, ncols), dtype=np.int64)
+    nrows = ptr.size - 1
+    cnt = np.zeros((nparts, ncols), dtype=np.uint32)
     for t in prange(nparts):
-        for k in range(ptr[bounds[t]], ptr[bounds[t + 1]]):
-            counts[t, idx[k]] += 1
+        ct = cnt[t]
+        for k in range(np.uint64(ptr[bounds[t]]), np.uint64(ptr[bounds[t + 1]])):
+            ct[np.uint64(idx[k])] += np.uint32(1)
+    cur = np.empty((nparts, ncols), dtype=np.uint64)
     out_ptr = np.empty(ncols + 1, dtype=np.int64)
     w = 0
     for c in range(ncols):
         out_ptr[c] = w
         for t in range(nparts):
-            cnt = counts[t, c]
-            counts[t, c] = w
-            w += cnt
+            cur[t, c] = w
+            w += cnt[t, c]
     out_ptr[ncols] = w
     out_idx = np.empty(w, dtype=np.int32)
     out_val = np.empty(w, dtype=np.float64)
     for t in prange(nparts):
+        ct = cur[t]
         for i in range(bounds[t], bounds[t + 1]):
-            for k in range(ptr[i], ptr[i + 1]):
-                c = idx[k]
-                q = counts[t, c]
-                out_idx[q] = i
-                out_val[q] = val[k]
-                counts[t, c] = q + 1
+            for k in range(np.uint64(ptr[i]), np.uint64(ptr[i + 1])):
+                c = np.uint64(idx[k])
+                d = ct[c]
+                out_idx[d] = i
+                out_val[d] = val[k]
+                ct[c] = d + np.uint64(1)
     return out_ptr, out_idx, out_val

@@ -43,8 +43,8 @@ import scipy.sparse as sp
 
 from .network import FinancialNetwork
 
-__all__ = ["FAMILIES", "REGIMES", "liabilities_matrix", "make_network", "shock", "shock_matrix",
-           "calibrate_buffer"]
+__all__ = ["FAMILIES", "REGIMES", "liabilities_matrix", "network_arrays", "make_network", "shock", "shock_matrix",
+           "shocked_nodes", "calibrate_buffer"]
 
 #: Fraction of obligations owed outside the network, per regime (uniform range).
 REGIMES: dict[str, tuple[float, float]] = {"hard": (0.10, 0.20), "easy": (0.40, 0.60)}
@@ -228,6 +228,19 @@ def calibrate_buffer(family: str, regime: str = "hard", avg_degree: float = 10.0
     return float(np.sqrt(lo * hi))
 
 
+def network_arrays(family: str, n: int, *, regime: str = "hard", avg_degree: float = 10.0, seed: int = 0,
+                   kappa: float | None = None) -> tuple[sp.csr_array, np.ndarray, np.ndarray]:
+    """``(L, external_assets, external_liabilities)`` of :func:`make_network`, without building the network.
+
+    For benchmarks that time :meth:`FinancialNetwork.from_matrix` itself.
+    """
+    L, bf = _sample(family, n, avg_degree, seed)
+    if kappa is None:
+        kappa = calibrate_buffer(family, regime, avg_degree, seed, n=min(n, 20_000))
+    ext_liab, base, buffer = _balance_sheets(L, bf, regime, seed)
+    return L, base + kappa * buffer, ext_liab
+
+
 def make_network(family: str, n: int, *, regime: str = "hard", avg_degree: float = 10.0, seed: int = 0,
                  kappa: float | None = None) -> FinancialNetwork:
     """A random network with calibrated balance sheets (see the module docstring).
@@ -239,15 +252,17 @@ def make_network(family: str, n: int, *, regime: str = "hard", avg_degree: float
         Number of institutions.
     regime : {"hard", "easy"}
         External liabilities 10-20% (hard) or 40-60% (easy) of total obligations.
+    avg_degree : float
+        Obligations per institution.
+    seed : int
+        Seed of the graph, the amounts and the balance sheets.
     kappa : float, optional
         Capital-buffer scale; default :func:`calibrate_buffer` for the family
         and regime (computed once per process on a 20,000-institution network,
         or on this one when it is smaller).
     """
-    L, bf = _sample(family, n, avg_degree, seed)
     if kappa is None:
         kappa = calibrate_buffer(family, regime, avg_degree, seed, n=min(n, 20_000))
-    ext_liab, base, buffer = _balance_sheets(L, bf, regime, seed)
-    return FinancialNetwork.from_matrix(L, base + kappa * buffer, ext_liab,
-                                        metadata={"dataset": f"{family}-{regime}-{n}", "kappa": kappa,
-                                                  "seed": seed})
+    L, e, ext = network_arrays(family, n, regime=regime, avg_degree=avg_degree, seed=seed, kappa=kappa)
+    return FinancialNetwork.from_matrix(L, e, ext, metadata={"dataset": f"{family}-{regime}-{n}", "kappa": kappa,
+                                                             "seed": seed})

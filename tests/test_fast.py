@@ -400,3 +400,49 @@ def test_clear_many_residuals_are_true_residuals(family, compiled):
     assert np.max(np.abs(T - P)) <= 1e-12 * scale
     np.testing.assert_array_equal(res.defaulted, short)
     assert np.all(res.residual <= 1e-12 * scale)
+
+
+def test_benchmark_smoke_test_catches_a_wrong_answer(monkeypatch):
+    """``scripts/bench.py --quick`` (run by CI) checks the fast paths against the reference
+    and reports a mismatch (exit code 1): here the compiled single-clearing path is
+    sabotaged (one payment off by 1e-6 of max pbar) and the check must say so."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("bench", Path(__file__).resolve().parents[1] / "scripts" / "bench.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    assert bench.check_exactness(400, 4, lambda msg: None) == []
+    real = fast.fda_fast
+
+    def wrong(*args, **kw):
+        sol = real(*args, **kw)
+        p = sol.payments.copy()
+        p[np.argmax(sol.defaulted)] -= 1e-6 * float(p.max())
+        return fast.FastSolution(p, sol.defaulted, sol.default_round, sol.iterations, sol.residual, sol.converged,
+                                 sol.solver, sol.equity, sol.stats)
+
+    monkeypatch.setattr(fast, "fda_fast", wrong)
+    problems = bench.check_exactness(400, 4, lambda msg: None)
+    assert problems and all(p.startswith("clear ") for p in problems)
+
+
+def test_batch_zero_money_screen_is_per_pattern():
+    """The batched path screens scenarios for closed groups without outside money once per
+    pattern of institutions with no outside assets. On the ring dataset (A -> B -> C -> A, no outside
+    money; D owes E), the ring is closed and without money in the columns where A holds nothing
+    outside (those go to the exact reference) and not where it does; every answer must equal the
+    reference column by column, and the greatest vector (the ring pays in full) is kept."""
+    from contagion.clearing import batch
+
+    net = contagion.load_dataset("ring")
+    rng = np.random.default_rng(3)
+    E = np.repeat(net.external_assets[:, None], 600, axis=1) * rng.uniform(0, 2, (net.n, 600))
+    E[:, ::7] = 0.0                      # some columns with no outside money at all
+    E[0, 1::2] = 1.0                     # A (in the ring) holds outside money in the odd columns
+    cols = batch._zero_money_columns(net, E, 1.0)
+    assert cols.tolist() == list(range(0, 600, 2))  # only the even columns have a closed ring without money
+    P, D, its, res, solver = batch.solve_batch(net, E, path="fast")
+    Pr, Dr, _, _, _ = batch.solve_batch(net, E, path="reference")
+    np.testing.assert_allclose(P, Pr, rtol=0, atol=1e-12)
+    np.testing.assert_array_equal(D, Dr)
+    np.testing.assert_array_equal(P[:3, ::2], 10.0)   # greatest clearing vector on the moneyless ring

@@ -97,20 +97,20 @@ def _solve_block(A: sp.csr_array, b: np.ndarray, x0: np.ndarray, M_apply, tol_ab
     """
     m = A.shape[0]
     if m <= DIRECT_LIMIT:
+        # factorise once; the same factors serve the solve and its refinement step
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             try:
-                x = spla.spsolve(A.tocsc(), b)
+                lu = spla.splu(A.tocsc())
+                x = lu.solve(b)
             except RuntimeError:  # exactly singular
-                x = np.full(m, np.nan)
+                lu, x = None, np.full(m, np.nan)
         x = np.atleast_1d(x)
-        if np.all(np.isfinite(x)):
+        if lu is not None and np.all(np.isfinite(x)):
             # one step of iterative refinement removes LU round-off
             r = b - (x - M_apply(x))
             if np.max(np.abs(r), initial=0.0) > tol_abs:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
-                    dx = spla.spsolve(A.tocsc(), r)
+                dx = lu.solve(r)
                 if np.all(np.isfinite(dx)):
                     x = x + dx
             return x, "lu", 1

@@ -677,12 +677,20 @@ def parse_scenario(text: str, format: str = "toml", *, name: str | None = None,
     ('a-fails', 'default')
     """
     suffix = "." + format.lower().lstrip(".")
+    if suffix not in _PARSERS:
+        raise ScenarioError(f"unknown scenario format {format!r}; use toml, yaml or json")
+    return Scenario.from_dict(parse_config_text(text, suffix, source=source), name=name, source=source)
+
+
+def parse_config_text(text: str, suffix: str, *, source: str | None = None) -> Any:
+    """Parse TOML, YAML or JSON text (``suffix`` ``.toml``, ``.yaml``/``.yml``, ``.json``) into plain data.
+
+    Shared by scenario files and sweep configurations. A syntax error becomes a
+    :class:`ScenarioError` naming ``source`` and the line and column; an empty
+    document gives ``{}``.
+    """
     try:
-        parser = _PARSERS[suffix]
-    except KeyError:
-        raise ScenarioError(f"unknown scenario format {format!r}; use toml, yaml or json") from None
-    try:
-        data = parser(text)
+        data = _PARSERS[suffix](text)
     except Exception as exc:  # tomllib.TOMLDecodeError, yaml.YAMLError, json.JSONDecodeError
         import yaml
 
@@ -690,9 +698,19 @@ def parse_scenario(text: str, format: str = "toml", *, name: str | None = None,
             prefix = f"{source}: " if source else ""
             raise ScenarioError(f"{prefix}invalid {suffix[1:].upper()}: {_parse_error_line(exc)}") from None
         raise
-    if data is None:
-        data = {}
-    return Scenario.from_dict(data, name=name, source=source)
+    return {} if data is None else data
+
+
+def read_config_text(path: Path, what: str) -> str:
+    """Text of a configuration file, with a :class:`ScenarioError` naming ``what`` when it cannot be read."""
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise ScenarioError(f"{path}: no such {what}") from None
+    except IsADirectoryError:
+        raise ScenarioError(f"{path}: is a directory, not a {what}") from None
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
 
 
 def load_scenario(path: str | Path) -> Scenario:
@@ -716,14 +734,7 @@ def load_scenario(path: str | Path) -> Scenario:
     if suffix not in _PARSERS:
         raise ScenarioError(f"{path}: unknown scenario file suffix {path.suffix!r}; "
                             f"use one of {', '.join(SCENARIO_SUFFIXES)}")
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise ScenarioError(f"{path}: no such scenario file") from None
-    except IsADirectoryError:
-        raise ScenarioError(f"{path}: is a directory, not a scenario file") from None
-    except UnicodeDecodeError as exc:
-        raise ScenarioError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    text = read_config_text(path, "scenario file")
     return parse_scenario(text, suffix, name=path.stem, source=str(path))
 
 

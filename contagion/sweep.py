@@ -425,34 +425,14 @@ def load_sweep_config(path: str | Path) -> SweepConfig:
     ScenarioError
         Missing file, syntax error, or every problem with its path.
     """
+    from .shocks import _PARSERS, parse_config_text, read_config_text
+
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise ScenarioError(f"{path}: no such sweep configuration file") from None
-    except IsADirectoryError:
-        raise ScenarioError(f"{path}: is a directory, not a sweep configuration file") from None
     suffix = path.suffix.lower()
-    try:
-        if suffix == ".toml":
-            import tomllib
-
-            data = tomllib.loads(text)
-        elif suffix in (".yaml", ".yml"):
-            import yaml
-
-            data = yaml.safe_load(text)
-        elif suffix == ".json":
-            import json
-
-            data = json.loads(text)
-        else:
-            raise ScenarioError(f"{path}: unknown suffix {path.suffix!r}; use .toml, .yaml, .yml or .json")
-    except ScenarioError:
-        raise
-    except Exception as exc:  # tomllib / yaml / json syntax errors
-        raise ScenarioError(f"{path}: invalid {suffix[1:].upper()}: {' '.join(str(exc).split())}") from None
-    return SweepConfig.from_dict(data if data is not None else {}, name=path.stem, source=str(path))
+    if suffix not in _PARSERS:
+        raise ScenarioError(f"{path}: unknown suffix {path.suffix!r}; use .toml, .yaml, .yml or .json")
+    data = parse_config_text(read_config_text(path, "sweep configuration file"), suffix, source=str(path))
+    return SweepConfig.from_dict(data, name=path.stem, source=str(path))
 
 
 def find_sweep_config(spec: str | Path, network=None) -> SweepConfig:

@@ -75,6 +75,12 @@ FAST_MIN_EDGES = 50_000
 #: (the reference accepts its Krylov solves at 1e-13 too).
 LINEAR_RTOL = 1e-14
 ACCEPT_RTOL = 1e-13
+#: Loose solves of policy iteration (``waves=False``), relative to max(pbar): enough to settle the
+#: default set of all but a few institutions near their threshold; the last round is solved exactly.
+LOOSE_RTOL = 1e-6
+#: Rounds of policy iteration in which institutions left the default set, after which the reference
+#: takes over (loose solves can misplace an institution near its threshold for a round or two).
+MAX_DOWN_ROUNDS = 20
 #: Default blocks up to this size are solved by sparse LU plus one refinement step, as in the reference.
 LU_LIMIT = 1500
 
@@ -327,7 +333,8 @@ class _threads_for:
 
 def fda_fast(PiT: sp.csr_array, Pi: sp.csr_array, pbar: np.ndarray, e: np.ndarray, *,
              cap: np.ndarray | None = None, forced: np.ndarray | None = None, alpha: float = 1.0,
-             beta: float = 1.0, ext_liab: np.ndarray | None = None, stats: FastStats | None = None) -> FastSolution:
+             beta: float = 1.0, ext_liab: np.ndarray | None = None, stats: FastStats | None = None,
+             waves: bool = True) -> FastSolution:
     """Exact FDA clearing with the compiled kernels (same answer as :func:`~.core.fda_solve`).
 
     Parameters
@@ -343,6 +350,14 @@ def fda_fast(PiT: sp.csr_array, Pi: sp.csr_array, pbar: np.ndarray, e: np.ndarra
         greatest solution there) is used. Default: read from ``Pi``'s row sums.
     stats : FastStats, optional
         Filled with work counters.
+    waves : bool, default True
+        Compute the FDA's default waves (every round solved exactly). With
+        ``False``, Eisenberg--Noe (``alpha == beta == 1``) is solved by policy
+        iteration instead (``solver == "howard-fast"``): rounds are solved
+        loosely and institutions may also leave the default set, until the
+        set settles; then it is solved exactly and checked again. Same
+        clearing vector and default set (the vector is unique here), about
+        half the work; ``default_round`` is then ``None``.
 
     Returns
     -------
@@ -369,10 +384,10 @@ def fda_fast(PiT: sp.csr_array, Pi: sp.csr_array, pbar: np.ndarray, e: np.ndarra
     if not numba_available():
         raise RuntimeError("numba is not available")
     with _threads_for(int(PiT.nnz)):
-        return _fda_fast(PiT, Pi, pbar, e, cap, forced, alpha, beta, ext_liab, stats)
+        return _fda_fast(PiT, Pi, pbar, e, cap, forced, alpha, beta, ext_liab, stats, waves)
 
 
-def _fda_fast(PiT, Pi, pbar, e, cap, forced, alpha, beta, ext_liab, stats) -> FastSolution:
+def _fda_fast(PiT, Pi, pbar, e, cap, forced, alpha, beta, ext_liab, stats, waves=True) -> FastSolution:
     K = _NUMBA
     stats = stats if stats is not None else FastStats()
     n = pbar.shape[0]
@@ -394,6 +409,8 @@ def _fda_fast(PiT, Pi, pbar, e, cap, forced, alpha, beta, ext_liab, stats) -> Fa
             stats.fallback = "closed group without outside money"
             return _reference(PiT, Pi, pbar, e, cap, forced, alpha, beta, stats)
 
+    howard = not waves and alpha == 1.0 and beta == 1.0
+
     # 1. interbank assets and round-0 defaults
     ab = np.empty(n)          # a = PiT @ pbar, later the equity
     defaulted = np.empty(n, dtype=bool)
@@ -411,60 +428,92 @@ def _fda_fast(PiT, Pi, pbar, e, cap, forced, alpha, beta, ext_liab, stats) -> Fa
     members = np.empty(0, dtype=np.int32)
     x = np.empty(0)
     b = np.empty(0)
+    cc = np.empty(0)           # right-hand side of the linear equation of each member
+    tie_m = np.empty(0)        # its tie tolerance
     lin = np.empty(0, dtype=bool)
     lo = np.empty(0)
     mx = np.empty(0)
+    y0: np.ndarray | None = mx
     k = 0
+    # Policy iteration (Howard) with loose solves first: only for Eisenberg--Noe, whose clearing
+    # vector is unique here (no closed group without outside money), so that any fixed point found
+    # is the greatest one. Otherwise (and when waves are wanted) every round is solved exactly (FDA).
+    exact = not howard
+    downs = 0
+    loose_tol = LOOSE_RTOL * scale
     try:
-        while new.size:
-            start = members.size
-            pos[new] = np.arange(start, start + new.size, dtype=np.int32)
-            K.set_bits(bits, new)
-            rounds[new] = k
-            # 2. new layer
-            ptr, col, val = K.build_r_block(PiT.indptr, PiT_idx, PiT.data, new, pos, bits)
-            layers.r.append((ptr, col, val, start))
-            cp, cr, cv, bp, bn, bv = K.build_out_blocks(Pi.indptr, Pi_idx, Pi.data, new, pos, start, bits)
-            if cv.size:
-                layers.c.append(K.gather_form(cp, cr, cv, start, start))
-            layers.b.append((bp, bn, bv, start))
-            # compact vectors: right-hand side, capped/linear, warm start
-            f_new = forced[new]
-            c_new = pbar[new] - alpha * e[new] - beta * ab[new]
-            lo_new = pbar[new] - cap[new]
-            members = np.concatenate([members, new])
-            lin = np.concatenate([lin, ~f_new])
-            lo = np.concatenate([lo, lo_new])
-            b = np.concatenate([b, np.where(f_new, lo_new, c_new)])
-            x = np.concatenate([x, np.where(f_new, lo_new, np.minimum(c_new + beta * acc[new], pbar[new]))])
-            # M x for the warm start: the old rows' product is known, only the new layer is multiplied
-            y0 = np.empty(x.size)
-            y0[:start] = mx
-            K.spmv_r(ptr, col, val, start, x, y0)
-            if layers.c and layers.c[-1][0] is not None and cv.size:
-                rows_c, ptr_c, col_c, val_c = layers.c[-1]
-                K.spmv_c(rows_c, ptr_c, col_c, val_c, x, y0)
-            # 3. solve the round (forced institutions switch from capped to linear)
+        while True:
+            if new.size:
+                start = members.size
+                pos[new] = np.arange(start, start + new.size, dtype=np.int32)
+                K.set_bits(bits, new)
+                rounds[new] = k
+                # 2. new layer
+                ptr, col, val = K.build_r_block(PiT.indptr, PiT_idx, PiT.data, new, pos, bits)
+                layers.r.append((ptr, col, val, start))
+                cp, cr, cv, bp, bn, bv = K.build_out_blocks(Pi.indptr, Pi_idx, Pi.data, new, pos, start, bits)
+                if cv.size:
+                    layers.c.append(K.gather_form(cp, cr, cv, start, start))
+                layers.b.append((bp, bn, bv, start))
+                # compact vectors: right-hand side, capped/linear, warm start
+                f_new = forced[new]
+                c_new = pbar[new] - alpha * e[new] - beta * ab[new]
+                lo_new = pbar[new] - cap[new]
+                members = np.concatenate([members, new])
+                lin = np.concatenate([lin, ~f_new])
+                lo = np.concatenate([lo, lo_new])
+                cc = np.concatenate([cc, c_new])
+                tie_m = np.concatenate([tie_m, TIE_RTOL * pbar[new] + tie_abs])
+                b = np.concatenate([b, np.where(f_new, lo_new, c_new)])
+                x = np.concatenate([x, np.where(f_new, lo_new, np.minimum(c_new + beta * acc[new], pbar[new]))])
+                # M x for the warm start: the old rows' product is known, only the new layer is multiplied
+                y0 = np.empty(x.size)
+                y0[:start] = mx
+                K.spmv_r(ptr, col, val, start, x, y0)
+                if cv.size:
+                    rows_c, ptr_c, col_c, val_c = layers.c[-1]
+                    K.spmv_c(rows_c, ptr_c, col_c, val_c, x, y0)
+            # 3. solve the round
+            changed = False
             while True:
                 if members.size <= LU_LIMIT:
                     mx = _direct(layers, b, x, lin, beta, accept, stats)
-                else:
+                elif exact:
                     mx = _bicgstab(K, layers, b, x, lin, beta, tol, accept, stats, y0=y0)
+                else:
+                    mx = _bicgstab(K, layers, b, x, lin, beta, loose_tol, loose_tol, stats, y0=y0)
                 y0 = mx
                 stats.solves += 1
+                if howard:
+                    # policy update, both ways: linear where what is short exceeds the floor
+                    want = cc + beta * mx > lo + tie_m
+                    flip = want != lin
+                    if flip.any():
+                        changed = True
+                        lin = want
+                        b = np.where(lin, cc, lo)
+                        down = flip & ~lin
+                        if down.any():
+                            x[down] = lo[down]
+                            y0 = None
+                            downs += 1
+                    break
+                # FDA: forced institutions switch from capped to linear (and the round is solved again)
                 capped = ~lin
                 if not capped.any():
                     break
                 cm = np.flatnonzero(capped)
-                nodes = members[cm]
-                c_c = pbar[nodes] - alpha * e[nodes] - beta * ab[nodes]
-                tie_c = TIE_RTOL * pbar[nodes] + tie_abs
-                switch = c_c + beta * mx[cm] > lo[cm] + tie_c
+                switch = cc[cm] + beta * mx[cm] > lo[cm] + tie_m[cm]
                 if not switch.any():
                     break
                 sw = cm[switch]
                 lin[sw] = True
-                b[sw] = c_c[switch]
+                b[sw] = cc[sw]
+            if y0 is None:
+                mx = np.empty(x.size)
+                layers.matvec(K, x, mx)
+                stats.matvecs += 1
+                y0 = mx
             # 4. solvency check of the others
             layers.boundary(K, x, bits, acc, acc2)
             if K.mark_short(pos, pbar, e, ab, acc, TIE_RTOL, tie_abs, defaulted):
@@ -472,6 +521,12 @@ def _fda_fast(PiT, Pi, pbar, e, cap, forced, alpha, beta, ext_liab, stats) -> Fa
             else:
                 new = new[:0]
             k += 1
+            if new.size == 0 and not changed:
+                if exact or members.size <= LU_LIMIT:
+                    break         # (the direct solves of small blocks are exact)
+                exact = True      # the policy has settled at loose precision: solve exactly and check again
+            elif downs > MAX_DOWN_ROUNDS:
+                raise _KrylovFailure(f"policy iteration did not settle ({downs} rounds with exits)")
     except _KrylovFailure as exc:
         stats.fallback = str(exc)
         return _reference(PiT, Pi, pbar, e, cap, forced, alpha, beta, stats)
@@ -485,9 +540,12 @@ def _fda_fast(PiT, Pi, pbar, e, cap, forced, alpha, beta, ext_liab, stats) -> Fa
     stats.boundary_nnz = layers.boundary_nnz
     converged = resid <= RESIDUAL_RTOL * max(scale, 1e-300) or scale == 0.0
     np.greater_equal(pos, 0, out=defaulted)
-    return FastSolution(payments=acc, defaulted=defaulted, default_round=rounds, iterations=max(k, 1),
-                        residual=float(resid), converged=bool(converged), solver="fda-fast", equity=ab,
-                        stats=stats)
+    if howard:
+        # members whose policy ended "solvent" (non-forced, floor 0) pay in full
+        defaulted[members[~lin & ~forced[members]]] = False
+    return FastSolution(payments=acc, defaulted=defaulted, default_round=None if howard else rounds,
+                        iterations=max(k, 1), residual=float(resid), converged=bool(converged),
+                        solver="howard-fast" if howard else "fda-fast", equity=ab, stats=stats)
 
 
 # ----------------------------------------------------------------------------- dispatch

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -15,14 +16,23 @@ from .result import BatchClearingResult, ClearingResult
 __all__ = ["eisenberg_noe", "rogers_veraart", "clear_many"]
 
 
-def _solve(net, alpha: float = 1.0, beta: float = 1.0):
-    """Exact FDA on the path :func:`.fast.choose_path` picks: compiled for large networks, else the reference."""
+def _solve(net, alpha: float = 1.0, beta: float = 1.0, waves: bool = False):
+    """Exact clearing on the path :func:`.fast.choose_path` picks: compiled for large networks, else the reference.
+
+    On the compiled path Eisenberg--Noe is solved by policy iteration unless
+    ``waves``; the result's ``default_round`` is then ``None`` (see :func:`_waves`).
+    """
     if fast.choose_path(int(net.liabilities.nnz)) == "fast":
         return fast.fda_fast(net.PiT, net.relative_liabilities, net.total_obligations, net.external_assets,
                              cap=net.payment_cap, forced=net.forced_default, alpha=alpha, beta=beta,
-                             ext_liab=net.external_liabilities)
+                             ext_liab=net.external_liabilities, waves=waves)
     return fda_solve(net.PiT, net.total_obligations, net.external_assets, cap=net.payment_cap,
                      forced=net.forced_default, alpha=alpha, beta=beta)
+
+
+def _waves(net, alpha: float, beta: float) -> np.ndarray:
+    """The fictitious-default waves of ``net`` (for results whose solver did not compute them)."""
+    return _solve(net, alpha, beta, waves=True).default_round
 
 
 def _result(net, sol, method: str, unique, params) -> ClearingResult:
@@ -33,8 +43,11 @@ def _result(net, sol, method: str, unique, params) -> ClearingResult:
     equity = getattr(sol, "equity", None)
     if equity is None:
         equity = net.external_assets + net.PiT @ p - pbar
+    rounds = sol.default_round
+    if rounds is None:
+        rounds = partial(_waves, net, float(params.get("alpha", 1.0)), float(params.get("beta", 1.0)))
     return ClearingResult(
-        network=net, payments=p, defaulted=sol.defaulted, equity=equity, default_round=sol.default_round,
+        network=net, payments=p, defaulted=sol.defaulted, equity=equity, default_round=rounds,
         shortfall=pbar - p, iterations=sol.iterations, converged=sol.converged, residual=sol.residual,
         method=method, unique=unique, solver=sol.solver, params=dict(params),
     )

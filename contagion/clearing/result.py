@@ -36,6 +36,9 @@ class ClearingResult:
     default_round : ndarray of int
         0 = fundamental default (short even if everyone pays in full), k =
         defaulted in wave k of the fictitious-default cascade, -1 = never.
+        Solvers that find the clearing vector without the waves (policy
+        iteration on large networks) pass a function instead, and the waves
+        are computed by the fictitious-default algorithm on first access.
     shortfall : ndarray
         ``pbar - p``.
     iterations : int
@@ -68,6 +71,28 @@ class ClearingResult:
     unique: bool | None = None
     solver: str = ""
     params: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if callable(self.default_round):
+            # computed on first access (see __getattr__)
+            object.__setattr__(self, "_waves_fn", self.default_round)
+            object.__delattr__(self, "default_round")
+
+    def __getattr__(self, name: str) -> Any:
+        # only called for attributes not found normally: the lazily computed default waves
+        if name == "default_round" and "_waves_fn" in self.__dict__:
+            rounds = np.asarray(self.__dict__["_waves_fn"](), dtype=np.int64)
+            object.__setattr__(self, "default_round", rounds)
+            object.__delattr__(self, "_waves_fn")
+            return rounds
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def __getstate__(self) -> dict:
+        self.default_round  # noqa: B018 - pickles carry the waves, not the function computing them
+        return self.__dict__
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
 
     @property
     def names(self) -> tuple[str, ...]:

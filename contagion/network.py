@@ -499,7 +499,18 @@ class FinancialNetwork:
         """``Pi.T`` stored as CSR (computed once): ``(PiT @ p)[j]`` is what ``j`` receives."""
         from .clearing.fast import transpose  # compiled for large networks
 
-        return transpose(self.relative_liabilities)
+        PiT, full = transpose(self.relative_liabilities, self.total_obligations)
+        self.__dict__.setdefault("received_in_full", full)
+        return PiT
+
+    @cached_property
+    def received_in_full(self) -> np.ndarray:
+        """``Pi.T @ pbar``: what each institution receives when everyone pays in full.
+
+        Equal to :attr:`interbank_assets` up to rounding; this is the form the
+        clearing algorithms use (computed together with :attr:`PiT`).
+        """
+        return self.PiT @ self.total_obligations
 
     @cached_property
     def payment_cap(self) -> np.ndarray:
@@ -566,7 +577,7 @@ class FinancialNetwork:
         if kw["liabilities"] is self.liabilities and kw["external_liabilities"] is self.external_liabilities:
             # same obligations: carry over the derived matrices instead of rebuilding them (scenario runs)
             for key in ("interbank_liabilities", "interbank_assets", "total_obligations", "relative_liabilities",
-                        "PiT"):
+                        "PiT", "received_in_full"):
                 if key in self.__dict__:
                     new.__dict__[key] = self.__dict__[key]
         return new

@@ -25,7 +25,8 @@ def _solve(net, alpha: float = 1.0, beta: float = 1.0, waves: bool = False):
     if fast.choose_path(int(net.liabilities.nnz)) == "fast":
         return fast.fda_fast(net.PiT, net.relative_liabilities, net.total_obligations, net.external_assets,
                              cap=net.payment_cap, forced=net.forced_default, alpha=alpha, beta=beta,
-                             ext_liab=net.external_liabilities, waves=waves)
+                             ext_liab=net.external_liabilities, waves=waves,
+                             received_in_full=net.received_in_full)
     return fda_solve(net.PiT, net.total_obligations, net.external_assets, cap=net.payment_cap,
                      forced=net.forced_default, alpha=alpha, beta=beta)
 

@@ -291,6 +291,29 @@ def test_batch_gives_up_to_reference_not_silently(compiled, monkeypatch):
 
 
 # ============================================================================ pure path == compiled path
+def test_policy_iteration_waves_on_first_access(compiled):
+    """Eisenberg--Noe on the compiled path runs policy iteration with loose rounds
+    (``howard-fast``, forced onto BiCGSTAB with ``LU_LIMIT = 0``); its result computes the
+    FDA waves only when ``default_round`` is first read, and they equal the reference's;
+    a pickled result carries the waves."""
+    import pickle
+
+    compiled.setattr(fast, "LU_LIMIT", 0)
+    net = shock(make_network("core-periphery", 3000, kappa=0.004), seed=9)
+    res = contagion.clear(net)
+    sol = _reference(net)
+    assert res.solver == "howard-fast"
+    assert "default_round" not in res.__dict__
+    _assert_same(res, sol, net)
+    assert "default_round" in res.__dict__ and res.waves == int(sol.default_round.max()) >= 2
+    back = pickle.loads(pickle.dumps(res))
+    np.testing.assert_array_equal(back.default_round, sol.default_round)
+    # Rogers--Veraart with default costs keeps the exact FDA (its clearing vectors are not unique)
+    rv = contagion.clear(net, method="rogers-veraart", alpha=0.9, beta=0.95)
+    assert rv.solver == "fda-fast" and "default_round" in rv.__dict__
+    _assert_same(rv, _reference(net, 0.9, 0.95), net)
+
+
 @pytest.mark.parametrize("family", sorted(FAMILIES))
 def test_pure_path_equals_compiled_path(family, monkeypatch):
     """The pure numpy/scipy path (``CONTAGION_SOLVER=reference``, what runs without numba)

@@ -31,7 +31,19 @@ system on ``D`` only::
    (the reference's acceptance bound too); forced institutions switch from
    capped to linear exactly as in the reference.
 4. The solvency check of the next round reads only what members owe to
-   solvent institutions (two threads, two accumulators).
+   solvent institutions, stored per layer by creditor (built once per layer
+   by a bucketed transpose), so it gathers from the short vector of the
+   default set and writes each creditor once per layer.
+
+With ``waves=False`` (what :func:`contagion.clear` uses for Eisenberg--Noe),
+step 3 is policy iteration instead: rounds are solved loosely
+(:data:`LOOSE_RTOL`), a member whose shortfall comes out at or below its
+floor leaves the default set again, and once nobody joins or leaves, the
+set is solved exactly and checked once more. Eisenberg--Noe's clearing
+vector is unique when no closed group without outside money exists (Theorem
+2; otherwise the reference runs), so the fixed point found is the greatest
+clearing vector; the FDA's waves are then not known (``default_round`` is
+``None``) and are computed by an exact run when asked for.
 5. Payments, equity and the fixed-point residual in one parallel pass.
 
 Exactness guards: the answer is verified like the reference's (residual of
@@ -148,8 +160,8 @@ class _Layers:
             if val.size:
                 K.spmv_c(rows, ptr, col, val, x, y)
 
-    def boundary(self, K, x: np.ndarray, bits: np.ndarray, acc: np.ndarray, acc2: np.ndarray) -> None:
-        """``acc[i] = (PiT s)_i`` for every institution ``i`` outside the default set (``acc2``: zeroed scratch)."""
+    def boundary(self, x: np.ndarray, bits: np.ndarray, acc: np.ndarray) -> None:
+        """``acc[i] = (PiT s)_i`` for every institution ``i`` outside the default set."""
         from ._layers import boundary_pull
 
         acc[:] = 0.0
@@ -434,7 +446,6 @@ def _fda_fast(PiT, Pi, pbar, e, cap, forced, alpha, beta, ext_liab, stats, waves
     bits = np.zeros((n + 63) // 64, dtype=np.uint64)
     rounds = np.full(n, -1, dtype=np.int64)
     acc = np.zeros(n)          # shortfall received by solvent institutions, later the payments
-    acc2 = np.zeros(n)         # second accumulator of the two-threaded boundary pass
     layers = _Layers()
 
     members = np.empty(0, dtype=np.int32)
@@ -527,7 +538,7 @@ def _fda_fast(PiT, Pi, pbar, e, cap, forced, alpha, beta, ext_liab, stats, waves
                 stats.matvecs += 1
                 y0 = mx
             # 4. solvency check of the others
-            layers.boundary(K, x, bits, acc, acc2)
+            layers.boundary(x, bits, acc)
             if K.mark_short(pos, pbar, e, ab, acc, TIE_RTOL, tie_abs, defaulted):
                 new = np.flatnonzero(defaulted).astype(np.int32)
             else:

@@ -28,14 +28,11 @@ from numba import njit, prange
 
 
 @njit(parallel=True, cache=True)
-def init_pass(PiT_ptr, PiT_idx, PiT_val, pbar, e, forced, tie_rtol, tie_abs, a_out, short_out):
-    """``a = PiT @ pbar`` and round-0 defaults; returns their number."""
-    n = pbar.size
+def round0(a, pbar, e, forced, tie_rtol, tie_abs, a_out, short_out):
+    """``a_out = a`` and ``short_out`` = institutions short even if everyone pays in full (or forced)."""
     cnt = 0
-    for i in prange(n):
-        s = 0.0
-        for k in range(PiT_ptr[i], PiT_ptr[i + 1]):
-            s += PiT_val[k] * pbar[PiT_idx[k]]
+    for i in prange(pbar.size):
+        s = a[i]
         a_out[i] = s
         sh = pbar[i] > 0.0 and (forced[i] or e[i] + s < pbar[i] - (tie_rtol * pbar[i] + tie_abs))
         short_out[i] = sh
@@ -64,89 +61,7 @@ def mark_short(pos, pbar, e, a, acc, tie_rtol, tie_abs, flag):
     return cnt
 
 
-# ----------------------------------------------------------------------------- building the layers
-
-
-@njit(parallel=True, cache=True)
-def build_r_block(PiT_ptr, PiT_idx, PiT_val, new, pos, bits):
-    """Rows of the new members: obligations they are owed by any member (compact columns).
-
-    Two passes over the new members' rows of ``PiT`` (count, then fill), so
-    that nothing larger than the block itself is allocated.
-    """
-    k = new.size
-    cnt = np.zeros(k + 1, dtype=np.int64)
-    for q in prange(k):
-        i = new[q]
-        c = 0
-        for t in range(PiT_ptr[i], PiT_ptr[i + 1]):
-            g = PiT_idx[t]
-            if (bits[g >> 6] >> (g & 63)) & 1:
-                c += 1
-        cnt[q + 1] = c
-    ptr = np.cumsum(cnt)
-    col = np.empty(ptr[k], dtype=np.uint32)
-    val = np.empty(ptr[k], dtype=np.float64)
-    for q in prange(k):
-        i = new[q]
-        w = ptr[q]
-        for t in range(PiT_ptr[i], PiT_ptr[i + 1]):
-            g = PiT_idx[t]
-            if (bits[g >> 6] >> (g & 63)) & 1:
-                col[w] = pos[g]
-                val[w] = PiT_val[t]
-                w += 1
-    return ptr, col, val
-
-
-@njit(parallel=True, cache=True)
-def build_out_blocks(Pi_ptr, Pi_idx, Pi_val, new, pos, start, bits):
-    """What the new members owe, by debtor (rows = the new members, in order).
-
-    Returns ``(c_ptr, c_row, c_val, b_ptr, b_node, b_val)``: the C block
-    (creditors that are older members: their compact index) and the B block
-    (creditors still solvent: their node id). Obligations between members of
-    the same round are in the R block and skipped here. Two passes (count,
-    then fill).
-    """
-    k = new.size
-    cc = np.zeros(k + 1, dtype=np.int64)
-    cb = np.zeros(k + 1, dtype=np.int64)
-    for q in prange(k):
-        j = new[q]
-        nc = 0
-        nb = 0
-        for t in range(Pi_ptr[j], Pi_ptr[j + 1]):
-            i = Pi_idx[t]
-            if not (bits[i >> 6] >> (i & 63)) & 1:
-                nb += 1
-            elif pos[i] < start:
-                nc += 1
-        cc[q + 1] = nc
-        cb[q + 1] = nb
-    c_ptr = np.cumsum(cc)
-    b_ptr = np.cumsum(cb)
-    c_row = np.empty(c_ptr[k], dtype=np.uint32)
-    c_val = np.empty(c_ptr[k], dtype=np.float64)
-    b_node = np.empty(b_ptr[k], dtype=np.uint32)
-    b_val = np.empty(b_ptr[k], dtype=np.float64)
-    for q in prange(k):
-        j = new[q]
-        wc = c_ptr[q]
-        wb = b_ptr[q]
-        for t in range(Pi_ptr[j], Pi_ptr[j + 1]):
-            i = Pi_idx[t]
-            if not (bits[i >> 6] >> (i & 63)) & 1:
-                b_node[wb] = i
-                b_val[wb] = Pi_val[t]
-                wb += 1
-            else:
-                p = pos[i]
-                if p < start:
-                    c_row[wc] = p
-                    c_val[wc] = Pi_val[t]
-                    wc += 1
-    return c_ptr, c_row, c_val, b_ptr, b_node, b_val
+# ----------------------------------------------------------------------------- building the layers: see ._layers
 
 
 # ----------------------------------------------------------------------------- products with the layers
@@ -205,38 +120,6 @@ def spmv_c(rows, ptr, col, val, x, y):
         for k in range(ptr[q], ptr[q + 1]):
             s += val[k] * x[col[k]]
         y[rows[q]] += s
-
-
-@njit(parallel=True, cache=True)
-def boundary_acc(ptr, node, val, col0, x, bits, acc, acc2):
-    """Shortfall received by institutions still solvent, over a B block (by debtor).
-
-    The debtors are split in two halves by number of obligations: the first
-    half adds into ``acc``, the second into ``acc2`` (summed by the caller),
-    so the two threads never write the same entry.
-    """
-    nrows = ptr.size - 1
-    half = ptr[nrows] // 2
-    split = np.searchsorted(ptr, half)
-    for part in prange(2):
-        lo = 0 if part == 0 else split
-        hi = split if part == 0 else nrows
-        out = acc if part == 0 else acc2
-        for q in range(lo, hi):
-            xq = x[col0 + q]
-            if xq != 0.0:
-                for k in range(ptr[q], ptr[q + 1]):
-                    i = node[k]
-                    if not (bits[i >> 6] >> (i & 63)) & 1:
-                        out[i] += val[k] * xq
-
-
-@njit(parallel=True, cache=True)
-def add_clear(acc, acc2):
-    """``acc += acc2``; ``acc2 = 0``."""
-    for i in prange(acc.size):
-        acc[i] += acc2[i]
-        acc2[i] = 0.0
 
 
 # ----------------------------------------------------------------------------- BiCGSTAB pieces
@@ -557,40 +440,3 @@ def scale_rows(ptr, val, d, out):
             out[k] = val[k] / di
 
 
-@njit(parallel=True, cache=True)
-def transpose_csr(ptr, idx, val, ncols, bounds):
-    """CSR of the transpose, with sorted indices; the rows are split among threads at ``bounds``.
-
-    A counting sort: each part counts its columns, the parts' write cursors
-    are interleaved column by column (so the output keeps row order), then
-    each part scatters its own rows. Unsigned indices throughout (the
-    scatter is bound by memory latency; signed-index checks cost ~30%).
-    """
-    nparts = bounds.size - 1
-    nrows = ptr.size - 1
-    cnt = np.zeros((nparts, ncols), dtype=np.uint32)
-    for t in prange(nparts):
-        ct = cnt[t]
-        for k in range(np.uint64(ptr[bounds[t]]), np.uint64(ptr[bounds[t + 1]])):
-            ct[np.uint64(idx[k])] += np.uint32(1)
-    cur = np.empty((nparts, ncols), dtype=np.uint64)
-    out_ptr = np.empty(ncols + 1, dtype=np.int64)
-    w = 0
-    for c in range(ncols):
-        out_ptr[c] = w
-        for t in range(nparts):
-            cur[t, c] = w
-            w += cnt[t, c]
-    out_ptr[ncols] = w
-    out_idx = np.empty(w, dtype=np.int32)
-    out_val = np.empty(w, dtype=np.float64)
-    for t in prange(nparts):
-        ct = cur[t]
-        for i in range(bounds[t], bounds[t + 1]):
-            for k in range(np.uint64(ptr[i]), np.uint64(ptr[i + 1])):
-                c = np.uint64(idx[k])
-                d = ct[c]
-                out_idx[d] = i
-                out_val[d] = val[k]
-                ct[c] = d + np.uint64(1)
-    return out_ptr, out_idx, out_val

@@ -435,12 +435,9 @@ def _fda_fast(PiT, Pi, pbar, e, cap, forced, alpha, beta, ext_liab, stats, waves
     PiT_idx = _uidx(PiT.indices)
     Pi_idx = _uidx(Pi.indices)
     if received_in_full is None:
-        K.init_pass(PiT.indptr, PiT_idx, PiT.data, pbar, e, forced, TIE_RTOL, tie_abs, ab, defaulted)
-    else:
-        from ._round0 import round0
-
-        round0(np.ascontiguousarray(received_in_full, dtype=np.float64), pbar, e, forced, TIE_RTOL, tie_abs, ab,
-               defaulted)
+        received_in_full = PiT @ pbar
+    K.round0(np.ascontiguousarray(received_in_full, dtype=np.float64), pbar, e, forced, TIE_RTOL, tie_abs, ab,
+             defaulted)
     new = np.flatnonzero(defaulted).astype(np.int32)
     pos = np.full(n, -1, dtype=np.int32)
     bits = np.zeros((n + 63) // 64, dtype=np.uint64)

@@ -236,194 +236,395 @@ def assemble(pos, x, mx, pbar, e, cap, forced, alpha, beta, tie_rtol, tie_abs, a
 
 
 # ----------------------------------------------------------------------------- many scenarios
+#
+# One scenario = one vector of external assets on a fixed network. The batch kernel spreads
+# chunks of scenarios over the threads (dynamic scheduling); each scenario runs its own
+# iteration on the shortfall ``s = pbar - p`` with its own convergence test. All per-node
+# vectors are indexed by node (the network is small enough to stay in cache); indices are
+# unsigned (no wrap-around code in the loops). ``h[i]`` is the value of ``acc[i]`` (shortfall
+# received, ``PiT @ s``) above which ``i`` is short; it is set to +inf when ``i`` joins the
+# default set (so a push never re-tests a member) and is NaN for institutions that owe nothing.
+# Hubs (a small dense group of large institutions, e.g. the core of a core-periphery network)
+# are solved together exactly (dense LU of ``I - beta * Pi[H, H]^T`` over the member hubs), the
+# rest by Gauss--Seidel: a block Gauss--Seidel that converges in half the sweeps where the hubs
+# owe each other most of what they owe.
+
+_U0 = np.uint64(0)
+_U1 = np.uint64(1)
+#: LU pivots of the hub block below this are treated as singular (block not used for the scenario).
+_MIN_PIVOT = 1e-3
+#: In the monotone phase a hub block correction is shrunk by this factor, so that its rounding
+#: can never lift an iterate above the fixed point.
+_SHRINK = 1.0 - 1e-10
 
 
 @njit(cache=True)
-def _update(i, s, acc, c0, pbar, cap, forced, beta, tie_rtol, tie_abs):
-    """New shortfall of defaulter ``i`` given what it receives; returns the increase (>= 0 or negative)."""
-    c = c0[i] + beta * acc[i]
-    if forced[i]:
-        lo = pbar[i] - cap[i]
-        if c <= lo + (tie_rtol * pbar[i] + tie_abs):
-            c = lo
-    if c > pbar[i]:
-        c = pbar[i]
-    return c - s[i]
+def _lu_factor(A, nh):
+    """In-place LU of the leading ``nh x nh`` block without pivoting (an M-matrix); False if a pivot is small."""
+    for k in range(nh):
+        piv = A[k, k]
+        if not piv > _MIN_PIVOT:
+            return False
+        inv = 1.0 / piv
+        for r in range(k + 1, nh):
+            f = A[r, k] * inv
+            A[r, k] = f
+            if f != 0.0:
+                for c in range(k + 1, nh):
+                    A[r, c] -= f * A[k, c]
+    return True
 
 
 @njit(cache=True)
-def _gs_scenario(Pi_ptr, Pi_idx, Pi_val, a, pbar, e, cap, forced, alpha, beta, tie_rtol, tie_abs, tol,
-                 accept, switch, omega, max_sweeps, s, acc, c0, h, mem, lst, cptr, cidx, cval):
-    """Greatest clearing vector of one scenario by monotone Gauss--Seidel on the shortfall.
+def _lu_solve(A, nh, x):
+    """Solve with the factors of :func:`_lu_factor`, in place in ``x[:nh]``."""
+    for r in range(1, nh):
+        v = x[r]
+        for c in range(r):
+            v -= A[r, c] * x[c]
+        x[r] = v
+    for r in range(nh - 1, -1, -1):
+        v = x[r]
+        for c in range(r + 1, nh):
+            v -= A[r, c] * x[c]
+        x[r] = v / A[r, r]
 
-    Works in place on scratch vectors of length n: ``s`` (shortfall
-    ``pbar - p``), ``acc`` (shortfall received, ``PiT @ s``), ``c0``
-    (``pbar - alpha e - beta a``), ``h`` (the value of ``acc`` above which an
-    institution is short), ``mem`` (defaulted), ``lst`` (defaulters in order
-    of default), and the compact lists ``cptr, cidx, cval`` (what defaulters
-    owe each other). Returns ``(number of defaulters, sweeps, residual)``;
-    sweeps is -1 when ``max_sweeps`` was not enough.
 
-    Starting from ``s = 0`` (everyone pays in full) the iteration only ever
-    raises shortfalls, so every iterate is below the least fixed point (the
-    greatest clearing vector) and an institution short at an iterate is in
-    the final default set. Phase 1 pushes every change along all obligations
-    of the defaulter, so that institutions join as soon as they are short;
-    once the default set has settled (a sweep without newcomers and changes
-    below ``switch``), phase 2 sweeps only over what defaulters owe each
-    other; then what everyone receives is recomputed from scratch,
-    institutions found short join and the sweeps resume; the answer is
-    accepted when nobody new is short and the residual is below ``accept``.
+@njit(cache=True)
+def _hub_block(hubs, Hm, h, thr, beta, blk, hsel, A, cache):
+    """Select the member hubs that are not forced into default (``blk``, and their nodes in ``hsel``) and
+    factor their block; returns how many (0: no block). ``cache[0]``: the bit pattern of the hubs in the
+    factors held in ``A`` (reused when the same hubs are members)."""
+    nh = 0
+    pattern = _U0
+    for r in range(hubs.size):
+        i = hubs[r]
+        blk[i] = False
+        if h[i] == np.inf and thr[i] == -np.inf:
+            nh += 1
+            pattern |= _U1 << np.uint64(r)
+    if nh < 2:
+        return 0
+    k = 0
+    for r in range(hubs.size):
+        if pattern & (_U1 << np.uint64(r)):
+            hsel[k] = r
+            k += 1
+    if pattern != cache[0]:
+        for p in range(nh):
+            rp = hsel[p]
+            for q in range(nh):
+                A[p, q] = -beta * Hm[rp, hsel[q]]
+            A[p, p] += 1.0
+        if not _lu_factor(A, nh):
+            cache[0] = _U0
+            return 0
+        cache[0] = pattern
+    for p in range(nh):
+        hsel[p] = hubs[hsel[p]]
+        blk[hsel[p]] = True
+    return nh
+
+
+@njit(cache=True)
+def _cascade(ptr, idx, val, thr, lo, pbar, forced, hubs, Hm, beta, use_block, max_sweeps, max_cascade, s, acc, h, c0,
+             blk, lst, hsel, A, x, cache, out):
+    """Monotone phase: sweeps that push every change along all obligations, until one adds no defaulter
+    (or ``max_cascade`` sweeps: later defaulters are found by the check from scratch).
+
+    Starts from ``s = 0`` with the fundamental defaults; a defaulter joins ``lst`` as soon as it is
+    short. Every iterate stays below the least fixed point, so every member is in the final default
+    set. Returns ``(largest change of the last sweep, whether the hub block is still usable)``;
+    ``out = (members, sweeps)``, sweeps -1 when ``max_sweeps`` was not enough.
     """
     n = pbar.size
     m = 0
     for i in range(n):
-        s[i] = 0.0
-        acc[i] = 0.0
-        mem[i] = False
-        c0[i] = pbar[i] - alpha * e[i] - beta * a[i]
-        # short  <=>  e + (a - acc) < pbar - tie  <=>  acc > e + a - pbar + tie
-        if pbar[i] > 0.0:
-            h[i] = (e[i] + a[i] - pbar[i]) + (tie_rtol * pbar[i] + tie_abs)
-            if forced[i] or h[i] < 0.0:
-                mem[i] = True
-                lst[m] = i
-                m += 1
-        else:
+        if h[i] < 0.0 or forced[i]:
             h[i] = np.inf
+            lst[m] = i
+            m += 1
     sweeps = 0
-    # ---- phase 1: full pushes until the default set settles
+    dmax = 0.0
     while True:
         sweeps += 1
         if sweeps > max_sweeps:
-            return m, -1, np.inf
+            out[0] = m
+            out[1] = -1
+            return dmax, use_block
         dmax = 0.0
         m0 = m
+        if use_block and sweeps > 1:
+            nh = _hub_block(hubs, Hm, h, thr, beta, blk, hsel, A, cache)
+            if nh > 0:
+                for r in range(nh):
+                    i = hsel[r]
+                    x[r] = max(c0[i] + beta * acc[i] - s[i], 0.0)
+                _lu_solve(A, nh, x)
+                ok = True
+                for r in range(nh):
+                    i = hsel[r]
+                    x[r] = max(x[r], 0.0) * _SHRINK
+                    if s[i] + x[r] > pbar[i]:
+                        ok = False      # a hub would pay nothing: the linear block does not apply
+                if ok:
+                    for r in range(nh):
+                        i = hsel[r]
+                        d = x[r]
+                        dmax = max(dmax, d)
+                        s[i] += d
+                        for t in range(ptr[i], ptr[i + _U1]):
+                            j = idx[t]
+                            v = acc[j] + val[t] * d
+                            acc[j] = v
+                            if v > h[j]:
+                                h[j] = np.inf
+                                lst[m] = j
+                                m += 1
+                else:
+                    for r in range(nh):
+                        blk[hsel[r]] = False
+                    use_block = False
         q = 0
         while q < m:
             i = lst[q]
             q += 1
-            d = _update(i, s, acc, c0, pbar, cap, forced, beta, tie_rtol, tie_abs)
+            if blk[i]:
+                continue
+            c = c0[i] + beta * acc[i]
+            if c <= thr[i]:
+                c = lo[i]
+            c = min(c, pbar[i])
+            d = c - s[i]
             if d > 0.0:
-                s[i] += d
-                if d > dmax:
-                    dmax = d
-                for t in range(Pi_ptr[i], Pi_ptr[i + 1]):
-                    j = Pi_idx[t]
-                    v = acc[j] + Pi_val[t] * d
+                s[i] = c
+                dmax = max(dmax, d)
+                for t in range(ptr[i], ptr[i + _U1]):
+                    j = idx[t]
+                    v = acc[j] + val[t] * d
                     acc[j] = v
-                    if v > h[j] and not mem[j]:
-                        mem[j] = True
+                    if v > h[j]:
+                        h[j] = np.inf
                         lst[m] = j
                         m += 1
-        if m == m0 and dmax <= switch:
-            break
+        if m == m0 or sweeps >= max_cascade:
+            out[0] = m
+            out[1] = sweeps
+            return dmax, use_block
+
+
+@njit(cache=True)
+def _compact_rows(ptr, idx, val, h, lst, m, rbeg, rend, cidx, cval):
+    """What members owe members: member ``i``'s row is ``cidx/cval[rbeg[i]:rend[i]]`` (branch-free filter)."""
+    w = _U0
+    for q in range(m):
+        i = lst[q]
+        rbeg[i] = w
+        for t in range(ptr[i], ptr[i + _U1]):
+            j = idx[t]
+            cidx[w] = j
+            cval[w] = val[t]
+            w += np.uint64(h[j] == np.inf)
+        rend[i] = w
+
+
+@njit(cache=True)
+def _settle(thr, lo, pbar, beta, tol, nh, max_sweeps, sweeps, dprev, s, acc, c0, blk, lst, m, hsel, rbeg, rend, cidx,
+            cval, A, x):
+    """Block Gauss--Seidel sweeps over what members owe each other, until the largest change is below
+    ``tol`` (and, at the observed rate, so is what is left). Returns ``(sweeps, block still usable)``;
+    sweeps -1 when ``max_sweeps`` was not enough."""
+    ok = nh > 0
     while True:
-        # ---- phase 2: sweeps over what defaulters owe each other
-        w = 0
-        for q in range(m):
-            i = lst[q]
-            cptr[q] = w
-            for t in range(Pi_ptr[i], Pi_ptr[i + 1]):
-                j = Pi_idx[t]
-                if mem[j]:
-                    cidx[w] = j
-                    cval[w] = Pi_val[t]
-                    w += 1
-        cptr[m] = w
-        dprev = np.inf
-        while True:
-            sweeps += 1
-            if sweeps > max_sweeps:
-                return m, -1, np.inf
-            dmax = 0.0
-            for q in range(m):
-                i = lst[q]
-                d = _update(i, s, acc, c0, pbar, cap, forced, beta, tie_rtol, tie_abs)
-                if d != 0.0:
-                    ad = abs(d)
-                    if ad > dmax:
-                        dmax = ad
-                    d *= omega
-                    if s[i] + d > pbar[i]:
-                        d = pbar[i] - s[i]
+        sweeps += 1
+        if sweeps > max_sweeps:
+            return -1, ok
+        dmax = 0.0
+        if ok:
+            for r in range(nh):
+                i = hsel[r]
+                d = c0[i] + beta * acc[i] - s[i]
+                x[r] = d
+                dmax = max(dmax, abs(d))
+            _lu_solve(A, nh, x)
+            for r in range(nh):
+                i = hsel[r]
+                if s[i] + x[r] > pbar[i]:
+                    ok = False
+            if ok:
+                for r in range(nh):
+                    i = hsel[r]
+                    d = x[r]
                     s[i] += d
-                    for t in range(cptr[q], cptr[q + 1]):
+                    for t in range(rbeg[i], rend[i]):
                         acc[cidx[t]] += cval[t] * d
-            # the error left is about dmax * rate / (1 - rate) (geometric convergence at the observed
-            # rate): slow, nearly singular cases keep sweeping until that is small too
-            rate = dmax / dprev if dprev > 0.0 else 0.0
-            dprev = dmax
-            if dmax <= tol and (rate < 0.5 or dmax * rate <= tol * (1.0 - rate)):
-                break
-        # ---- what everyone receives, recomputed from scratch (no accumulated rounding); institutions
-        #      now short join and the sweeps resume
-        for j in range(n):
-            acc[j] = 0.0
-        for q in range(m):
-            i = lst[q]
-            si = s[i]
-            if si != 0.0:
-                for t in range(Pi_ptr[i], Pi_ptr[i + 1]):
-                    acc[Pi_idx[t]] += Pi_val[t] * si
-        m0 = m
-        for j in range(n):
-            if not mem[j] and acc[j] > h[j]:
-                mem[j] = True
-                lst[m] = j
-                m += 1
-        if m > m0:
-            continue
-        res = 0.0
-        for q in range(m):
-            i = lst[q]
-            inflow = a[i] - acc[i]
-            pi = min(max(pbar[i] - s[i], 0.0), pbar[i])
-            if (not forced[i]) and e[i] + inflow >= pbar[i] - (tie_rtol * pbar[i] + tie_abs):
-                t_ = pbar[i]
             else:
-                t_ = min(cap[i], max(0.0, alpha * e[i] + beta * inflow))
-            r = abs(t_ - pi)
-            if r > res:
-                res = r
+                for r in range(nh):
+                    blk[hsel[r]] = False
+        for q in range(m):
+            i = lst[q]
+            if blk[i]:
+                continue
+            c = c0[i] + beta * acc[i]
+            if c <= thr[i]:
+                c = lo[i]
+            c = min(c, pbar[i])
+            d = c - s[i]
+            if d != 0.0:
+                dmax = max(dmax, abs(d))
+                s[i] = c
+                for t in range(rbeg[i], rend[i]):
+                    acc[cidx[t]] += cval[t] * d
+        # the error left is about dmax * rate / (1 - rate) (geometric convergence at the observed
+        # rate): slow, nearly singular cases keep sweeping until that is small too
+        rate = dmax / dprev if dprev > 0.0 else 0.0
+        dprev = dmax
+        if dmax <= tol and (rate < 0.5 or dmax * rate <= tol * (1.0 - rate)):
+            return sweeps, ok or nh == 0
+
+
+@njit(cache=True)
+def _received_from_scratch(ptr, idx, val, s, acc, h, lst, m):
+    """``acc = PiT @ s`` recomputed from scratch (no accumulated rounding); institutions now short join.
+    Returns the new number of members."""
+    for j in range(acc.size):
+        acc[j] = 0.0
+    for q in range(m):
+        i = lst[q]
+        si = s[i]
+        for t in range(ptr[i], ptr[i + _U1]):
+            acc[idx[t]] += val[t] * si
+    for j in range(acc.size):
+        if acc[j] > h[j]:
+            h[j] = np.inf
+            lst[m] = j
+            m += 1
+    return m
+
+
+@njit(cache=True)
+def _fixed_point_residual(a, pbar, tiev, e, cap, forced, alpha, beta, s, acc, lst, m):
+    """Largest ``|T(p) - p|`` over the defaulters, ``T`` the clearing map (the others pay in full)."""
+    res = 0.0
+    for q in range(m):
+        i = lst[q]
+        inflow = a[i] - acc[i]
+        pi = min(max(pbar[i] - s[i], 0.0), pbar[i])
+        if (not forced[i]) and e[i] + inflow >= pbar[i] - tiev[i]:
+            t = pbar[i]
+        else:
+            t = min(cap[i], max(0.0, alpha * e[i] + beta * inflow))
+        res = max(res, abs(t - pi))
+    return res
+
+
+@njit(cache=True)
+def _gs_scenario(ptr, idx, val, a, bc, bh, tiev, pbar, thr, lo, e, cap, forced, hubs, Hm, alpha, beta, tol, accept,
+                 use_block, max_sweeps, max_cascade, s, acc, h, c0, blk, lst, hsel, rbeg, rend, cidx, cval, A, x, cache,
+                 out):
+    """Greatest clearing vector of one scenario (external assets ``e``).
+
+    Returns ``(number of defaulters, sweeps, residual)``; the defaulters are ``lst[:m]`` and their
+    shortfalls ``s``; sweeps is -1 when ``max_sweeps`` was not enough. Phase 1
+    (:func:`_cascade`) finds the default set by monotone sweeps from ``s = 0``; phase 2
+    (:func:`_settle`) converges the shortfalls on what the defaulters owe each other; then what
+    everyone receives is recomputed from scratch, institutions found short join (and phase 2
+    resumes on the larger set), and the answer is accepted when nobody new is short and the
+    fixed-point residual is at most ``accept``.
+    """
+    n = pbar.size
+    for i in range(n):
+        s[i] = 0.0
+        acc[i] = 0.0
+        h[i] = bh[i] + e[i]
+        c0[i] = bc[i] - alpha * e[i]
+    for r in range(hubs.size):
+        blk[hubs[r]] = False
+    dprev, use_block = _cascade(ptr, idx, val, thr, lo, pbar, forced, hubs, Hm, beta, use_block, max_sweeps,
+                                max_cascade, s, acc, h, c0, blk, lst, hsel, A, x, cache, out)
+    m = out[0]
+    sweeps = out[1]
+    if sweeps < 0:
+        return m, -1, np.inf
+    rebuild = True
+    nh = 0
+    while True:
+        if rebuild:
+            _compact_rows(ptr, idx, val, h, lst, m, rbeg, rend, cidx, cval)
+            nh = _hub_block(hubs, Hm, h, thr, beta, blk, hsel, A, cache) if use_block else 0
+        sweeps, ok = _settle(thr, lo, pbar, beta, tol, nh, max_sweeps, sweeps, dprev, s, acc, c0, blk, lst, m, hsel,
+                             rbeg, rend, cidx, cval, A, x)
+        if sweeps < 0:
+            return m, -1, np.inf
+        if not ok:
+            use_block = False
+            nh = 0
+        m0 = m
+        m = _received_from_scratch(ptr, idx, val, s, acc, h, lst, m)
+        dprev = np.inf
+        rebuild = m > m0
+        if rebuild:
+            continue
+        res = _fixed_point_residual(a, pbar, tiev, e, cap, forced, alpha, beta, s, acc, lst, m)
         if res <= accept:
             return m, sweeps, res
         tol = tol * 0.1
 
 
 @njit(parallel=True, cache=True)
-def clear_batch(Pi_ptr, Pi_idx, Pi_val, a, pbar, E, cap, forced, alpha, beta, tie_rtol, tie_abs, tol, accept,
-                switch, omega, max_sweeps, nthreads, P, D, its, res):
-    """Clear every row of ``E`` (scenarios x institutions); results in rows of ``P``, ``D``.
+def clear_batch(ptr, idx, val, a, bc, bh, tiev, pbar, thr, lo, E, by_column, cap, forced, hubs, Hm, alpha, beta, tol,
+                accept, use_block, max_sweeps, max_cascade, chunk, P, D, its, res):
+    """Clear every scenario; results in rows of ``P`` (payments) and ``D`` (defaulted), shape (K, n).
 
-    Scenarios are spread over the threads, each with its own scratch vectors
-    and its own convergence test; the network stays shared (and in cache).
+    ``E`` holds the external assets: scenario ``k`` is row ``E[k]``, or column ``E[:, k]`` when
+    ``by_column``. Chunks of ``chunk`` scenarios are the parallel work items (each with its own
+    scratch vectors); the network's arrays are shared. Per-network constants (see
+    :func:`contagion.clearing.batch.solve_batch`): ``bc = pbar - beta * a``, ``bh = a - pbar + tiev``
+    (NaN where ``pbar == 0``), ``tiev`` the tie slack, ``thr``/``lo`` the forced-default threshold
+    and floor of the shortfall (``-inf``/0 when not forced), ``hubs`` and their block ``Hm[r, c] =
+    Pi[hubs[c], hubs[r]]``.
     """
-    K = E.shape[0]
+    K = E.shape[1] if by_column else E.shape[0]
     n = pbar.size
-    nnz = Pi_val.size
-    nth = min(nthreads, max(K, 1))
-    for t in prange(nth):
+    nnz = val.size
+    nhc = max(hubs.size, 1)
+    nchunks = (K + chunk - 1) // chunk
+    for c in prange(nchunks):
+        e = np.empty(n)
         s = np.empty(n)
         acc = np.empty(n)
-        c0 = np.empty(n)
         h = np.empty(n)
-        mem = np.empty(n, dtype=np.bool_)
-        lst = np.empty(n, dtype=np.int32)
-        cptr = np.empty(n + 1, dtype=np.int64)
-        cidx = np.empty(nnz, dtype=Pi_idx.dtype)
-        cval = np.empty(nnz)
-        for k in range(t, K, nth):
-            m, sw, r = _gs_scenario(Pi_ptr, Pi_idx, Pi_val, a, pbar, E[k], cap, forced, alpha, beta, tie_rtol,
-                                    tie_abs, tol, accept, switch, omega, max_sweeps, s, acc, c0, h, mem, lst,
-                                    cptr, cidx, cval)
+        c0 = np.empty(n)
+        blk = np.zeros(n, dtype=np.bool_)
+        lst = np.empty(n + 1, dtype=np.uint64)
+        hsel = np.empty(nhc, dtype=np.int64)
+        rbeg = np.empty(n, dtype=np.uint64)
+        rend = np.empty(n, dtype=np.uint64)
+        cidx = np.empty(nnz + 1, dtype=idx.dtype)
+        cval = np.empty(nnz + 1)
+        A = np.empty((nhc, nhc))
+        x = np.empty(nhc)
+        cache = np.zeros(1, dtype=np.uint64)
+        out = np.zeros(2, dtype=np.int64)
+        for k in range(c * chunk, min(K, (c + 1) * chunk)):
+            if by_column:
+                for i in range(n):
+                    e[i] = E[i, k]
+            else:
+                for i in range(n):
+                    e[i] = E[k, i]
+            m, sw, r = _gs_scenario(ptr, idx, val, a, bc, bh, tiev, pbar, thr, lo, e, cap, forced, hubs, Hm, alpha,
+                                    beta, tol, accept, use_block, max_sweeps, max_cascade, s, acc, h, c0, blk, lst,
+                                    hsel, rbeg, rend, cidx, cval, A, x, cache, out)
+            Pk = P[k]
+            Dk = D[k]
             for i in range(n):
-                P[k, i] = pbar[i]
-                D[k, i] = False
+                Pk[i] = pbar[i]
+                Dk[i] = False
             for q in range(m):
                 i = lst[q]
-                P[k, i] = min(max(pbar[i] - s[i], 0.0), pbar[i])
-                D[k, i] = True
+                Pk[i] = min(max(pbar[i] - s[i], 0.0), pbar[i])
+                Dk[i] = True
             its[k] = sw
             res[k] = r
 

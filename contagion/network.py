@@ -181,17 +181,36 @@ class FinancialNetwork:
         ext = _as_vector(external_liabilities, n, "external_liabilities")
         _check_amounts(e, "external_assets", problems)
         _check_amounts(ext, "external_liabilities", problems)
-        M.sum_duplicates()
-        data = M.data
-        if not np.isfinite(data).all() or (data < 0).any():
-            coo = M.tocoo()
-            bad = ~np.isfinite(coo.data) | (coo.data < 0)
-            for k in np.flatnonzero(bad):
-                kind = "is not a finite number" if not np.isfinite(coo.data[k]) else "is negative"
-                problems.append(Problem(f"liability L[{coo.row[k]}, {coo.col[k]}] {kind}", value=_plain(coo.data[k])))
-        diag = M.diagonal()
-        for i in np.flatnonzero(diag != 0):
-            problems.append(Problem(f"self-loop: institution {i} owes itself", value=_plain(diag[i])))
+        # never modify the caller's matrix (sum_duplicates and eliminate_zeros work in place); large
+        # matrices are copied, summed by row and checked in one compiled pass
+        from .clearing.fast import scan_matrix
+
+        scanned = scan_matrix(M)
+        rowsum = None
+        if scanned is None:
+            M = M.copy() if sp.issparse(L) else M
+            defects = None
+            outside = int(np.count_nonzero((M.indices < 0) | (M.indices >= n)))
+        else:
+            M, rowsum, defects = scanned
+            outside = defects["outside"]
+        if outside:  # a hand-built CSR can hold them; scipy does not check
+            raise InvalidNetworkError(f"liabilities matrix: {outside} column indices outside 0..{n - 1}")
+        clean = defects is not None and not (defects["unsorted"] or defects["bad"] or defects["diagonal"])
+        if not clean:
+            rowsum = None     # summing duplicates changes the order of the additions
+            M.sum_duplicates()
+            data = M.data
+            if not np.isfinite(data).all() or (data < 0).any():
+                coo = M.tocoo()
+                bad = ~np.isfinite(coo.data) | (coo.data < 0)
+                for k in np.flatnonzero(bad):
+                    kind = "is not a finite number" if not np.isfinite(coo.data[k]) else "is negative"
+                    problems.append(Problem(f"liability L[{coo.row[k]}, {coo.col[k]}] {kind}",
+                                            value=_plain(coo.data[k])))
+            diag = M.diagonal()
+            for i in np.flatnonzero(diag != 0):
+                problems.append(Problem(f"self-loop: institution {i} owes itself", value=_plain(diag[i])))
         name_tuple = None
         if names is not None:
             name_tuple = tuple(str(x) for x in names)
@@ -203,8 +222,13 @@ class FinancialNetwork:
             problems.append(Problem(f"{len(types)} types given for {n} institutions", column="types"))
         if problems:
             raise InvalidNetworkError(problems)
-        M.eliminate_zeros()
-        M.sort_indices()
+        if clean:
+            M.has_canonical_format = True   # verified by the scan: sorted, no duplicates
+            if defects["zeros"]:
+                M.eliminate_zeros()
+        else:
+            M.eliminate_zeros()
+            M.sort_indices()
         node_table = None
         if name_tuple is not None or types is not None:
             ids = list(name_tuple) if name_tuple is not None else [str(i) for i in range(n)]
@@ -213,7 +237,7 @@ class FinancialNetwork:
                 "name": ids,
                 "type": list(types) if types is not None else [DEFAULT_NODE_TYPE] * n,
             })
-        return cls(
+        net = cls(
             liabilities=M,
             external_assets=e,
             external_liabilities=ext,
@@ -224,6 +248,9 @@ class FinancialNetwork:
             _names=name_tuple,
             metadata=dict(metadata or {}),
         )
+        if rowsum is not None:
+            net.__dict__["interbank_liabilities"] = rowsum
+        return net
 
     @classmethod
     def from_edges(

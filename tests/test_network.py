@@ -363,6 +363,89 @@ def test_from_matrix_validation(kwargs, words):
     assert words in str(info.value)
 
 
+@pytest.fixture(params=["scipy", "compiled"])
+def matrix_path(request, monkeypatch):
+    """``from_matrix`` with scipy's checks (small matrices) and with the compiled one-pass scan
+    that large matrices get (forced here for any size)."""
+    from contagion.clearing import fast
+
+    if request.param == "compiled":
+        if not fast.numba_available():
+            pytest.skip("numba not available")
+        monkeypatch.setattr(fast, "BUILD_MIN_NNZ", 0)
+    return request.param
+
+
+def _messy_csr():
+    """3 institutions; row 0 lists its columns out of order, with an explicit zero and a duplicate
+    (0 owes 2 twice: 4 + 1); row 1 owes 0 7; row 2 owes nothing."""
+    data = np.array([4.0, 0.0, 2.0, 1.0, 7.0])
+    idx = np.array([2, 1, 1, 2, 0], dtype=np.int32)
+    ptr = np.array([0, 4, 5, 5], dtype=np.int32)
+    return sp.csr_array((data, idx, ptr), shape=(3, 3))
+
+
+def test_from_matrix_leaves_the_callers_matrix_alone(matrix_path):
+    """Summing duplicates, dropping explicit zeros and sorting happen on a copy: the caller's
+    arrays are unchanged, and the network does not share them (it is an immutable value)."""
+    M = _messy_csr()
+    before = [a.copy() for a in (M.data, M.indices, M.indptr)]
+    net = FinancialNetwork.from_matrix(M, external_assets=[1, 2, 3])
+    for a, b in zip((M.data, M.indices, M.indptr), before):
+        np.testing.assert_array_equal(a, b)
+    L = net.liabilities
+    assert L.has_canonical_format and L.nnz == 3
+    np.testing.assert_array_equal(L.toarray(), [[0, 2, 5], [7, 0, 0], [0, 0, 0]])
+    np.testing.assert_array_equal(net.total_obligations, [7, 7, 0])
+    for a in (M.data, M.indices, M.indptr):
+        assert not any(np.shares_memory(a, b) for b in (L.data, L.indices, L.indptr))
+
+
+def test_from_matrix_canonical_input_row_sums(matrix_path):
+    """A canonical matrix (the compiled scan's fast case): same liabilities, row sums equal to
+    scipy's to the last bit on short rows and to rounding on long ones."""
+    rng = np.random.default_rng(3)
+    n, m = 400, 6000
+    M = sp.csr_array((rng.exponential(1.0, m), (rng.integers(0, n, m), rng.integers(0, n, m))), shape=(n, n))
+    M.setdiag(0)
+    M.eliminate_zeros()
+    M.sum_duplicates()
+    M.data[::7] = 0.0          # explicit zeros are dropped
+    net = FinancialNetwork.from_matrix(M, external_assets=np.ones(n), external_liabilities=np.full(n, 0.5))
+    expect = sp.csr_array(M)
+    expect.eliminate_zeros()
+    np.testing.assert_array_equal(net.liabilities.indptr, expect.indptr)
+    np.testing.assert_array_equal(net.liabilities.indices, expect.indices)
+    np.testing.assert_array_equal(net.liabilities.data, expect.data)
+    rows = np.asarray(expect.sum(axis=1)).ravel()
+    np.testing.assert_allclose(net.interbank_liabilities, rows, rtol=1e-15, atol=0)
+    np.testing.assert_allclose(net.total_obligations, rows + 0.5, rtol=1e-15, atol=0)
+
+
+@pytest.mark.parametrize("entry, words", [
+    (-1.0, "L[1, 2] is negative"),
+    (np.nan, "L[1, 2] is not a finite number"),
+    (np.inf, "L[1, 2] is not a finite number"),
+])
+def test_from_matrix_bad_values_either_path(matrix_path, entry, words):
+    """Negative and non-finite liabilities are reported with their place, by both paths."""
+    M = sp.csr_array(np.array([[0, 1.0, 0], [2, 0, 3], [0, 0, 0]]))
+    M.data[2] = entry          # L[1, 2]
+    with pytest.raises(InvalidNetworkError) as info:
+        FinancialNetwork.from_matrix(M)
+    assert words in str(info.value)
+
+
+def test_from_matrix_self_loop_and_bad_index_either_path(matrix_path):
+    """A nonzero diagonal entry is a self-loop, by both paths; a column index outside the
+    matrix (possible in a hand-built CSR, which scipy does not check) is an error."""
+    with pytest.raises(InvalidNetworkError, match="self-loop: institution 1 owes itself"):
+        FinancialNetwork.from_matrix(sp.csr_array(np.array([[0, 1.0], [0, 5.0]])))
+    bad = sp.csr_array((np.array([1.0, 2.0]), np.array([1, 7]), np.array([0, 1, 2])), shape=(2, 2))
+    with pytest.raises(InvalidNetworkError, match="1 column indices outside 0..1"):
+        FinancialNetwork.from_matrix(bad)
+
+
 def test_from_matrix_reports_where_in_the_matrix():
     with pytest.raises(InvalidNetworkError) as info:
         FinancialNetwork.from_matrix([[0, 2, -3], [0, 0, 0], [0, 0, 0]])

@@ -641,3 +641,46 @@ def scale_rows(ptr, val, d, out):
             out[k] = val[k] / di
 
 
+
+
+@njit(parallel=True, cache=True)
+def scan_copy(ptr, idx, val, ncols, bounds, out_idx, out_val, rowsum):
+    """One pass over a CSR matrix: copy its index and value arrays, sum its rows, and count what a
+    network's liabilities matrix must not have.
+
+    ``bounds`` splits the rows among the parts (threads). Returns the counts
+    ``[indices not strictly increasing in their row, values negative or not finite, nonzero
+    diagonal entries, explicit zeros, column indices out of range]``; the row sums add the row's
+    entries in order.
+    """
+    nparts = bounds.size - 1
+    counts = np.zeros((nparts, 5), dtype=np.int64)
+    for t in prange(nparts):
+        unsorted = 0
+        bad = 0
+        diag = 0
+        zeros = 0
+        outside = 0
+        for i in range(bounds[t], bounds[t + 1]):
+            s = 0.0
+            prev = -1
+            for k in range(ptr[i], ptr[i + 1]):
+                j = np.int64(idx[k])
+                v = val[k]
+                out_idx[k] = idx[k]
+                out_val[k] = v
+                unsorted += j <= prev
+                outside += (j < 0) | (j >= ncols)
+                prev = j
+                ok = (v >= 0.0) & (v < np.inf)       # False for NaN too
+                bad += not ok
+                zeros += v == 0.0
+                diag += (j == i) & (v != 0.0)
+                s += v
+            rowsum[i] = s
+        counts[t, 0] = unsorted
+        counts[t, 1] = bad
+        counts[t, 2] = diag
+        counts[t, 3] = zeros
+        counts[t, 4] = outside
+    return counts.sum(axis=0)

@@ -26,7 +26,7 @@ import numpy as np
 from numba import njit, prange
 
 #: Columns per bucket: the bucket's cursors (8 bytes each) stay in L1/L2.
-BUCKET = 4096
+BUCKET = 8192
 
 
 @njit(parallel=True, cache=True)
@@ -43,12 +43,15 @@ def count_buckets(ptr, idx, ncols, bounds):
 
 
 @njit(parallel=True, cache=True)
-def transpose_fill(ptr, idx, val, ncols, bounds, start, w, t_row, t_col, t_val, out_ptr, out_idx, out_val, rowsum):
+def transpose_fill(ptr, idx, val, ncols, bounds, start, w, t_col, out_ptr, out_idx, out_val, rowsum):
     """Steps 2 and 3 into preallocated arrays (numpy's allocations of large arrays use huge pages; numba's
     do not, and on the benchmark machine a 4 kB page fault costs more than the whole sort).
 
     ``start[t, b]``: where part ``t``'s entries of bucket ``b`` begin (parts in order inside each bucket).
-    Fills ``out_ptr, out_idx, out_val`` (the transpose) and ``rowsum = T @ w``.
+    Fills ``out_ptr, out_idx, out_val`` (the transpose) and ``rowsum = T @ w``. A bucket's region is the
+    same before and after step 3, so step 2 writes rows and values into the output arrays themselves
+    (only the column inside the bucket, ``t_col``, needs a buffer of its own) and step 3 sorts each
+    region through a copy the size of one bucket.
     """
     nparts = bounds.size - 1
     nb = (ncols + BUCKET - 1) // BUCKET
@@ -61,9 +64,9 @@ def transpose_fill(ptr, idx, val, ncols, bounds, start, w, t_row, t_col, t_val, 
                 c = np.uint64(idx[k])
                 b = c // BUCKET
                 d = cur[b]
-                t_row[d] = i
+                out_idx[d] = i
                 t_col[d] = c - b * BUCKET
-                t_val[d] = val[k]
+                out_val[d] = val[k]
                 cur[b] = d + 1
     # 3. counting sort by column inside each bucket
     for b in prange(nb):
@@ -82,11 +85,13 @@ def transpose_fill(ptr, idx, val, ncols, bounds, start, w, t_row, t_col, t_val, 
         for q in range(width):
             out_ptr[c0 + q] = cc[q]
         rs = np.zeros(width)
+        t_row = out_idx[lo:hi].copy()
+        t_val = out_val[lo:hi].copy()
         for d in range(lo, hi):
             q = np.int64(t_col[d])
             o = cc[q]
-            r = t_row[d]
-            v = t_val[d]
+            r = t_row[d - lo]
+            v = t_val[d - lo]
             out_idx[o] = r
             out_val[o] = v
             cc[q] = o + 1
@@ -107,16 +112,13 @@ def transpose_weighted(ptr, idx, val, ncols: int, bounds, w):
     flat = np.cumsum(cnt.T.ravel())       # bucket-major, parts in order inside each bucket
     start[:, :nb] = (flat - cnt.T.ravel()).reshape(nb, nparts).T
     nnz = int(flat[-1]) if flat.size else 0
-    t_row = np.empty(nnz, dtype=np.uint32)
     t_col = np.empty(nnz, dtype=np.uint16)
-    t_val = np.empty(nnz, dtype=np.float64)
     out_ptr = np.empty(ncols + 1, dtype=np.int64)
     out_idx = np.empty(nnz, dtype=np.int32)
     out_val = np.empty(nnz, dtype=np.float64)
     rowsum = np.empty(ncols)
     if ncols:
-        transpose_fill(ptr, idx, val, ncols, bounds, start, w, t_row, t_col, t_val, out_ptr, out_idx, out_val,
-                       rowsum)
+        transpose_fill(ptr, idx, val, ncols, bounds, start, w, t_col, out_ptr, out_idx, out_val, rowsum)
     else:
         out_ptr[0] = 0
     return out_ptr, out_idx, out_val, rowsum

@@ -78,7 +78,7 @@ import scipy.sparse as sp
 
 from .core import RESIDUAL_RTOL, TIE_RTOL, Solution, fda_solve
 
-__all__ = ["fda_fast", "choose_path", "numba_available", "unique_flag", "relative_matrix", "transpose",
+__all__ = ["fda_fast", "choose_path", "numba_available", "unique_flag", "relative_matrix", "transpose", "scan_matrix",
            "FAST_MIN_EDGES", "FastStats"]
 
 #: Networks with fewer obligations than this are cleared by the reference path (unless forced).
@@ -694,14 +694,46 @@ def relative_matrix(L: sp.csr_array, pbar: np.ndarray) -> sp.csr_array:
     return out
 
 
+def _row_parts(A: sp.csr_array) -> np.ndarray:
+    """Row bounds splitting ``A`` into one part per thread (at most 8) with about equal entries."""
+    nparts = max(1, min(_threads(), 8))
+    bounds = np.searchsorted(A.indptr, np.linspace(0, A.nnz, nparts + 1)).astype(np.int64)
+    bounds[0], bounds[-1] = 0, A.shape[0]
+    return np.maximum.accumulate(np.minimum(bounds, A.shape[0]))
+
+
+def scan_matrix(M: sp.csr_array):
+    """A copy of a large CSR matrix, its row sums and its defects, from one compiled pass.
+
+    Returns ``None`` when ``M`` is small or numba is unavailable (the caller
+    then uses scipy). Otherwise ``(copy, rowsum, defects)``: ``copy`` shares
+    nothing with ``M``; ``rowsum[i]`` adds row ``i``'s entries in order;
+    ``defects`` counts, by name, entries out of column order or duplicated
+    (``"unsorted"``), negative or non-finite values (``"bad"``), nonzero
+    diagonal entries (``"diagonal"``), explicit zeros (``"zeros"``) and
+    column indices outside the matrix (``"outside"``).
+    """
+    if M.nnz < BUILD_MIN_NNZ or not numba_available() or M.shape[0] >= 2**31:
+        return None
+    idx = np.empty_like(M.indices)
+    val = np.empty(M.nnz)
+    rowsum = np.empty(M.shape[0])
+    counts = _NUMBA.scan_copy(M.indptr, M.indices, np.ascontiguousarray(M.data, dtype=np.float64), M.shape[1],
+                              _row_parts(M), idx, val, rowsum)
+    copy = sp.csr_array((val, idx, M.indptr.copy()), shape=M.shape, copy=False)
+    names = ("unsorted", "bad", "diagonal", "zeros", "outside")
+    return copy, rowsum, dict(zip(names, (int(c) for c in counts)))
+
+
 def transpose(A: sp.csr_array, weights: np.ndarray | None = None):
     """``A.T`` as CSR with sorted indices; with ``weights``, also ``A.T @ weights``.
 
     Large matrices (when numba is available): the two-threaded bucketed
     transpose of :mod:`._transpose`, which keeps every scatter in cache
-    (measured 4-5x faster than scipy's ``csr_tocsc`` at 10^7 entries and 10^6
-    columns on 2 cores) and computes the product on the way, adding the same
-    products in the same order as scipy does. Otherwise scipy's.
+    (measured 0.14 s against 0.26 s for scipy's ``A.T.tocsr()`` at 10^7
+    entries and 10^6 columns on 2 cores) and computes the product on the
+    way, adding the same products in the same order as scipy does.
+    Otherwise scipy's.
 
     Returns
     -------
@@ -714,10 +746,7 @@ def transpose(A: sp.csr_array, weights: np.ndarray | None = None):
         return out if weights is None else (out, out @ weights)
     from ._transpose import transpose_weighted
 
-    nparts = max(1, min(_threads(), 8))
-    bounds = np.searchsorted(A.indptr, np.linspace(0, A.nnz, nparts + 1)).astype(np.int64)
-    bounds[0], bounds[-1] = 0, A.shape[0]
-    bounds = np.maximum.accumulate(np.minimum(bounds, A.shape[0]))
+    bounds = _row_parts(A)
     w = np.zeros(A.shape[0]) if weights is None else np.ascontiguousarray(weights, dtype=np.float64)
     optr, oidx, oval, rowsum = transpose_weighted(A.indptr, _uidx(A.indices), A.data, A.shape[1], bounds, w)
     if optr[-1] < np.iinfo(np.int32).max:

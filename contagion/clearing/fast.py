@@ -441,7 +441,7 @@ def _fda_fast(PiT, Pi, pbar, e, cap, forced, alpha, beta, ext_liab, stats, waves
     new = np.flatnonzero(defaulted).astype(np.int32)
     pos = np.full(n, -1, dtype=np.int32)
     bits = np.zeros((n + 63) // 64, dtype=np.uint64)
-    rounds = np.full(n, -1, dtype=np.int64)
+    rounds = None if howard else np.full(n, -1, dtype=np.int64)   # the FDA's waves
     acc = np.zeros(n)          # shortfall received by solvent institutions, later the payments
     layers = _Layers()
 
@@ -467,7 +467,8 @@ def _fda_fast(PiT, Pi, pbar, e, cap, forced, alpha, beta, ext_liab, stats, waves
                 start = members.size
                 pos[new] = np.arange(start, start + new.size, dtype=np.int32)
                 K.set_bits(bits, new)
-                rounds[new] = k
+                if rounds is not None:
+                    rounds[new] = k
                 # 2. new layer
                 ptr, col, val = build_r_block(PiT.indptr, PiT_idx, PiT.data, new, pos, bits)
                 layers.r.append((ptr, col, val, start))

@@ -7,6 +7,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from ._kernels import set_bits
+
 
 @njit(parallel=True, cache=True)
 def count_r(PiT_ptr, PiT_idx, new, bits, cnt):
@@ -36,24 +38,26 @@ def fill_r(PiT_ptr, PiT_idx, PiT_val, new, pos, bits, ptr, col, val):
 
 
 @njit(parallel=True, cache=True)
-def count_out(Pi_ptr, Pi_idx, new, pos, start, bits, cc, cb):
-    """What each new member owes older members (``cc[q + 1]``) and non-members (``cb[q + 1]``)."""
+def count_out(Pi_ptr, Pi_idx, new, bits, newbits, cc, cb):
+    """What each new member owes older members (``cc[q + 1]``) and non-members (``cb[q + 1]``).
+    ``newbits``: the new members as a bitmap (two cache-resident bitmaps, no random read of ``pos``)."""
     for q in prange(new.size):
         j = new[q]
         nc = 0
         nb = 0
         for t in range(Pi_ptr[j], Pi_ptr[j + 1]):
             i = Pi_idx[t]
-            if not (bits[i >> 6] >> (i & 63)) & 1:
-                nb += 1
-            elif pos[i] < start:
-                nc += 1
+            w = i >> 6
+            b = i & 63
+            member = (bits[w] >> b) & 1
+            nb += 1 - member
+            nc += member & ~(newbits[w] >> b) & 1
         cc[q + 1] = nc
         cb[q + 1] = nb
 
 
 @njit(parallel=True, cache=True)
-def fill_out(Pi_ptr, Pi_idx, Pi_val, new, pos, start, bits, c_ptr, c_row, c_val, b_ptr, b_node, b_val):
+def fill_out(Pi_ptr, Pi_idx, Pi_val, new, pos, bits, newbits, c_ptr, c_row, c_val, b_ptr, b_node, b_val):
     """The C block (creditors that are older members: compact index) and the B block (creditors not
     members: node id), by debtor; obligations between new members are in the R block."""
     for q in prange(new.size):
@@ -66,12 +70,10 @@ def fill_out(Pi_ptr, Pi_idx, Pi_val, new, pos, start, bits, c_ptr, c_row, c_val,
                 b_node[wb] = i
                 b_val[wb] = Pi_val[t]
                 wb += 1
-            else:
-                p = pos[i]
-                if p < start:
-                    c_row[wc] = p
-                    c_val[wc] = Pi_val[t]
-                    wc += 1
+            elif not (newbits[i >> 6] >> (i & 63)) & 1:
+                c_row[wc] = pos[i]
+                c_val[wc] = Pi_val[t]
+                wc += 1
 
 
 def build_r_block(PiT_ptr, PiT_idx, PiT_val, new, pos, bits):
@@ -85,18 +87,21 @@ def build_r_block(PiT_ptr, PiT_idx, PiT_val, new, pos, bits):
     return ptr, col, val
 
 
-def build_out_blocks(Pi_ptr, Pi_idx, Pi_val, new, pos, start, bits):
-    """``(c_ptr, c_row, c_val, b_ptr, b_node, b_val)``: what the new members owe, by debtor."""
+def build_out_blocks(Pi_ptr, Pi_idx, Pi_val, new, pos, bits):
+    """``(c_ptr, c_row, c_val, b_ptr, b_node, b_val)``: what the new members owe, by debtor (``pos`` and
+    ``bits`` already include the new members)."""
     cc = np.zeros(new.size + 1, dtype=np.int64)
     cb = np.zeros(new.size + 1, dtype=np.int64)
-    count_out(Pi_ptr, Pi_idx, new, pos, start, bits, cc, cb)
+    newbits = np.zeros_like(bits)
+    set_bits(newbits, new)
+    count_out(Pi_ptr, Pi_idx, new, bits, newbits, cc, cb)
     c_ptr = np.cumsum(cc)
     b_ptr = np.cumsum(cb)
     c_row = np.empty(int(c_ptr[-1]), dtype=np.uint32)
     c_val = np.empty(int(c_ptr[-1]), dtype=np.float64)
     b_node = np.empty(int(b_ptr[-1]), dtype=np.uint32)
     b_val = np.empty(int(b_ptr[-1]), dtype=np.float64)
-    fill_out(Pi_ptr, Pi_idx, Pi_val, new, pos, start, bits, c_ptr, c_row, c_val, b_ptr, b_node, b_val)
+    fill_out(Pi_ptr, Pi_idx, Pi_val, new, pos, bits, newbits, c_ptr, c_row, c_val, b_ptr, b_node, b_val)
     return c_ptr, c_row, c_val, b_ptr, b_node, b_val
 
 

@@ -474,7 +474,7 @@ def _fda_fast(PiT, Pi, pbar, e, cap, forced, alpha, beta, ext_liab, stats, waves
                 # 2. new layer
                 ptr, col, val = build_r_block(PiT.indptr, PiT_idx, PiT.data, new, pos, bits)
                 layers.r.append((ptr, col, val, start))
-                cp, cr, cv, bp, bn, bv = build_out_blocks(Pi.indptr, Pi_idx, Pi.data, new, pos, start, bits)
+                cp, cr, cv, bp, bn, bv = build_out_blocks(Pi.indptr, Pi_idx, Pi.data, new, pos, bits)
                 if cv.size:
                     layers.c.append(K.gather_form(cp, cr, cv, start, start))
                 layers.b.append((*boundary_by_creditor(bp, bn, bv, n, _threads()), start))

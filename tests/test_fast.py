@@ -572,3 +572,33 @@ def test_clear_many_reads_any_layout(compiled):
         np.testing.assert_array_equal(other.payments, F.payments)
         np.testing.assert_array_equal(other.defaulted, F.defaulted)
     _columns_equal(F, net, E)
+
+
+@pytest.mark.parametrize("n, k, most", [(100_000, 40, 5), (20_000, 3000, 9), (50, 30, 12), (1000, 0, 0)])
+def test_boundary_grouping_by_sort_equals_transpose(n, k, most, monkeypatch):
+    """A B block (what new members owe the solvent, by debtor) regrouped by creditor: the sort used
+    for small blocks gives exactly the arrays of the transpose used for large ones (creditors
+    ascending, each creditor's debtors ascending), so the solvency checks add in the same order."""
+    from contagion.clearing import _layers
+
+    rng = np.random.default_rng(n + k)
+    cnt = rng.integers(0, most + 1, k)
+    b_ptr = np.concatenate([[0], np.cumsum(cnt)]).astype(np.int64)
+    b_node = np.concatenate([np.sort(rng.choice(n, c, replace=False)) for c in cnt] or [np.zeros(0)]).astype(np.uint32)
+    b_val = rng.random(b_node.size)
+    monkeypatch.setattr(_layers, "SORT_BELOW", 10**9)
+    by_sort = _layers.boundary_by_creditor(b_ptr, b_node, b_val, n, 2)
+    monkeypatch.setattr(_layers, "SORT_BELOW", 0)
+    by_transpose = _layers.boundary_by_creditor(b_ptr, b_node, b_val, n, 2)
+    for a, b in zip(by_sort, by_transpose):
+        assert a.dtype == b.dtype
+        np.testing.assert_array_equal(a, b)
+    rows, ptr, col, val = by_sort
+    # spot check against a dense regrouping: creditor rows[r] is owed val by debtor col
+    dense = {}
+    for q in range(k):
+        for t in range(b_ptr[q], b_ptr[q + 1]):
+            dense.setdefault(int(b_node[t]), []).append((q, b_val[t]))
+    assert rows.tolist() == sorted(dense)
+    for r, c in enumerate(rows):
+        assert list(zip(col[ptr[r]:ptr[r + 1]].tolist(), val[ptr[r]:ptr[r + 1]].tolist())) == dense[int(c)]

@@ -105,6 +105,10 @@ def build_out_blocks(Pi_ptr, Pi_idx, Pi_val, new, pos, bits):
     return c_ptr, c_row, c_val, b_ptr, b_node, b_val
 
 
+#: A B block with fewer than ``n / SORT_BELOW`` entries is grouped by a sort rather than a transpose.
+SORT_BELOW = 32
+
+
 def boundary_by_creditor(b_ptr, b_node, b_val, n: int, nthreads: int):
     """The B block (by debtor) regrouped by creditor: ``(rows, ptr, col, val)`` with ``rows`` the
     creditors in increasing order, ``col`` the debtors' positions in the block. Built once per layer
@@ -113,6 +117,20 @@ def boundary_by_creditor(b_ptr, b_node, b_val, n: int, nthreads: int):
     from ._transpose import transpose_weighted
 
     k = b_ptr.size - 1
+    m = b_node.size
+    if m * SORT_BELOW < n:
+        # few entries (the last rounds): a stable sort by creditor, O(m log m), instead of a transpose
+        # whose parts are O(n); the same order inside each creditor (debtors ascending), so the same sums
+        order = np.argsort(b_node, kind="stable")
+        keys = b_node[order]
+        debtors = np.repeat(np.arange(k, dtype=np.uint32), np.diff(b_ptr))[order]
+        first = np.ones(m, dtype=bool)
+        np.not_equal(keys[1:], keys[:-1], out=first[1:])
+        starts = np.flatnonzero(first)
+        ptr = np.empty(starts.size + 1, dtype=np.int64)
+        ptr[:-1] = starts
+        ptr[-1] = m
+        return keys[starts].astype(np.uint32), ptr, debtors, b_val[order]
     bounds = np.searchsorted(b_ptr, np.linspace(0, b_ptr[-1], nthreads + 1)).astype(np.int64)
     bounds[0], bounds[-1] = 0, k
     bounds = np.maximum.accumulate(np.minimum(bounds, k))

@@ -750,3 +750,17 @@ def test_parameters_a_method_does_not_take_are_a_contagion_error():
         contagion.clear_many(net, net.external_assets[:, None], alpha=0.5)
     with pytest.raises(ContagionError):
         contagion.clear(net, method="eisenberg-noe", alpha=0.5)
+
+
+@pytest.mark.parametrize("bad", [np.nan, -1.0, np.inf, -np.inf])
+def test_clear_many_names_the_bad_external_asset(bad):
+    """A NaN, infinite or negative entry of ``E`` is rejected with its place: row (institution, by
+    name) and column (scenario); an empty batch is fine."""
+    net = FinancialNetwork.from_matrix([[0, 20, 10], [5, 0, 24], [10, 0, 0]], external_assets=[10, 10, 10],
+                                       names=["A", "B", "C"])
+    E = np.full((3, 4), 5.0)
+    E[2, 1] = bad
+    with pytest.raises(ContagionError) as info:
+        contagion.clear_many(net, E)
+    assert f"external_assets[2, 1] = {float(bad)} (institution 'C', scenario 1)" in str(info.value)
+    assert contagion.clear_many(net, np.zeros((3, 0))).payments.shape == (3, 0)

@@ -164,8 +164,11 @@ def clear_many(net, external_assets: Any, method: str = "eisenberg-noe", **param
         E = E[:, None]
     if E.ndim != 2 or E.shape[0] != n:
         raise ContagionError(f"external_assets must have shape (n, K) = ({n}, K), got {E.shape}")
-    if not np.all(np.isfinite(E)) or (E < 0).any():
-        raise ContagionError("external_assets must be finite and non-negative")
+    # two reductions without temporaries (NaN fails both comparisons); where they fail, find the entry
+    if E.size and not (E.min() >= 0.0 and E.max() < np.inf):
+        i, k = np.argwhere(~(np.isfinite(E) & (E >= 0)))[0]
+        raise ContagionError(f"external_assets must be finite and non-negative: external_assets[{i}, {k}] = "
+                             f"{float(E[i, k])} (institution {net.names[i]!r}, scenario {k})")
     if method == "eisenberg-noe":
         alpha = beta = 1.0
         if params:

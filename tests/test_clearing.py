@@ -339,6 +339,7 @@ def test_convergence_error_carries_iterations_and_residual(monkeypatch):
     L[np.arange(n), (np.arange(n) + 1) % n] = 99.0
     net = net_of(L, np.full(n, 0.5), np.full(n, 1.0))
     monkeypatch.setattr(core, "DIRECT_LIMIT", 0)
+    monkeypatch.setattr(core, "LU_FALLBACK_LIMIT", 0)
     def failing_krylov(A, b, x0=None, **kw):
         return (x0 if x0 is not None else np.zeros_like(b)), 1
 
@@ -575,6 +576,7 @@ def test_large_blocks_iterative_path_matches_references(seed, monkeypatch):
     Krylov / monotone-iteration path that large networks use; it must give the same
     answers as the references (same bounds as the direct path)."""
     monkeypatch.setattr(core, "DIRECT_LIMIT", 6)
+    monkeypatch.setattr(core, "LU_FALLBACK_LIMIT", 0)   # as beyond 4000 rows: no LU at all
     n = [20, 40, 80, 150, 300][seed % 5]
     L, e, ext, forced, recovery = random_case(seed, n=n, kind=["sparse", "dense", "near-threshold", "all-default",
                                                                "closed-group", "forced"][seed % 6])
@@ -603,11 +605,42 @@ def test_iterative_path_is_really_taken(monkeypatch):
     net = net_of(L, rng.uniform(0, 1, n), rng.uniform(1, 5, n))
     direct = contagion.clear(net)
     monkeypatch.setattr(core, "DIRECT_LIMIT", 6)
+    monkeypatch.setattr(core, "LU_FALLBACK_LIMIT", 0)
     iterative = contagion.clear(net)
     assert direct.defaulted.all() and "lu" in direct.solver
     assert any(word in iterative.solver for word in ("krylov", "picard", "mixed")), iterative.solver
     np.testing.assert_allclose(iterative.payments, direct.payments, rtol=0, atol=1e-10 * 150)
     np.testing.assert_array_equal(iterative.default_round, direct.default_round)
+
+
+def test_nearly_closed_cycle_between_the_limits_goes_to_lu(monkeypatch):
+    """A ring of 1,000 (above DIRECT_LIMIT, below LU_FALLBACK_LIMIT) that loses 1e-7 of each
+    payment outside: BiCGSTAB cannot settle it, the sparse LU fallback does, and the answer
+    is the reference's (dense FDA: everyone defaults, pays what it receives plus e)."""
+    n = 1000
+    assert core.DIRECT_LIMIT < n <= core.LU_FALLBACK_LIMIT
+    rng = np.random.default_rng(5)
+    L = np.zeros((n, n))
+    L[np.arange(n), (np.arange(n) + 1) % n] = rng.uniform(50, 150, n)
+    ext = rng.uniform(0.5, 1.5, n) * 1e-5
+    e = rng.uniform(0, 1, n) * 1e-5
+    net = net_of(L, e, ext)
+    monkeypatch.setenv("CONTAGION_SOLVER", "reference")
+    sizes = []
+    real_lu = core._lu_solve
+
+    def counting_lu(A, *args):
+        sizes.append(A.shape[0])
+        return real_lu(A, *args)
+
+    monkeypatch.setattr(core, "_lu_solve", counting_lu)
+    res = contagion.clear(net)
+    assert res.defaulted.all()
+    assert res.solver in ("fda-lu", "fda-mixed")   # small first waves by LU, the last by the fallback
+    assert max(sizes) > core.DIRECT_LIMIT       # the fallback factorised a block above the direct limit
+    fd = ref.fda_dense(L, e, ext, np.zeros(n, bool), np.zeros(n), 1.0, 1.0)
+    np.testing.assert_allclose(res.payments, fd.payments, rtol=0, atol=1e-9 * 150)
+    assert res.residual <= 1e-12 * (L.sum(1) + ext).max()
 
 
 def test_iterative_path_nearly_closed_cycle(monkeypatch):
@@ -622,6 +655,7 @@ def test_iterative_path_nearly_closed_cycle(monkeypatch):
     net = net_of(L, e, ext)
     direct = contagion.clear(net)
     monkeypatch.setattr(core, "DIRECT_LIMIT", 5)
+    monkeypatch.setattr(core, "LU_FALLBACK_LIMIT", 0)   # as beyond 4000 rows: no LU at all
     # the default budget (100 000 sweeps) fails the same way; a smaller one keeps the failing run short
     monkeypatch.setitem(core.fda_solve.__kwdefaults__, "max_iter", 20_000)
     iterative = contagion.clear(net)

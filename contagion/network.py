@@ -168,7 +168,13 @@ class FinancialNetwork:
         ------
         InvalidNetworkError
             Non-square matrix, negative or non-finite amounts, self-loops,
-            misaligned vectors, duplicate names, empty network.
+            column indices outside the matrix (a hand-built CSR), misaligned
+            vectors, duplicate names, empty network.
+
+        Notes
+        -----
+        ``L`` itself is never modified: duplicates are summed, explicit zeros
+        dropped and indices sorted on a copy.
         """
         M = _to_csr(L)
         problems: list[Problem] = []

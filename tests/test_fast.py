@@ -315,6 +315,34 @@ def test_policy_iteration_waves_on_first_access(compiled):
 
 
 @pytest.mark.parametrize("family", sorted(FAMILIES))
+def test_waves_from_a_known_final_set_equal_the_full_fda(family, compiled):
+    """``fda_waves`` (what the waves of a policy-iteration result use) stops once the FDA
+    reaches the known final default set; its waves equal the full FDA's and the reference's,
+    with forced defaults too. Given a set the FDA never reaches (one more institution), it
+    runs to the end and gives the same waves. ``clear`` reads them through that path."""
+    net = shock(make_network(family, 3000, kappa=0.004), seed=13)
+    forced = np.zeros(net.n, bool)
+    forced[np.argsort(-net.total_obligations)[:3]] = True
+    for case in (net, net.replace(forced_default=forced, forced_recovery=np.full(net.n, 0.4))):
+        sol = _reference(case)
+        args = (case.PiT, case.relative_liabilities, case.total_obligations, case.external_assets)
+        kw = dict(cap=case.payment_cap, forced=case.forced_default, ext_liab=case.external_liabilities)
+        full_stats, stats = fast.FastStats(), fast.FastStats()
+        full = fast.fda_fast(*args, stats=full_stats, **kw)
+        early = fast.fda_waves(*args, sol.defaulted, stats=stats, **kw)
+        np.testing.assert_array_equal(full.default_round, sol.default_round)
+        np.testing.assert_array_equal(early, sol.default_round)
+        # the last round (the final set) is not solved again
+        assert stats.solves < full_stats.solves and stats.default_set == int(sol.defaulted.sum())
+        more = sol.defaulted.copy()
+        more[np.flatnonzero(~more & (case.total_obligations > 0))[0]] = True
+        np.testing.assert_array_equal(fast.fda_waves(*args, more, **kw), sol.default_round)
+        res = contagion.clear(case)
+        assert res.solver == "howard-fast"
+        np.testing.assert_array_equal(res.default_round, sol.default_round)
+
+
+@pytest.mark.parametrize("family", sorted(FAMILIES))
 def test_pure_path_equals_compiled_path(family, monkeypatch):
     """The pure numpy/scipy path (``CONTAGION_SOLVER=reference``, what runs without numba)
     and the compiled path give the same results, for ``clear`` and ``clear_many``."""

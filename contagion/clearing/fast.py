@@ -78,7 +78,7 @@ import scipy.sparse as sp
 
 from .core import RESIDUAL_RTOL, TIE_RTOL, Solution, fda_solve
 
-__all__ = ["fda_fast", "choose_path", "numba_available", "unique_flag", "relative_matrix", "transpose", "scan_matrix",
+__all__ = ["fda_fast", "fda_waves", "choose_path", "numba_available", "unique_flag", "relative_matrix", "transpose", "scan_matrix",
            "FAST_MIN_EDGES", "FastStats"]
 
 #: Networks with fewer obligations than this are cleared by the reference path (unless forced).
@@ -405,8 +405,38 @@ def fda_fast(PiT: sp.csr_array, Pi: sp.csr_array, pbar: np.ndarray, e: np.ndarra
         return _fda_fast(PiT, Pi, pbar, e, cap, forced, alpha, beta, ext_liab, stats, waves, received_in_full)
 
 
+def fda_waves(PiT: sp.csr_array, Pi: sp.csr_array, pbar: np.ndarray, e: np.ndarray, final_defaulted: np.ndarray, *,
+              cap: np.ndarray | None = None, forced: np.ndarray | None = None, ext_liab: np.ndarray | None = None,
+              received_in_full: np.ndarray | None = None, stats: FastStats | None = None) -> np.ndarray:
+    """The FDA's default waves (Eisenberg--Noe) when the final default set is already known.
+
+    Same waves as ``fda_fast(...).default_round``, but the FDA stops as soon as its
+    default set equals ``final_defaulted`` (e.g. the set policy iteration found): that
+    round's solve and solvency check, which could only confirm the set, are skipped.
+    ``final_defaulted`` must be the FDA's final default set (the clearing vector of
+    Eisenberg--Noe is unique when the FDA runs here, so any exact solver's set is it);
+    if the FDA never reaches it, the FDA runs to the end as usual.
+
+    >>> import contagion
+    >>> from contagion.clearing.fast import fda_waves
+    >>> net = contagion.FinancialNetwork.from_matrix(
+    ...     [[0, 20, 10], [5, 0, 24], [10, 0, 0]], external_assets=[10, 10, 10])
+    >>> fda_waves(net.PiT, net.relative_liabilities, net.total_obligations, net.external_assets,
+    ...           final_defaulted=[True, True, False]).tolist()
+    [0, 1, -1]
+    """
+    if not numba_available():
+        raise RuntimeError("numba is not available")
+    stop_at = np.ascontiguousarray(final_defaulted, dtype=bool)
+    with _threads_for(int(PiT.nnz)):
+        out = _fda_fast(PiT, Pi, pbar, e, cap, forced, 1.0, 1.0, ext_liab, stats, True, received_in_full, stop_at)
+    return out if isinstance(out, np.ndarray) else out.default_round
+
+
 def _fda_fast(PiT, Pi, pbar, e, cap, forced, alpha, beta, ext_liab, stats, waves=True,
-              received_in_full=None) -> FastSolution:
+              received_in_full=None, stop_at=None):
+    """The work of :func:`fda_fast`; with ``stop_at`` (:func:`fda_waves`) it returns the waves alone, as an
+    array, once the default set equals ``stop_at``."""
     K = _NUMBA
     stats = stats if stats is not None else FastStats()
     n = pbar.shape[0]
@@ -462,6 +492,8 @@ def _fda_fast(PiT, Pi, pbar, e, cap, forced, alpha, beta, ext_liab, stats, waves
     # is the greatest one. Otherwise (and when waves are wanted) every round is solved exactly (FDA).
     exact = not howard
     downs = 0
+    outside = 0               # members not in stop_at
+    n_final = int(np.count_nonzero(stop_at)) if stop_at is not None else -1
     loose_tol = LOOSE_RTOL * scale
     try:
         while True:
@@ -471,6 +503,12 @@ def _fda_fast(PiT, Pi, pbar, e, cap, forced, alpha, beta, ext_liab, stats, waves
                 K.set_bits(bits, new)
                 if rounds is not None:
                     rounds[new] = k
+                if stop_at is not None:
+                    outside += int(np.count_nonzero(~stop_at[new]))
+                    if outside == 0 and start + new.size == n_final:
+                        stats.rounds = k + 1
+                        stats.default_set = n_final
+                        return rounds     # the final set: this round could only confirm it
                 # 2. new layer
                 ptr, col, val = build_r_block(PiT.indptr, PiT_idx, PiT.data, new, pos, bits)
                 layers.r.append((ptr, col, val, start))

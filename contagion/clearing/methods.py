@@ -31,8 +31,16 @@ def _solve(net, alpha: float = 1.0, beta: float = 1.0, waves: bool = False):
                      forced=net.forced_default, alpha=alpha, beta=beta)
 
 
-def _waves(net, alpha: float, beta: float) -> np.ndarray:
-    """The fictitious-default waves of ``net`` (for results whose solver did not compute them)."""
+def _waves(net, alpha: float, beta: float, final: np.ndarray | None = None) -> np.ndarray:
+    """The fictitious-default waves of ``net`` (for results whose solver did not compute them).
+
+    ``final``: the default set already found (policy iteration); the compiled FDA then
+    stops as soon as it reaches that set.
+    """
+    if final is not None and alpha == beta == 1.0 and fast.choose_path(int(net.liabilities.nnz)) == "fast":
+        return fast.fda_waves(net.PiT, net.relative_liabilities, net.total_obligations, net.external_assets,
+                              final, cap=net.payment_cap, forced=net.forced_default,
+                              ext_liab=net.external_liabilities, received_in_full=net.received_in_full)
     return _solve(net, alpha, beta, waves=True).default_round
 
 
@@ -46,7 +54,8 @@ def _result(net, sol, method: str, unique, params) -> ClearingResult:
         equity = net.external_assets + net.PiT @ p - pbar
     rounds = sol.default_round
     if rounds is None:
-        rounds = partial(_waves, net, float(params.get("alpha", 1.0)), float(params.get("beta", 1.0)))
+        rounds = partial(_waves, net, float(params.get("alpha", 1.0)), float(params.get("beta", 1.0)),
+                         sol.defaulted if sol.solver == "howard-fast" else None)
     return ClearingResult(
         network=net, payments=p, defaulted=sol.defaulted, equity=equity, default_round=rounds,
         shortfall=pbar - p, iterations=sol.iterations, converged=sol.converged, residual=sol.residual,

@@ -508,6 +508,8 @@ def _fda_fast(PiT, Pi, pbar, e, cap, forced, alpha, beta, ext_liab, stats, waves
                     if outside == 0 and start + new.size == n_final:
                         stats.rounds = k + 1
                         stats.default_set = n_final
+                        stats.block_nnz = layers.nnz
+                        stats.boundary_nnz = layers.boundary_nnz
                         return rounds     # the final set: this round could only confirm it
                 # 2. new layer
                 ptr, col, val = build_r_block(PiT.indptr, PiT_idx, PiT.data, new, pos, bits)

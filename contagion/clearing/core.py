@@ -126,6 +126,7 @@ def _solve_block(A: sp.csr_array, b: np.ndarray, x0: np.ndarray, M_apply, tol_ab
     Returns ``(x, how, iterations)``.
     """
     m = A.shape[0]
+    upper = x0               # the monotone iteration below must start from this upper bound
     if m <= DIRECT_LIMIT:
         x = _lu_solve(A, b, M_apply, tol_abs)
         if x is not None:
@@ -174,8 +175,9 @@ def _solve_block(A: sp.csr_array, b: np.ndarray, x0: np.ndarray, M_apply, tol_ab
             if true_residual(x) <= tol_abs:
                 return x, "krylov", 1
             x0 = np.minimum(x0, np.maximum(x, 0.0))
-    # monotone fixed-point iteration x <- b + M x from an upper bound
-    x = x0.copy()
+    # monotone fixed-point iteration x <- b + M x from an upper bound (not from a failed Krylov iterate,
+    # which may lie below the greatest solution of a singular block)
+    x = upper.copy()
     for it in range(1, max_iter + 1):
         x_new = b + M_apply(x)
         delta = float(np.max(np.abs(x_new - x), initial=0.0))

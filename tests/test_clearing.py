@@ -12,6 +12,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 
 import contagion
 from contagion import ConvergenceError, ContagionError, FinancialNetwork
@@ -798,3 +799,23 @@ def test_clear_many_names_the_bad_external_asset(bad):
         contagion.clear_many(net, E)
     assert f"external_assets[2, 1] = {float(bad)} (institution 'C', scenario 1)" in str(info.value)
     assert contagion.clear_many(net, np.zeros((3, 0))).payments.shape == (3, 0)
+
+
+def test_block_solver_last_resort_starts_from_the_upper_bound(monkeypatch):
+    """A block that may be singular (here: it is, a closed cycle without outside money, whose
+    solutions are all the constant vectors) goes to LU first even above DIRECT_LIMIT, never to a
+    Krylov solver (which could return any solution: these return 0); when LU fails, the
+    monotone iteration starts from the upper bound it was given, so it ends at the greatest
+    solution (the bound itself here)."""
+    m = core.DIRECT_LIMIT + 100
+    M = sp.csr_array((np.ones(m), (np.arange(m), (np.arange(m) + 1) % m)), shape=(m, m))
+    A = sp.csr_array(sp.identity(m, format="csr") - M)
+
+    def zero_krylov(A, b, x0=None, **kw):
+        return np.zeros_like(b), 1
+
+    monkeypatch.setattr(core, "spla", SimpleNamespace(splu=core.spla.splu, bicgstab=zero_krylov, gmres=zero_krylov))
+    monkeypatch.setattr(core, "_lu_solve", lambda *args: None)
+    x, how, _ = core._solve_block(A, np.zeros(m), np.full(m, 5.0), lambda v: M @ v, 1e-12, 100)
+    assert how == "picard"
+    np.testing.assert_array_equal(x, 5.0)

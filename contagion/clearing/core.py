@@ -29,6 +29,9 @@ PiT[D, ~D] @ p[~D]`` is solved exactly by sparse LU for blocks up to
 the residual bound above that (LU fill-in explodes on blocks with a densely
 linked core); a block the Krylov solver cannot settle goes to LU (up to
 ``LU_FALLBACK_LIMIT`` rows), then to GMRES, then to the monotone iteration.
+Blocks that may be singular (``beta == 1`` and a member that owes nothing
+outside the network) get LU first up to ``LU_FALLBACK_LIMIT`` rows, and the
+monotone iteration from above when LU fails, as the greatest solution needs.
 """
 
 from __future__ import annotations
@@ -42,12 +45,13 @@ import scipy.sparse.linalg as spla
 
 from ..errors import ConvergenceError
 
-#: Largest default block solved by direct sparse LU first. Larger blocks go to BiCGSTAB first: the LU of
-#: a block of a few thousand institutions with a densely linked core fills in (measured 0.9 s at 10^4
-#: core-periphery institutions, 2.5 s at 3 * 10^4, against 13-40 ms by BiCGSTAB, same answers).
+#: Largest default block solved by direct sparse LU first when it cannot be singular (every member owes
+#: something outside the network, or beta < 1). Larger blocks go to BiCGSTAB first: the LU of a block of a
+#: few thousand institutions with a densely linked core fills in (measured 0.9 s at 10^4 core-periphery
+#: institutions, 2.5 s at 3 * 10^4, against 13-40 ms by BiCGSTAB, same answers).
 DIRECT_LIMIT = 300
-#: Blocks up to this size that BiCGSTAB cannot settle (nearly singular: a nearly closed cycle) are
-#: solved by sparse LU before GMRES is tried.
+#: Largest block solved by LU first when it may be singular, and largest block that BiCGSTAB cannot
+#: settle (nearly singular: a nearly closed cycle) that is solved by LU before GMRES is tried.
 LU_FALLBACK_LIMIT = 4000
 #: Relative tolerance under which a shortfall counts as a tie (ties are solvent).
 TIE_RTOL = 1e-12
@@ -119,15 +123,20 @@ def _lu_solve(A: sp.csr_array, b: np.ndarray, M_apply, tol_abs: float) -> np.nda
 
 
 def _solve_block(A: sp.csr_array, b: np.ndarray, x0: np.ndarray, M_apply, tol_abs: float,
-                 max_iter: int) -> tuple[np.ndarray, str, int]:
+                 max_iter: int, may_be_singular: bool = True) -> tuple[np.ndarray, str, int]:
     """Solve ``A x = b`` with ``A = I - beta*PiT[D, D]`` exactly (LU) or iteratively.
 
     ``M_apply(x)`` computes ``beta * PiT[D, D] @ x`` (so ``A x = x - M_apply(x)``).
+    ``x0`` is an upper bound of the greatest solution. ``may_be_singular``: whether the
+    block can be singular (``beta == 1`` and a member owes everything inside the
+    network); a singular but consistent block has many solutions, any of which a Krylov
+    solver may return, so such blocks go to LU first (up to :data:`LU_FALLBACK_LIMIT`
+    rows), whose failure sends them to the monotone iteration from ``x0``.
     Returns ``(x, how, iterations)``.
     """
     m = A.shape[0]
     upper = x0               # the monotone iteration below must start from this upper bound
-    if m <= DIRECT_LIMIT:
+    if m <= (LU_FALLBACK_LIMIT if may_be_singular else DIRECT_LIMIT):
         x = _lu_solve(A, b, M_apply, tol_abs)
         if x is not None:
             return x, "lu", 1
@@ -226,6 +235,12 @@ def fda_solve(PiT: sp.csr_array, pbar: np.ndarray, e: np.ndarray, *, cap: np.nda
     p = pbar.copy()
     inflow = PiT @ p
     defaulted = has_obl & (forced | (e + inflow < pbar - tie))
+    # a block can only be singular if beta == 1 and a member owes everything inside the network (a column
+    # of PiT summing to 1): otherwise I - beta * PiT[D, D] is strictly diagonally dominant by columns
+    if beta == 1.0:
+        owes_all_inside = np.asarray(PiT.sum(axis=0)).ravel() >= 1.0 - 1e-9
+    else:
+        owes_all_inside = np.zeros(n, dtype=bool)
     rounds = np.full(n, -1, dtype=np.int64)
     rounds[defaulted] = 0
     solver = "none"
@@ -245,7 +260,8 @@ def fda_solve(PiT: sp.csr_array, pbar: np.ndarray, e: np.ndarray, *, cap: np.nda
                 b = alpha * e[idx] + beta * (sub @ p_fixed)
                 M = (beta * A_blk).tocsr()
                 A = sp.identity(idx.size, format="csr") - M
-                x, how, its = _solve_block(A, b, p[idx], lambda v, M=M: M @ v, tol_abs, max_iter)
+                x, how, its = _solve_block(A, b, p[idx], lambda v, M=M: M @ v, tol_abs, max_iter,
+                                           bool(owes_all_inside[idx].any()))
                 solves += its
                 solver = how if solver in ("none", how) else "mixed"
                 p = p_fixed

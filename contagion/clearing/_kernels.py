@@ -368,6 +368,8 @@ def _cascade(ptr, idx, val, thr, lo, pbar, forced, hubs, Hm, beta, use_block, ma
                     if s[i] + x[r] > pbar[i]:
                         ok = False      # a hub would pay nothing: the linear block does not apply
                 if ok:
+                    # the push below (and in the sweep after it) is written out on purpose: moving it, or the
+                    # shortfall update, into a helper function measured 15-30% slower on the hard batch
                     for r in range(nh):
                         i = hsel[r]
                         d = x[r]

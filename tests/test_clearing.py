@@ -614,18 +614,27 @@ def test_iterative_path_is_really_taken(monkeypatch):
     np.testing.assert_array_equal(iterative.default_round, direct.default_round)
 
 
+def _leaky_ring(n, seed):
+    """``(L, e, ext)`` of a ring of ``n`` owing 50-150 each to the next, losing about 1e-7 of
+    each payment outside and holding about 1e-5 outside: a nearly closed cycle."""
+    rng = np.random.default_rng(seed)
+    L = np.zeros((n, n))
+    L[np.arange(n), (np.arange(n) + 1) % n] = rng.uniform(50, 150, n)
+    ext = rng.uniform(0.5, 1.5, n) * 1e-5
+    e = rng.uniform(0, 1, n) * 1e-5
+    return L, e, ext
+
+
 def test_nearly_closed_cycle_between_the_limits_goes_to_lu(monkeypatch):
     """A ring of 1,000 (above DIRECT_LIMIT, below LU_FALLBACK_LIMIT) that loses 1e-7 of each
     payment outside: BiCGSTAB cannot settle it, the sparse LU fallback does, and the answer
     is the reference's (dense FDA: everyone defaults, pays what it receives plus e)."""
     n = 1000
     assert core.DIRECT_LIMIT < n <= core.LU_FALLBACK_LIMIT
-    rng = np.random.default_rng(5)
-    L = np.zeros((n, n))
-    L[np.arange(n), (np.arange(n) + 1) % n] = rng.uniform(50, 150, n)
-    ext = rng.uniform(0.5, 1.5, n) * 1e-5
-    e = rng.uniform(0, 1, n) * 1e-5
+    L, e, ext = _leaky_ring(n, seed=5)
     net = net_of(L, e, ext)
+    # every member owes something outside, so the block cannot be singular: BiCGSTAB goes first
+    assert (ext > 1e-9 * (L.sum(1) + ext)).all()
     monkeypatch.setenv("CONTAGION_SOLVER", "reference")
     sizes = []
     real_lu = core._lu_solve
@@ -648,11 +657,7 @@ def test_iterative_path_nearly_closed_cycle(monkeypatch):
     """A ring of 300 that loses 1e-7 of each payment outside: everyone defaults; the LU
     path solves it; the large-network path must too (to the same bounds)."""
     n = 300
-    rng = np.random.default_rng(0)
-    L = np.zeros((n, n))
-    L[np.arange(n), (np.arange(n) + 1) % n] = rng.uniform(50, 150, n)
-    ext = rng.uniform(0.5, 1.5, n) * 1e-5
-    e = rng.uniform(0, 1, n) * 1e-5
+    L, e, ext = _leaky_ring(n, seed=0)
     net = net_of(L, e, ext)
     direct = contagion.clear(net)
     monkeypatch.setattr(core, "DIRECT_LIMIT", 5)

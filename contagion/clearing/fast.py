@@ -269,25 +269,15 @@ def _bicgstab(K, layers: _Layers, b, x, lin, beta, tol, accept, stats: FastStats
 
 
 def _direct(layers: _Layers, b, x, lin, beta, accept, stats: FastStats):
-    """Sparse LU of the (small) round system, one step of iterative refinement; returns ``M x``."""
-    import warnings
-
-    import scipy.sparse.linalg as spla
+    """Sparse LU of the (small) round system and a refinement step (the reference's
+    :func:`~.core._lu_solve`), checked against ``accept``; returns ``M x``."""
+    from .core import _lu_solve
 
     m = x.size
     M = layers.to_csr(m)
     Mlin = sp.csr_array(M.multiply(lin[:, None])) if not lin.all() else M
-    A = (sp.identity(m, format="csr") - beta * Mlin).tocsc()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            lu = spla.splu(A)
-        except RuntimeError:
-            raise _KrylovFailure("singular block") from None
-        sol = lu.solve(b)
-        r = b - A @ sol
-        sol = sol + lu.solve(r)
-    if not np.all(np.isfinite(sol)):
+    sol = _lu_solve(sp.identity(m, format="csr") - beta * Mlin, b, lambda v: beta * (Mlin @ v), accept)
+    if sol is None:
         raise _KrylovFailure("singular block")
     x[:] = sol
     y = M @ x

@@ -114,7 +114,7 @@ def boundary_by_creditor(b_ptr, b_node, b_val, n: int, nthreads: int):
     creditors in increasing order, ``col`` the debtors' positions in the block. Built once per layer
     (a bucketed transpose, see :mod:`._transpose`), it turns every later solvency check into
     gathers from the small default-set vector and writes in increasing order."""
-    from ._transpose import transpose_weighted
+    from ._transpose import row_parts, transpose_weighted
 
     k = b_ptr.size - 1
     m = b_node.size
@@ -131,9 +131,7 @@ def boundary_by_creditor(b_ptr, b_node, b_val, n: int, nthreads: int):
         ptr[:-1] = starts
         ptr[-1] = m
         return keys[starts].astype(np.uint32), ptr, debtors, b_val[order]
-    bounds = np.searchsorted(b_ptr, np.linspace(0, b_ptr[-1], nthreads + 1)).astype(np.int64)
-    bounds[0], bounds[-1] = 0, k
-    bounds = np.maximum.accumulate(np.minimum(bounds, k))
+    bounds = row_parts(b_ptr, nthreads)
     optr, oidx, oval, _ = transpose_weighted(b_ptr, b_node, b_val, n, bounds, np.zeros(k))
     rows = np.flatnonzero(optr[1:] != optr[:-1]).astype(np.uint32)
     ptr = np.empty(rows.size + 1, dtype=np.int64)

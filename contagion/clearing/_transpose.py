@@ -103,6 +103,14 @@ def transpose_fill(ptr, idx, val, ncols, bounds, start, w, t_col, out_ptr, out_i
     out_ptr[ncols] = nnz
 
 
+def row_parts(ptr: np.ndarray, nparts: int) -> np.ndarray:
+    """Row bounds splitting a CSR (row pointers ``ptr``) into ``nparts`` parts with about equal entries."""
+    nrows = ptr.size - 1
+    bounds = np.searchsorted(ptr, np.linspace(0, ptr[-1], nparts + 1)).astype(np.int64)
+    bounds[0], bounds[-1] = 0, nrows
+    return np.maximum.accumulate(np.minimum(bounds, nrows))
+
+
 def transpose_weighted(ptr, idx, val, ncols: int, bounds, w):
     """CSR of the transpose of ``(ptr, idx, val)`` (``bounds`` splits the rows among threads) and its
     product with ``w``: ``(out_ptr int64, out_idx int32, out_val float64, rowsum)``."""

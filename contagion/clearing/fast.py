@@ -729,10 +729,9 @@ def relative_matrix(L: sp.csr_array, pbar: np.ndarray) -> sp.csr_array:
 
 def _row_parts(A: sp.csr_array) -> np.ndarray:
     """Row bounds splitting ``A`` into one part per thread (at most 8) with about equal entries."""
-    nparts = max(1, min(_threads(), 8))
-    bounds = np.searchsorted(A.indptr, np.linspace(0, A.nnz, nparts + 1)).astype(np.int64)
-    bounds[0], bounds[-1] = 0, A.shape[0]
-    return np.maximum.accumulate(np.minimum(bounds, A.shape[0]))
+    from ._transpose import row_parts
+
+    return row_parts(A.indptr, max(1, min(_threads(), 8)))
 
 
 def scan_matrix(M: sp.csr_array):

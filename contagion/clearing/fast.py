@@ -194,6 +194,13 @@ class _Layers:
     def boundary_nnz(self) -> int:
         return sum(int(v.size) for _, _, _, v, _ in self.b)
 
+    def record(self, stats: FastStats, rounds: int, default_set: int) -> None:
+        """Fill ``stats`` with the rounds, the default set's size and the layers' sizes."""
+        stats.rounds = rounds
+        stats.default_set = default_set
+        stats.block_nnz = self.nnz
+        stats.boundary_nnz = self.boundary_nnz
+
 
 class _KrylovFailure(Exception):
     pass
@@ -496,10 +503,7 @@ def _fda_fast(PiT, Pi, pbar, e, cap, forced, alpha, beta, ext_liab, stats, waves
                 if stop_at is not None:
                     outside += int(np.count_nonzero(~stop_at[new]))
                     if outside == 0 and start + new.size == n_final:
-                        stats.rounds = k + 1
-                        stats.default_set = n_final
-                        stats.block_nnz = layers.nnz
-                        stats.boundary_nnz = layers.boundary_nnz
+                        layers.record(stats, k + 1, n_final)
                         return rounds     # the final set: this round could only confirm it
                 # 2. new layer
                 ptr, col, val = build_r_block(PiT.indptr, PiT_idx, PiT.data, new, pos, bits)
@@ -587,10 +591,7 @@ def _fda_fast(PiT, Pi, pbar, e, cap, forced, alpha, beta, ext_liab, stats, waves
     if members.size == 0:
         mx = np.empty(0)
     resid = K.assemble(pos, x, mx, pbar, e, cap, forced, alpha, beta, TIE_RTOL, tie_abs, acc, ab)
-    stats.rounds = max(k, 1)
-    stats.default_set = int(members.size)
-    stats.block_nnz = layers.nnz
-    stats.boundary_nnz = layers.boundary_nnz
+    layers.record(stats, max(k, 1), int(members.size))
     converged = resid <= RESIDUAL_RTOL * max(scale, 1e-300) or scale == 0.0
     np.greater_equal(pos, 0, out=defaulted)
     if howard:

@@ -2,9 +2,10 @@
 """Benchmarks of exact clearing in ``contagion``: the fast paths against a plain baseline.
 
 Run ``python scripts/bench.py`` for the full tables (sizes 1e3..1e6 institutions,
-three network families, about 10 minutes), ``python scripts/bench.py --quick`` for
-the smoke test CI runs (under a minute; checks exactness and exits non-zero on a
-mismatch; no timing assertions anywhere).
+three network families, about 4 minutes on 2 cores plus compilation on a cold
+cache), ``python scripts/bench.py --quick`` for the smoke test CI runs (under a
+minute; checks exactness and exits non-zero on a mismatch; no timing assertions
+anywhere).
 
 What is measured (every ratio is taken within the same run, against the same
 network and scenario):
@@ -21,9 +22,9 @@ network and scenario):
 - **build**: ``FinancialNetwork.from_matrix(L, e, ext)`` from a CSR matrix plus
   ``net.PiT`` (validation, ``Pi``, ``Pi.T``).
 - **many**: ``contagion.clear_many(net, E)`` with 10,000 scenarios (a random 3%
-  of institutions lose 50-100% of their external assets) on a 1,000-institution
-  core-periphery network, hard and easy regimes, against the baseline run
-  scenario by scenario and the reference FDA per column.
+  of institutions lose 50-100% of their external assets) on 1,000-institution
+  networks of each family, hard and easy regimes, against the baseline run
+  scenario by scenario and the reference FDA per column (extrapolated from 200).
 - **compile**: first call of the compiled kernels in a fresh process, with an
   empty numba cache (compilation) and with the cache ``cache=True`` keeps.
 - **peak memory**: resident-set growth during the solve (sampled every ms).

@@ -26,8 +26,8 @@ system on ``D`` only::
    rebuilt and each obligation of a defaulter is read once.
 3. The round's system is solved from the previous round's solution (only the
    new members' equations are new): by sparse LU plus one refinement step
-   while the default set has at most :data:`LU_LIMIT` members (exactly as the
-   reference), by BiCGSTAB to a true residual ``<= 1e-13 * max(pbar)`` beyond
+   while the default set has at most :data:`LU_LIMIT` members (the reference's
+   :func:`~.core._lu_solve`), by BiCGSTAB to a true residual ``<= 1e-13 * max(pbar)`` beyond
    (the reference's acceptance bound too); forced institutions switch from
    capped to linear exactly as in the reference.
 4. The solvency check of the next round reads only what members owe to
@@ -56,8 +56,9 @@ the reference ``fda_solve`` takes over.
 Cost: waves are the FDA's rounds, so a solve costs about one Krylov solve
 (~12 products with ``PiT[D, D]``) per round whose default set contains the
 bulk of the defaulters. Extra memory: the layers (the obligations of the
-defaulters, 12 bytes each), an int32 position and one float vector of length
-``n``, and about ten vectors of the size of the default set.
+defaulters, 12 bytes each), an int32 position and a bitmap of length ``n``
+beyond the results (payments, equity, default flags), and about ten vectors of
+the size of the default set.
 
 Availability
 ------------
@@ -78,8 +79,8 @@ import scipy.sparse as sp
 
 from .core import RESIDUAL_RTOL, TIE_RTOL, Solution, fda_solve
 
-__all__ = ["fda_fast", "fda_waves", "choose_path", "numba_available", "unique_flag", "relative_matrix", "transpose", "scan_matrix",
-           "FAST_MIN_EDGES", "FastStats"]
+__all__ = ["fda_fast", "fda_waves", "choose_path", "numba_available", "unique_flag", "relative_matrix", "transpose",
+           "scan_matrix", "FAST_MIN_EDGES", "FastStats"]
 
 #: Networks with fewer obligations than this are cleared by the reference path (unless forced).
 FAST_MIN_EDGES = 50_000

@@ -101,7 +101,6 @@ def residual_of(PiT, pbar, e, cap, p, alpha=1.0, beta=1.0, forced=None) -> float
 
 def _lu_solve(A: sp.csr_array, b: np.ndarray, M_apply, tol_abs: float) -> np.ndarray | None:
     """Sparse LU solve of ``A x = b`` plus one step of iterative refinement; None if ``A`` is singular."""
-    m = A.shape[0]
     # factorise once; the same factors serve the solve and its refinement step
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -143,47 +142,53 @@ def _solve_block(A: sp.csr_array, b: np.ndarray, x0: np.ndarray, M_apply, tol_ab
         # singular block (a closed cycle without outside money): fall through to
         # the monotone iteration from above, which converges to the greatest solution
     else:
-        # Krylov solves from the current (upper) iterate, judged by the true residual:
-        # BiCGSTAB first (cheap), then restarted GMRES, which copes with nearly closed cycles
-        # a restart as long as memory allows (~160 MB of Krylov vectors): a nearly
-        # closed cycle of length m needs a Krylov space of dimension m
+        # Krylov solves from the current (upper) iterate, judged by the true residual: BiCGSTAB first
+        # (cheap); a block it cannot settle is nearly singular (a nearly closed cycle), which sparse LU
+        # solves in one go up to LU_FALLBACK_LIMIT rows (no GMRES refinement of BiCGSTAB first, which
+        # could need up to m products per restart there); beyond, restarted GMRES, with a restart as
+        # long as memory allows (~160 MB of Krylov vectors): a nearly closed cycle of length m needs
+        # a Krylov space of dimension m
         restart = int(min(m, max(200, 20_000_000 // max(m, 1))))
+        lu_fallback = m <= LU_FALLBACK_LIMIT
 
-        def true_residual(x: np.ndarray) -> float:
+        def residual(x: np.ndarray) -> float:
             return float(np.max(np.abs(b - (x - M_apply(x))), initial=0.0))
 
-        # a block BiCGSTAB cannot settle is nearly singular (a nearly closed cycle): up to
-        # LU_FALLBACK_LIMIT rows sparse LU solves it in one go (no refinement by GMRES first, which
-        # could need up to m products per restart there)
-        lu_fallback = m <= LU_FALLBACK_LIMIT
-        attempts = [
-            ("bicgstab", lambda: spla.bicgstab(A, b, x0=x0, rtol=1e-14, atol=tol_abs * 1e-2, maxiter=2000)),
-            ("lu", None),
-            ("gmres", lambda: spla.gmres(A, b, x0=x0, rtol=1e-14, atol=tol_abs * 1e-2, restart=restart, maxiter=50)),
-        ]
-        for name, attempt in attempts:
-            if name == "lu":
-                x = _lu_solve(A, b, M_apply, tol_abs) if lu_fallback else None
-                if x is not None:
-                    return x, "lu", 1
-                continue
+        def krylov(solver, refinements: int) -> np.ndarray | None:
+            """``solver(x0)`` plus GMRES refinement steps; the answer if it meets ``tol_abs``, else None
+            (and a finite failed iterate tightens the start ``x0`` of the next attempt)."""
+            nonlocal x0
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                x, _info = attempt()
+                x, _info = solver(x0)
             if not np.all(np.isfinite(x)):
-                continue
-            for _ in range(0 if name == "bicgstab" and lu_fallback else 3):  # iterative refinement
-                if true_residual(x) <= tol_abs:
-                    return x, "krylov", 1
+                return None
+            for _ in range(refinements):
+                if residual(x) <= tol_abs:
+                    return x
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
                     dx, _info = spla.gmres(A, b - (x - M_apply(x)), rtol=1e-14, restart=restart, maxiter=20)
                 if not np.all(np.isfinite(dx)):
                     break
                 x = x + dx
-            if true_residual(x) <= tol_abs:
-                return x, "krylov", 1
+            if residual(x) <= tol_abs:
+                return x
             x0 = np.minimum(x0, np.maximum(x, 0.0))
+            return None
+
+        x = krylov(lambda start: spla.bicgstab(A, b, x0=start, rtol=1e-14, atol=tol_abs * 1e-2, maxiter=2000),
+                   0 if lu_fallback else 3)
+        if x is not None:
+            return x, "krylov", 1
+        if lu_fallback:
+            x = _lu_solve(A, b, M_apply, tol_abs)
+            if x is not None:
+                return x, "lu", 1
+        x = krylov(lambda start: spla.gmres(A, b, x0=start, rtol=1e-14, atol=tol_abs * 1e-2, restart=restart,
+                                            maxiter=50), 3)
+        if x is not None:
+            return x, "krylov", 1
     # monotone fixed-point iteration x <- b + M x from an upper bound (not from a failed Krylov iterate,
     # which may lie below the greatest solution of a singular block)
     x = upper.copy()

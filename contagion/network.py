@@ -194,14 +194,19 @@ class FinancialNetwork:
         scanned = scan_matrix(M)
         rowsum = None
         if scanned is None:
-            M = M.copy() if sp.issparse(L) else M
+            given = M = M.copy() if sp.issparse(L) else M
             defects = None
             outside = int(np.count_nonzero((M.indices < 0) | (M.indices >= n)))
         else:
+            given = M
             M, rowsum, defects = scanned
             outside = defects["outside"]
         if outside:  # a hand-built CSR can hold them; scipy does not check
-            raise InvalidNetworkError(f"liabilities matrix: {outside} column indices outside 0..{n - 1}")
+            k = int(np.flatnonzero((given.indices < 0) | (given.indices >= n))[0])
+            i = int(np.searchsorted(given.indptr, k, side="right")) - 1
+            raise InvalidNetworkError([Problem(
+                f"liabilities matrix: {outside} column indices outside 0..{n - 1}; the first in row {i}, "
+                f"column index {int(given.indices[k])}", value=_plain(given.data[k]))])
         clean = defects is not None and not (defects["unsorted"] or defects["bad"] or defects["diagonal"])
         if not clean:
             rowsum = None     # summing duplicates changes the order of the additions

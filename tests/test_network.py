@@ -438,12 +438,14 @@ def test_from_matrix_bad_values_either_path(matrix_path, entry, words):
 
 def test_from_matrix_self_loop_and_bad_index_either_path(matrix_path):
     """A nonzero diagonal entry is a self-loop, by both paths; a column index outside the
-    matrix (possible in a hand-built CSR, which scipy does not check) is an error."""
+    matrix (possible in a hand-built CSR, which scipy does not check) is an error that names
+    the first such entry's row, index and value."""
     with pytest.raises(InvalidNetworkError, match="self-loop: institution 1 owes itself"):
         FinancialNetwork.from_matrix(sp.csr_array(np.array([[0, 1.0], [0, 5.0]])))
     bad = sp.csr_array((np.array([1.0, 2.0]), np.array([1, 7]), np.array([0, 1, 2])), shape=(2, 2))
-    with pytest.raises(InvalidNetworkError, match="1 column indices outside 0..1"):
+    with pytest.raises(InvalidNetworkError, match="1 column indices outside 0..1") as info:
         FinancialNetwork.from_matrix(bad)
+    assert "the first in row 1, column index 7 (value: 2.0)" in str(info.value)
 
 
 def test_from_matrix_reports_where_in_the_matrix():

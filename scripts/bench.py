@@ -84,7 +84,28 @@ def machine() -> dict:
         info["threading_layer"] = os.environ.get("NUMBA_THREADING_LAYER", "default")
     else:
         info["numba"] = None
+    info["read_gbs"] = read_bandwidth()
     return info
+
+
+def read_bandwidth(mb: int = 256, repeat: int = 5) -> dict:
+    """Memory read bandwidth in GB/s: best of ``repeat`` numpy sums over ``mb`` MB, by one thread and by
+    one thread per core (at most 8; numpy releases the GIL in the sum). A product with a matrix that
+    does not fit in cache cannot beat it, so it tells how this machine compares with another."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    a = np.ones(mb * 2**20 // 8)
+    out = {}
+    for k in sorted({1, max(1, min(os.cpu_count() or 1, 8))}):
+        parts = np.array_split(a, k)
+        best = float("inf")
+        with ThreadPoolExecutor(k) as pool:
+            for _ in range(repeat):
+                t = time.perf_counter()
+                list(pool.map(np.sum, parts))
+                best = min(best, time.perf_counter() - t)
+        out[f"{k} thread{'s' if k > 1 else ''}"] = round(a.nbytes / best / 1e9, 1)
+    return out
 
 
 def _rss() -> int:
@@ -355,7 +376,8 @@ def many(K: int, base_K: int, repeat: int, log, families=("core-periphery",)) ->
 def markdown(info, compile_, single_rows, growth, many_rows) -> str:
     lines = [f"Machine: {info['cpu']}, {info['nproc']} cores (nproc), Python {info['python']}, numpy "
              f"{info['numpy']}, scipy {info['scipy']}, numba {info.get('numba')} "
-             f"({info.get('numba_threads')} threads).", ""]
+             f"({info.get('numba_threads')} threads); memory read bandwidth "
+             + ", ".join(f"{v} GB/s ({k})" for k, v in info.get("read_gbs", {}).items()) + ".", ""]
     if single_rows:
         lines += ["| family | institutions | obligations | build | baseline (its) | clear | speed-up | "
                   "clear + waves (waves) | defaults | residual / max p̄ | peak extra MB clear / baseline |",

@@ -28,6 +28,8 @@ network and scenario):
 - **compile**: first call of the compiled kernels in a fresh process, with an
   empty numba cache (compilation) and with the cache ``cache=True`` keeps.
 - **peak memory**: resident-set growth during the solve (sampled every ms).
+- **machine**: CPU, versions, and the memory read bandwidth (numpy sums over 256 MB, one thread and one
+  per core), to compare runs on different machines.
 
 Networks come from :mod:`contagion.generators` (seeded): Erdos-Renyi,
 scale-free (Chung-Lu, Pareto weights) and core-periphery (2% core), average

@@ -638,8 +638,6 @@ def scale_rows(ptr, val, d, out):
             out[k] = val[k] / di
 
 
-
-
 @njit(parallel=True, cache=True)
 def scan_copy(ptr, idx, val, ncols, bounds, out_idx, out_val, rowsum):
     """One pass over a CSR matrix: copy its index and value arrays, sum its rows, and count what a

@@ -202,7 +202,7 @@ def solve_batch(net, E: np.ndarray, alpha: float = 1.0, beta: float = 1.0, path:
 
     Pi = net.relative_liabilities
     pbar = np.ascontiguousarray(net.total_obligations, dtype=np.float64)
-    a = np.ascontiguousarray(net.PiT @ pbar)
+    a = np.ascontiguousarray(net.received_in_full)   # PiT @ pbar, computed once with PiT
     cap = np.ascontiguousarray(net.payment_cap, dtype=np.float64)
     forced = np.ascontiguousarray(net.forced_default & (pbar > 0))
     scale = float(pbar.max()) if n else 0.0

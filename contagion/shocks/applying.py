@@ -1,0 +1,73 @@
+"""Applying a scenario, a shock, or a list of them to a network: :func:`apply`."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
+
+from ..errors import InvalidNetworkError, ScenarioError
+from .kinds import SHOCK_KINDS
+from .model import Scenario, Shock
+from .targets import _ShockProblem
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..network import FinancialNetwork
+
+
+def _shocks_of(item: Any) -> Iterable[tuple[str, Shock]]:
+    if isinstance(item, Scenario):
+        return [(f"scenario {item.name!r}: shocks[{i}]", s) for i, s in enumerate(item.shocks)]
+    if isinstance(item, Shock):
+        return [("shock", item)]
+    if isinstance(item, (list, tuple)):
+        out: list[tuple[str, Shock]] = []
+        for k, sub in enumerate(item):
+            if not isinstance(sub, (Scenario, Shock)):
+                raise ScenarioError(f"apply() takes Scenario or Shock objects, got {type(sub).__name__} at [{k}]")
+            out.extend((label if isinstance(sub, Scenario) else f"shocks[{k}]", s) for label, s in _shocks_of(sub))
+        return out
+    raise ScenarioError(f"apply() takes a Scenario, a Shock or a list of them, got {type(item).__name__}")
+
+
+def apply(network: "FinancialNetwork", scenario: "Scenario | Shock | Sequence[Scenario | Shock]") -> "FinancialNetwork":
+    """Apply a scenario, a shock, or a list of them (in order) and return a new network.
+
+    The input network is not changed. Names of applied scenarios are appended
+    to ``metadata["scenarios"]``.
+
+    Raises
+    ------
+    ScenarioError
+        Listing every shock that cannot be applied (unknown target, selector
+        matching nothing, loss larger than the assets held), located as
+        ``scenario 'name': shocks[i].key: reason``. A failing shock is skipped
+        while the others are checked, then the error is raised.
+
+    Examples
+    --------
+    >>> import contagion
+    >>> net = contagion.load_dataset("chain")
+    >>> out = apply(net, [Shock("edges", debtor="A", creditor="B", factor=0.5),
+    ...                   Shock("external_liabilities", target="C", absolute=2)])
+    >>> out.liabilities.toarray().tolist()[0], out.external_liabilities.tolist()
+    ([0.0, 5.0, 0.0], [0.0, 5.0, 10.0])
+    >>> net.liabilities.toarray().tolist()[0]  # unchanged
+    [0.0, 10.0, 0.0]
+    """
+    problems: list[str] = []
+    out = network
+    for label, shock in _shocks_of(scenario):
+        try:
+            out = SHOCK_KINDS[shock.kind].apply(out, shock)
+        except _ShockProblem as exc:
+            problems.append(f"{label}.{exc}" if exc.key else f"{label}: {exc}")
+        except InvalidNetworkError as exc:
+            problems.append(f"{label}: {exc}")
+    if problems:
+        more = len(problems) - 1
+        raise ScenarioError(problems[0] + (f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""),
+                            problems)
+    names = [s.name for s in (scenario if isinstance(scenario, (list, tuple)) else [scenario])
+             if isinstance(s, Scenario)]
+    if names:
+        out = out.replace(metadata={**out.metadata, "scenarios": [*out.metadata.get("scenarios", []), *names]})
+    return out

@@ -1,0 +1,103 @@
+"""Resolution of a shock's targets: names or ids to positions, attribute selectors to masks.
+
+Every function here raises :class:`_ShockProblem` (a key and a reason) that
+:func:`contagion.shocks.apply` locates as ``scenario 'name': shocks[i].key: reason``.
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from ._common import _plain
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..network import FinancialNetwork
+    from .model import Shock
+
+
+class _ShockProblem(Exception):
+    """Raised by a kind's apply function as ``(key, message)``; located by :func:`apply`."""
+
+    def __init__(self, key: str, message: str) -> None:
+        self.key = key
+        super().__init__(f"{key}: {message}" if key else message)
+
+
+def _resolve(net: "FinancialNetwork", keys: str | tuple[str, ...], what: str) -> np.ndarray:
+    """Positions of institutions given by names or ids (a short loop over the keys, not the nodes)."""
+    keys = (keys,) if isinstance(keys, str) else tuple(keys)
+    names = pd.Index(list(net.names))
+    ids = pd.Index(list(net.ids))
+    pos = names.get_indexer(list(keys))
+    by_id = ids.get_indexer(list(keys))
+    pos = np.where(pos >= 0, pos, by_id)
+    unknown = [k for k, p in zip(keys, pos) if p < 0]
+    if unknown:
+        msgs = []
+        for k in unknown:
+            close = difflib.get_close_matches(k, list(net.names) + list(net.ids), n=1)
+            msgs.append(f"{k!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+        raise _ShockProblem(what, f"unknown institution {', '.join(msgs)}")
+    return pos.astype(np.int64)
+
+
+def _text(x: Any) -> str:
+    if isinstance(x, bool):
+        return "true" if x else "false"
+    if isinstance(x, float) and x.is_integer():
+        return str(int(x))
+    return str(x).strip().lower()
+
+
+def _column_text(col: pd.Series) -> pd.Series:
+    """A column as lower-case stripped text, vectorised (booleans -> true/false, 3.0 -> 3)."""
+    txt = col.astype("string").fillna("").str.strip().str.lower()
+    if col.dtype.kind == "f":
+        txt = txt.str.replace(r"\.0$", "", regex=True)
+    return txt
+
+
+def _column_matches(col: pd.Series, wanted: tuple[Any, ...]) -> np.ndarray:
+    """Vectorised membership test of one column (see "Matching values" in the module docstring)."""
+    numbers = [float(w) for w in wanted if isinstance(w, (int, float)) and not isinstance(w, bool)]
+    mask = np.zeros(len(col), dtype=bool)
+    if numbers and col.dtype.kind in "iuf":
+        mask |= np.isin(col.to_numpy(dtype=np.float64), numbers)
+    elif numbers and col.dtype.kind not in "b":
+        num = pd.to_numeric(col.astype(object), errors="coerce").to_numpy(dtype=np.float64)
+        mask |= np.isin(num, numbers)
+    mask |= _column_text(col).isin([_text(w) for w in wanted]).to_numpy()
+    return mask
+
+
+def _attribute_mask(table: pd.DataFrame, selector: tuple, what: str, net: "FinancialNetwork",
+                    id_columns: tuple[str, ...] = ()) -> np.ndarray:
+    mask = np.ones(len(table), dtype=bool)
+    for key, want in selector:
+        if key not in table.columns:
+            raise _ShockProblem("select", f"unknown {what} attribute {key!r}; available: {', '.join(map(str, table.columns))}")
+        wanted = want if isinstance(want, tuple) else (want,)
+        if key in id_columns:  # accept names as well as ids for debtor/creditor
+            wanted = tuple(net.ids[net._name_index[w]] if isinstance(w, str) and w in net._name_index else w
+                           for w in wanted)
+        col_mask = _column_matches(table[key], wanted)
+        if not col_mask.any():
+            present = pd.unique(_column_text(table[key]))
+            shown = ", ".join(repr(x) for x in present[:10]) + (", ..." if len(present) > 10 else "")
+            raise _ShockProblem("select", f"{key} = {_plain(want)!r} matches no {what} (values present: {shown})")
+        mask &= col_mask
+    if not mask.any():
+        raise _ShockProblem("select", f"{_plain(selector)} matches no {what} (each key matches some, but not together)")
+    return mask
+
+
+def _node_mask(net: "FinancialNetwork", shock: Shock) -> np.ndarray:
+    if shock.target is not None:
+        mask = np.zeros(net.n, dtype=bool)
+        mask[_resolve(net, shock.target, "target")] = True
+        return mask
+    return _attribute_mask(net.nodes, shock.select, "institution", net)

@@ -14,16 +14,23 @@ defaults, in which wave, and who bears the losses.
 from __future__ import annotations
 
 from importlib import import_module
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
 from .errors import ContagionError, ConvergenceError, InvalidNetworkError, ScenarioError
-from .network import FinancialNetwork
-from .clearing import CLEARING_METHODS, BatchClearingResult, ClearingResult, clear, clear_many
 
-# names resolved on first use, so that ``import contagion`` stays light
+# Public names resolved on first use (PEP 562), so that ``import contagion``
+# loads neither numpy-heavy nor optional packages (pandas, scipy, numba, pyvis,
+# jinja2, matplotlib, ...) until a name that needs them is touched; the command
+# line's ``--help`` and ``datasets`` depend on it (tests/test_startup.py).
 _LAZY = {
+    "FinancialNetwork": ("contagion.network", "FinancialNetwork"),
+    "clear": ("contagion.clearing", "clear"),
+    "clear_many": ("contagion.clearing", "clear_many"),
+    "CLEARING_METHODS": ("contagion.clearing", "CLEARING_METHODS"),
+    "ClearingResult": ("contagion.clearing", "ClearingResult"),
+    "BatchClearingResult": ("contagion.clearing", "BatchClearingResult"),
     "read_network": ("contagion.io", "read_network"),
     "write_network": ("contagion.io", "write_network"),
     "load_dataset": ("contagion.datasets", "load_dataset"),
@@ -34,16 +41,12 @@ _LAZY = {
     "load_scenario": ("contagion.shocks", "load_scenario"),
     "find_scenario": ("contagion.shocks", "find_scenario"),
     "list_scenarios": ("contagion.shocks", "list_scenarios"),
+    "stress": ("contagion.pipeline", "stress"),
+    "StressResult": ("contagion.pipeline", "StressResult"),
 }
 
 __all__ = [
     "__version__",
-    "FinancialNetwork",
-    "clear",
-    "clear_many",
-    "CLEARING_METHODS",
-    "ClearingResult",
-    "BatchClearingResult",
     "ContagionError",
     "InvalidNetworkError",
     "ScenarioError",
@@ -52,12 +55,27 @@ __all__ = [
 ]
 
 
+if TYPE_CHECKING:  # for type checkers and editors; never run
+    from .clearing import CLEARING_METHODS, BatchClearingResult, ClearingResult, clear, clear_many
+    from .datasets import list_datasets, load_dataset
+    from .io import read_network, write_network
+    from .network import FinancialNetwork
+    from .shocks import Scenario, Shock, apply, find_scenario, list_scenarios, load_scenario
+
+
 def __getattr__(name: str) -> Any:
+    """Import the module behind a public name on first use and cache the name here."""
     try:
         module, attr = _LAZY[name]
     except KeyError:
         raise AttributeError(f"module 'contagion' has no attribute {name!r}") from None
-    value = getattr(import_module(module), attr)
+    try:
+        target = import_module(module)
+    except ModuleNotFoundError as exc:
+        if exc.name != module:  # a dependency of that module is missing: say so as it is
+            raise
+        raise AttributeError(f"module 'contagion' has no attribute {name!r} ({module} is not available)") from exc
+    value = getattr(target, attr)
     globals()[name] = value
     return value
 

@@ -8,21 +8,21 @@ from typing import Any
 import click
 
 from .options import emit, format_option, handle_errors, load_network, network_argument, output_option, to_json
-from .run import fmt_amount, network_label, render, use_color
 
 __all__ = ["datasets", "scenarios", "info", "validate", "network_info"]
 
 
 def _frame_out(rows: list[dict[str, Any]], columns: list[str], fmt: str, title: str, output: str | None) -> str:
     """Render a list of records as a table, CSV or JSON."""
-    import pandas as pd
-
-    frame = pd.DataFrame(rows, columns=columns)
     if fmt == "json":
         return to_json(rows)
     if fmt == "csv":
-        return frame.to_csv(index=False, lineterminator="\n")
+        import pandas as pd
+
+        return pd.DataFrame(rows, columns=columns).to_csv(index=False, lineterminator="\n")
     from rich.table import Table
+
+    from .run import render, use_color  # not at the top: cli.run loads the solvers (numpy, scipy)
 
     table = Table(title=title, title_justify="left", min_width=len(title) + 2)
     for c in columns:
@@ -61,6 +61,7 @@ def scenarios(network: str | None, fmt: str, output: str | None) -> None:
     Use a name with `contagion run NETWORK --scenario NAME`.
     """
     from ..shocks import _network_config, list_scenarios, scenario_dirs
+    from .run import network_label
 
     net = load_network(network)
     found = list_scenarios(net)
@@ -85,6 +86,7 @@ def network_info(net) -> dict[str, Any]:
 
     from .. import clear
     from ..sponsors import sponsor_exposure
+    from .run import network_label
 
     ncomp, labels = connected_components(net.liabilities, directed=True, connection="strong")
     sizes = np.bincount(labels, minlength=ncomp)
@@ -125,6 +127,8 @@ def info(network: str | None, fmt: str, output: str | None) -> None:
         emit(to_json(data), output)
         return
     from rich.table import Table
+
+    from .run import fmt_amount, render, use_color
 
     overview = Table(title=f"{data['network']}", title_justify="left", show_header=False, min_width=len(str(data["network"])) + 2)
     overview.add_column("what")
@@ -235,6 +239,7 @@ def validate(path: str, against: str | None) -> None:
     """
     from ..errors import ContagionError, InvalidNetworkError
     from ..shocks import _scenario_files, default_scenario_of
+    from .run import network_label
 
     p = Path(path)
     problems: list[str] = []

@@ -15,9 +15,12 @@ True
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import ContagionError
-from .network import FinancialNetwork
+
+if TYPE_CHECKING:  # listing datasets must not load the network's numpy/pandas/scipy
+    from .network import FinancialNetwork
 
 __all__ = ["list_datasets", "load_dataset", "dataset_path", "dataset_description", "DEFAULT_DATASET",
            "default_dataset", "graphs_root", "dataset_config", "default_scenario", "scenarios_path"]

@@ -59,7 +59,8 @@ import numpy as np
 import pandas as pd
 
 from .errors import ContagionError
-from .viz import (DEFAULT_MAX_NODES, capital_depletion, fmt_amount, fmt_share, outcome_text)
+from .formatting import fmt_amount, fmt_share, outcome_text, result_html
+from .viz import DEFAULT_MAX_NODES, capital_depletion
 
 __all__ = ["Report", "ScenarioRun", "build_report", "render", "render_markdown", "result_html", "REFERENCES",
            "SCENARIO_COLOURS", "DEFAULT_MAX_ROWS"]
@@ -461,30 +462,7 @@ def render_markdown(network: Any, scenarios: Iterable[Any] = (), **kwargs: Any) 
     return build_report(network, scenarios, **kwargs).to_markdown()
 
 
-def result_html(result: Any, max_rows: int = 12) -> str:
-    """Compact HTML summary of a :class:`~contagion.ClearingResult` (its ``_repr_html_`` in Jupyter).
 
-    >>> import contagion
-    >>> html = result_html(contagion.clear(contagion.load_dataset("chain")))
-    >>> "Defaults" in html and "<script" not in html
-    True
-    """
-    from .templates import render as render_template
-    from .viz import _scenario_label
-
-    net = result.network
-    s = result.summary()
-    frame = result.to_frame()
-    wave_key = np.where(frame["default_round"] >= 0, frame["default_round"], np.iinfo(np.int64).max)
-    order = np.lexsort((np.arange(len(frame)), -frame["shortfall"].to_numpy(), wave_key))
-    top = frame.iloc[order[:max_rows]]
-    rows = [{"name": str(name), "type": str(r.type), "obligations": fmt_amount(r.obligations),
-             "payment": fmt_amount(r.payment), "shortfall": fmt_amount(r.shortfall),
-             "equity": fmt_amount(r.equity), "wave": str(int(r.default_round)) if r.default_round >= 0 else "\u2013",
-             "defaulted": bool(r.defaulted)} for name, r in top.iterrows()]
-    label = _scenario_label(net.metadata) if (net.metadata or {}).get("scenarios") else ""
-    return render_template("result.html.j2", s=s, label=label, rows=rows, more=max(0, len(frame) - len(rows)),
-                           shortfall=fmt_amount(s["total_shortfall"]), ext=fmt_amount(s["external_shortfall"]))
 
 
 # ---------------------------------------------------------------------------- charts

@@ -69,6 +69,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import ContagionError
+from .formatting import fmt_amount, fmt_share, outcome_text, scenario_label
 
 __all__ = [
     "network_view",
@@ -205,27 +206,13 @@ def script_json(obj: Any) -> str:
 
 
 # ---------------------------------------------------------------------------- formatting helpers
-def fmt_amount(x: float) -> str:
-    """Amount with thousands separators and two decimals (``"-"`` for NaN)."""
-    if x is None or not math.isfinite(x):
-        return "-"
-    return f"{x:,.2f}"
 
 
-def fmt_share(x: float) -> str:
-    """Fraction as a percentage with one decimal (``"n/a"`` for NaN)."""
-    if x is None or not math.isfinite(x):
-        return "n/a"
-    return f"{x:.1%}"
 
 
-def outcome_text(wave: int, lost: bool) -> str:
-    """Words for an outcome: ``Defaulted in wave 0 (fundamental)``, ``Solvent, equity lost`` ..."""
-    if wave == 0:
-        return "Defaulted in wave 0 (fundamental)"
-    if wave > 0:
-        return f"Defaulted in wave {wave}"
-    return "Solvent, equity lost" if lost else "Solvent"
+
+
+
 
 
 def _truncate(text: str, limit: int = _LABEL_CHARS) -> str:
@@ -334,10 +321,10 @@ def _as_runs(net: Any, result: Any, descriptions: Mapping[str, str] | None) -> l
 
     descriptions = dict(descriptions or {})
     if result is None:
-        label = _scenario_label(net.metadata) if net.metadata.get("scenarios") else "As given (no scenario)"
+        label = scenario_label(net.metadata) if net.metadata.get("scenarios") else "As given (no scenario)"
         runs = [ViewRun(label, descriptions.get(label, ""), clear(net))]
     elif isinstance(result, ClearingResult):
-        label = _scenario_label(result.network.metadata)
+        label = scenario_label(result.network.metadata)
         runs = [ViewRun(label, descriptions.get(label, ""), result)]
     elif isinstance(result, Mapping):
         runs = [ViewRun(str(k), descriptions.get(str(k), ""), v) for k, v in result.items()]
@@ -388,12 +375,7 @@ def dataset_units(meta: Mapping[str, Any]) -> str:
     return str(units) if units else ""
 
 
-def _scenario_label(meta: Mapping[str, Any]) -> str:
-    """Label of a (shocked) network: the names of the scenarios applied to it (``metadata["scenarios"]``)."""
-    names = meta.get("scenarios") or ([meta["scenario"]] if meta.get("scenario") else [])
-    if isinstance(names, str):
-        names = [names]
-    return " + ".join(str(x) for x in names) if names else "Result"
+
 
 
 def build_view(

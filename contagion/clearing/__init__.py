@@ -25,6 +25,7 @@ import numpy as np
 from ..errors import ContagionError
 from .result import BatchClearingResult, ClearingResult
 from .methods import eisenberg_noe, rogers_veraart, clear_many
+from .threshold import threshold_cascade
 
 __all__ = [
     "CLEARING_METHODS",
@@ -41,12 +42,8 @@ __all__ = [
 CLEARING_METHODS: dict[str, Callable[..., ClearingResult]] = {
     "eisenberg-noe": eisenberg_noe,
     "rogers-veraart": rogers_veraart,
+    "threshold": threshold_cascade,
 }
-
-# further channels that return an honest ClearingResult (issue 6: contagion/channels.py)
-from ..channels import threshold_cascade as _threshold_cascade  # noqa: E402
-
-CLEARING_METHODS["threshold"] = _threshold_cascade
 
 
 @functools.lru_cache(maxsize=None)

@@ -176,7 +176,7 @@ class ClearingResult:
 
     def _repr_html_(self) -> str:
         """Headline numbers and the institutions hit first, as escaped HTML (Jupyter display)."""
-        from ..report import result_html
+        from ..formatting import result_html
 
         return result_html(self)
 

@@ -16,8 +16,9 @@ Readers validate at the boundary and report every problem with its file, row,
 column and value (:class:`~contagion.errors.InvalidNetworkError`, ``.problems``).
 Writers write atomically (temporary file + rename).
 
-:mod:`contagion.io.bridges` converts to and from ``networkx.MultiDiGraph`` and
-``igraph.Graph`` without loss.
+:func:`to_networkx`, :func:`from_networkx`, :func:`to_igraph` and
+:func:`from_igraph` (in :mod:`contagion.io.bridges`) convert a network to and
+from ``networkx.MultiDiGraph`` and ``igraph.Graph`` without loss.
 
 >>> import contagion, tempfile, pathlib
 >>> net = contagion.load_dataset("chain")
@@ -28,6 +29,8 @@ True
 
 from __future__ import annotations
 
+from .bridges import from_igraph, from_networkx, to_igraph, to_networkx
 from .formats import FORMATS, detect_format, read_network, write_network
 
-__all__ = ["read_network", "write_network", "detect_format", "FORMATS"]
+__all__ = ["read_network", "write_network", "detect_format", "FORMATS", "to_networkx", "from_networkx", "to_igraph",
+           "from_igraph"]

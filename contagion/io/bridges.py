@@ -133,7 +133,7 @@ def to_networkx(net: FinancialNetwork) -> "networkx.MultiDiGraph":
     Examples
     --------
     >>> import contagion
-    >>> G = contagion.load_dataset("chain").to_networkx()
+    >>> G = to_networkx(contagion.load_dataset("chain"))
     >>> list(G.nodes(data="external_assets"))
     [('A', 5.0), ('B', 6.0), ('C', 0.5)]
     >>> list(G.edges(keys=True, data="amount"))
@@ -200,7 +200,7 @@ def to_igraph(net: FinancialNetwork) -> "igraph.Graph":
     Examples
     --------
     >>> import contagion
-    >>> g = contagion.load_dataset("chain").to_igraph()
+    >>> g = to_igraph(contagion.load_dataset("chain"))
     >>> g.vs["id"], g.es["amount"], g.get_edgelist()
     (['A', 'B', 'C'], [10.0, 10.0], [(0, 1), (1, 2)])
     """

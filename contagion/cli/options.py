@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import functools
+import io
 import json
+import shutil
 import sys
 from pathlib import Path
 from typing import Any, Callable
@@ -85,6 +87,27 @@ def emit(text: str, output: str | None) -> None:
         click.echo(f"wrote {output}", err=True)
     else:
         click.echo(text, nl=not text.endswith("\n"))
+
+
+def render(*renderables: Any, color: bool = False) -> str:
+    """Render rich objects to a string (so the text goes through click and ``-o`` like any other output)."""
+    from rich.console import Console
+
+    width = shutil.get_terminal_size((120, 24)).columns if color else 200
+    buf = io.StringIO()
+    console = Console(file=buf, width=width, force_terminal=color, color_system="auto" if color else None,
+                      highlight=False, soft_wrap=False, emoji=False)
+    for r in renderables:
+        console.print(r)
+    return buf.getvalue()
+
+
+def use_color(output: str | None) -> bool:
+    """Colour only when writing a table to an interactive terminal."""
+    try:
+        return output is None and sys.stdout.isatty()
+    except (AttributeError, ValueError):
+        return False
 
 
 def to_json(obj: Any) -> str:

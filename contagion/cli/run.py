@@ -6,17 +6,14 @@ Data (the table, CSV or JSON) goes to standard output or ``-o PATH``; notes
 
 from __future__ import annotations
 
-import io
 import math
-import shutil
-import sys
 from typing import Any, Iterable
 
 import click
 
 from ..clearing import CLEARING_METHODS
 from .options import emit, format_option, handle_errors, load_network, network_argument, output_option, \
-    scenario_option, to_json
+    render, scenario_option, to_json, use_color
 
 __all__ = ["run", "run_network", "render", "fmt_amount", "network_label", "INSTITUTION_COLUMNS"]
 
@@ -26,27 +23,6 @@ INSTITUTION_COLUMNS = ("name", "type", "obligations", "payment", "shortfall", "e
 
 
 # ---------------------------------------------------------------------- rendering helpers (shared with data.py)
-def render(*renderables: Any, color: bool = False) -> str:
-    """Render rich objects to a string (so the text goes through click and ``-o`` like any other output)."""
-    from rich.console import Console
-
-    width = shutil.get_terminal_size((120, 24)).columns if color else 200
-    buf = io.StringIO()
-    console = Console(file=buf, width=width, force_terminal=color, color_system="auto" if color else None,
-                      highlight=False, soft_wrap=False, emoji=False)
-    for r in renderables:
-        console.print(r)
-    return buf.getvalue()
-
-
-def use_color(output: str | None) -> bool:
-    """Colour only when writing a table to an interactive terminal."""
-    try:
-        return output is None and sys.stdout.isatty()
-    except (AttributeError, ValueError):
-        return False
-
-
 def fmt_amount(x: Any) -> str:
     """Amounts for tables: two decimals with thousands separators; small non-zero values with 3 significant digits."""
     if x is None:

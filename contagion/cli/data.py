@@ -7,7 +7,8 @@ from typing import Any
 
 import click
 
-from .options import emit, format_option, handle_errors, load_network, network_argument, output_option, to_json
+from .options import emit, format_option, handle_errors, load_network, network_argument, output_option, render, \
+    to_json, use_color
 
 __all__ = ["datasets", "scenarios", "info", "validate", "network_info"]
 
@@ -21,8 +22,6 @@ def _frame_out(rows: list[dict[str, Any]], columns: list[str], fmt: str, title: 
 
         return pd.DataFrame(rows, columns=columns).to_csv(index=False, lineterminator="\n")
     from rich.table import Table
-
-    from .run import render, use_color  # not at the top: cli.run loads the solvers (numpy, scipy)
 
     table = Table(title=title, title_justify="left", min_width=len(title) + 2)
     for c in columns:
@@ -128,7 +127,7 @@ def info(network: str | None, fmt: str, output: str | None) -> None:
         return
     from rich.table import Table
 
-    from .run import fmt_amount, render, use_color
+    from .run import fmt_amount  # not at the top: cli.run loads the solvers (numpy, scipy)
 
     overview = Table(title=f"{data['network']}", title_justify="left", show_header=False, min_width=len(str(data["network"])) + 2)
     overview.add_column("what")

@@ -11,6 +11,7 @@ traceback); 2 usage error.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import sys
 
 import click

@@ -281,6 +281,7 @@ def _load_builder():
     return module
 
 
+@pytest.mark.slow
 @needs_fact_sheet
 def test_build_script_reproduces_the_shipped_files(tmp_path):
     builder = _load_builder()
@@ -293,6 +294,7 @@ def test_build_script_reproduces_the_shipped_files(tmp_path):
         assert (tmp_path / rel).read_bytes() == (DATA / rel).read_bytes(), rel
 
 
+@pytest.mark.slow
 @needs_fact_sheet
 @pytest.mark.parametrize("level", ["low", "high"])
 def test_assumption_variant_equals_a_build_at_that_end(net, tmp_path, level):

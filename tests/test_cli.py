@@ -354,6 +354,7 @@ def test_python_dash_m_help():
     assert "Usage:" in proc.stdout and "run" in proc.stdout and "validate" in proc.stdout
 
 
+@pytest.mark.slow
 def test_console_script_runs_and_fails_cleanly(tmp_path):
     exe = _console_script()
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}

@@ -54,6 +54,7 @@ def test_sweep_on_dask_equals_in_process(dask_executor, monkeypatch):
     assert local.default_probability.max() > 0  # the shocks do bite
 
 
+@pytest.mark.slow
 def test_ai_sweep_on_dask_equals_in_process(dask_executor):
     # default clearing batches (compiled batched solver) on the built-in network, three tasks on the cluster
     from contagion.sweep import clearing_batch
@@ -80,6 +81,7 @@ def test_rank_on_dask_equals_in_process(dask_executor):
     pd.testing.assert_frame_equal(remote, local)
 
 
+@pytest.mark.slow
 def test_cli_dask_local_equals_in_process(tmp_path):
     from click.testing import CliRunner
 

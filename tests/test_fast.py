@@ -446,6 +446,7 @@ def test_replace_keeps_matrices_when_obligations_unchanged():
                                net.liabilities.toarray() / more_ext.total_obligations[:, None])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("family", sorted(FAMILIES))
 def test_clear_many_residuals_are_true_residuals(family, compiled):
     """The benchmark batch itself (10,000 scenarios, 1,000 institutions, hard regime): every
@@ -467,6 +468,7 @@ def test_clear_many_residuals_are_true_residuals(family, compiled):
     assert np.all(res.residual <= 1e-12 * scale)
 
 
+@pytest.mark.slow
 def test_benchmark_smoke_test_catches_a_wrong_answer(monkeypatch):
     """``scripts/bench.py --quick`` (run by CI) checks the fast paths against the reference
     and reports a mismatch (exit code 1): here the compiled single-clearing path is
@@ -491,6 +493,7 @@ def test_benchmark_smoke_test_catches_a_wrong_answer(monkeypatch):
     assert problems and all(p.startswith("clear ") for p in problems)
 
 
+@pytest.mark.slow
 def test_batch_zero_money_screen_is_per_pattern():
     """The batched path screens scenarios for closed groups without outside money once per
     pattern of institutions with no outside assets. On the ring dataset (A -> B -> C -> A, no outside

@@ -16,6 +16,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 #: top-level entries of the checkout that are not part of the package build
 NOT_BUILT = {".git", "build", "dist", "tests", "scripts", ".ci", ".pytest_cache", ".hypothesis", ".benchmarks",
@@ -45,6 +47,7 @@ print(json.dumps({"module": contagion.__file__, "graphs": str(graphs_root()), "n
 """
 
 
+@pytest.mark.slow
 def test_non_editable_install_ships_the_datasets(tmp_path):
     src = _copy_checkout(tmp_path / "src")
     target = tmp_path / "site"

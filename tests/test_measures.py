@@ -246,6 +246,7 @@ def test_reverse_stress_selector_and_scenario_families():
     assert rs.lower <= 10 / 94 < rs.threshold
 
 
+@pytest.mark.slow
 def test_reverse_stress_edges_family_and_threshold_method():
     # A owes B 10 (kind 'loan'); B has 1 outside and owes 10.5 outside: B lives on A's payment.
     # Cancelling the loan by s leaves B with 1 + 10(1 - s) against 10.5: default for s > 0.05.
@@ -261,6 +262,7 @@ def test_reverse_stress_edges_family_and_threshold_method():
     assert rs_t.result.method == "threshold"
 
 
+@pytest.mark.slow
 def test_reverse_stress_reports_a_non_monotone_family():
     # T is owed 5 by W (kind k) and a pro-rata share of insolvent D's 9 (D owes T 10 'loan' and X 10 'k').
     # Cancelling 'k' by s: T gets 5(1-s) from W and 90/(20 - 10s) from D. T's equity 1 + those - 9.7 is
@@ -336,6 +338,7 @@ def test_rank_cli_scenario_and_errors():
     assert bad.exit_code == 1 and "unknown scenario" in bad.stderr
 
 
+@pytest.mark.slow
 def test_reverse_stress_cli_formats():
     import json
 

@@ -73,6 +73,7 @@ def scale_of(net):
     return max(float(net.total_obligations.max()), 1e-300)
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(networks(), recoveries)
 def test_payments_within_bounds(case, ab):
@@ -86,6 +87,7 @@ def test_payments_within_bounds(case, ab):
     assert np.all(res.payments[pbar == 0] == 0) and not res.defaulted[pbar == 0].any()
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(networks(), recoveries)
 def test_fixed_point(case, ab):
@@ -113,6 +115,7 @@ def test_fixed_point(case, ab):
     np.testing.assert_allclose(T, p, rtol=0, atol=1e-12 * scale)
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(networks(max_n=6), recoveries)
 def test_greatest_clearing_vector(case, ab):
@@ -127,6 +130,7 @@ def test_greatest_clearing_vector(case, ab):
     assert any(np.max(np.abs(res.payments - q)) <= 1e-9 * scale for q in found)
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(networks(), recoveries, st.lists(st.floats(0.0, 1.0), min_size=2, max_size=4))
 def test_payments_non_increasing_as_shock_grows(case, ab, factors):
@@ -143,6 +147,7 @@ def test_payments_non_increasing_as_shock_grows(case, ab, factors):
         prev = res
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(networks(forced=False), recoveries, st.integers(0, 6), st.floats(0.0, 50.0))
 def test_equity_nondecreasing_in_external_assets(case, ab, who, extra):
@@ -157,6 +162,7 @@ def test_equity_nondecreasing_in_external_assets(case, ab, who, extra):
     assert np.all(after.payments >= before.payments - 1e-12 * scale_of(before.network))
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(networks(), recoveries)
 def test_conservation_of_payments(case, ab):
@@ -178,6 +184,7 @@ def test_conservation_of_payments(case, ab):
                                rtol=0, atol=1e-12 * scale)
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(networks(), recoveries, st.integers(1, 4), st.data())
 def test_clear_many_equals_clear_per_column(case, ab, K, data):
@@ -201,6 +208,7 @@ def test_clear_many_equals_clear_per_column(case, ab, K, data):
     np.testing.assert_allclose(batch.shortfall, net.total_obligations[:, None] - batch.payments, rtol=0, atol=0)
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(networks(), recoveries, st.randoms(use_true_random=False))
 def test_relabelling_permutes_the_answer(case, ab, rnd):
@@ -218,6 +226,7 @@ def test_relabelling_permutes_the_answer(case, ab, rnd):
     np.testing.assert_array_equal(b.default_round, a.default_round[perm])
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(networks(forced=False))
 def test_eisenberg_noe_equals_lp(case):

@@ -122,6 +122,7 @@ def test_no_scenario_and_prebuilt_networks():
         build_report(net, [contagion.load_dataset("chain")])
 
 
+@pytest.mark.slow
 def test_rogers_veraart_parameters_are_reported():
     rep = build_report(contagion.load_dataset("core-periphery"), ["core-shock"], method="rogers-veraart",
                        alpha=0.5, beta=0.9, generated="2025-01-01")
@@ -131,6 +132,7 @@ def test_rogers_veraart_parameters_are_reported():
 
 
 # ---------------------------------------------------------------------------- HTML
+@pytest.mark.slow
 def test_html_has_every_section_and_no_external_url(core_report):
     html = core_report.to_html()
     found = scan(html)
@@ -151,6 +153,7 @@ def test_html_has_every_section_and_no_external_url(core_report):
     assert hashlib.sha256(nodes_csv.read_bytes()).hexdigest() in html
 
 
+@pytest.mark.slow
 def test_readme_links_are_shown_as_text_not_linked(tmp_path):
     net = contagion.load_dataset("chain")
     folder = tmp_path / "net"
@@ -178,6 +181,7 @@ def _hostile():
     return net, scen
 
 
+@pytest.mark.slow
 def test_hostile_names_in_the_html_report():
     net, scen = _hostile()
     html = render(net, [scen], generated="2025-01-01", title="<b>T</b>")
@@ -194,6 +198,7 @@ def test_hostile_names_in_the_html_report():
 
 
 # ---------------------------------------------------------------------------- Markdown
+@pytest.mark.slow
 def test_markdown_folder_contents():
     net = contagion.load_dataset("core-periphery")
     files = render_markdown(net, ["core-shock"], generated="2025-01-01")
@@ -220,6 +225,7 @@ def test_markdown_folder_contents():
     assert files["view.html"].startswith(b"<!DOCTYPE html>")
 
 
+@pytest.mark.slow
 def test_markdown_escapes_hostile_text_and_guards_csv_formulas():
     net, scen = _hostile()
     files = render_markdown(net, [scen], generated="2025-01-01")

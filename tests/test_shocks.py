@@ -423,6 +423,7 @@ _shocks = st.one_of(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None)
 @given(name=_names, description=st.text(st.characters(blacklist_categories=("Cs",)), max_size=40),
        shocks=st.lists(_shocks, max_size=4))
@@ -525,6 +526,7 @@ def test_bad_default_scenario_is_located(tmp_path):
         default_scenario_of(contagion.read_network(folder))
 
 
+@pytest.mark.slow
 def test_shipped_scenarios_are_valid_and_apply():
     for name in contagion.list_datasets():
         net = contagion.load_dataset(name)

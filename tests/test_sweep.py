@@ -121,6 +121,7 @@ def test_run_arguments_checked():
 
 
 # ---------------------------------------------------------------------- distributions and copula
+@pytest.mark.slow
 def test_beta_quantiles_match_scipy():
     from scipy.special import betaincinv
 
@@ -132,6 +133,7 @@ def test_beta_quantiles_match_scipy():
         assert np.all(np.diff(got[np.argsort(u)]) >= 0)
 
 
+@pytest.mark.slow
 def test_truncated_lognormal():
     from scipy.stats import lognorm
 
@@ -186,6 +188,7 @@ def test_core_default_probability():
     assert res.n == 1000 and res.system_loss.shape == (1000,) and res.defaults.shape == (1000,)
 
 
+@pytest.mark.slow
 def test_aggregates_equal_a_loop_over_draws():
     """Default probabilities, shortfalls, equity and system losses equal clearing each draw on its own."""
     net = _cp()
@@ -287,6 +290,7 @@ def test_identical_whatever_chunking_and_executor(small_batches):
     np.testing.assert_array_equal(longer.system_loss[:n], ref.system_loss)
 
 
+@pytest.mark.slow
 def test_identical_whatever_chunking_with_the_default_batches():
     # the AI-infrastructure network: several clearing batches of the default size (the compiled batched path)
     from contagion.sweep import clearing_batch

@@ -297,6 +297,7 @@ def test_edge_cap_keeps_the_largest():
     assert kept[0] >= np.sort(net.edges["amount"].to_numpy())[-50] - 1e-12
 
 
+@pytest.mark.slow
 def test_hundred_thousand_nodes_make_a_page_of_bounded_size():
     net = _random_network(100_000, 300_000, seed=4, n_types=5)
     res = contagion.clear(net.replace(external_assets=net.external_assets * 0.8))

@@ -221,7 +221,7 @@ def systemic_importance(net, *, method: str = "eisenberg-noe", chunk_size: int |
     [{'system_loss': 95.0, 'vulnerability': 2.5, 'defaulted_by': 1}]
     """
     from .clearing import clear_many
-    from .sweep import _resolve_executor, run_tasks
+    from .executors import resolve_executor, run_tasks
 
     if method not in BATCH_METHODS:
         from .errors import ContagionError
@@ -245,7 +245,7 @@ def systemic_importance(net, *, method: str = "eisenberg-noe", chunk_size: int |
     chunk_size = max(1, int(chunk_size))
     tasks = [(cols[k:k + chunk_size],) for k in range(0, cols.size, chunk_size)]
     work = float(cols.size) * (n + net.liabilities.nnz)
-    with _resolve_executor(executor, work) as (ex, _workers):
+    with resolve_executor(executor, work) as (ex, _workers):
         parts = run_tasks(_importance_task, (net, method, dict(params), p0, d0), tasks, ex, progress=progress,
                           sizes=[t[0].size for t in tasks])
     fails = d0.copy()
@@ -430,10 +430,9 @@ def _family_edges(net, rest: str, spec: str) -> ShockFamily:
 
 def _family_scenario(net, rest: str, spec: str) -> ShockFamily:
     from .errors import ScenarioError
-    from .shocks import apply, find_scenario
+    from .pipeline import prepare
 
-    scen = find_scenario(rest.strip(), net)
-    full = apply(net, scen)
+    full, (scen,), _ = prepare(net, [rest.strip()])
     if not (np.array_equal(full.forced_default, net.forced_default)
             and np.array_equal(full.forced_recovery, net.forced_recovery)):
         raise ScenarioError(f"scenario {scen.name!r} forces defaults, which cannot be scaled by a size; "

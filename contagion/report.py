@@ -149,6 +149,7 @@ class Report:
     generated: str = ""
     max_rows: int = DEFAULT_MAX_ROWS
     max_nodes: int = DEFAULT_MAX_NODES
+    default_applied: bool = False
 
     # ------------------------------------------------------------------ tables
     @property
@@ -357,26 +358,25 @@ class Report:
 
 
 # ---------------------------------------------------------------------------- building
-def _resolve(base: Any, item: Any, k: int) -> tuple[str, str, tuple[str, ...], Any]:
-    """``(name, description, shock lines, shocked network)`` of one scenario item."""
+def _stress_item(base: Any, item: Any, k: int, method: str, params: Mapping[str, Any]) -> tuple[str, str, Any]:
+    """``(name, description, StressResult)`` of one scenario item, cleared through :func:`contagion.stress`."""
     from .network import FinancialNetwork
+    from .pipeline import stress
 
-    if isinstance(item, FinancialNetwork):
+    if isinstance(item, tuple) and len(item) == 2 and isinstance(item[1], FinancialNetwork):
+        return str(item[0]), "", stress(item[1], (), method=method, **params)
+    if isinstance(item, FinancialNetwork):  # already shocked: its metadata names the scenarios
         meta = item.metadata or {}
         names = meta.get("scenarios") or []
         name = " + ".join(map(str, names)) if names else f"Scenario {k + 1}"
-        return name, str(meta.get("description", "")), (), item
-    if isinstance(item, tuple) and len(item) == 2 and isinstance(item[1], FinancialNetwork):
-        return str(item[0]), "", (), item[1]
-    from .shocks import Scenario, apply, find_scenario
-
-    scen = item if isinstance(item, Scenario) else find_scenario(item, base)
-    return scen.name, scen.description, tuple(scen.describe()), apply(base, scen)
+        return name, str(meta.get("description", "")), stress(item, (), method=method, **params)
+    st = stress(base, [item], method=method, **params)
+    return st.label, st.description, st
 
 
 def build_report(
     network: Any,
-    scenarios: Iterable[Any] = (),
+    scenarios: Iterable[Any] | None = (),
     *,
     method: str = "eisenberg-noe",
     title: str | None = None,
@@ -391,12 +391,15 @@ def build_report(
     ----------
     network : FinancialNetwork
         The base network (before any scenario).
-    scenarios : iterable
-        Each item is a :class:`~contagion.shocks.Scenario`, a scenario name or
-        file path (resolved with :func:`contagion.shocks.find_scenario`), an
-        already shocked :class:`~contagion.FinancialNetwork` (same
-        institutions), or a ``(label, shocked network)`` pair. Empty: one
-        column for the network as given.
+    scenarios : iterable or None
+        Each item is applied separately (through :func:`contagion.stress`) and
+        is a :class:`~contagion.shocks.Scenario`, a scenario name or file path
+        (resolved with :func:`contagion.shocks.find_scenario`), an already
+        shocked :class:`~contagion.FinancialNetwork` (same institutions), or a
+        ``(label, shocked network)`` pair. Empty: one column for the network
+        as given. ``None``: the dataset's default scenario (as for
+        :func:`contagion.stress`; ``Report.default_applied`` says whether one
+        was applied), else the network as given.
     method : str
         Clearing method; ``**params`` are passed to it (``alpha``, ``beta``).
     title : str, optional
@@ -415,20 +418,25 @@ def build_report(
     ContagionError
         An unknown method, or a shocked network with other institutions.
     """
-    from .clearing import clear
     from .measures import loss_summary, losses_by_creditor_type
+    from .pipeline import stress
 
-    items = list(scenarios)
+    as_given = ("No scenario", "The network as given, without shocks.")
+    default_applied = False
+    if scenarios is None:  # the dataset's default scenario, if it names one
+        st = stress(network, None, method=method, **params)
+        default_applied = st.default_applied
+        named = [(st.label, st.description, st) if st.scenarios else (*as_given, st)]
+    else:
+        named = [_stress_item(network, item, k, method, params) for k, item in enumerate(scenarios)]
+        if not named:
+            named = [(*as_given, stress(network, (), method=method, **params))]
     runs = []
-    if not items:
-        res = clear(network, method=method, **params)
-        runs.append(ScenarioRun("No scenario", "The network as given, without shocks.", (), network, res,
-                                loss_summary(res, network), losses_by_creditor_type(res)))
-    for k, item in enumerate(items):
-        name, description, shocks, shocked = _resolve(network, item, k)
+    for name, description, st in named:
+        shocked, res = st.network, st.clearing
         if shocked.n != network.n or tuple(shocked.names) != tuple(network.names):
             raise ContagionError(f"scenario {name!r}: the shocked network has other institutions than the base")
-        res = clear(shocked, method=method, **params)
+        shocks = tuple(line for scen in st.scenarios for line in scen.describe())
         runs.append(ScenarioRun(name, description, shocks, shocked, res, loss_summary(res, network),
                                 losses_by_creditor_type(res)))
     from .viz import dataset_title
@@ -436,7 +444,7 @@ def build_report(
     return Report(base=network, runs=tuple(runs),
                   title=title or f"Stress test: {dataset_title(network.metadata) or 'network'}", method=method,
                   params=dict(runs[0].result.params), generated=generated or _dt.date.today().isoformat(),
-                  max_rows=max_rows, max_nodes=max_nodes)
+                  max_rows=max_rows, max_nodes=max_nodes, default_applied=default_applied)
 
 
 def render(network: Any, scenarios: Iterable[Any] = (), **kwargs: Any) -> str:

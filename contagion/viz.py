@@ -317,12 +317,16 @@ def view_csp_hashes() -> list[str]:
 
 # ---------------------------------------------------------------------------- building
 def _as_runs(net: Any, result: Any, descriptions: Mapping[str, str] | None) -> list[ViewRun]:
-    from .clearing import ClearingResult, clear
+    from .clearing import ClearingResult
+    from .pipeline import StressResult, stress
 
     descriptions = dict(descriptions or {})
-    if result is None:
+    if result is None:  # the network as given, cleared through the one pipeline
+        st = stress(net, ())
         label = scenario_label(net.metadata) if net.metadata.get("scenarios") else "As given (no scenario)"
-        runs = [ViewRun(label, descriptions.get(label, ""), clear(net))]
+        runs = [ViewRun(label, descriptions.get(label, ""), st.clearing)]
+    elif isinstance(result, StressResult):
+        runs = [ViewRun(result.label, descriptions.get(result.label, result.description), result.clearing)]
     elif isinstance(result, ClearingResult):
         label = scenario_label(result.network.metadata)
         runs = [ViewRun(label, descriptions.get(label, ""), result)]
@@ -721,11 +725,13 @@ def network_view(
     net : FinancialNetwork
         The network drawn: institutions, obligations and the equity *before*
         the scenario (usually the unshocked network).
-    result : ClearingResult, mapping of label -> ClearingResult, or None
+    result : StressResult, ClearingResult, mapping of label -> ClearingResult, or None
         The outcome(s) to colour by. A result's network must be ``net`` or a
-        shocked version of it (same institutions and edge rows). Several
-        results (a mapping) give a scenario selector. ``None`` clears ``net``
-        as given with Eisenberg-Noe.
+        shocked version of it (same institutions and edge rows); a
+        :class:`~contagion.pipeline.StressResult` of :func:`contagion.stress`
+        on ``net`` brings its label and description. Several results (a
+        mapping) give a scenario selector. ``None`` clears ``net`` as given
+        with Eisenberg-Noe (through :func:`contagion.stress`).
     title : str, optional
         Page title; default "Network view -- <dataset>".
     descriptions : mapping of label -> str, optional

@@ -323,8 +323,8 @@ def test_bad_input_exits_1_with_one_located_line(tmp_path):
 
 
 @pytest.mark.parametrize("args, expected", [
-    (["run", "core-periphery", "--alpha", "0.5"], "--alpha and --beta apply only to --method rogers-veraart"),
-    (["run", "core-periphery", "--beta", "0.5", "-m", "eisenberg-noe"], "apply only to --method rogers-veraart"),
+    (["run", "core-periphery", "--alpha", "0.5"], "--alpha applies only to --method rogers-veraart"),
+    (["run", "core-periphery", "--beta", "0.5", "-m", "eisenberg-noe"], "--beta applies only to --method rogers-veraart"),
     (["run", "core-periphery", "-m", "rogers-veraart", "--alpha", "2"], "2.0 is not in the range 0<=x<=1"),
     (["run", "core-periphery", "--method", "bogus"], "'bogus' is not one of"),
     (["run", "core-periphery", "--format", "xml"], "'xml' is not one of"),

@@ -36,15 +36,13 @@ def dask_executor():
         cluster.close()
 
 
-def test_sweep_on_dask_equals_in_process(dask_executor, monkeypatch):
-    import contagion.sweep as sweep_mod
-
-    monkeypatch.setattr(sweep_mod, "MAX_BLOCKS_PER_BATCH", 1)  # several clearing batches for a short sweep
+def test_sweep_on_dask_equals_in_process(dask_executor):
     net = contagion.load_dataset("core-periphery")
     cfg = SweepConfig.from_dict(CONFIG)
     n = 4 * BLOCK + 37
-    local = run_sweep(net, cfg, n=n, seed=42, executor=None)
-    remote = run_sweep(net, cfg, n=n, seed=42, chunk_size=BLOCK, executor=dask_executor)
+    # one block per clearing call: several clearing batches for a short sweep
+    local = run_sweep(net, cfg, n=n, seed=42, executor=None, blocks_per_call=1)
+    remote = run_sweep(net, cfg, n=n, seed=42, chunk_size=BLOCK, executor=dask_executor, blocks_per_call=1)
     np.testing.assert_array_equal(remote.system_loss, local.system_loss)
     np.testing.assert_array_equal(remote.defaults, local.defaults)
     np.testing.assert_array_equal(remote.default_probability, local.default_probability)

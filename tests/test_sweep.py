@@ -256,27 +256,24 @@ def test_base_scenario_of_the_config():
 
 
 # ---------------------------------------------------------------------- reproducibility
-@pytest.fixture
-def small_batches(monkeypatch):
-    """Clear one block of draws per call, so that short sweeps span several clearing batches."""
-    import contagion.sweep as sweep_mod
-
-    monkeypatch.setattr(sweep_mod, "MAX_BLOCKS_PER_BATCH", 1)
+def small_batches(*args, **kwargs):
+    """run_sweep clearing one block of draws per call, so that short sweeps span several clearing batches."""
+    return run_sweep(*args, blocks_per_call=1, **kwargs)
 
 
-def test_identical_whatever_chunking_and_executor(small_batches):
+def test_identical_whatever_chunking_and_executor():
     net = _cp()
     cfg = SweepConfig.from_dict({"correlation": 0.3, "shocks": [
         {"target": "Core", "distribution": "beta", "a": 1.5, "b": 6},
         {"select": {"name": ["Periphery 1", "Periphery 2"]}, "distribution": "uniform", "low": 0, "high": 0.3}]})
     n = 2 * BLOCK + 100
-    ref = run_sweep(net, cfg, n=n, seed=42, executor=None)
-    runs = [run_sweep(net, cfg, n=n, seed=42, chunk_size=1),
-            run_sweep(net, cfg, n=n, seed=42, chunk_size=300),
-            run_sweep(net, cfg, n=n, seed=42, chunk_size=10 * BLOCK)]
+    ref = small_batches(net, cfg, n=n, seed=42, executor=None)
+    runs = [small_batches(net, cfg, n=n, seed=42, chunk_size=1),
+            small_batches(net, cfg, n=n, seed=42, chunk_size=300),
+            small_batches(net, cfg, n=n, seed=42, chunk_size=10 * BLOCK)]
     with ThreadPoolExecutor(3) as ex:
-        runs.append(run_sweep(net, cfg, n=n, seed=42, chunk_size=BLOCK, executor=ex))
-    runs.append(run_sweep(net, cfg, n=n, seed=42, chunk_size=BLOCK, executor="processes"))
+        runs.append(small_batches(net, cfg, n=n, seed=42, chunk_size=BLOCK, executor=ex))
+    runs.append(small_batches(net, cfg, n=n, seed=42, chunk_size=BLOCK, executor="processes"))
     for r in runs:
         np.testing.assert_array_equal(r.system_loss, ref.system_loss)
         np.testing.assert_array_equal(r.defaults, ref.defaults)
@@ -284,9 +281,9 @@ def test_identical_whatever_chunking_and_executor(small_batches):
         np.testing.assert_array_equal(r.expected_shortfall, ref.expected_shortfall)
         np.testing.assert_array_equal(r.expected_loss, ref.expected_loss)
         assert r.summary() == ref.summary()
-    assert not np.array_equal(run_sweep(net, cfg, n=n, seed=43).system_loss, ref.system_loss)
+    assert not np.array_equal(small_batches(net, cfg, n=n, seed=43).system_loss, ref.system_loss)
     # the last batch is padded with the draws that follow: a longer sweep starts with the same draws, to the bit
-    longer = run_sweep(net, cfg, n=3 * BLOCK, seed=42)
+    longer = small_batches(net, cfg, n=3 * BLOCK, seed=42)
     np.testing.assert_array_equal(longer.system_loss[:n], ref.system_loss)
 
 
@@ -309,9 +306,9 @@ def test_identical_whatever_chunking_with_the_default_batches():
     assert ref.default_probability.max() > 0.5
 
 
-def test_progress_callback(small_batches):
+def test_progress_callback():
     seen = []
-    run_sweep(_cp(), SweepConfig.from_dict(CORE_UNIFORM), n=2 * BLOCK + 5, seed=0, chunk_size=BLOCK,
+    small_batches(_cp(), SweepConfig.from_dict(CORE_UNIFORM), n=2 * BLOCK + 5, seed=0, chunk_size=BLOCK,
               progress=lambda done, total: seen.append((done, total)))
     assert seen == [(BLOCK, 2 * BLOCK + 5), (2 * BLOCK, 2 * BLOCK + 5), (2 * BLOCK + 5, 2 * BLOCK + 5)]
 

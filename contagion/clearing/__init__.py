@@ -25,6 +25,7 @@ import numpy as np
 from ..errors import ContagionError
 from .result import BatchClearingResult, ClearingResult
 from .methods import eisenberg_noe, rogers_veraart, clear_many
+from .params import METHOD_PARAMS, ParamSpec
 from .threshold import threshold_cascade
 
 __all__ = [
@@ -32,6 +33,8 @@ __all__ = [
     "clear",
     "clear_many",
     "register_method",
+    "METHOD_PARAMS",
+    "ParamSpec",
     "eisenberg_noe",
     "rogers_veraart",
     "ClearingResult",
@@ -52,9 +55,14 @@ def _signature(func: Callable) -> inspect.Signature:
     return inspect.signature(func)
 
 
-def register_method(name: str, func: Callable[..., ClearingResult]) -> None:
-    """Add a clearing method to the registry (it then appears in the CLI and the contract tests)."""
+def register_method(name: str, func: Callable[..., ClearingResult], params: tuple[ParamSpec, ...] = ()) -> None:
+    """Add a clearing method to the registry (it then appears in the CLI and the contract tests).
+
+    ``params``: its numeric parameters (:class:`~contagion.clearing.params.ParamSpec`), from which the
+    command line builds one option each.
+    """
     CLEARING_METHODS[name] = func
+    METHOD_PARAMS[name] = tuple(params)
 
 
 def clear(network, method: str = "eisenberg-noe", **params: Any) -> ClearingResult:

@@ -19,9 +19,10 @@ from typing import Any, Callable, Iterator
 
 import click
 
-from ..clearing import CLEARING_METHODS
+from .methods import method_options
 from .options import emit, format_option, handle_errors, load_network, network_argument, output_option, \
     scenario_option, to_json
+from .run import announce, network_label
 
 __all__ = ["rank", "reverse_stress", "sweep"]
 
@@ -34,36 +35,6 @@ RANK_SORTS = ("system_loss", "induced_shortfall", "additional_defaults", "contag
 
 
 # ---------------------------------------------------------------------- shared options and helpers
-def _method_options(methods: tuple[str, ...], recovery: bool = False) -> Callable:
-    def deco(func: Callable) -> Callable:
-        if recovery:
-            func = click.option("--recovery", type=click.FloatRange(0, 1, max_open=True), default=None, metavar="R",
-                                help="threshold only: fraction of obligations a failed institution pays. "
-                                     "[default: 0]")(func)
-        func = click.option("--beta", type=click.FloatRange(0, 1), default=None, metavar="B",
-                            help="rogers-veraart only: fraction of interbank assets recovered. [default: 1]")(func)
-        func = click.option("--alpha", type=click.FloatRange(0, 1), default=None, metavar="A",
-                            help="rogers-veraart only: fraction of external assets recovered from a defaulting "
-                                 "institution (1 = no default cost). [default: 1]")(func)
-        func = click.option("--method", "-m", type=click.Choice(list(methods)), default="eisenberg-noe",
-                            show_default=True, help="Clearing method.")(func)
-        return func
-
-    return deco
-
-
-def _params(method: str, alpha: float | None, beta: float | None, recovery: float | None = None) -> dict[str, float]:
-    if (alpha is not None or beta is not None) and method != "rogers-veraart":
-        raise click.UsageError("--alpha and --beta apply only to --method rogers-veraart")
-    if recovery is not None and method != "threshold":
-        raise click.UsageError("--recovery applies only to --method threshold")
-    if method == "rogers-veraart":
-        return {"alpha": 1.0 if alpha is None else alpha, "beta": 1.0 if beta is None else beta}
-    if method == "threshold":
-        return {"recovery": 0.0 if recovery is None else recovery}
-    return {}
-
-
 def _executor_options(func: Callable) -> Callable:
     func = click.option("--dask-local", "dask_local", type=click.IntRange(1), default=None, metavar="N",
                         help="Run on a local Dask cluster of N worker processes (needs contagion[distributed]).")(func)
@@ -129,21 +100,14 @@ def _stderr_tty() -> bool:
         return False
 
 
-def _stressed(net, scenarios: tuple[str, ...]):
-    """Apply the ``--scenario`` options in order (announced on stderr) and return ``(network, names)``."""
-    from ..shocks import apply, find_scenario
-    from .run import network_label
+def _baseline(network: str | None, scenarios: tuple[str, ...], method: str, params: dict[str, float]):
+    """The network under the ``--scenario`` options (none: as it is), through :func:`contagion.stress`;
+    announced on stderr."""
+    from ..pipeline import stress
 
-    label = network_label(net)
-    scens = [find_scenario(spec, net) for spec in scenarios]
-    click.echo(f"network: {label} ({net.n} institutions, {net.n_edges} obligations)", err=True)
-    if scens:
-        for s in scens:
-            click.echo(f"baseline scenario '{s.name}'" + (f": {s.description}" if s.description else ""), err=True)
-        net = apply(net, scens)
-    else:
-        click.echo("baseline: the network as it is (no scenario)", err=True)
-    return net, [s.name for s in scens], label
+    st = stress(load_network(network), scenarios, method=method, **params)
+    announce(st, role="baseline scenario")
+    return st
 
 
 def _num(x: Any, digits: int = 4) -> str:
@@ -166,7 +130,7 @@ def _ratio(x: Any) -> str:
 @click.command("rank")
 @network_argument
 @scenario_option
-@_method_options(BATCH_METHODS)
+@method_options(BATCH_METHODS)
 @click.option("--sort", "sort_by", type=click.Choice(RANK_SORTS), default="system_loss", show_default=True,
               help="Column to rank by (largest first).")
 @click.option("--top", type=click.IntRange(1), default=None, metavar="N",
@@ -176,9 +140,9 @@ def _ratio(x: Any) -> str:
 @format_option
 @output_option
 @handle_errors
-def rank(network: str | None, scenarios: tuple[str, ...], method: str, alpha: float | None, beta: float | None,
-         sort_by: str, top: int | None, workers: int | None, scheduler: str | None, dask_local: int | None,
-         progress: bool, fmt: str, output: str | None) -> None:
+def rank(network: str | None, scenarios: tuple[str, ...], method: str, params: dict[str, float], sort_by: str,
+         top: int | None, workers: int | None, scheduler: str | None, dask_local: int | None, progress: bool,
+         fmt: str, output: str | None) -> None:
     """Rank institutions by systemic importance: the damage when each one alone fails.
 
     For every institution i, scenario i takes away all of i's outside assets
@@ -199,21 +163,23 @@ def rank(network: str | None, scenarios: tuple[str, ...], method: str, alpha: fl
     """
     from ..measures import systemic_importance
 
-    params = _params(method, alpha, beta)
-    net, names, label = _stressed(load_network(network), scenarios)
+    st = _baseline(network, scenarios, method, params)
     with _executor(workers, scheduler, dask_local) as ex, _progress("ranking", progress) as cb:
-        frame = systemic_importance(net, method=method, executor=ex, progress=cb, **params)
+        frame = systemic_importance(st.network, method=method, executor=ex, progress=cb, **params)
+    emit(_rank_output(frame, st, sort_by, top, fmt, output), output)
+
+
+def _rank_output(frame, st, sort_by: str, top: int | None, fmt: str, output: str | None) -> str:
     if sort_by != "system_loss":
         frame = frame.sort_values(sort_by, ascending=False, kind="stable")
         frame["rank"] = range(1, len(frame) + 1)
     shown = frame.head(top) if top else frame
     if fmt == "json":
-        text = to_json(shown.reset_index().to_dict(orient="records"))
-    elif fmt == "csv":
-        text = shown.reset_index().to_csv(index=False, lineterminator="\n")
-    else:
-        text = _rank_table(frame.head(top or 25), len(frame), label, names, method, sort_by, output)
-    emit(text, output)
+        return to_json(shown.reset_index().to_dict(orient="records"))
+    if fmt == "csv":
+        return shown.reset_index().to_csv(index=False, lineterminator="\n")
+    return _rank_table(frame.head(top or 25), len(frame), network_label(st.base), [s.name for s in st.scenarios],
+                       st.method, sort_by, output)
 
 
 def _rank_table(frame, total: int, label: str, scen_names: list[str], method: str, sort_by: str,
@@ -249,7 +215,7 @@ def _rank_table(frame, total: int, label: str, scen_names: list[str], method: st
               help="One-parameter shock family: external_assets:NAME, external_assets:type=neocloud, "
                    "edges:kind=compute_purchase_contract, scenario:NAME_OR_FILE.")
 @scenario_option
-@_method_options(tuple(CLEARING_METHODS), recovery=True)
+@method_options()
 @click.option("--tol", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=1e-6, show_default=True,
               help="Precision on the shock size.")
 @click.option("--grid", type=click.IntRange(2, 1024), default=16, show_default=True,
@@ -258,8 +224,7 @@ def _rank_table(frame, total: int, label: str, scen_names: list[str], method: st
 @output_option
 @handle_errors
 def reverse_stress(network: str | None, target: str, shock_spec: str, scenarios: tuple[str, ...], method: str,
-                   alpha: float | None, beta: float | None, recovery: float | None, tol: float, grid: int, fmt: str,
-                   output: str | None) -> None:
+                   params: dict[str, float], tol: float, grid: int, fmt: str, output: str | None) -> None:
     """Find the smallest shock of a one-parameter family that makes TARGET default.
 
     The size s runs from 0 (no shock) to 1 (the full shock): the fraction of
@@ -278,28 +243,29 @@ def reverse_stress(network: str | None, target: str, shock_spec: str, scenarios:
     """
     from ..measures import reverse_stress as _reverse_stress
 
-    params = _params(method, alpha, beta, recovery)
-    net, names, label = _stressed(load_network(network), scenarios)
-    rs = _reverse_stress(net, target, shock_spec, method=method, tol=tol, grid=grid, **params)
+    st = _baseline(network, scenarios, method, params)
+    rs = _reverse_stress(st.network, target, shock_spec, method=method, tol=tol, grid=grid, **params)
     if rs.monotone_violation:
         click.echo("warning: the evaluated sizes are not monotone (the target defaults at some size and not at a "
                    "larger one); the threshold is the first transition found", err=True)
     elif not rs.monotone:
         click.echo("note: this shock family is not guaranteed monotone (it changes obligations or outside "
                    "liabilities); no violation was seen on the sizes evaluated", err=True)
-    summary = rs.summary()
+    emit(_reverse_output(rs, st, fmt, output), output)
+
+
+def _reverse_output(rs, st, fmt: str, output: str | None) -> str:
+    label = network_label(st.base)
     cascade = rs.to_frame().reset_index()
     if fmt == "json":
-        text = to_json({**summary, "network": label, "baseline_scenarios": names, "params": params,
-                        "cascade": cascade.to_dict(orient="records")})
-    elif fmt == "csv":
+        return to_json({**rs.summary(), "network": label, "baseline_scenarios": [s.name for s in st.scenarios],
+                        "params": dict(st.params), "cascade": cascade.to_dict(orient="records")})
+    if fmt == "csv":
         cascade.insert(0, "threshold", rs.threshold)
         cascade.insert(0, "status", rs.status)
         cascade.insert(0, "target", rs.target)
-        text = cascade.to_csv(index=False, lineterminator="\n")
-    else:
-        text = _reverse_table(rs, cascade, label, output)
-    emit(text, output)
+        return cascade.to_csv(index=False, lineterminator="\n")
+    return _reverse_table(rs, cascade, label, output)
 
 
 def _reverse_table(rs, cascade, label: str, output: str | None) -> str:
@@ -349,7 +315,7 @@ def _reverse_table(rs, cascade, label: str, output: str | None) -> str:
 @click.option("--chunk-size", type=click.IntRange(1), default=None, metavar="DRAWS",
               help="Draws per task (rounded up to whole clearing batches). [default: about 4 tasks per worker]")
 @scenario_option
-@_method_options(BATCH_METHODS)
+@method_options(BATCH_METHODS)
 @click.option("--top", type=click.IntRange(1), default=None, metavar="N",
               help="Show only the N institutions most likely to default. [default: 25 in the table; CSV/JSON: "
                    "all, in network order]")
@@ -359,9 +325,8 @@ def _reverse_table(rs, cascade, label: str, output: str | None) -> str:
 @output_option
 @handle_errors
 def sweep(network: str | None, config_spec: str, n: int, seed: int, chunk_size: int | None,
-          scenarios: tuple[str, ...], method: str, alpha: float | None, beta: float | None, top: int | None,
-          workers: int | None, scheduler: str | None, dask_local: int | None, progress: bool, fmt: str,
-          output: str | None) -> None:
+          scenarios: tuple[str, ...], method: str, params: dict[str, float], top: int | None, workers: int | None,
+          scheduler: str | None, dask_local: int | None, progress: bool, fmt: str, output: str | None) -> None:
     """Monte Carlo sweep: random losses on outside assets, each draw cleared exactly.
 
     The configuration gives, per institution or selector, the distribution of
@@ -380,26 +345,29 @@ def sweep(network: str | None, config_spec: str, n: int, seed: int, chunk_size: 
     """
     from ..sweep import find_sweep_config, run_sweep
 
-    params = _params(method, alpha, beta)
-    net0 = load_network(network)
-    config = find_sweep_config(config_spec, net0)
-    net, names, label = _stressed(net0, scenarios)
+    net = load_network(network)
+    config = find_sweep_config(config_spec, net)
     click.echo(f"sweep '{config.name}': {n} draws, seed {seed}, correlation {config.correlation:g}", err=True)
     with _executor(workers, scheduler, dask_local) as ex, _progress("sweep", progress) as cb:
         res = run_sweep(net, config, n=n, seed=seed, chunk_size=chunk_size, executor=ex, method=method,
-                        progress=cb, **params)
+                        progress=cb, scenarios=scenarios, **params)
+    click.echo(f"network: {network_label(net)} ({net.n} institutions, {net.n_edges} obligations); baseline: "
+               + (" + ".join(res.scenarios) if res.scenarios else "the network as it is (no scenario)"), err=True)
+    emit(_sweep_output(res, network_label(net), top, fmt, output), output)
+
+
+def _sweep_output(res, label: str, top: int | None, fmt: str, output: str | None) -> str:
     frame = res.to_frame().reset_index()
     by_risk = frame.sort_values(["default_probability", "expected_shortfall"], ascending=False, kind="stable")
     if fmt == "json":
         out = res.to_dict()
         if top:  # the riskiest first, as in the table
             out["institutions"] = by_risk.head(top).to_dict(orient="records")
-        text = to_json({"network": label, "baseline_scenarios": names, "params": params, **out})
-    elif fmt == "csv":
-        text = (by_risk.head(top) if top else frame).to_csv(index=False, lineterminator="\n")
-    else:
-        text = _sweep_table(res, frame, label, top or 25, output)
-    emit(text, output)
+        return to_json({"network": label, "baseline_scenarios": list(res.scenarios), "params": dict(res.params),
+                        **out})
+    if fmt == "csv":
+        return (by_risk.head(top) if top else frame).to_csv(index=False, lineterminator="\n")
+    return _sweep_table(res, frame, label, top or 25, output)
 
 
 def _sweep_table(res, frame, label: str, top: int, output: str | None) -> str:

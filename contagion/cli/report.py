@@ -9,7 +9,8 @@ import click
 from ..report import DEFAULT_MAX_ROWS
 from ..viz import DEFAULT_MAX_NODES
 from .options import emit, handle_errors, load_network, network_argument, scenario_option
-from .view import method_options, method_params
+from .methods import method_options
+from .run import network_label, scenario_request
 
 __all__ = ["report", "REPORT_FORMATS", "write_files"]
 
@@ -40,7 +41,7 @@ def write_files(folder: str | Path, files: dict[str, bytes]) -> list[Path]:
 @scenario_option
 @click.option("--baseline", is_flag=True,
               help="Report on the network as it is (no scenario), instead of the dataset's default scenario.")
-@method_options
+@method_options()
 @click.option("--format", "-f", "fmt", type=click.Choice(list(REPORT_FORMATS)), default="html", show_default=True,
               help="html: one self-contained file; md: a folder with report.md, figures (SVG, PNG), CSV tables "
                    "and view.html.")
@@ -53,9 +54,8 @@ def write_files(folder: str | Path, files: dict[str, bytes]) -> list[Path]:
 @click.option("--max-nodes", type=click.IntRange(min=1), default=DEFAULT_MAX_NODES, show_default=True,
               help="Institutions shown individually in the embedded network view.")
 @handle_errors
-def report(network: str | None, scenarios: tuple[str, ...], baseline: bool, method: str, alpha: float | None,
-           beta: float | None, fmt: str, output: str | None, title: str | None, max_rows: int,
-           max_nodes: int) -> None:
+def report(network: str | None, scenarios: tuple[str, ...], baseline: bool, method: str, params: dict[str, float],
+           fmt: str, output: str | None, title: str | None, max_rows: int, max_nodes: int) -> None:
     """Write a stress-test report on NETWORK, one column per --scenario.
 
     Each --scenario is applied separately to NETWORK (they do not compose,
@@ -67,22 +67,14 @@ def report(network: str | None, scenarios: tuple[str, ...], baseline: bool, meth
       contagion report core-periphery --scenario core-shock -o report.html
       contagion report graphs/chain -s a-fails -s my-shock.toml --format md -o chain-report
     """
-    if baseline and scenarios:
-        raise click.UsageError("--baseline cannot be combined with --scenario")
-    params = method_params(method, alpha, beta)
     from ..report import build_report
-    from ..shocks import default_scenario_of
-    from .run import network_label
 
     net = load_network(network)
-    specs: list = list(scenarios)
-    if not specs and not baseline:
-        default = default_scenario_of(net)
-        if default is not None:
-            specs = [default]
-            click.echo(f"applying the default scenario '{default.name}' of {network_label(net)} "
-                       "(choose others with --scenario, or none with --baseline)", err=True)
-    rep = build_report(net, specs, method=method, title=title, max_rows=max_rows, max_nodes=max_nodes, **params)
+    rep = build_report(net, scenario_request(scenarios, baseline), method=method, title=title, max_rows=max_rows,
+                       max_nodes=max_nodes, **params)
+    if rep.default_applied:
+        click.echo(f"applying the default scenario '{rep.runs[0].name}' of {network_label(net)} "
+                   "(choose others with --scenario, or none with --baseline)", err=True)
     target = output or REPORT_FORMATS[fmt]
     if fmt == "html":
         emit(rep.to_html(), None if target == "-" else target)

@@ -7,15 +7,17 @@ Data (the table, CSV or JSON) goes to standard output or ``-o PATH``; notes
 from __future__ import annotations
 
 import math
-from typing import Any, Iterable
+from typing import Any
 
 import click
 
-from ..clearing import CLEARING_METHODS
+from ..pipeline import stress
+from .methods import method_options, params_text
 from .options import emit, format_option, handle_errors, load_network, network_argument, output_option, \
     render, scenario_option, to_json, use_color
 
-__all__ = ["run", "run_network", "render", "fmt_amount", "network_label", "INSTITUTION_COLUMNS"]
+__all__ = ["run", "render", "render_run", "announce", "scenario_request", "fmt_amount", "network_label",
+           "INSTITUTION_COLUMNS"]
 
 #: Columns of the per-institution records (CSV header, JSON keys), in order.
 INSTITUTION_COLUMNS = ("name", "type", "obligations", "payment", "shortfall", "equity_before", "equity", "defaulted",
@@ -43,50 +45,18 @@ def network_label(net) -> str:
     return str(meta.get("dataset") or meta.get("source") or "network")
 
 
-# ---------------------------------------------------------------------- library-level step
-def run_network(net, scenario_specs: Iterable[str] = (), *, baseline: bool = False, method: str = "eisenberg-noe",
-                **params: Any):
-    """Resolve scenarios, apply them in order and clear.
-
-    Returns ``(base, shocked, scenarios, result, used_default)``: the network
-    before the scenarios, after them, the :class:`~contagion.shocks.Scenario`
-    objects applied, the :class:`~contagion.ClearingResult`, and whether the
-    dataset's default scenario was used (no spec given and not ``baseline``).
-    """
-    from .. import clear
-    from ..shocks import apply, default_scenario_of, find_scenario
-
-    scenarios = [find_scenario(spec, net) for spec in scenario_specs]
-    used_default = False
-    if not scenarios and not baseline:
-        default = default_scenario_of(net)
-        if default is not None:
-            scenarios, used_default = [default], True
-    shocked = apply(net, scenarios) if scenarios else net
-    result = clear(shocked, method=method, **params)
-    return net, shocked, scenarios, result, used_default
-
-
 # ---------------------------------------------------------------------- the command
 @click.command("run")
 @network_argument
 @scenario_option
 @click.option("--baseline", is_flag=True,
               help="Clear the network as it is, without the dataset's default scenario.")
-@click.option("--method", "-m", type=click.Choice(list(CLEARING_METHODS)), default="eisenberg-noe",
-              show_default=True, help="Clearing method.")
-@click.option("--alpha", type=click.FloatRange(0, 1), default=None, metavar="A",
-              help="rogers-veraart only: fraction of external assets recovered from a defaulting institution "
-                   "(1 = no default cost). [default: 1]")
-@click.option("--beta", type=click.FloatRange(0, 1), default=None, metavar="B",
-              help="rogers-veraart only: fraction of interbank assets recovered. [default: 1]")
-@click.option("--recovery", type=click.FloatRange(0, 1), default=None, metavar="R",
-              help="threshold only: fraction of a failed debtor's obligations its creditors recover. [default: 0]")
+@method_options()
 @format_option
 @output_option
 @handle_errors
-def run(network: str | None, scenarios: tuple[str, ...], baseline: bool, method: str, alpha: float | None,
-        beta: float | None, recovery: float | None, fmt: str, output: str | None) -> None:
+def run(network: str | None, scenarios: tuple[str, ...], baseline: bool, method: str, params: dict[str, float],
+        fmt: str, output: str | None) -> None:
     """Clear NETWORK under shock scenarios and print who pays what, who defaults and in which wave.
 
     NETWORK is a path or a built-in dataset name (default: the built-in
@@ -107,68 +77,66 @@ def run(network: str | None, scenarios: tuple[str, ...], baseline: bool, method:
       contagion run graphs/chain -s my-shock.toml -m rogers-veraart --alpha 0.5 --beta 0.9
       contagion run core-periphery -m threshold --recovery 0.4
     """
-    if (alpha is not None or beta is not None) and method != "rogers-veraart":
-        raise click.UsageError("--alpha and --beta apply only to --method rogers-veraart")
-    if recovery is not None and method != "threshold":
-        raise click.UsageError("--recovery applies only to --method threshold")
+    st = stress(load_network(network), scenario_request(scenarios, baseline), method=method, **params)
+    announce(st, with_method=True)
+    if st.clearing.unique is False:
+        click.echo("note: the clearing vector is not unique; the greatest one is shown", err=True)
+    emit(render_run(st, fmt, use_color(output)), output)
+
+
+# ---------------------------------------------------------------------- shared by the commands that stress
+def scenario_request(scenarios: tuple[str, ...], baseline: bool) -> tuple[str, ...] | None:
+    """``--scenario`` / ``--baseline`` as the ``scenarios`` argument of :func:`contagion.stress`.
+
+    ``None`` (the dataset's default scenario) when neither is given; a usage error when both are.
+    """
     if baseline and scenarios:
         raise click.UsageError("--baseline cannot be combined with --scenario")
-    params: dict[str, float] = {}
-    if method == "rogers-veraart":
-        params = {"alpha": 1.0 if alpha is None else alpha, "beta": 1.0 if beta is None else beta}
-    elif method == "threshold" and recovery is not None:
-        params = {"recovery": recovery}
+    return scenarios if scenarios or baseline else None
 
-    net = load_network(network)
-    base, shocked, scens, res, used_default = run_network(net, scenarios, baseline=baseline, method=method, **params)
 
-    label = network_label(net)
-    click.echo(f"network: {label} ({net.n} institutions, {net.n_edges} obligations); method: {method}"
-               + ("" if not params else " (" + ", ".join(f"{k}={v:g}" for k, v in params.items()) + ")"), err=True)
-    if used_default:
-        click.echo(f"applying the default scenario '{scens[0].name}' of {label} "
+def announce(st, *, with_method: bool = False, role: str = "scenario") -> None:
+    """Notes on stderr: the network, the method, the default scenario if it was applied, each scenario."""
+    net, label = st.base, network_label(st.base)
+    line = f"network: {label} ({net.n} institutions, {net.n_edges} obligations)"
+    click.echo(line + (f"; method: {st.method}{params_text(dict(st.params))}" if with_method else ""), err=True)
+    if st.default_applied:
+        click.echo(f"applying the default scenario '{st.scenarios[0].name}' of {label} "
                    f"(choose another with --scenario, or none with --baseline)", err=True)
-    for s in scens:
-        click.echo(f"scenario '{s.name}': {s.description}" if s.description else f"scenario '{s.name}'", err=True)
-    if not scens:
-        click.echo("no scenario: the network as it is", err=True)
-    if res.unique is False:
-        click.echo("note: the clearing vector is not unique; the greatest one is shown", err=True)
+    for s in st.scenarios:
+        click.echo(f"{role} '{s.name}'" + (f": {s.description}" if s.description else ""), err=True)
+    if not st.scenarios:
+        click.echo(("no scenario" if role == "scenario" else "baseline") + ": the network as it is", err=True)
 
+
+def render_run(st, fmt: str, color: bool) -> str:
+    """The output of ``contagion run``: per-institution rows and the summary, as a table, CSV or JSON."""
     from ..measures import loss_summary, losses_by_creditor_type
 
+    res, label = st.clearing, network_label(st.base)
     frame = res.to_frame().reset_index()[list(INSTITUTION_COLUMNS)]
-    losses = losses_by_creditor_type(res)
-    loss = loss_summary(res, base)
+    loss = loss_summary(res, st.base)
     summary = {
         **res.summary(),
-        "losses_by_creditor_type": {str(k): float(v) for k, v in losses.items()},
-        "shock": loss["shock"],
-        "system_loss": loss["system_loss"],
-        "system_loss_without_network": loss["system_loss_without_network"],
-        "amplification": loss["amplification"],
+        "losses_by_creditor_type": {str(k): float(v) for k, v in losses_by_creditor_type(res).items()},
+        **{k: loss[k] for k in ("shock", "system_loss", "system_loss_without_network", "amplification")},
     }
-
-    if shocked.forced_default.any() or not _same_edges(base, shocked):
+    if st.network.forced_default.any() or not _same_edges(st.base, st.network):
         click.echo("note: 'shock' and the system loss without the network count only losses of outside assets; "
                    "forced defaults and changed obligations are not in them", err=True)
-
     if fmt == "json":
-        records = frame.to_dict(orient="records")
-        text = to_json({
-            "network": {"name": label, "institutions": net.n, "obligations": net.n_edges},
-            "method": method,
+        return to_json({
+            "network": {"name": label, "institutions": st.base.n, "obligations": st.base.n_edges},
+            "method": st.method,
             "params": dict(res.params),
-            "scenarios": [s.to_dict() for s in scens],
-            "default_scenario_applied": used_default,
-            "institutions": records,
+            "scenarios": [s.to_dict() for s in st.scenarios],
+            "default_scenario_applied": st.default_applied,
+            "institutions": frame.to_dict(orient="records"),
             "summary": summary,
         })
-    elif fmt == "csv":
-        text = frame.to_csv(index=False, lineterminator="\n")
-    else:
-        text = _render_table(frame, summary, scens, method, label, use_color(output))
-    emit(text, output)
+    if fmt == "csv":
+        return frame.to_csv(index=False, lineterminator="\n")
+    return _render_table(frame, summary, st.scenarios, st.method, label, color)
 
 
 def _same_edges(a, b) -> bool:

@@ -189,7 +189,7 @@ class FinancialNetwork:
         _check_amounts(ext, "external_liabilities", problems)
         # never modify the caller's matrix (sum_duplicates and eliminate_zeros work in place); large
         # matrices are copied, summed by row and checked in one compiled pass
-        from .clearing.fast import scan_matrix
+        from ._matrix import scan_matrix
 
         scanned = scan_matrix(M)
         rowsum = None
@@ -523,7 +523,7 @@ class FinancialNetwork:
     @cached_property
     def relative_liabilities(self) -> sp.csr_array:
         """``Pi[i, j] = L[i, j] / pbar[i]`` (CSR; rows with ``pbar == 0`` are empty)."""
-        from .clearing.fast import relative_matrix  # compiled for large networks
+        from ._matrix import relative_matrix  # compiled for large networks
 
         return relative_matrix(self.liabilities, self.total_obligations)
 
@@ -535,7 +535,7 @@ class FinancialNetwork:
     @cached_property
     def PiT(self) -> sp.csr_array:
         """``Pi.T`` stored as CSR (computed once): ``(PiT @ p)[j]`` is what ``j`` receives."""
-        from .clearing.fast import transpose  # compiled for large networks
+        from ._matrix import transpose  # compiled for large networks
 
         PiT, full = transpose(self.relative_liabilities, self.total_obligations)
         self.__dict__.setdefault("received_in_full", full)

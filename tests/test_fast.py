@@ -366,7 +366,7 @@ def test_pure_path_equals_compiled_path(family, monkeypatch):
 
 def test_auto_dispatch(monkeypatch):
     """Without a preference, small networks take the reference path and large ones the
-    compiled path; ``CONTAGION_NO_NUMBA`` turns the compiled path off everywhere."""
+    compiled path."""
     monkeypatch.delenv("CONTAGION_SOLVER", raising=False)
     assert fast.choose_path(10) == "reference"
     assert fast.choose_path(fast.FAST_MIN_EDGES) == "fast"
@@ -374,8 +374,6 @@ def test_auto_dispatch(monkeypatch):
     assert fast.choose_path(10**9, "reference") == "reference"
     with pytest.raises(ValueError, match="unknown solver path"):
         fast.choose_path(10, "magic")
-    monkeypatch.setenv("CONTAGION_NO_NUMBA", "1")
-    assert fast.choose_path(10**9) == "reference" and fast.choose_path(10, "fast") == "reference"
 
 
 # ============================================================================ helpers
@@ -387,46 +385,6 @@ def test_unique_flag_matches_core(seed):
     p = _reference(net).payments
     assert fast.unique_flag(net, p) == core.is_unique(net.liabilities, net.external_liabilities,
                                                       net.external_assets, p, net.PiT)
-
-
-@pytest.mark.parametrize("index_dtype", [np.int32, np.int64])
-def test_matrix_builders_equal_scipy(index_dtype, monkeypatch):
-    """The compiled row scaling (Pi = L / pbar) and transpose (Pi^T) equal scipy's, with
-    sorted indices, for 32- and 64-bit index arrays; the columns span several buckets of the
-    transpose and one column (a hub creditor) holds a tenth of the entries."""
-    from contagion.clearing import _transpose
-
-    monkeypatch.setattr(fast, "BUILD_MIN_NNZ", 0)
-    rng = np.random.default_rng(7)
-    n, m = 3 * _transpose.BUCKET + 17, 60_000
-    cols = rng.integers(0, n, m)
-    cols[::10] = n - 5
-    L = sp.csr_array((rng.exponential(1.0, m), (rng.integers(0, n, m), cols)), shape=(n, n))
-    L.sum_duplicates()
-    L = sp.csr_array((L.data, L.indices.astype(index_dtype), L.indptr.astype(index_dtype)), shape=L.shape)
-    pbar = np.asarray(L.sum(axis=1)).ravel() + rng.uniform(0, 1, n)
-    Pi = fast.relative_matrix(L, pbar)
-    np.testing.assert_array_equal(Pi.indices, L.indices)
-    np.testing.assert_allclose(Pi.data, L.data / np.repeat(pbar, np.diff(L.indptr)), rtol=1e-15)
-    T = fast.transpose(Pi)
-    expect = sp.csr_array(Pi.T.tocsr())
-    expect.sort_indices()
-    np.testing.assert_array_equal(T.indptr, expect.indptr)
-    np.testing.assert_array_equal(T.indices, expect.indices)
-    np.testing.assert_array_equal(T.data, expect.data)
-    assert T.has_sorted_indices
-    # with weights: the same transpose and T @ w, adding the same products in the same order as scipy
-    T2, rowsum = fast.transpose(Pi, pbar)
-    np.testing.assert_array_equal(T2.data, expect.data)
-    np.testing.assert_array_equal(rowsum, expect @ pbar)
-
-
-def test_network_matrices_use_builders():
-    """``FinancialNetwork.relative_liabilities`` and ``.PiT`` are what the builders give."""
-    net = make_network("scale-free", 800, kappa=0.004)
-    Pi = net.relative_liabilities
-    np.testing.assert_allclose(Pi.toarray(), net.liabilities.toarray() / net.total_obligations[:, None])
-    np.testing.assert_array_equal(net.PiT.toarray(), Pi.toarray().T)
 
 
 def test_replace_keeps_matrices_when_obligations_unchanged():

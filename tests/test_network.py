@@ -363,17 +363,35 @@ def test_from_matrix_validation(kwargs, words):
     assert words in str(info.value)
 
 
-@pytest.fixture(params=["scipy", "compiled"])
-def matrix_path(request, monkeypatch):
-    """``from_matrix`` with scipy's checks (small matrices) and with the compiled one-pass scan
-    that large matrices get (forced here for any size)."""
-    from contagion.clearing import fast
+def _padded(M: sp.csr_array) -> sp.csr_array:
+    """``M`` (its arrays as given, in its first rows and columns) followed by a clean block large enough
+    (``contagion._matrix.BUILD_MIN_NNZ`` entries) that ``from_matrix`` scans it with the compiled pass."""
+    from contagion._matrix import BUILD_MIN_NNZ
 
-    if request.param == "compiled":
-        if not fast.numba_available():
-            pytest.skip("numba not available")
-        monkeypatch.setattr(fast, "BUILD_MIN_NNZ", 0)
-    return request.param
+    n2 = 2000
+    per_row = -(-BUILD_MIN_NNZ // n2)
+    rows = np.repeat(np.arange(n2), per_row)
+    cols = (rows + 1 + np.tile(np.arange(per_row), n2)) % n2
+    big = sp.csr_array((np.ones(rows.size), (rows, cols)), shape=(n2, n2))
+    big.sum_duplicates()
+    k, c = M.shape
+    ptr = np.concatenate([M.indptr, M.indptr[-1] + big.indptr[1:]]).astype(np.int64)
+    idx = np.concatenate([M.indices, big.indices + c]).astype(np.int64)
+    return sp.csr_array((np.concatenate([M.data, big.data]), idx, ptr), shape=(k + n2, c + n2))
+
+
+@pytest.fixture(params=["scipy", "compiled"])
+def matrix_path(request):
+    """How ``from_matrix`` receives a test's matrix ``M``: as it is (small: scipy's checks), or in the
+    top-left corner of a matrix large enough for the compiled one-pass scan (``M``'s rows, columns and
+    problems keep their indices)."""
+    from contagion._matrix import numba_available
+
+    if request.param == "scipy":
+        return lambda M: M
+    if not numba_available():
+        pytest.skip("numba not available")
+    return _padded
 
 
 def _messy_csr():
@@ -388,15 +406,15 @@ def _messy_csr():
 def test_from_matrix_leaves_the_callers_matrix_alone(matrix_path):
     """Summing duplicates, dropping explicit zeros and sorting happen on a copy: the caller's
     arrays are unchanged, and the network does not share them (it is an immutable value)."""
-    M = _messy_csr()
+    M = matrix_path(_messy_csr())
     before = [a.copy() for a in (M.data, M.indices, M.indptr)]
-    net = FinancialNetwork.from_matrix(M, external_assets=[1, 2, 3])
+    net = FinancialNetwork.from_matrix(M, external_assets=np.arange(M.shape[0]) + 1.0)
     for a, b in zip((M.data, M.indices, M.indptr), before):
         np.testing.assert_array_equal(a, b)
     L = net.liabilities
-    assert L.has_canonical_format and L.nnz == 3
-    np.testing.assert_array_equal(L.toarray(), [[0, 2, 5], [7, 0, 0], [0, 0, 0]])
-    np.testing.assert_array_equal(net.total_obligations, [7, 7, 0])
+    assert L.has_canonical_format and L.nnz == M.nnz - 2
+    np.testing.assert_array_equal(L[:3][:, :3].toarray(), [[0, 2, 5], [7, 0, 0], [0, 0, 0]])
+    np.testing.assert_array_equal(net.total_obligations[:3], [7, 7, 0])
     for a in (M.data, M.indices, M.indptr):
         assert not any(np.shares_memory(a, b) for b in (L.data, L.indices, L.indptr))
 
@@ -411,6 +429,8 @@ def test_from_matrix_canonical_input_row_sums(matrix_path):
     M.eliminate_zeros()
     M.sum_duplicates()
     M.data[::7] = 0.0          # explicit zeros are dropped
+    M = matrix_path(M)
+    n = M.shape[0]
     net = FinancialNetwork.from_matrix(M, external_assets=np.ones(n), external_liabilities=np.full(n, 0.5))
     expect = sp.csr_array(M)
     expect.eliminate_zeros()
@@ -432,7 +452,7 @@ def test_from_matrix_bad_values_either_path(matrix_path, entry, words):
     M = sp.csr_array(np.array([[0, 1.0, 0], [2, 0, 3], [0, 0, 0]]))
     M.data[2] = entry          # L[1, 2]
     with pytest.raises(InvalidNetworkError) as info:
-        FinancialNetwork.from_matrix(M)
+        FinancialNetwork.from_matrix(matrix_path(M))
     assert words in str(info.value)
 
 
@@ -441,11 +461,15 @@ def test_from_matrix_self_loop_and_bad_index_either_path(matrix_path):
     matrix (possible in a hand-built CSR, which scipy does not check) is an error that names
     the first such entry's row, index and value."""
     with pytest.raises(InvalidNetworkError, match="self-loop: institution 1 owes itself"):
-        FinancialNetwork.from_matrix(sp.csr_array(np.array([[0, 1.0], [0, 5.0]])))
-    bad = sp.csr_array((np.array([1.0, 2.0]), np.array([1, 7]), np.array([0, 1, 2])), shape=(2, 2))
-    with pytest.raises(InvalidNetworkError, match="1 column indices outside 0..1") as info:
+        FinancialNetwork.from_matrix(matrix_path(sp.csr_array(np.array([[0, 1.0], [0, 5.0]]))))
+    good = matrix_path(sp.csr_array(np.array([[0, 1.0], [0, 0]])))
+    n = good.shape[0]
+    idx = good.indices.copy()
+    bad = sp.csr_array((np.concatenate([[1.0, 2.0], good.data[1:]]), np.concatenate([[1, n + 5], idx[1:]]),
+                        np.concatenate([[0, 1], good.indptr[2:] + 1])), shape=(n, n))
+    with pytest.raises(InvalidNetworkError, match=f"1 column indices outside 0..{n - 1}") as info:
         FinancialNetwork.from_matrix(bad)
-    assert "the first in row 1, column index 7 (value: 2.0)" in str(info.value)
+    assert f"the first in row 1, column index {n + 5} (value: 2.0)" in str(info.value)
 
 
 def test_from_matrix_reports_where_in_the_matrix():

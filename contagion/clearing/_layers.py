@@ -112,9 +112,10 @@ SORT_BELOW = 32
 def boundary_by_creditor(b_ptr, b_node, b_val, n: int, nthreads: int):
     """The B block (by debtor) regrouped by creditor: ``(rows, ptr, col, val)`` with ``rows`` the
     creditors in increasing order, ``col`` the debtors' positions in the block. Built once per layer
-    (a bucketed transpose, see :mod:`._transpose`), it turns every later solvency check into
+    (a bucketed transpose, see :mod:`contagion._matrix_kernels`), it turns every later solvency check into
     gathers from the small default-set vector and writes in increasing order."""
-    from ._transpose import row_parts, transpose_weighted
+    from .._matrix import row_parts
+    from .._matrix_kernels import transpose_weighted
 
     k = b_ptr.size - 1
     m = b_node.size

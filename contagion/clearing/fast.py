@@ -77,10 +77,10 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from .._matrix import numba_available, threads, uidx
 from .core import RESIDUAL_RTOL, TIE_RTOL, Solution, fda_solve
 
-__all__ = ["fda_fast", "fda_waves", "choose_path", "numba_available", "unique_flag", "relative_matrix", "transpose",
-           "scan_matrix", "FAST_MIN_EDGES", "FastStats"]
+__all__ = ["fda_fast", "fda_waves", "choose_path", "unique_flag", "FAST_MIN_EDGES", "FastStats"]
 
 #: Networks with fewer obligations than this are cleared by the reference path (unless forced).
 FAST_MIN_EDGES = 50_000
@@ -98,24 +98,6 @@ MAX_DOWN_ROUNDS = 20
 #: Kept small: the LU of a block with a few hundred densely linked members (the core of a core-periphery
 #: network) fills in and cost 14 ms against 1-2 ms for BiCGSTAB (measured at 10^4-10^5 institutions).
 LU_LIMIT = 100
-
-_NUMBA: Any = None
-
-
-def numba_available() -> bool:
-    """Whether the compiled kernels can be used (numba importable, not disabled by ``CONTAGION_NO_NUMBA``)."""
-    global _NUMBA
-    if os.environ.get("CONTAGION_NO_NUMBA"):
-        return False
-    if _NUMBA is None:
-        try:
-            from . import _kernels  # noqa: F401
-
-            _NUMBA = _kernels
-        except ImportError:  # pragma: no cover - numba is a dependency
-            _NUMBA = False
-    return _NUMBA is not False
-
 
 @dataclass
 class FastStats:
@@ -296,27 +278,12 @@ def _direct(layers: _Layers, b, x, lin, beta, accept, stats: FastStats):
     return y
 
 
-def _uidx(a: np.ndarray) -> np.ndarray:
-    """Index array reinterpreted as unsigned (no copy): the compiled gathers skip the negative-index check."""
-    if a.dtype == np.int32:
-        return a.view(np.uint32)
-    if a.dtype == np.int64:
-        return a.view(np.uint64)
-    return a.astype(np.uint64)
-
-
 def _reference(PiT, Pi, pbar, e, cap, forced, alpha, beta, stats) -> FastSolution:
     sol = fda_solve(PiT, pbar, e, cap=cap, forced=forced, alpha=alpha, beta=beta)
     equity = e + PiT @ sol.payments - pbar
     return FastSolution(payments=sol.payments, defaulted=sol.defaulted, default_round=sol.default_round,
                         iterations=sol.iterations, residual=sol.residual, converged=sol.converged,
                         solver=sol.solver, equity=equity, stats=stats)
-
-
-def _threads() -> int:
-    import numba
-
-    return max(1, int(numba.get_num_threads()))
 
 
 #: Below this many obligations the kernels run on one thread (starting threads would cost more).
@@ -437,7 +404,8 @@ def _fda_fast(PiT, Pi, pbar, e, cap, forced, alpha, beta, ext_liab, stats, waves
               received_in_full=None, stop_at=None):
     """The work of :func:`fda_fast`; with ``stop_at`` (:func:`fda_waves`) it returns the waves alone, as an
     array, once the default set equals ``stop_at``."""
-    K = _NUMBA
+    from . import _kernels as K
+
     stats = stats if stats is not None else FastStats()
     n = pbar.shape[0]
     pbar = np.ascontiguousarray(pbar, dtype=np.float64)
@@ -464,8 +432,8 @@ def _fda_fast(PiT, Pi, pbar, e, cap, forced, alpha, beta, ext_liab, stats, waves
     # 1. interbank assets and round-0 defaults
     ab = np.empty(n)          # a = PiT @ pbar, later the equity
     defaulted = np.empty(n, dtype=bool)
-    PiT_idx = _uidx(PiT.indices)
-    Pi_idx = _uidx(Pi.indices)
+    PiT_idx = uidx(PiT.indices)
+    Pi_idx = uidx(Pi.indices)
     if received_in_full is None:
         received_in_full = PiT @ pbar
     K.round0(np.ascontiguousarray(received_in_full, dtype=np.float64), pbar, e, forced, TIE_RTOL, tie_abs, ab,
@@ -514,7 +482,7 @@ def _fda_fast(PiT, Pi, pbar, e, cap, forced, alpha, beta, ext_liab, stats, waves
                 cp, cr, cv, bp, bn, bv = build_out_blocks(Pi.indptr, Pi_idx, Pi.data, new, pos, bits)
                 if cv.size:
                     layers.c.append(K.gather_form(cp, cr, cv, start, start))
-                layers.b.append((*boundary_by_creditor(bp, bn, bv, n, _threads()), start))
+                layers.b.append((*boundary_by_creditor(bp, bn, bv, n, threads()), start))
                 # compact vectors: right-hand side, capped/linear, warm start
                 f_new = forced[new]
                 c_new = pbar[new] - alpha * e[new] - beta * ab[new]
@@ -708,85 +676,3 @@ def unique_flag(net, p: np.ndarray) -> bool:
         if np.max(p[members]) > RESIDUAL_RTOL * scale and from_outside <= RESIDUAL_RTOL * scale * members.size:
             return False
     return True
-
-
-# ----------------------------------------------------------------------------- the network's matrices
-
-#: Matrices with at least this many entries are built by the compiled kernels (when numba is available).
-BUILD_MIN_NNZ = 200_000
-
-
-def relative_matrix(L: sp.csr_array, pbar: np.ndarray) -> sp.csr_array:
-    """``Pi = diag(1 / pbar) @ L`` as CSR, sharing ``L``'s index arrays (``L`` is never mutated).
-
-    Rows with ``pbar == 0`` are empty (``pbar`` is at least the row sum).
-    """
-    if L.nnz >= BUILD_MIN_NNZ and numba_available():
-        data = np.empty_like(L.data)
-        _NUMBA.scale_rows(L.indptr, L.data, np.ascontiguousarray(pbar, dtype=np.float64), data)
-    else:
-        data = L.data / np.repeat(pbar, np.diff(L.indptr))
-    out = sp.csr_array((data, L.indices, L.indptr), shape=L.shape, copy=False)
-    out.has_sorted_indices = True
-    return out
-
-
-def _row_parts(A: sp.csr_array) -> np.ndarray:
-    """Row bounds splitting ``A`` into one part per thread (at most 8) with about equal entries."""
-    from ._transpose import row_parts
-
-    return row_parts(A.indptr, max(1, min(_threads(), 8)))
-
-
-def scan_matrix(M: sp.csr_array):
-    """A copy of a large CSR matrix, its row sums and its defects, from one compiled pass.
-
-    Returns ``None`` when ``M`` is small or numba is unavailable (the caller
-    then uses scipy). Otherwise ``(copy, rowsum, defects)``: ``copy`` shares
-    nothing with ``M``; ``rowsum[i]`` adds row ``i``'s entries in order;
-    ``defects`` counts, by name, entries out of column order or duplicated
-    (``"unsorted"``), negative or non-finite values (``"bad"``), nonzero
-    diagonal entries (``"diagonal"``), explicit zeros (``"zeros"``) and
-    column indices outside the matrix (``"outside"``).
-    """
-    if M.nnz < BUILD_MIN_NNZ or not numba_available() or M.shape[0] >= 2**31:
-        return None
-    idx = np.empty_like(M.indices)
-    val = np.empty(M.nnz)
-    rowsum = np.empty(M.shape[0])
-    counts = _NUMBA.scan_copy(M.indptr, M.indices, np.ascontiguousarray(M.data, dtype=np.float64), M.shape[1],
-                              _row_parts(M), idx, val, rowsum)
-    copy = sp.csr_array((val, idx, M.indptr.copy()), shape=M.shape, copy=False)
-    names = ("unsorted", "bad", "diagonal", "zeros", "outside")
-    return copy, rowsum, dict(zip(names, (int(c) for c in counts)))
-
-
-def transpose(A: sp.csr_array, weights: np.ndarray | None = None):
-    """``A.T`` as CSR with sorted indices; with ``weights``, also ``A.T @ weights``.
-
-    Large matrices (when numba is available): the two-threaded bucketed
-    transpose of :mod:`._transpose`, which keeps every scatter in cache
-    (measured 0.14 s against 0.26 s for scipy's ``A.T.tocsr()`` at 10^7
-    entries and 10^6 columns on 2 cores) and computes the product on the
-    way, adding the same products in the same order as scipy does.
-    Otherwise scipy's.
-
-    Returns
-    -------
-    csr_array, or (csr_array, ndarray) when ``weights`` is given.
-    """
-    compiled = A.nnz >= BUILD_MIN_NNZ and numba_available() and A.shape[0] < 2**31 and A.shape[1] < 2**31
-    if not compiled:
-        out = sp.csr_array(A.T.tocsr())
-        out.has_sorted_indices = True
-        return out if weights is None else (out, out @ weights)
-    from ._transpose import transpose_weighted
-
-    bounds = _row_parts(A)
-    w = np.zeros(A.shape[0]) if weights is None else np.ascontiguousarray(weights, dtype=np.float64)
-    optr, oidx, oval, rowsum = transpose_weighted(A.indptr, _uidx(A.indices), A.data, A.shape[1], bounds, w)
-    if optr[-1] < np.iinfo(np.int32).max:
-        optr = optr.astype(np.int32)
-    out = sp.csr_array((oval, oidx, optr), shape=(A.shape[1], A.shape[0]), copy=False)
-    out.has_sorted_indices = True
-    return out if weights is None else (out, rowsum)

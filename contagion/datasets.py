@@ -23,7 +23,8 @@ if TYPE_CHECKING:  # listing datasets must not load the network's numpy/pandas/s
     from .network import FinancialNetwork
 
 __all__ = ["list_datasets", "load_dataset", "dataset_path", "dataset_description", "DEFAULT_DATASET",
-           "default_dataset", "graphs_root", "dataset_config", "default_scenario", "scenarios_path"]
+           "default_dataset", "graphs_root", "dataset_config", "default_scenario", "scenarios_path", "read_dataset_toml",
+           "read_readme"]
 
 #: The dataset used when no network is named (falls back to a toy until it is shipped).
 DEFAULT_DATASET = "ai-infrastructure"
@@ -59,7 +60,7 @@ def dataset_description(name: str) -> str:
     readme = graphs_root() / name / "README.md"
     if not readme.is_file():
         return ""
-    for line in readme.read_text(encoding="utf-8").splitlines():
+    for line in read_readme(readme).splitlines():
         text = line.strip().lstrip("#").strip()
         if text:
             return text
@@ -98,19 +99,35 @@ def dataset_config(name: str) -> dict:
     >>> dataset_config("chain")
     {}
     """
-    import tomllib
-
     path = dataset_path(name) / "dataset.toml"
     if not path.is_file():
         return {}
-    try:
-        config = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise ContagionError(f"{path}: invalid TOML: {exc}") from None
+    return read_dataset_toml(path)
+
+
+def read_dataset_toml(path: str | Path, error: Callable[[str], Exception] = ContagionError) -> dict:
+    """The settings in a ``dataset.toml`` file (of a built-in dataset or of any network folder).
+
+    Every problem is ``error(message)``, one line naming the file and the line
+    and column or the key: not UTF-8, invalid TOML, a key given twice, nesting
+    deeper than 100 levels, a known key of the wrong type.
+    """
+    from .io.text import parse_data, read_text
+
+    path = Path(path)
+    config = parse_data(read_text(path, "dataset.toml file", error=error), ".toml", source=str(path), error=error)
     for key, typ in DATASET_KEYS.items():
         if key in config and not isinstance(config[key], typ):
-            raise ContagionError(f"{path}: {key} must be {typ.__name__}, got {config[key]!r}")
+            raise error(f"{path}: {key} must be {typ.__name__}, got {shown(config[key])}")
     return config
+
+
+def read_readme(path: str | Path) -> str:
+    """The text of a dataset's ``README.md``; :class:`ContagionError` naming the file, byte and line when it is
+    not UTF-8 (it is shown as it is, so it is never decoded by guesswork)."""
+    from .io.text import read_text
+
+    return read_text(path, "README", encoding="utf-8")
 
 
 def default_scenario(name: str) -> str | None:

@@ -10,7 +10,10 @@ message and exit code 1.
 
 from __future__ import annotations
 
+import math
+import reprlib
 from dataclasses import dataclass
+from typing import Any
 
 __all__ = [
     "ContagionError",
@@ -18,7 +21,83 @@ __all__ = [
     "ScenarioError",
     "ConvergenceError",
     "Problem",
+    "shown",
+    "check_memory",
+    "SHOWN_CHARS",
 ]
+
+#: Longest text of a value echoed in an error message (inputs are never echoed whole).
+SHOWN_CHARS = 80
+
+_REPR = reprlib.Repr()
+_REPR.maxlevel, _REPR.maxdict, _REPR.maxlist, _REPR.maxtuple, _REPR.maxset = 3, 4, 6, 6, 6
+_REPR.maxstring = _REPR.maxother = _REPR.maxlong = 2 * SHOWN_CHARS
+
+
+def shown(value: Any, limit: int = SHOWN_CHARS, *, quote: bool = True) -> str:
+    """The text of ``value`` as an error message shows it: what it really is, at most ``limit`` characters.
+
+    numpy/pandas scalars read as plain Python values (``True``, not
+    ``np.True_``), a float NaN as ``nan`` (never "missing"), and containers
+    are abbreviated without being expanded in full (a YAML "billion laughs"
+    value costs nothing here). ``quote=False`` shows text without quotes.
+
+    >>> shown("x" * 200)[-10:], len(shown("x" * 200))
+    ("xxxxxx...'", 80)
+    >>> import numpy as np
+    >>> shown(np.True_), shown(np.float64("nan")), shown(float("inf")), shown(None)
+    ('True', 'nan', 'inf', 'None')
+    """
+    item = getattr(value, "item", None)
+    if item is not None and type(value).__module__ == "numpy":
+        try:
+            value = item()
+        except (TypeError, ValueError):
+            pass
+    if isinstance(value, float) and not math.isfinite(value):
+        text = str(value)
+    elif isinstance(value, str) and not quote:
+        text = value if value.isprintable() else value.encode("unicode_escape").decode("ascii")
+    else:
+        try:
+            text = _REPR.repr(value)
+        except Exception:  # a broken __repr__: say what it is
+            text = f"<{type(value).__name__}>"
+    if len(text) > limit:
+        keep = limit - 4 if text[:1] in "'\"" and quote and isinstance(value, str) else limit - 3
+        text = text[:keep] + "..." + (text[0] if keep == limit - 4 else "")
+    return text
+
+
+def check_memory(nbytes: float, what: str) -> None:
+    """Raise :class:`ContagionError` when ``what`` needs more memory than the machine has available.
+
+    ``nbytes`` is the memory ``what`` would allocate; the message gives both
+    numbers, so that the caller can choose a smaller job. Nothing is done when
+    the available memory cannot be read (not Linux).
+    """
+    available = _available_memory()
+    if available is not None and nbytes > available:
+        raise ContagionError(f"{what} needs about {_size(nbytes)} of memory, more than the {_size(available)} "
+                             f"available; make it smaller")
+
+
+def _available_memory() -> int | None:
+    try:
+        with open("/proc/meminfo", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def _size(nbytes: float) -> str:
+    for unit, scale in (("TB", 1e12), ("GB", 1e9), ("MB", 1e6)):
+        if nbytes >= scale:
+            return f"{nbytes / scale:,.1f} {unit}"
+    return f"{nbytes / 1e3:,.1f} kB"
 
 
 class ContagionError(Exception):
@@ -49,7 +128,7 @@ class Problem:
         if self.column:
             where.append(f"column '{self.column}'")
         loc = ", ".join(where)
-        val = "" if self.value is None else f" (value: {self.value!r})"
+        val = "" if self.value is None else f" (value: {shown(self.value)})"
         return f"{loc}: {self.message}{val}" if loc else f"{self.message}{val}"
 
 

@@ -498,7 +498,7 @@ def test_writing_a_directory_format_over_a_file_is_refused(tmp_path):
 def test_json_missing_and_nan_ids_are_reported_not_dropped(tmp_path):
     text = '{"nodes": [{"id": "A"}, {"id": null}, {"id": NaN}, {"name": "no id"}], "edges": []}'
     assert json_problems(tmp_path, text) == [
+        "F, nodes[2], column 'id': NaN is a number, not an id (value: NaN)",
         "F, nodes[1], column 'id': value is missing (value: '')",
-        "F, nodes[2], column 'id': value is missing (value: '')",
         "F, nodes[3], column 'id': value is missing (value: '')",
     ]

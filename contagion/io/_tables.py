@@ -17,7 +17,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from ..errors import InvalidNetworkError, Problem
+from ..errors import InvalidNetworkError, Problem, shown
 from ..network import FinancialNetwork
 
 __all__ = ["LocatedProblem", "build_network", "frame_records", "frame_from_records", "native", "is_missing",
@@ -54,7 +54,7 @@ class LocatedProblem(Problem):
         if self.column:
             parts.append(f"column '{self.column}'")
         loc = ", ".join(parts)
-        val = "" if self.value is None else f" (value: {self.value!r})"
+        val = "" if self.value is None else f" (value: {shown(self.value)})"
         return f"{loc}: {self.message}{val}" if loc else f"{self.message}{val}"
 
 

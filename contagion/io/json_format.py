@@ -28,31 +28,18 @@ import os
 from pathlib import Path
 from typing import Any
 
-from ..errors import InvalidNetworkError, Problem
+from ..errors import SHOWN_CHARS, InvalidNetworkError, Problem, shown
 from ..network import FinancialNetwork
 from ._tables import (LocatedProblem, build_network, frame_from_records, frame_records, json_default,
                       stored_metadata)
 from .atomic import write_bytes_atomic
+from .text import MAX_NESTING, BigNumber, TextProblem, _describe_big, _surrogate, check_json_value, json_loads
 
 __all__ = ["read_json", "write_json", "network_to_json", "network_from_json"]
 
 _TOP_KEYS = ("nodes", "edges", "metadata")
 _AMOUNT_COLUMNS = {"nodes": ("external_assets", "external_liabilities", "forced_recovery"), "edges": ("amount",)}
 _EMPTY_COLUMNS = {"nodes": ("id",), "edges": ("debtor", "creditor", "amount")}
-
-
-class _Object(dict):
-    """A JSON object that remembers the keys it saw more than once."""
-
-    duplicates: tuple[str, ...] = ()
-
-
-def _pairs(pairs: list[tuple[str, Any]]) -> _Object:
-    obj = _Object(pairs)
-    if len(obj) != len(pairs):
-        keys = [k for k, _ in pairs]
-        obj.duplicates = tuple(dict.fromkeys(k for i, k in enumerate(keys) if k in keys[:i]))
-    return obj
 
 
 def _kind(v: Any) -> str:
@@ -64,9 +51,23 @@ def _kind(v: Any) -> str:
     return "null"
 
 
-def _short(v: Any) -> Any:
-    text = json.dumps(v, ensure_ascii=False, default=json_default)
-    return text if len(text) <= 60 else text[:57] + "..."
+def _short(v: Any) -> str:
+    """The JSON text of a value, for a message (at most about 80 characters, whatever its size or depth)."""
+    try:
+        text = json.dumps(v, ensure_ascii=False, default=json_default)
+    except (RecursionError, ValueError):
+        return shown(v, quote=False)
+    return text if len(text) <= SHOWN_CHARS - 2 else text[:SHOWN_CHARS - 5] + "..."
+
+
+class _Shown(str):
+    """Text already cut for a message: shown as it is (no quotes added)."""
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
+_ID_COLUMNS = {"nodes": ("id",), "edges": ("debtor", "creditor")}
 
 
 def network_from_json(text: str, file: str | None = None) -> FinancialNetwork:
@@ -81,10 +82,11 @@ def network_from_json(text: str, file: str | None = None) -> FinancialNetwork:
     [2.0, 0.0]
     """
     try:
-        doc = json.loads(text, object_pairs_hook=_pairs)
-    except json.JSONDecodeError as exc:
-        raise InvalidNetworkError(LocatedProblem(f"malformed JSON: {exc.msg}", file=file,
-                                                 where=f"line {exc.lineno}, column {exc.colno}")) from None
+        doc = json_loads(text)
+    except TextProblem as exc:
+        where = f"line {exc.line}, column {exc.column}" if exc.line is not None else None
+        msg = exc.message if exc.message.startswith("nested") else f"malformed JSON: {exc.message}"
+        raise InvalidNetworkError(LocatedProblem(msg, file=file, where=where)) from None
     if not isinstance(doc, dict):
         raise InvalidNetworkError(LocatedProblem(f"expected a JSON object with keys nodes, edges, metadata; got "
                                                  f"{_kind(doc)}", file=file, where="top level"))
@@ -125,8 +127,28 @@ def network_from_json(text: str, file: str | None = None) -> FinancialNetwork:
                                         where=where, column=col, value=_short(v)))
                     skip[section].add((k, col))
                     v = None
+                elif isinstance(v, BigNumber):
+                    problems.append(top(f"number too large for a float ({_describe_big(v)})", file=file, row=k,
+                                        where=where, column=col))
+                    skip[section].add((k, col))
+                    v = None
+                elif isinstance(v, str) and _surrogate(v):
+                    problems.append(top("text contains a lone surrogate, which is not a character", file=file,
+                                        row=k, where=where, column=col, value=_short(v)))
+                    skip[section].add((k, col))
+                    v = None
+                elif isinstance(v, float) and math.isnan(v) and col in _ID_COLUMNS[section]:
+                    problems.append(top("NaN is a number, not an id", file=file, row=k, where=where, column=col,
+                                        value=_Shown("NaN")))
+                    skip[section].add((k, col))
+                    v = None
                 elif isinstance(v, float) and math.isnan(v) and col in _AMOUNT_COLUMNS[section]:
                     v = "NaN"  # a non-finite number, not a missing value
+                if isinstance(col, str) and _surrogate(col):
+                    problems.append(top("column name contains a lone surrogate, which is not a character",
+                                        file=file, row=k, where=where, value=_short(col)))
+                    skip[section].add((k, col))
+                    continue
                 clean[col] = v
             for col in getattr(rec, "duplicates", ()):
                 problems.append(top("key appears more than once in this object", file=file, row=k, where=where,
@@ -142,6 +164,11 @@ def network_from_json(text: str, file: str | None = None) -> FinancialNetwork:
         metadata = {}
     for key in getattr(metadata, "duplicates", ()):
         problems.append(top("key appears more than once", file=file, where="metadata", column=key, value=key))
+    try:
+        check_json_value({k: v for k, v in metadata.items()}, "metadata", max_depth=MAX_NESTING + 1)
+    except TextProblem as exc:
+        problems.append(top(exc.message, file=file, where=exc.path or "metadata"))
+        metadata = {}
     nodes = frame_from_records(tables["nodes"], None if tables["nodes"] else _EMPTY_COLUMNS["nodes"])
     edges = frame_from_records(tables["edges"], None if tables["edges"] else _EMPTY_COLUMNS["edges"])
     meta = stored_metadata(metadata)

@@ -130,9 +130,7 @@ def find_scenario(name_or_path: "str | Path | Scenario", network: "FinancialNetw
 
 def _network_config(network: "FinancialNetwork | str") -> tuple[dict, str]:
     """``dataset.toml`` settings of a dataset, or of the folder a network was read from, and their location."""
-    import tomllib
-
-    from ..datasets import dataset_config, dataset_path
+    from ..datasets import dataset_config, dataset_path, read_dataset_toml
 
     if isinstance(network, str):
         return dataset_config(network), str(dataset_path(network) / "dataset.toml")
@@ -143,10 +141,7 @@ def _network_config(network: "FinancialNetwork | str") -> tuple[dict, str]:
         src = Path(str(meta["source"]))
         path = (src if src.is_dir() else src.parent) / "dataset.toml"
         if path.is_file():
-            try:
-                return tomllib.loads(path.read_text(encoding="utf-8")), str(path)
-            except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-                raise ScenarioError(f"{path}: invalid TOML: {exc}") from None
+            return read_dataset_toml(path, error=ScenarioError), str(path)
     return {}, ""
 
 

@@ -2,45 +2,16 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from ..errors import ScenarioError
 from ._common import SCENARIO_SUFFIXES
 from .model import Scenario
 
 
-def _read_toml(text: str) -> Any:
-    import tomllib
-
-    return tomllib.loads(text)
-
-
-def _read_yaml(text: str) -> Any:
-    import yaml
-
-    return yaml.safe_load(text)
-
-
-def _read_json(text: str) -> Any:
-    return json.loads(text)
-
-
-#: suffix -> parser of the text
-_PARSERS: dict[str, Callable[[str], Any]] = {".toml": _read_toml, ".yaml": _read_yaml, ".yml": _read_yaml,
-                                             ".json": _read_json}
-
-
-def _parse_error_line(exc: Exception) -> str:
-    """A one-line description of a TOML/YAML/JSON syntax error, with line and column."""
-    mark = getattr(exc, "problem_mark", None)
-    if mark is not None:  # PyYAML
-        problem = getattr(exc, "problem", None) or str(exc)
-        return f"line {mark.line + 1}, column {mark.column + 1}: {problem}"
-    if isinstance(exc, json.JSONDecodeError):
-        return f"line {exc.lineno}, column {exc.colno}: {exc.msg}"
-    return " ".join(str(exc).split())
+#: suffix -> format name (the parsers live in :mod:`contagion.io.text`, shared with dataset.toml and JSON files)
+_PARSERS: dict[str, str] = {".toml": "TOML", ".yaml": "YAML", ".yml": "YAML", ".json": "JSON"}
 
 
 def parse_scenario(text: str, format: str = "toml", *, name: str | None = None,
@@ -60,32 +31,28 @@ def parse_scenario(text: str, format: str = "toml", *, name: str | None = None,
 def parse_config_text(text: str, suffix: str, *, source: str | None = None) -> Any:
     """Parse TOML, YAML or JSON text (``suffix`` ``.toml``, ``.yaml``/``.yml``, ``.json``) into plain data.
 
-    Shared by scenario files and sweep configurations. A syntax error becomes a
-    :class:`ScenarioError` naming ``source`` and the line and column; an empty
-    document gives ``{}``.
-    """
-    try:
-        data = _PARSERS[suffix](text)
-    except Exception as exc:  # tomllib.TOMLDecodeError, yaml.YAMLError, json.JSONDecodeError
-        import yaml
+    Shared by scenario files and sweep configurations. Every problem becomes a
+    one-line :class:`ScenarioError` naming ``source`` and the line and column
+    (syntax, a key given twice, nesting deeper than 100 levels, runaway YAML
+    aliases) or the path of the value (a number too large for a float, a lone
+    surrogate); see :mod:`contagion.io.text`. An empty document gives ``{}``.
 
-        if isinstance(exc, (ValueError, yaml.YAMLError)):
-            prefix = f"{source}: " if source else ""
-            raise ScenarioError(f"{prefix}invalid {suffix[1:].upper()}: {_parse_error_line(exc)}") from None
-        raise
+    >>> parse_config_text("a: 1\\na: 2\\n", ".yaml", source="s.yaml")
+    Traceback (most recent call last):
+    ...
+    contagion.errors.ScenarioError: s.yaml: invalid YAML: line 2, column 1: key 'a' appears more than once (first on line 1; YAML would keep the last one)
+    """
+    from ..io.text import parse_data
+
+    data = parse_data(text, suffix, source=source, error=ScenarioError)
     return {} if data is None else data
 
 
 def read_config_text(path: Path, what: str) -> str:
     """Text of a configuration file, with a :class:`ScenarioError` naming ``what`` when it cannot be read."""
-    try:
-        return path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise ScenarioError(f"{path}: no such {what}") from None
-    except IsADirectoryError:
-        raise ScenarioError(f"{path}: is a directory, not a {what}") from None
-    except UnicodeDecodeError as exc:
-        raise ScenarioError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    from ..io.text import read_text
+
+    return read_text(path, what, error=ScenarioError)
 
 
 def load_scenario(path: str | Path) -> Scenario:

@@ -29,8 +29,33 @@ True
 
 from __future__ import annotations
 
-from .bridges import from_igraph, from_networkx, to_igraph, to_networkx
-from .formats import FORMATS, detect_format, read_network, write_network
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+# Names resolved on first use (PEP 562): the light submodules (``text``, ``atomic``)
+# are imported by ``contagion datasets`` and must not load pandas through these.
+_LAZY = {
+    "read_network": "formats", "write_network": "formats", "detect_format": "formats", "FORMATS": "formats",
+    "to_networkx": "bridges", "from_networkx": "bridges", "to_igraph": "bridges", "from_igraph": "bridges",
+}
 
 __all__ = ["read_network", "write_network", "detect_format", "FORMATS", "to_networkx", "from_networkx", "to_igraph",
            "from_igraph"]
+
+if TYPE_CHECKING:
+    from .bridges import from_igraph, from_networkx, to_igraph, to_networkx
+    from .formats import FORMATS, detect_format, read_network, write_network
+
+
+def __getattr__(name: str) -> Any:
+    try:
+        module = _LAZY[name]
+    except KeyError:
+        raise AttributeError(f"module 'contagion.io' has no attribute {name!r}") from None
+    value = getattr(import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))

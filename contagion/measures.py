@@ -400,20 +400,22 @@ def _parse_selection(text: str) -> tuple[Any, dict[str, Any]]:
 
 def _family_external_assets(net, rest: str, spec: str) -> ShockFamily:
     from .errors import ScenarioError
-    from .shocks import Scenario, Shock, apply
+    from .pipeline import prepare
+    from .shocks import Shock
 
     target, sel = _parse_selection(rest)
     if target is None and not sel:
         raise ScenarioError(f"{spec!r}: name the institutions, e.g. external_assets:OpenAI or "
                             f"external_assets:type=neocloud")
     shock = Shock("external_assets", target=target, select=sel or None, relative=1.0)
-    full = apply(net, Scenario(spec, "", [shock]))
+    full = prepare(net, [shock])[0]
     who = target if target is not None else ", ".join(f"{k}={v}" for k, v in sel.items())
     return ShockFamily(spec, f"fraction of outside assets lost by {who}", net, full)
 
 
 def _family_edges(net, rest: str, spec: str) -> ShockFamily:
-    from .shocks import Scenario, Shock, apply
+    from .pipeline import prepare
+    from .shocks import Shock
 
     target, sel = _parse_selection(rest)
     if target is not None:
@@ -423,7 +425,7 @@ def _family_edges(net, rest: str, spec: str) -> ShockFamily:
                             f"edges:kind=compute_purchase_contract or edges:debtor=OpenAI")
     kw: dict[str, Any] = {k: sel.pop(k) for k in ("debtor", "creditor") if k in sel}
     shock = Shock("edges", select=sel or None, factor=0.0, **kw)
-    full = apply(net, Scenario(spec, "", [shock]))
+    full = prepare(net, [shock])[0]
     what = ", ".join(f"{k}={v}" for k, v in {**kw, **sel}.items()) or "all obligations"
     return ShockFamily(spec, f"fraction of obligations ({what}) cancelled", net, full)
 

@@ -120,11 +120,12 @@ def network_info(net) -> dict[str, Any]:
 def info(network: str | None, fmt: str, output: str | None) -> None:
     """Sizes, totals, strongly connected components, whether the clearing vector is unique, types, edge kinds,
     and the debt behind each sponsor (when the nodes have a `sponsor` column)."""
-    net = load_network(network)
-    data = network_info(net)
-    if fmt == "json":
-        emit(to_json(data), output)
-        return
+    data = network_info(load_network(network))
+    emit(to_json(data) if fmt == "json" else _info_tables(data, use_color(output)), output)
+
+
+def _info_tables(data: dict[str, Any], color: bool) -> str:
+    """The ``info`` tables: overview, types, edge kinds, sponsors."""
     from rich.table import Table
 
     from .run import fmt_amount  # not at the top: cli.run loads the solvers (numpy, scipy)
@@ -171,7 +172,7 @@ def info(network: str | None, fmt: str, output: str | None) -> None:
         if not data["sponsors"]:
             sp.add_row("(no institution names a sponsor)", "", "", "", "", "", "", "")
         parts.append(sp)
-    emit(render(*parts, color=use_color(output)), output)
+    return render(*parts, color=color)
 
 
 # ---------------------------------------------------------------------- validate
@@ -221,27 +222,15 @@ def _check_scenario(path: Path, net) -> list[str]:
     return []
 
 
-@click.command("validate")
-@click.argument("path", metavar="PATH")
-@click.option("--network", "-n", "against", default=None, metavar="NETWORK",
-              help="For a scenario file: also apply it to this network (path or dataset name). "
-                   "Default: the network folder the scenario sits in, if any.")
-@handle_errors
-def validate(path: str, against: str | None) -> None:
-    """Check a network (or a scenario file) and list EVERY problem, one per line.
-
-    PATH is a network (a folder with nodes.csv and edges.csv, a .json or
-    .graphml file, or a built-in dataset name) or a scenario file (.toml,
-    .yaml, .yml, or .json with "shocks"). For a network, the scenarios that
-    ship with it and its dataset.toml default scenario are checked too.
-    Exit 1 when there is any problem.
-    """
+def validation(path: str, against: str | None) -> tuple[list[str], str]:
+    """``(problems, the OK line)`` of ``contagion validate PATH [--network AGAINST]``."""
     from ..errors import ContagionError, InvalidNetworkError
     from ..shocks import _scenario_files, default_scenario_of
     from .run import network_label
 
     p = Path(path)
     problems: list[str] = []
+    ok = ""
     if _is_scenario_file(p):
         net = load_network(against) if against else _scenario_network(p)
         problems = _check_scenario(p, net)
@@ -264,6 +253,25 @@ def validate(path: str, against: str | None) -> None:
                 problems.append(str(exc))
             ok = f"OK: {net.n} institutions, {net.n_edges} obligations" + (
                 f"; {len(files)} scenario{'s' if len(files) != 1 else ''}" if files else "")
+    return problems, ok
+
+
+@click.command("validate")
+@click.argument("path", metavar="PATH")
+@click.option("--network", "-n", "against", default=None, metavar="NETWORK",
+              help="For a scenario file: also apply it to this network (path or dataset name). "
+                   "Default: the network folder the scenario sits in, if any.")
+@handle_errors
+def validate(path: str, against: str | None) -> None:
+    """Check a network (or a scenario file) and list EVERY problem, one per line.
+
+    PATH is a network (a folder with nodes.csv and edges.csv, a .json or
+    .graphml file, or a built-in dataset name) or a scenario file (.toml,
+    .yaml, .yml, or .json with "shocks"). For a network, the scenarios that
+    ship with it and its dataset.toml default scenario are checked too.
+    Exit 1 when there is any problem.
+    """
+    problems, ok = validation(path, against)
     if problems:
         for line in problems:
             click.echo(" ".join(line.split()))

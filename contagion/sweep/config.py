@@ -168,12 +168,12 @@ class ShockDistribution:
 
     def node_mask(self, net) -> np.ndarray:
         """Boolean mask of the institutions this entry hits (same matching rules as scenario files)."""
-        from .. import shocks as _shocks
+        from ..shocks import Shock, _node_mask, _ShockProblem
 
-        shock = _shocks.Shock("external_assets", target=self.target, select=self.select, relative=0.0)
+        shock = Shock("external_assets", target=self.target, select=self.select, relative=0.0)
         try:
-            return _shocks._node_mask(net, shock)
-        except _shocks._ShockProblem as exc:
+            return _node_mask(net, shock)
+        except _ShockProblem as exc:
             raise ScenarioError(str(exc)) from None
 
 
@@ -263,7 +263,7 @@ def _number(v: Any, path: str, problems: list[str]) -> float | None:
 
 
 def _parse_entry(raw: Any, path: str, problems: list[str]) -> ShockDistribution | None:
-    from .. import shocks as _shocks
+    from ..shocks import Shock
 
     if not isinstance(raw, Mapping):
         problems.append(f"{path}: must be a table, got {type(raw).__name__}")
@@ -284,7 +284,7 @@ def _parse_entry(raw: Any, path: str, problems: list[str]) -> ShockDistribution 
     target = select = None
     if has_t ^ has_s:
         try:  # validate target / select with the scenario model
-            tmp = _shocks.Shock("external_assets", target=raw.get("target"), select=raw.get("select"), relative=0.0)
+            tmp = Shock("external_assets", target=raw.get("target"), select=raw.get("select"), relative=0.0)
             target, select = tmp.target, tmp.select
         except ScenarioError as exc:
             problems.append(f"{path}.{exc}")

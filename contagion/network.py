@@ -620,38 +620,6 @@ class FinancialNetwork:
                     new.__dict__[key] = self.__dict__[key]
         return new
 
-    # ------------------------------------------------------------------ bridges
-    def to_networkx(self) -> "networkx.MultiDiGraph":
-        """A ``networkx.MultiDiGraph``: one node per institution, one edge per obligation.
-
-        Node keys are ids; node attributes are the node-table columns; edge
-        direction is debtor -> creditor and edge attributes are the edge-table
-        columns. :meth:`from_networkx` inverts it without loss.
-        """
-        from .io.bridges import to_networkx
-
-        return to_networkx(self)
-
-    @classmethod
-    def from_networkx(cls, graph: "networkx.Graph") -> "FinancialNetwork":
-        """Inverse of :meth:`to_networkx` (any networkx directed graph with ``amount`` on edges)."""
-        from .io.bridges import from_networkx
-
-        return from_networkx(graph)
-
-    def to_igraph(self) -> "igraph.Graph":
-        """A directed ``igraph.Graph`` with the same attributes as :meth:`to_networkx`."""
-        from .io.bridges import to_igraph
-
-        return to_igraph(self)
-
-    @classmethod
-    def from_igraph(cls, graph: "igraph.Graph") -> "FinancialNetwork":
-        """Inverse of :meth:`to_igraph`."""
-        from .io.bridges import from_igraph
-
-        return from_igraph(graph)
-
     # ------------------------------------------------------------------ misc
     def __repr__(self) -> str:
         return (f"FinancialNetwork(n={self.n}, obligations={self.n_edges}, "

@@ -710,7 +710,7 @@ def _number_column(df: pd.DataFrame, col: str, file: str, problems: list[Problem
     else:
         raw = s.astype(object)
         if pd.api.types.infer_dtype(s, skipna=True) in ("string", "empty"):  # vectorised common case (CSV)
-            text = _as_text(s).str.strip().str.replace("_", "", regex=False).fillna("")
+            text = _as_text(s).str.strip().fillna("")  # '1_000' is not a number here (Python's float() says it is)
             missing = (text == "").to_numpy(dtype=bool)
             vals = pd.to_numeric(np.where(missing, "nan", text.to_numpy(dtype=object)), errors="coerce")
             vals = np.asarray(vals, dtype=np.float64)
@@ -742,7 +742,7 @@ def _number_column(df: pd.DataFrame, col: str, file: str, problems: list[Problem
 
 def _num_text(v: Any) -> Any:
     if isinstance(v, str):
-        t = v.strip().replace("_", "")
+        t = v.strip()
         low = t.lower()
         if low in ("nan", "+nan", "-nan"):
             return math.nan

@@ -122,7 +122,7 @@ def test_csv_written_by_hand_with_quotes_bom_crlf_and_spaces_in_header(tmp_path)
     d = tmp_path / "n"
     d.mkdir()
     (d / "nodes.csv").write_bytes(b'\xef\xbb\xbfid , name\r\nA,"Acme, ""Inc."""\r\nB,"two\r\nlines"\r\n')
-    (d / "edges.csv").write_text("debtor,creditor,amount\nA,B, 1_000 \n")
+    (d / "edges.csv").write_text("debtor,creditor,amount\nA,B, 1000 \n")
     net = read_network(d)
     assert net.names == ('Acme, "Inc."', "two\r\nlines") and net.edges["amount"].tolist() == [1000.0]
 

@@ -20,7 +20,8 @@ import pandas as pd
 from ..errors import InvalidNetworkError, Problem, shown
 from ..network import FinancialNetwork
 
-__all__ = ["LocatedProblem", "build_network", "frame_records", "frame_from_records", "native", "is_missing",
+__all__ = ["LocatedProblem", "build_network", "near_misses", "near_miss_message", "KNOWN_NODE_COLUMNS",
+           "KNOWN_EDGE_COLUMNS", "frame_records", "frame_from_records", "native", "is_missing",
            "stored_metadata", "PROVENANCE_KEYS", "json_default"]
 
 #: Metadata that says where a network was loaded from (set by the readers and ``load_dataset``),
@@ -60,6 +61,33 @@ class LocatedProblem(Problem):
 
 Locator = Callable[[int], str]
 
+#: Columns with a meaning in the node and edge tables (see :meth:`FinancialNetwork.from_edges`).
+KNOWN_NODE_COLUMNS = ("id", "name", "type", "external_assets", "external_liabilities", "forced_default",
+                      "forced_recovery")
+KNOWN_EDGE_COLUMNS = ("debtor", "creditor", "amount", "kind")
+
+
+def _folded(name: Any) -> str:
+    return re.sub(r"[\s_\-.]+", "", str(name)).casefold()
+
+
+def near_misses(columns: Iterable[Any], known: Sequence[str]) -> list[tuple[Any, str]]:
+    """``(column, known column)`` for each column whose name differs from a known one only in case, spaces,
+    ``_``, ``-`` or ``.`` (``External_Assets``, ``external assets``, ``ID``): read as it is, it would be kept
+    as an extra attribute while the known column silently took its default.
+
+    >>> near_misses(["id", "External_Assets", "externalassets ", "sponsor"], KNOWN_NODE_COLUMNS)
+    [('External_Assets', 'external_assets'), ('externalassets ', 'external_assets')]
+    """
+    folded = {_folded(k): k for k in known}
+    return [(c, folded[_folded(c)]) for c in columns
+            if c not in known and _folded(c) in folded]
+
+
+def near_miss_message(meant: str) -> str:
+    return (f"column name differs from the known column '{meant}' only in case, spaces or '_'/'-': rename it "
+            f"'{meant}' (as it is, {meant} would be left at its default)")
+
 
 def build_network(
     nodes: pd.DataFrame,
@@ -88,6 +116,11 @@ def build_network(
     are left out (the reader has reported them already).
     """
     found = list(problems)
+    for table, known, section, tfile in ((nodes, KNOWN_NODE_COLUMNS, nodes_section, nodes_file),
+                                         (edges, KNOWN_EDGE_COLUMNS, edges_section, edges_file)):
+        for col, meant in near_misses(table.columns, known):
+            found.append(LocatedProblem(near_miss_message(meant), file=tfile or file, column=str(col), where=section,
+                                        value=col))
     skip = skip_rows or {}
     try:
         net = FinancialNetwork.from_edges(edges, nodes, edges_file=_EDGES, nodes_file=_NODES, row_offset=0,

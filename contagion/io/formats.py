@@ -24,6 +24,10 @@ is row 2, and every message uses these numbers):
 - column names are stripped of surrounding spaces; a column name may appear
   only once; a column without a name is an error unless all its cells are
   empty (a trailing comma on every line), in which case it is ignored;
+- a column whose name differs from a known column only in case, spaces,
+  ``_``, ``-`` or ``.`` (``External_Assets``, ``ID``) is an error in every
+  format, not an extra attribute: kept as it is, the known column would
+  silently take its default (every outside asset 0);
 - every row must have as many cells as the header;
 - an empty row (a blank line or only commas) is an error, except at the end of
   the file, where empty rows are ignored (they hold nothing);
@@ -54,6 +58,7 @@ import pandas as pd
 
 from ..errors import ContagionError, InvalidNetworkError, Problem
 from ..network import EDGE_COLUMNS, NODE_COLUMNS, FinancialNetwork
+from ._tables import KNOWN_EDGE_COLUMNS, KNOWN_NODE_COLUMNS, near_miss_message, near_misses
 
 __all__ = ["FORMATS", "NetworkFormat", "read_network", "write_network", "read_csv_dir", "write_csv_dir",
            "detect_format", "write_files_atomic"]
@@ -288,6 +293,9 @@ def read_csv_dir(path: str | os.PathLike) -> FinancialNetwork:
     bad: dict[str, set[int]] = {str(nodes_path): set(), str(edges_path): set()}
     nodes = _read_csv_table(nodes_path, problems, bad[str(nodes_path)])
     edges = _read_csv_table(edges_path, problems, bad[str(edges_path)])
+    for table, known, file in ((nodes, KNOWN_NODE_COLUMNS, nodes_path), (edges, KNOWN_EDGE_COLUMNS, edges_path)):
+        for col, meant in near_misses(table.columns if table is not None else (), known):
+            problems.append(Problem(near_miss_message(meant), file=str(file), row=1, column=str(col), value=col))
     if nodes is None or edges is None:
         raise InvalidNetworkError(problems)
     try:

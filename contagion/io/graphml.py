@@ -38,10 +38,11 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
-from ..errors import InvalidNetworkError, Problem
+from ..errors import ContagionError, InvalidNetworkError, Problem
 from ..network import FinancialNetwork
 from ._tables import LocatedProblem, is_missing, json_default, native, stored_metadata
 from .atomic import write_bytes_atomic
+from .text import parse_data
 
 __all__ = ["read_graphml", "write_graphml", "network_to_graphml"]
 
@@ -55,7 +56,15 @@ _BOOL_TEXT = {"true": True, "false": False, "1": True, "0": False}
 def _convert(text: str, kind: type) -> Any:
     if kind is bool:
         return _BOOL_TEXT[text.strip().lower()]
+    if kind is not str and "_" in text:  # Python's int() and float() would drop the underscores
+        raise ValueError(text)
     return kind(text)
+
+
+#: Columns where a NaN is a number that cannot be used, never a missing value (a missing amount means 0).
+_NAN_MESSAGES = {**dict.fromkeys(("external_assets", "external_liabilities", "forced_recovery", "amount"),
+                                 "not a finite number (NaN is a number, not a missing value)"),
+                 **dict.fromkeys(("id", "name", "type", "kind"), "NaN is a number, not text")}
 
 
 class _Scan:
@@ -74,6 +83,7 @@ class _Scan:
         self.edges: list[tuple[Any, Any, dict[str, Any]]] = []
         self.skip: dict[str, set[Any]] = {"nodes": set(), "edges": set()}
         self.edge_ids: list[str | None] = []
+        self.yfiles: set[str] = set()  # keys of yEd drawing data (elements inside <data> are expected there)
 
     def edge_order(self) -> list[int]:
         """Document order, or the order of the edge ids when every edge has a distinct integer id
@@ -86,6 +96,11 @@ class _Scan:
         if len(set(numbers)) != len(numbers):
             return list(range(len(ids)))
         return sorted(range(len(ids)), key=numbers.__getitem__)
+
+
+def _text_of(element: ET.Element) -> str:
+    """The text inside an element and its children (for a message; cut by the caller)."""
+    return "".join(element.itertext())[:200]
 
 
 def _scan(root: ET.Element, file: str) -> _Scan:
@@ -108,6 +123,7 @@ def _scan(root: ET.Element, file: str) -> _Scan:
             continue
         if key.get("yfiles.type") is not None:
             scan.keys[kid] = (key.get("yfiles.type"), str, key.get("for") or "all")  # yEd drawing data, kept as read
+            scan.yfiles.add(kid)
             continue
         if not name:
             problem("<key> without attr.name", where)
@@ -152,7 +168,13 @@ def _scan(root: ET.Element, file: str) -> _Scan:
             if name in attrs:
                 problem("attribute given twice", where, column=name, row=row)
             value: Any = None
-            if len(data) == 0 and data.text is not None and (data.text.strip() != "" or kind is str):
+            if len(data) and kid not in scan.yfiles:
+                child = data[0].tag.split("}")[-1]
+                problem(f"the value holds an element <{child}>; GraphML data here must be plain text", where,
+                        column=name, value=_text_of(data), row=row)
+                if row is not None:
+                    scan.skip[table].add((row, name))
+            elif len(data) == 0 and data.text is not None and (data.text.strip() != "" or kind is str):
                 try:
                     value = _convert(data.text, kind)
                 except (ValueError, KeyError):
@@ -160,6 +182,11 @@ def _scan(root: ET.Element, file: str) -> _Scan:
                             value=data.text, row=row)
                     if row is not None:
                         scan.skip[table].add((row, name))
+                else:
+                    if isinstance(value, float) and value != value and name in _NAN_MESSAGES:
+                        problem(_NAN_MESSAGES[name], where, column=name, value=value, row=row)
+                        if row is not None:
+                            scan.skip[table].add((row, name))
             attrs[name] = value
         return {**{k: v for k, v in scan.defaults.get(scope, {}).items() if k not in attrs}, **attrs}
 
@@ -247,8 +274,11 @@ def read_graphml(path: str | os.PathLike) -> FinancialNetwork:
     for key in (_NODE_COLUMNS_KEY, _EDGE_COLUMNS_KEY):
         if key in graph_attrs:
             try:
-                columns[key] = [str(c) for c in json.loads(graph_attrs.pop(key))]
-            except (TypeError, ValueError):
+                listed = parse_data(str(graph_attrs.pop(key)), ".json")
+                if not isinstance(listed, list):
+                    raise TypeError(listed)
+                columns[key] = [str(c) for c in listed]
+            except (TypeError, ValueError, ContagionError):
                 problems.append(LocatedProblem("not a JSON list of column names", file=file, where="graph",
                                                column=key))
     typed = {name for name, kind, _ in scan.keys.values() if kind is not str}

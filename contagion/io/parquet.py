@@ -24,8 +24,9 @@ import pandas as pd
 
 from ..errors import ContagionError, InvalidNetworkError, Problem
 from ..network import FinancialNetwork
-from ._tables import build_network, json_default, stored_metadata, tidy_missing
+from ._tables import LocatedProblem, build_network, json_default, stored_metadata, tidy_missing
 from .formats import source_directory, target_directory, write_files_atomic
+from .text import parse_data
 
 __all__ = ["read_parquet_dir", "write_parquet_dir"]
 
@@ -43,7 +44,7 @@ def _pyarrow() -> Any:
     return pyarrow
 
 
-def _read_table(path: Path, problems: list[Problem]) -> tuple[pd.DataFrame | None, dict]:
+def _read_table(path: Path, problems: list[Problem], skip: set[Any]) -> tuple[pd.DataFrame | None, dict]:
     pa = _pyarrow()
     try:
         table = pa.parquet.read_table(path)
@@ -57,13 +58,46 @@ def _read_table(path: Path, problems: list[Problem]) -> tuple[pd.DataFrame | Non
     if dups:
         return None, {}
     meta = (table.schema.metadata or {}).get(_META_KEY)
-    try:
-        metadata = json.loads(meta) if meta else {}
-    except ValueError:
-        problems.append(Problem("schema metadata 'contagion.metadata' is not valid JSON", file=str(path)))
-        metadata = {}
+    metadata: Any = {}
+    if meta:
+        try:
+            metadata = parse_data(meta.decode("utf-8"), ".json")
+        except UnicodeDecodeError as exc:
+            problems.append(Problem(f"schema metadata 'contagion.metadata' is not UTF-8 text ({exc.reason} at byte "
+                                    f"{exc.start})", file=str(path)))
+        except ContagionError as exc:
+            problems.append(Problem(f"schema metadata 'contagion.metadata' is not usable JSON: {exc}",
+                                    file=str(path)))
+    _nan_amounts(table, path, problems, skip)
     df = table.to_pandas()
     return tidy_missing(df.reset_index(drop=True)), metadata if isinstance(metadata, dict) else {}
+
+
+#: Columns of amounts and of ids: a NaN there is a number that cannot be used, never a missing value (pandas
+#: reads NaN and null alike, and a missing amount means 0).
+_NAN_MESSAGES = {**dict.fromkeys(("external_assets", "external_liabilities", "forced_recovery", "amount"),
+                                 "not a finite number (NaN is a number, not a missing value)"),
+                 **dict.fromkeys(("id", "debtor", "creditor"), "NaN is a number, not an id")}
+
+
+def _nan_amounts(table: Any, path: Path, problems: list[Problem], skip: set[Any]) -> None:
+    """Report NaN (not null) in the amount and id columns (see :data:`_NAN_MESSAGES`)."""
+    import pyarrow.compute as pc
+
+    for name, message in _NAN_MESSAGES.items():
+        if name not in table.column_names or not pa_is_floating(table.column(name).type):
+            continue
+        nan = pc.fill_null(pc.is_nan(table.column(name)), False).to_numpy(zero_copy_only=False)
+        for k in nan.nonzero()[0]:
+            problems.append(LocatedProblem(message, file=str(path), row=int(k), column=name,
+                                           where=f"row index {int(k)}", value=float("nan")))
+            skip.add((int(k), name))
+
+
+def pa_is_floating(typ: Any) -> bool:
+    import pyarrow.types as pt
+
+    return pt.is_floating(typ)
 
 
 def read_parquet_dir(path: str | os.PathLike) -> FinancialNetwork:
@@ -80,13 +114,14 @@ def read_parquet_dir(path: str | os.PathLike) -> FinancialNetwork:
     path = Path(path)
     nodes_path, edges_path = source_directory(path, _FILES, "Parquet")
     problems: list[Problem] = []
-    nodes, metadata = _read_table(nodes_path, problems)
-    edges, _ = _read_table(edges_path, problems)
+    skip: dict[str, set[Any]] = {"nodes": set(), "edges": set()}
+    nodes, metadata = _read_table(nodes_path, problems, skip["nodes"])
+    edges, _ = _read_table(edges_path, problems, skip["edges"])
     if nodes is None or edges is None:
         raise InvalidNetworkError(problems)
     return build_network(nodes, edges, file=None, nodes_file=str(nodes_path), edges_file=str(edges_path),
                          node_at=lambda k: f"row index {k}", edge_at=lambda k: f"row index {k}",
-                         nodes_section=None, edges_section=None, problems=problems,
+                         nodes_section=None, edges_section=None, problems=problems, skip_rows=skip,
                          metadata={**stored_metadata(metadata), "source": str(path)})
 
 

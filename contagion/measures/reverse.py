@@ -1,26 +1,4 @@
-"""Loss measures on clearing results.
-
-Conventions: losses are in the network's units; a creditor's loss on its
-network claims is ``interbank_assets - Pi.T @ p``; creditors outside the network
-lose ``sum_i external_liabilities_i / pbar_i * shortfall_i``.
-
-System loss (Glasserman & Young 2015, section 3): the shock to outside assets
-plus the total shortfall. Without network effects, each institution's network
-claims are treated as safe outside assets and its network obligations as
-outside obligations, so the loss is the shock plus ``sum max(0, pbar - e -
-interbank_assets)``. Their ratio is the contagion multiplier / loss amplification.
-
-Analytics over many scenarios, all cleared in batches through
-:func:`contagion.clear_many`:
-
-- :func:`systemic_importance`: for every institution, the damage when it alone
-  fails (system loss, further defaults, contagion multiplier) and how much it
-  suffers when others fail (vulnerability);
-- :func:`reverse_stress`: the smallest size of a one-parameter shock family
-  (:func:`shock_family`) at which a target defaults, by multi-point bisection.
-
-Monte Carlo sweeps live in :mod:`contagion.sweep`; DebtRank and the threshold
-cascade in :mod:`contagion.channels`.
+"""Reverse stress tests: one-parameter shock families and the smallest size at which a target defaults.
 """
 
 from __future__ import annotations
@@ -31,264 +9,11 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import pandas as pd
 
-__all__ = ["creditor_losses", "losses_by_creditor_type", "loss_summary", "EXTERNAL_CREDITORS",
-           "systemic_importance", "BATCH_METHODS", "ShockFamily", "SHOCK_FAMILIES", "shock_family",
-           "ReverseStressResult", "reverse_stress"]
+from .importance import BATCH_METHODS
 
-#: label of the row for creditors outside the network
-EXTERNAL_CREDITORS = "external creditors"
+__all__ = ["ShockFamily", "SHOCK_FAMILIES", "shock_family", "ReverseStressResult", "reverse_stress"]
 
 
-def creditor_losses(result) -> np.ndarray:
-    """Loss of each institution on its claims on the network (``interbank_assets - Pi.T @ p``)."""
-    return result.interbank_loss
-
-
-def losses_by_creditor_type(result) -> pd.Series:
-    """Losses grouped by the creditor's type, plus a row for creditors outside the network.
-
-    >>> import contagion
-    >>> net = contagion.load_dataset("chain")
-    >>> losses_by_creditor_type(contagion.clear(net)).round(4).to_dict()
-    {'bank': 7.6667, 'external creditors': 1.5}
-    """
-    net = result.network
-    loss = pd.Series(creditor_losses(result), index=net.types).groupby(level=0).sum()
-    loss = loss[loss.abs() > 0] if (loss.abs() > 0).any() else loss.iloc[0:0]
-    loss.loc[EXTERNAL_CREDITORS] = result.external_shortfall
-    loss.index.name = "creditor_type"
-    loss.name = "loss"
-    return loss.astype(float)
-
-
-def loss_summary(result, base=None) -> dict[str, Any]:
-    """Headline losses of a clearing result.
-
-    Parameters
-    ----------
-    result : ClearingResult
-        Clearing of the shocked network.
-    base : FinancialNetwork, optional
-        The network before the shock; the shock is the fall in outside assets
-        from ``base`` to ``result.network`` (0 without a base).
-
-    Returns
-    -------
-    dict
-        ``shock``, ``total_shortfall``, ``system_loss`` (shock + shortfall),
-        ``system_loss_without_network``, ``amplification`` (ratio, ``nan`` when
-        the loss without network is 0), ``defaults``.
-
-    Examples
-    --------
-    Glasserman & Young's core-periphery example: a shock of 94 to the core.
-
-    >>> import numpy as np, contagion
-    >>> L = np.zeros((5, 5)); L[2, [0, 1, 3, 4]] = 10
-    >>> kw = dict(external_liabilities=[55, 55, 100, 55, 55])
-    >>> base = contagion.FinancialNetwork.from_matrix(L, external_assets=[50, 50, 150, 50, 50], **kw)
-    >>> hit = contagion.FinancialNetwork.from_matrix(L, external_assets=[50, 50, 56, 50, 50], **kw)
-    >>> s = loss_summary(contagion.clear(hit), base)
-    >>> s["system_loss"], s["system_loss_without_network"], round(s["amplification"], 4)
-    (182.0, 178.0, 1.0225)
-    """
-    net = result.network
-    shock = 0.0
-    if base is not None:
-        shock = float(np.sum(np.maximum(base.external_assets - net.external_assets, 0.0)))
-    shortfall = result.total_shortfall
-    without = shock + float(np.sum(np.maximum(-net.equity_before, 0.0)))
-    system = shock + shortfall
-    return {
-        "shock": shock,
-        "total_shortfall": shortfall,
-        "system_loss": system,
-        "system_loss_without_network": without,
-        "amplification": system / without if without > 0 else float("nan"),
-        "defaults": result.n_defaults,
-    }
-
-
-# ====================================================================== systemic importance
-#: Clearing methods that :func:`contagion.clear_many` batches (rankings and sweeps use these).
-BATCH_METHODS = ("eisenberg-noe", "rogers-veraart")
-
-
-def _importance_task(shared: tuple, cols: np.ndarray) -> dict[str, np.ndarray]:
-    """Clear the scenarios "institution ``i`` loses all its outside assets" for ``i`` in ``cols``."""
-    from .clearing import clear_many
-
-    net, method, params, p0, d0 = shared
-    k = cols.size
-    E = np.repeat(net.external_assets[:, None], k, axis=1)
-    E[cols, np.arange(k)] = 0.0
-    batch = clear_many(net, E, method, **params)
-    P, D = batch.payments, batch.defaulted
-    dP = np.ascontiguousarray(p0[:, None] - P)
-    own = (cols, np.arange(k))
-    loss = np.asarray(net.PiT @ dP)       # fall in what each institution receives
-    loss[own] = 0.0                         # its own failure is not "others failing"
-    new = D & ~d0[:, None]
-    fails = D[own].copy()
-    new[own] = False
-    return {
-        "cols": cols,
-        "fails": fails,
-        "dshort": dP.sum(axis=0),
-        "additional": new.sum(axis=0),
-        "vulnerability": loss.sum(axis=1),
-        "defaulted_by": new.sum(axis=1),
-    }
-
-
-def systemic_importance(net, *, method: str = "eisenberg-noe", chunk_size: int | None = None, executor=None,
-                        progress=None, **params: Any) -> pd.DataFrame:
-    """Rank institutions by the damage their failure does, and by how exposed they are to others'.
-
-    Scenario ``i`` ("``i`` fails"): institution ``i`` **loses all its outside
-    assets** (``e_i -> 0``), everything else as in ``net`` (apply a scenario
-    first for a stressed baseline). Whether ``i`` then defaults is reported in
-    ``fails``: an institution whose network claims cover its obligations
-    survives the loss. All ``n`` scenarios are cleared in batches of columns
-    through :func:`contagion.clear_many` (``E`` = ``e`` repeated, one entry
-    zeroed per column), never as ``n`` separate runs. Columns whose outcome is
-    known without clearing are skipped: ``e_i = 0`` (nothing changes), no
-    obligations, or ``i`` still able to pay in full from what it receives in
-    the baseline (then the baseline payments remain the greatest clearing
-    vector, because the clearing map only fell at ``i`` and the baseline is
-    still a fixed point).
-
-    Parameters
-    ----------
-    net : FinancialNetwork
-    method : {"eisenberg-noe", "rogers-veraart"}
-        Clearing method (``alpha``, ``beta`` for Rogers--Veraart in ``params``).
-    chunk_size : int, optional
-        Scenarios cleared per batch (bounds memory at a few ``n x chunk``
-        arrays); default ``min(512, max(16, 2_000_000 // n))``.
-    executor : concurrent.futures.Executor, "auto", "processes", "inline" or None
-        Where the batches run (see :func:`contagion.sweep.run_sweep`); default
-        in this process. ``"auto"`` (what ``contagion rank`` uses) switches to a
-        local process pool for large networks.
-    progress : callable(done, total), optional
-        Called with the number of scenarios done.
-
-    Returns
-    -------
-    DataFrame
-        Indexed by name, sorted by ``system_loss`` (largest first), columns:
-
-        - ``rank``: 1 = largest system loss;
-        - ``type``;
-        - ``external_assets``: the size of the shock, ``e_i``;
-        - ``fails``: whether ``i`` defaults in its own scenario;
-        - ``system_loss``: Glasserman--Young loss of scenario ``i`` relative to
-          the baseline: the shock ``e_i`` plus the increase in total shortfall;
-        - ``induced_shortfall``: that increase in total shortfall alone
-          (``system_loss - external_assets``), what the failure costs creditors;
-        - ``system_loss_without_network``: the same shock when each
-          institution's network claims are safe (only ``i``'s own shortfall);
-        - ``contagion_multiplier``: their ratio (``nan`` when ``e_i = 0``);
-        - ``additional_defaults``: institutions other than ``i`` that default
-          in scenario ``i`` but not in the baseline;
-        - ``vulnerability``: the loss ``i`` suffers when others fail, the
-          average over the other ``n - 1`` scenarios of the fall in what it
-          receives, ``(Pi.T (p_base - p_j))_i``;
-        - ``defaulted_by``: in how many of the other scenarios ``i`` is brought down.
-
-    Notes
-    -----
-    Glasserman, P. & Young, H. P. (2015). How likely is contagion in financial
-    networks? *Journal of Banking & Finance* 50, 383-399 (section 3: system
-    loss with and without the network, and their ratio).
-
-    Examples
-    --------
-    The core of the core-periphery toy (150 outside, owes 10 to each of four
-    periphery banks and 100 outside) brings the four down: it pays nothing,
-    each periphery bank pays 50 of its 55, so the shortfall is 140 + 4 x 5 and
-    the loss 150 + 160 = 310, against 150 + 140 = 290 without the network. A
-    periphery bank hurts nobody else (it owes nothing inside the network); it
-    loses 10 in one of the four other scenarios (vulnerability 10 / 4).
-
-    >>> import contagion
-    >>> rank = systemic_importance(contagion.load_dataset("core-periphery"))
-    >>> rank.loc[["Core"], ["rank", "fails", "system_loss", "additional_defaults"]].to_dict("records")
-    [{'rank': 1, 'fails': True, 'system_loss': 310.0, 'additional_defaults': 4}]
-    >>> round(float(rank.loc["Core", "contagion_multiplier"]), 4)
-    1.069
-    >>> rank.loc[["Periphery 1"], ["system_loss", "vulnerability", "defaulted_by"]].to_dict("records")
-    [{'system_loss': 95.0, 'vulnerability': 2.5, 'defaulted_by': 1}]
-    """
-    from .clearing import clear_many
-    from .executors import resolve_executor, run_tasks
-
-    if method not in BATCH_METHODS:
-        from .errors import ContagionError
-
-        raise ContagionError(f"systemic_importance supports {', '.join(BATCH_METHODS)} (batched clearing), "
-                             f"not {method!r}")
-    n = net.n
-    e = net.external_assets
-    pbar = net.total_obligations
-    base = clear_many(net, e[:, None], method, **params)
-    p0 = base.payments[:, 0].copy()
-    d0 = base.defaulted[:, 0].copy()
-    inflow0 = net.PiT @ p0
-    from .clearing.core import tie_tolerance
-
-    still_pays = ~net.forced_default & (inflow0 >= pbar - tie_tolerance(pbar)) & ~d0
-    trivial = (e <= 0) | (pbar <= 0) | still_pays
-    cols = np.flatnonzero(~trivial)
-    if chunk_size is None:
-        chunk_size = min(512, max(16, 2_000_000 // max(n, 1)))
-    chunk_size = max(1, int(chunk_size))
-    tasks = [(cols[k:k + chunk_size],) for k in range(0, cols.size, chunk_size)]
-    work = float(cols.size) * (n + net.liabilities.nnz)
-    with resolve_executor(executor, work) as (ex, _workers):
-        parts = run_tasks(_importance_task, (net, method, dict(params), p0, d0), tasks, ex, progress=progress,
-                          sizes=[t[0].size for t in tasks])
-    fails = d0.copy()
-    fails[pbar <= 0] = False
-    dshort = np.zeros(n)
-    additional = np.zeros(n, dtype=np.int64)
-    vul = np.zeros(n)
-    hit = np.zeros(n, dtype=np.int64)
-    for part in parts:  # in task order
-        c = part["cols"]
-        fails[c] = part["fails"]
-        dshort[c] = part["dshort"]
-        additional[c] = part["additional"]
-        vul += part["vulnerability"]
-        hit += part["defaulted_by"]
-    eqb = net.equity_before
-    system = e + dshort
-    # without the network: only i's own shortfall changes, from max(0, -eqb) to max(0, e_i - eqb)
-    without = e + np.maximum(e - eqb, 0.0) - np.maximum(-eqb, 0.0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        mult = np.where(without > 0, system / np.where(without > 0, without, 1.0), np.nan)
-    frame = pd.DataFrame(
-        {
-            "type": net.types,
-            "external_assets": e,
-            "fails": fails,
-            "system_loss": system,
-            "induced_shortfall": dshort,
-            "system_loss_without_network": without,
-            "contagion_multiplier": mult,
-            "additional_defaults": additional,
-            "vulnerability": vul / max(n - 1, 1),
-            "defaulted_by": hit,
-        },
-        index=pd.Index(list(net.names), name="name"),
-    )
-    order = np.lexsort((np.arange(n), -additional, -np.round(system, 9)))
-    frame = frame.iloc[order]
-    frame.insert(0, "rank", np.arange(1, n + 1))
-    return frame
-
-
-# ====================================================================== reverse stress test
 @dataclass(frozen=True, eq=False)
 class ShockFamily:
     """A one-parameter family of shocks: size ``s`` in ``[0, 1]`` -> network.
@@ -357,7 +82,7 @@ class ShockFamily:
         """The network at size ``s`` in ``[0, 1]``."""
         s = float(size)
         if not (0.0 <= s <= 1.0):
-            from .errors import ContagionError
+            from ..errors import ContagionError
 
             raise ContagionError(f"shock size must lie in [0, 1], got {s}")
         if s == 0.0:
@@ -389,7 +114,7 @@ def _parse_selection(text: str) -> tuple[Any, dict[str, Any]]:
         if not part.strip():
             continue
         if "=" not in part:
-            from .errors import ScenarioError
+            from ..errors import ScenarioError
 
             raise ScenarioError(f"selection {text!r}: expected key=value pairs separated by commas, got {part!r}")
         key, _, val = part.partition("=")
@@ -399,9 +124,9 @@ def _parse_selection(text: str) -> tuple[Any, dict[str, Any]]:
 
 
 def _family_external_assets(net, rest: str, spec: str) -> ShockFamily:
-    from .errors import ScenarioError
-    from .pipeline import prepare
-    from .shocks import Shock
+    from ..errors import ScenarioError
+    from ..pipeline import prepare
+    from ..shocks import Shock
 
     target, sel = _parse_selection(rest)
     if target is None and not sel:
@@ -414,12 +139,12 @@ def _family_external_assets(net, rest: str, spec: str) -> ShockFamily:
 
 
 def _family_edges(net, rest: str, spec: str) -> ShockFamily:
-    from .pipeline import prepare
-    from .shocks import Shock
+    from ..pipeline import prepare
+    from ..shocks import Shock
 
     target, sel = _parse_selection(rest)
     if target is not None:
-        from .errors import ScenarioError
+        from ..errors import ScenarioError
 
         raise ScenarioError(f"{spec!r}: select obligations with key=value pairs, e.g. "
                             f"edges:kind=compute_purchase_contract or edges:debtor=OpenAI")
@@ -431,8 +156,8 @@ def _family_edges(net, rest: str, spec: str) -> ShockFamily:
 
 
 def _family_scenario(net, rest: str, spec: str) -> ShockFamily:
-    from .errors import ScenarioError
-    from .pipeline import prepare
+    from ..errors import ScenarioError
+    from ..pipeline import prepare
 
     full, (scen,), _ = prepare(net, [rest.strip()])
     if not (np.array_equal(full.forced_default, net.forced_default)
@@ -475,7 +200,7 @@ def shock_family(net, spec: str) -> ShockFamily:
     """
     from pathlib import Path
 
-    from .errors import ScenarioError
+    from ..errors import ScenarioError
 
     kind, sep, rest = spec.partition(":")
     if not sep:
@@ -637,8 +362,8 @@ def reverse_stress(net, target: str, shock, *, method: str = "eisenberg-noe", to
     >>> reverse_stress(net, "Core", "external_assets:Periphery 1").status
     'never'
     """
-    from .clearing import CLEARING_METHODS, clear, clear_many
-    from .errors import ContagionError, ScenarioError
+    from ..clearing import CLEARING_METHODS, clear, clear_many
+    from ..errors import ContagionError, ScenarioError
 
     fam = shock if isinstance(shock, ShockFamily) else shock_family(net, str(shock))
     try:

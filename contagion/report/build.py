@@ -1,0 +1,123 @@
+"""Building a report: each scenario applied separately and cleared through :func:`contagion.stress`."""
+
+from __future__ import annotations
+
+import datetime as _dt
+from typing import Any, Iterable, Mapping
+
+
+from ..errors import ContagionError
+from .model import DEFAULT_MAX_ROWS, Report, ScenarioRun
+from ..viz import DEFAULT_MAX_NODES
+
+
+def _stress_item(base: Any, item: Any, k: int, method: str, params: Mapping[str, Any]) -> tuple[str, str, Any]:
+    """``(name, description, StressResult)`` of one scenario item, cleared through :func:`contagion.stress`."""
+    from ..network import FinancialNetwork
+    from ..pipeline import stress
+
+    if isinstance(item, tuple) and len(item) == 2 and isinstance(item[1], FinancialNetwork):
+        return str(item[0]), "", stress(item[1], (), method=method, **params)
+    if isinstance(item, FinancialNetwork):  # already shocked: its metadata names the scenarios
+        meta = item.metadata or {}
+        names = meta.get("scenarios") or []
+        name = " + ".join(map(str, names)) if names else f"Scenario {k + 1}"
+        return name, str(meta.get("description", "")), stress(item, (), method=method, **params)
+    st = stress(base, [item], method=method, **params)
+    return st.label, st.description, st
+
+
+def build_report(
+    network: Any,
+    scenarios: Iterable[Any] | None = (),
+    *,
+    method: str = "eisenberg-noe",
+    title: str | None = None,
+    generated: str | None = None,
+    max_rows: int = DEFAULT_MAX_ROWS,
+    max_nodes: int = DEFAULT_MAX_NODES,
+    **params: Any,
+) -> Report:
+    """Apply each scenario separately to ``network``, clear, and gather the report.
+
+    Parameters
+    ----------
+    network : FinancialNetwork
+        The base network (before any scenario).
+    scenarios : iterable or None
+        Each item is applied separately (through :func:`contagion.stress`) and
+        is a :class:`~contagion.shocks.Scenario`, a scenario name or file path
+        (resolved with :func:`contagion.shocks.find_scenario`), an already
+        shocked :class:`~contagion.FinancialNetwork` (same institutions), or a
+        ``(label, shocked network)`` pair. Empty: one column for the network
+        as given. ``None``: the dataset's default scenario (as for
+        :func:`contagion.stress`; ``Report.default_applied`` says whether one
+        was applied), else the network as given.
+    method : str
+        Clearing method; ``**params`` are passed to it (``alpha``, ``beta``).
+    title : str, optional
+        Default "Stress test: <dataset title>".
+    generated : str, optional
+        Date printed on the report (default: today, ISO format).
+    max_rows : int
+        Institutions listed per scenario in the HTML report (CSV has all).
+    max_nodes : int
+        Cap of the embedded network view (see :func:`contagion.viz.network_view`).
+
+    Raises
+    ------
+    ScenarioError
+        An unknown scenario or one that cannot be applied.
+    ContagionError
+        An unknown method, or a shocked network with other institutions.
+    """
+    from ..measures import loss_summary, losses_by_creditor_type
+    from ..pipeline import stress
+
+    as_given = ("No scenario", "The network as given, without shocks.")
+    default_applied = False
+    if scenarios is None:  # the dataset's default scenario, if it names one
+        st = stress(network, None, method=method, **params)
+        default_applied = st.default_applied
+        named = [(st.label, st.description, st) if st.scenarios else (*as_given, st)]
+    else:
+        named = [_stress_item(network, item, k, method, params) for k, item in enumerate(scenarios)]
+        if not named:
+            named = [(*as_given, stress(network, (), method=method, **params))]
+    runs = []
+    for name, description, st in named:
+        shocked, res = st.network, st.clearing
+        if shocked.n != network.n or tuple(shocked.names) != tuple(network.names):
+            raise ContagionError(f"scenario {name!r}: the shocked network has other institutions than the base")
+        shocks = tuple(line for scen in st.scenarios for line in scen.describe())
+        runs.append(ScenarioRun(name, description, shocks, shocked, res, loss_summary(res, network),
+                                losses_by_creditor_type(res)))
+    from ..viz import dataset_title
+
+    return Report(base=network, runs=tuple(runs),
+                  title=title or f"Stress test: {dataset_title(network.metadata) or 'network'}", method=method,
+                  params=dict(runs[0].result.params), generated=generated or _dt.date.today().isoformat(),
+                  max_rows=max_rows, max_nodes=max_nodes, default_applied=default_applied)
+
+
+def render(network: Any, scenarios: Iterable[Any] = (), **kwargs: Any) -> str:
+    """The HTML report (one self-contained page); parameters as :func:`build_report`.
+
+    >>> import contagion
+    >>> page = render(contagion.load_dataset("chain"), ["a-fails"], generated="2025-01-01")
+    >>> "a-fails" in page and "<script src" not in page and 'href="http' not in page
+    True
+    """
+    return build_report(network, scenarios, **kwargs).to_html()
+
+
+def render_markdown(network: Any, scenarios: Iterable[Any] = (), **kwargs: Any) -> dict[str, bytes]:
+    """Files of the Markdown report, ``{relative path: bytes}``; parameters as :func:`build_report`.
+
+    >>> import contagion
+    >>> files = render_markdown(contagion.load_dataset("chain"), ["a-fails"], generated="2025-01-01")
+    >>> sorted(p for p in files if not p.startswith("figures/"))  # doctest: +NORMALIZE_WHITESPACE
+    ['report.md', 'tables/defaults-by-wave.csv', 'tables/institutions-a-fails.csv',
+     'tables/losses-by-creditor-type.csv', 'tables/summary.csv', 'view.html']
+    """
+    return build_report(network, scenarios, **kwargs).to_markdown()

@@ -1,0 +1,304 @@
+"""The report's data model: one :class:`ScenarioRun` per scenario, gathered in a :class:`Report` that renders itself."""
+
+from __future__ import annotations
+
+import html as _html
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+import numpy as np
+import pandas as pd
+
+from ..formatting import fmt_amount, fmt_share, outcome_text
+from ..viz import DEFAULT_MAX_NODES, capital_depletion
+from .charts import SCENARIO_COLOURS, _figures, _inline_svg, _png_bytes, _svg_text
+from .text import _csv_bytes, _fmt_measure, _fmt_ratio, _md, _provenance, _slugs, _unique_labels
+
+
+#: institutions listed per scenario in the HTML report (the CSV tables hold every row)
+DEFAULT_MAX_ROWS = 200
+
+
+#: the literature the methodology section cites
+REFERENCES = (
+    "Eisenberg, L. & Noe, T. H. (2001). Systemic risk in financial systems. Management Science 47(2), 236-249.",
+    "Rogers, L. C. G. & Veraart, L. A. M. (2013). Failure and rescue in an interbank network. Management Science "
+    "59(4), 882-898.",
+    "Glasserman, P. & Young, H. P. (2015). How likely is contagion in financial networks? Journal of Banking & "
+    "Finance 50, 383-399.",
+    "Glasserman, P. & Young, H. P. (2016). Contagion in financial networks. Journal of Economic Literature 54(3), "
+    "779-831.",
+)
+
+
+@dataclass(frozen=True)
+class ScenarioRun:
+    """One scenario applied to the base network and cleared."""
+
+    name: str
+    description: str
+    shocks: tuple[str, ...]
+    network: Any
+    result: Any
+    loss: dict
+    losses_by_type: pd.Series
+
+    def institutions(self, base: Any) -> pd.DataFrame:
+        """Per-institution table: ``name, type, obligations, payment, shortfall, equity_before, equity_after,
+        capital_depletion, defaulted, wave`` (``wave`` = -1 when solvent), ordered by wave, then shortfall,
+        then capital depletion, then obligations (all descending except the wave)."""
+        res = self.result
+        before = base.equity_before
+        frame = pd.DataFrame({
+            "name": list(base.names),
+            "type": base.types.astype(str),
+            "obligations": self.network.total_obligations,
+            "payment": res.payments,
+            "shortfall": res.shortfall,
+            "equity_before": before,
+            "equity_after": res.equity,
+            "capital_depletion": capital_depletion(before, res.equity),
+            "defaulted": res.defaulted,
+            "wave": np.asarray(res.default_round, dtype=int),
+        })
+        wave_key = np.where(frame["wave"] >= 0, frame["wave"], np.iinfo(np.int64).max)
+        order = np.lexsort((np.arange(len(frame)), -frame["obligations"].to_numpy(),
+                            -np.nan_to_num(frame["capital_depletion"].to_numpy(), nan=-1.0),
+                            -frame["shortfall"].to_numpy(), wave_key))
+        return frame.iloc[order].reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class Report:
+    """A stress-test report over several scenarios (immutable); render with :meth:`to_html` or
+    :meth:`to_markdown`.
+
+    Attributes
+    ----------
+    base : FinancialNetwork
+        The network before any scenario.
+    runs : tuple of ScenarioRun
+        One per scenario, in the order given; each applied to ``base`` separately.
+    title : str
+    method : str
+        Clearing method (a key of :data:`contagion.CLEARING_METHODS`).
+    params : dict
+        Method parameters (``alpha``, ``beta``).
+    generated : str
+        Date shown on the report (ISO format).
+    """
+
+    base: Any
+    runs: tuple[ScenarioRun, ...]
+    title: str
+    method: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+    generated: str = ""
+    max_rows: int = DEFAULT_MAX_ROWS
+    max_nodes: int = DEFAULT_MAX_NODES
+    default_applied: bool = False
+
+    # ------------------------------------------------------------------ tables
+    @property
+    def names(self) -> list[str]:
+        """Column labels: the scenario names (made unique)."""
+        return _unique_labels([r.name for r in self.runs])
+
+    def summary_table(self) -> pd.DataFrame:
+        """Headline figures, one column per scenario (numbers, not text)."""
+        rows: dict[str, list[float]] = {k: [] for k in (
+            "Institutions", "Defaults", "Fundamental defaults (wave 0)", "Last wave", "Shock to outside assets",
+            "Total shortfall", "Unpaid to outside creditors", "System loss", "System loss without network",
+            "Loss amplification")}
+        for r in self.runs:
+            s = r.result.summary()
+            rows["Institutions"].append(s["institutions"])
+            rows["Defaults"].append(s["defaults"])
+            rows["Fundamental defaults (wave 0)"].append(s["fundamental_defaults"])
+            rows["Last wave"].append(s["waves"] if s["waves"] >= 0 else np.nan)
+            rows["Shock to outside assets"].append(r.loss["shock"])
+            rows["Total shortfall"].append(r.loss["total_shortfall"])
+            rows["Unpaid to outside creditors"].append(s["external_shortfall"])
+            rows["System loss"].append(r.loss["system_loss"])
+            rows["System loss without network"].append(r.loss["system_loss_without_network"])
+            rows["Loss amplification"].append(r.loss["amplification"])
+        frame = pd.DataFrame(rows, index=self.names).T
+        frame.index.name = "measure"
+        return frame
+
+    def defaults_by_wave(self) -> pd.DataFrame:
+        """Number of institutions defaulting in each wave (rows 0, 1, ...), one column per scenario."""
+        top = max((r.result.waves for r in self.runs), default=-1)
+        data = {}
+        for label, r in zip(self.names, self.runs):
+            w = np.asarray(r.result.default_round)
+            data[label] = np.bincount(w[w >= 0], minlength=top + 1)[: top + 1] if top >= 0 else np.zeros(0, int)
+        frame = pd.DataFrame(data, index=pd.RangeIndex(top + 1, name="wave"))
+        return frame.astype(int)
+
+    def losses_by_creditor_type(self) -> pd.DataFrame:
+        """Losses grouped by creditor type (plus outside creditors), one column per scenario."""
+        frame = pd.concat([r.losses_by_type.rename(label) for label, r in zip(self.names, self.runs)], axis=1)
+        frame = frame.fillna(0.0)
+        frame.index.name = "creditor_type"
+        return frame
+
+    def institutions(self, index: int = 0) -> pd.DataFrame:
+        """Per-institution table of scenario ``index`` (every institution; see :meth:`ScenarioRun.institutions`)."""
+        return self.runs[index].institutions(self.base)
+
+    # ------------------------------------------------------------------ figures
+    def figures(self) -> dict[str, tuple[str, Any]]:
+        """``{file stem: (caption, matplotlib Figure)}`` of the charts.
+
+        Figures are built with the object-oriented API (``matplotlib.figure.Figure``,
+        rendered by the Agg/SVG canvases), so pyplot's global state and backend are
+        left alone.
+        """
+        return _figures(self)
+
+    def figure_files(self) -> dict[str, tuple[str, str, bytes]]:
+        """``{file stem: (caption, svg text, png bytes)}`` of the charts."""
+        out = {}
+        for stem, (caption, fig) in self.figures().items():
+            out[stem] = (caption, _svg_text(fig, stem), _png_bytes(fig))
+        return out
+
+    # ------------------------------------------------------------------ renderers
+    def view_html(self) -> str:
+        """The interactive network view with one entry per scenario (a standalone page)."""
+        from ..viz import network_view
+
+        results = {label: r.result for label, r in zip(self.names, self.runs)}
+        descriptions = {label: r.description for label, r in zip(self.names, self.runs)}
+        return network_view(self.base, results, descriptions=descriptions, max_nodes=self.max_nodes,
+                            title=f"Network view \u2014 {self._dataset_title()}")
+
+    def to_html(self) -> str:
+        """The report as one self-contained UTF-8 HTML page."""
+        from ..templates import asset, render as render_template
+        from ..viz import view_csp_hashes
+
+        svgs = {stem: {"caption": caption, "svg": _inline_svg(_svg_text(fig, stem), caption)}
+                for stem, (caption, fig) in self.figures().items()}
+        context = self._context()
+        csp = ("default-src 'none'; script-src " + " ".join(view_csp_hashes())
+               + "; style-src 'unsafe-inline'; img-src data:; font-src data:; connect-src 'none'; "
+                 "base-uri 'none'; form-action 'none'")
+        return render_template("report.html.j2", css=asset("report.css"), csp=csp, charts=svgs,
+                               view_html=self.view_html(), **context)
+
+    def to_markdown(self) -> dict[str, bytes]:
+        """Files of the Markdown report: ``{relative path: bytes}`` (report.md, figures/, tables/, view.html)."""
+        from ..templates import render as render_template
+
+        files: dict[str, bytes] = {}
+        figures = []
+        for stem, (caption, svg, png) in self.figure_files().items():
+            files[f"figures/{stem}.svg"] = svg.encode("utf-8")
+            files[f"figures/{stem}.png"] = png
+            figures.append({"stem": stem, "caption": caption})
+        tables = {
+            "summary": self.summary_table(),
+            "defaults-by-wave": self.defaults_by_wave(),
+            "losses-by-creditor-type": self.losses_by_creditor_type(),
+        }
+        for stem, frame in tables.items():
+            files[f"tables/{stem}.csv"] = _csv_bytes(frame.reset_index())
+        slugs = _slugs(self.names)
+        for s, slug in enumerate(slugs):
+            files[f"tables/institutions-{slug}.csv"] = _csv_bytes(self.institutions(s))
+        files["view.html"] = self.view_html().encode("utf-8")
+        context = self._context()
+        text = render_template("report.md.j2", md=_md, figures={f["stem"]: f for f in figures}, slugs=slugs,
+                               **context)
+        files["report.md"] = text.encode("utf-8")
+        return files
+
+    def _repr_html_(self) -> str:  # Jupyter
+        return ('<iframe title="Stress-test report" srcdoc="' + _html.escape(self.to_html(), quote=True)
+                + '" style="width:100%;height:820px;border:1px solid #d5dbe1" sandbox="allow-scripts"></iframe>')
+
+    # ------------------------------------------------------------------ template context
+    def _units(self) -> str:
+        from ..viz import dataset_units
+
+        return dataset_units(self.base.metadata)
+
+    def _dataset_title(self) -> str:
+        from ..viz import dataset_title
+
+        return dataset_title(self.base.metadata) or "network"
+
+    def _context(self) -> dict[str, Any]:
+        from .. import __version__
+
+        base = self.base
+        names = self.names
+        summary = self.summary_table()
+        waves = self.defaults_by_wave()
+        losses = self.losses_by_creditor_type()
+        cards = []
+        for s, (label, r) in enumerate(zip(names, self.runs)):
+            amp = r.loss["amplification"]
+            cards.append({
+                "name": label, "colour": SCENARIO_COLOURS[s % len(SCENARIO_COLOURS)],
+                "defaults": f"{r.result.n_defaults:,}", "of": f"{base.n:,}",
+                "shortfall": fmt_amount(r.loss["total_shortfall"]),
+                "system_loss": fmt_amount(r.loss["system_loss"]),
+                "amplification": _fmt_ratio(amp),
+            })
+        summary_rows = [[measure] + [_fmt_measure(measure, v) for v in summary.loc[measure]] for measure in summary.index]
+        wave_rows = [[f"Wave {w}" + (" (fundamental)" if w == 0 else "")] + [f"{int(v):,}" for v in waves.loc[w]]
+                     for w in waves.index]
+        if len(waves.index):
+            wave_rows.append(["All waves"] + [f"{int(v):,}" for v in waves.sum(axis=0)])
+        loss_rows = [[str(t)] + [fmt_amount(v) for v in losses.loc[t]] for t in losses.index]
+        if len(losses.index):
+            loss_rows.append(["Total"] + [fmt_amount(v) for v in losses.sum(axis=0)])
+        inst = []
+        for s, (label, r) in enumerate(zip(names, self.runs)):
+            frame = r.institutions(base)
+            shown = frame.head(self.max_rows)
+            rows = []
+            for row in shown.itertuples(index=False):
+                rows.append({
+                    "name": row.name, "type": row.type,
+                    "cells": [fmt_amount(row.obligations), fmt_amount(row.payment), fmt_amount(row.shortfall),
+                              fmt_amount(row.equity_before), fmt_amount(row.equity_after),
+                              fmt_share(row.capital_depletion)],
+                    "wave": str(row.wave) if row.wave >= 0 else "\u2013",
+                    "outcome": outcome_text(int(row.wave), bool(row.equity_after < row.equity_before - 1e-9
+                                                                 * max(1.0, abs(row.equity_before)))),
+                    "defaulted": bool(row.defaulted),
+                })
+            inst.append({"name": label, "rows": rows, "total": len(frame), "shown": len(shown),
+                         "defaults": int(r.result.n_defaults)})
+        meta = base.metadata or {}
+        units = self._units()
+        method_params = ", ".join(f"{k} = {v:g}" if isinstance(v, (int, float)) else f"{k} = {v}"
+                                  for k, v in dict(self.params).items())
+        return {
+            "title": self.title,
+            "dataset_title": self._dataset_title(),
+            "dataset": str(meta.get("dataset") or ""),
+            "generated": self.generated,
+            "version": __version__,
+            "method": self.method,
+            "method_params": method_params,
+            "units": str(units),
+            "n_institutions": base.n,
+            "n_obligations": base.n_edges,
+            "scenario_names": names,
+            "scenario_colours": [SCENARIO_COLOURS[s % len(SCENARIO_COLOURS)] for s in range(len(names))],
+            "runs": [{"name": label, "description": r.description, "shocks": list(r.shocks)}
+                     for label, r in zip(names, self.runs)],
+            "cards": cards,
+            "summary_rows": summary_rows,
+            "wave_rows": wave_rows,
+            "loss_rows": loss_rows,
+            "institutions": inst,
+            "max_rows": self.max_rows,
+            "references": list(REFERENCES),
+            "provenance": _provenance(base),
+        }

@@ -81,7 +81,7 @@ def method_options(methods: Sequence[str] | None = None) -> Callable[[Callable],
                 f"--{name.replace('_', '-')}", name,
                 type=click.FloatRange(_bound(spec.low), _bound(spec.high), max_open=spec.high_open), default=None,
                 metavar=name[0].upper(),
-                help=f"{' and '.join(takers)} only: {spec.help}, in {spec.interval}. [default: {spec.default:g}]",
+                help=f"{' and '.join(takers)} only: {spec.help}. [default: {spec.default:g}]",
             )(wrapper)
         return click.option("--method", "-m", type=click.Choice(choices), default="eisenberg-noe",
                             show_default=True, help="Clearing method.")(wrapper)

@@ -20,6 +20,7 @@ __all__ = [
     "InvalidNetworkError",
     "ScenarioError",
     "ConvergenceError",
+    "OutputError",
     "Problem",
     "shown",
     "check_memory",
@@ -156,6 +157,24 @@ class ScenarioError(ContagionError, ValueError):
     def __init__(self, message: str, problems: "list[str] | None" = None) -> None:
         self.problems = list(problems) if problems else [message]
         super().__init__(message)
+
+
+class OutputError(ContagionError, OSError):
+    """A file that cannot be written: the message says which and why; nothing was replaced.
+
+    Also an :class:`OSError` (``errno`` and ``filename`` are set when the
+    system gave them), so code that catches ``OSError`` keeps working.
+    """
+
+    def __init__(self, message: str, errno: int | None = None, filename: object = None) -> None:
+        if errno is not None:
+            OSError.__init__(self, errno, message, filename)
+        else:
+            OSError.__init__(self, message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
 
 
 class ConvergenceError(ContagionError, RuntimeError):

@@ -20,7 +20,7 @@ from typing import Any, Callable, Iterator
 import click
 
 from .methods import method_options
-from .options import emit, format_option, handle_errors, load_network, network_argument, output_option, \
+from .options import csv_text, emit, format_option, handle_errors, load_network, network_argument, output_option, \
     scenario_option, to_json
 from .run import announce, network_label
 
@@ -177,7 +177,7 @@ def _rank_output(frame, st, sort_by: str, top: int | None, fmt: str, output: str
     if fmt == "json":
         return to_json(shown.reset_index().to_dict(orient="records"))
     if fmt == "csv":
-        return shown.reset_index().to_csv(index=False, lineterminator="\n")
+        return csv_text(shown.reset_index())
     return _rank_table(frame.head(top or 25), len(frame), network_label(st.base), [s.name for s in st.scenarios],
                        st.method, sort_by, output)
 
@@ -264,7 +264,7 @@ def _reverse_output(rs, st, fmt: str, output: str | None) -> str:
         cascade.insert(0, "threshold", rs.threshold)
         cascade.insert(0, "status", rs.status)
         cascade.insert(0, "target", rs.target)
-        return cascade.to_csv(index=False, lineterminator="\n")
+        return csv_text(cascade)
     return _reverse_table(rs, cascade, label, output)
 
 
@@ -366,7 +366,7 @@ def _sweep_output(res, label: str, top: int | None, fmt: str, output: str | None
         return to_json({"network": label, "baseline_scenarios": list(res.scenarios), "params": dict(res.params),
                         **out})
     if fmt == "csv":
-        return (by_risk.head(top) if top else frame).to_csv(index=False, lineterminator="\n")
+        return csv_text(by_risk.head(top) if top else frame)
     return _sweep_table(res, frame, label, top or 25, output)
 
 

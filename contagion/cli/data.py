@@ -7,8 +7,8 @@ from typing import Any
 
 import click
 
-from .options import emit, format_option, handle_errors, load_network, network_argument, output_option, render, \
-    to_json, use_color
+from .options import csv_text, emit, format_option, handle_errors, load_network, network_argument, output_option, \
+    render, to_json, use_color
 
 __all__ = ["datasets", "scenarios", "info", "validate", "network_info"]
 
@@ -20,7 +20,7 @@ def _frame_out(rows: list[dict[str, Any]], columns: list[str], fmt: str, title: 
     if fmt == "csv":
         import pandas as pd
 
-        return pd.DataFrame(rows, columns=columns).to_csv(index=False, lineterminator="\n")
+        return csv_text(pd.DataFrame(rows, columns=columns))
     from rich.table import Table
 
     table = Table(title=title, title_justify="left", min_width=len(title) + 2)

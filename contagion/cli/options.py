@@ -12,24 +12,43 @@ from typing import Any, Callable
 
 import click
 
-from ..errors import ContagionError
+from ..errors import ContagionError, shown
 
 FORMATS = ("table", "csv", "json")
 
 
+#: Longest error message printed (values inside are already cut to about 80 characters; this is a last guard).
+MAX_MESSAGE = 1000
+
+
+def fail(message: str) -> None:
+    """Print ``Error: message`` on one line of standard error (line breaks shown as ``\\n``, at most
+    :data:`MAX_MESSAGE` characters, text that is not UTF-8 escaped) and exit with code 1."""
+    text = str(message).replace("\r", "\\r").replace("\n", "\\n")
+    if len(text) > MAX_MESSAGE:
+        text = text[:MAX_MESSAGE - 3] + "..."
+    text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    click.echo(f"Error: {text}", err=True)
+    sys.exit(1)
+
+
 def handle_errors(func: Callable) -> Callable:
-    """Turn a :class:`ContagionError` (or a missing file) into a one-line message and exit code 1."""
+    """Turn a :class:`ContagionError` (or a file that cannot be read or written) into a one-line message and
+    exit code 1; never a traceback for an input the user gave."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
         except ContagionError as exc:
-            click.echo(f"Error: {exc}", err=True)
-            sys.exit(1)
-        except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
-            click.echo(f"Error: {exc.strerror or exc}: {exc.filename}", err=True)
-            sys.exit(1)
+            fail(str(exc))
+        except OSError as exc:
+            where = f": {shown(str(exc.filename), 200, quote=False)}" if exc.filename else ""
+            fail(f"{exc.strerror or exc}{where}")
+        except RecursionError:
+            fail("the input is nested too deeply to be processed (more than about 1,000 levels)")
+        except MemoryError:
+            fail("not enough memory for this input or job; make it smaller")
 
     return wrapper
 
@@ -55,8 +74,10 @@ def format_option(func: Callable) -> Callable:
 
 
 def output_option(func: Callable) -> Callable:
-    return click.option("--output", "-o", "output", type=click.Path(dir_okay=False, writable=True), default=None,
-                        help="Write to this file (atomically) instead of standard output.")(func)
+    return click.option("--output", "-o", "output", type=click.Path(dir_okay=False, allow_dash=True), default=None,
+                        help="Write to this file (atomically) instead of standard output ('-': standard output; "
+                             "a device or FIFO is written through, a symbolic link's file is replaced, "
+                             "the link kept).")(func)
 
 
 def load_network(spec: str | None):
@@ -74,13 +95,14 @@ def load_network(spec: str | None):
     if spec in list_datasets():
         net = read_network(dataset_path(spec))
         return net.replace(metadata={**net.metadata, "dataset": spec})
-    raise ContagionError(f"{spec!r} is neither an existing file or directory nor a built-in dataset "
+    raise ContagionError(f"{shown(spec)} is neither an existing file or directory nor a built-in dataset "
                          f"({', '.join(list_datasets())})")
 
 
 def emit(text: str, output: str | None) -> None:
-    """Write ``text`` to ``output`` atomically, or to standard output."""
-    if output:
+    """Write ``text`` to ``output`` (see :mod:`contagion.io.atomic`: atomically for a file, through a device
+    or FIFO, never replacing one), or to standard output when ``output`` is ``None`` or ``"-"``."""
+    if output and output != "-":
         from ..io.atomic import write_text_atomic
 
         write_text_atomic(output, text if text.endswith("\n") else text + "\n")
@@ -90,13 +112,24 @@ def emit(text: str, output: str | None) -> None:
 
 
 def render(*renderables: Any, color: bool = False) -> str:
-    """Render rich objects to a string (so the text goes through click and ``-o`` like any other output)."""
+    """Render rich objects to a string (so the text goes through click and ``-o`` like any other output).
+
+    Markup and emoji codes are off: every user string (a name, a type, a
+    scenario, a path) is printed as it is -- ``[red]bank[/red]`` as written,
+    and ``[/]`` does not crash the table.
+
+    >>> from rich.table import Table
+    >>> t = Table("name")
+    >>> t.add_row("[/]"); t.add_row("[red]bank[/red]")
+    >>> "[red]bank[/red]" in render(t) and "[/]" in render(t)
+    True
+    """
     from rich.console import Console
 
     width = shutil.get_terminal_size((120, 24)).columns if color else 200
     buf = io.StringIO()
     console = Console(file=buf, width=width, force_terminal=color, color_system="auto" if color else None,
-                      highlight=False, soft_wrap=False, emoji=False)
+                      highlight=False, soft_wrap=False, emoji=False, markup=False)
     for r in renderables:
         console.print(r)
     return buf.getvalue()
@@ -105,9 +138,52 @@ def render(*renderables: Any, color: bool = False) -> str:
 def use_color(output: str | None) -> bool:
     """Colour only when writing a table to an interactive terminal."""
     try:
-        return output is None and sys.stdout.isatty()
+        return output in (None, "-") and sys.stdout.isatty()
     except (AttributeError, ValueError):
         return False
+
+
+#: First characters that make a spreadsheet treat a cell as a formula (OWASP "CSV injection").
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value: Any) -> Any:
+    """``value`` with a leading apostrophe if it is text a spreadsheet would run as a formula.
+
+    >>> neutralise("=cmd|' /C calc'!A0"), neutralise("-1"), neutralise(-1.0), neutralise("Bank A")
+    ("'=cmd|' /C calc'!A0", "'-1", -1.0, 'Bank A')
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def csv_text(frame: Any) -> str:
+    """CSV of a table the CLI prints (no index, ``\\n`` line ends), text cells a spreadsheet would run as a
+    formula (starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return) given a leading apostrophe,
+    as the Markdown report's CSV tables do. Numbers are never changed.
+
+    Network files written by :func:`contagion.write_network` are data, not
+    reports, and keep every value exactly (reading them back gives the same
+    network); this is only for the tables of ``run``, ``rank``,
+    ``reverse-stress``, ``sweep``, ``datasets`` and ``scenarios``.
+
+    >>> import pandas as pd
+    >>> print(csv_text(pd.DataFrame({"name": ["=1+1", "@SUM(A1)", "ok"], "x": [-1.5, 2, 3]})), end="")
+    name,x
+    '=1+1,-1.5
+    '@SUM(A1),2.0
+    ok,3.0
+    """
+    import pandas as pd
+
+    frame = frame.copy()
+    for col in frame.columns:
+        s = frame[col]
+        if s.dtype == object or pd.api.types.is_string_dtype(s):
+            frame[col] = s.map(neutralise, na_action="ignore")
+    frame.columns = [neutralise(c) for c in frame.columns]
+    return frame.to_csv(index=False, lineterminator="\n")
 
 
 def to_json(obj: Any) -> str:

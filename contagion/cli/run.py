@@ -13,7 +13,7 @@ import click
 
 from ..pipeline import stress
 from .methods import method_options, params_text
-from .options import emit, format_option, handle_errors, load_network, network_argument, output_option, \
+from .options import csv_text, emit, format_option, handle_errors, load_network, network_argument, output_option, \
     render, scenario_option, to_json, use_color
 
 __all__ = ["run", "render", "render_run", "announce", "scenario_request", "fmt_amount", "network_label",
@@ -135,7 +135,7 @@ def render_run(st, fmt: str, color: bool) -> str:
             "summary": summary,
         })
     if fmt == "csv":
-        return frame.to_csv(index=False, lineterminator="\n")
+        return csv_text(frame)
     return _render_table(frame, summary, st.scenarios, st.method, label, color)
 
 

@@ -49,15 +49,15 @@ from __future__ import annotations
 import csv
 import io
 import os
-import tempfile
 from pathlib import Path
-from typing import Any, Callable, Mapping, NamedTuple
+from typing import Any, Callable, NamedTuple
 
 import numpy as np
 import pandas as pd
 
 from ..errors import ContagionError, InvalidNetworkError, Problem
 from ..network import EDGE_COLUMNS, NODE_COLUMNS, FinancialNetwork
+from .atomic import write_files_atomic
 from ._tables import KNOWN_EDGE_COLUMNS, KNOWN_NODE_COLUMNS, near_miss_message, near_misses
 
 __all__ = ["FORMATS", "NetworkFormat", "read_network", "write_network", "read_csv_dir", "write_csv_dir",
@@ -77,37 +77,6 @@ class NetworkFormat(NamedTuple):
     reader: Callable[[Path], FinancialNetwork]
     writer: Callable[[FinancialNetwork, Path], Path]
     matches: Callable[[Path], bool]
-
-
-# ---------------------------------------------------------------------- atomic multi-file write
-def write_files_atomic(files: Mapping[Path, bytes]) -> None:
-    """Write several files so that none is replaced before all are completely written.
-
-    Each file goes to a temporary file next to its target (flushed and synced);
-    only then are they renamed over their targets, one after the other. If
-    anything fails before the renames, no target is touched and no temporary
-    file is left behind.
-    """
-    staged: list[tuple[str, Path]] = []
-    try:
-        for path, data in files.items():
-            path = Path(path)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-            staged.append((tmp, path))
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-        for tmp, path in staged:
-            os.replace(tmp, path)
-    except BaseException:
-        for tmp, _ in staged:
-            try:
-                os.unlink(tmp)
-            except FileNotFoundError:
-                pass
-        raise
 
 
 def target_directory(path: Path, what: str) -> Path:

@@ -325,7 +325,10 @@ def _read_toml(text: str) -> Any:
         msg = str(exc)
         m = re.search(r"\s*\(at line (\d+), column (\d+)\)$", msg)
         if m:
-            raise TextProblem(msg[: m.start()], int(m.group(1)), int(m.group(2))) from None
+            problem = msg[: m.start()]
+            if problem == "Cannot overwrite a value":
+                problem = "a key given a second value (TOML: Cannot overwrite a value)"
+            raise TextProblem(problem, int(m.group(1)), int(m.group(2))) from None
         raise TextProblem(" ".join(msg.split())) from None
     except RecursionError:
         raise _too_deep(text) from None

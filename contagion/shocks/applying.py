@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
-from ..errors import InvalidNetworkError, ScenarioError
+from ..errors import InvalidNetworkError, ScenarioError, shown
 from .kinds import SHOCK_KINDS
 from .model import Scenario, Shock
 from .targets import _ShockProblem
@@ -15,7 +15,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 def _shocks_of(item: Any) -> Iterable[tuple[str, Shock]]:
     if isinstance(item, Scenario):
-        return [(f"scenario {item.name!r}: shocks[{i}]", s) for i, s in enumerate(item.shocks)]
+        return [(f"scenario {shown(item.name)}: shocks[{i}]", s) for i, s in enumerate(item.shocks)]
     if isinstance(item, Shock):
         return [("shock", item)]
     if isinstance(item, (list, tuple)):

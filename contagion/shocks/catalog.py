@@ -6,7 +6,7 @@ import difflib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import ScenarioError
+from ..errors import ScenarioError, shown
 from ._common import SCENARIO_SUFFIXES
 from .files import load_scenario
 from .model import Scenario
@@ -123,9 +123,9 @@ def find_scenario(name_or_path: "str | Path | Scenario", network: "FinancialNetw
             f" (scenarios of {where}: {', '.join(sorted(files))})" if files else ""))
     if files:
         close = difflib.get_close_matches(spec, list(files), n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
-        raise ScenarioError(f"unknown scenario {spec!r}{hint}; available for {where}: {', '.join(sorted(files))}")
-    raise ScenarioError(f"unknown scenario {spec!r}: not a file, and no scenarios ship with {where}")
+        hint = f" (did you mean {shown(close[0])}?)" if close else ""
+        raise ScenarioError(f"unknown scenario {shown(spec)}{hint}; available for {where}: {', '.join(sorted(files))}")
+    raise ScenarioError(f"unknown scenario {shown(spec)}: not a file, and no scenarios ship with {where}")
 
 
 def _network_config(network: "FinancialNetwork | str") -> tuple[dict, str]:
@@ -163,7 +163,7 @@ def default_scenario_of(network: "FinancialNetwork | str") -> Scenario | None:
     if name is None:
         return None
     if not isinstance(name, str) or not name:
-        raise ScenarioError(f"{where}: default_scenario must be a scenario name, got {name!r}")
+        raise ScenarioError(f"{where}: default_scenario must be a scenario name, got {shown(name)}")
     try:
         return find_scenario(name, network)
     except ScenarioError as exc:

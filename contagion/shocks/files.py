@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ..errors import ScenarioError
+from ..errors import ScenarioError, shown
 from ._common import SCENARIO_SUFFIXES
 from .model import Scenario
 
@@ -24,7 +24,7 @@ def parse_scenario(text: str, format: str = "toml", *, name: str | None = None,
     """
     suffix = "." + format.lower().lstrip(".")
     if suffix not in _PARSERS:
-        raise ScenarioError(f"unknown scenario format {format!r}; use toml, yaml or json")
+        raise ScenarioError(f"unknown scenario format {shown(format)}; use toml, yaml or json")
     return Scenario.from_dict(parse_config_text(text, suffix, source=source), name=name, source=source)
 
 
@@ -74,7 +74,7 @@ def load_scenario(path: str | Path) -> Scenario:
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in _PARSERS:
-        raise ScenarioError(f"{path}: unknown scenario file suffix {path.suffix!r}; "
+        raise ScenarioError(f"{path}: unknown scenario file suffix {shown(path.suffix)}; "
                             f"use one of {', '.join(SCENARIO_SUFFIXES)}")
     text = read_config_text(path, "scenario file")
     return parse_scenario(text, suffix, name=path.stem, source=str(path))

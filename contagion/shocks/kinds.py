@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
 
+from ..errors import shown
+
 import numpy as np
 
 from ._common import _plain
@@ -26,7 +28,7 @@ def _apply_external_assets(net: "FinancialNetwork", shock: Shock) -> "FinancialN
         a = shock.absolute
         short = m & (a > e * (1 + 1e-12) + 1e-12)
         if short.any():
-            who = ", ".join(f"{net.names[i]} ({e[i]:g})" for i in np.flatnonzero(short)[:5])
+            who = ", ".join(f"{shown(net.names[i], 40, quote=False)} ({e[i]:g})" for i in np.flatnonzero(short)[:5])
             raise _ShockProblem("absolute", f"loss {a:g} is larger than the external assets of {who}")
         e[m] = np.maximum(e[m] - a, 0.0)
     else:
@@ -66,7 +68,7 @@ def _apply_edges(net: "FinancialNetwork", shock: Shock) -> "FinancialNetwork":
             wanted = ids[_resolve(net, keys, key)]
             col_mask = edges[key].isin(list(wanted)).to_numpy()
             if not col_mask.any():
-                raise _ShockProblem(key, f"{_plain(keys)!r} has no obligation as {key}")
+                raise _ShockProblem(key, f"{shown(_plain(keys))} has no obligation as {key}")
             mask &= col_mask
     if shock.select is not None:
         mask &= _attribute_mask(edges, shock.select, "obligation", net, id_columns=("debtor", "creditor"))

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
-from ..errors import ScenarioError
+from ..errors import ScenarioError, shown
 from ._common import SCENARIO_SUFFIXES, SHOCK_KEYS, _plain
 from .validate import _raise, _validate_scenario, _validate_shock
 
@@ -133,9 +133,9 @@ class Scenario:
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name:
-            raise ScenarioError(f"name: must be non-empty text, got {self.name!r}")
+            raise ScenarioError(f"name: must be non-empty text, got {shown(self.name)}")
         if not isinstance(self.description, str):
-            raise ScenarioError(f"description: must be text, got {self.description!r}")
+            raise ScenarioError(f"description: must be text, got {shown(self.description)}")
         if isinstance(self.shocks, (Shock, Mapping, str)):
             raise ScenarioError("shocks: must be a list of Shock objects")
         shocks = tuple(self.shocks)
@@ -199,7 +199,7 @@ class Scenario:
         try:
             text = writers[path.suffix.lower()]()
         except KeyError:
-            raise ScenarioError(f"{path}: unknown scenario file suffix {path.suffix!r}; "
+            raise ScenarioError(f"{path}: unknown scenario file suffix {shown(path.suffix)}; "
                                 f"use one of {', '.join(SCENARIO_SUFFIXES)}") from None
         write_text_atomic(path, text)
         return path
@@ -261,7 +261,7 @@ def _toml_value(v: Any) -> str:
         return str(v)
     if isinstance(v, float):
         if not math.isfinite(v):
-            raise ScenarioError(f"cannot write the non-finite number {v!r} to TOML")
+            raise ScenarioError(f"cannot write the non-finite number {shown(v)} to TOML")
         return repr(v)
     if isinstance(v, str):
         return _toml_string(v)

@@ -10,6 +10,8 @@ from __future__ import annotations
 import math
 from typing import Any, ClassVar, Mapping
 
+from ..errors import shown
+
 def _names_field(v: Any) -> Any:
     """Before-validator of ``target``/``debtor``/``creditor``: a name or a non-empty list of names."""
     if isinstance(v, int) and not isinstance(v, bool):
@@ -24,9 +26,9 @@ def _names_field(v: Any) -> Any:
         v = [str(x) if isinstance(x, int) and not isinstance(x, bool) else x for x in v]
         bad = [x for x in v if not isinstance(x, str) or not x.strip()]
         if bad:
-            raise ValueError(f"must be a name or a list of names (text), got {bad[0]!r}")
+            raise ValueError(f"must be a name or a list of names (text), got {shown(bad[0])}")
         return tuple(v)
-    raise ValueError(f"must be a name or a list of names, got {v!r}")
+    raise ValueError(f"must be a name or a list of names, got {shown(v)}")
 
 
 def _scalar_ok(x: Any) -> bool:
@@ -40,24 +42,24 @@ def _select_field(v: Any) -> Any:
     if isinstance(v, tuple) and all(isinstance(p, tuple) and len(p) == 2 for p in v):
         v = dict(v)
     if not isinstance(v, Mapping):
-        raise ValueError(f"must be a table {{column = value}}, got {v!r}")
+        raise ValueError(f"must be a table {{column = value}}, got {shown(v)}")
     if not v:
         raise ValueError("must name at least one column")
     pairs = []
     for key, want in v.items():
         if not isinstance(key, str) or not key:
-            raise ValueError(f"column names must be text, got {key!r}")
+            raise ValueError(f"column names must be text, got {shown(key)}")
         if isinstance(want, (list, tuple)):
             if not want:
                 raise ValueError(f"{key}: empty list of values")
             bad = [x for x in want if not _scalar_ok(x)]
             if bad:
-                raise ValueError(f"{key}: values must be text, numbers or true/false, got {bad[0]!r}")
+                raise ValueError(f"{key}: values must be text, numbers or true/false, got {shown(bad[0])}")
             pairs.append((key, tuple(want)))
         elif _scalar_ok(want):
             pairs.append((key, want))
         else:
-            raise ValueError(f"{key}: value must be text, a number, true/false or a list of them, got {want!r}")
+            raise ValueError(f"{key}: value must be text, a number, true/false or a list of them, got {shown(want)}")
     return tuple(pairs)
 
 

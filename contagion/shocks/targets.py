@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from ..errors import shown
 from ._common import _plain
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -34,14 +35,23 @@ def _resolve(net: "FinancialNetwork", keys: str | tuple[str, ...], what: str) ->
     ids = pd.Index(list(net.ids))
     pos = names.get_indexer(list(keys))
     by_id = ids.get_indexer(list(keys))
+    clash = (pos >= 0) & (by_id >= 0) & (pos != by_id)
+    if clash.any():
+        k = int(np.flatnonzero(clash)[0])
+        name_of, id_of = int(pos[k]), int(by_id[k])
+        raise _ShockProblem(what, f"{shown(keys[k])} is ambiguous: the name of the institution with id "
+                                  f"{shown(net.ids[name_of])} and the id of the institution named "
+                                  f"{shown(net.names[id_of])}; rename one of them")
     pos = np.where(pos >= 0, pos, by_id)
     unknown = [k for k, p in zip(keys, pos) if p < 0]
     if unknown:
         msgs = []
-        for k in unknown:
-            close = difflib.get_close_matches(k, list(net.names) + list(net.ids), n=1)
-            msgs.append(f"{k!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
-        raise _ShockProblem(what, f"unknown institution {', '.join(msgs)}")
+        for k in unknown[:5]:
+            close = difflib.get_close_matches(k[:200], list(net.names) + list(net.ids), n=1) if len(net.names) \
+                <= 100_000 else []
+            msgs.append(shown(k) + (f" (did you mean {shown(close[0])}?)" if close else ""))
+        more = f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""
+        raise _ShockProblem(what, f"unknown institution {', '.join(msgs)}{more}")
     return pos.astype(np.int64)
 
 
@@ -79,19 +89,25 @@ def _attribute_mask(table: pd.DataFrame, selector: tuple, what: str, net: "Finan
     mask = np.ones(len(table), dtype=bool)
     for key, want in selector:
         if key not in table.columns:
-            raise _ShockProblem("select", f"unknown {what} attribute {key!r}; available: {', '.join(map(str, table.columns))}")
+            raise _ShockProblem("select", f"unknown {what} attribute {shown(key)}; available: "
+                                          f"{shown(', '.join(map(str, table.columns)), 200, quote=False)}")
         wanted = want if isinstance(want, tuple) else (want,)
         if key in id_columns:  # accept names as well as ids for debtor/creditor
+            named = [w for w in wanted if isinstance(w, str) and w in net._name_index]
+            if named:
+                _resolve(net, tuple(named), "select")  # a name that is also another institution's id: an error
             wanted = tuple(net.ids[net._name_index[w]] if isinstance(w, str) and w in net._name_index else w
                            for w in wanted)
         col_mask = _column_matches(table[key], wanted)
         if not col_mask.any():
             present = pd.unique(_column_text(table[key]))
-            shown = ", ".join(repr(x) for x in present[:10]) + (", ..." if len(present) > 10 else "")
-            raise _ShockProblem("select", f"{key} = {_plain(want)!r} matches no {what} (values present: {shown})")
+            listed = ", ".join(shown(x, 40) for x in present[:10]) + (", ..." if len(present) > 10 else "")
+            raise _ShockProblem("select", f"{shown(key, 40, quote=False)} = {shown(_plain(want))} matches no {what} "
+                                          f"(values present: {listed})")
         mask &= col_mask
     if not mask.any():
-        raise _ShockProblem("select", f"{_plain(selector)} matches no {what} (each key matches some, but not together)")
+        raise _ShockProblem("select", f"{shown(_plain(selector))} matches no {what} (each key matches some, "
+                                      f"but not together)")
     return mask
 
 

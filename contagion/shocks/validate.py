@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping, Sequence
 
-from ..errors import ScenarioError
+from ..errors import ScenarioError, shown
 from .kinds import SHOCK_KINDS
 
 _SCENARIO_MODEL: dict[tuple, Any] = {}
@@ -58,7 +58,7 @@ def _error_message(err: Mapping[str, Any]) -> tuple[list[Any], str]:
         allowed = ""
         if kind is not None:
             fields = [f for f in SHOCK_KINDS[kind].model.model_fields]
-            allowed = f" for kind {kind!r} (allowed: {', '.join(fields)})"
+            allowed = f" for kind {shown(kind)} (allowed: {', '.join(fields)})"
         if kind is None and len(loc) == 1:
             allowed = " (allowed: name, description, shocks)"
         msg = f"unknown key{allowed}"
@@ -66,7 +66,7 @@ def _error_message(err: Mapping[str, Any]) -> tuple[list[Any], str]:
         msg = "required key is missing"
     elif typ == "union_tag_invalid":
         loc.append("kind")
-        msg = f"unknown shock kind {ctx.get('tag')!r}; known kinds: {kinds}"
+        msg = f"unknown shock kind {shown(ctx.get('tag'))}; known kinds: {kinds}"
     elif typ == "union_tag_not_found":
         loc.append("kind")
         msg = f"required key is missing (one of {kinds})"
@@ -75,11 +75,11 @@ def _error_message(err: Mapping[str, Any]) -> tuple[list[Any], str]:
     elif typ == "greater_than_equal":
         msg = f"must be >= {ctx['ge']:g}"
     elif typ in ("float_type", "float_parsing", "int_type"):
-        msg = f"must be a number, got {err.get('input')!r}"
+        msg = f"must be a number, got {shown(err.get('input'))}"
     elif typ == "finite_number":
         msg = "must be a finite number"
     elif typ in ("string_type",):
-        msg = f"must be text, got {err.get('input')!r}"
+        msg = f"must be text, got {shown(err.get('input'))}"
     elif typ == "string_too_short":
         msg = "must not be empty"
     elif typ in ("model_type", "model_attributes_type", "dict_type"):
@@ -121,7 +121,7 @@ def _validate_shock(data: dict[str, Any]):
 
     kind = data.get("kind")
     if not isinstance(kind, str) or kind not in SHOCK_KINDS:
-        _raise([(["kind"], f"unknown shock kind {kind!r}; known kinds: {', '.join(SHOCK_KINDS)}")], None)
+        _raise([(["kind"], f"unknown shock kind {shown(kind)}; known kinds: {', '.join(SHOCK_KINDS)}")], None)
     try:
         return SHOCK_KINDS[kind].model.model_validate(data)
     except ValidationError as exc:

@@ -13,6 +13,7 @@ from typing import Any, Sequence
 
 import pandas as pd
 
+from ..datasets import read_readme
 from ..errors import ContagionError
 from ..formatting import fmt_amount
 
@@ -125,7 +126,7 @@ def _provenance(net: Any) -> dict[str, Any]:
                 files.append({"name": p.name, "bytes": f"{p.stat().st_size:,}", "sha256": _sha256(p)})
         readme = folder / "README.md"
         if readme.is_file():
-            readme_md = readme.read_text(encoding="utf-8")
+            readme_md = read_readme(readme)  # not UTF-8: a located error, never a guess
     elif meta.get("source") and Path(str(meta["source"])).is_file():
         p = Path(str(meta["source"]))
         files.append({"name": p.name, "bytes": f"{p.stat().st_size:,}", "sha256": _sha256(p)})

@@ -13,10 +13,14 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from ..errors import ContagionError, ScenarioError
+from ..errors import ContagionError, ScenarioError, check_memory
 from ..executors import resolve_executor, run_tasks
 from .config import DISTRIBUTIONS, SweepConfig
 from .result import SweepResult
+
+#: Memory a sweep keeps per draw: system loss and number of defaults (float64 + int64), twice while the blocks
+#: are joined, and the sorted copy of the losses for VaR -- checked before a run starts (10**12 draws: 40 TB).
+BYTES_PER_DRAW = 40
 
 __all__ = ["BLOCK", "CLEAR_WORK", "CLEAR_MEMORY", "MAX_BLOCKS_PER_BATCH", "clearing_batch", "sample_losses",
            "run_sweep"]
@@ -221,6 +225,7 @@ def run_sweep(net, config: SweepConfig, n: int = 10_000, seed: int = 0, chunk_si
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ContagionError(f"seed must be a non-negative whole number, got {seed!r}")
     n, seed = int(n), int(seed)
+    check_memory(n * BYTES_PER_DRAW, f"a sweep of {n:,} draws")
     from ..pipeline import prepare
 
     net, applied, _ = prepare(net, [*scenarios, *([config.scenario] if config.scenario else [])])

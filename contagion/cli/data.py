@@ -181,11 +181,11 @@ def _is_scenario_file(path: Path) -> bool:
 
     suffix = path.suffix.lower()
     if suffix == ".json" and path.is_file():
-        import json
+        from ..io.text import TextProblem, json_loads
 
         try:
-            data = json.loads(path.read_text(encoding="utf-8-sig"))
-        except (ValueError, UnicodeDecodeError):
+            data = json_loads(path.read_text(encoding="utf-8-sig"))
+        except (TextProblem, UnicodeDecodeError):
             return False  # let the network reader report it
         return isinstance(data, dict) and "shocks" in data
     return suffix in SCENARIO_SUFFIXES

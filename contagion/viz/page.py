@@ -1,0 +1,153 @@
+"""The page of a view: the model it renders (:class:`NetworkView`), the inlined vis-network asset, the JSON
+data block, the Content-Security-Policy, and the dataset's title and units."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+from ..errors import ContagionError
+
+__all__ = ["NetworkView", "vis_network_asset", "script_json", "view_csp_hashes", "dataset_title", "dataset_units"]
+
+
+@lru_cache(maxsize=1)
+def vis_network_asset() -> tuple[str, str]:
+    """The vis-network JavaScript shipped inside the installed ``pyvis`` package, and its version.
+
+    Looks for ``pyvis/templates/lib/vis-<version>/vis-network.min.js`` (then
+    ``pyvis/lib/...``) and takes the highest version. vis-network is
+    dual-licensed Apache-2.0 / MIT (header kept in the file).
+
+    Raises
+    ------
+    ContagionError
+        When pyvis or the file is missing.
+    """
+    try:
+        import pyvis
+    except ImportError:  # pragma: no cover - pyvis is a required dependency
+        raise ContagionError("the network view needs pyvis (pip install pyvis)") from None
+    root = Path(pyvis.__file__).resolve().parent
+    found: list[tuple[tuple[int, ...], Path]] = []
+    for base in (root / "templates" / "lib", root / "lib"):
+        for path in base.glob("vis-*/vis-network.min.js"):
+            version = tuple(int(x) for x in re.findall(r"\d+", path.parent.name))
+            found.append((version, path))
+    if not found:
+        raise ContagionError(f"vis-network.min.js not found inside the pyvis package ({root})")
+    version, path = max(found)
+    js = path.read_text(encoding="utf-8")
+    # an inline <script> ends at the first "</script"; the shipped file has none, keep it that way
+    js = re.sub(r"</(script)", r"<\\/\1", js, flags=re.IGNORECASE).replace("<!--", "<\\!--")
+    return js, ".".join(map(str, version))
+
+
+def script_json(obj: Any) -> str:
+    """JSON that is safe inside ``<script type="application/json">``.
+
+    ``<``, ``>`` and ``&`` are written as ``\\u003c``, ``\\u003e``, ``\\u0026``
+    (so neither ``</script>`` nor ``<!--`` can appear), as are U+2028/U+2029.
+    Non-finite floats are not allowed (pass ``None``).
+
+    >>> script_json({"name": "</script><!--"})
+    '{"name":"\\\\u003c/script\\\\u003e\\\\u003c!--"}'
+    """
+    text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return (text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+            .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+
+
+def _csp(script_hashes: Sequence[str]) -> str:
+    return ("default-src 'none'; script-src " + " ".join(script_hashes)
+            + "; style-src 'unsafe-inline'; img-src data:; font-src data:; connect-src 'none'; "
+              "base-uri 'none'; form-action 'none'")
+
+
+def view_csp_hashes() -> list[str]:
+    """CSP hashes of the scripts of a view page (a page embedding a view in ``srcdoc`` must allow them)."""
+    from ..templates import asset, csp_hash
+
+    return [csp_hash(vis_network_asset()[0]), csp_hash(asset("view.js"))]
+
+
+@dataclass(frozen=True)
+class NetworkView:
+    """Everything a view page shows; :meth:`to_html` renders it.
+
+    Attributes
+    ----------
+    data : dict
+        The JSON data block read by the page's script (``nodes``, ``edges``,
+        ``scenarios``, ``options`` ...). ``nodes`` / ``edges`` are the
+        vis-network items built with pyvis.
+    context : dict
+        Values for the Jinja2 template (legends, notices, summaries).
+    """
+
+    data: dict
+    context: dict = field(repr=False)
+
+    @property
+    def n_nodes(self) -> int:
+        """Number of displayed nodes (institutions shown individually + group nodes)."""
+        return len(self.data["nodes"])
+
+    @property
+    def n_edges(self) -> int:
+        """Number of displayed edges."""
+        return len(self.data["edges"])
+
+    def to_html(self) -> str:
+        """The self-contained page (UTF-8 text)."""
+        from ..templates import asset, csp_hash, render
+
+        vis_js, _ = vis_network_asset()
+        app_js = asset("view.js")
+        css = asset("view.css")
+        csp = _csp([csp_hash(vis_js), csp_hash(app_js)])
+        return render("view.html.j2", vis_js=vis_js, app_js=app_js, css=css, csp=csp,
+                      data_json=script_json(self.data), **self.context)
+
+    def _repr_html_(self) -> str:  # pragma: no cover - Jupyter display
+        import html as _html
+
+        return (f'<iframe srcdoc="{_html.escape(self.to_html(), quote=True)}" '
+                'style="width:100%;height:640px;border:1px solid #d5dbe1" sandbox="allow-scripts"></iframe>')
+
+
+def dataset_title(meta: Mapping[str, Any]) -> str:
+    """Human title of a network from its metadata: ``title``, else the built-in dataset's ``dataset.toml`` title,
+    else the dataset name, else the source folder name, else ``""``."""
+    meta = meta or {}
+    if meta.get("title"):
+        return str(meta["title"])
+    name = meta.get("dataset")
+    if name:
+        try:
+            from ..datasets import dataset_config
+
+            return str(dataset_config(str(name)).get("title") or name)
+        except ContagionError:
+            return str(name)
+    if meta.get("source"):
+        return Path(str(meta["source"])).name
+    return ""
+
+
+def dataset_units(meta: Mapping[str, Any]) -> str:
+    """Units of the amounts: metadata ``units``/``unit``, else the built-in dataset's ``dataset.toml`` ``units``."""
+    meta = meta or {}
+    units = meta.get("units") or meta.get("unit")
+    if not units and meta.get("dataset"):
+        try:
+            from ..datasets import dataset_config
+
+            units = dataset_config(str(meta["dataset"])).get("units")
+        except ContagionError:
+            units = None
+    return str(units) if units else ""

@@ -58,6 +58,7 @@ sys.path.insert(0, str(ROOT))
 
 import contagion  # noqa: E402
 from contagion import FinancialNetwork  # noqa: E402
+from contagion._matrix import numba_available  # noqa: E402
 from contagion.clearing import core, fast  # noqa: E402
 from contagion.generators import FAMILIES, network_arrays, shock_matrix, shocked_nodes  # noqa: E402
 
@@ -78,7 +79,7 @@ def machine() -> dict:
     import scipy
 
     info["scipy"] = scipy.__version__
-    if fast.numba_available():
+    if numba_available():
         import numba
 
         info["numba"] = numba.__version__
@@ -198,42 +199,32 @@ def scenario_network(n: int, regime: str, seed: int = 0, family: str = "core-per
 def check_exactness(n: int, scenarios: int, log) -> list[str]:
     """Fast paths == reference on small cases; returns the list of mismatches (empty = fine)."""
     problems = []
-    saved = os.environ.get("CONTAGION_SOLVER")
-    try:
-        for family in FAMILY_ORDER:
-            for regime in ("hard", "easy"):
-                L, e, ext = instance(family, n, regime)
-                net = FinancialNetwork.from_matrix(L, e, ext)
-                os.environ["CONTAGION_SOLVER"] = "reference"
-                ref = contagion.clear(net)
-                os.environ["CONTAGION_SOLVER"] = "fast"
-                got = contagion.clear(net)
-                scale = float(net.total_obligations.max())
-                ok = (np.allclose(got.payments, ref.payments, rtol=1e-9, atol=1e-12 * scale)
-                      and np.array_equal(got.defaulted, ref.defaulted)
-                      and np.array_equal(got.default_round, ref.default_round)
-                      and got.residual <= 1e-12 * scale and got.unique == ref.unique)
-                p_base, _ = picard(net.PiT, net.total_obligations, net.external_assets)
-                ok_base = np.array_equal(defaults_of(net, p_base), ref.defaulted)
-                E = shock_matrix(net, scenarios, seed=7)
-                many = contagion.clear_many(net, E)
-                os.environ["CONTAGION_SOLVER"] = "reference"
-                many_ref = contagion.clear_many(net, E)
-                ok_many = (np.allclose(many.payments, many_ref.payments, rtol=1e-9, atol=1e-12 * scale)
-                           and np.array_equal(many.defaulted, many_ref.defaulted))
-                log(f"  {family:15s} {regime:5s} n={n}: clear {'ok' if ok else 'MISMATCH'} ({got.solver}, "
-                    f"{int(got.defaulted.sum())} defaults, {got.waves + 1} waves), baseline default set "
-                    f"{'ok' if ok_base else 'MISMATCH'}, clear_many x{scenarios} {'ok' if ok_many else 'MISMATCH'}"
-                    f" ({many.solver})")
-                if not ok:
-                    problems.append(f"clear {family} {regime}")
-                if not ok_many:
-                    problems.append(f"clear_many {family} {regime}")
-    finally:
-        if saved is None:
-            os.environ.pop("CONTAGION_SOLVER", None)
-        else:
-            os.environ["CONTAGION_SOLVER"] = saved
+    for family in FAMILY_ORDER:
+        for regime in ("hard", "easy"):
+            L, e, ext = instance(family, n, regime)
+            net = FinancialNetwork.from_matrix(L, e, ext)
+            ref = contagion.clear(net, solver="reference")
+            got = contagion.clear(net, solver="compiled")
+            scale = float(net.total_obligations.max())
+            ok = (np.allclose(got.payments, ref.payments, rtol=1e-9, atol=1e-12 * scale)
+                  and np.array_equal(got.defaulted, ref.defaulted)
+                  and np.array_equal(got.default_round, ref.default_round)
+                  and got.residual <= 1e-12 * scale and got.unique == ref.unique)
+            p_base, _ = picard(net.PiT, net.total_obligations, net.external_assets)
+            ok_base = np.array_equal(defaults_of(net, p_base), ref.defaulted)
+            E = shock_matrix(net, scenarios, seed=7)
+            many = contagion.clear_many(net, E, solver="compiled")
+            many_ref = contagion.clear_many(net, E, solver="reference")
+            ok_many = (np.allclose(many.payments, many_ref.payments, rtol=1e-9, atol=1e-12 * scale)
+                       and np.array_equal(many.defaulted, many_ref.defaulted))
+            log(f"  {family:15s} {regime:5s} n={n}: clear {'ok' if ok else 'MISMATCH'} ({got.solver}, "
+                f"{int(got.defaulted.sum())} defaults, {got.waves + 1} waves), baseline default set "
+                f"{'ok' if ok_base else 'MISMATCH'}, clear_many x{scenarios} {'ok' if ok_many else 'MISMATCH'}"
+                f" ({many.solver})")
+            if not ok:
+                problems.append(f"clear {family} {regime}")
+            if not ok_many:
+                problems.append(f"clear_many {family} {regime}")
     return problems
 
 
@@ -242,15 +233,14 @@ _FIRST_CALL = r"""
 import time, os, sys
 t0 = time.perf_counter()
 sys.path.insert(0, {root!r})
-os.environ["CONTAGION_SOLVER"] = "fast"
 import contagion
 from contagion.generators import make_network, shock, shock_matrix
 from contagion._matrix import relative_matrix, transpose
 net = shock(make_network("core-periphery", 300, kappa=0.004), seed=1)
 t1 = time.perf_counter()
-contagion.clear(net)
+contagion.clear(net, solver="compiled")
 t2 = time.perf_counter()
-contagion.clear_many(net, shock_matrix(net, 4))
+contagion.clear_many(net, shock_matrix(net, 4), solver="compiled")
 other = make_network("erdos-renyi", 300, kappa=0.004)
 transpose(relative_matrix(other.liabilities, other.total_obligations, min_nnz=0), min_nnz=0)
 t3 = time.perf_counter()
@@ -296,10 +286,9 @@ def single(families, sizes, repeat: int, log) -> list[dict]:
 
             t_waves, _, _ = best_of(with_waves, repeat)
             stats = fast.FastStats()
-            if res.solver in ("fda-fast", "howard-fast"):
-                fast.fda_fast(PiT, net.relative_liabilities, pbar, net.external_assets, stats=stats,
-                              ext_liab=net.external_liabilities, waves=False,
-                              received_in_full=net.received_in_full)
+            if res.solver == "howard-fast":
+                fast.policy_iteration(PiT, net.relative_liabilities, pbar, net.external_assets, stats=stats,
+                                      ext_liab=net.external_liabilities, received_in_full=net.received_in_full)
             scale = float(pbar.max())
             same = bool(np.array_equal(defaults_of(net, p_base), res.defaulted))
             row = dict(family=family, n=n, edges=int(L.nnz), build_s=t_build, baseline_s=t_base, baseline_its=its,
@@ -346,16 +335,10 @@ def many(K: int, base_K: int, repeat: int, log, families=("core-periphery",)) ->
         t0 = time.perf_counter()
         its = [picard(PiT, pbar, E[:, k])[1] for k in idx]
         t_base = (time.perf_counter() - t0) * K / idx.size
-        saved = os.environ.get("CONTAGION_SOLVER")
-        os.environ["CONTAGION_SOLVER"] = "reference"
         sub = min(200, K)
         t0 = time.perf_counter()
-        ref = contagion.clear_many(net, E[:, :sub])
+        ref = contagion.clear_many(net, E[:, :sub], solver="reference")
         t_ref = (time.perf_counter() - t0) * K / sub
-        if saved is None:
-            os.environ.pop("CONTAGION_SOLVER", None)
-        else:
-            os.environ["CONTAGION_SOLVER"] = saved
         scale = float(pbar.max())
         same = bool(np.array_equal(ref.defaulted, res.defaulted[:, :sub])
                     and np.allclose(ref.payments, res.payments[:, :sub], rtol=1e-9, atol=1e-12 * scale))
@@ -441,7 +424,7 @@ def main(argv=None) -> int:
         "clear_many vs reference per column")
     problems = check_exactness(2000, 20, log)
     compile_ = {}
-    if "compile" not in skip and fast.numba_available():
+    if "compile" not in skip and numba_available():
         log("compile: first compiled calls in a fresh process")
         compile_ = compile_times(empty_cache=not quick)
         log("  " + ", ".join(f"{k} {v:.2f} s" for k, v in compile_.items()))

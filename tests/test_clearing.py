@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -16,7 +15,9 @@ import scipy.sparse as sp
 
 import contagion
 from contagion import ConvergenceError, ContagionError, FinancialNetwork
-from contagion.clearing import core, methods
+from contagion._matrix import numba_available
+from contagion.clearing import core
+from contagion.clearing.solvers import SOLVERS, Tuning, _checked, clear_batch, clear_exact
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import reference as ref  # noqa: E402
@@ -45,6 +46,57 @@ _import_all_modules()
 FRAME_COLUMNS = ["type", "obligations", "payment", "shortfall", "equity_before", "equity", "defaulted",
                  "default_round"]
 EXACT_METHODS = ("eisenberg-noe", "rogers-veraart")
+
+
+#: Every path a clearing can take, as ``solver=`` (one of ``SOLVERS``) plus the tuning that reaches a
+#: branch small networks would not: "reference-iterative" sends every block above 6 rows to the Krylov
+#: solvers and the monotone iteration (as blocks beyond 4,000 rows are), "compiled-krylov" solves every
+#: default set by BiCGSTAB instead of LU (as sets beyond 100 members are).
+PATHS = {
+    "reference": ("reference", Tuning()),
+    "reference-iterative": ("reference", Tuning(direct_limit=6, lu_fallback_limit=0)),
+    "compiled": ("compiled", Tuning()),
+    "compiled-krylov": ("compiled", Tuning(lu_limit=0)),
+}
+assert {solver for solver, _ in PATHS.values()} == set(SOLVERS) - {"auto"}
+#: Labels (``res.solver``) of the compiled single-clearing paths: FDA with waves (Rogers--Veraart) and
+#: policy iteration (Eisenberg--Noe, waves computed on first access).
+FAST_SOLVERS = ("fda-fast", "howard-fast")
+
+
+def path_param(name):
+    """A pytest parameter for path ``name`` (compiled paths skipped without numba)."""
+    needs = name.startswith("compiled") and not numba_available()
+    return pytest.param(name, marks=pytest.mark.skipif(needs, reason="numba is not installed"), id=name)
+
+
+ALL_PATHS = [path_param(name) for name in PATHS]
+
+
+def clear_path(net, path, method="eisenberg-noe", alpha=1.0, beta=1.0):
+    """``clear`` on the solver path ``path`` (a key of :data:`PATHS`), with its tuning."""
+    solver, tuning = PATHS[path]
+    if tuning == Tuning():
+        params = {} if method == "eisenberg-noe" else {"alpha": alpha, "beta": beta}
+        return contagion.clear(net, method=method, solver=solver, **params)
+    return clear_exact(net, method, alpha, beta, solver=solver, tuning=tuning)
+
+
+def assert_path_taken(res, path, net):
+    """The result came from the path asked for (the compiled path hands a network with a closed group
+    without outside money to the reference, which gives the greatest vector there; on
+    "compiled-krylov" a BiCGSTAB breakdown on a tiny system hands it over too)."""
+    if path == "compiled-krylov":
+        assert res.solver in FAST_SOLVERS or _reference_label(res.solver), res.solver
+    elif path == "compiled":
+        zero_money = core.zero_money_closed(net.liabilities, net.external_liabilities, net.external_assets).size
+        assert res.solver in FAST_SOLVERS or (zero_money and _reference_label(res.solver)), res.solver
+    else:
+        assert _reference_label(res.solver), res.solver
+
+
+def _reference_label(solver):
+    return solver == "fda" or (solver.startswith("fda-") and solver not in FAST_SOLVERS)
 
 
 def net_of(L, e, ext=None, **kw):
@@ -330,53 +382,42 @@ def test_recovery_rates_validated():
 
 
 # ============================================================================ convergence errors
-def test_convergence_error_carries_iterations_and_residual(monkeypatch):
+def test_convergence_error_carries_iterations_and_residual():
     """The iterative block solver gives up after ``max_iter`` sweeps with ConvergenceError,
-    which carries how far it got. Forced here: the Krylov solvers are replaced by ones
-    that always fail, blocks of any size take the iterative path, and the budget is 7
-    sweeps, on a ring that loses 1% per round (so 7 sweeps are far from enough)."""
+    which carries how far it got. Forced here: no LU and no Krylov solver, so blocks of any
+    size go to the monotone iteration, with a budget of 7 sweeps, on a ring that loses 1%
+    per round (so 7 sweeps are far from enough); ``clear_many`` raises it too."""
     n = 12
     L = np.zeros((n, n))
     L[np.arange(n), (np.arange(n) + 1) % n] = 99.0
     net = net_of(L, np.full(n, 0.5), np.full(n, 1.0))
-    monkeypatch.setattr(core, "DIRECT_LIMIT", 0)
-    monkeypatch.setattr(core, "LU_FALLBACK_LIMIT", 0)
-    def failing_krylov(A, b, x0=None, **kw):
-        return (x0 if x0 is not None else np.zeros_like(b)), 1
-
-    monkeypatch.setattr(core, "spla", SimpleNamespace(spsolve=core.spla.spsolve,
-                                                      bicgstab=failing_krylov, gmres=failing_krylov))
-    monkeypatch.setitem(core.fda_solve.__kwdefaults__, "max_iter", 7)
-    with pytest.raises(ConvergenceError) as info:
-        contagion.clear(net)
-    err = info.value
-    assert isinstance(err, ContagionError) and isinstance(err, RuntimeError)
-    assert err.iterations == 7
-    # the last Picard step moved every payment by 0.99**7 * (100 - 50) (geometric decay from pbar)
-    assert err.residual == pytest.approx(0.99 ** 6 * 0.01 * 50, rel=1e-6)
-    assert "7 iterations" in str(err)
-
-
-def test_unconverged_solution_raises_with_its_diagnostics(monkeypatch):
-    """A solver result that misses the residual bound is never returned: ``clear`` and
-    ``clear_many`` raise ConvergenceError with the solver's iterations and residual."""
-    real = core.fda_solve
-
-    def lazy(*args, **kw):
-        sol = real(*args, **kw)
-        return core.Solution(sol.payments, sol.defaulted, sol.default_round, iterations=42, residual=0.125,
-                             converged=False, solver=sol.solver)
-
-    monkeypatch.setattr(methods, "fda_solve", lazy)
-    import contagion.clearing.batch as batch
-
-    monkeypatch.setattr(batch, "fda_solve", lazy)
-    net = contagion.load_dataset("chain")
-    for call in (lambda: contagion.clear(net), lambda: contagion.clear(net, method="rogers-veraart", alpha=0.5),
-                 lambda: contagion.clear_many(net, net.external_assets[:, None])):
+    tuning = Tuning(direct_limit=0, lu_fallback_limit=0, krylov=False, max_iter=7)
+    for call in (lambda: clear_exact(net, "eisenberg-noe", solver="reference", tuning=tuning),
+                 lambda: clear_batch(net, net.external_assets[:, None], "eisenberg-noe", solver="reference",
+                                     tuning=tuning)):
         with pytest.raises(ConvergenceError) as info:
             call()
-        assert info.value.iterations == 42 and info.value.residual == 0.125
+        err = info.value
+        assert isinstance(err, ContagionError) and isinstance(err, RuntimeError)
+        assert err.iterations == 7
+        # the last Picard step moved every payment by 0.99**7 * (100 - 50) (geometric decay from pbar)
+        assert err.residual == pytest.approx(0.99 ** 6 * 0.01 * 50, rel=1e-6)
+        assert "7 iterations" in str(err)
+
+
+def test_unconverged_solution_raises_with_its_diagnostics():
+    """A solver result that misses the residual bound is never returned: the one check every
+    path's solution goes through (``clear`` and each column of ``clear_many``) raises
+    ConvergenceError with the solver's iterations and residual, and passes a converged one."""
+    net = contagion.load_dataset("chain")
+    sol = core.fda_solve(net.PiT, net.total_obligations, net.external_assets)
+    assert _checked(sol, "clearing") is sol
+    lazy = core.Solution(sol.payments, sol.defaulted, sol.default_round, iterations=42, residual=0.125,
+                         converged=False, solver=sol.solver)
+    with pytest.raises(ConvergenceError) as info:
+        _checked(lazy, "scenario 3")
+    assert info.value.iterations == 42 and info.value.residual == 0.125
+    assert "scenario 3 did not reach the residual bound" in str(info.value)
 
 
 def test_convergence_error_class():
@@ -549,15 +590,20 @@ def _check_against_references(res, L, e, ext, forced, recovery, lp_ref=True):
 SLOW_SEEDS = {113}
 
 
+@pytest.mark.parametrize("path", ALL_PATHS)
 @pytest.mark.parametrize("seed", [pytest.param(s, marks=pytest.mark.slow) if s in SLOW_SEEDS else s
                                   for s in range(240)])
-def test_eisenberg_noe_matches_lp_and_dense_fda(seed):
-    """The greatest clearing vector equals the LP reference (max sum p over
-    p <= cap, p - Pi^T p <= e; Eisenberg & Noe 2001, Lemma 4) to 1e-9 of max pbar
+def test_eisenberg_noe_matches_lp_and_dense_fda(seed, path):
+    """On every solver path, the greatest clearing vector equals the LP reference (max sum p
+    over p <= cap, p - Pi^T p <= e; Eisenberg & Noe 2001, Lemma 4) to 1e-9 of max pbar
     with the same default set, the dense fictitious-default reference (numpy
-    solve) to 1e-11 with the same waves, and the residual is <= 1e-12 max pbar."""
+    solve) to 1e-11 with the same waves, and the residual is <= 1e-12 max pbar.
+    (The foundation's random networks: sparse, dense, institutions without obligations,
+    all/no default, closed groups, near-threshold, forced defaults; n = 2..300.)"""
     L, e, ext, forced, recovery = random_case(seed)
-    res = contagion.clear(_make(L, e, ext, forced, recovery))
+    net = _make(L, e, ext, forced, recovery)
+    res = clear_path(net, path)
+    assert_path_taken(res, path, net)
     _check_against_references(res, L, e, ext, forced, recovery)
 
 
@@ -577,12 +623,10 @@ def test_random_cases_cover_what_they_claim():
 
 
 @pytest.mark.parametrize("seed", range(48))
-def test_large_blocks_iterative_path_matches_references(seed, monkeypatch):
-    """With DIRECT_LIMIT lowered to 6, every default block above 6 rows goes through the
-    Krylov / monotone-iteration path that large networks use; it must give the same
-    answers as the references (same bounds as the direct path)."""
-    monkeypatch.setattr(core, "DIRECT_LIMIT", 6)
-    monkeypatch.setattr(core, "LU_FALLBACK_LIMIT", 0)   # as beyond 4000 rows: no LU at all
+def test_large_blocks_iterative_path_matches_references(seed):
+    """With every default block above 6 rows sent to the Krylov / monotone-iteration path that
+    large networks use (``reference-iterative``), networks of 20-300 institutions give the same
+    answers as the references (same bounds as the direct path), Rogers--Veraart too."""
     n = [20, 40, 80, 150, 300][seed % 5]
     L, e, ext, forced, recovery = random_case(seed, n=n, kind=["sparse", "dense", "near-threshold", "all-default",
                                                                "closed-group", "forced"][seed % 6])
@@ -590,29 +634,27 @@ def test_large_blocks_iterative_path_matches_references(seed, monkeypatch):
     if seed % 4 == 3:  # Rogers-Veraart through the same path
         rng = np.random.default_rng(seed)
         alpha, beta = float(rng.uniform()), float(rng.choice([1.0, rng.uniform()]))
-        res = contagion.clear(net, method="rogers-veraart", alpha=alpha, beta=beta)
+        res = clear_path(net, "reference-iterative", "rogers-veraart", alpha, beta)
         fd = ref.fda_dense(L, e, ext, forced, recovery, alpha, beta)
         scale = (L.sum(1) + ext).max()
         np.testing.assert_allclose(res.payments, fd.payments, rtol=0, atol=1e-11 * scale)
         np.testing.assert_array_equal(res.default_round, fd.default_round)
         assert res.residual <= 1e-12 * scale
     else:
-        res = contagion.clear(net)
+        res = clear_path(net, "reference-iterative")
         _check_against_references(res, L, e, ext, forced, recovery, lp_ref=n <= 150)
 
 
-def test_iterative_path_is_really_taken(monkeypatch):
-    """A ring of 200 that defaults as a whole is one block of 200 rows: with
-    DIRECT_LIMIT = 6 it is solved by the Krylov solver, and agrees with LU."""
+def test_iterative_path_is_really_taken():
+    """A ring of 200 that defaults as a whole is one block of 200 rows: on the
+    ``reference-iterative`` path it is solved by the Krylov solver, and agrees with LU."""
     n = 200
     rng = np.random.default_rng(3)
     L = np.zeros((n, n))
     L[np.arange(n), (np.arange(n) + 1) % n] = rng.uniform(50, 150, n)
     net = net_of(L, rng.uniform(0, 1, n), rng.uniform(1, 5, n))
-    direct = contagion.clear(net)
-    monkeypatch.setattr(core, "DIRECT_LIMIT", 6)
-    monkeypatch.setattr(core, "LU_FALLBACK_LIMIT", 0)
-    iterative = contagion.clear(net)
+    direct = contagion.clear(net, solver="reference")
+    iterative = clear_path(net, "reference-iterative")
     assert direct.defaulted.all() and "lu" in direct.solver
     assert any(word in iterative.solver for word in ("krylov", "picard", "mixed")), iterative.solver
     np.testing.assert_allclose(iterative.payments, direct.payments, rtol=0, atol=1e-10 * 150)
@@ -631,7 +673,7 @@ def _leaky_ring(n, seed):
 
 
 @pytest.mark.slow
-def test_nearly_closed_cycle_between_the_limits_goes_to_lu(monkeypatch):
+def test_nearly_closed_cycle_between_the_limits_goes_to_lu():
     """A ring of 1,000 (above DIRECT_LIMIT, below LU_FALLBACK_LIMIT) that loses 1e-7 of each
     payment outside: BiCGSTAB cannot settle it, the sparse LU fallback does, and the answer
     is the reference's (dense FDA: everyone defaults, pays what it receives plus e)."""
@@ -641,42 +683,36 @@ def test_nearly_closed_cycle_between_the_limits_goes_to_lu(monkeypatch):
     net = net_of(L, e, ext)
     # every member owes something outside, so the block cannot be singular: BiCGSTAB goes first
     assert (ext > 1e-9 * (L.sum(1) + ext)).all()
-    monkeypatch.setenv("CONTAGION_SOLVER", "reference")
-    sizes = []
-    real_lu = core._lu_solve
-
-    def counting_lu(A, *args):
-        sizes.append(A.shape[0])
-        return real_lu(A, *args)
-
-    monkeypatch.setattr(core, "_lu_solve", counting_lu)
-    res = contagion.clear(net)
+    res = contagion.clear(net, solver="reference")
     assert res.defaulted.all()
     assert res.solver in ("fda-lu", "fda-mixed")   # small first waves by LU, the last by the fallback
-    assert max(sizes) > core.DIRECT_LIMIT       # the fallback factorised a block above the direct limit
+    sol = core.fda_solve(net.PiT, net.total_obligations, net.external_assets)
+    np.testing.assert_array_equal(sol.payments, res.payments)
+    # the fallback factorised a block above the direct limit
+    assert any(rows > core.DIRECT_LIMIT and how == "lu" for rows, how in sol.blocks), sol.blocks
     fd = ref.fda_dense(L, e, ext, np.zeros(n, bool), np.zeros(n), 1.0, 1.0)
     np.testing.assert_allclose(res.payments, fd.payments, rtol=0, atol=1e-9 * 150)
     assert res.residual <= 1e-12 * (L.sum(1) + ext).max()
 
 
 @pytest.mark.slow
-def test_iterative_path_nearly_closed_cycle(monkeypatch):
+def test_iterative_path_nearly_closed_cycle():
     """A ring of 300 that loses 1e-7 of each payment outside: everyone defaults; the LU
-    path solves it; the large-network path must too (to the same bounds)."""
+    path solves it; the large-network path (no LU at all, as beyond 4,000 rows) must too
+    (to the same bounds)."""
     n = 300
     L, e, ext = _leaky_ring(n, seed=0)
     net = net_of(L, e, ext)
-    direct = contagion.clear(net)
-    monkeypatch.setattr(core, "DIRECT_LIMIT", 5)
-    monkeypatch.setattr(core, "LU_FALLBACK_LIMIT", 0)   # as beyond 4000 rows: no LU at all
+    direct = contagion.clear(net, solver="reference")
     # the default budget (100 000 sweeps) fails the same way; a smaller one keeps the failing run short
-    monkeypatch.setitem(core.fda_solve.__kwdefaults__, "max_iter", 20_000)
-    iterative = contagion.clear(net)
+    iterative = clear_exact(net, "eisenberg-noe", solver="reference",
+                            tuning=Tuning(direct_limit=5, lu_fallback_limit=0, max_iter=20_000))
     np.testing.assert_allclose(iterative.payments, direct.payments, rtol=0, atol=1e-9 * 150)
 
 
+@pytest.mark.parametrize("path", ALL_PATHS)
 @pytest.mark.parametrize("seed", range(120))
-def test_rogers_veraart_matches_bruteforce(seed):
+def test_rogers_veraart_matches_bruteforce(seed, path):
     """Greatest Rogers--Veraart vector on small random networks with random alpha, beta
     (Rogers & Veraart 2013) equals the componentwise maximum of all clearing vectors
     found by enumerating who pays in full; also the dense FDA with the same waves."""
@@ -685,7 +721,9 @@ def test_rogers_veraart_matches_bruteforce(seed):
     L, e, ext, forced, recovery = random_case(seed, n=n, kind=KINDS[seed % len(KINDS)])
     alpha = float(rng.choice([0.0, 1.0, rng.uniform()])) if seed % 4 == 0 else float(rng.uniform())
     beta = float(rng.choice([0.0, 1.0, rng.uniform()])) if seed % 4 == 1 else float(rng.uniform())
-    res = contagion.clear(_make(L, e, ext, forced, recovery), method="rogers-veraart", alpha=alpha, beta=beta)
+    net = _make(L, e, ext, forced, recovery)
+    res = clear_path(net, path, "rogers-veraart", alpha, beta)
+    assert_path_taken(res, path, net)
     pbar = L.sum(1) + ext
     scale = max(pbar.max(), 1e-300)
     bf = ref.rv_bruteforce(L, e, ext, forced, recovery, alpha, beta)
@@ -716,13 +754,14 @@ def _integer_case(seed):
     raise AssertionError("no clean case found")
 
 
+@pytest.mark.parametrize("path", ALL_PATHS)
 @pytest.mark.parametrize("seed", range(90))
-def test_exact_rational_reference(seed):
+def test_exact_rational_reference(seed, path):
     """On small integer networks (exact ties are common) the solver agrees with the
     fictitious-default algorithm run in exact rational arithmetic: payments to
     1e-12 of max pbar, and exactly the same default set and waves (ties solvent)."""
     L, e, ext, forced, recovery, alpha, beta, exact = _integer_case(seed)
-    res = contagion.clear(_make(L, e, ext, forced, recovery), method="rogers-veraart", alpha=alpha, beta=beta)
+    res = clear_path(_make(L, e, ext, forced, recovery), path, "rogers-veraart", alpha, beta)
     scale = max((L.sum(1) + ext).max(), 1e-300)
     np.testing.assert_allclose(res.payments, exact.payments, rtol=0, atol=1e-12 * scale)
     np.testing.assert_array_equal(res.defaulted, exact.defaulted)
@@ -750,8 +789,10 @@ def test_uniqueness_flag_matches_bruteforce(seed):
         np.fill_diagonal(L, 0.0)
     forced = rng.random(n) < 0.1
     recovery = rng.choice([0.0, 0.5, 1.0], n)
-    res = contagion.clear(_make(L, e, ext, forced, recovery))
-    assert res.unique is ref.is_unique_bruteforce(L, e, ext, forced, recovery)
+    net = _make(L, e, ext, forced, recovery)
+    expect = ref.is_unique_bruteforce(L, e, ext, forced, recovery)
+    for path in ("reference", "compiled") if numba_available() else ("reference",):
+        assert clear_path(net, path).unique is expect
 
 
 @pytest.mark.parametrize("seed", range(30))
@@ -813,21 +854,23 @@ def test_clear_many_names_the_bad_external_asset(bad):
     assert contagion.clear_many(net, np.zeros((3, 0))).payments.shape == (3, 0)
 
 
-def test_block_solver_last_resort_starts_from_the_upper_bound(monkeypatch):
+def test_block_solver_last_resort_starts_from_the_upper_bound():
     """A block that may be singular (here: it is, a closed cycle without outside money, whose
     solutions are all the constant vectors) goes to LU first even above DIRECT_LIMIT, never to a
-    Krylov solver (which could return any solution: these return 0); when LU fails, the
-    monotone iteration starts from the upper bound it was given, so it ends at the greatest
-    solution (the bound itself here)."""
+    Krylov solver (which could return any solution); when LU fails (singular), the monotone
+    iteration starts from the upper bound it was given, so it ends at the greatest solution (the
+    bound itself here). Without the Krylov solvers and LU, a block that cannot be singular goes
+    to the monotone iteration from its bound too."""
     m = core.DIRECT_LIMIT + 100
     M = sp.csr_array((np.ones(m), (np.arange(m), (np.arange(m) + 1) % m)), shape=(m, m))
     A = sp.csr_array(sp.identity(m, format="csr") - M)
-
-    def zero_krylov(A, b, x0=None, **kw):
-        return np.zeros_like(b), 1
-
-    monkeypatch.setattr(core, "spla", SimpleNamespace(splu=core.spla.splu, bicgstab=zero_krylov, gmres=zero_krylov))
-    monkeypatch.setattr(core, "_lu_solve", lambda *args: None)
-    x, how, _ = core._solve_block(A, np.zeros(m), np.full(m, 5.0), lambda v: M @ v, 1e-12, 100)
+    assert core._lu_solve(A, np.zeros(m), lambda v: M @ v, 1e-12) is None      # singular: LU fails
+    x, how, _ = core._solve_block(A, np.zeros(m), np.full(m, 5.0), lambda v: M @ v, 1e-12)
     assert how == "picard"
     np.testing.assert_array_equal(x, 5.0)
+    half = sp.csr_array(M * 0.5)
+    A2 = sp.csr_array(sp.identity(m, format="csr") - half)
+    x, how, its = core._solve_block(A2, np.ones(m), np.full(m, 5.0), lambda v: half @ v, 1e-12, False,
+                                    core.BlockLimits(direct=0, lu_fallback=0, krylov=False))
+    assert how == "picard" and its > 1
+    np.testing.assert_allclose(x, 2.0, rtol=0, atol=1e-11)

@@ -10,9 +10,12 @@ closed groups, near-threshold, forced defaults, all/no default), the three
 benchmark families of :mod:`contagion.generators`, integer networks full of
 exact ties, and the published examples.
 
-The compiled path is normally taken only for large networks; the tests force
-it with ``CONTAGION_SOLVER=fast`` (and force the Krylov solver instead of the
-small-block LU with ``LU_LIMIT = 0``).
+The compiled path is normally taken only for large networks; the tests select
+it with ``solver="compiled"`` (and reach the Krylov solver instead of the
+small-block LU, the sweep budgets and the hub block through
+:class:`~contagion.clearing.solvers.Tuning`). The oracle tests over every path
+(LP, dense FDA, exact rational FDA, brute force) are parametrised over the
+solver paths in ``tests/test_clearing.py``.
 """
 
 from __future__ import annotations
@@ -22,37 +25,28 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import scipy.sparse as sp
 
 import contagion
-from contagion import FinancialNetwork
-from contagion.clearing import batch, core, fast
+from contagion import ContagionError, FinancialNetwork
+from contagion._matrix import numba_available
+from contagion.clearing import batch, core, fast, solvers
+from contagion.clearing.solvers import Tuning, clear_batch
 from contagion.generators import FAMILIES, make_network, shock, shock_matrix
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import reference as ref  # noqa: E402
-from test_clearing import KINDS, _integer_case, _make, random_case  # noqa: E402
+from test_clearing import FAST_SOLVERS, _make, clear_path, random_case  # noqa: E402
 
-pytestmark = pytest.mark.skipif(not fast.numba_available(), reason="numba is not installed")
+pytestmark = pytest.mark.skipif(not numba_available(), reason="numba is not installed")
 
-#: The compiled single-clearing paths: FDA with waves (Rogers--Veraart) and policy iteration
-#: (Eisenberg--Noe, waves computed on first access).
-FAST_SOLVERS = ("fda-fast", "howard-fast")
+COMPILED_PATHS = ("compiled", "compiled-krylov")
 
 
-@pytest.fixture
-def compiled(monkeypatch):
-    """Force the compiled paths (single and batched) for any network size."""
-    monkeypatch.setenv("CONTAGION_SOLVER", "fast")
-    return monkeypatch
-
-
-@pytest.fixture(params=["lu", "krylov"])
-def compiled_any_block(request, compiled):
-    """The compiled path with small default blocks solved by LU (as shipped) or by BiCGSTAB."""
-    if request.param == "krylov":
-        compiled.setattr(fast, "LU_LIMIT", 0)
-    return request.param
+def clear_many_on(net, E, method="eisenberg-noe", tuning=None, **params):
+    """``clear_many`` on the compiled path, with ``tuning`` when given."""
+    if tuning is None:
+        return contagion.clear_many(net, E, method=method, solver="compiled", **params)
+    return clear_batch(net, E, method, params.get("alpha", 1.0), params.get("beta", 1.0), solver="compiled",
+                       tuning=tuning)
 
 
 def _reference(net, alpha=1.0, beta=1.0):
@@ -71,89 +65,42 @@ def _assert_same(res, sol, net, rtol=1e-9):
 
 
 # ============================================================================ single clearing
-@pytest.mark.parametrize("seed", range(0, 240, 2))
-def test_fast_equals_reference_on_foundation_cases(seed, compiled_any_block):
-    """The foundation's random networks (every kind: sparse, dense, institutions without
-    obligations, all/no default, closed groups, near-threshold, forced defaults; n = 2..300)
-    give the reference's payments, default set and waves on the compiled path, and the
-    dense-FDA reference's too."""
-    L, e, ext, forced, recovery = random_case(seed)
-    net = _make(L, e, ext, forced, recovery)
-    res = contagion.clear(net)
-    _assert_same(res, _reference(net), net)
-    fd = ref.fda_dense(L, e, ext, forced, recovery)
-    np.testing.assert_allclose(res.payments, fd.payments, rtol=0, atol=1e-11 * (L.sum(1) + ext).max())
-    np.testing.assert_array_equal(res.default_round, fd.default_round)
-    # the compiled path really ran, unless a closed group without outside money sent it to the reference
-    zero_money = fast.zero_money_closed(net.liabilities, net.external_liabilities, net.external_assets).size > 0
-    assert res.solver in FAST_SOLVERS or zero_money, res.solver
-
-
-@pytest.mark.parametrize("seed", range(60))
-def test_fast_rogers_veraart_equals_reference(seed, compiled_any_block):
-    """Rogers--Veraart with random alpha, beta (including 0 and 1) on the compiled path:
-    same payments, defaults and waves as the reference FDA and the dense FDA."""
-    rng = np.random.default_rng(50_000 + seed)
-    L, e, ext, forced, recovery = random_case(seed, n=[4, 12, 40, 120][seed % 4], kind=KINDS[seed % len(KINDS)])
-    alpha = float(rng.choice([0.0, 1.0, rng.uniform()]))
-    beta = float(rng.choice([0.0, 1.0, rng.uniform(), rng.uniform()]))
-    net = _make(L, e, ext, forced, recovery)
-    res = contagion.clear(net, method="rogers-veraart", alpha=alpha, beta=beta)
-    _assert_same(res, _reference(net, alpha, beta), net)
-    fd = ref.fda_dense(L, e, ext, forced, recovery, alpha, beta)
-    np.testing.assert_array_equal(res.default_round, fd.default_round)
-
-
-@pytest.mark.parametrize("seed", range(45))
-def test_fast_exact_ties(seed, compiled_any_block):
-    """Integer networks full of exact ties (resources == obligations: solvent) agree with
-    the FDA in exact rational arithmetic: payments to 1e-12 of max pbar, the same default
-    set and the same waves."""
-    L, e, ext, forced, recovery, alpha, beta, exact = _integer_case(seed)
-    net = _make(L, e, ext, forced, recovery)
-    res = contagion.clear(net, method="rogers-veraart", alpha=alpha, beta=beta)
-    scale = max((L.sum(1) + ext).max(), 1e-300)
-    np.testing.assert_allclose(res.payments, exact.payments, rtol=0, atol=1e-12 * scale)
-    np.testing.assert_array_equal(res.defaulted, exact.defaulted)
-    np.testing.assert_array_equal(res.default_round, exact.default_round)
-
-
-def test_fast_published_examples(compiled):
+def test_fast_published_examples():
     """NetworkValuation's three-bank EN and RV examples (siebenbrunner/NetworkValuation,
     Example.mlx) and Glasserman & Young (2015)'s core-periphery example, on the compiled path."""
     net = FinancialNetwork.from_matrix([[0, 20, 10], [5, 0, 24], [10, 0, 0]], external_assets=[10, 10, 10])
-    res = contagion.clear(net)
+    res = contagion.clear(net, solver="compiled")
     assert res.solver == "howard-fast"
     np.testing.assert_allclose(res.payments, [270 / 11, 290 / 11, 10], rtol=1e-14)
     np.testing.assert_allclose(res.equity, [-60 / 11, -29 / 11, 30], rtol=1e-13)
     assert res.default_round.tolist() == [0, 1, -1] and res.unique is True
     net = FinancialNetwork.from_matrix([[0, 30, 0], [5, 0, 20], [10, 0, 0]], external_assets=[10, 5, 5])
-    res = contagion.clear(net, method="rogers-veraart", alpha=0.4, beta=1.0)
+    res = contagion.clear(net, method="rogers-veraart", alpha=0.4, beta=1.0, solver="compiled")
+    assert res.solver == "fda-fast"
     np.testing.assert_allclose(res.payments, [18, 20, 10], rtol=1e-13)
     np.testing.assert_allclose(res.equity, [-6, -2, 11], rtol=1e-13, atol=1e-12)
     L = np.zeros((5, 5))
     L[2, [0, 1, 3, 4]] = 10
     net = FinancialNetwork.from_matrix(L, external_assets=[50, 50, 150 - 94, 50, 50],
                                        external_liabilities=[55, 55, 100, 55, 55])
-    res = contagion.clear(net)
+    res = contagion.clear(net, solver="compiled")
     np.testing.assert_allclose(res.payments, [54, 54, 56, 54, 54], rtol=1e-13)
     assert res.total_shortfall == pytest.approx(88.0, rel=1e-12)
 
 
-def test_fast_non_unique_ring_returns_greatest(compiled):
+def test_fast_non_unique_ring_returns_greatest():
     """A closed ring without outside money has many clearing vectors (everyone pays
     everything, or any common fraction); the greatest (all pay in full) is returned and the
     result says it is not unique. A shocked member outside the ring keeps the fast path
     honest: the ring still clears in full."""
     net = contagion.load_dataset("ring")
-    res = contagion.clear(net)
+    res = contagion.clear(net, solver="compiled")
     sol = _reference(net)
     _assert_same(res, sol, net)
-    assert res.unique is core.is_unique(net.liabilities, net.external_liabilities, net.external_assets,
-                                        sol.payments, net.PiT)
+    assert res.unique is False and contagion.clear(net, solver="reference").unique is False
 
 
-def test_fast_forced_default_in_closed_ring(compiled):
+def test_fast_forced_default_in_closed_ring():
     """A forced default inside a closed ring (Eisenberg--Noe, beta = 1): the round systems
     can be singular there, so the solver must hand over to the reference and still give
     the reference's greatest clearing vector and waves."""
@@ -164,7 +111,7 @@ def test_fast_forced_default_in_closed_ring(compiled):
     forced = np.zeros(n, bool)
     forced[0] = True
     net = net.replace(forced_default=forced, forced_recovery=np.full(n, 0.5))
-    res = contagion.clear(net)
+    res = contagion.clear(net, solver="compiled")
     _assert_same(res, _reference(net), net)
     assert res.default_round.tolist() == [0, 1, 2, 3, 4, 5]
     np.testing.assert_allclose(res.payments, 5.0)
@@ -172,12 +119,13 @@ def test_fast_forced_default_in_closed_ring(compiled):
 
 @pytest.mark.parametrize("family", sorted(FAMILIES))
 @pytest.mark.parametrize("n,regime", [(400, "hard"), (3000, "hard"), (3000, "easy")])
-def test_fast_on_benchmark_families(family, n, regime, compiled_any_block):
+@pytest.mark.parametrize("path", COMPILED_PATHS)
+def test_fast_on_benchmark_families(family, n, regime, path):
     """The benchmark generators (Erdos-Renyi, scale-free Chung-Lu, core-periphery; a random
     3% of institutions lose their external assets): same payments, defaults and waves as
     the reference, and equity equal to e + Pi^T p - pbar."""
     net = shock(make_network(family, n, regime=regime, kappa=0.004 if regime == "hard" else 0.05), seed=n)
-    res = contagion.clear(net)
+    res = clear_path(net, path)
     sol = _reference(net)
     _assert_same(res, sol, net)
     assert res.defaulted.any() and res.solver == "howard-fast"
@@ -185,23 +133,23 @@ def test_fast_on_benchmark_families(family, n, regime, compiled_any_block):
     np.testing.assert_allclose(res.equity, eq, rtol=0, atol=1e-11 * net.total_obligations.max())
 
 
-def test_fast_without_defaults_and_all_default(compiled):
+def test_fast_without_defaults_and_all_default():
     """No default at all (nothing to solve) and every institution defaulting."""
     rng = np.random.default_rng(0)
     n = 50
     L = rng.exponential(1.0, (n, n)) * (rng.random((n, n)) < 0.2)
     np.fill_diagonal(L, 0.0)
     rich = FinancialNetwork.from_matrix(L, external_assets=np.full(n, 1e3), external_liabilities=np.ones(n))
-    res = contagion.clear(rich)
-    assert not res.defaulted.any() and res.default_round.max() == -1 and res.iterations == 1
+    res = contagion.clear(rich, solver="compiled")
+    assert res.solver == "howard-fast" and not res.defaulted.any() and res.default_round.max() == -1 and res.iterations == 1
     np.testing.assert_array_equal(res.payments, rich.total_obligations)
     poor = FinancialNetwork.from_matrix(L, external_assets=np.zeros(n), external_liabilities=np.ones(n))
-    res = contagion.clear(poor)
+    res = contagion.clear(poor, solver="compiled")
     _assert_same(res, _reference(poor), poor)
     assert res.defaulted.all()
 
 
-def test_fast_stats_and_memory_layout(compiled):
+def test_fast_stats_and_memory_layout():
     """``fda_fast`` reports its work, and only touches obligations of defaulters: the
     compact blocks hold what members owe each other, the boundary what they owe the rest."""
     net = shock(make_network("core-periphery", 2000, kappa=0.004), seed=1)
@@ -228,39 +176,40 @@ def _columns_equal(batch_res, net, E, method="eisenberg-noe", **params):
 
 
 @pytest.mark.parametrize("family", sorted(FAMILIES))
-def test_clear_many_equals_clear_column_by_column(family, compiled):
+def test_clear_many_equals_clear_column_by_column(family):
     """``clear_many`` on the compiled scenario-parallel path equals ``clear`` (itself checked
     against the reference above) column by column, on each benchmark family."""
     net = make_network(family, 600, kappa=0.004)
     E = shock_matrix(net, 24, seed=5)
-    res = contagion.clear_many(net, E)
+    res = clear_many_on(net, E)
     assert res.solver == "gs-parallel" and res.payments.shape == (600, 24)
     assert res.defaulted.any(axis=0).all()
     _columns_equal(res, net, E)
 
 
-def test_clear_many_rogers_veraart_and_forced_defaults(compiled):
+def test_clear_many_rogers_veraart_and_forced_defaults():
     """Rogers--Veraart costs and forced defaults on the batched path equal ``clear``."""
     net = make_network("core-periphery", 500, kappa=0.004)
     forced = np.zeros(net.n, bool)
     forced[np.random.default_rng(1).choice(net.n, 5, replace=False)] = True
     net = net.replace(forced_default=forced, forced_recovery=np.full(net.n, 0.4))
     E = shock_matrix(net, 12, seed=6)
-    res = contagion.clear_many(net, E, method="rogers-veraart", alpha=0.6, beta=0.9)
+    res = clear_many_on(net, E, method="rogers-veraart", alpha=0.6, beta=0.9)
     _columns_equal(res, net, E, method="rogers-veraart", alpha=0.6, beta=0.9)
-    res = contagion.clear_many(net, E)
+    res = clear_many_on(net, E)
     _columns_equal(res, net, E)
 
 
 @pytest.mark.parametrize("seed", range(0, 240, 5))
-def test_clear_many_foundation_cases(seed, compiled):
+def test_clear_many_foundation_cases(seed):
     """Batched path on the foundation's random networks (closed groups, ties near the
     threshold, forced defaults...), with the given external assets and three scaled
     versions of them: equal to the reference FDA per column."""
     L, e, ext, forced, recovery = random_case(seed)
     net = _make(L, e, ext, forced, recovery)
     E = np.stack([e, 0.5 * e, 0.0 * e, 2.0 * e + 1.0], axis=1)
-    res = contagion.clear_many(net, E)
+    res = clear_many_on(net, E)
+    assert res.solver.startswith("gs-parallel")
     scale = float(net.total_obligations.max())
     for k in range(E.shape[1]):
         sol = _reference(net.replace(external_assets=E[:, k]))
@@ -268,39 +217,37 @@ def test_clear_many_foundation_cases(seed, compiled):
         np.testing.assert_array_equal(res.defaulted[:, k], sol.defaulted)
 
 
-def test_clear_many_memory_orders_and_one_column(compiled):
+def test_clear_many_memory_orders_and_one_column():
     """C- and Fortran-ordered inputs and a single 1-d column give the same answers."""
     net = make_network("erdos-renyi", 300, kappa=0.004)
     E = shock_matrix(net, 6, seed=2)
-    a = contagion.clear_many(net, np.ascontiguousarray(E))
-    b = contagion.clear_many(net, np.asfortranarray(E))
+    a = clear_many_on(net, np.ascontiguousarray(E))
+    b = clear_many_on(net, np.asfortranarray(E))
     np.testing.assert_array_equal(a.payments, b.payments)
-    c = contagion.clear_many(net, E[:, 3])
+    c = clear_many_on(net, E[:, 3])
     np.testing.assert_array_equal(c.payments[:, 0], a.payments[:, 3])
 
 
-def test_batch_gives_up_to_reference_not_silently(compiled, monkeypatch):
-    """Scenarios the compiled iteration cannot settle within its sweep budget are
-    re-solved by the reference, never returned unconverged."""
+def test_batch_gives_up_to_reference_not_silently():
+    """Scenarios the compiled iteration cannot settle within its sweep budget (here 2 sweeps)
+    are re-solved by the reference, never returned unconverged."""
     net = make_network("core-periphery", 300, kappa=0.004)
     E = shock_matrix(net, 5, seed=3)
-    monkeypatch.setattr(batch, "MAX_SWEEPS", 2)
-    res = contagion.clear_many(net, E)
+    res = clear_many_on(net, E, tuning=Tuning(max_sweeps=2))
     assert res.solver == "gs-parallel+fda"
     _columns_equal(res, net, E)
 
 
 # ============================================================================ pure path == compiled path
-def test_policy_iteration_waves_on_first_access(compiled):
+def test_policy_iteration_waves_on_first_access():
     """Eisenberg--Noe on the compiled path runs policy iteration with loose rounds
-    (``howard-fast``, forced onto BiCGSTAB with ``LU_LIMIT = 0``); its result computes the
+    (``howard-fast``, on BiCGSTAB with ``lu_limit=0``); its result computes the
     FDA waves only when ``default_round`` is first read, and they equal the reference's;
     a pickled result carries the waves."""
     import pickle
 
-    compiled.setattr(fast, "LU_LIMIT", 0)
     net = shock(make_network("core-periphery", 3000, kappa=0.004), seed=9)
-    res = contagion.clear(net)
+    res = clear_path(net, "compiled-krylov")
     sol = _reference(net)
     assert res.solver == "howard-fast"
     assert "default_round" not in res.__dict__
@@ -309,13 +256,13 @@ def test_policy_iteration_waves_on_first_access(compiled):
     back = pickle.loads(pickle.dumps(res))
     np.testing.assert_array_equal(back.default_round, sol.default_round)
     # Rogers--Veraart with default costs keeps the exact FDA (its clearing vectors are not unique)
-    rv = contagion.clear(net, method="rogers-veraart", alpha=0.9, beta=0.95)
+    rv = clear_path(net, "compiled-krylov", "rogers-veraart", 0.9, 0.95)
     assert rv.solver == "fda-fast" and "default_round" in rv.__dict__
     _assert_same(rv, _reference(net, 0.9, 0.95), net)
 
 
 @pytest.mark.parametrize("family", sorted(FAMILIES))
-def test_waves_from_a_known_final_set_equal_the_full_fda(family, compiled):
+def test_waves_from_a_known_final_set_equal_the_full_fda(family):
     """``fda_waves`` (what the waves of a policy-iteration result use) stops once the FDA
     reaches the known final default set; its waves equal the full FDA's and the reference's,
     with forced defaults too. Given a set the FDA never reaches (one more institution), it
@@ -337,21 +284,19 @@ def test_waves_from_a_known_final_set_equal_the_full_fda(family, compiled):
         more = sol.defaulted.copy()
         more[np.flatnonzero(~more & (case.total_obligations > 0))[0]] = True
         np.testing.assert_array_equal(fast.fda_waves(*args, more, **kw), sol.default_round)
-        res = contagion.clear(case)
+        res = contagion.clear(case, solver="compiled")
         assert res.solver == "howard-fast"
         np.testing.assert_array_equal(res.default_round, sol.default_round)
 
 
 @pytest.mark.parametrize("family", sorted(FAMILIES))
-def test_pure_path_equals_compiled_path(family, monkeypatch):
-    """The pure numpy/scipy path (``CONTAGION_SOLVER=reference``, what runs without numba)
+def test_pure_path_equals_compiled_path(family):
+    """The pure numpy/scipy path (``solver="reference"``, what runs without numba)
     and the compiled path give the same results, for ``clear`` and ``clear_many``."""
     net = shock(make_network(family, 1500, kappa=0.004), seed=4)
     E = shock_matrix(net, 8, seed=4)
-    monkeypatch.setenv("CONTAGION_SOLVER", "reference")
-    pure, pure_many = contagion.clear(net), contagion.clear_many(net, E)
-    monkeypatch.setenv("CONTAGION_SOLVER", "fast")
-    comp, comp_many = contagion.clear(net), contagion.clear_many(net, E)
+    pure, pure_many = contagion.clear(net, solver="reference"), contagion.clear_many(net, E, solver="reference")
+    comp, comp_many = contagion.clear(net, solver="compiled"), contagion.clear_many(net, E, solver="compiled")
     assert pure.solver.startswith("fda-") and pure.solver not in FAST_SOLVERS and comp.solver == "howard-fast"
     assert pure_many.solver == "fda-per-column" and comp_many.solver == "gs-parallel"
     scale = float(net.total_obligations.max())
@@ -364,27 +309,119 @@ def test_pure_path_equals_compiled_path(family, monkeypatch):
     np.testing.assert_array_equal(comp_many.defaulted, pure_many.defaulted)
 
 
-def test_auto_dispatch(monkeypatch):
-    """Without a preference, small networks take the reference path and large ones the
-    compiled path."""
-    monkeypatch.delenv("CONTAGION_SOLVER", raising=False)
-    assert fast.choose_path(10) == "reference"
-    assert fast.choose_path(fast.FAST_MIN_EDGES) == "fast"
-    assert fast.choose_path(10, "fast") == "fast"
-    assert fast.choose_path(10**9, "reference") == "reference"
-    with pytest.raises(ValueError, match="unknown solver path"):
-        fast.choose_path(10, "magic")
+def test_auto_dispatch():
+    """``"auto"`` takes the reference path for small problems and the compiled path for large
+    ones (networks of FAST_MIN_EDGES obligations; batches of BATCH_MIN_WORK obligations x
+    scenarios or MANY_SCENARIOS scenarios); explicit choices are kept; an unknown one is a
+    ContagionError that lists the choices."""
+    assert solvers.choose("auto", 10, solvers.FAST_MIN_EDGES) == "reference"
+    assert solvers.choose("auto", solvers.FAST_MIN_EDGES, solvers.FAST_MIN_EDGES) == "compiled"
+    assert solvers.choose("compiled", 10, solvers.FAST_MIN_EDGES) == "compiled"
+    assert solvers.choose("reference", 10**9, solvers.FAST_MIN_EDGES) == "reference"
+    net = contagion.load_dataset("chain")
+    assert contagion.clear(net).solver.startswith("fda-")
+    assert contagion.clear_many(net, np.ones((net.n, 3))).solver == "fda-per-column"
+    assert contagion.clear_many(net, np.ones((net.n, solvers.MANY_SCENARIOS))).solver == "gs-parallel"
+    with pytest.raises(ContagionError, match="unknown solver 'magic'; choose one of auto, reference, compiled"):
+        contagion.clear(net, solver="magic")
+    with pytest.raises(ContagionError, match="unknown solver"):
+        contagion.clear_many(net, np.ones((net.n, 2)), solver="fast")
+    with pytest.raises(ContagionError, match="single algorithm"):
+        contagion.clear(net, method="threshold", solver="compiled")
+    assert contagion.clear(net, method="threshold", solver="auto").method == "threshold"
+
+
+def test_environment_alias_sets_what_auto_means(monkeypatch):
+    """``CONTAGION_SOLVER`` (a thin alias read by :mod:`.solvers` only) says what ``"auto"``
+    means; the old name ``fast`` still means ``compiled``; an explicit ``solver=`` wins."""
+    net = contagion.load_dataset("chain")
+    monkeypatch.setenv("CONTAGION_SOLVER", "fast")
+    assert contagion.clear(net).solver == "howard-fast"
+    assert contagion.clear(net, solver="reference").solver.startswith("fda-")
+    monkeypatch.setenv("CONTAGION_SOLVER", "compiled")
+    assert contagion.clear_many(net, np.ones((net.n, 2))).solver == "gs-parallel"
+    monkeypatch.setenv("CONTAGION_SOLVER", "bogus")
+    with pytest.raises(ContagionError, match="CONTAGION_SOLVER='bogus' is not a solver"):
+        contagion.clear(net)
+
+
+_WITHOUT_NUMBA = r"""
+import sys, warnings
+sys.modules["numba"] = None          # numba cannot be imported in this process
+import numpy as np, contagion
+from contagion.clearing.solvers import FAST_MIN_EDGES, SlowPathWarning
+from contagion.generators import make_network, shock
+net = contagion.load_dataset("chain")
+try:
+    contagion.clear(net, solver="compiled")
+except contagion.ContagionError as exc:
+    print("error:", exc)
+big = shock(make_network("erdos-renyi", 6000, kappa=0.004), seed=1)
+assert big.liabilities.nnz >= FAST_MIN_EDGES
+with warnings.catch_warnings(record=True) as seen:
+    warnings.simplefilter("default")
+    res = contagion.clear(big)
+    again = contagion.clear(big)
+print("solver:", res.solver, again.solver)
+print("warnings:", [(w.category.__name__, str(w.message)) for w in seen])
+ref = contagion.clear(big, solver="reference")
+print("same:", np.array_equal(res.payments, ref.payments))
+print("numba imported:", sys.modules.get("numba") is not None)
+"""
+
+
+def test_without_numba_compiled_is_an_error_and_auto_warns_once():
+    """Without numba (a process where it cannot be imported): ``solver="compiled"`` is a clear
+    ContagionError; a large problem under ``"auto"`` runs the reference path with the same result
+    and warns once (SlowPathWarning) that it is slow and how to install numba."""
+    import subprocess
+
+    out = subprocess.run([sys.executable, "-c", _WITHOUT_NUMBA], capture_output=True, text=True, check=True).stdout
+    lines = dict(line.split(": ", 1) for line in out.strip().splitlines())
+    assert "solver='compiled' needs numba, which is not installed: pip install 'numba>=0.59'" in lines["error"]
+    assert lines["solver"].split() == [lines["solver"].split()[0]] * 2
+    assert lines["solver"].startswith("fda-")    # the reference FDA ran, and found defaults
+    warned = eval(lines["warnings"])   # noqa: S307 - our own subprocess's repr of a list
+    assert len(warned) == 1 and warned[0][0] == "SlowPathWarning"
+    assert "slow pure numpy/scipy path" in warned[0][1] and "pip install 'numba>=0.59'" in warned[0][1]
+    assert lines["same"] == "True" and lines["numba imported"] == "False"
 
 
 # ============================================================================ helpers
+def _unique_by_all_components(net, p):
+    """Uniqueness by the definition (Eisenberg & Noe 2001, Thm 2), with a strongly-connected-components
+    pass over the whole network: unique unless a sink component of two or more institutions
+    without outside money receives nothing from outside and still pays something inside."""
+    from scipy.sparse.csgraph import connected_components
+
+    L, ext, e = net.liabilities, net.external_liabilities, net.external_assets
+    ncomp, labels = connected_components(L, directed=True, connection="strong")
+    coo = L.tocoo()
+    leaves = labels[coo.row] != labels[coo.col]
+    out_comp = np.zeros(ncomp, dtype=bool)
+    out_comp[labels[coo.row[leaves]]] = True
+    out_comp[labels[ext > 0]] = True
+    out_comp[labels[e > 0]] = True
+    size = np.bincount(labels, minlength=ncomp)
+    scale = max(float(p.max()) if p.size else 0.0, 1e-300)
+    inflow = net.PiT @ p
+    for c in np.flatnonzero(~out_comp & (size > 1)):
+        members = np.flatnonzero(labels == c)
+        inside = net.PiT[members][:, members] @ p[members]
+        if np.max(p[members]) > 1e-12 * scale and float(np.sum(inflow[members] - inside)) <= 1e-12 * scale * members.size:
+            return False
+    return True
+
+
 @pytest.mark.parametrize("seed", range(40))
-def test_unique_flag_matches_core(seed):
-    """The pruned uniqueness test equals :func:`core.is_unique` (full SCC pass)."""
+def test_is_unique_matches_full_component_pass(seed):
+    """The one uniqueness test (:func:`core.is_unique`, components of the pruned candidates only)
+    equals the definition evaluated on all strongly connected components."""
     L, e, ext, forced, recovery = random_case(seed, kind=["closed-group", "sparse", "dense", "no-obligations"][seed % 4])
     net = _make(L, e, ext, forced, recovery)
     p = _reference(net).payments
-    assert fast.unique_flag(net, p) == core.is_unique(net.liabilities, net.external_liabilities,
-                                                      net.external_assets, p, net.PiT)
+    assert core.is_unique(net.liabilities, net.external_liabilities, net.external_assets, p, net.PiT) == \
+        _unique_by_all_components(net, p)
 
 
 def test_replace_keeps_matrices_when_obligations_unchanged():
@@ -406,7 +443,7 @@ def test_replace_keeps_matrices_when_obligations_unchanged():
 
 @pytest.mark.slow
 @pytest.mark.parametrize("family", sorted(FAMILIES))
-def test_clear_many_residuals_are_true_residuals(family, compiled):
+def test_clear_many_residuals_are_true_residuals(family):
     """The benchmark batch itself (10,000 scenarios, 1,000 institutions, hard regime): every
     column is a fixed point of the clearing map to 1e-12 of max pbar, recomputed here
     independently of the solver's bookkeeping, and the default set is the one read off the
@@ -414,7 +451,7 @@ def test_clear_many_residuals_are_true_residuals(family, compiled):
     changes of the ones after it; the solver's own residual did not see it, this check did.)"""
     net = make_network(family, 1000)
     E = shock_matrix(net, 10_000, seed=11)
-    res = contagion.clear_many(net, E)
+    res = clear_many_on(net, E)
     pbar, scale = net.total_obligations, float(net.total_obligations.max())
     P = np.asarray(res.payments)
     inflow = net.PiT @ P
@@ -437,7 +474,7 @@ def test_benchmark_smoke_test_catches_a_wrong_answer(monkeypatch):
     bench = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(bench)
     assert bench.check_exactness(400, 4, lambda msg: None) == []
-    real = fast.fda_fast
+    real = fast.policy_iteration
 
     def wrong(*args, **kw):
         sol = real(*args, **kw)
@@ -446,7 +483,7 @@ def test_benchmark_smoke_test_catches_a_wrong_answer(monkeypatch):
         return fast.FastSolution(p, sol.defaulted, sol.default_round, sol.iterations, sol.residual, sol.converged,
                                  sol.solver, sol.equity, sol.stats)
 
-    monkeypatch.setattr(fast, "fda_fast", wrong)
+    monkeypatch.setattr(fast, "policy_iteration", wrong)
     problems = bench.check_exactness(400, 4, lambda msg: None)
     assert problems and all(p.startswith("clear ") for p in problems)
 
@@ -458,8 +495,6 @@ def test_batch_zero_money_screen_is_per_pattern():
     money; D owes E), the ring is closed and without money in the columns where A holds nothing
     outside (those go to the exact reference) and not where it does; every answer must equal the
     reference column by column, and the greatest vector (the ring pays in full) is kept."""
-    from contagion.clearing import batch
-
     net = contagion.load_dataset("ring")
     rng = np.random.default_rng(3)
     E = np.repeat(net.external_assets[:, None], 600, axis=1) * rng.uniform(0, 2, (net.n, 600))
@@ -467,11 +502,12 @@ def test_batch_zero_money_screen_is_per_pattern():
     E[0, 1::2] = 1.0                     # A (in the ring) holds outside money in the odd columns
     cols = batch._zero_money_columns(net, E, 1.0)
     assert cols.tolist() == list(range(0, 600, 2))  # only the even columns have a closed ring without money
-    P, D, its, res, solver = batch.solve_batch(net, E, path="fast")
-    Pr, Dr, _, _, _ = batch.solve_batch(net, E, path="reference")
-    np.testing.assert_allclose(P, Pr, rtol=0, atol=1e-12)
-    np.testing.assert_array_equal(D, Dr)
-    np.testing.assert_array_equal(P[:3, ::2], 10.0)   # greatest clearing vector on the moneyless ring
+    comp = contagion.clear_many(net, E, solver="compiled")
+    pure = contagion.clear_many(net, E, solver="reference")
+    assert comp.solver == "gs-parallel+fda"
+    np.testing.assert_allclose(comp.payments, pure.payments, rtol=0, atol=1e-12)
+    np.testing.assert_array_equal(comp.defaulted, pure.defaulted)
+    np.testing.assert_array_equal(comp.payments[:3, ::2], 10.0)   # greatest clearing vector on the moneyless ring
 
 
 # ============================================================================ batched path: hub block and scheduling
@@ -493,35 +529,35 @@ def test_hub_block_is_the_core_of_a_core_periphery_network():
     assert batch.hub_block(make_network("erdos-renyi", 1000))[0].size == 0
 
 
-def _every_node_a_hub(net):
-    """Hub block made of (up to 64 of) the institutions that owe something: forces the dense block
-    solve onto closed groups, forced defaults, ties and institutions that pay nothing."""
-    hubs = np.flatnonzero(net.total_obligations > 0)[:batch.MAX_HUBS].astype(np.int64)
-    if hubs.size < 2:
-        return np.zeros(0, dtype=np.int64), np.zeros((0, 0))
-    return hubs, np.ascontiguousarray(net.relative_liabilities.toarray()[np.ix_(hubs, hubs)].T)
+#: Every institution with a counterparty in the hub block (up to 64 by degree), however weakly they
+#: are coupled: forces the dense block solve onto closed groups, forced defaults, ties and
+#: institutions that pay nothing.
+EVERY_NODE_A_HUB = Tuning(hub_degree_factor=0.0, hub_min_coupling=0.0)
 
 
 @pytest.mark.parametrize("seed", range(0, 240, 3))
-def test_clear_many_with_hub_block_on_foundation_cases(seed, compiled):
+def test_clear_many_with_hub_block_on_foundation_cases(seed):
     """With every institution that owes something in the hub block, the batched path on the
     foundation's random networks (closed groups, near-threshold ties, forced defaults, all or no
     default; four scalings of the external assets) equals the reference FDA column by column,
     for Eisenberg--Noe and for Rogers--Veraart."""
-    compiled.setattr(batch, "hub_block", _every_node_a_hub)
     L, e, ext, forced, recovery = random_case(seed)
     net = _make(L, e, ext, forced, recovery)
+    hubs, _ = batch.hub_block(net, EVERY_NODE_A_HUB.hub_degree_factor, EVERY_NODE_A_HUB.hub_min_coupling)
+    if net.relative_liabilities.nnz:
+        assert hubs.size == min(64, net.n)
     E = np.stack([e, 0.5 * e, 0.0 * e, 2.0 * e + 1.0], axis=1)
     scale = float(net.total_obligations.max())
     for alpha, beta in ((1.0, 1.0), (0.7, 0.8)):
-        res = contagion.clear_many(net, E, method="rogers-veraart", alpha=alpha, beta=beta)
+        res = clear_many_on(net, E, "rogers-veraart", EVERY_NODE_A_HUB, alpha=alpha, beta=beta)
+        assert res.solver.startswith("gs-parallel")
         for k in range(E.shape[1]):
             sol = _reference(net.replace(external_assets=E[:, k]), alpha=alpha, beta=beta)
             np.testing.assert_allclose(res.payments[:, k], sol.payments, rtol=1e-9, atol=1e-12 * scale)
             np.testing.assert_array_equal(res.defaulted[:, k], sol.defaulted)
 
 
-def test_clear_many_forced_hubs_and_costs(compiled):
+def test_clear_many_forced_hubs_and_costs():
     """Core-periphery network with three of its hubs forced into default (recovery 0.3, so they
     leave the block) and Rogers--Veraart costs: equal to ``clear`` column by column."""
     net = make_network("core-periphery", 500, kappa=0.004)
@@ -531,32 +567,30 @@ def test_clear_many_forced_hubs_and_costs(compiled):
     forced[hubs[:3]] = True
     net = net.replace(forced_default=forced, forced_recovery=np.full(net.n, 0.3))
     E = shock_matrix(net, 16, seed=8)
-    res = contagion.clear_many(net, E, method="rogers-veraart", alpha=0.5, beta=0.9)
+    res = clear_many_on(net, E, method="rogers-veraart", alpha=0.5, beta=0.9)
     assert res.solver == "gs-parallel"
     _columns_equal(res, net, E, method="rogers-veraart", alpha=0.5, beta=0.9)
 
 
 @pytest.mark.parametrize("family", sorted(FAMILIES))
-def test_clear_many_late_defaulters_join_at_the_check(family, compiled):
+def test_clear_many_late_defaulters_join_at_the_check(family):
     """With a single monotone sweep allowed, most of each cascade is found by the check from
     scratch (late defaulters join and the sweeps resume on the larger set); the answers still
     equal ``clear``, with and without the hub block."""
-    compiled.setattr(batch, "MAX_CASCADE_SWEEPS", 1)
     net = make_network(family, 600, kappa=0.004)
     E = shock_matrix(net, 12, seed=9)
-    _columns_equal(contagion.clear_many(net, E), net, E)
-    compiled.setattr(batch, "HUB_MIN_COUPLING", np.inf)
-    _columns_equal(contagion.clear_many(net, E), net, E)
+    _columns_equal(clear_many_on(net, E, tuning=Tuning(max_cascade_sweeps=1)), net, E)
+    _columns_equal(clear_many_on(net, E, tuning=Tuning(max_cascade_sweeps=1, hub_min_coupling=np.inf)), net, E)
 
 
-def test_clear_many_reads_any_layout(compiled):
+def test_clear_many_reads_any_layout():
     """Fortran-ordered (each scenario contiguous), C-ordered (read by column in place) and strided
     external assets give identical answers, equal to ``clear``."""
     net = make_network("core-periphery", 400, kappa=0.004)
     E = shock_matrix(net, 20, seed=10)
-    F = contagion.clear_many(net, np.asfortranarray(E))
-    C = contagion.clear_many(net, np.ascontiguousarray(E))
-    S = contagion.clear_many(net, np.asfortranarray(np.repeat(E, 2, axis=1))[:, ::2])
+    F = clear_many_on(net, np.asfortranarray(E))
+    C = clear_many_on(net, np.ascontiguousarray(E))
+    S = clear_many_on(net, np.asfortranarray(np.repeat(E, 2, axis=1))[:, ::2])
     for other in (C, S):
         np.testing.assert_array_equal(other.payments, F.payments)
         np.testing.assert_array_equal(other.defaulted, F.defaulted)
@@ -564,7 +598,7 @@ def test_clear_many_reads_any_layout(compiled):
 
 
 @pytest.mark.parametrize("n, k, most", [(100_000, 40, 5), (20_000, 3000, 9), (50, 30, 12), (1000, 0, 0)])
-def test_boundary_grouping_by_sort_equals_transpose(n, k, most, monkeypatch):
+def test_boundary_grouping_by_sort_equals_transpose(n, k, most):
     """A B block (what new members owe the solvent, by debtor) regrouped by creditor: the sort used
     for small blocks gives exactly the arrays of the transpose used for large ones (creditors
     ascending, each creditor's debtors ascending), so the solvency checks add in the same order."""
@@ -575,10 +609,8 @@ def test_boundary_grouping_by_sort_equals_transpose(n, k, most, monkeypatch):
     b_ptr = np.concatenate([[0], np.cumsum(cnt)]).astype(np.int64)
     b_node = np.concatenate([np.sort(rng.choice(n, c, replace=False)) for c in cnt] or [np.zeros(0)]).astype(np.uint32)
     b_val = rng.random(b_node.size)
-    monkeypatch.setattr(_layers, "SORT_BELOW", 10**9)
-    by_sort = _layers.boundary_by_creditor(b_ptr, b_node, b_val, n, 2)
-    monkeypatch.setattr(_layers, "SORT_BELOW", 0)
-    by_transpose = _layers.boundary_by_creditor(b_ptr, b_node, b_val, n, 2)
+    by_sort = _layers.boundary_by_creditor(b_ptr, b_node, b_val, n, 2, sort_below=10**9)
+    by_transpose = _layers.boundary_by_creditor(b_ptr, b_node, b_val, n, 2, sort_below=0)
     for a, b in zip(by_sort, by_transpose):
         assert a.dtype == b.dtype
         np.testing.assert_array_equal(a, b)

@@ -25,6 +25,7 @@ import numpy as np
 from ..errors import ContagionError
 from .result import BatchClearingResult, ClearingResult
 from .methods import eisenberg_noe, rogers_veraart, clear_many
+from .solvers import SOLVERS
 from .params import METHOD_PARAMS, ParamSpec
 from .threshold import threshold_cascade
 
@@ -65,7 +66,7 @@ def register_method(name: str, func: Callable[..., ClearingResult], params: tupl
     METHOD_PARAMS[name] = tuple(params)
 
 
-def clear(network, method: str = "eisenberg-noe", **params: Any) -> ClearingResult:
+def clear(network, method: str = "eisenberg-noe", solver: str = "auto", **params: Any) -> ClearingResult:
     """Clear a network: find who pays what, who defaults and in which wave.
 
     Parameters
@@ -77,24 +78,48 @@ def clear(network, method: str = "eisenberg-noe", **params: Any) -> ClearingResu
         external and interbank assets recovered from a defaulting institution) or
         ``"threshold"`` (the Furfine / Gai--Kapadia threshold cascade, with
         ``recovery=``; see :mod:`contagion.channels`).
+    solver : {"auto", "reference", "compiled"}
+        How the exact methods compute it (same answer on every path; see
+        :mod:`contagion.clearing.solvers` for each one's cost). ``"auto"``
+        (default): the compiled kernels for networks of at least 50,000
+        obligations when numba is installed, else ``"reference"``, the
+        fictitious-default algorithm in numpy/scipy. ``res.solver`` records
+        the path taken. Methods without a choice of solver take ``"auto"`` only.
     **params
         Passed to the method.
 
     Raises
     ------
     ContagionError
-        Unknown method.
+        Unknown method or solver, parameters the method does not take, or
+        ``solver="compiled"`` without numba.
     ConvergenceError
         The solver could not reach its residual bound.
+
+    Examples
+    --------
+    >>> import contagion
+    >>> net = contagion.load_dataset("chain")
+    >>> contagion.clear(net, solver="reference").payments.tolist() == contagion.clear(net).payments.tolist()
+    True
     """
     try:
         func = CLEARING_METHODS[method]
     except KeyError:
         raise ContagionError(f"unknown clearing method {method!r}; choose one of {sorted(CLEARING_METHODS)}") from None
+    sig = _signature(func)
+    takes_solver = "solver" in sig.parameters
     try:
-        _signature(func).bind(network, **params)
+        sig.bind(network, **params)
     except TypeError:
-        accepted = [p for p in _signature(func).parameters][1:]
+        accepted = [p for p in sig.parameters if p != "solver"][1:]
         raise ContagionError(f"method {method!r} does not take {sorted(params)}; it takes "
                              f"{', '.join(accepted) if accepted else 'no parameters'}") from None
+    if takes_solver:
+        return func(network, solver=solver, **params)
+    if solver not in SOLVERS:
+        raise ContagionError(f"unknown solver {solver!r}; choose one of {', '.join(SOLVERS)}")
+    if solver != "auto":
+        raise ContagionError(f"method {method!r} has a single algorithm; solver={solver!r} applies to "
+                             f"{', '.join(m for m, f in CLEARING_METHODS.items() if 'solver' in _signature(f).parameters)}")
     return func(network, **params)

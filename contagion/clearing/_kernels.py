@@ -576,7 +576,7 @@ def clear_batch(ptr, idx, val, a, bc, bh, tiev, pbar, thr, lo, E, by_column, cap
     ``E`` holds the external assets: scenario ``k`` is row ``E[k]``, or column ``E[:, k]`` when
     ``by_column``. Chunks of ``chunk`` scenarios are the parallel work items (each with its own
     scratch vectors); the network's arrays are shared. Per-network constants (see
-    :func:`contagion.clearing.batch.solve_batch`): ``bc = pbar - beta * a``, ``bh = a - pbar + tiev``
+    :func:`contagion.clearing.batch.compiled_batch`): ``bc = pbar - beta * a``, ``bh = a - pbar + tiev``
     (NaN where ``pbar == 0``), ``tiev`` the tie slack, ``thr``/``lo`` the forced-default threshold
     and floor of the shortfall (``-inf``/0 when not forced), ``hubs`` and their block ``Hm[r, c] =
     Pi[hubs[c], hubs[r]]``.

@@ -109,17 +109,18 @@ def build_out_blocks(Pi_ptr, Pi_idx, Pi_val, new, pos, bits):
 SORT_BELOW = 32
 
 
-def boundary_by_creditor(b_ptr, b_node, b_val, n: int, nthreads: int):
+def boundary_by_creditor(b_ptr, b_node, b_val, n: int, nthreads: int, sort_below: int = SORT_BELOW):
     """The B block (by debtor) regrouped by creditor: ``(rows, ptr, col, val)`` with ``rows`` the
     creditors in increasing order, ``col`` the debtors' positions in the block. Built once per layer
     (a bucketed transpose, see :mod:`contagion._matrix_kernels`), it turns every later solvency check into
-    gathers from the small default-set vector and writes in increasing order."""
+    gathers from the small default-set vector and writes in increasing order. Blocks with fewer than
+    ``n / sort_below`` entries are grouped by a sort instead (same arrays)."""
     from .._matrix import row_parts
     from .._matrix_kernels import transpose_weighted
 
     k = b_ptr.size - 1
     m = b_node.size
-    if m * SORT_BELOW < n:
+    if m * sort_below < n:
         # few entries (the last rounds): a stable sort by creditor, O(m log m), instead of a transpose
         # whose parts are O(n); the same order inside each creditor (debtors ascending), so the same sums
         order = np.argsort(b_node, kind="stable")

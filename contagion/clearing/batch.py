@@ -35,20 +35,13 @@ iterates until the slowest one converges.
 from __future__ import annotations
 
 import contextlib
+from typing import NamedTuple
 
 import numpy as np
 
-from ..errors import ConvergenceError
-from .core import RESIDUAL_RTOL, TIE_RTOL, fda_solve
+from .core import RESIDUAL_RTOL, TIE_RTOL, BlockLimits, Solution, fda_solve, zero_money_closed
 
-__all__ = ["solve_batch", "hub_block", "BATCH_MIN_WORK"]
-
-#: Batches with fewer than this many obligations x scenarios use the reference path (unless forced) ...
-BATCH_MIN_WORK = 2_000_000
-#: ... unless they have at least this many scenarios: the reference costs about a millisecond of
-#: Python overhead per scenario whatever the network's size, so many scenarios pay for compiled
-#: code even on a tiny network (100,000 sweep draws on a 61-node network: minutes -> seconds).
-MANY_SCENARIOS = 256
+__all__ = ["reference_batch", "compiled_batch", "hub_block", "BatchLimits"]
 #: Sweep tolerance and acceptance bound of the compiled path, relative to max(pbar).
 SWEEP_RTOL = 1e-14
 ACCEPT_RTOL = 1e-13
@@ -68,30 +61,27 @@ MAX_CASCADE_SWEEPS = 3
 MAX_SWEEPS = 400
 
 
-def _reference(net, E: np.ndarray, alpha: float, beta: float, cols=None, P=None, D=None, its=None, res=None):
-    n, K = E.shape
-    if P is None:
-        P = np.empty((n, K))
-        D = np.empty((n, K), dtype=bool)
-        its = np.empty(K, dtype=np.int64)
-        res = np.empty(K)
+class BatchLimits(NamedTuple):
+    """Limits of the compiled batch path (defaults: the module constants above)."""
+
+    max_sweeps: int = MAX_SWEEPS
+    max_cascade_sweeps: int = MAX_CASCADE_SWEEPS
+    hub_degree_factor: float = HUB_DEGREE_FACTOR
+    hub_min_coupling: float = HUB_MIN_COUPLING
+
+
+def reference_batch(net, E: np.ndarray, alpha: float = 1.0, beta: float = 1.0, cols=None,
+                    limits: BlockLimits = BlockLimits()) -> list[tuple[int, Solution]]:
+    """The reference FDA (:func:`~.core.fda_solve`) on columns ``cols`` of ``E`` (default: all):
+    ``[(k, solution of column k), ...]``."""
     PiT, pbar, cap, forced = net.PiT, net.total_obligations, net.payment_cap, net.forced_default
-    for k in (range(K) if cols is None else cols):
-        sol = fda_solve(PiT, pbar, E[:, k], cap=cap, forced=forced, alpha=alpha, beta=beta)
-        if not sol.converged:
-            raise ConvergenceError(f"scenario {k} did not converge", sol.iterations, sol.residual)
-        P[:, k] = sol.payments
-        D[:, k] = sol.defaulted
-        its[k] = sol.iterations
-        res[k] = sol.residual
-    return P, D, its, res
+    return [(int(k), fda_solve(PiT, pbar, E[:, k], cap=cap, forced=forced, alpha=alpha, beta=beta, limits=limits))
+            for k in (range(E.shape[1]) if cols is None else cols)]
 
 
 def _zero_money_columns(net, E: np.ndarray, beta: float) -> np.ndarray:
     """Scenarios with a closed group without outside money (where the iteration converges slowly to
     a singular limit): the reference's exact block solve is used for them."""
-    from .fast import zero_money_closed
-
     if beta != 1.0:
         return np.zeros(0, dtype=np.int64)
     z = (net.external_liabilities == 0) & (net.total_obligations > 0)
@@ -119,12 +109,15 @@ def _dynamic_schedule(numba):
     return cm(1) if cm is not None else contextlib.nullcontext()
 
 
-def hub_block(net) -> tuple[np.ndarray, np.ndarray]:
+def hub_block(net, degree_factor: float = HUB_DEGREE_FACTOR,
+              min_coupling: float = HUB_MIN_COUPLING) -> tuple[np.ndarray, np.ndarray]:
     """Hubs solved as one block by the compiled batch path, and their block of ``Pi``.
 
     Returns ``(hubs, Hm)``: node indices (sorted) and ``Hm[r, c] = Pi[hubs[c], hubs[r]]``
     (what hub ``r`` receives per unit of shortfall of hub ``c``); empty when the network has
-    no such group (:data:`HUB_DEGREE_FACTOR`, :data:`MAX_HUBS`, :data:`HUB_MIN_COUPLING`).
+    no such group: institutions with at least ``degree_factor`` times the mean number of
+    counterparties (:data:`HUB_DEGREE_FACTOR`), at most :data:`MAX_HUBS` of them, that owe each
+    other enough (spectral radius of their block at least ``min_coupling``, :data:`HUB_MIN_COUPLING`).
 
     Examples
     --------
@@ -141,7 +134,7 @@ def hub_block(net) -> tuple[np.ndarray, np.ndarray]:
     if n == 0 or Pi.nnz == 0:
         return none
     deg = np.diff(Pi.indptr).astype(np.int64) + np.bincount(Pi.indices, minlength=n)
-    cand = np.flatnonzero(deg >= HUB_DEGREE_FACTOR * deg.mean())
+    cand = np.flatnonzero(deg >= degree_factor * deg.mean())
     most = min(MAX_HUBS, 64)  # the kernel keys its factorization on a 64-bit pattern of member hubs
     if cand.size > most:
         cand = cand[np.argpartition(-deg[cand], most - 1)[:most]]
@@ -149,13 +142,14 @@ def hub_block(net) -> tuple[np.ndarray, np.ndarray]:
         return none
     hubs = np.sort(cand).astype(np.int64)
     S = Pi[hubs][:, hubs].toarray()
-    if np.abs(np.linalg.eigvals(S)).max() < HUB_MIN_COUPLING:
+    if np.abs(np.linalg.eigvals(S)).max() < min_coupling:
         return none
     return hubs, np.ascontiguousarray(S.T)
 
 
-def solve_batch(net, E: np.ndarray, alpha: float = 1.0, beta: float = 1.0, path: str | None = None):
-    """Return ``(payments, defaulted, iterations, residual, solver)`` for every column of ``E``.
+def compiled_batch(net, E: np.ndarray, alpha: float = 1.0, beta: float = 1.0,
+                   limits: BatchLimits = BatchLimits()):
+    """The compiled scenario-parallel path: ``(payments, defaulted, iterations, residual, unsettled)``.
 
     Parameters
     ----------
@@ -165,16 +159,17 @@ def solve_batch(net, E: np.ndarray, alpha: float = 1.0, beta: float = 1.0, path:
         Fortran- and C-ordered arrays are read without a copy (a Fortran-ordered
         one, e.g. ``X.T`` for ``X`` of shape (K, n), has each scenario contiguous
         and is read fastest).
-    path : {"auto", "fast", "reference"}, optional
-        Default: the environment variable ``CONTAGION_SOLVER``, else
-        ``"auto"`` (compiled when numba is available and the batch is not tiny).
+    limits : BatchLimits
+        Sweep budgets and the hub selection.
 
     Returns
     -------
     tuple
         ``payments`` and ``defaulted`` of shape (n, K) (Fortran-ordered),
-        ``iterations`` (sweeps, or FDA rounds on the reference path) and
-        ``residual`` of shape (K,), and the name of the path.
+        ``iterations`` (sweeps) and ``residual`` of shape (K,), and the sorted
+        scenarios the iteration did not settle (sweep budget exceeded) or that hold
+        a closed group without outside money: their columns are not valid, the
+        caller solves them by :func:`reference_batch`.
 
     Examples
     --------
@@ -182,24 +177,18 @@ def solve_batch(net, E: np.ndarray, alpha: float = 1.0, beta: float = 1.0, path:
     >>> net = contagion.FinancialNetwork.from_matrix(
     ...     [[0, 20, 10], [5, 0, 24], [10, 0, 0]], external_assets=[10, 10, 10])
     >>> E = np.array([[10, 10, 10], [30, 30, 30]], dtype=float).T
-    >>> P, D, its, res, solver = solve_batch(net, E, path="fast")
-    >>> solver, D.tolist()
-    ('gs-parallel', [[True, False], [True, False], [False, False]])
+    >>> P, D, its, res, unsettled = compiled_batch(net, E)
+    >>> D.tolist(), unsettled.tolist()
+    ([[True, False], [True, False], [False, False]], [])
     >>> bool(np.allclose(P[:, 0] * 11, [270, 290, 110]))
     True
     """
-    from .fast import choose_path
+    import numba
+
+    from ._kernels import clear_batch
+    from .fast import _threads_for
 
     n, K = E.shape
-    work = int(net.liabilities.nnz) * K
-    if K >= MANY_SCENARIOS:
-        work = max(work, BATCH_MIN_WORK)
-    how = choose_path(work, path, threshold=BATCH_MIN_WORK)
-    if how != "fast":
-        P, D, its, res = _reference(net, E, alpha, beta)
-        return P, D, its, res, "fda-per-column"
-    from . import _kernels as K_
-
     Pi = net.relative_liabilities
     pbar = np.ascontiguousarray(net.total_obligations, dtype=np.float64)
     a = np.ascontiguousarray(net.received_in_full)   # PiT @ pbar, computed once with PiT
@@ -214,7 +203,7 @@ def solve_batch(net, E: np.ndarray, alpha: float = 1.0, beta: float = 1.0, path:
     thr = np.where(forced, lo + tiev, -np.inf)
     ptr = Pi.indptr.astype(np.uint64)
     idx = Pi.indices.astype(np.uint32 if n < 2**32 else np.uint64)
-    hubs, Hm = hub_block(net)
+    hubs, Hm = hub_block(net, limits.hub_degree_factor, limits.hub_min_coupling)
     # scenario k is a contiguous row of E.T when E is Fortran-ordered (no copy), else a column of E
     if E.flags.f_contiguous:
         Ein, by_column = E.T, False
@@ -226,22 +215,12 @@ def solve_batch(net, E: np.ndarray, alpha: float = 1.0, beta: float = 1.0, path:
     Dt = np.empty((K, n), dtype=bool)
     its = np.empty(K, dtype=np.int64)
     res = np.empty(K)
-    import numba
-
-    from .fast import _threads_for
-
     with _threads_for(int(Pi.nnz) * K):
         nthreads = numba.get_num_threads()
         chunk = max(1, min(64, K // (8 * nthreads)))
         with _dynamic_schedule(numba):
-            K_.clear_batch(ptr, idx, Pi.data, a, bc, bh, tiev, pbar, thr, lo, Ein, by_column, cap, forced, hubs, Hm,
-                           float(alpha), float(beta), SWEEP_RTOL * scale, ACCEPT_RTOL * scale, hubs.size > 1,
-                           MAX_SWEEPS, MAX_CASCADE_SWEEPS, chunk, Pt, Dt, its, res)
-    P, D = Pt.T, Dt.T
-    its[_zero_money_columns(net, E, beta)] = -1  # possibly singular: the reference settles those exactly
-    bad = np.flatnonzero(its < 0)
-    solver = "gs-parallel"
-    if bad.size:
-        _reference(net, E, alpha, beta, cols=bad, P=P, D=D, its=its, res=res)
-        solver = "gs-parallel+fda"
-    return P, D, its, res, solver
+            clear_batch(ptr, idx, Pi.data, a, bc, bh, tiev, pbar, thr, lo, Ein, by_column, cap, forced, hubs, Hm,
+                        float(alpha), float(beta), SWEEP_RTOL * scale, ACCEPT_RTOL * scale, hubs.size > 1,
+                        int(limits.max_sweeps), int(limits.max_cascade_sweeps), chunk, Pt, Dt, its, res)
+    unsettled = np.union1d(np.flatnonzero(its < 0), _zero_money_columns(net, E, beta)).astype(np.int64)
+    return Pt.T, Dt.T, its, res, unsettled

@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
@@ -53,6 +54,28 @@ DIRECT_LIMIT = 300
 #: Largest block solved by LU first when it may be singular, and largest block that BiCGSTAB cannot
 #: settle (nearly singular: a nearly closed cycle) that is solved by LU before GMRES is tried.
 LU_FALLBACK_LIMIT = 4000
+#: Iteration budget of the monotone iteration, the block solver's last resort.
+MAX_ITER = 100_000
+
+
+class BlockLimits(NamedTuple):
+    """How each round's block is solved (defaults: the module constants above).
+
+    ``direct``: largest block solved by LU first when it cannot be singular
+    (:data:`DIRECT_LIMIT`); ``lu_fallback``: largest block solved by LU first
+    when it may be singular, and largest block BiCGSTAB cannot settle that goes to
+    LU before GMRES (:data:`LU_FALLBACK_LIMIT`); ``krylov``: whether the Krylov
+    solvers are tried at all (without them a block LU does not take goes to the
+    monotone iteration); ``max_iter``: the monotone iteration's budget
+    (:data:`MAX_ITER`).
+    """
+
+    direct: int = DIRECT_LIMIT
+    lu_fallback: int = LU_FALLBACK_LIMIT
+    krylov: bool = True
+    max_iter: int = MAX_ITER
+
+
 #: Relative tolerance under which a shortfall counts as a tie (ties are solvent).
 TIE_RTOL = 1e-12
 #: Target residual, relative to ``max(pbar)``.
@@ -70,6 +93,8 @@ class Solution:
     residual: float
     converged: bool
     solver: str
+    #: ``(rows, how)`` of every block solve, in order (``how``: "lu", "krylov" or "picard")
+    blocks: tuple[tuple[int, str], ...] = ()
 
 
 def tie_tolerance(pbar: np.ndarray) -> np.ndarray:
@@ -122,21 +147,21 @@ def _lu_solve(A: sp.csr_array, b: np.ndarray, M_apply, tol_abs: float) -> np.nda
 
 
 def _solve_block(A: sp.csr_array, b: np.ndarray, x0: np.ndarray, M_apply, tol_abs: float,
-                 max_iter: int, may_be_singular: bool = True) -> tuple[np.ndarray, str, int]:
+                 may_be_singular: bool = True, limits: BlockLimits = BlockLimits()) -> tuple[np.ndarray, str, int]:
     """Solve ``A x = b`` with ``A = I - beta*PiT[D, D]`` exactly (LU) or iteratively.
 
     ``M_apply(x)`` computes ``beta * PiT[D, D] @ x`` (so ``A x = x - M_apply(x)``).
     ``x0`` is an upper bound of the greatest solution. ``may_be_singular``: whether the
     block can be singular (``beta == 1`` and a member owes everything inside the
     network); a singular but consistent block has many solutions, any of which a Krylov
-    solver may return, so such blocks go to LU first (up to :data:`LU_FALLBACK_LIMIT`
+    solver may return, so such blocks go to LU first (up to ``limits.lu_fallback``
     rows), whose failure sends them to the monotone iteration from ``x0``.
     Returns ``(x, how, iterations)``.
     """
     m = A.shape[0]
     upper = x0               # the monotone iteration below must start from this upper bound
-    if m <= (LU_FALLBACK_LIMIT if may_be_singular else DIRECT_LIMIT):
-        x = _lu_solve(A, b, M_apply, tol_abs)
+    if m <= (limits.lu_fallback if may_be_singular else limits.direct) or not limits.krylov:
+        x = _lu_solve(A, b, M_apply, tol_abs) if m <= max(limits.direct, limits.lu_fallback) else None
         if x is not None:
             return x, "lu", 1
         # singular block (a closed cycle without outside money): fall through to
@@ -149,7 +174,7 @@ def _solve_block(A: sp.csr_array, b: np.ndarray, x0: np.ndarray, M_apply, tol_ab
         # long as memory allows (~160 MB of Krylov vectors): a nearly closed cycle of length m needs
         # a Krylov space of dimension m
         restart = int(min(m, max(200, 20_000_000 // max(m, 1))))
-        lu_fallback = m <= LU_FALLBACK_LIMIT
+        lu_fallback = m <= limits.lu_fallback
 
         def residual(x: np.ndarray) -> float:
             return float(np.max(np.abs(b - (x - M_apply(x))), initial=0.0))
@@ -192,6 +217,7 @@ def _solve_block(A: sp.csr_array, b: np.ndarray, x0: np.ndarray, M_apply, tol_ab
     # monotone fixed-point iteration x <- b + M x from an upper bound (not from a failed Krylov iterate,
     # which may lie below the greatest solution of a singular block)
     x = upper.copy()
+    max_iter = limits.max_iter
     for it in range(1, max_iter + 1):
         x_new = b + M_apply(x)
         delta = float(np.max(np.abs(x_new - x), initial=0.0))
@@ -203,7 +229,7 @@ def _solve_block(A: sp.csr_array, b: np.ndarray, x0: np.ndarray, M_apply, tol_ab
 
 def fda_solve(PiT: sp.csr_array, pbar: np.ndarray, e: np.ndarray, *, cap: np.ndarray | None = None,
               forced: np.ndarray | None = None, alpha: float = 1.0, beta: float = 1.0,
-              max_iter: int = 100_000) -> Solution:
+              limits: BlockLimits = BlockLimits()) -> Solution:
     """Greatest clearing vector by the fictitious-default algorithm (exact).
 
     Parameters
@@ -219,8 +245,9 @@ def fda_solve(PiT: sp.csr_array, pbar: np.ndarray, e: np.ndarray, *, cap: np.nda
     alpha, beta : float
         Recovery fractions of external and interbank assets of a defaulting
         institution (Rogers--Veraart); 1 gives Eisenberg--Noe.
-    max_iter : int
-        Iteration budget of the iterative block solver (large blocks only).
+    limits : BlockLimits
+        How each round's block is solved (LU, Krylov, monotone iteration; the
+        module constants by default).
 
     Returns
     -------
@@ -250,6 +277,7 @@ def fda_solve(PiT: sp.csr_array, pbar: np.ndarray, e: np.ndarray, *, cap: np.nda
     rounds[defaulted] = 0
     solver = "none"
     solves = 0
+    blocks: list[tuple[int, str]] = []
     k = 0
     p = np.where(forced, cap, p)
     while defaulted.any():
@@ -265,9 +293,10 @@ def fda_solve(PiT: sp.csr_array, pbar: np.ndarray, e: np.ndarray, *, cap: np.nda
                 b = alpha * e[idx] + beta * (sub @ p_fixed)
                 M = (beta * A_blk).tocsr()
                 A = sp.identity(idx.size, format="csr") - M
-                x, how, its = _solve_block(A, b, p[idx], lambda v, M=M: M @ v, tol_abs, max_iter,
-                                           bool(owes_all_inside[idx].any()))
+                x, how, its = _solve_block(A, b, p[idx], lambda v, M=M: M @ v, tol_abs,
+                                           bool(owes_all_inside[idx].any()), limits)
                 solves += its
+                blocks.append((int(idx.size), how))
                 solver = how if solver in ("none", how) else "mixed"
                 p = p_fixed
                 p[idx] = np.minimum(np.maximum(x, 0.0), pbar[idx])
@@ -290,52 +319,87 @@ def fda_solve(PiT: sp.csr_array, pbar: np.ndarray, e: np.ndarray, *, cap: np.nda
     resid = residual_of(PiT, pbar, e, cap, p, alpha, beta, forced)
     converged = resid <= RESIDUAL_RTOL * max(scale, 1e-300) or scale == 0.0
     return Solution(payments=p, defaulted=defaulted, default_round=rounds, iterations=k + 1,
-                    residual=resid, converged=bool(converged), solver=f"fda-{solver}" if solver != "none" else "fda")
+                    residual=resid, converged=bool(converged), solver=f"fda-{solver}" if solver != "none" else "fda",
+                    blocks=tuple(blocks))
 
 
-def closed_zero_sets(L: sp.csr_array, ext_liab: np.ndarray, e: np.ndarray) -> list[np.ndarray]:
-    """Strongly connected sink components that could carry a second clearing vector.
+def zero_money_closed(L: sp.csr_array, ext_liab: np.ndarray, e: np.ndarray) -> np.ndarray:
+    """Institutions that could belong to a closed group without outside money (sorted node ids).
 
-    A component qualifies when it has more than one member, all its obligations
-    stay inside it (no external liabilities, no edge leaving it), and no member
-    has external assets. Eisenberg & Noe (2001, Thm 2): without such a set the
-    clearing vector is unique; with one, it is unique only if the greatest
-    clearing vector pays nothing inside it.
+    A second clearing vector can only live on a set of institutions without
+    external assets or liabilities that is *closed*: everything its members
+    owe is owed inside it (Eisenberg & Noe 2001, Theorem 2). Such a set lies
+    inside ``Z`` = institutions with obligations but no external assets or
+    liabilities; this prunes from ``Z`` every institution that owes something
+    outside what remains. No work beyond one pass over ``n`` when ``Z`` is
+    empty (the usual case).
+
+    >>> ring = sp.csr_array(np.array([[0, 5.0, 0], [0, 0, 5], [5, 0, 0]]))
+    >>> zero_money_closed(ring, np.zeros(3), np.zeros(3)).tolist()
+    [0, 1, 2]
+    >>> zero_money_closed(ring, np.array([0, 0, 1.0]), np.zeros(3)).tolist()
+    []
     """
-    from scipy.sparse.csgraph import connected_components
-
-    n = L.shape[0]
-    ncomp, labels = connected_components(L, directed=True, connection="strong")
-    if ncomp == n:
-        return []
-    coo = L.tocoo()
-    leaves = labels[coo.row] != labels[coo.col]
-    out_comp = np.zeros(ncomp, dtype=bool)
-    out_comp[labels[coo.row[leaves]]] = True
-    out_comp[labels[ext_liab > 0]] = True
-    out_comp[labels[e > 0]] = True
-    size = np.bincount(labels, minlength=ncomp)
-    cand = np.flatnonzero(~out_comp & (size > 1))
-    return [np.flatnonzero(labels == c) for c in cand]
+    pbar_pos = np.diff(L.indptr) > 0
+    z = (ext_liab == 0) & (e == 0) & pbar_pos
+    cand = np.flatnonzero(z)
+    if cand.size == 0:
+        return cand
+    inside = np.zeros(L.shape[0], dtype=bool)
+    inside[cand] = True
+    while cand.size:
+        sub = L[cand]
+        rows = np.repeat(np.arange(cand.size), np.diff(sub.indptr))
+        bad = np.zeros(cand.size, dtype=bool)
+        bad[rows[~inside[sub.indices]]] = True
+        if not bad.any():
+            break
+        inside[cand[bad]] = False
+        cand = cand[~bad]
+    return cand
 
 
 def is_unique(L: sp.csr_array, ext_liab: np.ndarray, e: np.ndarray, p: np.ndarray, PiT: sp.csr_array) -> bool:
     """Whether the Eisenberg--Noe clearing vector is unique, given the greatest one ``p``.
 
-    Two clearing vectors differ only on closed sets without outside money (see
-    :func:`closed_zero_sets`) where every member ends with zero equity; summing
-    over such a set shows that it then receives nothing from outside it. So the
-    greatest vector is the only one unless some such set receives nothing from
-    outside and still pays something inside.
+    The one place uniqueness is decided (every solver path reports this). A
+    second clearing vector can only differ from ``p`` on a closed group without
+    outside money: a strongly connected sink component (nothing owed outside it)
+    of at least two institutions without external assets or liabilities
+    (Eisenberg & Noe 2001, Theorem 2); such groups lie among the candidates of
+    :func:`zero_money_closed`, so the components are computed on those only (no
+    work beyond one pass over ``n`` in the usual case). Every member of a group
+    where two vectors differ ends with zero equity; summing over the group shows
+    that it then receives nothing from outside it. So ``p`` is the only clearing
+    vector unless some such group receives nothing from outside and still pays
+    something inside.
+
+    >>> L = sp.csr_array(np.array([[0, 5.0], [5.0, 0]]))
+    >>> PiT = sp.csr_array(np.array([[0, 1.0], [1.0, 0]]))
+    >>> is_unique(L, np.zeros(2), np.zeros(2), np.array([5.0, 5.0]), PiT)
+    False
+    >>> is_unique(L, np.zeros(2), np.zeros(2), np.array([0.0, 0.0]), PiT)
+    True
     """
-    sets = closed_zero_sets(L, ext_liab, e)
-    if not sets:
+    from scipy.sparse.csgraph import connected_components
+
+    cand = zero_money_closed(L, ext_liab, e)
+    if cand.size < 2:
         return True
+    G = L[cand][:, cand]
+    ncomp, labels = connected_components(G, directed=True, connection="strong")
+    coo = G.tocoo()
+    leaves = labels[coo.row] != labels[coo.col]
+    out_comp = np.zeros(ncomp, dtype=bool)
+    out_comp[labels[coo.row[leaves]]] = True
+    size = np.bincount(labels, minlength=ncomp)
     scale = max(float(p.max()) if p.size else 0.0, 1e-300)
-    inflow = PiT @ p
-    for members in sets:
-        inside = PiT[members][:, members] @ p[members]
-        from_outside = float(np.sum(inflow[members] - inside))
+    for c in np.flatnonzero(~out_comp & (size > 1)):
+        members = cand[labels == c]
+        rows = PiT[members]
+        inflow = rows @ p
+        inside = rows[:, members] @ p[members]
+        from_outside = float(np.sum(inflow - inside))
         if np.max(p[members]) > RESIDUAL_RTOL * scale and from_outside <= RESIDUAL_RTOL * scale * members.size:
             return False
     return True

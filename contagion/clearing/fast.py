@@ -35,7 +35,7 @@ system on ``D`` only::
    by a bucketed transpose), so it gathers from the short vector of the
    default set and writes each creditor once per layer.
 
-With ``waves=False`` (what :func:`contagion.clear` uses for Eisenberg--Noe),
+In :func:`policy_iteration` (what :func:`contagion.clear` uses for Eisenberg--Noe),
 step 3 is policy iteration instead: rounds are solved loosely
 (:data:`LOOSE_RTOL`), a member whose shortfall comes out at or below its
 floor leaves the default set again, and once nobody joins or leaves, the
@@ -49,7 +49,7 @@ clearing vector; the FDA's waves are then not known (``default_round`` is
 Exactness guards: the answer is verified like the reference's (residual of
 the clearing map ``<= 1e-12 * max(pbar)``). Where a round's system can be
 singular -- a closed group of institutions without outside money
-(:func:`zero_money_closed`, Eisenberg--Noe with ``beta = 1``), where the FDA
+(:func:`~.core.zero_money_closed`, Eisenberg--Noe with ``beta = 1``), where the FDA
 must pick the greatest of many solutions -- and whenever a Krylov solve fails,
 the reference ``fda_solve`` takes over.
 
@@ -62,33 +62,30 @@ the size of the default set.
 
 Availability
 ------------
-numba is an ordinary dependency; when it cannot be imported (or
-``CONTAGION_NO_NUMBA`` is set), or the network is small (compilation and
-thread start-up would cost more than they save), :mod:`.methods` uses the
-reference ``fda_solve``, a pure numpy/scipy path with the same results.
+numba is an ordinary dependency; :mod:`.solvers` decides when this path runs
+(``solver="compiled"``, or ``"auto"`` on large networks) and uses the reference
+``fda_solve`` (a pure numpy/scipy path with the same results) otherwise.
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
-from typing import Any
+from typing import NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
 
 from .._matrix import numba_available, threads, uidx
-from .core import RESIDUAL_RTOL, TIE_RTOL, Solution, fda_solve
+from ._compact import FastStats, _bicgstab, _direct, _KrylovFailure, _Layers
+from .core import RESIDUAL_RTOL, TIE_RTOL, Solution, fda_solve, zero_money_closed
 
-__all__ = ["fda_fast", "fda_waves", "choose_path", "unique_flag", "FAST_MIN_EDGES", "FastStats"]
+__all__ = ["fda_fast", "policy_iteration", "fda_waves", "FastStats", "FastSolution"]
 
-#: Networks with fewer obligations than this are cleared by the reference path (unless forced).
-FAST_MIN_EDGES = 50_000
 #: Target of the BiCGSTAB recursion and acceptance bound of its true residual, relative to max(pbar)
 #: (the reference accepts its Krylov solves at 1e-13 too).
 LINEAR_RTOL = 1e-14
 ACCEPT_RTOL = 1e-13
-#: Loose solves of policy iteration (``waves=False``), relative to max(pbar): enough to settle the
+#: Loose solves of :func:`policy_iteration`, relative to max(pbar): enough to settle the
 #: default set of all but a few institutions near their threshold; the last round is solved exactly.
 LOOSE_RTOL = 1e-6
 #: Rounds of policy iteration in which institutions left the default set, after which the reference
@@ -99,183 +96,12 @@ MAX_DOWN_ROUNDS = 20
 #: network) fills in and cost 14 ms against 1-2 ms for BiCGSTAB (measured at 10^4-10^5 institutions).
 LU_LIMIT = 100
 
-@dataclass
-class FastStats:
-    """Work counters of one :func:`fda_fast` call (for benchmarks).
-
-    ``rounds`` FDA rounds, ``matvecs`` products with the compact matrix,
-    ``solves`` linear solves (more than rounds when forced institutions switch
-    from capped to linear), ``default_set`` its final size, ``block_nnz`` and
-    ``boundary_nnz`` the obligations stored in the layers (between
-    defaulters; owed by defaulters to institutions solvent when they
-    defaulted), ``fallback`` why the reference took over (empty if it did not).
-    """
-
-    rounds: int = 0
-    matvecs: int = 0
-    solves: int = 0
-    default_set: int = 0
-    block_nnz: int = 0
-    boundary_nnz: int = 0
-    fallback: str = ""
-
-
 @dataclass(frozen=True)
 class FastSolution(Solution):
     """:class:`~.core.Solution` plus the equity computed on the way."""
 
     equity: np.ndarray | None = None
     stats: FastStats | None = None
-
-
-class _Layers:
-    """The compact matrix ``PiT[D, D]`` as per-round layers, and the boundary blocks."""
-
-    def __init__(self) -> None:
-        # R: (ptr, col, val, first row); C: (rows, ptr, col, val); B: (creditors, ptr, col, val, first column)
-        self.r: list[tuple[np.ndarray, np.ndarray, np.ndarray, int]] = []
-        self.c: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
-        self.b: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]] = []
-
-    def matvec(self, K, x: np.ndarray, y: np.ndarray) -> None:
-        """``y = M x`` (raw product with the compact matrix)."""
-        for ptr, col, val, row0 in self.r:
-            K.spmv_r(ptr, col, val, row0, x, y)
-        for rows, ptr, col, val in self.c:
-            if val.size:
-                K.spmv_c(rows, ptr, col, val, x, y)
-
-    def boundary(self, x: np.ndarray, bits: np.ndarray, acc: np.ndarray) -> None:
-        """``acc[i] = (PiT s)_i`` for every institution ``i`` outside the default set."""
-        from ._layers import boundary_pull
-
-        acc[:] = 0.0
-        for rows, ptr, col, val, col0 in self.b:
-            if val.size:
-                boundary_pull(rows, ptr, col, val, col0, x, bits, acc)
-
-    def to_csr(self, m: int) -> sp.csr_array:
-        """The compact matrix as one scipy CSR (for direct solves of small blocks)."""
-        rows, cols, vals = [], [], []
-        for ptr, col, val, row0 in self.r:
-            rows.append(row0 + np.repeat(np.arange(ptr.size - 1), np.diff(ptr)))
-            cols.append(col)
-            vals.append(val)
-        for crow, ptr, col, val in self.c:
-            rows.append(np.repeat(crow.astype(np.int64), np.diff(ptr)))
-            cols.append(col)
-            vals.append(val)
-        if not rows:
-            return sp.csr_array((m, m))
-        return sp.csr_array((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(m, m))
-
-    @property
-    def nnz(self) -> int:
-        return sum(int(v.size) for _, _, v, _ in self.r) + sum(int(v.size) for _, _, _, v in self.c)
-
-    @property
-    def boundary_nnz(self) -> int:
-        return sum(int(v.size) for _, _, _, v, _ in self.b)
-
-    def record(self, stats: FastStats, rounds: int, default_set: int) -> None:
-        """Fill ``stats`` with the rounds, the default set's size and the layers' sizes."""
-        stats.rounds = rounds
-        stats.default_set = default_set
-        stats.block_nnz = self.nnz
-        stats.boundary_nnz = self.boundary_nnz
-
-
-class _KrylovFailure(Exception):
-    pass
-
-
-def _bicgstab(K, layers: _Layers, b, x, lin, beta, tol, accept, stats: FastStats, max_iter: int = 500,
-              y0: np.ndarray | None = None):
-    """Solve the round's system in place in ``x``; returns ``M x`` of the answer.
-
-    ``y0``, when given, is ``M x`` for the starting ``x`` (saves a product).
-    """
-    m = x.size
-    if y0 is None:
-        y = np.empty(m)
-        layers.matvec(K, x, y)
-        stats.matvecs += 1
-    else:
-        y = y0
-    r = np.empty(m)
-    rn = K.residual_from(b, y, lin, beta, x, r)
-    if rn <= accept:
-        return y  # residual_from leaves y = M x
-    rhat = r.copy()
-    p = np.zeros(m)
-    v = np.zeros(m)
-    t = np.empty(m)
-    rho_old = alpha = omega = 1.0
-    rho = K.dot(rhat, r)
-    restarts = 0
-    it = 0
-    while it < max_iter:
-        it += 1
-        if rho == 0.0 or omega == 0.0:
-            raise _KrylovFailure("breakdown")
-        if it == 1:
-            p[:] = r
-        else:
-            K.update_p(p, r, v, (rho / rho_old) * (alpha / omega), omega)
-        layers.matvec(K, p, v)
-        rv = K.finish_dot(p, v, lin, beta, rhat)
-        stats.matvecs += 1
-        if rv == 0.0:
-            raise _KrylovFailure("breakdown")
-        alpha = rho / rv
-        sn = K.axpy_norm(r, alpha, v)
-        if sn <= tol:
-            x += alpha * p
-            done = True
-        else:
-            layers.matvec(K, r, t)
-            ts, tt = K.finish_dot2(r, t, lin, beta)
-            stats.matvecs += 1
-            omega = ts / tt if tt > 0.0 else 0.0
-            rho_old = rho
-            rn, rho = K.update_xr(x, p, r, t, alpha, omega, rhat)
-            done = rn <= tol
-        if done:
-            # verify with the true residual; restart from it if the recursion drifted
-            layers.matvec(K, x, y)
-            stats.matvecs += 1
-            true = K.residual_from(b, y, lin, beta, x, r)
-            if true <= accept:
-                return y
-            restarts += 1
-            if restarts > 5:
-                raise _KrylovFailure(f"stagnated at residual {true:.3g}")
-            rhat[:] = r
-            rho = K.dot(rhat, r)
-            rho_old = alpha = omega = 1.0
-            it = 0
-            max_iter -= 1
-    raise _KrylovFailure("no convergence")
-
-
-def _direct(layers: _Layers, b, x, lin, beta, accept, stats: FastStats):
-    """Sparse LU of the (small) round system and a refinement step (the reference's
-    :func:`~.core._lu_solve`), checked against ``accept``; returns ``M x``."""
-    from .core import _lu_solve
-
-    m = x.size
-    M = layers.to_csr(m)
-    Mlin = sp.csr_array(M.multiply(lin[:, None])) if not lin.all() else M
-    sol = _lu_solve(sp.identity(m, format="csr") - beta * Mlin, b, lambda v: beta * (Mlin @ v), accept)
-    if sol is None:
-        raise _KrylovFailure("singular block")
-    x[:] = sol
-    y = M @ x
-    stats.matvecs += 2
-    r = b - np.where(lin, x - beta * y, x)
-    if np.max(np.abs(r), initial=0.0) > accept:
-        raise _KrylovFailure("ill-conditioned block")
-    return y
 
 
 def _reference(PiT, Pi, pbar, e, cap, forced, alpha, beta, stats) -> FastSolution:
@@ -313,11 +139,267 @@ class _threads_for:
             numba.set_num_threads(self.saved)
 
 
+
+# ----------------------------------------------------------------------------- the steps of a solve
+
+
+class _Problem(NamedTuple):
+    """A clearing problem as the compiled path reads it (contiguous arrays, unsigned indices, bounds)."""
+
+    PiT: sp.csr_array
+    Pi: sp.csr_array
+    PiT_idx: np.ndarray
+    Pi_idx: np.ndarray
+    pbar: np.ndarray
+    e: np.ndarray
+    cap: np.ndarray
+    forced: np.ndarray
+    alpha: float
+    beta: float
+    scale: float
+    tie_abs: float       # absolute part of the tie slack
+    tol: float           # BiCGSTAB target
+    accept: float        # acceptance bound of a round's true residual
+    lu_limit: int        # default sets up to this size are solved by LU
+
+
+def _problem(PiT, Pi, pbar, e, cap, forced, alpha, beta, lu_limit) -> _Problem:
+    n = pbar.shape[0]
+    pbar = np.ascontiguousarray(pbar, dtype=np.float64)
+    cap = pbar if cap is None else np.ascontiguousarray(cap, dtype=np.float64)
+    forced = np.zeros(n, dtype=bool) if forced is None else np.ascontiguousarray(forced, dtype=bool)
+    scale = float(pbar.max()) if n else 0.0
+    return _Problem(PiT, Pi, uidx(PiT.indices), uidx(Pi.indices), pbar, np.ascontiguousarray(e, dtype=np.float64),
+                    cap, forced & (pbar > 0), float(alpha), float(beta), scale, 1e-3 * RESIDUAL_RTOL * scale,
+                    LINEAR_RTOL * scale, ACCEPT_RTOL * scale, int(lu_limit))
+
+
+def _closed_without_money(prob: _Problem, ext_liab) -> bool:
+    """Whether a round's system may be singular: ``beta == 1`` and a closed group without outside money
+    exists (then the reference, which returns the greatest solution there, takes over)."""
+    if prob.beta != 1.0:
+        return False
+    if ext_liab is None:
+        pbar = prob.pbar
+        ext_liab = np.maximum(pbar - np.asarray(prob.Pi.sum(axis=1)).ravel() * pbar, 0.0)
+        ext_liab[ext_liab <= 1e-12 * pbar] = 0.0
+    return zero_money_closed(prob.Pi, ext_liab, prob.e).size > 0
+
+
+def _reference_of(prob: _Problem, stats: FastStats) -> FastSolution:
+    return _reference(prob.PiT, prob.Pi, prob.pbar, prob.e, prob.cap, prob.forced, prob.alpha, prob.beta, stats)
+
+
+class _DefaultSet:
+    """The default set ``D`` of a solve and its compact system, with the steps that change them.
+
+    Compact vectors (indexed in the order members joined): ``x`` the shortfalls,
+    ``b`` the right-hand side, ``cc`` the right-hand side of the linear equation,
+    ``lo`` the floor (``pbar - cap``), ``tie_m`` the tie slack, ``lin`` linear
+    (else capped at the floor), ``mx = M x`` for the current ``x``.
+    """
+
+    def __init__(self, prob: _Problem, received_in_full, stats: FastStats) -> None:
+        """Step 1: interbank assets and round-0 defaults (``self.new``)."""
+        from ._kernels import round0
+
+        n = prob.pbar.shape[0]
+        self.prob = prob
+        self.stats = stats
+        self.ab = np.empty(n)          # a = PiT @ pbar, later the equity
+        self.defaulted = np.empty(n, dtype=bool)
+        if received_in_full is None:
+            received_in_full = prob.PiT @ prob.pbar
+        round0(np.ascontiguousarray(received_in_full, dtype=np.float64), prob.pbar, prob.e, prob.forced, TIE_RTOL,
+               prob.tie_abs, self.ab, self.defaulted)
+        self.new = np.flatnonzero(self.defaulted).astype(np.int32)
+        self.pos = np.full(n, -1, dtype=np.int32)
+        self.bits = np.zeros((n + 63) // 64, dtype=np.uint64)
+        self.acc = np.zeros(n)         # shortfall received by solvent institutions, later the payments
+        self.layers = _Layers()
+        self.members = np.empty(0, dtype=np.int32)
+        self.x = np.empty(0)
+        self.b = np.empty(0)
+        self.cc = np.empty(0)
+        self.tie_m = np.empty(0)
+        self.lin = np.empty(0, dtype=bool)
+        self.lo = np.empty(0)
+        self.mx = np.empty(0)
+
+    def join(self) -> None:
+        """Step 2: the institutions in ``self.new`` join; their layer and compact equations are appended,
+        and ``mx`` is extended (only the new layer is multiplied)."""
+        from . import _kernels as K
+        from ._layers import boundary_by_creditor, build_out_blocks, build_r_block
+
+        prob, new, layers = self.prob, self.new, self.layers
+        start = self.members.size
+        self.pos[new] = np.arange(start, start + new.size, dtype=np.int32)
+        K.set_bits(self.bits, new)
+        ptr, col, val = build_r_block(prob.PiT.indptr, prob.PiT_idx, prob.PiT.data, new, self.pos, self.bits)
+        layers.r.append((ptr, col, val, start))
+        cp, cr, cv, bp, bn, bv = build_out_blocks(prob.Pi.indptr, prob.Pi_idx, prob.Pi.data, new, self.pos, self.bits)
+        if cv.size:
+            layers.c.append(K.gather_form(cp, cr, cv, start, start))
+        layers.b.append((*boundary_by_creditor(bp, bn, bv, prob.pbar.shape[0], threads()), start))
+        # compact vectors: right-hand side, capped/linear, warm start
+        pbar, beta = prob.pbar, prob.beta
+        f_new = prob.forced[new]
+        c_new = pbar[new] - prob.alpha * prob.e[new] - beta * self.ab[new]
+        lo_new = pbar[new] - prob.cap[new]
+        self.members = np.concatenate([self.members, new])
+        self.lin = np.concatenate([self.lin, ~f_new])
+        self.lo = np.concatenate([self.lo, lo_new])
+        self.cc = np.concatenate([self.cc, c_new])
+        self.tie_m = np.concatenate([self.tie_m, TIE_RTOL * pbar[new] + prob.tie_abs])
+        self.b = np.concatenate([self.b, np.where(f_new, lo_new, c_new)])
+        self.x = np.concatenate([self.x, np.where(f_new, lo_new, np.minimum(c_new + beta * self.acc[new], pbar[new]))])
+        # M x for the warm start: the old rows' product is known, only the new layer is multiplied
+        y0 = np.empty(self.x.size)
+        y0[:start] = self.mx
+        K.spmv_r(ptr, col, val, start, self.x, y0)
+        if cv.size:
+            rows_c, ptr_c, col_c, val_c = layers.c[-1]
+            K.spmv_c(rows_c, ptr_c, col_c, val_c, self.x, y0)
+        self.mx = y0
+
+    def solve(self, exact: bool) -> None:
+        """Step 3: solve the round's system for ``x`` (LU for small sets, BiCGSTAB exact or loose)."""
+        from . import _kernels as K
+
+        prob = self.prob
+        if self.members.size <= prob.lu_limit:
+            self.mx = _direct(self.layers, self.b, self.x, self.lin, prob.beta, prob.accept, self.stats)
+        elif exact:
+            self.mx = _bicgstab(K, self.layers, self.b, self.x, self.lin, prob.beta, prob.tol, prob.accept,
+                                self.stats, self.mx)
+        else:
+            loose = LOOSE_RTOL * prob.scale
+            self.mx = _bicgstab(K, self.layers, self.b, self.x, self.lin, prob.beta, loose, loose, self.stats,
+                                self.mx)
+        self.stats.solves += 1
+
+    def switch_forced(self) -> bool:
+        """FDA: forced members whose resources exceed their floor switch from capped to linear (as in the
+        reference); returns whether any did (the round is then solved again)."""
+        capped = ~self.lin
+        if not capped.any():
+            return False
+        cm = np.flatnonzero(capped)
+        switch = self.cc[cm] + self.prob.beta * self.mx[cm] > self.lo[cm] + self.tie_m[cm]
+        if not switch.any():
+            return False
+        sw = cm[switch]
+        self.lin[sw] = True
+        self.b[sw] = self.cc[sw]
+        return True
+
+    def update_policy(self) -> tuple[bool, bool]:
+        """Policy iteration: linear where what is short exceeds the floor, both ways. Returns ``(changed,
+        anyone left)``; members that leave restart at their floor (and ``mx`` is recomputed)."""
+        from . import _kernels as K
+
+        want = self.cc + self.prob.beta * self.mx > self.lo + self.tie_m
+        flip = want != self.lin
+        if not flip.any():
+            return False, False
+        self.lin = want
+        self.b = np.where(want, self.cc, self.lo)
+        down = flip & ~want
+        if not down.any():
+            return True, False
+        self.x[down] = self.lo[down]
+        self.mx = np.empty(self.x.size)
+        self.layers.matvec(K, self.x, self.mx)
+        self.stats.matvecs += 1
+        return True, True
+
+    def check(self) -> None:
+        """Step 4: solvency check of the others; who is now short goes to ``self.new``."""
+        from ._kernels import mark_short
+
+        prob = self.prob
+        self.layers.boundary(self.x, self.bits, self.acc)
+        if mark_short(self.pos, prob.pbar, prob.e, self.ab, self.acc, TIE_RTOL, prob.tie_abs, self.defaulted):
+            self.new = np.flatnonzero(self.defaulted).astype(np.int32)
+        else:
+            self.new = self.new[:0]
+
+    def answer(self, rounds: int, default_round, solver: str) -> FastSolution:
+        """Step 5: payments, equity and the fixed-point residual in one pass."""
+        from ._kernels import assemble
+
+        prob = self.prob
+        resid = assemble(self.pos, self.x, self.mx, prob.pbar, prob.e, prob.cap, prob.forced, prob.alpha, prob.beta,
+                         TIE_RTOL, prob.tie_abs, self.acc, self.ab)
+        self.layers.record(self.stats, max(rounds, 1), int(self.members.size))
+        converged = resid <= RESIDUAL_RTOL * max(prob.scale, 1e-300) or prob.scale == 0.0
+        np.greater_equal(self.pos, 0, out=self.defaulted)
+        return FastSolution(payments=self.acc, defaulted=self.defaulted, default_round=default_round,
+                            iterations=max(rounds, 1), residual=float(resid), converged=bool(converged),
+                            solver=solver, equity=self.ab, stats=self.stats)
+
+
+def _fda_rounds(ds: _DefaultSet, rounds: np.ndarray, final: np.ndarray | None = None) -> tuple[int, bool]:
+    """The FDA on ``ds``: each round's new defaulters join, the round is solved exactly (forced members
+    switching from capped to linear as in the reference), the others are checked. Fills ``rounds`` (the
+    waves). With ``final`` (a default set), stops as soon as the default set equals it. Returns ``(number
+    of rounds, whether it stopped at final)``."""
+    outside = 0                               # members not in final
+    n_final = int(np.count_nonzero(final)) if final is not None else 0
+    k = 0
+    while True:
+        new = ds.new
+        if new.size:
+            rounds[new] = k
+            if final is not None:
+                outside += int(np.count_nonzero(~final[new]))
+                if outside == 0 and ds.members.size + new.size == n_final:
+                    ds.layers.record(ds.stats, k + 1, n_final)
+                    return k + 1, True        # the final set: this round could only confirm it
+            ds.join()
+        while True:
+            ds.solve(exact=True)
+            if not ds.switch_forced():
+                break
+        ds.check()
+        k += 1
+        if ds.new.size == 0:
+            return k, False
+
+
+def _policy_rounds(ds: _DefaultSet) -> int:
+    """Policy iteration (Howard) on ``ds`` with loose solves first: members may also leave the default set;
+    once nobody joins or leaves, the set is solved exactly and checked once more. Returns the rounds."""
+    exact = False
+    downs = 0
+    k = 0
+    while True:
+        if ds.new.size:
+            ds.join()
+        ds.solve(exact)
+        changed, left = ds.update_policy()
+        downs += left
+        ds.check()
+        k += 1
+        if ds.new.size == 0 and not changed:
+            if exact or ds.members.size <= ds.prob.lu_limit:
+                return k          # (the direct solves of small blocks are exact)
+            exact = True          # the policy has settled at loose precision: solve exactly and check again
+        elif downs > MAX_DOWN_ROUNDS:
+            raise _KrylovFailure(f"policy iteration did not settle ({downs} rounds with exits)")
+
+
+def _check_numba() -> None:
+    if not numba_available():
+        raise RuntimeError("numba is not available")
+
+
 def fda_fast(PiT: sp.csr_array, Pi: sp.csr_array, pbar: np.ndarray, e: np.ndarray, *,
              cap: np.ndarray | None = None, forced: np.ndarray | None = None, alpha: float = 1.0,
              beta: float = 1.0, ext_liab: np.ndarray | None = None, stats: FastStats | None = None,
-             waves: bool = True, received_in_full: np.ndarray | None = None) -> FastSolution:
-    """Exact FDA clearing with the compiled kernels (same answer as :func:`~.core.fda_solve`).
+             received_in_full: np.ndarray | None = None, lu_limit: int = LU_LIMIT) -> FastSolution:
+    """Exact FDA clearing with the compiled kernels (same answer and waves as :func:`~.core.fda_solve`).
 
     Parameters
     ----------
@@ -327,22 +409,17 @@ def fda_fast(PiT: sp.csr_array, Pi: sp.csr_array, pbar: np.ndarray, e: np.ndarra
         As in :func:`~.core.fda_solve`.
     ext_liab : ndarray, optional
         External liabilities; with ``beta == 1`` a closed group without
-        outside money (:func:`zero_money_closed`) can make a round's system
+        outside money (:func:`~.core.zero_money_closed`) can make a round's system
         singular, and then the reference ``fda_solve`` (which returns the
         greatest solution there) is used. Default: read from ``Pi``'s row sums.
     stats : FastStats, optional
         Filled with work counters.
-    waves : bool, default True
-        Compute the FDA's default waves (every round solved exactly). With
-        ``False``, Eisenberg--Noe (``alpha == beta == 1``) is solved by policy
-        iteration instead (``solver == "howard-fast"``): rounds are solved
-        loosely and institutions may also leave the default set, until the
-        set settles; then it is solved exactly and checked again. Same
-        clearing vector and default set (the vector is unique here), about
-        half the work; ``default_round`` is then ``None``.
     received_in_full : ndarray, optional
         ``PiT @ pbar`` when already known (the network computes it with
         ``PiT``); saves the one pass over all obligations.
+    lu_limit : int
+        Default sets up to this size are solved by sparse LU, larger ones by
+        BiCGSTAB (default :data:`LU_LIMIT`).
 
     Returns
     -------
@@ -366,15 +443,67 @@ def fda_fast(PiT: sp.csr_array, Pi: sp.csr_array, pbar: np.ndarray, e: np.ndarra
     >>> sol.solver, stats.rounds, stats.default_set
     ('fda-fast', 2, 2)
     """
-    if not numba_available():
-        raise RuntimeError("numba is not available")
+    _check_numba()
+    stats = stats if stats is not None else FastStats()
+    prob = _problem(PiT, Pi, pbar, e, cap, forced, alpha, beta, lu_limit)
+    if _closed_without_money(prob, ext_liab):
+        stats.fallback = "closed group without outside money"
+        return _reference_of(prob, stats)
     with _threads_for(int(PiT.nnz)):
-        return _fda_fast(PiT, Pi, pbar, e, cap, forced, alpha, beta, ext_liab, stats, waves, received_in_full)
+        try:
+            ds = _DefaultSet(prob, received_in_full, stats)
+            rounds = np.full(prob.pbar.shape[0], -1, dtype=np.int64)
+            k, _ = _fda_rounds(ds, rounds)
+        except _KrylovFailure as exc:
+            stats.fallback = str(exc)
+            return _reference_of(prob, stats)
+        return ds.answer(k, rounds, "fda-fast")
+
+
+def policy_iteration(PiT: sp.csr_array, Pi: sp.csr_array, pbar: np.ndarray, e: np.ndarray, *,
+                     cap: np.ndarray | None = None, forced: np.ndarray | None = None,
+                     ext_liab: np.ndarray | None = None, stats: FastStats | None = None,
+                     received_in_full: np.ndarray | None = None, lu_limit: int = LU_LIMIT) -> FastSolution:
+    """Eisenberg--Noe clearing by policy iteration with the compiled kernels (``solver == "howard-fast"``).
+
+    Rounds are solved loosely (:data:`LOOSE_RTOL`) and institutions may also
+    leave the default set, until the set settles; then it is solved exactly
+    and checked again. Same clearing vector and default set as
+    :func:`fda_fast` (the vector is unique here: with a closed group without
+    outside money the reference runs), about half the work; the FDA's waves
+    are not computed (``default_round`` is ``None``; :func:`fda_waves` gives
+    them). Parameters as in :func:`fda_fast` (``alpha = beta = 1``).
+
+    >>> import contagion
+    >>> net = contagion.FinancialNetwork.from_matrix(
+    ...     [[0, 20, 10], [5, 0, 24], [10, 0, 0]], external_assets=[10, 10, 10])
+    >>> sol = policy_iteration(net.PiT, net.relative_liabilities, net.total_obligations, net.external_assets)
+    >>> (sol.payments * 11).round(9).tolist(), sol.defaulted.tolist(), sol.solver
+    ([270.0, 290.0, 110.0], [True, True, False], 'howard-fast')
+    """
+    _check_numba()
+    stats = stats if stats is not None else FastStats()
+    prob = _problem(PiT, Pi, pbar, e, cap, forced, 1.0, 1.0, lu_limit)
+    if _closed_without_money(prob, ext_liab):
+        stats.fallback = "closed group without outside money"
+        return _reference_of(prob, stats)
+    with _threads_for(int(PiT.nnz)):
+        try:
+            ds = _DefaultSet(prob, received_in_full, stats)
+            k = _policy_rounds(ds)
+        except _KrylovFailure as exc:
+            stats.fallback = str(exc)
+            return _reference_of(prob, stats)
+        sol = ds.answer(k, None, "howard-fast")
+    # members whose policy ended "solvent" (non-forced, floor 0) pay in full
+    sol.defaulted[ds.members[~ds.lin & ~prob.forced[ds.members]]] = False
+    return sol
 
 
 def fda_waves(PiT: sp.csr_array, Pi: sp.csr_array, pbar: np.ndarray, e: np.ndarray, final_defaulted: np.ndarray, *,
               cap: np.ndarray | None = None, forced: np.ndarray | None = None, ext_liab: np.ndarray | None = None,
-              received_in_full: np.ndarray | None = None, stats: FastStats | None = None) -> np.ndarray:
+              received_in_full: np.ndarray | None = None, stats: FastStats | None = None,
+              lu_limit: int = LU_LIMIT) -> np.ndarray:
     """The FDA's default waves (Eisenberg--Noe) when the final default set is already known.
 
     Same waves as ``fda_fast(...).default_round``, but the FDA stops as soon as its
@@ -392,287 +521,21 @@ def fda_waves(PiT: sp.csr_array, Pi: sp.csr_array, pbar: np.ndarray, e: np.ndarr
     ...           final_defaulted=[True, True, False]).tolist()
     [0, 1, -1]
     """
-    if not numba_available():
-        raise RuntimeError("numba is not available")
-    stop_at = np.ascontiguousarray(final_defaulted, dtype=bool)
-    with _threads_for(int(PiT.nnz)):
-        out = _fda_fast(PiT, Pi, pbar, e, cap, forced, 1.0, 1.0, ext_liab, stats, True, received_in_full, stop_at)
-    return out if isinstance(out, np.ndarray) else out.default_round
-
-
-def _fda_fast(PiT, Pi, pbar, e, cap, forced, alpha, beta, ext_liab, stats, waves=True,
-              received_in_full=None, stop_at=None):
-    """The work of :func:`fda_fast`; with ``stop_at`` (:func:`fda_waves`) it returns the waves alone, as an
-    array, once the default set equals ``stop_at``."""
-    from . import _kernels as K
-
+    _check_numba()
     stats = stats if stats is not None else FastStats()
-    n = pbar.shape[0]
-    pbar = np.ascontiguousarray(pbar, dtype=np.float64)
-    e = np.ascontiguousarray(e, dtype=np.float64)
-    cap = pbar if cap is None else np.ascontiguousarray(cap, dtype=np.float64)
-    forced = np.zeros(n, dtype=bool) if forced is None else np.ascontiguousarray(forced, dtype=bool)
-    forced = forced & (pbar > 0)
-    scale = float(pbar.max()) if n else 0.0
-    tie_abs = 1e-3 * RESIDUAL_RTOL * scale
-    tol = LINEAR_RTOL * scale
-    accept = ACCEPT_RTOL * scale
-
-    if beta == 1.0:
-        if ext_liab is None:
-            ext_liab = np.maximum(pbar - np.asarray(Pi.sum(axis=1)).ravel() * pbar, 0.0)
-            ext_liab[ext_liab <= 1e-12 * pbar] = 0.0
-        if zero_money_closed(Pi, ext_liab, e).size:
-            stats.fallback = "closed group without outside money"
-            return _reference(PiT, Pi, pbar, e, cap, forced, alpha, beta, stats)
-
-    howard = not waves and alpha == 1.0 and beta == 1.0
-    from ._layers import boundary_by_creditor, build_out_blocks, build_r_block
-
-    # 1. interbank assets and round-0 defaults
-    ab = np.empty(n)          # a = PiT @ pbar, later the equity
-    defaulted = np.empty(n, dtype=bool)
-    PiT_idx = uidx(PiT.indices)
-    Pi_idx = uidx(Pi.indices)
-    if received_in_full is None:
-        received_in_full = PiT @ pbar
-    K.round0(np.ascontiguousarray(received_in_full, dtype=np.float64), pbar, e, forced, TIE_RTOL, tie_abs, ab,
-             defaulted)
-    new = np.flatnonzero(defaulted).astype(np.int32)
-    pos = np.full(n, -1, dtype=np.int32)
-    bits = np.zeros((n + 63) // 64, dtype=np.uint64)
-    rounds = None if howard else np.full(n, -1, dtype=np.int64)   # the FDA's waves
-    acc = np.zeros(n)          # shortfall received by solvent institutions, later the payments
-    layers = _Layers()
-
-    members = np.empty(0, dtype=np.int32)
-    x = np.empty(0)
-    b = np.empty(0)
-    cc = np.empty(0)           # right-hand side of the linear equation of each member
-    tie_m = np.empty(0)        # its tie tolerance
-    lin = np.empty(0, dtype=bool)
-    lo = np.empty(0)
-    mx = np.empty(0)
-    y0: np.ndarray | None = mx
-    k = 0
-    # Policy iteration (Howard) with loose solves first: only for Eisenberg--Noe, whose clearing
-    # vector is unique here (no closed group without outside money), so that any fixed point found
-    # is the greatest one. Otherwise (and when waves are wanted) every round is solved exactly (FDA).
-    exact = not howard
-    downs = 0
-    outside = 0               # members not in stop_at
-    n_final = int(np.count_nonzero(stop_at)) if stop_at is not None else -1
-    loose_tol = LOOSE_RTOL * scale
-    try:
-        while True:
-            if new.size:
-                start = members.size
-                pos[new] = np.arange(start, start + new.size, dtype=np.int32)
-                K.set_bits(bits, new)
-                if rounds is not None:
-                    rounds[new] = k
-                if stop_at is not None:
-                    outside += int(np.count_nonzero(~stop_at[new]))
-                    if outside == 0 and start + new.size == n_final:
-                        layers.record(stats, k + 1, n_final)
-                        return rounds     # the final set: this round could only confirm it
-                # 2. new layer
-                ptr, col, val = build_r_block(PiT.indptr, PiT_idx, PiT.data, new, pos, bits)
-                layers.r.append((ptr, col, val, start))
-                cp, cr, cv, bp, bn, bv = build_out_blocks(Pi.indptr, Pi_idx, Pi.data, new, pos, bits)
-                if cv.size:
-                    layers.c.append(K.gather_form(cp, cr, cv, start, start))
-                layers.b.append((*boundary_by_creditor(bp, bn, bv, n, threads()), start))
-                # compact vectors: right-hand side, capped/linear, warm start
-                f_new = forced[new]
-                c_new = pbar[new] - alpha * e[new] - beta * ab[new]
-                lo_new = pbar[new] - cap[new]
-                members = np.concatenate([members, new])
-                lin = np.concatenate([lin, ~f_new])
-                lo = np.concatenate([lo, lo_new])
-                cc = np.concatenate([cc, c_new])
-                tie_m = np.concatenate([tie_m, TIE_RTOL * pbar[new] + tie_abs])
-                b = np.concatenate([b, np.where(f_new, lo_new, c_new)])
-                x = np.concatenate([x, np.where(f_new, lo_new, np.minimum(c_new + beta * acc[new], pbar[new]))])
-                # M x for the warm start: the old rows' product is known, only the new layer is multiplied
-                y0 = np.empty(x.size)
-                y0[:start] = mx
-                K.spmv_r(ptr, col, val, start, x, y0)
-                if cv.size:
-                    rows_c, ptr_c, col_c, val_c = layers.c[-1]
-                    K.spmv_c(rows_c, ptr_c, col_c, val_c, x, y0)
-            # 3. solve the round
-            changed = False
-            while True:
-                if members.size <= LU_LIMIT:
-                    mx = _direct(layers, b, x, lin, beta, accept, stats)
-                elif exact:
-                    mx = _bicgstab(K, layers, b, x, lin, beta, tol, accept, stats, y0=y0)
-                else:
-                    mx = _bicgstab(K, layers, b, x, lin, beta, loose_tol, loose_tol, stats, y0=y0)
-                y0 = mx
-                stats.solves += 1
-                if howard:
-                    # policy update, both ways: linear where what is short exceeds the floor
-                    want = cc + beta * mx > lo + tie_m
-                    flip = want != lin
-                    if flip.any():
-                        changed = True
-                        lin = want
-                        b = np.where(lin, cc, lo)
-                        down = flip & ~lin
-                        if down.any():
-                            x[down] = lo[down]
-                            y0 = None
-                            downs += 1
-                    break
-                # FDA: forced institutions switch from capped to linear (and the round is solved again)
-                capped = ~lin
-                if not capped.any():
-                    break
-                cm = np.flatnonzero(capped)
-                switch = cc[cm] + beta * mx[cm] > lo[cm] + tie_m[cm]
-                if not switch.any():
-                    break
-                sw = cm[switch]
-                lin[sw] = True
-                b[sw] = cc[sw]
-            if y0 is None:
-                mx = np.empty(x.size)
-                layers.matvec(K, x, mx)
-                stats.matvecs += 1
-                y0 = mx
-            # 4. solvency check of the others
-            layers.boundary(x, bits, acc)
-            if K.mark_short(pos, pbar, e, ab, acc, TIE_RTOL, tie_abs, defaulted):
-                new = np.flatnonzero(defaulted).astype(np.int32)
-            else:
-                new = new[:0]
-            k += 1
-            if new.size == 0 and not changed:
-                if exact or members.size <= LU_LIMIT:
-                    break         # (the direct solves of small blocks are exact)
-                exact = True      # the policy has settled at loose precision: solve exactly and check again
-            elif downs > MAX_DOWN_ROUNDS:
-                raise _KrylovFailure(f"policy iteration did not settle ({downs} rounds with exits)")
-    except _KrylovFailure as exc:
-        stats.fallback = str(exc)
-        return _reference(PiT, Pi, pbar, e, cap, forced, alpha, beta, stats)
-    # 5. payments, equity, residual
-    if members.size == 0:
-        mx = np.empty(0)
-    resid = K.assemble(pos, x, mx, pbar, e, cap, forced, alpha, beta, TIE_RTOL, tie_abs, acc, ab)
-    layers.record(stats, max(k, 1), int(members.size))
-    converged = resid <= RESIDUAL_RTOL * max(scale, 1e-300) or scale == 0.0
-    np.greater_equal(pos, 0, out=defaulted)
-    if howard:
-        # members whose policy ended "solvent" (non-forced, floor 0) pay in full
-        defaulted[members[~lin & ~forced[members]]] = False
-    return FastSolution(payments=acc, defaulted=defaulted, default_round=None if howard else rounds,
-                        iterations=max(k, 1), residual=float(resid), converged=bool(converged),
-                        solver="howard-fast" if howard else "fda-fast", equity=ab, stats=stats)
-
-
-# ----------------------------------------------------------------------------- dispatch
-
-#: Solver paths: "auto" (compiled kernels for networks with at least FAST_MIN_EDGES obligations when
-#: numba is available, the reference otherwise), "fast" (compiled kernels; the reference without numba),
-#: "reference" (pure numpy/scipy fictitious-default algorithm).
-SOLVER_PATHS = ("auto", "fast", "reference")
-
-
-def choose_path(work: int, path: str | None = None, threshold: int | None = None) -> str:
-    """``"fast"`` or ``"reference"``: the path taken for ``work`` (obligations, or obligations x scenarios).
-
-    ``path`` defaults to the environment variable ``CONTAGION_SOLVER``, else
-    ``"auto"``: the compiled path when numba is available and ``work`` is at
-    least ``threshold`` (default :data:`FAST_MIN_EDGES`).
-
-    >>> choose_path(10, "reference"), choose_path(10, "auto")
-    ('reference', 'reference')
-    """
-    threshold = FAST_MIN_EDGES if threshold is None else threshold
-    path = path or os.environ.get("CONTAGION_SOLVER") or "auto"
-    if path not in SOLVER_PATHS:
-        raise ValueError(f"unknown solver path {path!r}; choose one of {SOLVER_PATHS}")
-    if path == "reference":
-        return "reference"
-    if path == "fast":
-        return "fast" if numba_available() else "reference"
-    return "fast" if work >= threshold and numba_available() else "reference"
-
-
-def zero_money_closed(L: sp.csr_array, ext_liab: np.ndarray, e: np.ndarray) -> np.ndarray:
-    """Institutions that could belong to a closed group without outside money (sorted node ids).
-
-    A second clearing vector can only live on a set of institutions without
-    external assets or liabilities that is *closed*: everything its members
-    owe is owed inside it (:func:`~.core.closed_zero_sets`, Eisenberg & Noe
-    2001, Theorem 2). Such a set lies inside ``Z`` = institutions with
-    obligations but no external assets or liabilities; this prunes from ``Z``
-    every institution that owes something outside what remains. No work
-    beyond one pass over ``n`` when ``Z`` is empty (the usual case).
-
-    >>> import numpy as np, scipy.sparse as sp
-    >>> ring = sp.csr_array(np.array([[0, 5.0, 0], [0, 0, 5], [5, 0, 0]]))
-    >>> zero_money_closed(ring, np.zeros(3), np.zeros(3)).tolist()
-    [0, 1, 2]
-    >>> zero_money_closed(ring, np.array([0, 0, 1.0]), np.zeros(3)).tolist()
-    []
-    """
-    pbar_pos = np.diff(L.indptr) > 0
-    z = (ext_liab == 0) & (e == 0) & pbar_pos
-    cand = np.flatnonzero(z)
-    if cand.size == 0:
-        return cand
-    inside = np.zeros(L.shape[0], dtype=bool)
-    inside[cand] = True
-    while cand.size:
-        sub = L[cand]
-        rows = np.repeat(np.arange(cand.size), np.diff(sub.indptr))
-        bad = np.zeros(cand.size, dtype=bool)
-        bad[rows[~inside[sub.indices]]] = True
-        if not bad.any():
-            break
-        inside[cand[bad]] = False
-        cand = cand[~bad]
-    return cand
-
-
-def unique_flag(net, p: np.ndarray) -> bool:
-    """Same answer as :func:`~.core.is_unique`, without a strongly-connected-components pass in the usual case.
-
-    The candidates of :func:`zero_money_closed` are split into strongly
-    connected components; a component that is a sink (nothing owed outside
-    it) with at least two members is a closed group without outside money,
-    and the clearing vector is not unique when such a group receives nothing
-    from outside and still pays something inside (the test of :func:`~.core.is_unique`).
-
-    >>> import contagion
-    >>> net = contagion.load_dataset("ring")
-    >>> unique_flag(net, contagion.clear(net).payments)
-    False
-    """
-    from scipy.sparse.csgraph import connected_components
-
-    cand = zero_money_closed(net.liabilities, net.external_liabilities, net.external_assets)
-    if cand.size < 2:
-        return True
-    G = net.liabilities[cand][:, cand]
-    ncomp, labels = connected_components(G, directed=True, connection="strong")
-    coo = G.tocoo()
-    leaves = labels[coo.row] != labels[coo.col]
-    out_comp = np.zeros(ncomp, dtype=bool)
-    out_comp[labels[coo.row[leaves]]] = True
-    size = np.bincount(labels, minlength=ncomp)
-    scale = max(float(p.max()) if p.size else 0.0, 1e-300)
-    PiT = net.PiT
-    for c in np.flatnonzero(~out_comp & (size > 1)):
-        members = cand[labels == c]
-        rows = PiT[members]
-        inflow = rows @ p
-        inside = rows[:, members] @ p[members]
-        from_outside = float(np.sum(inflow - inside))
-        if np.max(p[members]) > RESIDUAL_RTOL * scale and from_outside <= RESIDUAL_RTOL * scale * members.size:
-            return False
-    return True
+    prob = _problem(PiT, Pi, pbar, e, cap, forced, 1.0, 1.0, lu_limit)
+    if _closed_without_money(prob, ext_liab):
+        stats.fallback = "closed group without outside money"
+        return _reference_of(prob, stats).default_round
+    final = np.ascontiguousarray(final_defaulted, dtype=bool)
+    with _threads_for(int(PiT.nnz)):
+        try:
+            ds = _DefaultSet(prob, received_in_full, stats)
+            rounds = np.full(prob.pbar.shape[0], -1, dtype=np.int64)
+            k, stopped = _fda_rounds(ds, rounds, final)
+        except _KrylovFailure as exc:
+            stats.fallback = str(exc)
+            return _reference_of(prob, stats).default_round
+        if not stopped:
+            ds.answer(k, rounds, "fda-fast")     # fills stats as a full run does
+    return rounds

@@ -2,72 +2,23 @@
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Any
 
 import numpy as np
 
-from ..errors import ContagionError, ConvergenceError
-from . import fast
-from .core import fda_solve
-from .fast import unique_flag
+from ..errors import ContagionError
 from .result import BatchClearingResult, ClearingResult
+from .solvers import clear_batch, clear_exact
 
 __all__ = ["eisenberg_noe", "rogers_veraart", "clear_many"]
 
 
-def _solve(net, alpha: float = 1.0, beta: float = 1.0, waves: bool = False):
-    """Exact clearing on the path :func:`.fast.choose_path` picks: compiled for large networks, else the reference.
-
-    On the compiled path Eisenberg--Noe is solved by policy iteration unless
-    ``waves``; the result's ``default_round`` is then ``None`` (see :func:`_waves`).
-    """
-    if fast.choose_path(int(net.liabilities.nnz)) == "fast":
-        return fast.fda_fast(net.PiT, net.relative_liabilities, net.total_obligations, net.external_assets,
-                             cap=net.payment_cap, forced=net.forced_default, alpha=alpha, beta=beta,
-                             ext_liab=net.external_liabilities, waves=waves,
-                             received_in_full=net.received_in_full)
-    return fda_solve(net.PiT, net.total_obligations, net.external_assets, cap=net.payment_cap,
-                     forced=net.forced_default, alpha=alpha, beta=beta)
-
-
-def _waves(net, alpha: float, beta: float, final: np.ndarray | None = None) -> np.ndarray:
-    """The fictitious-default waves of ``net`` (for results whose solver did not compute them).
-
-    ``final``: the default set already found (policy iteration); the compiled FDA then
-    stops as soon as it reaches that set.
-    """
-    if final is not None and alpha == beta == 1.0 and fast.choose_path(int(net.liabilities.nnz)) == "fast":
-        return fast.fda_waves(net.PiT, net.relative_liabilities, net.total_obligations, net.external_assets,
-                              final, cap=net.payment_cap, forced=net.forced_default,
-                              ext_liab=net.external_liabilities, received_in_full=net.received_in_full)
-    return _solve(net, alpha, beta, waves=True).default_round
-
-
-def _result(net, sol, method: str, unique, params) -> ClearingResult:
-    if not sol.converged:
-        raise ConvergenceError(f"{method} clearing did not reach the residual bound", sol.iterations, sol.residual)
-    pbar = net.total_obligations
-    p = sol.payments
-    equity = getattr(sol, "equity", None)
-    if equity is None:
-        equity = net.external_assets + net.PiT @ p - pbar
-    rounds = sol.default_round
-    if rounds is None:
-        rounds = partial(_waves, net, float(params.get("alpha", 1.0)), float(params.get("beta", 1.0)),
-                         sol.defaulted if sol.solver == "howard-fast" else None)
-    return ClearingResult(
-        network=net, payments=p, defaulted=sol.defaulted, equity=equity, default_round=rounds,
-        shortfall=pbar - p, iterations=sol.iterations, converged=sol.converged, residual=sol.residual,
-        method=method, unique=unique, solver=sol.solver, params=dict(params),
-    )
-
-
-def eisenberg_noe(net) -> ClearingResult:
+def eisenberg_noe(net, *, solver: str = "auto") -> ClearingResult:
     """Greatest Eisenberg--Noe clearing vector, exactly.
 
     ``p = min(pbar, max(0, e + Pi.T @ p))``, computed by the fictitious-default
-    algorithm from ``p = pbar`` (see :mod:`contagion.clearing.core`).
+    algorithm from ``p = pbar`` (see :mod:`contagion.clearing.core`), or on the
+    path ``solver`` selects (:mod:`contagion.clearing.solvers`).
 
     Notes
     -----
@@ -90,12 +41,10 @@ def eisenberg_noe(net) -> ClearingResult:
     >>> res.payments.round(6).tolist(), res.total_shortfall
     ([54.0, 54.0, 56.0, 54.0, 54.0], 88.0)
     """
-    sol = _solve(net)
-    unique = unique_flag(net, sol.payments) if sol.converged else None
-    return _result(net, sol, "eisenberg-noe", unique, {})
+    return clear_exact(net, "eisenberg-noe", solver=solver)
 
 
-def rogers_veraart(net, alpha: float = 1.0, beta: float = 1.0) -> ClearingResult:
+def rogers_veraart(net, alpha: float = 1.0, beta: float = 1.0, *, solver: str = "auto") -> ClearingResult:
     """Greatest Rogers--Veraart clearing vector with default costs.
 
     A defaulting institution pays ``alpha * e_i + beta * (Pi.T p)_i``: it
@@ -120,11 +69,7 @@ def rogers_veraart(net, alpha: float = 1.0, beta: float = 1.0) -> ClearingResult
     ([18.0, 20.0, 10.0], [-6.0, -2.0, 11.0])
     """
     alpha, beta = _check_recovery(alpha, beta)
-    sol = _solve(net, alpha=alpha, beta=beta)
-    unique = None
-    if alpha == 1.0 and beta == 1.0 and sol.converged:
-        unique = unique_flag(net, sol.payments)
-    return _result(net, sol, "rogers-veraart", unique, {"alpha": alpha, "beta": beta})
+    return clear_exact(net, "rogers-veraart", alpha, beta, solver=solver)
 
 
 def _check_recovery(alpha: Any, beta: Any) -> tuple[float, float]:
@@ -140,7 +85,8 @@ def _check_recovery(alpha: Any, beta: Any) -> tuple[float, float]:
     return out[0], out[1]
 
 
-def clear_many(net, external_assets: Any, method: str = "eisenberg-noe", **params: Any) -> BatchClearingResult:
+def clear_many(net, external_assets: Any, method: str = "eisenberg-noe", solver: str = "auto",
+               **params: Any) -> BatchClearingResult:
     """Clear many scenarios of external assets on one network.
 
     Parameters
@@ -150,6 +96,11 @@ def clear_many(net, external_assets: Any, method: str = "eisenberg-noe", **param
         Column ``k`` is the vector of external assets of scenario ``k``.
     method : str
         ``"eisenberg-noe"`` or ``"rogers-veraart"`` (with ``alpha``, ``beta``).
+    solver : {"auto", "reference", "compiled"}
+        The path (see :mod:`contagion.clearing.solvers` for each one's cost):
+        ``"auto"`` runs the compiled scenario-parallel path for batches of at
+        least 2,000,000 obligations x scenarios or 256 scenarios, the reference
+        column by column otherwise. ``batch.solver`` records the path taken.
 
     Returns
     -------
@@ -188,8 +139,4 @@ def clear_many(net, external_assets: Any, method: str = "eisenberg-noe", **param
             raise ContagionError(f"rogers-veraart takes alpha and beta, got {sorted(params)}")
     else:
         raise ContagionError(f"clear_many supports eisenberg-noe and rogers-veraart, not {method!r}")
-    from .batch import solve_batch
-
-    P, D, its, res, solver = solve_batch(net, E, alpha=alpha, beta=beta)
-    return BatchClearingResult(network=net, payments=P, defaulted=D, iterations=its, residual=res,
-                               method=method, solver=solver, params={"alpha": alpha, "beta": beta})
+    return clear_batch(net, E, method, alpha, beta, solver=solver)

@@ -1,0 +1,316 @@
+"""The one place that decides how a clearing is computed: the ``solver=`` of ``clear`` and ``clear_many``.
+
+Every path gives the same answer -- the greatest clearing vector, the default
+set and the fictitious-default waves, with the tie rule and the residual bound
+``max |T(p) - p| <= 1e-12 * max(pbar)`` of :mod:`.core` -- so the choice is
+about cost only. ``res.solver`` records the path actually taken (its labels
+are listed below).
+
+Choices (:data:`SOLVERS`)
+-------------------------
+``n`` institutions, ``nnz`` obligations, ``d`` defaulters and ``nnz_D`` the
+obligations owed by defaulters, ``W`` waves (FDA rounds), ``K`` scenarios.
+
+``"auto"`` (default)
+    ``clear``: ``"compiled"`` when the network has at least
+    :data:`FAST_MIN_EDGES` (50,000) obligations, else ``"reference"``.
+    ``clear_many``: ``"compiled"`` when ``nnz * K`` is at least
+    :data:`BATCH_MIN_WORK` (2,000,000) or ``K`` is at least
+    :data:`MANY_SCENARIOS` (256), else ``"reference"``. When it would pick
+    ``"compiled"`` and numba cannot be imported, it runs ``"reference"`` and
+    warns once (:class:`SlowPathWarning`).
+``"reference"``
+    Pure numpy/scipy: the fictitious-default algorithm of
+    :func:`.core.fda_solve`. Cost per wave: one product with ``Pi.T``
+    (``O(nnz)``), slicing ``Pi.T[D]`` (``O(nnz_D)``) and one sparse solve on
+    the default set -- LU up to 300 rows (4,000 when the block may be
+    singular), BiCGSTAB beyond (tens of products with ``Pi.T[D, D]``); in all
+    ``O(W * (nnz + solve))`` plus about a millisecond of Python per call.
+    Labels: ``"fda"`` (no defaults), ``"fda-lu"``, ``"fda-krylov"``,
+    ``"fda-picard"``, ``"fda-mixed"``. ``clear_many``: the same column by
+    column, ``K`` times the cost (label ``"fda-per-column"``).
+``"compiled"``
+    numba kernels on two threads (from 50,000 obligations). ``clear``: one
+    parallel pass over all obligations, then only the obligations of
+    defaulters, each read once when it defaults: ``O(nnz + nnz_D)`` plus about
+    12 products with ``Pi.T[D, D]`` per wave; extra memory about 12 bytes per
+    obligation of a defaulter. Eisenberg--Noe is solved by policy iteration
+    (label ``"howard-fast"``; the waves are computed on first access to
+    ``default_round``), Rogers--Veraart by the FDA (``"fda-fast"``); a
+    network with a closed group without outside money goes to the reference
+    (its label then). ``clear_many``: scenarios spread over the threads, each a
+    Gauss--Seidel iteration over the obligations of its defaulters (a few
+    sweeps: ``O(nnz_D)`` each) with the hubs solved together
+    (``"gs-parallel"``; scenarios it cannot settle are solved by the reference:
+    ``"gs-parallel+fda"``). The first call in a process loads the compiled code
+    from numba's cache (about half a second; compiling on an empty cache takes
+    longer). Raises :class:`~contagion.ContagionError` when numba is not installed.
+
+Environment
+-----------
+``CONTAGION_SOLVER`` (read here only) is an alias: when set to a choice, it is
+what ``solver="auto"`` means (``"fast"`` is accepted as the old name of
+``"compiled"``); an explicit ``solver=`` other than ``"auto"`` wins. The former
+``CONTAGION_NO_NUMBA`` is gone: pass ``solver="reference"``.
+
+Tuning
+------
+:class:`Tuning` holds the limits inside the paths (block sizes solved by LU,
+sweep budgets, hub selection); the defaults are the module constants of
+:mod:`.core`, :mod:`.fast` and :mod:`.batch`. Tests and benchmarks pass it to
+:func:`clear_exact` / :func:`clear_batch` to reach every branch on small networks.
+
+>>> import contagion
+>>> net = contagion.load_dataset("chain")
+>>> contagion.clear(net, solver="reference").solver
+'fda-lu'
+>>> choose("auto", 10, FAST_MIN_EDGES)
+'reference'
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from dataclasses import dataclass
+from functools import partial
+
+import numpy as np
+
+from .._matrix import numba_available
+from ..errors import ContagionError, ConvergenceError
+from .batch import MAX_CASCADE_SWEEPS, MAX_SWEEPS, HUB_DEGREE_FACTOR, HUB_MIN_COUPLING, BatchLimits
+from .core import DIRECT_LIMIT, LU_FALLBACK_LIMIT, MAX_ITER, BlockLimits, Solution, fda_solve, is_unique
+from .fast import LU_LIMIT
+from .result import BatchClearingResult, ClearingResult
+
+__all__ = ["SOLVERS", "choose", "clear_exact", "clear_batch", "Tuning", "SlowPathWarning", "FAST_MIN_EDGES",
+           "BATCH_MIN_WORK", "MANY_SCENARIOS"]
+
+#: solver name -> what it is (the full costs are in the module docstring)
+SOLVERS: dict[str, str] = {
+    "auto": "compiled for large problems when numba is installed, reference otherwise",
+    "reference": "fictitious-default algorithm in numpy/scipy (per scenario for clear_many)",
+    "compiled": "numba kernels: FDA / policy iteration on the default set; scenario-parallel Gauss-Seidel",
+}
+#: ``"auto"`` clears networks with at least this many obligations on the compiled path. Below it,
+#: compilation-cache loading and thread start-up cost more than they save.
+FAST_MIN_EDGES = 50_000
+#: ``"auto"`` runs batches with at least this many obligations x scenarios on the compiled path ...
+BATCH_MIN_WORK = 2_000_000
+#: ... or with at least this many scenarios: the reference costs about a millisecond of Python
+#: overhead per scenario whatever the network's size, so many scenarios pay for compiled code even
+#: on a tiny network (100,000 sweep draws on a 61-node network: minutes -> seconds).
+MANY_SCENARIOS = 256
+#: The environment variable that sets what ``"auto"`` means.
+ENV_SOLVER = "CONTAGION_SOLVER"
+_OLD_NAMES = {"fast": "compiled"}
+
+
+_SLOW_PATH = ("numba is not installed: large problems run on the slow pure numpy/scipy path (same results); "
+              "pip install 'numba>=0.59' for the compiled path")
+
+_slow_path_said: list[bool] = []      # non-empty once the warning was given
+
+
+class SlowPathWarning(RuntimeWarning):
+    """A large problem runs on the pure numpy/scipy path because numba is not installed."""
+
+
+@dataclass(frozen=True)
+class Tuning:
+    """Limits inside the solver paths (defaults: what the library uses).
+
+    ``direct_limit``, ``lu_fallback_limit``, ``krylov``, ``max_iter``: how the
+    reference solves a wave's block (:class:`.core.BlockLimits`); ``lu_limit``:
+    default sets the compiled FDA solves by LU (:data:`.fast.LU_LIMIT`);
+    ``max_sweeps``, ``max_cascade_sweeps``, ``hub_degree_factor``,
+    ``hub_min_coupling``: the compiled batch path (:class:`.batch.BatchLimits`).
+    """
+
+    direct_limit: int = DIRECT_LIMIT
+    lu_fallback_limit: int = LU_FALLBACK_LIMIT
+    krylov: bool = True
+    max_iter: int = MAX_ITER
+    lu_limit: int = LU_LIMIT
+    max_sweeps: int = MAX_SWEEPS
+    max_cascade_sweeps: int = MAX_CASCADE_SWEEPS
+    hub_degree_factor: float = HUB_DEGREE_FACTOR
+    hub_min_coupling: float = HUB_MIN_COUPLING
+
+    @property
+    def block(self) -> BlockLimits:
+        return BlockLimits(self.direct_limit, self.lu_fallback_limit, self.krylov, self.max_iter)
+
+    @property
+    def batch(self) -> BatchLimits:
+        return BatchLimits(self.max_sweeps, self.max_cascade_sweeps, self.hub_degree_factor, self.hub_min_coupling)
+
+
+DEFAULT_TUNING = Tuning()
+
+
+def _requested(solver: str) -> str:
+    if solver not in SOLVERS:
+        raise ContagionError(f"unknown solver {solver!r}; choose one of {', '.join(SOLVERS)}")
+    if solver == "auto":
+        env = os.environ.get(ENV_SOLVER)
+        if env:
+            env = _OLD_NAMES.get(env, env)
+            if env not in SOLVERS:
+                raise ContagionError(f"{ENV_SOLVER}={env!r} is not a solver; choose one of {', '.join(SOLVERS)}")
+            return env
+    return solver
+
+
+def choose(solver: str, work: int, threshold: int) -> str:
+    """The path taken, ``"reference"`` or ``"compiled"``, for ``work`` (obligations, or obligations x scenarios).
+
+    ``"auto"`` picks ``"compiled"`` when ``work >= threshold`` and numba is
+    installed; when numba is missing there, it warns (:class:`SlowPathWarning`,
+    once per process) and picks ``"reference"``.
+
+    Raises
+    ------
+    ContagionError
+        Unknown solver, or ``"compiled"`` without numba.
+
+    >>> choose("reference", 10**9, FAST_MIN_EDGES), choose("auto", 10, FAST_MIN_EDGES)
+    ('reference', 'reference')
+    """
+    path = _requested(solver)
+    if path == "reference":
+        return "reference"
+    if path == "compiled":
+        if not numba_available():
+            raise ContagionError("solver='compiled' needs numba, which is not installed: pip install 'numba>=0.59' "
+                                 "(or pass solver='reference')")
+        return "compiled"
+    if work < threshold:
+        return "reference"
+    if numba_available():
+        return "compiled"
+    if not _slow_path_said:
+        # once per process (Python's own once-per-location registry is reset by every catch_warnings,
+        # which scipy uses inside each solve)
+        _slow_path_said.append(True)
+        warnings.warn(_SLOW_PATH, SlowPathWarning, stacklevel=4)
+    return "reference"
+
+
+def _checked(sol: Solution, what: str) -> Solution:
+    """``sol`` if it meets the residual bound; else ConvergenceError with its iterations and residual."""
+    if not sol.converged:
+        raise ConvergenceError(f"{what} did not reach the residual bound", sol.iterations, sol.residual)
+    return sol
+
+
+# ----------------------------------------------------------------------------- one network
+
+
+def _solve(net, alpha: float, beta: float, path: str, tuning: Tuning) -> Solution:
+    """The raw solution on ``path``: compiled policy iteration (Eisenberg--Noe) or FDA, or the reference FDA."""
+    if path == "compiled":
+        from .fast import fda_fast, policy_iteration
+
+        kw = dict(cap=net.payment_cap, forced=net.forced_default, ext_liab=net.external_liabilities,
+                  received_in_full=net.received_in_full, lu_limit=tuning.lu_limit)
+        args = (net.PiT, net.relative_liabilities, net.total_obligations, net.external_assets)
+        if alpha == 1.0 and beta == 1.0:
+            return policy_iteration(*args, **kw)
+        return fda_fast(*args, alpha=alpha, beta=beta, **kw)
+    return fda_solve(net.PiT, net.total_obligations, net.external_assets, cap=net.payment_cap,
+                     forced=net.forced_default, alpha=alpha, beta=beta, limits=tuning.block)
+
+
+def _waves_of(net, final: np.ndarray, lu_limit: int) -> np.ndarray:
+    """The FDA waves of a network whose (Eisenberg--Noe) default set ``final`` policy iteration found."""
+    from .fast import fda_waves
+
+    return fda_waves(net.PiT, net.relative_liabilities, net.total_obligations, net.external_assets, final,
+                     cap=net.payment_cap, forced=net.forced_default, ext_liab=net.external_liabilities,
+                     received_in_full=net.received_in_full, lu_limit=lu_limit)
+
+
+def clear_exact(net, method: str, alpha: float = 1.0, beta: float = 1.0, solver: str = "auto",
+                tuning: Tuning = DEFAULT_TUNING) -> ClearingResult:
+    """Greatest clearing vector of ``net`` (Rogers--Veraart ``alpha``, ``beta``; 1, 1 is Eisenberg--Noe).
+
+    ``method`` is the label the result carries; ``solver`` one of :data:`SOLVERS`.
+    The uniqueness flag (``alpha == beta == 1`` only) comes from :func:`.core.is_unique`.
+
+    >>> import contagion
+    >>> net = contagion.load_dataset("ring")
+    >>> res = clear_exact(net, "eisenberg-noe", solver="reference")
+    >>> res.unique, res.solver
+    (False, 'fda-lu')
+    """
+    path = choose(solver, int(net.liabilities.nnz), FAST_MIN_EDGES)
+    sol = _checked(_solve(net, alpha, beta, path, tuning), f"{method} clearing")
+    p = sol.payments
+    pbar = net.total_obligations
+    unique = None
+    if alpha == 1.0 and beta == 1.0:
+        unique = is_unique(net.liabilities, net.external_liabilities, net.external_assets, p, net.PiT)
+    equity = getattr(sol, "equity", None)
+    if equity is None:
+        equity = net.external_assets + net.PiT @ p - pbar
+    rounds = sol.default_round
+    if rounds is None:     # policy iteration: the waves on first access
+        rounds = partial(_waves_of, net, sol.defaulted, tuning.lu_limit)
+    params = {} if method == "eisenberg-noe" else {"alpha": alpha, "beta": beta}
+    return ClearingResult(
+        network=net, payments=p, defaulted=sol.defaulted, equity=equity, default_round=rounds,
+        shortfall=pbar - p, iterations=sol.iterations, converged=sol.converged, residual=sol.residual,
+        method=method, unique=unique, solver=sol.solver, params=params,
+    )
+
+
+# ----------------------------------------------------------------------------- many scenarios
+
+
+def _reference_columns(net, E, alpha, beta, cols, limits, P, D, its, res) -> None:
+    """Columns ``cols`` of the results solved by the reference FDA (in place)."""
+    from .batch import reference_batch
+
+    for k, sol in reference_batch(net, E, alpha, beta, cols, limits):
+        _checked(sol, f"scenario {k}")
+        P[:, k] = sol.payments
+        D[:, k] = sol.defaulted
+        its[k] = sol.iterations
+        res[k] = sol.residual
+
+
+def clear_batch(net, E: np.ndarray, method: str, alpha: float = 1.0, beta: float = 1.0, solver: str = "auto",
+                tuning: Tuning = DEFAULT_TUNING) -> BatchClearingResult:
+    """Clear every column of ``E`` (validated, shape (n, K)) on the path ``solver`` selects.
+
+    >>> import numpy as np, contagion
+    >>> net = contagion.load_dataset("chain")
+    >>> batch = clear_batch(net, np.repeat(net.external_assets[:, None], 3, axis=1), "eisenberg-noe",
+    ...                     solver="reference")
+    >>> batch.solver, batch.payments.shape == (net.n, 3)
+    ('fda-per-column', True)
+    """
+    n, K = E.shape
+    work = int(net.liabilities.nnz) * K
+    if K >= MANY_SCENARIOS:
+        work = max(work, BATCH_MIN_WORK)
+    path = choose(solver, work, BATCH_MIN_WORK)
+    if path == "compiled":
+        from .batch import compiled_batch
+
+        P, D, its, res, unsettled = compiled_batch(net, E, alpha, beta, tuning.batch)
+        label = "gs-parallel"
+        if unsettled.size:     # possibly singular or too slow: the reference settles those exactly
+            _reference_columns(net, E, alpha, beta, unsettled, tuning.block, P, D, its, res)
+            label = "gs-parallel+fda"
+    else:
+        P = np.empty((n, K))
+        D = np.empty((n, K), dtype=bool)
+        its = np.empty(K, dtype=np.int64)
+        res = np.empty(K)
+        _reference_columns(net, E, alpha, beta, None, tuning.block, P, D, its, res)
+        label = "fda-per-column"
+    return BatchClearingResult(network=net, payments=P, defaulted=D, iterations=its, residual=res,
+                               method=method, solver=label, params={"alpha": alpha, "beta": beta})

@@ -231,11 +231,7 @@ def test_aggregation_by_hand():
     Edges: A->c1 5 loan, A->c2 3 loan, c1->B 2 bond, c1->c2 1 loan, A->B 20 loan.
     Expected: A->B 20 loan (individual), A->group 8 loan (2 obligations), group->B 2 bond; 1 stays inside the group.
     """
-    nodes = pd.DataFrame({"id": ["A", "B", "c1", "c2"], "type": ["bank", "bank", "x", "x"],
-                          "external_assets": [100, 100, 1, 1]})
-    edges = pd.DataFrame({"debtor": ["A", "A", "c1", "c1", "A"], "creditor": ["c1", "c2", "B", "c2", "B"],
-                          "amount": [5, 3, 2, 1, 20], "kind": ["loan", "loan", "bond", "loan", "loan"]})
-    net = contagion.FinancialNetwork.from_edges(edges, nodes)
+    net = _by_hand_network()
     view = build_view(net, max_nodes=2)
     data = view.data
     labels = [n["fullName"] for n in data["nodes"]]
@@ -247,6 +243,64 @@ def test_aggregation_by_hand():
     assert got == [("A", "B", "loan", 20.0, 1), ("A", "Other x (2)", "loan", 8.0, 2),
                    ("Other x (2)", "B", "bond", 2.0, 1)]
     assert any("aggregated into 1 group node" in n for n in view.context["notices"])
+
+
+def _by_hand_network() -> contagion.FinancialNetwork:
+    """The network of test_aggregation_by_hand (gross exposures: A 28, B 22, c1 8, c2 4)."""
+    nodes = pd.DataFrame({"id": ["A", "B", "c1", "c2"], "type": ["bank", "bank", "x", "x"],
+                          "external_assets": [100, 100, 1, 1]})
+    edges = pd.DataFrame({"debtor": ["A", "A", "c1", "c1", "A"], "creditor": ["c1", "c2", "B", "c2", "B"],
+                          "amount": [5, 3, 2, 1, 20], "kind": ["loan", "loan", "bond", "loan", "loan"]})
+    return contagion.FinancialNetwork.from_edges(edges, nodes)
+
+
+def test_build_steps_by_hand():
+    """The steps of build_view on the by-hand network, with a second scenario in which A has nothing.
+
+    A fails: it pays 0 of its 28; c1 then holds 1 against 3 owed and pays a third of each obligation
+    (bond to B: 2/3) and defaults in wave 1; B (owed 22, paid 2/3) and c2 (owed 4, paid 1/3) stay solvent
+    with equity lost.
+    """
+    from contagion.viz.model import aggregate_edges, as_runs, cap_edges, place_nodes, select_nodes
+    from contagion.viz.scenarios import scenario_values
+
+    net = _by_hand_network()
+    runs = as_runs(net, {"base": contagion.clear(net),
+                         "A fails": contagion.clear(net.replace(external_assets=[0, 100, 1, 1]))}, None)
+    nodes = select_nodes(net, 2)
+    assert nodes.kept.tolist() == [0, 1] and nodes.rest.tolist() == [2, 3]
+    assert nodes.display_of.tolist() == [0, 1, 2, 2] and nodes.group_count.tolist() == [2]
+    assert (nodes.k, nodes.G, nodes.N) == (2, 1, 3) and nodes.names == ["A", "B", "Other x (2)"]
+    assert nodes.per_display(net.external_assets).tolist() == [100.0, 100.0, 2.0]
+
+    edges = aggregate_edges(net, runs, nodes)
+    E = edges.frame
+    assert E[["from", "to", "kind", "base", "count", "row"]].values.tolist() == [
+        [0, 1, 0, 20, 1, 4], [0, 2, 0, 8, 2, -1], [2, 1, 1, 2, 1, -1]]
+    assert E["p0"].tolist() == [20.0, 8.0, 2.0]                       # base: everyone pays in full
+    assert E["p1"].tolist() == pytest.approx([0.0, 0.0, 2 / 3], rel=1e-12)
+    assert edges.kind_names == ["loan", "bond"] and edges.group_internal.tolist() == [1.0]
+    assert edges.weight.tolist() == [20.0, 8.0, 2.0] and edges.total == 3
+
+    capped = cap_edges(edges, 2)
+    assert capped.frame["base"].tolist() == [20.0, 8.0] and capped.total == 3
+    assert cap_edges(edges, 3) is edges
+
+    assert place_nodes(nodes, edges, "fr", physics_threshold=3).physics is True
+    fixed = place_nodes(nodes, edges, "fr", physics_threshold=2)
+    assert fixed.physics is False and fixed.positions.shape == (3, 2)
+
+    base, fails = scenario_values(net, runs, nodes, capped, wmax=20.0)
+    assert base.data["nodeWave"] == [-1, -1, -1] and fails.data["nodeWave"] == [0, -1, -1]
+    group_tip = dict(map(tuple, fails.data["nodeTip"][2]))
+    assert (group_tip["Institutions (aggregated)"], group_tip["Defaulted"], group_tip["Solvent, equity lost"]) \
+        == ("2", "1", "1")
+    assert group_tip["Obligations inside the group"] == "1.00"
+    edge_tip = dict(map(tuple, fails.data["edgeTip"][1]))
+    assert (edge_tip["Paid (pro rata)"], edge_tip["Unpaid"], edge_tip["Obligations aggregated"]) == \
+        ("0.00", "8.00", "2")
+    assert fails.data["edgeWidth"][0] == 9.0                          # the widest edge, at wmax
+    assert {e["key"]: e["count"] for e in fails.legend} == {"solvent": 0, "lost": 2, "wave0": 1, "wave1": 1}
 
 
 def _random_network(n: int, m: int, seed: int = 0, n_types: int = 4) -> contagion.FinancialNetwork:

@@ -91,7 +91,8 @@ def page_context(net: Any, runs: list[ViewRun], nodes: DisplayNodes, edges: Disp
     type_counts = np.bincount(nodes.type_codes, minlength=len(type_names))
     kind_counts = np.bincount(kind_codes, minlength=len(kind_names)) if len(kind_codes) else np.zeros(len(kind_names))
     layout_note = ("Layout: vis-network physics (ForceAtlas2), stopped once stable; drag nodes to rearrange."
-                   if placement.physics else f"Layout: {LAYOUTS[placement.layout][0]} computed in advance; physics off.")
+                   if placement.physics
+                   else f"Layout: {LAYOUTS[placement.layout][0]} computed in advance; physics off.")
     dataset = dataset_title(net.metadata)
     units = dataset_units(net.metadata)
     return {

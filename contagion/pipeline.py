@@ -28,7 +28,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .network import FinancialNetwork
     from .shocks import Scenario
 
-__all__ = ["stress", "StressResult", "prepare"]
+__all__ = ["stress", "StressResult", "prepare", "resolve"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -81,6 +81,37 @@ class StressResult:
                 f"defaults={int(self.clearing.defaulted.sum())})")
 
 
+def resolve(net: "FinancialNetwork", scenarios: Iterable[Any] | Any | None = None
+            ) -> tuple[tuple["Scenario", ...], bool]:
+    """Resolve scenario names, files, objects and bare shocks: ``(scenarios, default_applied)``.
+
+    ``scenarios`` as for :func:`stress`; nothing is applied. Used by
+    :func:`prepare` and by the multi-year engine, which applies each
+    scenario's shocks in their years (:func:`contagion.clear_path`).
+
+    >>> import contagion
+    >>> scens, used_default = resolve(contagion.load_dataset("core-periphery"))
+    >>> [s.name for s in scens], used_default
+    (['core-shock'], True)
+    """
+    from .shocks import Scenario, Shock, default_scenario_of, find_scenario
+
+    if scenarios is None:
+        default = default_scenario_of(net)
+        return ((default,), True) if default is not None else ((), False)
+    items = [scenarios] if isinstance(scenarios, (str, Path, Scenario, Shock)) else list(scenarios)
+    out = []
+    for k, item in enumerate(items):
+        if isinstance(item, Shock):
+            out.append(Scenario(f"shock {k + 1}", "", (item,)))
+        elif isinstance(item, (str, Path, Scenario)):
+            out.append(find_scenario(item, net))
+        else:
+            raise ScenarioError(f"scenario {k + 1}: expected a name, a file path, a Scenario or a Shock, "
+                                f"got {type(item).__name__}")
+    return tuple(out), False
+
+
 def prepare(net: "FinancialNetwork", scenarios: Iterable[Any] | Any | None = None
             ) -> tuple["FinancialNetwork", tuple["Scenario", ...], bool]:
     """Resolve and apply scenarios without clearing: ``(shocked network, scenarios, default_applied)``.
@@ -94,24 +125,9 @@ def prepare(net: "FinancialNetwork", scenarios: Iterable[Any] | Any | None = Non
     >>> [s.name for s in scens], used_default, shocked.metadata["scenarios"]
     (['a-fails'], False, ['a-fails'])
     """
-    from .shocks import Scenario, Shock, apply, default_scenario_of, find_scenario
+    from .shocks import apply
 
-    if scenarios is None:
-        default = default_scenario_of(net)
-        resolved = (default,) if default is not None else ()
-        used_default = default is not None
-    else:
-        items = [scenarios] if isinstance(scenarios, (str, Path, Scenario, Shock)) else list(scenarios)
-        out = []
-        for k, item in enumerate(items):
-            if isinstance(item, Shock):
-                out.append(Scenario(f"shock {k + 1}", "", (item,)))
-            elif isinstance(item, (str, Path, Scenario)):
-                out.append(find_scenario(item, net))
-            else:
-                raise ScenarioError(f"scenario {k + 1}: expected a name, a file path, a Scenario or a Shock, "
-                                    f"got {type(item).__name__}")
-        resolved, used_default = tuple(out), False
+    resolved, used_default = resolve(net, scenarios)
     shocked = apply(net, list(resolved)) if resolved else net
     return shocked, resolved, used_default
 

@@ -64,7 +64,8 @@ def _L(net):
 
 # ---------------------------------------------------------------------- registry
 def test_registry_has_the_documented_kinds():
-    assert list(SHOCK_KINDS) == ["external_assets", "external_liabilities", "default", "edges"]
+    assert list(SHOCK_KINDS) == ["external_assets", "external_liabilities", "default", "edges", "freeze",
+                                 "collateral"]
 
 
 #: one valid shock per registered kind, on the core-periphery toy, with the expected change
@@ -76,14 +77,56 @@ KIND_SAMPLES = {
     "default": (Shock("default", target="C"), lambda n: n.forced_default.tolist() == [0, 0, 1, 0, 0]),
     "edges": (Shock("edges", debtor="C", creditor="P1", factor=0.0),
               lambda n: n.liabilities.toarray()[2].tolist() == [0, 10, 0, 10, 10]),
+    # path rules (contagion.clear_path): a one-year clearing leaves the network as it is
+    "freeze": (Shock("freeze", select={"type": "bank"}, year=2028),
+               lambda n: n.liabilities.toarray()[2].tolist() == [10, 10, 0, 10, 10]),
+    "collateral": (Shock("collateral", target="gpu", factor=0.5),
+                   lambda n: n.external_assets.tolist() == [50, 50, 150, 50, 50]),
 }
 
 
 @pytest.mark.parametrize("kind", list(SHOCK_KINDS))
 def test_every_registered_kind_applies(kind, cp):
+    from contagion.shocks import PATH_KINDS, PathOnlyWarning
+
     shock, check = KIND_SAMPLES[kind]
     assert shock.kind == kind
-    assert check(apply(cp, shock))
+    if kind in PATH_KINDS:
+        with pytest.warns(PathOnlyWarning, match="multi-year path"):
+            assert check(apply(cp, shock))
+    else:
+        assert check(apply(cp, shock))
+
+
+def test_dated_shocks_are_skipped_by_a_one_year_clearing_with_a_warning(cp):
+    from contagion.shocks import PathOnlyWarning
+
+    shocks = [Shock("external_assets", target="C", absolute=94, year=2027), Shock("default", target="P1")]
+    with pytest.warns(PathOnlyWarning, match="1 shock"):
+        out = apply(cp, shocks)
+    assert out.external_assets.tolist() == [50, 50, 150, 50, 50] and out.forced_default.tolist() == [1, 0, 0, 0, 0]
+
+
+@pytest.mark.parametrize("bad, message", [
+    ({"year": 2027, "years": [2028]}, "year or years, not both"),
+    ({"years": []}, "at least 1"),
+    ({"years": [2027, 2027]}, "lists a year twice"),
+    ({"years": [2027.5]}, "whole years"),
+    ({"year": "2027"}, "year"),
+])
+def test_year_keys_are_checked(bad, message):
+    with pytest.raises(ScenarioError, match=message):
+        Shock.from_dict({"kind": "external_assets", "target": "C", "relative": 0.5, **bad})
+
+
+def test_years_round_trip_and_describe():
+    s = Shock("external_assets", target="C", relative=0.5, years=[2029, 2027])
+    assert s.years == (2027, 2029) and s.to_dict()["years"] == [2027, 2029]
+    assert Shock.from_dict(s.to_dict()) == s
+    assert s.describe().endswith("(in 2027, 2029)")
+    assert Shock("freeze", target="P1", year=2028).describe() == "P1 stop rolling over maturing debt from 2028"
+    assert Shock("collateral", factor=0.5, relative=0.2).describe() == \
+        "every collateral: economic life x 0.5, value -20%"
 
 
 # ---------------------------------------------------------------------- external assets
@@ -286,9 +329,9 @@ def test_every_error_reported_at_once_with_paths():
     assert problems == [
         "s.toml: shocks[1].relative: must be <= 1",
         "s.toml: shocks[2].factor: must be >= 0",
-        "s.toml: shocks[2].colour: unknown key for kind 'edges' (allowed: kind, debtor, creditor, select, factor, value)",
+        "s.toml: shocks[2].colour: unknown key for kind 'edges' (allowed: kind, debtor, creditor, select, factor, value, year, years)",
         "s.toml: shocks[3].kind: unknown shock kind 'bogus'; known kinds: external_assets, external_liabilities, "
-        "default, edges",
+        "default, edges, freeze, collateral",
         "s.toml: shocks[4]: must be a table (mapping), got str",
         "s.toml: descripton: unknown key (allowed: name, description, shocks)",
     ]

@@ -40,6 +40,19 @@ Shock kinds (:data:`SHOCK_KINDS`, the registry the CLI and tests read):
     ``select`` (any edge-table column: ``kind``, ``contingent``, ``source``,
     ``debtor``, ``creditor``, ...), all of which must match; ``factor``
     multiplies the amounts (0 cancels), ``value`` sets each amount.
+``freeze`` (multi-year paths only)
+    The lenders selected by ``target`` or ``select`` stop rolling over
+    maturing principal from ``year`` (every year when none): the principal
+    is called.
+``collateral`` (multi-year paths only)
+    The collateral of ``collateral.csv`` named by ``target`` (ids; none: all)
+    loses value faster: ``factor`` multiplies its economic life (0.5 =
+    obsolete twice as fast) and ``relative`` cuts its value.
+
+Time. On a multi-year path (:func:`contagion.clear_path`), any shock may carry
+``year = 2027`` or ``years = [2027, 2028]``: it applies in those years only
+(without either, in every year). A one-year clearing skips dated shocks and
+path rules, with a :class:`PathOnlyWarning`.
 
 Node kinds take exactly one of ``target`` (names or ids) and ``select`` (a
 table ``{column = value or [values]}`` over any column of ``net.nodes``, e.g.
@@ -91,7 +104,7 @@ assets brings down all five banks of the core-periphery toy.
 
 from ..errors import ScenarioError
 from ._common import SCENARIO_SUFFIXES, SHOCK_KEYS, Scalar, _plain
-from .applying import apply
+from .applying import PATH_KINDS, PathOnlyWarning, apply, apply_in_year
 from .catalog import (_network_config, _network_label, _scenario_files, default_scenario_of, find_scenario,
                       list_scenarios, scenario_dirs)
 from .files import _PARSERS, load_scenario, parse_config_text, parse_scenario, read_config_text
@@ -106,6 +119,9 @@ __all__ = [
     "SHOCK_KINDS",
     "SCENARIO_SUFFIXES",
     "apply",
+    "apply_in_year",
+    "PATH_KINDS",
+    "PathOnlyWarning",
     "load_scenario",
     "parse_scenario",
     "find_scenario",

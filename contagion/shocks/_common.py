@@ -8,7 +8,8 @@ from typing import Any, Mapping
 SCENARIO_SUFFIXES = (".toml", ".yaml", ".yml", ".json")
 
 #: Keys a shock may carry (the union over kinds; each kind allows a subset).
-SHOCK_KEYS = ("kind", "target", "select", "debtor", "creditor", "relative", "absolute", "value", "factor", "recovery")
+SHOCK_KEYS = ("kind", "target", "select", "debtor", "creditor", "relative", "absolute", "value", "factor", "recovery",
+              "year", "years")
 
 Scalar = str | int | float | bool
 

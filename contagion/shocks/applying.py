@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 from ..errors import InvalidNetworkError, ScenarioError, shown
@@ -11,6 +12,34 @@ from .targets import _ShockProblem
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..network import FinancialNetwork
+
+
+#: shock kinds that are rules of a multi-year path, not changes to one network
+PATH_KINDS = ("freeze", "collateral")
+
+
+class PathOnlyWarning(UserWarning):
+    """A scenario has shocks that apply only on a multi-year path, and a one-year clearing skipped them."""
+
+
+def apply_in_year(network: "FinancialNetwork", shocks: Sequence[Shock], year: int) -> "FinancialNetwork":
+    """Apply the shocks active in ``year`` (no year, or ``year`` among theirs), path rules excepted.
+
+    Used by :func:`contagion.clear_path` for each year of a path.
+
+    >>> import contagion
+    >>> net = contagion.load_dataset("chain")
+    >>> shocks = [Shock("external_assets", target="A", absolute=1, year=2027),
+    ...           Shock("external_assets", target="B", absolute=2)]
+    >>> [apply_in_year(net, shocks, y).external_assets.tolist() for y in (2026, 2027)]
+    [[5.0, 4.0, 0.5], [4.0, 4.0, 0.5]]
+    """
+    from dataclasses import replace
+
+    active = [replace(s, year=None, years=None) for s in shocks
+              if s.kind not in PATH_KINDS and (s.year is None and s.years is None or s.year == year
+                                               or (s.years is not None and year in s.years))]
+    return apply(network, active) if active else network
 
 
 def _shocks_of(item: Any) -> Iterable[tuple[str, Shock]]:
@@ -55,7 +84,16 @@ def apply(network: "FinancialNetwork", scenario: "Scenario | Shock | Sequence[Sc
     """
     problems: list[str] = []
     out = network
-    for label, shock in _shocks_of(scenario):
+    shocks = list(_shocks_of(scenario))
+    dated = [label for label, s in shocks if s.year is not None or s.years is not None or s.kind in PATH_KINDS]
+    if dated:
+        warnings.warn(f"{len(dated)} shock{'s' if len(dated) > 1 else ''} ({dated[0]}"
+                      f"{', ...' if len(dated) > 1 else ''}) with a year, or a freeze/collateral rule, apply only "
+                      f"on a multi-year path (contagion.clear_path, run --horizon); a one-year clearing skips them",
+                      PathOnlyWarning, stacklevel=2)
+    for label, shock in shocks:
+        if shock.year is not None or shock.years is not None or shock.kind in PATH_KINDS:
+            continue
         try:
             out = SHOCK_KINDS[shock.kind].apply(out, shock)
         except _ShockProblem as exc:

@@ -82,6 +82,17 @@ def _apply_edges(net: "FinancialNetwork", shock: Shock) -> "FinancialNetwork":
     return net.replace(edge_amounts=amounts)
 
 
+def _apply_freeze(net: "FinancialNetwork", shock: Shock) -> "FinancialNetwork":
+    """A path rule (read by :func:`contagion.clear_path`): the network is unchanged; the lenders must exist."""
+    _node_mask(net, shock)
+    return net
+
+
+def _apply_collateral(net: "FinancialNetwork", shock: Shock) -> "FinancialNetwork":
+    """A path rule (read by :func:`contagion.clear_path`): the network is unchanged."""
+    return net
+
+
 @dataclass(frozen=True)
 class ShockKind:
     """An entry of :data:`SHOCK_KINDS`: the pydantic model of its keys, its apply function, a one-line help."""
@@ -104,6 +115,11 @@ def _registry() -> dict[str, ShockKind]:
                              "forced default, paying at most recovery (default 0) x obligations"),
         "edges": ShockKind("edges", models["edges"], _apply_edges,
                            "obligations by debtor / creditor / edge attributes: factor | value"),
+        "freeze": ShockKind("freeze", models["freeze"], _apply_freeze,
+                            "on a path: the lenders (target | select) stop rolling over maturing debt from year"),
+        "collateral": ShockKind("collateral", models["collateral"], _apply_collateral,
+                                "on a path: collateral (target: ids, none = all) economic life x factor, "
+                                "value -relative"),
     }
 
 

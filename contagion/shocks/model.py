@@ -33,6 +33,11 @@ class Shock:
         Obligations by debtor / creditor name or id (``edges`` only).
     relative, absolute, value, factor, recovery : float, optional
         The amount; which ones a kind accepts is listed in the module docstring.
+    year, years : int or sequence of int, optional
+        On a multi-year path (:func:`contagion.clear_path`), the year or years
+        the shock applies in (none: every year; for ``freeze``, the first
+        year of the freeze). A one-year clearing skips dated shocks, with a
+        warning.
 
     Lists are stored as tuples and ``select`` as a tuple of ``(column, value)``
     pairs, so a shock is hashable; :meth:`to_dict` gives the plain mapping back.
@@ -63,6 +68,8 @@ class Shock:
     value: float | None = None
     factor: float | None = None
     recovery: float | None = None
+    year: int | None = None
+    years: tuple[int, ...] | None = None
 
     def __post_init__(self) -> None:
         raw = self._raw()
@@ -210,6 +217,25 @@ class Scenario:
 
 
 def _describe(s: Shock) -> str:
+    text = _describe_kind(s)
+    if s.kind == "freeze":
+        return text
+    if s.year is not None:
+        return f"{text} (in {s.year})"
+    if s.years is not None:
+        return f"{text} (in {', '.join(str(y) for y in s.years)})"
+    return text
+
+
+def _describe_kind(s: Shock) -> str:
+    if s.kind == "collateral":
+        what = "every collateral" if s.target is None else f"collateral {_plain(s.target)}"
+        how = [f"economic life x {s.factor:g}"] if s.factor is not None else []
+        how += [f"value -{s.relative:.0%}"] if s.relative is not None else []
+        return f"{what}: {', '.join(how)}"
+    if s.kind == "freeze":
+        who = _plain(s.target) if s.target is not None else ", ".join(f"{k}={_plain(v)}" for k, v in s.select)
+        return f"{who} stop rolling over maturing debt" + (f" from {s.year}" if s.year is not None else "")
     if s.kind == "edges":
         parts = [f"{k} {_plain(getattr(s, k))}" for k in ("debtor", "creditor") if getattr(s, k) is not None]
         if s.select:

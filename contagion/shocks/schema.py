@@ -31,6 +31,18 @@ def _names_field(v: Any) -> Any:
     raise ValueError(f"must be a name or a list of names, got {shown(v)}")
 
 
+def _years_field(v: Any) -> Any:
+    """Before-validator of ``years``: a list of whole years (stored as a tuple)."""
+    if isinstance(v, (list, tuple)):
+        bad = [x for x in v if isinstance(x, bool) or not isinstance(x, int)]
+        if bad:
+            raise ValueError(f"must be a list of whole years, got {shown(bad[0])}")
+        if len(set(v)) != len(v):
+            raise ValueError("lists a year twice")
+        return tuple(sorted(v))
+    raise ValueError(f"must be a list of whole years, got {shown(v)}")
+
+
 def _scalar_ok(x: Any) -> bool:
     if isinstance(x, bool) or isinstance(x, str) or isinstance(x, int):
         return True
@@ -70,6 +82,8 @@ def _build_models():
     from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
     Fraction = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
+    Year = Annotated[int, Field(ge=1900, le=2300)]
+    Years = Annotated[tuple[Year, ...], BeforeValidator(_years_field), Field(min_length=1)]
     Amount = Annotated[float, Field(ge=0, allow_inf_nan=False)]
     Names = Annotated[Any, BeforeValidator(_names_field)]
     Select = Annotated[Any, BeforeValidator(_select_field)]
@@ -79,10 +93,17 @@ def _build_models():
         #: (rule, keys): "one" = exactly one of keys, "any" = at least one of keys
         selection: ClassVar[tuple[str, tuple[str, ...]]] = ("one", ("target", "select"))
         amounts: ClassVar[tuple[str, ...]] = ()
+        #: how many amount keys: "one" (exactly one) or "any" (at least one)
+        amount_rule: ClassVar[str] = "one"
+        #: on a multi-year path: the year(s) the shock applies in (none: every year)
+        year: Optional[Year] = None
+        years: Optional[Years] = None
 
         @model_validator(mode="after")
         def _exclusive(self):
             issues = []
+            if self.year is not None and self.years is not None:
+                issues.append("give year or years, not both")
             rule, keys = self.selection
             given = [k for k in keys if getattr(self, k, None) is not None]
             if rule == "one" and len(given) != 1:
@@ -92,7 +113,9 @@ def _build_models():
                 issues.append(f"give at least one of {', '.join(keys)}")
             if self.amounts:
                 given = [k for k in self.amounts if getattr(self, k, None) is not None]
-                if len(given) != 1:
+                if self.amount_rule == "any" and not given:
+                    issues.append(f"give at least one of {', '.join(self.amounts)}")
+                elif self.amount_rule == "one" and len(given) != 1:
                     issues.append(f"give exactly one of {', '.join(self.amounts)}"
                                   + (f" (got {', '.join(given)})" if given else ""))
             if issues:
@@ -141,8 +164,30 @@ def _build_models():
         selection: ClassVar[tuple[str, tuple[str, ...]]] = ("any", ("debtor", "creditor", "select"))
         amounts: ClassVar[tuple[str, ...]] = ("factor", "value")
 
+    class Freeze(_Base):
+        """``freeze``: the selected lenders stop rolling over maturing principal from ``year`` (a path rule)."""
+
+        kind: Literal["freeze"]
+        target: Optional[Names] = None
+        select: Optional[Select] = None
+        years: None = None
+
+    class Collateral(_Base):
+        """``collateral``: economic lives multiplied by ``factor`` and/or values cut by ``relative`` (a path rule).
+
+        ``target``: ids of ``collateral.csv`` (none: every collateral).
+        """
+
+        kind: Literal["collateral"]
+        target: Optional[Names] = None
+        factor: Optional[Annotated[float, Field(gt=0, allow_inf_nan=False)]] = None
+        relative: Optional[Fraction] = None
+        selection: ClassVar[tuple[str, tuple[str, ...]]] = ("none", ())
+        amounts: ClassVar[tuple[str, ...]] = ("factor", "relative")
+        amount_rule: ClassVar[str] = "any"
+
     return {"external_assets": ExternalAssets, "external_liabilities": ExternalLiabilities,
-            "default": Default, "edges": Edges}
+            "default": Default, "edges": Edges, "freeze": Freeze, "collateral": Collateral}
 
 
 _MODELS: dict[str, Any] = {}

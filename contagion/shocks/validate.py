@@ -57,7 +57,8 @@ def _error_message(err: Mapping[str, Any]) -> tuple[list[Any], str]:
     if typ == "extra_forbidden":
         allowed = ""
         if kind is not None:
-            fields = [f for f in SHOCK_KINDS[kind].model.model_fields]
+            fields = [f for f in SHOCK_KINDS[kind].model.model_fields if f not in ("year", "years")]
+            fields += ["year"] + (["years"] if kind != "freeze" else [])
             allowed = f" for kind {shown(kind)} (allowed: {', '.join(fields)})"
         if kind is None and len(loc) == 1:
             allowed = " (allowed: name, description, shocks)"

@@ -183,7 +183,9 @@ def csv_text(frame: Any) -> str:
         if s.dtype == object or pd.api.types.is_string_dtype(s):
             frame[col] = s.map(neutralise, na_action="ignore")
     frame.columns = [neutralise(c) for c in frame.columns]
-    return frame.to_csv(index=False, lineterminator="\n")
+    from ..io.formats import csv_quoting
+
+    return frame.to_csv(index=False, lineterminator="\n", quoting=csv_quoting(frame))
 
 
 def to_json(obj: Any) -> str:

@@ -280,9 +280,25 @@ def read_csv_dir(path: str | os.PathLike) -> FinancialNetwork:
     raise InvalidNetworkError(problems)
 
 
+def csv_quoting(df: pd.DataFrame) -> int:
+    """``csv.QUOTE_MINIMAL``, or ``csv.QUOTE_NONNUMERIC`` when a text cell or column name holds a carriage
+    return: with ``\\n`` line ends the csv module would write that one unquoted, and a reader would split the
+    row there (the quotes change nothing else: every reader drops them)."""
+    def has_cr(values: Any) -> bool:
+        return bool(pd.Series(values, dtype=object).map(lambda v: isinstance(v, str) and "\r" in v).any())
+
+    if has_cr(list(df.columns)):
+        return csv.QUOTE_NONNUMERIC
+    for col in df.columns:
+        s = df[col]
+        if (s.dtype == object or pd.api.types.is_string_dtype(s)) and has_cr(s.to_numpy(dtype=object)):
+            return csv.QUOTE_NONNUMERIC
+    return csv.QUOTE_MINIMAL
+
+
 def _frame_to_csv(df: pd.DataFrame) -> bytes:
     buf = io.StringIO()
-    df.to_csv(buf, index=False, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
+    df.to_csv(buf, index=False, lineterminator="\n", quoting=csv_quoting(df))
     return buf.getvalue().encode("utf-8")
 
 

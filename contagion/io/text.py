@@ -325,10 +325,13 @@ def _read_toml(text: str) -> Any:
         msg = str(exc)
         m = re.search(r"\s*\(at line (\d+), column (\d+)\)$", msg)
         if m:
-            problem = msg[: m.start()]
+            problem, line = msg[: m.start()], int(m.group(1))
             if problem == "Cannot overwrite a value":
-                problem = "a key given a second value (TOML: Cannot overwrite a value)"
-            raise TextProblem(problem, int(m.group(1)), int(m.group(2))) from None
+                lines = text.splitlines()
+                key = lines[line - 1].split("=")[0].strip() if 0 < line <= len(lines) else ""
+                problem = (f"key {shown(key, 40)} given a second value" if key else "a key given a second value"
+                           ) + " (TOML: Cannot overwrite a value)"
+            raise TextProblem(problem, line, int(m.group(2))) from None
         raise TextProblem(" ".join(msg.split())) from None
     except RecursionError:
         raise _too_deep(text) from None
@@ -361,6 +364,9 @@ def parse_data(text: str, suffix: str, *, source: str | None = None,
     try:
         check_json_value(data, what=fmt)
     except TextProblem as exc:
+        if exc.message.startswith("nested"):  # say where in the text, not the path [0][0][0]...
+            found = _too_deep(text)
+            exc = found if found.line is not None else TextProblem(exc.message, path=shown(exc.path, 60, quote=False))
         raise error(prefix + exc.located()) from None
     return data
 

@@ -43,6 +43,8 @@ _LAZY = {
     "list_scenarios": ("contagion.shocks", "list_scenarios"),
     "stress": ("contagion.pipeline", "stress"),
     "StressResult": ("contagion.pipeline", "StressResult"),
+    "clear_path": ("contagion.paths", "clear_path"),
+    "PathResult": ("contagion.paths", "PathResult"),
 }
 
 __all__ = [
@@ -60,6 +62,8 @@ if TYPE_CHECKING:  # for type checkers and editors; never run
     from .datasets import list_datasets, load_dataset
     from .io import read_network, write_network
     from .network import FinancialNetwork
+    from .paths import PathResult, clear_path
+    from .pipeline import StressResult, stress
     from .shocks import Scenario, Shock, apply, find_scenario, list_scenarios, load_scenario
 
 

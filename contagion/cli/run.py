@@ -7,43 +7,18 @@ Data (the table, CSV or JSON) goes to standard output or ``-o PATH``; notes
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import click
 
 from ..pipeline import stress
 from .methods import method_options, params_text
+from .text import INSTITUTION_COLUMNS, fmt_amount, network_label
+from .path import announce_path, horizon_option, render_path
 from .options import csv_text, emit, format_option, handle_errors, load_network, network_argument, output_option, \
     render, scenario_option, to_json, use_color
 
 __all__ = ["run", "render", "render_run", "announce", "scenario_request", "fmt_amount", "network_label",
            "INSTITUTION_COLUMNS"]
-
-#: Columns of the per-institution records (CSV header, JSON keys), in order.
-INSTITUTION_COLUMNS = ("name", "type", "obligations", "payment", "shortfall", "equity_before", "equity", "defaulted",
-                       "default_round")
-
-
-# ---------------------------------------------------------------------- rendering helpers (shared with data.py)
-def fmt_amount(x: Any) -> str:
-    """Amounts for tables: two decimals with thousands separators; small non-zero values with 3 significant digits."""
-    if x is None:
-        return ""
-    x = float(x)
-    if not math.isfinite(x):
-        return "n/a"
-    if x == 0:
-        return "0.00"
-    if abs(x) < 0.005:
-        return f"{x:.3g}"
-    return f"{x:,.2f}"
-
-
-def network_label(net) -> str:
-    """Dataset name, else source path, else ``"network"``."""
-    meta = net.metadata or {}
-    return str(meta.get("dataset") or meta.get("source") or "network")
-
 
 # ---------------------------------------------------------------------- the command
 @click.command("run")
@@ -52,11 +27,12 @@ def network_label(net) -> str:
 @click.option("--baseline", is_flag=True,
               help="Clear the network as it is, without the dataset's default scenario.")
 @method_options()
+@horizon_option
 @format_option
 @output_option
 @handle_errors
 def run(network: str | None, scenarios: tuple[str, ...], baseline: bool, method: str, params: dict[str, float],
-        fmt: str, output: str | None) -> None:
+        horizon: tuple[int, int] | None, fmt: str, output: str | None) -> None:
     """Clear NETWORK under shock scenarios and print who pays what, who defaults and in which wave.
 
     NETWORK is a path or a built-in dataset name (default: the built-in
@@ -77,11 +53,24 @@ def run(network: str | None, scenarios: tuple[str, ...], baseline: bool, method:
       contagion run graphs/chain -s my-shock.toml -m rogers-veraart --alpha 0.5 --beta 0.9
       contagion run core-periphery -m threshold --recovery 0.4
     """
+    if horizon is not None:
+        return run_path(load_network(network), horizon, scenario_request(scenarios, baseline), method, params, fmt,
+                        output)
     st = stress(load_network(network), scenario_request(scenarios, baseline), method=method, **params)
     announce(st, with_method=True)
     if st.clearing.unique is False:
         click.echo("note: the clearing vector is not unique; the greatest one is shown", err=True)
     emit(render_run(st, fmt, use_color(output)), output)
+
+
+def run_path(net, horizon: tuple[int, int], scenarios, method: str, params: dict[str, float], fmt: str,
+             output: str | None) -> None:
+    """``run --horizon``: clear year by year (:func:`contagion.clear_path`) and show the path."""
+    from ..paths import clear_path
+
+    path = clear_path(net, horizon, scenarios, method=method, **params)
+    announce_path(path, network_label(net))
+    emit(render_path(path, network_label(net), fmt, use_color(output)), output)
 
 
 # ---------------------------------------------------------------------- shared by the commands that stress

@@ -1,0 +1,163 @@
+"""``--horizon FIRST:LAST``: clearing year by year, and how a path is shown (table, CSV, JSON)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Callable
+
+import click
+
+from .options import render, to_json
+
+__all__ = ["horizon_option", "parse_horizon", "render_path", "announce_path", "PATH_COLUMNS"]
+
+#: Columns of the long table (``-f csv``): one row per year and institution.
+PATH_COLUMNS = ("year", "name", "type", "obligations", "payment", "shortfall", "equity_before", "equity", "defaulted",
+                "new_default", "default_round", "cash")
+
+
+def parse_horizon(text: str) -> tuple[int, int]:
+    """``"2026:2030"`` -> ``(2026, 2030)``; ``"2027"`` -> ``(2027, 2027)``.
+
+    >>> parse_horizon("2026:2030"), parse_horizon(" 2027 ")
+    ((2026, 2030), (2027, 2027))
+    """
+    parts = [p.strip() for p in str(text).split(":")]
+    if len(parts) == 1:
+        parts = parts * 2
+    if len(parts) != 2 or not all(p.isdigit() and len(p) <= 4 for p in parts):
+        raise ValueError(f"expected FIRST:LAST (years, e.g. 2026:2030), got {text!r}")
+    first, last = int(parts[0]), int(parts[1])
+    if last < first:
+        raise ValueError(f"{text!r}: the last year is before the first")
+    return first, last
+
+
+def _horizon_callback(ctx: click.Context, param: click.Parameter, value: str | None) -> tuple[int, int] | None:
+    if value is None:
+        return None
+    try:
+        return parse_horizon(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+def horizon_option(func: Callable) -> Callable:
+    """``--horizon FIRST:LAST``."""
+    return click.option("--horizon", default=None, metavar="FIRST:LAST", callback=_horizon_callback,
+                        help="Clear year by year from FIRST to LAST (inclusive): dated debt, rollover, collateral, "
+                             "cash carried forward, acceleration on default (see README, multi-year paths).")(func)
+
+
+def announce_path(path: Any, label: str) -> None:
+    """Notes on stderr: network, method, horizon, scenarios."""
+    net = path.network
+    first, last = path.years[0], path.years[-1]
+    params = "" if not path.params else " (" + ", ".join(f"{k}={v:g}" for k, v in path.params.items()) + ")"
+    click.echo(f"network: {label} ({net.n} institutions, {net.n_edges} obligations); method: {path.method}{params}; "
+               f"years {first}-{last}", err=True)
+    if path.default_applied:
+        click.echo(f"applying the default scenario '{path.scenarios[0].name}' of {label} "
+                   f"(choose another with --scenario, or none with --baseline)", err=True)
+    for s in path.scenarios:
+        click.echo(f"scenario '{s.name}'" + (f": {s.description}" if s.description else ""), err=True)
+    if not path.scenarios:
+        click.echo("no scenario: the network as it is", err=True)
+
+
+def _year_records(path: Any, k: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The records and summary of year ``k``, with the keys of a one-year run."""
+    from ..measures import loss_summary, losses_by_creditor_type
+    from .text import INSTITUTION_COLUMNS
+
+    res = path.clearings[k]
+    frame = res.to_frame().reset_index()
+    frame["defaulted"] = path.defaulted[k]
+    frame["default_round"] = path.default_round[k]
+    loss = loss_summary(res, path.bases[k])
+    summary = {
+        **res.summary(),
+        "defaults": int(path.defaulted[k].sum()),
+        "losses_by_creditor_type": {str(t): float(v) for t, v in losses_by_creditor_type(res).items()},
+        **{key: loss[key] for key in ("shock", "system_loss", "system_loss_without_network", "amplification")},
+        "new_defaults": int(path.new_defaults[k].sum()),
+        "rolled_principal": float(path.rolled_principal[k]),
+        "called_principal": float(path.called_principal[k]),
+        "cash": float(path.cash[k].sum()),
+    }
+    return frame[list(INSTITUTION_COLUMNS)].to_dict(orient="records"), summary
+
+
+def path_json(path: Any, label: str) -> str:
+    """The DESIGN §7 object: ``horizon``, ``years`` [{year, institutions, summary}], ``institutions``."""
+    years = []
+    for k, y in enumerate(path.years):
+        records, summary = _year_records(path, k)
+        years.append({"year": int(y), "institutions": records, "summary": summary})
+    totals = [{"name": name, "default_year": dy,
+               "obligations": float(path.obligations[:, i].sum()), "payment": float(path.payments[:, i].sum()),
+               "shortfall": float(path.shortfall[:, i].sum()), "cash": float(path.cash[-1, i])}
+              for i, (name, dy) in enumerate(zip(path.names, path.default_year))]
+    return to_json({
+        "network": {"name": label, "institutions": path.network.n, "obligations": path.network.n_edges},
+        "method": path.method,
+        "params": dict(path.params),
+        "scenarios": [s.to_dict() for s in path.scenarios],
+        "default_scenario_applied": path.default_applied,
+        "horizon": [int(path.years[0]), int(path.years[-1])],
+        "years": years,
+        "institutions": totals,
+    })
+
+
+def _csv(path: Any) -> str:
+    frame = path.to_frame().reset_index()
+    frame["equity_before"] = [v for res in path.clearings for v in res.network.equity_before]
+    return frame[list(PATH_COLUMNS)].to_csv(index=False, lineterminator="\n")
+
+
+def render_path(path: Any, label: str, fmt: str, color: bool) -> str:
+    """The output of ``contagion run --horizon``: a table, the long CSV, or the DESIGN §7 JSON."""
+    if fmt == "json":
+        return path_json(path, label)
+    if fmt == "csv":
+        return _csv(path)
+    return _path_tables(path, label, color)
+
+
+def _amount(x: float) -> str:
+    from .text import fmt_amount
+
+    return fmt_amount(x)
+
+
+def _path_tables(path: Any, label: str, color: bool) -> str:
+    from rich.markup import escape
+    from rich.table import Table
+
+    scen = " + ".join(s.name for s in path.scenarios) if path.scenarios else "no scenario"
+    title = f"{label}: {scen}, {path.years[0]}-{path.years[-1]} ({path.method})"
+    years = Table(title=escape(title), title_justify="left")
+    for col, just in (("year", "right"), ("defaults", "right"), ("new", "right"), ("shortfall", "right"),
+                      ("rolled principal", "right"), ("called principal", "right"), ("cash carried", "right")):
+        years.add_column(col, justify=just)
+    for row in path.summary():
+        years.add_row(str(row["year"]), str(row["defaults"]), str(row["new_defaults"]),
+                      _amount(row["total_shortfall"]), _amount(row["rolled_principal"]),
+                      _amount(row["called_principal"]), _amount(row["cash"]),
+                      style="bold red" if color and row["new_defaults"] else None)
+    who = Table(title="institutions that default", title_justify="left")
+    for col, just in (("name", "left"), ("type", "left"), ("year", "right"), ("wave", "right"),
+                      ("shortfall that year", "right"), ("cash the year before", "right")):
+        who.add_column(col, justify=just, no_wrap=col in ("name", "type"))
+    dy = path.default_year
+    order = sorted((y, i) for i, y in enumerate(dy) if y is not None)
+    for y, i in order:
+        k = path.years.index(y)
+        before = path.cash[k - 1, i] if k > 0 else math.nan
+        who.add_row(escape(str(path.names[i])), escape(str(path.network.types[i])), str(y),
+                    str(int(path.default_round[k, i])), _amount(path.shortfall[k, i]),
+                    "-" if math.isnan(before) else _amount(before))
+    if not order:
+        return render(years, "nobody defaults on this path", color=color)
+    return render(years, who, color=color)

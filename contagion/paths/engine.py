@@ -1,0 +1,322 @@
+"""Clearing year by year: maturities, rollover, collateral, cash carried forward, acceleration (DESIGN.md §7).
+
+Each year ``t`` of the horizon, in this order:
+
+1. **Rollover decisions**, on the state at the start of the year (the
+   lenders' default status after year ``t - 1`` and the collateral's value in
+   ``t``), as in the discrete-time dynamic clearing of Banerjee, Bernstein &
+   Feinstein (arXiv 1801.02091), where what is due at a date is fixed before
+   that date's clearing. A principal due in ``t`` on a row with rule
+   ``always`` is rolled; with ``ltv`` it is rolled when ``collateral value x
+   max_ltv >= principal``; never when the lender is in default or frozen by
+   a scenario (``freeze``). A rolled principal is re-lent for ``term_years``
+   (one year when blank): it is not paid, and interest keeps running.
+2. **What falls due**: recurring amounts active in ``t``; on debt rows,
+   interest on the outstanding principal plus the principal due (``bullet``:
+   all of it at maturity; ``linear``: equal parts until maturity); what a
+   defaulter left unpaid in earlier years (it stays owed to the same
+   creditors, pro rata); outside liabilities of ``t`` (``cashflows.csv`` or
+   the node table). Outside assets: those of ``t`` plus the cash carried
+   from ``t - 1``. Scenario shocks with a ``year``/``years`` apply now.
+3. **Clearing**, exactly, through :func:`contagion.clear` (greatest clearing
+   vector). **Acceleration**: an institution that cannot pay what falls due
+   defaults, and everything it owes in the later years of the horizon (its
+   outstanding principal, its recurring amounts and outside liabilities of
+   ``t + 1 ..``) falls due now and shares pro rata; the year is cleared again
+   until no further institution defaults (the default set only grows;
+   Kusnetsov & Veraart 2019 treat obligations of several maturities falling
+   due together the same way). An institution found in default at any step
+   stays in default: a default is absorbing.
+4. **Carry forward**: what an institution holds after paying
+   (``e + received - paid``, when positive) adds to its outside assets in
+   ``t + 1``; one that could not pay in full has nothing left. Unpaid
+   amounts stay owed to the same creditors, pro rata, and fall due the next
+   year; an institution in default keeps collecting its outside assets and
+   claims and paying them out (its estate), but stays in default.
+
+A network without dated columns is the same network every year, so a
+one-year horizon equals a plain :func:`contagion.clear`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+
+from ..errors import ContagionError
+from .result import PathResult
+from .rules import PathRules, path_rules
+from .schedule import ROLLOVER_RULES, schedule_of
+from .tables import Cashflows, CollateralTable, network_folders, read_cashflows, read_collateral
+
+__all__ = ["clear_path", "MAX_YEARS"]
+
+#: Longest horizon accepted (years).
+MAX_YEARS = 200
+
+
+def _horizon(horizon: Any) -> tuple[int, ...]:
+    try:
+        first, last = horizon
+        first_i, last_i = int(first), int(last)
+        ok = first_i == first and last_i == last and not isinstance(first, bool) and not isinstance(last, bool)
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise ContagionError(f"horizon must be two whole years (first, last), got {horizon!r}")
+    if last_i < first_i:
+        raise ContagionError(f"horizon {first_i}:{last_i}: the last year is before the first")
+    if last_i - first_i + 1 > MAX_YEARS:
+        raise ContagionError(f"horizon {first_i}:{last_i}: at most {MAX_YEARS} years")
+    return tuple(range(first_i, last_i + 1))
+
+
+def _tables(net: Any, collateral: Any, cashflows: Any) -> tuple[CollateralTable, Cashflows]:
+    """The collateral and cash-flow tables: given, or read from the network's folder when there."""
+    if collateral is None or cashflows is None:
+        for folder in network_folders(net):
+            if collateral is None and (folder / "collateral.csv").is_file():
+                collateral = folder / "collateral.csv"
+            if cashflows is None and (folder / "cashflows.csv").is_file():
+                cashflows = folder / "cashflows.csv"
+    if collateral is None:
+        coll = CollateralTable()
+    elif isinstance(collateral, CollateralTable):
+        coll = collateral
+    else:
+        coll = read_collateral(collateral)
+    if cashflows is None:
+        flows = Cashflows()
+    elif isinstance(cashflows, Cashflows):
+        flows = cashflows
+    else:
+        flows = read_cashflows(cashflows, net)
+    return coll, flows
+
+
+def clear_path(net: Any, horizon: tuple[int, int], scenarios: Iterable[Any] | Any | None = (),
+               method: str = "eisenberg-noe", *, collateral: Any = None, cashflows: Any = None,
+               **params: Any) -> PathResult:
+    """Clear a network year by year over ``horizon = (first, last)`` (inclusive).
+
+    Parameters
+    ----------
+    net : FinancialNetwork
+        With the optional dated columns of DESIGN §7 in its edge table
+        (:mod:`contagion.paths.schedule`).
+    horizon : (int, int)
+        First and last year.
+    scenarios : as for :func:`contagion.stress`
+        ``()`` (default): none; ``None``: the dataset's default scenario.
+        Shocks without a ``year`` apply every year; the others in their years;
+        ``freeze`` and ``collateral`` shocks set the lender and collateral rules.
+    method : str
+        ``"eisenberg-noe"`` or ``"rogers-veraart"`` (``alpha``, ``beta`` in
+        ``params``); ``params`` go to :func:`contagion.clear` (``solver`` too).
+    collateral, cashflows : path, table or None
+        ``collateral.csv`` and ``cashflows.csv``; default: the files in the
+        network's folder, if any (:mod:`contagion.paths.tables`).
+
+    Returns
+    -------
+    PathResult
+
+    Raises
+    ------
+    InvalidNetworkError
+        A bad value in a dated column or in the two tables (file, row, column, value).
+    ContagionError
+        A bad horizon, an unknown method, a collateral id that is not defined.
+
+    Notes
+    -----
+    The order of the steps within a year and its references are in the
+    module docstring (:mod:`contagion.paths.engine`).
+
+    Examples
+    --------
+    A bullet loan of 100 at 10% from A to B, due in 2028; A earns 40 a year and
+    carries its cash. It pays 10 of interest in 2026 and 2027 (keeping 30 each
+    year) and owes 110 in 2028 with 100 in hand: it defaults in 2028.
+
+    >>> import contagion, pandas as pd
+    >>> net = contagion.FinancialNetwork.from_edges(
+    ...     pd.DataFrame({"debtor": ["A"], "creditor": ["B"], "amount": [10.0], "principal": [100.0],
+    ...                   "rate": [0.1], "maturity": [2028]}),
+    ...     pd.DataFrame({"id": ["A", "B"], "external_assets": [40.0, 0.0]}))
+    >>> path = clear_path(net, (2026, 2028))
+    >>> path.default_year, path.payments[:, 0].tolist()
+    ((2028, None), [10.0, 10.0, 100.0])
+
+    With ``rollover = "always"`` the principal is re-lent, and A keeps paying interest:
+
+    >>> rolled = net.replace(metadata={})
+    >>> import contagion.paths as paths
+    >>> net2 = contagion.FinancialNetwork.from_edges(
+    ...     pd.DataFrame({"debtor": ["A"], "creditor": ["B"], "amount": [10.0], "principal": [100.0],
+    ...                   "rate": [0.1], "maturity": [2028], "rollover": ["always"]}),
+    ...     pd.DataFrame({"id": ["A", "B"], "external_assets": [40.0, 0.0]}))
+    >>> p2 = clear_path(net2, (2026, 2028))
+    >>> p2.default_year, p2.rolled_principal.tolist()
+    ((None, None), [0.0, 0.0, 100.0])
+    """
+    from ..clearing import clear
+    from ..pipeline import resolve
+
+    years = _horizon(horizon)
+    resolved, used_default = resolve(net, scenarios)
+    rules = path_rules(net, resolved, years)
+    base = net
+    sched = schedule_of(base)
+    coll, flows = _tables(base, collateral, cashflows)
+    _check_collateral(base, sched, coll)
+
+    n, m = base.n, base.n_edges
+    K = len(years)
+    di, ci = base.edge_index
+    e0, ext0 = base.external_assets, base.external_liabilities
+    outstanding = sched.principal.copy()
+    maturity = sched.maturity.copy()
+    remainder = np.zeros(m)                 # unpaid amounts carried to the next year, per row
+    remainder_ext = np.zeros(n)             # unpaid outside liabilities carried to the next year
+    cash = np.zeros(n)
+    defaulted = np.zeros(n, dtype=bool)
+    out = {k: np.zeros((K, n)) for k in ("payments", "obligations", "shortfall", "equity", "external_assets",
+                                          "cash")}
+    dflt = np.zeros((K, n), dtype=bool)
+    rounds = np.full((K, n), -1, dtype=np.int64)
+    rolled_total, called_total = np.zeros(K), np.zeros(K)
+    clearings, bases = [], []
+    ext_by_year = [flows.for_year(y, e0, ext0) for y in years]
+
+    for k, t in enumerate(years):
+        e_t, ext_t = ext_by_year[k]
+        open_row = ~defaulted[di]                                   # rows of debtors not yet in default
+        started = sched.start <= t
+        # 1. rollover decisions on the state at the start of the year
+        principal_due = _principal_due(sched, outstanding, maturity, t) * (open_row & started)
+        roll = _rolls(sched, rules, coll, base, principal_due, defaulted, ci, t)
+        maturity = np.where(roll, t + sched.term, maturity)
+        called = np.where(roll, 0.0, principal_due)
+        rolled_total[k] = float(principal_due[roll].sum())
+        called_total[k] = float(called.sum())
+        # 2. what falls due
+        interest = np.where(sched.is_debt & open_row & started, sched.rate * outstanding, 0.0)
+        due = np.where(open_row, sched.recurring_due(t), 0.0) + interest + called
+        plain, year_net = rules.year_network(base, t, due, e_t, ext_t)
+        bases.append(plain)
+        amounts = year_net.edges["amount"].to_numpy(dtype=np.float64) + remainder
+        e_year = year_net.external_assets + cash
+        # a defaulter's later outside liabilities were accelerated into its default year: only the unpaid rest
+        ext_year = np.where(defaulted, 0.0, year_net.external_liabilities) + remainder_ext
+        # 3. clearing with acceleration, to a fixed default set
+        accelerated = np.zeros(n, dtype=bool)
+        wave = np.full(n, -1, dtype=np.int64)                        # wave of the clearing that first found it
+        future = None
+        while True:
+            if accelerated.any():
+                if future is None:
+                    future = _future(base, sched, rules, outstanding - called, years[k + 1:], ext_by_year[k + 1:])
+                cur = _with(year_net, amounts + np.where(accelerated[di], future[0], 0.0), e_year,
+                            ext_year + np.where(accelerated, future[1], 0.0))
+            else:
+                cur = _with(year_net, amounts, e_year, ext_year)
+            res = clear(cur, method=method, **params)
+            new = res.defaulted & ~accelerated & ~defaulted
+            if not new.any():
+                break
+            found = np.maximum(np.asarray(res.default_round)[new], 0)
+            wave[new] = np.maximum(found, wave.max() + 1) if accelerated.any() else found
+            accelerated |= new
+        year_default = defaulted | accelerated
+        # 4. carry forward
+        pbar = cur.total_obligations
+        frac = np.divide(res.payments, pbar, out=np.ones(n), where=pbar > 0)
+        row_amounts = cur.edges["amount"].to_numpy(dtype=np.float64)
+        remainder = row_amounts * (1.0 - frac[di])
+        remainder_ext = cur.external_liabilities * (1.0 - frac)
+        remainder[remainder < 1e-12 * np.maximum(row_amounts, 1.0)] = 0.0
+        remainder_ext[remainder_ext < 1e-12 * np.maximum(cur.external_liabilities, 1.0)] = 0.0
+        outstanding = np.where(accelerated[di], 0.0, outstanding - called)
+        # what is left after paying (an estate that pays its debts in full keeps the rest)
+        cash = np.where(res.defaulted, 0.0, np.maximum(res.equity, 0.0))
+        out["payments"][k], out["obligations"][k], out["shortfall"][k] = res.payments, pbar, res.shortfall
+        out["equity"][k], out["external_assets"][k], out["cash"][k] = res.equity, e_year, cash
+        dflt[k] = year_default
+        rounds[k] = np.where(accelerated, wave, -1)
+        clearings.append(res)
+        defaulted = year_default
+
+    return PathResult(network=base, years=years, scenarios=tuple(resolved), default_applied=used_default,
+                      defaulted=dflt, default_round=rounds, rolled_principal=rolled_total,
+                      called_principal=called_total, clearings=tuple(clearings), bases=tuple(bases), method=method,
+                      params=dict(clearings[0].params) if clearings else dict(params), **out)
+
+
+def _principal_due(sched: Any, outstanding: np.ndarray, maturity: np.ndarray, t: int) -> np.ndarray:
+    """Principal due in ``t`` on each row (bullet: all at maturity or after; linear: equal parts until then)."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        left = maturity - t + 1                                      # installments left, this one included
+        linear = np.where(left >= 1, outstanding / np.maximum(left, 1.0), outstanding)
+        bullet = np.where(maturity <= t, outstanding, 0.0)
+    due = np.where(sched.amortization == 1, linear, bullet)
+    return np.where(sched.is_debt & (outstanding > 0), due, 0.0)
+
+
+def _rolls(sched: Any, rules: PathRules, coll: CollateralTable, net: Any, principal_due: np.ndarray,
+           defaulted: np.ndarray, ci: np.ndarray, t: int) -> np.ndarray:
+    """Rows whose principal due in ``t`` is rolled (decided on the state at the start of ``t``)."""
+    lender_ok = ~defaulted[ci] & ~(rules.frozen_from[ci] <= t)
+    roll = (principal_due > 0) & lender_ok & (sched.rollover == ROLLOVER_RULES["always"])
+    ltv = np.flatnonzero((principal_due > 0) & lender_ok & (sched.rollover == ROLLOVER_RULES["ltv"]))
+    for r in ltv:
+        key = sched.collateral[r]
+        value = coll.value_at(key, t, *rules.factors(key, t))
+        roll[r] = value * sched.max_ltv[r] >= principal_due[r]
+    return roll
+
+
+def _future(base: Any, sched: Any, rules: PathRules, outstanding_after: np.ndarray, later: Sequence[int],
+            later_money: Sequence[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+    """What each row and each institution would owe in the later years of the horizon (accelerated on default):
+    the principal still outstanding after this year, the recurring amounts and outside liabilities of each
+    later year (with that year's shocks)."""
+    rows = np.where(sched.is_debt, np.maximum(outstanding_after, 0.0), 0.0)
+    ext = np.zeros(base.n)
+    for y, (e_y, ext_y) in zip(later, later_money):
+        net_y = rules.year_network(base, y, sched.recurring_due(y), e_y, ext_y)[1]
+        rows = rows + np.where(sched.is_debt, 0.0, net_y.edges["amount"].to_numpy(dtype=np.float64))
+        ext = ext + net_y.external_liabilities
+    return rows, ext
+
+
+def _with(net: Any, amounts: np.ndarray, e: np.ndarray, ext: np.ndarray) -> Any:
+    """``net`` with these amounts and outside money (``net`` itself when nothing changes)."""
+    kw: dict[str, Any] = {}
+    if not np.array_equal(amounts, net.edges["amount"].to_numpy(dtype=np.float64)):
+        kw["edge_amounts"] = amounts
+    if not np.array_equal(e, net.external_assets):
+        kw["external_assets"] = e
+    if not np.array_equal(ext, net.external_liabilities):
+        kw["external_liabilities"] = ext
+    return net.replace(**kw) if kw else net
+
+
+def _check_collateral(net: Any, sched: Any, coll: CollateralTable) -> None:
+    """Every collateral id used by a rule or named while a collateral table exists must be defined."""
+    from ..errors import InvalidNetworkError, Problem
+    from .schedule import _where
+
+    file, offset = _where(net)
+    problems = []
+    for r, key in enumerate(sched.collateral):
+        if key is None:
+            continue
+        needed = sched.rollover[r] == ROLLOVER_RULES["ltv"] or len(coll.rows) > 0
+        if needed and key not in coll:
+            problems.append(Problem(f"collateral {key!r} is not in collateral.csv"
+                                    + (f" (ids: {', '.join(sorted(coll.rows))})" if coll.rows else
+                                       " (no collateral.csv beside the network)"), file, r + offset, "collateral"))
+    if problems:
+        raise InvalidNetworkError(problems)

@@ -1,0 +1,371 @@
+"""Multi-year clearing (contagion.clear_path, DESIGN.md §7): the static limit, hand-derived paths, the
+Banerjee--Bernstein--Feinstein static example in exact rationals, properties, files and the CLI."""
+
+from __future__ import annotations
+
+import json
+import sys
+from fractions import Fraction as Q
+from itertools import product
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+import contagion
+from contagion.errors import ContagionError, InvalidNetworkError, ScenarioError
+from contagion.paths import clear_path
+from contagion.shocks import Scenario, Shock
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from test_clearing import _make, random_case  # noqa: E402  (the LP cross-check suite's networks)
+
+
+def _net(edges: dict, nodes: dict) -> contagion.FinancialNetwork:
+    return contagion.FinancialNetwork.from_edges(pd.DataFrame(edges), pd.DataFrame(nodes))
+
+
+# ---------------------------------------------------------------------- the static limit
+@pytest.mark.parametrize("seed", range(0, 240, 3))
+def test_one_year_horizon_equals_a_plain_clearing(seed):
+    """A network without dated columns is the same network every year: --horizon Y:Y is a plain run."""
+    net = _make(*random_case(seed))
+    plain = contagion.clear(net)
+    path = clear_path(net, (2027, 2027))
+    np.testing.assert_array_equal(path.payments[0], plain.payments)
+    np.testing.assert_array_equal(path.defaulted[0], plain.defaulted)
+    np.testing.assert_array_equal(path.default_round[0], plain.default_round)
+    np.testing.assert_array_equal(path.equity[0], plain.equity)
+    assert path.default_year == tuple(2027 if d else None for d in plain.defaulted)
+
+
+@pytest.mark.parametrize("name", ["chain", "core-periphery", "ai-infrastructure"])
+def test_one_year_horizon_equals_run_with_the_default_scenario(name):
+    net = contagion.load_dataset(name)
+    st = contagion.stress(net)
+    path = clear_path(net, (2027, 2027), None)
+    assert [s.name for s in path.scenarios] == [s.name for s in st.scenarios]
+    np.testing.assert_array_equal(path.payments[0], st.clearing.payments)
+    np.testing.assert_array_equal(path.default_round[0], st.clearing.default_round)
+
+
+# ---------------------------------------------------------------------- hand-derived paths
+def _bullet(rollover="none", life=None):
+    edges = {"debtor": ["A"], "creditor": ["B"], "amount": [5.0], "principal": [100.0], "rate": [0.05],
+             "maturity": [2028], "rollover": [rollover]}
+    if rollover == "ltv":
+        edges.update(max_ltv=[0.8], collateral=["gpu"])
+    return _net(edges, {"id": ["A", "B"], "external_assets": [20.0, 0.0]})
+
+
+def test_bullet_loan_defaults_at_maturity_and_not_when_rolled():
+    """A owes 5% on 100, due 2028, and earns 20 a year. 2026: pays 5, keeps 15; 2027: 35 in hand, pays 5,
+    keeps 30; 2028: 50 in hand against 105 -> defaults, pays all 50. Rolled: pays 5 each year, never defaults,
+    and the 100 is re-lent (a year at a time: no term_years)."""
+    path = clear_path(_bullet(), (2026, 2029))
+    assert path.default_year == (2028, None)
+    assert path.payments[:, 0].tolist() == [5.0, 5.0, 50.0, 20.0]          # 2029: the estate pays the rest
+    assert path.cash[:, 0].tolist() == [15.0, 30.0, 0.0, 0.0]
+    assert path.called_principal.tolist() == [0.0, 0.0, 100.0, 0.0]
+    assert path.shortfall[2, 0] == 55.0 and path.obligations[3, 0] == 55.0   # unpaid and owed again
+    rolled = clear_path(_bullet("always"), (2026, 2029))
+    assert rolled.default_year == (None, None)
+    assert rolled.payments[:, 0].tolist() == [5.0, 5.0, 5.0, 5.0]
+    assert rolled.rolled_principal.tolist() == [0.0, 0.0, 100.0, 100.0]
+
+
+def test_ltv_rollover_on_book_vs_economic_life(tmp_path):
+    """GPU collateral worth 200 in 2026, the loan 100, max LTV 0.8. In 2028 (age 2): over a 6-year book life
+    the GPUs are worth 200 x (1 - 2/6) = 133.33, and 0.8 x 133.33 = 106.67 >= 100: the lender rolls. Over a
+    3-year economic life they are worth 200 x (1 - 2/3) = 66.67, and 0.8 x 66.67 = 53.33 < 100: the loan is
+    called and A (50 in hand, 105 due) defaults."""
+    net = _bullet("ltv")
+    book = contagion.paths.CollateralTable({"gpu": ((2026, 200.0, 6.0),)})
+    economic = contagion.paths.CollateralTable({"gpu": ((2026, 200.0, 3.0),)})
+    assert clear_path(net, (2026, 2028), collateral=book).default_year == (None, None)
+    path = clear_path(net, (2026, 2028), collateral=economic)
+    assert path.default_year == (2028, None)
+    assert path.called_principal.tolist() == [0.0, 0.0, 100.0]
+    # the same from a scenario that halves the economic life of the book figures (GPU obsolescence)
+    faster = Scenario("obsolete", "", [Shock("collateral", target="gpu", factor=0.5)])
+    assert clear_path(net, (2026, 2028), [faster], collateral=book).default_year == (2028, None)
+    # and from a file beside the network
+    (tmp_path / "collateral.csv").write_text("id,value,year,economic_life\ngpu,200,2026,3\n")
+    assert clear_path(net, (2026, 2028), collateral=tmp_path / "collateral.csv").default_year == (2028, None)
+
+
+def test_freeze_stops_rollover_from_its_year():
+    net = _bullet("always")
+    freeze = Scenario("freeze", "", [Shock("freeze", target="B", year=2029)])
+    path = clear_path(net, (2026, 2029), [freeze])
+    assert path.rolled_principal.tolist() == [0.0, 0.0, 100.0, 0.0]
+    assert path.default_year == (2029, None)        # 2029: 15+15+15 + 20 = 65 in hand against 105
+
+
+def test_acceleration_makes_an_earlier_creditor_default():
+    """D holds 10 in 2026 (nothing later) and owes C 10 in 2026, Y 10 in 2027 and 5 outside in 2026. It
+    defaults in 2026 and its 2027 debt is accelerated: 25 falls due and D pays 10 pro rata, 4 to C, 4 to Y,
+    2 outside. Without acceleration C would get 10 x 10/15 = 6.67 and pay its 5 outside; with 4 it defaults
+    in 2026. Y is paid 4 a year early (acceleration is not monotone for every creditor)."""
+    net = _net({"debtor": ["D", "D"], "creditor": ["C", "Y"], "amount": [10.0, 10.0], "start": [2026, 2027],
+                "end": [2026, 2027]},
+               {"id": ["D", "C", "Y"], "external_assets": [10.0, 0.0, 0.0], "external_liabilities": [5.0, 5.0, 0.0]})
+    flows = contagion.paths.Cashflows({2027: (np.array([0.0, np.nan, np.nan]), np.array([0.0, 0.0, np.nan]))})
+    path = clear_path(net, (2026, 2027), cashflows=flows)
+    assert path.obligations[0].tolist() == [25.0, 5.0, 0.0]
+    assert path.payments[0].tolist() == [10.0, 4.0, 0.0]
+    assert path.default_year == (2026, 2026, None)
+    received = path.clearings[0].network.PiT @ path.payments[0]
+    assert received.tolist() == [0.0, 4.0, 4.0]
+    # the default waves: D fundamental (0); C only once D's 2027 debt is accelerated (a further wave)
+    assert path.default_round[0].tolist() == [0, 1, -1]
+
+
+def test_cash_is_carried_forward():
+    """A earns 10 in 2026 and nothing in 2027 and owes B 6 each year: 2026 it pays 6 and carries 4; 2027 it
+    has 4 against 6 and defaults, paying 4 (without the carried cash it could pay nothing)."""
+    net = _net({"debtor": ["A"], "creditor": ["B"], "amount": [6.0]}, {"id": ["A", "B"], "external_assets": [10.0, 0.0]})
+    flows = contagion.paths.Cashflows({2027: (np.array([0.0, np.nan]), np.array([np.nan, np.nan]))})
+    path = clear_path(net, (2026, 2027), cashflows=flows)
+    assert path.cash[:, 0].tolist() == [4.0, 0.0]
+    assert path.external_assets[:, 0].tolist() == [10.0, 4.0]
+    assert path.payments[:, 0].tolist() == [6.0, 4.0]
+    assert path.default_year == (2027, None)
+    assert path.cash[:, 1].tolist() == [6.0, 10.0]                   # B keeps what it receives
+
+
+def test_linear_amortization_and_interest_on_the_outstanding_principal():
+    net = _net({"debtor": ["A"], "creditor": ["B"], "amount": [0.0], "principal": [90.0], "rate": [0.1],
+                "maturity": [2028], "amortization": ["linear"]}, {"id": ["A", "B"], "external_assets": [100.0, 0]})
+    path = clear_path(net, (2026, 2029))
+    # 2026: 9 + 30; 2027: 6 + 30; 2028: 3 + 30; 2029: nothing left
+    assert path.payments[:, 0].tolist() == pytest.approx([39.0, 36.0, 33.0, 0.0], abs=1e-12)
+    assert path.called_principal.tolist() == pytest.approx([30.0, 30.0, 30.0, 0.0], abs=1e-12)
+
+
+def test_dated_shocks_apply_in_their_years():
+    net = _net({"debtor": ["A"], "creditor": ["B"], "amount": [6.0]}, {"id": ["A", "B"], "external_assets": [10.0, 0]})
+    hit = Scenario("slowdown", "", [Shock("external_assets", target="A", relative=0.5, years=[2027, 2028]),
+                                    Shock("external_assets", target="A", absolute=1)])
+    path = clear_path(net, (2026, 2028), [hit])
+    # in the scenario's order: 2026: 10 - 1 = 9, pays 6, keeps 3; 2027: 10 x 0.5 - 1 = 4, + 3 = 7, pays 6,
+    # keeps 1; 2028: 4 + 1 = 5 against 6: defaults
+    assert path.external_assets[:, 0].tolist() == [9.0, 7.0, 5.0]
+    assert path.default_year == (2028, None)
+    with pytest.raises(ScenarioError, match="outside the horizon"):
+        clear_path(net, (2026, 2028), [Scenario("late", "", [Shock("default", target="A", year=2031)])])
+
+
+# ---------------------------------------------------------------------- Banerjee, Bernstein & Feinstein
+def _greatest_exact(L, x, ext):
+    """The greatest Eisenberg--Noe clearing vector in exact rationals, by enumerating the default sets: for
+    each set D solve p_D = x_D + (Pi^T p)_D with p_N = pbar_N, keep the solutions that are clearing vectors,
+    and take the greatest (they are ordered; Eisenberg & Noe 2001, Theorem 1)."""
+    n = len(x)
+    Lq = [[Q(v) for v in row] for row in L]
+    pbar = [sum(Lq[i]) + Q(ext[i]) for i in range(n)]
+    Pi = [[Lq[i][j] / pbar[i] for j in range(n)] for i in range(n)]
+    found = []
+    for mask in product([False, True], repeat=n):
+        D = [i for i in range(n) if mask[i]]
+        # unknowns p_D: p_i - sum_{j in D} Pi[j][i] p_j = x_i + sum_{j not in D} Pi[j][i] pbar_j
+        A = [[(Q(1) if a == b else Q(0)) - Pi[b][a] for b in D] for a in D]
+        rhs = [Q(x[a]) + sum(Pi[j][a] * pbar[j] for j in range(n) if j not in D) for a in D]
+        sol = _gauss(A, rhs)
+        if sol is None:
+            continue
+        p = list(pbar)
+        for a, v in zip(D, sol):
+            p[a] = v
+        assets = [Q(x[i]) + sum(Pi[j][i] * p[j] for j in range(n)) for i in range(n)]
+        if all(p[i] == min(pbar[i], max(Q(0), assets[i])) for i in range(n)):
+            found.append(p)
+    return max(found, key=lambda p: sum(p))
+
+
+def _gauss(A, b):
+    n = len(b)
+    M = [row[:] + [b[i]] for i, row in enumerate(A)]
+    for c in range(n):
+        piv = next((r for r in range(c, n) if M[r][c] != 0), None)
+        if piv is None:
+            return None
+        M[c], M[piv] = M[piv], M[c]
+        for r in range(n):
+            if r != c and M[r][c] != 0:
+                f = M[r][c] / M[c][c]
+                M[r] = [a - f * bb for a, bb in zip(M[r], M[c])]
+    return [M[i][n] / M[i][i] for i in range(n)]
+
+
+def test_banerjee_bernstein_feinstein_static_example_in_exact_rationals():
+    """The static example of Banerjee, Bernstein & Feinstein's dynamic clearing code (arXiv 1801.02091):
+    4 banks, x = (1, 3, 2, 5), L = [[0,7,1,1],[3,0,3,3],[1,1,0,1],[1,2,1,0]], each bank also owes 3 to society;
+    cleared as one period. The expected vector is derived here in exact rationals."""
+    L = [[0, 7, 1, 1], [3, 0, 3, 3], [1, 1, 0, 1], [1, 2, 1, 0]]
+    x = [1, 3, 2, 5]
+    ext = [3, 3, 3, 3]
+    exact = _greatest_exact(L, x, ext)
+    assert exact == [Q(192, 37), Q(332, 37), Q(210, 37), Q(7)]    # banks 1-3 short of 12, 12 and 6; bank 4 pays 7
+    net = contagion.FinancialNetwork.from_matrix(np.array(L, float), external_assets=x, external_liabilities=ext)
+    path = clear_path(net, (2026, 2026))
+    np.testing.assert_allclose(path.payments[0], [float(v) for v in exact], rtol=0, atol=1e-12)
+    pbar = [sum(row) + 3 for row in L]
+    assert path.defaulted[0].tolist() == [v < b for v, b in zip(exact, pbar)]
+
+
+# ---------------------------------------------------------------------- properties
+@pytest.mark.parametrize("seed", range(12))
+def test_conservation_and_absorbing_defaults_on_random_dated_paths(seed):
+    """Each year: outside money in = outside payments + cash carried (Eisenberg--Noe has no default costs);
+    network payments made = received. Defaults never end."""
+    rng = np.random.default_rng(seed)
+    n, m = 8, 20
+    d, c = rng.integers(0, n, m), rng.integers(0, n, m)
+    keep = d != c
+    d, c = d[keep], c[keep]
+    m = d.size
+    debt = rng.random(m) < 0.5
+    edges = pd.DataFrame({
+        "debtor": [f"n{i}" for i in d], "creditor": [f"n{i}" for i in c], "amount": rng.uniform(0, 5, m),
+        "principal": np.where(debt, rng.uniform(5, 30, m), np.nan), "rate": np.where(debt, 0.08, np.nan),
+        "maturity": np.where(debt, rng.integers(2026, 2031, m), np.nan),
+        "rollover": np.where(debt & (rng.random(m) < 0.5), "always", None),
+        "start": np.where(~debt & (rng.random(m) < 0.3), 2027, np.nan)})
+    nodes = pd.DataFrame({"id": [f"n{i}" for i in range(n)], "external_assets": rng.uniform(0, 15, n),
+                          "external_liabilities": rng.uniform(0, 3, n)})
+    net = contagion.FinancialNetwork.from_edges(edges, nodes)
+    path = clear_path(net, (2026, 2030))
+    for k in range(len(path.years)):
+        res = path.clearings[k]
+        p, pbar = res.payments, res.network.total_obligations
+        frac = np.divide(p, pbar, out=np.ones_like(p), where=pbar > 0)
+        outside_paid = res.network.external_liabilities * frac
+        received = res.network.PiT @ p
+        assert received.sum() == pytest.approx((p - outside_paid).sum(), rel=1e-12, abs=1e-9)
+        assert path.external_assets[k].sum() == pytest.approx(outside_paid.sum() + path.cash[k].sum(), rel=1e-12,
+                                                              abs=1e-9)
+        if k:
+            assert not (path.defaulted[k - 1] & ~path.defaulted[k]).any()
+    dy = path.default_year
+    for i in range(n):
+        assert dy[i] is None or path.defaulted[path.years.index(dy[i]):, i].all()
+
+
+def test_a_one_year_path_is_monotone_in_outside_assets():
+    for seed in range(20):
+        L, e, ext, forced, rec = random_case(seed)
+        net = _make(L, e, ext, forced, rec)
+        more = net.replace(external_assets=net.external_assets * 1.5 + 1.0)
+        a, b = clear_path(net, (2026, 2026)), clear_path(more, (2026, 2026))
+        assert not (b.defaulted[0] & ~a.defaulted[0]).any()
+        assert (b.payments[0] >= a.payments[0] - 1e-9).all()
+
+
+# ---------------------------------------------------------------------- files and errors
+def _write(folder: Path, edges: str, nodes: str = "id,external_assets\nA,20\nB,0\n", **extra: str) -> Path:
+    folder.mkdir(exist_ok=True)
+    (folder / "edges.csv").write_text(edges)
+    (folder / "nodes.csv").write_text(nodes)
+    for name, text in extra.items():
+        (folder / f"{name}.csv").write_text(text)
+    return folder
+
+
+@pytest.mark.parametrize("edges, column, value", [
+    ("debtor,creditor,amount,principal,maturity\nA,B,1,100,2028.5\n", "maturity", "2028.5"),
+    ("debtor,creditor,amount,principal,maturity\nA,B,1,-5,2028\n", "principal", "-5"),
+    ("debtor,creditor,amount,principal,maturity,rollover\nA,B,1,100,2028,sometimes\n", "rollover", "sometimes"),
+    ("debtor,creditor,amount,principal,maturity,amortization\nA,B,1,100,2028,balloon\n", "amortization", "balloon"),
+    ("debtor,creditor,amount,principal\nA,B,1,100\n", "maturity", None),
+    ("debtor,creditor,amount,principal,maturity,rollover\nA,B,1,100,2028,ltv\n", "max_ltv", None),
+    ("debtor,creditor,amount,start,end\nA,B,1,2029,2027\n", "end", None),
+    ("debtor,creditor,amount,principal,maturity,rate\nA,B,1,100,2028,abc\n", "rate", "abc"),
+])
+def test_bad_dated_values_are_located(tmp_path, edges, column, value):
+    net = contagion.read_network(_write(tmp_path / "net", edges))
+    with pytest.raises(InvalidNetworkError) as info:
+        clear_path(net, (2026, 2028))
+    problem = info.value.problems[0]
+    assert problem.row == 2 and problem.column == column and str(problem.file).endswith("edges.csv")
+    if value is not None:
+        assert value in str(problem)
+
+
+@pytest.mark.parametrize("table, text, column", [
+    ("collateral", "id,value,year,economic_life\ngpu,abc,2026,3\n", "value"),
+    ("collateral", "id,value,year,economic_life\ngpu,100,2026,0\n", "economic_life"),
+    ("collateral", "id,value,year,economic_life\ngpu,100,2026.5,3\n", "year"),
+    ("cashflows", "id,year,external_assets\nZ,2026,5\n", "id"),
+    ("cashflows", "id,year,external_assets\nA,2026,-5\n", "external_assets"),
+    ("cashflows", "id,year,external_assets\nA,2026,5\nA,2026,6\n", "year"),
+])
+def test_bad_table_values_are_located(tmp_path, table, text, column):
+    folder = _write(tmp_path / "net", "debtor,creditor,amount,principal,maturity,rollover,max_ltv,collateral\n"
+                                      "A,B,1,100,2028,ltv,0.8,gpu\n", **{table: text})
+    if table == "cashflows":
+        (folder / "collateral.csv").write_text("id,value,year,economic_life\ngpu,100,2026,3\n")
+    net = contagion.read_network(folder)
+    with pytest.raises(InvalidNetworkError) as info:
+        clear_path(net, (2026, 2028))
+    problem = info.value.problems[-1]
+    assert problem.column == column and str(problem.file).endswith(f"{table}.csv") and problem.row >= 2
+
+
+def test_unknown_collateral_id_is_located(tmp_path):
+    folder = _write(tmp_path / "net", "debtor,creditor,amount,principal,maturity,rollover,max_ltv,collateral\n"
+                                      "A,B,1,100,2028,ltv,0.8,tpu\n",
+                    collateral="id,value,year,economic_life\ngpu,100,2026,3\n")
+    with pytest.raises(InvalidNetworkError, match="collateral 'tpu' is not in collateral.csv") as info:
+        clear_path(contagion.read_network(folder), (2026, 2028))
+    assert info.value.problems[0].row == 2
+
+
+@pytest.mark.parametrize("horizon", [(2030, 2026), (2026.5, 2027), ("a", "b"), (2026,), (1, 500)])
+def test_bad_horizons(horizon):
+    with pytest.raises(ContagionError):
+        clear_path(contagion.load_dataset("chain"), horizon)
+
+
+# ---------------------------------------------------------------------- CLI
+def _cli(*args):
+    from contagion.cli import cli
+
+    return CliRunner().invoke(cli, list(args))
+
+
+def test_cli_horizon_json_follows_design(tmp_path):
+    folder = _write(tmp_path / "net", "debtor,creditor,amount,principal,rate,maturity\nA,B,5,100,0.05,2028\n")
+    out = _cli("run", str(folder), "--horizon", "2026:2029", "-f", "json")
+    assert out.exit_code == 0, out.output
+    data = json.loads(out.stdout)
+    assert data["horizon"] == [2026, 2029]
+    assert [y["year"] for y in data["years"]] == [2026, 2027, 2028, 2029]
+    one_year = json.loads(_cli("run", str(folder), "-f", "json").stdout)
+    assert set(data["years"][0]["summary"]) >= set(one_year["summary"])
+    assert list(data["years"][0]["institutions"][0]) == list(one_year["institutions"][0])
+    assert {r["name"]: r["default_year"] for r in data["institutions"]} == {"A": 2028, "B": None}
+
+
+def test_cli_horizon_table_and_csv(tmp_path):
+    folder = _write(tmp_path / "net", "debtor,creditor,amount,principal,rate,maturity\nA,B,5,100,0.05,2028\n")
+    out = _cli("run", str(folder), "--horizon", "2026:2028")
+    assert out.exit_code == 0, out.output
+    assert "institutions that default" in out.stdout and "2028" in out.stdout
+    csv = _cli("run", str(folder), "--horizon", "2026:2028", "-f", "csv").stdout.splitlines()
+    assert csv[0].startswith("year,name,type,obligations,payment") and len(csv) == 1 + 3 * 2
+
+
+@pytest.mark.parametrize("value", ["2030:2026", "20x6:2030", "2026-2030", ":"])
+def test_cli_bad_horizon_is_a_usage_error(value):
+    out = _cli("run", "chain", "--horizon", value)
+    assert out.exit_code == 2 and "--horizon" in out.output
+
+
+def test_cli_bad_dated_file_exits_1_with_the_location(tmp_path):
+    folder = _write(tmp_path / "net", "debtor,creditor,amount,principal,maturity\nA,B,1,100,soon\n")
+    out = _cli("run", str(folder), "--horizon", "2026:2028")
+    assert out.exit_code == 1
+    assert "edges.csv, row 2, column 'maturity'" in out.stderr and "Traceback" not in out.output

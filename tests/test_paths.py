@@ -369,3 +369,28 @@ def test_cli_bad_dated_file_exits_1_with_the_location(tmp_path):
     out = _cli("run", str(folder), "--horizon", "2026:2028")
     assert out.exit_code == 1
     assert "edges.csv, row 2, column 'maturity'" in out.stderr and "Traceback" not in out.output
+
+
+# ---------------------------------------------------------------------- demand slowdown
+def test_demand_slowdown_path_and_contract_mapping():
+    """Plan 10 -> 20 -> 40 (100% growth); cut 0.5 from 2027, persistent: 15, 22.5. Recovering over 2 years:
+    2027 growth 50%, 2028 growth 100% - 25% = 75%: 15, 26.25."""
+    from contagion.paths import demand_slowdown, slowdown_path
+
+    assert slowdown_path({2026: 10, 2027: 20, 2028: 40}, 2027, 0.5) == {2026: 10.0, 2027: 15.0, 2028: 22.5}
+    assert slowdown_path({2026: 10, 2027: 20, 2028: 40}, 2027, 0.5, recovery=2)[2028] == 26.25
+    # the lab earns its plan (outside assets = revenue) and owes a take-or-pay 14 and a cancellable 6 a year
+    net = _net({"debtor": ["lab", "lab"], "creditor": ["cloud", "neo"], "amount": [14.0, 6.0],
+                "contingent": [False, True]},
+               {"id": ["lab", "cloud", "neo"], "external_assets": [20.0, 0.0, 0.0]})
+    flows = contagion.paths.Cashflows({2028: (np.array([40.0, np.nan, np.nan]), np.array([np.nan] * 3))})
+    sc = demand_slowdown("lab", {2026: 10, 2027: 20, 2028: 40}, start=2027, cut=0.5)
+    path = clear_path(net, (2027, 2028), [sc], cashflows=flows)
+    # 2027: 20 - 5 = 15 in hand; owes 14 + 6 x 0.75 = 18.5 -> defaults, pays 15 pro rata
+    assert path.external_assets[0, 0] == 15.0
+    assert path.obligations[0, 0] == pytest.approx(14.0 + 4.5 + 14.0 + 6.0 * 0.5625)   # 2028 accelerated
+    assert path.default_year[0] == 2027
+    # without the slowdown it pays 20 a year from 20
+    assert clear_path(net, (2027, 2028), cashflows=flows).default_year == (None, None, None)
+    with pytest.raises(ScenarioError, match="consecutive years"):
+        demand_slowdown("lab", {2026: 10, 2028: 40}, start=2028, cut=0.5)

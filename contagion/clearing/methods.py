@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ContagionError
+from .priority import priority_batch, priority_result, uses_priority
 from .result import BatchClearingResult, ClearingResult
 from .solvers import clear_batch, clear_exact
 
@@ -41,6 +42,8 @@ def eisenberg_noe(net, *, solver: str = "auto") -> ClearingResult:
     >>> res.payments.round(6).tolist(), res.total_shortfall
     ([54.0, 54.0, 56.0, 54.0, 54.0], 88.0)
     """
+    if uses_priority(net):   # seniority, collateral, guarantees: the priority solver (res.solver says so)
+        return priority_result(net, "eisenberg-noe")
     return clear_exact(net, "eisenberg-noe", solver=solver)
 
 
@@ -69,6 +72,8 @@ def rogers_veraart(net, alpha: float = 1.0, beta: float = 1.0, *, solver: str = 
     ([18.0, 20.0, 10.0], [-6.0, -2.0, 11.0])
     """
     alpha, beta = _check_recovery(alpha, beta)
+    if uses_priority(net):
+        return priority_result(net, "rogers-veraart", alpha, beta)
     return clear_exact(net, "rogers-veraart", alpha, beta, solver=solver)
 
 
@@ -139,4 +144,6 @@ def clear_many(net, external_assets: Any, method: str = "eisenberg-noe", solver:
             raise ContagionError(f"rogers-veraart takes alpha and beta, got {sorted(params)}")
     else:
         raise ContagionError(f"clear_many supports eisenberg-noe and rogers-veraart, not {method!r}")
+    if uses_priority(net):
+        return priority_batch(net, E, method, alpha, beta)
     return clear_batch(net, E, method, alpha, beta, solver=solver)

@@ -1,0 +1,516 @@
+"""Clearing with priority and contingent obligations (DESIGN.md §8): seniority, secured claims, guarantees.
+
+Columns of the edge table (all optional):
+
+- ``seniority`` (whole number >= 1, blank = 1): a debtor pays its claims level
+  by level, level 1 first, pro rata within a level. Outside creditors rank at
+  the node table's ``external_seniority`` (blank = 1).
+- ``collateral_value``: the creditor of this obligation is paid from that value
+  first (a claim of ``min(amount, collateral_value)`` ahead of every level);
+  the deficiency ranks at the obligation's seniority with the other claims.
+- ``kind = guarantee`` with ``covers = <edge_id>``: the guarantor (debtor)
+  owes its creditor ``min(amount, unpaid part of the covered obligation)``,
+  found jointly with the clearing.
+- ``kind = residual_value_guarantee`` with ``residual_value`` K and
+  ``asset_value`` V: the guarantor owes ``min(amount, max(0, K - V))``.
+
+Algorithm (greatest clearing state). Given the outside assets each debtor has
+(``alpha e + beta * received`` once in default, Rogers--Veraart), its payments
+follow a waterfall that is piecewise linear in those assets: every level below
+the one being paid in full, the current level pro rata, nothing above. The
+solver starts from full payment and, like the fictitious-default algorithm of
+Eisenberg & Noe (2001, section 3), fixes each debtor's *regime* (in default or
+not, the level it reaches, capped by a forced default) from the current
+payments, solves the linear system those regimes give exactly (sparse LU),
+and repeats until the regimes no longer change; the map is monotone (Elsinger
+2009, seniority; the payment of every claim grows with its debtor's assets), so
+the regimes only move down and the result is the greatest clearing vector.
+
+Guarantees make what is owed depend on what is paid, and can break
+monotonicity (Schuldenzucker, Seuken & Battiston 2020). Their amounts are found
+by a fixed-point iteration around the exact inner clearing (Banerjee &
+Feinstein 2019), started once from every guarantee called in full and once
+from none called: when both end in the same state it is returned; when they
+end in two different clearing states, the first is returned with ``unique =
+False`` and a :class:`ContingentWarning` naming the institutions whose
+payments differ; when the iteration finds no state, :class:`ConvergenceError`
+names the guarantors involved. Every returned state is checked to be a
+clearing state (residual at most ``1e-12 x max obligation``).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..errors import ConvergenceError, InvalidNetworkError, Problem, shown
+
+__all__ = ["PRIORITY_COLUMNS", "uses_priority", "ContingentSpec", "contingent_spec", "clear_priority",
+           "priority_result", "priority_batch", "ContingentWarning", "SOLVER_NAME"]
+
+#: ``res.solver`` of results cleared here (the compiled and reference EN paths hand such networks over)
+SOLVER_NAME = "priority-regimes"
+
+#: edge-table columns that make a network need this solver (with the two guarantee kinds)
+PRIORITY_COLUMNS = ("seniority", "collateral_value", "covers", "residual_value", "asset_value")
+GUARANTEE_KINDS = ("guarantee", "residual_value_guarantee")
+#: outer iterations of the guarantee fixed point before giving up
+MAX_OUTER = 500
+
+
+class ContingentWarning(UserWarning):
+    """Guarantees admit several clearing states; the result names the institutions concerned."""
+
+
+def _blank(v: Any) -> bool:
+    return v is None or (isinstance(v, float) and math.isnan(v)) or (isinstance(v, str) and not v.strip())
+
+
+def _any_set(column: Any) -> bool:
+    """Whether a table column holds any non-blank value (looked at once per distinct value)."""
+    import pandas as pd
+
+    return any(not _blank(v) for v in pd.unique(column))
+
+
+def uses_priority(net: Any) -> bool:
+    """Whether ``net`` has seniority, collateral, guarantees or residual value guarantees to honour.
+
+    Decided once per network (cached on it): a distinct-value scan of the columns concerned.
+    """
+    cached = net.__dict__.get("_uses_priority")
+    if cached is not None:
+        return cached
+    import pandas as pd
+
+    edges, nodes = net._edge_table, net._node_table
+    found = False
+    if edges is not None:
+        if "kind" in edges.columns:
+            found = any(isinstance(k, str) and k.strip() in GUARANTEE_KINDS for k in pd.unique(edges["kind"]))
+        found = found or any(c in edges.columns and _any_set(edges[c]) for c in ("seniority", "collateral_value"))
+    if not found and nodes is not None and "external_seniority" in nodes.columns:
+        found = _any_set(nodes["external_seniority"])
+    net.__dict__["_uses_priority"] = found     # the network is an immutable value: safe to remember
+    return found
+
+
+@dataclass(frozen=True, eq=False)
+class ContingentSpec:
+    """The priority structure of a network, validated (arrays aligned with the edge-table rows)."""
+
+    seniority: np.ndarray           # int >= 1 per row
+    collateral: np.ndarray          # collateral value per row (0: unsecured)
+    external_seniority: np.ndarray  # int >= 1 per institution
+    guarantee: np.ndarray           # rows that are guarantees (kind = guarantee)
+    covers: np.ndarray              # covered row of each guarantee row (-1 otherwise)
+    fixed_amount: np.ndarray        # what each non-guarantee row owes (RVG: min(cap, max(0, K - V)))
+    cap: np.ndarray                 # the amount column (the cap of guarantees)
+
+
+def _where(net: Any) -> tuple[str, str, int]:
+    source = (net.metadata or {}).get("source")
+    if source:
+        return f"{source}/edges.csv", f"{source}/nodes.csv", 2
+    return "edges", "nodes", 0
+
+
+def _ints(values: list, name: str, file: str, offset: int, problems: list[Problem]) -> np.ndarray:
+    out = np.ones(len(values), dtype=np.int64)
+    for k, v in enumerate(values):
+        if _blank(v):
+            continue
+        try:
+            x = float(v.strip()) if isinstance(v, str) else float(v)
+        except (TypeError, ValueError):
+            x = math.nan
+        if isinstance(v, bool) or not math.isfinite(x) or x != int(x) or x < 1:
+            problems.append(Problem(f"must be a whole number >= 1 (1 = paid first), got {shown(v)}", file,
+                                    k + offset, name))
+            continue
+        out[k] = int(x)
+    return out
+
+
+def _floats(values: list, name: str, file: str, offset: int, problems: list[Problem]) -> np.ndarray:
+    out = np.full(len(values), np.nan)
+    for k, v in enumerate(values):
+        if _blank(v):
+            continue
+        try:
+            x = float(v.strip()) if isinstance(v, str) else float(v)
+        except (TypeError, ValueError):
+            x = math.nan
+        if isinstance(v, bool) or not math.isfinite(x) or x < 0:
+            problems.append(Problem(f"must be a finite number >= 0, got {shown(v)}", file, k + offset, name))
+            continue
+        out[k] = x
+    return out
+
+
+def contingent_spec(net: Any) -> ContingentSpec:
+    """Read and check the DESIGN §8 columns of ``net``.
+
+    Raises
+    ------
+    InvalidNetworkError
+        Every problem with its file, row, column and value: ``covers`` naming
+        an unknown ``edge_id`` or the guarantee itself, a guarantee cycle
+        without outside money, a ``seniority`` that is not a whole number >= 1,
+        a ``collateral_value`` above the obligation, a residual value
+        guarantee without ``residual_value`` / ``asset_value``.
+    """
+    edges, nodes = net.edges, net.nodes
+    m = len(edges)
+    efile, nfile, offset = _where(net)
+    problems: list[Problem] = []
+    col = lambda name: edges[name].tolist() if name in edges.columns else [None] * m  # noqa: E731
+    seniority = _ints(col("seniority"), "seniority", efile, offset, problems)
+    collateral = _floats(col("collateral_value"), "collateral_value", efile, offset, problems)
+    ext_sen = _ints(nodes["external_seniority"].tolist() if "external_seniority" in nodes.columns else [None] * net.n,
+                    "external_seniority", nfile, offset, problems)
+    cap = edges["amount"].to_numpy(dtype=np.float64)
+    kinds = [str(k).strip() if not _blank(k) else "" for k in col("kind")]
+    ids = [None if _blank(v) else str(v).strip() for v in col("edge_id")]
+    row_of: dict[str, int] = {}
+    for k, i in enumerate(ids):
+        if i is not None and i in row_of:
+            problems.append(Problem(f"edge_id {shown(i)} is used twice (first on row {row_of[i] + offset})", efile,
+                                    k + offset, "edge_id"))
+        elif i is not None:
+            row_of[i] = k
+    guarantee = np.array([k == "guarantee" for k in kinds], dtype=bool)
+    rvg = np.array([k == "residual_value_guarantee" for k in kinds], dtype=bool)
+    covers = np.full(m, -1, dtype=np.int64)
+    for k, target in enumerate(col("covers")):
+        if not guarantee[k]:
+            if not _blank(target):
+                problems.append(Problem(f"covers {shown(target)} on a row whose kind is not 'guarantee'", efile,
+                                        k + offset, "covers"))
+            continue
+        if _blank(target):
+            problems.append(Problem("a guarantee needs covers = the edge_id of the obligation it guarantees", efile,
+                                    k + offset, "covers"))
+            continue
+        key = str(target).strip()
+        if key not in row_of:
+            problems.append(Problem(f"covers {shown(key)}: no obligation has this edge_id", efile, k + offset,
+                                    "covers"))
+        elif row_of[key] == k:
+            problems.append(Problem(f"covers {shown(key)}: a guarantee cannot cover itself", efile, k + offset,
+                                    "covers"))
+        else:
+            covers[k] = row_of[key]
+    fixed = cap.copy()
+    K = _floats(col("residual_value"), "residual_value", efile, offset, problems)
+    V = _floats(col("asset_value"), "asset_value", efile, offset, problems)
+    for k in np.flatnonzero(rvg):
+        for name, arr in (("residual_value", K), ("asset_value", V)):
+            if np.isnan(arr[k]):
+                problems.append(Problem(f"a residual value guarantee needs {name}", efile, k + offset, name))
+        if not (np.isnan(K[k]) or np.isnan(V[k])):
+            fixed[k] = min(cap[k], max(0.0, K[k] - V[k]))
+    fixed[guarantee] = 0.0
+    for k in np.flatnonzero(~np.isnan(collateral)):
+        if collateral[k] > cap[k]:
+            problems.append(Problem(f"collateral_value {collateral[k]:g} is above the obligation ({cap[k]:g})",
+                                    efile, k + offset, "collateral_value"))
+    _check_guarantee_cycles(net, guarantee, covers, efile, offset, problems)
+    if problems:
+        raise InvalidNetworkError(problems)
+    return ContingentSpec(seniority=seniority, collateral=np.nan_to_num(collateral, nan=0.0),
+                          external_seniority=ext_sen, guarantee=guarantee, covers=covers, fixed_amount=fixed, cap=cap)
+
+
+def _check_guarantee_cycles(net: Any, guarantee: np.ndarray, covers: np.ndarray, file: str, offset: int,
+                            problems: list[Problem]) -> None:
+    """A chain of guarantees that comes back to itself (g1 covers g2 covers ... covers g1) with no outside
+    money among its guarantors has no meaningful amount: a located error."""
+    di, _ = net.edge_index
+    for k in np.flatnonzero(guarantee):
+        seen = [k]
+        j = covers[k]
+        while j >= 0 and guarantee[j] and j not in seen:
+            seen.append(j)
+            j = covers[j]
+        if j in seen and j == k:
+            outside = net.external_assets[di[seen]].sum()
+            if outside <= 0:
+                problems.append(Problem(f"guarantees {', '.join(str(r + offset) for r in seen)} cover each other "
+                                        "in a cycle and their guarantors hold no outside money", file, k + offset,
+                                        "covers"))
+
+
+# ----------------------------------------------------------------------------- the waterfall
+@dataclass(frozen=True, eq=False)
+class _Waterfall:
+    """Claims grouped by (debtor, level), in payment order."""
+
+    claim_debtor: np.ndarray
+    claim_creditor: np.ndarray     # -1: outside creditors
+    claim_row: np.ndarray          # edge row, -1: outside
+    claim_group: np.ndarray
+    claim_amount: np.ndarray
+    group_debtor: np.ndarray
+    group_total: np.ndarray
+    group_before: np.ndarray       # owed by the debtor at earlier levels
+    first_group: np.ndarray        # per debtor: first group index (groups of a debtor are contiguous)
+    n_groups: np.ndarray           # per debtor
+    pbar: np.ndarray
+
+
+def _waterfall(n: int, di: np.ndarray, ci: np.ndarray, amounts: np.ndarray, spec: ContingentSpec,
+               ext: np.ndarray) -> _Waterfall:
+    rows = np.arange(di.size)
+    secured = np.minimum(amounts, spec.collateral)
+    parts = [
+        (di, ci, rows, spec.seniority, amounts - secured),
+        (di, ci, rows, np.zeros(di.size, dtype=np.int64), secured),
+        (np.arange(n), np.full(n, -1), np.full(n, -1), spec.external_seniority, ext),
+    ]
+    d = np.concatenate([p[0] for p in parts])
+    c = np.concatenate([p[1] for p in parts])
+    r = np.concatenate([p[2] for p in parts])
+    lev = np.concatenate([p[3] for p in parts])
+    amt = np.concatenate([p[4] for p in parts]).astype(np.float64)
+    keep = amt > 0
+    d, c, r, lev, amt = d[keep], c[keep], r[keep], lev[keep], amt[keep]
+    order = np.lexsort((lev, d))
+    d, c, r, lev, amt = d[order], c[order], r[order], lev[order], amt[order]
+    new = np.ones(d.size, dtype=bool)
+    new[1:] = (d[1:] != d[:-1]) | (lev[1:] != lev[:-1])
+    group = np.cumsum(new) - 1
+    G = int(group[-1]) + 1 if group.size else 0
+    gtot = np.bincount(group, weights=amt, minlength=G)
+    gdeb = d[new]
+    pbar = np.bincount(gdeb, weights=gtot, minlength=n)
+    before = np.zeros(G)
+    first = np.full(n, -1, dtype=np.int64)
+    count = np.zeros(n, dtype=np.int64)
+    for g in range(G):   # groups of a debtor are contiguous and in level order
+        i = gdeb[g]
+        if first[i] < 0:
+            first[i] = g
+            before[g] = 0.0
+        else:
+            before[g] = before[g - 1] + gtot[g - 1]
+        count[i] += 1
+    return _Waterfall(d, c, r, group, amt, gdeb, gtot, before, first, count, pbar)
+
+
+def _pay(w: _Waterfall, assets: np.ndarray) -> np.ndarray:
+    """What each claim receives when each debtor has ``assets`` to share out."""
+    a = assets[w.claim_debtor]
+    before = w.group_before[w.claim_group]
+    total = w.group_total[w.claim_group]
+    paid = np.clip(a - before, 0.0, total)
+    return np.divide(w.claim_amount * paid, total, out=np.zeros_like(paid), where=total > 0)
+
+
+def _regimes(w: _Waterfall, assets: np.ndarray, tie: np.ndarray) -> np.ndarray:
+    """Per debtor: the group it pays partially (-1: pays everything)."""
+    n = assets.size
+    reg = np.full(n, -1, dtype=np.int64)
+    for i in np.flatnonzero(assets < w.pbar - tie):
+        g0, cnt = w.first_group[i], w.n_groups[i]
+        ends = w.group_before[g0:g0 + cnt] + w.group_total[g0:g0 + cnt]
+        reg[i] = g0 + int(np.searchsorted(ends, assets[i], side="right"))
+        reg[i] = min(reg[i], g0 + cnt - 1)
+    return reg
+
+
+def _inner(n: int, di: np.ndarray, ci: np.ndarray, amounts: np.ndarray, spec: ContingentSpec, net: Any,
+           alpha: float, beta: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
+    """Greatest clearing state for fixed amounts: ``(row payments, outside payments, defaulted, waves, iterations)``."""
+    import scipy.sparse as sp
+    import scipy.sparse.linalg as spla
+
+    from .core import tie_tolerance
+
+    e = net.external_assets
+    ext = net.external_liabilities
+    w = _waterfall(n, di, ci, amounts, spec, ext)
+    pbar = w.pbar
+    tie = tie_tolerance(pbar)
+    forced = net.forced_default
+    cap = np.where(forced, net.forced_recovery * pbar, pbar)
+    x = w.claim_amount.copy()                       # everyone pays in full
+    waves = np.full(n, -1, dtype=np.int64)
+    wave = 0
+    prev = None
+    edge_claim = w.claim_creditor >= 0
+    for it in range(1, 4 * (w.group_total.size + n) + 10):
+        received = np.bincount(w.claim_creditor[edge_claim], weights=x[edge_claim], minlength=n)
+        full_value = e + received
+        default = forced | (full_value < pbar - tie)
+        new = default & (waves < 0)
+        if new.any():
+            waves[new] = wave
+            wave += 1
+        a_eff = np.where(default, alpha * e + beta * received, full_value)
+        capped = forced & (a_eff >= cap)
+        a_eff = np.minimum(a_eff, cap)
+        reg = _regimes(w, a_eff, tie)
+        reg[capped] = -2
+        state = (default.tobytes(), reg.tobytes())
+        if state == prev:
+            ext_paid = np.bincount(w.claim_debtor[~edge_claim], weights=x[~edge_claim], minlength=n)
+            rows = np.bincount(w.claim_row[edge_claim], weights=x[edge_claim], minlength=di.size)
+            return rows, ext_paid, default, waves, it
+        prev = state
+        # ---- solve the regimes exactly: unknown assets of the debtors paying a group partially
+        part = np.flatnonzero(reg >= 0)
+        pos = np.full(n, -1, dtype=np.int64)
+        pos[part] = np.arange(part.size)
+        a_fixed = np.where(reg == -2, cap, pbar)    # pays everything, or its cap
+        cg = w.claim_group
+        creg = reg[w.claim_debtor]
+        in_part = creg >= 0
+        below = in_part & (cg < creg)
+        at = in_part & (cg == creg)
+        const = np.where(in_part, np.where(below, w.claim_amount, 0.0), 0.0)
+        fixed_debtor = ~in_part
+        if fixed_debtor.any():
+            const[fixed_debtor] = _pay(w, a_fixed)[fixed_debtor]
+        share = np.divide(w.claim_amount, w.group_total[cg], out=np.zeros_like(w.claim_amount),
+                          where=w.group_total[cg] > 0)
+        rec_const = np.bincount(w.claim_creditor[edge_claim], weights=const[edge_claim], minlength=n)
+        aa = np.where(default, alpha, 1.0)
+        bb = np.where(default, beta, 1.0)
+        if part.size:
+            sel = at & edge_claim & (pos[np.maximum(w.claim_creditor, 0)] >= 0)
+            rows_ = pos[w.claim_creditor[sel]]
+            cols_ = pos[w.claim_debtor[sel]]
+            vals = bb[w.claim_creditor[sel]] * share[sel]
+            M = sp.csr_array((vals, (rows_, cols_)), shape=(part.size, part.size))
+            offset_in = np.bincount(w.claim_creditor[at & edge_claim],
+                                    weights=(share * w.group_before[cg])[at & edge_claim], minlength=n)
+            rhs = aa[part] * e[part] + bb[part] * (rec_const[part] - offset_in[part])
+            A = (sp.identity(part.size, format="csc") - M.tocsc())
+            sol = spla.spsolve(A, rhs) if part.size > 1 else rhs / A.toarray()[0, 0]
+            a_part = np.atleast_1d(np.asarray(sol, dtype=np.float64))
+            a_all = a_fixed.copy()
+            a_all[part] = np.maximum(a_part, 0.0)
+        else:
+            a_all = a_fixed
+        x_new = _pay(w, np.where(reg == -1, pbar, a_all))
+        x_new[fixed_debtor] = const[fixed_debtor]
+        x = np.minimum(x_new, x)                    # the sequence only falls (monotone map)
+    raise ConvergenceError("priority clearing: the regimes did not settle", it, math.inf)
+
+
+def clear_priority(net: Any, alpha: float = 1.0, beta: float = 1.0) -> dict[str, Any]:
+    """Greatest clearing state with seniority, collateral and guarantees (see the module docstring).
+
+    Returns a dict with ``payments`` (per institution), ``defaulted``,
+    ``default_round``, ``amounts`` (what each row owed: guarantees as called),
+    ``row_payments``, ``unique`` (None or False), ``iterations``, ``residual``.
+
+    Raises
+    ------
+    InvalidNetworkError
+        A bad DESIGN §8 value (:func:`contingent_spec`).
+    ConvergenceError
+        No clearing state found for the guarantees (naming the guarantors).
+    """
+    spec = contingent_spec(net)
+    di, ci = net.edge_index
+    n = net.n
+    g_rows = np.flatnonzero(spec.guarantee)
+
+    def solve(start: np.ndarray):
+        amounts = spec.fixed_amount.copy()
+        amounts[g_rows] = start
+        total = 0
+        for outer in range(MAX_OUTER):
+            rows, ext_paid, default, waves, its = _inner(n, di, ci, amounts, spec, net, alpha, beta)
+            total += its
+            if not g_rows.size:
+                return amounts, rows, ext_paid, default, waves, total
+            cov = spec.covers[g_rows]
+            called = np.minimum(spec.cap[g_rows], np.maximum(0.0, amounts[cov] - rows[cov]))
+            scale = max(float(np.max(amounts, initial=0.0)), 1e-300)
+            if np.max(np.abs(called - amounts[g_rows]), initial=0.0) <= 1e-13 * scale:
+                amounts[g_rows] = called
+                rows, ext_paid, default, waves, its = _inner(n, di, ci, amounts, spec, net, alpha, beta)
+                return amounts, rows, ext_paid, default, waves, total + its
+            amounts[g_rows] = called
+        names = sorted({net.names[i] for i in di[g_rows]})
+        raise ConvergenceError(f"no clearing state found for the guarantees of {', '.join(names)} (the amounts "
+                               f"called keep changing)", total, math.inf)
+
+    first = solve(spec.cap[g_rows].copy())
+    unique = None
+    if g_rows.size:
+        second = solve(np.zeros(g_rows.size))
+        p1 = np.bincount(di, weights=first[1], minlength=n) + first[2]
+        p2 = np.bincount(di, weights=second[1], minlength=n) + second[2]
+        scale = max(float(np.max(first[0], initial=0.0)), 1e-300)
+        differ = np.abs(p1 - p2) > 1e-9 * scale
+        if differ.any():
+            unique = False
+            who = ", ".join(str(net.names[i]) for i in np.flatnonzero(differ)[:8])
+            warnings.warn(f"the guarantees admit more than one clearing state: the payments of {who} differ between "
+                          f"them; the state with every guarantee called as far as it goes is shown",
+                          ContingentWarning, stacklevel=3)
+    amounts, rows, ext_paid, default, waves, its = first
+    payments = np.bincount(di, weights=rows, minlength=n) + ext_paid
+    return {"payments": payments, "row_payments": rows, "amounts": amounts, "defaulted": default,
+            "default_round": waves, "unique": unique, "iterations": its, "differ": unique is False}
+
+
+def priority_result(net: Any, method: str, alpha: float = 1.0, beta: float = 1.0):
+    """A :class:`~contagion.ClearingResult` from :func:`clear_priority`.
+
+    Its ``network`` owes what was really owed: guarantees as called, residual
+    value guarantees as ``min(cap, max(0, K - V))`` (the input's ``amount``
+    column keeps the caps), so ``obligations``, ``shortfall`` and equity read
+    as for any other network.
+    """
+    from .result import ClearingResult
+
+    out = clear_priority(net, alpha, beta)
+    amounts = out["amounts"]
+    owed = net if np.array_equal(amounts, net.edges["amount"].to_numpy(dtype=np.float64)) else \
+        net.replace(edge_amounts=amounts)
+    p = out["payments"]
+    pbar = owed.total_obligations
+    inflow = np.bincount(owed.edge_index[1], weights=out["row_payments"], minlength=net.n)
+    e = owed.external_assets
+    equity = e + inflow - pbar
+    # the clearing condition, checked: each pays min(what it owes (or its cap), what it has)
+    d = out["defaulted"]
+    has = np.where(d, alpha * e + beta * inflow, e + inflow)
+    due = np.where(owed.forced_default, owed.forced_recovery * pbar, pbar)
+    scale = max(float(pbar.max(initial=0.0)), 1e-300)
+    residual = float(np.max(np.abs(p - np.minimum(due, has)), initial=0.0))
+    if residual > 1e-9 * scale:
+        raise ConvergenceError(f"{method} clearing with priority: the state found is not a clearing state",
+                               out["iterations"], residual)
+    params = {} if method == "eisenberg-noe" else {"alpha": alpha, "beta": beta}
+    return ClearingResult(
+        network=owed, payments=p, defaulted=out["defaulted"], equity=equity, default_round=out["default_round"],
+        shortfall=pbar - p, iterations=out["iterations"], converged=True, residual=residual, method=method,
+        unique=out["unique"], solver=SOLVER_NAME, params=params,
+    )
+
+
+def priority_batch(net: Any, E: np.ndarray, method: str, alpha: float = 1.0, beta: float = 1.0):
+    """:func:`priority_result` for every column of ``E`` (outside assets), as a batch result."""
+    from .result import BatchClearingResult
+
+    n, K = E.shape
+    P = np.empty((n, K))
+    D = np.empty((n, K), dtype=bool)
+    its = np.empty(K, dtype=np.int64)
+    res_ = np.empty(K)
+    for k in range(K):
+        res = priority_result(net.replace(external_assets=E[:, k]), method, alpha, beta)
+        P[:, k], D[:, k], its[k], res_[k] = res.payments, res.defaulted, res.iterations, res.residual
+    return BatchClearingResult(network=net, payments=P, defaulted=D, iterations=its, residual=res_,
+                               method=method, solver=SOLVER_NAME,
+                               params={} if method == "eisenberg-noe" else {"alpha": alpha, "beta": beta})

@@ -1,0 +1,277 @@
+"""Seniority, secured claims, guarantees and residual value guarantees in the clearing (DESIGN.md §8).
+
+Hand-derived cases carry their derivation; random networks are checked against an obviously-correct
+reference (the clearing map iterated from full payment, in exact rationals on acyclic networks, where it
+stops after at most n rounds) and for conservation, bounds and priority.
+"""
+
+from __future__ import annotations
+
+import warnings
+from fractions import Fraction as Q
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import contagion
+from contagion.clearing.priority import ContingentWarning, uses_priority
+from contagion.errors import InvalidNetworkError
+
+
+def _net(edges: dict, nodes: dict) -> contagion.FinancialNetwork:
+    return contagion.FinancialNetwork.from_edges(pd.DataFrame(edges), pd.DataFrame(nodes))
+
+
+def _paid(net, method="eisenberg-noe", **kw):
+    from contagion.clearing.priority import clear_priority
+
+    return clear_priority(net, kw.get("alpha", 1.0), kw.get("beta", 1.0))
+
+
+# ---------------------------------------------------------------------- seniority and collateral
+def test_senior_level_is_paid_first():
+    """A holds 10 and owes B 8 (level 1) and C 8 (level 2): B gets 8, C the remaining 2."""
+    net = _net({"debtor": ["A", "A"], "creditor": ["B", "C"], "amount": [8.0, 8.0], "seniority": [1, 2]},
+               {"id": ["A", "B", "C"], "external_assets": [10.0, 0, 0]})
+    res = contagion.clear(net)
+    assert res.solver == "priority-regimes"
+    assert _paid(net)["row_payments"].tolist() == [8.0, 2.0]
+    assert res.payments.tolist() == [10.0, 0.0, 0.0] and res.defaulted.tolist() == [True, False, False]
+    # pari passu (no seniority): 5 each
+    flat = _net({"debtor": ["A", "A"], "creditor": ["B", "C"], "amount": [8.0, 8.0]},
+                {"id": ["A", "B", "C"], "external_assets": [10.0, 0, 0]})
+    assert not uses_priority(flat)
+
+
+def test_outside_creditors_rank_by_external_seniority():
+    """A holds 10, owes B 8 and 8 outside. Outside creditors junior (level 2): B 8, outside 2."""
+    net = _net({"debtor": ["A"], "creditor": ["B"], "amount": [8.0]},
+               {"id": ["A", "B"], "external_assets": [10.0, 0], "external_liabilities": [8.0, 0],
+                "external_seniority": [2, None]})
+    res = contagion.clear(net)
+    assert _paid(net)["row_payments"].tolist() == [8.0]
+    assert res.payments[0] == 10.0 and res.equity[1] == 8.0
+
+
+def test_secured_claim_with_a_deficiency():
+    """A holds 10, owes B 10 secured by collateral worth 6, and C 10 unsecured. B takes 6 from the collateral;
+    its deficiency of 4 shares the remaining 4 with C's 10 pro rata: B 6 + 4 x 4/14, C 4 x 10/14."""
+    net = _net({"debtor": ["A", "A"], "creditor": ["B", "C"], "amount": [10.0, 10.0], "collateral_value": [6, None]},
+               {"id": ["A", "B", "C"], "external_assets": [10.0, 0, 0]})
+    rows = _paid(net)["row_payments"]
+    assert rows == pytest.approx([6 + 16 / 14, 40 / 14], abs=1e-12)
+    assert contagion.clear(net).payments[0] == pytest.approx(10.0, abs=1e-12)
+
+
+def test_rogers_veraart_with_seniority():
+    """A holds 6 outside and is owed 6 by D (who has 6 and owes 6); A owes B 8 (level 1), C 8 (level 2).
+    A defaults (12 < 16); with alpha = 0.5, beta = 1 it has 3 + 6 = 9: B 8, C 1."""
+    net = _net({"debtor": ["D", "A", "A"], "creditor": ["A", "B", "C"], "amount": [6.0, 8.0, 8.0],
+                "seniority": [1, 1, 2]}, {"id": ["D", "A", "B", "C"], "external_assets": [6.0, 6.0, 0, 0]})
+    out = _paid(net, alpha=0.5, beta=1.0)
+    assert out["row_payments"].tolist() == [6.0, 8.0, 1.0]
+    res = contagion.clear(net, method="rogers-veraart", alpha=0.5, beta=1.0)
+    assert res.payments.tolist() == [6.0, 9.0, 0.0, 0.0] and res.params == {"alpha": 0.5, "beta": 1.0}
+
+
+def test_forced_default_caps_the_waterfall():
+    net = _net({"debtor": ["A", "A"], "creditor": ["B", "C"], "amount": [8.0, 8.0], "seniority": [1, 2]},
+               {"id": ["A", "B", "C"], "external_assets": [100.0, 0, 0]})
+    hit = contagion.apply(net, contagion.Shock("default", target="A", recovery=0.75))   # pays at most 12
+    assert _paid(hit)["row_payments"].tolist() == [8.0, 4.0]
+
+
+# ---------------------------------------------------------------------- guarantees
+def _guarantee(sponsor_cash, cap=10.0, seniority=None, other=None):
+    edges = {"edge_id": ["e1", "g1"], "debtor": ["SPV", "Sponsor"], "creditor": ["Bank", "Bank"],
+             "amount": [10.0, cap], "kind": ["loan", "guarantee"], "covers": [None, "e1"], "seniority": [1, 1]}
+    if seniority is not None:
+        edges["seniority"] = [1, seniority]
+    if other is not None:
+        for k in edges:
+            edges[k] = edges[k] + [{"edge_id": "o1", "debtor": "Sponsor", "creditor": "Bank2", "amount": other,
+                                    "kind": "loan", "covers": None, "seniority": 1}[k]]
+    return _net(edges, {"id": ["SPV", "Sponsor", "Bank", "Bank2"], "external_assets": [4.0, sponsor_cash, 0, 0]})
+
+
+def test_guarantor_pays_the_whole_shortfall():
+    """The SPV holds 4 against its loan of 10: 6 unpaid, which the sponsor (20 in hand) pays under its guarantee."""
+    res = contagion.clear(_guarantee(20.0))
+    assert res.payments.tolist() == [4.0, 6.0, 0.0, 0.0]
+    assert res.network.edges["amount"].tolist() == [10.0, 6.0]        # the guarantee as called
+    assert res.defaulted.tolist() == [True, False, False, False]
+
+
+def test_guarantee_capped():
+    res = contagion.clear(_guarantee(20.0, cap=3.0))
+    assert res.payments.tolist() == [4.0, 3.0, 0.0, 0.0]
+
+
+def test_guarantor_that_fails_itself():
+    """The sponsor holds 3 against the 6 called: it pays 3 and defaults."""
+    res = contagion.clear(_guarantee(3.0))
+    assert res.payments.tolist() == [4.0, 3.0, 0.0, 0.0] and res.defaulted.tolist()[:2] == [True, True]
+
+
+def test_guarantee_junior_to_the_guarantors_other_debt():
+    """The sponsor holds 10, owes Bank2 8 (level 1) and the called 6 (level 2): Bank2 8, the guarantee 2."""
+    net = _guarantee(10.0, seniority=2, other=8.0)
+    out = _paid(net)
+    assert out["row_payments"].tolist() == [4.0, 2.0, 8.0]
+    assert out["amounts"].tolist() == [10.0, 6.0, 8.0]
+
+
+@pytest.mark.parametrize("value, owed", [(70.0, 20.0), (90.0, 10.0), (120.0, 0.0)])
+def test_residual_value_guarantee_capped_and_not(value, owed):
+    """The sponsor guarantees a residual value K = 100 up to 20: it owes min(20, max(0, 100 - V))."""
+    net = _net({"debtor": ["Sponsor"], "creditor": ["Lessor"], "amount": [20.0],
+                "kind": ["residual_value_guarantee"], "residual_value": [100.0], "asset_value": [value]},
+               {"id": ["Sponsor", "Lessor"], "external_assets": [50.0, 0]})
+    res = contagion.clear(net)
+    assert res.payments[0] == owed and res.network.total_obligations[0] == owed
+
+
+def test_guarantee_loop_with_two_clearing_states_is_reported():
+    """A holds 6 and is owed 4 by B; A owes X 10 (e1). B holds 4, owes A 4 (level 2) and guarantees e1 at
+    level 1. If B is not called, A has 6 + 4 = 10 and pays X in full: a clearing state. If the guarantee is
+    called for g, B pays X min(4, g) first, A receives 4 - min(4, g) and leaves min(4, g) unpaid, so any
+    g in [0, 4] is a clearing state: the result says unique = False and names A."""
+    net = _net({"edge_id": ["e1", "e2", "g"], "debtor": ["A", "B", "B"], "creditor": ["X", "A", "X"],
+                "amount": [10.0, 4.0, 10.0], "kind": ["loan", "loan", "guarantee"], "covers": [None, None, "e1"],
+                "seniority": [1, 2, 1]}, {"id": ["A", "B", "X"], "external_assets": [6.0, 4.0, 0]})
+    with pytest.warns(ContingentWarning, match="payments of A differ"):
+        res = contagion.clear(net)
+    assert res.unique is False
+    # what is returned is a clearing state (the guarantee called for 4)
+    assert res.payments.tolist() == [6.0, 4.0, 0.0]
+    assert res.network.edges["amount"].tolist() == [10.0, 4.0, 4.0]
+
+
+def test_clear_many_and_the_path_engine_honour_priority():
+    net = _guarantee(20.0)
+    E = np.c_[net.external_assets, net.external_assets + np.array([6.0, 0, 0, 0])]
+    batch = contagion.clear_many(net, E)
+    assert batch.solver == "priority-regimes"
+    assert batch.payments[:, 0].tolist() == [4.0, 6.0, 0.0, 0.0]
+    assert batch.payments[:, 1].tolist() == [10.0, 0.0, 0.0, 0.0]
+    path = contagion.clear_path(net, (2026, 2026))
+    assert path.payments[0].tolist() == [4.0, 6.0, 0.0, 0.0]
+
+
+# ---------------------------------------------------------------------- validation
+@pytest.mark.parametrize("change, column, text", [
+    ({"covers": [None, "nope"]}, "covers", "no obligation has this edge_id"),
+    ({"covers": [None, "g1"]}, "covers", "cannot cover itself"),
+    ({"covers": [None, None]}, "covers", "needs covers"),
+    ({"seniority": [0, 1]}, "seniority", "whole number >= 1"),
+    ({"seniority": [1.5, 1]}, "seniority", "whole number >= 1"),
+    ({"seniority": ["senior", 1]}, "seniority", "whole number >= 1"),
+    ({"collateral_value": [12.0, None]}, "collateral_value", "above the obligation"),
+    ({"collateral_value": [-1.0, None]}, "collateral_value", ">= 0"),
+    ({"edge_id": ["e1", "e1"], "covers": [None, "e1"]}, "edge_id", "used twice"),
+])
+def test_bad_priority_values_are_located(tmp_path, change, column, text):
+    edges = {"edge_id": ["e1", "g1"], "debtor": ["SPV", "Sponsor"], "creditor": ["Bank", "Bank"],
+             "amount": [10.0, 10.0], "kind": ["loan", "guarantee"], "covers": [None, "e1"]}
+    edges.update(change)
+    folder = tmp_path / "net"
+    folder.mkdir()
+    pd.DataFrame(edges).to_csv(folder / "edges.csv", index=False)
+    pd.DataFrame({"id": ["SPV", "Sponsor", "Bank"], "external_assets": [4.0, 20, 0]}).to_csv(folder / "nodes.csv",
+                                                                                            index=False)
+    net = contagion.read_network(folder)
+    with pytest.raises(InvalidNetworkError) as info:
+        contagion.clear(net)
+    problem = info.value.problems[0]
+    assert problem.column == column and problem.row in (2, 3) and str(problem.file).endswith("edges.csv")
+    assert text in str(problem)
+    from click.testing import CliRunner
+
+    from contagion.cli import cli
+
+    out = CliRunner().invoke(cli, ["run", str(folder)])
+    assert out.exit_code == 1 and "edges.csv, row" in out.stderr and "Traceback" not in out.output
+
+
+def test_guarantee_cycle_without_outside_money_is_an_error():
+    net = _net({"edge_id": ["g1", "g2"], "debtor": ["A", "B"], "creditor": ["B", "A"], "amount": [5.0, 5.0],
+                "kind": ["guarantee", "guarantee"], "covers": ["g2", "g1"]}, {"id": ["A", "B"]})
+    with pytest.raises(InvalidNetworkError, match="cover each other in a cycle"):
+        contagion.clear(net)
+
+
+# ---------------------------------------------------------------------- against a reference, and properties
+def _reference(net):
+    """The clearing map iterated from full payment in exact rationals: the payment of each claim is its share
+    of what its debtor has left at its level. On an acyclic network this reaches the greatest fixed point
+    in at most n + 1 rounds. Returns the payment of every edge row."""
+    edges, nodes = net.edges, net.nodes
+    di, ci = net.edge_index
+    n, m = net.n, len(edges)
+    amt = [Q(float(a)) for a in edges["amount"]]
+    sen = [int(s) if s == s else 1 for s in edges.get("seniority", pd.Series([1] * m))]
+    cv = [Q(float(c)) if c == c else Q(0) for c in edges.get("collateral_value", pd.Series([np.nan] * m))]
+    e = [Q(float(x)) for x in net.external_assets]
+    ext = [Q(float(x)) for x in net.external_liabilities]
+    claims = {i: [] for i in range(n)}        # (level, amount, row or None)
+    for k in range(m):
+        sec = min(amt[k], cv[k])
+        claims[di[k]] += [(0, sec, k), (sen[k], amt[k] - sec, k)]
+    for i in range(n):
+        claims[i].append((1, ext[i], None))
+    x = list(amt)
+    for _ in range(n + 2):
+        assets = [e[i] + sum(x[k] for k in range(m) if ci[k] == i) for i in range(n)]
+        new = [Q(0)] * m
+        for i in range(n):
+            left = assets[i]
+            for level in sorted({c[0] for c in claims[i]}):
+                group = [c for c in claims[i] if c[0] == level]
+                total = sum(c[1] for c in group)
+                pay = min(max(left, Q(0)), total)
+                for lev, a, k in group:
+                    if k is not None and total > 0:
+                        new[k] += a * pay / total
+                left -= pay
+        x = new
+    return [float(v) for v in x]
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_random_acyclic_priority_networks_match_the_reference(seed):
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(3, 8))
+    pairs = [(i, j) for i in range(n) for j in range(i + 1, n) if rng.random() < 0.5]   # debtor i < creditor j
+    if not pairs:
+        pairs = [(0, n - 1)]
+    m = len(pairs)
+    amount = rng.integers(1, 20, m).astype(float)
+    edges = {"debtor": [f"n{i}" for i, _ in pairs], "creditor": [f"n{j}" for _, j in pairs], "amount": amount,
+             "seniority": rng.integers(1, 4, m),
+             "collateral_value": np.where(rng.random(m) < 0.3, np.floor(amount * rng.random(m)), np.nan)}
+    nodes = {"id": [f"n{i}" for i in range(n)], "external_assets": rng.integers(0, 15, n).astype(float),
+             "external_liabilities": rng.integers(0, 5, n).astype(float)}
+    net = _net(edges, nodes)
+    out = _paid(net)
+    np.testing.assert_allclose(out["row_payments"], _reference(net), rtol=0, atol=1e-9)
+    # conservation, bounds and priority
+    res = contagion.clear(net)
+    di, ci = net.edge_index
+    rows = out["row_payments"]
+    assert np.all(rows >= -1e-12) and np.all(rows <= amount + 1e-12)
+    to_network = np.bincount(di, weights=rows, minlength=n)
+    outside = res.payments - to_network                        # what went to outside creditors
+    assert np.all(outside >= -1e-9) and np.all(outside <= net.external_liabilities + 1e-9)
+    np.testing.assert_allclose(res.equity, net.external_assets + np.bincount(ci, weights=rows, minlength=n)
+                               - res.network.total_obligations, atol=1e-9)
+    # nobody pays more than it has
+    assert np.all(res.payments <= net.external_assets + np.bincount(ci, weights=rows, minlength=n) + 1e-9)
+    for i in range(n):
+        mine = np.flatnonzero(di == i)
+        short = [k for k in mine if rows[k] < amount[k] - 1e-9]
+        if short:
+            lowest_short = min(edges["seniority"][k] for k in short)
+            junior = [k for k in mine if edges["seniority"][k] > lowest_short]
+            assert all(rows[k] <= min(amount[k], edges["collateral_value"][k] if edges["collateral_value"][k] ==
+                                      edges["collateral_value"][k] else 0.0) + 1e-9 for k in junior)

@@ -55,7 +55,8 @@ from .errors import InvalidNetworkError, Problem
 if TYPE_CHECKING:  # pragma: no cover
     from .network import FinancialNetwork
 
-__all__ = ["sponsor_exposure", "DEBT_KINDS", "LEASE_KINDS", "SPONSOR_COLUMNS"]
+__all__ = ["sponsor_exposure", "look_through", "DEBT_KINDS", "LEASE_KINDS", "SPONSOR_COLUMNS", "GUARANTEE_KINDS",
+           "LOOK_THROUGH_COLUMNS"]
 
 #: Edge kinds counted as debt.
 DEBT_KINDS = ("loan", "bond", "credit_facility", "vendor_financing")
@@ -185,3 +186,76 @@ def sponsor_exposure(net: "FinancialNetwork") -> pd.DataFrame:
     frame.index.name = "sponsor"
     frame = frame.sort_values(["total"], ascending=False, kind="stable")
     return frame[list(SPONSOR_COLUMNS)]
+
+
+#: Edge kinds that are guarantees (DESIGN §8): what they owe depends on the clearing or on an asset value.
+GUARANTEE_KINDS = ("guarantee", "residual_value_guarantee")
+#: Columns :func:`look_through` adds to :data:`SPONSOR_COLUMNS`.
+LOOK_THROUGH_COLUMNS = ("guarantees", "guarantees_called", "guaranteed_debt")
+
+
+def look_through(net: "FinancialNetwork", result=None) -> pd.DataFrame:
+    """Per sponsor or guarantor: its own debt and leases, the vehicles' debt it stands behind, and its guarantees.
+
+    The columns of :func:`sponsor_exposure`, plus:
+
+    - ``guarantees``: the caps of the guarantees and residual value
+      guarantees it gives (the contingent amount);
+    - ``guarantees_called``: what they owe in ``result`` (a
+      :class:`~contagion.ClearingResult` of ``net`` or of it after a scenario;
+      ``nan`` without one);
+    - ``guaranteed_debt``: the obligations its guarantees cover (their amounts).
+
+    Institutions that give a guarantee are listed even when no vehicle names
+    them as sponsor. Sorted by ``total + guarantees`` (largest first).
+
+    Examples
+    --------
+    >>> import contagion
+    >>> nodes = [{"id": "M", "name": "Meta", "type": "hyperscaler", "external_assets": 50},
+    ...          {"id": "H", "name": "Hyperion", "type": "data_center_spv", "sponsor": "Meta", "external_assets": 4},
+    ...          {"id": "P", "name": "PIMCO", "type": "asset_manager"}]
+    >>> edges = [{"edge_id": "b", "debtor": "H", "creditor": "P", "amount": 10, "kind": "bond"},
+    ...          {"edge_id": "g", "debtor": "M", "creditor": "P", "amount": 8, "kind": "guarantee", "covers": "b"}]
+    >>> net = contagion.FinancialNetwork.from_edges(edges, nodes)
+    >>> look_through(net, contagion.clear(net))[["off_balance_sheet_debt", "guarantees", "guarantees_called"]]
+             off_balance_sheet_debt  guarantees  guarantees_called
+    sponsor
+    Meta                       10.0         8.0                6.0
+    """
+    frame = sponsor_exposure(net)
+    edges = net.edges
+    di, _ = net.edge_index
+    kind = edges["kind"].astype("string").fillna("").str.strip().str.lower() if "kind" in edges.columns else \
+        pd.Series([""] * len(edges))
+    is_g = kind.isin(GUARANTEE_KINDS).to_numpy()
+    cap = edges["amount"].to_numpy(dtype=np.float64)
+    gives = np.bincount(di[is_g], weights=cap[is_g], minlength=net.n)
+    called = np.full(net.n, np.nan)
+    if result is not None:
+        owed = result.network.edges["amount"].to_numpy(dtype=np.float64)
+        called = np.bincount(di[is_g], weights=owed[is_g], minlength=net.n)
+    covered = np.zeros(net.n)
+    if "covers" in edges.columns and "edge_id" in edges.columns and is_g.any():
+        row_of = {str(i).strip(): k for k, i in enumerate(edges["edge_id"]) if isinstance(i, str) or i == i}
+        for k in np.flatnonzero(is_g):
+            target = edges["covers"].iloc[k]
+            if isinstance(target, str) and target.strip() in row_of:
+                covered[di[k]] += cap[row_of[target.strip()]]
+    names = list(net.names)
+    types = np.asarray(net.types, dtype=object)
+    for i in np.flatnonzero(gives > 0):
+        if names[i] not in frame.index:
+            frame.loc[names[i]] = {"type": types[i], "debt": 0.0, "leases": 0.0, "off_balance_sheet_debt": 0.0,
+                                   "off_balance_sheet_external": 0.0, "total": 0.0, "vehicles": 0, "vehicle_names": ""}
+    index = pd.Index(list(net.names))
+    pos = index.get_indexer(frame.index)
+    ok = pos >= 0
+    frame["guarantees"] = np.where(ok, gives[np.maximum(pos, 0)], 0.0)
+    frame["guarantees_called"] = np.where(ok, called[np.maximum(pos, 0)], np.nan if result is None else 0.0)
+    frame["guaranteed_debt"] = np.where(ok, covered[np.maximum(pos, 0)], 0.0)
+    frame = frame.astype({"debt": float, "leases": float, "total": float, "vehicles": np.int64})
+    order = np.argsort(-(frame["total"].to_numpy() + frame["guarantees"].to_numpy()), kind="stable")
+    frame = frame.iloc[order]
+    frame.index.name = "sponsor"
+    return frame

@@ -275,3 +275,65 @@ def test_random_acyclic_priority_networks_match_the_reference(seed):
             junior = [k for k in mine if edges["seniority"][k] > lowest_short]
             assert all(rows[k] <= min(amount[k], edges["collateral_value"][k] if edges["collateral_value"][k] ==
                                       edges["collateral_value"][k] else 0.0) + 1e-9 for k in junior)
+
+
+# ---------------------------------------------------------------------- formats, bridges, look-through, CLI
+def _sponsor_net():
+    return _net({"edge_id": ["e1", "g1", "o1", "r1"], "debtor": ["SPV", "Sponsor", "Sponsor", "Sponsor"],
+                 "creditor": ["Bank", "Bank", "Bank2", "Lessor"], "amount": [10.0, 10.0, 8.0, 5.0],
+                 "kind": ["loan", "guarantee", "loan", "residual_value_guarantee"], "covers": [None, "e1", None, None],
+                 "seniority": [1, 2, 1, 1], "collateral_value": [3.0, None, None, None],
+                 "residual_value": [None, None, None, 50.0], "asset_value": [None, None, None, 47.0]},
+                {"id": ["SPV", "Sponsor", "Bank", "Bank2", "Lessor"], "type": ["data_center_spv", "hyperscaler",
+                 "bank", "bank", "lessor"], "external_assets": [4.0, 12.0, 0, 0, 0],
+                 "sponsor": ["Sponsor", None, None, None, None], "external_seniority": [None, 2, None, None, None]})
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json", "graphml", "parquet", "networkx", "igraph"])
+def test_design_8_columns_survive_every_format_and_bridge(tmp_path, fmt):
+    """Sponsor (12 in hand) owes Bank2 8 (level 1), the residual value guarantee min(5, 50 - 47) = 3 (level 1)
+    and the guarantee of the SPV's loan at level 2: the SPV pays its 4, so 6 is called; the sponsor pays
+    8 + 3 at level 1 and the remaining 1 on the guarantee."""
+    net = _sponsor_net()
+    if fmt in ("networkx", "igraph"):
+        from contagion import io
+
+        again = getattr(io, f"from_{fmt}")(getattr(io, f"to_{fmt}")(net))
+    else:
+        path = tmp_path / {"csv": "net", "json": "net.json", "graphml": "net.graphml", "parquet": "net.parquet"}[fmt]
+        again = contagion.read_network(contagion.write_network(net, path))
+    a, b = contagion.clear(net), contagion.clear(again)
+    assert a.payments.tolist() == [4.0, 12.0, 0.0, 0.0, 0.0]
+    assert a.network.edges["amount"].tolist() == [10.0, 6.0, 8.0, 3.0]
+    np.testing.assert_array_equal(b.payments, a.payments)
+    np.testing.assert_array_equal(b.network.edges["amount"].to_numpy(), a.network.edges["amount"].to_numpy())
+    assert b.solver == "priority-regimes"
+
+
+def test_look_through_reports_guarantees_given_and_called():
+    from contagion.sponsors import look_through
+
+    net = _sponsor_net()
+    frame = look_through(net, contagion.clear(net))
+    row = frame.loc["Sponsor"]
+    assert (row["debt"], row["off_balance_sheet_debt"], row["guarantees"], row["guarantees_called"],
+            row["guaranteed_debt"]) == (8.0, 10.0, 15.0, 9.0, 10.0)
+    assert np.isnan(look_through(net).loc["Sponsor", "guarantees_called"])
+
+
+def test_cli_run_and_info_show_guarantee_calls(tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from contagion.cli import cli
+
+    folder = contagion.write_network(_sponsor_net(), tmp_path / "net")
+    out = CliRunner().invoke(cli, ["run", str(folder), "-f", "json"])
+    summary = json.loads(out.stdout)["summary"]
+    assert (summary["guarantees"], summary["guarantees_called"]) == (15.0, 9.0)
+    table = CliRunner().invoke(cli, ["run", str(folder)]).stdout
+    assert "guarantees called (of those given)" in table and "9.00 of 15.00" in table
+    info = json.loads(CliRunner().invoke(cli, ["info", str(folder), "-f", "json"]).stdout)
+    sponsor = {r["sponsor"]: r for r in info["sponsors"]}["Sponsor"]
+    assert sponsor["guarantees"] == 15.0 and sponsor["guarantees_called"] == 9.0

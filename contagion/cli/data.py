@@ -84,8 +84,8 @@ def network_info(net) -> dict[str, Any]:
     from scipy.sparse.csgraph import connected_components
 
     from .. import clear
-    from ..sponsors import sponsor_exposure
-    from .run import network_label
+    from ..sponsors import GUARANTEE_KINDS, look_through
+    from .text import network_label
 
     ncomp, labels = connected_components(net.liabilities, directed=True, connection="strong")
     sizes = np.bincount(labels, minlength=ncomp)
@@ -104,8 +104,11 @@ def network_info(net) -> dict[str, Any]:
         "types": {str(k): int(v) for k, v in types.items()},
         "edge_kinds": {str(k): {"count": int(r["count"]), "amount": float(r["sum"])} for k, r in kinds.iterrows()},
     }
-    sponsors = sponsor_exposure(net) if "sponsor" in net.nodes.columns else None
+    guarantees = bool(edges["kind"].astype(str).str.strip().isin(GUARANTEE_KINDS).any())
+    sponsors = look_through(net, res) if "sponsor" in net.nodes.columns or guarantees else None
     if sponsors is not None:
+        if not guarantees:
+            sponsors = sponsors.drop(columns=["guarantees", "guarantees_called", "guaranteed_debt"])
         info["sponsors"] = [{"sponsor": str(k), **{c: (v.item() if hasattr(v, "item") else v) for c, v in row.items()}}
                             for k, row in sponsors.iterrows()]
     return info
@@ -158,19 +161,22 @@ def _info_tables(data: dict[str, Any], color: bool) -> str:
         kinds.add_row(k, str(v["count"]), fmt_amount(v["amount"]))
     parts: list[Any] = [overview, types, kinds]
     if "sponsors" in data:
+        guarantees = bool(data["sponsors"]) and "guarantees" in data["sponsors"][0]
         sp = Table(title="debt behind each sponsor (on and off its balance sheet)", title_justify="left", min_width=40)
-        for col, head in (("sponsor", "sponsor"), ("type", "type"), ("debt", "own debt"), ("leases", "own leases"),
-                          ("off_balance_sheet_debt", "vehicles' debt (share)"),
-                          ("off_balance_sheet_external", "vehicles' external liab. (share)"),
-                          ("total", "total"), ("vehicle_names", "vehicles")):
+        cols = [("sponsor", "sponsor"), ("type", "type"), ("debt", "own debt"), ("leases", "own leases"),
+                ("off_balance_sheet_debt", "vehicles' debt (share)"),
+                ("off_balance_sheet_external", "vehicles' external liab. (share)"), ("total", "total")]
+        if guarantees:
+            cols += [("guarantees", "guarantees given"), ("guarantees_called", "called (as is)")]
+        cols.append(("vehicle_names", "vehicles"))
+        for col, head in cols:
             sp.add_column(head, justify="left" if col in ("sponsor", "type", "vehicle_names") else "right",
                           overflow="fold")
         for row in data["sponsors"]:
-            sp.add_row(row["sponsor"], row["type"], fmt_amount(row["debt"]), fmt_amount(row["leases"]),
-                       fmt_amount(row["off_balance_sheet_debt"]), fmt_amount(row["off_balance_sheet_external"]),
-                       fmt_amount(row["total"]), row["vehicle_names"])
+            sp.add_row(*[str(row[c]) if c in ("sponsor", "type", "vehicle_names") else fmt_amount(row[c])
+                         for c, _ in cols])
         if not data["sponsors"]:
-            sp.add_row("(no institution names a sponsor)", "", "", "", "", "", "", "")
+            sp.add_row("(no institution names a sponsor)", *[""] * (len(cols) - 1))
         parts.append(sp)
     return render(*parts, color=color)
 

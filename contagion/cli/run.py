@@ -98,6 +98,20 @@ def announce(st, *, with_method: bool = False, role: str = "scenario") -> None:
         click.echo(("no scenario" if role == "scenario" else "baseline") + ": the network as it is", err=True)
 
 
+def _guarantee_summary(st) -> dict[str, float]:
+    """``guarantees`` (caps given) and ``guarantees_called`` (owed in this scenario), when the network has any."""
+    from ..sponsors import GUARANTEE_KINDS
+
+    edges = st.network.edges
+    if "kind" not in edges.columns:
+        return {}
+    is_g = edges["kind"].astype(str).str.strip().isin(GUARANTEE_KINDS).to_numpy()
+    if not is_g.any():
+        return {}
+    called = st.clearing.network.edges["amount"].to_numpy()[is_g]
+    return {"guarantees": float(edges["amount"].to_numpy()[is_g].sum()), "guarantees_called": float(called.sum())}
+
+
 def render_run(st, fmt: str, color: bool) -> str:
     """The output of ``contagion run``: per-institution rows and the summary, as a table, CSV or JSON."""
     from ..measures import loss_summary, losses_by_creditor_type
@@ -109,6 +123,7 @@ def render_run(st, fmt: str, color: bool) -> str:
         **res.summary(),
         "losses_by_creditor_type": {str(k): float(v) for k, v in losses_by_creditor_type(res).items()},
         **{k: loss[k] for k in ("shock", "system_loss", "system_loss_without_network", "amplification")},
+        **_guarantee_summary(st),
     }
     if st.network.forced_default.any() or not _same_edges(st.base, st.network):
         click.echo("note: 'shock' and the system loss without the network count only losses of outside assets; "
@@ -178,6 +193,9 @@ def _summary_table(summary: dict):
         ("system loss (shock + shortfall)", fmt_amount(summary["system_loss"])),
         ("system loss without the network", fmt_amount(summary["system_loss_without_network"])),
         ("amplification", "n/a" if amp is None or not math.isfinite(amp) else f"{amp:.4f}"),
+        *([("guarantees called (of those given)",
+            f"{fmt_amount(summary['guarantees_called'])} of {fmt_amount(summary['guarantees'])}")]
+          if "guarantees" in summary else []),
         ("clearing vector unique", {True: "yes", False: "no (greatest shown)", None: "not determined"}[summary["unique"]]),
     ]
     for k, v in rows:

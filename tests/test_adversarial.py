@@ -103,6 +103,7 @@ _markup = st.lists(st.sampled_from(["[", "]", "[/]", "[red]", "[/red]", "[bold",
                                     "[#ff0000]", "\\[", "x"]), min_size=1, max_size=6).map("".join)
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(names=st.lists(_markup, min_size=3, max_size=3, unique=True), typ=_markup)
 def test_markup_in_names_and_types_is_printed_literally_in_every_table(names, typ):
@@ -122,6 +123,7 @@ def test_markup_in_names_and_types_is_printed_literally_in_every_table(names, ty
 
 
 # ---------------------------------------------------------------------- CSV: formula-leading cells neutralised
+@pytest.mark.slow
 @SETTINGS
 @given(prefixes=st.lists(st.sampled_from(["=", "+", "-", "@"]), min_size=3, max_size=3),
        rest=st.lists(st.text(alphabet="abcSUM()|!1+ ", min_size=1, max_size=12).map(lambda s: s.strip() or "x"),
@@ -155,6 +157,7 @@ def _nested(fmt: str, depth: int) -> str:
     return {"toml": f"x = {inner}\n", "yaml": f"x: {inner}\n", "json": f'{{"x": {inner}}}'}[fmt]
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(depth=st.one_of(st.integers(MAX_NESTING + 1, 400), st.integers(900, 5000)),
        fmt=st.sampled_from(["toml", "yaml", "json"]),
@@ -504,6 +507,7 @@ def test_output_to_a_fifo_writes_through_it_or_refuses_and_it_stays_a_fifo(reade
         assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(length=st.integers(256, 400), cmd=st.sampled_from(["run", "view", "report"]))
 def test_output_names_too_long_are_located_errors(length, cmd):
@@ -514,6 +518,7 @@ def test_output_names_too_long_are_located_errors(length, cmd):
         assert len(line) < 400 and list(d.iterdir()) == []
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(depth=st.integers(1, 3), cmd=st.sampled_from(["run", "view", "report"]))
 def test_output_whose_parent_is_a_file_is_a_located_error(depth, cmd):
@@ -560,6 +565,7 @@ def test_long_values_are_never_echoed_whole(length, count):
 
 
 # ---------------------------------------------------------------------- README, sweep size
+@pytest.mark.slow
 @SETTINGS
 @given(text=st.text(alphabet="éàüßçñ£°", min_size=1, max_size=20))
 def test_report_on_a_folder_with_a_latin1_readme_is_a_located_error(text):

@@ -261,6 +261,7 @@ def small_batches(*args, **kwargs):
     return run_sweep(*args, blocks_per_call=1, **kwargs)
 
 
+@pytest.mark.slow
 def test_identical_whatever_chunking_and_executor():
     net = _cp()
     cfg = SweepConfig.from_dict({"correlation": 0.3, "shocks": [

@@ -35,7 +35,8 @@ from typing import TYPE_CHECKING, Any, Mapping, Sequence
 import numpy as np
 
 from ..errors import InvalidNetworkError, Problem
-from ..network import FinancialNetwork, _id_text
+from .._columns import _id_text
+from ..network import FinancialNetwork
 from ._tables import LocatedProblem, build_network, frame_from_records, frame_records, is_missing
 
 if TYPE_CHECKING:  # pragma: no cover

@@ -1,0 +1,159 @@
+"""Column checks of the node and edge tables (used by :class:`~contagion.network.FinancialNetwork` constructors).
+
+Each check appends located :class:`~contagion.errors.Problem` objects (file,
+row, column, value) instead of raising at the first one, so that a reader can
+report every problem of a file at once.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Sequence
+
+import numpy as np
+import pandas as pd
+
+from .errors import Problem
+
+
+def _plain(v: Any) -> Any:
+    if isinstance(v, (np.floating,)):
+        return float(v)
+    if isinstance(v, (np.integer,)):
+        return int(v)
+    return v
+
+
+def _text_column(df: pd.DataFrame, col: str, file: str, problems: list[Problem], row_offset: int,
+                 required: bool) -> pd.Series:
+    s = df[col]
+    missing = s.isna().to_numpy()
+    if pd.api.types.infer_dtype(s, skipna=True) in ("string", "empty"):  # vectorised common case
+        out = pd.Series(_as_text(s).str.strip().fillna("").to_numpy(dtype=object), index=s.index)
+    else:
+        out = s.astype(object).where(~missing, "").map(lambda v: v if isinstance(v, str) else _id_text(v))
+        out = out.astype(object).map(str.strip)
+    if required:
+        for k in np.flatnonzero(missing | (out == "").to_numpy()):
+            problems.append(Problem("value is missing", file=file, row=int(k) + row_offset, column=col, value=""))
+    return out.reset_index(drop=True)
+
+
+def _check_columns(df: pd.DataFrame, required: Sequence[str], file: str, problems: list[Problem]) -> None:
+    """Required columns present, and no column name twice (``df[col]`` would be ambiguous)."""
+    dup = pd.Index(df.columns)[pd.Index(df.columns).duplicated()].unique()
+    for col in dup:
+        problems.append(Problem("duplicate column", file=file, column=str(col), value=col))
+    for col in required:
+        if col not in df.columns:
+            problems.append(Problem("required column is missing", file=file, column=col))
+
+
+_TRUE = frozenset({"true", "yes", "1", "1.0"})
+_FALSE = frozenset({"false", "no", "0", "0.0", ""})
+
+
+def _bool_column(df: pd.DataFrame, col: str, file: str, problems: list[Problem], row_offset: int) -> np.ndarray:
+    """A yes/no column (missing = False); text must be true/false/yes/no/1/0 in any case."""
+    if col not in df.columns:
+        return np.zeros(len(df), dtype=bool)
+    s = df[col]
+    if s.dtype.kind == "b":
+        return s.to_numpy(dtype=bool)
+    text = s.astype(object).where(s.notna(), "").map(lambda v: str(v).strip().lower())
+    truthy, falsy = text.isin(_TRUE).to_numpy(), text.isin(_FALSE).to_numpy()
+    for k in np.flatnonzero(~(truthy | falsy)):
+        problems.append(Problem("not true or false", file=file, row=int(k) + row_offset, column=col,
+                                value=_raw_value(s, k)))
+    return truthy
+
+
+def _as_text(s: pd.Series) -> pd.Series:
+    """``s`` (text with missing values) as pandas' string dtype: vectorised ``.str`` methods (Arrow if present)."""
+    return s if isinstance(s.dtype, pd.StringDtype) else s.astype(pd.StringDtype(na_value=np.nan))
+
+
+def _id_text(v: Any) -> str:
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
+
+
+def _number_column(df: pd.DataFrame, col: str, file: str, problems: list[Problem], row_offset: int,
+                   required: bool = False) -> np.ndarray:
+    if col not in df.columns:
+        return np.zeros(len(df))
+    s = df[col]
+    if s.dtype.kind in "fiu":
+        vals = s.to_numpy(dtype=np.float64, na_value=np.nan)
+        missing = np.isnan(vals) & s.isna().to_numpy()
+        bad_text = np.zeros(len(s), dtype=bool)
+    elif s.dtype.kind == "b":
+        for k in np.flatnonzero(s.notna().to_numpy()):
+            problems.append(Problem("not a number", file=file, row=int(k) + row_offset, column=col,
+                                    value=_plain(s.iloc[k])))
+        return np.zeros(len(df))
+    else:
+        raw = s.astype(object)
+        if pd.api.types.infer_dtype(s, skipna=True) in ("string", "empty"):  # vectorised common case (CSV)
+            text = _as_text(s).str.strip().fillna("")  # '1_000' is not a number here (Python's float() says it is)
+            missing = (text == "").to_numpy(dtype=bool)
+            vals = pd.to_numeric(np.where(missing, "nan", text.to_numpy(dtype=object)), errors="coerce")
+            vals = np.asarray(vals, dtype=np.float64)
+            nan_text = text.str.lower().str.lstrip("+-").eq("nan").to_numpy(dtype=bool)
+        else:
+            missing = raw.isna().to_numpy() | raw.map(lambda v: isinstance(v, str) and v.strip() == "").to_numpy()
+            conv = pd.to_numeric(raw.where(~missing, np.nan).map(_num_text), errors="coerce")
+            vals = conv.to_numpy(dtype=np.float64)
+            nan_text = raw.map(lambda v: isinstance(v, str) and v.strip().lstrip("+-").lower() == "nan").to_numpy(bool)
+        # literal "nan" text is a non-finite number, reported below as such, not as text
+        bad_text = np.isnan(vals) & ~missing & ~nan_text
+        for k in np.flatnonzero(bad_text):
+            problems.append(Problem("not a number", file=file, row=int(k) + row_offset, column=col, value=raw.iloc[k]))
+    if required:
+        for k in np.flatnonzero(missing):
+            problems.append(Problem("value is missing", file=file, row=int(k) + row_offset, column=col, value=""))
+    vals = np.where(missing, 0.0, vals)
+    checked = np.where(bad_text, 0.0, vals)
+    nonfinite = ~np.isfinite(checked)
+    negative = np.isfinite(checked) & (checked < 0)
+    for k in np.flatnonzero(nonfinite):
+        problems.append(Problem("not a finite number", file=file, row=int(k) + row_offset, column=col,
+                                value=_raw_value(s, k)))
+    for k in np.flatnonzero(negative):
+        problems.append(Problem("negative amount", file=file, row=int(k) + row_offset, column=col,
+                                value=_raw_value(s, k)))
+    return np.where(bad_text, 0.0, vals)
+
+
+def _num_text(v: Any) -> Any:
+    if isinstance(v, str):
+        t = v.strip()
+        low = t.lower()
+        if low in ("nan", "+nan", "-nan"):
+            return math.nan
+        if low in ("inf", "+inf", "infinity", "+infinity"):
+            return math.inf
+        if low in ("-inf", "-infinity"):
+            return -math.inf
+        return t
+    if isinstance(v, bool):
+        return None  # booleans are not amounts
+    return v
+
+
+def _raw_value(s: pd.Series, k: int) -> Any:
+    return _plain(s.iloc[k])
+
+
+def _check_unique(values: pd.Series, col: str, problems: list[Problem], file: str | None, row_offset: int) -> None:
+    dup = values.duplicated(keep="first").to_numpy() & (values != "").to_numpy()
+    if not dup.any():
+        return
+    codes = pd.factorize(values)[0]
+    first_of = np.full(codes.max() + 1, len(values), dtype=np.int64)
+    np.minimum.at(first_of, codes, np.arange(len(values)))
+    for k in np.flatnonzero(dup):
+        first = int(first_of[codes[k]])
+        problems.append(Problem(f"duplicate {col} (first seen at row {first + row_offset})", file=file,
+                                row=int(k) + row_offset, column=col, value=values.iloc[k]))

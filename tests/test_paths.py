@@ -41,7 +41,7 @@ def test_one_year_horizon_equals_a_plain_clearing(seed):
     assert path.default_year == tuple(2027 if d else None for d in plain.defaulted)
 
 
-@pytest.mark.parametrize("name", ["chain", "core-periphery", "ai-infrastructure"])
+@pytest.mark.parametrize("name", ["chain", "core-periphery", "ring"])
 def test_one_year_horizon_equals_run_with_the_default_scenario(name):
     net = contagion.load_dataset(name)
     st = contagion.stress(net)

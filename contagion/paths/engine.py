@@ -40,7 +40,8 @@ one-year horizon equals a plain :func:`contagion.clear`.
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 
@@ -161,97 +162,138 @@ def clear_path(net: Any, horizon: tuple[int, int], scenarios: Iterable[Any] | An
     >>> p2.default_year, p2.rolled_principal.tolist()
     ((None, None), [0.0, 0.0, 100.0])
     """
-    from ..clearing import clear
     from ..pipeline import resolve
 
     years = _horizon(horizon)
     resolved, used_default = resolve(net, scenarios)
     rules = path_rules(net, resolved, years)
-    base = net
-    sched = schedule_of(base)
-    coll, flows = _tables(base, collateral, cashflows)
-    _check_collateral(base, sched, coll)
+    sched = schedule_of(net)
+    coll, flows = _tables(net, collateral, cashflows)
+    _check_collateral(net, sched, coll)
+    state = _State.start(net, sched, years, flows)
+    steps = [state.year(k, t, rules, coll, method, params) for k, t in enumerate(years)]
+    stack = lambda key: np.array([getattr(step, key) for step in steps])  # noqa: E731
+    return PathResult(
+        network=net, years=years, scenarios=tuple(resolved), default_applied=used_default,
+        payments=stack("payments"), obligations=stack("obligations"), shortfall=stack("shortfall"),
+        equity=stack("equity"), external_assets=stack("external_assets"), cash=stack("cash"),
+        defaulted=stack("defaulted"), default_round=stack("default_round"), rolled_principal=stack("rolled"),
+        called_principal=stack("called"), clearings=tuple(s.clearing for s in steps),
+        bases=tuple(s.base for s in steps), method=method,
+        params=dict(steps[0].clearing.params) if steps else dict(params),
+    )
 
-    n, m = base.n, base.n_edges
-    K = len(years)
-    di, ci = base.edge_index
-    e0, ext0 = base.external_assets, base.external_liabilities
-    outstanding = sched.principal.copy()
-    maturity = sched.maturity.copy()
-    remainder = np.zeros(m)                 # unpaid amounts carried to the next year, per row
-    remainder_ext = np.zeros(n)             # unpaid outside liabilities carried to the next year
-    cash = np.zeros(n)
-    defaulted = np.zeros(n, dtype=bool)
-    out = {k: np.zeros((K, n)) for k in ("payments", "obligations", "shortfall", "equity", "external_assets",
-                                          "cash")}
-    dflt = np.zeros((K, n), dtype=bool)
-    rounds = np.full((K, n), -1, dtype=np.int64)
-    rolled_total, called_total = np.zeros(K), np.zeros(K)
-    clearings, bases = [], []
-    ext_by_year = [flows.for_year(y, e0, ext0) for y in years]
 
-    for k, t in enumerate(years):
-        e_t, ext_t = ext_by_year[k]
-        open_row = ~defaulted[di]                                   # rows of debtors not yet in default
-        started = sched.start <= t
+@dataclass
+class _Year:
+    """What one year of a path produced."""
+
+    clearing: Any
+    base: Any
+    payments: np.ndarray
+    obligations: np.ndarray
+    shortfall: np.ndarray
+    equity: np.ndarray
+    external_assets: np.ndarray
+    cash: np.ndarray
+    defaulted: np.ndarray
+    default_round: np.ndarray
+    rolled: float
+    called: float
+
+
+@dataclass
+class _State:
+    """The state carried from one year to the next (the only mutable object of a path)."""
+
+    net: Any
+    sched: Any
+    years: tuple[int, ...]
+    money: list                      # (outside assets, outside liabilities) of each year
+    outstanding: np.ndarray          # principal outstanding per row
+    maturity: np.ndarray             # current maturity per row (moves when rolled)
+    remainder: np.ndarray            # unpaid amounts owed again next year, per row
+    remainder_ext: np.ndarray        # unpaid outside liabilities owed again next year
+    cash: np.ndarray                 # cash carried into the next year
+    defaulted: np.ndarray
+
+    @classmethod
+    def start(cls, net: Any, sched: Any, years: tuple[int, ...], flows: Cashflows) -> "_State":
+        return cls(net=net, sched=sched, years=years,
+                   money=[flows.for_year(y, net.external_assets, net.external_liabilities) for y in years],
+                   outstanding=sched.principal.copy(), maturity=sched.maturity.copy(), remainder=np.zeros(net.n_edges),
+                   remainder_ext=np.zeros(net.n), cash=np.zeros(net.n), defaulted=np.zeros(net.n, dtype=bool))
+
+    def year(self, k: int, t: int, rules: PathRules, coll: CollateralTable, method: str, params: dict) -> _Year:
+        """Steps 1-4 of the module docstring for year ``t`` (the ``k``-th of the horizon)."""
+        sched, (di, ci) = self.sched, self.net.edge_index
+        open_row = ~self.defaulted[di] & (sched.start <= t)         # rows of debtors not yet in default
         # 1. rollover decisions on the state at the start of the year
-        principal_due = _principal_due(sched, outstanding, maturity, t) * (open_row & started)
-        roll = _rolls(sched, rules, coll, base, principal_due, defaulted, ci, t)
-        maturity = np.where(roll, t + sched.term, maturity)
+        principal_due = _principal_due(sched, self.outstanding, self.maturity, t) * open_row
+        roll = _rolls(sched, rules, coll, principal_due, self.defaulted, ci, t)
+        self.maturity = np.where(roll, t + sched.term, self.maturity)
         called = np.where(roll, 0.0, principal_due)
-        rolled_total[k] = float(principal_due[roll].sum())
-        called_total[k] = float(called.sum())
         # 2. what falls due
-        interest = np.where(sched.is_debt & open_row & started, sched.rate * outstanding, 0.0)
-        due = np.where(open_row, sched.recurring_due(t), 0.0) + interest + called
-        plain, year_net = rules.year_network(base, t, due, e_t, ext_t)
-        bases.append(plain)
-        amounts = year_net.edges["amount"].to_numpy(dtype=np.float64) + remainder
-        e_year = year_net.external_assets + cash
+        interest = np.where(sched.is_debt & open_row, sched.rate * self.outstanding, 0.0)
+        due = np.where(~self.defaulted[di], sched.recurring_due(t), 0.0) + interest + called
+        base, year_net = rules.year_network(self.net, t, due, *self.money[k])
+        amounts = year_net.edges["amount"].to_numpy(dtype=np.float64) + self.remainder
+        e_year = year_net.external_assets + self.cash
         # a defaulter's later outside liabilities were accelerated into its default year: only the unpaid rest
-        ext_year = np.where(defaulted, 0.0, year_net.external_liabilities) + remainder_ext
+        ext_year = np.where(self.defaulted, 0.0, year_net.external_liabilities) + self.remainder_ext
         # 3. clearing with acceleration, to a fixed default set
-        accelerated = np.zeros(n, dtype=bool)
-        wave = np.full(n, -1, dtype=np.int64)                        # wave of the clearing that first found it
-        future = None
-        while True:
-            if accelerated.any():
-                if future is None:
-                    future = _future(base, sched, rules, outstanding - called, years[k + 1:], ext_by_year[k + 1:])
-                cur = _with(year_net, amounts + np.where(accelerated[di], future[0], 0.0), e_year,
-                            ext_year + np.where(accelerated, future[1], 0.0))
-            else:
-                cur = _with(year_net, amounts, e_year, ext_year)
-            res = clear(cur, method=method, **params)
-            new = res.defaulted & ~accelerated & ~defaulted
-            if not new.any():
-                break
-            found = np.maximum(np.asarray(res.default_round)[new], 0)
-            wave[new] = np.maximum(found, wave.max() + 1) if accelerated.any() else found
-            accelerated |= new
-        year_default = defaulted | accelerated
+        later = lambda: _future(self.net, sched, rules, self.outstanding - called, self.years[k + 1:],  # noqa: E731
+                                self.money[k + 1:])
+        cur, res, accelerated, wave = _clear_accelerating(year_net, amounts, e_year, ext_year, self.defaulted,
+                                                          later, method, params)
         # 4. carry forward
-        pbar = cur.total_obligations
-        frac = np.divide(res.payments, pbar, out=np.ones(n), where=pbar > 0)
-        row_amounts = cur.edges["amount"].to_numpy(dtype=np.float64)
-        remainder = row_amounts * (1.0 - frac[di])
-        remainder_ext = cur.external_liabilities * (1.0 - frac)
-        remainder[remainder < 1e-12 * np.maximum(row_amounts, 1.0)] = 0.0
-        remainder_ext[remainder_ext < 1e-12 * np.maximum(cur.external_liabilities, 1.0)] = 0.0
-        outstanding = np.where(accelerated[di], 0.0, outstanding - called)
-        # what is left after paying (an estate that pays its debts in full keeps the rest)
-        cash = np.where(res.defaulted, 0.0, np.maximum(res.equity, 0.0))
-        out["payments"][k], out["obligations"][k], out["shortfall"][k] = res.payments, pbar, res.shortfall
-        out["equity"][k], out["external_assets"][k], out["cash"][k] = res.equity, e_year, cash
-        dflt[k] = year_default
-        rounds[k] = np.where(accelerated, wave, -1)
-        clearings.append(res)
-        defaulted = year_default
+        self._carry(cur, res, accelerated, called)
+        return _Year(clearing=res, base=base, payments=res.payments, obligations=cur.total_obligations,
+                     shortfall=res.shortfall, equity=res.equity, external_assets=e_year, cash=self.cash,
+                     defaulted=self.defaulted, default_round=np.where(accelerated, wave, -1),
+                     rolled=float(principal_due[roll].sum()), called=float(called.sum()))
 
-    return PathResult(network=base, years=years, scenarios=tuple(resolved), default_applied=used_default,
-                      defaulted=dflt, default_round=rounds, rolled_principal=rolled_total,
-                      called_principal=called_total, clearings=tuple(clearings), bases=tuple(bases), method=method,
-                      params=dict(clearings[0].params) if clearings else dict(params), **out)
+    def _carry(self, cur: Any, res: Any, accelerated: np.ndarray, called: np.ndarray) -> None:
+        """Unpaid amounts owed again, principal repaid or accelerated, cash kept, defaults absorbed."""
+        di, _ = self.net.edge_index
+        pbar = cur.total_obligations
+        frac = np.divide(res.payments, pbar, out=np.ones(self.net.n), where=pbar > 0)
+        rows = cur.edges["amount"].to_numpy(dtype=np.float64)
+        self.remainder = rows * (1.0 - frac[di])
+        self.remainder_ext = cur.external_liabilities * (1.0 - frac)
+        self.remainder[self.remainder <= 1e-12 * rows] = 0.0          # rounding of a payment in full
+        self.remainder_ext[self.remainder_ext <= 1e-12 * cur.external_liabilities] = 0.0
+        self.outstanding = np.where(accelerated[di], 0.0, self.outstanding - called)
+        # what is left after paying (an estate that pays its debts in full keeps the rest)
+        self.cash = np.where(res.defaulted, 0.0, np.maximum(res.equity, 0.0))
+        self.defaulted = self.defaulted | accelerated
+
+
+def _clear_accelerating(year_net: Any, amounts: np.ndarray, e: np.ndarray, ext: np.ndarray, defaulted: np.ndarray,
+                        later: Callable[[], tuple[np.ndarray, np.ndarray]], method: str, params: dict):
+    """Clear the year; accelerate the later debts of each new defaulter and clear again, until no one else
+    defaults. Returns ``(network cleared, result, accelerated, wave)``."""
+    from ..clearing import clear
+
+    di, _ = year_net.edge_index
+    n = year_net.n
+    accelerated = np.zeros(n, dtype=bool)
+    wave = np.full(n, -1, dtype=np.int64)                        # wave of the clearing that first found it
+    future = None
+    while True:
+        if accelerated.any():
+            future = later() if future is None else future
+            cur = _with(year_net, amounts + np.where(accelerated[di], future[0], 0.0), e,
+                        ext + np.where(accelerated, future[1], 0.0))
+        else:
+            cur = _with(year_net, amounts, e, ext)
+        res = clear(cur, method=method, **params)
+        new = res.defaulted & ~accelerated & ~defaulted
+        if not new.any():
+            return cur, res, accelerated, wave
+        found = np.maximum(np.asarray(res.default_round)[new], 0)
+        wave[new] = np.maximum(found, wave.max() + 1) if accelerated.any() else found
+        accelerated |= new
 
 
 def _principal_due(sched: Any, outstanding: np.ndarray, maturity: np.ndarray, t: int) -> np.ndarray:
@@ -264,8 +306,8 @@ def _principal_due(sched: Any, outstanding: np.ndarray, maturity: np.ndarray, t:
     return np.where(sched.is_debt & (outstanding > 0), due, 0.0)
 
 
-def _rolls(sched: Any, rules: PathRules, coll: CollateralTable, net: Any, principal_due: np.ndarray,
-           defaulted: np.ndarray, ci: np.ndarray, t: int) -> np.ndarray:
+def _rolls(sched: Any, rules: PathRules, coll: CollateralTable, principal_due: np.ndarray, defaulted: np.ndarray,
+           ci: np.ndarray, t: int) -> np.ndarray:
     """Rows whose principal due in ``t`` is rolled (decided on the state at the start of ``t``)."""
     lender_ok = ~defaulted[ci] & ~(rules.frozen_from[ci] <= t)
     roll = (principal_due > 0) & lender_ok & (sched.rollover == ROLLOVER_RULES["always"])

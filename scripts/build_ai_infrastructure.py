@@ -172,6 +172,45 @@ ASSUMPTIONS: list[tuple[str, str, str, float, float, float, str, str]] = [
      "(loss-absorbing buffer)", 20, 10, 50,
      "Placeholder, NOT a balance-sheet figure (Blue Owl uses its $29.5bn market value instead).", "assumption"),
 ]
+# --- 2026-2030 path (cashflows.csv, collateral.csv, the dated columns of edges.csv); years are calendar years
+ASSUMPTIONS += [
+    ("gpu_economic_life", "GPU fleets of CoreWeave and the xAI vehicle (collateral.csv)", "economic life of a GPU "
+     "(years, straight-line to zero)", 3, 2.5, 3.5,
+     "Kedrosky: GPUs depreciate over ~2.5-3.5 years [S75], as little as 18 months-2 years run flat out [S74]. "
+     "Used on the path for the lenders' loan-to-value test; the accounting life is gpu_book_life.", "S74; S75"),
+    ("gpu_book_life", "GPU fleets (collateral.csv, column book_life)", "accounting (book) depreciation life of a GPU "
+     "(years)", 6, 5, 6,
+     "The books depreciate servers and GPUs over ~6 years (issue 14; not a figure of the fact sheet). Not used by "
+     "the central path: switch with a collateral shock of factor gpu_book_life / gpu_economic_life (= 2).",
+     "assumption"),
+    ("gpu_max_ltv", "GPU-backed loans (CoreWeave DDTLs, xAI vehicle debt)", "loan / collateral value at which a "
+     "lender refinances (max_ltv)", 0.65, 0.5, 0.8,
+     "Apollo lent $3.5bn against a $5.4bn GB200 acquisition for the xAI vehicle: 3.5 / 5.4 = 0.65 [S51]. The same "
+     "ratio sizes the fleets: fleet value = GPU-backed debt / gpu_max_ltv.", "S51"),
+    ("gpu_balloon", "GPU-backed loans on the path", "principal refinanced at maturity rather than repaid from cash "
+     "flows (1: bullet with ltv rollover; 0: linear amortisation, no rollover)", 1, 0, 1,
+     "CoreWeave's debt rose from $11.2bn (Jun-2025) to ~$14bn (Sep-2025) while its DDTLs amortised: new GPU-backed "
+     "draws repaid old ones [S29,S33] ('the next loan repays the previous loan', issue 14). Central: interest only, "
+     "the principal due at the reported maturity and rolled when the fleet still covers it at gpu_max_ltv. Low "
+     "end: straight-line repayment from cash flows, as the one-year amounts (gpu_amortisation).", "S29; S33"),
+    ("undisclosed_debt_term", "Michigan facility; Crusoe's Brookfield facility; SoftBank's Arm margin loans",
+     "term of a facility whose maturity is undisclosed (years from signing)", 4, 2, 6,
+     "As the Vantage and New Mexico SPV loans (4 years + extensions [S22,S23]).", "S22; S23"),
+    ("meta_bond_maturity", "Meta $30bn bonds", "average maturity (year)", 2045, 2035, 2055,
+     "Six tranches of 5-40 years, sizes not captured [S28]: midpoint. The 5-year tranche falls due in 2030 and is "
+     "assumed refinanced.", "S28"),
+    ("oracle_lease_start", "Oracle's other data-centre leases (e044)", "first year rent is paid (year)", 2027, 2026,
+     2028, "Leases not yet commenced at Nov-2025 commence between FQ3-FY26 and FY28 [S20]: midpoint.", "S20"),
+    ("openai_revenue_2030", "OpenAI", "revenue in 2030 (plan; end of the planned path in cashflows.csv)", 213, 20,
+     213, "HSBC: OpenAI's revenue >$213bn in 2030 [S59]. Low: the >$20bn run-rate of end-2025, flat [S60]. The "
+     "path is geometric from the FY2025 target of $13bn (central) or the $20bn run-rate (high) [S62,S60]; its "
+     "2027 value is openai_revenue.", "S59; S60; S62"),
+    ("slowdown_cut", "openai-slowdown-2027", "growth points OpenAI's revenue loses each year from 2027 "
+     "(persistent)", 0.3, 0.15, 0.5,
+     "Planned growth is ~75% a year (13 -> 213 over 5 years); 0.3 leaves ~45%, i.e. OpenAI's 2030 revenue at "
+     "~$100bn, half of HSBC's path [S59]. The one-year ai-demand-slowdown uses the same 30% (outside revenue 30% "
+     "below plan).", "S59; S56"),
+]
 A_ROWS = {row[0]: row for row in ASSUMPTIONS}
 
 
@@ -314,6 +353,14 @@ class Edge:
     notes: str = ""
     fact_row: int | None = None     # spreadsheet row in the fact sheet's edges.csv (header = 1)
     unconfirmed: bool = False       # the figure is reported but not confirmed by the parties (FACTS 5)
+    # 2026-2030 path (DESIGN.md section 7); set by date_edges
+    start: int | None = None        # first / last year a recurring amount falls due
+    end: int | None = None
+    maturity: int | None = None     # debt: year the principal is due
+    amortization: str = ""          # bullet | linear
+    rollover: str = ""              # none | always | ltv
+    max_ltv: float | None = None
+    path_basis: str = ""            # why these years (source or assumption)
 
 
 def _f(x: float) -> str:
@@ -638,6 +685,129 @@ def _num(text: str) -> float | None:
     return float(text) if text else None
 
 
+# ====================================================================================== the 2026-2030 path
+FIRST_YEAR, LAST_YEAR = 2026, 2030
+PATH_YEARS = tuple(range(FIRST_YEAR, LAST_YEAR + 1))
+GPU_FLEETS = {"coreweave": "coreweave_gpu", "xai_spv": "xai_gpu"}
+
+
+def date_edges(edges: list[Edge], a: dict[str, float]) -> None:
+    """Set the dated columns (DESIGN.md section 7) of every included obligation, with the reason in ``path_basis``.
+
+    Recurring rows get ``start``/``end`` over their term; debt rows a maturity, an amortisation and a rollover
+    rule. The one-year ``amount`` is not touched (a path does not use it on debt rows).
+    """
+    by_id = {e.edge_id: e for e in edges}
+
+    def recur(eid: str, start: int | None, end: int | None, why: str, uses: tuple[str, ...] = ()) -> None:
+        e = by_id[eid]
+        e.start, e.end, e.path_basis = start, end, why
+        e.assumptions = tuple(dict.fromkeys(e.assumptions + uses))
+
+    azure = int(a["openai_azure_term"])
+    recur("e002", 2027, 2031, "5 years from 2027 (WSJ: from 2027; Oracle 8-K: >$30bn a year from FY2028) [S01,S03]")
+    recur("e003", 2026, 2030, "5 years from 2026, the first full year after the three 2025 tranches [S04,S05] "
+                              "(estimate: the tranches start at different dates)")
+    recur("e004", 2026, 2025 + azure, f"{azure} years from 2026 [openai_azure_term] (Oct-2025 commitment) [S06]",
+          ("openai_azure_term",))
+    recur("e004r", 2027, 2027, "on a path the edge carries 2027 only; the 20% revenue share of the other years is "
+                               "in OpenAI's outside liabilities (cashflows.csv), so that it follows the revenue path")
+    recur("e005", 2026, 2032, "7 years from 2026 (capacity online by end-2026) [S08]")
+    t = int(a["compute_term_default"])
+    recur("e008", 2026, 2025 + t, f"{t} years from 2026 [compute_term_default] (Nov-2025 deal) [S65]",
+          ("compute_term_default",))
+    recur("e010", 2026, 2025 + t, f"{t} years from 2026 [compute_term_default] (in talks Sep-2025) [S68]",
+          ("compute_term_default",))
+    recur("e011", 2026, 2031, "to Dec-2031 [S37]")
+    recur("e012", 2026, 2030, "5 years from the first deliveries (Dec-2025) [S43]")
+    recur("e013", 2026, 2030, "spend 2023-2030 [S39]")
+    recur("e014", 2027, 2031, "5 years ending 2031 [S42]")
+    recur("e015", 2026, 2030, "5 years from Nov-2025 [S44]")
+    y = int(a["nvidia_order_years"])
+    recur("e017", 2026, 2025 + y, f"paid over {y} years from 2026 [nvidia_order_years] (ordered May-2025) [S47]",
+          ("nvidia_order_years",))
+    recur("e018", 2026, 2030, "~1 GW a year from the first GW in H2-2026 [nvidia_loi_gw] [S09]", ("nvidia_loi_gw",))
+    recur("e019", 2026, 2030, "one of six GW tranches a year from H2-2026 [amd_warrant_vesting] [S11]",
+          ("amd_warrant_vesting",))
+    recur("e020", 2027, 2027, "called once, in 2027, as in the one-year network [S63]")
+    sy = int(a["stargate_funding_years"])
+    for eid in ("e023", "e024", "e025", "e026"):
+        recur(eid, 2025, 2024 + sy, f"{sy} years from the Jan-2025 announcement [stargate_funding_years] [S64]",
+              ("stargate_funding_years",))
+    ey = int(a["equity_funding_years"])
+    for eid in ("e027", "e028"):
+        recur(eid, 2026, 2025 + ey, f"{ey} years from 2026 [equity_funding_years] (Nov-2025) [S65]",
+              ("equity_funding_years",))
+    for eid in ("e040", "e041", "e042", "e043"):
+        recur(eid, 2026, None, "15-year lease [S47]; rent from 2026: the vehicle's interest runs from its first "
+                               "draw (rent = dscr x interest)")
+    ls = int(a["oracle_lease_start"])
+    recur("e044", ls, None, f"leases commence FQ3-FY26 to FY28 [S20]: from {ls} [oracle_lease_start]",
+          ("oracle_lease_start",))
+    recur("e045", 2026, None, "4-year initial term with extensions, residual value guarantee 16 years [S25]")
+    recur("e046", 2026, 2030, "5-year GPU lease [S50]")
+    recur("e088", 2026, 2032, "through 2032 [S37]")
+
+    balloon = a["gpu_balloon"] >= 0.5
+    ltv = a["gpu_max_ltv"]
+    term = a["undisclosed_debt_term"]
+
+    def debt(eid: str, maturity: int, amort: str, roll: str, why: str, uses: tuple[str, ...] = ()) -> None:
+        e = by_id[eid]
+        if e.principal is None:
+            raise SystemExit(f"builder error: {eid} has no principal")
+        e.maturity, e.amortization, e.rollover, e.path_basis = maturity, amort, roll, why
+        e.assumptions = tuple(dict.fromkeys(e.assumptions + uses))
+
+    for eid in ("e047", "e048"):
+        debt(eid, 2027, "bullet", "always", "construction loan taken out by term debt in 2027 [abilene_takeout]: "
+                                            "refinancing expected (rolled)", ("abilene_takeout",))
+    for eid in ("e049", "e050"):
+        debt(eid, 2029, "bullet", "always", "4 years from Oct-2025 + 2-year extension option, interest only in "
+                                            "construction [S22]: extended (rolled)")
+    debt("e058", 2029, "bullet", "always", "4 years from Nov-2025 + 2 x 1-year extensions [S23]: extended (rolled)")
+    debt("e063", 2025 + int(term), "bullet", "always",
+         f"term undisclosed: {_f(term)} years [undisclosed_debt_term], extended like the other Stargate sites "
+         f"(rolled)", ("undisclosed_debt_term",))
+    debt("e064", 2042, "bullet", "none", "six tranches 2030-2065 [S14]: weighted-average maturity 2042 (the $3bn "
+                                        "2030 tranche is inside the horizon and assumed refinanced)")
+    mb = int(a["meta_bond_maturity"])
+    debt("e065", mb, "bullet", "none", f"average maturity {mb} [meta_bond_maturity] [S28]", ("meta_bond_maturity",))
+    for eid in ("e066", "e067", "e068"):
+        debt(eid, 2049, "bullet", "none", "due 2049 [S24]")
+    gpu_amort, gpu_roll = ("bullet", "ltv") if balloon else ("linear", "none")
+    gpu_uses = ("gpu_balloon", "gpu_max_ltv", "gpu_economic_life")
+    gpu_why = ("GPU-backed: interest only, rolled at maturity if the fleet's value x max_ltv covers the principal "
+               "[gpu_balloon]" if balloon else "GPU-backed: repaid straight-line from cash flows [gpu_balloon]")
+    for eid, mat, what in (("e069", 2028, "matures Mar-2028 [S29]"), ("e072", 2029, "matures May-2029 [S29]"),
+                           ("e073", 2030, "draws (to Mar-2026) mature in 5 years [S30]: 2030"),
+                           ("e078", FIRST_YEAR - 1 + int(a["cw_ddtl3_term"]),
+                            f"{_f(a['cw_ddtl3_term'])} years from 2025 [cw_ddtl3_term] [S80]"),
+                           ("e090", 2030, "5 years from Oct-2025 [S50]"), ("e090a", 2030, "5 years from Oct-2025 [S50]")):
+        debt(eid, mat, gpu_amort, gpu_roll, f"{what}; {gpu_why}", gpu_uses)
+        by_id[eid].collateral = GPU_FLEETS[by_id[eid].debtor]
+        by_id[eid].max_ltv = ltv if balloon else None
+    debt("e079", 2030, "bullet", "none", "due Jun-2030 [S32]; a new issue would be new money, not a rollover")
+    debt("e080", 2031, "bullet", "none", "due Feb-2031 [S31]")
+    debt("e081", 2031, "bullet", "none", "convertible, due Dec-2031 [S32]")
+    debt("e082", 2027, "bullet", "always", "revolver matures Jun-2027 [S29]; upsized to $2.5bn in Nov-2025 [S36]: "
+                                           "renewed (rolled)")
+    debt("e086", 2029, "bullet", "none", "bullet, Jan-2029 [S29]")
+    debt("e087", 2028, "linear", "none", "instalments Mar-2026 to May-2028 [S29]")
+    by_id["e087"].collateral = GPU_FLEETS["coreweave"]
+    debt("e089", 2025 + int(term), "bullet", "none",
+         f"term undisclosed: {_f(term)} years from Jun-2025 [undisclosed_debt_term] [S48]", ("undisclosed_debt_term",))
+    for eid in ("e092", "e093", "e094", "e095"):
+        debt(eid, 2026, "bullet", "always", "1-year bridge of May-2025 [S53], rolled every year as in the one-year "
+                                            "network (SoftBank refinanced it with a larger bridge in 2026, FACTS 6)")
+    debt("e101", 2025 + int(term), "bullet", "always",
+         f"margin loans secured on Arm shares, term undisclosed: {_f(term)} years [undisclosed_debt_term] [S55]; "
+         f"rolled", ("undisclosed_debt_term",))
+    missing = [e.edge_id for e in edges if e.included and e.amount > 0 and not e.path_basis]
+    if missing:
+        raise SystemExit(f"builder error: obligations without dates on the path: {', '.join(missing)}")
+
+
 # ====================================================================================== node balances
 @dataclass
 class Balance:
@@ -743,6 +913,120 @@ def node_balance(nid: str, spec: NodeSpec, src: dict, a: dict[str, float], edges
     return Balance(basis=f"0 ({what})")
 
 
+# ====================================================================================== path tables
+def collateral_rows(edges: list[Edge], a: dict[str, float]) -> list[dict]:
+    """collateral.csv: one GPU fleet per GPU borrower, valued at its GPU-backed debt / gpu_max_ltv on 1 Jan 2026."""
+    ltv = a["gpu_max_ltv"]
+    out = []
+    for borrower, cid in GPU_FLEETS.items():
+        loans = [e for e in edges if e.debtor == borrower and e.collateral == cid and e.included
+                 and e.kind != "vendor_financing"]
+        debt = sum(e.principal or 0 for e in loans)
+        if borrower == "xai_spv":
+            value = 20.0   # ~$7.5bn equity + up to $12.5bn debt buys the GPUs [S50]
+            basis = ("GPUs of the xAI vehicle: ~$7.5bn equity + up to $12.5bn debt [S50] (Apollo: $3.5bn against "
+                     f"$5.4bn of GB200s, {_f(3.5 / 5.4)} [S51]); bought late 2025-2026, valued at cost on 1 Jan 2026")
+            uses = "gpu_economic_life;gpu_book_life"
+        else:
+            value = debt / ltv
+            basis = (f"CoreWeave's fleet behind its GPU-backed loans: their principal {_f(debt)} "
+                     f"({', '.join(e.edge_id for e in loans)}) / gpu_max_ltv {_f(ltv)}; mostly delivered in 2025, "
+                     f"valued at cost on 1 Jan 2026 [S29,S30,S80]")
+            uses = "gpu_max_ltv;gpu_economic_life;gpu_book_life"
+        out.append({"id": cid, "value": value, "year": FIRST_YEAR, "economic_life": a["gpu_economic_life"],
+                    "book_life": a["gpu_book_life"], "secures": ";".join(e.edge_id for e in loans),
+                    "basis": basis, "assumptions": uses})
+    return out
+
+
+def openai_plan(level: str, a: dict[str, float]) -> dict[int, float]:
+    """OpenAI's planned revenue 2025-2030: geometric to openai_revenue_2030; 2027 = openai_revenue (one-year)."""
+    end = a["openai_revenue_2030"]
+    start = {"central": 13.0, "low": 20.0, "high": 20.0}[level]   # FY2025 target [S62] / run-rate [S60]
+    plan = {y: round(start * (end / start) ** ((y - 2025) / 5), 4) for y in range(2025, LAST_YEAR + 1)}
+    plan[2027] = a["openai_revenue"]
+    return plan
+
+
+def _due_in(e: Edge, year: int) -> float:
+    """What a recurring row owes in ``year`` (0 for debt rows: they are not outside money)."""
+    if e.principal is not None or not e.included:
+        return 0.0
+    lo = -10**9 if e.start is None else e.start
+    hi = 10**9 if e.end is None else e.end
+    return e.amount if lo <= year <= hi else 0.0
+
+
+def cashflow_rows(nodes: list[dict], edges: list[Edge], balances: dict[str, Balance], a: dict[str, float],
+                  level: str) -> list[dict]:
+    """cashflows.csv: outside money per year where it is not the same every year.
+
+    Stocks (cash, buffers, SoftBank's resources) come once, in 2026, and are then carried forward by the path;
+    flows follow the plans the fact sheet gives (OpenAI's revenue path, Oracle's borrowing over 4 years).
+    """
+    rows: list[dict] = []
+
+    def row(nid: str, year: int, assets: float, liabilities: float, basis: str, uses: str) -> None:
+        rows.append({"id": nid, "year": year, "external_assets": assets, "external_liabilities": liabilities,
+                     "basis": basis, "assumptions": uses})
+
+    plan = openai_plan(level, a)
+    fund = a["openai_new_funding"]
+    cost_ratio = a["openai_other_costs"] / a["openai_revenue"]
+    cash0 = balances["openai"].cash
+    for y in PATH_YEARS:
+        rev = plan[y]
+        share = 0.0 if y == 2027 else 0.2 * rev
+        cash = cash0 if y == FIRST_YEAR else 0.0
+        row("openai", y, cash + rev + fund, cost_ratio * rev + share,
+            (f"assets = {'cash ' + _f(cash) + ' + ' if cash else ''}planned revenue {_f(rev)} + new equity "
+             f"{_f(fund)} [openai_new_funding]; liabilities = other cash costs {_f(cost_ratio)} x revenue "
+             f"[openai_other_costs / openai_revenue]"
+             + (f" + revenue share 20% x {_f(rev)} (S62; the edge e004r carries it in 2027 only)" if share else "")),
+            "openai_revenue;openai_revenue_2030;openai_new_funding;openai_other_costs")
+    o = balances["oracle"]
+    for y in PATH_YEARS:
+        nv = sum(_due_in(e, y) for e in edges if e.debtor == "oracle" and e.creditor == "nvidia")
+        borrow = a["oracle_new_borrowing"] if y <= 2029 else 0.0
+        cash = o.cash if y == FIRST_YEAR else 0.0
+        capex = max(0.0, a["oracle_capex"] - nv)
+        row("oracle", y, cash + o.revenue + borrow, o.costs + o.debt_service + capex,
+            (f"assets = {'cash ' + _f(cash) + ' + ' if cash else ''}revenue {_f(o.revenue)} (FY26 guidance held; "
+             f"its growth from OpenAI and Meta is in the edges) + new debt {_f(borrow)} [oracle_new_borrowing: "
+             f"KeyBanc's $100bn over 2026-2029, S58]; liabilities = cash costs {_f(o.costs)} + interest "
+             f"{_f(o.debt_service)} on its other debt (assumed refinanced) + capex {_f(capex)} [oracle_capex] less "
+             f"the NVIDIA payments {_f(nv)} (an edge)"),
+            "oracle_new_borrowing;oracle_cash_cost_ratio;oracle_other_debt_rate;oracle_capex;nvidia_order_years")
+    cw = balances["coreweave"]
+    ratio = a["coreweave_cash_cost_ratio"]
+    for y in PATH_YEARS:
+        inflow = sum(_due_in(e, y) for e in edges if e.creditor == "coreweave")
+        cash = cw.cash if y == FIRST_YEAR else 0.0
+        row("coreweave", y, cash + cw.revenue, ratio * (cw.revenue + inflow),
+            (f"assets = {'cash ' + _f(cash) + ' [coreweave_cash] + ' if cash else ''}outside revenue "
+             f"{_f(cw.revenue)} [coreweave_outside_revenue]; liabilities = cash costs {_f(ratio)} x (outside "
+             f"revenue + contract revenue {_f(inflow)} of the year) [coreweave_cash_cost_ratio]"),
+            "coreweave_cash;coreweave_outside_revenue;coreweave_cash_cost_ratio")
+    nv = balances["nvidia"]
+    for y in PATH_YEARS:
+        cash = nv.cash if y == FIRST_YEAR else 0.0
+        row("nvidia", y, cash + nv.revenue, nv.costs,
+            f"assets = {'cash 60.6 (S77) + ' if cash else ''}revenue {_f(nv.revenue)} [nvidia_revenue]; "
+            f"liabilities = cash costs [bigtech_cash_cost_ratio]", "nvidia_revenue;bigtech_cash_cost_ratio")
+    # stocks: in 2026 only (then carried forward by the path)
+    for n in nodes:
+        nid = n["id"]
+        rule = NODES[nid].rule
+        if rule not in ("crusoe", "softbank", "blue_owl", "bank_buffer", "manager_buffer"):
+            continue
+        b = balances[nid]
+        for y in PATH_YEARS[1:]:
+            row(nid, y, 0.0, b.liabilities, f"a stock, given in {FIRST_YEAR} only ({b.basis}); carried forward",
+                ";".join(b.uses))
+    rows.sort(key=lambda r: (list(NODES).index(r["id"]), r["year"]))
+    return rows
+
+
 # ====================================================================================== reading the fact sheet
 def read_csv(path: Path) -> list[dict]:
     with open(path, newline="", encoding="utf-8") as fh:
@@ -765,6 +1049,9 @@ class Built:
     nodes: list[dict]
     edges: list[Edge]
     balances: dict[str, Balance]
+    collateral: list[dict] = field(default_factory=list)
+    cashflows: list[dict] = field(default_factory=list)
+    assumptions: dict[str, float] = field(default_factory=dict)
 
 
 def build_network(source: Path, level: str = "central") -> Built:
@@ -774,6 +1061,7 @@ def build_network(source: Path, level: str = "central") -> Built:
     if [r["id"] for r in src_nodes] != list(NODES):
         raise SystemExit("the fact sheet's node ids changed: update NODES in the builder")
     edges = EdgeBuilder(src_edges, a).build()
+    date_edges(edges, a)
     balances: dict[str, Balance] = {}
     nodes: list[dict] = []
     for r in src_nodes:
@@ -792,7 +1080,8 @@ def build_network(source: Path, level: str = "central") -> Built:
             "assumptions": ";".join(dict.fromkeys(bal.uses)), "full_name": r["name"], "source": r["source"],
             "notes": " | ".join(x for x in (spec.note, r["notes"]) if x),
         })
-    return Built(nodes, edges, balances)
+    return Built(nodes, edges, balances, collateral_rows(edges, a), cashflow_rows(nodes, edges, balances, a, level),
+                 a)
 
 
 
@@ -802,6 +1091,7 @@ class ScenarioSpec:
     name: str
     description: str
     shocks: list[dict] = field(default_factory=list)   # each may carry a "#" comment key
+    path: bool = False                                  # about the 2026-2030 path (dated shocks, path rules)
 
 
 def _edge_by_id(built: Built) -> dict[str, Edge]:
@@ -831,7 +1121,7 @@ def _demand_shocks(built: Built, skip: tuple[str, ...] = ()) -> list[dict]:
 def _gpu_shocks(built: Built) -> list[dict]:
     shocks = []
     for e in built.edges:
-        if e.collateral == "gpu" and e.included and e.amount > 0:
+        if e.collateral and e.included and e.amount > 0:
             extra = GPU_WRITEDOWN * e.principal
             shocks.append({"#": f"{_names(built)[e.debtor]} -> {_names(built)[e.creditor]}: 2027 debt service "
                                 f"{_f(e.amount)} + prepayment {_f(GPU_WRITEDOWN)} x principal {_f(e.principal)}",
@@ -937,7 +1227,91 @@ def scenario_specs(built: Built, variants: dict[str, Built]) -> list[ScenarioSpe
     ]
     for level, other in variants.items():
         out.append(variant_spec(level, built, other))
+    return out + path_specs(built)
+
+
+FREEZE_YEAR = 2028
+SLOWDOWN_START = 2027
+#: GPU obsolescence: economic life x 2/3 (3 -> 2 years: "18 months-2 years run flat out", S74)
+OBSOLESCENCE_FACTOR = 2 / 3
+
+
+def _slowdown_shocks(built: Built) -> list[dict]:
+    """OpenAI's revenue from 2027 through contagion.paths.demand_slowdown, plus its revenue share to Microsoft."""
+    if str(REPO) not in sys.path:
+        sys.path.insert(0, str(REPO))
+    from contagion.paths import demand_slowdown, slowdown_path
+
+    a = built.assumptions
+    plan = {y: v for y, v in openai_plan("central", a).items() if y >= FIRST_YEAR}
+    cut = a["slowdown_cut"]
+    scen = demand_slowdown("OpenAI", plan, start=SLOWDOWN_START, cut=cut)
+    actual = slowdown_path(plan, SLOWDOWN_START, cut)
+    out = []
+    for sh in scen.shocks:
+        d = sh.to_dict()
+        y = d["year"]
+        if d["kind"] == "external_assets":
+            d = {"#": f"{y}: planned revenue {_f(plan[y])}, actual {_f(actual[y])} (growth {_f(cut * 100)} points "
+                      f"below plan [slowdown_cut])", **d}
+        else:
+            d = {"#": f"{y}: OpenAI's cancellable ('up to', plan) obligations x actual / planned revenue", **d}
+        out.append(d)
+    flows = {r["year"]: r for r in built.cashflows if r["id"] == "openai"}
+    cost_ratio = a["openai_other_costs"] / a["openai_revenue"]
+    fund = a["openai_new_funding"]
+    for y in range(SLOWDOWN_START, LAST_YEAR + 1):
+        r = actual[y] / plan[y]
+        out.append({"#": f"{y}: new equity {_f(fund)} [openai_new_funding] falls with the revenue (investors fund "
+                         f"the plan they see): x {_f(r)}", "kind": "external_assets", "target": "OpenAI",
+                    "absolute": round(fund * (1 - r), 6), "year": y})
+        if y == 2027:
+            out.append({"#": "2027: the 20% revenue share (edge e004r) falls with the revenue", "kind": "edges",
+                        "debtor": "OpenAI", "select": {"kind": "revenue_share"}, "factor": round(r, 6), "year": y})
+        else:
+            before = flows[y]["external_liabilities"]
+            after = cost_ratio * plan[y] + 0.2 * actual[y]
+            out.append({"#": f"{y}: the 20% revenue share (in its outside liabilities) falls with the revenue; "
+                             f"other costs stay as planned: {_f(before)} -> {_f(after)}",
+                        "kind": "external_liabilities", "target": "OpenAI", "factor": round(after / before, 6),
+                        "year": y})
     return out
+
+
+def _freeze_path_shocks() -> list[dict]:
+    return [{"#": f"private-credit lenders stop rolling maturing principal from {FREEZE_YEAR}", "kind": "freeze",
+             "select": {"type": "private_credit"}, "year": FREEZE_YEAR}]
+
+
+def _obsolescence_shocks() -> list[dict]:
+    return [{"#": f"economic life x {_f(OBSOLESCENCE_FACTOR)}: 3 -> 2 years", "kind": "collateral",
+             "target": sorted(GPU_FLEETS.values()), "factor": round(OBSOLESCENCE_FACTOR, 6)}]
+
+
+def path_specs(built: Built) -> list[ScenarioSpec]:
+    """Scenarios about the 2026-2030 path: run them with --horizon 2026:2030."""
+    cut = built.assumptions["slowdown_cut"]
+    slow = (f"OpenAI's revenue grows {_f(cut * 100)} points a year less than planned from 2027 (planned: from the "
+            f"$13bn FY2025 target [S62] to HSBC's >$213bn in 2030 [S59], ~75% a year; with the cut ~45%, so "
+            f"~$100bn in 2030 [slowdown_cut]); its 'up to' and planned obligations shrink with its revenue, its "
+            f"take-or-pay contracts (Oracle $300bn [S01], Azure $250bn [S06], AWS [S08]) do not")
+    freeze = (f"private-credit lenders (type private_credit: CoreWeave's DDTL lenders, the xAI vehicle's lenders, "
+              f"Magnetar, Blue Owl) stop refinancing maturing principal from {FREEZE_YEAR} (Morgan Stanley counts "
+              f"on ~$800bn of private credit to 2028 [S71,S72]; Kedrosky on the duration mismatch [S74])")
+    obs = ("GPUs become obsolete in 2 years instead of 3 (run flat out, 18 months-2 years [S74]; 2.5-3.5 years "
+           "otherwise [S75]): lenders see the GPU fleets of CoreWeave and the xAI vehicle worth less when the "
+           "loans they secure mature")
+    return [
+        ScenarioSpec("openai-slowdown-2027", f"Path scenario (--horizon 2026:2030): {slow}.", _slowdown_shocks(built),
+                     path=True),
+        ScenarioSpec("private-credit-freeze-2028", f"Path scenario (--horizon 2026:2030): {freeze}.",
+                     _freeze_path_shocks(), path=True),
+        ScenarioSpec("gpu-obsolescence", f"Path scenario (--horizon 2026:2030): {obs}.", _obsolescence_shocks(),
+                     path=True),
+        ScenarioSpec("slowdown-freeze-obsolescence",
+                     f"Path scenario (--horizon 2026:2030), the three path stresses together: {slow}; {freeze}; "
+                     f"{obs}.", _slowdown_shocks(built) + _freeze_path_shocks() + _obsolescence_shocks(), path=True),
+    ]
 
 
 def variant_spec(level: str, built: Built, other: Built) -> ScenarioSpec:
@@ -1084,6 +1458,8 @@ def clear_scenarios(files: dict[str, str]) -> dict[str, dict]:
         out = {}
         for path in sorted((root / "scenarios").glob("*.toml")):
             scen = load_scenario(path)
+            if is_path_scenario(scen):
+                continue
             net = apply(base, scen)
             res = contagion.clear(net)
             names = net.names
@@ -1106,9 +1482,90 @@ def clear_scenarios(files: dict[str, str]) -> dict[str, dict]:
         return out
 
 
-def golden_files(results: dict[str, dict]) -> dict[str, str]:
-    return {f"golden/{name}.json": json.dumps(rec, indent=2, ensure_ascii=False) + "\n"
-            for name, rec in sorted(results.items())}
+def is_path_scenario(scen) -> bool:
+    """Whether a scenario is about the path (a dated shock or a path rule): a one-year run skips it."""
+    return any(sh.year is not None or sh.years or sh.kind in ("freeze", "collateral") for sh in scen.shocks)
+
+
+#: Why each pinned path result is plausible (written after reading the results; see golden/path-*.json).
+PATH_WHY: dict[str, str] = {
+    "baseline": (
+        "Nobody defaults over 2026-2030 when the plan holds: OpenAI's revenue follows the path to HSBC's $213bn "
+        "[S59] and it raises ~$41bn a year; its cash falls to ~$14bn in 2028, the thinnest year, as the Oracle "
+        "contract starts (2027) before the revenue catches up. The banks extend the SPV loans and the SoftBank "
+        "bridge (rolled: $113bn in 2029, when Vantage and New Mexico mature); the GPU loans are not rolled once "
+        "the fleets' 3-year economic life has run out, so CoreWeave repays DDTL 1.0 and 2.0 in 2029 and $7.6bn in "
+        "2030 from its contract cash flows (ending 2030 with ~$9bn) and the xAI vehicle repays $12.5bn in 2030 "
+        "from the rent it has accumulated."),
+    "openai-slowdown-2027": (
+        "OpenAI defaults in 2028, the first year its revenue (~$48bn against a $70bn plan) and the new equity that "
+        "follows it no longer cover the take-or-pay contracts (Oracle $60bn a year from 2027, Azure ~$31bn, AWS): "
+        "it enters 2028 with ~$17bn of cash, and its default accelerates everything it owes to 2030 (~$466bn due "
+        "in 2028, ~23% paid). A one-year view of 2027 sees no default: the cash built up in 2026 carries OpenAI "
+        "through 2027. Nobody follows by 2030: its estate keeps paying its creditors pro rata from its revenue "
+        "(~$110-135bn a year); Oracle, the largest creditor, still ends 2030 with ~$100bn of cash (it borrows $25bn "
+        "a year to 2029); CoreWeave ends 2030 with ~$0.4bn after its 2029-2030 maturities: at the edge."),
+    "private-credit-freeze-2028": (
+        "No default: the freeze only changes who refinances what. CoreWeave's DDTL 1.0 ($1.8bn, Mar-2028) is "
+        "called in 2028 instead of being rolled for a year; the other private-credit loans in the horizon are not "
+        "rolled anyway, because the GPU fleets behind them are worth nothing at maturity under a 3-year economic "
+        "life. The banks (SPV loans, SoftBank's bridge) keep rolling. The private-credit loans in the network are "
+        "small next to CoreWeave's contracted cash flows as long as its customers pay."),
+    "gpu-obsolescence": (
+        "No default, and the same path as the freeze: with a 2-year life CoreWeave's fleet is worthless by 2028, "
+        "so DDTL 1.0 is called in 2028 instead of being rolled; the other GPU loans mature after the fleet's "
+        "3-year life anyway. The difference is against book life: with the 6-year accounting life "
+        "(gpu_book_life) the fleet would still cover DDTL 1.0 and 2.0 in 2029."),
+    "slowdown-freeze-obsolescence": (
+        "OpenAI defaults in 2028 as in openai-slowdown-2027; the freeze and the obsolescence move DDTL 1.0 to 2028 "
+        "and CoreWeave ends 2030 with ~$0.7bn: its 2029-2030 maturities ($5.0bn + $0.3bn, then $7.6bn) come due "
+        "when OpenAI's 'up to' contract has shrunk with OpenAI's revenue and OpenAI pays a fraction of it, and "
+        "nothing is refinanced against its GPUs. It survives by a small margin in the central case; the network "
+        "leaves out the debt CoreWeave raised after 2025 (FACTS 6), which would make it fail."),
+}
+
+
+def clear_paths(files: dict[str, str]) -> dict[str, dict]:
+    """Clear the baseline and every path scenario over 2026-2030; scenario name -> path record."""
+    if str(REPO) not in sys.path:
+        sys.path.insert(0, str(REPO))
+    import contagion
+    from contagion.shocks import load_scenario
+
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        for rel, text in files.items():
+            write_text(root / rel, text)
+        base = contagion.read_network(root)
+        out = {}
+        for path in sorted((root / "scenarios").glob("*.toml")):
+            scen = load_scenario(path)
+            if scen.name != "baseline" and not is_path_scenario(scen):
+                continue
+            res = contagion.clear_path(base, (FIRST_YEAR, LAST_YEAR), [scen])
+            names = res.names
+            order = sorted((y, names[i], i) for i, y in enumerate(res.default_year) if y is not None)
+            defaults = []
+            for y, name, i in order:
+                k = res.years.index(y)
+                defaults.append({"name": name, "year": int(y), "wave": int(res.default_round[k, i]),
+                                 "shortfall": round(float(res.shortfall[k, i]), 4),
+                                 "cash_year_before": round(float(res.cash[k - 1, i]), 4) if k else None})
+            years = [{"year": int(r["year"]), "defaults": int(r["defaults"]), "new_defaults": int(r["new_defaults"]),
+                      "total_shortfall": round(float(r["total_shortfall"]), 4),
+                      "rolled_principal": round(float(r["rolled_principal"]), 4),
+                      "called_principal": round(float(r["called_principal"]), 4)} for r in res.summary()]
+            out[scen.name] = {"scenario": scen.name, "horizon": [FIRST_YEAR, LAST_YEAR],
+                              "why": PATH_WHY.get(scen.name, ""), "defaults": defaults, "years": years}
+        return out
+
+
+def golden_files(results: dict[str, dict], paths: dict[str, dict] | None = None) -> dict[str, str]:
+    out = {f"golden/{name}.json": json.dumps(rec, indent=2, ensure_ascii=False) + "\n"
+           for name, rec in sorted(results.items())}
+    for name, rec in sorted((paths or {}).items()):
+        out[f"golden/path-{name}.json"] = json.dumps(rec, indent=2, ensure_ascii=False) + "\n"
+    return out
 
 
 
@@ -1150,7 +1607,7 @@ def _sponsor_label(item: str, names: dict[str, str]) -> str:
     return names.get(nid, nid) + (f" {_pct(float(share))}" if share else "")
 
 
-def readme(built: Built, results: dict[str, dict], sources: dict[str, str]) -> str:
+def readme(built: Built, results: dict[str, dict], sources: dict[str, str], paths: dict[str, dict]) -> str:
     names = _names(built)
     edges = built.edges
     inc = [e for e in edges if e.included]
@@ -1186,8 +1643,9 @@ def readme(built: Built, results: dict[str, dict], sources: dict[str, str]) -> s
       "`assets_new_money`, `assets_buffer`, `liabilities_costs`, `liabilities_debt_service`, `liabilities_capex`.")
     w("- Columns `assumptions` (nodes and edges) name every assumption a number uses.")
     w("")
-    w("Files: `nodes.csv`, `edges.csv`, `assumptions.csv`, `dataset.toml` (title, default scenario), "
-      "`scenarios/*.toml`, `golden/*.json` (pinned headline results, checked by the tests).")
+    w("Files: `nodes.csv`, `edges.csv`, `assumptions.csv`, `collateral.csv` and `cashflows.csv` (the 2026-2030 "
+      "path), `dataset.toml` (title, default scenario), `scenarios/*.toml`, `golden/*.json` (pinned headline "
+      "results, checked by the tests; `golden/path-*.json` for the path).")
     w("")
     w("## Horizon and units")
     w("")
@@ -1217,8 +1675,9 @@ def readme(built: Built, results: dict[str, dict], sources: dict[str, str]) -> s
       f"{sum(1 for e in edges if e.contingent and e.included)} of them are contingent. Columns: `amount` = 2027 "
       "amount; `annual_rule` = how it was computed; `amount_basis` = derived (arithmetic on reported figures) or "
       "assumption; `estimate` = true when the amount rests on an assumption, an 'up to', a plan, talks, a "
-      "mark-to-market or an unconfirmed value; `principal_usd_bn`, `rate`, `term_years`, `collateral` (`gpu`), "
-      "`refinancing_due_usd_bn` for debt.")
+      "mark-to-market or an unconfirmed value; `principal_usd_bn`, `rate`, `term_years`, `collateral` (a GPU fleet of "
+      "`collateral.csv`), `refinancing_due_usd_bn` for debt; the dated columns of the path are described under "
+      "Multi-year.")
     w("")
     w("## External assets and liabilities")
     w("")
@@ -1340,6 +1799,60 @@ def readme(built: Built, results: dict[str, dict], sources: dict[str, str]) -> s
     for name, rec in sorted(results.items(), key=lambda kv: (kv[0] != "baseline", kv[0])):
         w(f"- **{name}**: {rec['why']}")
     w("")
+    w("## Multi-year: 2026-2030")
+    w("")
+    w("`contagion run ai-infrastructure --horizon 2026:2030` clears the network year by year (DESIGN.md section 7): "
+      "rollover decisions on the state at the start of each year, interest and principal due, exact clearing, "
+      "acceleration of a defaulter's later debts, cash carried forward. The one-year `amount` column is untouched "
+      "(a plain `contagion run` and the one-year scenarios give the same results as before); the path reads:")
+    w("")
+    w("- **Dated columns of `edges.csv`**: recurring rows (contracts, leases, equity calls) carry `start`/`end` "
+      "over their term; debt rows `principal` (= `principal_usd_bn`), `rate`, `maturity`, `amortization`, "
+      "`rollover` (`always` where an extension or take-out is reported or assumed, `ltv` for the GPU-backed loans "
+      "with `max_ltv` and `collateral`, `none` otherwise) and `term_years` (years a rolled principal is re-lent: "
+      "the original term; blank = 1). Column `path_basis` says why, with the source or the assumption.")
+    w("- **`collateral.csv`**: one GPU fleet per GPU borrower, valued on 1 Jan 2026, straight-line to zero over "
+      "its **economic life** (`gpu_economic_life`, 3 years; sources: 2.5-3.5 years [S75], 18 months-2 years run "
+      "flat out [S74]). Column `book_life` keeps the **accounting life** (`gpu_book_life`, 6 years): to judge "
+      "rollovers on book values instead, add a scenario with `kind = \"collateral\"`, `factor = 2` "
+      "(6 / 3), or edit `economic_life`.")
+    w("- **`cashflows.csv`**: outside money per year where it is not the same every year: OpenAI's planned "
+      "revenue path (geometric from $13bn in 2025 to $213bn in 2030 [S59,S62]; 2027 = `openai_revenue`), its new "
+      "equity and costs; Oracle's borrowing (KeyBanc's $100bn over 2026-2029 [S58]) and NVIDIA order; "
+      "CoreWeave's costs on each year's contract revenue; and the stocks (cash, buffers, SoftBank's resources), "
+      "given in 2026 only and then carried forward.")
+    w("")
+    rows = [[c["id"], _amt(c["value"]), str(c["year"]), num(c["economic_life"]), num(c["book_life"]),
+             c["secures"].replace(";", ", "), c["basis"]] for c in built.collateral]
+    w(_md_table(["collateral", "value", "year", "economic life", "book life", "secures", "basis"], rows))
+    w("")
+    rows = [[e.edge_id, names[e.debtor], names[e.creditor], _amt(e.principal or 0), str(e.maturity),
+             e.amortization, e.rollover + (f" ({num(e.max_ltv)})" if e.max_ltv else ""), e.path_basis]
+            for e in edges if e.maturity is not None and e.included]
+    w(_md_table(["edge", "borrower", "lender", "principal", "maturity", "amortization", "rollover", "why"], rows))
+    w("")
+    w("New assumptions of the path (in the table above, with their ranges): `gpu_economic_life`, `gpu_book_life`, "
+      "`gpu_max_ltv`, `gpu_balloon`, `undisclosed_debt_term`, `meta_bond_maturity`, `oracle_lease_start`, "
+      "`openai_revenue_2030`, `slowdown_cut`. Declared rules: a stock (cash, buffer, SoftBank's resources) is "
+      "given once, in 2026; Oracle's outside revenue stays at its FY26 guidance; OpenAI's other costs stay at 30% "
+      "of the planned revenue in a slowdown (hired ahead of it), while its new equity falls with its revenue. "
+      "The `assumptions-low`/`-high` scenarios are one-year (they set 2027 values every year): for a path at an "
+      "end of the ranges, build with `--assumptions low --out DIR` and run that folder.")
+    w("")
+    w("Path scenarios (they carry dated shocks or path rules, so a one-year run skips them): "
+      "`contagion run ai-infrastructure --horizon 2026:2030 -s NAME`. Results, pinned in `golden/path-NAME.json`:")
+    w("")
+    rows = []
+    for name, rec in sorted(paths.items(), key=lambda kv: (kv[0] != "baseline", kv[0])):
+        d = "; ".join(f"{x['name']} ({x['year']})" for x in rec["defaults"]) or "none"
+        rolled = ", ".join(f"{y['year']}: {_amt(y['rolled_principal'])}/{_amt(y['called_principal'])}"
+                           for y in rec["years"])
+        rows.append([f"`{name}`", d, _amt(sum(y["total_shortfall"] for y in rec["years"])), rolled])
+    w(_md_table(["scenario", "defaults (year)", "shortfall 2026-2030", "principal rolled / called, by year"], rows))
+    w("")
+    for name, rec in sorted(paths.items(), key=lambda kv: (kv[0] != "baseline", kv[0])):
+        w(f"- **{name}**: {rec['why']}")
+    w("")
     w("## Limitations")
     w("")
     w("- Undisclosed amounts are left out, not guessed: OpenAI's AMD and Broadcom purchases and Anthropic's "
@@ -1353,6 +1866,10 @@ def readme(built: Built, results: dict[str, dict], sources: dict[str, str]) -> s
       "low/high scenarios show how much results depend on them.")
     w("- One year, one clearing: no fire sales, no rating triggers, no renegotiation; default costs only with "
       "`--method rogers-veraart`.")
+    w("- On the path: no new debt or capex beyond the plans above (CoreWeave's contracts need GPUs that new, "
+      "unmodelled loans would finance, so its debt service is understated); a defaulter's estate keeps its "
+      "outside income and pays its creditors pro rata; each GPU loan is judged against its borrower's whole "
+      "fleet (the engine does not share a fleet between loans).")
     w("")
     w("## Sources")
     w("")
@@ -1370,7 +1887,10 @@ NODE_COLUMNS = ["id", "name", "type", "external_assets", "external_liabilities",
                 "notes"]
 EDGE_COLUMNS = ["edge_id", "debtor", "creditor", "amount", "kind", "contingent", "commitment", "included",
                 "nominal_usd_bn", "principal_usd_bn", "rate", "term_years", "annual_rule", "amount_basis", "estimate",
-                "assumptions", "collateral", "refinancing_due_usd_bn", "reported", "source", "notes", "fact_row"]
+                "assumptions", "collateral", "refinancing_due_usd_bn", "start", "end", "principal", "maturity",
+                "amortization", "rollover", "max_ltv", "path_basis", "reported", "source", "notes", "fact_row"]
+COLLATERAL_COLUMNS = ["id", "value", "year", "economic_life", "book_life", "secures", "basis", "assumptions"]
+CASHFLOW_COLUMNS = ["id", "year", "external_assets", "external_liabilities", "basis", "assumptions"]
 
 
 def num(x: float | None, digits: int = 6) -> str:
@@ -1397,6 +1917,10 @@ def edge_record(e: Edge) -> dict:
                                               or "ESTIMATE" in e.notes or "DERIVED" in e.notes) else "false",
         "assumptions": ";".join(e.assumptions), "collateral": e.collateral,
         "refinancing_due_usd_bn": num(e.refinancing_due) if e.refinancing_due else "",
+        "start": "" if e.start is None else str(e.start), "end": "" if e.end is None else str(e.end),
+        "principal": num(e.principal) if e.maturity is not None else "",
+        "maturity": "" if e.maturity is None else str(e.maturity), "amortization": e.amortization,
+        "rollover": e.rollover, "max_ltv": num(e.max_ltv), "path_basis": e.path_basis,
         "reported": e.reported, "source": e.source, "notes": e.notes, "fact_row": str(e.fact_row),
     }
 
@@ -1449,14 +1973,19 @@ def render_files(source: Path, level: str = "central", golden: bool = False) -> 
         "nodes.csv": to_csv([node_record(n) for n in built.nodes], NODE_COLUMNS),
         "edges.csv": to_csv([edge_record(e) for e in built.edges], EDGE_COLUMNS),
         "assumptions.csv": assumptions_csv(),
+        "collateral.csv": to_csv([{k: (num(v) if isinstance(v, float) else v) for k, v in r.items()}
+                                  for r in built.collateral], COLLATERAL_COLUMNS),
+        "cashflows.csv": to_csv([{k: (num(v) if isinstance(v, float) else v) for k, v in r.items()}
+                                 for r in built.cashflows], CASHFLOW_COLUMNS),
         "dataset.toml": dataset_toml(),
     }
     for spec in scenario_specs(built, variants):
         files[f"scenarios/{spec.name}.toml"] = scenario_toml(spec)
     results = clear_scenarios(files)
-    files["README.md"] = readme(built, results, read_sources(source / "FACTS.md"))
+    paths = clear_paths(files)
+    files["README.md"] = readme(built, results, read_sources(source / "FACTS.md"), paths)
     if golden:
-        files.update(golden_files(results))
+        files.update(golden_files(results, paths))
     return files
 
 

@@ -31,8 +31,14 @@ FACT_SHEET = REPO.parent / "shared" / "data" / "ai-infra"
 needs_fact_sheet = pytest.mark.skipif(not (FACT_SHEET / "edges.csv").is_file(),
                                       reason=f"fact sheet not found at {FACT_SHEET}")
 
-SCENARIOS = sorted(p.stem for p in (DATA / "scenarios").glob("*.toml"))
+ALL_SCENARIOS = sorted(p.stem for p in (DATA / "scenarios").glob("*.toml"))
 VARIANTS = ("assumptions-low", "assumptions-high")
+#: scenarios about the 2026-2030 path (dated shocks or path rules): pinned in golden/path-NAME.json
+PATH_SCENARIOS = ("openai-slowdown-2027", "private-credit-freeze-2028", "gpu-obsolescence",
+                  "slowdown-freeze-obsolescence")
+#: one-year scenarios: pinned in golden/NAME.json
+SCENARIOS = sorted(set(ALL_SCENARIOS) - set(PATH_SCENARIOS))
+HORIZON = (2026, 2030)
 
 
 @pytest.fixture(scope="module")
@@ -72,13 +78,14 @@ def test_loads_validates_and_is_the_default(net):
 
 def test_scenarios_are_listed_with_descriptions(net):
     listed = list_scenarios(net)
-    assert sorted(listed) == SCENARIOS
+    assert sorted(listed) == ALL_SCENARIOS
+    assert set(PATH_SCENARIOS) <= set(listed)
     for name in ("baseline", "openai-revenue-shortfall", "ai-demand-slowdown", "gpu-collateral-writedown",
                  "private-credit-refinancing-freeze", "nvidia-loi-withdrawn", "severe-combined", "binding-only",
                  *VARIANTS):
         assert name in listed
         assert len(listed[name]) > 80 and not listed[name].startswith("(invalid")
-    for name in set(SCENARIOS) - set(VARIANTS) - {"baseline"}:
+    for name in set(ALL_SCENARIOS) - set(VARIANTS) - {"baseline"}:
         assert "[S" in listed[name], f"{name}: description cites no source of the fact sheet"
 
 
@@ -107,6 +114,12 @@ def test_every_number_is_a_fact_or_a_labelled_assumption(net):
     for frame in (net.nodes, net.edges):
         for cell in frame["assumptions"].map(_text):
             used |= {x for x in cell.split(";") if x}
+    for table in ("collateral.csv", "cashflows.csv"):  # the 2026-2030 path
+        for r in _rows(table):
+            used |= {x for x in r["assumptions"].split(";") if x}
+    for name in PATH_SCENARIOS:  # the path scenarios name theirs in brackets
+        text = (DATA / "scenarios" / f"{name}.toml").read_text(encoding="utf-8")
+        used |= {x for x in ids if f"[{x}]" in text}
     assert used <= ids, f"unknown assumptions used: {used - ids}"
     assert ids <= used, f"assumptions never used: {ids - used}"
     nodes = net.nodes
@@ -333,3 +346,129 @@ def test_cli_default_run_shows_openai_failing():
     assert failed == {"OpenAI": 0}
     assert math.isclose(data["summary"]["total_shortfall"], _golden("openai-revenue-shortfall")["total_shortfall"],
                         abs_tol=1e-3)
+
+
+# ---------------------------------------------------------------------------------------------- the 2026-2030 path
+def _path(net, name: str | None):
+    scen = [] if name is None else [load_scenario(DATA / "scenarios" / f"{name}.toml")]
+    return contagion.clear_path(net, HORIZON, scen)
+
+
+def test_dated_columns_cover_every_obligation(net):
+    """Every obligation with an amount is dated for the path and says why; debt rows keep their principal."""
+    edges = net.edges.set_index("edge_id")
+    live = edges[edges["amount"] > 0]
+    assert live["path_basis"].map(_text).str.len().gt(0).all()
+    debt = edges[edges["principal"].notna()]
+    np.testing.assert_allclose(debt["principal"].astype(float), debt["principal_usd_bn"].astype(float))
+    assert debt["maturity"].notna().all()
+    # Oracle's $300bn: 5 years from 2027 [S01]; Microsoft -> CoreWeave: 2023-2030 spend [S39]
+    assert (edges.loc["e002", "start"], edges.loc["e002", "end"]) == (2027, 2031)
+    assert edges.loc["e013", "end"] == 2030
+    # CoreWeave DDTL 1.0 matures Mar-2028, DDTL 2.0 May-2029 [S29]; its 9.25% notes Jun-2030 [S32]
+    assert edges.loc["e069", "maturity"] == 2028 and edges.loc["e072", "maturity"] == 2029
+    assert edges.loc["e079", "maturity"] == 2030 and edges.loc["e079", "rollover"] == "none"
+    # GPU-backed loans are judged on their borrower's fleet at max_ltv 3.5 / 5.4 ~ 0.65 [S51]
+    gpu = edges[edges["rollover"] == "ltv"]
+    assert sorted(gpu.index) == ["e069", "e072", "e073", "e078", "e090", "e090a"]
+    assert set(gpu["collateral"]) == {"coreweave_gpu", "xai_gpu"} and (gpu["max_ltv"] == 0.65).all()
+    # the banks extend the SPV loans and SoftBank's bridge (reported extension options / take-out)
+    for eid in ("e047", "e048", "e049", "e050", "e058", "e063", "e082", "e092", "e093", "e094", "e095", "e101"):
+        assert edges.loc[eid, "rollover"] == "always", eid
+
+
+def test_collateral_fleets_by_hand():
+    """CoreWeave's fleet = its GPU-backed principal (1.7825 + 4.954 + 3 + 2.6 = 12.3365) / 0.65 = 18.979 on
+    1 Jan 2026; the xAI vehicle's ~$20bn = 7.5 equity + 12.5 debt [S50]. Economic life 3 years [S75], book life 6."""
+    rows = {r["id"]: r for r in _rows("collateral.csv")}
+    assert float(rows["coreweave_gpu"]["value"]) == pytest.approx(12.3365 / 0.65, abs=1e-5)
+    assert float(rows["xai_gpu"]["value"]) == 20
+    for r in rows.values():
+        assert (int(r["year"]), float(r["economic_life"]), float(r["book_life"])) == (2026, 3, 6)
+
+
+def test_stocks_come_once_and_flows_follow_the_plans():
+    """cashflows.csv: a bank's placeholder buffer and SoftBank's resources are given in 2026 only; OpenAI's
+    revenue path runs from 13 x (213/13)^(1/5) = 22.74 in 2026 to 213 in 2030 [S59,S62], plus 41 of new equity a
+    year, with its $34bn of cash in 2026 only."""
+    flows = {(r["id"], int(r["year"])): r for r in _rows("cashflows.csv")}
+    for nid in ("jpmorgan", "softbank", "blue_owl", "crusoe"):
+        assert all(float(flows[(nid, y)]["external_assets"]) == 0 for y in range(2027, 2031)), nid
+    assert float(flows[("openai", 2026)]["external_assets"]) == pytest.approx(34 + 13 * (213 / 13) ** 0.2 + 41,
+                                                                              abs=1e-3)
+    assert float(flows[("openai", 2030)]["external_assets"]) == pytest.approx(213 + 41)
+    # 2027 equals the one-year network less the opening cash (the path carries it forward instead)
+    assert float(flows[("openai", 2027)]["external_assets"]) == pytest.approx(115 - 34)
+
+
+def test_gpu_obsolescence_calls_ddtl1_a_year_early(net):
+    """CoreWeave's DDTL 1.0 ($1.7825bn) matures in 2028. With a 3-year life its fleet is worth 18.979 x 1/3 =
+    6.33 in 2028, and 6.33 x 0.65 = 4.11 >= 1.7825: the lenders roll it (for one year). With a 2-year life the
+    fleet is worth nothing in 2028 and the loan is called: called principal in 2028 rises by exactly 1.7825."""
+    base, obs = _path(net, "baseline"), _path(net, "gpu-obsolescence")
+    k = base.years.index(2028)
+    assert obs.called_principal[k] - base.called_principal[k] == pytest.approx(1.7825)
+    assert base.rolled_principal[k] - obs.rolled_principal[k] == pytest.approx(1.7825)
+
+
+def test_book_life_keeps_ddtl2_rolling_where_economic_life_does_not(net):
+    """DDTL 2.0 ($4.954bn) matures in 2029. Economic life 3: the fleet is worth 0 in 2029, the loan is called.
+    Book life 6 (a collateral shock of factor 2): 18.979 x (1 - 3/6) x 0.65 = 6.17 >= 4.954, rolled."""
+    from contagion.shocks import Scenario, Shock
+
+    book = Scenario("book-life", "GPUs valued over their 6-year accounting life", (Shock("collateral", factor=2.0),))
+    econ, books = _path(net, "baseline"), contagion.clear_path(net, HORIZON, [book])
+    k = econ.years.index(2029)
+    assert econ.called_principal[k] >= 4.954 + 1.7825 - 1e-9     # DDTL 2.0 and the rolled DDTL 1.0 both called
+    assert books.called_principal[k] == pytest.approx(econ.called_principal[k] - 4.954 - 1.7825)
+
+
+def test_the_slowdown_fails_openai_in_2028_which_a_one_year_view_of_2027_misses(net):
+    """The 2027 one-year network (the plan) has no default, and neither has 2027 on the slowdown path: OpenAI
+    carries ~$56bn from 2026. It defaults in 2028 and its default accelerates what it owes to 2030."""
+    assert contagion.clear(net).n_defaults == 0
+    path = _path(net, "openai-slowdown-2027")
+    i = net.index_of("OpenAI")
+    assert path.default_year[i] == 2028
+    assert not path.defaulted[path.years.index(2027)].any()
+    k = path.years.index(2028)
+    assert path.obligations[k, i] > 3 * path.obligations[k - 1, i]   # 2028-2030 fall due at once
+
+
+@pytest.mark.parametrize("name", ("baseline",) + PATH_SCENARIOS)
+def test_path_scenarios_match_their_golden(net, name):
+    """Who defaults in which year and the year-by-year summary: see the ``why`` of golden/path-NAME.json."""
+    golden = _golden(f"path-{name}")
+    assert golden["why"] and golden["horizon"] == list(HORIZON)
+    path = _path(net, name)
+    got = {path.names[i]: y for i, y in enumerate(path.default_year) if y is not None}
+    assert got == {d["name"]: d["year"] for d in golden["defaults"]}
+    for d in golden["defaults"]:
+        k, i = path.years.index(d["year"]), net.index_of(d["name"])
+        assert path.shortfall[k, i] == pytest.approx(d["shortfall"], abs=1e-3)
+    for row, want in zip(path.summary(), golden["years"]):
+        assert row["year"] == want["year"]
+        assert (row["defaults"], row["new_defaults"]) == (want["defaults"], want["new_defaults"])
+        for key in ("total_shortfall", "rolled_principal", "called_principal"):
+            assert row[key] == pytest.approx(want[key], abs=1e-3), (row["year"], key)
+
+
+def test_path_scenarios_are_skipped_by_a_one_year_run(net):
+    from contagion.shocks import PathOnlyWarning
+
+    with pytest.warns(PathOnlyWarning):
+        shocked = apply(net, find_scenario("openai-slowdown-2027", net))
+    assert contagion.clear(shocked).n_defaults == 0
+
+
+def test_cli_path_run_of_the_slowdown():
+    from click.testing import CliRunner
+
+    from contagion.cli import cli
+
+    result = CliRunner().invoke(cli, ["run", "--horizon", "2026:2030", "-s", "openai-slowdown-2027", "-f", "json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["horizon"] == [2026, 2030]
+    failed = {r["name"]: r["default_year"] for r in data["institutions"] if r["default_year"] is not None}
+    assert failed == {"OpenAI": 2028}

@@ -1839,6 +1839,12 @@ def readme(built: Built, results: dict[str, dict], sources: dict[str, str], path
       "The `assumptions-low`/`-high` scenarios are one-year (they set 2027 values every year): for a path at an "
       "end of the ranges, build with `--assumptions low --out DIR` and run that folder.")
     w("")
+    w("Sensitivity: Oracle's thinnest year on the path is 2026 (~$0.6bn to spare in the central case: the NVIDIA "
+      "order, the site rents and its capex start before OpenAI's payments do, and it borrows $25bn). Built at "
+      "either end of the ranges (`--assumptions low|high`) Oracle fails in 2026 (low: $10bn of new debt; high: "
+      "$70bn of capex); at the low end OpenAI, CoreWeave, SoftBank and the xAI vehicle fail in 2026 as well. The "
+      "central path rests on Oracle's 2026 financing.")
+    w("")
     w("Path scenarios (they carry dated shocks or path rules, so a one-year run skips them): "
       "`contagion run ai-infrastructure --horizon 2026:2030 -s NAME`. Results, pinned in `golden/path-NAME.json`:")
     w("")

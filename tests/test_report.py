@@ -305,3 +305,40 @@ def test_a_failed_write_keeps_the_old_file(tmp_path, monkeypatch):
     assert res.exit_code != 0
     assert out.read_text(encoding="utf-8") == "old report"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r.html"]
+
+
+# ---------------------------------------------------------------------------- multi-year paths (issue 14, item 5)
+def dated_network(bullet: float = 120.0, cloud_name: str = "Cloud"):
+    """A small dated network for the path tests (every number below is derived by hand from it).
+
+    Rows: A ``Cloud -> Fund`` 60 at 5%, bullet 2027, ``rollover always`` for 2 more years; B ``Cloud -> Bank``
+    ``bullet`` (120) at 0%, bullet 2028, not rolled; C ``Lab -> Bank`` 30 at 0%, linear to 2028 (10 a year from
+    2026); D ``Lab -> Cloud`` a compute contract of 20 a year. Outside assets each year: Cloud 10, Lab 100.
+
+    Cloud: 2026 pays 3 of interest, keeps 10 + 20 - 3 = 27; 2027 A's 60 is rolled (to 2029), keeps 37 + 20 - 3
+    = 54; 2028 owes 3 + 120 = 123 with 64 + 20 = 84: defaults, A's 60 is accelerated (owes 183, pays 84, cash 0);
+    2029 in default, nothing rolls. Maturity wall: neocloud rolled 60 in 2027, called 120 in 2028; ai_lab called
+    10 in 2026, 2027 and 2028.
+    """
+    edges = pd.DataFrame({
+        "debtor": [cloud_name, cloud_name, "Lab", "Lab"], "creditor": ["Fund", "Bank", "Bank", cloud_name],
+        "amount": [3.0, 0.0, 10.0, 20.0], "kind": ["loan", "loan", "loan", "compute"],
+        "principal": [60.0, bullet, 30.0, None], "rate": [0.05, 0.0, 0.0, None],
+        "maturity": [2027, 2028, 2028, None], "amortization": ["bullet", "bullet", "linear", None],
+        "rollover": ["always", "none", "none", None], "term_years": [2, None, None, None],
+    })
+    nodes = pd.DataFrame({"id": [cloud_name, "Lab", "Bank", "Fund"],
+                          "type": ["neocloud", "ai_lab", "bank", "private_credit"],
+                          "external_assets": [10.0, 100.0, 0.0, 0.0]})
+    return contagion.FinancialNetwork.from_edges(edges, nodes)
+
+
+def test_path_result_has_the_maturity_wall_per_row():
+    path = contagion.clear_path(dated_network(), (2026, 2029))
+    assert path.default_year == (2028, None, None, None)
+    assert path.rolled_by_row.tolist() == [[0, 0, 0, 0], [60, 0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0]]
+    assert path.called_by_row.tolist() == [[0, 0, 10, 0], [0, 0, 10, 0], [0, 120, 10, 0], [0, 0, 0, 0]]
+    assert path.rolled_by_row.sum(axis=1).tolist() == path.rolled_principal.tolist()
+    assert path.called_by_row.sum(axis=1).tolist() == path.called_principal.tolist()
+    assert path.cash[:, 0].tolist() == [27.0, 54.0, 0.0, 0.0]
+    assert path.payments[:, 0].tolist() == [3.0, 3.0, 84.0, 30.0]

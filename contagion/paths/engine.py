@@ -178,7 +178,8 @@ def clear_path(net: Any, horizon: tuple[int, int], scenarios: Iterable[Any] | An
         payments=stack("payments"), obligations=stack("obligations"), shortfall=stack("shortfall"),
         equity=stack("equity"), external_assets=stack("external_assets"), cash=stack("cash"),
         defaulted=stack("defaulted"), default_round=stack("default_round"), rolled_principal=stack("rolled"),
-        called_principal=stack("called"), clearings=tuple(s.clearing for s in steps),
+        called_principal=stack("called"), rolled_by_row=stack("rolled_rows"), called_by_row=stack("called_rows"),
+        clearings=tuple(s.clearing for s in steps),
         bases=tuple(s.base for s in steps), method=method,
         params=dict(steps[0].clearing.params) if steps else dict(params),
     )
@@ -200,6 +201,8 @@ class _Year:
     default_round: np.ndarray
     rolled: float
     called: float
+    rolled_rows: np.ndarray
+    called_rows: np.ndarray
 
 
 @dataclass
@@ -251,7 +254,8 @@ class _State:
         return _Year(clearing=res, base=base, payments=res.payments, obligations=cur.total_obligations,
                      shortfall=res.shortfall, equity=res.equity, external_assets=e_year, cash=self.cash,
                      defaulted=self.defaulted, default_round=np.where(accelerated, wave, -1),
-                     rolled=float(principal_due[roll].sum()), called=float(called.sum()))
+                     rolled=float(principal_due[roll].sum()), called=float(called.sum()),
+                     rolled_rows=np.where(roll, principal_due, 0.0), called_rows=called)
 
     def _carry(self, cur: Any, res: Any, accelerated: np.ndarray, called: np.ndarray) -> None:
         """Unpaid amounts owed again, principal repaid or accelerated, cash kept, defaults absorbed."""

@@ -39,6 +39,9 @@ class PathResult:
         First year in default (None: never), aligned with ``network.names``.
     rolled_principal, called_principal : ndarray
         Per year: principal re-lent at maturity, and principal due that year (called or amortised).
+    rolled_by_row, called_by_row : ndarray
+        The same per row of ``network.edges``, ``(years, obligations)`` (their row sums are
+        ``rolled_principal`` and ``called_principal``): the maturity wall by borrower or lender.
     clearings : tuple of ClearingResult
         The clearing of each year (exact, through :func:`contagion.clear`).
     """
@@ -57,6 +60,8 @@ class PathResult:
     default_round: np.ndarray = field(default=None, repr=False)
     rolled_principal: np.ndarray = field(default=None, repr=False)
     called_principal: np.ndarray = field(default=None, repr=False)
+    rolled_by_row: np.ndarray = field(default=None, repr=False)
+    called_by_row: np.ndarray = field(default=None, repr=False)
     clearings: tuple = field(default=(), repr=False)
     bases: tuple = field(default=(), repr=False)
     method: str = "eisenberg-noe"

@@ -394,3 +394,17 @@ def test_demand_slowdown_path_and_contract_mapping():
     assert clear_path(net, (2027, 2028), cashflows=flows).default_year == (None, None, None)
     with pytest.raises(ScenarioError, match="consecutive years"):
         demand_slowdown("lab", {2026: 10, 2028: 40}, start=2028, cut=0.5)
+
+
+def test_ltv_weighs_the_whole_outstanding_principal_of_a_linear_loan():
+    """A linear loan of 90 (30 a year to 2028) against collateral worth 50: the lender looks at the 90 still
+    outstanding, not the instalment of 30, and calls it (50 x 1.0 < 90): A pays 9 of interest and 30."""
+    net = _net({"debtor": ["A"], "creditor": ["B"], "amount": [0.0], "principal": [90.0], "rate": [0.1],
+                "maturity": [2028], "amortization": ["linear"], "rollover": ["ltv"], "max_ltv": [1.0],
+                "collateral": ["c"]}, {"id": ["A", "B"], "external_assets": [100.0, 0]})
+    coll = contagion.paths.CollateralTable({"c": ((2026, 50.0, 100.0),)})
+    path = clear_path(net, (2026, 2026), collateral=coll)
+    assert path.called_principal.tolist() == [30.0] and path.rolled_principal.tolist() == [0.0]
+    assert path.payments[0, 0] == pytest.approx(39.0)
+    rich = contagion.paths.CollateralTable({"c": ((2026, 95.0, 100.0),)})
+    assert clear_path(net, (2026, 2026), collateral=rich).rolled_principal.tolist() == [30.0]

@@ -184,27 +184,26 @@ def _rank_output(frame, st, sort_by: str, top: int | None, fmt: str, output: str
 
 def _rank_table(frame, total: int, label: str, scen_names: list[str], method: str, sort_by: str,
                 output: str | None) -> str:
-    from rich.table import Table
-
     from .run import render, use_color
+    from .tables import Col, fitted_table, table_width
 
     color = use_color(output)
     base = " + ".join(scen_names) if scen_names else "no scenario"
     title = f"{label} ({base}, {method}): systemic importance, by {sort_by.replace('_', ' ')}"
-    table = Table(title=title, title_justify="left")
-    for col, just in (("rank", "right"), ("name", "left"), ("type", "left"), ("outside assets", "right"),
-                      ("fails", "center"), ("system loss", "right"), ("induced shortfall", "right"),
-                      ("further defaults", "right"), ("multiplier", "right"), ("vulnerability", "right"),
-                      ("brought down by", "right")):
-        table.add_column(col, justify=just, no_wrap=col in ("name", "type"))
+    cols = [Col("rank", "right", 0), Col("name", "left", 0, shrink=True, floor=22), Col("type", "left", 8, True),
+            Col("outside assets", "right", 6), Col("fails", "center", 5), Col("system loss", "right", 1),
+            Col("induced shortfall", "right", 3), Col("further defaults", "right", 2), Col("multiplier", "right", 4),
+            Col("vulnerability", "right", 7), Col("brought down by", "right", 9)]
+    rows, styles = [], []
     for name, row in frame.iterrows():
-        table.add_row(str(int(row["rank"])), str(name), str(row["type"]), _num(row["external_assets"]),
-                      "yes" if row["fails"] else "", _num(row["system_loss"]), _num(row["induced_shortfall"]),
-                      str(int(row["additional_defaults"])), _ratio(row["contagion_multiplier"]),
-                      _num(row["vulnerability"]), str(int(row["defaulted_by"])),
-                      style="bold" if color and row["additional_defaults"] > 0 else None)
+        rows.append([str(int(row["rank"])), str(name), str(row["type"]), _num(row["external_assets"]),
+                     "yes" if row["fails"] else "", _num(row["system_loss"]), _num(row["induced_shortfall"]),
+                     str(int(row["additional_defaults"])), _ratio(row["contagion_multiplier"]),
+                     _num(row["vulnerability"]), str(int(row["defaulted_by"]))])
+        styles.append("bold" if color and row["additional_defaults"] > 0 else None)
+    table, note = fitted_table(cols, rows, table_width(color), title=title, styles=styles)
     notes = [f"{len(frame)} of {total} institutions shown. Scenario i: i loses all its outside assets."]
-    return render(table, "\n".join(notes), color=color)
+    return render(table, "\n".join(notes + ([note] if note else [])), color=color)
 
 
 # ---------------------------------------------------------------------- reverse-stress
@@ -374,6 +373,7 @@ def _sweep_table(res, frame, label: str, top: int, output: str | None) -> str:
     from rich.table import Table
 
     from .run import fmt_amount, render, use_color
+    from .tables import Col, fitted_table, table_width
 
     color = use_color(output)
     s = res.summary()
@@ -403,13 +403,13 @@ def _sweep_table(res, frame, label: str, top: int, output: str | None) -> str:
     for k, c in enumerate(counts):
         hist.add_row(fmt_amount(edges[k]), fmt_amount(edges[k + 1]), str(c), "#" * int(round(40 * c / peak)))
 
-    inst = Table(title=f"institutions by default probability (top {min(top, len(frame))} of {len(frame)})",
-                 title_justify="left")
-    for col, just in (("name", "left"), ("type", "left"), ("default probability", "right"),
-                      ("expected shortfall", "right"), ("expected loss", "right")):
-        inst.add_column(col, justify=just, no_wrap=col in ("name", "type"))
+    cols = [Col("name", "left", 0, shrink=True, floor=22), Col("type", "left", 3, True),
+            Col("default probability", "right", 0), Col("expected shortfall", "right", 1),
+            Col("expected loss", "right", 2)]
     shown = frame.sort_values(["default_probability", "expected_shortfall"], ascending=False, kind="stable")
-    for _, row in shown.head(top).iterrows():
-        inst.add_row(str(row["name"]), str(row["type"]), f"{row['default_probability']:.4%}",
-                     fmt_amount(row["expected_shortfall"]), fmt_amount(row["expected_loss"]))
-    return render(head, hist, inst, color=color)
+    rows = [[str(row["name"]), str(row["type"]), f"{row['default_probability']:.4%}",
+             fmt_amount(row["expected_shortfall"]), fmt_amount(row["expected_loss"])]
+            for _, row in shown.head(top).iterrows()]
+    inst, note = fitted_table(cols, rows, table_width(color),
+                              title=f"institutions by default probability (top {min(top, len(frame))} of {len(frame)})")
+    return render(head, hist, inst, *([note] if note else []), color=color)

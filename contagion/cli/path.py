@@ -132,32 +132,32 @@ def _amount(x: float) -> str:
 
 
 def _path_tables(path: Any, label: str, color: bool) -> str:
-    from rich.markup import escape
-    from rich.table import Table
+    from .tables import Col, fitted_table, table_width
 
     scen = " + ".join(s.name for s in path.scenarios) if path.scenarios else "no scenario"
     title = f"{label}: {scen}, {path.years[0]}-{path.years[-1]} ({path.method})"
-    years = Table(title=escape(title), title_justify="left")
-    for col, just in (("year", "right"), ("defaults", "right"), ("new", "right"), ("shortfall", "right"),
-                      ("rolled principal", "right"), ("called principal", "right"), ("cash carried", "right")):
-        years.add_column(col, justify=just)
+    width = table_width(color)
+    cols = [Col("year", "right", 0), Col("defaults", "right", 0), Col("new", "right", 0),
+            Col("shortfall", "right", 1), Col("rolled principal", "right", 2), Col("called principal", "right", 2),
+            Col("who defaults", "left", 3, shrink=True, floor=16)]
+    rows, styles = [], []
     for row in path.summary():
-        years.add_row(str(row["year"]), str(row["defaults"]), str(row["new_defaults"]),
-                      _amount(row["total_shortfall"]), _amount(row["rolled_principal"]),
-                      _amount(row["called_principal"]), _amount(row["cash"]),
-                      style="bold red" if color and row["new_defaults"] else None)
-    who = Table(title="institutions that default", title_justify="left")
-    for col, just in (("name", "left"), ("type", "left"), ("year", "right"), ("wave", "right"),
-                      ("shortfall that year", "right"), ("cash the year before", "right")):
-        who.add_column(col, justify=just, no_wrap=col in ("name", "type"))
+        rows.append([str(row["year"]), str(row["defaults"]), str(row["new_defaults"]), _amount(row["total_shortfall"]),
+                     _amount(row["rolled_principal"]), _amount(row["called_principal"]),
+                     ", ".join(row["new_default_names"])])
+        styles.append("bold red" if color and row["new_defaults"] else None)
+    years, note1 = fitted_table(cols, rows, width, title=title, styles=styles)
     dy = path.default_year
     order = sorted((y, i) for i, y in enumerate(dy) if y is not None)
+    if not order:
+        return render(years, *([note1] if note1 else []), "nobody defaults on this path", color=color)
+    wcols = [Col("name", "left", 0, shrink=True, floor=20), Col("type", "left", 3, True), Col("year", "right", 0),
+             Col("wave", "right", 2), Col("shortfall that year", "right", 1), Col("cash the year before", "right", 2)]
+    wrows = []
     for y, i in order:
         k = path.years.index(y)
         before = path.cash[k - 1, i] if k > 0 else math.nan
-        who.add_row(escape(str(path.names[i])), escape(str(path.network.types[i])), str(y),
-                    str(int(path.default_round[k, i])), _amount(path.shortfall[k, i]),
-                    "-" if math.isnan(before) else _amount(before))
-    if not order:
-        return render(years, "nobody defaults on this path", color=color)
-    return render(years, who, color=color)
+        wrows.append([str(path.names[i]), str(path.network.types[i]), str(y), str(int(path.default_round[k, i])),
+                      _amount(path.shortfall[k, i]), "-" if math.isnan(before) else _amount(before)])
+    who, note2 = fitted_table(wcols, wrows, width, title="institutions that default")
+    return render(years, *([note1] if note1 else []), who, *([note2] if note2 else []), color=color)

@@ -28,11 +28,14 @@ __all__ = ["run", "render", "render_run", "announce", "scenario_request", "fmt_a
               help="Clear the network as it is, without the dataset's default scenario.")
 @method_options()
 @horizon_option
+@click.option("--top", type=click.IntRange(1), default=None, metavar="N",
+              help="Only the first N institutions of the table (defaulted first, by wave and shortfall).")
+@click.option("--defaulted-only", is_flag=True, help="Only the institutions that default.")
 @format_option
 @output_option
 @handle_errors
 def run(network: str | None, scenarios: tuple[str, ...], baseline: bool, method: str, params: dict[str, float],
-        horizon: tuple[int, int] | None, fmt: str, output: str | None) -> None:
+        horizon: tuple[int, int] | None, top: int | None, defaulted_only: bool, fmt: str, output: str | None) -> None:
     """Clear NETWORK under shock scenarios and print who pays what, who defaults and in which wave.
 
     NETWORK is a path or a built-in dataset name (default: the built-in
@@ -60,7 +63,7 @@ def run(network: str | None, scenarios: tuple[str, ...], baseline: bool, method:
     announce(st, with_method=True)
     if st.clearing.unique is False:
         click.echo("note: the clearing vector is not unique; the greatest one is shown", err=True)
-    emit(render_run(st, fmt, use_color(output)), output)
+    emit(render_run(st, fmt, use_color(output), top=top, defaulted_only=defaulted_only), output)
 
 
 def run_path(net, horizon: tuple[int, int], scenarios, method: str, params: dict[str, float], fmt: str,
@@ -112,12 +115,31 @@ def _guarantee_summary(st) -> dict[str, float]:
     return {"guarantees": float(edges["amount"].to_numpy()[is_g].sum()), "guarantees_called": float(called.sum())}
 
 
-def render_run(st, fmt: str, color: bool) -> str:
-    """The output of ``contagion run``: per-institution rows and the summary, as a table, CSV or JSON."""
+def _table_order(frame):
+    """Rows in the order of the table: defaulted first by wave, larger shortfall first; then the survivors with
+    the thinnest equity first."""
+    wave = frame["default_round"].where(frame["default_round"] >= 0, 10**9)
+    return frame.assign(_w=wave, _s=-frame["shortfall"]).sort_values(["_w", "_s", "equity", "name"],
+                                                                      kind="stable").index
+
+
+def _selected(frame, top: int | None, defaulted_only: bool):
+    """The rows ``--top`` / ``--defaulted-only`` keep, in the network's order."""
+    order = _table_order(frame)
+    if defaulted_only:
+        order = order[frame.loc[order, "defaulted"].to_numpy(dtype=bool)]
+    if top is not None:
+        order = order[:top]
+    return frame.loc[sorted(order)]
+
+
+def render_run(st, fmt: str, color: bool, *, top: int | None = None, defaulted_only: bool = False) -> str:
+    """The output of ``contagion run``: per-institution rows and the summary, as a table, CSV or JSON
+    (``top`` / ``defaulted_only`` select rows in every format; the summary covers everyone)."""
     from ..measures import loss_summary, losses_by_creditor_type
 
     res, label = st.clearing, network_label(st.base)
-    frame = res.to_frame().reset_index()[list(INSTITUTION_COLUMNS)]
+    frame = _selected(res.to_frame().reset_index()[list(INSTITUTION_COLUMNS)], top, defaulted_only)
     loss = loss_summary(res, st.base)
     summary = {
         **res.summary(),
@@ -149,27 +171,31 @@ def _same_edges(a, b) -> bool:
     return a.n_edges == b.n_edges and np.array_equal(a.edges["amount"].to_numpy(), b.edges["amount"].to_numpy())
 
 
-def _render_table(frame, summary: dict, scens, method: str, label: str, color: bool) -> str:
-    from rich.table import Table
+#: the columns of the ``run`` table: (record key, header, justify, priority: 0 kept longest, shortened text)
+RUN_TABLE = (("name", "name", "left", 0, True), ("type", "type", "left", 6, True),
+             ("obligations", "obligations", "right", 4, False), ("payment", "payment", "right", 3, False),
+             ("shortfall", "shortfall", "right", 1, False), ("equity_before", "equity if all pay", "right", 7, False),
+             ("equity", "equity after", "right", 2, False), ("defaulted", "defaulted", "center", 5, False),
+             ("default_round", "wave", "right", 0, False))
 
-    wave = frame["default_round"].where(frame["default_round"] >= 0, 10**9)
-    # defaulted first by wave, larger shortfall first; then the survivors with the thinnest equity first
-    order = frame.assign(_w=wave, _s=-frame["shortfall"]).sort_values(["_w", "_s", "equity", "name"],
-                                                                      kind="stable").index
+
+def _render_table(frame, summary: dict, scens, method: str, label: str, color: bool) -> str:
+    from .tables import Col, fitted_table, table_width
+
+    order = _table_order(frame)
     title = f"{label}: " + (" + ".join(s.name for s in scens) if scens else "no scenario") + f" ({method})"
-    table = Table(title=title, title_justify="left", min_width=len(title) + 2)
-    for col, just in (("name", "left"), ("type", "left"), ("obligations", "right"), ("payment", "right"),
-                      ("shortfall", "right"), ("equity before", "right"), ("equity after", "right"),
-                      ("defaulted", "center"), ("wave", "right")):
-        table.add_column(col, justify=just, no_wrap=col in ("name", "type"))
+    cols = [Col(head, just, prio, shrink=shrink, floor=22 if key == "name" else 12)
+            for key, head, just, prio, shrink in RUN_TABLE]
+    rows, styles = [], []
     for i in order:
         row = frame.loc[i]
         d = bool(row["defaulted"])
-        table.add_row(str(row["name"]), str(row["type"]), fmt_amount(row["obligations"]), fmt_amount(row["payment"]),
-                      fmt_amount(row["shortfall"]), fmt_amount(row["equity_before"]), fmt_amount(row["equity"]),
-                      "yes" if d else "", str(int(row["default_round"])) if d else "-",
-                      style="bold red" if d and color else None)
-    return render(table, _summary_table(summary), color=color)
+        rows.append([str(row["name"]), str(row["type"]), *(fmt_amount(row[k]) for k in
+                     ("obligations", "payment", "shortfall", "equity_before", "equity")),
+                     "yes" if d else "", str(int(row["default_round"])) if d else "-"])
+        styles.append("bold red" if d and color else None)
+    table, note = fitted_table(cols, rows, table_width(color), title=title, styles=styles)
+    return render(table, *([note] if note else []), _summary_table(summary), color=color)
 
 
 def _summary_table(summary: dict):

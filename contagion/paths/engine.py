@@ -9,8 +9,10 @@ Each year ``t`` of the horizon, in this order:
    that date's clearing. A principal due in ``t`` on a row with rule
    ``always`` is rolled; with ``ltv`` it is rolled when ``collateral value x
    max_ltv >= principal``; never when the lender is in default or frozen by
-   a scenario (``freeze``). A rolled principal is re-lent for ``term_years``
-   (one year when blank): it is not paid, and interest keeps running.
+   a scenario (``freeze``); ``ltv`` weighs the whole principal still
+   outstanding. A rolled principal is re-lent for ``term_years`` (one year
+   when blank): it is not paid, and interest keeps running; on a ``linear``
+   loan the rest of the principal is spread again up to the new maturity.
 2. **What falls due**: recurring amounts active in ``t``; on debt rows,
    interest on the outstanding principal plus the principal due (``bullet``:
    all of it at maturity; ``linear``: equal parts until maturity); what a
@@ -233,7 +235,7 @@ class _State:
         open_row = ~self.defaulted[di] & (sched.start <= t)         # rows of debtors not yet in default
         # 1. rollover decisions on the state at the start of the year
         principal_due = _principal_due(sched, self.outstanding, self.maturity, t) * open_row
-        roll = _rolls(sched, rules, coll, principal_due, self.defaulted, ci, t)
+        roll = _rolls(sched, rules, coll, principal_due, self.outstanding, self.defaulted, ci, t)
         self.maturity = np.where(roll, t + sched.term, self.maturity)
         called = np.where(roll, 0.0, principal_due)
         # 2. what falls due
@@ -310,16 +312,19 @@ def _principal_due(sched: Any, outstanding: np.ndarray, maturity: np.ndarray, t:
     return np.where(sched.is_debt & (outstanding > 0), due, 0.0)
 
 
-def _rolls(sched: Any, rules: PathRules, coll: CollateralTable, principal_due: np.ndarray, defaulted: np.ndarray,
-           ci: np.ndarray, t: int) -> np.ndarray:
-    """Rows whose principal due in ``t`` is rolled (decided on the state at the start of ``t``)."""
+def _rolls(sched: Any, rules: PathRules, coll: CollateralTable, principal_due: np.ndarray, outstanding: np.ndarray,
+           defaulted: np.ndarray, ci: np.ndarray, t: int) -> np.ndarray:
+    """Rows whose principal due in ``t`` is rolled (decided on the state at the start of ``t``).
+
+    ``ltv`` judges the whole principal still outstanding against the collateral (not only the instalment due).
+    """
     lender_ok = ~defaulted[ci] & ~(rules.frozen_from[ci] <= t)
     roll = (principal_due > 0) & lender_ok & (sched.rollover == ROLLOVER_RULES["always"])
     ltv = np.flatnonzero((principal_due > 0) & lender_ok & (sched.rollover == ROLLOVER_RULES["ltv"]))
     for r in ltv:
         key = sched.collateral[r]
         value = coll.value_at(key, t, *rules.factors(key, t))
-        roll[r] = value * sched.max_ltv[r] >= principal_due[r]
+        roll[r] = value * sched.max_ltv[r] >= outstanding[r]
     return roll
 
 

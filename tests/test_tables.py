@@ -1,0 +1,86 @@
+"""Terminal tables never hide a number: run, rank, sweep and run --horizon in a real pty at 80-200 columns.
+
+Each command runs in a pseudo-terminal of the given width (so it draws for a terminal, colours included); the
+test strips the escape codes and checks every cell of every table row: only a name or a type may carry an
+ellipsis, every other cell is a whole number as the CSV output would give it.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import pty
+import re
+import struct
+import sys
+import termios
+
+import pytest
+
+from contagion.cli.tables import Col, fit, middle_ellipsis
+
+ANSI = re.compile(r"\x1b\[[0-9;?]*[a-zA-Z]")
+NUMBER = re.compile(r"^(-?[\d,]+(\.\d+)?(e[-+]\d+)?%?|n/a|-|yes|)$")
+
+
+def _pty(cols: int, *args: str) -> str:
+    pid, fd = pty.fork()
+    if pid == 0:  # pragma: no cover - the child
+        os.environ.update(COLUMNS=str(cols), LINES="60")
+        os.execvp(sys.executable, [sys.executable, "-m", "contagion", *args])
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 60, cols, 0, 0))
+    out = b""
+    while True:
+        try:
+            chunk = os.read(fd, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        out += chunk
+    os.waitpid(pid, 0)
+    return ANSI.sub("", out.decode("utf-8", errors="replace"))
+
+
+def _rows(text: str) -> list[list[str]]:
+    return [[c.strip() for c in line.strip().strip("│").split("│")] for line in text.splitlines()
+            if line.strip().startswith("│") and line.strip().endswith("│")]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("cols", [80, 100, 120, 200])
+@pytest.mark.parametrize("args, text_cells", [
+    (("run",), 2),
+    (("run", "--horizon", "2026:2030"), 2),
+    (("rank", "--top", "10", "--no-progress"), 3),
+    (("sweep", "-c", "ai-demand-uncertainty", "-n", "256", "--no-progress"), 2),
+])
+def test_numbers_are_never_cut(cols, args, text_cells):
+    out = _pty(cols, *args)
+    rows = _rows(out)
+    assert rows, out
+    for row in rows:
+        # names and types come first (rank: the rank number, then name and type); every other cell is whole
+        for cell in row:
+            if "…" in cell:
+                assert not NUMBER.match(cell.replace("…", "")) or not any(ch.isdigit() for ch in cell) \
+                    or row.index(cell) < text_cells, (cols, args, row)
+        numbers = [c for c in row[text_cells:] if any(ch.isdigit() for ch in c)]
+        assert all(NUMBER.match(c) for c in numbers), (cols, args, row)
+    drawn = [line for line in out.splitlines() if line[:1] in "┏┃┡│└┌├"]
+    assert max(len(line.rstrip()) for line in drawn) <= cols, (cols, args)
+
+
+def test_run_at_80_columns_keeps_the_numbers_and_says_what_it_hid():
+    out = _pty(80, "run")
+    assert "OpenAI" in out and "9.84" in out and "121.91" in out
+    assert "hidden to fit 80 columns" in out and "-f csv" in out
+
+
+def test_fit_shortens_text_before_dropping_and_never_a_number():
+    cols = [Col("name", "left", 0, shrink=True, floor=8), Col("amount", "right", 0), Col("type", "left", 3, True)]
+    rows = [["A very long institution name", "123,456,789.00", "hyperscaler"]]
+    kept, widths, hidden = fit(cols, rows, 40)
+    assert widths[kept.index(1)] == len("123,456,789.00")
+    assert hidden == ["type"] or widths[kept.index(0)] < len(rows[0][0])
+    assert middle_ellipsis(rows[0][0], 12) == "A very…name"[:6] + "…" + " name"[-5:]

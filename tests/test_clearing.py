@@ -487,7 +487,9 @@ def test_contract_of_every_method(method, which, contract_networks):
     assert isinstance(res.converged, bool) and res.converged
     assert isinstance(res.iterations, int) and res.iterations >= 1
     frame = res.to_frame()
-    assert list(frame.columns) == FRAME_COLUMNS
+    # plus payment_least (the least clearing vector) exactly when the clearing vector is not unique
+    assert list(frame.columns) == FRAME_COLUMNS + (["payment_least"] if res.least_payments is not None else [])
+    assert res.least_payments is None or res.unique is False
     assert frame.index.name == "name" and list(frame.index) == list(net.names)
     np.testing.assert_array_equal(frame["payment"].to_numpy(), p)
     np.testing.assert_array_equal(frame["defaulted"].to_numpy(), res.defaulted)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
 from ..errors import ContagionError
+from .least import least_payments
 from .priority import priority_batch, priority_result, uses_priority
 from .result import BatchClearingResult, ClearingResult
 from .solvers import clear_batch, clear_exact
@@ -41,10 +43,20 @@ def eisenberg_noe(net, *, solver: str = "auto") -> ClearingResult:
     >>> res = contagion.clear(net)
     >>> res.payments.round(6).tolist(), res.total_shortfall
     ([54.0, 54.0, 56.0, 54.0, 54.0], 88.0)
+
+    Where the clearing vector is not unique (``res.unique`` is ``False``),
+    ``res.least_payments`` is the least one (:mod:`contagion.clearing.least`):
+
+    >>> ring = contagion.clear(contagion.load_dataset("ring"))
+    >>> ring.unique, ring.least_payments.tolist()
+    (False, [0.0, 0.0, 0.0, 1.0, 6.0])
     """
     if uses_priority(net):   # seniority, collateral, guarantees: the priority solver (res.solver says so)
         return priority_result(net, "eisenberg-noe")
-    return clear_exact(net, "eisenberg-noe", solver=solver)
+    res = clear_exact(net, "eisenberg-noe", solver=solver)
+    if res.unique is False:   # a closed group without outside money: the least vector too
+        res = replace(res, least_payments=least_payments(net, res.payments))
+    return res
 
 
 def rogers_veraart(net, alpha: float = 1.0, beta: float = 1.0, *, solver: str = "auto") -> ClearingResult:

@@ -56,6 +56,10 @@ class ClearingResult:
         Which solver path ran.
     params : mapping
         Method parameters (e.g. ``alpha``, ``beta``).
+    least_payments : ndarray or None
+        The least clearing vector when it differs from the greatest
+        (``unique`` is ``False``; :mod:`contagion.clearing.least`), else
+        ``None``. ``payments`` is always the greatest.
     """
 
     network: "FinancialNetwork" = field(repr=False)
@@ -71,6 +75,7 @@ class ClearingResult:
     unique: bool | None = None
     solver: str = ""
     params: Mapping[str, Any] = field(default_factory=dict)
+    least_payments: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         if callable(self.default_round):
@@ -139,8 +144,9 @@ class ClearingResult:
         """Per-institution table indexed by name.
 
         Columns: ``type, obligations, payment, shortfall, equity_before, equity,
-        defaulted, default_round``. ``equity_before`` is the equity if everyone
-        paid in full.
+        defaulted, default_round``, and ``payment_least`` (the least clearing
+        vector) when :attr:`least_payments` is set. ``equity_before`` is the
+        equity if everyone paid in full.
         """
         net = self.network
         frame = pd.DataFrame(
@@ -156,6 +162,8 @@ class ClearingResult:
             },
             index=pd.Index(list(net.names), name="name"),
         )
+        if self.least_payments is not None:
+            frame["payment_least"] = self.least_payments
         return frame
 
     def summary(self) -> dict[str, Any]:

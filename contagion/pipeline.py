@@ -76,6 +76,11 @@ class StressResult:
         """The scenarios' descriptions, joined by a space."""
         return " ".join(s.description for s in self.scenarios if s.description)
 
+    def to_frame(self):
+        """Per-institution table of the clearing, with the equity before the scenario as the pre-shock
+        reference (:meth:`ClearingResult.to_frame` with ``base``)."""
+        return self.clearing.to_frame(self.base)
+
     def __repr__(self) -> str:
         return (f"StressResult(scenarios={self.label!r}, method={self.method!r}, n={self.network.n}, "
                 f"defaults={int(self.clearing.defaulted.sum())})")

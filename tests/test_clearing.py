@@ -43,8 +43,8 @@ def _import_all_modules():
 
 _import_all_modules()
 
-FRAME_COLUMNS = ["type", "obligations", "payment", "shortfall", "equity_before", "equity", "defaulted",
-                 "default_round"]
+FRAME_COLUMNS = ["id", "type", "obligations", "payment", "shortfall", "equity_pre_shock", "equity_if_all_pay",
+                 "equity", "capital_depletion", "defaulted", "default_round"]
 EXACT_METHODS = ("eisenberg-noe", "rogers-veraart")
 
 
@@ -495,7 +495,9 @@ def test_contract_of_every_method(method, which, contract_networks):
     np.testing.assert_array_equal(frame["defaulted"].to_numpy(), res.defaulted)
     np.testing.assert_array_equal(frame["default_round"].to_numpy(), res.default_round)
     np.testing.assert_array_equal(frame["obligations"].to_numpy(), pbar)
-    np.testing.assert_allclose(frame["equity_before"].to_numpy(), e + L.sum(axis=0) - pbar, atol=1e-12 * scale)
+    np.testing.assert_allclose(frame["equity_if_all_pay"].to_numpy(), e + L.sum(axis=0) - pbar, atol=1e-12 * scale)
+    # without a base network, the result's own network is the pre-shock one
+    np.testing.assert_array_equal(frame["equity_pre_shock"].to_numpy(), frame["equity_if_all_pay"].to_numpy())
     summary = res.summary()
     assert summary["defaults"] == res.n_defaults and summary["institutions"] == n
     assert summary["total_shortfall"] == res.total_shortfall

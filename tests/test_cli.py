@@ -63,10 +63,16 @@ def test_run_json_default_scenario_glasserman_young():
         assert inst[name]["defaulted"] is True
     assert inst["Core"]["default_round"] == 0 and inst["Periphery 1"]["default_round"] == 1
     assert inst["Core"]["obligations"] == 140 and inst["Core"]["shortfall"] == pytest.approx(84)
-    assert inst["Periphery 1"]["equity_before"] == pytest.approx(5) and inst["Periphery 1"]["equity"] == \
+    # before the scenario the core had 150 - 140 = 10 (pre-shock), after it 56 - 140 = -84 with everyone paying
+    assert inst["Periphery 1"]["equity_pre_shock"] == pytest.approx(5) and inst["Periphery 1"]["equity"] == \
         pytest.approx(-1)
-    assert set(data["institutions"][0]) == {"name", "type", "obligations", "payment", "shortfall", "equity_before",
-                                            "equity", "defaulted", "default_round"}
+    assert inst["Core"]["equity_pre_shock"] == pytest.approx(10) and inst["Core"]["equity_if_all_pay"] == \
+        pytest.approx(-84)
+    assert inst["Core"]["capital_depletion"] == 1.0 and inst["Periphery 1"]["capital_depletion"] == 1.0
+    assert inst["Core"]["id"] == "C"
+    assert list(data["institutions"][0]) == ["id", "name", "type", "obligations", "payment", "shortfall",
+                                             "equity_pre_shock", "equity_if_all_pay", "equity", "capital_depletion",
+                                             "defaulted", "default_round"]
     s = data["summary"]
     assert s["defaults"] == 5 and s["fundamental_defaults"] == 1 and s["waves"] == 1
     assert s["total_shortfall"] == pytest.approx(88)
@@ -81,8 +87,8 @@ def test_run_json_default_scenario_glasserman_young():
 def test_run_csv_glasserman_young():
     result = invoke("run", "core-periphery", "-f", "csv")
     frame = pd.read_csv(io.StringIO(result.stdout)).set_index("name")
-    assert list(frame.columns) == ["type", "obligations", "payment", "shortfall", "equity_before", "equity",
-                                   "defaulted", "default_round"]
+    assert list(frame.columns) == ["id", "type", "obligations", "payment", "shortfall", "equity_pre_shock",
+                                   "equity_if_all_pay", "equity", "capital_depletion", "defaulted", "default_round"]
     assert frame["payment"].to_dict() == pytest.approx(GY_P)
     assert frame["shortfall"].sum() == pytest.approx(88)
     assert frame["defaulted"].all()
@@ -97,10 +103,11 @@ def test_run_table_glasserman_young():
     # sorted by wave, then shortfall: the core (wave 0) first
     assert "Core" in rows[0] and all("Periphery" in r for r in rows[1:5])
     core = rows[0].split("│")
-    assert [c.strip() for c in core[1:-1]] == ["Core", "bank", "140.00", "56.00", "84.00", "-84.00", "-84.00", "yes",
-                                               "0"]
+    # equity pre-shock: the core held 150 against 140 before losing 94; it loses all of it (100% depletion)
+    assert [c.strip() for c in core[1:-1]] == ["Core", "bank", "140.00", "56.00", "84.00", "10.00", "-84.00",
+                                               "100.0%", "yes", "0"]
     per = [c.strip() for c in rows[1].split("│")[1:-1]]
-    assert per[2:] == ["55.00", "54.00", "1.00", "5.00", "-1.00", "yes", "1"]
+    assert per[2:] == ["55.00", "54.00", "1.00", "5.00", "-1.00", "100.0%", "yes", "1"]
     for label, value in [("defaults", "5"), ("total shortfall", "88.00"), ("loss of bank", "24.00"),
                          ("loss of external creditors", "64.00"), ("system loss (shock + shortfall)", "182.00"),
                          ("system loss without the network", "178.00"), ("amplification", "1.0225")]:

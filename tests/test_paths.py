@@ -355,7 +355,7 @@ def test_cli_horizon_table_and_csv(tmp_path):
     assert out.exit_code == 0, out.output
     assert "institutions that default" in out.stdout and "2028" in out.stdout
     csv = _cli("run", str(folder), "--horizon", "2026:2028", "-f", "csv").stdout.splitlines()
-    assert csv[0].startswith("year,name,type,obligations,payment") and len(csv) == 1 + 3 * 2
+    assert csv[0].startswith("year,id,name,type,obligations,payment") and len(csv) == 1 + 3 * 2
 
 
 @pytest.mark.parametrize("value", ["2030:2026", "20x6:2030", "2026-2030", ":"])

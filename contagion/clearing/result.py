@@ -12,7 +12,21 @@ import pandas as pd
 if TYPE_CHECKING:  # pragma: no cover
     from ..network import FinancialNetwork
 
-__all__ = ["ClearingResult", "BatchClearingResult"]
+__all__ = ["ClearingResult", "BatchClearingResult", "capital_depletion"]
+
+
+def capital_depletion(equity_pre_shock: np.ndarray, equity: np.ndarray) -> np.ndarray:
+    """Share of the pre-shock equity lost, in ``[0, 1]``; NaN where the pre-shock equity was not positive.
+
+    >>> capital_depletion(np.array([10.0, 10.0, 0.0]), np.array([4.0, -5.0, -1.0])).tolist()
+    [0.6, 1.0, nan]
+    """
+    before = np.asarray(equity_pre_shock, dtype=float)
+    after = np.asarray(equity, dtype=float)
+    out = np.full(before.shape, np.nan)
+    pos = before > 0
+    out[pos] = np.clip((before[pos] - after[pos]) / before[pos], 0.0, 1.0)
+    return out
 
 
 @dataclass(frozen=True, eq=False)
@@ -140,23 +154,40 @@ class ClearingResult:
         """Number of the last default wave (-1 when nobody defaults)."""
         return int(self.default_round.max()) if self.default_round.size else -1
 
-    def to_frame(self) -> pd.DataFrame:
+    def to_frame(self, base: "FinancialNetwork | None" = None) -> pd.DataFrame:
         """Per-institution table indexed by name.
 
-        Columns: ``type, obligations, payment, shortfall, equity_before, equity,
-        defaulted, default_round``, and ``payment_least`` (the least clearing
-        vector) when :attr:`least_payments` is set. ``equity_before`` is the
-        equity if everyone paid in full.
+        Columns: ``id, type, obligations, payment, shortfall, equity_pre_shock, equity_if_all_pay, equity,
+        capital_depletion, defaulted, default_round``, and ``payment_least`` (the least clearing vector) when
+        :attr:`least_payments` is set. The three equities, one vocabulary everywhere (CLI, reports, notebooks):
+
+        - ``equity_pre_shock``: outside assets + claims − obligations of ``base``, the network before the
+          scenario, everyone paying in full (without ``base``: of this result's own network);
+        - ``equity_if_all_pay``: the same after the scenario, everyone paying in full;
+        - ``equity``: after the scenario and the clearing.
+
+        ``capital_depletion`` is the share of the pre-shock equity lost, ``(equity_pre_shock - equity) /
+        equity_pre_shock`` in ``[0, 1]`` (NaN where the pre-shock equity is not positive).
+
+        >>> import contagion
+        >>> st = contagion.stress(contagion.load_dataset("chain"), ["a-fails"])
+        >>> st.clearing.to_frame(st.base).loc["B", ["equity_pre_shock", "equity_if_all_pay", "equity",
+        ...                                          "capital_depletion"]].tolist()
+        [1.0, 1.0, -9.0, 1.0]
         """
         net = self.network
+        pre = (base if base is not None else net).equity_before
         frame = pd.DataFrame(
             {
+                "id": list(net.ids),
                 "type": net.types,
                 "obligations": net.total_obligations,
                 "payment": self.payments,
                 "shortfall": self.shortfall,
-                "equity_before": net.equity_before,
+                "equity_pre_shock": pre,
+                "equity_if_all_pay": net.equity_before,
                 "equity": self.equity,
+                "capital_depletion": capital_depletion(pre, self.equity),
                 "defaulted": self.defaulted,
                 "default_round": self.default_round,
             },

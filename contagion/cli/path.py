@@ -12,8 +12,8 @@ from .options import render, to_json
 __all__ = ["horizon_option", "parse_horizon", "render_path", "announce_path", "PATH_COLUMNS"]
 
 #: Columns of the long table (``-f csv``): one row per year and institution.
-PATH_COLUMNS = ("year", "name", "type", "obligations", "payment", "shortfall", "equity_before", "equity", "defaulted",
-                "new_default", "default_round", "cash")
+PATH_COLUMNS = ("year", "id", "name", "type", "obligations", "payment", "shortfall", "equity_pre_shock",
+                "equity_if_all_pay", "equity", "capital_depletion", "defaulted", "new_default", "default_round", "cash")
 
 
 def parse_horizon(text: str) -> tuple[int, int]:
@@ -71,7 +71,7 @@ def _year_records(path: Any, k: int) -> tuple[list[dict[str, Any]], dict[str, An
     from .text import INSTITUTION_COLUMNS
 
     res = path.clearings[k]
-    frame = res.to_frame().reset_index()
+    frame = res.to_frame(path.bases[k]).reset_index()
     frame["defaulted"] = path.defaulted[k]
     frame["default_round"] = path.default_round[k]
     loss = loss_summary(res, path.bases[k])
@@ -111,9 +111,20 @@ def path_json(path: Any, label: str) -> str:
 
 
 def _csv(path: Any) -> str:
-    frame = path.to_frame().reset_index()
-    frame["equity_before"] = [v for res in path.clearings for v in res.network.equity_before]
-    return frame[list(PATH_COLUMNS)].to_csv(index=False, lineterminator="\n")
+    import pandas as pd
+
+    from .options import csv_text
+
+    frames = []
+    for k, y in enumerate(path.years):
+        f = path.clearings[k].to_frame(path.bases[k]).reset_index()
+        f.insert(0, "year", int(y))
+        f["defaulted"] = path.defaulted[k]
+        f["new_default"] = path.new_defaults[k]
+        f["default_round"] = path.default_round[k]
+        f["cash"] = path.cash[k]
+        frames.append(f)
+    return csv_text(pd.concat(frames, ignore_index=True)[list(PATH_COLUMNS)])
 
 
 def render_path(path: Any, label: str, fmt: str, color: bool) -> str:

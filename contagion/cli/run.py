@@ -43,9 +43,11 @@ def run(network: str | None, scenarios: tuple[str, ...], baseline: bool, method:
     applied when its dataset.toml names one (announced on stderr); --baseline
     clears the network as it is. Several --scenario compose in order.
 
-    Per institution: obligations (pbar), payment, shortfall, equity before
-    (after the scenario, if everyone paid in full), equity after clearing,
-    defaulted, wave (0 = fundamental default). The table is sorted by wave,
+    Per institution: obligations (pbar), payment, shortfall, equity pre-shock
+    (before the scenario, everyone paying in full), equity after the scenario
+    and clearing, capital depletion (share of the pre-shock equity lost),
+    defaulted, wave (0 = fundamental default); CSV and JSON also give the id
+    and the equity if all pay (after the scenario, everyone paying in full). The table is sorted by wave,
     then shortfall; CSV and JSON keep the network's order.
 
     \b
@@ -139,7 +141,7 @@ def render_run(st, fmt: str, color: bool, *, top: int | None = None, defaulted_o
     from ..measures import loss_summary, losses_by_creditor_type
 
     res, label = st.clearing, network_label(st.base)
-    frame = _selected(res.to_frame().reset_index()[list(INSTITUTION_COLUMNS)], top, defaulted_only)
+    frame = _selected(st.to_frame().reset_index()[list(INSTITUTION_COLUMNS)], top, defaulted_only)
     loss = loss_summary(res, st.base)
     summary = {
         **res.summary(),
@@ -174,9 +176,14 @@ def _same_edges(a, b) -> bool:
 #: the columns of the ``run`` table: (record key, header, justify, priority: 0 kept longest, shortened text)
 RUN_TABLE = (("name", "name", "left", 0, True), ("type", "type", "left", 6, True),
              ("obligations", "obligations", "right", 4, False), ("payment", "payment", "right", 3, False),
-             ("shortfall", "shortfall", "right", 1, False), ("equity_before", "equity if all pay", "right", 7, False),
-             ("equity", "equity after", "right", 2, False), ("defaulted", "defaulted", "center", 5, False),
-             ("default_round", "wave", "right", 0, False))
+             ("shortfall", "shortfall", "right", 1, False), ("equity_pre_shock", "equity pre-shock", "right", 7, False),
+             ("equity", "equity after", "right", 2, False), ("capital_depletion", "capital depletion", "right", 8,
+                                                             False),
+             ("defaulted", "defaulted", "center", 5, False), ("default_round", "wave", "right", 0, False))
+
+
+def _share(x: float) -> str:
+    return "n/a" if x != x else f"{x:.1%}"
 
 
 def _render_table(frame, summary: dict, scens, method: str, label: str, color: bool) -> str:
@@ -191,8 +198,8 @@ def _render_table(frame, summary: dict, scens, method: str, label: str, color: b
         row = frame.loc[i]
         d = bool(row["defaulted"])
         rows.append([str(row["name"]), str(row["type"]), *(fmt_amount(row[k]) for k in
-                     ("obligations", "payment", "shortfall", "equity_before", "equity")),
-                     "yes" if d else "", str(int(row["default_round"])) if d else "-"])
+                     ("obligations", "payment", "shortfall", "equity_pre_shock", "equity")),
+                     _share(row["capital_depletion"]), "yes" if d else "", str(int(row["default_round"])) if d else "-"])
         styles.append("bold red" if d and color else None)
     table, note = fitted_table(cols, rows, table_width(color), title=title, styles=styles)
     return render(table, *([note] if note else []), _summary_table(summary), color=color)

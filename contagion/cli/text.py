@@ -11,8 +11,8 @@ from typing import Any
 __all__ = ["INSTITUTION_COLUMNS", "fmt_amount", "network_label"]
 
 #: Columns of the per-institution records (CSV header, JSON keys), in order.
-INSTITUTION_COLUMNS = ("name", "type", "obligations", "payment", "shortfall", "equity_before", "equity", "defaulted",
-                       "default_round")
+INSTITUTION_COLUMNS = ("id", "name", "type", "obligations", "payment", "shortfall", "equity_pre_shock",
+                       "equity_if_all_pay", "equity", "capital_depletion", "defaulted", "default_round")
 
 
 def fmt_amount(x: Any) -> str:

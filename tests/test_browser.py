@@ -180,3 +180,54 @@ def test_report_renders_every_section(open_html):
     assert frame.locator(".scenario-panel[data-scenario='1']").is_visible()
     assert frame.evaluate("() => window.contagionView.state.scenario") == 1
     _clean(loaded)
+
+
+def _dated(cloud_name: str):
+    """The dated network of tests/test_report.py: the neocloud defaults in 2028 and stays in default in 2029."""
+    edges = pd.DataFrame({
+        "debtor": [cloud_name, cloud_name, "Lab", "Lab"], "creditor": ["Fund", "Bank", "Bank", cloud_name],
+        "amount": [3.0, 0.0, 10.0, 20.0], "kind": ["loan", "loan", "loan", "compute"],
+        "principal": [60.0, 120.0, 30.0, None], "rate": [0.05, 0.0, 0.0, None],
+        "maturity": [2027, 2028, 2028, None], "rollover": ["always", "none", "none", None],
+        "term_years": [2, None, None, None]})
+    nodes = pd.DataFrame({"id": [cloud_name, "Lab", "Bank", "Fund"],
+                          "type": ["neocloud", "ai_lab", "bank", "private_credit"],
+                          "external_assets": [10.0, 100.0, 0.0, 0.0]})
+    return contagion.FinancialNetwork.from_edges(edges, nodes)
+
+
+def test_year_slider_switches_the_years_of_a_path(open_html):
+    name = HOSTILE[0]
+    path = contagion.clear_path(_dated(name), (2026, 2029))
+    loaded = open_html(network_view(path.network, path), wait_for=READY)
+    page = loaded.page
+    colours = "() => window.contagionView.nodes.get().map(n => n.color.background)"
+    label = page.locator("#year-label")
+    # the page opens on the last year: the neocloud has been in default since 2028
+    assert label.inner_text() == "2029: 1 of 4 in default"
+    assert page.evaluate(colours)[0] == OUTCOME_COLOURS["earlier"][0]
+    assert page.locator(".scenario-panel[data-scenario='3'] h2").inner_text() == "2029"
+    assert page.locator("#wave-label").inner_text() == "No new default in 2029 (1 in default since an earlier year)."
+    page.locator("#year").fill("1")
+    assert label.inner_text() == "2027: no institution in default"
+    assert set(page.evaluate(colours)) <= {OUTCOME_COLOURS["solvent"][0], OUTCOME_COLOURS["lost"][0]}
+    assert page.locator(".scenario-panel[data-scenario='1']").is_visible()
+    assert not page.locator(".scenario-panel[data-scenario='3']").is_visible()
+    page.locator(".year-tick[data-year-index='2']").click()
+    assert label.inner_text() == "2028: 1 of 4 in default, 1 new"
+    assert page.evaluate("() => document.getElementById('year').value") == "2"
+    assert page.locator(".year-tick[data-year-index='2']").get_attribute("aria-pressed") == "true"
+    assert page.evaluate(colours)[0] == WAVE_COLOURS[0][0]
+    assert page.locator("#wave-label").inner_text() == "2028, wave 0: 1 fundamental default \u2014 final outcome"
+    panel = page.locator(".scenario-panel[data-scenario='2']").inner_text()
+    assert f"New in default: {name}." in panel and "183.00" not in panel and "1 of 4" in panel
+    tip = _hover_node(page, 0).inner_text()
+    assert name in tip and "Due in 2028" in tip and "183.00" in tip and "Defaulted in 2028 (wave 0, fundamental)" in tip
+    assert loaded.dialogs == [] and page.evaluate("() => window.__pwned === undefined")
+    # the years play one after the other
+    page.locator("#play-years").click()
+    deadline = time.monotonic() + 15
+    while page.evaluate("() => window.contagionView.state.scenario") < 3 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert label.inner_text() == "2029: 1 of 4 in default"
+    _clean(loaded)

@@ -373,3 +373,118 @@ def test_cancelled_obligations_are_marked_per_scenario():
     assert data["scenarios"][1]["edgeCancelled"] == [1, 0, 0, 0]
     first = dict(map(tuple, data["scenarios"][1]["edgeTip"][0]))
     assert first["Amount owed"] == "0.00" and first["Before the scenario"] == "10.00"
+
+
+# ---------------------------------------------------------------------------- a multi-year path: the year slider
+def dated_network(cloud_name: str = "Cloud") -> contagion.FinancialNetwork:
+    """The dated network of tests/test_report.py (derivation there): Cloud keeps 27 in 2026 and 54 in 2027 (its 60
+    at 5% is rolled in 2027), owes 3 + 120 in 2028 with 64 + 20 = 84, defaults, and its rolled 60 is accelerated:
+    it owes 183 and pays 84 pro rata (120 x 84/183 to Bank, 63 x 84/183 to Fund); it stays in default in 2029."""
+    edges = pd.DataFrame({
+        "debtor": [cloud_name, cloud_name, "Lab", "Lab"], "creditor": ["Fund", "Bank", "Bank", cloud_name],
+        "amount": [3.0, 0.0, 10.0, 20.0], "kind": ["loan", "loan", "loan", "compute"],
+        "principal": [60.0, 120.0, 30.0, None], "rate": [0.05, 0.0, 0.0, None],
+        "maturity": [2027, 2028, 2028, None], "amortization": ["bullet", "bullet", "linear", None],
+        "rollover": ["always", "none", "none", None], "term_years": [2, None, None, None],
+    })
+    nodes = pd.DataFrame({"id": [cloud_name, "Lab", "Bank", "Fund"],
+                          "type": ["neocloud", "ai_lab", "bank", "private_credit"],
+                          "external_assets": [10.0, 100.0, 0.0, 0.0]})
+    return contagion.FinancialNetwork.from_edges(edges, nodes)
+
+
+def _tip(rows: list[list[str]]) -> dict[str, str]:
+    return {k: v for k, v in rows}
+
+
+def test_a_path_gives_one_step_per_year_with_the_path_outcome():
+    path = contagion.clear_path(dated_network(), (2026, 2029))
+    html = network_view(path.network, path)
+    data = data_block(html)
+    years = data["scenarios"]
+    assert data["timeline"] is True
+    assert [s["name"] for s in years] == ["2026", "2027", "2028", "2029"]
+    assert [s["year"] for s in years] == [2026, 2027, 2028, 2029]
+    assert [s["inDefault"] for s in years] == [0, 0, 1, 1]
+    assert [s["newDefaults"] for s in years] == [0, 0, 1, 0]
+    assert [s["earlier"] for s in years] == [0, 0, 0, 1]
+    cloud = [n["fullName"] for n in data["nodes"]].index("Cloud")
+    assert [s["nodeWave"][cloud] for s in years] == [-1, -1, 0, -1]
+    assert [s["nodeSince"][cloud] for s in years] == [0, 0, 0, 2028]
+    assert [_tip(s["nodeTip"][cloud])["Outcome"] for s in years] == [
+        "Solvent", "Solvent", "Defaulted in 2028 (wave 0, fundamental)", "In default since 2028"]
+    t2027, t2028 = _tip(years[1]["nodeTip"][cloud]), _tip(years[2]["nodeTip"][cloud])
+    assert t2027["Due in 2027"] == "3.00" and t2027["Cash carried to the next year"] == "54.00"
+    assert t2027["Outside assets (cash carried in included)"] == "37.00"           # 10 + 27 carried from 2026
+    assert t2028["Due in 2028"] == "183.00" and t2028["Payment"] == "84.00" and t2028["Shortfall"] == "99.00"
+    # edges: row B (Cloud -> Bank) falls due in 2028, paid 120 x 84/183; row A carries 3 + the accelerated 60
+    b = next(j for j, e in enumerate(data["edges"]) if data["edgeTitle"][j] == "Cloud \u2192 Bank")
+    a = next(j for j, e in enumerate(data["edges"]) if data["edgeTitle"][j] == "Cloud \u2192 Fund")
+    assert [s["edgeCancelled"][b] for s in years] == [1, 1, 0, 0]          # 2029: the unpaid rest is owed again
+    assert _tip(years[3]["edgeTip"][b])["Due in 2029"] == f"{120 - 120 * 84 / 183:.2f}"
+    assert _tip(years[2]["edgeTip"][b]) == {"Kind": "loan", "Due in 2028": "120.00", "Paid (pro rata)": "55.08",
+                                            "Unpaid": "64.92", "principal": "120", "rate": "0", "maturity": "2028",
+                                            "amortization": "bullet", "rollover": "none"}
+    assert _tip(years[2]["edgeTip"][a])["Due in 2028"] == "63.00"
+    assert _tip(years[2]["edgeTip"][a])["Paid (pro rata)"] == f"{63 * 84 / 183:.2f}"
+    # page: a year slider instead of the scenario selector, starting at the last year
+    assert 'id="year"' in html and '<select id="scenario">' not in html
+    assert 'max="3"' in html and 'value="3"' in html
+    assert "path 2026\u20132029" in html and "In default since an earlier year" in html
+    assert external(scan(html).urls) == []
+
+
+def test_path_view_summary_and_legend_per_year():
+    path = contagion.clear_path(dated_network(), (2026, 2029))
+    view = build_view(path.network, path)
+    panels = {s["name"]: s for s in view.context["scenarios"]}
+    s2028 = dict(panels["2028"]["summary"])
+    assert s2028["In default"] == "1 of 4" and s2028["New this year"] == "1: Cloud"
+    assert s2028["Principal called"] == "130.00" and s2028["Principal rolled over"] == "0.00"
+    assert dict(panels["2027"]["summary"])["Principal rolled over"] == "60.00"
+    assert panels["2028"]["description"] == "New in default: Cloud."
+    legend = {e["key"]: (e["label"], e["count"]) for e in panels["2029"]["legend"]}
+    assert legend["earlier"] == ("In default since an earlier year", 1)
+    assert {e["key"]: e["label"] for e in panels["2028"]["legend"]}["wave0"] == "Defaulted in 2028, wave 0 (fundamental)"
+    assert view.context["timeline"]["defaults"] == [0, 0, 1, 1] and view.context["timeline"]["new"] == [0, 0, 1, 0]
+
+
+def test_path_view_escapes_names():
+    name = "<script>x</script>"
+    path = contagion.clear_path(dated_network(name), (2026, 2029))
+    html = network_view(path.network, path)
+    assert name not in html
+    assert "New in default: &lt;script&gt;x&lt;/script&gt;." in html
+    assert "1: &lt;script&gt;x&lt;/script&gt;" in html
+    assert [n["fullName"] for n in data_block(html)["nodes"]][0] == name
+
+
+def test_a_path_of_another_network_is_refused():
+    path = contagion.clear_path(dated_network(), (2026, 2027))
+    with pytest.raises(ContagionError, match="different network"):
+        build_view(contagion.load_dataset("chain"), path)
+    # same institutions and number of obligations, but a row between other institutions
+    other = dated_network()
+    edges = other.edges.copy()
+    edges.loc[3, "creditor"] = "Fund"
+    moved = contagion.FinancialNetwork.from_edges(edges, other.nodes)
+    with pytest.raises(ContagionError, match=r"obligation row 3 is Lab -> Cloud there and Lab -> Fund"):
+        build_view(moved, path)
+
+
+def test_cli_view_with_a_horizon(tmp_path):
+    from click.testing import CliRunner
+
+    from contagion.cli import cli
+
+    folder = tmp_path / "dated"
+    contagion.write_network(dated_network(), folder)
+    out = tmp_path / "path.html"
+    res = CliRunner().invoke(cli, ["view", str(folder), "--horizon", "2026:2029", "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "years 2026-2029" in res.stderr
+    data = data_block(out.read_text(encoding="utf-8"))
+    assert [s["name"] for s in data["scenarios"]] == ["2026", "2027", "2028", "2029"]
+    assert [s["inDefault"] for s in data["scenarios"]] == [0, 0, 1, 1]
+    res = CliRunner().invoke(cli, ["view", str(folder), "--horizon", "2029:2026", "-o", str(out)])
+    assert res.exit_code == 2 and "the last year is before the first" in res.output

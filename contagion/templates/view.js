@@ -12,7 +12,8 @@
       hover: { background: pair[0], border: "#0f2a44" }
     };
   }
-  var C = { solvent: colour(pal.solvent), lost: colour(pal.lost), group: colour(pal.group), waves: pal.waves.map(colour) };
+  var C = { solvent: colour(pal.solvent), lost: colour(pal.lost), group: colour(pal.group), earlier: colour(pal.earlier),
+            waves: pal.waves.map(colour) };
 
   function tip(title, rows) {
     var box = document.createElement("div");
@@ -36,7 +37,7 @@
     return box;
   }
 
-  var state = { scenario: 0, step: 0, hiddenTypes: {}, hiddenKinds: {}, timer: null, ready: false };
+  var state = { scenario: 0, step: 0, hiddenTypes: {}, hiddenKinds: {}, timer: null, yearTimer: null, ready: false };
   var nodes = new vis.DataSet(data.nodes);
   var edges = new vis.DataSet(data.edges);
   var slider = document.getElementById("wave");
@@ -45,6 +46,7 @@
 
   function nodeColour(i, sc, step) {
     if (data.nodes[i].agg) { return C.group; }
+    if (sc.nodeSince[i] > 0) { return C.earlier; }
     var w = sc.nodeWave[i];
     if (w >= 0 && w <= step) { return C.waves[Math.min(w, C.waves.length - 1)]; }
     if (step >= sc.waves && sc.nodeLost[i]) { return C.lost; }
@@ -53,14 +55,25 @@
 
   function plural(n, word) { return n.toLocaleString("en") + " " + word + (n === 1 ? "" : "s"); }
 
+  function earlierText(sc) {
+    return sc.earlier ? " (" + sc.earlier.toLocaleString("en") + " in default since an earlier year)" : "";
+  }
+
   function stepText(sc, step) {
-    if (sc.waves < 0) { return "No institution defaults in this scenario."; }
-    if (step < 0) { return "Before the cascade: no institution has defaulted yet."; }
+    if (sc.waves < 0) {
+      return sc.year === undefined ? "No institution defaults in this scenario."
+                                   : "No new default in " + sc.year + earlierText(sc) + ".";
+    }
+    if (step < 0) {
+      return sc.year === undefined ? "Before the cascade: no institution has defaulted yet."
+                                   : "Before the cascade of " + sc.year + earlierText(sc) + ".";
+    }
     var now = sc.waveCounts[step] || 0, total = 0;
     for (var w = 0; w <= step && w < sc.waveCounts.length; w++) { total += sc.waveCounts[w]; }
     var text = step === 0 ? "Wave 0: " + plural(now, "fundamental default")
                           : "Wave " + step + ": " + plural(now, "new default") + ", " + total.toLocaleString("en") + " in all";
     if (step >= sc.waves) { text += " \u2014 final outcome"; }
+    if (sc.year !== undefined) { text = sc.year + ", w" + text.slice(1) + earlierText(sc); }
     return text;
   }
 
@@ -75,6 +88,23 @@
     nodes.update(updates);
     slider.value = String(step);
     waveLabel.textContent = stepText(sc, step);
+  }
+
+  var yearSlider = document.getElementById("year");
+  var yearLabel = document.getElementById("year-label");
+  var yearTicks = document.querySelectorAll(".year-tick");
+  var yearButton = document.getElementById("play-years");
+
+  function yearText(sc) {
+    var text = sc.year + ": " + (sc.inDefault ? sc.inDefault.toLocaleString("en") + " of " +
+               data.institutions.toLocaleString("en") + " in default" : "no institution in default");
+    if (sc.newDefaults) { text += ", " + sc.newDefaults.toLocaleString("en") + " new"; }
+    return text;
+  }
+
+  function stopYears() {
+    if (state.yearTimer) { clearInterval(state.yearTimer); state.yearTimer = null; }
+    if (yearButton) { yearButton.textContent = "\u25B6 Years"; }
   }
 
   function stopReplay() {
@@ -101,6 +131,13 @@
     slider.max = String(Math.max(sc.waves, -1));
     slider.disabled = sc.waves < 0;
     playButton.disabled = sc.waves < 0;
+    if (yearSlider) {
+      yearSlider.value = String(s);
+      yearLabel.textContent = yearText(sc);
+      for (var t = 0; t < yearTicks.length; t++) {
+        yearTicks[t].setAttribute("aria-pressed", yearTicks[t].getAttribute("data-year-index") === String(s) ? "true" : "false");
+      }
+    }
     var panels = document.querySelectorAll(".scenario-panel");
     for (var k = 0; k < panels.length; k++) {
       panels[k].hidden = panels[k].getAttribute("data-scenario") !== String(s);
@@ -124,7 +161,7 @@
     edges.update(edgeUpdates);
   }
 
-  setScenario(0);
+  setScenario(data.timeline ? data.scenarios.length - 1 : 0);
   var network = new vis.Network(document.getElementById("network"), { nodes: nodes, edges: edges }, data.options);
 
   var progress = document.getElementById("progress");
@@ -145,6 +182,24 @@
   }
 
   slider.addEventListener("input", function () { stopReplay(); setStep(parseInt(slider.value, 10)); });
+  if (yearSlider) {
+    yearSlider.addEventListener("input", function () { stopYears(); setScenario(parseInt(yearSlider.value, 10)); });
+    for (var yt = 0; yt < yearTicks.length; yt++) {
+      yearTicks[yt].addEventListener("click", function (ev) {
+        stopYears();
+        setScenario(parseInt(ev.currentTarget.getAttribute("data-year-index"), 10));
+      });
+    }
+    yearButton.addEventListener("click", function () {
+      if (state.yearTimer) { stopYears(); return; }
+      setScenario(0);
+      yearButton.textContent = "\u275A\u275A Pause";
+      state.yearTimer = setInterval(function () {
+        if (state.scenario >= data.scenarios.length - 1) { stopYears(); return; }
+        setScenario(state.scenario + 1);
+      }, 1200);
+    });
+  }
   playButton.addEventListener("click", function () {
     if (state.timer !== null) { stopReplay(); return; }
     var sc = data.scenarios[state.scenario];
@@ -195,6 +250,6 @@
 
   window.contagionView = {
     network: network, nodes: nodes, edges: edges, data: data, state: state,
-    setStep: setStep, setScenario: setScenario, applyFilters: applyFilters
+    setStep: setStep, setScenario: setScenario, applyFilters: applyFilters, yearText: yearText
   };
 }());

@@ -18,6 +18,11 @@ What the page shows
   before and after, capital depletion, wave, attributes.
 - Filters by type and kind, a search box, a scenario selector when several
   results are given, and a control that replays the cascade wave by wave.
+- For a multi-year path (a :class:`~contagion.paths.PathResult`), a year
+  slider instead of the scenario selector: the same network drawn for every
+  year, coloured by the path's outcome that year (defaulted that year, by
+  wave; in default since an earlier year; solvent), edges by what falls due
+  that year, with a bar per year of the institutions in default.
 
 Safety
 ------

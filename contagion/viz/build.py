@@ -59,11 +59,13 @@ def view_data(net: Any, nodes: DisplayNodes, edges: DisplayEdges, placement: Pla
             "solvent": list(OUTCOME_COLOURS["solvent"]),
             "lost": list(OUTCOME_COLOURS["lost"]),
             "group": list(OUTCOME_COLOURS["group"]),
+            "earlier": list(OUTCOME_COLOURS["earlier"]),
             "waves": [list(w) for w in WAVE_COLOURS],
         },
         "types": nodes.type_names,
         "kinds": edges.kind_names,
         "scenarios": [sv.data for sv in scenarios],
+        "timeline": all(sv.data.get("year") is not None for sv in scenarios),
         "institutions": int(net.n),
         "shown": int(nodes.k),
     }
@@ -84,6 +86,18 @@ def _notices(nodes: DisplayNodes, edges: DisplayEdges) -> list[str]:
     return notices
 
 
+def _timeline(runs: list[ViewRun]) -> dict | None:
+    """The year slider of a path view: the years, and per year the institutions in default and the new ones."""
+    years = [r.path for r in runs]
+    if any(py is None for py in years):
+        return None
+    top = max(max(int(py.defaulted.sum()) for py in years), 1)
+    return {"years": [py.year for py in years], "defaults": [int(py.defaulted.sum()) for py in years],
+            "new": [int((py.wave >= 0).sum()) for py in years], "institutions": int(len(years[0].defaulted)),
+            "heights": [round(100 * int(py.defaulted.sum()) / top) for py in years],
+            "scenario": years[0].scenario or "no scenario (the network as it is)"}
+
+
 def page_context(net: Any, runs: list[ViewRun], nodes: DisplayNodes, edges: DisplayEdges, look: Look,
                  placement: Placement, scenarios: list[ScenarioValues], title: str | None) -> dict:
     """Values for the page's Jinja2 template: titles, counts, notices, legends and scenario summaries."""
@@ -95,8 +109,11 @@ def page_context(net: Any, runs: list[ViewRun], nodes: DisplayNodes, edges: Disp
                    else f"Layout: {LAYOUTS[placement.layout][0]} computed in advance; physics off.")
     dataset = dataset_title(net.metadata)
     units = dataset_units(net.metadata)
+    timeline = _timeline(runs)
+    span = f" \u2014 path {timeline['years'][0]}\u2013{timeline['years'][-1]}" if timeline else ""
     return {
-        "title": title or (f"Network view \u2014 {dataset}" if dataset else "Network view"),
+        "title": title or (f"Network view \u2014 {dataset}{span}" if dataset else f"Network view{span}"),
+        "timeline": timeline,
         "dataset": dataset,
         "n_institutions": net.n,
         "n_obligations": int(net.n_edges),
@@ -137,12 +154,17 @@ def network_view(
     net : FinancialNetwork
         The network drawn: institutions, obligations and the equity *before*
         the scenario (usually the unshocked network).
-    result : StressResult, ClearingResult, mapping of label -> ClearingResult, or None
+    result : StressResult, ClearingResult, mapping of label -> ClearingResult, PathResult, or None
         The outcome(s) to colour by. A result's network must be ``net`` or a
-        shocked version of it (same institutions and edge rows); a
-        :class:`~contagion.pipeline.StressResult` of :func:`contagion.stress`
-        on ``net`` brings its label and description. Several results (a
-        mapping) give a scenario selector. ``None`` clears ``net`` as given
+        shocked version of it (same institutions and edge rows; the amounts
+        may differ); a :class:`~contagion.pipeline.StressResult` of
+        :func:`contagion.stress` on ``net`` brings its label and description.
+        Several results (a mapping) give a scenario selector. A
+        :class:`~contagion.paths.PathResult` of :func:`contagion.clear_path`
+        (pass ``path.network`` as ``net``) gives a year slider: one step per
+        year, coloured by the path's outcome (defaulted that year, by wave;
+        in default since an earlier year; solvent), with what fell due and
+        was paid that year in the tooltips. ``None`` clears ``net`` as given
         with Eisenberg-Noe (through :func:`contagion.stress`).
     title : str, optional
         Page title; default "Network view -- <dataset>".
@@ -177,6 +199,13 @@ def network_view(
     >>> page = network_view(net, title="Chain <test>")
     >>> "Chain &lt;test&gt;" in page and "<script src" not in page
     True
+
+    A path, one step of the year slider per year:
+
+    >>> path = contagion.clear_path(net, (2026, 2027), ["a-fails"])
+    >>> view = build_view(path.network, path)
+    >>> [s["name"] for s in view.data["scenarios"]], view.context["timeline"]["defaults"]
+    (['2026', '2027'], [3, 3])
     """
     return build_view(net, result, title=title, descriptions=descriptions, max_nodes=max_nodes,
                       max_edges=max_edges, size_by=size_by, layout=layout,

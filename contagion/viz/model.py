@@ -19,7 +19,7 @@ from ..formatting import scenario_label
 from .layout import LAYOUTS, igraph_positions
 from .style import SIZE_BY
 
-__all__ = ["ViewRun", "DisplayNodes", "DisplayEdges", "Placement", "DEFAULT_MAX_NODES", "DEFAULT_MAX_EDGES",
+__all__ = ["ViewRun", "PathYear", "DisplayNodes", "DisplayEdges", "Placement", "DEFAULT_MAX_NODES", "DEFAULT_MAX_EDGES",
            "check_options", "as_runs", "select_nodes", "aggregate_edges", "place_nodes", "cap_edges"]
 
 #: institutions shown individually before the rest is aggregated per type
@@ -28,13 +28,86 @@ DEFAULT_MAX_NODES = 500
 DEFAULT_MAX_EDGES = 3000
 
 
+@dataclass(frozen=True, eq=False)
+class PathYear:
+    """One year of a multi-year path (:class:`~contagion.paths.PathResult`) shown as a step of a view's timeline.
+
+    Attributes
+    ----------
+    year : int
+    defaulted : ndarray of bool
+        In default that year or before (a default is absorbing).
+    wave : ndarray of int
+        Wave of the institutions that default that year (-1: not a new default that year).
+    default_year : ndarray of int
+        First year in default of every institution (-1: never on the path).
+    cash : ndarray
+        Cash each institution carries to the next year.
+    summary : dict
+        The year's entry of :meth:`PathResult.summary`.
+    scenario : str
+        The scenarios of the path (names joined by " + "; "" for none).
+    """
+
+    year: int
+    defaulted: np.ndarray
+    wave: np.ndarray
+    default_year: np.ndarray
+    cash: np.ndarray
+    summary: dict
+    scenario: str = ""
+
+    @property
+    def earlier(self) -> np.ndarray:
+        """In default since an earlier year of the path."""
+        return self.defaulted & (self.default_year >= 0) & (self.default_year < self.year)
+
+
 @dataclass(frozen=True)
 class ViewRun:
-    """One scenario shown in a view: a label, a description and the clearing result."""
+    """One scenario shown in a view: a label, a description and the clearing result (and, for a year of a
+    path, the :class:`PathYear`)."""
 
     name: str
     description: str
     result: Any
+    path: PathYear | None = None
+
+
+def path_runs(path: Any, descriptions: Mapping[str, str]) -> list[ViewRun]:
+    """One run per year of a :class:`~contagion.paths.PathResult`, labelled by the year."""
+    first = np.array([-1 if y is None else y for y in path.default_year], dtype=np.int64)
+    scenario = " + ".join(str(sc.name) for sc in path.scenarios)
+    runs = []
+    for k, (year, row) in enumerate(zip(path.years, path.summary())):
+        label = str(int(year))
+        new = row["new_default_names"]
+        text = (f"New in default: {', '.join(map(str, new))}." if new else "No new default this year.")
+        py = PathYear(year=int(year), defaulted=np.asarray(path.defaulted[k], dtype=bool),
+                      wave=np.asarray(path.default_round[k], dtype=int), default_year=first,
+                      cash=np.asarray(path.cash[k], dtype=float), summary=row,
+                      scenario=scenario)
+        runs.append(ViewRun(label, descriptions.get(label, text), path.clearings[k], py))
+    return runs
+
+
+def _check_same_network(net: Any, run: ViewRun) -> None:
+    """The result of ``run`` must be for ``net``: the same institutions and the same obligation rows (the amounts
+    may differ: a scenario or a year of a path changes them)."""
+    other = run.result.network
+    if other.n != net.n or other.n_edges != net.n_edges or tuple(other.names) != tuple(net.names):
+        raise ContagionError(
+            f"result {run.name!r} is for a different network ({other.n} institutions, {other.n_edges} "
+            f"obligations) than the one drawn ({net.n}, {net.n_edges}); pass the network before the scenario")
+    (d0, c0), (d1, c1) = net.edge_index, other.edge_index
+    moved = np.flatnonzero((np.asarray(d0) != np.asarray(d1)) | (np.asarray(c0) != np.asarray(c1)))
+    if len(moved):
+        r = int(moved[0])
+        names = net.names
+        raise ContagionError(
+            f"result {run.name!r} is for a different network: obligation row {r} is {names[d1[r]]} -> "
+            f"{names[c1[r]]} there and {names[d0[r]]} -> {names[c0[r]]} in the network drawn "
+            f"({len(moved)} row{'s' if len(moved) != 1 else ''} differ)")
 
 
 def check_options(size_by: str, layout: str, max_nodes: int, max_edges: int) -> None:
@@ -50,6 +123,7 @@ def check_options(size_by: str, layout: str, max_nodes: int, max_edges: int) -> 
 def as_runs(net: Any, result: Any, descriptions: Mapping[str, str] | None) -> list[ViewRun]:
     """The scenarios to show, from any accepted ``result`` (checked to be for ``net``)."""
     from ..clearing import ClearingResult
+    from ..paths import PathResult
     from ..pipeline import StressResult, stress
 
     descriptions = dict(descriptions or {})
@@ -59,6 +133,8 @@ def as_runs(net: Any, result: Any, descriptions: Mapping[str, str] | None) -> li
         runs = [ViewRun(label, descriptions.get(label, ""), st.clearing)]
     elif isinstance(result, StressResult):
         runs = [ViewRun(result.label, descriptions.get(result.label, result.description), result.clearing)]
+    elif isinstance(result, PathResult):
+        runs = path_runs(result, descriptions)
     elif isinstance(result, ClearingResult):
         label = scenario_label(result.network.metadata)
         runs = [ViewRun(label, descriptions.get(label, ""), result)]
@@ -70,11 +146,7 @@ def as_runs(net: Any, result: Any, descriptions: Mapping[str, str] | None) -> li
     if not runs:
         raise ContagionError("network_view: no result to show")
     for run in runs:
-        other = run.result.network
-        if other.n != net.n or other.n_edges != net.n_edges or tuple(other.names) != tuple(net.names):
-            raise ContagionError(
-                f"result {run.name!r} is for a different network ({other.n} institutions, {other.n_edges} "
-                f"obligations) than the one drawn ({net.n}, {net.n_edges}); pass the network before the scenario")
+        _check_same_network(net, run)
     return runs
 
 

@@ -10,10 +10,10 @@ import numpy as np
 import pandas as pd
 
 from ..formatting import fmt_amount, fmt_share, outcome_text
-from .model import DisplayEdges, DisplayNodes, ViewRun
+from .model import DisplayEdges, DisplayNodes, PathYear, ViewRun
 from .style import OUTCOME_COLOURS, edge_width, truncate, wave_colour
 
-__all__ = ["ScenarioValues", "scenario_values", "capital_depletion", "equity_lost"]
+__all__ = ["ScenarioValues", "scenario_values", "capital_depletion", "equity_lost", "path_outcome_text"]
 
 Rows = list[list[str]]
 
@@ -53,6 +53,13 @@ class ScenarioValues:
 
 
 # ---------------------------------------------------------------------------- attributes (the same in every scenario)
+def _text(value: Any) -> str:
+    """A cell as text; a whole float (a year or count read into a float column beside blanks) without ``.0``."""
+    if isinstance(value, (float, np.floating)) and np.isfinite(value) and float(value).is_integer():
+        return str(int(value))
+    return str(value)
+
+
 def _text_rows(frame: pd.DataFrame, columns: list[str]) -> list[Rows]:
     """``[column, text]`` rows of the non-blank values of each row of ``frame`` (texts cut at 120 characters)."""
     out: list[Rows] = []
@@ -62,7 +69,7 @@ def _text_rows(frame: pd.DataFrame, columns: list[str]) -> list[Rows]:
     isna = values.isna().to_numpy()
     arr = values.to_numpy()
     for r in range(len(frame)):
-        out.append([[str(c), truncate(str(arr[r, j]), 120)] for j, c in enumerate(columns)
+        out.append([[str(c), truncate(_text(arr[r, j]), 120)] for j, c in enumerate(columns)
                     if not isna[r, j] and str(arr[r, j]) != ""])
     return out
 
@@ -91,17 +98,34 @@ def _edge_attributes(edges: pd.DataFrame, rows: np.ndarray) -> list[Rows]:
 
 
 # ---------------------------------------------------------------------------- one scenario
-def _outcome_legend(wave: np.ndarray, lost: np.ndarray, defaulted: np.ndarray) -> list[dict]:
-    """Legend entries with counts: solvent, solvent with equity lost, defaulted in each wave."""
+def _outcome_legend(wave: np.ndarray, lost: np.ndarray, defaulted: np.ndarray, py: PathYear | None = None) -> list[dict]:
+    """Legend entries with counts: solvent, solvent with equity lost, (in default since an earlier year,) defaulted
+    in each wave."""
     entries = [{"key": "solvent", "label": "Solvent", "colour": OUTCOME_COLOURS["solvent"][0],
                 "count": int((~defaulted & ~lost).sum())},
                {"key": "lost", "label": "Solvent, equity lost", "colour": OUTCOME_COLOURS["lost"][0],
                 "count": int(lost.sum())}]
+    if py is not None:
+        entries.append({"key": "earlier", "label": "In default since an earlier year",
+                        "colour": OUTCOME_COLOURS["earlier"][0], "count": int(py.earlier.sum())})
     waves = np.bincount(wave[wave >= 0]) if (wave >= 0).any() else np.zeros(0, dtype=int)
     for w, count in enumerate(waves):
-        entries.append({"key": f"wave{w}", "label": outcome_text(w, False).replace("Defaulted in w", "Defaulted, w"),
-                        "colour": wave_colour(w)[0], "count": int(count)})
+        label = outcome_text(w, False).replace("Defaulted in w", "Defaulted, w")
+        if py is not None:
+            label = label.replace("Defaulted,", f"Defaulted in {py.year},")
+        entries.append({"key": f"wave{w}", "label": label, "colour": wave_colour(w)[0], "count": int(count)})
     return entries
+
+
+def path_outcome_text(py: PathYear, i: int, lost: bool) -> str:
+    """Words for institution ``i`` in a year of a path: ``Defaulted in 2027 (wave 0, fundamental)``,
+    ``In default since 2027``, ``Solvent``, ``Solvent, equity lost``."""
+    w = int(py.wave[i])
+    if w >= 0:
+        return f"Defaulted in {py.year} (wave {w}{', fundamental' if w == 0 else ''})"
+    if py.defaulted[i]:
+        return f"In default since {int(py.default_year[i])}"
+    return outcome_text(-1, lost)
 
 
 def _summary_rows(res: Any) -> Rows:
@@ -112,47 +136,72 @@ def _summary_rows(res: Any) -> Rows:
             ["Contagion waves", str(max(s["waves"], 0))],
             ["Total shortfall", fmt_amount(s["total_shortfall"])],
             ["Unpaid to outside creditors", fmt_amount(s["external_shortfall"])]]
-    method = s["method"]
-    if res.params:
-        method += " (" + ", ".join(f"{k}={v}" for k, v in res.params.items()) + ")"
-    rows.append(["Clearing", method])
+    rows.append(["Clearing", _method_text(res)])
     return rows
 
 
-def _node_tips(nodes: DisplayNodes, edges: DisplayEdges, res: Any, lost_all: np.ndarray, node_wave: np.ndarray,
-               node_lost: np.ndarray, eb_disp: np.ndarray, ext0_d: np.ndarray, attrs: list[Rows]) -> list[Rows]:
-    """Tooltip rows of every displayed node in one scenario (groups: counts and sums over their members)."""
+def _method_text(res: Any) -> str:
+    method = res.summary()["method"]
+    if res.params:
+        method += " (" + ", ".join(f"{k}={v}" for k, v in res.params.items()) + ")"
+    return method
+
+
+def _path_summary_rows(res: Any, py: PathYear) -> Rows:
+    """Summary table of a year of a path: in default, new defaults, shortfall, principal rolled and called, cash."""
+    s = py.summary
+    n = len(py.defaulted)
+    new = s["new_default_names"]
+    return [["In default", f"{s['defaults']:,} of {n:,}"],
+            ["New this year", f"{s['new_defaults']:,}" + (f": {truncate(', '.join(map(str, new)), 80)}" if new else "")],
+            ["Total shortfall", fmt_amount(s["total_shortfall"])],
+            ["Unpaid to outside creditors", fmt_amount(s["external_shortfall"])],
+            ["Principal rolled over", fmt_amount(s["rolled_principal"])],
+            ["Principal called", fmt_amount(s["called_principal"])],
+            ["Cash carried forward", fmt_amount(s["cash"])],
+            ["Clearing", _method_text(res)]]
+
+
+def _node_tips(nodes: DisplayNodes, edges: DisplayEdges, res: Any, defaulted: np.ndarray, lost_all: np.ndarray,
+               outcomes: list[str], eb_disp: np.ndarray, ext0_d: np.ndarray, attrs: list[Rows],
+               py: PathYear | None) -> list[Rows]:
+    """Tooltip rows of every displayed node in one scenario or year (groups: counts and sums over their members)."""
     k, G, rnet = nodes.k, nodes.G, res.network
     pbar_d = nodes.per_display(rnet.total_obligations)
     pay_d = nodes.per_display(res.payments)
     short_d = nodes.per_display(res.shortfall)
     eq_d = nodes.per_display(res.equity)
     ext_d = nodes.per_display(rnet.external_assets)
-    defaults_in_group = np.bincount(nodes.rest_group, weights=res.defaulted[nodes.rest].astype(float), minlength=G)
+    defaults_in_group = np.bincount(nodes.rest_group, weights=defaulted[nodes.rest].astype(float), minlength=G)
     lost_in_group = np.bincount(nodes.rest_group, weights=lost_all[nodes.rest].astype(float), minlength=G)
     depletion = capital_depletion(eb_disp, eq_d)
     node_type = nodes.node_type
+    due = "Total obligations" if py is None else f"Due in {py.year}"
+    cash_d = nodes.per_display(py.cash) if py is not None else None
     tips = []
     for i in range(nodes.N):
         rows = [["Type", nodes.type_names[node_type[i]]]]
         if i >= k:
             g = i - k
             rows += [["Institutions (aggregated)", f"{nodes.group_count[g]:,}"],
-                     ["Defaulted", f"{int(defaults_in_group[g]):,}"],
+                     ["Defaulted" if py is None else "In default", f"{int(defaults_in_group[g]):,}"],
                      ["Solvent, equity lost", f"{int(lost_in_group[g]):,}"]]
-        rows += [["Total obligations", fmt_amount(pbar_d[i])],
+        rows += [[due, fmt_amount(pbar_d[i])],
                  ["Payment", fmt_amount(pay_d[i])],
                  ["Shortfall", fmt_amount(short_d[i])],
                  ["Equity before", fmt_amount(eb_disp[i])],
                  ["Equity after", fmt_amount(eq_d[i])],
                  ["Capital depletion", fmt_share(depletion[i])]]
-        if abs(ext_d[i] - ext0_d[i]) > 1e-12 * max(1.0, abs(ext0_d[i])):
+        if py is not None:
+            rows += [["Outside assets (cash carried in included)", fmt_amount(ext_d[i])],
+                     ["Cash carried to the next year", fmt_amount(cash_d[i])]]
+        elif abs(ext_d[i] - ext0_d[i]) > 1e-12 * max(1.0, abs(ext0_d[i])):
             rows.append(["Outside assets", f"{fmt_amount(ext0_d[i])} \u2192 {fmt_amount(ext_d[i])}"])
         if i < k:
             orig = nodes.kept[i]
             if rnet.forced_default[orig]:
                 rows.append(["Forced default", f"yes, pays at most {fmt_share(rnet.forced_recovery[orig])}"])
-            rows.append(["Outcome", outcome_text(int(node_wave[i]), bool(node_lost[i]))])
+            rows.append(["Outcome", outcomes[i]])
             rows += attrs[i]
         else:
             rows.append(["Obligations inside the group", fmt_amount(edges.group_internal[i - k])])
@@ -160,16 +209,17 @@ def _node_tips(nodes: DisplayNodes, edges: DisplayEdges, res: Any, lost_all: np.
     return tips
 
 
-def _edge_tips(edges: DisplayEdges, s: int, attrs: list[Rows]) -> list[Rows]:
+def _edge_tips(edges: DisplayEdges, s: int, attrs: list[Rows], py: PathYear | None = None) -> list[Rows]:
     """Tooltip rows of every displayed edge in scenario ``s``: owed, paid, unpaid, what was summed."""
     E, kind_names = edges.frame, edges.kind_names
     e_kind, e_base = E["kind"].to_numpy(), E["base"].to_numpy()
     e_count, e_row = E["count"].to_numpy(), E["row"].to_numpy()
     a_s, p_s = E[f"a{s}"].to_numpy(), E[f"p{s}"].to_numpy()
+    owed = "Amount owed" if py is None else f"Due in {py.year}"
     etips = []
     for j in range(len(E)):
-        rows = [["Kind", kind_names[e_kind[j]]], ["Amount owed", fmt_amount(a_s[j])]]
-        if abs(a_s[j] - e_base[j]) > 1e-12 * max(1.0, abs(e_base[j])):
+        rows = [["Kind", kind_names[e_kind[j]]], [owed, fmt_amount(a_s[j])]]
+        if py is None and abs(a_s[j] - e_base[j]) > 1e-12 * max(1.0, abs(e_base[j])):
             rows.append(["Before the scenario", fmt_amount(e_base[j])])
         rows += [["Paid (pro rata)", fmt_amount(p_s[j])], ["Unpaid", fmt_amount(a_s[j] - p_s[j])]]
         if e_count[j] > 1 or e_row[j] < 0:
@@ -181,31 +231,47 @@ def _edge_tips(edges: DisplayEdges, s: int, attrs: list[Rows]) -> list[Rows]:
 
 def scenario_values(net: Any, runs: list[ViewRun], nodes: DisplayNodes, edges: DisplayEdges,
                     wmax: float) -> list[ScenarioValues]:
-    """The values of every scenario, for the displayed nodes and edges only (edges widest at ``wmax``)."""
-    equity_before = net.equity_before
-    eb_disp = nodes.per_display(equity_before)
+    """The values of every scenario (or year of a path), for the displayed nodes and edges only (edges widest at
+    ``wmax``).
+
+    For a year of a path, the outcome is the path's: in default since an earlier year (absorbing), a new default
+    that year with its wave, or solvent; "equity before" is that year's, everyone paying in full.
+    """
     ext0_d = nodes.per_display(net.external_assets)
     node_attrs = _node_attributes(net, nodes.kept)
     edge_attrs = _edge_attributes(edges.table, edges.frame["row"].to_numpy())
     out = []
     for s, run in enumerate(runs):
-        res = run.result
-        wave = np.asarray(res.default_round, dtype=int)
-        lost_all = equity_lost(equity_before, res.equity) & ~res.defaulted
+        res, py = run.result, run.path
+        equity_before = net.equity_before if py is None else res.network.equity_before
+        eb_disp = nodes.per_display(equity_before)
+        wave = np.asarray(res.default_round if py is None else py.wave, dtype=int)
+        defaulted = np.asarray(res.defaulted if py is None else py.defaulted, dtype=bool)
+        lost_all = equity_lost(equity_before, res.equity) & ~defaulted
         node_wave = np.concatenate([wave[nodes.kept], np.full(nodes.G, -1)]).astype(int)
         node_lost = np.concatenate([lost_all[nodes.kept], np.zeros(nodes.G, dtype=bool)])
+        if py is None:
+            outcomes = [outcome_text(int(node_wave[i]), bool(node_lost[i])) for i in range(nodes.k)]
+            since = np.zeros(nodes.N, dtype=int)
+        else:
+            outcomes = [path_outcome_text(py, int(o), bool(lost_all[o])) for o in nodes.kept]
+            since = np.concatenate([np.where(py.earlier, py.default_year, 0)[nodes.kept], np.zeros(nodes.G, int)])
         a_s = edges.frame[f"a{s}"].to_numpy()
         data = {
             "name": run.name,
-            "waves": int(res.summary()["waves"]),
+            "waves": int(res.summary()["waves"]) if py is None else (int(wave.max()) if (wave >= 0).any() else -1),
             "waveCounts": np.bincount(wave[wave >= 0]).tolist() if (wave >= 0).any() else [],
             "nodeWave": node_wave.tolist(),
             "nodeLost": node_lost.astype(int).tolist(),
-            "nodeTip": _node_tips(nodes, edges, res, lost_all, node_wave, node_lost, eb_disp, ext0_d, node_attrs),
+            "nodeSince": since.astype(int).tolist(),
+            "nodeTip": _node_tips(nodes, edges, res, defaulted, lost_all, outcomes, eb_disp, ext0_d, node_attrs, py),
             "edgeWidth": [float(round(edge_width(a, wmax), 2)) for a in a_s],
             "edgeCancelled": (a_s <= 0).astype(int).tolist(),
-            "edgeTip": _edge_tips(edges, s, edge_attrs),
+            "edgeTip": _edge_tips(edges, s, edge_attrs, py),
         }
-        out.append(ScenarioValues(data=data, legend=_outcome_legend(wave, lost_all, res.defaulted),
-                                  summary=_summary_rows(res)))
+        if py is not None:
+            data.update(year=py.year, inDefault=int(py.defaulted.sum()), newDefaults=int((py.wave >= 0).sum()),
+                        earlier=int(py.earlier.sum()))
+        out.append(ScenarioValues(data=data, legend=_outcome_legend(wave, lost_all, defaulted, py),
+                                  summary=_summary_rows(res) if py is None else _path_summary_rows(res, py)))
     return out

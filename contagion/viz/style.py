@@ -15,6 +15,7 @@ OUTCOME_COLOURS: dict[str, tuple[str, str]] = {
     "solvent": ("#a9bfd0", "#5d7a92"),
     "lost": ("#f2b84b", "#a8741a"),
     "group": ("#eef1f4", "#6b7a8f"),
+    "earlier": ("#5b4a5e", "#35283a"),     # a year of a path: in default since an earlier year
 }
 #: defaulted in wave 0 (fundamental), 1, 2, ...; later waves reuse the last colour
 WAVE_COLOURS: tuple[tuple[str, str], ...] = (

@@ -30,6 +30,7 @@ COMMANDS: dict[str, str] = {
     "rank": "contagion.cli.analytics:rank",
     "reverse-stress": "contagion.cli.analytics:reverse_stress",
     "sweep": "contagion.cli.analytics:sweep",
+    "reconstruct": "contagion.cli.reconstruct:reconstruct",
 }
 
 #: one-line help shown by ``contagion --help`` without importing the command modules
@@ -44,6 +45,7 @@ SHORT_HELP: dict[str, str] = {
     "rank": "Rank institutions by systemic importance.",
     "reverse-stress": "Find the smallest shock that makes a target default.",
     "sweep": "Monte Carlo sweep of random shocks.",
+    "reconstruct": "Reconstruct who owes whom from totals; clear over reconstructions.",
 }
 
 

@@ -13,7 +13,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-__all__ = ["fmt_amount", "fmt_share", "outcome_text", "scenario_label", "result_html"]
+__all__ = ["fmt_amount", "fmt_share", "outcome_text", "scenario_label", "result_html", "summary_html"]
 
 
 def fmt_amount(x: float) -> str:
@@ -70,3 +70,16 @@ def result_html(result: Any, max_rows: int = 12) -> str:
     label = scenario_label(net.metadata) if (net.metadata or {}).get("scenarios") else ""
     return render_template("result.html.j2", s=s, label=label, rows=rows, more=max(0, len(frame) - len(rows)),
                            shortfall=fmt_amount(s["total_shortfall"]), ext=fmt_amount(s["external_shortfall"]))
+
+
+def summary_html(title: str, rows: list[tuple[str, str]]) -> str:
+    """A small two-column HTML table (a notebook display), every text escaped.
+
+    >>> summary_html("Net <1>", [("institutions", "5")])
+    '<div class="contagion-summary"><strong>Net &lt;1&gt;</strong><table><tr><th style="text-align:left">institutions</th><td style="text-align:right">5</td></tr></table></div>'
+    """
+    from html import escape
+
+    body = "".join(f'<tr><th style="text-align:left">{escape(k)}</th><td style="text-align:right">{escape(v)}</td></tr>'
+                   for k, v in rows)
+    return f'<div class="contagion-summary"><strong>{escape(title)}</strong><table>{body}</table></div>'

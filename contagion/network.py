@@ -625,5 +625,17 @@ class FinancialNetwork:
             "total_obligations": float(self.total_obligations.sum()),
         }
 
+    def _repr_html_(self) -> str:
+        """Sizes and totals as escaped HTML (Jupyter display)."""
+        from .formatting import summary_html
+
+        s = self.summary()
+        meta = self.metadata or {}
+        title = str(meta.get("title") or meta.get("dataset") or "FinancialNetwork")
+        return summary_html(title, [("institutions", f"{s['institutions']:,}"), ("obligations", f"{s['obligations']:,}"),
+                                    ("interbank liabilities", f"{s['interbank_liabilities']:,.2f}"),
+                                    ("external liabilities", f"{s['external_liabilities']:,.2f}"),
+                                    ("external assets", f"{s['external_assets']:,.2f}")])
+
 
 # ---------------------------------------------------------------------- validation helpers

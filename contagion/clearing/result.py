@@ -254,3 +254,53 @@ class BatchClearingResult:
     def converged(self) -> bool:
         scale = float(self.network.total_obligations.max()) if self.network.n else 0.0
         return bool(np.all(self.residual <= 1e-12 * max(scale, 1e-300)))
+
+    def to_frame(self) -> pd.DataFrame:
+        """Long table, one row per scenario and institution, indexed by ``(scenario, name)``.
+
+        Columns: ``id, type, obligations, payment, shortfall, defaulted``.
+
+        >>> import numpy as np, contagion
+        >>> net = contagion.load_dataset("chain")
+        >>> batch = contagion.clear_many(net, np.c_[net.external_assets, net.external_assets * 2])
+        >>> row = batch.to_frame().loc[(1, "A")]      # scenario 1: outside assets doubled, A holds 10
+        >>> float(row["payment"]), bool(row["defaulted"])
+        (10.0, False)
+        """
+        net = self.network
+        n, K = self.payments.shape
+        index = pd.MultiIndex.from_product([range(K), list(net.names)], names=["scenario", "name"])
+        pbar = net.total_obligations
+        return pd.DataFrame({
+            "id": np.tile(np.asarray(list(net.ids), dtype=object), K),
+            "type": np.tile(np.asarray(net.types, dtype=object), K),
+            "obligations": np.tile(pbar, K),
+            "payment": self.payments.T.ravel(),
+            "shortfall": (pbar[:, None] - self.payments).T.ravel(),
+            "defaulted": self.defaulted.T.ravel(),
+        }, index=index)
+
+    def summary(self) -> dict[str, Any]:
+        """Per batch: scenarios, institutions, mean and largest number of defaults, mean total shortfall."""
+        d = self.defaulted.sum(axis=0)
+        return {"method": self.method, "solver": self.solver, "scenarios": self.n_scenarios,
+                "institutions": int(self.network.n), "mean_defaults": float(d.mean()) if d.size else 0.0,
+                "max_defaults": int(d.max()) if d.size else 0,
+                "mean_total_shortfall": float(self.shortfall.sum(axis=0).mean()) if d.size else 0.0,
+                "converged": self.converged}
+
+    def _repr_html_(self) -> str:
+        """Headline numbers of the batch, as escaped HTML (Jupyter display)."""
+        from ..formatting import summary_html
+
+        s = self.summary()
+        return summary_html("Batch clearing", [("scenarios", f"{s['scenarios']:,}"),
+                                               ("institutions", f"{s['institutions']:,}"),
+                                               ("defaults per scenario (mean / max)",
+                                                f"{s['mean_defaults']:.4g} / {s['max_defaults']}"),
+                                               ("mean total shortfall", f"{s['mean_total_shortfall']:,.2f}"),
+                                               ("method / solver", f"{s['method']} / {s['solver']}")])
+
+    def __repr__(self) -> str:
+        return (f"BatchClearingResult(method={self.method!r}, n={self.network.n}, scenarios={self.n_scenarios}, "
+                f"solver={self.solver!r})")

@@ -296,6 +296,17 @@ class ReverseStressResult:
             "method": res.method,
         }
 
+    def _repr_html_(self) -> str:
+        """The answer in one table, escaped (Jupyter display)."""
+        from ..formatting import summary_html
+
+        s = self.summary()
+        at = "-" if self.threshold is None else f"{self.threshold:.6g}"
+        return summary_html(f"Reverse stress test: {self.target}",
+                            [("shock", str(self.family.description)), ("status", str(self.status)),
+                             ("smallest size that makes it default", at),
+                             ("sizes evaluated", str(s.get("evaluations", self.evaluations)))])
+
     def __repr__(self) -> str:
         return (f"ReverseStressResult(target={self.target!r}, shock={self.family.spec!r}, status={self.status!r}, "
                 f"threshold={self.threshold})")

@@ -28,6 +28,7 @@ from .methods import eisenberg_noe, rogers_veraart, clear_many
 from .solvers import SOLVERS
 from .params import METHOD_PARAMS, ParamSpec
 from .threshold import threshold_cascade
+from .firesale import FIRE_SALE_PARAMS, LEVERAGE_PARAMS, FireSaleResult, fire_sale, fire_sale_leverage
 
 __all__ = [
     "CLEARING_METHODS",
@@ -40,6 +41,9 @@ __all__ = [
     "rogers_veraart",
     "ClearingResult",
     "BatchClearingResult",
+    "FireSaleResult",
+    "fire_sale",
+    "fire_sale_leverage",
 ]
 
 #: name -> function(network, **params) -> ClearingResult
@@ -66,6 +70,10 @@ def register_method(name: str, func: Callable[..., ClearingResult], params: tupl
     METHOD_PARAMS[name] = tuple(params)
 
 
+register_method("fire-sale", fire_sale, FIRE_SALE_PARAMS)
+register_method("fire-sale-leverage", fire_sale_leverage, LEVERAGE_PARAMS)
+
+
 def clear(network, method: str = "eisenberg-noe", solver: str = "auto", **params: Any) -> ClearingResult:
     """Clear a network: find who pays what, who defaults and in which wave.
 
@@ -77,7 +85,10 @@ def clear(network, method: str = "eisenberg-noe", solver: str = "auto", **params
         ``"rogers-veraart"`` (with ``alpha=``, ``beta=``, the fractions of
         external and interbank assets recovered from a defaulting institution) or
         ``"threshold"`` (the Furfine / Gai--Kapadia threshold cascade, with
-        ``recovery=``; see :mod:`contagion.channels`).
+        ``recovery=``; see :mod:`contagion.channels`), ``"fire-sale"`` (with
+        ``impact=``) or ``"fire-sale-leverage"`` (``impact=``, ``leverage=``):
+        price-mediated contagion through sales of common assets
+        (:mod:`contagion.clearing.firesale`).
     solver : {"auto", "reference", "compiled"}
         How the exact methods compute it (same answer on every path; see
         :mod:`contagion.clearing.solvers` for each one's cost). ``"auto"``

@@ -1,0 +1,398 @@
+"""Price-mediated contagion: clearing with fire sales of common illiquid assets.
+
+Institutions hold units of one or more illiquid assets (GPUs, data-centre
+equity, ...): node column ``asset_units`` (one asset, named ``"asset"``) or
+``asset_units_<name>`` (several; both forms may be mixed). A unit is worth 1
+before any sale; the price of asset ``k`` falls with the units of it sold::
+
+    q_k = exp(-impact_k * units_sold_k)
+
+Method ``fire-sale`` (Cifuentes, Shin & Ferrucci 2005; Amini, Filipovic &
+Minca 2016): an institution first pays from its cash and what it receives,
+``e_i + (Pi.T p)_i``; if that falls short of ``pbar_i`` it sells *just enough*
+of its holdings at the clearing prices to cover the gap -- the same fraction
+of each asset it holds (pro-rata liquidation); if all of them are not enough it
+defaults, sells everything and pays what it has (an institution a scenario
+forces to default sells everything and pays at most its cap)::
+
+    value_i = sum_k units_ik q_k
+    p_i     = min(pbar_i, e_i + (Pi.T p)_i + value_i)
+    sold_i  = clip((pbar_i - e_i - (Pi.T p)_i) / value_i, 0, 1)   (fraction of its holdings)
+
+Method ``fire-sale-leverage`` (Greenwood, Landier & Thesmar 2015): as above,
+and a solvent institution also sells until its leverage ``assets / equity``
+(marked at the clearing prices) is back at the target (``leverage``, or the
+node column ``target_leverage``): it sells ``max(need, A_i - lambda_i E_i)`` in
+value (capped at its holdings), with ``A_i = e_i + (Pi.T p)_i + value_i`` and
+``E_i = A_i - pbar_i``. Selling and repaying debt leaves equity unchanged and
+lowers leverage; the sales move the prices for everyone.
+
+Both maps are monotone in ``(p, q)`` (more payments or higher prices mean
+fewer sales, hence higher prices), so by Tarski the joint fixed points form a
+lattice. The **greatest** is found by monotone iteration from full payment and
+price 1: for the current prices, the greatest Eisenberg--Noe clearing vector
+with outside assets ``e + units @ q`` is computed exactly
+(:func:`~contagion.clearing.methods.eisenberg_noe`), the units sold follow, and
+the prices are updated; the prices decrease to the greatest fixed point
+(Feinstein 2017, Theorem 3.6 and the algorithm of section 3.2). The **least**
+is found the same way from below (everyone sells everything: ``q = exp(-impact
+* units held)``, and the least clearing vector at each price); when the two
+differ, the result says ``unique = False`` and carries the least payments
+(``least_payments``). Iteration stops when the price change, extrapolated by
+the observed contraction rate, is below ``1e-13`` (:data:`PRICE_TOL`); the
+result's ``residual`` is ``max |Phi(p, q) - (p, q)|`` of the joint map (payments
+relative to ``max(pbar)``), ``ConvergenceError`` past :data:`MAX_ROUNDS` rounds.
+
+Results are :class:`FireSaleResult`: a :class:`ClearingResult` whose ``equity``
+is marked to market, ``e + Pi.T p + units @ q - pbar``, with ``prices`` (asset
+name -> clearing price), ``units_sold`` (n, K) and ``asset_names``.
+``default_round`` holds the waves of the fictitious-default algorithm at the
+final prices (0 = short even if everyone paid in full at those prices).
+
+References
+----------
+Cifuentes, R., Shin, H. S. & Ferrucci, G. (2005). Liquidity risk and contagion.
+*JEEA* 3(2-3), 556-566. Amini, H., Filipovic, D. & Minca, A. (2016). Uniqueness
+of equilibrium in a payment system with liquidation costs. *Operations Research
+Letters* 44(1), 1-5. Feinstein, Z. (2017). Financial contagion and asset
+liquidation strategies. *Operations Research Letters* 45(2), 109-114
+(arXiv:1506.00937). Greenwood, R., Landier, A. & Thesmar, D. (2015). Vulnerable
+banks. *Journal of Financial Economics* 115(3), 471-485.
+
+Examples
+--------
+A neocloud N (cash 4, 10 GPU units, owes 10 to a fund F and 1 outside) and a GPU
+vehicle V (cash 3, 8 units, owes 9.8 to a lender B); impact 0.01. Both must
+sell; the price settles at ``q = exp(-0.01 * (7 + 6.8) / q)``, about 0.8502,
+and both pay in full:
+
+>>> import pandas as pd, contagion
+>>> nodes = pd.DataFrame({"id": ["N", "F", "V", "B"], "external_assets": [4.0, 0, 3, 0],
+...                       "external_liabilities": [1.0, 0, 0, 0], "asset_units": [10.0, 0, 8, 0]})
+>>> edges = pd.DataFrame({"debtor": ["N", "V"], "creditor": ["F", "B"], "amount": [10.0, 9.8]})
+>>> net = contagion.FinancialNetwork.from_edges(edges, nodes)
+>>> res = contagion.clear(net, method="fire-sale", impact=0.01)
+>>> res.defaulted.tolist(), round(res.prices["asset"], 4)
+([False, False, False, False], 0.8502)
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+from typing import Any, Mapping
+
+import numpy as np
+import pandas as pd
+
+from ..errors import ContagionError, ConvergenceError, InvalidNetworkError, Problem
+from .params import ParamSpec
+from .result import ClearingResult
+
+__all__ = ["fire_sale", "fire_sale_leverage", "FireSaleResult", "asset_holdings", "FIRE_SALE_PARAMS",
+           "LEVERAGE_PARAMS", "PRICE_TOL", "MAX_ROUNDS"]
+
+#: Stop when the price change, extrapolated by the contraction rate, is below this.
+PRICE_TOL = 1e-13
+#: Most rounds of the monotone iteration (each one exact Eisenberg--Noe clearing).
+MAX_ROUNDS = 10_000
+#: Name of the asset of the plain ``asset_units`` column.
+DEFAULT_ASSET = "asset"
+UNITS_PREFIX = "asset_units"
+
+_IMPACT = ParamSpec("impact", 0.01, 0.0, math.inf,
+                    "price impact: the price of an asset is exp(-impact x units of it sold) (per asset in Python)")
+FIRE_SALE_PARAMS = (_IMPACT,)
+LEVERAGE_PARAMS = (_IMPACT, ParamSpec("leverage", 10.0, 1.0, math.inf,
+                                      "target leverage, assets / equity at clearing prices (node column "
+                                      "target_leverage overrides it)"))
+
+
+@dataclass(frozen=True, eq=False)
+class FireSaleResult(ClearingResult):
+    """A clearing with fire sales: a :class:`ClearingResult` plus the asset prices and sales.
+
+    ``equity`` is marked to market (``e + Pi.T p + units @ q - pbar``).
+
+    Attributes
+    ----------
+    asset_names : tuple of str
+    prices : mapping
+        Asset name -> clearing price (1 = no sale).
+    units_sold : ndarray, shape (n, K)
+        Units of each asset each institution sells.
+    holdings : ndarray, shape (n, K)
+        Units held before any sale.
+    """
+
+    asset_names: tuple[str, ...] = ()
+    prices: Mapping[str, float] = field(default_factory=dict)
+    units_sold: np.ndarray | None = None
+    holdings: np.ndarray | None = None
+
+    def to_frame(self, *args: Any, **kwargs: Any) -> pd.DataFrame:
+        """As :meth:`ClearingResult.to_frame` (same arguments), with the holdings counted at price 1 in the
+        equities where everyone pays in full (the pre-sale value), and ``units_held``, ``units_sold`` and
+        ``asset_value`` (holdings at the clearing prices) summed over assets (when the network holds any)."""
+        frame = super().to_frame(*args, **kwargs)
+        if not self.asset_names:      # no holdings: the Eisenberg--Noe table as it is
+            return frame
+        q = np.array([self.prices[k] for k in self.asset_names])
+        held = self.holdings.sum(axis=1)
+        for col in ("equity_before", "equity_pre_shock", "equity_if_all_pay"):
+            if col in frame.columns:
+                frame[col] = frame[col].to_numpy() + held
+        if "capital_depletion" in frame.columns and "equity_pre_shock" in frame.columns:
+            pre, eq = frame["equity_pre_shock"].to_numpy(), self.equity
+            frame["capital_depletion"] = np.where(pre > 0, np.clip((pre - eq) / np.where(pre > 0, pre, 1.0),
+                                                                   0.0, 1.0), np.nan)
+        frame["units_held"] = held
+        frame["units_sold"] = self.units_sold.sum(axis=1)
+        frame["asset_value"] = self.holdings @ q
+        return frame
+
+    def summary(self) -> dict[str, Any]:
+        """As :meth:`ClearingResult.summary`, plus ``prices``."""
+        return {**super().summary(), "prices": {k: float(v) for k, v in self.prices.items()}}
+
+
+def asset_holdings(net) -> tuple[tuple[str, ...], np.ndarray]:
+    """Asset names and units held, ``(names, units)`` with ``units`` of shape (n, K), from the node table.
+
+    Columns ``asset_units`` (asset ``"asset"``) and ``asset_units_<name>``;
+    blank cells are 0. ``K = 0`` when there are none.
+
+    Raises
+    ------
+    InvalidNetworkError
+        A value that is not a finite non-negative number (column, institution, value).
+
+    >>> import contagion
+    >>> asset_holdings(contagion.load_dataset("chain"))[0]
+    ()
+    """
+    nodes = net.nodes
+    cols = [c for c in nodes.columns if c == UNITS_PREFIX or str(c).startswith(UNITS_PREFIX + "_")]
+    names = tuple(DEFAULT_ASSET if c == UNITS_PREFIX else str(c)[len(UNITS_PREFIX) + 1:] for c in cols)
+    units = np.zeros((net.n, len(cols)))
+    problems = []
+    for k, c in enumerate(cols):
+        raw = nodes[c]
+        vals = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=np.float64)
+        blank = raw.isna().to_numpy() | raw.astype(str).str.strip().isin(["", "nan", "None"]).to_numpy()
+        bad = ~blank & ~(np.isfinite(vals) & (vals >= 0))
+        for i in np.flatnonzero(bad):
+            problems.append(Problem(f"asset holdings of {net.names[i]!r} must be a finite number >= 0",
+                                    column=str(c), value=raw.iloc[i]))
+        units[:, k] = np.where(blank | bad, 0.0, vals)
+    if len(set(names)) != len(names):
+        problems.append(Problem(f"asset names repeat: {sorted(names)} (asset_units is the asset 'asset')"))
+    if problems:
+        raise InvalidNetworkError(problems)
+    return names, units
+
+
+def _impacts(impact: Any, names: tuple[str, ...]) -> np.ndarray:
+    """``impact`` (a number for every asset, or a mapping asset name -> number) as an array aligned with names."""
+    if isinstance(impact, Mapping):
+        unknown = sorted(set(map(str, impact)) - set(names))
+        if unknown:
+            raise ContagionError(f"impact given for unknown assets {unknown}; the network holds {list(names)}")
+        missing = [k for k in names if k not in impact]
+        if missing:
+            raise ContagionError(f"impact missing for assets {missing}")
+        values = [impact[k] for k in names]
+    else:
+        values = [impact] * len(names)
+    out = []
+    for k, v in zip(names, values):
+        try:
+            f = float(v)
+        except (TypeError, ValueError):
+            raise ContagionError(f"impact of asset {k!r} must be a number >= 0, got {v!r}") from None
+        if not (f >= 0.0 and math.isfinite(f)):
+            raise ContagionError(f"impact of asset {k!r} must be a finite number >= 0, got {f}")
+        out.append(f)
+    return np.array(out, dtype=np.float64)
+
+
+def _targets(net, leverage: Any) -> np.ndarray:
+    """Target leverage per institution: the node column ``target_leverage`` where given, else ``leverage``."""
+    try:
+        lam = float(leverage)
+    except (TypeError, ValueError):
+        raise ContagionError(f"leverage must be a number >= 1, got {leverage!r}") from None
+    if not (lam >= 1.0):
+        raise ContagionError(f"leverage (assets / equity) must be >= 1, got {lam}")
+    out = np.full(net.n, lam)
+    nodes = net.nodes
+    if "target_leverage" in nodes.columns:
+        col = pd.to_numeric(nodes["target_leverage"], errors="coerce").to_numpy(dtype=np.float64)
+        given = ~np.isnan(col)
+        bad = given & ~(col >= 1.0)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise InvalidNetworkError([Problem(f"target_leverage of {net.names[i]!r} must be a number >= 1",
+                                               column="target_leverage", value=nodes["target_leverage"].iloc[i])])
+        out = np.where(given, col, out)
+    return out
+
+
+class _Model:
+    """What one round of the iteration needs: the network, holdings, impacts and the sales rule."""
+
+    def __init__(self, net, names, units, impact, targets, solver):
+        from .methods import eisenberg_noe
+
+        self.net, self.names, self.units, self.impact, self.targets = net, names, units, impact, targets
+        self.en = lambda e: eisenberg_noe(net.replace(external_assets=e), solver=solver)
+        self.e, self.pbar, self.PiT = net.external_assets, net.total_obligations, net.PiT
+
+    def clear_at(self, q: np.ndarray, least: bool):
+        """Exact (greatest or least) Eisenberg--Noe clearing with the holdings valued at prices ``q``."""
+        res = self.en(self.e + self.units @ q)
+        p = res.least_payments if least and res.least_payments is not None else res.payments
+        return res, p
+
+    def fraction_sold(self, p: np.ndarray, q: np.ndarray) -> np.ndarray:
+        value = self.units @ q
+        liquid = self.e + self.PiT @ p
+        need = np.maximum(self.pbar - liquid, 0.0)
+        if self.targets is not None:
+            assets = liquid + value
+            equity = assets - self.pbar
+            need = np.maximum(need, np.where(equity >= 0, assets - self.targets * equity, 0.0))
+        frac = np.divide(need, value, out=np.zeros_like(value), where=value > 0)
+        frac[self.net.forced_default] = 1.0          # made to default: sells everything
+        return np.clip(frac, 0.0, 1.0)
+
+    def prices(self, p: np.ndarray, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        sold = self.fraction_sold(p, q)[:, None] * self.units
+        return np.exp(-self.impact * sold.sum(axis=0)), sold
+
+    def solve(self, least: bool) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray, int]:
+        """Monotone iteration from above (greatest) or below (least): ``(EN result, p, q, units sold, rounds)``."""
+        q = np.exp(-self.impact * self.units.sum(axis=0)) if least else np.ones(len(self.names))
+        last = None
+        for rounds in range(1, MAX_ROUNDS + 1):
+            res, p = self.clear_at(q, least)
+            q_new, sold = self.prices(p, q)
+            step = float(np.max(np.abs(q_new - q), initial=0.0))
+            rate = step / last if last else 1.0                            # unknown before the second round
+            q = np.maximum(q, q_new) if least else np.minimum(q, q_new)   # monotone (round-off cannot turn back)
+            if step == 0.0 or (rate < 1.0 and step * rate / (1.0 - rate) <= PRICE_TOL):
+                res, p = self.clear_at(q, least)
+                return res, p, q, self.prices(p, q)[1], rounds
+            last = step
+        raise ConvergenceError("fire-sale prices did not settle", iterations=MAX_ROUNDS, residual=step)
+
+    def residual(self, p: np.ndarray, q: np.ndarray) -> float:
+        """``max |Phi(p, q) - (p, q)|`` (payments relative to ``max(pbar)``)."""
+        scale = max(float(self.pbar.max()), 1e-300)
+        T = np.where(self.pbar > 0, np.minimum(self.net.payment_cap, self.e + self.PiT @ p + self.units @ q), 0.0)
+        q_new, _ = self.prices(p, q)
+        return max(float(np.max(np.abs(T - p), initial=0.0)) / scale, float(np.max(np.abs(q_new - q), initial=0.0)))
+
+
+def _clear(net, impact, targets, method: str, solver: str, params: dict) -> FireSaleResult:
+    from .priority import uses_priority
+
+    if uses_priority(net):
+        raise ContagionError(f"{method} does not combine with seniority, collateral_value or guarantees yet; "
+                             f"clear with eisenberg-noe, or drop those columns")
+    names, units = asset_holdings(net)
+    model = _Model(net, names, units, _impacts(impact, names), targets, solver)
+    res, p, q, sold, rounds = model.solve(least=False)
+    _, p_low, q_low, _, rounds_low = model.solve(least=True)
+    scale = max(float(net.total_obligations.max()), 1e-300)
+    unique = bool(np.max(np.abs(p - p_low), initial=0.0) <= 1e-9 * scale
+                  and np.max(np.abs(q - q_low), initial=0.0) <= 1e-9)
+    resid = model.residual(p, q)
+    equity = net.external_assets + net.PiT @ p + units @ q - net.total_obligations
+    return FireSaleResult(
+        network=net, payments=p, defaulted=res.defaulted, equity=equity, default_round=res.default_round,
+        shortfall=net.total_obligations - p, iterations=rounds + rounds_low, converged=resid <= 1e-12,
+        residual=resid, method=method, unique=unique, solver=f"monotone/{res.solver}", params=params,
+        least_payments=None if unique else p_low, asset_names=names,
+        prices={k: float(v) for k, v in zip(names, q)}, units_sold=sold, holdings=units)
+
+
+def fire_sale(net, impact: Any = 0.01, *, solver: str = "auto") -> FireSaleResult:
+    """Greatest clearing with fire sales of common illiquid assets (see the module docstring).
+
+    Parameters
+    ----------
+    net : FinancialNetwork
+        Holdings in node columns ``asset_units`` / ``asset_units_<name>``
+        (without any, this is Eisenberg--Noe with ``prices == {}``).
+    impact : float or mapping, default 0.01
+        Price impact per unit sold, ``q = exp(-impact * units sold)``; a
+        mapping asset name -> impact gives each asset its own.
+    solver : str
+        The path of each inner Eisenberg--Noe clearing (:mod:`.solvers`).
+
+    Returns
+    -------
+    FireSaleResult
+        ``unique`` compares the greatest with the least joint fixed point;
+        ``least_payments`` is set when they differ.
+
+    Examples
+    --------
+    The neocloud N and GPU vehicle V of the module docstring, with N's cash cut
+    from 4 to 1: without price impact N sells its 10 units at 1 and pays its 11
+    exactly; with impact 0.01 N cannot cover 10 at any price below 1 and sells
+    all 10 units, V then needs 6.8 / q units of its 8 and at q = exp(-0.01 * (10
+    + 8)) = exp(-0.18) ~ 0.8353 it cannot (8 q = 6.68 < 6.8): both default.
+
+    >>> import pandas as pd, contagion
+    >>> nodes = pd.DataFrame({"id": ["N", "F", "V", "B"], "external_assets": [1.0, 0, 3, 0],
+    ...                       "external_liabilities": [1.0, 0, 0, 0], "asset_units": [10.0, 0, 8, 0]})
+    >>> edges = pd.DataFrame({"debtor": ["N", "V"], "creditor": ["F", "B"], "amount": [10.0, 9.8]})
+    >>> net = contagion.FinancialNetwork.from_edges(edges, nodes)
+    >>> contagion.clear(net, method="fire-sale", impact=0).defaulted.tolist()
+    [False, False, False, False]
+    >>> res = contagion.clear(net, method="fire-sale", impact=0.01)
+    >>> res.defaulted.tolist(), round(res.prices["asset"], 6)
+    ([True, False, True, False], 0.83527)
+    """
+    return _clear(net, impact, None, "fire-sale", solver, {"impact": impact})
+
+
+def fire_sale_leverage(net, impact: Any = 0.01, leverage: float = 10.0, *, solver: str = "auto") -> FireSaleResult:
+    """Fire sales with leverage targeting (Greenwood, Landier & Thesmar 2015; see the module docstring).
+
+    As :func:`fire_sale`, and a solvent institution whose leverage (assets /
+    equity at the clearing prices) exceeds its target sells assets and repays
+    debt until it is back at the target: ``max(need, A - leverage * E)`` in value.
+
+    Parameters
+    ----------
+    net : FinancialNetwork
+    impact : float or mapping, default 0.01
+    leverage : float, default 10
+        Target assets / equity (>= 1); node column ``target_leverage`` overrides it per institution.
+    solver : str
+
+    Examples
+    --------
+    A bank A with cash 100 owes 95 to a creditor Z and holds 10 units: it can
+    pay from cash and a plain ``fire-sale`` sells nothing (price 1). Its
+    leverage is (100 + 10) / 15 = 7.33; with a target of 7 it sells ``x = A -
+    7 E = (100 + 10 q) - 7 (5 + 10 q) = 65 - 60 q`` in value: 5 at q = 1, which
+    lowers the price, which raises its leverage and the sale (7.9 at q =
+    exp(-0.05), 9.8 at the next price, more than its holdings), until it sells
+    all 10 units at q = exp(-0.1) (it stays solvent: equity 5 + 10 exp(-0.1)).
+
+    >>> import pandas as pd, contagion
+    >>> net = contagion.FinancialNetwork.from_edges(
+    ...     pd.DataFrame({"debtor": ["A"], "creditor": ["Z"], "amount": [95.0]}),
+    ...     pd.DataFrame({"id": ["A", "Z"], "external_assets": [100.0, 0], "asset_units": [10.0, 0]}))
+    >>> contagion.clear(net, method="fire-sale", impact=0.01).prices
+    {'asset': 1.0}
+    >>> res = contagion.clear(net, method="fire-sale-leverage", impact=0.01, leverage=7)
+    >>> round(res.prices["asset"], 6), res.units_sold[:, 0].tolist(), res.defaulted.tolist()
+    (0.904837, [10.0, 0.0], [False, False])
+    """
+    return _clear(net, impact, _targets(net, leverage), "fire-sale-leverage", solver,
+                  {"impact": impact, "leverage": float(leverage)})

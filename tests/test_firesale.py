@@ -1,0 +1,235 @@
+"""Fire sales (issue 19, item 1): methods ``fire-sale`` and ``fire-sale-leverage``.
+
+Hand derivations in the docstrings; an independent dense reference (the joint
+map iterated on (p, q) directly, from the top and from the bottom, no library
+clearing) on random networks; the CLI.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from scipy.optimize import brentq
+
+import contagion
+from contagion.cli import cli
+from contagion.clearing.firesale import asset_holdings
+
+
+def _nv(cash_n: float) -> contagion.FinancialNetwork:
+    nodes = pd.DataFrame({"id": ["N", "F", "V", "B"], "external_assets": [cash_n, 0, 3, 0],
+                          "external_liabilities": [1.0, 0, 0, 0], "asset_units": [10.0, 0, 8, 0]})
+    edges = pd.DataFrame({"debtor": ["N", "V"], "creditor": ["F", "B"], "amount": [10.0, 9.8]})
+    return contagion.FinancialNetwork.from_edges(edges, nodes)
+
+
+def test_issue_example_both_pay_in_full():
+    """N: cash 4, 10 units, owes 10 to F and 1 outside (pbar 11); V: cash 3, 8 units, owes 9.8 to B.
+
+    N needs 11 - 4 = 7 from sales, V needs 9.8 - 3 = 6.8. If both can pay, the units sold are (7 + 6.8) / q and
+    q = exp(-0.01 * 13.8 / q). G(q) = exp(-0.138 / q) is increasing with G(1) = 0.871 < 1 and G(0.85) = 0.85014 >
+    0.85, so the greatest fixed point lies in (0.85, 1): q* ~ 0.850171 (brentq below). There V sells 6.8 / q* =
+    7.9984 <= 8 units and N 7 / q* = 8.23 <= 10: both pay in full, and the price is q*.
+    """
+    q_star = brentq(lambda q: math.exp(-0.138 / q) - q, 0.85, 1.0, xtol=1e-15)
+    res = contagion.clear(_nv(4.0), method="fire-sale", impact=0.01)
+    assert res.defaulted.tolist() == [False, False, False, False]
+    np.testing.assert_allclose(res.payments, [11, 0, 9.8, 0], rtol=0, atol=1e-12)
+    assert res.prices["asset"] == pytest.approx(q_star, abs=1e-12)
+    np.testing.assert_allclose(res.units_sold[:, 0], [7 / q_star, 0, 6.8 / q_star, 0], rtol=1e-11)
+    assert res.unique is True and res.least_payments is None
+    # equity marked to market: N 4 + 10 q - 11, V 3 + 8 q - 9.8, F and B receive in full
+    np.testing.assert_allclose(res.equity, [4 + 10 * q_star - 11, 10, 3 + 8 * q_star - 9.8, 9.8], atol=1e-11)
+
+
+def test_issue_example_price_impact_fails_an_unexposed_vehicle():
+    """N's cash cut to 1. Impact 0: N sells its 10 units at 1 and has exactly 11 (a tie: solvent); V sells 6.8
+    units: nobody defaults.
+
+    Impact 0.01: from q = 1 N sells all 10 units (needs 10), V 6.8: q = exp(-0.168) = 0.8454. Now N cannot pay
+    (1 + 10 q < 11) and sells everything; V needs 6.8 / 0.8454 = 8.04 > 8 units and sells all 8: q = exp(-0.18).
+    At q = exp(-0.18) = 0.835270 N has 1 + 8.35270 < 11 and V 3 + 6.68216 = 9.68216 < 9.8: both default, the
+    price stays exp(-0.18). Payments: N 1 + 10 e^-0.18 = 9.352702 (F gets 10/11 of it), V 3 + 8 e^-0.18. V has no
+    exposure to N: it fails through the price alone.
+    """
+    calm = contagion.clear(_nv(1.0), method="fire-sale", impact=0.0)
+    assert calm.defaulted.tolist() == [False] * 4 and calm.prices == {"asset": 1.0}
+    res = contagion.clear(_nv(1.0), method="fire-sale", impact=0.01)
+    q = math.exp(-0.18)
+    assert res.prices["asset"] == pytest.approx(q, abs=1e-15)
+    assert res.defaulted.tolist() == [True, False, True, False]
+    np.testing.assert_allclose(res.payments, [1 + 10 * q, 0, 3 + 8 * q, 0], rtol=1e-14)
+    np.testing.assert_allclose(res.equity, [1 + 10 * q - 11, 10 / 11 * (1 + 10 * q), 3 + 8 * q - 9.8, 3 + 8 * q],
+                               rtol=1e-13)
+    assert res.units_sold[:, 0].tolist() == [10.0, 0.0, 8.0, 0.0]
+    # plain Eisenberg-Noe does not see the assets at all
+    assert contagion.clear(_nv(1.0)).defaulted.tolist() == [True, False, True, False]
+
+
+def test_two_equilibria_of_price_are_reported():
+    """A bank with no cash, 10 units, owes 1 to Z; impact 0.3. If it pays, it sells 1/q units and q = exp(-0.3/q),
+    i.e. q ln q = -0.3, whose larger root is q+ ~ 0.6133 (brentq on [1/e, 1]). If it defaults it sells all 10:
+    q- = exp(-3) = 0.0498, where 10 q- = 0.498 < 1 confirms the default. Both are joint fixed points; the result
+    is the greatest (pays 1) with the least payments (0.498) beside it and unique = False.
+    """
+    net = contagion.FinancialNetwork.from_edges(
+        pd.DataFrame({"debtor": ["A"], "creditor": ["Z"], "amount": [1.0]}),
+        pd.DataFrame({"id": ["A", "Z"], "external_assets": [0.0, 0], "asset_units": [10.0, 0]}))
+    res = contagion.clear(net, method="fire-sale", impact=0.3)
+    q_plus = brentq(lambda q: q * math.log(q) + 0.3, 1 / math.e, 1.0, xtol=1e-15)
+    assert res.prices["asset"] == pytest.approx(q_plus, abs=1e-12)
+    assert res.payments.tolist() == [1.0, 0.0] and not res.defaulted.any()
+    assert res.unique is False
+    np.testing.assert_allclose(res.least_payments, [10 * math.exp(-3), 0], rtol=1e-14)
+
+
+def test_several_assets_sold_pro_rata():
+    """One seller, 4 units of gpu (impact 0.05) and 6 of dc (impact 0.01), cash 0, owes 5 to Z. It sells the same
+    fraction f of each: f (4 q_g + 6 q_d) = 5 with q_g = exp(-0.05 * 4 f), q_d = exp(-0.01 * 6 f). Solved by
+    brentq on f, then checked."""
+    net = contagion.FinancialNetwork.from_edges(
+        pd.DataFrame({"debtor": ["A"], "creditor": ["Z"], "amount": [5.0]}),
+        pd.DataFrame({"id": ["A", "Z"], "external_assets": [0.0, 0], "asset_units_gpu": [4.0, 0],
+                      "asset_units_dc": [6.0, None]}))
+    f = brentq(lambda f: f * (4 * math.exp(-0.2 * f) + 6 * math.exp(-0.06 * f)) - 5, 0, 1, xtol=1e-15)
+    res = contagion.clear(net, method="fire-sale", impact={"gpu": 0.05, "dc": 0.01})
+    assert asset_holdings(net)[0] == ("gpu", "dc")
+    assert res.prices["gpu"] == pytest.approx(math.exp(-0.2 * f), abs=1e-12)
+    assert res.prices["dc"] == pytest.approx(math.exp(-0.06 * f), abs=1e-12)
+    np.testing.assert_allclose(res.units_sold[0], [4 * f, 6 * f], rtol=1e-10)
+    assert res.payments.tolist() == [5.0, 0.0]
+
+
+def _reference(L, e, ext, units, impact, leverage=None, top=True, rounds=200_000):
+    """Joint map Phi(p, q) iterated directly (dense, no library clearing) from (pbar, 1) or (0, q_min)."""
+    pbar = L.sum(axis=1) + ext
+    Pi = np.divide(L, pbar[:, None], out=np.zeros_like(L), where=pbar[:, None] > 0)
+    p = pbar.copy() if top else np.zeros_like(pbar)
+    q = 1.0 if top else math.exp(-impact * units.sum())
+    for _ in range(rounds):
+        inflow = Pi.T @ p
+        value = units * q
+        p_new = np.where(pbar > 0, np.minimum(pbar, e + inflow + value), 0.0)
+        need = np.maximum(pbar - e - inflow, 0.0)
+        if leverage is not None:
+            assets = e + inflow + value
+            eq = assets - pbar
+            need = np.maximum(need, np.where(eq >= 0, assets - leverage * eq, 0.0))
+        frac = np.clip(np.divide(need, value, out=np.zeros_like(value), where=value > 0), 0, 1)
+        q_new = math.exp(-impact * float(frac @ units))
+        if np.max(np.abs(p_new - p)) < 1e-15 * pbar.max() and abs(q_new - q) < 1e-16:
+            return p_new, q_new
+        p, q = p_new, q_new
+    return p, q
+
+
+def _random_case(seed):
+    rng = np.random.default_rng(seed)
+    n = 7
+    L = np.where(rng.random((n, n)) < 0.35, rng.uniform(1, 10, (n, n)), 0.0)
+    np.fill_diagonal(L, 0.0)
+    e = rng.uniform(0, 6, n)
+    ext = rng.uniform(0, 4, n)
+    units = np.where(rng.random(n) < 0.7, rng.uniform(0, 10, n), 0.0)
+    return L, e, ext, units, float(rng.choice([0.005, 0.02, 0.05]))
+
+
+@pytest.mark.parametrize("seed", range(12))
+@pytest.mark.parametrize("method", ["fire-sale", "fire-sale-leverage"])
+def test_against_the_joint_map_iterated_directly(seed, method):
+    L, e, ext, units, impact = _random_case(seed)
+    names = [f"n{i}" for i in range(len(e))]
+    i, j = np.nonzero(L)
+    net = contagion.FinancialNetwork.from_edges(
+        pd.DataFrame({"debtor": [names[a] for a in i], "creditor": [names[b] for b in j], "amount": L[i, j]}),
+        pd.DataFrame({"id": names, "external_assets": e, "external_liabilities": ext, "asset_units": units}))
+    kw = {"leverage": 6.0} if method == "fire-sale-leverage" else {}
+    res = contagion.clear(net, method=method, impact=impact, **kw)
+    p_ref, q_ref = _reference(L, e, ext, units, impact, kw.get("leverage"))
+    scale = (L.sum(axis=1) + ext).max()
+    np.testing.assert_allclose(res.payments, p_ref, rtol=0, atol=1e-9 * scale)
+    assert res.prices["asset"] == pytest.approx(q_ref, abs=1e-10)
+    p_low, q_low = _reference(L, e, ext, units, impact, kw.get("leverage"), top=False)
+    same = np.max(np.abs(p_low - p_ref)) <= 1e-9 * scale and abs(q_low - q_ref) <= 1e-9
+    assert res.unique == same
+    if not same:
+        np.testing.assert_allclose(res.least_payments, p_low, rtol=0, atol=1e-8 * scale)
+    assert res.converged and res.residual <= 1e-12
+    # equity marked to market and the defaults it implies (ties solvent)
+    pbar = net.total_obligations
+    np.testing.assert_allclose(res.equity, e + net.PiT @ res.payments + units * res.prices["asset"] - pbar,
+                               atol=1e-12 * scale)
+    assert np.array_equal(res.defaulted, res.payments < pbar * (1 - 1e-12))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_more_impact_never_helps(seed):
+    """Monotone in the impact: a larger price impact gives lower prices and payments (Tarski, greatest fixed
+    points of a map that is lower everywhere)."""
+    L, e, ext, units, _ = _random_case(seed)
+    net = contagion.FinancialNetwork.from_edges(
+        pd.DataFrame({"debtor": [f"n{a}" for a in np.nonzero(L)[0]], "creditor": [f"n{b}" for b in np.nonzero(L)[1]],
+                      "amount": L[np.nonzero(L)]}),
+        pd.DataFrame({"id": [f"n{i}" for i in range(7)], "external_assets": e, "external_liabilities": ext,
+                      "asset_units": units}))
+    prev = None
+    for impact in (0.0, 0.01, 0.03, 0.1):
+        res = contagion.clear(net, method="fire-sale", impact=impact)
+        if prev is not None:
+            assert res.prices["asset"] <= prev.prices["asset"] + 1e-15
+            assert np.all(res.payments <= prev.payments + 1e-9)
+        prev = res
+
+
+def test_without_holdings_it_is_eisenberg_noe():
+    net = contagion.load_dataset("core-periphery")
+    res = contagion.clear(net, method="fire-sale", impact=0.5)
+    np.testing.assert_array_equal(res.payments, contagion.clear(net).payments)
+    assert res.prices == {} and res.units_sold.shape == (net.n, 0)
+
+
+def test_bad_holdings_and_impacts_are_located_errors():
+    nodes = pd.DataFrame({"id": ["A", "Z"], "asset_units": [-1.0, 0]})
+    net = contagion.FinancialNetwork.from_edges(pd.DataFrame({"debtor": ["A"], "creditor": ["Z"], "amount": [1.0]}),
+                                                nodes)
+    with pytest.raises(contagion.InvalidNetworkError, match="asset_units.*|asset holdings of 'A'"):
+        contagion.clear(net, method="fire-sale")
+    ok = contagion.FinancialNetwork.from_edges(pd.DataFrame({"debtor": ["A"], "creditor": ["Z"], "amount": [1.0]}),
+                                               pd.DataFrame({"id": ["A", "Z"], "asset_units": [1.0, 0]}))
+    with pytest.raises(contagion.ContagionError, match="unknown assets"):
+        contagion.clear(ok, method="fire-sale", impact={"gpu": 0.1})
+    with pytest.raises(contagion.ContagionError, match="impact"):
+        contagion.clear(ok, method="fire-sale", impact=-1)
+
+
+def _write_nv(tmp_path, cash_n):
+    net = _nv(cash_n)
+    d = tmp_path / "nv"
+    contagion.write_network(net, d)
+    return str(d)
+
+
+def test_cli_run_fire_sale(tmp_path):
+    path = _write_nv(tmp_path, 1.0)
+    runner = CliRunner()
+    out = runner.invoke(cli, ["run", path, "-m", "fire-sale", "--impact", "0.01", "-f", "json"])
+    assert out.exit_code == 0, out.output
+    doc = json.loads(out.stdout)
+    assert doc["method"] == "fire-sale" and doc["params"] == {"impact": 0.01}
+    assert doc["summary"]["prices"]["asset"] == pytest.approx(math.exp(-0.18), abs=1e-15)
+    assert [r["defaulted"] for r in doc["institutions"]] == [True, False, True, False]
+    out0 = runner.invoke(cli, ["run", path, "-m", "fire-sale", "--impact", "0", "-f", "json"])
+    assert [r["defaulted"] for r in json.loads(out0.stdout)["institutions"]] == [False] * 4
+    bad = runner.invoke(cli, ["run", path, "-m", "eisenberg-noe", "--impact", "0.01"])
+    assert bad.exit_code == 2 and "--impact applies only to --method fire-sale" in bad.output
+
+
+def test_cli_sweep_refuses_fire_sale_with_a_clear_message(tmp_path):
+    path = _write_nv(tmp_path, 4.0)
+    out = CliRunner().invoke(cli, ["sweep", path, "-m", "fire-sale", "-n", "10"])
+    assert out.exit_code == 2 and "'fire-sale' is not one of 'eisenberg-noe', 'rogers-veraart'" in out.output

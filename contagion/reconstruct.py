@@ -991,6 +991,10 @@ def clear_ensemble(net_or_marginals: Any, n: int, seed: int = 0, method: str = "
     else:
         marg, base, kind = Marginals.from_network(net_or_marginals), None, "marginals"
     if kind == "syndicates":
+        # shocks first (they may name the claims on a syndicate by edge_id), then the spread of the shocked claims
+        from .pipeline import prepare
+
+        base, resolved_s, _ = prepare(base, list(scenarios)) if scenarios else (base, (), False)
         plan_s = _spread_plan(base, None if syndicates == "all" else syndicates, weights, shares, concentration)
         probe = plan_s.network
         sampler: Any = plan_s
@@ -1002,8 +1006,12 @@ def clear_ensemble(net_or_marginals: Any, n: int, seed: int = 0, method: str = "
         probe = marg.to_network(prob.finish(_ras(prob)) if method != "min-density" else prob.finish(
             _min_density(prob)))
         names, types_ = marg.names, tuple(map(str, probe.types))
-    resolved, _ = resolve(probe, list(scenarios)) if scenarios else ((), False)
-    plan = _ClearPlan(kind=kind, sampler=sampler, base=base, marginals=marg, scenarios=tuple(resolved),
+    if kind == "syndicates":
+        resolved, per_draw = tuple(resolved_s), ()
+    else:
+        resolved = resolve(probe, list(scenarios))[0] if scenarios else ()
+        per_draw = tuple(resolved)
+    plan = _ClearPlan(kind=kind, sampler=sampler, base=base, marginals=marg, scenarios=per_draw,
                       method=method, clearing=clearing, params=dict(params))
     blocks = -(-n // ENSEMBLE_BLOCK)
     tasks = [(seed, b, min(ENSEMBLE_BLOCK, n - b * ENSEMBLE_BLOCK)) for b in range(blocks)]

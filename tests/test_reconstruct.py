@@ -1,0 +1,204 @@
+"""contagion.reconstruct: the published 7-bank example, invariants of every method, files, CLI, ensembles."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from click.testing import CliRunner
+
+import contagion
+from contagion.cli import cli
+from contagion.errors import ContagionError, InvalidNetworkError
+from contagion.reconstruct import (RECONSTRUCTION_METHODS, Marginals, clear_ensemble, read_marginals,
+                                   sample_ensemble, spread_syndicates, syndicates_of)
+
+# Anand, Craig & von Peter (2015, p. 628), as in the NetworkRiskMeasures README
+ASSETS = np.array([7, 5, 3, 1, 3, 0, 1], dtype=float)
+LIABS = np.array([4, 5, 5, 0, 0, 2, 4], dtype=float)
+
+# NetworkRiskMeasures README (matrix_estimation(A, L, method = "me"), rounded to 2 decimals): row = the bank
+# that lends (its assets), so it is the transpose of L[i, j] = what i owes j.
+# https://github.com/carloscinelli/NetworkRiskMeasures (README.md, "Maximum Entropy Estimation")
+PUBLISHED_ME = np.array([
+    [0.00, 2.53, 2.18, 0, 0, 0.74, 1.55],
+    [1.72, 0.00, 1.60, 0, 0, 0.54, 1.14],
+    [0.98, 1.06, 0.00, 0, 0, 0.31, 0.65],
+    [0.25, 0.27, 0.23, 0, 0, 0.08, 0.17],
+    [0.75, 0.81, 0.70, 0, 0, 0.24, 0.50],
+    [0.00, 0.00, 0.00, 0, 0, 0.00, 0.00],
+    [0.30, 0.32, 0.28, 0, 0, 0.09, 0.00],
+])
+# the README's minimum-density matrix (set.seed(192)) has 9 links
+PUBLISHED_MD_LINKS = 9
+
+
+def test_published_max_entropy_example():
+    L = contagion.reconstruct(ASSETS, LIABS, method="max-entropy")
+    assert np.array_equal(np.round(L.toarray().T, 2), PUBLISHED_ME)
+    # beyond the 2 printed decimals: RAS gives L[i, j] = x_i y_j on the allowed links, so the lenders d and e
+    # (assets 1 and 3, owing nothing, hence on no diagonal pair that matters) are owed in proportion 1 : 3
+    D = L.toarray()
+    sub = D[np.ix_([0, 1, 2, 6], [3, 4])]  # debtors a, b, c, g owe the lenders d and e in proportion 1 : 3
+    assert np.allclose(sub[:, 1], 3 * sub[:, 0], rtol=1e-10)
+
+
+@pytest.mark.parametrize("method", RECONSTRUCTION_METHODS)
+def test_totals_diagonal_and_sign(method):
+    L = contagion.reconstruct(ASSETS, LIABS, method=method, seed=4)
+    assert isinstance(L, sp.csr_array)
+    assert np.abs(L.sum(axis=1) - LIABS).max() < 1e-10
+    assert np.abs(L.sum(axis=0) - ASSETS).max() < 1e-10
+    assert (L.diagonal() == 0).all()
+    assert (L.data > 0).all()
+
+
+def test_min_density_is_sparser_than_max_entropy_and_the_published_one():
+    me = contagion.reconstruct(ASSETS, LIABS, "max-entropy")
+    md = contagion.reconstruct(ASSETS, LIABS, "min-density")
+    assert md.nnz <= me.nnz
+    assert me.nnz == 26          # every allowed link: 5 borrowers x 6 lenders minus the 4 who are both
+    assert md.nnz <= PUBLISHED_MD_LINKS
+    assert md.nnz == 8
+
+
+def test_known_amounts_and_forbidden_links_are_kept():
+    known = sp.csr_array(([2.0], ([1], [0])), shape=(7, 7))         # b owes a 2
+    forbidden = [(0, 1), (2, 6)]                                    # a never owes b, c never owes g
+    for method in RECONSTRUCTION_METHODS:
+        L = contagion.reconstruct(ASSETS, LIABS, method, known=known, forbidden=forbidden, seed=2).toarray()
+        assert L[1, 0] == 2.0
+        assert L[0, 1] == 0 and L[2, 6] == 0
+        assert np.allclose(L.sum(axis=1), LIABS, atol=1e-10) and np.allclose(L.sum(axis=0), ASSETS, atol=1e-10)
+
+
+def test_ensemble_is_reproducible_and_varies():
+    a = sample_ensemble(ASSETS, LIABS, n=20, seed=7)
+    b = sample_ensemble(ASSETS, LIABS, n=20, seed=7)
+    c = sample_ensemble(ASSETS, LIABS, n=3, seed=7)          # a prefix: draw k does not depend on n
+    assert all((x != y).nnz == 0 for x, y in zip(a, b))
+    assert all((x != y).nnz == 0 for x, y in zip(a[:3], c))
+    assert (contagion.reconstruct(ASSETS, LIABS, "ensemble", seed=7) != a[0]).nnz == 0
+    assert len({tuple(np.round(x.toarray().ravel(), 9)) for x in a}) > 5
+    other = sample_ensemble(ASSETS, LIABS, n=3, seed=8)
+    assert any((x != y).nnz for x, y in zip(a, other))
+    for x in a:
+        assert np.abs(x.sum(axis=1) - LIABS).max() < 1e-10 and np.abs(x.sum(axis=0) - ASSETS).max() < 1e-10
+        assert (x.diagonal() == 0).all()
+
+
+def test_impossible_totals_are_clear_errors():
+    with pytest.raises(ContagionError, match="interbank assets sum to 20 but interbank liabilities to 21"):
+        contagion.reconstruct(ASSETS, LIABS + np.eye(7)[0])
+    with pytest.raises(ContagionError, match="every link to a creditor .* is forbidden"):
+        contagion.reconstruct([1, 1], [1, 1], forbidden=[(0, 1)])
+    with pytest.raises(ContagionError, match="add up to more than"):
+        contagion.reconstruct([1, 1], [1, 1], known=np.array([[0, 3], [0, 0]]))
+    with pytest.raises(ContagionError, match="unknown reconstruction method"):
+        contagion.reconstruct([1, 1], [1, 1], "gravity")
+    # one institution holds all the assets and owes the rest: only possible with a self-loop
+    with pytest.raises(ContagionError, match="cannot be matched"):
+        contagion.reconstruct([2, 0], [1, 1], "min-density")
+
+
+def test_clear_ensemble_same_numbers_whatever_the_workers():
+    m = Marginals(names=tuple("abcdefg"), interbank_assets=ASSETS, interbank_liabilities=LIABS,
+                  known=sp.csr_array((7, 7)), forbidden=sp.csr_array((7, 7), dtype=bool),
+                  external_assets=np.array([1, 1, 0.5, 1, 1, 1, 0.2]), external_liabilities=np.array([1, 1, 1, 0, 0, 0, 0.]))
+    inline = clear_ensemble(m, n=40, seed=3, executor=None)
+    with ThreadPoolExecutor(2) as ex:
+        threads = clear_ensemble(m, n=40, seed=3, executor=ex)
+    assert np.array_equal(inline.losses, threads.losses)
+    assert np.array_equal(inline.defaulted, threads.defaulted)
+    q = inline.default_probability
+    assert np.allclose(inline.default_probability_se, np.sqrt(q * (1 - q) / 40))
+    assert np.allclose(inline.loss_se, inline.losses.std(axis=0, ddof=1) / np.sqrt(40))
+    assert (inline.loss_low <= inline.loss_mean + 1e-12).all() and (inline.loss_mean <= inline.loss_high + 1e-12).all()
+    # bank f is owed nothing: it can lose nothing; bank a (owed 7, outside assets 1) defaults in some draws only
+    f = inline.to_frame()
+    assert f.loc["f", "loss_high"] == 0
+    assert 0 < f.loc["a", "default_probability"] < 1 and f.loc["a", "default_probability_se"] > 0
+    # a deterministic method: every draw the same, no spread
+    me = clear_ensemble(m, n=5, seed=0, method="max-entropy")
+    assert np.allclose(me.loss_se, 0) and np.allclose(me.loss_low, me.loss_high)
+
+
+def test_marginals_file_and_known_edges(tmp_path):
+    (tmp_path / "m.csv").write_text("id,interbank_assets,interbank_liabilities,external_assets\n"
+                                    "a,7,4,1\nb,5,5,1\nc,3,5,1\nd,1,0,1\ne,3,0,1\nf,0,2,1\ng,1,4,1\n")
+    (tmp_path / "k.csv").write_text("debtor,creditor,amount\nb,a,2\nc,g,0\n")
+    m = read_marginals(tmp_path / "m.csv", tmp_path / "k.csv")
+    assert m.names == tuple("abcdefg") and m.known[1, 0] == 2 and m.forbidden[2, 6]
+    (tmp_path / "bad.csv").write_text("id,interbank_assets,interbank_liabilities\na,1,x\nb,-1,1\na,1,1\n")
+    with pytest.raises(InvalidNetworkError) as err:
+        read_marginals(tmp_path / "bad.csv")
+    shown = [str(p) for p in err.value.problems]
+    assert any("row 2, column 'interbank_liabilities': not a number (value: 'x')" in s for s in shown)
+    assert any("row 3, column 'interbank_assets': negative amount" in s for s in shown)
+    assert any("row 4, column 'id': duplicate id" in s for s in shown)
+    (tmp_path / "kb.csv").write_text("debtor,creditor,amount\na,zz,1\nb,b,1\n")
+    with pytest.raises(InvalidNetworkError) as err:
+        read_marginals(tmp_path / "m.csv", tmp_path / "kb.csv")
+    shown = [str(p) for p in err.value.problems]
+    assert "kb.csv, row 2, column 'creditor': unknown id (not in the marginals file) (value: 'zz')" in shown[0]
+    assert "row 3, column 'creditor': self-loop" in shown[1]
+
+
+def test_cli_writes_networks_and_clears(tmp_path):
+    marg = tmp_path / "m.csv"
+    marg.write_text("id,interbank_assets,interbank_liabilities,external_assets\n"
+                    "a,7,4,1\nb,5,5,1\nc,3,5,0.5\nd,1,0,1\ne,3,0,1\nf,0,2,1\ng,1,4,0.2\n")
+    r = CliRunner().invoke(cli, ["reconstruct", str(marg), "-m", "max-entropy", "-o", str(tmp_path / "me")])
+    assert r.exit_code == 0, r.output
+    net = contagion.read_network(tmp_path / "me")
+    assert np.array_equal(np.round(net.liabilities.toarray().T, 2), PUBLISHED_ME)
+    r = CliRunner().invoke(cli, ["reconstruct", str(marg), "-m", "ensemble", "-n", "3", "--seed", "1", "-o",
+                                 str(tmp_path / "ens")])
+    assert r.exit_code == 0, r.output
+    draws = sorted(p.name for p in (tmp_path / "ens").iterdir())
+    assert draws == ["draw-0001", "draw-0002", "draw-0003"]
+    first = contagion.read_network(tmp_path / "ens" / "draw-0001").liabilities
+    assert np.abs(first.toarray() - contagion.reconstruct(ASSETS, LIABS, "ensemble", seed=1,
+                                                          names=tuple("abcdefg")).toarray()).max() < 1e-12
+    r = CliRunner().invoke(cli, ["reconstruct", str(marg), "-m", "ensemble", "-n", "32", "--clear", "-f", "csv"])
+    assert r.exit_code == 0, r.output
+    assert r.output.splitlines()[0] == ("name,type,default_probability,default_probability_se,loss_mean,loss_se,"
+                                        "loss_low,loss_high")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("id,interbank_assets,interbank_liabilities\na,1,1\nb,1,2\n")
+    r = CliRunner().invoke(cli, ["reconstruct", str(bad), "-o", str(tmp_path / "x")])
+    assert r.exit_code == 1
+    assert "bad.csv: the totals cannot be matched: interbank assets sum to 2 but interbank liabilities to 3" \
+        in r.output
+    assert len(r.output.strip().splitlines()) == 1
+
+
+def test_spread_syndicates_on_the_built_in_network():
+    net = contagion.load_dataset("ai-infrastructure")
+    synd = syndicates_of(net)
+    assert "synd_cw_revolver" in synd
+    owed = net.edges.loc[net.edges["creditor"] == "synd_cw_revolver", "amount"].sum()
+    point = spread_syndicates(net, ["synd_cw_revolver"])
+    e = point.edges[point.edges["reconstructed"]]
+    # equal size weights (the three banks' external_assets): a third each
+    assert np.allclose(e.groupby("creditor")["amount"].sum().to_numpy(), owed / 3)
+    known = spread_syndicates(net, ["synd_cw_revolver"], shares={"synd_cw_revolver": {"jpmorgan": 0.5}}, seed=3)
+    k = known.edges[known.edges["reconstructed"]].groupby("creditor")["amount"].sum()
+    assert np.isclose(k["jpmorgan"], owed / 2) and np.isclose(k.sum(), owed)
+    assert known.interbank_assets[known.ids.index("synd_cw_revolver")] == 0
+    # the totals each debtor owes are unchanged by a spread
+    assert np.allclose(known.interbank_liabilities, net.interbank_liabilities)
+
+
+def test_clear_ensemble_over_syndicates_reproducible():
+    net = contagion.load_dataset("ai-infrastructure")
+    a = clear_ensemble(net, n=48, seed=5, syndicates="all", scenarios=["severe-combined"])
+    with ThreadPoolExecutor(2) as ex:
+        b = clear_ensemble(net, n=48, seed=5, syndicates="all", scenarios=["severe-combined"], executor=ex)
+    assert np.array_equal(a.losses, b.losses)
+    f = a.to_frame()
+    # losses booked to syndicate nodes move to their members; the syndicates themselves lose nothing now
+    assert f.loc["CoreWeave DDTL 2.0 lenders", "loss_high"] == 0
+    assert f.loc["Blackstone", "loss_high"] > f.loc["Blackstone", "loss_low"] > 0

@@ -44,7 +44,6 @@ _LAZY = {
     "stress": ("contagion.pipeline", "stress"),
     "StressResult": ("contagion.pipeline", "StressResult"),
     "clear_path": ("contagion.paths", "clear_path"),
-    "plots": ("contagion.plots", None),
     "PathResult": ("contagion.paths", "PathResult"),
     "reconstruct": ("contagion.reconstruct", "_module"),  # the module, callable as reconstruct()
 }

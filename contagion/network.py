@@ -471,14 +471,33 @@ class FinancialNetwork:
     def index_of(self, key: str) -> int:
         """Position of an institution given its name or id.
 
-        Raises ``KeyError`` naming the key when it is neither.
+        Raises ``KeyError`` naming the key when it is neither (with the closest names), or when it is one
+        institution's name and another's id (naming both).
+
+        >>> import contagion
+        >>> net = contagion.load_dataset("core-periphery")
+        >>> net.index_of("Core"), net.index_of("C")
+        (2, 2)
+        >>> net.index_of("Periphery 9")
+        Traceback (most recent call last):
+        ...
+        KeyError: "no institution named 'Periphery 9' (did you mean 'Periphery 4'?)"
         """
-        pos = self._name_index.get(key)
+        by_name, by_id = self._name_index.get(key), self._id_index.get(key)
+        if by_name is not None and by_id is not None and by_name != by_id:
+            raise KeyError(f"{key!r} is ambiguous: the name of {self.names[by_name]!r} (id {self.ids[by_name]!r}) "
+                           f"and the id of {self.names[by_id]!r}; use the other institution's id or name")
+        pos = by_name if by_name is not None else by_id
         if pos is None:
-            pos = self._id_index.get(key)
-        if pos is None:
-            raise KeyError(f"no institution named {key!r}")
+            raise KeyError(f"no institution named {key!r}{self._did_you_mean(key)}")
         return pos
+
+    def _did_you_mean(self, key: str) -> str:
+        import difflib
+
+        names = list(self.names) if self.n <= 50_000 else []
+        close = difflib.get_close_matches(str(key), names, n=1, cutoff=0.6)
+        return f" (did you mean {close[0]!r}?)" if close else ""
 
     @cached_property
     def _name_index(self) -> dict[str, int]:

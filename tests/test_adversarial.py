@@ -452,7 +452,7 @@ def test_output_dash_is_standard_output():
     with folder() as d:
         net = write_net(d)
         result = assert_ok(invoke("run", net, "-f", "csv", "-o", "-"))
-        assert result.stdout.startswith("name,type,") and not (d / "-").exists()
+        assert result.stdout.startswith("id,name,type,") and not (d / "-").exists()
 
 
 def test_output_through_a_symlink_replaces_its_file_and_keeps_the_link():
@@ -461,7 +461,7 @@ def test_output_through_a_symlink_replaces_its_file_and_keeps_the_link():
         (d / "real.csv").write_text("old\n")
         (d / "link.csv").symlink_to(d / "real.csv")
         assert_ok(invoke("run", net, "-f", "csv", "-o", d / "link.csv"))
-        assert (d / "link.csv").is_symlink() and (d / "real.csv").read_text().startswith("name,type,")
+        assert (d / "link.csv").is_symlink() and (d / "real.csv").read_text().startswith("id,name,type,")
 
 
 def test_output_to_dev_null_writes_through_and_leaves_the_device():
@@ -501,7 +501,7 @@ def test_output_to_a_fifo_writes_through_it_or_refuses_and_it_stays_a_fifo(reade
             ready.wait(10)
             assert_ok(invoke("run", "chain", "-f", "csv", "-o", fifo))
             thread.join(10)
-            assert got and got[0].startswith(b"name,type,")
+            assert got and got[0].startswith(b"id,name,type,")
         else:
             assert_error(invoke("run", "chain", "-f", "csv", "-o", fifo), "pipe", "FIFO")
         assert stat.S_ISFIFO(os.lstat(fifo).st_mode)

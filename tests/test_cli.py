@@ -156,7 +156,11 @@ def test_run_rogers_veraart_network_valuation(rv_net):
 
 def test_run_output_file_is_written(tmp_path):
     target = tmp_path / "out" / "res.json"
-    result = invoke("run", "core-periphery", "-f", "json", "-o", str(target))
+    # a missing folder is an error unless --mkdir (a typo in a path should not create folders)
+    refused = CliRunner().invoke(cli, ["run", "core-periphery", "-f", "json", "-o", str(target)])
+    assert refused.exit_code == 1 and "does not exist (create it, or add --mkdir)" in refused.stderr
+    assert not target.parent.exists()
+    result = invoke("run", "core-periphery", "-f", "json", "-o", str(target), "--mkdir")
     assert result.stdout == "" and f"wrote {target}" in result.stderr
     assert json.loads(target.read_text(encoding="utf-8"))["summary"]["total_shortfall"] == pytest.approx(88)
     table = tmp_path / "res.txt"

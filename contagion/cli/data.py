@@ -216,26 +216,31 @@ def _scenario_network(path: Path):
 
 
 def _check_scenario(path: Path, net) -> list[str]:
+    import warnings
+
     from ..errors import ScenarioError
-    from ..shocks import apply, load_scenario
+    from ..shocks import PathOnlyWarning, apply, load_scenario
 
     try:
         scen = load_scenario(path)
         if net is not None:
-            apply(net, scen)
+            with warnings.catch_warnings():   # a path scenario's dated shocks are checked, not applied
+                warnings.simplefilter("ignore", PathOnlyWarning)
+                apply(net, scen)
     except ScenarioError as exc:
         return [p if str(path) in p else f"{path}: {p}" for p in exc.problems]
     return []
 
 
-def validation(path: str, against: str | None) -> tuple[list[str], str]:
-    """``(problems, the OK line)`` of ``contagion validate PATH [--network AGAINST]``."""
+def validation(path: str, against: str | None) -> tuple[list, str]:
+    """``(problems, the OK line)`` of ``contagion validate PATH [--network AGAINST]``; a problem is a located
+    :class:`~contagion.errors.Problem` or a one-line text."""
     from ..errors import ContagionError, InvalidNetworkError
     from ..shocks import _scenario_files, default_scenario_of
-    from .run import network_label
+    from .text import network_label
 
     p = Path(path)
-    problems: list[str] = []
+    problems: list = []
     ok = ""
     if _is_scenario_file(p):
         net = load_network(against) if against else _scenario_network(p)
@@ -247,9 +252,10 @@ def validation(path: str, against: str | None) -> tuple[list[str], str]:
         try:
             net = load_network(path)
         except InvalidNetworkError as exc:
-            problems = [str(x) for x in exc.problems]
+            problems = list(exc.problems)
             net = None
         if net is not None:
+            problems += _dated_and_priority_problems(net)
             files = _scenario_files(net)
             for f in files.values():
                 problems += _check_scenario(f, net)
@@ -262,25 +268,74 @@ def validation(path: str, against: str | None) -> tuple[list[str], str]:
     return problems, ok
 
 
+def _dated_and_priority_problems(net) -> list:
+    """Problems of the multi-year columns (DESIGN §7: dated debt, collateral.csv, cashflows.csv) and of the
+    guarantee / seniority columns (§8), found the way clear_path and clear would find them."""
+    from ..clearing.priority import contingent_spec, uses_priority
+    from ..errors import InvalidNetworkError
+    from ..paths.schedule import DATED_COLUMNS, schedule_of
+    from ..paths.tables import network_folders
+
+    problems: list = []
+    checks = [[contingent_spec]] if uses_priority(net) else []
+    folders = network_folders(net)
+    if any(c in net.edges.columns for c in DATED_COLUMNS) or any(
+            (f / name).is_file() for f in folders for name in ("collateral.csv", "cashflows.csv")):
+        checks.append([schedule_of, _path_tables])   # the tables only once the dated columns read well
+    for chain in checks:
+        for check in chain:
+            try:
+                check(net)
+            except InvalidNetworkError as exc:
+                problems += list(exc.problems)
+                break
+    return problems
+
+
+def _path_tables(net) -> None:
+    from ..paths.engine import _check_collateral, _tables
+    from ..paths.schedule import schedule_of
+
+    coll, _ = _tables(net, None, None)
+    _check_collateral(net, schedule_of(net), coll)
+
+
+def _problem_record(p) -> dict:
+    from ..errors import Problem
+
+    if isinstance(p, Problem):
+        return {"message": p.message, "file": p.file, "row": p.row, "column": p.column,
+                "value": None if p.value is None else str(p.value)}
+    return {"message": " ".join(str(p).split()), "file": None, "row": None, "column": None, "value": None}
+
+
 @click.command("validate")
 @click.argument("path", metavar="PATH")
 @click.option("--network", "-n", "against", default=None, metavar="NETWORK",
               help="For a scenario file: also apply it to this network (path or dataset name). "
                    "Default: the network folder the scenario sits in, if any.")
+@click.option("--format", "-f", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="text: one problem per line; json: {path, ok, problems: [{message, file, row, column, value}]} "
+                   "for CI.")
 @handle_errors
-def validate(path: str, against: str | None) -> None:
+def validate(path: str, against: str | None, fmt: str) -> None:
     """Check a network (or a scenario file) and list EVERY problem, one per line.
 
     PATH is a network (a folder with nodes.csv and edges.csv, a .json or
     .graphml file, or a built-in dataset name) or a scenario file (.toml,
     .yaml, .yml, or .json with "shocks"). For a network, the scenarios that
-    ship with it and its dataset.toml default scenario are checked too.
-    Exit 1 when there is any problem.
+    ship with it, its dataset.toml default scenario, the multi-year columns
+    (dated debt, collateral.csv, cashflows.csv) and the guarantee and
+    seniority columns are checked too. Exit 1 when there is any problem.
     """
     problems, ok = validation(path, against)
-    if problems:
+    if fmt == "json":
+        click.echo(to_json({"path": path, "ok": not problems, "problems": [_problem_record(p) for p in problems]}))
+    else:
         for line in problems:
-            click.echo(" ".join(line.split()))
+            click.echo(" ".join(str(line).split()))
+    if problems:
         click.echo(f"{len(problems)} problem{'s' if len(problems) != 1 else ''} in {path}", err=True)
         raise SystemExit(1)
-    click.echo(ok)
+    if fmt == "text":
+        click.echo(ok)

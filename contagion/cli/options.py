@@ -32,6 +32,31 @@ def fail(message: str) -> None:
     sys.exit(1)
 
 
+class _warnings_as_notes:
+    """Library warnings (the library never prints) shown on stderr as one ``warning: ...`` line each, once."""
+
+    def __enter__(self) -> None:
+        import warnings
+
+        self._catch = warnings.catch_warnings()
+        self._catch.__enter__()
+        warnings.simplefilter("default")
+        seen: set[str] = set()
+
+        def show(message, category, filename, lineno, file=None, line=None):  # noqa: ANN001
+            text = " ".join(str(message).split())
+            if text not in seen and category.__module__.startswith("contagion"):
+                seen.add(text)
+                click.echo(f"warning: {text}", err=True)
+            elif not category.__module__.startswith("contagion"):
+                return  # third-party deprecations are not the user's business
+
+        warnings.showwarning = show
+
+    def __exit__(self, *exc: Any) -> None:
+        self._catch.__exit__(*exc)
+
+
 def handle_errors(func: Callable) -> Callable:
     """Turn a :class:`ContagionError` (or a file that cannot be read or written) into a one-line message and
     exit code 1; never a traceback for an input the user gave."""
@@ -39,7 +64,8 @@ def handle_errors(func: Callable) -> Callable:
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            return func(*args, **kwargs)
+            with _warnings_as_notes():
+                return func(*args, **kwargs)
         except ContagionError as exc:
             fail(str(exc))
         except OSError as exc:
@@ -73,7 +99,14 @@ def format_option(func: Callable) -> Callable:
                         help="Output format.")(func)
 
 
+def _remember_mkdir(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    ctx.meta["contagion.mkdir"] = bool(value)
+
+
 def output_option(func: Callable) -> Callable:
+    """``-o/--output PATH`` and ``--mkdir`` (without it, a missing folder of ``PATH`` is an error, exit 1)."""
+    func = click.option("--mkdir", is_flag=True, expose_value=False, callback=_remember_mkdir,
+                        help="Create the folder of --output if it does not exist.")(func)
     return click.option("--output", "-o", "output", type=click.Path(dir_okay=False, allow_dash=True), default=None,
                         help="Write to this file (atomically) instead of standard output ('-': standard output; "
                              "a device or FIFO is written through, a symbolic link's file is replaced, "
@@ -104,6 +137,14 @@ def emit(text: str, output: str | None) -> None:
     or FIFO, never replacing one), or to standard output when ``output`` is ``None`` or ``"-"``."""
     if output and output != "-":
         from ..io.atomic import write_text_atomic
+
+        ctx = click.get_current_context(silent=True)
+        parent = Path(output).expanduser().parent
+        if ctx is not None and ctx.meta.get("contagion.mkdir") is False and not parent.exists():
+            from ..errors import OutputError
+
+            raise OutputError(f"{output}: the folder {parent} does not exist (create it, or add --mkdir); "
+                              f"nothing was written")
 
         write_text_atomic(output, text if text.endswith("\n") else text + "\n")
         click.echo(f"wrote {output}", err=True)

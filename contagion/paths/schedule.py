@@ -171,7 +171,10 @@ def schedule_of(net: Any) -> Schedule:
         row = k + offset
         if np.isfinite(start[k]) and np.isfinite(end[k]) and end[k] < start[k]:
             problems.append(Problem(f"end {int(end[k])} is before start {int(start[k])}", file, row, "end"))
-        if is_debt[k] and np.isnan(maturity[k]):
+        raw_maturity = edges["maturity"].iloc[k] if "maturity" in edges.columns else None
+        blank_maturity = raw_maturity is None or (isinstance(raw_maturity, float) and math.isnan(raw_maturity)) or \
+            (isinstance(raw_maturity, str) and not raw_maturity.strip())
+        if is_debt[k] and blank_maturity:
             problems.append(Problem("a debt row (with a principal) needs a maturity year", file, row, "maturity"))
         if not is_debt[k]:
             # a maturity without a principal describes nothing that falls due: say so, do not ignore it

@@ -130,3 +130,24 @@ def test_compiled_path_carries_the_least_vector_too():
     pytest.importorskip("numba")
     res = contagion.clear(contagion.load_dataset("ring"), solver="compiled")
     assert res.least_payments.tolist() == [0.0, 0.0, 0.0, 1.0, 6.0]
+
+
+def test_cli_run_shows_the_least_vector():
+    import json
+
+    from click.testing import CliRunner
+
+    from contagion.cli import cli
+
+    runner = CliRunner()
+    out = runner.invoke(cli, ["run", "ring", "--baseline", "-f", "json"])
+    assert out.exit_code == 0
+    rows = json.loads(out.stdout)["institutions"]
+    assert [r["payment"] for r in rows] == [10.0, 10.0, 10.0, 1.0, 6.0]
+    assert [r["payment_least"] for r in rows] == [0.0, 0.0, 0.0, 1.0, 6.0]
+    assert "the least: payment_least" in out.stderr
+    csv = runner.invoke(cli, ["run", "ring", "--baseline", "-f", "csv"]).stdout.splitlines()
+    assert csv[0].endswith(",payment_least") and csv[1].endswith(",0.0")
+    assert "least payment" in runner.invoke(cli, ["run", "ring", "--baseline"]).stdout
+    unique = json.loads(runner.invoke(cli, ["run", "chain", "--baseline", "-f", "json"]).stdout)
+    assert "payment_least" not in unique["institutions"][0]

@@ -64,7 +64,8 @@ def run(network: str | None, scenarios: tuple[str, ...], baseline: bool, method:
     st = stress(load_network(network), scenario_request(scenarios, baseline), method=method, **params)
     announce(st, with_method=True)
     if st.clearing.unique is False:
-        click.echo("note: the clearing vector is not unique; the greatest one is shown", err=True)
+        click.echo("note: the clearing vector is not unique; the greatest one is shown"
+                   + (" (the least: payment_least)" if st.clearing.least_payments is not None else ""), err=True)
     emit(render_run(st, fmt, use_color(output), top=top, defaulted_only=defaulted_only), output)
 
 
@@ -141,7 +142,8 @@ def render_run(st, fmt: str, color: bool, *, top: int | None = None, defaulted_o
     from ..measures import loss_summary, losses_by_creditor_type
 
     res, label = st.clearing, network_label(st.base)
-    frame = _selected(st.to_frame().reset_index()[list(INSTITUTION_COLUMNS)], top, defaulted_only)
+    full = st.to_frame().reset_index()
+    frame = _selected(full[list(INSTITUTION_COLUMNS) + [c for c in EXTRA_COLUMNS if c in full]], top, defaulted_only)
     loss = loss_summary(res, st.base)
     summary = {
         **res.summary(),
@@ -180,6 +182,8 @@ RUN_TABLE = (("name", "name", "left", 0, True), ("type", "type", "left", 6, True
              ("equity", "equity after", "right", 2, False), ("capital_depletion", "capital depletion", "right", 8,
                                                              False),
              ("defaulted", "defaulted", "center", 5, False), ("default_round", "wave", "right", 0, False))
+#: records shown only when the result has them: the least clearing vector where it is not unique (after payment)
+EXTRA_COLUMNS = ("payment_least",)
 
 
 def _share(x: float) -> str:
@@ -193,12 +197,16 @@ def _render_table(frame, summary: dict, scens, method: str, label: str, color: b
     title = f"{label}: " + (" + ".join(s.name for s in scens) if scens else "no scenario") + f" ({method})"
     cols = [Col(head, just, prio, shrink=shrink, floor=22 if key == "name" else 12)
             for key, head, just, prio, shrink in RUN_TABLE]
+    least = "payment_least" in frame.columns
+    if least:
+        cols.insert(4, Col("least payment", "right", 0))
     rows, styles = [], []
     for i in order:
         row = frame.loc[i]
         d = bool(row["defaulted"])
         rows.append([str(row["name"]), str(row["type"]), *(fmt_amount(row[k]) for k in
-                     ("obligations", "payment", "shortfall", "equity_pre_shock", "equity")),
+                     ("obligations", "payment", *(("payment_least",) if least else ()), "shortfall",
+                      "equity_pre_shock", "equity")),
                      _share(row["capital_depletion"]), "yes" if d else "", str(int(row["default_round"])) if d else "-"])
         styles.append("bold red" if d and color else None)
     table, note = fitted_table(cols, rows, table_width(color), title=title, styles=styles)
@@ -229,6 +237,7 @@ def _summary_table(summary: dict):
         *([("guarantees called (of those given)",
             f"{fmt_amount(summary['guarantees_called'])} of {fmt_amount(summary['guarantees'])}")]
           if "guarantees" in summary else []),
+        *((f"price of {k} (fire sales)", f"{v:.4f}") for k, v in summary.get("prices", {}).items()),
         ("clearing vector unique", {True: "yes", False: "no (greatest shown)", None: "not determined"}[summary["unique"]]),
     ]
     for k, v in rows:

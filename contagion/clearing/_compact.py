@@ -98,16 +98,18 @@ class _KrylovFailure(Exception):
     pass
 
 
-def _bicgstab(K, layers: _Layers, b, x, lin, beta, tol, accept, stats: FastStats, y0: np.ndarray,
+def _bicgstab(K, layers: _Layers, b, x, lin, beta, tol, accept, stats: FastStats, y0: np.ndarray, iw: np.ndarray,
               max_iter: int = 500):
     """Solve the round's system in place in ``x``; returns ``M x`` of the answer.
 
-    ``y0`` is ``M x`` for the starting ``x`` (overwritten).
+    ``y0`` is ``M x`` for the starting ``x`` (overwritten). ``tol`` and ``accept``
+    bound each row's residual relative to its own scale (``iw`` = 1 / the
+    member's pbar).
     """
     m = x.size
     y = y0
     r = np.empty(m)
-    rn = K.residual_from(b, y, lin, beta, x, r)
+    rn = K.residual_from(b, y, lin, beta, x, r, iw)
     if rn <= accept:
         return y  # residual_from leaves y = M x
     rhat = r.copy()
@@ -132,7 +134,7 @@ def _bicgstab(K, layers: _Layers, b, x, lin, beta, tol, accept, stats: FastStats
         if rv == 0.0:
             raise _KrylovFailure("breakdown")
         alpha = rho / rv
-        sn = K.axpy_norm(r, alpha, v)
+        sn = K.axpy_norm(r, alpha, v, iw)
         if sn <= tol:
             x += alpha * p
             done = True
@@ -142,13 +144,13 @@ def _bicgstab(K, layers: _Layers, b, x, lin, beta, tol, accept, stats: FastStats
             stats.matvecs += 1
             omega = ts / tt if tt > 0.0 else 0.0
             rho_old = rho
-            rn, rho = K.update_xr(x, p, r, t, alpha, omega, rhat)
+            rn, rho = K.update_xr(x, p, r, t, alpha, omega, rhat, iw)
             done = rn <= tol
         if done:
             # verify with the true residual; restart from it if the recursion drifted
             layers.matvec(K, x, y)
             stats.matvecs += 1
-            true = K.residual_from(b, y, lin, beta, x, r)
+            true = K.residual_from(b, y, lin, beta, x, r, iw)
             if true <= accept:
                 return y
             restarts += 1
@@ -162,21 +164,24 @@ def _bicgstab(K, layers: _Layers, b, x, lin, beta, tol, accept, stats: FastStats
     raise _KrylovFailure("no convergence")
 
 
-def _direct(layers: _Layers, b, x, lin, beta, accept, stats: FastStats):
+def _direct(layers: _Layers, b, x, lin, beta, accept, stats: FastStats, iw: np.ndarray):
     """Sparse LU of the (small) round system and a refinement step (the reference's
-    :func:`~.core._lu_solve`), checked against ``accept``; returns ``M x``."""
+    :func:`~.core._lu_solve`), each row checked against ``accept`` of its own scale (``iw`` = 1 / the
+    member's pbar); returns ``M x``."""
     from .core import _lu_solve
 
     m = x.size
     M = layers.to_csr(m)
     Mlin = sp.csr_array(M.multiply(lin[:, None])) if not lin.all() else M
-    sol = _lu_solve(sp.identity(m, format="csr") - beta * Mlin, b, lambda v: beta * (Mlin @ v), accept)
+    with np.errstate(divide="ignore"):
+        bound = accept / iw
+    sol = _lu_solve(sp.identity(m, format="csr") - beta * Mlin, b, lambda v: beta * (Mlin @ v), bound)
     if sol is None:
         raise _KrylovFailure("singular block")
     x[:] = sol
     y = M @ x
     stats.matvecs += 2
     r = b - np.where(lin, x - beta * y, x)
-    if np.max(np.abs(r), initial=0.0) > accept:
+    if np.max(np.abs(r) * iw, initial=0.0) > accept:
         raise _KrylovFailure("ill-conditioned block")
     return y

@@ -151,13 +151,13 @@ def finish_dot2(x, y, lin, beta):
 
 
 @njit(parallel=True, cache=True)
-def residual_from(b, y, lin, beta, x, r):
-    """``r = b - A x`` from ``y = M x``; returns ``max |r|``."""
+def residual_from(b, y, lin, beta, x, r, iw):
+    """``r = b - A x`` from ``y = M x``; returns ``max |r_i| * iw_i`` (``iw``: 1 / each row's own scale)."""
     m = 0.0
     for i in prange(x.size):
         v = b[i] - (x[i] - beta * y[i] if lin[i] else x[i])
         r[i] = v
-        m = max(m, abs(v))
+        m = max(m, abs(v) * iw[i])
     return m
 
 
@@ -168,26 +168,26 @@ def update_p(p, r, v, bet, omega):
 
 
 @njit(parallel=True, cache=True)
-def axpy_norm(r, alpha, v):
-    """``r -= alpha * v``; returns ``max |r|``."""
+def axpy_norm(r, alpha, v, iw):
+    """``r -= alpha * v``; returns ``max |r_i| * iw_i``."""
     m = 0.0
     for i in prange(r.size):
         t = r[i] - alpha * v[i]
         r[i] = t
-        m = max(m, abs(t))
+        m = max(m, abs(t) * iw[i])
     return m
 
 
 @njit(parallel=True, cache=True)
-def update_xr(x, p, r, t, alpha, omega, rhat):
-    """``x += alpha p + omega r``; ``r -= omega t``; returns ``(max |r|, rhat . r)``."""
+def update_xr(x, p, r, t, alpha, omega, rhat, iw):
+    """``x += alpha p + omega r``; ``r -= omega t``; returns ``(max |r_i| * iw_i, rhat . r)``."""
     m = 0.0
     d = 0.0
     for i in prange(x.size):
         x[i] += alpha * p[i] + omega * r[i]
         v = r[i] - omega * t[i]
         r[i] = v
-        m = max(m, abs(v))
+        m = max(m, abs(v) * iw[i])
         d += rhat[i] * v
     return m, d
 
@@ -205,13 +205,15 @@ def dot(a, b):
 
 @njit(parallel=True, cache=True)
 def assemble(pos, x, mx, pbar, e, cap, forced, alpha, beta, tie_rtol, tie_abs, acc_p, a_eq):
-    """Payments (written over ``acc_p``), equity (over ``a_eq``) and the fixed-point residual.
+    """Payments (written over ``acc_p``), equity (over ``a_eq``) and the fixed-point residual: ``(max |T(p) -
+    p|, max |T(p)_i - p_i| / pbar_i)``.
 
     On entry ``acc_p`` holds the shortfall received by solvent institutions and
     ``a_eq`` the interbank assets ``PiT @ pbar``.
     """
     n = pbar.size
     res = 0.0
+    rel = 0.0
     for i in prange(n):
         k = pos[i]
         if k >= 0:
@@ -232,7 +234,9 @@ def assemble(pos, x, mx, pbar, e, cap, forced, alpha, beta, tie_rtol, tie_abs, a
         else:
             t = 0.0
         res = max(res, abs(t - pi))
-    return res
+        if pbar[i] > 0.0:
+            rel = max(rel, abs(t - pi) / pbar[i])
+    return res, rel
 
 
 # ----------------------------------------------------------------------------- many scenarios
@@ -327,14 +331,15 @@ def _hub_block(hubs, Hm, h, thr, beta, blk, hsel, A, cache):
 
 
 @njit(cache=True)
-def _cascade(ptr, idx, val, thr, lo, pbar, forced, hubs, Hm, beta, use_block, max_sweeps, max_cascade, s, acc, h, c0,
-             blk, lst, hsel, A, x, cache, out):
+def _cascade(ptr, idx, val, thr, lo, pbar, ipbar, forced, hubs, Hm, beta, use_block, max_sweeps, max_cascade, s, acc,
+             h, c0, blk, lst, hsel, A, x, cache, out):
     """Monotone phase: sweeps that push every change along all obligations, until one adds no defaulter
     (or ``max_cascade`` sweeps: later defaulters are found by the check from scratch).
 
     Starts from ``s = 0`` with the fundamental defaults; a defaulter joins ``lst`` as soon as it is
     short. Every iterate stays below the least fixed point, so every member is in the final default
-    set. Returns ``(largest change of the last sweep, whether the hub block is still usable)``;
+    set. Returns ``(largest change of the last sweep relative to each institution's pbar, whether the
+    hub block is still usable)``;
     ``out = (members, sweeps)``, sweeps -1 when ``max_sweeps`` was not enough.
     """
     n = pbar.size
@@ -373,7 +378,7 @@ def _cascade(ptr, idx, val, thr, lo, pbar, forced, hubs, Hm, beta, use_block, ma
                     for r in range(nh):
                         i = hsel[r]
                         d = x[r]
-                        dmax = max(dmax, d)
+                        dmax = max(dmax, d * ipbar[i])
                         s[i] += d
                         for t in range(ptr[i], ptr[i + _U1]):
                             j = idx[t]
@@ -400,7 +405,7 @@ def _cascade(ptr, idx, val, thr, lo, pbar, forced, hubs, Hm, beta, use_block, ma
             d = c - s[i]
             if d > 0.0:
                 s[i] = c
-                dmax = max(dmax, d)
+                dmax = max(dmax, d * ipbar[i])
                 for t in range(ptr[i], ptr[i + _U1]):
                     j = idx[t]
                     v = acc[j] + val[t] * d
@@ -431,10 +436,10 @@ def _compact_rows(ptr, idx, val, h, lst, m, rbeg, rend, cidx, cval):
 
 
 @njit(cache=True)
-def _settle(thr, lo, pbar, beta, tol, nh, max_sweeps, sweeps, dprev, s, acc, c0, blk, lst, m, hsel, rbeg, rend, cidx,
-            cval, A, x):
-    """Block Gauss--Seidel sweeps over what members owe each other, until the largest change is below
-    ``tol`` (and, at the observed rate, so is what is left). Returns ``(sweeps, block still usable)``;
+def _settle(thr, lo, pbar, ipbar, beta, tol, nh, max_sweeps, sweeps, dprev, s, acc, c0, blk, lst, m, hsel, rbeg, rend,
+            cidx, cval, A, x):
+    """Block Gauss--Seidel sweeps over what members owe each other, until the largest change (relative to
+    each institution's own pbar) is below ``tol`` (and, at the observed rate, so is what is left). Returns ``(sweeps, block still usable)``;
     sweeps -1 when ``max_sweeps`` was not enough."""
     ok = nh > 0
     while True:
@@ -447,7 +452,7 @@ def _settle(thr, lo, pbar, beta, tol, nh, max_sweeps, sweeps, dprev, s, acc, c0,
                 i = hsel[r]
                 d = c0[i] + beta * acc[i] - s[i]
                 x[r] = d
-                dmax = max(dmax, abs(d))
+                dmax = max(dmax, abs(d) * ipbar[i])
             _lu_solve(A, nh, x)
             for r in range(nh):
                 i = hsel[r]
@@ -473,7 +478,7 @@ def _settle(thr, lo, pbar, beta, tol, nh, max_sweeps, sweeps, dprev, s, acc, c0,
             c = min(c, pbar[i])
             d = c - s[i]
             if d != 0.0:
-                dmax = max(dmax, abs(d))
+                dmax = max(dmax, abs(d) * ipbar[i])
                 s[i] = c
                 for t in range(rbeg[i], rend[i]):
                     acc[cidx[t]] += cval[t] * d
@@ -505,9 +510,11 @@ def _received_from_scratch(ptr, idx, val, s, acc, h, lst, m):
 
 
 @njit(cache=True)
-def _fixed_point_residual(a, pbar, tiev, e, cap, forced, alpha, beta, s, acc, lst, m):
-    """Largest ``|T(p) - p|`` over the defaulters, ``T`` the clearing map (the others pay in full)."""
+def _fixed_point_residual(a, pbar, ipbar, tiev, e, cap, forced, alpha, beta, s, acc, lst, m):
+    """``(max |T(p) - p|, max |T(p)_i - p_i| / pbar_i)`` over the defaulters, ``T`` the clearing map (the
+    others pay in full)."""
     res = 0.0
+    rel = 0.0
     for q in range(m):
         i = lst[q]
         inflow = a[i] - acc[i]
@@ -517,12 +524,13 @@ def _fixed_point_residual(a, pbar, tiev, e, cap, forced, alpha, beta, s, acc, ls
         else:
             t = min(cap[i], max(0.0, alpha * e[i] + beta * inflow))
         res = max(res, abs(t - pi))
-    return res
+        rel = max(rel, abs(t - pi) * ipbar[i])
+    return res, rel
 
 
 @njit(cache=True)
 def _gs_scenario(ptr, idx, val, a, bc, bh, tiev, pbar, thr, lo, e, cap, forced, hubs, Hm, alpha, beta, tol, accept,
-                 use_block, max_sweeps, max_cascade, s, acc, h, c0, blk, lst, hsel, rbeg, rend, cidx, cval, A, x, cache,
+                 ipbar, use_block, max_sweeps, max_cascade, s, acc, h, c0, blk, lst, hsel, rbeg, rend, cidx, cval, A, x, cache,
                  out):
     """Greatest clearing vector of one scenario (external assets ``e``).
 
@@ -531,8 +539,8 @@ def _gs_scenario(ptr, idx, val, a, bc, bh, tiev, pbar, thr, lo, e, cap, forced, 
     (:func:`_cascade`) finds the default set by monotone sweeps from ``s = 0``; phase 2
     (:func:`_settle`) converges the shortfalls on what the defaulters owe each other; then what
     everyone receives is recomputed from scratch, institutions found short join (and phase 2
-    resumes on the larger set), and the answer is accepted when nobody new is short and the
-    fixed-point residual is at most ``accept``.
+    resumes on the larger set), and the answer is accepted when nobody new is short and every
+    institution's fixed-point residual is at most ``accept`` of its own pbar (``tol`` is relative too).
     """
     n = pbar.size
     for i in range(n):
@@ -542,7 +550,7 @@ def _gs_scenario(ptr, idx, val, a, bc, bh, tiev, pbar, thr, lo, e, cap, forced, 
         c0[i] = bc[i] - alpha * e[i]
     for r in range(hubs.size):
         blk[hubs[r]] = False
-    dprev, use_block = _cascade(ptr, idx, val, thr, lo, pbar, forced, hubs, Hm, beta, use_block, max_sweeps,
+    dprev, use_block = _cascade(ptr, idx, val, thr, lo, pbar, ipbar, forced, hubs, Hm, beta, use_block, max_sweeps,
                                 max_cascade, s, acc, h, c0, blk, lst, hsel, A, x, cache, out)
     m = out[0]
     sweeps = out[1]
@@ -554,7 +562,7 @@ def _gs_scenario(ptr, idx, val, a, bc, bh, tiev, pbar, thr, lo, e, cap, forced, 
         if rebuild:
             _compact_rows(ptr, idx, val, h, lst, m, rbeg, rend, cidx, cval)
             nh = _hub_block(hubs, Hm, h, thr, beta, blk, hsel, A, cache) if use_block else 0
-        sweeps, ok = _settle(thr, lo, pbar, beta, tol, nh, max_sweeps, sweeps, dprev, s, acc, c0, blk, lst, m, hsel,
+        sweeps, ok = _settle(thr, lo, pbar, ipbar, beta, tol, nh, max_sweeps, sweeps, dprev, s, acc, c0, blk, lst, m, hsel,
                              rbeg, rend, cidx, cval, A, x)
         if sweeps < 0:
             return m, -1, np.inf
@@ -567,21 +575,22 @@ def _gs_scenario(ptr, idx, val, a, bc, bh, tiev, pbar, thr, lo, e, cap, forced, 
         rebuild = m > m0
         if rebuild:
             continue
-        res = _fixed_point_residual(a, pbar, tiev, e, cap, forced, alpha, beta, s, acc, lst, m)
-        if res <= accept:
+        res, rel = _fixed_point_residual(a, pbar, ipbar, tiev, e, cap, forced, alpha, beta, s, acc, lst, m)
+        if rel <= accept:
             return m, sweeps, res
         tol = tol * 0.1
 
 
 @njit(parallel=True, cache=True)
 def clear_batch(ptr, idx, val, a, bc, bh, tiev, pbar, thr, lo, E, by_column, cap, forced, hubs, Hm, alpha, beta, tol,
-                accept, use_block, max_sweeps, max_cascade, chunk, P, D, its, res):
+                accept, ipbar, use_block, max_sweeps, max_cascade, chunk, P, D, its, res):
     """Clear every scenario; results in rows of ``P`` (payments) and ``D`` (defaulted), shape (K, n).
 
     ``E`` holds the external assets: scenario ``k`` is row ``E[k]``, or column ``E[:, k]`` when
     ``by_column``. Chunks of ``chunk`` scenarios are the parallel work items (each with its own
     scratch vectors); the network's arrays are shared. Per-network constants (see
-    :func:`contagion.clearing.batch.compiled_batch`): ``bc = pbar - beta * a``, ``bh = a - pbar + tiev``
+    :func:`contagion.clearing.batch.compiled_batch`): ``tol``, ``accept`` relative to each institution's
+    pbar (``ipbar = 1 / pbar``, 0 where nothing is owed), ``bc = pbar - beta * a``, ``bh = a - pbar + tiev``
     (NaN where ``pbar == 0``), ``tiev`` the tie slack, ``thr``/``lo`` the forced-default threshold
     and floor of the shortfall (``-inf``/0 when not forced), ``hubs`` and their block ``Hm[r, c] =
     Pi[hubs[c], hubs[r]]``.
@@ -616,7 +625,7 @@ def clear_batch(ptr, idx, val, a, bc, bh, tiev, pbar, thr, lo, E, by_column, cap
                 for i in range(n):
                     e[i] = E[k, i]
             m, sw, r = _gs_scenario(ptr, idx, val, a, bc, bh, tiev, pbar, thr, lo, e, cap, forced, hubs, Hm, alpha,
-                                    beta, tol, accept, use_block, max_sweeps, max_cascade, s, acc, h, c0, blk, lst,
+                                    beta, tol, accept, ipbar, use_block, max_sweeps, max_cascade, s, acc, h, c0, blk, lst,
                                     hsel, rbeg, rend, cidx, cval, A, x, cache, out)
             Pk = P[k]
             Dk = D[k]

@@ -15,7 +15,11 @@ on the network with ``E[:, k]`` as external assets):
   sweep adds no defaulter, sweeps over what defaulters owe each other only; at
   the end what everyone receives is recomputed from scratch, latecomers join
   (and phase 2 resumes), and the fixed-point residual is verified
-  (``<= 1e-13 * max(pbar)``). Hubs (institutions with many counterparties that
+  (``|T(p)_i - p_i| <= 1e-13 * pbar_i`` for every institution). Scenarios
+  whose round 0 the kernel's tie band would decide differently from the
+  exact rule (:func:`~.core.short_in_full`), and scenarios in which a nearly
+  closed group (:func:`~.core.tight_groups`) is in default or at its
+  threshold, go to the reference, which decides them exactly. Hubs (institutions with many counterparties that
   owe each other much, e.g. the core of a core-periphery network) are solved
   together exactly in both phases (dense LU of their block: a block
   Gauss--Seidel that needs half the sweeps there); see :func:`hub_block`.
@@ -39,10 +43,11 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .core import RESIDUAL_RTOL, TIE_RTOL, BlockLimits, Solution, fda_solve, zero_money_closed
+from .core import (NEARLY_CLOSED_RTOL, ROUND0_BAND, TIE_RTOL, BlockLimits, Solution, exact_or_refuse, fda_solve,
+                   short_in_full, tie_band_equity, tight_groups, zero_money_closed)
 
 __all__ = ["reference_batch", "compiled_batch", "hub_block", "BatchLimits"]
-#: Sweep tolerance and acceptance bound of the compiled path, relative to max(pbar).
+#: Sweep tolerance and acceptance bound of the compiled path, relative to each institution's own pbar.
 SWEEP_RTOL = 1e-14
 ACCEPT_RTOL = 1e-13
 #: Hubs: institutions with at least this many times the mean number of counterparties (in + out),
@@ -71,12 +76,22 @@ class BatchLimits(NamedTuple):
 
 
 def reference_batch(net, E: np.ndarray, alpha: float = 1.0, beta: float = 1.0, cols=None,
-                    limits: BlockLimits = BlockLimits()) -> list[tuple[int, Solution]]:
-    """The reference FDA (:func:`~.core.fda_solve`) on columns ``cols`` of ``E`` (default: all):
-    ``[(k, solution of column k), ...]``."""
+                    limits: BlockLimits = BlockLimits(), exact_why: str = "") -> list[tuple[int, Solution]]:
+    """The reference FDA (:func:`~.core.fda_solve`, round 0 decided exactly) on columns ``cols`` of ``E``
+    (default: all): ``[(k, solution of column k), ...]``. With ``exact_why`` (the network is outside the
+    float range) every column is solved exactly or refused (:func:`~.core.exact_or_refuse`)."""
     PiT, pbar, cap, forced = net.PiT, net.total_obligations, net.payment_cap, net.forced_default
-    return [(int(k), fda_solve(PiT, pbar, E[:, k], cap=cap, forced=forced, alpha=alpha, beta=beta, limits=limits))
-            for k in (range(E.shape[1]) if cols is None else cols)]
+    L, ext, assets = net.liabilities, net.external_liabilities, net.interbank_assets
+    out = []
+    for k in (range(E.shape[1]) if cols is None else cols):
+        e = E[:, k]
+        if exact_why:
+            sol = exact_or_refuse(net, exact_why, alpha, beta, e)
+        else:
+            sol = fda_solve(PiT, pbar, e, cap=cap, forced=forced, alpha=alpha, beta=beta, limits=limits,
+                            short0=short_in_full(L, ext, e, pbar, assets))
+        out.append((int(k), sol))
+    return out
 
 
 def _zero_money_columns(net, E: np.ndarray, beta: float) -> np.ndarray:
@@ -194,9 +209,9 @@ def compiled_batch(net, E: np.ndarray, alpha: float = 1.0, beta: float = 1.0,
     a = np.ascontiguousarray(net.received_in_full)   # PiT @ pbar, computed once with PiT
     cap = np.ascontiguousarray(net.payment_cap, dtype=np.float64)
     forced = np.ascontiguousarray(net.forced_default & (pbar > 0))
-    scale = float(pbar.max()) if n else 0.0
-    tiev = TIE_RTOL * pbar + 1e-3 * RESIDUAL_RTOL * scale
+    tiev = TIE_RTOL * pbar                 # each institution's own tie band, nothing absolute
     owes = pbar > 0
+    ipbar = np.divide(1.0, pbar, out=np.zeros(n), where=owes)
     bc = pbar - beta * a
     bh = np.where(owes, a - pbar + tiev, np.nan)
     lo = np.where(forced, pbar - cap, 0.0)
@@ -220,7 +235,45 @@ def compiled_batch(net, E: np.ndarray, alpha: float = 1.0, beta: float = 1.0,
         chunk = max(1, min(64, K // (8 * nthreads)))
         with _dynamic_schedule(numba):
             clear_batch(ptr, idx, Pi.data, a, bc, bh, tiev, pbar, thr, lo, Ein, by_column, cap, forced, hubs, Hm,
-                        float(alpha), float(beta), SWEEP_RTOL * scale, ACCEPT_RTOL * scale, hubs.size > 1,
+                        float(alpha), float(beta), SWEEP_RTOL, ACCEPT_RTOL, ipbar, hubs.size > 1,
                         int(limits.max_sweeps), int(limits.max_cascade_sweeps), chunk, Pt, Dt, its, res)
-    unsettled = np.union1d(np.flatnonzero(its < 0), _zero_money_columns(net, E, beta)).astype(np.int64)
-    return Pt.T, Dt.T, its, res, unsettled
+    P, D = Pt.T, Dt.T
+    unsettled = np.flatnonzero(its < 0)
+    for extra in (_zero_money_columns(net, E, beta), _round0_columns(net, E, tiev),
+                  _nearly_closed_columns(net, E, P, D)):
+        unsettled = np.union1d(unsettled, extra)
+    return P, D, its, res, unsettled.astype(np.int64)
+
+
+def _round0_columns(net, E: np.ndarray, tiev: np.ndarray) -> np.ndarray:
+    """Scenarios whose round 0 the kernel (short iff ``gap < -tiev``) decides differently from the exact rule
+    (short iff the exact gap is negative, :func:`~.core.short_in_full`): the reference solves them."""
+    pbar, assets = net.total_obligations, net.interbank_assets
+    base = assets - pbar
+    G = E + base[:, None]
+    band = ROUND0_BAND * (E + (assets + pbar)[:, None])
+    unsure = (pbar > 0)[:, None] & (G >= -np.maximum(tiev, 0)[:, None] - band) & (G <= band)
+    cols = np.flatnonzero(unsure.any(axis=0))
+    bad = []
+    for k in cols:
+        e = E[:, k]
+        exact = short_in_full(net.liabilities, net.external_liabilities, e, pbar, assets)
+        kernel = (pbar > 0) & (E[:, k] + base < -tiev)
+        if not np.array_equal(exact & ~net.forced_default, kernel & ~net.forced_default):
+            bad.append(k)
+    return np.asarray(bad, dtype=np.int64)
+
+
+def _nearly_closed_columns(net, E: np.ndarray, P: np.ndarray, D: np.ndarray) -> np.ndarray:
+    """Scenarios in which a member of a tight group (:func:`~.core.tight_groups`, the structure only) is in
+    default or at its threshold: the reference checks them exactly (:func:`~.core.float_check`)."""
+    pbar, ext = net.total_obligations, net.external_liabilities
+    if not ((pbar > 0) & (ext <= NEARLY_CLOSED_RTOL * pbar)).any():
+        return np.zeros(0, dtype=np.int64)
+    groups = tight_groups(net.liabilities, ext, pbar)
+    if not groups:
+        return np.zeros(0, dtype=np.int64)
+    members = np.concatenate([m for m, _ in groups])
+    equity = E[members] + (net.PiT[members] @ P) - pbar[members, None]
+    touched = D[members] | tie_band_equity(equity, pbar[members, None])
+    return np.flatnonzero(touched.any(axis=0)).astype(np.int64)

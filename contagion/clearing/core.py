@@ -32,10 +32,49 @@ linked core); a block the Krylov solver cannot settle goes to LU (up to
 Blocks that may be singular (``beta == 1`` and a member that owes nothing
 outside the network) get LU first up to ``LU_FALLBACK_LIMIT`` rows, and the
 monotone iteration from above when LU fails, as the greatest solution needs.
+
+Tolerance rule (every solver path: reference, compiled, batch, priority)
+-----------------------------------------------------------------------
+Every decision and every accuracy bound is taken on the institution's *own*
+scale, never on the largest amount in the network:
+
+- **Round 0 (everyone pays in full) is decided exactly.** Institution ``i``
+  is short iff ``e_i + sum_j L[j, i] < sum_k L[i, k] + ext_i`` over the
+  exact values of the floats (ties are solvent). The float sum decides when
+  it is farther from zero than its rounding bound (:data:`ROUND0_BAND` times
+  ``e_i + assets_i + pbar_i``); inside that band the sign is taken from
+  :func:`math.fsum` of the amounts themselves (:func:`short_in_full`).
+- **Later rounds** compare with payments that come out of a linear solve
+  (accurate to about ``1e-13 * pbar_j`` for each payer ``j``): a shortfall of
+  at most :data:`TIE_RTOL` times the institution's own ``pbar_i`` is a tie
+  (:func:`tie_tolerance`); nothing absolute, nothing scaled by another
+  institution.
+- **Residuals and convergence** are per institution too: a clearing vector
+  is accepted when ``|T(p)_i - p_i| <= 1e-12 * pbar_i`` for every ``i``
+  (:func:`relative_residual_of`); block solves refine each row to
+  ``1e-13 * pbar_i``. (``residual`` in results stays the absolute
+  ``max |T(p) - p|``.)
+- **Nearly closed groups.** A group of institutions that owe each other all
+  but a fraction below :data:`NEARLY_CLOSED_RTOL` of what they owe (summed
+  over the members; e.g. a ring of banks one of which owes 1e-10 outside)
+  makes a default block ill-conditioned: its float payments can be wrong in
+  every digit and its members' shortfalls can be below float resolution.
+  When such a group is in default or at its threshold
+  (:func:`nearly_closed_groups`), the network is cleared in exact rational
+  arithmetic (:func:`fda_rational`, networks up to :data:`EXACT_LIMIT`
+  institutions) or refused with a :class:`~contagion.ContagionError` that
+  says the answer is ill-conditioned -- never answered in floats.
+- **Representable range.** Amounts from about 1e-300 to 1e300 are accepted;
+  the solvers need every sum (``pbar``, assets) below 1.8e308 and every ratio
+  ``Pi[i, j] = L[i, j] / pbar_i`` above 2.2e-308 (a debtor's obligations
+  within about 307 orders of magnitude of each other). A network outside
+  that range (:func:`float_range_problem`) is cleared exactly when small and
+  refused otherwise.
 """
 
 from __future__ import annotations
 
+import math
 import warnings
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -44,7 +83,7 @@ import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
-from ..errors import ConvergenceError
+from ..errors import ContagionError, ConvergenceError
 
 #: Largest default block solved by direct sparse LU first when it cannot be singular (every member owes
 #: something outside the network, or beta < 1). Larger blocks go to BiCGSTAB first: the LU of a block of a
@@ -76,10 +115,21 @@ class BlockLimits(NamedTuple):
     max_iter: int = MAX_ITER
 
 
-#: Relative tolerance under which a shortfall counts as a tie (ties are solvent).
+#: Relative tolerance (to the institution's own ``pbar``) under which a shortfall found after round 0
+#: counts as a tie (ties are solvent). Round 0 is decided exactly (:func:`short_in_full`).
 TIE_RTOL = 1e-12
-#: Target residual, relative to ``max(pbar)``.
+#: Target residual of every institution, relative to its own ``pbar``.
 RESIDUAL_RTOL = 1e-12
+#: Round 0: a float gap ``e + assets - pbar`` within this fraction of ``e + assets + pbar`` may have the
+#: wrong sign (summation round-off of up to a few thousand terms); its sign is then taken exactly.
+ROUND0_BAND = 1e-11
+#: A group whose members together owe less than this fraction of their obligations outside it is
+#: nearly closed: its block is too ill-conditioned for floats (condition number ~ 1 / that fraction).
+NEARLY_CLOSED_RTOL = 1e-6
+#: Largest network cleared in exact rational arithmetic when floats cannot decide it.
+EXACT_LIMIT = 60
+#: Smallest positive normal float: ``Pi`` entries below it have lost precision (underflow).
+_TINY = np.finfo(np.float64).tiny
 
 
 @dataclass(frozen=True)
@@ -106,6 +156,103 @@ def tie_tolerance(pbar: np.ndarray) -> np.ndarray:
     return TIE_RTOL * pbar
 
 
+def short_in_full(L: sp.csr_array, ext: np.ndarray, e: np.ndarray, pbar: np.ndarray,
+                  assets: np.ndarray | None = None) -> np.ndarray:
+    """Institutions short when everyone pays in full (round 0), decided exactly (ties solvent).
+
+    ``e_i + sum_j L[j, i] < sum_k L[i, k] + ext_i`` on the exact values of the
+    floats: the float gap decides when it is outside the rounding band
+    :data:`ROUND0_BAND` of the institution's own amounts; inside it the sign of
+    :func:`math.fsum` of the amounts (correctly rounded, so its sign is exact).
+    ``assets`` are the column sums of ``L`` (computed if not given).
+
+    >>> L = sp.csr_array(np.array([[0, 100.0], [100.0, 0]]))
+    >>> short_in_full(L, np.array([1e-15, 0]), np.zeros(2), np.array([100.0, 100.0])).tolist()
+    [True, False]
+    """
+    if assets is None:
+        assets = np.asarray(L.sum(axis=0)).ravel()
+    gap = e + assets - pbar
+    band = ROUND0_BAND * (e + assets + pbar)
+    has = pbar > 0
+    short = has & (gap < -band)
+    unsure = np.flatnonzero(has & (np.abs(gap) <= band))
+    if unsure.size:
+        LT = sp.csr_array(L.T)
+        for i in unsure:
+            out = L.data[L.indptr[i]:L.indptr[i + 1]]
+            into = LT.data[LT.indptr[i]:LT.indptr[i + 1]]
+            exact = math.fsum([float(e[i]), *into.tolist(), *(-out).tolist(), -float(ext[i])])
+            short[i] = exact < 0.0
+    return short
+
+
+def tight_groups(L: sp.csr_array, ext: np.ndarray, pbar: np.ndarray, within: np.ndarray | None = None,
+                 rtol: float = NEARLY_CLOSED_RTOL) -> list[tuple[np.ndarray, float]]:
+    """Strongly connected groups (two or more members, among ``within``) in which every member owes at
+    most ``rtol`` of its obligations outside the group, and something outside it.
+
+    Returns ``[(members, leak), ...]`` with ``leak`` the sum over members of
+    (owed outside the group) / ``pbar`` (computed from the amounts, never as
+    ``1 - sum``, so a leak far below float resolution of ``pbar`` is seen).
+    Members that leak more are pruned and the components recomputed until
+    stable. Costs nothing beyond one pass over ``n`` when no institution owes
+    (almost) everything inside the network.
+    """
+    from scipy.sparse.csgraph import connected_components
+
+    n = pbar.shape[0]
+    cand = (pbar > 0) & (ext <= rtol * pbar)
+    if within is not None:
+        cand &= within
+    idx = np.flatnonzero(cand)
+    while idx.size >= 2:
+        sub = L[idx]
+        rows = np.repeat(np.arange(idx.size), np.diff(sub.indptr))
+        label = np.full(n, -1, dtype=np.int64)
+        G = sub[:, idx]
+        ncomp, lab = connected_components(G, directed=True, connection="strong")
+        label[idx] = lab
+        outside = label[sub.indices] != lab[rows]
+        leak = ext[idx] + np.bincount(rows[outside], weights=sub.data[outside], minlength=idx.size)
+        frac = leak / pbar[idx]
+        size = np.bincount(lab, minlength=ncomp)
+        drop = (frac > rtol) | (size[lab] < 2)
+        if not drop.any():
+            out = []
+            total = np.bincount(lab, weights=frac, minlength=ncomp)
+            for c in range(ncomp):
+                if total[c] > 0:
+                    out.append((idx[lab == c], float(total[c])))
+            return out
+        cand[idx[drop]] = False
+        idx = idx[~drop]
+    return []
+
+
+def nearly_closed_groups(L: sp.csr_array, ext: np.ndarray, pbar: np.ndarray,
+                         within: np.ndarray | None = None) -> list[tuple[np.ndarray, float]]:
+    """The nearly closed groups among ``within``: :func:`tight_groups` whose summed leak is below
+    :data:`NEARLY_CLOSED_RTOL` (and above zero: a closed group is handled exactly by the solvers)."""
+    return [(m, leak) for m, leak in tight_groups(L, ext, pbar, within) if 0.0 < leak < NEARLY_CLOSED_RTOL]
+
+
+def float_range_problem(L: sp.csr_array, pbar: np.ndarray, Pi: sp.csr_array) -> str:
+    """Why the float solvers cannot represent this network ('' when they can): a sum that overflows,
+    or a ratio ``L[i, j] / pbar_i`` below the smallest normal float (see the module docstring)."""
+    if not np.all(np.isfinite(pbar)):
+        return "a total of obligations exceeds the largest float (1.8e308)"
+    if Pi.nnz and float(Pi.data.min()) < _TINY:
+        return ("an obligation is below 2.2e-308 of its debtor's total obligations (the debtor's obligations "
+                "span more than ~307 orders of magnitude)")
+    return ""
+
+
+def tie_band_equity(equity: np.ndarray, pbar: np.ndarray) -> np.ndarray:
+    """Institutions with obligations whose equity is negative or within the tie band of zero."""
+    return (pbar > 0) & (equity <= TIE_RTOL * pbar)
+
+
 def clearing_map(PiT: sp.csr_array, pbar: np.ndarray, e: np.ndarray, cap: np.ndarray, p: np.ndarray,
                  alpha: float = 1.0, beta: float = 1.0, forced: np.ndarray | None = None) -> np.ndarray:
     """One application of the clearing map ``T(p)`` (see the module docstring)."""
@@ -124,8 +271,20 @@ def residual_of(PiT, pbar, e, cap, p, alpha=1.0, beta=1.0, forced=None) -> float
     return float(np.max(np.abs(clearing_map(PiT, pbar, e, cap, p, alpha, beta, forced) - p)))
 
 
-def _lu_solve(A: sp.csr_array, b: np.ndarray, M_apply, tol_abs: float) -> np.ndarray | None:
-    """Sparse LU solve of ``A x = b`` plus one step of iterative refinement; None if ``A`` is singular."""
+def relative_residual_of(PiT, pbar, e, cap, p, alpha=1.0, beta=1.0, forced=None) -> tuple[float, float]:
+    """``(max |T(p) - p|, max_i |T(p)_i - p_i| / pbar_i)``: the absolute residual and the per-institution
+    one that decides convergence (institutions without obligations pay 0 exactly)."""
+    if p.size == 0:
+        return 0.0, 0.0
+    d = np.abs(clearing_map(PiT, pbar, e, cap, p, alpha, beta, forced) - p)
+    rel = np.divide(d, pbar, out=np.zeros_like(d), where=pbar > 0)
+    return float(d.max()), float(rel.max())
+
+
+def _lu_solve(A: sp.csr_array, b: np.ndarray, M_apply, tol_abs) -> np.ndarray | None:
+    """Sparse LU solve of ``A x = b`` plus one step of iterative refinement; None if ``A`` is singular.
+
+    ``tol_abs``: bound on each row's residual (a scalar, or one per row: each institution's own scale)."""
     # factorise once; the same factors serve the solve and its refinement step
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -139,19 +298,20 @@ def _lu_solve(A: sp.csr_array, b: np.ndarray, M_apply, tol_abs: float) -> np.nda
         return None
     # one step of iterative refinement removes LU round-off
     r = b - (x - M_apply(x))
-    if np.max(np.abs(r), initial=0.0) > tol_abs:
+    if np.any(np.abs(r) > tol_abs):
         dx = lu.solve(r)
         if np.all(np.isfinite(dx)):
             x = x + dx
     return x
 
 
-def _solve_block(A: sp.csr_array, b: np.ndarray, x0: np.ndarray, M_apply, tol_abs: float,
+def _solve_block(A: sp.csr_array, b: np.ndarray, x0: np.ndarray, M_apply, tol_abs,
                  may_be_singular: bool = True, limits: BlockLimits = BlockLimits()) -> tuple[np.ndarray, str, int]:
     """Solve ``A x = b`` with ``A = I - beta*PiT[D, D]`` exactly (LU) or iteratively.
 
     ``M_apply(x)`` computes ``beta * PiT[D, D] @ x`` (so ``A x = x - M_apply(x)``).
-    ``x0`` is an upper bound of the greatest solution. ``may_be_singular``: whether the
+    ``x0`` is an upper bound of the greatest solution. ``tol_abs`` bounds each row's
+    residual (a scalar, or one per row: ``1e-13`` of each member's own ``pbar``). ``may_be_singular``: whether the
     block can be singular (``beta == 1`` and a member owes everything inside the
     network); a singular but consistent block has many solutions, any of which a Krylov
     solver may return, so such blocks go to LU first (up to ``limits.lu_fallback``
@@ -177,7 +337,10 @@ def _solve_block(A: sp.csr_array, b: np.ndarray, x0: np.ndarray, M_apply, tol_ab
         lu_fallback = m <= limits.lu_fallback
 
         def residual(x: np.ndarray) -> float:
-            return float(np.max(np.abs(b - (x - M_apply(x))), initial=0.0))
+            """Largest row residual in units of that row's bound (<= 1: accepted)."""
+            return float(np.max(np.abs(b - (x - M_apply(x))) / tol_abs, initial=0.0))
+
+        atol = float(np.min(tol_abs)) * 1e-2     # scipy's absolute target: the smallest row's
 
         def krylov(solver, refinements: int) -> np.ndarray | None:
             """``solver(x0)`` plus GMRES refinement steps; the answer if it meets ``tol_abs``, else None
@@ -189,7 +352,7 @@ def _solve_block(A: sp.csr_array, b: np.ndarray, x0: np.ndarray, M_apply, tol_ab
             if not np.all(np.isfinite(x)):
                 return None
             for _ in range(refinements):
-                if residual(x) <= tol_abs:
+                if residual(x) <= 1.0:
                     return x
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
@@ -197,12 +360,12 @@ def _solve_block(A: sp.csr_array, b: np.ndarray, x0: np.ndarray, M_apply, tol_ab
                 if not np.all(np.isfinite(dx)):
                     break
                 x = x + dx
-            if residual(x) <= tol_abs:
+            if residual(x) <= 1.0:
                 return x
             x0 = np.minimum(x0, np.maximum(x, 0.0))
             return None
 
-        x = krylov(lambda start: spla.bicgstab(A, b, x0=start, rtol=1e-14, atol=tol_abs * 1e-2, maxiter=2000),
+        x = krylov(lambda start: spla.bicgstab(A, b, x0=start, rtol=1e-14, atol=atol, maxiter=2000),
                    0 if lu_fallback else 3)
         if x is not None:
             return x, "krylov", 1
@@ -210,7 +373,7 @@ def _solve_block(A: sp.csr_array, b: np.ndarray, x0: np.ndarray, M_apply, tol_ab
             x = _lu_solve(A, b, M_apply, tol_abs)
             if x is not None:
                 return x, "lu", 1
-        x = krylov(lambda start: spla.gmres(A, b, x0=start, rtol=1e-14, atol=tol_abs * 1e-2, restart=restart,
+        x = krylov(lambda start: spla.gmres(A, b, x0=start, rtol=1e-14, atol=atol, restart=restart,
                                             maxiter=50), 3)
         if x is not None:
             return x, "krylov", 1
@@ -220,16 +383,17 @@ def _solve_block(A: sp.csr_array, b: np.ndarray, x0: np.ndarray, M_apply, tol_ab
     max_iter = limits.max_iter
     for it in range(1, max_iter + 1):
         x_new = b + M_apply(x)
-        delta = float(np.max(np.abs(x_new - x), initial=0.0))
+        change = np.abs(x_new - x)
+        delta = float(np.max(change, initial=0.0))
         x = x_new
-        if delta <= tol_abs:
+        if np.all(change <= tol_abs):
             return x, "picard", it
     raise ConvergenceError("default block did not converge", iterations=max_iter, residual=delta)
 
 
 def fda_solve(PiT: sp.csr_array, pbar: np.ndarray, e: np.ndarray, *, cap: np.ndarray | None = None,
               forced: np.ndarray | None = None, alpha: float = 1.0, beta: float = 1.0,
-              limits: BlockLimits = BlockLimits()) -> Solution:
+              limits: BlockLimits = BlockLimits(), short0: np.ndarray | None = None) -> Solution:
     """Greatest clearing vector by the fictitious-default algorithm (exact).
 
     Parameters
@@ -248,6 +412,10 @@ def fda_solve(PiT: sp.csr_array, pbar: np.ndarray, e: np.ndarray, *, cap: np.nda
     limits : BlockLimits
         How each round's block is solved (LU, Krylov, monotone iteration; the
         module constants by default).
+    short0 : ndarray of bool, optional
+        Who is short when everyone pays in full, decided exactly
+        (:func:`short_in_full`, which needs ``L``); without it round 0 uses
+        ``PiT @ pbar`` and the tie band :func:`tie_tolerance`.
 
     Returns
     -------
@@ -260,13 +428,13 @@ def fda_solve(PiT: sp.csr_array, pbar: np.ndarray, e: np.ndarray, *, cap: np.nda
         forced = np.zeros(n, dtype=bool)
     forced = forced & (pbar > 0)
     has_obl = pbar > 0
-    scale = float(pbar.max()) if n else 0.0
-    tol_abs = RESIDUAL_RTOL * scale * 0.1
+    tol_rows = RESIDUAL_RTOL * 0.1 * pbar          # each row's residual bound, on its own scale
     tie = tie_tolerance(pbar)
 
     p = pbar.copy()
-    inflow = PiT @ p
-    defaulted = has_obl & (forced | (e + inflow < pbar - tie))
+    if short0 is None:
+        short0 = e + PiT @ p < pbar - tie
+    defaulted = has_obl & (forced | short0)
     # a block can only be singular if beta == 1 and a member owes everything inside the network (a column
     # of PiT summing to 1): otherwise I - beta * PiT[D, D] is strictly diagonally dominant by columns
     if beta == 1.0:
@@ -293,7 +461,7 @@ def fda_solve(PiT: sp.csr_array, pbar: np.ndarray, e: np.ndarray, *, cap: np.nda
                 b = alpha * e[idx] + beta * (sub @ p_fixed)
                 M = (beta * A_blk).tocsr()
                 A = sp.identity(idx.size, format="csr") - M
-                x, how, its = _solve_block(A, b, p[idx], lambda v, M=M: M @ v, tol_abs,
+                x, how, its = _solve_block(A, b, p[idx], lambda v, M=M: M @ v, np.maximum(tol_rows[idx], _TINY),
                                            bool(owes_all_inside[idx].any()), limits)
                 solves += its
                 blocks.append((int(idx.size), how))
@@ -316,8 +484,8 @@ def fda_solve(PiT: sp.csr_array, pbar: np.ndarray, e: np.ndarray, *, cap: np.nda
     p = np.where(has_obl, p, 0.0)
     # institutions that pay in full do so exactly
     p = np.where(defaulted, p, pbar)
-    resid = residual_of(PiT, pbar, e, cap, p, alpha, beta, forced)
-    converged = resid <= RESIDUAL_RTOL * max(scale, 1e-300) or scale == 0.0
+    resid, rel = relative_residual_of(PiT, pbar, e, cap, p, alpha, beta, forced)
+    converged = rel <= RESIDUAL_RTOL
     return Solution(payments=p, defaulted=defaulted, default_round=rounds, iterations=k + 1,
                     residual=resid, converged=bool(converged), solver=f"fda-{solver}" if solver != "none" else "fda",
                     blocks=tuple(blocks))
@@ -393,13 +561,193 @@ def is_unique(L: sp.csr_array, ext_liab: np.ndarray, e: np.ndarray, p: np.ndarra
     out_comp = np.zeros(ncomp, dtype=bool)
     out_comp[labels[coo.row[leaves]]] = True
     size = np.bincount(labels, minlength=ncomp)
-    scale = max(float(p.max()) if p.size else 0.0, 1e-300)
+    pbar = np.asarray(L.sum(axis=1)).ravel() + ext_liab
     for c in np.flatnonzero(~out_comp & (size > 1)):
         members = cand[labels == c]
+        scale = float(pbar[members].sum())       # the group's own scale
         rows = PiT[members]
         inflow = rows @ p
         inside = rows[:, members] @ p[members]
         from_outside = float(np.sum(inflow - inside))
-        if np.max(p[members]) > RESIDUAL_RTOL * scale and from_outside <= RESIDUAL_RTOL * scale * members.size:
+        if np.max(p[members]) > RESIDUAL_RTOL * scale and from_outside <= RESIDUAL_RTOL * scale:
             return False
     return True
+
+
+# ----------------------------------------------------------------------------- exact rational clearing
+
+
+def _solve_rational(rows: list[dict], rhs: list) -> list:
+    """Solve a square sparse system over the rationals (rows as ``{column: value}``; Gauss--Jordan with
+    the first nonzero pivot, which keeps a ring's fill-in small)."""
+    m = len(rhs)
+    rows = [dict(r) for r in rows]
+    rhs = list(rhs)
+    done = [False] * m
+    order = [0] * m
+    for c in range(m):
+        piv = next((r for r in range(m) if not done[r] and rows[r].get(c, 0) != 0), None)
+        if piv is None:
+            raise ZeroDivisionError("singular block")
+        done[piv] = True
+        order[c] = piv
+        inv = 1 / rows[piv][c]
+        rows[piv] = {k: v * inv for k, v in rows[piv].items()}
+        rhs[piv] *= inv
+        prow, pr = rows[piv], rhs[piv]
+        for r in range(m):
+            if r != piv:
+                f = rows[r].get(c, 0)
+                if f != 0:
+                    row = rows[r]
+                    for k, v in prow.items():
+                        nv = row.get(k, 0) - f * v
+                        if nv == 0:
+                            row.pop(k, None)
+                        else:
+                            row[k] = nv
+                    rhs[r] -= f * pr
+    return [rhs[order[c]] for c in range(m)]
+
+
+def fda_rational(L: sp.csr_array, ext: np.ndarray, e: np.ndarray, *, forced: np.ndarray | None = None,
+                 recovery: np.ndarray | None = None, alpha: float = 1.0, beta: float = 1.0,
+                 pbar_float: np.ndarray | None = None) -> Solution:
+    """The fictitious-default algorithm in exact rational arithmetic (small networks, label ``"fda-exact"``).
+
+    The float inputs are taken at their exact binary values (``pbar`` is their
+    exact sum), every comparison is exact (ties solvent) and every round's
+    system is solved exactly; the answer is rounded to floats once at the end
+    (institutions that pay in full pay ``pbar_float``, the network's float
+    ``pbar``). Used when floats cannot decide the clearing: a nearly closed
+    group at or past its threshold, or amounts outside the float range of
+    ``Pi`` (see the module docstring). Cost grows quickly with the size of
+    the default set; :data:`EXACT_LIMIT` bounds the networks sent here.
+
+    >>> ring = sp.csr_array(np.array([[0, 100.0], [100.0, 0]]))
+    >>> fda_rational(ring, np.array([1e-10, 0]), np.zeros(2)).payments.tolist()
+    [0.0, 0.0]
+    """
+    from fractions import Fraction as Q
+
+    L = sp.csr_array(L)
+    n = L.shape[0]
+    forced = np.zeros(n, bool) if forced is None else np.asarray(forced, bool)
+    recovery = np.zeros(n) if recovery is None else np.asarray(recovery, dtype=float)
+    a, b_ = Q(float(alpha)), Q(float(beta))
+    pbar = []
+    for i in range(n):
+        pbar.append(sum((Q(float(v)) for v in L.data[L.indptr[i]:L.indptr[i + 1]]), Q(0)) + Q(float(ext[i])))
+    eq = [Q(float(v)) for v in e]
+    LT = sp.csr_array(L.T)
+    # into[i] = [(payer j, Pi[j, i] exactly)]
+    into = [[(int(j), Q(float(v)) / pbar[int(j)]) for j, v in zip(LT.indices[LT.indptr[i]:LT.indptr[i + 1]],
+                                                                     LT.data[LT.indptr[i]:LT.indptr[i + 1]])]
+            for i in range(n)]
+    has = [pbar[i] > 0 for i in range(n)]
+    forced = [bool(forced[i]) and has[i] for i in range(n)]
+    cap = [Q(float(recovery[i])) * pbar[i] if forced[i] else pbar[i] for i in range(n)]
+
+    def inflow(p, i):
+        return sum((w * p[j] for j, w in into[i]), Q(0))
+
+    D = [has[i] and (forced[i] or eq[i] + inflow(pbar, i) < pbar[i]) for i in range(n)]
+    rounds = np.where(D, 0, -1).astype(np.int64)
+    capped = list(forced)
+    k = 0
+    p = list(pbar)
+    while True:
+        while True:
+            lin = [D[i] and not capped[i] for i in range(n)]
+            fixed = [Q(0) if lin[i] else (cap[i] if capped[i] else pbar[i]) for i in range(n)]
+            idx = [i for i in range(n) if lin[i]]
+            pos = {i: r for r, i in enumerate(idx)}
+            p = list(fixed)
+            if idx:
+                rows, rhs = [], []
+                for i in idx:
+                    row = {pos[i]: Q(1)}
+                    const = a * eq[i]
+                    for j, w in into[i]:
+                        if j in pos:
+                            row[pos[j]] = row.get(pos[j], Q(0)) - b_ * w
+                        else:
+                            const += b_ * w * fixed[j]
+                    rows.append({c: v for c, v in row.items() if v != 0})
+                    rhs.append(const)
+                for i, v in zip(idx, _solve_rational(rows, rhs)):
+                    p[i] = v
+            freed = [capped[i] and a * eq[i] + b_ * inflow(p, i) < cap[i] for i in range(n)]
+            if not any(freed):
+                break
+            capped = [capped[i] and not freed[i] for i in range(n)]
+        new = [has[i] and not D[i] and eq[i] + inflow(p, i) < pbar[i] for i in range(n)]
+        if not any(new):
+            break
+        k += 1
+        for i in range(n):
+            if new[i]:
+                rounds[i] = k
+                D[i] = True
+    pf = np.zeros(n) if pbar_float is None else np.asarray(pbar_float, dtype=float)
+    pay = np.array([float(max(Q(0), min(p[i], pbar[i]))) if D[i] else (pf[i] if pbar_float is not None
+                    else float(pbar[i])) if has[i] else 0.0 for i in range(n)])
+    # the exact residual of the rounded answer, absolute and per institution
+    res_abs = res_rel = Q(0)
+    pq = [Q(float(v)) for v in pay]
+    for i in range(n):
+        if not has[i]:
+            continue
+        res = eq[i] + inflow(pq, i)
+        t = pbar[i] if (not forced[i] and res >= pbar[i]) else max(Q(0), min(cap[i], a * eq[i] + b_ * inflow(pq, i)))
+        d = abs(t - pq[i])
+        res_abs = max(res_abs, d)
+        res_rel = max(res_rel, d / pbar[i])
+    return Solution(payments=pay, defaulted=np.array(D, dtype=bool), default_round=rounds, iterations=k + 1,
+                    residual=float(res_abs), converged=bool(res_rel <= RESIDUAL_RTOL), solver="fda-exact")
+
+
+def exact_or_refuse(net, why: str, alpha: float = 1.0, beta: float = 1.0, e: np.ndarray | None = None) -> Solution:
+    """:func:`fda_rational` on ``net`` (with outside assets ``e``) when it has at most :data:`EXACT_LIMIT`
+    institutions; else a :class:`~contagion.ContagionError` saying the answer is ill-conditioned (``why``)."""
+    if net.n > EXACT_LIMIT:
+        raise ContagionError(f"the clearing is ill-conditioned in floating point: {why}; a float answer could "
+                             f"contradict the default rule, and exact arithmetic is used only up to {EXACT_LIMIT} "
+                             f"institutions (this network has {net.n})")
+    return fda_rational(net.liabilities, net.external_liabilities, net.external_assets if e is None else e,
+                        forced=net.forced_default, recovery=net.forced_recovery, alpha=alpha, beta=beta,
+                        pbar_float=net.total_obligations)
+
+
+def describe_groups(net, groups) -> str:
+    """A short description of nearly closed groups for an error message (names capped)."""
+    members, leak = groups[0]
+    names = [str(net.names[i]) for i in members[:6]]
+    more = f" and {members.size - 6} more" if members.size > 6 else ""
+    return (f"{', '.join(names)}{more} owe each other all but {leak:.3g} of their obligations (a nearly closed "
+            f"group at or past its default threshold)")
+
+
+def float_check(net, sol: Solution, alpha: float = 1.0, beta: float = 1.0, e: np.ndarray | None = None,
+                equity: np.ndarray | None = None) -> Solution:
+    """``sol`` if floats could decide it; else the exact answer or a refusal (:func:`exact_or_refuse`).
+
+    Floats cannot decide it when a nearly closed group (:func:`nearly_closed_groups`) lies among the
+    institutions in default or at their threshold (equity within the tie band). Costs nothing beyond a
+    pass over ``n`` when no such institution owes (almost) everything inside the network.
+    """
+    pbar = net.total_obligations
+    e = net.external_assets if e is None else e
+    ext = net.external_liabilities
+    cand = (pbar > 0) & (ext <= NEARLY_CLOSED_RTOL * pbar)
+    if not cand.any():
+        return sol
+    if equity is None:
+        equity = e + net.PiT @ sol.payments - pbar
+    suspect = cand & (sol.defaulted | tie_band_equity(equity, pbar))
+    if np.count_nonzero(suspect) < 2:
+        return sol
+    groups = nearly_closed_groups(net.liabilities, ext, pbar, suspect)
+    if not groups:
+        return sol
+    return exact_or_refuse(net, describe_groups(net, groups), alpha, beta, e)

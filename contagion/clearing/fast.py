@@ -27,8 +27,8 @@ system on ``D`` only::
 3. The round's system is solved from the previous round's solution (only the
    new members' equations are new): by sparse LU plus one refinement step
    while the default set has at most :data:`LU_LIMIT` members (the reference's
-   :func:`~.core._lu_solve`), by BiCGSTAB to a true residual ``<= 1e-13 * max(pbar)`` beyond
-   (the reference's acceptance bound too); forced institutions switch from
+   :func:`~.core._lu_solve`), by BiCGSTAB to a true residual ``<= 1e-13 * pbar_i`` in every row
+   beyond (each member on its own scale, as in the reference); forced institutions switch from
    capped to linear exactly as in the reference.
 4. The solvency check of the next round reads only what members owe to
    solvent institutions, stored per layer by creditor (built once per layer
@@ -46,8 +46,11 @@ clearing vector; the FDA's waves are then not known (``default_round`` is
 ``None``) and are computed by an exact run when asked for.
 5. Payments, equity and the fixed-point residual in one parallel pass.
 
-Exactness guards: the answer is verified like the reference's (residual of
-the clearing map ``<= 1e-12 * max(pbar)``). Where a round's system can be
+Exactness guards: round 0 is decided exactly when the caller passes ``short0``
+(:func:`~.core.short_in_full`; :mod:`.solvers` does), ties are per institution
+(:func:`~.core.tie_tolerance`, nothing absolute) and the answer is verified like
+the reference's (residual of the clearing map ``<= 1e-12 * pbar_i`` for every
+institution). Where a round's system can be
 singular -- a closed group of institutions without outside money
 (:func:`~.core.zero_money_closed`, Eisenberg--Noe with ``beta = 1``), where the FDA
 must pick the greatest of many solutions -- and whenever a Krylov solve fails,
@@ -77,15 +80,15 @@ import scipy.sparse as sp
 
 from .._matrix import numba_available, threads, uidx
 from ._compact import FastStats, _bicgstab, _direct, _KrylovFailure, _Layers
-from .core import RESIDUAL_RTOL, TIE_RTOL, Solution, fda_solve, zero_money_closed
+from .core import RESIDUAL_RTOL, TIE_RTOL, Solution, fda_solve, tie_tolerance, zero_money_closed
 
 __all__ = ["fda_fast", "policy_iteration", "fda_waves", "FastStats", "FastSolution"]
 
-#: Target of the BiCGSTAB recursion and acceptance bound of its true residual, relative to max(pbar)
-#: (the reference accepts its Krylov solves at 1e-13 too).
+#: Target of the BiCGSTAB recursion and acceptance bound of its true residual, relative to each member's
+#: own pbar (the reference accepts its solves at 1e-13 of each row's pbar too).
 LINEAR_RTOL = 1e-14
 ACCEPT_RTOL = 1e-13
-#: Loose solves of :func:`policy_iteration`, relative to max(pbar): enough to settle the
+#: Loose solves of :func:`policy_iteration`, relative to each member's pbar: enough to settle the
 #: default set of all but a few institutions near their threshold; the last round is solved exactly.
 LOOSE_RTOL = 1e-6
 #: Rounds of policy iteration in which institutions left the default set, after which the reference
@@ -104,8 +107,8 @@ class FastSolution(Solution):
     stats: FastStats | None = None
 
 
-def _reference(PiT, Pi, pbar, e, cap, forced, alpha, beta, stats) -> FastSolution:
-    sol = fda_solve(PiT, pbar, e, cap=cap, forced=forced, alpha=alpha, beta=beta)
+def _reference(PiT, Pi, pbar, e, cap, forced, alpha, beta, stats, short0=None) -> FastSolution:
+    sol = fda_solve(PiT, pbar, e, cap=cap, forced=forced, alpha=alpha, beta=beta, short0=short0)
     equity = e + PiT @ sol.payments - pbar
     return FastSolution(payments=sol.payments, defaulted=sol.defaulted, default_round=sol.default_round,
                         iterations=sol.iterations, residual=sol.residual, converged=sol.converged,
@@ -156,22 +159,21 @@ class _Problem(NamedTuple):
     forced: np.ndarray
     alpha: float
     beta: float
-    scale: float
-    tie_abs: float       # absolute part of the tie slack
-    tol: float           # BiCGSTAB target
-    accept: float        # acceptance bound of a round's true residual
+    tie_abs: float       # absolute part of the tie slack: 0 (ties are per institution)
+    tol: float           # BiCGSTAB target, relative to each member's pbar
+    accept: float        # acceptance bound of a round's true residual, relative to each member's pbar
     lu_limit: int        # default sets up to this size are solved by LU
+    short0: np.ndarray | None   # round-0 defaults decided exactly (None: from the tie band)
 
 
-def _problem(PiT, Pi, pbar, e, cap, forced, alpha, beta, lu_limit) -> _Problem:
+def _problem(PiT, Pi, pbar, e, cap, forced, alpha, beta, lu_limit, short0=None) -> _Problem:
     n = pbar.shape[0]
     pbar = np.ascontiguousarray(pbar, dtype=np.float64)
     cap = pbar if cap is None else np.ascontiguousarray(cap, dtype=np.float64)
     forced = np.zeros(n, dtype=bool) if forced is None else np.ascontiguousarray(forced, dtype=bool)
-    scale = float(pbar.max()) if n else 0.0
     return _Problem(PiT, Pi, uidx(PiT.indices), uidx(Pi.indices), pbar, np.ascontiguousarray(e, dtype=np.float64),
-                    cap, forced & (pbar > 0), float(alpha), float(beta), scale, 1e-3 * RESIDUAL_RTOL * scale,
-                    LINEAR_RTOL * scale, ACCEPT_RTOL * scale, int(lu_limit))
+                    cap, forced & (pbar > 0), float(alpha), float(beta), 0.0, LINEAR_RTOL, ACCEPT_RTOL,
+                    int(lu_limit), None if short0 is None else np.asarray(short0, dtype=bool))
 
 
 def _closed_without_money(prob: _Problem, ext_liab) -> bool:
@@ -187,7 +189,8 @@ def _closed_without_money(prob: _Problem, ext_liab) -> bool:
 
 
 def _reference_of(prob: _Problem, stats: FastStats) -> FastSolution:
-    return _reference(prob.PiT, prob.Pi, prob.pbar, prob.e, prob.cap, prob.forced, prob.alpha, prob.beta, stats)
+    return _reference(prob.PiT, prob.Pi, prob.pbar, prob.e, prob.cap, prob.forced, prob.alpha, prob.beta, stats,
+                      prob.short0)
 
 
 class _DefaultSet:
@@ -195,8 +198,9 @@ class _DefaultSet:
 
     Compact vectors (indexed in the order members joined): ``x`` the shortfalls,
     ``b`` the right-hand side, ``cc`` the right-hand side of the linear equation,
-    ``lo`` the floor (``pbar - cap``), ``tie_m`` the tie slack, ``lin`` linear
-    (else capped at the floor), ``mx = M x`` for the current ``x``.
+    ``lo`` the floor (``pbar - cap``), ``tie_m`` the tie slack, ``iw`` 1 / the
+    member's pbar (residuals are judged on each member's own scale), ``lin``
+    linear (else capped at the floor), ``mx = M x`` for the current ``x``.
     """
 
     def __init__(self, prob: _Problem, received_in_full, stats: FastStats) -> None:
@@ -212,6 +216,8 @@ class _DefaultSet:
             received_in_full = prob.PiT @ prob.pbar
         round0(np.ascontiguousarray(received_in_full, dtype=np.float64), prob.pbar, prob.e, prob.forced, TIE_RTOL,
                prob.tie_abs, self.ab, self.defaulted)
+        if prob.short0 is not None:      # round 0 decided exactly by the caller
+            np.logical_or(prob.forced, prob.short0 & (prob.pbar > 0), out=self.defaulted)
         self.new = np.flatnonzero(self.defaulted).astype(np.int32)
         self.pos = np.full(n, -1, dtype=np.int32)
         self.bits = np.zeros((n + 63) // 64, dtype=np.uint64)
@@ -222,6 +228,7 @@ class _DefaultSet:
         self.b = np.empty(0)
         self.cc = np.empty(0)
         self.tie_m = np.empty(0)
+        self.iw = np.empty(0)
         self.lin = np.empty(0, dtype=bool)
         self.lo = np.empty(0)
         self.mx = np.empty(0)
@@ -251,7 +258,8 @@ class _DefaultSet:
         self.lin = np.concatenate([self.lin, ~f_new])
         self.lo = np.concatenate([self.lo, lo_new])
         self.cc = np.concatenate([self.cc, c_new])
-        self.tie_m = np.concatenate([self.tie_m, TIE_RTOL * pbar[new] + prob.tie_abs])
+        self.tie_m = np.concatenate([self.tie_m, tie_tolerance(pbar[new])])
+        self.iw = np.concatenate([self.iw, 1.0 / pbar[new]])
         self.b = np.concatenate([self.b, np.where(f_new, lo_new, c_new)])
         self.x = np.concatenate([self.x, np.where(f_new, lo_new, np.minimum(c_new + beta * self.acc[new], pbar[new]))])
         # M x for the warm start: the old rows' product is known, only the new layer is multiplied
@@ -269,14 +277,13 @@ class _DefaultSet:
 
         prob = self.prob
         if self.members.size <= prob.lu_limit:
-            self.mx = _direct(self.layers, self.b, self.x, self.lin, prob.beta, prob.accept, self.stats)
+            self.mx = _direct(self.layers, self.b, self.x, self.lin, prob.beta, prob.accept, self.stats, self.iw)
         elif exact:
             self.mx = _bicgstab(K, self.layers, self.b, self.x, self.lin, prob.beta, prob.tol, prob.accept,
-                                self.stats, self.mx)
+                                self.stats, self.mx, self.iw)
         else:
-            loose = LOOSE_RTOL * prob.scale
-            self.mx = _bicgstab(K, self.layers, self.b, self.x, self.lin, prob.beta, loose, loose, self.stats,
-                                self.mx)
+            self.mx = _bicgstab(K, self.layers, self.b, self.x, self.lin, prob.beta, LOOSE_RTOL, LOOSE_RTOL,
+                                self.stats, self.mx, self.iw)
         self.stats.solves += 1
 
     def switch_forced(self) -> bool:
@@ -330,10 +337,10 @@ class _DefaultSet:
         from ._kernels import assemble
 
         prob = self.prob
-        resid = assemble(self.pos, self.x, self.mx, prob.pbar, prob.e, prob.cap, prob.forced, prob.alpha, prob.beta,
-                         TIE_RTOL, prob.tie_abs, self.acc, self.ab)
+        resid, rel = assemble(self.pos, self.x, self.mx, prob.pbar, prob.e, prob.cap, prob.forced, prob.alpha,
+                              prob.beta, TIE_RTOL, prob.tie_abs, self.acc, self.ab)
         self.layers.record(self.stats, max(rounds, 1), int(self.members.size))
-        converged = resid <= RESIDUAL_RTOL * max(prob.scale, 1e-300) or prob.scale == 0.0
+        converged = rel <= RESIDUAL_RTOL
         np.greater_equal(self.pos, 0, out=self.defaulted)
         return FastSolution(payments=self.acc, defaulted=self.defaulted, default_round=default_round,
                             iterations=max(rounds, 1), residual=float(resid), converged=bool(converged),
@@ -398,7 +405,8 @@ def _check_numba() -> None:
 def fda_fast(PiT: sp.csr_array, Pi: sp.csr_array, pbar: np.ndarray, e: np.ndarray, *,
              cap: np.ndarray | None = None, forced: np.ndarray | None = None, alpha: float = 1.0,
              beta: float = 1.0, ext_liab: np.ndarray | None = None, stats: FastStats | None = None,
-             received_in_full: np.ndarray | None = None, lu_limit: int = LU_LIMIT) -> FastSolution:
+             received_in_full: np.ndarray | None = None, lu_limit: int = LU_LIMIT,
+             short0: np.ndarray | None = None) -> FastSolution:
     """Exact FDA clearing with the compiled kernels (same answer and waves as :func:`~.core.fda_solve`).
 
     Parameters
@@ -420,6 +428,9 @@ def fda_fast(PiT: sp.csr_array, Pi: sp.csr_array, pbar: np.ndarray, e: np.ndarra
     lu_limit : int
         Default sets up to this size are solved by sparse LU, larger ones by
         BiCGSTAB (default :data:`LU_LIMIT`).
+    short0 : ndarray of bool, optional
+        Round-0 defaults decided exactly (:func:`~.core.short_in_full`); without
+        it round 0 uses ``received_in_full`` and the tie band.
 
     Returns
     -------
@@ -445,7 +456,7 @@ def fda_fast(PiT: sp.csr_array, Pi: sp.csr_array, pbar: np.ndarray, e: np.ndarra
     """
     _check_numba()
     stats = stats if stats is not None else FastStats()
-    prob = _problem(PiT, Pi, pbar, e, cap, forced, alpha, beta, lu_limit)
+    prob = _problem(PiT, Pi, pbar, e, cap, forced, alpha, beta, lu_limit, short0)
     if _closed_without_money(prob, ext_liab):
         stats.fallback = "closed group without outside money"
         return _reference_of(prob, stats)
@@ -463,7 +474,8 @@ def fda_fast(PiT: sp.csr_array, Pi: sp.csr_array, pbar: np.ndarray, e: np.ndarra
 def policy_iteration(PiT: sp.csr_array, Pi: sp.csr_array, pbar: np.ndarray, e: np.ndarray, *,
                      cap: np.ndarray | None = None, forced: np.ndarray | None = None,
                      ext_liab: np.ndarray | None = None, stats: FastStats | None = None,
-                     received_in_full: np.ndarray | None = None, lu_limit: int = LU_LIMIT) -> FastSolution:
+                     received_in_full: np.ndarray | None = None, lu_limit: int = LU_LIMIT,
+                     short0: np.ndarray | None = None) -> FastSolution:
     """Eisenberg--Noe clearing by policy iteration with the compiled kernels (``solver == "howard-fast"``).
 
     Rounds are solved loosely (:data:`LOOSE_RTOL`) and institutions may also
@@ -483,7 +495,7 @@ def policy_iteration(PiT: sp.csr_array, Pi: sp.csr_array, pbar: np.ndarray, e: n
     """
     _check_numba()
     stats = stats if stats is not None else FastStats()
-    prob = _problem(PiT, Pi, pbar, e, cap, forced, 1.0, 1.0, lu_limit)
+    prob = _problem(PiT, Pi, pbar, e, cap, forced, 1.0, 1.0, lu_limit, short0)
     if _closed_without_money(prob, ext_liab):
         stats.fallback = "closed group without outside money"
         return _reference_of(prob, stats)
@@ -503,7 +515,7 @@ def policy_iteration(PiT: sp.csr_array, Pi: sp.csr_array, pbar: np.ndarray, e: n
 def fda_waves(PiT: sp.csr_array, Pi: sp.csr_array, pbar: np.ndarray, e: np.ndarray, final_defaulted: np.ndarray, *,
               cap: np.ndarray | None = None, forced: np.ndarray | None = None, ext_liab: np.ndarray | None = None,
               received_in_full: np.ndarray | None = None, stats: FastStats | None = None,
-              lu_limit: int = LU_LIMIT) -> np.ndarray:
+              lu_limit: int = LU_LIMIT, short0: np.ndarray | None = None) -> np.ndarray:
     """The FDA's default waves (Eisenberg--Noe) when the final default set is already known.
 
     Same waves as ``fda_fast(...).default_round``, but the FDA stops as soon as its
@@ -523,7 +535,7 @@ def fda_waves(PiT: sp.csr_array, Pi: sp.csr_array, pbar: np.ndarray, e: np.ndarr
     """
     _check_numba()
     stats = stats if stats is not None else FastStats()
-    prob = _problem(PiT, Pi, pbar, e, cap, forced, 1.0, 1.0, lu_limit)
+    prob = _problem(PiT, Pi, pbar, e, cap, forced, 1.0, 1.0, lu_limit, short0)
     if _closed_without_money(prob, ext_liab):
         stats.fallback = "closed group without outside money"
         return _reference_of(prob, stats).default_round

@@ -2,8 +2,13 @@
 
 Every path gives the same answer -- the greatest clearing vector, the default
 set and the fictitious-default waves, with the tie rule and the residual bound
-``max |T(p) - p| <= 1e-12 * max(pbar)`` of :mod:`.core` -- so the choice is
-about cost only. ``res.solver`` records the path actually taken (its labels
+``|T(p)_i - p_i| <= 1e-12 * pbar_i`` (each institution on its own scale) of
+:mod:`.core` -- so the choice is about cost only. Round 0 is decided exactly
+(:func:`.core.short_in_full`) on every path; a network floats cannot decide
+(a nearly closed group in default or at its threshold, or amounts outside the
+float range of ``Pi``) is cleared in exact rational arithmetic when small
+(label ``"fda-exact"``) and refused with a :class:`~contagion.ContagionError`
+otherwise, whatever the path (:func:`.core.float_check`). ``res.solver`` records the path actually taken (its labels
 are listed below).
 
 Choices (:data:`SOLVERS`)
@@ -80,7 +85,8 @@ import numpy as np
 from .._matrix import numba_available
 from ..errors import ContagionError, ConvergenceError
 from .batch import MAX_CASCADE_SWEEPS, MAX_SWEEPS, HUB_DEGREE_FACTOR, HUB_MIN_COUPLING, BatchLimits
-from .core import DIRECT_LIMIT, LU_FALLBACK_LIMIT, MAX_ITER, BlockLimits, Solution, fda_solve, is_unique
+from .core import (DIRECT_LIMIT, LU_FALLBACK_LIMIT, MAX_ITER, BlockLimits, Solution, exact_or_refuse, fda_solve,
+                   float_check, float_range_problem, is_unique, short_in_full)
 from .fast import LU_LIMIT
 from .result import BatchClearingResult, ClearingResult
 
@@ -208,19 +214,33 @@ def _checked(sol: Solution, what: str) -> Solution:
 # ----------------------------------------------------------------------------- one network
 
 
+def _short0(net, e: np.ndarray | None = None) -> np.ndarray:
+    """Round 0 decided exactly: who is short when everyone pays in full (:func:`.core.short_in_full`)."""
+    return short_in_full(net.liabilities, net.external_liabilities, net.external_assets if e is None else e,
+                         net.total_obligations, net.interbank_assets)
+
+
 def _solve(net, alpha: float, beta: float, path: str, tuning: Tuning) -> Solution:
-    """The raw solution on ``path``: compiled policy iteration (Eisenberg--Noe) or FDA, or the reference FDA."""
+    """The raw solution on ``path``: compiled policy iteration (Eisenberg--Noe) or FDA, or the reference FDA;
+    a network floats cannot represent is cleared exactly or refused (:func:`.core.float_range_problem`)."""
+    why = float_range_problem(net.liabilities, net.total_obligations, net.relative_liabilities)
+    if why:
+        return exact_or_refuse(net, why, alpha, beta)
+    short0 = _short0(net)
     if path == "compiled":
         from .fast import fda_fast, policy_iteration
 
         kw = dict(cap=net.payment_cap, forced=net.forced_default, ext_liab=net.external_liabilities,
-                  received_in_full=net.received_in_full, lu_limit=tuning.lu_limit)
+                  received_in_full=net.interbank_assets, lu_limit=tuning.lu_limit, short0=short0)
         args = (net.PiT, net.relative_liabilities, net.total_obligations, net.external_assets)
         if alpha == 1.0 and beta == 1.0:
-            return policy_iteration(*args, **kw)
-        return fda_fast(*args, alpha=alpha, beta=beta, **kw)
-    return fda_solve(net.PiT, net.total_obligations, net.external_assets, cap=net.payment_cap,
-                     forced=net.forced_default, alpha=alpha, beta=beta, limits=tuning.block)
+            sol = policy_iteration(*args, **kw)
+        else:
+            sol = fda_fast(*args, alpha=alpha, beta=beta, **kw)
+    else:
+        sol = fda_solve(net.PiT, net.total_obligations, net.external_assets, cap=net.payment_cap,
+                        forced=net.forced_default, alpha=alpha, beta=beta, limits=tuning.block, short0=short0)
+    return float_check(net, sol, alpha, beta, equity=getattr(sol, "equity", None))
 
 
 def _waves_of(net, final: np.ndarray, lu_limit: int) -> np.ndarray:
@@ -229,7 +249,7 @@ def _waves_of(net, final: np.ndarray, lu_limit: int) -> np.ndarray:
 
     return fda_waves(net.PiT, net.relative_liabilities, net.total_obligations, net.external_assets, final,
                      cap=net.payment_cap, forced=net.forced_default, ext_liab=net.external_liabilities,
-                     received_in_full=net.received_in_full, lu_limit=lu_limit)
+                     received_in_full=net.interbank_assets, lu_limit=lu_limit, short0=_short0(net))
 
 
 def clear_exact(net, method: str, alpha: float = 1.0, beta: float = 1.0, solver: str = "auto",
@@ -270,10 +290,14 @@ def clear_exact(net, method: str, alpha: float = 1.0, beta: float = 1.0, solver:
 
 
 def _reference_columns(net, E, alpha, beta, cols, limits, P, D, its, res) -> None:
-    """Columns ``cols`` of the results solved by the reference FDA (in place)."""
+    """Columns ``cols`` of the results solved by the reference FDA (in place); a column floats cannot decide
+    is solved exactly or refused (:func:`.core.float_check`), as are all when the network is outside the
+    float range."""
     from .batch import reference_batch
 
-    for k, sol in reference_batch(net, E, alpha, beta, cols, limits):
+    why = float_range_problem(net.liabilities, net.total_obligations, net.relative_liabilities)
+    for k, sol in reference_batch(net, E, alpha, beta, cols, limits, exact_why=why):
+        sol = sol if why else float_check(net, sol, alpha, beta, e=E[:, k])
         _checked(sol, f"scenario {k}")
         P[:, k] = sol.payments
         D[:, k] = sol.defaulted
@@ -297,6 +321,8 @@ def clear_batch(net, E: np.ndarray, method: str, alpha: float = 1.0, beta: float
     if K >= MANY_SCENARIOS:
         work = max(work, BATCH_MIN_WORK)
     path = choose(solver, work, BATCH_MIN_WORK)
+    if path == "compiled" and float_range_problem(net.liabilities, net.total_obligations, net.relative_liabilities):
+        path = "reference"      # cleared exactly per column, or refused
     if path == "compiled":
         from .batch import compiled_batch
 

@@ -231,3 +231,26 @@ def test_year_slider_switches_the_years_of_a_path(open_html):
         time.sleep(0.1)
     assert label.inner_text() == "2029: 1 of 4 in default"
     _clean(loaded)
+
+
+def test_report_over_a_horizon_renders_the_timeline(open_html):
+    path_scenario = Scenario("cloud-shortfall", "Cloud earns nothing in 2027.",
+                             [Shock("external_assets", target="Cloud", absolute=10, year=2027)])
+    net = _dated("Cloud")
+    with pytest.warns(UserWarning, match="one-year clearing skips them"):
+        html = build_report(net, [("as given", net), path_scenario], horizon=(2026, 2029),
+                            generated="2026-01-01").to_html()
+    loaded = open_html(html, width=1280, height=900)
+    page = loaded.page
+    block = page.locator("section#timeline")
+    assert block.is_visible() and block.locator("h2").inner_text() == "2 Timeline 2026\u20132029"
+    charts = block.locator("svg.chart")
+    assert charts.count() == 3
+    for k in range(3):
+        assert charts.nth(k).bounding_box()["width"] > 300
+    assert page.locator("svg.chart").count() == 6
+    assert "1 (+1)" in block.locator("table").first.inner_text()
+    who = block.locator("table.when").inner_text()
+    assert "Cloud" in who and "2028" in who and "99.00" in who
+    assert page.locator("nav.toc a").nth(1).inner_text() == "2 Timeline 2026\u20132029"
+    _clean(loaded)

@@ -342,3 +342,103 @@ def test_path_result_has_the_maturity_wall_per_row():
     assert path.called_by_row.sum(axis=1).tolist() == path.called_principal.tolist()
     assert path.cash[:, 0].tolist() == [27.0, 54.0, 0.0, 0.0]
     assert path.payments[:, 0].tolist() == [3.0, 3.0, 84.0, 30.0]
+
+
+@pytest.fixture(scope="module")
+def path_report():
+    freeze = Scenario("cloud-shortfall", "Cloud earns nothing in 2027.",
+                      [Shock("external_assets", target="Cloud", absolute=10, year=2027)])
+    from contagion.shocks.applying import PathOnlyWarning
+
+    with pytest.warns(PathOnlyWarning, match="a one-year clearing skips them"):  # the one-year sections skip it
+        return build_report(dated_network(), [("as given", dated_network()), freeze], horizon=(2026, 2029),
+                            generated="2026-01-01")
+
+
+def test_timeline_of_a_report_over_a_horizon(path_report):
+    rep = path_report
+    assert rep.horizon == (2026, 2029) and rep.names == ["as given", "cloud-shortfall"]
+    # as given: Cloud defaults in 2028 (see dated_network); with 10 less in 2027 it keeps 27 + 20 - 3 = 44 after
+    # 2027 and holds 10 + 44 + 20 = 74 < 123 in 2028: the same year
+    assert rep.defaults_by_year().to_dict(orient="list") == {"as given": [0, 0, 1, 1], "cloud-shortfall": [0, 0, 1, 1]}
+    assert rep.new_defaults_by_year()["as given"].tolist() == [0, 0, 1, 0]
+    assert list(rep.defaults_by_year().index) == [2026, 2027, 2028, 2029]
+    wall = rep.maturity_wall()
+    mine = wall[wall["scenario"] == "as given"].set_index(["year", "borrower_type"])
+    assert mine["rolled"].to_dict() == {(2026, "neocloud"): 0.0, (2026, "ai_lab"): 0.0, (2027, "neocloud"): 60.0,
+                                        (2027, "ai_lab"): 0.0, (2028, "neocloud"): 0.0, (2028, "ai_lab"): 0.0,
+                                        (2029, "neocloud"): 0.0, (2029, "ai_lab"): 0.0}
+    assert mine["called"].to_dict() == {(2026, "neocloud"): 0.0, (2026, "ai_lab"): 10.0, (2027, "neocloud"): 0.0,
+                                        (2027, "ai_lab"): 10.0, (2028, "neocloud"): 120.0, (2028, "ai_lab"): 10.0,
+                                        (2029, "neocloud"): 0.0, (2029, "ai_lab"): 0.0}
+    who = rep.path_defaults()
+    assert who[["scenario", "name", "type", "default_year", "wave"]].values.tolist() == [
+        ["as given", "Cloud", "neocloud", 2028, 0], ["cloud-shortfall", "Cloud", "neocloud", 2028, 0]]
+    assert who["shortfall"].tolist() == [99.0, 123.0 + 60.0 - 74.0] and who["cash_before"].tolist() == [54.0, 44.0]
+    cash = rep.failing_cash()
+    assert cash[cash["scenario"] == "as given"]["cash"].tolist() == [27.0, 54.0, 0.0, 0.0]
+    assert cash[cash["scenario"] == "cloud-shortfall"]["cash"].tolist() == [27.0, 44.0, 0.0, 0.0]
+    assert rep.summary_table().loc["In default by 2029 (path)"].tolist() == [1, 1]
+
+
+def test_html_report_over_a_horizon(path_report):
+    html = path_report.to_html()
+    scanner = _Scan()
+    scanner.feed(html)
+    assert [u for u in scanner.urls if not u.startswith(("#", "data:"))] == []
+    sections = [a["data-section"] for tag, a in scanner.tags if tag == "section" and "data-section" in a]
+    assert sections == ["summary", "timeline"] + SECTIONS[1:]
+    assert 'href="#timeline">2 Timeline 2026&ndash;2029</a>' in html and "9 Data provenance" in html
+    assert html.count('class="chart"') == 6
+    assert "Table 2. Institutions in default at the end of each year" in html
+    assert "Figure 3. Cash each institution" in html and "Figure 4. Principal falling due" in html
+    assert "Figure 5. Number of institutions defaulting in each wave" in html
+    assert "<td class=\"num\">1 (+1)</td>" in html
+    assert "Rolled over, all types" in html and ">60.00<" in html and ">120.00<" in html
+    assert "In default by 2029" in html and "First default" in html
+
+
+def test_markdown_report_over_a_horizon(path_report):
+    files = path_report.to_markdown()
+    for stem in ("defaults-by-year", "maturity-wall", "cash-of-failing"):
+        assert f"figures/{stem}.svg" in files and f"figures/{stem}.png" in files
+    rows = list(csv.DictReader(io.StringIO(files["tables/maturity-wall.csv"].decode())))
+    assert {(r["scenario"], r["year"], r["borrower_type"]): (r["rolled"], r["called"]) for r in rows}[
+        ("as given", "2028", "neocloud")] == ("0.0", "120.0")
+    by_year = list(csv.DictReader(io.StringIO(files["tables/defaults-by-year.csv"].decode())))
+    assert [(r["year"], r["as given"], r["as given (new)"]) for r in by_year] == [
+        ("2026", "0", "0"), ("2027", "0", "0"), ("2028", "1", "1"), ("2029", "1", "0")]
+    assert "tables/path-defaults.csv" in files
+    md = files["report.md"].decode()
+    assert "## 2 Timeline 2026–2029" in md and "## 3 Scenarios" in md and "## 9 Data provenance" in md
+    assert "| as given | Cloud | neocloud | 2028 | 0 | 99.00 | 54.00 |" in md
+    assert "](figures/maturity-wall.png)" in md
+
+
+def test_report_timeline_escapes_names():
+    name = "<script>x</script>"
+    rep = build_report(dated_network(cloud_name=name), [], horizon=(2026, 2029), generated="2026-01-01")
+    html = rep.to_html()
+    assert name not in html.replace('srcdoc="', "")  # the embedded view is in an escaped attribute
+    assert "&lt;script&gt;x&lt;/script&gt;" in html
+    md = rep.to_markdown()["report.md"].decode()
+    assert "<script>" not in md and "&lt;script&gt;x&lt;/script&gt;" in md
+
+
+def test_cli_report_with_a_horizon(tmp_path):
+    folder = tmp_path / "dated"
+    contagion.write_network(dated_network(), folder)
+    runner = CliRunner()
+    out = tmp_path / "r.html"
+    res = runner.invoke(cli, ["report", str(folder), "--horizon", "2026:2029", "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "timeline: each scenario cleared year by year, 2026-2029" in res.stderr
+    assert 'id="timeline"' in out.read_text(encoding="utf-8")
+    md_dir = tmp_path / "md"
+    res = runner.invoke(cli, ["report", str(folder), "--horizon", "2026:2029", "-f", "md", "-o", str(md_dir)])
+    assert res.exit_code == 0, res.output
+    for rel in ("report.md", "figures/maturity-wall.svg", "figures/cash-of-failing.png", "tables/maturity-wall.csv",
+                "tables/defaults-by-year.csv", "tables/path-defaults.csv", "tables/cash-of-failing.csv", "view.html"):
+        assert (md_dir / rel).is_file(), rel
+    res = runner.invoke(cli, ["report", str(folder), "--horizon", "20x6", "-o", str(out)])
+    assert res.exit_code == 2 and "FIRST:LAST" in res.output

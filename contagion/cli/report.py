@@ -10,6 +10,7 @@ from ..report import DEFAULT_MAX_ROWS
 from ..viz import DEFAULT_MAX_NODES
 from .options import emit, handle_errors, load_network, network_argument, scenario_option
 from .methods import method_options
+from .path import horizon_option
 from .run import network_label, scenario_request
 
 __all__ = ["report", "REPORT_FORMATS", "write_files"]
@@ -42,6 +43,7 @@ def write_files(folder: str | Path, files: dict[str, bytes]) -> list[Path]:
 @click.option("--baseline", is_flag=True,
               help="Report on the network as it is (no scenario), instead of the dataset's default scenario.")
 @method_options()
+@horizon_option
 @click.option("--format", "-f", "fmt", type=click.Choice(list(REPORT_FORMATS)), default="html", show_default=True,
               help="html: one self-contained file; md: a folder with report.md, figures (SVG, PNG), CSV tables "
                    "and view.html.")
@@ -55,31 +57,43 @@ def write_files(folder: str | Path, files: dict[str, bytes]) -> list[Path]:
               help="Institutions shown individually in the embedded network view.")
 @handle_errors
 def report(network: str | None, scenarios: tuple[str, ...], baseline: bool, method: str, params: dict[str, float],
-           fmt: str, output: str | None, title: str | None, max_rows: int, max_nodes: int) -> None:
+           horizon: tuple[int, int] | None, fmt: str, output: str | None, title: str | None, max_rows: int,
+           max_nodes: int) -> None:
     """Write a stress-test report on NETWORK, one column per --scenario.
 
     Each --scenario is applied separately to NETWORK (they do not compose,
     unlike `contagion run`). Without --scenario, the dataset's default
-    scenario is used; --baseline reports on the network as it is.
+    scenario is used; --baseline reports on the network as it is. With
+    --horizon FIRST:LAST each scenario is also cleared year by year, and
+    the report gets a timeline section: defaults by year, the maturity wall
+    (principal due by borrower type, rolled over or called), who defaults
+    when, and the cash of the institutions that fail.
 
     \b
     Examples:
       contagion report core-periphery --scenario core-shock -o report.html
       contagion report graphs/chain -s a-fails -s my-shock.toml --format md -o chain-report
+      contagion report ai-infrastructure --horizon 2026:2030 -o path-report.html
     """
     from ..report import build_report
 
-    net = load_network(network)
+    net, target = load_network(network), output or REPORT_FORMATS[fmt]
+    if fmt == "md" and target == "-":
+        raise click.UsageError("--format md writes a folder; give a folder name with -o")
     rep = build_report(net, scenario_request(scenarios, baseline), method=method, title=title, max_rows=max_rows,
-                       max_nodes=max_nodes, **params)
+                       max_nodes=max_nodes, horizon=horizon, **params)
+    _write_report(rep, network_label(net), fmt, target)
+
+
+def _write_report(rep, label: str, fmt: str, target: str) -> None:
+    """Announce the default scenario (if applied) and write the HTML file or the Markdown folder."""
     if rep.default_applied:
-        click.echo(f"applying the default scenario '{rep.runs[0].name}' of {network_label(net)} "
+        click.echo(f"applying the default scenario '{rep.runs[0].name}' of {label} "
                    "(choose others with --scenario, or none with --baseline)", err=True)
-    target = output or REPORT_FORMATS[fmt]
+    if rep.horizon is not None:
+        click.echo(f"timeline: each scenario cleared year by year, {rep.horizon[0]}-{rep.horizon[1]}", err=True)
     if fmt == "html":
         emit(rep.to_html(), None if target == "-" else target)
         return
-    if target == "-":
-        raise click.UsageError("--format md writes a folder; give a folder name with -o")
     written = write_files(target, rep.to_markdown())
     click.echo(f"wrote {target}/ ({len(written)} files: report.md, figures/, tables/, view.html)", err=True)

@@ -11,20 +11,22 @@ from .model import DEFAULT_MAX_ROWS, Report, ScenarioRun
 from ..viz import DEFAULT_MAX_NODES
 
 
-def _stress_item(base: Any, item: Any, k: int, method: str, params: Mapping[str, Any]) -> tuple[str, str, Any]:
-    """``(name, description, StressResult)`` of one scenario item, cleared through :func:`contagion.stress`."""
+def _stress_item(base: Any, item: Any, k: int, method: str,
+                 params: Mapping[str, Any]) -> tuple[str, str, Any, tuple[Any, Any]]:
+    """``(name, description, StressResult, (network, scenarios) of its path)`` of one scenario item, cleared
+    through :func:`contagion.stress`."""
     from ..network import FinancialNetwork
     from ..pipeline import stress
 
     if isinstance(item, tuple) and len(item) == 2 and isinstance(item[1], FinancialNetwork):
-        return str(item[0]), "", stress(item[1], (), method=method, **params)
+        return str(item[0]), "", stress(item[1], (), method=method, **params), (item[1], ())
     if isinstance(item, FinancialNetwork):  # already shocked: its metadata names the scenarios
         meta = item.metadata or {}
         names = meta.get("scenarios") or []
         name = " + ".join(map(str, names)) if names else f"Scenario {k + 1}"
-        return name, str(meta.get("description", "")), stress(item, (), method=method, **params)
+        return name, str(meta.get("description", "")), stress(item, (), method=method, **params), (item, ())
     st = stress(base, [item], method=method, **params)
-    return st.label, st.description, st
+    return st.label, st.description, st, (base, [item])
 
 
 def build_report(
@@ -36,6 +38,7 @@ def build_report(
     generated: str | None = None,
     max_rows: int = DEFAULT_MAX_ROWS,
     max_nodes: int = DEFAULT_MAX_NODES,
+    horizon: tuple[int, int] | None = None,
     **params: Any,
 ) -> Report:
     """Apply each scenario separately to ``network``, clear, and gather the report.
@@ -63,13 +66,27 @@ def build_report(
         Institutions listed per scenario in the HTML report (CSV has all).
     max_nodes : int
         Cap of the embedded network view (see :func:`contagion.viz.network_view`).
+    horizon : (int, int), optional
+        First and last year: each scenario is also cleared year by year
+        (:func:`contagion.clear_path`, the same scenario on the same network)
+        and the report gets a timeline section: defaults by year, the
+        maturity wall (principal due by borrower type, rolled over or
+        called), who defaults when, and the cash of the institutions that
+        fail. The other sections stay the one-year clearing.
 
     Raises
     ------
     ScenarioError
         An unknown scenario or one that cannot be applied.
     ContagionError
-        An unknown method, or a shocked network with other institutions.
+        An unknown method, a shocked network with other institutions, or a bad horizon.
+
+    Examples
+    --------
+    >>> import contagion
+    >>> rep = build_report(contagion.load_dataset("chain"), ["a-fails"], horizon=(2026, 2027), generated="2025-01-01")
+    >>> rep.defaults_by_year()["a-fails"].tolist()
+    [3, 3]
     """
     from ..measures import loss_summary, losses_by_creditor_type
     from ..pipeline import stress
@@ -79,25 +96,32 @@ def build_report(
     if scenarios is None:  # the dataset's default scenario, if it names one
         st = stress(network, None, method=method, **params)
         default_applied = st.default_applied
-        named = [(st.label, st.description, st) if st.scenarios else (*as_given, st)]
+        named = [(st.label, st.description, st, (network, None)) if st.scenarios
+                 else (*as_given, st, (network, ()))]
     else:
         named = [_stress_item(network, item, k, method, params) for k, item in enumerate(scenarios)]
         if not named:
-            named = [(*as_given, stress(network, (), method=method, **params))]
+            named = [(*as_given, stress(network, (), method=method, **params), (network, ()))]
     runs = []
-    for name, description, st in named:
+    for name, description, st, (path_net, path_scenarios) in named:
         shocked, res = st.network, st.clearing
         if shocked.n != network.n or tuple(shocked.names) != tuple(network.names):
             raise ContagionError(f"scenario {name!r}: the shocked network has other institutions than the base")
         shocks = tuple(line for scen in st.scenarios for line in scen.describe())
+        path = None
+        if horizon is not None:
+            from ..paths import clear_path
+
+            path = clear_path(path_net, horizon, path_scenarios, method=method, **params)
         runs.append(ScenarioRun(name, description, shocks, shocked, res, loss_summary(res, network),
-                                losses_by_creditor_type(res)))
+                                losses_by_creditor_type(res), path))
     from ..viz import dataset_title
 
     return Report(base=network, runs=tuple(runs),
                   title=title or f"Stress test: {dataset_title(network.metadata) or 'network'}", method=method,
                   params=dict(runs[0].result.params), generated=generated or _dt.date.today().isoformat(),
-                  max_rows=max_rows, max_nodes=max_nodes, default_applied=default_applied)
+                  max_rows=max_rows, max_nodes=max_nodes, default_applied=default_applied,
+                  horizon=None if horizon is None else (int(runs[0].path.years[0]), int(runs[0].path.years[-1])))
 
 
 def render(network: Any, scenarios: Iterable[Any] = (), **kwargs: Any) -> str:

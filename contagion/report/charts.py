@@ -167,3 +167,133 @@ def _inline_svg(svg: str, caption: str) -> Any:
                  lambda m: f'<svg{m.group(1)} class="chart" role="img" aria-label="{_html.escape(caption)}"',
                  svg, count=1)
     return Markup(svg.strip())
+
+
+#: colours of borrower types and of institutions in the timeline charts (qualitative, print friendly)
+SERIES_COLOURS = ("#1f5a85", "#c8a951", "#2a7f8e", "#b03a2e", "#6a4c93", "#3e8e41", "#d98c5f", "#7d8b99",
+                  "#8c564b", "#e377c2", "#17becf", "#bcbd22")
+
+
+def _panels(S: int, height: float) -> tuple[Any, list]:
+    """A figure with one panel per scenario (at most 3 a row), sharing the y axis."""
+    from matplotlib.figure import Figure
+
+    cols = min(S, 3)
+    rows = -(-S // cols)
+    fig = Figure(figsize=(7.2, height * rows + (0.5 if S > 1 else 0.0)), layout="constrained")
+    axes = fig.subplots(rows, cols, sharey=True, squeeze=False).ravel().tolist()
+    for ax in axes[S:]:
+        ax.set_visible(False)
+    return fig, axes[:S]
+
+
+def _timeline_figures(report: "Report") -> dict[str, tuple[str, Any]]:
+    """The charts of the timeline section (a report over a horizon): defaults by year, the maturity wall, the
+    cash of the institutions that fail."""
+    import matplotlib
+    from matplotlib.figure import Figure
+    from matplotlib.patches import Patch
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+    from .timeline import MAX_FAILING_LINES
+
+    names = [_short(n) for n in report.names]
+    colours = [SCENARIO_COLOURS[s % len(SCENARIO_COLOURS)] for s in range(len(names))]
+    S = len(names)
+    units = report._units()
+    amount = FuncFormatter(lambda v, _: f"{v:,.0f}" if abs(v) >= 10 else f"{v:,.2g}")
+    out: dict[str, tuple[str, Any]] = {}
+    with matplotlib.rc_context(_CHART_RC):
+        # 1. institutions in default by year (the new ones darker)
+        total, new = report.defaults_by_year(), report.new_defaults_by_year()
+        years = list(total.index)
+        fig = Figure(figsize=(7.2, 3.0), layout="constrained")
+        ax = fig.add_subplot()
+        x = np.arange(len(years))
+        width = 0.8 / S
+        for s in range(S):
+            pos = x - 0.4 + width * (s + 0.5)
+            earlier = total.iloc[:, s].to_numpy() - new.iloc[:, s].to_numpy()
+            ax.bar(pos, earlier, width, color=colours[s], alpha=0.4, linewidth=0)
+            ax.bar(pos, new.iloc[:, s].to_numpy(), width, bottom=earlier, color=colours[s], label=names[s])
+        ax.set_xticks(x, [str(y) for y in years])
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_ylim(0, max(1, int(total.to_numpy().max())) * 1.1)
+        ax.set_ylabel("Institutions in default")
+        ax.set_title("Defaults by year")
+        ax.grid(axis="y", color="#e6eaee", linewidth=0.8)
+        ax.set_axisbelow(True)
+        handles = [_proxy_patch(colours[s]) for s in range(S)] + [Patch(color="#7d8b99", alpha=0.4)]
+        labels = (names if S > 1 else ["Defaulted that year"]) + [
+            "Lighter: in default since an earlier year" if S > 1 else "In default since an earlier year"]
+        fig.legend(handles, labels, loc="outside lower center", ncols=min(S + 1, 3))
+        out["defaults-by-year"] = ("Institutions in default at the end of each year of the path (a default is "
+                                   "absorbing); the solid part of each bar defaulted that year.", fig)
+
+        # 2. the maturity wall: principal due per year by borrower type, called (solid) and rolled (hatched)
+        wall = report.maturity_wall()
+        types = list(dict.fromkeys(wall["borrower_type"]))
+        tcol = {t: SERIES_COLOURS[k % len(SERIES_COLOURS)] for k, t in enumerate(types)}
+        fig, axes = _panels(S, 2.9)
+        for s, ax in enumerate(axes):
+            w = wall[wall["scenario"] == report.names[s]]
+            bottom = np.zeros(len(years))
+            for what, style in (("called", {}), ("rolled", {"hatch": "////", "alpha": 0.6})):
+                for t in types:
+                    v = w[w["borrower_type"] == t].set_index("year")[what].reindex(years, fill_value=0.0).to_numpy()
+                    if v.any():
+                        ax.bar(x, v, 0.7, bottom=bottom, color=tcol[t], edgecolor="white", linewidth=0.4, **style)
+                        bottom = bottom + v
+            ax.set_xticks(x, [str(y) for y in years], fontsize=8 if S > 1 else None)
+            ax.yaxis.set_major_formatter(amount)
+            ax.grid(axis="y", color="#e6eaee", linewidth=0.8)
+            ax.set_axisbelow(True)
+            if S > 1:
+                ax.set_title(names[s], fontsize=9.5)
+            if not types:
+                ax.text(0.5, 0.5, "No principal falls due", ha="center", va="center", transform=ax.transAxes,
+                        color="#52606d")
+        axes[0].set_ylabel("Principal due" + (f" ({units})" if units else ""))
+        fig.suptitle("Maturity wall: principal due by borrower type", x=0.01, ha="left", fontsize=11,
+                     fontweight="bold", color="#0f2a44")
+        handles = [Patch(color=tcol[t]) for t in types] + [Patch(facecolor="white", edgecolor="#52606d",
+                                                                 hatch="////")]
+        fig.legend(handles, [_short(t, 24) for t in types] + ["hatched: rolled over"], loc="outside lower center",
+                   ncols=min(len(types) + 1, 4))
+        out["maturity-wall"] = ("Principal falling due in each year of the path by type of borrower: called "
+                                "(repaid, or owed by a borrower that cannot pay; solid) and rolled over by the "
+                                "lender (hatched). Principal accelerated by a default is not included.", fig)
+
+        # 3. cash carried out of each year by the institutions that fail
+        cash = report.failing_cash(MAX_FAILING_LINES)
+        fig, axes = _panels(S, 2.9)
+        for s, ax in enumerate(axes):
+            c = cash[cash["scenario"] == report.names[s]]
+            who = list(dict.fromkeys(c["name"]))
+            for k, nm in enumerate(who):
+                line = c[c["name"] == nm]
+                col = SERIES_COLOURS[k % len(SERIES_COLOURS)]
+                ax.plot(x, line["cash"].to_numpy(), marker="o", markersize=3.5, color=col, linewidth=1.6,
+                        label=_short(nm, 28))
+                dy = int(line["default_year"].iloc[0])
+                ax.plot([years.index(dy)], [float(line.loc[line["year"] == dy, "cash"].iloc[0])], marker="X",
+                        markersize=9, color="#a50f15", linestyle="none")
+            if not who:
+                ax.text(0.5, 0.5, "No institution defaults", ha="center", va="center", transform=ax.transAxes,
+                        color="#52606d")
+            ax.set_xticks(x, [str(y) for y in years], fontsize=8 if S > 1 else None)
+            ax.yaxis.set_major_formatter(amount)
+            ax.grid(axis="y", color="#e6eaee", linewidth=0.8)
+            ax.set_axisbelow(True)
+            if S > 1:
+                ax.set_title(names[s], fontsize=9.5)
+            if who:
+                ax.legend(loc="upper left", fontsize=8)
+        axes[0].set_ylabel("Cash carried forward" + (f" ({units})" if units else ""))
+        fig.suptitle("Cash of the institutions that fail", x=0.01, ha="left", fontsize=11, fontweight="bold",
+                     color="#0f2a44")
+        out["cash-of-failing"] = ("Cash each institution that defaults on the path carries out of each year (what "
+                                  f"it holds after paying, when positive; 0 once it cannot pay); the red cross marks "
+                                  f"its default year. At most {MAX_FAILING_LINES} per scenario, the largest "
+                                  "obligations first.", fig)
+    return out

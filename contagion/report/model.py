@@ -11,7 +11,8 @@ import pandas as pd
 
 from ..formatting import fmt_amount, fmt_share, outcome_text
 from ..viz import DEFAULT_MAX_NODES, capital_depletion
-from .charts import SCENARIO_COLOURS, _figures, _inline_svg, _png_bytes, _svg_text
+from .charts import SCENARIO_COLOURS, _figures, _inline_svg, _png_bytes, _svg_text, _timeline_figures
+from .timeline import defaults_by_year, failing_cash, maturity_wall, new_defaults_by_year, path_defaults
 from .text import _csv_bytes, _fmt_measure, _fmt_ratio, _md, _provenance, _slugs, _unique_labels
 
 
@@ -42,6 +43,7 @@ class ScenarioRun:
     result: Any
     loss: dict
     losses_by_type: pd.Series
+    path: Any = None
 
     def institutions(self, base: Any) -> pd.DataFrame:
         """Per-institution table: ``name, type, obligations, payment, shortfall, equity_before, equity_after,
@@ -86,6 +88,9 @@ class Report:
         Method parameters (``alpha``, ``beta``).
     generated : str
         Date shown on the report (ISO format).
+    horizon : (int, int) or None
+        First and last year of the timeline section (each run then has its
+        :class:`~contagion.paths.PathResult` in ``path``); None: no timeline.
     """
 
     base: Any
@@ -97,6 +102,7 @@ class Report:
     max_rows: int = DEFAULT_MAX_ROWS
     max_nodes: int = DEFAULT_MAX_NODES
     default_applied: bool = False
+    horizon: tuple[int, int] | None = None
 
     # ------------------------------------------------------------------ tables
     @property
@@ -105,7 +111,8 @@ class Report:
         return _unique_labels([r.name for r in self.runs])
 
     def summary_table(self) -> pd.DataFrame:
-        """Headline figures, one column per scenario (numbers, not text)."""
+        """Headline figures, one column per scenario (numbers, not text); over a horizon, also the institutions
+        in default at the end of the path ("In default by <last year> (path)")."""
         rows: dict[str, list[float]] = {k: [] for k in (
             "Institutions", "Defaults", "Fundamental defaults (wave 0)", "Last wave", "Shock to outside assets",
             "Total shortfall", "Unpaid to outside creditors", "System loss", "System loss without network",
@@ -122,6 +129,8 @@ class Report:
             rows["System loss"].append(r.loss["system_loss"])
             rows["System loss without network"].append(r.loss["system_loss_without_network"])
             rows["Loss amplification"].append(r.loss["amplification"])
+        if self.paths:
+            rows[f"In default by {self.horizon[1]} (path)"] = [int(r.path.defaulted[-1].sum()) for r in self.runs]
         frame = pd.DataFrame(rows, index=self.names).T
         frame.index.name = "measure"
         return frame
@@ -143,6 +152,33 @@ class Report:
         frame.index.name = "creditor_type"
         return frame
 
+    # ------------------------------------------------------------------ the timeline (a report over a horizon)
+    @property
+    def paths(self) -> dict[str, Any]:
+        """``{scenario label: PathResult}`` (empty without a horizon)."""
+        return {label: r.path for label, r in zip(self.names, self.runs) if r.path is not None}
+
+    def defaults_by_year(self) -> pd.DataFrame:
+        """Institutions in default at the end of each year (rows: years), one column per scenario."""
+        return defaults_by_year(self.paths)
+
+    def new_defaults_by_year(self) -> pd.DataFrame:
+        """Institutions defaulting in each year (rows: years), one column per scenario."""
+        return new_defaults_by_year(self.paths)
+
+    def maturity_wall(self) -> pd.DataFrame:
+        """Principal due per scenario, year and borrower type, rolled over or called
+        (:func:`contagion.report.timeline.maturity_wall`)."""
+        return maturity_wall(self.paths)
+
+    def path_defaults(self) -> pd.DataFrame:
+        """Who defaults on each path, in which year and wave (:func:`contagion.report.timeline.path_defaults`)."""
+        return path_defaults(self.paths)
+
+    def failing_cash(self, limit: int | None = None) -> pd.DataFrame:
+        """Cash carried out of each year by the institutions that default (long format)."""
+        return failing_cash(self.paths, limit)
+
     def institutions(self, index: int = 0) -> pd.DataFrame:
         """Per-institution table of scenario ``index`` (every institution; see :meth:`ScenarioRun.institutions`)."""
         return self.runs[index].institutions(self.base)
@@ -155,7 +191,7 @@ class Report:
         rendered by the Agg/SVG canvases), so pyplot's global state and backend are
         left alone.
         """
-        return _figures(self)
+        return {**_figures(self), **(_timeline_figures(self) if self.paths else {})}
 
     def figure_files(self) -> dict[str, tuple[str, str, bytes]]:
         """``{file stem: (caption, svg text, png bytes)}`` of the charts."""
@@ -205,6 +241,12 @@ class Report:
         }
         for stem, frame in tables.items():
             files[f"tables/{stem}.csv"] = _csv_bytes(frame.reset_index())
+        if self.paths:
+            by_year = pd.concat([self.defaults_by_year(), self.new_defaults_by_year().add_suffix(" (new)")], axis=1)
+            files["tables/defaults-by-year.csv"] = _csv_bytes(by_year.reset_index())
+            files["tables/maturity-wall.csv"] = _csv_bytes(self.maturity_wall())
+            files["tables/path-defaults.csv"] = _csv_bytes(self.path_defaults())
+            files["tables/cash-of-failing.csv"] = _csv_bytes(self.failing_cash())
         slugs = _slugs(self.names)
         for s, slug in enumerate(slugs):
             files[f"tables/institutions-{slug}.csv"] = _csv_bytes(self.institutions(s))
@@ -247,6 +289,7 @@ class Report:
                 "shortfall": fmt_amount(r.loss["total_shortfall"]),
                 "system_loss": fmt_amount(r.loss["system_loss"]),
                 "amplification": _fmt_ratio(amp),
+                "path": None,
             })
         summary_rows = [[measure] + [_fmt_measure(measure, v) for v in summary.loc[measure]] for measure in summary.index]
         wave_rows = [[f"Wave {w}" + (" (fundamental)" if w == 0 else "")] + [f"{int(v):,}" for v in waves.loc[w]]
@@ -274,6 +317,12 @@ class Report:
                 })
             inst.append({"name": label, "rows": rows, "total": len(frame), "shown": len(shown),
                          "defaults": int(r.result.n_defaults)})
+        timeline = self._timeline_context()
+        if timeline:
+            for card, r in zip(cards, self.runs):
+                first = [y for y in r.path.default_year if y is not None]
+                card["path"] = {"defaults": f"{int(r.path.defaulted[-1].sum()):,}", "last": str(self.horizon[1]),
+                                "first_default": str(min(first)) if first else "\u2013"}
         meta = base.metadata or {}
         units = self._units()
         method_params = ", ".join(f"{k} = {v:g}" if isinstance(v, (int, float)) else f"{k} = {v}"
@@ -301,4 +350,49 @@ class Report:
             "max_rows": self.max_rows,
             "references": list(REFERENCES),
             "provenance": _provenance(base),
+            "timeline": timeline,
+            **_numbering(timeline is not None),
         }
+
+    def _timeline_context(self) -> dict[str, Any] | None:
+        """The timeline section: defaults by year, who defaults when, the maturity wall per scenario."""
+        if not self.paths:
+            return None
+        total, new = self.defaults_by_year(), self.new_defaults_by_year()
+        years = [int(y) for y in total.index]
+        year_rows = [[str(y)] + [f"{int(total.loc[y, c]):,}" + (f" (+{int(new.loc[y, c]):,})" if new.loc[y, c] else "")
+                                 for c in total.columns] for y in years]
+        who = [{"scenario": row.scenario, "colour": SCENARIO_COLOURS[self.names.index(row.scenario)
+                                                                     % len(SCENARIO_COLOURS)],
+                "name": row.name, "type": row.type, "year": str(row.default_year), "wave": str(row.wave),
+                "shortfall": fmt_amount(row.shortfall),
+                "cash_before": "\u2013" if np.isnan(row.cash_before) else fmt_amount(row.cash_before)}
+               for row in self.path_defaults().itertuples(index=False)]
+        wall = self.maturity_wall()
+        walls = []
+        for s, label in enumerate(self.names):
+            w = wall[wall["scenario"] == label]
+            rows = []
+            for what, title in (("called", "Called"), ("rolled", "Rolled over")):
+                table = w.pivot_table(index="borrower_type", columns="year", values=what, aggfunc="sum",
+                                      sort=False).reindex(columns=years, fill_value=0.0)
+                for k, t in enumerate(table.index):
+                    rows.append({"group": title if k == 0 else "", "label": str(t), "total": False,
+                                 "cells": [fmt_amount(v) for v in table.loc[t]]})
+                rows.append({"group": "", "label": f"{title}, all types", "total": True,
+                             "cells": [fmt_amount(v) for v in table.sum(axis=0)]})
+            walls.append({"name": label, "colour": SCENARIO_COLOURS[s % len(SCENARIO_COLOURS)], "rows": rows})
+        return {"first": years[0], "last": years[-1], "years": [str(y) for y in years], "year_rows": year_rows,
+                "who": who, "walls": walls}
+
+
+def _numbering(timeline: bool) -> dict[str, dict[str, int]]:
+    """Section, figure and table numbers (the timeline section, when there, is section 2)."""
+    sections = ["summary"] + (["timeline"] if timeline else []) + ["scenarios", "waves", "losses", "institutions",
+                                                                  "network", "methodology", "provenance"]
+    figures = ["system-loss"] + (["defaults-by-year", "cash-of-failing", "maturity-wall"] if timeline else []) + [
+        "defaults-by-wave", "losses-by-creditor-type"]
+    tables = ["summary"] + (["defaults-by-year", "path-defaults", "maturity-wall"] if timeline else []) + [
+        "waves", "losses"]
+    return {"num": {k: i + 1 for i, k in enumerate(sections)}, "fig": {k: i + 1 for i, k in enumerate(figures)},
+            "tab": {k: i + 1 for i, k in enumerate(tables)}}

@@ -51,7 +51,7 @@ def _fmt_ratio(x: float) -> str:
 def _fmt_measure(measure: str, v: float) -> str:
     if measure == "Loss amplification":
         return _fmt_ratio(v)
-    if measure in ("Institutions", "Defaults", "Fundamental defaults (wave 0)"):
+    if measure in ("Institutions", "Defaults", "Fundamental defaults (wave 0)") or measure.startswith("In default by"):
         return f"{int(v):,}"
     if measure == "Last wave":
         return "\u2013" if v is None or not math.isfinite(v) else str(int(v))

@@ -17,7 +17,12 @@ clears each shocked network, and gathers what a stress-test document needs:
 - the interactive network view of :mod:`contagion.viz` (one view with a
   scenario selector, embedded in an ``<iframe srcdoc>``);
 - methodology (model, conventions, references) and data provenance (the
-  dataset README, files and their SHA-256).
+  dataset README, files and their SHA-256);
+- with ``horizon=(first, last)``, a timeline section: each scenario also
+  cleared year by year (:func:`contagion.clear_path`), with defaults by
+  year, who defaults when, the cash of the institutions that fail and the
+  maturity wall by borrower type, rolled over or called
+  (:mod:`contagion.report.timeline`).
 
 :func:`render` returns the HTML page (one UTF-8 string with no external URL;
 Jinja2 with autoescaping, so names, types and descriptions are text).

@@ -46,6 +46,7 @@ _LAZY = {
     "clear_path": ("contagion.paths", "clear_path"),
     "PathResult": ("contagion.paths", "PathResult"),
     "reconstruct": ("contagion.reconstruct", "_module"),  # the module, callable as reconstruct()
+    "sensitivity": ("contagion.sensitivity", "_module"),  # the module, callable as sensitivity()
 }
 
 __all__ = [

@@ -30,6 +30,7 @@ COMMANDS: dict[str, str] = {
     "rank": "contagion.cli.analytics:rank",
     "reverse-stress": "contagion.cli.analytics:reverse_stress",
     "sweep": "contagion.cli.analytics:sweep",
+    "sensitivity": "contagion.cli.sensitivity:sensitivity",
     "reconstruct": "contagion.cli.reconstruct:reconstruct",
 }
 
@@ -45,6 +46,7 @@ SHORT_HELP: dict[str, str] = {
     "rank": "Rank institutions by systemic importance.",
     "reverse-stress": "Find the smallest shock that makes a target default.",
     "sweep": "Monte Carlo sweep of random shocks.",
+    "sensitivity": "Derivatives of payments and equity with respect to one input.",
     "reconstruct": "Reconstruct who owes whom from totals; clear over reconstructions.",
 }
 

@@ -1,0 +1,289 @@
+"""Sensitivities (issue 19, item 2): :func:`contagion.sensitivity`, ``rank_assumptions`` and ``contagion sensitivity``.
+
+Hand derivations in the docstrings; finite differences of the exact clearing as
+the reference (one-sided, at and away from kinks); the CLI.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+import contagion
+from contagion.cli import cli
+from contagion.sensitivity import SensitivityWarning, assumption_effects, rank_assumptions, sensitivity
+
+
+def _three():
+    return contagion.FinancialNetwork.from_matrix([[0, 20, 10], [5, 0, 24], [10, 0, 0]], external_assets=[10, 10, 10],
+                                                  names=["A", "B", "C"])
+
+
+def test_three_banks_outside_assets_by_hand():
+    """L = [[0, 20, 10], [5, 0, 24], [10, 0, 0]], e = 10 each; A and B default, C pays 10 (the clearing doctest).
+
+    On D = {A, B}: p_A = 10 + 10 + (5/29) p_B (C's 10 in full), p_B = 10 + (20/30) p_A. With respect to e_A:
+    dp_A = 1 + (5/29) dp_B, dp_B = (2/3) dp_A, so dp_A (1 - 10/87) = 1: dp_A = 87/77, dp_B = 58/77, dp_C = 0.
+    Equity e + Pi.T p - pbar: dE_A = 1 + (5/29)(58/77) = 87/77, dE_B = (2/3)(87/77) = 58/77,
+    dE_C = (10/30)(87/77) + (24/29)(58/77) = 29/77 + 48/77 = 1.
+    System loss = shock + shortfall, the shock counted from the same network (no scenario): raising e_A lowers the
+    shortfall by 145/77 and the shock stays 0 (right: -145/77); lowering it adds 1 of shock (left: -1 - 145/77).
+    """
+    s = sensitivity(_three(), "external_assets:A", scenarios=())
+    np.testing.assert_allclose(s.payment_right, [87 / 77, 58 / 77, 0], rtol=1e-12)
+    np.testing.assert_allclose(s.payment_left, [87 / 77, 58 / 77, 0], rtol=1e-12)
+    np.testing.assert_allclose(s.equity, [87 / 77, 58 / 77, 1], rtol=1e-12)
+    assert s.system_loss_right == pytest.approx(-145 / 77, rel=1e-12)
+    assert s.system_loss_left == pytest.approx(-1 - 145 / 77, rel=1e-12)
+    assert not s.kink.any()
+
+
+def test_three_banks_one_obligation_by_hand():
+    """Same network, with respect to L[A, B] = 20. pbar_A = 30, A pays p_A = 1890/77, r_A = p_A / 30 = 9/11.
+    At fixed payments what B receives from A moves by r_A (1 - 20/30) = 3/11 and what C receives by
+    -r_A (10/30) = -3/11 (A's payment is shared over a larger total). On D = {A, B}:
+    dp_A = (5/29) dp_B, dp_B = 3/11 + (2/3) dp_A, so dp_A (1 - 10/87) = 15/319: dp_A = 45/847, dp_B = 261/847.
+    """
+    s = sensitivity(_three(), "edge:A>B", scenarios=())
+    np.testing.assert_allclose(s.payment, [45 / 847, 261 / 847, 0], rtol=1e-12)
+    assert s.wrt == "edge:A>B"
+
+
+def _chain_at_tie(e_a: float = 10.0):
+    """A owes B 10 and has exactly 10 (a tie: solvent); B owes 8 outside and has nothing else."""
+    L = np.array([[0, 10.0], [0, 0]])
+    return contagion.FinancialNetwork.from_matrix(L, external_assets=[e_a, 0], external_liabilities=[0, 8],
+                                                  names=["A", "B"])
+
+
+def test_kink_left_and_right_derivatives_by_hand():
+    """At e_A = 10 A pays its 10 exactly. Right: more cash does not change what A pays (dp_A = 0) and B's equity
+    does not move; A's equity rises 1 for 1. Left: A defaults and pays e_A, so dp_A = 1 and B's equity falls 1 for
+    1 (B still pays its 8). A's unclipped equity e_A - 10 moves 1 for 1 on both sides."""
+    s = sensitivity(_chain_at_tie(), "external_assets:A", scenarios=())
+    assert s.payment_right.tolist() == [0.0, 0.0] and s.payment_left.tolist() == [1.0, 0.0]
+    assert s.equity_right.tolist() == [1.0, 0.0] and s.equity_left.tolist() == [1.0, 1.0]
+    assert s.kink.tolist() == [True, True]
+    # and the finite differences agree on each side
+    h = 1e-7
+    up = contagion.clear(_chain_at_tie(10 + h))
+    down = contagion.clear(_chain_at_tie(10 - h))
+    mid = contagion.clear(_chain_at_tie())
+    np.testing.assert_allclose((up.payments - mid.payments) / h, s.payment_right, atol=1e-6)
+    np.testing.assert_allclose((mid.payments - down.payments) / h, s.payment_left, atol=1e-6)
+
+
+def _random(seed: int):
+    rng = np.random.default_rng(seed)
+    n = 10
+    L = np.where(rng.random((n, n)) < 0.3, rng.uniform(1, 20, (n, n)), 0.0)
+    np.fill_diagonal(L, 0.0)
+    e = rng.uniform(0, 15, n)
+    ext = rng.uniform(0, 10, n)
+    return L, e, ext
+
+
+def _net(L, e, ext):
+    return contagion.FinancialNetwork.from_matrix(L, external_assets=e, external_liabilities=ext,
+                                                  names=[f"n{i}" for i in range(len(e))])
+
+
+def _finite(L, e, ext, what, h):
+    """(payments, equity, system loss) at the step h along ``what`` = ("e", i) | ("ext", i) | ("L", i, j)."""
+    L2, e2, ext2 = L.copy(), e.copy(), ext.copy()
+    if what[0] == "e":
+        e2[what[1]] += h
+    elif what[0] == "ext":
+        ext2[what[1]] += h
+    else:
+        L2[what[1], what[2]] += h
+    res = contagion.clear(_net(L2, e2, ext2), solver="reference")
+    shock = float(np.sum(np.maximum(e - e2, 0.0)))
+    return res.payments, res.equity, shock + res.total_shortfall
+
+
+@pytest.mark.parametrize("seed", range(15))
+def test_against_finite_differences(seed):
+    """Every kind of input on random networks: the one-sided derivatives equal one-sided difference quotients of
+    the exact clearing (h = 1e-6; generic networks have no institution at its threshold, so left = right)."""
+    L, e, ext = _random(seed)
+    net = _net(L, e, ext)
+    i, j = map(int, np.argwhere(L > 0)[seed % int((L > 0).sum())])
+    k = seed % len(e)
+    h = 1e-6
+    for wrt, what in ((f"external_assets:n{k}", ("e", k)), (f"external_liabilities:n{k}", ("ext", k)),
+                      (f"edge:n{i}>n{j}", ("L", i, j))):
+        s = sensitivity(net, wrt, scenarios=())
+        p0, q0, l0 = _finite(L, e, ext, what, 0.0)
+        p1, q1, l1 = _finite(L, e, ext, what, h)
+        pm, qm, lm = _finite(L, e, ext, what, -h)
+        np.testing.assert_allclose(s.payment_right, (p1 - p0) / h, atol=2e-6 * 20, err_msg=wrt)
+        np.testing.assert_allclose(s.payment_left, (p0 - pm) / h, atol=2e-6 * 20, err_msg=wrt)
+        np.testing.assert_allclose(s.equity_right, (q1 - q0) / h, atol=2e-6 * 20, err_msg=wrt)
+        np.testing.assert_allclose(s.equity_left, (q0 - qm) / h, atol=2e-6 * 20, err_msg=wrt)
+        assert s.system_loss_right == pytest.approx((l1 - l0) / h, abs=1e-4)
+        assert s.system_loss_left == pytest.approx((l0 - lm) / h, abs=1e-4)
+
+
+def test_forced_default_cap_moves_with_recovery():
+    """The chain dataset's a-fails scenario forces A to default; A then pays at most recovery * pbar. Outside
+    assets of A do not reach B while A is capped (the doctest: equity of A moves 1 for 1, nothing else), and the
+    finite differences agree."""
+    net = contagion.load_dataset("chain")
+    s = sensitivity(net, "external_assets:A", scenarios=["a-fails"])
+    st = contagion.stress(net, ["a-fails"])
+    h = 1e-6
+    bumped = st.network.replace(external_assets=st.network.external_assets + np.array([h, 0, 0]))
+    np.testing.assert_allclose((contagion.clear(bumped).payments - st.clearing.payments) / h, s.payment, atol=1e-6)
+
+
+def test_ring_left_derivative_does_not_exist():
+    """ring: A has no outside assets, so they cannot fall: the left derivative is NaN, with a warning. Right: A's
+    extra cash stays with A (A is solvent), nothing else moves."""
+    with pytest.warns(SensitivityWarning, match="left derivative does not exist"):
+        s = sensitivity(contagion.load_dataset("ring"), "external_assets:A", scenarios=())
+    assert np.isnan(s.payment_left).all()
+    assert s.payment_right.tolist() == [0.0] * 5 and s.equity_right.tolist() == [1.0, 0, 0, 0, 0]
+
+
+def test_errors_name_what_is_wrong():
+    net = _three()
+    with pytest.raises(contagion.ContagionError, match="no institution named 'Z'"):
+        sensitivity(net, "external_assets:Z", scenarios=())
+    with pytest.raises(contagion.ContagionError, match="owes nothing to"):
+        sensitivity(net, "edge:C>B", scenarios=())
+    with pytest.raises(contagion.ContagionError, match="wrt must be one of"):
+        sensitivity(net, "cash:A", scenarios=())
+    with pytest.raises(contagion.ContagionError, match="assumption_effects.csv"):
+        sensitivity(net, "assumption:dscr", scenarios=())
+
+
+# ---------------------------------------------------------------------- assumptions
+def _assumption_dataset(tmp_path):
+    """A owes B a lease of 12 / term (term = 4: 3 a year; low 3 -> 4, high 6 -> 2); A's outside assets are
+    revenue r = 2 (low 1, high 3). B owes 5 outside and has 1.
+
+    d lease / d term = -12 / 16 = -0.75 at the central term; d e_A / d r = 1.
+    """
+    d = tmp_path / "toy"
+    d.mkdir()
+    pd.DataFrame({"id": ["A", "B"], "external_assets": [2.0, 1.0], "external_liabilities": [0.0, 5.0]}).to_csv(
+        d / "nodes.csv", index=False)
+    pd.DataFrame({"debtor": ["A"], "creditor": ["B"], "amount": [3.0], "edge_id": ["lease1"]}).to_csv(
+        d / "edges.csv", index=False)
+    pd.DataFrame({"assumption": ["term", "revenue"], "kind": ["edge", "external_assets"], "target": ["lease1", "A"],
+                  "central": [3.0, 2.0], "low": [4.0, 1.0], "high": [2.0, 3.0], "derivative": [-0.75, 1.0]}).to_csv(
+        d / "assumption_effects.csv", index=False)
+    return d
+
+
+def test_assumption_derivative_and_ranking_by_hand(tmp_path):
+    """A has 2 and owes 3: it defaults and pays 2; B gets 2 + 1 = 3 < 5 and defaults too.
+    term: the lease grows by -0.75 per year of term, but A still pays its 2: payments do not move; A's equity
+    (2 - 12/term) rises by 0.75, B's equity (1 + p_A - 5) does not move.
+    revenue: A pays 1 more, so B (in default) receives and pays 1 more; both equities +1.
+    Ranking by B's equity: revenue low (r = 1): p_A = 1, E_B = 1 + 1 - 5 = -3 (change -1); high (r = 3): p_A = 3
+    (A pays in full), E_B = -1 (+1). term low (lease 4): p_A = 2, E_B = -2 (0); high (lease 2): A pays 2 in full,
+    E_B = -2 (0). So revenue ranks first with a swing of 1, term second with 0.
+    """
+    d = _assumption_dataset(tmp_path)
+    net = contagion.read_network(d)
+    s = sensitivity(net, "assumption:term", scenarios=())
+    np.testing.assert_allclose(s.payment, [0, 0], atol=1e-15)
+    np.testing.assert_allclose(s.equity, [0.75, 0], atol=1e-15)
+    s2 = sensitivity(net, "assumption:revenue", scenarios=())
+    np.testing.assert_allclose(s2.payment, [1, 1], atol=1e-15)
+    np.testing.assert_allclose(s2.equity, [1, 1], atol=1e-15)
+    rank = rank_assumptions(net, "B", scenarios=())
+    assert rank.index.tolist() == ["revenue", "term"]
+    assert rank.loc["revenue", ["change_low", "change_high", "swing"]].tolist() == [-1.0, 1.0, 1.0]
+    assert rank.loc["term", ["change_low", "change_high"]].tolist() == [0.0, 0.0]
+    assert rank.loc["revenue", "derivative"] == 1.0
+    assert len(assumption_effects(net)) == 2
+    with pytest.raises(contagion.ContagionError, match="unknown assumption 'x'"):
+        sensitivity(net, "assumption:x", scenarios=())
+
+
+def test_effects_file_errors_are_located(tmp_path):
+    d = _assumption_dataset(tmp_path)
+    frame = pd.read_csv(d / "assumption_effects.csv", dtype=str)
+    frame.loc[1, "kind"] = "cash"
+    frame.loc[0, "low"] = "soon"
+    frame.to_csv(d / "assumption_effects.csv", index=False)
+    with pytest.raises(contagion.InvalidNetworkError) as info:
+        assumption_effects(d / "assumption_effects.csv")
+    text = "\n".join(map(str, info.value.problems))
+    assert "row 3, column 'kind'" in text and "row 2, column 'low'" in text
+
+
+# ---------------------------------------------------------------------- CLI
+def test_cli_json_csv_and_table(tmp_path):
+    runner = CliRunner()
+    net = _three()
+    d = tmp_path / "three"
+    contagion.write_network(net, d)
+    out = runner.invoke(cli, ["sensitivity", str(d), "--wrt", "external_assets:A", "-f", "json"])
+    assert out.exit_code == 0, out.output
+    records = json.loads(out.stdout)
+    assert [r["name"] for r in records] == ["A", "B", "C", "(system loss)"]
+    assert records[0]["payment"] == pytest.approx(87 / 77, rel=1e-12)
+    assert records[2]["equity"] == pytest.approx(1.0, rel=1e-12)
+    assert records[-1]["system_loss"] == pytest.approx(-145 / 77, rel=1e-12)
+    csv = runner.invoke(cli, ["sensitivity", str(d), "--wrt", "external_assets:A", "-f", "csv"]).stdout.splitlines()
+    assert csv[0].startswith("name,type,payment,equity,payment_left,payment_right,equity_left,equity_right,kink")
+    assert len(csv) == 5
+    table = runner.invoke(cli, ["sensitivity", str(d), "--wrt", "edge:A>B"]).stdout
+    assert "d / d edge:A>B" in table and "0.0531" in table     # 45/847
+    bad = runner.invoke(cli, ["sensitivity", str(d), "--wrt", "external_assets:Q"])
+    assert bad.exit_code == 1 and "no institution named 'Q'" in bad.output
+    usage = runner.invoke(cli, ["sensitivity", str(d)])
+    assert usage.exit_code == 2 and "--wrt" in usage.output
+
+
+def test_cli_kink_shows_left_columns(tmp_path):
+    d = tmp_path / "tie"
+    contagion.write_network(_chain_at_tie(), d)
+    out = CliRunner().invoke(cli, ["sensitivity", str(d), "--wrt", "external_assets:A"])
+    assert out.exit_code == 0
+    assert "(left)" in out.stdout and "at a kink" in out.stderr
+
+
+def test_cli_rank_assumptions(tmp_path):
+    d = _assumption_dataset(tmp_path)
+    out = CliRunner().invoke(cli, ["sensitivity", str(d), "--rank-assumptions", "B", "-f", "json"])
+    assert out.exit_code == 0, out.output
+    rows = json.loads(out.stdout)
+    assert [r["assumption"] for r in rows] == ["revenue", "term"]
+    assert rows[0]["change_high"] == 1.0 and rows[0]["defaulted_high"] is True
+
+
+def test_library_name_is_callable_and_a_module():
+    import contagion.sensitivity as mod
+
+    assert callable(contagion.sensitivity) and contagion.sensitivity.rank_assumptions is mod.rank_assumptions
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        s = contagion.sensitivity(_three(), wrt="external_assets:B", scenarios=())
+    assert s.wrt == "external_assets:B"
+
+
+def test_priority_network_by_difference_quotients():
+    """A has 15 and owes B 10 (senior, seniority 1) and C 10 (junior, 2): it pays B 10 and C 5. One more unit of
+    A's cash goes to C: dp_A = 1, dE_B = 0, dE_C = 1, dE_A = 1 (unclipped equity 15 - 20). The priority clearing is
+    differentiated by one-sided difference quotients (exact = False), which are exact here up to round-off."""
+    net = contagion.FinancialNetwork.from_edges(
+        pd.DataFrame({"debtor": ["A", "A"], "creditor": ["B", "C"], "amount": [10.0, 10.0], "seniority": [1, 2]}),
+        pd.DataFrame({"id": ["A", "B", "C"], "external_assets": [15.0, 0, 0]}))
+    s = sensitivity(net, "external_assets:A", scenarios=())
+    assert s.exact is False
+    np.testing.assert_allclose(s.payment, [1, 0, 0], atol=1e-6)
+    np.testing.assert_allclose(s.equity, [1, 0, 1], atol=1e-6)
+    np.testing.assert_allclose(s.equity_left, [1, 0, 1], atol=1e-6)
+    # the senior claim: one more unit owed to B is paid out of C's share
+    s2 = sensitivity(net, "edge:A>B", scenarios=())
+    np.testing.assert_allclose(s2.equity, [-1, 1, -1], atol=1e-6)

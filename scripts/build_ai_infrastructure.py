@@ -211,6 +211,22 @@ ASSUMPTIONS += [
      "~$100bn, half of HSBC's path [S59]. The one-year ai-demand-slowdown uses the same 30% (outside revenue 30% "
      "below plan).", "S59; S56"),
 ]
+# --- guarantees and security (DESIGN.md section 8): Meta's residual value guarantee on the Hyperion campus
+ASSUMPTIONS += [
+    ("hyperion_rvg_cap", "Meta's residual value guarantee on the Hyperion campus (e045g / e045x)", "cap of the "
+     "guarantee (USD bn; the row's amount)", 27.3, 13.65, 27.3,
+     "Meta guarantees the campus's residual value for the first 16 years, 'capped' [S25]; the cap is not in the "
+     "fact sheet. Central: the $27.3bn of bonds the vehicle issued [S26] (the A+ rating of the bonds [S24] and "
+     "S&P's opinion that kept them off Meta's balance sheet [S26] rest on Meta standing behind the campus); "
+     "low: half of it.", "S24; S25; S26"),
+    ("hyperion_exit_value", "hyperion-tenant-exit (asset_value of e045x)", "value of the Hyperion campus sold "
+     "without Meta as tenant, as a share of its $27bn cost", 0.6, 0.4, 0.8,
+     "No sale of a comparable campus is in the fact sheet. A 2 GW-class single-tenant AI campus in rural "
+     "Louisiana built to Meta's design, without its tenant. The vehicle owns the campus (buildings, power, "
+     "cooling), not the servers, so the 2.5-3.5-year GPU life [S75] does not apply; the range is wide on purpose. "
+     "Used only by the tenant-exit scenario (no shock can move asset_value: the assumption variants leave it at "
+     "its central value; build with --assumptions low|high for the ends).", "S25; S75"),
+]
 A_ROWS = {row[0]: row for row in ASSUMPTIONS}
 
 
@@ -361,6 +377,11 @@ class Edge:
     rollover: str = ""              # none | always | ltv
     max_ltv: float | None = None
     path_basis: str = ""            # why these years (source or assumption)
+    # guarantees and security (DESIGN.md section 8); set by secure_edges
+    seniority: int | None = None    # 1 = paid first (secured), 2 = unsecured, where the debtor has secured debt
+    residual_value: float | None = None   # residual value guarantee: guaranteed value K
+    asset_value: float | None = None      # residual value guarantee: value V of the asset
+    security: str = ""              # why this seniority / guarantee (source or assumption)
 
 
 def _f(x: float) -> str:
@@ -462,6 +483,38 @@ class EdgeBuilder:
         return self.add(i, debtor, vehicle, "lease", commitment="binding", contingent=False, amount=dscr * service,
                         rule=f"rent undisclosed: dscr {_f(dscr)} x debt service of the vehicle {_f(service)}",
                         basis="assumption", uses=tuple(dict.fromkeys(uses)), note=note)
+
+    def rvg(self) -> None:
+        """Meta's residual value guarantee on the Hyperion campus [S25], as two derived rows of the lease (e045).
+
+        ``residual_value`` K = the campus's reported cost, $27bn [S25]. While Meta leases the campus it is valued at
+        that cost (``asset_value`` = K: nothing is owed); e045g carries the cap. e045x is the same guarantee at the
+        value of the campus sold without Meta (``hyperion_exit_value`` x cost), with cap 0: the guarantee can only
+        be called once Meta leaves. No shock sets ``asset_value`` (the ``edges`` kind sets ``amount`` only), so
+        ``hyperion-tenant-exit`` moves the cap from e045g to e045x.
+        """
+        cap, share, cost = self.a["hyperion_rvg_cap"], self.a["hyperion_exit_value"], HYPERION_COST
+        common = dict(commitment="binding", contingent=False, basis="assumption", nominal=None,
+                      new_kind="residual_value_guarantee")
+        g = self.add(43, "meta", "hyperion_spv", "lease", amount=cap, suffix="g", uses=("hyperion_rvg_cap",),
+                     rule=f"residual value guarantee: cap {_f(cap)} [hyperion_rvg_cap]; owes min(cap, max(0, K - V)) "
+                          f"= min({_f(cap)}, {_f(cost)} - {_f(cost)}) = 0 while Meta leases the campus",
+                     note="Derived row: Meta's residual value guarantee for the first 16 years of the Hyperion "
+                          "campus, capped [S25]. K = the campus's cost $27bn [S25]; V = the campus valued at cost "
+                          "while Meta is its tenant.", **common)
+        g.residual_value, g.asset_value, g.term_years = cost, cost, None
+        g.security = ("sponsor support: Meta's residual value guarantee [S25] (cap [hyperion_rvg_cap]); K = cost "
+                      "$27bn [S25]; V = cost while Meta leases the campus: not called")
+        v = share * cost
+        x = self.add(43, "meta", "hyperion_spv", "lease", amount=0.0, suffix="x",
+                     uses=("hyperion_rvg_cap", "hyperion_exit_value"),
+                     rule=f"the same guarantee once Meta has left: cap 0 until then (hyperion-tenant-exit sets it to "
+                          f"{_f(cap)} [hyperion_rvg_cap]); owes min(cap, max(0, {_f(cost)} - {_f(v)}))",
+                     note="Derived row: e045g at the value of the campus sold without Meta as tenant "
+                          f"({_f(share)} x $27bn cost [hyperion_exit_value]).", **common)
+        x.residual_value, x.asset_value, x.term_years = cost, v, None
+        x.security = (f"sponsor support: Meta's residual value guarantee [S25] once Meta has left; V = "
+                      f"{_f(share)} x cost [hyperion_exit_value]")
 
     # ---------------------------------------------------------------- the 107 rows
     def build(self) -> list[Edge]:
@@ -656,7 +709,8 @@ class EdgeBuilder:
                  rule=f"aggregate 248 / 17 years = {_f(248 / 17)} less the four site leases {_f(sites)}",
                  basis="assumption", uses=uses,
                  note="FACTS 7 overlap: the aggregate includes the site leases, so only the remainder is kept.")
-        self.lease(43, "meta", "hyperion_spv", note="Meta's residual value guarantee is not modelled.")
+        self.lease(43, "meta", "hyperion_spv", note="Meta's residual value guarantee: rows e045g / e045x.")
+        self.rvg()
         self.lease(44, "xai", "xai_spv")
         # --- F. syndicate membership: allocations undisclosed -> the syndicate node is the creditor
         for i in (49, 50, 51, 52, 53, 54, 55, 57, 58, 59, 60, 68, 69, 72, 73, 74, 75, 81, 82, 83, 94, 95, 96, 97,
@@ -676,6 +730,10 @@ class EdgeBuilder:
 
 
 DEBT_KINDS = ("loan", "bond", "credit_facility", "vendor_financing")
+#: kinds whose amount is a cap, not what falls due (DESIGN.md section 8): left out of every sum of obligations
+GUARANTEE_KINDS = ("guarantee", "residual_value_guarantee")
+#: the Hyperion campus's reported cost [S25]: the value Meta's residual value guarantee refers to
+HYPERION_COST = 27.0
 #: commitments whose amount is not a firm figure: their horizon amounts are flagged ``estimate``
 ESTIMATE_COMMITMENTS = ("estimate", "up_to", "non_binding", "plan", "in_talks", "contingent")
 
@@ -683,6 +741,62 @@ ESTIMATE_COMMITMENTS = ("estimate", "up_to", "non_binding", "plan", "in_talks", 
 def _num(text: str) -> float | None:
     text = (text or "").strip()
     return float(text) if text else None
+
+
+# ====================================================================================== guarantees and security
+#: debtor -> its obligations secured on an asset (seniority 1, paid first), with the source; every other
+#: obligation of that debtor is unsecured (seniority 2) and so are its outside creditors (``external_seniority``).
+SECURED: dict[str, dict[str, str]] = {
+    "coreweave": {
+        "e069": "DDTL 1.0: H100-collateralised facility [S35], GPU-backed delayed-draw term loan [S29]",
+        "e072": "DDTL 2.0: GPU-backed delayed-draw term loan [S29,S34]",
+        "e073": "DDTL 2.0 incremental tranche: GPU-backed draws, priced on the contracts they finance [S30]",
+        "e078": "private debt raised against the OpenAI contract [S80] (GPU- and contract-backed, as the DDTLs)",
+        "e087": "OEM equipment financing [S29]: secured on the equipment it finances (declared rule: equipment "
+                "financing is secured on the equipment)",
+    },
+    "xai_spv": {
+        "e090": "'up to' $12.5bn of GPU-collateralised debt [S50]",
+        "e090a": "Apollo's $3.5bn against $5.4bn of GB200s [S51]",
+    },
+    "softbank": {"e101": "margin loans secured on Arm shares [S55]"},
+    "vantage_oracle_spvs": {"e049": "senior secured facility (Texas) [S21,S22]",
+                            "e050": "senior secured facility (Wisconsin) [S21,S22]"},
+}
+#: why an obligation of a debtor with secured debt ranks as unsecured (2); default: security not reported
+UNSECURED = {
+    "e079": "9.25% senior notes due 2030 [S32]: no security reported",
+    "e080": "9.000% senior unsecured notes due 2031 [S31]",
+    "e081": "1.75% convertible notes due 2031 [S32]: no security reported",
+}
+
+
+def secure_edges(edges: list[Edge]) -> None:
+    """Set ``seniority`` (with the reason in ``security``) from :data:`SECURED`.
+
+    Secured debt is ranked ahead (1) rather than given a ``collateral_value``: the collateral (a GPU fleet worth
+    ~$13-19bn, Arm shares, a campus) is worth more than anything that falls due in a year, so the secured claim is
+    the whole amount, and ``collateral_value`` may not exceed the obligation (DESIGN.md section 8) while the
+    amounts change with scenarios (binding-only sets the xAI vehicle's loans to 0, assumptions-low lowers
+    interest) and from year to year on the path (interest only, then nothing after maturity).
+    """
+    by_id = {e.edge_id: e for e in edges}
+    for debtor, rows in SECURED.items():
+        for eid, why in rows.items():
+            e = by_id[eid]
+            if e.debtor != debtor or e.kind not in DEBT_KINDS:
+                raise SystemExit(f"builder error: {eid} is not a debt of {debtor}")
+            e.seniority, e.security = 1, f"secured: {why} -> seniority 1 (paid first)"
+        for e in edges:
+            if e.debtor == debtor and e.included and e.edge_id not in rows and e.kind not in GUARANTEE_KINDS:
+                why = UNSECURED.get(e.edge_id, "security not reported: ranked with the unsecured (declared rule)"
+                                    if e.kind in DEBT_KINDS else f"not debt ({e.kind.replace('_', ' ')}): ranked "
+                                    f"with the unsecured (declared rule)")
+                e.seniority, e.security = 2, f"unsecured: {why} -> seniority 2 (after the secured debt)"
+
+
+#: institutions whose outside creditors (costs: suppliers, power, staff) rank with their unsecured debt
+EXTERNAL_SENIORITY = {d: 2 for d, rows in SECURED.items() if d not in ("xai_spv", "vantage_oracle_spvs")}
 
 
 # ====================================================================================== the 2026-2030 path
@@ -746,6 +860,9 @@ def date_edges(edges: list[Edge], a: dict[str, float]) -> None:
           ("oracle_lease_start",))
     recur("e045", 2026, None, "4-year initial term with extensions, residual value guarantee 16 years [S25]")
     recur("e046", 2026, 2030, "5-year GPU lease [S50]")
+    for eid in ("e045g", "e045x"):
+        recur(eid, 2030, None, "callable once Meta leaves, at the earliest when its 4-year initial term (rent from "
+                               "2026, as e045) ends: from 2030; the guarantee runs for the first 16 years [S25]")
     recur("e088", 2026, 2032, "through 2032 [S37]")
 
     balloon = a["gpu_balloon"] >= 0.5
@@ -832,8 +949,8 @@ class Balance:
 
 def node_balance(nid: str, spec: NodeSpec, src: dict, a: dict[str, float], edges: list[Edge]) -> Balance:
     """External assets (cash + outside revenue + new money + buffer) and liabilities of one node in 2027."""
-    owed = sum(e.amount for e in edges if e.debtor == nid)
-    inflow = sum(e.amount for e in edges if e.creditor == nid)
+    owed = sum(e.amount for e in edges if e.debtor == nid and e.kind not in GUARANTEE_KINDS)
+    inflow = sum(e.amount for e in edges if e.creditor == nid and e.kind not in GUARANTEE_KINDS)
     rule = spec.rule
     if rule == "openai":
         burn_h2 = 8.5 - 2.5
@@ -889,7 +1006,8 @@ def node_balance(nid: str, spec: NodeSpec, src: dict, a: dict[str, float], edges
         m = a[rule]
         return Balance(revenue=(1 + m) * owed,
                        basis=(f"no figures: assets = (1 + {_f(m)}) x its modelled obligations {_f(owed)} [{rule}]"),
-                       uses=(rule,) + tuple(sorted({u for e in edges if e.debtor == nid for u in e.assumptions})))
+                       uses=(rule,) + tuple(sorted({u for e in edges if e.debtor == nid and e.kind not in
+                                                    GUARANTEE_KINDS for u in e.assumptions})))
     if rule == "crusoe":
         return Balance(cash=a["crusoe_cash"], basis=f"assets = cash {_f(a['crusoe_cash'])} [crusoe_cash]",
                        uses=("crusoe_cash",))
@@ -950,7 +1068,7 @@ def openai_plan(level: str, a: dict[str, float]) -> dict[int, float]:
 
 def _due_in(e: Edge, year: int) -> float:
     """What a recurring row owes in ``year`` (0 for debt rows: they are not outside money)."""
-    if e.principal is not None or not e.included:
+    if e.principal is not None or not e.included or e.kind in GUARANTEE_KINDS:
         return 0.0
     lo = -10**9 if e.start is None else e.start
     hi = 10**9 if e.end is None else e.end
@@ -1062,6 +1180,7 @@ def build_network(source: Path, level: str = "central") -> Built:
         raise SystemExit("the fact sheet's node ids changed: update NODES in the builder")
     edges = EdgeBuilder(src_edges, a).build()
     date_edges(edges, a)
+    secure_edges(edges)
     balances: dict[str, Balance] = {}
     nodes: list[dict] = []
     for r in src_nodes:
@@ -1077,7 +1196,9 @@ def build_network(source: Path, level: str = "central") -> Built:
             "assets_buffer": bal.buffer, "liabilities_costs": bal.costs, "liabilities_debt_service": bal.debt_service,
             "liabilities_capex": bal.capex, "revenue_reported": r["revenue_usd_bn"], "cash_reported": r["cash_usd_bn"],
             "debt_reported": r["debt_usd_bn"], "equity_reported": r["equity_usd_bn"], "basis": bal.basis,
-            "assumptions": ";".join(dict.fromkeys(bal.uses)), "full_name": r["name"], "source": r["source"],
+            "assumptions": ";".join(dict.fromkeys(bal.uses)),
+            "external_seniority": str(EXTERNAL_SENIORITY[nid]) if nid in EXTERNAL_SENIORITY else "",
+            "full_name": r["name"], "source": r["source"],
             "notes": " | ".join(x for x in (spec.note, r["notes"]) if x),
         })
     return Built(nodes, edges, balances, collateral_rows(edges, a), cashflow_rows(nodes, edges, balances, a, level),
@@ -1224,10 +1345,46 @@ def scenario_specs(built: Built, variants: dict[str, Built]) -> list[ScenarioSpe
              {"#": f"Oracle: no new debt ({_f(bal['oracle'].funding)} [oracle_new_borrowing])",
               "kind": "external_assets", "target": "Oracle", "absolute": round(bal["oracle"].funding, 6)}]
             + _demand_shocks(built, skip=("openai",)) + _gpu_shocks(built) + _freeze_shocks(built)),
+        hyperion_exit_spec(built),
     ]
     for level, other in variants.items():
         out.append(variant_spec(level, built, other))
     return out + path_specs(built)
+
+
+def hyperion_exit_spec(built: Built) -> ScenarioSpec:
+    """Meta leaves the Hyperion campus, the vehicle sells it below cost and Meta's residual value guarantee is
+    called (the one shipped scenario in which a guarantee is called)."""
+    a, by_id, names = built.assumptions, _edge_by_id(built), _names(built)
+    share, cap = a["hyperion_exit_value"], a["hyperion_rvg_cap"]
+    value = share * HYPERION_COST
+    vehicle = names["hyperion_spv"]
+    shocks: list[dict] = [
+        {"#": "Meta does not renew its lease: no rent (e045)", "kind": "edges", "select": {"edge_id": "e045"},
+         "factor": 0.0},
+        {"#": f"the vehicle sells the campus for {_f(share)} x its $27bn cost = {_f(value)} [hyperion_exit_value]",
+         "kind": "external_assets", "target": vehicle, "value": round(value, 6)},
+    ]
+    for eid in ("e066", "e067", "e068"):
+        e = by_id[eid]
+        shocks.append({"#": f"{vehicle} -> {names[e.creditor]}: the bonds are redeemed from the sale: principal "
+                            f"{_f(e.principal)} + the year's coupon {_f(e.amount)}", "kind": "edges",
+                       "select": {"edge_id": eid}, "value": round(e.principal + e.amount, 6)})
+    shocks += [
+        {"#": "Meta's residual value guarantee moves from the campus valued as leased (e045g, owes 0) ...",
+         "kind": "edges", "select": {"edge_id": "e045g"}, "factor": 0.0},
+        {"#": f"... to the campus as sold (e045x): owes min({_f(cap)}, {_f(HYPERION_COST)} - {_f(value)}) "
+              f"[hyperion_rvg_cap]", "kind": "edges", "select": {"edge_id": "e045x"}, "value": round(cap, 6)},
+    ]
+    return ScenarioSpec(
+        "hyperion-tenant-exit",
+        f"Meta leaves the Hyperion campus when its 4-year initial lease term ends instead of extending it [S25], "
+        f"placed in the 2027 network (the one-year scenarios read every stress on 2027): no rent, the vehicle "
+        f"(Beignet Investor, $27.3bn of A+ bonds due 2049 [S24,S26]) sells the campus for {_pct(share)} of its "
+        f"$27bn cost [S25] and redeems its bonds from the sale, and Meta's residual value guarantee (16 years, "
+        f"capped [S25]) pays the vehicle the fall in value below the cost, up to the cap. The guarantee covers "
+        f"the value of the campus, not the bonds: the bondholders (PIMCO, BlackRock, others [S24]) carry the rest.",
+        shocks)
 
 
 FREEZE_YEAR = 2028
@@ -1412,8 +1569,12 @@ WHY: dict[str, str] = {
         "drop to 70%: the slowdown brings it to the edge, as its CDS suggested."),
     "gpu-collateral-writedown": (
         "CoreWeave and the xAI GPU vehicle default in wave 0 on the 30%-of-principal prepayment; the losses fall "
-        "on CoreWeave's DDTL lenders (Blackstone/Magnetar-led), its OEM financiers and bond investors, and on the "
-        "xAI vehicle's lenders (Apollo, Diameter et al.). No second wave: those lenders are large and owe nothing "
+        "on the xAI vehicle's lenders (Apollo, Diameter et al.) and on CoreWeave's unsecured creditors. CoreWeave's "
+        "GPU-secured lenders (DDTLs, OEM financing: seniority 1) are paid in full first; its unsecured notes, "
+        "revolver, Magnetar loan and outside creditors (seniority 2) share the rest, so the loss moved from the "
+        "DDTL lenders (pro rata before seniority was encoded: $0.54bn DDTL 2.0, $0.17bn OpenAI-contract lenders, "
+        "$0.15bn DDTL 1.0) to bond investors ($0.12bn) and outside creditors (external shortfall $0.45bn -> "
+        "$1.35bn); CoreWeave's own shortfall is unchanged. No second wave: those lenders are large and owe nothing "
         "in the network."),
     "private-credit-refinancing-freeze": (
         "Only the Abilene JV defaults (wave 0): its $9.4bn construction loans need take-out financing in 2027 and "
@@ -1428,17 +1589,31 @@ WHY: dict[str, str] = {
         "Without the contingent deals OpenAI is marginally short (-$0.3bn: it loses NVIDIA's and AMD's money but "
         "also stops paying into Stargate and the 'up to' CoreWeave contract) and CoreWeave defaults: its OpenAI "
         "and Meta contracts are 'up to' and NVIDIA's backstop is contingent, so most of its 2027 revenue in the "
-        "network is an option held by its customers."),
+        "network is an option held by its customers. CoreWeave pays ~$4.9bn, ~95% of its GPU-secured debt "
+        "service ($5.2bn at seniority 1), so its unsecured notes and outside creditors get nothing (external "
+        "shortfall $2.1bn pro rata -> $4.3bn with seniority) and its DDTL lenders lose ~5%."),
     "severe-combined": (
         "Wave 0: OpenAI (pays ~51% with half its revenue and no new money), CoreWeave, xAI, the xAI GPU vehicle "
         "and the Abilene JV. Wave 1: Oracle: with no new debt and OpenAI paying half, its ~$53bn margin is gone. "
         "It still pays ~98%, more than the 1/1.3 of rent its data-centre vehicles need, so there is no wave 2. "
         "Plausible: Oracle needs both a collapse of OpenAI's payments and a closed credit market to fail within "
-        "a year."),
+        "a year. Seniority moves CoreWeave's loss from its GPU-secured lenders to its unsecured creditors "
+        "(external shortfall $9.0bn pro rata -> $11.4bn); who defaults does not change."),
     "assumptions-low": (
         "At the low end of every range OpenAI cannot meet 2027 (the 5-year term makes the Azure commitment $50bn a "
         "year, revenue is $20bn, no new money): a fundamental default paying ~39%. SoftBank is marginally short on "
-        "$10bn of resources. Oracle survives with a thinner margin: much rests on the OpenAI assumptions."),
+        "$10bn of resources; its Arm margin loans, secured on Arm shares [S55], are paid first, so the loss falls on "
+        "its unsecured bridge banks and its Stargate equity call. Oracle survives with a thinner margin: much rests "
+        "on the OpenAI assumptions."),
+    "hyperion-tenant-exit": (
+        "The one scenario in which a guarantee is called. Without Meta the campus sells for 0.6 x $27bn = $16.2bn "
+        "and Meta's residual value guarantee pays min(cap 27.3, 27 - 16.2) = $10.8bn (guarantees called: 10.8 of "
+        "27.3). The vehicle then holds 16.2 + 10.8 = 27.0 against 27.3 of bonds plus the year's coupon 1.7963 = "
+        "29.0963: it defaults (wave 0) with a shortfall of 2.0963, shared pro rata by PIMCO (18/27.3: 1.38), the "
+        "other bond investors (0.48) and BlackRock (0.23). Plausible: the guarantee refers to the campus's value "
+        "(its $27bn cost), not to the debt, so the bondholders keep the gap between the two and lose the coupon "
+        "when the rent stops; Meta pays $10.8bn without strain (its resources are 3x its obligations here, "
+        "coverage_large). Nobody else is touched: the bondholders owe nothing in the network."),
     "assumptions-high": "No defaults: at the high end of every range even OpenAI has a wide margin.",
 }
 
@@ -1465,21 +1640,51 @@ def clear_scenarios(files: dict[str, str]) -> dict[str, dict]:
             names = net.names
             order = sorted(range(net.n), key=lambda i: (int(res.default_round[i]), names[i]))
             defaults = [{"name": names[i], "wave": int(res.default_round[i]),
-                         "shortfall": round(float(res.shortfall[i]), 4),
-                         "obligations": round(float(net.total_obligations[i]), 4)}
+                         "shortfall": _r4(res.shortfall[i]),
+                         "obligations": _r4(res.network.total_obligations[i])}
                         for i in order if res.defaulted[i]]
-            loss = res.interbank_loss
+            loss, external = network_losses(res)
             top = sorted((i for i in range(net.n) if loss[i] > 5e-4), key=lambda i: (-loss[i], names[i]))[:6]
             out[scen.name] = {
                 "scenario": scen.name,
                 "why": WHY.get(scen.name, ""),
                 "defaults": defaults,
                 "n_defaults": len(defaults),
-                "total_shortfall": round(float(res.total_shortfall), 4),
-                "external_shortfall": round(float(res.external_shortfall), 4),
-                "largest_losses": [{"name": names[i], "loss": round(float(loss[i]), 4)} for i in top],
+                "total_shortfall": _r4(res.total_shortfall),
+                "external_shortfall": _r4(external),
+                "largest_losses": [{"name": names[i], "loss": _r4(loss[i])} for i in top],
             }
+            g = net.edges["kind"].isin(GUARANTEE_KINDS).to_numpy()
+            called = float(res.network.edges["amount"].to_numpy()[g].sum())
+            if called > 0:    # only where a guarantee is called (the other records keep their shape)
+                out[scen.name]["guarantees"] = {"given": _r4(net.edges["amount"].to_numpy()[g].sum()),
+                                                "called": _r4(called)}
         return out
+
+
+def _r4(x) -> float:
+    """Rounded to 4 decimals for the golden files, without a negative zero (-0.0 + 0.0 = 0.0)."""
+    return round(float(x), 4) + 0.0
+
+
+def network_losses(res):
+    """``(loss of each creditor on its network claims, shortfall to outside creditors)`` as the clearing paid them.
+
+    With seniority the creditors of a defaulter are not paid pro rata, while ``res.interbank_loss`` and
+    ``res.external_shortfall`` share each debtor's payment pro rata (``Pi.T @ shortfall``). What a creditor really
+    received is in its equity (``equity = outside assets + received - obligations``), so the loss is its claims
+    less that; the outside creditors lose the rest of the shortfall. Without seniority the two agree (up to
+    rounding), and the pro-rata ones are used.
+    """
+    import numpy as np
+
+    net = res.network
+    if getattr(res, "solver", "") != "priority-regimes":
+        return res.interbank_loss, float(res.external_shortfall)
+    received = res.equity - net.external_assets + net.total_obligations
+    loss = net.interbank_assets - received
+    loss[np.abs(loss) <= 1e-9 * max(1.0, float(net.total_obligations.max()))] = 0.0
+    return loss, float(res.total_shortfall - loss.sum())
 
 
 def is_path_scenario(scen) -> bool:
@@ -1549,12 +1754,11 @@ def clear_paths(files: dict[str, str]) -> dict[str, dict]:
             for y, name, i in order:
                 k = res.years.index(y)
                 defaults.append({"name": name, "year": int(y), "wave": int(res.default_round[k, i]),
-                                 "shortfall": round(float(res.shortfall[k, i]), 4),
-                                 "cash_year_before": round(float(res.cash[k - 1, i]), 4) if k else None})
+                                 "shortfall": _r4(res.shortfall[k, i]),
+                                 "cash_year_before": _r4(res.cash[k - 1, i]) if k else None})
             years = [{"year": int(r["year"]), "defaults": int(r["defaults"]), "new_defaults": int(r["new_defaults"]),
-                      "total_shortfall": round(float(r["total_shortfall"]), 4),
-                      "rolled_principal": round(float(r["rolled_principal"]), 4),
-                      "called_principal": round(float(r["called_principal"]), 4)} for r in res.summary()]
+                      "total_shortfall": _r4(r["total_shortfall"]), "rolled_principal": _r4(r["rolled_principal"]),
+                      "called_principal": _r4(r["called_principal"])} for r in res.summary()]
             out[scen.name] = {"scenario": scen.name, "horizon": [FIRST_YEAR, LAST_YEAR],
                               "why": PATH_WHY.get(scen.name, ""), "defaults": defaults, "years": years}
         return out
@@ -1588,6 +1792,8 @@ KIND_RULES = [
      "capacity backstop: $6.3bn / 7.25 years (contingent)"),
     ("syndicate_share", "syndicate -> member", "allocations undisclosed: kept at 0 (included = false); the "
      "syndicate node is the creditor"),
+    ("residual_value_guarantee", "guarantor -> vehicle", "`amount` = the cap (`hyperion_rvg_cap`); owes "
+     "min(cap, max(0, `residual_value` - `asset_value`)), 0 unless the tenant leaves (DESIGN.md section 8)"),
 ]
 
 
@@ -1605,6 +1811,62 @@ def _amt(x: float) -> str:
 def _sponsor_label(item: str, names: dict[str, str]) -> str:
     nid, _, share = item.partition(":")
     return names.get(nid, nid) + (f" {_pct(float(share))}" if share else "")
+
+
+def guarantees_section(w, built: Built, results: dict[str, dict], names: dict[str, str]) -> None:
+    """README: Meta's residual value guarantee, secured vs unsecured debt, the tenant-exit scenario."""
+    a = built.assumptions
+    by_id = _edge_by_id(built)
+    g, x = by_id["e045g"], by_id["e045x"]
+    rec = results.get("hyperion-tenant-exit", {})
+    called = rec.get("guarantees", {})
+    w("## Guarantees and security")
+    w("")
+    w("The DESIGN.md section 8 columns, where the fact sheet supports them (column `security` on each row says "
+      "why, with its source or assumption). They make `contagion` clear this network with the priority solver "
+      "(`res.solver == \"priority-regimes\"`).")
+    w("")
+    w(f"- **Meta's residual value guarantee on the Hyperion campus** [S25] (16 years, 'capped'; FACTS 7: Meta's "
+      f"exposure to its off-balance-sheet vehicle is the lease and this guarantee). Rows `e045g` / `e045x`, kind "
+      f"`residual_value_guarantee`, Meta -> the vehicle: `residual_value` K = the campus's reported cost "
+      f"{_f(HYPERION_COST)} [S25]; cap {_f(a['hyperion_rvg_cap'])} (`hyperion_rvg_cap`: the $27.3bn of bonds; "
+      f"range {_f(A_ROWS['hyperion_rvg_cap'][4])}-{_f(A_ROWS['hyperion_rvg_cap'][5])}). `e045g` values the "
+      f"campus at cost while Meta leases it (`asset_value` {_f(g.asset_value)}: owes 0, so no existing scenario "
+      f"calls it); `e045x` is the same guarantee at the value of the campus sold without Meta (`asset_value` "
+      f"{_f(x.asset_value)} = `hyperion_exit_value` {_f(a['hyperion_exit_value'])} x cost), with cap 0 until Meta "
+      "leaves. Two rows because no shock can set `asset_value` (the `edges` kind sets `amount` only): "
+      "`hyperion-tenant-exit` moves the cap from `e045g` to `e045x`. On the path both rows start in 2030, the "
+      "first year Meta can leave (4-year initial term [S25], rent from 2026).")
+    w("- **Sponsor support of the other vehicles**: none reported beyond the leases (Oracle for Abilene, Vantage, "
+      "New Mexico and Michigan; xAI for its GPU vehicle, a triple-net lease [S51]); the Vantage vehicles are "
+      "ring-fenced (FT: SPV/VIE [S21]). No `guarantee` row (`covers`) is encoded: the fact sheet reports no "
+      "guarantee of a vehicle's debt.")
+    w("- **Secured vs unsecured debt** (`seniority`; 1 = paid first). Where a debtor has debt reported as secured, "
+      "that debt ranks 1 and every other obligation of the debtor 2, and its outside creditors (suppliers, power, "
+      "staff: `external_seniority` 2 in nodes.csv) rank with the unsecured. Seniority only matters for a debtor in "
+      "default: CoreWeave (gpu-collateral-writedown, binding-only, severe-combined) and SoftBank (assumptions-low).")
+    w("")
+    rows = [[e.edge_id, names[e.debtor], names[e.creditor], e.kind, str(e.seniority), e.security]
+            for e in built.edges if e.seniority is not None]
+    w(_md_table(["edge", "debtor", "creditor", "kind", "seniority", "why"], rows))
+    w("")
+    w("Why `seniority` and not `collateral_value` on the GPU-backed loans: the collateral (CoreWeave's fleet, "
+      "$12.3bn / 0.65 = $19.0bn on 1 Jan 2026 in collateral.csv; the xAI vehicle's ~$20bn; Arm shares; a campus) is "
+      "worth far more than what falls due in a year, so the secured claim is the whole amount and ranking it first "
+      "is the same clearing. `collateral_value` cannot exceed the obligation (DESIGN.md section 8), and the amounts "
+      "change under the scenarios (binding-only sets the xAI vehicle's loans to 0; assumptions-low lowers the "
+      "interest) and from year to year on the path (interest only, then 0 after maturity), so any fixed "
+      "`collateral_value` that is right for the 2027 amounts makes those runs fail with a located error.")
+    w("")
+    if called:
+        w(f"**Called guarantee**: `contagion run ai-infrastructure -s hyperion-tenant-exit` - Meta leaves, the "
+          f"campus sells for {_f(x.asset_value)}, the guarantee pays min({_f(a['hyperion_rvg_cap'])}, "
+          f"{_f(HYPERION_COST)} - {_f(x.asset_value)}) = {_f(called['called'])} (the summary's 'guarantees called "
+          f"(of those given)': {_amt(called['called'])} of {_amt(called['given'])}); `contagion info "
+          f"ai-infrastructure` lists Meta's guarantees given. Pinned in `golden/hyperion-tenant-exit.json` (key "
+          f"`guarantees`). The assumption variants cannot move `asset_value` or the exit cap (no shock sets "
+          f"them): for the ends of `hyperion_exit_value`, build with `--assumptions low|high --out DIR`.")
+        w("")
 
 
 def readme(built: Built, results: dict[str, dict], sources: dict[str, str], paths: dict[str, dict]) -> str:
@@ -1671,7 +1933,9 @@ def readme(built: Built, results: dict[str, dict], sources: dict[str, str], path
         rows.append([f"`{kind}`", direction, rule, str(len(sel)), _amt(sum(e.amount for e in sel))])
     w(_md_table(["kind", "direction", "2027 amount", "included", "USD bn"], rows))
     w("")
-    w(f"{len(inc)} obligations carry an amount ({_amt(sum(e.amount for e in inc))} in all); "
+    owed = [e for e in inc if e.kind not in GUARANTEE_KINDS]
+    w(f"{len(owed)} obligations carry an amount ({_amt(sum(e.amount for e in owed))} in all), plus Meta's residual "
+      "value guarantee (two rows whose `amount` is a cap, not what falls due: see Guarantees and security); "
       f"{sum(1 for e in edges if e.contingent and e.included)} of them are contingent. Columns: `amount` = 2027 "
       "amount; `annual_rule` = how it was computed; `amount_basis` = derived (arithmetic on reported figures) or "
       "assumption; `estimate` = true when the amount rests on an assumption, an 'up to', a plan, talks, a "
@@ -1767,6 +2031,7 @@ def readme(built: Built, results: dict[str, dict], sources: dict[str, str], path
       f"{_amt(sum(e.nominal or 0 for e in edges if e.debtor in ('abilene_jv', 'nm_jupiter') and e.kind in DEBT_KINDS))}"
       f" + {_amt(sum(e.nominal or 0 for e in edges if e.debtor == 'vantage_oracle_spvs' and e.kind in DEBT_KINDS))}.")
     w("")
+    guarantees_section(w, built, results, names)
     w("## Assumptions")
     w("")
     w("Every number the fact sheet does not give, in `assumptions.csv` (id, applies_to, quantity, value, low, "
@@ -1865,8 +2130,9 @@ def readme(built: Built, results: dict[str, dict], sources: dict[str, str], path
       "Google TPUs. OpenAI's modelled 2027 obligations (~$114bn in the network) are therefore below the "
       "~$175bn a year implied by $1.4tn over 8 years.")
     w("- Debt raised after Dec-2025 (FACTS 6) is not in the network, so 2027 debt service of CoreWeave and "
-      "others is understated; equity stakes, guarantees (Meta's residual value guarantee) and collateral values "
-      "are not obligations and are not cleared.")
+      "others is understated; equity stakes are not obligations and are not cleared. Security is encoded as "
+      "`seniority` (secured debt paid first), not as `collateral_value` (see Guarantees and security); the only "
+      "guarantee the fact sheet reports is Meta's residual value guarantee.")
     w("- Balance sheets of banks, asset managers, hyperscalers other than Microsoft, AMD, Broadcom, Anthropic, "
       "xAI and SoftBank are not in the fact sheet: their figures are rules or placeholders (above); the "
       "low/high scenarios show how much results depend on them.")
@@ -1889,12 +2155,13 @@ def readme(built: Built, results: dict[str, dict], sources: dict[str, str], path
 NODE_COLUMNS = ["id", "name", "type", "external_assets", "external_liabilities", "entity", "sponsor", "sponsor_share",
                 "equity_sponsors", "members", "assets_cash", "assets_revenue", "assets_new_money", "assets_buffer",
                 "liabilities_costs", "liabilities_debt_service", "liabilities_capex", "revenue_reported",
-                "cash_reported", "debt_reported", "equity_reported", "basis", "assumptions", "full_name", "source",
-                "notes"]
+                "cash_reported", "debt_reported", "equity_reported", "basis", "assumptions", "external_seniority",
+                "full_name", "source", "notes"]
 EDGE_COLUMNS = ["edge_id", "debtor", "creditor", "amount", "kind", "contingent", "commitment", "included",
                 "nominal_usd_bn", "principal_usd_bn", "rate", "term_years", "annual_rule", "amount_basis", "estimate",
                 "assumptions", "collateral", "refinancing_due_usd_bn", "start", "end", "principal", "maturity",
-                "amortization", "rollover", "max_ltv", "path_basis", "reported", "source", "notes", "fact_row"]
+                "amortization", "rollover", "max_ltv", "path_basis", "seniority", "residual_value", "asset_value",
+                "security", "reported", "source", "notes", "fact_row"]
 COLLATERAL_COLUMNS = ["id", "value", "year", "economic_life", "book_life", "secures", "basis", "assumptions"]
 CASHFLOW_COLUMNS = ["id", "year", "external_assets", "external_liabilities", "basis", "assumptions"]
 
@@ -1927,6 +2194,8 @@ def edge_record(e: Edge) -> dict:
         "principal": num(e.principal) if e.maturity is not None else "",
         "maturity": "" if e.maturity is None else str(e.maturity), "amortization": e.amortization,
         "rollover": e.rollover, "max_ltv": num(e.max_ltv), "path_basis": e.path_basis,
+        "seniority": "" if e.seniority is None else str(e.seniority), "residual_value": num(e.residual_value),
+        "asset_value": num(e.asset_value), "security": e.security,
         "reported": e.reported, "source": e.source, "notes": e.notes, "fact_row": str(e.fact_row),
     }
 

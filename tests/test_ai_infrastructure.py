@@ -66,7 +66,8 @@ def _edge(net, edge_id: str) -> dict:
 # ---------------------------------------------------------------------------------------------- loading
 def test_loads_validates_and_is_the_default(net):
     assert default_dataset() == "ai-infrastructure"
-    assert (net.n, net.n_edges) == (61, 109)  # 61 institutions, 107 fact-sheet obligations + 2 derived rows
+    # 61 institutions, 107 fact-sheet obligations + 4 derived rows (e004r, e090a, Meta's guarantee e045g/e045x)
+    assert (net.n, net.n_edges) == (61, 111)
     assert len(set(net.names)) == net.n
     for usual in ("OpenAI", "Oracle", "CoreWeave", "SoftBank Group", "Blue Owl Capital", "Crusoe", "NVIDIA",
                   "Microsoft", "Meta", "JPMorgan", "Anthropic", "xAI", "Stargate LLC"):
@@ -82,7 +83,7 @@ def test_scenarios_are_listed_with_descriptions(net):
     assert set(PATH_SCENARIOS) <= set(listed)
     for name in ("baseline", "openai-revenue-shortfall", "ai-demand-slowdown", "gpu-collateral-writedown",
                  "private-credit-refinancing-freeze", "nvidia-loi-withdrawn", "severe-combined", "binding-only",
-                 *VARIANTS):
+                 "hyperion-tenant-exit", *VARIANTS):
         assert name in listed
         assert len(listed[name]) > 80 and not listed[name].startswith("(invalid")
     for name in set(ALL_SCENARIOS) - set(VARIANTS) - {"baseline"}:
@@ -93,7 +94,7 @@ def test_scenarios_are_listed_with_descriptions(net):
 def test_every_edge_with_an_amount_carries_a_source(net):
     edges = net.edges
     with_amount = edges[edges["amount"] > 0]
-    assert len(with_amount) == 59
+    assert len(with_amount) == 60      # 59 obligations + the cap of Meta's residual value guarantee (e045g)
     assert with_amount["source"].str.contains(r"\[S\d\d\]", regex=True).all()
     assert with_amount["included"].astype(bool).all()
     assert (with_amount["annual_rule"].str.len() > 0).all()
@@ -142,7 +143,7 @@ def test_nominal_totals_match_the_fact_sheet(net):
     share, e090a Apollo's $3.5bn) are not fact-sheet rows.
     """
     edges = net.edges
-    src = edges[~edges["edge_id"].isin(["e004r", "e090a"])]
+    src = edges[~edges["edge_id"].isin(["e004r", "e090a", "e045g", "e045x"])]
     nominal = src["nominal_usd_bn"].astype(float)
     assert nominal.notna().sum() == 62
     assert nominal.sum() == pytest.approx(1515.32, abs=1e-9)
@@ -472,3 +473,100 @@ def test_cli_path_run_of_the_slowdown():
     assert data["horizon"] == [2026, 2030]
     failed = {r["name"]: r["default_year"] for r in data["institutions"] if r["default_year"] is not None}
     assert failed == {"OpenAI": 2028}
+
+
+# ---------------------------------------------------------------------------------------------- guarantees, security
+#: Hyperion's bonds in the tenant-exit scenario: principal + the year's 6.58% coupon [S24,S26]
+HYPERION_BONDS = {"PIMCO": 18 * 1.0658, "BlackRock": 3 * 1.0658, "Bond investors": 6.3 * 1.0658}
+
+
+def test_meta_gives_a_residual_value_guarantee_that_is_not_called_as_is(net):
+    """Meta's RVG on the Hyperion campus [S25]: K = cost 27 [S25], cap 27.3 [hyperion_rvg_cap]. While Meta
+    leases the campus it is valued at cost (V = 27): min(27.3, max(0, 27 - 27)) = 0. The exit row carries cap 0."""
+    g, x = _edge(net, "e045g"), _edge(net, "e045x")
+    assert (g["kind"], g["debtor"], g["creditor"]) == ("residual_value_guarantee", "meta", "hyperion_spv")
+    assert (g["amount"], g["residual_value"], g["asset_value"]) == (27.3, 27, 27)
+    assert (x["amount"], x["residual_value"], x["asset_value"]) == (0, 27, pytest.approx(0.6 * 27))
+    assert (g["start"], x["start"]) == (2030, 2030)     # first year Meta can leave (4-year initial term [S25])
+    res = contagion.clear(net)
+    assert res.solver == "priority-regimes" and res.n_defaults == 0
+    owed = res.network.edges.set_index("edge_id")["amount"]
+    assert owed["e045g"] == 0 and owed["e045x"] == 0
+    from contagion.sponsors import look_through
+
+    meta = look_through(net, res).loc["Meta"]
+    assert (meta["guarantees"], meta["guarantees_called"]) == (27.3, 0.0)
+
+
+def test_hyperion_tenant_exit_calls_the_guarantee_by_hand(net):
+    """Meta leaves: no rent; the campus sells for 0.6 x 27 = 16.2; the RVG pays min(27.3, 27 - 16.2) = 10.8.
+    The vehicle holds 16.2 + 10.8 = 27.0 and owes the bonds 27.3 x 1.0658 = 29.09634: it pays 27.0 and defaults
+    (wave 0) with a shortfall of 2.09634, shared pro rata; PIMCO loses 19.1844 x 2.09634 / 29.09634 = 1.38219."""
+    shocked = apply(net, find_scenario("hyperion-tenant-exit", net))
+    res = contagion.clear(shocked)
+    h, m, p = (net.index_of(n) for n in ("Hyperion SPV (Beignet Investor)", "Meta", "PIMCO"))
+    owed = res.network.edges.set_index("edge_id")["amount"]
+    assert owed["e045x"] == pytest.approx(27 - 16.2) and owed["e045g"] == 0 and owed["e045"] == 0
+    assert res.payments[m] == pytest.approx(res.network.total_obligations[m])          # Meta pays its 10.8
+    assert res.network.total_obligations[h] == pytest.approx(sum(HYPERION_BONDS.values()))
+    assert res.payments[h] == pytest.approx(16.2 + 10.8)
+    assert res.defaulted[h] and res.default_round[h] == 0 and res.n_defaults == 1
+    assert res.shortfall[h] == pytest.approx(29.09634 - 27.0)
+    assert res.interbank_loss[p] == pytest.approx(19.1844 * (29.09634 - 27.0) / 29.09634, abs=1e-9)
+    golden = _golden("hyperion-tenant-exit")
+    assert golden["guarantees"] == {"given": 27.3, "called": 10.8}
+    from contagion.sponsors import look_through
+
+    meta = look_through(shocked, res).loc["Meta"]
+    assert (meta["guarantees"], meta["guarantees_called"]) == (27.3, pytest.approx(10.8))
+
+
+def test_the_cap_binds_when_the_campus_falls_further(net):
+    """With the cap at 5 (below 27 - 16.2 = 10.8) the guarantee pays 5 and the vehicle's shortfall is
+    29.09634 - 16.2 - 5 = 7.89634."""
+    from contagion.shocks import Shock
+
+    shocked = apply(apply(net, find_scenario("hyperion-tenant-exit", net)),
+                    Shock("edges", select={"edge_id": "e045x"}, value=5.0))
+    res = contagion.clear(shocked)
+    assert res.network.edges.set_index("edge_id")["amount"]["e045x"] == pytest.approx(5.0)
+    assert res.shortfall[net.index_of("Hyperion SPV (Beignet Investor)")] == pytest.approx(29.09634 - 21.2)
+
+
+def test_secured_debt_is_paid_first_in_the_gpu_writedown(net):
+    """gpu-collateral-writedown: CoreWeave defaults. Its GPU-secured rows (DDTLs e069/e072/e073, OpenAI-contract
+    debt e078, OEM financing e087: seniority 1 [S29,S35,S80]) are paid in full first; the rest of what it pays
+    goes pro rata to its unsecured notes, revolver, Magnetar loan and outside creditors (seniority 2,
+    external_seniority 2), each receiving (P - S) / (obligations - S) of its claim."""
+    shocked = apply(net, find_scenario("gpu-collateral-writedown", net))
+    res = contagion.clear(shocked)
+    cw = net.index_of("CoreWeave")
+    assert res.defaulted[cw]
+    amounts = shocked.edges.set_index("edge_id")["amount"]
+    secured = amounts[["e069", "e072", "e073", "e078", "e087"]].sum()
+    paid, owed = res.payments[cw], res.network.total_obligations[cw]
+    assert secured < paid < owed
+    ratio = (paid - secured) / (owed - secured)
+    # syndicate nodes hold nothing else: their equity is what they received
+    assert res.equity[net.index_of("CoreWeave DDTL 1.0 lenders")] == pytest.approx(amounts["e069"])
+    assert res.equity[net.index_of("CoreWeave OEM financiers")] == pytest.approx(amounts["e087"])
+    assert res.equity[net.index_of("CoreWeave revolver banks")] == pytest.approx(amounts["e082"] * ratio)
+    golden = _golden("gpu-collateral-writedown")
+    assert "CoreWeave DDTL 2.0 lenders" not in {x["name"] for x in golden["largest_losses"]}
+
+
+def test_cli_shows_the_called_guarantee_and_the_guarantor():
+    from click.testing import CliRunner
+
+    from contagion.cli import cli
+
+    run = CliRunner().invoke(cli, ["run", "-s", "hyperion-tenant-exit", "-f", "json"])
+    assert run.exit_code == 0, run.output
+    summary = json.loads(run.stdout)["summary"]
+    assert summary["guarantees"] == pytest.approx(27.3) and summary["guarantees_called"] == pytest.approx(10.8)
+    table = CliRunner().invoke(cli, ["run", "-s", "hyperion-tenant-exit"], env={"COLUMNS": "200"})
+    assert "guarantees called (of those given)" in table.stdout and "10.80 of 27.30" in table.stdout
+    info = CliRunner().invoke(cli, ["info", "ai-infrastructure", "-f", "json"])
+    assert info.exit_code == 0, info.output
+    meta = next(s for s in json.loads(info.stdout)["sponsors"] if s["sponsor"] == "Meta")
+    assert (meta["guarantees"], meta["guarantees_called"]) == (27.3, 0.0)

@@ -143,9 +143,14 @@ class Sensitivity:
 
     @property
     def kink(self) -> np.ndarray:
-        """Where the left and right derivatives of payment or equity differ (or one of them does not exist)."""
+        """Where the left and right derivatives of payment or equity differ (or one of them does not exist).
+
+        Relative tolerance 1e-9, or 1e-4 for difference quotients (``exact`` is ``False``).
+        """
+        tol = 1e-9 if self.exact else 1e-4     # difference quotients carry the solver's round-off / step
+
         def differ(a, b):
-            return ~np.isclose(a, b, rtol=1e-9, atol=1e-12) | (np.isnan(a) != np.isnan(b))
+            return ~np.isclose(a, b, rtol=tol, atol=tol * 1e-3) | (np.isnan(a) != np.isnan(b))
         return differ(self.payment_left, self.payment_right) | differ(self.equity_left, self.equity_right)
 
     def to_frame(self) -> pd.DataFrame:
@@ -362,9 +367,9 @@ def sensitivity(net: "FinancialNetwork", wrt: str, scenarios: Iterable[Any] | An
     scenarios : as for :func:`contagion.stress`
         ``None`` (default): the dataset's default scenario, if any; ``()``: none.
         The derivatives are taken at the network after the scenarios.
-    effects : DataFrame, optional
-        The assumption effects table (default: read from the network's folder;
-        see :func:`assumption_effects`).
+    effects : DataFrame or path, optional
+        The assumption effects table or its file (default: ``assumption_effects.csv``
+        in the network's folder; see :func:`assumption_effects`).
 
     Returns
     -------
@@ -401,7 +406,7 @@ def sensitivity(net: "FinancialNetwork", wrt: str, scenarios: Iterable[Any] | An
     from .pipeline import prepare
 
     if str(wrt).strip().startswith("assumption:"):
-        effects = assumption_effects(net) if effects is None else effects
+        effects = _effects_of(net, effects)
         _check_current(net, effects)
     shocked, _, _ = prepare(net, scenarios)
     d, label = _direction(shocked, wrt, effects)
@@ -501,6 +506,15 @@ def assumption_effects(net_or_path: Any) -> pd.DataFrame:
     return frame
 
 
+def _effects_of(net, effects: Any) -> pd.DataFrame:
+    """``effects`` as a table: given (a DataFrame, or the path of an effects file), else the network's own."""
+    if effects is None:
+        return assumption_effects(net)
+    if isinstance(effects, pd.DataFrame):
+        return effects
+    return assumption_effects(effects)
+
+
 def _with_change(net, rows: pd.DataFrame, column: str):
     """``net`` with the amounts of ``rows`` set to their ``column`` value (the rest unchanged)."""
     return _effect_direction(net, rows, column).moved(net, 1.0)
@@ -520,7 +534,8 @@ def rank_assumptions(net: "FinancialNetwork", institution: str, scenarios: Itera
     institution : str
         Name or id of the institution whose equity is watched.
     scenarios : as for :func:`sensitivity`
-    effects : DataFrame, optional
+    effects : DataFrame or path, optional
+        As for :func:`sensitivity`.
 
     Returns
     -------
@@ -535,8 +550,7 @@ def rank_assumptions(net: "FinancialNetwork", institution: str, scenarios: Itera
     from .clearing import clear
     from .pipeline import prepare
 
-    if effects is None:
-        effects = assumption_effects(net)
+    effects = _effects_of(net, effects)
     _check_current(net, effects)
     i = _institution(net, institution, "rank_assumptions")
     shocked, _, _ = prepare(net, scenarios)

@@ -19,8 +19,13 @@ values directly; then this script's :func:`effects_rows` can be called with it.
 
 Usage::
 
-    python scripts/build_assumption_effects.py                 # graphs/ai-infrastructure/assumption_effects.csv
-    python scripts/build_assumption_effects.py --out /tmp/effects.csv
+    python scripts/build_assumption_effects.py --out effects.csv
+    contagion sensitivity --wrt assumption:dscr --effects effects.csv
+
+Until the dataset builder writes the table into ``graphs/ai-infrastructure/``
+itself (the shipped folder must equal the builder's output), it lives beside,
+and ``--effects`` points at it. The library refuses a table whose ``central``
+amounts are not the network's (built for another version of the dataset).
 """
 
 from __future__ import annotations
@@ -35,14 +40,14 @@ from typing import Callable
 
 REPO = Path(__file__).resolve().parent.parent
 BUILDER = REPO / "scripts" / "build_ai_infrastructure.py"
-DEFAULT_OUT = REPO / "graphs" / "ai-infrastructure" / "assumption_effects.csv"
+DEFAULT_OUT = Path("assumption_effects.csv")
 COLUMNS = ("assumption", "kind", "target", "central", "low", "high", "derivative")
 #: Amounts that differ by less than this are the same (the builder is deterministic; this is round-off).
 SAME = 1e-9
 
 
-def load_builder():
-    spec = importlib.util.spec_from_file_location("build_ai_infrastructure", BUILDER)
+def load_builder(path: Path = BUILDER):
+    spec = importlib.util.spec_from_file_location("build_ai_infrastructure", path)
     mod = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = mod
     spec.loader.exec_module(mod)
@@ -93,9 +98,13 @@ def to_csv(rows: list[dict]) -> str:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    p.add_argument("--builder", type=Path, default=BUILDER, help="the dataset builder to use (default: the "
+                   "checkout's; e.g. a committed version from `git show HEAD:scripts/build_ai_infrastructure.py`)")
+    p.add_argument("--source", type=Path, default=REPO.parent / "shared" / "data" / "ai-infra",
+                   help="the fact sheet (as for build_ai_infrastructure.py)")
     args = p.parse_args(argv)
-    b = load_builder()
-    source = b.DEFAULT_SOURCE
+    b = load_builder(args.builder)
+    source = args.source
     original = b.assumption_values
     levels = {lv: original(lv) for lv in ("central", "low", "high")}
 

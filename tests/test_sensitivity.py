@@ -287,3 +287,28 @@ def test_priority_network_by_difference_quotients():
     # the senior claim: one more unit owed to B is paid out of C's share
     s2 = sensitivity(net, "edge:A>B", scenarios=())
     np.testing.assert_allclose(s2.equity, [-1, 1, -1], atol=1e-6)
+
+
+FACT_SHEET = __import__("pathlib").Path(__file__).resolve().parents[2] / "shared" / "data" / "ai-infra"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not (FACT_SHEET / "nodes.csv").is_file(), reason="needs the fact sheet of the dataset builder")
+def test_built_in_dataset_assumptions(tmp_path):
+    """scripts/build_assumption_effects.py on the shipped builder: every central amount is the shipped network's
+    (else the library refuses the table), and coreweave_cash -- CoreWeave's own cash, 1 for 1 in its outside assets
+    -- moves CoreWeave's equity by exactly 1 per unit (it is solvent) and by +-1 at the ends of its range (1 to 3 around 2)."""
+    import subprocess
+    import sys as _sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[1] / "scripts" / "build_assumption_effects.py"
+    out = tmp_path / "effects.csv"
+    subprocess.run([_sys.executable, str(script), "--out", str(out)], check=True, capture_output=True)
+    net = contagion.load_dataset("ai-infrastructure")
+    s = sensitivity(net, "assumption:coreweave_cash", effects=out)
+    i = net.index_of("CoreWeave")
+    assert s.equity[i] == pytest.approx(1.0, abs=1e-6)
+    rank = rank_assumptions(net, "CoreWeave", effects=out)
+    assert rank.loc["coreweave_cash", ["change_low", "change_high"]].tolist() == pytest.approx([-1.0, 1.0], abs=1e-9)
+    assert rank["swing"].is_monotonic_decreasing

@@ -59,7 +59,8 @@ def run_tasks(fn: Callable, shared: Any, tasks: Sequence[tuple], executor: Execu
     client = getattr(executor, "_client", None)
     payload: Any = shared
     if client is not None and hasattr(client, "scatter"):
-        payload = client.scatter(_Shared(shared), broadcast=True)
+        payload = client.scatter(_Shared(shared), broadcast=True, hash=False)  # a new key per call: a repeated
+        # call with the same data must not reuse a key that the previous call's future is releasing
     futures = {executor.submit(_call, fn, payload, *task): k for k, task in enumerate(tasks)}
     results: list[Any] = [None] * len(tasks)
     try:

@@ -46,7 +46,7 @@ def test_sweep_on_dask_equals_in_process(dask_executor):
     np.testing.assert_array_equal(remote.system_loss, local.system_loss)
     np.testing.assert_array_equal(remote.defaults, local.defaults)
     np.testing.assert_array_equal(remote.default_probability, local.default_probability)
-    np.testing.assert_array_equal(remote.expected_shortfall, local.expected_shortfall)
+    np.testing.assert_array_equal(remote.expected_unpaid, local.expected_unpaid)
     np.testing.assert_array_equal(remote.expected_loss, local.expected_loss)
     assert remote.summary() == local.summary()
     assert local.default_probability.max() > 0  # the shocks do bite
@@ -67,7 +67,7 @@ def test_ai_sweep_on_dask_equals_in_process(dask_executor):
     remote = run_sweep(net, cfg, n=n, seed=42, chunk_size=unit, executor=dask_executor)
     np.testing.assert_array_equal(remote.system_loss, local.system_loss)
     np.testing.assert_array_equal(remote.default_probability, local.default_probability)
-    np.testing.assert_array_equal(remote.expected_shortfall, local.expected_shortfall)
+    np.testing.assert_array_equal(remote.expected_unpaid, local.expected_unpaid)
     np.testing.assert_array_equal(remote.expected_loss, local.expected_loss)
     assert remote.summary() == local.summary()
 

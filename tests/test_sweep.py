@@ -213,7 +213,7 @@ def test_aggregates_equal_a_loop_over_draws():
         eq_loss += base.equity - r.equity
         system[d] = (net.external_assets - e).sum() + r.total_shortfall - base.total_shortfall
     np.testing.assert_array_equal(res.default_probability, defaults / n)
-    np.testing.assert_allclose(res.expected_shortfall, shortfall / n, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(res.expected_unpaid, shortfall / n, rtol=1e-10, atol=1e-10)
     np.testing.assert_allclose(res.expected_loss, eq_loss / n, rtol=1e-10, atol=1e-10)
     np.testing.assert_allclose(res.system_loss, system, rtol=1e-10, atol=1e-9)
 
@@ -225,7 +225,12 @@ def test_fixed_loss_equals_one_scenario():
     assert res.system_loss == pytest.approx(np.full(40, 182.0))
     assert res.default_probability.tolist() == [1.0] * 5
     assert res.var(0.99) == pytest.approx(182.0) and res.es(0.99) == pytest.approx(182.0)
-    assert res.summary()["defaults"] == {"mean": 5.0, "probability_any": 1.0, "max": 5}
+    d = res.summary()["defaults"]
+    assert {k: d[k] for k in ("mean", "mean_se", "mean_ci", "probability_any", "probability_any_se", "max")} == {
+        "mean": 5.0, "mean_se": 0.0, "mean_ci": [5.0, 5.0], "probability_any": 1.0, "probability_any_se": 0.0, "max": 5}
+    # Wilson at p = 1 out of n: [1 / (1 + z^2 / n), 1]
+    assert d["probability_any_ci"] == pytest.approx([1 / (1 + 1.959963984540054 ** 2 / 40), 1.0])
+    assert res.mean_se == 0.0 and res.es_se(0.99) == 0.0 and res.var_ci(0.95) == (182.0, 182.0)
 
 
 def test_var_and_es_by_hand():
@@ -233,7 +238,7 @@ def test_var_and_es_by_hand():
     # ES_0.975: m = 98, (99 + 100) / 100 + (0.98 - 0.975) * 98 = 2.48, / 0.025 = 99.2
     loss = np.arange(100, 0, -1).astype(float)
     res = SweepResult(names=("a",), types=np.array(["x"]), default_probability=np.zeros(1),
-                      expected_shortfall=np.zeros(1), expected_loss=np.zeros(1), system_loss=loss,
+                      expected_unpaid=np.zeros(1), expected_loss=np.zeros(1), system_loss=loss,
                       defaults=np.zeros(100, dtype=int), n=100,
                       config=SweepConfig(levels=(0.95, 0.975), bins=10))
     assert res.var(0.95) == 95.0 and res.es(0.95) == pytest.approx(98.0)
@@ -279,7 +284,7 @@ def test_identical_whatever_chunking_and_executor():
         np.testing.assert_array_equal(r.system_loss, ref.system_loss)
         np.testing.assert_array_equal(r.defaults, ref.defaults)
         np.testing.assert_array_equal(r.default_probability, ref.default_probability)
-        np.testing.assert_array_equal(r.expected_shortfall, ref.expected_shortfall)
+        np.testing.assert_array_equal(r.expected_unpaid, ref.expected_unpaid)
         np.testing.assert_array_equal(r.expected_loss, ref.expected_loss)
         assert r.summary() == ref.summary()
     assert not np.array_equal(small_batches(net, cfg, n=n, seed=43).system_loss, ref.system_loss)
@@ -302,7 +307,7 @@ def test_identical_whatever_chunking_with_the_default_batches():
     with ThreadPoolExecutor(2) as ex:
         other = run_sweep(net, cfg, n=n, seed=9, chunk_size=1, executor=ex)
     np.testing.assert_array_equal(other.system_loss, ref.system_loss)
-    np.testing.assert_array_equal(other.expected_shortfall, ref.expected_shortfall)
+    np.testing.assert_array_equal(other.expected_unpaid, ref.expected_unpaid)
     assert other.summary() == ref.summary()
     assert ref.default_probability.max() > 0.5
 
@@ -345,7 +350,7 @@ def test_sweep_cli_json(config_file):
     assert out.exit_code == 0, out.output
     data = json.loads(out.stdout)
     assert [r["name"] for r in data["institutions"]][:3] == ["Periphery 1", "Periphery 2", "Core"]
-    assert {"name", "default_probability", "expected_shortfall"} <= set(data["institutions"][0])
+    assert {"name", "default_probability", "expected_unpaid"} <= set(data["institutions"][0])
     loss = data["system_loss"]
     assert set(loss["var"]) == {"0.95", "0.99"} and set(loss["es"]) == {"0.95", "0.99"}
     assert loss["es"]["0.99"] >= loss["var"]["0.99"] >= loss["var"]["0.95"] and loss["mean"] > 0
@@ -360,10 +365,14 @@ def test_sweep_cli_table_csv_and_file(config_file, tmp_path):
     table = _invoke("sweep", "core-periphery", "-c", str(config_file), "-n", "300")
     assert table.exit_code == 0 and "VaR 0.99" in table.stdout and "system-loss histogram" in table.stdout
     csv = _invoke("sweep", "core-periphery", "-c", str(config_file), "-n", "300", "-f", "csv").stdout.splitlines()
-    assert csv[0] == "name,type,default_probability,expected_shortfall,expected_loss" and len(csv) == 6
+    assert csv[0] == ("name,id,type,default_probability,default_probability_se,default_probability_ci_low,"
+                      "default_probability_ci_high,expected_unpaid,expected_unpaid_se,expected_unpaid_ci_low,"
+                      "expected_unpaid_ci_high,expected_loss,expected_loss_se,expected_loss_ci_low,"
+                      "expected_loss_ci_high,loss_contribution,es_contribution_0.95,es_contribution_0.99")
+    assert len(csv) == 6
     target = tmp_path / "out" / "sweep.json"
     out = _invoke("sweep", "core-periphery", "-c", str(config_file), "-n", "300", "-f", "json", "-o", str(target),
-                  "--workers", "1")
+                  "--workers", "1", "--mkdir")
     assert out.exit_code == 0 and json.loads(target.read_text(encoding="utf-8"))["draws"] == 300
 
 

@@ -308,9 +308,14 @@ def _reverse_table(rs, cascade, label: str, output: str | None) -> str:
               help="Sweep configuration (TOML/YAML/JSON), or the name of one shipped with the dataset "
                    "(graphs/<dataset>/sweeps/).")
 @click.option("-n", "--draws", "n", type=click.IntRange(1), default=10_000, show_default=True,
-              help="Number of random draws.")
+              help="Number of random draws (with --until-se: the most draws).")
+@click.option("--until-se", type=click.FloatRange(0, min_open=True), default=None, metavar="AMOUNT",
+              help="Draw until the standard error of the mean system loss is at most AMOUNT (judged every 256 "
+                   "draws, from 1,024 on), or -n draws; same numbers as -n of the draws it stopped at.")
 @click.option("--seed", type=click.IntRange(0), default=0, show_default=True,
               help="Random seed: the same seed gives the same numbers whatever the chunking and the workers.")
+@click.option("--confidence", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=0.95,
+              show_default=True, help="Level of the confidence intervals.")
 @click.option("--chunk-size", type=click.IntRange(1), default=None, metavar="DRAWS",
               help="Draws per task (rounded up to whole clearing batches). [default: about 4 tasks per worker]")
 @scenario_option
@@ -318,27 +323,39 @@ def _reverse_table(rs, cascade, label: str, output: str | None) -> str:
 @click.option("--top", type=click.IntRange(1), default=None, metavar="N",
               help="Show only the N institutions most likely to default. [default: 25 in the table; CSV/JSON: "
                    "all, in network order]")
+@click.option("--co-default", "co_default", type=click.IntRange(1), default=5, show_default=True, metavar="K",
+              help="Joint default probabilities of the K institutions most likely to default (and their flags "
+                   "in --draws-out).")
+@click.option("--draws-out", type=click.Path(dir_okay=False), default=None, metavar="FILE.parquet",
+              help="Also write one row per draw: system loss, number of defaults, and whether each of the "
+                   "--co-default institutions defaulted (.parquet, or .csv).")
 @_executor_options
 @click.option("--progress/--no-progress", default=True, help="Progress bar on stderr (terminals only).")
 @format_option
 @output_option
 @handle_errors
-def sweep(network: str | None, config_spec: str, n: int, seed: int, chunk_size: int | None,
-          scenarios: tuple[str, ...], method: str, params: dict[str, float], top: int | None, workers: int | None,
-          scheduler: str | None, dask_local: int | None, progress: bool, fmt: str, output: str | None) -> None:
+def sweep(network: str | None, config_spec: str, n: int, until_se: float | None, seed: int, confidence: float,
+          chunk_size: int | None, scenarios: tuple[str, ...], method: str, params: dict[str, float],
+          top: int | None, co_default: int, draws_out: str | None, workers: int | None, scheduler: str | None,
+          dask_local: int | None, progress: bool, fmt: str, output: str | None) -> None:
     """Monte Carlo sweep: random losses on outside assets, each draw cleared exactly.
 
     The configuration gives, per institution or selector, the distribution of
     the fraction of outside assets lost (beta, uniform, truncated lognormal,
     fixed), correlated through a one-factor Gaussian copula. Output: per
-    institution the default probability, expected payment shortfall and
-    expected equity loss; for the system, the loss distribution (mean, VaR and
-    expected shortfall at the configured levels, histogram).
+    institution the default probability, expected amount unpaid, expected
+    equity loss and share of the expected shortfall (ES); for the system, the
+    loss distribution (mean, VaR and ES at the configured levels, histogram)
+    and the joint default probabilities of the institutions most likely to
+    default. Every estimate comes with its Monte Carlo error: "±" is the
+    half-width of the confidence interval (1.96 standard errors at 95%).
 
     \b
     Examples:
       contagion sweep --config sweep.toml -n 100000 --seed 42
+      contagion sweep -c sweep.toml --until-se 0.5 -n 1000000
       contagion sweep ai-infrastructure -c sweep.toml --format json -o sweep.json
+      contagion sweep -c sweep.toml -n 100000 --draws-out draws.parquet
       contagion sweep -c sweep.toml -n 1000000 --dask-local 2
       contagion sweep -c sweep.toml -n 1000000 --scheduler tcp://10.0.0.5:8786
     """
@@ -346,51 +363,116 @@ def sweep(network: str | None, config_spec: str, n: int, seed: int, chunk_size: 
 
     net = load_network(network)
     config = find_sweep_config(config_spec, net)
-    click.echo(f"sweep '{config.name}': {n} draws, seed {seed}, correlation {config.correlation:g}", err=True)
+    _sweep_start(config, n, seed, until_se, draws_out)
     with _executor(workers, scheduler, dask_local) as ex, _progress("sweep", progress) as cb:
         res = run_sweep(net, config, n=n, seed=seed, chunk_size=chunk_size, executor=ex, method=method,
-                        progress=cb, scenarios=scenarios, **params)
+                        progress=cb, scenarios=scenarios, until_se=until_se, confidence=confidence, **params)
+    _sweep_notes(res, net, draws_out, co_default)
+    emit(_sweep_output(res, network_label(net), top, co_default, fmt, output), output)
+
+
+#: Formats of ``--draws-out``, by suffix.
+DRAWS_SUFFIXES = (".parquet", ".csv")
+
+
+def _sweep_start(config, n: int, seed: int, until_se: float | None, draws_out: str | None) -> None:
+    """Check ``--draws-out`` before any work, and say what is about to run (stderr)."""
+    from pathlib import Path
+
+    if draws_out and Path(draws_out).suffix.lower() not in DRAWS_SUFFIXES:
+        raise click.UsageError(f"--draws-out {draws_out}: the file name must end in .parquet or .csv")
+    what = f"until the mean system loss has a standard error of at most {until_se:g} (at most {n} draws)" \
+        if until_se else f"{n} draws"
+    click.echo(f"sweep '{config.name}': {what}, seed {seed}, correlation {config.correlation:g}", err=True)
+
+
+def _sweep_notes(res, net, draws_out: str | None, k: int) -> None:
+    """Where the sweep stopped (``--until-se``), the baseline, and the per-draw file (stderr)."""
+    if res.until_se is not None:
+        how = "reached" if res.target_reached else "NOT reached; raise -n to go further"
+        click.echo(f"stopped after {res.n} draws: standard error of the mean system loss {_num(res.mean_se)} "
+                   f"(target {res.until_se:g}, {how})", err=True)
     click.echo(f"network: {network_label(net)} ({net.n} institutions, {net.n_edges} obligations); baseline: "
                + (" + ".join(res.scenarios) if res.scenarios else "the network as it is (no scenario)"), err=True)
-    emit(_sweep_output(res, network_label(net), top, fmt, output), output)
+    if draws_out:
+        _write_draws(res, draws_out, k)
 
 
-def _sweep_output(res, label: str, top: int | None, fmt: str, output: str | None) -> str:
-    frame = res.to_frame().reset_index()
-    by_risk = frame.sort_values(["default_probability", "expected_shortfall"], ascending=False, kind="stable")
+def _write_draws(res, path: str, k: int) -> None:
+    """Per-draw system loss, number of defaults and default flags of the top ``k``, written atomically."""
+    import io
+
+    from ..io.atomic import write_bytes_atomic
+
+    frame = res.draws_frame(top=k).reset_index()
+    if path.lower().endswith(".csv"):
+        data = csv_text(frame).encode("utf-8")
+    else:
+        buf = io.BytesIO()
+        try:
+            frame.to_parquet(buf, index=False)
+        except ImportError:
+            from ..errors import ContagionError
+
+            raise ContagionError(f"{path}: writing Parquet needs pyarrow (pip install pyarrow), or use a .csv "
+                                 f"file") from None
+        data = buf.getvalue()
+    write_bytes_atomic(path, data)
+    click.echo(f"wrote {path} ({len(frame)} draws)", err=True)
+
+
+def _sweep_output(res, label: str, top: int | None, k: int, fmt: str, output: str | None) -> str:
+    frame = res.to_frame()
+    by_risk = frame.iloc[res.ranking()]
     if fmt == "json":
-        out = res.to_dict()
+        out = res.to_dict(co_default=k)
         if top:  # the riskiest first, as in the table
-            out["institutions"] = by_risk.head(top).to_dict(orient="records")
+            out["institutions"] = res.records(by_risk.head(top))
         return to_json({"network": label, "baseline_scenarios": list(res.scenarios), "params": dict(res.params),
                         **out})
     if fmt == "csv":
-        return csv_text(by_risk.head(top) if top else frame)
-    return _sweep_table(res, frame, label, top or 25, output)
+        return csv_text((by_risk.head(top) if top else frame).reset_index())
+    return _sweep_table(res, by_risk, label, top or 25, k, output)
 
 
-def _sweep_table(res, frame, label: str, top: int, output: str | None) -> str:
-    from rich.table import Table
+def _pm(x: float, pct: bool = False) -> str:
+    """A number of the sweep table: an amount, or a percentage with two decimals."""
+    if x is None or not math.isfinite(x):
+        return "n/a"
+    return f"{x:.2%}" if pct else _num(x)
 
-    from .run import fmt_amount, render, use_color
+
+def _sweep_table(res, by_risk, label: str, top: int, k: int, output: str | None) -> str:
+    from .run import render, use_color
     from .tables import Col, fitted_table, table_width
 
     color = use_color(output)
+    width = table_width(color)
     s = res.summary()
-    loss = s["system_loss"]
+    loss, dflt = s["system_loss"], s["defaults"]
+    z = res.z
+    conf = f"{100 * res.confidence:g}%"
     title = f"{label}: sweep '{res.config.name}' ({s['draws']} draws, seed {s['seed']}, {res.method})"
-    head = Table(title=title, title_justify="left", show_header=False, min_width=len(title) + 2)
-    head.add_column("measure")
-    head.add_column("value", justify="right")
-    head.add_row("mean system loss", fmt_amount(loss["mean"]))
-    head.add_row("standard deviation", fmt_amount(loss["std"]))
+
+    def row(name: str, est: float, se: float, ci: list, pct: bool = False) -> list[str]:
+        return [name, _pm(est, pct), _pm(z * se, pct), _pm(ci[0], pct), _pm(ci[1], pct)]
+
+    rows = [row("mean system loss", loss["mean"], loss["mean_se"], loss["mean_ci"])]
     for q in res.levels:
         key = f"{q:g}"
-        head.add_row(f"VaR {q:.4g}", fmt_amount(loss["var"][key]))
-        head.add_row(f"expected shortfall {q:.4g}", fmt_amount(loss["es"][key]))
-    head.add_row("largest loss", fmt_amount(loss["max"]))
-    head.add_row("mean number of defaults", f"{s['defaults']['mean']:.4g}")
-    head.add_row("P(at least one default)", f"{s['defaults']['probability_any']:.4%}")
+        rows.append(row(f"VaR {q:.4g}", loss["var"][key], loss["var_se"][key], loss["var_ci"][key]))
+        rows.append(row(f"ES {q:.4g} (expected shortfall)", loss["es"][key], loss["es_se"][key],
+                        loss["es_ci"][key]))
+    rows.append(["standard deviation", _pm(loss["std"]), "", "", ""])
+    rows.append(["largest loss", _pm(loss["max"]), "", "", ""])
+    rows.append(row("mean number of defaults", dflt["mean"], dflt["mean_se"], dflt["mean_ci"]))
+    rows.append(row("P(at least one default)", dflt["probability_any"], dflt["probability_any_se"],
+                    dflt["probability_any_ci"], pct=True))
+    head, head_note = fitted_table([Col("measure", "left", 0, shrink=True, floor=16), Col("estimate", "right", 0),
+                                    Col("±", "right", 0), Col(f"{conf} interval from", "right", 1),
+                                    Col("to", "right", 1)], rows, width, title=title)
+
+    from rich.table import Table
 
     hist = Table(title="system-loss histogram", title_justify="left")
     hist.add_column("loss from", justify="right")
@@ -400,16 +482,52 @@ def _sweep_table(res, frame, label: str, top: int, output: str | None) -> str:
     counts = loss["histogram"]["counts"]
     edges = loss["histogram"]["edges"]
     peak = max(counts) if counts else 1
-    for k, c in enumerate(counts):
-        hist.add_row(fmt_amount(edges[k]), fmt_amount(edges[k + 1]), str(c), "#" * int(round(40 * c / peak)))
+    for j, c in enumerate(counts):
+        hist.add_row(_num(edges[j]), _num(edges[j + 1]), str(c), "#" * int(round(40 * c / peak)))
 
-    cols = [Col("name", "left", 0, shrink=True, floor=22), Col("type", "left", 3, True),
-            Col("default probability", "right", 0), Col("expected shortfall", "right", 1),
-            Col("expected loss", "right", 2)]
-    shown = frame.sort_values(["default_probability", "expected_shortfall"], ascending=False, kind="stable")
-    rows = [[str(row["name"]), str(row["type"]), f"{row['default_probability']:.4%}",
-             fmt_amount(row["expected_shortfall"]), fmt_amount(row["expected_loss"])]
-            for _, row in shown.head(top).iterrows()]
-    inst, note = fitted_table(cols, rows, table_width(color),
-                              title=f"institutions by default probability (top {min(top, len(frame))} of {len(frame)})")
-    return render(head, hist, inst, *([note] if note else []), color=color)
+    inst, inst_note = _institutions_table(res, by_risk, top, width)
+    cod, cod_note = _co_default_table(res, k, width)
+    notes = [f"± is the half-width of the {conf} confidence interval: {z:.3g} standard errors (probabilities: "
+             f"binomial; VaR: interval of order statistics; ES: asymptotic normal). The shares of ES add up to "
+             f"100% (Euler contributions: each institution's outside assets lost plus the fall in its "
+             f"payments, in the tail draws)."]
+    parts = [head, head_note, hist, inst, inst_note, cod, cod_note, "\n".join(notes)]
+    return render(*[p for p in parts if p], color=color)
+
+
+def _institutions_table(res, by_risk, top: int, width: int):
+    from .tables import Col, fitted_table
+
+    z = res.z
+    q = max(res.levels)
+    es = res.es(q)
+    mean = float(res.system_loss.mean())
+    cols = [Col("name", "left", 0, shrink=True, floor=16), Col("type", "left", 6, True),
+            Col("default probability", "right", 0), Col("±", "right", 1),
+            Col("expected unpaid", "right", 2), Col("±", "right", 2),
+            Col(f"share of ES {q:.4g}", "right", 3),
+            Col("expected loss", "right", 4), Col("±", "right", 4),
+            Col("share of mean loss", "right", 5)]
+    rows = []
+    for name, r in by_risk.head(top).iterrows():
+        es_c = r[f"es_contribution_{q:g}"]
+        rows.append([str(name), str(r["type"]), _pm(r["default_probability"], True),
+                     _pm(z * r["default_probability_se"], True), _pm(r["expected_unpaid"]),
+                     _pm(z * r["expected_unpaid_se"]), _pm(es_c / es, True) if es > 0 else "n/a",
+                     _pm(r["expected_loss"]), _pm(z * r["expected_loss_se"]),
+                     _pm(r["loss_contribution"] / mean, True) if mean > 0 else "n/a"])
+    title = f"institutions by default probability (top {min(top, len(by_risk))} of {len(by_risk)})"
+    return fitted_table(cols, rows, width, title=title)
+
+
+def _co_default_table(res, k: int, width: int):
+    from .tables import Col, fitted_table
+
+    cd = res.co_default(k)
+    if cd.empty:
+        return None, ""
+    cols = [Col("#", "right", 0), Col("name", "left", 0, shrink=True, floor=12)]
+    cols += [Col(str(j + 1), "right", j + 1) for j in range(len(cd))]
+    rows = [[str(i + 1), str(name)] + [_pm(float(v), True) for v in cd.iloc[i]] for i, name in enumerate(cd.index)]
+    return fitted_table(cols, rows, width, title="joint default probability (column j: with institution #j; "
+                                                 "diagonal: default probability)")

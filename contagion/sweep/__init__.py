@@ -2,10 +2,15 @@
 
 A sweep draws ``n`` random scenarios of losses on outside assets, clears each
 one exactly (batched through :func:`contagion.clear_many`) and aggregates:
-per institution the default probability, the expected payment shortfall and
-the expected loss of equity; for the system the distribution of the
-Glasserman--Young loss (shock + additional shortfall) with Value-at-Risk and
-expected shortfall at chosen levels and a histogram.
+per institution the default probability, the expected amount left unpaid
+(``expected_unpaid``), the expected loss of equity and its contributions to
+the expected loss and to the expected shortfall (Euler); for the system the
+distribution of the Glasserman--Young loss (shock + additional shortfall) with
+Value-at-Risk and expected shortfall (ES) at chosen levels and a histogram;
+the co-default matrix of the institutions most likely to default. Every
+estimate carries its Monte Carlo standard error and a confidence interval
+(methods: :mod:`contagion.sweep.result`); ``run_sweep(until_se=...)`` draws
+until the mean system loss is known to a given precision.
 
 Sweep configuration (TOML, YAML or JSON; same keys)::
 
@@ -58,7 +63,8 @@ when the sweep is shorter than one batch), each batch by its own
 the draws that follow, which are then dropped); partial sums are kept per
 batch and added in batch order. So for a given seed and number of draws the numbers
 are identical whatever the chunk size, the executor and the number of workers
-(given the same software on every worker).
+(given the same software on every worker). The standard errors and intervals
+use no random numbers, so they are reproducible in the same way.
 
 Examples
 --------
@@ -76,14 +82,23 @@ probability of 14/15):
 0.93
 >>> res.var(0.99) >= res.var(0.95) > 0
 True
+
+Its binomial standard error, ``sqrt(p (1 - p) / n)``, and 95% interval:
+
+>>> i = net.index_of("Core")
+>>> round(float(res.default_probability_se[i]), 4)
+0.0081
+>>> [round(float(x), 3) for x in (res.default_probability_ci()[0][i], res.default_probability_ci()[1][i])]
+[0.913, 0.944]
 """
 
 from __future__ import annotations
 
 from ..executors import AUTO_PROCESS_WORK, dask_executor, local_executor, run_tasks
 from .config import DISTRIBUTIONS, Distribution, ShockDistribution, SweepConfig, find_sweep_config, load_sweep_config
-from .engine import BLOCK, CLEAR_MEMORY, CLEAR_WORK, MAX_BLOCKS_PER_BATCH, clearing_batch, run_sweep, sample_losses
-from .result import SweepResult
+from .engine import BLOCK, CLEAR_MEMORY, CLEAR_WORK, MAX_BLOCKS_PER_BATCH, MAX_FLAGGED, MIN_BLOCKS_UNTIL_SE, \
+    clearing_batch, run_sweep, sample_losses
+from .result import SweepResult, running_mean_se
 
 __all__ = [
     "BLOCK",
@@ -104,4 +119,7 @@ __all__ = [
     "CLEAR_WORK",
     "CLEAR_MEMORY",
     "MAX_BLOCKS_PER_BATCH",
+    "MAX_FLAGGED",
+    "MIN_BLOCKS_UNTIL_SE",
+    "running_mean_se",
 ]

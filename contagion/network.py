@@ -22,8 +22,8 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from ._columns import (_bool_column, _check_columns, _check_unique, _id_text, _number_column, _plain, _raw_value,
-                       _text_column)
+from ._columns import (_bool_column, _check_columns, _check_unique, _id_text, _number_column, _plain, _positions,
+                       _raw_value, _text_column, _text_compact)
 from .errors import InvalidNetworkError, Problem
 
 __all__ = ["FinancialNetwork", "NODE_COLUMNS", "EDGE_COLUMNS", "DEFAULT_EDGE_KIND"]
@@ -290,7 +290,9 @@ class FinancialNetwork:
             unknown ids in edges, self-loops, text where a number belongs,
             negative or non-finite amounts, empty network.
         """
-        edges_df = edges.copy() if isinstance(edges, pd.DataFrame) else pd.DataFrame(list(edges))
+        # shallow copies: nothing below writes into them (copy-on-write), and a deep copy of ten million rows
+        # costs a second and their size again
+        edges_df = edges.copy(deep=False) if isinstance(edges, pd.DataFrame) else pd.DataFrame(list(edges))
         problems: list[Problem] = []
         ef, nf = edges_file or "edges", nodes_file or "nodes"
         _check_columns(edges_df, ("debtor", "creditor", "amount"), ef, problems)
@@ -303,7 +305,7 @@ class FinancialNetwork:
             ids = pd.unique(seen[seen.notna()].map(lambda v: v.strip() if isinstance(v, str) else _id_text(v)))
             nodes_df = pd.DataFrame({"id": ids[ids != ""]})
         else:
-            nodes_df = nodes.copy() if isinstance(nodes, pd.DataFrame) else pd.DataFrame(list(nodes))
+            nodes_df = nodes.copy(deep=False) if isinstance(nodes, pd.DataFrame) else pd.DataFrame(list(nodes))
             _check_columns(nodes_df, ("id",), nf, problems)
         if problems:
             raise InvalidNetworkError(problems)
@@ -313,7 +315,7 @@ class FinancialNetwork:
             raise InvalidNetworkError(Problem("the network is empty (no institutions)", file=nf))
 
         # --- nodes
-        ids = _text_column(nodes_df, "id", nf, problems, row_offset, required=True)
+        ids = _text_compact(nodes_df, "id", nf, problems, row_offset, required=True)
         _check_unique(ids, "id", problems, nf, row_offset)
         if "name" in nodes_df.columns:
             names = _text_column(nodes_df, "name", nf, problems, row_offset, required=False)
@@ -335,19 +337,18 @@ class FinancialNetwork:
                                     column="forced_recovery", value=_raw_value(nodes_df["forced_recovery"], k)))
 
         # --- edges
-        debtors = _text_column(edges_df, "debtor", ef, problems, row_offset, required=True)
-        creditors = _text_column(edges_df, "creditor", ef, problems, row_offset, required=True)
+        debtors = _text_compact(edges_df, "debtor", ef, problems, row_offset, required=True)
+        creditors = _text_compact(edges_df, "creditor", ef, problems, row_offset, required=True)
         amounts = _number_column(edges_df, "amount", ef, problems, row_offset, required=True)
         if "kind" in edges_df.columns:
-            kinds = _text_column(edges_df, "kind", ef, problems, row_offset, required=False)
-            kinds = kinds.where(kinds != "", DEFAULT_EDGE_KIND)
+            kinds = _text_compact(edges_df, "kind", ef, problems, row_offset, required=False)
+            blank = (kinds == "").to_numpy(dtype=bool)
+            if blank.any():
+                kinds = kinds.where(~blank, DEFAULT_EDGE_KIND)
         else:
-            kinds = pd.Series([DEFAULT_EDGE_KIND] * len(edges_df), dtype=object)
+            kinds = pd.Series(np.full(len(edges_df), DEFAULT_EDGE_KIND, dtype=object), dtype=object)
         # first occurrence of each id (duplicate ids are already reported; keep checking the edges)
-        first = ~ids.duplicated(keep="first").to_numpy()
-        index, where = pd.Index(ids[first]), np.flatnonzero(first)
-        di, ci = (np.where(codes >= 0, where[codes], -1) for codes in
-                  (index.get_indexer(debtors), index.get_indexer(creditors)))
+        di, ci = _positions(debtors, ids), _positions(creditors, ids)
         for col, codes, vals in (("debtor", di, debtors), ("creditor", ci, creditors)):
             for k in np.flatnonzero((codes < 0) & (vals != "").to_numpy()):  # missing ids are reported above
                 problems.append(Problem("unknown institution id (not in the node table)", file=ef,

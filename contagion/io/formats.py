@@ -244,10 +244,111 @@ def _infer_column(s: pd.Series) -> pd.Series:
     return s.astype(pd.StringDtype(na_value=np.nan)).where(present, np.nan)
 
 
+#: Known columns read as numbers by the fast reader, by file (all others are read as text).
+_NUMBER_COLUMNS = {"nodes.csv": frozenset({"external_assets", "external_liabilities", "forced_recovery"}),
+                   "edges.csv": frozenset({"amount"})}
+
+
+def _csv_header(path: Path) -> list[str] | None:
+    """The names in the first record of ``path`` when the fast reader can take them as they are (unique,
+    non-empty, without surrounding spaces, in a header that fits in the first 1 MB); else ``None``."""
+    with open(path, "rb") as fh:
+        head = fh.read(1 << 20)
+    try:
+        text = head.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return None
+    line = text.split("\n", 1)[0].rstrip("\r")
+    if line.count('"') % 2 or len(line) == len(text):  # a newline inside a quoted name, or no line end
+        return None
+    names = next(csv.reader([line], strict=True)) if '"' in line else line.split(",")
+    if len(set(names)) != len(names) or any(not n or n != n.strip() for n in names):
+        return None
+    if len(names) == 1 and ";" in names[0]:
+        return None
+    return names
+
+
+def _read_csv_arrow(path: Path) -> pd.DataFrame | None:
+    """One CSV file read by pyarrow's multi-threaded reader with explicit column types, or ``None`` when
+    pyarrow is missing or the file is anything but plain (the strict reader then reads it and locates
+    every problem).
+
+    Known amount columns are parsed as float64 (pyarrow's parser is correctly rounded and rejects
+    ``1_000``, ``0x10`` and the like); every other column as text, empty cells as empty strings. An empty
+    line or a ragged row is a parse error here (``None``); ``nan``/``inf`` and empty amounts come through
+    and are found by the validation, which then sends the file to the strict reader.
+    """
+    try:
+        import pyarrow as pa
+        import pyarrow.csv as pacsv
+    except ImportError:
+        return None
+    names = _csv_header(path)
+    if names is None:
+        return None
+    data = path.read_bytes()
+    numbers = _NUMBER_COLUMNS.get(path.name, frozenset())
+    types = {n: (pa.float64() if n in numbers else pa.string()) for n in names}
+    try:
+        table = pacsv.read_csv(
+            pa.BufferReader(data),
+            read_options=pacsv.ReadOptions(use_threads=True, block_size=1 << 22),
+            parse_options=pacsv.ParseOptions(newlines_in_values=b'"' in data, ignore_empty_lines=False),
+            convert_options=pacsv.ConvertOptions(column_types=types, null_values=[""], strings_can_be_null=False,
+                                                 quoted_strings_can_be_null=False, check_utf8=True))
+    except (pa.ArrowException, OSError, ValueError):
+        return None
+    del data
+    if table.column_names != names:
+        return None
+    df = table.to_pandas(split_blocks=True, self_destruct=True)
+    del table
+    for name in df.columns:
+        if name not in _KNOWN_COLUMNS:
+            df[name] = _infer_column(df[name])
+    return df
+
+
+def _read_csv_fast(path: Path, nodes_path: Path, edges_path: Path) -> FinancialNetwork | None:
+    """The network, when both files are plain and valid; ``None`` at the first doubt (see :func:`read_csv_dir`)."""
+    nodes = _read_csv_arrow(nodes_path)
+    if nodes is None:
+        return None
+    edges = _read_csv_arrow(edges_path)
+    if edges is None or near_misses(nodes.columns, KNOWN_NODE_COLUMNS) or near_misses(edges.columns,
+                                                                                         KNOWN_EDGE_COLUMNS):
+        return None
+    try:
+        return FinancialNetwork.from_edges(edges, nodes, edges_file=str(edges_path), nodes_file=str(nodes_path),
+                                           row_offset=2, metadata={"source": str(path)})
+    except InvalidNetworkError:
+        return None
+    finally:
+        del nodes, edges
+        _release_arrow_memory()
+
+
+def _release_arrow_memory() -> None:
+    """Give the memory Arrow's allocator keeps after a read back to the system (the file's bytes and the
+    intermediate columns: ~100 MB per million obligations that would otherwise stay in the peak RSS)."""
+    import pyarrow as pa
+
+    pa.default_memory_pool().release_unused()
+
+
 def read_csv_dir(path: str | os.PathLike) -> FinancialNetwork:
     """Read a network directory with ``nodes.csv`` and ``edges.csv``.
 
     Rows in messages follow the spreadsheet convention (header = row 1).
+
+    Two readers, one answer: a plain file (a header of unique names, every
+    row as wide, no empty line) is read by pyarrow's multi-threaded CSV
+    reader with explicit column types and validated by vectorised checks;
+    any doubt on the way (a parse error, a problem the checks find, pyarrow
+    missing) sends both files to the strict reader, which reports every
+    problem with its file, row, column and value. A valid file never gets
+    there, so errors cost time only when there are errors.
 
     Examples
     --------
@@ -258,6 +359,9 @@ def read_csv_dir(path: str | os.PathLike) -> FinancialNetwork:
     """
     path = Path(path)
     nodes_path, edges_path = source_directory(path, _CSV_FILES, "CSV")
+    net = _read_csv_fast(path, nodes_path, edges_path)
+    if net is not None:
+        return net
     problems: list[Problem] = []
     bad: dict[str, set[int]] = {str(nodes_path): set(), str(edges_path): set()}
     nodes = _read_csv_table(nodes_path, problems, bad[str(nodes_path)])

@@ -67,6 +67,13 @@ def test_issue_example_price_impact_fails_an_unexposed_vehicle():
     np.testing.assert_allclose(res.equity, [1 + 10 * q - 11, 10 / 11 * (1 + 10 * q), 3 + 8 * q - 9.8, 3 + 8 * q],
                                rtol=1e-13)
     assert res.units_sold[:, 0].tolist() == [10.0, 0.0, 8.0, 0.0]
+    # all 18 units lose 1 - q; the holdings count at 1 before the sales, so nobody is short without the network
+    assert res.fire_sale_loss == pytest.approx(18 * (1 - q), rel=1e-14)
+    assert res.summary()["fire_sale_loss"] == pytest.approx(18 * (1 - q), rel=1e-14)
+    from contagion.measures import loss_summary
+
+    loss = loss_summary(res)
+    assert loss["system_loss_without_network"] == 0.0 and math.isnan(loss["amplification"])
     # plain Eisenberg-Noe does not see the assets at all
     assert contagion.clear(_nv(1.0)).defaulted.tolist() == [True, False, True, False]
 

@@ -151,9 +151,16 @@ class FireSaleResult(ClearingResult):
         frame["asset_value"] = self.holdings @ q
         return frame
 
+    @property
+    def fire_sale_loss(self) -> float:
+        """Value lost to the price fall, ``sum(units held x (1 - price))`` (sold and kept units alike)."""
+        q = np.array([self.prices[k] for k in self.asset_names])
+        return float(np.sum(self.holdings @ (1.0 - q))) if self.asset_names else 0.0
+
     def summary(self) -> dict[str, Any]:
-        """As :meth:`ClearingResult.summary`, plus ``prices``."""
-        return {**super().summary(), "prices": {k: float(v) for k, v in self.prices.items()}}
+        """As :meth:`ClearingResult.summary`, plus ``prices`` and ``fire_sale_loss``."""
+        return {**super().summary(), "prices": {k: float(v) for k, v in self.prices.items()},
+                "fire_sale_loss": self.fire_sale_loss}
 
 
 def asset_holdings(net) -> tuple[tuple[str, ...], np.ndarray]:

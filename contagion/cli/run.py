@@ -238,6 +238,8 @@ def _summary_table(summary: dict):
             f"{fmt_amount(summary['guarantees_called'])} of {fmt_amount(summary['guarantees'])}")]
           if "guarantees" in summary else []),
         *((f"price of {k} (fire sales)", f"{v:.4f}") for k, v in summary.get("prices", {}).items()),
+        *([("loss from fire-sale prices", fmt_amount(summary["fire_sale_loss"]))] if "fire_sale_loss" in summary
+          else []),
         ("clearing vector unique", {True: "yes", False: "no (greatest shown)", None: "not determined"}[summary["unique"]]),
     ]
     for k, v in rows:

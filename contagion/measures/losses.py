@@ -74,7 +74,9 @@ def loss_summary(result, base=None) -> dict[str, Any]:
     if base is not None:
         shock = float(np.sum(np.maximum(base.external_assets - net.external_assets, 0.0)))
     shortfall = result.total_shortfall
-    without = shock + float(np.sum(np.maximum(-net.equity_before, 0.0)))
+    held = getattr(result, "holdings", None)      # fire sales: assets held count at their pre-sale price 1
+    before = net.equity_before + (held.sum(axis=1) if held is not None and held.size else 0.0)
+    without = shock + float(np.sum(np.maximum(-before, 0.0)))
     system = shock + shortfall
     return {
         "shock": shock,

@@ -87,9 +87,9 @@ Its binomial standard error, ``sqrt(p (1 - p) / n)``, and 95% interval:
 
 >>> i = net.index_of("Core")
 >>> round(float(res.default_probability_se[i]), 4)
-0.0081
+0.0082
 >>> [round(float(x), 3) for x in (res.default_probability_ci()[0][i], res.default_probability_ci()[1][i])]
-[0.913, 0.944]
+[0.91, 0.942]
 """
 
 from __future__ import annotations

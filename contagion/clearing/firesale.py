@@ -287,7 +287,7 @@ class _Model:
             step = float(np.max(np.abs(q_new - q), initial=0.0))
             rate = step / last if last else 1.0                            # unknown before the second round
             q = np.maximum(q, q_new) if least else np.minimum(q, q_new)   # monotone (round-off cannot turn back)
-            if step == 0.0 or (rate < 1.0 and step * rate / (1.0 - rate) <= PRICE_TOL):
+            if step <= 4 * np.finfo(float).eps or (rate < 1.0 and step * rate / (1.0 - rate) <= PRICE_TOL):
                 res, p = self.clear_at(q, least)
                 return res, p, q, self.prices(p, q)[1], rounds
             last = step

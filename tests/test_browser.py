@@ -254,3 +254,31 @@ def test_report_over_a_horizon_renders_the_timeline(open_html):
     assert "Cloud" in who and "2028" in who and "99.00" in who
     assert page.locator("nav.toc a").nth(1).inner_text() == "2 Timeline 2026\u20132029"
     _clean(loaded)
+
+
+def test_report_view_over_a_horizon_switches_scenario_and_year(open_html):
+    # with 60 more owed outside the network in 2027, Cloud holds 27 + 10 + 20 = 57 against 63 and defaults in 2027
+    bill = Scenario("cloud-bill", "Cloud owes 60 more outside the network in 2027.",
+                    [Shock("external_liabilities", target="Cloud", absolute=60, year=2027)])
+    net = _dated("Cloud")
+    with pytest.warns(UserWarning, match="one-year clearing skips them"):
+        html = build_report(net, [("as given", net), bill], horizon=(2026, 2029), generated="2026-01-01").to_html()
+    loaded = open_html(html, width=1280, height=900)
+    frame = next(f for f in loaded.page.frames if f.url == "about:srcdoc")
+    frame.wait_for_selector(READY, state="attached", timeout=30_000)
+    label = frame.locator("#year-label")
+    ticks = frame.locator(".year-tick .n")
+    assert label.inner_text() == "2029: 1 of 4 in default"
+    assert frame.evaluate("() => window.contagionView.state.scenario") == 3
+    assert ticks.all_inner_texts() == ["0", "0", "1 +1", "1"]
+    frame.select_option("#scenario", "1")
+    assert frame.evaluate("() => window.contagionView.state.scenario") == 7
+    assert ticks.all_inner_texts() == ["0", "1 +1", "1", "1"]
+    frame.locator("#year").fill("1")
+    assert label.inner_text() == "2027: 1 of 4 in default, 1 new"
+    assert frame.evaluate("() => window.contagionView.state.scenario") == 5
+    assert frame.locator(".scenario-panel[data-scenario='5']").is_visible()
+    frame.select_option("#scenario", "0")                       # the same year of the other path
+    assert label.inner_text() == "2027: no institution in default"
+    assert frame.evaluate("() => window.contagionView.state.scenario") == 1
+    _clean(loaded)

@@ -21,6 +21,7 @@ from hypothesis import given, settings, strategies as st
 
 import contagion
 from contagion.errors import ContagionError
+from contagion.shocks import Scenario, Shock
 from contagion.viz import (OUTCOME_COLOURS, WAVE_COLOURS, build_view, network_view, script_json,
                            vis_network_asset)
 
@@ -402,7 +403,7 @@ def test_a_path_gives_one_step_per_year_with_the_path_outcome():
     html = network_view(path.network, path)
     data = data_block(html)
     years = data["scenarios"]
-    assert data["timeline"] is True
+    assert data["timeline"] == {"years": [2026, 2027, 2028, 2029], "groups": [""], "top": 1}
     assert [s["name"] for s in years] == ["2026", "2027", "2028", "2029"]
     assert [s["year"] for s in years] == [2026, 2027, 2028, 2029]
     assert [s["inDefault"] for s in years] == [0, 0, 1, 1]
@@ -488,3 +489,21 @@ def test_cli_view_with_a_horizon(tmp_path):
     assert [s["inDefault"] for s in data["scenarios"]] == [0, 0, 1, 1]
     res = CliRunner().invoke(cli, ["view", str(folder), "--horizon", "2029:2026", "-o", str(out)])
     assert res.exit_code == 2 and "the last year is before the first" in res.output
+
+
+def test_several_paths_give_a_scenario_selector_and_a_year_slider():
+    early = Scenario("cloud-shortfall", "Cloud earns nothing in 2027.",
+                     [Shock("external_assets", target="Cloud", absolute=10, year=2027)])
+    net = dated_network()
+    paths = {"as given": contagion.clear_path(net, (2026, 2029)),
+             "shortfall": contagion.clear_path(net, (2026, 2029), [early])}
+    view = build_view(net, paths)
+    data = view.data
+    assert data["timeline"] == {"years": [2026, 2027, 2028, 2029], "groups": ["as given", "shortfall"], "top": 1}
+    assert [(s["groupName"], s["year"]) for s in data["scenarios"]] == [
+        (g, y) for g in ("as given", "shortfall") for y in (2026, 2027, 2028, 2029)]
+    assert view.context["timeline"]["groups"] == ["as given", "shortfall"]
+    html = view.to_html()
+    assert '<select id="scenario">' in html and 'id="year"' in html and '<option value="1">shortfall</option>' in html
+    with pytest.raises(ContagionError, match="different horizons"):
+        build_view(net, {"a": paths["as given"], "b": contagion.clear_path(net, (2026, 2027))})

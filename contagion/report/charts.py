@@ -174,6 +174,14 @@ SERIES_COLOURS = ("#1f5a85", "#c8a951", "#2a7f8e", "#b03a2e", "#6a4c93", "#3e8e4
                   "#8c564b", "#e377c2", "#17becf", "#bcbd22")
 
 
+def _panel_title(name: str) -> str:
+    """A scenario name as the title of one of three panels side by side: wrapped at hyphens and spaces, two lines
+    at most."""
+    import textwrap
+
+    return "\n".join(textwrap.wrap(str(name), 22, break_on_hyphens=True, max_lines=2, placeholder="\u2026"))
+
+
 def _panels(S: int, height: float) -> tuple[Any, list]:
     """A figure with one panel per scenario (at most 3 a row), sharing the y axis."""
     from matplotlib.figure import Figure
@@ -249,7 +257,7 @@ def _timeline_figures(report: "Report") -> dict[str, tuple[str, Any]]:
             ax.grid(axis="y", color="#e6eaee", linewidth=0.8)
             ax.set_axisbelow(True)
             if S > 1:
-                ax.set_title(names[s], fontsize=9.5)
+                ax.set_title(_panel_title(report.names[s]), fontsize=9)
             if not types:
                 ax.text(0.5, 0.5, "No principal falls due", ha="center", va="center", transform=ax.transAxes,
                         color="#52606d")
@@ -286,9 +294,9 @@ def _timeline_figures(report: "Report") -> dict[str, tuple[str, Any]]:
             ax.grid(axis="y", color="#e6eaee", linewidth=0.8)
             ax.set_axisbelow(True)
             if S > 1:
-                ax.set_title(names[s], fontsize=9.5)
+                ax.set_title(_panel_title(report.names[s]), fontsize=9)
             if who:
-                ax.legend(loc="upper left", fontsize=8)
+                ax.legend(loc="best", fontsize=8)
         axes[0].set_ylabel("Cash carried forward" + (f" ({units})" if units else ""))
         fig.suptitle("Cash of the institutions that fail", x=0.01, ha="left", fontsize=11, fontweight="bold",
                      color="#0f2a44")

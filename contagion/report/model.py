@@ -202,9 +202,14 @@ class Report:
 
     # ------------------------------------------------------------------ renderers
     def view_html(self) -> str:
-        """The interactive network view with one entry per scenario (a standalone page)."""
+        """The interactive network view with one entry per scenario (a standalone page); over a horizon, the
+        paths: a scenario selector and a year slider."""
         from ..viz import network_view
 
+        if self.paths:
+            return network_view(self.base, self.paths, max_nodes=self.max_nodes,
+                                title=f"Network view \u2014 {self._dataset_title()}, {self.horizon[0]}\u2013"
+                                      f"{self.horizon[1]}")
         results = {label: r.result for label, r in zip(self.names, self.runs)}
         descriptions = {label: r.description for label, r in zip(self.names, self.runs)}
         return network_view(self.base, results, descriptions=descriptions, max_nodes=self.max_nodes,

@@ -90,6 +90,8 @@
     waveLabel.textContent = stepText(sc, step);
   }
 
+  var T = data.timeline, K = T ? T.years.length : 1;
+  function groupOf(s) { return Math.floor(s / K); }
   var yearSlider = document.getElementById("year");
   var yearLabel = document.getElementById("year-label");
   var yearTicks = document.querySelectorAll(".year-tick");
@@ -132,12 +134,24 @@
     slider.disabled = sc.waves < 0;
     playButton.disabled = sc.waves < 0;
     if (yearSlider) {
-      yearSlider.value = String(s);
+      var g = groupOf(s);
+      yearSlider.value = String(s % K);
       yearLabel.textContent = yearText(sc);
       for (var t = 0; t < yearTicks.length; t++) {
-        yearTicks[t].setAttribute("aria-pressed", yearTicks[t].getAttribute("data-year-index") === String(s) ? "true" : "false");
+        var st = data.scenarios[g * K + t], count = yearTicks[t].querySelector(".n");
+        count.textContent = st.inDefault.toLocaleString("en");
+        if (st.newDefaults) {
+          var plus = document.createElement("small");
+          plus.textContent = " +" + st.newDefaults.toLocaleString("en");
+          count.appendChild(plus);
+        }
+        yearTicks[t].querySelector(".ybar span").style.height = Math.round(100 * st.inDefault / T.top) + "%";
+        yearTicks[t].setAttribute("aria-label", st.year + ": " + st.inDefault + " in default, " + st.newDefaults + " new");
+        yearTicks[t].setAttribute("aria-pressed", t === s % K ? "true" : "false");
       }
     }
+    var chooser = document.getElementById("scenario");
+    if (chooser) { chooser.value = String(T ? groupOf(s) : s); }
     var panels = document.querySelectorAll(".scenario-panel");
     for (var k = 0; k < panels.length; k++) {
       panels[k].hidden = panels[k].getAttribute("data-scenario") !== String(s);
@@ -161,7 +175,7 @@
     edges.update(edgeUpdates);
   }
 
-  setScenario(data.timeline ? data.scenarios.length - 1 : 0);
+  setScenario(T ? K - 1 : 0);
   var network = new vis.Network(document.getElementById("network"), { nodes: nodes, edges: edges }, data.options);
 
   var progress = document.getElementById("progress");
@@ -183,19 +197,20 @@
 
   slider.addEventListener("input", function () { stopReplay(); setStep(parseInt(slider.value, 10)); });
   if (yearSlider) {
-    yearSlider.addEventListener("input", function () { stopYears(); setScenario(parseInt(yearSlider.value, 10)); });
+    var toYear = function (k) { setScenario(groupOf(state.scenario) * K + k); };
+    yearSlider.addEventListener("input", function () { stopYears(); toYear(parseInt(yearSlider.value, 10)); });
     for (var yt = 0; yt < yearTicks.length; yt++) {
       yearTicks[yt].addEventListener("click", function (ev) {
         stopYears();
-        setScenario(parseInt(ev.currentTarget.getAttribute("data-year-index"), 10));
+        toYear(parseInt(ev.currentTarget.getAttribute("data-year-index"), 10));
       });
     }
     yearButton.addEventListener("click", function () {
       if (state.yearTimer) { stopYears(); return; }
-      setScenario(0);
+      toYear(0);
       yearButton.textContent = "\u275A\u275A Pause";
       state.yearTimer = setInterval(function () {
-        if (state.scenario >= data.scenarios.length - 1) { stopYears(); return; }
+        if (state.scenario % K >= K - 1) { stopYears(); return; }
         setScenario(state.scenario + 1);
       }, 1200);
     });
@@ -211,7 +226,13 @@
     }, 900);
   });
   var select = document.getElementById("scenario");
-  if (select) { select.addEventListener("change", function () { setScenario(parseInt(select.value, 10)); }); }
+  if (select) {
+    select.addEventListener("change", function () {
+      stopYears();
+      var v = parseInt(select.value, 10);
+      setScenario(T ? v * K + state.scenario % K : v);
+    });
+  }
   var boxes = document.querySelectorAll("input[data-filter]");
   for (var b = 0; b < boxes.length; b++) {
     boxes[b].addEventListener("change", function (ev) {

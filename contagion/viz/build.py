@@ -65,7 +65,7 @@ def view_data(net: Any, nodes: DisplayNodes, edges: DisplayEdges, placement: Pla
         "types": nodes.type_names,
         "kinds": edges.kind_names,
         "scenarios": [sv.data for sv in scenarios],
-        "timeline": all(sv.data.get("year") is not None for sv in scenarios),
+        "timeline": _timeline_data(scenarios),
         "institutions": int(net.n),
         "shown": int(nodes.k),
     }
@@ -86,15 +86,30 @@ def _notices(nodes: DisplayNodes, edges: DisplayEdges) -> list[str]:
     return notices
 
 
-def _timeline(runs: list[ViewRun]) -> dict | None:
-    """The year slider of a path view: the years, and per year the institutions in default and the new ones."""
-    years = [r.path for r in runs]
-    if any(py is None for py in years):
+def _timeline_data(scenarios: list[ScenarioValues]) -> dict | None:
+    """For the page's script: the years, the paths (scenario selector) and the most institutions in default in any
+    year (the height of the tallest bar); None without a path."""
+    if not scenarios or any(sv.data.get("year") is None for sv in scenarios):
         return None
-    top = max(max(int(py.defaulted.sum()) for py in years), 1)
+    groups = list(dict.fromkeys(sv.data["group"] for sv in scenarios))
+    years = [sv.data["year"] for sv in scenarios if sv.data["group"] == groups[0]]
+    return {"years": years, "groups": [next(sv.data["groupName"] for sv in scenarios if sv.data["group"] == g)
+                                       for g in groups],
+            "top": max(max(sv.data["inDefault"] for sv in scenarios), 1)}
+
+
+def _timeline(runs: list[ViewRun]) -> dict | None:
+    """The year slider of a path view: the years, the paths (several: a scenario selector), and per year of the
+    first path the institutions in default and the new ones (the page's script updates them for the others)."""
+    if not runs or any(r.path is None for r in runs):
+        return None
+    groups = list(dict.fromkeys(r.path.group_name for r in runs))
+    years = [r.path for r in runs if r.path.group == 0]
+    top = max(max(int(r.path.defaulted.sum()) for r in runs), 1)
     return {"years": [py.year for py in years], "defaults": [int(py.defaulted.sum()) for py in years],
             "new": [int((py.wave >= 0).sum()) for py in years], "institutions": int(len(years[0].defaulted)),
             "heights": [round(100 * int(py.defaulted.sum()) / top) for py in years],
+            "groups": groups if len(groups) > 1 else [],
             "scenario": years[0].scenario or "no scenario (the network as it is)"}
 
 

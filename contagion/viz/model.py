@@ -47,6 +47,9 @@ class PathYear:
         The year's entry of :meth:`PathResult.summary`.
     scenario : str
         The scenarios of the path (names joined by " + "; "" for none).
+    group, group_name : int, str
+        Which path this year belongs to when several are shown (their order and label in the mapping given to
+        :func:`~contagion.viz.network_view`; 0 and "" for one path).
     """
 
     year: int
@@ -56,6 +59,8 @@ class PathYear:
     cash: np.ndarray
     summary: dict
     scenario: str = ""
+    group: int = 0
+    group_name: str = ""
 
     @property
     def earlier(self) -> np.ndarray:
@@ -74,8 +79,9 @@ class ViewRun:
     path: PathYear | None = None
 
 
-def path_runs(path: Any, descriptions: Mapping[str, str]) -> list[ViewRun]:
-    """One run per year of a :class:`~contagion.paths.PathResult`, labelled by the year."""
+def path_runs(path: Any, descriptions: Mapping[str, str], group: int = 0, group_name: str = "") -> list[ViewRun]:
+    """One run per year of a :class:`~contagion.paths.PathResult`, labelled by the year (``descriptions`` are
+    looked up by the year for a single path)."""
     first = np.array([-1 if y is None else y for y in path.default_year], dtype=np.int64)
     scenario = " + ".join(str(sc.name) for sc in path.scenarios)
     runs = []
@@ -87,7 +93,20 @@ def path_runs(path: Any, descriptions: Mapping[str, str]) -> list[ViewRun]:
                       wave=np.asarray(path.default_round[k], dtype=int), default_year=first,
                       cash=np.asarray(path.cash[k], dtype=float), summary=row,
                       scenario=scenario)
-        runs.append(ViewRun(label, descriptions.get(label, text), path.clearings[k], py))
+        runs.append(ViewRun(label, text if group_name else descriptions.get(label, text), path.clearings[k],
+                            replace(py, group=group, group_name=group_name)))
+    return runs
+
+
+def _paths_runs(paths: Mapping[str, Any], descriptions: Mapping[str, str]) -> list[ViewRun]:
+    """The years of several paths over the same horizon, path after path (a scenario selector and a year slider)."""
+    horizons = {tuple(p.years) for p in paths.values()}
+    if len(horizons) > 1:
+        raise ContagionError("network_view: the paths cover different horizons ("
+                             + ", ".join(f"{h[0]}-{h[-1]}" for h in sorted(horizons)) + "); give paths over the same years")
+    runs = []
+    for g, (label, path) in enumerate(paths.items()):
+        runs += path_runs(path, descriptions, g, str(label))
     return runs
 
 
@@ -138,6 +157,8 @@ def as_runs(net: Any, result: Any, descriptions: Mapping[str, str] | None) -> li
     elif isinstance(result, ClearingResult):
         label = scenario_label(result.network.metadata)
         runs = [ViewRun(label, descriptions.get(label, ""), result)]
+    elif isinstance(result, Mapping) and result and all(isinstance(v, PathResult) for v in result.values()):
+        runs = _paths_runs(result, descriptions)
     elif isinstance(result, Mapping):
         runs = [ViewRun(str(k), descriptions.get(str(k), ""), v) for k, v in result.items()]
     else:

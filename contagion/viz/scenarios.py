@@ -271,7 +271,7 @@ def scenario_values(net: Any, runs: list[ViewRun], nodes: DisplayNodes, edges: D
         }
         if py is not None:
             data.update(year=py.year, inDefault=int(py.defaulted.sum()), newDefaults=int((py.wave >= 0).sum()),
-                        earlier=int(py.earlier.sum()))
+                        earlier=int(py.earlier.sum()), group=py.group, groupName=py.group_name)
         out.append(ScenarioValues(data=data, legend=_outcome_legend(wave, lost_all, defaulted, py),
                                   summary=_summary_rows(res) if py is None else _path_summary_rows(res, py)))
     return out

@@ -378,7 +378,7 @@ class FinancialNetwork:
             forced_recovery=recovery,
             _node_table=node_table.reset_index(drop=True),
             _edge_table=edge_table.reset_index(drop=True),
-            _names=tuple(names),
+            _names=tuple(names.to_numpy(dtype=object)),
             metadata=dict(metadata or {}),
         )
 

@@ -69,7 +69,8 @@ def _read_table(path: Path, problems: list[Problem], skip: set[Any]) -> tuple[pd
             problems.append(Problem(f"schema metadata 'contagion.metadata' is not usable JSON: {exc}",
                                     file=str(path)))
     _nan_amounts(table, path, problems, skip)
-    df = table.to_pandas()
+    df = table.to_pandas(split_blocks=True, self_destruct=True)  # text stays Arrow-backed, numbers move
+    del table
     return tidy_missing(df.reset_index(drop=True)), metadata if isinstance(metadata, dict) else {}
 
 
@@ -119,10 +120,14 @@ def read_parquet_dir(path: str | os.PathLike) -> FinancialNetwork:
     edges, _ = _read_table(edges_path, problems, skip["edges"])
     if nodes is None or edges is None:
         raise InvalidNetworkError(problems)
-    return build_network(nodes, edges, file=None, nodes_file=str(nodes_path), edges_file=str(edges_path),
-                         node_at=lambda k: f"row index {k}", edge_at=lambda k: f"row index {k}",
-                         nodes_section=None, edges_section=None, problems=problems, skip_rows=skip,
-                         metadata={**stored_metadata(metadata), "source": str(path)})
+    try:
+        return build_network(nodes, edges, file=None, nodes_file=str(nodes_path), edges_file=str(edges_path),
+                             node_at=lambda k: f"row index {k}", edge_at=lambda k: f"row index {k}",
+                             nodes_section=None, edges_section=None, problems=problems, skip_rows=skip,
+                             metadata={**stored_metadata(metadata), "source": str(path)})
+    finally:
+        del nodes, edges
+        _pyarrow().default_memory_pool().release_unused()  # the file's pages and the columns moved to pandas
 
 
 def _table_bytes(df: pd.DataFrame, what: str, metadata: dict | None = None) -> bytes:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 import xml.dom.minidom
 from html.parser import HTMLParser
@@ -396,6 +397,10 @@ def test_html_report_over_a_horizon(path_report):
     assert "<td class=\"num\">1 (+1)</td>" in html
     assert "Rolled over, all types" in html and ">60.00<" in html and ">120.00<" in html
     assert "In default by 2029" in html and "First default" in html
+    view = path_report.view_html()
+    block = re.search(r'<script type="application/json" id="contagion-data">(.*?)</script>', view, re.S).group(1)
+    assert json.loads(block)["timeline"] == {"years": [2026, 2027, 2028, 2029], "groups": ["as given", "cloud-shortfall"],
+                                             "top": 1}
 
 
 def test_markdown_report_over_a_horizon(path_report):

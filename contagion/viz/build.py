@@ -169,7 +169,7 @@ def network_view(
     net : FinancialNetwork
         The network drawn: institutions, obligations and the equity *before*
         the scenario (usually the unshocked network).
-    result : StressResult, ClearingResult, mapping of label -> ClearingResult, PathResult, or None
+    result : StressResult, ClearingResult, mapping of label -> ClearingResult, PathResult, mapping of label -> PathResult, or None
         The outcome(s) to colour by. A result's network must be ``net`` or a
         shocked version of it (same institutions and edge rows; the amounts
         may differ); a :class:`~contagion.pipeline.StressResult` of
@@ -179,7 +179,8 @@ def network_view(
         (pass ``path.network`` as ``net``) gives a year slider: one step per
         year, coloured by the path's outcome (defaulted that year, by wave;
         in default since an earlier year; solvent), with what fell due and
-        was paid that year in the tooltips. ``None`` clears ``net`` as given
+        was paid that year in the tooltips; several paths over the same
+        horizon (a mapping) add a scenario selector. ``None`` clears ``net`` as given
         with Eisenberg-Noe (through :func:`contagion.stress`).
     title : str, optional
         Page title; default "Network view -- <dataset>".

@@ -78,14 +78,15 @@ def _notes(result, label: str) -> None:
     net = result.network
     scen = net.metadata.get("scenarios") or []
     click.echo(f"network: {label} ({net.n} institutions); derivatives with respect to {result.wrt}, "
-               f"after {' + '.join(map(str, scen)) if scen else 'no scenario'}", err=True)
+               + (f"after {' + '.join(map(str, scen))}" if scen else "on the network as it is"), err=True)
     if not result.exact:
         click.echo("note: the network has seniority, collateral or guarantees: derivatives by one-sided difference "
                    "quotients of the exact clearing", err=True)
     kinks = [n for n, k in zip(result.names, result.kink) if k]
     if kinks:
         shown = ", ".join(kinks[:5]) + (f" and {len(kinks) - 5} more" if len(kinks) > 5 else "")
-        click.echo(f"note: at a kink (left and right derivatives differ) for {shown}", err=True)
+        click.echo(f"note: at a kink (left and right derivatives differ, or one does not exist) for {shown}",
+                   err=True)
 
 
 def _records(result) -> list[dict]:

@@ -240,3 +240,22 @@ def test_cli_sweep_refuses_fire_sale_with_a_clear_message(tmp_path):
     path = _write_nv(tmp_path, 4.0)
     out = CliRunner().invoke(cli, ["sweep", path, "-m", "fire-sale", "-n", "10"])
     assert out.exit_code == 2 and "'fire-sale' is not one of 'eisenberg-noe', 'rogers-veraart'" in out.output
+
+
+def test_holdings_and_start_prices_for_a_second_year():
+    """What a multi-year run needs. Year 1 of the N/V example with N's cash at 4: N sells 7/q1, V 6.8/q1 at
+    q1 = 0.850171. In year 2 they hold what is left, start from q1, and (say) owe the same again with the same cash:
+    N needs 7 and holds 10 - 7/q1 = 1.766 units worth 1.50 at q1 -- it cannot pay and sells them all; V needs 6.8
+    and holds 8 - 6.8/q1 = 0.0016 units: it defaults too. Price: q1 exp(-0.01 (1.766 + 0.0016)).
+    liquid_equity is the equity without the units kept: year 1's N has 4 + 7 - 11 = 0 in cash."""
+    net = _nv(4.0)
+    y1 = contagion.clear(net, method="fire-sale", impact=0.01)
+    q1 = y1.prices["asset"]
+    np.testing.assert_allclose(y1.liquid_equity, [0.0, 10.0, 0.0, 9.8], atol=1e-12)
+    left = y1.holdings[:, 0] - y1.units_sold[:, 0]
+    y2 = contagion.clear(net, method="fire-sale", impact=0.01, holdings=left, start_prices={"asset": q1})
+    assert y2.defaulted.tolist() == [True, False, True, False]
+    assert y2.prices["asset"] == pytest.approx(q1 * math.exp(-0.01 * left.sum()), abs=1e-15)
+    assert y2.fire_sale_loss == pytest.approx(left.sum() * (q1 - y2.prices["asset"]), rel=1e-12)
+    with pytest.raises(contagion.ContagionError, match="unknown asset"):
+        contagion.clear(net, method="fire-sale", start_prices={"gpu": 0.5})

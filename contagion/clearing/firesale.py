@@ -123,12 +123,26 @@ class FireSaleResult(ClearingResult):
         Units of each asset each institution sells.
     holdings : ndarray, shape (n, K)
         Units held before any sale.
+    start_prices : mapping
+        Asset name -> price before any sale (1 unless given).
     """
 
     asset_names: tuple[str, ...] = ()
     prices: Mapping[str, float] = field(default_factory=dict)
     units_sold: np.ndarray | None = None
     holdings: np.ndarray | None = None
+    start_prices: Mapping[str, float] = field(default_factory=dict)
+
+    def _q(self, which: Mapping[str, float]) -> np.ndarray:
+        return np.array([which.get(k, 1.0) for k in self.asset_names])
+
+    @property
+    def liquid_equity(self) -> np.ndarray:
+        """Equity without the units still held: cash and claims after paying, sale proceeds included
+        (``equity - (holdings - units_sold) @ prices``); what a multi-year run carries forward as cash."""
+        if not self.asset_names:
+            return self.equity
+        return self.equity - (self.holdings - self.units_sold) @ self._q(self.prices)
 
     def to_frame(self, *args: Any, **kwargs: Any) -> pd.DataFrame:
         """As :meth:`ClearingResult.to_frame` (same arguments), with the holdings counted at price 1 in the
@@ -141,7 +155,7 @@ class FireSaleResult(ClearingResult):
         held = self.holdings.sum(axis=1)
         for col in ("equity_before", "equity_pre_shock", "equity_if_all_pay"):
             if col in frame.columns:
-                frame[col] = frame[col].to_numpy() + held
+                frame[col] = frame[col].to_numpy() + self.holdings @ self._q(self.start_prices)
         if "capital_depletion" in frame.columns and "equity_pre_shock" in frame.columns:
             pre, eq = frame["equity_pre_shock"].to_numpy(), self.equity
             frame["capital_depletion"] = np.where(pre > 0, np.clip((pre - eq) / np.where(pre > 0, pre, 1.0),
@@ -153,9 +167,10 @@ class FireSaleResult(ClearingResult):
 
     @property
     def fire_sale_loss(self) -> float:
-        """Value lost to the price fall, ``sum(units held x (1 - price))`` (sold and kept units alike)."""
-        q = np.array([self.prices[k] for k in self.asset_names])
-        return float(np.sum(self.holdings @ (1.0 - q))) if self.asset_names else 0.0
+        """Value lost to the price fall, ``sum(units held x (start price - price))`` (sold and kept units alike)."""
+        if not self.asset_names:
+            return 0.0
+        return float(np.sum(self.holdings @ (self._q(self.start_prices) - self._q(self.prices))))
 
     def summary(self) -> dict[str, Any]:
         """As :meth:`ClearingResult.summary`, plus ``prices`` and ``fire_sale_loss``."""
@@ -248,10 +263,11 @@ def _targets(net, leverage: Any) -> np.ndarray:
 class _Model:
     """What one round of the iteration needs: the network, holdings, impacts and the sales rule."""
 
-    def __init__(self, net, names, units, impact, targets, solver):
+    def __init__(self, net, names, units, impact, targets, solver, start):
         from .methods import eisenberg_noe
 
         self.net, self.names, self.units, self.impact, self.targets = net, names, units, impact, targets
+        self.start = start
         self.en = lambda e: eisenberg_noe(net.replace(external_assets=e), solver=solver)
         self.e, self.pbar, self.PiT = net.external_assets, net.total_obligations, net.PiT
 
@@ -275,11 +291,11 @@ class _Model:
 
     def prices(self, p: np.ndarray, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         sold = self.fraction_sold(p, q)[:, None] * self.units
-        return np.exp(-self.impact * sold.sum(axis=0)), sold
+        return self.start * np.exp(-self.impact * sold.sum(axis=0)), sold
 
     def solve(self, least: bool) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray, int]:
         """Monotone iteration from above (greatest) or below (least): ``(EN result, p, q, units sold, rounds)``."""
-        q = np.exp(-self.impact * self.units.sum(axis=0)) if least else np.ones(len(self.names))
+        q = self.start * np.exp(-self.impact * self.units.sum(axis=0)) if least else self.start.copy()
         last = None
         for rounds in range(1, MAX_ROUNDS + 1):
             res, p = self.clear_at(q, least)
@@ -301,14 +317,37 @@ class _Model:
         return max(float(np.max(np.abs(T - p), initial=0.0)) / scale, float(np.max(np.abs(q_new - q), initial=0.0)))
 
 
-def _clear(net, impact, targets, method: str, solver: str, params: dict) -> FireSaleResult:
+def _state(net, holdings: Any, start_prices: Any) -> tuple[tuple[str, ...], np.ndarray, np.ndarray]:
+    """Asset names, units held (n, K) and start prices (K,): the node table's, or those given."""
+    names, units = asset_holdings(net)
+    if holdings is not None:
+        h = dict(holdings) if isinstance(holdings, Mapping) else {DEFAULT_ASSET: holdings}
+        names = tuple(str(k) for k in h)
+        units = np.zeros((net.n, len(names)))
+        for k, name in enumerate(names):
+            col = np.asarray(h[name], dtype=np.float64)
+            if col.shape != (net.n,) or not (np.all(np.isfinite(col)) and np.all(col >= 0)):
+                raise ContagionError(f"holdings of {name!r} must be {net.n} finite numbers >= 0")
+            units[:, k] = col
+    start = np.ones(len(names))
+    for name, v in dict(start_prices or {}).items():
+        if name not in names:
+            raise ContagionError(f"start price given for unknown asset {name!r}; the network holds {list(names)}")
+        if not (float(v) > 0 and math.isfinite(float(v))):
+            raise ContagionError(f"start price of {name!r} must be a positive number, got {v!r}")
+        start[names.index(name)] = float(v)
+    return names, units, start
+
+
+def _clear(net, impact, targets, method: str, solver: str, params: dict, holdings=None,
+           start_prices=None) -> FireSaleResult:
     from .priority import uses_priority
 
     if uses_priority(net):
         raise ContagionError(f"{method} does not combine with seniority, collateral_value or guarantees yet; "
                              f"clear with eisenberg-noe, or drop those columns")
-    names, units = asset_holdings(net)
-    model = _Model(net, names, units, _impacts(impact, names), targets, solver)
+    names, units, start = _state(net, holdings, start_prices)
+    model = _Model(net, names, units, _impacts(impact, names), targets, solver, start)
     res, p, q, sold, rounds = model.solve(least=False)
     _, p_low, q_low, _, rounds_low = model.solve(least=True)
     scale = max(float(net.total_obligations.max()), 1e-300)
@@ -321,10 +360,12 @@ def _clear(net, impact, targets, method: str, solver: str, params: dict) -> Fire
         shortfall=net.total_obligations - p, iterations=rounds + rounds_low, converged=resid <= 1e-12,
         residual=resid, method=method, unique=unique, solver=f"monotone/{res.solver}", params=params,
         least_payments=None if unique else p_low, asset_names=names,
-        prices={k: float(v) for k, v in zip(names, q)}, units_sold=sold, holdings=units)
+        prices={k: float(v) for k, v in zip(names, q)}, units_sold=sold, holdings=units,
+        start_prices={k: float(v) for k, v in zip(names, start)})
 
 
-def fire_sale(net, impact: Any = 0.01, *, solver: str = "auto") -> FireSaleResult:
+def fire_sale(net, impact: Any = 0.01, *, holdings: Any = None, start_prices: Any = None,
+              solver: str = "auto") -> FireSaleResult:
     """Greatest clearing with fire sales of common illiquid assets (see the module docstring).
 
     Parameters
@@ -335,6 +376,13 @@ def fire_sale(net, impact: Any = 0.01, *, solver: str = "auto") -> FireSaleResul
     impact : float or mapping, default 0.01
         Price impact per unit sold, ``q = exp(-impact * units sold)``; a
         mapping asset name -> impact gives each asset its own.
+    holdings : array or mapping, optional
+        Units held instead of the node columns: an (n,) array (the asset
+        ``"asset"``) or a mapping asset name -> (n,) array (what a multi-year
+        run passes after the sales of the year before).
+    start_prices : mapping, optional
+        Asset name -> price before any sale (default 1): the price is then
+        ``start x exp(-impact x units sold)``.
     solver : str
         The path of each inner Eisenberg--Noe clearing (:mod:`.solvers`).
 
@@ -363,10 +411,11 @@ def fire_sale(net, impact: Any = 0.01, *, solver: str = "auto") -> FireSaleResul
     >>> res.defaulted.tolist(), round(res.prices["asset"], 6)
     ([True, False, True, False], 0.83527)
     """
-    return _clear(net, impact, None, "fire-sale", solver, {"impact": impact})
+    return _clear(net, impact, None, "fire-sale", solver, {"impact": impact}, holdings, start_prices)
 
 
-def fire_sale_leverage(net, impact: Any = 0.01, leverage: float = 10.0, *, solver: str = "auto") -> FireSaleResult:
+def fire_sale_leverage(net, impact: Any = 0.01, leverage: float = 10.0, *, holdings: Any = None,
+                       start_prices: Any = None, solver: str = "auto") -> FireSaleResult:
     """Fire sales with leverage targeting (Greenwood, Landier & Thesmar 2015; see the module docstring).
 
     As :func:`fire_sale`, and a solvent institution whose leverage (assets /
@@ -379,6 +428,8 @@ def fire_sale_leverage(net, impact: Any = 0.01, leverage: float = 10.0, *, solve
     impact : float or mapping, default 0.01
     leverage : float, default 10
         Target assets / equity (>= 1); node column ``target_leverage`` overrides it per institution.
+    holdings, start_prices : optional
+        As for :func:`fire_sale`.
     solver : str
 
     Examples
@@ -402,4 +453,4 @@ def fire_sale_leverage(net, impact: Any = 0.01, leverage: float = 10.0, *, solve
     (0.904837, [10.0, 0.0], [False, False])
     """
     return _clear(net, impact, _targets(net, leverage), "fire-sale-leverage", solver,
-                  {"impact": impact, "leverage": float(leverage)})
+                  {"impact": impact, "leverage": float(leverage)}, holdings, start_prices)

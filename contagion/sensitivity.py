@@ -107,8 +107,8 @@ class Sensitivity:
         One-sided derivatives of the system loss (shock + total shortfall).
     exact : bool
         ``True``: computed exactly on the fixed default set; ``False``: the network has seniority, collateral or
-        guarantees, and the derivatives are one-sided difference quotients of the exact clearing (step
-        :data:`DIFFERENCE_STEP` x max(pbar)).
+        guarantees, and the derivatives are one-sided difference quotients of the exact clearing (steps from
+        :data:`DIFFERENCE_STEP` x max(pbar) down, until two steps agree: the clearing is piecewise linear).
     """
 
     wrt: str
@@ -435,19 +435,31 @@ def sensitivity(net: "FinancialNetwork", wrt: str, scenarios: Iterable[Any] | An
                        system_loss_right=out["right"][2] + 0.0, system_loss_left=out["left"][2] + 0.0, exact=exact)
 
 
-#: Step of the one-sided difference quotients on networks with seniority, collateral or guarantees, relative to
-#: max(pbar): small enough to stay on one piece of the piecewise-linear clearing next to a point, large enough
-#: that the solver's residual bound (1e-12 of max(pbar)) is a relative error of 1e-5 of the quotient at most.
-DIFFERENCE_STEP = 1e-7
+#: First step of the one-sided difference quotients on networks with seniority, collateral or guarantees, relative
+#: to max(pbar). The clearing is piecewise linear in the input, so a quotient is exact (up to the solver's residual,
+#: 1e-12 of max(pbar), i.e. 1e-6 of the quotient at this step) while the step stays on the piece next to the point:
+#: a quotient is accepted when the step and a quarter of it give the same (within 1e-6); else the step shrinks.
+DIFFERENCE_STEP = 1e-6
+#: Times the step is divided by 16 before the smallest step's quotient is taken as it is.
+DIFFERENCE_SHRINKS = 4
 
 
 def _difference(net, res, d: _Direction, s: float) -> tuple[np.ndarray, np.ndarray]:
-    """``(dp, dequity)`` per unit step ``s`` by a one-sided difference quotient of the exact (priority) clearing."""
+    """``(dp, dequity)`` per unit step ``s`` by one-sided difference quotients of the exact (priority) clearing."""
     from .clearing import clear
 
+    def quotient(h: float) -> tuple[np.ndarray, np.ndarray]:
+        moved = clear(d.moved(net, s * h))
+        return (moved.payments - res.payments) / h, (moved.equity - res.equity) / h
+
     h = DIFFERENCE_STEP * max(float(net.total_obligations.max()), 1.0)
-    moved = clear(d.moved(net, s * h))
-    return (moved.payments - res.payments) / h, (moved.equity - res.equity) / h
+    big = quotient(h)
+    for _ in range(DIFFERENCE_SHRINKS):
+        small = quotient(h / 4)
+        if all(np.allclose(a, b, rtol=1e-6, atol=1e-6) for a, b in zip(big, small)):
+            return small
+        h, big = h / 16, quotient(h / 16)
+    return big
 
 
 # ---------------------------------------------------------------------- assumptions

@@ -48,8 +48,24 @@ def test_sweep_on_dask_equals_in_process(dask_executor):
     np.testing.assert_array_equal(remote.default_probability, local.default_probability)
     np.testing.assert_array_equal(remote.expected_unpaid, local.expected_unpaid)
     np.testing.assert_array_equal(remote.expected_loss, local.expected_loss)
+    for key in ("expected_unpaid_se", "expected_loss_se", "loss_contribution", "es_contribution", "default_bits"):
+        np.testing.assert_array_equal(getattr(remote, key), getattr(local, key), err_msg=key)
     assert remote.summary() == local.summary()
     assert local.default_probability.max() > 0  # the shocks do bite
+
+
+def test_until_se_on_dask_equals_in_process(dask_executor):
+    # rounds of batches on the cluster, then the batch that holds the stopping block cleared again
+    net = contagion.load_dataset("core-periphery")
+    cfg = SweepConfig.from_dict(CONFIG)
+    local = run_sweep(net, cfg, n=30 * BLOCK, seed=4, until_se=1.0, blocks_per_call=3)
+    remote = run_sweep(net, cfg, n=30 * BLOCK, seed=4, until_se=1.0, blocks_per_call=3, chunk_size=BLOCK,
+                       executor=dask_executor)
+    assert local.target_reached and local.n < 30 * BLOCK and remote.n == local.n
+    for key in ("system_loss", "default_probability", "expected_unpaid", "expected_unpaid_se", "es_contribution",
+                "default_bits"):
+        np.testing.assert_array_equal(getattr(remote, key), getattr(local, key), err_msg=key)
+    assert remote.summary() == local.summary()
 
 
 @pytest.mark.slow

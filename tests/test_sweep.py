@@ -200,22 +200,42 @@ def test_aggregates_equal_a_loop_over_draws():
     frac = sample_losses(net, cfg, n, seed=2)
     idx = [net.index_of(c) for c in frac.columns]
     base = contagion.clear(net)
-    defaults = np.zeros(net.n)
-    shortfall = np.zeros(net.n)
-    eq_loss = np.zeros(net.n)
+    flags = np.zeros((n, net.n), dtype=bool)
+    unpaid = np.zeros((n, net.n))
+    eq_loss = np.zeros((n, net.n))
+    ell = np.zeros((n, net.n))        # per institution: outside assets lost + fall in its payments
     system = np.empty(n)
     for d in range(n):
         e = net.external_assets.copy()
         e[idx] = e[idx] * (1 - frac.iloc[d].to_numpy())
         r = contagion.clear(net.replace(external_assets=e))
-        defaults += r.defaulted
-        shortfall += r.shortfall
-        eq_loss += base.equity - r.equity
+        flags[d] = r.defaulted
+        unpaid[d] = r.shortfall
+        eq_loss[d] = base.equity - r.equity
+        ell[d] = net.external_assets - e + base.payments - r.payments
         system[d] = (net.external_assets - e).sum() + r.total_shortfall - base.total_shortfall
-    np.testing.assert_array_equal(res.default_probability, defaults / n)
-    np.testing.assert_allclose(res.expected_unpaid, shortfall / n, rtol=1e-10, atol=1e-10)
-    np.testing.assert_allclose(res.expected_loss, eq_loss / n, rtol=1e-10, atol=1e-10)
+    np.testing.assert_array_equal(res.default_probability, flags.mean(axis=0))
+    np.testing.assert_allclose(res.expected_unpaid, unpaid.mean(axis=0), rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(res.expected_loss, eq_loss.mean(axis=0), rtol=1e-10, atol=1e-10)
     np.testing.assert_allclose(res.system_loss, system, rtol=1e-10, atol=1e-9)
+    # standard errors: the sample standard deviation over sqrt(n)
+    np.testing.assert_allclose(res.expected_unpaid_se, unpaid.std(axis=0, ddof=1) / np.sqrt(n), rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(res.expected_loss_se, eq_loss.std(axis=0, ddof=1) / np.sqrt(n), rtol=1e-9, atol=1e-12)
+    assert res.mean_se == pytest.approx(system.std(ddof=1) / np.sqrt(n), rel=1e-10)
+    # contributions: l sums to the system loss in every draw; Euler contributions to ES by brute force
+    np.testing.assert_allclose(ell.sum(axis=1), system, rtol=1e-10, atol=1e-9)
+    np.testing.assert_allclose(res.loss_contribution, ell.mean(axis=0), rtol=1e-10, atol=1e-10)
+    for q in res.levels:
+        v = res.var(q)
+        above, ties = system > v, system == v
+        w = above / (n * (1 - q)) + ties * (1 - q - above.mean()) / ((1 - q) * ties.sum())
+        np.testing.assert_allclose(res.es_contributions(q), w @ ell, rtol=1e-9, atol=1e-9)
+        assert res.es_contributions(q).sum() == pytest.approx(res.es(q), rel=1e-12)
+    # co-defaults: joint default shares, the diagonal the default probabilities
+    top = res.ranking()[:3]
+    np.testing.assert_allclose(res.co_default(3).to_numpy(), (flags[:, top].T.astype(float) @ flags[:, top]) / n,
+                               atol=1e-15)
+    np.testing.assert_array_equal(res.default_flags(np.arange(net.n)), flags)
 
 
 def test_fixed_loss_equals_one_scenario():
@@ -286,7 +306,11 @@ def test_identical_whatever_chunking_and_executor():
         np.testing.assert_array_equal(r.default_probability, ref.default_probability)
         np.testing.assert_array_equal(r.expected_unpaid, ref.expected_unpaid)
         np.testing.assert_array_equal(r.expected_loss, ref.expected_loss)
+        for key in ("expected_unpaid_se", "expected_loss_se", "loss_contribution", "es_contribution",
+                    "default_bits"):
+            np.testing.assert_array_equal(getattr(r, key), getattr(ref, key), err_msg=key)
         assert r.summary() == ref.summary()
+        assert r.co_default(5).equals(ref.co_default(5))
     assert not np.array_equal(small_batches(net, cfg, n=n, seed=43).system_loss, ref.system_loss)
     # the last batch is padded with the draws that follow: a longer sweep starts with the same draws, to the bit
     longer = small_batches(net, cfg, n=3 * BLOCK, seed=42)
@@ -383,3 +407,245 @@ def test_sweep_cli_errors(config_file, tmp_path):
     assert out.exit_code == 2
     out = _invoke("sweep", "core-periphery", "-c", str(config_file), "-n", "0")
     assert out.exit_code == 2
+
+
+# ---------------------------------------------------------------------- Monte Carlo errors
+# A toy with closed forms: the core loses X = 150 U, U ~ Uniform(0, 2/15), so X ~ Uniform(0, 20). It defaults when
+# X > 10 (its capital): probability 1/2 exactly. Its shortfall max(0, X - 10) < 10 costs each periphery bank
+# 10/140 of it, less than its capital 5: nobody else defaults. Then
+#   expected unpaid (core) = E[max(0, X - 10)] = 5/2, variance 100/6 - 25/4 = 125/12;
+#   system loss L = X + max(0, X - 10): mean 25/2, variance 700/3 - 625/4 = 925/12;
+#   above X = 10, L = 2X - 10 is increasing: VaR_q = 40 q - 10 (28 at 0.95), ES_q = E[2X - 10 | X > 20 q]
+#   = 20 q + 10 (29 at 0.95), tail variance Var[2X | X ~ U(19, 20)] = 1/3;
+#   asymptotic se(ES_0.95) = sqrt((1/3 + 0.95 (29 - 28)^2) / (0.05 n)); se(VaR_0.95) = sqrt(q (1 - q) / n) / f_L
+#   with the density f_L = 1/40 at the VaR.
+HALF = {"shocks": [{"target": "Core", "distribution": "uniform", "low": 0.0, "high": 20 / 150}]}
+
+
+def test_standard_errors_match_closed_forms():
+    net = _cp()
+    n = 32 * BLOCK
+    res = run_sweep(net, SweepConfig.from_dict(HALF), n=n, seed=5)
+    core = net.index_of("Core")
+    p = res.default_probability[core]
+    se = res.default_probability_se[core]
+    assert se == math.sqrt(p * (1 - p) / n)                            # binomial, to the bit
+    assert se == pytest.approx(math.sqrt(0.25 / n), rel=0.01)
+    assert abs(p - 0.5) < 4 * se
+    assert res.default_probability.tolist() == [0.0, 0.0, p, 0.0, 0.0]
+    assert res.expected_unpaid_se[core] == pytest.approx(math.sqrt(125 / 12 / n), rel=0.06)
+    assert abs(res.expected_unpaid[core] - 2.5) < 4 * res.expected_unpaid_se[core]
+    assert res.mean_se == pytest.approx(math.sqrt(925 / 12 / n), rel=0.05)
+    assert abs(res.system_loss.mean() - 12.5) < 4 * res.mean_se
+    assert res.es_se(0.95) == pytest.approx(math.sqrt((1 / 3 + 0.95) / (0.05 * n)), rel=0.15)
+    assert abs(res.es(0.95) - 29.0) < 4 * res.es_se(0.95)
+    assert res.var_se(0.95) == pytest.approx(40 * math.sqrt(0.95 * 0.05 / n), rel=0.25)
+    assert abs(res.var(0.95) - 28.0) < 4 * res.var_se(0.95)
+    lo, hi = res.var_ci(0.95)
+    assert lo <= res.var(0.95) <= hi
+    # the intervals: Wilson for the probability, mean -+ z se for the means
+    z = 1.959963984540054
+    w_lo, w_hi = res.default_probability_ci()
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    assert (w_lo[core] + w_hi[core]) / 2 == pytest.approx(centre) and w_lo[core] < p < w_hi[core]
+    assert res.mean_ci() == pytest.approx((res.system_loss.mean() - z * res.mean_se,
+                                           res.system_loss.mean() + z * res.mean_se))
+    # the whole system loss arises at the core: all of the expected loss and of the ES is its contribution
+    assert res.loss_contribution[core] == pytest.approx(res.system_loss.mean())
+    for q in res.levels:
+        assert res.es_contributions(q)[core] == pytest.approx(res.es(q))
+        assert np.delete(res.es_contributions(q), core).tolist() == [0.0] * 4
+
+
+def _synthetic(loss: np.ndarray, levels=(0.95, 0.99)) -> SweepResult:
+    n = loss.size
+    return SweepResult(names=("a",), types=np.array(["x"]), default_probability=np.zeros(1),
+                       expected_unpaid=np.zeros(1), expected_loss=np.zeros(1), system_loss=loss,
+                       defaults=np.zeros(n, dtype=int), n=n, config=SweepConfig(levels=levels))
+
+
+def test_interval_coverage_on_exponential_losses():
+    # Exp(1) losses: VaR_q = -log(1 - q), ES_q = VaR_q + 1, tail variance 1:
+    # se(ES) = sqrt((1 + q) / (n (1 - q))), se(VaR) = sqrt(q / (n (1 - q))), se(mean) = 1 / sqrt(n)
+    rng = np.random.default_rng(12)
+    n, reps, q = 4000, 300, 0.95
+    var_true, es_true = -math.log(1 - q), -math.log(1 - q) + 1
+    hits = {"mean": 0, "var": 0, "es": 0}
+    es_hat, es_se, var_se = [], [], []
+    for _ in range(reps):
+        r = _synthetic(rng.exponential(size=n))
+        lo, hi = r.mean_ci()
+        hits["mean"] += lo <= 1.0 <= hi
+        lo, hi = r.var_ci(q)
+        hits["var"] += lo <= var_true <= hi
+        lo, hi = r.es_ci(q)
+        hits["es"] += lo <= es_true <= hi
+        es_hat.append(r.es(q))
+        es_se.append(r.es_se(q))
+        var_se.append(r.var_se(q))
+    for k, h in hits.items():
+        assert 0.91 <= h / reps <= 0.985, (k, h / reps)
+    assert np.mean(es_se) == pytest.approx(math.sqrt((1 + q) / (n * (1 - q))), rel=0.05)
+    assert np.std(es_hat, ddof=1) == pytest.approx(math.sqrt((1 + q) / (n * (1 - q))), rel=0.12)
+    assert np.mean(var_se) == pytest.approx(math.sqrt(q / (n * (1 - q))), rel=0.08)
+
+
+def test_wilson_coverage_and_edges():
+    from contagion.sweep.result import wilson
+
+    rng = np.random.default_rng(3)
+    n, p = 500, 0.04
+    phat = rng.binomial(n, p, size=4000) / n
+    lo, hi = wilson(phat, n, 1.959963984540054)
+    assert 0.93 <= np.mean((lo <= p) & (p <= hi)) <= 0.975
+    lo, hi = wilson(np.array([0.0, 1.0]), 100, 2.0)
+    assert lo.tolist() == [0.0, pytest.approx(1 / 1.04)] and hi.tolist() == [pytest.approx(0.04 / 1.04), 1.0]
+
+
+def test_running_mean_se_depends_only_on_the_blocks_so_far():
+    from contagion.sweep import running_mean_se
+
+    x = np.random.default_rng(0).lognormal(size=10 * BLOCK + 77)
+    full = running_mean_se(x)
+    assert full.size == 11
+    for k in (1, 4, 10):
+        np.testing.assert_array_equal(running_mean_se(x[:k * BLOCK]), full[:k])
+        assert full[k - 1] == pytest.approx(x[:k * BLOCK].std(ddof=1) / math.sqrt(k * BLOCK), rel=1e-12)
+    assert full[-1] == pytest.approx(x.std(ddof=1) / math.sqrt(x.size), rel=1e-12)
+    assert _synthetic(x).mean_se == full[-1]
+
+
+def test_co_default_and_draw_flags():
+    net = _cp()
+    res = run_sweep(net, SweepConfig.from_dict(CORE_UNIFORM), n=3 * BLOCK, seed=4)
+    cd = res.co_default(5)
+    order = res.ranking()
+    assert list(cd.index) == [net.names[i] for i in order] and list(cd.index)[0] == "Core"
+    np.testing.assert_allclose(np.diag(cd.to_numpy()), res.default_probability[order], rtol=0, atol=1e-15)
+    np.testing.assert_array_equal(cd.to_numpy(), cd.to_numpy().T)
+    # the periphery banks default only with the core: their joint probability with it is their own
+    assert cd.loc["Core", "Periphery 1"] == res.default_probability[0] > 0
+    flags = res.default_flags(np.arange(5))
+    np.testing.assert_array_equal(flags.sum(axis=1), res.defaults)
+    draws = res.draws_frame(top=2)
+    assert list(draws.columns) == ["system_loss", "defaults", "defaulted:Core", "defaulted:Periphery 1"]
+    assert draws["defaulted:Core"].mean() == res.default_probability[2]
+    with pytest.deprecated_call():
+        np.testing.assert_array_equal(res.expected_shortfall, res.expected_unpaid)
+
+
+# ---------------------------------------------------------------------- --until-se
+def _same(a: SweepResult, b: SweepResult) -> None:
+    for key in ("system_loss", "defaults", "default_probability", "expected_unpaid", "expected_unpaid_se",
+                "expected_loss", "expected_loss_se", "loss_contribution", "es_contribution", "default_bits"):
+        np.testing.assert_array_equal(getattr(a, key), getattr(b, key), err_msg=key)
+    sa, sb = a.summary(), b.summary()
+    for s in (sa, sb):
+        s.pop("until_se"), s.pop("target_reached")
+    assert sa == sb
+
+
+@pytest.mark.parametrize("blocks_per_call", [1, None])
+def test_until_se_stops_at_the_first_block_and_equals_a_fixed_n(blocks_per_call):
+    from contagion.sweep import MIN_BLOCKS_UNTIL_SE, running_mean_se
+
+    net, cfg = _cp(), SweepConfig.from_dict(CORE_UNIFORM)
+    cap = 40 * BLOCK
+    ref = run_sweep(net, cfg, n=cap, seed=8, blocks_per_call=blocks_per_call)
+    se = running_mean_se(ref.system_loss)
+    target = float(se[11]) * 1.0001                          # reached after 12 blocks at the latest
+    k = MIN_BLOCKS_UNTIL_SE + int(np.flatnonzero(se[MIN_BLOCKS_UNTIL_SE - 1:] <= target)[0])
+    assert MIN_BLOCKS_UNTIL_SE < k <= 12
+    res = run_sweep(net, cfg, n=cap, seed=8, until_se=target, blocks_per_call=blocks_per_call)
+    assert res.n == k * BLOCK and res.target_reached is True and res.until_se == target
+    assert res.mean_se <= target < se[k - 2]
+    _same(res, run_sweep(net, cfg, n=k * BLOCK, seed=8, blocks_per_call=blocks_per_call))
+    with ThreadPoolExecutor(2) as ex:                        # whatever the workers and the chunking
+        _same(res, run_sweep(net, cfg, n=cap, seed=8, until_se=target, blocks_per_call=blocks_per_call,
+                             executor=ex, chunk_size=BLOCK))
+
+
+def test_until_se_not_reached_stops_at_n():
+    net, cfg = _cp(), SweepConfig.from_dict(CORE_UNIFORM)
+    res = run_sweep(net, cfg, n=5 * BLOCK + 3, seed=1, until_se=1e-6, blocks_per_call=2)
+    assert res.n == 5 * BLOCK + 3 and res.target_reached is False
+    _same(res, run_sweep(net, cfg, n=5 * BLOCK + 3, seed=1, blocks_per_call=2))
+    with pytest.raises(ContagionError, match="until_se"):
+        run_sweep(net, cfg, n=100, until_se=0)
+
+
+# ---------------------------------------------------------------------- CLI: errors, draws, terminal
+def test_sweep_cli_json_errors_and_contributions(config_file):
+    out = _invoke("sweep", "core-periphery", "-c", str(config_file), "-n", "2000", "--seed", "3", "-f", "json",
+                  "--co-default", "3", "--confidence", "0.9")
+    data = json.loads(out.stdout)
+    res = run_sweep(_cp(), load_sweep_config(config_file), n=2000, seed=3, confidence=0.9)
+    core = next(r for r in data["institutions"] if r["name"] == "Core")
+    i = _cp().index_of("Core")
+    assert core["id"] == "C" and core["default_probability_se"] == res.default_probability_se[i]
+    assert core["default_probability_ci"] == [res.default_probability_ci()[0][i], res.default_probability_ci()[1][i]]
+    assert core["expected_unpaid_ci"][0] < core["expected_unpaid"] < core["expected_unpaid_ci"][1]
+    assert set(core["es_contribution"]) == {"0.95", "0.99"}
+    loss = data["system_loss"]
+    assert loss["mean_se"] == res.mean_se and loss["mean_ci"] == list(res.mean_ci())
+    assert set(loss["var_ci"]) == set(loss["es_se"]) == set(loss["es_ci"]) == {"0.95", "0.99"}
+    assert loss["es_ci"]["0.99"][0] < loss["es"]["0.99"] < loss["es_ci"]["0.99"][1]
+    assert data["confidence"] == 0.9 and data["until_se"] is None
+    for q in ("0.95", "0.99"):   # Euler: the contributions add up to the ES
+        assert sum(r["es_contribution"][q] for r in data["institutions"]) == pytest.approx(loss["es"][q])
+    cd = data["co_default"]
+    assert cd["names"][0] == "Core" and len(cd["probability"]) == 3
+    assert [cd["probability"][k][k] for k in range(3)] == [
+        next(r["default_probability"] for r in data["institutions"] if r["name"] == nm) for nm in cd["names"]]
+
+
+def test_sweep_cli_until_se_and_draws_out(config_file, tmp_path):
+    import pandas as pd
+
+    path = tmp_path / "draws.parquet"
+    out = _invoke("sweep", "core-periphery", "-c", str(config_file), "-n", "100000", "--until-se", "4",
+                  "--seed", "2", "-f", "json", "--draws-out", str(path), "--co-default", "2")
+    assert out.exit_code == 0, out.output
+    data = json.loads(out.stdout)
+    n = data["draws"]
+    assert n % BLOCK == 0 and n < 100000 and data["target_reached"] is True and data["system_loss"]["mean_se"] <= 4
+    assert f"stopped after {n} draws" in out.stderr
+    draws = pd.read_parquet(path)
+    assert list(draws.columns) == ["draw", "system_loss", "defaults", "defaulted:Core", "defaulted:Periphery 1"]
+    res = run_sweep(_cp(), load_sweep_config(config_file), n=n, seed=2)
+    np.testing.assert_array_equal(draws["system_loss"].to_numpy(), res.system_loss)
+    np.testing.assert_array_equal(draws["defaults"].to_numpy(), res.defaults)
+    assert draws["defaulted:Core"].mean() == res.default_probability[2]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["draws.parquet", "sweep.toml"]   # no temporary file left
+    csv_path = tmp_path / "draws.csv"
+    out = _invoke("sweep", "core-periphery", "-c", str(config_file), "-n", "300", "--draws-out", str(csv_path))
+    assert out.exit_code == 0 and len(csv_path.read_text(encoding="utf-8").splitlines()) == 301
+    out = _invoke("sweep", "core-periphery", "-c", str(config_file), "-n", "300", "--draws-out", "x.txt")
+    assert out.exit_code == 2 and ".parquet or .csv" in out.output
+
+
+def _pty_helpers():
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.spec_from_file_location("_tables_pty", Path(__file__).with_name("test_tables.py"))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+@pytest.mark.slow
+def test_sweep_table_shows_errors_at_80_columns():
+    t = _pty_helpers()
+    out = t._pty(80, "sweep", "-c", "ai-demand-uncertainty", "-n", "2048", "--no-progress")
+    drawn = [line for line in out.splitlines() if line[:1] in "┏┃┡│└┌├"]
+    assert max(len(line.rstrip()) for line in drawn) <= 80
+    rows = t._rows(out)
+    head = {r[0]: r[1:] for r in rows if r[0].startswith(("mean system loss", "VaR 0.99", "ES 0.99"))}
+    assert set(head) == {"mean system loss", "VaR 0.99", "ES 0.99 (expected shortfall)"}
+    for est, pm, lo, hi in head.values():      # estimate, ±, interval: four whole numbers, low <= est <= high
+        vals = [float(v.replace(",", "")) for v in (est, pm, lo, hi)]
+        assert vals[2] <= vals[0] <= vals[3] and vals[1] > 0
+    openai = next(r for r in rows if r[0] == "OpenAI")
+    assert openai[1].endswith("%") and openai[2].endswith("%") and t.NUMBER.match(openai[3])  # p, ±, unpaid
+    assert "joint default probability" in out and "± is the half-width of the 95% confidence interval" in out

@@ -151,3 +151,15 @@ def test_cli_run_shows_the_least_vector():
     assert "least payment" in runner.invoke(cli, ["run", "ring", "--baseline"]).stdout
     unique = json.loads(runner.invoke(cli, ["run", "chain", "--baseline", "-f", "json"]).stdout)
     assert "payment_least" not in unique["institutions"][0]
+
+
+def test_view_tooltips_carry_the_least_payment():
+    """The view's node tooltips show the least clearing vector's payment where it is not unique (ring: A pays 10
+    in the greatest and 0.00 in the least), and not at all when it is unique."""
+    from contagion.viz import network_view
+
+    ring = contagion.load_dataset("ring")
+    html = network_view(ring, contagion.clear(ring))
+    assert "Payment in the least clearing vector" in html
+    chain = contagion.load_dataset("chain")
+    assert "Payment in the least clearing vector" not in network_view(chain, contagion.clear(chain))

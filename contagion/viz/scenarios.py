@@ -169,6 +169,8 @@ def _node_tips(nodes: DisplayNodes, edges: DisplayEdges, res: Any, defaulted: np
     k, G, rnet = nodes.k, nodes.G, res.network
     pbar_d = nodes.per_display(rnet.total_obligations)
     pay_d = nodes.per_display(res.payments)
+    least = getattr(res, "least_payments", None)          # the least clearing vector, where it is not unique
+    least_d = nodes.per_display(least) if least is not None else None
     short_d = nodes.per_display(res.shortfall)
     eq_d = nodes.per_display(res.equity)
     ext_d = nodes.per_display(rnet.external_assets)
@@ -188,6 +190,7 @@ def _node_tips(nodes: DisplayNodes, edges: DisplayEdges, res: Any, defaulted: np
                      ["Solvent, equity lost", f"{int(lost_in_group[g]):,}"]]
         rows += [[due, fmt_amount(pbar_d[i])],
                  ["Payment", fmt_amount(pay_d[i])],
+                 *([["Payment in the least clearing vector", fmt_amount(least_d[i])]] if least_d is not None else []),
                  ["Shortfall", fmt_amount(short_d[i])],
                  ["Equity before", fmt_amount(eb_disp[i])],
                  ["Equity after", fmt_amount(eq_d[i])],

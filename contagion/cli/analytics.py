@@ -390,7 +390,7 @@ def _sweep_notes(res, net, draws_out: str | None, k: int) -> None:
     """Where the sweep stopped (``--until-se``), the baseline, and the per-draw file (stderr)."""
     if res.until_se is not None:
         how = "reached" if res.target_reached else "NOT reached; raise -n to go further"
-        click.echo(f"stopped after {res.n} draws: standard error of the mean system loss {_num(res.mean_se)} "
+        click.echo(f"stopped after {res.n} draws: standard error of the mean system loss {res.mean_se:.4g} "
                    f"(target {res.until_se:g}, {how})", err=True)
     click.echo(f"network: {network_label(net)} ({net.n} institutions, {net.n_edges} obligations); baseline: "
                + (" + ".join(res.scenarios) if res.scenarios else "the network as it is (no scenario)"), err=True)

@@ -53,10 +53,7 @@ def _text_compact(df: pd.DataFrame, col: str, file: str, problems: list[Problem]
     arrow = s.array.__arrow_array__()
     out = s
     # copies only when something changes (a stripped copy of ten million ids is ~150 MB)
-    trimmed = pc.utf8_trim_whitespace(arrow)  # what .str.strip() does on Arrow strings
-    changed = pc.any(pc.not_equal(pc.binary_length(trimmed), pc.binary_length(arrow))).as_py()
-    del trimmed
-    if changed:
+    if _may_need_strip(arrow):
         out = out.str.strip()
     if missing.any():
         out = out.fillna("")
@@ -64,6 +61,38 @@ def _text_compact(df: pd.DataFrame, col: str, file: str, problems: list[Problem]
         for k in np.flatnonzero(missing | (out == "").to_numpy(dtype=bool)):
             problems.append(Problem("value is missing", file=file, row=int(k) + row_offset, column=col, value=""))
     return out.reset_index(drop=True)
+
+
+#: Bytes a value that ``str.strip`` (or Arrow's trim) changes may start with: ASCII white space and the lead
+#: bytes of the multi-byte white space (U+0085, U+00A0, U+1680, U+2000-U+205F, U+3000) ...
+_LEAD = np.zeros(256, dtype=bool)
+_LEAD[[*range(0x09, 0x0E), *range(0x1C, 0x21), 0xC2, 0xE1, 0xE2, 0xE3]] = True
+#: ... and end with: ASCII white space, or any continuation byte (every string ending in a non-ASCII character).
+_TAIL = np.zeros(256, dtype=bool)
+_TAIL[[*range(0x09, 0x0E), *range(0x1C, 0x21), *range(0x80, 0xC0)]] = True
+
+
+def _may_need_strip(arrow) -> bool:
+    """Whether some value of an Arrow string column may start or end with white space (a superset: ``True``
+    costs a stripped copy, never a wrong value), from its first and last bytes, without copying strings."""
+    import pyarrow as pa
+
+    for chunk in arrow.chunks if isinstance(arrow, pa.ChunkedArray) else [arrow]:
+        if len(chunk) == 0:
+            continue
+        bufs = chunk.buffers()
+        width = np.int64 if pa.types.is_large_string(chunk.type) or pa.types.is_large_binary(chunk.type) else np.int32
+        if not (pa.types.is_string(chunk.type) or pa.types.is_large_string(chunk.type)) or bufs[2] is None:
+            return True
+        off = np.frombuffer(bufs[1], dtype=width)[chunk.offset: chunk.offset + len(chunk) + 1]
+        data = np.frombuffer(bufs[2], dtype=np.uint8)
+        start, end = off[:-1], off[1:]
+        full = end > start
+        if not full.all():
+            start, end = start[full], end[full]
+        if _LEAD[data[start]].any() or _TAIL[data[end - 1]].any():
+            return True
+    return False
 
 
 def _positions(values: pd.Series, ids: pd.Series) -> np.ndarray:
@@ -191,7 +220,18 @@ def _raw_value(s: pd.Series, k: int) -> Any:
     return _plain(s.iloc[k])
 
 
+def _all_distinct(values: pd.Series) -> bool:
+    """Whether no value repeats (hashed inside Arrow for Arrow-backed text; ``False`` = look closer)."""
+    if isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow":
+        import pyarrow.compute as pc
+
+        return pc.count_distinct(values.array.__arrow_array__(), mode="all").as_py() == len(values)
+    return False
+
+
 def _check_unique(values: pd.Series, col: str, problems: list[Problem], file: str | None, row_offset: int) -> None:
+    if _all_distinct(values):
+        return
     dup = values.duplicated(keep="first").to_numpy() & (values != "").to_numpy()
     if not dup.any():
         return

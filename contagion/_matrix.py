@@ -11,25 +11,234 @@ same results.
 from __future__ import annotations
 
 import functools
+import logging
+import os
+import sys
+import tempfile
+import warnings
+from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["numba_available", "threads", "relative_matrix", "scan_matrix", "transpose", "row_parts", "uidx",
-           "BUILD_MIN_NNZ"]
+__all__ = ["numba_available", "threads", "use_threads", "usable_cores", "busy_cores", "CompilingWarning",
+           "relative_matrix", "scan_matrix", "transpose", "row_parts", "uidx", "BUILD_MIN_NNZ", "ENV_THREADS"]
 
 #: Matrices with at least this many entries are built by the compiled kernels (when numba is available).
 BUILD_MIN_NNZ = 200_000
+#: Environment variable: the number of threads of the compiled kernels (wins over everything below).
+ENV_THREADS = "CONTAGION_THREADS"
+
+log = logging.getLogger("contagion")
+
+
+class CompilingWarning(RuntimeWarning):
+    """Given once per process when numba compiles a kernel (its cache is empty or stale): the job waits for it."""
+
+
+# ---------------------------------------------------------------------- numba: import, cache, compile notice
+def _writable(folder: Path) -> bool:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder):
+            pass
+    except OSError:
+        return False
+    return True
+
+
+def _cache_location() -> Path | None:
+    """Where numba's cache goes when its own choices fail: ``None`` when the package's ``__pycache__`` (numba's
+    first choice) or numba's per-user cache folder is writable, else a folder under the temporary directory."""
+    if os.environ.get("NUMBA_CACHE_DIR"):
+        return None
+    here = Path(__file__).resolve().parent
+    if _writable(here / "__pycache__") and _writable(here / "clearing" / "__pycache__"):
+        return None
+    user = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "numba"
+    if _writable(user):
+        return None
+    fallback = Path(tempfile.gettempdir()) / f"contagion-numba-cache-{os.getuid() if hasattr(os, 'getuid') else 0}"
+    return fallback if _writable(fallback) else None
 
 
 @functools.cache
 def numba_available() -> bool:
-    """Whether numba can be imported (the compiled kernels can run)."""
+    """Whether numba can be imported (the compiled kernels can run).
+
+    The first call also makes sure numba's cache (``cache=True`` on every
+    kernel) has somewhere to go -- the package's ``__pycache__``, else numba's
+    per-user folder, else ``$TMPDIR/contagion-numba-cache-<uid>`` (set as
+    ``NUMBA_CACHE_DIR`` before numba is imported; a read-only install then
+    compiles once per machine, not once per process) -- and installs the
+    compile notice (:class:`CompilingWarning`).
+    """
+    if "numba" not in sys.modules:
+        folder = _cache_location()
+        if folder is not None:
+            os.environ["NUMBA_CACHE_DIR"] = str(folder)
     try:
         import numba  # noqa: F401
     except ImportError:
         return False
+    _install_compile_notice()
     return True
+
+
+_compile_said: list[bool] = []
+
+
+def _install_compile_notice() -> None:
+    """Warn (and log) once per process when numba starts compiling one of contagion's kernels: a cache
+    miss, so the first job after an install waits tens of seconds; later jobs load the cache."""
+    try:
+        from numba.core import event
+    except ImportError:  # pragma: no cover - very old numba
+        return
+
+    class _Notice(event.Listener):
+        def on_start(self, ev):
+            if _compile_said:
+                return
+            dispatcher = (ev.data or {}).get("dispatcher")
+            module = getattr(getattr(dispatcher, "py_func", None), "__module__", "") or ""
+            if not module.startswith("contagion"):
+                return
+            _compile_said.append(True)
+            import numba
+
+            where = numba.config.CACHE_DIR or "the package's __pycache__"
+            msg = (f"compiling contagion's numeric kernels for this machine (first use after an install or an "
+                   f"upgrade: 10-60 s, once; cached in {where})")
+            log.warning(msg)
+            warnings.warn(msg, CompilingWarning, stacklevel=2)
+
+        def on_end(self, ev):
+            pass
+
+    event.register("numba:compile", _Notice())
+
+
+# ---------------------------------------------------------------------- threads
+def usable_cores() -> int:
+    """Cores this process may run on: its CPU affinity, capped by a cgroup CPU quota (containers).
+
+    >>> usable_cores() >= 1
+    True
+    """
+    try:
+        n = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        n = os.cpu_count() or 1
+    quota = _cgroup_quota()
+    if quota is not None:
+        n = min(n, max(1, int(quota)))  # 1.5 cores of quota: one thread runs without being throttled
+    return max(1, n)
+
+
+def _cgroup_quota() -> float | None:
+    """Cores the cgroup may use (``cpu.max`` of cgroup v2, ``cpu.cfs_quota_us`` of v1); ``None`` = no limit."""
+    try:
+        quota, period = Path("/sys/fs/cgroup/cpu.max").read_text().split()[:2]
+        return None if quota == "max" else float(quota) / float(period)
+    except (OSError, ValueError):
+        pass
+    try:
+        quota = float(Path("/sys/fs/cgroup/cpu/cpu.cfs_quota_us").read_text())
+        period = float(Path("/sys/fs/cgroup/cpu/cpu.cfs_period_us").read_text())
+        return None if quota <= 0 else quota / period
+    except (OSError, ValueError):
+        return None
+
+
+def busy_cores(samples: int = 5) -> int:
+    """Cores kept busy by other processes right now: runnable tasks on the machine (``procs_running`` of
+    ``/proc/stat``) minus this process's own running threads, the least of a few readings (a process that
+    holds a core shows in all of them, a blip in one); scaled to this process's share of the machine's
+    CPUs. 0 where ``/proc`` is missing.
+    """
+    best = None
+    for _ in range(max(1, samples)):
+        try:
+            with open("/proc/stat", "rb") as fh:
+                stat = fh.read()
+            k = stat.index(b"procs_running ")
+            running = int(stat[k + 14: stat.index(b"\n", k)])
+            ours = 0
+            for task in os.listdir("/proc/self/task"):
+                try:
+                    with open(f"/proc/self/task/{task}/stat", "rb") as fh:
+                        ours += fh.read().rsplit(b")", 1)[1][1:2] == b"R"
+                except OSError:
+                    continue
+        except (OSError, ValueError):
+            return 0
+        others = max(0, running - max(ours, 1))
+        best = others if best is None else min(best, others)
+    online = os.cpu_count() or 1
+    return int(round((best or 0) * usable_cores() / online))
+
+
+def _in_worker() -> bool:
+    """Inside a worker of a process pool (``multiprocessing``, ``concurrent.futures``) or of Dask."""
+    try:
+        import multiprocessing
+
+        if multiprocessing.parent_process() is not None:
+            return True
+    except Exception:  # pragma: no cover
+        pass
+    if "distributed" in sys.modules:
+        try:
+            from distributed import get_worker
+
+            get_worker()
+            return True
+        except (ValueError, ImportError, AttributeError):
+            pass
+    return False
+
+
+def thread_count() -> int:
+    """Threads a compiled job should use now (see :func:`use_threads`)."""
+    import numba
+
+    most = int(numba.config.NUMBA_NUM_THREADS)
+    told = os.environ.get(ENV_THREADS, "").strip()
+    if told:
+        try:
+            return max(1, min(most, int(told)))
+        except ValueError:
+            pass
+    if _in_worker():
+        return 1
+    cores = min(most, usable_cores())
+    if cores <= 1:
+        return 1
+    return max(1, cores - busy_cores())
+
+
+def use_threads() -> int:
+    """Set the threads of numba's parallel loops for the job about to run, and return the number.
+
+    The number follows the cores actually available: ``CONTAGION_THREADS`` when
+    set; one inside a process-pool or Dask worker (the pool already uses the
+    cores); otherwise the cores of this process's affinity and cgroup quota
+    (:func:`usable_cores`, at most numba's ``NUMBA_NUM_THREADS``) minus those
+    other processes keep busy now (:func:`busy_cores`). The parallel kernels
+    split their work evenly and wait for the slowest thread at every step: a
+    thread sharing a core with a busy process makes every step as slow as that
+    thread, so two threads on one free core ran 2.4-8x slower than one
+    (measured on the 2-core benchmark machine; see the README, Performance).
+    Called by the solver before every compiled job and by the compiled matrix
+    builders here; numba must be available.
+    """
+    import numba
+
+    n = thread_count()
+    if n != numba.get_num_threads():
+        numba.set_num_threads(n)
+    return n
 
 
 def threads() -> int:
@@ -65,8 +274,9 @@ def _compiled(A: sp.csr_array, min_nnz: int) -> bool:
 
 
 def _thread_parts(A: sp.csr_array) -> np.ndarray:
-    """Row bounds splitting ``A`` into one part per thread (at most 8) with about equal entries."""
-    return row_parts(A.indptr, max(1, min(threads(), 8)))
+    """Row bounds splitting ``A`` into one part per thread (at most 8) with about equal entries (the
+    threads are chosen here: :func:`use_threads`)."""
+    return row_parts(A.indptr, max(1, min(use_threads(), 8)))
 
 
 def relative_matrix(L: sp.csr_array, pbar: np.ndarray, *, min_nnz: int = BUILD_MIN_NNZ) -> sp.csr_array:
@@ -84,6 +294,7 @@ def relative_matrix(L: sp.csr_array, pbar: np.ndarray, *, min_nnz: int = BUILD_M
         from ._matrix_kernels import scale_rows
 
         data = np.empty_like(L.data)
+        use_threads()
         scale_rows(L.indptr, L.data, np.ascontiguousarray(pbar, dtype=np.float64), data)
     else:
         data = L.data / np.repeat(pbar, np.diff(L.indptr))

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from ._columns import (_bool_column, _check_columns, _check_unique, _id_text, _number_column, _plain, _positions,
+from ._columns import (_all_distinct, _bool_column, _check_columns, _check_unique, _id_text, _number_column, _plain, _positions,
                        _raw_value, _text_column, _text_compact)
 from .errors import InvalidNetworkError, Problem
 
@@ -322,7 +322,8 @@ class FinancialNetwork:
             names = names.where(names != "", ids)
         else:
             names = ids.copy()
-        _check_unique(names.where(~ids.duplicated(keep="first"), ""), "name", problems, nf, row_offset)
+        _check_unique(names if _all_distinct(ids) else names.where(~ids.duplicated(keep="first"), ""), "name",
+                      problems, nf, row_offset)
         if "type" in nodes_df.columns:
             types = _text_column(nodes_df, "type", nf, problems, row_offset, required=False)
             types = types.where(types != "", DEFAULT_NODE_TYPE)

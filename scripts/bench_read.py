@@ -77,6 +77,16 @@ def build(folder: Path, n: int, m: int, formats: list[str], seed: int = 0) -> di
     return out
 
 
+def build_in_child(folder: Path, n: int, m: int, formats: list[str]) -> dict[str, Path]:
+    """:func:`build` in a child process, so that this process stays small: a child's peak RSS
+    (``ru_maxrss``) starts from its parent's resident size at ``fork``, which would inflate every reading."""
+    code = (f"import sys; sys.path.insert(0, {str(Path(__file__).resolve().parent)!r}); from bench_read import build; "
+            f"from pathlib import Path; build(Path({str(folder)!r}), {n}, {m}, {formats!r})")
+    subprocess.run([sys.executable, "-c", code], check=True)
+    names = {"csv": folder / "net-csv", "parquet": folder / "net.parquet"}
+    return {f: names[f] for f in formats}
+
+
 def measure(path: Path) -> dict:
     proc = subprocess.run([sys.executable, "-c", CHILD, str(path)], capture_output=True, text=True)
     if proc.returncode != 0:
@@ -96,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
     formats = [f.strip() for f in args.formats.split(",") if f.strip()]
     with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
         t = time.perf_counter()
-        paths = build(Path(tmp), n, m, formats)
+        paths = build_in_child(Path(tmp), n, m, formats)
         sizes = {f: sum(p.stat().st_size for p in d.iterdir()) for f, d in paths.items()}
         print(f"built {n:,} institutions, {m:,} obligations in {time.perf_counter() - t:.1f} s "
               f"({', '.join(f'{f} {s / 1e9:.2f} GB' for f, s in sizes.items())}); cpus {os.cpu_count()}",

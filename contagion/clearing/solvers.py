@@ -35,7 +35,10 @@ obligations owed by defaulters, ``W`` waves (FDA rounds), ``K`` scenarios.
     ``"fda-picard"``, ``"fda-mixed"``. ``clear_many``: the same column by
     column, ``K`` times the cost (label ``"fda-per-column"``).
 ``"compiled"``
-    numba kernels on two threads (from 50,000 obligations). ``clear``: one
+    numba kernels on the cores free when the job starts (from 50,000
+    obligations; :func:`contagion._matrix.use_threads`: affinity, cgroup
+    quota, minus cores other processes keep busy; one thread inside a pool
+    or Dask worker; ``CONTAGION_THREADS`` overrides). ``clear``: one
     parallel pass over all obligations, then only the obligations of
     defaulters, each read once when it defaults: ``O(nnz + nnz_D)`` plus about
     12 products with ``Pi.T[D, D]`` per wave; extra memory about 12 bytes per
@@ -82,7 +85,7 @@ from functools import partial
 
 import numpy as np
 
-from .._matrix import numba_available
+from .._matrix import numba_available, use_threads
 from ..errors import ContagionError, ConvergenceError
 from .batch import MAX_CASCADE_SWEEPS, MAX_SWEEPS, HUB_DEGREE_FACTOR, HUB_MIN_COUPLING, BatchLimits
 from .core import (DIRECT_LIMIT, LU_FALLBACK_LIMIT, MAX_ITER, BlockLimits, Solution, exact_or_refuse, fda_solve,
@@ -191,10 +194,12 @@ def choose(solver: str, work: int, threshold: int) -> str:
         if not numba_available():
             raise ContagionError("solver='compiled' needs numba, which is not installed: pip install 'numba>=0.59' "
                                  "(or pass solver='reference')")
+        use_threads()   # threads follow the cores free now (contagion._matrix.use_threads)
         return "compiled"
     if work < threshold:
         return "reference"
     if numba_available():
+        use_threads()
         return "compiled"
     if not _slow_path_said:
         # once per process (Python's own once-per-location registry is reset by every catch_warnings,

@@ -489,7 +489,7 @@ def test_meta_gives_a_residual_value_guarantee_that_is_not_called_as_is(net):
     assert (x["amount"], x["residual_value"], x["asset_value"]) == (0, 27, pytest.approx(0.6 * 27))
     assert (g["start"], x["start"]) == (2030, 2030)     # first year Meta can leave (4-year initial term [S25])
     res = contagion.clear(net)
-    assert res.solver == "priority-regimes" and res.n_defaults == 0
+    assert "priority" in res.solver and res.n_defaults == 0   # screened: no ranking debtor defaults
     owed = res.network.edges.set_index("edge_id")["amount"]
     assert owed["e045g"] == 0 and owed["e045x"] == 0
     from contagion.sponsors import look_through

@@ -337,3 +337,69 @@ def test_cli_run_and_info_show_guarantee_calls(tmp_path):
     info = json.loads(CliRunner().invoke(cli, ["info", str(folder), "-f", "json"]).stdout)
     sponsor = {r["sponsor"]: r for r in info["sponsors"]}["Sponsor"]
     assert sponsor["guarantees"] == 15.0 and sponsor["guarantees_called"] == 9.0
+
+
+# ---------------------------------------------------------------------- the screen before the priority solver
+@pytest.mark.parametrize("seed", range(25))
+def test_screened_paths_equal_the_priority_solver(seed):
+    """clear and clear_many try the ordinary paths first and hand over to the priority solver only when a
+    debtor that ranks its claims defaults: the answers must equal the priority solver's in every case."""
+    from contagion.clearing.priority import priority_result
+
+    rng = np.random.default_rng(100 + seed)
+    n = 8
+    pairs = [(i, j) for i in range(n) for j in range(n) if i != j and rng.random() < 0.3] or [(0, 1)]
+    m = len(pairs)
+    amount = rng.integers(1, 20, m).astype(float)
+    edges = {"debtor": [f"n{i}" for i, _ in pairs], "creditor": [f"n{j}" for _, j in pairs], "amount": amount,
+             "seniority": np.where(rng.random(m) < 0.3, 2, 1),
+             "collateral_value": np.where(rng.random(m) < 0.15, np.floor(amount / 2), np.nan)}
+    nodes = {"id": [f"n{i}" for i in range(n)], "external_assets": rng.integers(0, 25, n).astype(float),
+             "external_liabilities": rng.integers(0, 5, n).astype(float)}
+    net = _net(edges, nodes)
+    E = np.column_stack([net.external_assets * f for f in (1.0, 0.5, 0.2, 2.0)])
+    batch = contagion.clear_many(net, E)
+    for k in range(E.shape[1]):
+        one = net.replace(external_assets=E[:, k])
+        ref = priority_result(one, "eisenberg-noe")
+        res = contagion.clear(one)
+        np.testing.assert_allclose(res.payments, ref.payments, rtol=0, atol=1e-9)
+        assert res.defaulted.tolist() == ref.defaulted.tolist()
+        np.testing.assert_allclose(batch.payments[:, k], ref.payments, rtol=0, atol=1e-9)
+        assert batch.defaulted[:, k].tolist() == ref.defaulted.tolist()
+    assert "priority" in batch.solver
+
+
+def _picard(net, iterations=20_000):
+    """The clearing map iterated from full payment in floats (monotone, so it decreases to the greatest
+    clearing state); on cyclic networks it converges geometrically: a slow, obviously-correct reference."""
+    from contagion.clearing.priority import _pay, _waterfall, contingent_spec
+
+    spec = contingent_spec(net)
+    di, ci = net.edge_index
+    w = _waterfall(net.n, di, ci, spec.fixed_amount, spec, net.external_liabilities)
+    x = w.claim_amount.copy()
+    edge = w.claim_creditor >= 0
+    for _ in range(iterations):
+        received = np.bincount(w.claim_creditor[edge], weights=x[edge], minlength=net.n)
+        new = _pay(w, net.external_assets + received)
+        if np.array_equal(new, x):
+            break
+        x = new
+    return np.bincount(w.claim_row[edge], weights=x[edge], minlength=di.size)
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_cyclic_priority_networks_match_the_iterated_map(seed):
+    rng = np.random.default_rng(500 + seed)
+    n = int(rng.integers(3, 9))
+    pairs = [(i, j) for i in range(n) for j in range(n) if i != j and rng.random() < 0.35] or [(0, 1), (1, 0)]
+    m = len(pairs)
+    amount = rng.integers(1, 20, m).astype(float)
+    edges = {"debtor": [f"n{i}" for i, _ in pairs], "creditor": [f"n{j}" for _, j in pairs], "amount": amount,
+             "seniority": rng.integers(1, 4, m),
+             "collateral_value": np.where(rng.random(m) < 0.2, np.floor(amount * rng.random(m)), np.nan)}
+    nodes = {"id": [f"n{i}" for i in range(n)], "external_assets": rng.integers(0, 15, n).astype(float),
+             "external_liabilities": rng.integers(0, 5, n).astype(float), "external_seniority": rng.integers(1, 3, n)}
+    net = _net(edges, nodes)
+    np.testing.assert_allclose(_paid(net)["row_payments"], _picard(net), rtol=0, atol=1e-7)

@@ -9,7 +9,8 @@ import numpy as np
 
 from ..errors import ContagionError
 from .least import least_payments
-from .priority import priority_batch, priority_result, uses_priority
+from .handover import clear_many_with_priority, clear_with_priority
+from .priority import uses_priority
 from .result import BatchClearingResult, ClearingResult
 from .solvers import clear_batch, clear_exact
 
@@ -52,7 +53,7 @@ def eisenberg_noe(net, *, solver: str = "auto") -> ClearingResult:
     (False, [0.0, 0.0, 0.0, 1.0, 6.0])
     """
     if uses_priority(net):   # seniority, collateral, guarantees: the priority solver (res.solver says so)
-        return priority_result(net, "eisenberg-noe")
+        return clear_with_priority(net, "eisenberg-noe", solver=solver)
     res = clear_exact(net, "eisenberg-noe", solver=solver)
     if res.unique is False:   # a closed group without outside money: the least vector too
         res = replace(res, least_payments=least_payments(net, res.payments))
@@ -85,7 +86,7 @@ def rogers_veraart(net, alpha: float = 1.0, beta: float = 1.0, *, solver: str = 
     """
     alpha, beta = _check_recovery(alpha, beta)
     if uses_priority(net):
-        return priority_result(net, "rogers-veraart", alpha, beta)
+        return clear_with_priority(net, "rogers-veraart", alpha, beta, solver=solver)
     return clear_exact(net, "rogers-veraart", alpha, beta, solver=solver)
 
 
@@ -157,5 +158,5 @@ def clear_many(net, external_assets: Any, method: str = "eisenberg-noe", solver:
     else:
         raise ContagionError(f"clear_many supports eisenberg-noe and rogers-veraart, not {method!r}")
     if uses_priority(net):
-        return priority_batch(net, E, method, alpha, beta)
+        return clear_many_with_priority(net, E, method, alpha, beta, solver=solver)
     return clear_batch(net, E, method, alpha, beta, solver=solver)

@@ -308,7 +308,8 @@ def _pay(w: _Waterfall, assets: np.ndarray) -> np.ndarray:
     before = w.group_before[w.claim_group]
     total = w.group_total[w.claim_group]
     paid = np.clip(a - before, 0.0, total)
-    return np.divide(w.claim_amount * paid, total, out=np.zeros_like(paid), where=total > 0)
+    # the fraction first (in [0, 1]): amount * paid would underflow for amounts near 1e-300
+    return w.claim_amount * np.divide(paid, total, out=np.zeros_like(paid), where=total > 0)
 
 
 def _regimes(w: _Waterfall, assets: np.ndarray, tie: np.ndarray) -> np.ndarray:
@@ -323,12 +324,67 @@ def _regimes(w: _Waterfall, assets: np.ndarray, tie: np.ndarray) -> np.ndarray:
     return reg
 
 
-def _inner(n: int, di: np.ndarray, ci: np.ndarray, amounts: np.ndarray, spec: ContingentSpec, net: Any,
-           alpha: float, beta: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
-    """Greatest clearing state for fixed amounts: ``(row payments, outside payments, defaulted, waves, iterations)``."""
+def _short_in_full(w: _Waterfall, e: np.ndarray, received: np.ndarray, tie: np.ndarray) -> np.ndarray:
+    """Round 0 (every claim paid in full) decided exactly, as :func:`.core.short_in_full` does: the float gap
+    decides outside its rounding band, :func:`math.fsum` of the claims inside it (ties solvent)."""
+    from .core import ROUND0_BAND
+
+    gap = e + received - w.pbar
+    band = ROUND0_BAND * (e + received + w.pbar)
+    has = w.pbar > 0
+    short = has & (gap < -band)
+    for i in np.flatnonzero(has & (np.abs(gap) <= band)):
+        into = w.claim_amount[w.claim_creditor == i]
+        out = w.claim_amount[w.claim_debtor == i]
+        short[i] = math.fsum([float(e[i]), *into.tolist(), *(-out).tolist()]) < 0.0
+    return short
+
+
+def _solve_regimes(w: _Waterfall, reg: np.ndarray, default: np.ndarray, e: np.ndarray, pbar: np.ndarray,
+                   cap: np.ndarray, alpha: float, beta: float, edge_claim: np.ndarray) -> np.ndarray:
+    """Assets of every debtor when each pays as its regime says (-1: in full, -2: its cap, g: group g partially):
+    one sparse linear solve for the debtors paying a group partially."""
     import scipy.sparse as sp
     import scipy.sparse.linalg as spla
 
+    n = e.size
+    part = np.flatnonzero(reg >= 0)
+    a_fixed = np.where(reg == -2, cap, pbar)
+    if not part.size:
+        return a_fixed
+    pos = np.full(n, -1, dtype=np.int64)
+    pos[part] = np.arange(part.size)
+    cg = w.claim_group
+    creg = reg[w.claim_debtor]
+    in_part = creg >= 0
+    at = in_part & (cg == creg)
+    const = np.where(in_part & (cg < creg), w.claim_amount, 0.0)
+    fixed_debtor = ~in_part
+    const[fixed_debtor] = _pay(w, a_fixed)[fixed_debtor]
+    share = np.divide(w.claim_amount, w.group_total[cg], out=np.zeros_like(w.claim_amount),
+                      where=w.group_total[cg] > 0)
+    rec_const = np.bincount(w.claim_creditor[edge_claim], weights=const[edge_claim], minlength=n)
+    aa = np.where(default, alpha, 1.0)
+    bb = np.where(default, beta, 1.0)
+    sel = at & edge_claim & (pos[np.maximum(w.claim_creditor, 0)] >= 0)
+    M = sp.csr_array((bb[w.claim_creditor[sel]] * share[sel], (pos[w.claim_creditor[sel]], pos[w.claim_debtor[sel]])),
+                     shape=(part.size, part.size))
+    offset_in = np.bincount(w.claim_creditor[at & edge_claim], weights=(share * w.group_before[cg])[at & edge_claim],
+                            minlength=n)
+    rhs = aa[part] * e[part] + bb[part] * (rec_const[part] - offset_in[part])
+    A = sp.identity(part.size, format="csc") - M.tocsc()
+    try:
+        sol = spla.spsolve(A, rhs) if part.size > 1 else rhs / A.toarray()[0, 0]
+    except Exception:  # a singular regime system (a closed group): let the clearing map itself iterate
+        return np.where(reg >= 0, -1.0, a_fixed)
+    a_all = a_fixed.copy()
+    a_all[part] = np.maximum(np.atleast_1d(np.asarray(sol, dtype=np.float64)), 0.0)
+    return a_all
+
+
+def _inner(n: int, di: np.ndarray, ci: np.ndarray, amounts: np.ndarray, spec: ContingentSpec, net: Any,
+           alpha: float, beta: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
+    """Greatest clearing state for fixed amounts: ``(row payments, outside payments, defaulted, waves, iterations)``."""
     from .core import tie_tolerance
 
     e = net.external_assets
@@ -341,12 +397,14 @@ def _inner(n: int, di: np.ndarray, ci: np.ndarray, amounts: np.ndarray, spec: Co
     x = w.claim_amount.copy()                       # everyone pays in full
     waves = np.full(n, -1, dtype=np.int64)
     wave = 0
-    prev = None
+    done = None
     edge_claim = w.claim_creditor >= 0
-    for it in range(1, 4 * (w.group_total.size + n) + 10):
+    for it in range(1, 100 * (w.group_total.size + n) + 1000):
         received = np.bincount(w.claim_creditor[edge_claim], weights=x[edge_claim], minlength=n)
         full_value = e + received
-        default = forced | (full_value < pbar - tie)
+        if it == 1:      # everyone pays in full: decided exactly; these stay in default
+            fundamental = _short_in_full(w, e, received, tie)
+        default = forced | fundamental | (full_value < pbar - tie)
         new = default & (waves < 0)
         if new.any():
             waves[new] = wave
@@ -356,50 +414,27 @@ def _inner(n: int, di: np.ndarray, ci: np.ndarray, amounts: np.ndarray, spec: Co
         a_eff = np.minimum(a_eff, cap)
         reg = _regimes(w, a_eff, tie)
         reg[capped] = -2
-        state = (default.tobytes(), reg.tobytes())
-        if state == prev:
+        if done is not None and (done[0] == default).all() and (done[1] == reg).all():
             ext_paid = np.bincount(w.claim_debtor[~edge_claim], weights=x[~edge_claim], minlength=n)
             rows = np.bincount(w.claim_row[edge_claim], weights=x[edge_claim], minlength=di.size)
             return rows, ext_paid, default, waves, it
-        prev = state
-        # ---- solve the regimes exactly: unknown assets of the debtors paying a group partially
-        part = np.flatnonzero(reg >= 0)
-        pos = np.full(n, -1, dtype=np.int64)
-        pos[part] = np.arange(part.size)
-        a_fixed = np.where(reg == -2, cap, pbar)    # pays everything, or its cap
-        cg = w.claim_group
-        creg = reg[w.claim_debtor]
-        in_part = creg >= 0
-        below = in_part & (cg < creg)
-        at = in_part & (cg == creg)
-        const = np.where(in_part, np.where(below, w.claim_amount, 0.0), 0.0)
-        fixed_debtor = ~in_part
-        if fixed_debtor.any():
-            const[fixed_debtor] = _pay(w, a_fixed)[fixed_debtor]
-        share = np.divide(w.claim_amount, w.group_total[cg], out=np.zeros_like(w.claim_amount),
-                          where=w.group_total[cg] > 0)
-        rec_const = np.bincount(w.claim_creditor[edge_claim], weights=const[edge_claim], minlength=n)
-        aa = np.where(default, alpha, 1.0)
-        bb = np.where(default, beta, 1.0)
-        if part.size:
-            sel = at & edge_claim & (pos[np.maximum(w.claim_creditor, 0)] >= 0)
-            rows_ = pos[w.claim_creditor[sel]]
-            cols_ = pos[w.claim_debtor[sel]]
-            vals = bb[w.claim_creditor[sel]] * share[sel]
-            M = sp.csr_array((vals, (rows_, cols_)), shape=(part.size, part.size))
-            offset_in = np.bincount(w.claim_creditor[at & edge_claim],
-                                    weights=(share * w.group_before[cg])[at & edge_claim], minlength=n)
-            rhs = aa[part] * e[part] + bb[part] * (rec_const[part] - offset_in[part])
-            A = (sp.identity(part.size, format="csc") - M.tocsc())
-            sol = spla.spsolve(A, rhs) if part.size > 1 else rhs / A.toarray()[0, 0]
-            a_part = np.atleast_1d(np.asarray(sol, dtype=np.float64))
-            a_all = a_fixed.copy()
-            a_all[part] = np.maximum(a_part, 0.0)
-        else:
-            a_all = a_fixed
-        x_new = _pay(w, np.where(reg == -1, pbar, a_all))
-        x_new[fixed_debtor] = const[fixed_debtor]
-        x = np.minimum(x_new, x)                    # the sequence only falls (monotone map)
+        # ---- the candidate: solve the regimes exactly (unknown: assets of the debtors paying a group partially)
+        a_all = _solve_regimes(w, reg, default, e, pbar, cap, alpha, beta, edge_claim)
+        candidate = _pay(w, np.where(reg == -1, pbar, a_all))
+        # accepted when it is consistent (its own regimes are those solved) and not above the iterate; otherwise
+        # one step of the clearing map itself (monotone: the sequence falls towards the greatest fixed point)
+        if (candidate <= x + 1e-12 * np.maximum(x, 1.0)).all():
+            rec_c = np.bincount(w.claim_creditor[edge_claim], weights=candidate[edge_claim], minlength=n)
+            full_c = e + rec_c
+            default_c = forced | fundamental | (full_c < pbar - tie)
+            a_c = np.minimum(np.where(default_c, alpha * e + beta * rec_c, full_c), cap)
+            reg_c = _regimes(w, a_c, tie)
+            reg_c[forced & (np.where(default_c, alpha * e + beta * rec_c, full_c) >= cap)] = -2
+            if (default_c == default).all() and (reg_c == reg).all():
+                x = np.minimum(candidate, x)
+                done = (default, reg)
+                continue
+        x = np.minimum(_pay(w, np.where(reg == -1, pbar, a_eff)), x)
     raise ConvergenceError("priority clearing: the regimes did not settle", it, math.inf)
 
 
@@ -486,17 +521,38 @@ def priority_result(net: Any, method: str, alpha: float = 1.0, beta: float = 1.0
     d = out["defaulted"]
     has = np.where(d, alpha * e + beta * inflow, e + inflow)
     due = np.where(owed.forced_default, owed.forced_recovery * pbar, pbar)
-    scale = max(float(pbar.max(initial=0.0)), 1e-300)
-    residual = float(np.max(np.abs(p - np.minimum(due, has)), initial=0.0))
-    if residual > 1e-9 * scale:
+    gap = np.abs(p - np.minimum(due, has))
+    residual = float(np.max(gap, initial=0.0))
+    # each institution on its own scale (nothing relative to the largest obligation in the network)
+    if not np.all(np.isfinite(p)):       # a singular regime system: a nearly closed group refuses clearly
+        _refuse_nearly_closed(owed, np.ones(net.n, dtype=bool), np.zeros(net.n))
+    if not np.all(np.isfinite(p)) or np.any(gap > 1e-9 * pbar):
         raise ConvergenceError(f"{method} clearing with priority: the state found is not a clearing state",
                                out["iterations"], residual)
+    _refuse_nearly_closed(owed, d, equity)
     params = {} if method == "eisenberg-noe" else {"alpha": alpha, "beta": beta}
     return ClearingResult(
         network=owed, payments=p, defaulted=out["defaulted"], equity=equity, default_round=out["default_round"],
         shortfall=pbar - p, iterations=out["iterations"], converged=True, residual=residual, method=method,
         unique=out["unique"], solver=SOLVER_NAME, params=params,
     )
+
+
+def _refuse_nearly_closed(net: Any, defaulted: np.ndarray, equity: np.ndarray) -> None:
+    """A nearly closed group in default or at its threshold (:func:`.core.nearly_closed_groups`) cannot be
+    decided in floats: the priority solver refuses (:class:`~contagion.ContagionError`, ill-conditioned)."""
+    from ..errors import ContagionError
+    from .core import NEARLY_CLOSED_RTOL, describe_groups, nearly_closed_groups, tie_band_equity
+
+    pbar, ext = net.total_obligations, net.external_liabilities
+    cand = (pbar > 0) & (ext <= NEARLY_CLOSED_RTOL * pbar)
+    suspect = cand & (defaulted | tie_band_equity(equity, pbar))
+    if np.count_nonzero(suspect) >= 2:
+        groups = nearly_closed_groups(net.liabilities, ext, pbar, suspect)
+        if groups:
+            raise ContagionError(f"the clearing is ill-conditioned in floating point: {describe_groups(net, groups)}"
+                                 f"; the priority solver cannot decide it (a float answer could contradict the "
+                                 f"default rule)")
 
 
 def priority_batch(net: Any, E: np.ndarray, method: str, alpha: float = 1.0, beta: float = 1.0):

@@ -85,10 +85,10 @@ def clear_many_with_priority(net: Any, E: np.ndarray, method: str, alpha: float 
     redo = np.flatnonzero(batch.defaulted[ranking_debtors(net, spec)].any(axis=0))
     if not redo.size:
         return replace(batch, solver=f"{batch.solver}+priority-screen")
+    from .priority import priority_columns
+
     P, D = batch.payments.copy(), batch.defaulted.copy()
     its, res_ = np.asarray(batch.iterations).copy(), np.asarray(batch.residual, dtype=float).copy()
-    for k in redo:
-        res = priority_result(net.replace(external_assets=E[:, k]), method, alpha, beta)
-        P[:, k], D[:, k], its[k], res_[k] = res.payments, res.defaulted, res.iterations, res.residual
+    P[:, redo], D[:, redo], its[redo], res_[redo] = priority_columns(net, E, redo, alpha, beta)
     return replace(batch, payments=P, defaulted=D, iterations=its, residual=res_,
                    solver=f"{batch.solver}+priority ({redo.size} of {E.shape[1]} scenarios)")

@@ -50,7 +50,7 @@ import numpy as np
 from ..errors import ConvergenceError, InvalidNetworkError, Problem, shown
 
 __all__ = ["PRIORITY_COLUMNS", "uses_priority", "ContingentSpec", "contingent_spec", "clear_priority",
-           "priority_result", "priority_batch", "ContingentWarning", "SOLVER_NAME"]
+           "priority_result", "priority_batch", "priority_columns", "ContingentWarning", "SOLVER_NAME"]
 
 #: ``res.solver`` of results cleared here (the compiled and reference EN paths hand such networks over)
 SOLVER_NAME = "priority-regimes"
@@ -367,15 +367,20 @@ def _solve_regimes(w: _Waterfall, reg: np.ndarray, default: np.ndarray, e: np.nd
     aa = np.where(default, alpha, 1.0)
     bb = np.where(default, beta, 1.0)
     sel = at & edge_claim & (pos[np.maximum(w.claim_creditor, 0)] >= 0)
-    M = sp.csr_array((bb[w.claim_creditor[sel]] * share[sel], (pos[w.claim_creditor[sel]], pos[w.claim_debtor[sel]])),
-                     shape=(part.size, part.size))
+    rows_, cols_, vals = pos[w.claim_creditor[sel]], pos[w.claim_debtor[sel]], bb[w.claim_creditor[sel]] * share[sel]
     offset_in = np.bincount(w.claim_creditor[at & edge_claim], weights=(share * w.group_before[cg])[at & edge_claim],
                             minlength=n)
     rhs = aa[part] * e[part] + bb[part] * (rec_const[part] - offset_in[part])
-    A = sp.identity(part.size, format="csc") - M.tocsc()
     try:
-        sol = spla.spsolve(A, rhs) if part.size > 1 else rhs / A.toarray()[0, 0]
-    except Exception:  # a singular regime system (a closed group): let the clearing map itself iterate
+        if part.size <= 400:   # small systems: a dense solve costs less than building a sparse one
+            A = np.eye(part.size)
+            np.add.at(A, (rows_, cols_), -vals)
+            sol = np.linalg.solve(A, rhs)
+        else:
+            A = sp.identity(part.size, format="csc") - sp.csc_array((vals, (rows_, cols_)),
+                                                                    shape=(part.size, part.size))
+            sol = spla.spsolve(A, rhs)
+    except (np.linalg.LinAlgError, RuntimeError):  # a singular regime (a closed group): step the map instead
         return np.where(reg >= 0, -1.0, a_fixed)
     a_all = a_fixed.copy()
     a_all[part] = np.maximum(np.atleast_1d(np.asarray(sol, dtype=np.float64)), 0.0)
@@ -385,15 +390,19 @@ def _solve_regimes(w: _Waterfall, reg: np.ndarray, default: np.ndarray, e: np.nd
 def _inner(n: int, di: np.ndarray, ci: np.ndarray, amounts: np.ndarray, spec: ContingentSpec, net: Any,
            alpha: float, beta: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
     """Greatest clearing state for fixed amounts: ``(row payments, outside payments, defaulted, waves, iterations)``."""
+    w = _waterfall(n, di, ci, amounts, spec, net.external_liabilities)
+    return _inner_waterfall(w, di, net.external_assets, net.forced_default, net.forced_recovery, alpha, beta)
+
+
+def _inner_waterfall(w: _Waterfall, di: np.ndarray, e: np.ndarray, forced: np.ndarray, recovery: np.ndarray,
+                     alpha: float, beta: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
+    """:func:`_inner` on a waterfall built once (many scenarios of outside assets share it)."""
     from .core import tie_tolerance
 
-    e = net.external_assets
-    ext = net.external_liabilities
-    w = _waterfall(n, di, ci, amounts, spec, ext)
+    n = e.size
     pbar = w.pbar
     tie = tie_tolerance(pbar)
-    forced = net.forced_default
-    cap = np.where(forced, net.forced_recovery * pbar, pbar)
+    cap = np.where(forced, recovery * pbar, pbar)
     x = w.claim_amount.copy()                       # everyone pays in full
     waves = np.full(n, -1, dtype=np.int64)
     wave = 0
@@ -570,3 +579,29 @@ def priority_batch(net: Any, E: np.ndarray, method: str, alpha: float = 1.0, bet
     return BatchClearingResult(network=net, payments=P, defaulted=D, iterations=its, residual=res_,
                                method=method, solver=SOLVER_NAME,
                                params={} if method == "eisenberg-noe" else {"alpha": alpha, "beta": beta})
+
+
+def priority_columns(net: Any, E: np.ndarray, columns: np.ndarray, alpha: float = 1.0, beta: float = 1.0
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Payments, default flags, iterations and residuals of the columns ``columns`` of ``E`` (outside assets),
+    for a network without guarantees: its claims' waterfall is built once. Each result equals
+    :func:`priority_result` on the network with that column as outside assets; the residual is the largest
+    ``|p - min(what it owes or its cap, what it has)|`` (a clearing state has 0)."""
+    spec = contingent_spec(net)
+    di, ci = net.edge_index
+    w = _waterfall(net.n, di, ci, spec.fixed_amount, spec, net.external_liabilities)
+    P = np.empty((net.n, columns.size))
+    D = np.empty((net.n, columns.size), dtype=bool)
+    its = np.empty(columns.size, dtype=np.int64)
+    res = np.empty(columns.size)
+    due = np.where(net.forced_default, net.forced_recovery * w.pbar, w.pbar)
+    for j, k in enumerate(columns):
+        e = E[:, k]
+        rows, ext_paid, default, _, it = _inner_waterfall(w, di, e, net.forced_default, net.forced_recovery,
+                                                          alpha, beta)
+        p = np.bincount(di, weights=rows, minlength=net.n) + ext_paid
+        received = np.bincount(ci, weights=rows, minlength=net.n)
+        has = np.where(default, alpha * e + beta * received, e + received)
+        P[:, j], D[:, j], its[j] = p, default, it
+        res[j] = float(np.max(np.abs(p - np.minimum(due, has)), initial=0.0))
+    return P, D, its, res

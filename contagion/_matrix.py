@@ -110,7 +110,7 @@ def _install_compile_notice() -> None:
             where = numba.config.CACHE_DIR or "the package's __pycache__"
             msg = (f"compiling contagion's numeric kernels for this machine (first use after an install or an "
                    f"upgrade: 10-60 s, once; cached in {where})")
-            log.warning(msg)
+            log.info(msg)
             warnings.warn(msg, CompilingWarning, stacklevel=2)
 
         def on_end(self, ev):

@@ -90,7 +90,86 @@ def measured(argv: list[str], env: dict | None = None) -> dict:
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode:
         raise SystemExit(f"{' '.join(argv[:6])} failed ({proc.returncode}):\n{err.decode()[-3000:]}")
-    return {"seconds": seconds, "peak_bytes": usage.ru_maxrss * 1024, "stderr": err.decode()}
+    return {"seconds": seconds, "cpu_seconds": usage.ru_utime + usage.ru_stime, "peak_bytes": usage.ru_maxrss * 1024,
+            "stderr": err.decode()}
+
+
+#: Busy machine: ``clear`` on a core-periphery network (argv: institutions, repeats) quiet, then with one
+#: busy-loop process per ``--busy`` core, for the automatic thread count and for 1 and 2 threads forced.
+BUSY = r"""
+import json, os, subprocess, sys, time
+import numpy as np
+import contagion
+from contagion import generators
+from contagion._matrix import busy_cores, thread_count
+n, repeat, hogs = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+net = generators.make_network("core-periphery", n, regime="hard")
+e = net.external_assets.copy()
+e[np.random.default_rng(1).choice(n, n * 3 // 100, replace=False)] = 0.0   # a random 3% lose their outside assets
+net = net.replace(external_assets=e)
+net.PiT
+contagion.clear(net)                       # load the compiled code
+
+def timed(threads):
+    if threads:
+        os.environ["CONTAGION_THREADS"] = str(threads)
+    else:
+        os.environ.pop("CONTAGION_THREADS", None)
+    best, used = 1e9, 0
+    for _ in range(repeat):
+        t = time.perf_counter()
+        res = contagion.clear(net)
+        best = min(best, time.perf_counter() - t)
+        used = max(used, thread_count())
+    return {"seconds": best, "threads": used if not threads else threads}
+
+out = {"n": n, "obligations": int(net.liabilities.nnz), "defaulted": int(contagion.clear(net).defaulted.sum())}
+out["quiet"] = {"busy_cores_seen": busy_cores(), **{k: timed(t) for k, t in (("auto", 0), ("one", 1), ("two", 2))}}
+procs = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(hogs)]
+time.sleep(1.0)
+try:
+    out["loaded"] = {"busy_cores_seen": busy_cores(), **{k: timed(t) for k, t in (("auto", 0), ("one", 1), ("two", 2))}}
+finally:
+    for p in procs:
+        p.kill()
+print(json.dumps(out))
+"""
+
+
+def busy(n: int, repeat: int, hogs: int) -> dict:
+    """Run :data:`BUSY` in a fresh process; print quiet and loaded times and their ratios."""
+    proc = subprocess.run([sys.executable, "-c", BUSY, str(n), str(repeat), str(hogs)], capture_output=True, text=True)
+    if proc.returncode:
+        raise SystemExit(f"busy-machine run failed:\n{proc.stderr[-3000:]}")
+    r = json.loads(proc.stdout.strip().splitlines()[-1])
+    q, l = r["quiet"], r["loaded"]
+    print(f"# busy machine: clear on core-periphery, {r['n']:,} institutions, {r['obligations']:,} obligations, "
+          f"{r['defaulted']:,} defaulted; best of {repeat}; {hogs} busy-loop process(es)")
+    for k in ("auto", "one", "two"):
+        print(f"{k:5s} quiet {q[k]['seconds']:.3f} s ({q[k]['threads']} thr)   loaded {l[k]['seconds']:.3f} s "
+              f"({l[k]['threads']} thr)   loaded / quiet auto {l[k]['seconds'] / q['auto']['seconds']:.2f}x")
+    print(f"busy cores seen: quiet {q['busy_cores_seen']}, loaded {l['busy_cores_seen']}")
+    return r
+
+
+#: Cold start: one ``contagion sweep`` in a fresh process with an empty numba cache, then warm runs.
+def cold(draws: int, config: str, warm_runs: int) -> dict:
+    """First run after clearing the cache (``NUMBA_CACHE_DIR`` set to a new empty folder) against warm runs."""
+    with tempfile.TemporaryDirectory() as cache:
+        env = {**os.environ, "NUMBA_CACHE_DIR": cache}
+        cmd = [sys.executable, "-m", "contagion", "sweep", "--config", config, "-n", str(draws), "-f", "json"]
+        first = measured(cmd, env)
+        warm = [measured(cmd, env) for _ in range(max(1, warm_runs))]
+    best = min(w["seconds"] for w in warm)
+    best_cpu = min(w["cpu_seconds"] for w in warm)
+    notice = [line for line in first["stderr"].splitlines() if "compiling" in line]
+    print(f"# cold start: contagion sweep --config {config} -n {draws:,}: first run (empty cache) "
+          f"{first['seconds']:.1f} s wall / {first['cpu_seconds']:.1f} s CPU, warm {best:.1f} s / {best_cpu:.1f} s "
+          f"(best of {len(warm)}), ratio {first['seconds'] / best:.2f}x wall, {first['cpu_seconds'] / best_cpu:.2f}x "
+          f"CPU; notice: {notice[0] if notice else '(none)'}")
+    return {"first_seconds": first["seconds"], "first_cpu_seconds": first["cpu_seconds"],
+            "warm_seconds": [w["seconds"] for w in warm], "warm_cpu_seconds": [w["cpu_seconds"] for w in warm],
+            "ratio": first["seconds"] / best, "cpu_ratio": first["cpu_seconds"] / best_cpu, "notice": notice}
 
 
 def compare(a: Path, b: Path) -> float:
@@ -136,7 +215,24 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true", help="smoke run: 2,000 institutions, 20,000 obligations")
     ap.add_argument("--dir", default=None, help="where to write the files (default: a temporary folder)")
     ap.add_argument("--json", default=None, help="also write the results as JSON to this file")
+    ap.add_argument("--busy", type=float, default=0, metavar="N",
+                    help="also the busy-machine run: clear on an N-institution core-periphery network (2e5 in the "
+                         "README), quiet and with one core busy")
+    ap.add_argument("--hogs", type=int, default=1, help="busy-loop processes for --busy (default 1)")
+    ap.add_argument("--cold", type=float, default=0, metavar="DRAWS",
+                    help="also the cold-start run: contagion sweep --config ai-demand-uncertainty -n DRAWS "
+                         "(1e5 in the README) with an empty numba cache, then warm")
+    ap.add_argument("--skip-e2e", action="store_true", help="only --busy / --cold")
     args = ap.parse_args(argv)
+    extra: dict = {}
+    if args.busy:
+        extra["busy"] = busy(int(args.busy), 3 if args.quick else 5, args.hogs)
+    if args.cold:
+        extra["cold"] = cold(int(args.cold), "ai-demand-uncertainty", 1 if args.quick else 3)
+    if args.skip_e2e:
+        if args.json:
+            Path(args.json).write_text(json.dumps({"machine": machine(), **extra}, indent=2))
+        return 0
     n, m = (2000, 20_000) if args.quick else (int(args.nodes), int(args.edges))
     formats = [f.strip() for f in args.formats.split(",") if f.strip()]
     info = machine()
@@ -172,7 +268,7 @@ def main(argv: list[str] | None = None) -> int:
                     raise SystemExit(f"the two answers differ ({row['payment_difference']:.3g})")
             print(line, flush=True)
     if args.json:
-        Path(args.json).write_text(json.dumps({"nodes": n, "edges": m, "machine": info, "results": results},
+        Path(args.json).write_text(json.dumps({"nodes": n, "edges": m, "machine": info, "results": results, **extra},
                                               indent=2))
     return 0
 

@@ -63,6 +63,12 @@ class Reference:
     gaps: np.ndarray | None = None
     #: smallest ``|gap| / max(pbar)`` over institutions with obligations that are not forced
     margin: float = np.inf
+    #: :func:`fda_exact` only: smallest nonzero ``|resources - threshold| / threshold`` met after round 0,
+    #: each institution on its own scale (round 0 is decided exactly by the solvers, later rounds compare
+    #: with solved payments, so a relative gap below ~1e-12 there is a legitimate tie in floats)
+    own_margin: float = np.inf
+    #: :func:`fda_exact` only: whether an exact tie (resources == threshold) was met after round 0
+    later_ties: bool = False
 
 
 def arrays(net):
@@ -337,10 +343,18 @@ def fda_exact(L, e, ext=None, forced=None, recovery=None, alpha=1.0, beta=1.0) -
 
     scale = max(pbar) if n else Q(0)
     gaps = []  # every nonzero |resources - threshold| / scale the algorithm compared
+    own = []   # ... / threshold, after round 0
+    after0 = [False]
+
+    ties = [False]
 
     def short(lhs, rhs):
+        if lhs == rhs and after0[0] and rhs > 0:
+            ties[0] = True
         if lhs != rhs and scale > 0:
             gaps.append(abs(lhs - rhs) / scale)
+            if after0[0] and rhs > 0:
+                own.append(abs(lhs - rhs) / rhs)
         return lhs < rhs
 
     has = [pbar[i] > 0 for i in range(n)]
@@ -348,6 +362,7 @@ def fda_exact(L, e, ext=None, forced=None, recovery=None, alpha=1.0, beta=1.0) -
     rounds = [0 if D[i] else -1 for i in range(n)]
     capped = list(forced)
     k = 0
+    after0[0] = True
     while True:
         while True:
             lin = [D[i] and not capped[i] for i in range(n)]
@@ -375,5 +390,7 @@ def fda_exact(L, e, ext=None, forced=None, recovery=None, alpha=1.0, beta=1.0) -
     for i in range(n):
         if has[i] and not forced[i]:
             short(eq[i] + inflow(p, i), pbar[i])
-    margin = float(min(gaps, default=np.inf))
-    return Reference(payments=pay, defaulted=np.array(D, bool), default_round=np.array(rounds), margin=margin)
+    big = Q(10) ** 300       # margins are capped there (a ratio of amounts can exceed the float range)
+    margin = float(min(min(gaps), big)) if gaps else np.inf
+    return Reference(payments=pay, defaulted=np.array(D, bool), default_round=np.array(rounds), margin=margin,
+                     own_margin=float(min(min(own), big)) if own else np.inf, later_ties=ties[0])

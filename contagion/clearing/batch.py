@@ -240,9 +240,35 @@ def compiled_batch(net, E: np.ndarray, alpha: float = 1.0, beta: float = 1.0,
     P, D = Pt.T, Dt.T
     unsettled = np.flatnonzero(its < 0)
     for extra in (_zero_money_columns(net, E, beta), _round0_columns(net, E, tiev),
-                  _nearly_closed_columns(net, E, P, D)):
+                  _nearly_closed_columns(net, E, P, D), _cancelling_columns(net, E, P, alpha, beta)):
         unsettled = np.union1d(unsettled, extra)
     return P, D, its, res, unsettled.astype(np.int64)
+
+
+#: An institution owed more than this many times what it owes is checked in payment form (see
+#: :func:`_cancelling_columns`): the kernel's ``assets - shortfall received`` loses ``~1e-16 * assets``.
+CANCEL_RATIO = 100.0
+
+
+def _cancelling_columns(net, E: np.ndarray, P: np.ndarray, alpha: float, beta: float) -> np.ndarray:
+    """Scenarios whose answer is not a fixed point, checked in payment form (``e + PiT @ p``), on the
+    institutions where the kernel's form cancels: those owed more than :data:`CANCEL_RATIO` times what they
+    owe (what they receive is ``assets - what defaulters fail to pay``, with no correct digit when most is
+    lost). Each on its own scale (``1e-12 * pbar_i``); the others are computed accurately by the kernel."""
+    from .core import RESIDUAL_RTOL, tie_tolerance
+
+    pbar, a = net.total_obligations, net.interbank_assets
+    risky = np.flatnonzero((pbar > 0) & (a > CANCEL_RATIO * pbar))
+    if risky.size == 0 or E.shape[1] == 0:
+        return np.zeros(0, dtype=np.int64)
+    inflow = net.PiT[risky] @ P
+    pb = pbar[risky, None]
+    e = E[risky]
+    short = (e + inflow < pb - tie_tolerance(pb)) | net.forced_default[risky, None]
+    T = np.where(short, np.minimum(net.payment_cap[risky, None], alpha * e + beta * inflow), pb)
+    T = np.maximum(T, 0.0)
+    bad = np.abs(T - P[risky]) > RESIDUAL_RTOL * pb
+    return np.flatnonzero(bad.any(axis=0)).astype(np.int64)
 
 
 def _round0_columns(net, E: np.ndarray, tiev: np.ndarray) -> np.ndarray:

@@ -128,6 +128,10 @@ ROUND0_BAND = 1e-11
 NEARLY_CLOSED_RTOL = 1e-6
 #: Largest network cleared in exact rational arithmetic when floats cannot decide it.
 EXACT_LIMIT = 60
+#: An institution owed more than this many times what it owes needs its debtors' payments to a relative
+#: accuracy the compiled paths (accurate to ~1e-13 of each payer's pbar) do not promise: such networks
+#: run on the reference, whose block solves are componentwise accurate (see :func:`_row_tolerance`).
+WIDE_RATIO = 1e6
 #: Smallest positive normal float: ``Pi`` entries below it have lost precision (underflow).
 _TINY = np.finfo(np.float64).tiny
 
@@ -248,6 +252,26 @@ def float_range_problem(L: sp.csr_array, pbar: np.ndarray, Pi: sp.csr_array) -> 
     return ""
 
 
+def is_wide(pbar: np.ndarray, assets: np.ndarray) -> bool:
+    """Whether some institution is owed more than :data:`WIDE_RATIO` times what it owes (or owes nothing
+    while owed something does not count: it cannot default)."""
+    return bool(np.any(assets > WIDE_RATIO * pbar, where=pbar > 0))
+
+
+def _row_tolerance(b: np.ndarray, M) -> "callable":
+    """Componentwise (Oettli--Prager) residual bound of a block solve: row ``i`` of ``x - M x = b`` is
+    accepted when ``|r_i| <= 1e-13 * (|b_i| + |x_i| + (M |x|)_i)`` (``M >= 0``), i.e. relative to the
+    magnitudes that row itself adds up, so a member paying 1e-15 is solved to 1e-28 even when another
+    member pays 1e15 (a bound relative to the largest obligation left it no correct digit)."""
+    ab = np.abs(b)
+
+    def tol(x: np.ndarray) -> np.ndarray:
+        ax = np.abs(x)
+        return 0.1 * RESIDUAL_RTOL * (ab + ax + M @ ax) + _TINY
+
+    return tol
+
+
 def tie_band_equity(equity: np.ndarray, pbar: np.ndarray) -> np.ndarray:
     """Institutions with obligations whose equity is negative or within the tie band of zero."""
     return (pbar > 0) & (equity <= TIE_RTOL * pbar)
@@ -256,7 +280,12 @@ def tie_band_equity(equity: np.ndarray, pbar: np.ndarray) -> np.ndarray:
 def clearing_map(PiT: sp.csr_array, pbar: np.ndarray, e: np.ndarray, cap: np.ndarray, p: np.ndarray,
                  alpha: float = 1.0, beta: float = 1.0, forced: np.ndarray | None = None) -> np.ndarray:
     """One application of the clearing map ``T(p)`` (see the module docstring)."""
-    inflow = PiT @ p
+    return clearing_map_from(PiT @ p, pbar, e, cap, alpha, beta, forced)
+
+
+def clearing_map_from(inflow: np.ndarray, pbar: np.ndarray, e: np.ndarray, cap: np.ndarray, alpha: float = 1.0,
+                      beta: float = 1.0, forced: np.ndarray | None = None) -> np.ndarray:
+    """``T(p)`` given ``inflow = PiT @ p``."""
     short = e + inflow < pbar - tie_tolerance(pbar)
     if forced is not None:
         short = short | forced
@@ -284,7 +313,8 @@ def relative_residual_of(PiT, pbar, e, cap, p, alpha=1.0, beta=1.0, forced=None)
 def _lu_solve(A: sp.csr_array, b: np.ndarray, M_apply, tol_abs) -> np.ndarray | None:
     """Sparse LU solve of ``A x = b`` plus one step of iterative refinement; None if ``A`` is singular.
 
-    ``tol_abs``: bound on each row's residual (a scalar, or one per row: each institution's own scale)."""
+    ``tol_abs``: bound on each row's residual (a scalar, one per row, or a function of ``x`` giving one
+    per row, :func:`_row_tolerance`)."""
     # factorise once; the same factors serve the solve and its refinement step
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -296,12 +326,15 @@ def _lu_solve(A: sp.csr_array, b: np.ndarray, M_apply, tol_abs) -> np.ndarray | 
     x = np.atleast_1d(x)
     if not np.all(np.isfinite(x)):
         return None
-    # one step of iterative refinement removes LU round-off
-    r = b - (x - M_apply(x))
-    if np.any(np.abs(r) > tol_abs):
+    # iterative refinement removes LU round-off (two steps at most)
+    for _ in range(2):
+        r = b - (x - M_apply(x))
+        if not np.any(np.abs(r) > (tol_abs(x) if callable(tol_abs) else tol_abs)):
+            break
         dx = lu.solve(r)
-        if np.all(np.isfinite(dx)):
-            x = x + dx
+        if not np.all(np.isfinite(dx)):
+            break
+        x = x + dx
     return x
 
 
@@ -320,6 +353,10 @@ def _solve_block(A: sp.csr_array, b: np.ndarray, x0: np.ndarray, M_apply, tol_ab
     """
     m = A.shape[0]
     upper = x0               # the monotone iteration below must start from this upper bound
+
+    def tol_of(x: np.ndarray):
+        return tol_abs(x) if callable(tol_abs) else tol_abs
+
     if m <= (limits.lu_fallback if may_be_singular else limits.direct) or not limits.krylov:
         x = _lu_solve(A, b, M_apply, tol_abs) if m <= max(limits.direct, limits.lu_fallback) else None
         if x is not None:
@@ -338,9 +375,9 @@ def _solve_block(A: sp.csr_array, b: np.ndarray, x0: np.ndarray, M_apply, tol_ab
 
         def residual(x: np.ndarray) -> float:
             """Largest row residual in units of that row's bound (<= 1: accepted)."""
-            return float(np.max(np.abs(b - (x - M_apply(x))) / tol_abs, initial=0.0))
+            return float(np.max(np.abs(b - (x - M_apply(x))) / tol_of(x), initial=0.0))
 
-        atol = float(np.min(tol_abs)) * 1e-2     # scipy's absolute target: the smallest row's
+        atol = float(np.min(tol_of(x0))) * 1e-2     # scipy's absolute target: the smallest row's
 
         def krylov(solver, refinements: int) -> np.ndarray | None:
             """``solver(x0)`` plus GMRES refinement steps; the answer if it meets ``tol_abs``, else None
@@ -386,7 +423,7 @@ def _solve_block(A: sp.csr_array, b: np.ndarray, x0: np.ndarray, M_apply, tol_ab
         change = np.abs(x_new - x)
         delta = float(np.max(change, initial=0.0))
         x = x_new
-        if np.all(change <= tol_abs):
+        if np.all(change <= tol_of(x)):
             return x, "picard", it
     raise ConvergenceError("default block did not converge", iterations=max_iter, residual=delta)
 
@@ -428,7 +465,6 @@ def fda_solve(PiT: sp.csr_array, pbar: np.ndarray, e: np.ndarray, *, cap: np.nda
         forced = np.zeros(n, dtype=bool)
     forced = forced & (pbar > 0)
     has_obl = pbar > 0
-    tol_rows = RESIDUAL_RTOL * 0.1 * pbar          # each row's residual bound, on its own scale
     tie = tie_tolerance(pbar)
 
     p = pbar.copy()
@@ -461,7 +497,7 @@ def fda_solve(PiT: sp.csr_array, pbar: np.ndarray, e: np.ndarray, *, cap: np.nda
                 b = alpha * e[idx] + beta * (sub @ p_fixed)
                 M = (beta * A_blk).tocsr()
                 A = sp.identity(idx.size, format="csr") - M
-                x, how, its = _solve_block(A, b, p[idx], lambda v, M=M: M @ v, np.maximum(tol_rows[idx], _TINY),
+                x, how, its = _solve_block(A, b, p[idx], lambda v, M=M: M @ v, _row_tolerance(b, M),
                                            bool(owes_all_inside[idx].any()), limits)
                 solves += its
                 blocks.append((int(idx.size), how))
@@ -610,6 +646,13 @@ def _solve_rational(rows: list[dict], rhs: list) -> list:
     return [rhs[order[c]] for c in range(m)]
 
 
+@dataclass(frozen=True)
+class ExactSolution(Solution):
+    """:class:`Solution` of :func:`fda_rational`, with the equity computed exactly (``Pi`` may underflow)."""
+
+    equity: np.ndarray | None = None
+
+
 def fda_rational(L: sp.csr_array, ext: np.ndarray, e: np.ndarray, *, forced: np.ndarray | None = None,
                  recovery: np.ndarray | None = None, alpha: float = 1.0, beta: float = 1.0,
                  pbar_float: np.ndarray | None = None) -> Solution:
@@ -695,6 +738,7 @@ def fda_rational(L: sp.csr_array, ext: np.ndarray, e: np.ndarray, *, forced: np.
     # the exact residual of the rounded answer, absolute and per institution
     res_abs = res_rel = Q(0)
     pq = [Q(float(v)) for v in pay]
+    equity = np.array([float(eq[i] + inflow(pq, i) - pbar[i]) for i in range(n)])
     for i in range(n):
         if not has[i]:
             continue
@@ -703,8 +747,9 @@ def fda_rational(L: sp.csr_array, ext: np.ndarray, e: np.ndarray, *, forced: np.
         d = abs(t - pq[i])
         res_abs = max(res_abs, d)
         res_rel = max(res_rel, d / pbar[i])
-    return Solution(payments=pay, defaulted=np.array(D, dtype=bool), default_round=rounds, iterations=k + 1,
-                    residual=float(res_abs), converged=bool(res_rel <= RESIDUAL_RTOL), solver="fda-exact")
+    return ExactSolution(payments=pay, defaulted=np.array(D, dtype=bool), default_round=rounds, iterations=k + 1,
+                         residual=float(res_abs), converged=bool(res_rel <= RESIDUAL_RTOL), solver="fda-exact",
+                         equity=equity)
 
 
 def exact_or_refuse(net, why: str, alpha: float = 1.0, beta: float = 1.0, e: np.ndarray | None = None) -> Solution:

@@ -219,6 +219,8 @@ class _DefaultSet:
         if prob.short0 is not None:      # round 0 decided exactly by the caller
             np.logical_or(prob.forced, prob.short0 & (prob.pbar > 0), out=self.defaulted)
         self.new = np.flatnonzero(self.defaulted).astype(np.int32)
+        # fundamental defaults (short even when everyone pays in full, decided exactly) never leave the set
+        self.fundamental = self.defaulted & ~prob.forced
         self.pos = np.full(n, -1, dtype=np.int32)
         self.bits = np.zeros((n + 63) // 64, dtype=np.uint64)
         self.acc = np.zeros(n)         # shortfall received by solvent institutions, later the payments
@@ -229,6 +231,7 @@ class _DefaultSet:
         self.cc = np.empty(0)
         self.tie_m = np.empty(0)
         self.iw = np.empty(0)
+        self.must = np.empty(0, dtype=bool)
         self.lin = np.empty(0, dtype=bool)
         self.lo = np.empty(0)
         self.mx = np.empty(0)
@@ -260,6 +263,7 @@ class _DefaultSet:
         self.cc = np.concatenate([self.cc, c_new])
         self.tie_m = np.concatenate([self.tie_m, tie_tolerance(pbar[new])])
         self.iw = np.concatenate([self.iw, 1.0 / pbar[new]])
+        self.must = np.concatenate([self.must, self.fundamental[new]])
         self.b = np.concatenate([self.b, np.where(f_new, lo_new, c_new)])
         self.x = np.concatenate([self.x, np.where(f_new, lo_new, np.minimum(c_new + beta * self.acc[new], pbar[new]))])
         # M x for the warm start: the old rows' product is known, only the new layer is multiplied
@@ -306,7 +310,7 @@ class _DefaultSet:
         anyone left)``; members that leave restart at their floor (and ``mx`` is recomputed)."""
         from . import _kernels as K
 
-        want = self.cc + self.prob.beta * self.mx > self.lo + self.tie_m
+        want = (self.cc + self.prob.beta * self.mx > self.lo + self.tie_m) | self.must
         flip = want != self.lin
         if not flip.any():
             return False, False

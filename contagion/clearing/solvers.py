@@ -88,8 +88,9 @@ import numpy as np
 from .._matrix import numba_available, use_threads
 from ..errors import ContagionError, ConvergenceError
 from .batch import MAX_CASCADE_SWEEPS, MAX_SWEEPS, HUB_DEGREE_FACTOR, HUB_MIN_COUPLING, BatchLimits
-from .core import (DIRECT_LIMIT, LU_FALLBACK_LIMIT, MAX_ITER, BlockLimits, Solution, exact_or_refuse, fda_solve,
-                   float_check, float_range_problem, is_unique, short_in_full)
+from .core import (DIRECT_LIMIT, LU_FALLBACK_LIMIT, MAX_ITER, RESIDUAL_RTOL, BlockLimits, Solution,
+                   clearing_map_from, exact_or_refuse, fda_solve, float_check, float_range_problem, is_unique,
+                   is_wide, short_in_full)
 from .fast import LU_LIMIT
 from .result import BatchClearingResult, ClearingResult
 
@@ -232,6 +233,8 @@ def _solve(net, alpha: float, beta: float, path: str, tuning: Tuning) -> Solutio
     if why:
         return exact_or_refuse(net, why, alpha, beta)
     short0 = _short0(net)
+    if path == "compiled" and is_wide(net.total_obligations, net.interbank_assets):
+        path = "reference"      # componentwise accuracy needed (core.WIDE_RATIO)
     if path == "compiled":
         from .fast import fda_fast, policy_iteration
 
@@ -242,10 +245,35 @@ def _solve(net, alpha: float, beta: float, path: str, tuning: Tuning) -> Solutio
             sol = policy_iteration(*args, **kw)
         else:
             sol = fda_fast(*args, alpha=alpha, beta=beta, **kw)
+        sol = _verified(net, sol, alpha, beta, tuning, short0)
     else:
         sol = fda_solve(net.PiT, net.total_obligations, net.external_assets, cap=net.payment_cap,
                         forced=net.forced_default, alpha=alpha, beta=beta, limits=tuning.block, short0=short0)
     return float_check(net, sol, alpha, beta, equity=getattr(sol, "equity", None))
+
+
+def _verified(net, sol: Solution, alpha: float, beta: float, tuning: Tuning, short0: np.ndarray) -> Solution:
+    """The compiled answer checked in payment form, each institution on its own scale.
+
+    The compiled paths compute what an institution receives as ``assets - (what
+    defaulters fail to pay it)``, which cancels for an institution owed far more
+    than it owes when most of it is lost (owed 1e251, receiving 1.5): there the
+    float difference has no correct digit. The clearing map is evaluated once
+    more as ``e + PiT @ p`` (no cancellation, one product); an answer that is
+    not a fixed point to ``1e-12 * pbar_i`` for every institution is recomputed
+    by the reference (which works in payment form). The equity reported is the
+    payment-form one.
+    """
+    from dataclasses import replace
+
+    pbar, e = net.total_obligations, net.external_assets
+    inflow = net.PiT @ sol.payments
+    T = clearing_map_from(inflow, pbar, e, net.payment_cap, alpha, beta, net.forced_default)
+    gap = np.abs(T - sol.payments)
+    if sol.converged and np.all(gap <= RESIDUAL_RTOL * pbar):
+        return replace(sol, equity=e + inflow - pbar) if hasattr(sol, "equity") else sol
+    return fda_solve(net.PiT, pbar, e, cap=net.payment_cap, forced=net.forced_default, alpha=alpha, beta=beta,
+                     limits=tuning.block, short0=short0)
 
 
 def _waves_of(net, final: np.ndarray, lu_limit: int) -> np.ndarray:
@@ -326,8 +354,9 @@ def clear_batch(net, E: np.ndarray, method: str, alpha: float = 1.0, beta: float
     if K >= MANY_SCENARIOS:
         work = max(work, BATCH_MIN_WORK)
     path = choose(solver, work, BATCH_MIN_WORK)
-    if path == "compiled" and float_range_problem(net.liabilities, net.total_obligations, net.relative_liabilities):
-        path = "reference"      # cleared exactly per column, or refused
+    if path == "compiled" and (float_range_problem(net.liabilities, net.total_obligations, net.relative_liabilities)
+                               or is_wide(net.total_obligations, net.interbank_assets)):
+        path = "reference"      # cleared exactly per column or refused; or componentwise accuracy needed
     if path == "compiled":
         from .batch import compiled_batch
 

@@ -403,3 +403,18 @@ def test_cyclic_priority_networks_match_the_iterated_map(seed):
              "external_liabilities": rng.integers(0, 5, n).astype(float), "external_seniority": rng.integers(1, 3, n)}
     net = _net(edges, nodes)
     np.testing.assert_allclose(_paid(net)["row_payments"], _picard(net), rtol=0, atol=1e-7)
+
+
+def test_losses_follow_what_each_claim_was_paid():
+    """A holds 10, owes B 8 (level 1) and C 8 (level 2): B loses nothing and C 6 (pro rata would say 3 and 3);
+    and before the scenario the pre-shock equity counts guarantees at what they owe, not their caps."""
+    from contagion.measures import losses_by_creditor_type
+
+    net = _net({"debtor": ["A", "A"], "creditor": ["B", "C"], "amount": [8.0, 8.0], "seniority": [1, 2]},
+               {"id": ["A", "B", "C"], "type": ["bank", "fund", "insurer"], "external_assets": [10.0, 0, 0]})
+    res = contagion.clear(net)
+    assert res.interbank_loss.tolist() == [0.0, 0.0, 6.0] and res.received.tolist() == [0.0, 8.0, 2.0]
+    assert losses_by_creditor_type(res).to_dict() == {"insurer": 6.0, "external creditors": 0.0}
+    g = _guarantee(20.0)
+    frame = contagion.stress(g, ()).to_frame()
+    assert frame.loc["Sponsor", "equity_pre_shock"] == 20.0 and frame.loc["Sponsor", "equity"] == 14.0

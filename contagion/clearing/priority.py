@@ -543,7 +543,7 @@ def priority_result(net: Any, method: str, alpha: float = 1.0, beta: float = 1.0
     return ClearingResult(
         network=owed, payments=p, defaulted=out["defaulted"], equity=equity, default_round=out["default_round"],
         shortfall=pbar - p, iterations=out["iterations"], converged=True, residual=residual, method=method,
-        unique=out["unique"], solver=SOLVER_NAME, params=params,
+        unique=out["unique"], solver=SOLVER_NAME, params=params, row_payments=out["row_payments"],
     )
 
 

@@ -15,6 +15,18 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["ClearingResult", "BatchClearingResult", "capital_depletion"]
 
 
+def _owed(net: "FinancialNetwork") -> "FinancialNetwork":
+    """``net`` with what each row really owes when all pay (guarantees uncalled, residual value guarantees at
+    ``min(cap, max(0, K - V))``); ``net`` itself without such rows."""
+    from .priority import contingent_spec, uses_priority
+
+    if not uses_priority(net):
+        return net
+    amounts = contingent_spec(net).fixed_amount
+    return net if np.array_equal(amounts, net.edges["amount"].to_numpy(dtype=np.float64)) else \
+        net.replace(edge_amounts=amounts)
+
+
 def capital_depletion(equity_pre_shock: np.ndarray, equity: np.ndarray) -> np.ndarray:
     """Share of the pre-shock equity lost, in ``[0, 1]``; NaN where the pre-shock equity was not positive.
 
@@ -74,6 +86,11 @@ class ClearingResult:
         The least clearing vector when it differs from the greatest
         (``unique`` is ``False``; :mod:`contagion.clearing.least`), else
         ``None``. ``payments`` is always the greatest.
+    row_payments : ndarray or None
+        What each row of ``network.edges`` received, when a debtor does not
+        pay its creditors pro rata (seniority, collateral: the priority
+        solver); ``None`` means pro rata, ``Pi.T @ p``. ``received``,
+        ``interbank_loss`` and ``external_shortfall`` use it.
     """
 
     network: "FinancialNetwork" = field(repr=False)
@@ -90,6 +107,7 @@ class ClearingResult:
     solver: str = ""
     params: Mapping[str, Any] = field(default_factory=dict)
     least_payments: np.ndarray | None = None
+    row_payments: np.ndarray | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if callable(self.default_round):
@@ -129,7 +147,10 @@ class ClearingResult:
 
     @cached_property
     def received(self) -> np.ndarray:
-        """What each institution receives from the network, ``Pi.T @ p``."""
+        """What each institution receives from the network, ``Pi.T @ p`` (or, with :attr:`row_payments`,
+        what its claims were actually paid)."""
+        if self.row_payments is not None:
+            return np.bincount(self.network.edge_index[1], weights=self.row_payments, minlength=self.network.n)
         return self.network.PiT @ self.payments
 
     @cached_property
@@ -137,14 +158,22 @@ class ClearingResult:
         """Loss each creditor takes on its network claims: ``interbank_assets - Pi.T @ p``.
 
         Computed as ``Pi.T @ shortfall``, which is the same quantity but exactly 0 for a
-        creditor whose debtors all pay in full (no rounding noise from a difference).
+        creditor whose debtors all pay in full (no rounding noise from a difference); with
+        :attr:`row_payments`, from each claim's own shortfall.
         """
+        if self.row_payments is not None:
+            net = self.network
+            short = net.edges["amount"].to_numpy(dtype=np.float64) - self.row_payments
+            return np.bincount(net.edge_index[1], weights=np.maximum(short, 0.0), minlength=net.n)
         return self.network.PiT @ self.shortfall
 
     @cached_property
     def external_shortfall(self) -> float:
         """What creditors outside the network are not paid."""
         net = self.network
+        if self.row_payments is not None:
+            to_network = np.bincount(net.edge_index[0], weights=self.row_payments, minlength=net.n)
+            return float(np.sum(np.maximum(net.external_liabilities - (self.payments - to_network), 0.0)))
         pbar = net.total_obligations
         frac = np.divide(net.external_liabilities, pbar, out=np.zeros_like(pbar), where=pbar > 0)
         return float(np.sum(frac * self.shortfall))
@@ -176,7 +205,7 @@ class ClearingResult:
         [1.0, 1.0, -9.0, 1.0]
         """
         net = self.network
-        pre = (base if base is not None else net).equity_before
+        pre = _owed(base).equity_before if base is not None else net.equity_before
         frame = pd.DataFrame(
             {
                 "id": list(net.ids),

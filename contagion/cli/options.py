@@ -140,7 +140,8 @@ def emit(text: str, output: str | None) -> None:
 
         ctx = click.get_current_context(silent=True)
         parent = Path(output).expanduser().parent
-        if ctx is not None and ctx.meta.get("contagion.mkdir") is False and not parent.exists():
+        blocked = any(p.exists() and not p.is_dir() for p in (parent, *parent.parents))  # io.atomic says so
+        if ctx is not None and ctx.meta.get("contagion.mkdir") is False and not parent.exists() and not blocked:
             from ..errors import OutputError
 
             raise OutputError(f"{output}: the folder {parent} does not exist (create it, or add --mkdir); "

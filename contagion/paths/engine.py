@@ -262,11 +262,16 @@ class _State:
     def _carry(self, cur: Any, res: Any, accelerated: np.ndarray, called: np.ndarray) -> None:
         """Unpaid amounts owed again, principal repaid or accelerated, cash kept, defaults absorbed."""
         di, _ = self.net.edge_index
-        pbar = cur.total_obligations
+        # what each row owed (guarantees as called, not their caps) and, where the debtor ranked its claims,
+        # what each row was paid; otherwise pro rata
+        owed = res.network
+        pbar = owed.total_obligations
         frac = np.divide(res.payments, pbar, out=np.ones(self.net.n), where=pbar > 0)
-        rows = cur.edges["amount"].to_numpy(dtype=np.float64)
-        self.remainder = rows * (1.0 - frac[di])
-        self.remainder_ext = cur.external_liabilities * (1.0 - frac)
+        rows = owed.edges["amount"].to_numpy(dtype=np.float64)
+        paid = res.row_payments if res.row_payments is not None else rows * frac[di]
+        self.remainder = np.maximum(rows - paid, 0.0)
+        ext_paid = res.payments - np.bincount(di, weights=paid, minlength=self.net.n)
+        self.remainder_ext = np.maximum(owed.external_liabilities - ext_paid, 0.0)
         self.remainder[self.remainder <= 1e-12 * rows] = 0.0          # rounding of a payment in full
         self.remainder_ext[self.remainder_ext <= 1e-12 * cur.external_liabilities] = 0.0
         self.outstanding = np.where(accelerated[di], 0.0, self.outstanding - called)

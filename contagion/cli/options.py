@@ -79,8 +79,25 @@ def handle_errors(func: Callable) -> Callable:
     return wrapper
 
 
+def _remember_columns(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    if not value:
+        return
+    mapping: dict[str, str] = {}
+    for part in value.split(","):
+        ours, eq, theirs = part.partition("=")
+        if not eq or not ours.strip() or not theirs.strip():
+            raise click.BadParameter(f"expected OURS=THEIRS pairs separated by commas, e.g. "
+                                     f"debtor=source,creditor=target,amount=weight; got {shown(part)}")
+        mapping[ours.strip()] = theirs.strip()
+    ctx.meta["contagion.columns"] = mapping
+
+
 def network_argument(func: Callable) -> Callable:
-    """Optional NETWORK argument: a path or a built-in dataset name."""
+    """Optional NETWORK argument (a path or a built-in dataset name) and ``--columns`` for other tools' edge lists."""
+    func = click.option("--columns", default=None, expose_value=False, callback=_remember_columns,
+                        metavar="OURS=THEIRS,...",
+                        help="CSV folders: read edges.csv columns under other names, e.g. "
+                             "debtor=source,creditor=target,amount=weight.")(func)
     return click.argument("network", required=False, metavar="[NETWORK]")(func)
 
 
@@ -124,7 +141,9 @@ def load_network(spec: str | None):
         return net.replace(metadata={**net.metadata, "dataset": name})
     path = Path(spec)
     if path.exists():
-        return read_network(path)
+        ctx = click.get_current_context(silent=True)
+        columns = ctx.meta.get("contagion.columns") if ctx is not None else None
+        return read_network(path, columns=columns) if columns else read_network(path)
     if spec in list_datasets():
         net = read_network(dataset_path(spec))
         return net.replace(metadata={**net.metadata, "dataset": spec})

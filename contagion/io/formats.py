@@ -50,7 +50,7 @@ import csv
 import io
 import os
 from pathlib import Path
-from typing import Any, Callable, NamedTuple
+from typing import Any, Callable, Mapping, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -337,8 +337,45 @@ def _release_arrow_memory() -> None:
     pa.default_memory_pool().release_unused()
 
 
-def read_csv_dir(path: str | os.PathLike) -> FinancialNetwork:
-    """Read a network directory with ``nodes.csv`` and ``edges.csv``.
+class InferredNodesWarning(UserWarning):
+    """A CSV network folder without ``nodes.csv``: institutions were taken from the edges, outside amounts 0."""
+
+
+#: column names of common edge-list exports, and what they mean here (for the hint of a missing column)
+EDGE_LIST_ALIASES = (("source", "target", "weight"), ("from", "to", "value"), ("from", "to", "weight"),
+                     ("source", "target", "value"), ("src", "dst", "weight"))
+
+
+def _inferred_nodes(edges: pd.DataFrame) -> pd.DataFrame | None:
+    """The institutions of an edge table: ids in order of appearance (debtor, then creditor, row by row)."""
+    if "debtor" not in edges.columns or "creditor" not in edges.columns:
+        return None
+    pairs = edges[["debtor", "creditor"]].astype(str).to_numpy().ravel()
+    ids = pd.unique(pd.Series([v.strip() for v in pairs if v.strip() and v != "nan"], dtype=object))
+    return pd.DataFrame({"id": ids})
+
+
+def _renamed(edges: pd.DataFrame, columns: Mapping[str, str], file: Path, problems: list[Problem]) -> pd.DataFrame:
+    """``edges`` with ``columns`` (ours -> theirs) applied; a named column that is not there is a problem."""
+    missing = [theirs for theirs in columns.values() if theirs not in edges.columns]
+    for theirs in missing:
+        problems.append(Problem(f"--columns names {theirs!r}, which edges.csv does not have (it has "
+                                f"{', '.join(map(str, edges.columns))})", file=str(file), row=1, column=theirs))
+    return edges.rename(columns={theirs: ours for ours, theirs in columns.items() if theirs in edges.columns})
+
+
+def _edge_list_hint(columns: Any) -> str | None:
+    """``--columns debtor=source,creditor=target,amount=weight`` when the columns look like an edge list."""
+    have = {str(c).strip().lower(): str(c) for c in columns}
+    for src, dst, val in EDGE_LIST_ALIASES:
+        if src in have and dst in have:
+            amount = f",amount={have[val]}" if val in have else ""
+            return f"debtor={have[src]},creditor={have[dst]}{amount}"
+    return None
+
+
+def read_csv_dir(path: str | os.PathLike, columns: Mapping[str, str] | None = None) -> FinancialNetwork:
+    """Read a network directory with ``edges.csv`` and (optionally) ``nodes.csv``.
 
     Rows in messages follow the spreadsheet convention (header = row 1).
 
@@ -350,6 +387,14 @@ def read_csv_dir(path: str | os.PathLike) -> FinancialNetwork:
     problem with its file, row, column and value. A valid file never gets
     there, so errors cost time only when there are errors.
 
+    Without ``nodes.csv`` the institutions are the ids met in the edges (in
+    order of appearance), with outside amounts 0, and an
+    :class:`InferredNodesWarning` says so. ``columns`` renames the columns of
+    ``edges.csv`` first, ``{"debtor": "source", "creditor": "target",
+    "amount": "weight"}`` for an edge list exported by another tool (a
+    missing required column names such a mapping when the file looks like
+    one).
+
     Examples
     --------
     >>> import contagion
@@ -358,22 +403,48 @@ def read_csv_dir(path: str | os.PathLike) -> FinancialNetwork:
     ('A', 'B', 'C')
     """
     path = Path(path)
-    nodes_path, edges_path = source_directory(path, _CSV_FILES, "CSV")
-    net = _read_csv_fast(path, nodes_path, edges_path)
-    if net is not None:
-        return net
+    if path.is_file():
+        raise InvalidNetworkError(Problem(f"a CSV network is a directory holding {_CSV_FILES[0]} and {_CSV_FILES[1]} "
+                                          f"(or {_CSV_FILES[1]} alone); give the directory, not a file",
+                                          file=str(path)))
+    nodes_path, edges_path = path / _CSV_FILES[0], path / _CSV_FILES[1]
+    if not edges_path.is_file():
+        raise InvalidNetworkError([Problem("file not found", file=str(p)) for p in (nodes_path, edges_path)
+                                   if not p.is_file()])
+    infer = not nodes_path.is_file()
+    if not infer and not columns:
+        net = _read_csv_fast(path, nodes_path, edges_path)
+        if net is not None:
+            return net
     problems: list[Problem] = []
     bad: dict[str, set[int]] = {str(nodes_path): set(), str(edges_path): set()}
-    nodes = _read_csv_table(nodes_path, problems, bad[str(nodes_path)])
     edges = _read_csv_table(edges_path, problems, bad[str(edges_path)])
+    if edges is not None and columns:
+        edges = _renamed(edges, columns, edges_path, problems)
+    if infer:
+        nodes = None if edges is None else _inferred_nodes(edges)
+        if nodes is not None:
+            import warnings
+
+            warnings.warn(f"{path}: no nodes.csv; {len(nodes)} institutions taken from the edges, with outside "
+                          f"assets and liabilities 0", InferredNodesWarning, stacklevel=2)
+    else:
+        nodes = _read_csv_table(nodes_path, problems, bad[str(nodes_path)])
     for table, known, file in ((nodes, KNOWN_NODE_COLUMNS, nodes_path), (edges, KNOWN_EDGE_COLUMNS, edges_path)):
         for col, meant in near_misses(table.columns if table is not None else (), known):
             problems.append(Problem(near_miss_message(meant), file=str(file), row=1, column=str(col), value=col))
+    if edges is not None and not {"debtor", "creditor", "amount"} <= set(edges.columns):
+        hint = _edge_list_hint(edges.columns)
+        if hint:
+            problems.append(Problem(f"this looks like an edge list: name the columns debtor, creditor, amount, or "
+                                    f"map them with --columns {hint} (Python: read_network(path, "
+                                    f"columns={{...}}))", file=str(edges_path), row=1))
     if nodes is None or edges is None:
         raise InvalidNetworkError(problems)
     try:
         net = FinancialNetwork.from_edges(edges, nodes, edges_file=str(edges_path), nodes_file=str(nodes_path),
-                                          row_offset=2, metadata={"source": str(path)})
+                                          row_offset=2, metadata={"source": str(path),
+                                                                  **({"nodes_inferred": True} if infer else {})})
     except InvalidNetworkError as exc:  # report them with the structural problems, in file and row order
         problems += [p for p in exc.problems if p.row is None or p.row not in bad.get(str(p.file), ())]
     else:
@@ -443,7 +514,7 @@ def _head(path: Path, size: int = 4096) -> bytes:
 
 def _matches_csv(p: Path) -> bool:
     if p.is_dir():
-        return _holds(p, _CSV_FILES) or (not _holds(p, _PARQUET_FILES) and p.suffix.lower() != ".parquet")
+        return _holds(p, _CSV_FILES) or (p / _CSV_FILES[1]).is_file() or (not _holds(p, _PARQUET_FILES) and p.suffix.lower() != ".parquet")
     if p.is_file():
         return p.suffix.lower() == ".csv"  # the reader explains that a directory is needed
     return p.suffix == ""
@@ -516,7 +587,8 @@ def detect_format(path: str | os.PathLike, format: str | None = None) -> str:
                          f"{', '.join(FORMATS)} (a directory for csv and parquet, a .json or .graphml file)")
 
 
-def read_network(path: str | os.PathLike, format: str | None = None) -> FinancialNetwork:
+def read_network(path: str | os.PathLike, format: str | None = None, *,
+                 columns: Mapping[str, str] | None = None) -> FinancialNetwork:
     """Read a network; the format follows from the path and its contents (see :mod:`contagion.io`).
 
     Parameters
@@ -526,6 +598,9 @@ def read_network(path: str | os.PathLike, format: str | None = None) -> Financia
         ``edges.parquet``), a ``.json`` file or a ``.graphml`` file.
     format : {"csv", "json", "graphml", "parquet"}, optional
         Skip detection.
+    columns : mapping, optional
+        CSV folders only: rename columns of ``edges.csv`` before reading,
+        e.g. ``{"debtor": "source", "creditor": "target", "amount": "weight"}``.
 
     Raises
     ------
@@ -542,7 +617,13 @@ def read_network(path: str | os.PathLike, format: str | None = None) -> Financia
     path = Path(path)
     if not path.exists():
         raise InvalidNetworkError(Problem("no such file or directory", file=str(path)))
-    return FORMATS[detect_format(path, format)].reader(path)
+    fmt = detect_format(path, format)
+    if columns:
+        if fmt != "csv":
+            raise InvalidNetworkError(Problem(f"columns= (--columns) renames CSV edge columns; {path} is {fmt}",
+                                              file=str(path)))
+        return read_csv_dir(path, columns=columns)
+    return FORMATS[fmt].reader(path)
 
 
 def write_network(net: FinancialNetwork, path: str | os.PathLike, format: str | None = None) -> Path:

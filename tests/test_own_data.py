@@ -1,0 +1,67 @@
+"""Bringing one's own data: edge lists from other tools, a folder without nodes.csv, --mkdir, validate -f json."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+import contagion
+from contagion.cli import cli
+from contagion.errors import InvalidNetworkError
+from contagion.io.formats import InferredNodesWarning
+
+
+def _edges(folder, text):
+    folder.mkdir(exist_ok=True)
+    (folder / "edges.csv").write_text(text)
+    return folder
+
+
+@pytest.mark.parametrize("header, mapping", [("source,target,weight", "debtor=source,creditor=target,amount=weight"),
+                                             ("from,to,value", "debtor=from,creditor=to,amount=value"),
+                                             ("Source,Target,Weight", "debtor=Source,creditor=Target,amount=Weight")])
+def test_an_edge_list_gets_a_hint_and_a_mapping(tmp_path, header, mapping):
+    folder = _edges(tmp_path / "el", f"{header}\nA,B,10\nB,C,5\n")
+    out = CliRunner().invoke(cli, ["run", str(folder)])
+    assert out.exit_code == 1 and f"--columns {mapping}" in out.stderr and "Traceback" not in out.output
+    ok = CliRunner().invoke(cli, ["run", str(folder), "--columns", mapping, "--baseline", "-f", "json"])
+    assert ok.exit_code == 0, ok.output
+    data = json.loads(ok.stdout)
+    assert [r["id"] for r in data["institutions"]] == ["A", "B", "C"]
+    assert [r["obligations"] for r in data["institutions"]] == [10.0, 5.0, 0.0]
+    assert "no nodes.csv; 3 institutions taken from the edges" in ok.stderr
+
+
+def test_nodes_csv_may_be_omitted_with_a_warning(tmp_path):
+    folder = _edges(tmp_path / "e", "debtor,creditor,amount\nX,Y,3\nY,Z,1\n")
+    with pytest.warns(InferredNodesWarning, match="3 institutions"):
+        net = contagion.read_network(folder)
+    assert net.ids == ("X", "Y", "Z") and net.external_assets.tolist() == [0.0, 0.0, 0.0]
+    assert net.metadata["nodes_inferred"] is True
+
+
+@pytest.mark.parametrize("value", ["debtor", "debtor=,creditor=to", "=source"])
+def test_bad_columns_option_is_a_usage_error(tmp_path, value):
+    folder = _edges(tmp_path / "e", "source,target,weight\nA,B,1\n")
+    out = CliRunner().invoke(cli, ["run", str(folder), "--columns", value])
+    assert out.exit_code == 2 and "--columns" in out.output
+
+
+def test_columns_naming_a_missing_column_is_located(tmp_path):
+    folder = _edges(tmp_path / "e", "source,target,weight\nA,B,1\n")
+    with pytest.raises(InvalidNetworkError) as info:
+        contagion.read_network(folder, columns={"debtor": "source", "creditor": "dest", "amount": "weight"})
+    assert any(p.column == "dest" and p.row == 1 and str(p.file).endswith("edges.csv") for p in info.value.problems)
+
+
+def test_validate_json_lists_records(tmp_path):
+    folder = _edges(tmp_path / "v", "debtor,creditor,amount\nA,B,-1\n")
+    (folder / "nodes.csv").write_text("id\nA\nB\n")
+    out = CliRunner().invoke(cli, ["validate", str(folder), "-f", "json"])
+    assert out.exit_code == 1
+    data = json.loads(out.stdout)
+    assert data["ok"] is False and data["problems"][0]["row"] == 2 and data["problems"][0]["column"] == "amount"
+    good = CliRunner().invoke(cli, ["validate", "chain", "-f", "json"])
+    assert good.exit_code == 0 and json.loads(good.stdout) == {"path": "chain", "ok": True, "problems": []}

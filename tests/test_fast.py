@@ -484,6 +484,8 @@ def test_benchmark_smoke_test_catches_a_wrong_answer(monkeypatch):
                                  sol.solver, sol.equity, sol.stats)
 
     monkeypatch.setattr(fast, "policy_iteration", wrong)
+    # solvers verifies compiled answers in payment form (and would recompute this one): switch that off
+    monkeypatch.setattr(solvers, "_verified", lambda net, sol, *args: sol)
     problems = bench.check_exactness(400, 4, lambda msg: None)
     assert problems and all(p.startswith("clear ") for p in problems)
 

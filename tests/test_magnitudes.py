@@ -227,7 +227,7 @@ def _check_wide(L, e, ext, expect_float):
                 assert res.solver != "fda-exact", label
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(wide_networks())
 def test_every_path_matches_exact_rationals_over_600_orders_of_magnitude(case):
     """Amounts 1e-300..1e300 in one network: every path gives the exact-rational reference's default set and
@@ -235,7 +235,7 @@ def test_every_path_matches_exact_rationals_over_600_orders_of_magnitude(case):
     _check_wide(*case, expect_float=False)
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(wide_networks(-150, 150))
 def test_float_paths_match_exact_rationals_over_300_orders_of_magnitude(case):
     """Amounts 1e-150..1e150 (inside the float range of ``Pi``): the float paths themselves (not the exact
@@ -252,6 +252,17 @@ def test_float_paths_match_exact_rationals_over_300_orders_of_magnitude(case):
 def test_every_path_matches_exact_rationals_many_draws(case):
     """As above, more draws."""
     _check_wide(*case, expect_float=False)
+
+
+@pytest.mark.slow
+@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(wide_networks(-150, 150))
+def test_float_paths_match_exact_rationals_many_draws(case):
+    """As the 300-orders test above, more draws."""
+    L, e, ext = case
+    net = _net(L, e, ext)
+    assume(not core.float_range_problem(net.liabilities, net.total_obligations, net.relative_liabilities))
+    _check_wide(L, e, ext, expect_float=True)
 
 
 # ============================================================================ nearly closed rings

@@ -276,10 +276,14 @@ def _round0_columns(net, E: np.ndarray, tiev: np.ndarray) -> np.ndarray:
     (short iff the exact gap is negative, :func:`~.core.short_in_full`): the reference solves them."""
     pbar, assets = net.total_obligations, net.interbank_assets
     base = assets - pbar
+    if E.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    # a superset of the entries within the kernel's tie band or the rounding band of zero, in three passes
+    # over E: |gap| <= tiev + ROUND0_BAND * (largest outside assets in the row + assets + pbar)
+    thr = np.where(pbar > 0, tiev + ROUND0_BAND * (E.max(axis=1) + assets + pbar), -1.0)
     G = E + base[:, None]
-    band = ROUND0_BAND * (E + (assets + pbar)[:, None])
-    unsure = (pbar > 0)[:, None] & (G >= -np.maximum(tiev, 0)[:, None] - band) & (G <= band)
-    cols = np.flatnonzero(unsure.any(axis=0))
+    np.abs(G, out=G)
+    cols = np.flatnonzero((G <= thr[:, None]).any(axis=0))
     bad = []
     for k in cols:
         e = E[:, k]

@@ -51,9 +51,14 @@ scale, never on the largest amount in the network:
   institution.
 - **Residuals and convergence** are per institution too: a clearing vector
   is accepted when ``|T(p)_i - p_i| <= 1e-12 * pbar_i`` for every ``i``
-  (:func:`relative_residual_of`); block solves refine each row to
-  ``1e-13 * pbar_i``. (``residual`` in results stays the absolute
-  ``max |T(p) - p|``.)
+  (:func:`relative_residual_of`; ``residual`` in results stays the absolute
+  ``max |T(p) - p|``). The reference's block solves are componentwise
+  accurate: each row to ``1e-13`` of the magnitudes it adds up
+  (:func:`_row_tolerance`), so a member paying 1e-15 is exact next to one
+  paying 1e15. The compiled paths (accurate to ``1e-13 * pbar`` of each
+  payer, in shortfall form) are verified in payment form and recomputed by
+  the reference when that fails; networks with an institution owed more
+  than :data:`WIDE_RATIO` times what it owes run on the reference.
 - **Nearly closed groups.** A group of institutions that owe each other all
   but a fraction below :data:`NEARLY_CLOSED_RTOL` of what they owe (summed
   over the members; e.g. a ring of banks one of which owes 1e-10 outside)
@@ -225,9 +230,10 @@ def tight_groups(L: sp.csr_array, ext: np.ndarray, pbar: np.ndarray, within: np.
         if not drop.any():
             out = []
             total = np.bincount(lab, weights=frac, minlength=ncomp)
+            leaks = np.bincount(lab, weights=(leak > 0).astype(np.float64), minlength=ncomp)
             for c in range(ncomp):
-                if total[c] > 0:
-                    out.append((idx[lab == c], float(total[c])))
+                if leaks[c] > 0:      # something owed outside (its fraction may underflow to 0)
+                    out.append((idx[lab == c], max(float(total[c]), _TINY)))
             return out
         cand[idx[drop]] = False
         idx = idx[~drop]

@@ -78,8 +78,10 @@ class StressResult:
 
     def to_frame(self):
         """Per-institution table of the clearing, with the equity before the scenario as the pre-shock
-        reference (:meth:`ClearingResult.to_frame` with ``base``)."""
-        return self.clearing.to_frame(self.base)
+        reference (:meth:`ClearingResult.to_frame` with ``base``, counting guarantees at what they owe)."""
+        from .clearing.handover import owed_network
+
+        return self.clearing.to_frame(owed_network(self.base))
 
     def __repr__(self) -> str:
         return (f"StressResult(scenarios={self.label!r}, method={self.method!r}, n={self.network.n}, "

@@ -25,7 +25,7 @@ import numpy as np
 
 from .priority import ContingentSpec, contingent_spec, priority_result
 
-__all__ = ["ranking_debtors", "clear_with_priority", "clear_many_with_priority"]
+__all__ = ["ranking_debtors", "clear_with_priority", "clear_many_with_priority", "owed_network"]
 
 
 def ranking_debtors(net: Any, spec: ContingentSpec) -> np.ndarray:
@@ -44,6 +44,14 @@ def ranking_debtors(net: Any, spec: ContingentSpec) -> np.ndarray:
     covered = spec.covers[spec.covers >= 0]
     ranking[di[covered]] = True
     return ranking
+
+
+def owed_network(net: Any) -> Any:
+    """``net`` with what each row owes when everyone pays (guarantees uncalled, residual value guarantees at
+    ``min(cap, max(0, K - V))``); ``net`` itself when it has no such rows."""
+    from .priority import uses_priority
+
+    return _effective(net, contingent_spec(net)) if uses_priority(net) else net
 
 
 def _effective(net: Any, spec: ContingentSpec) -> Any:

@@ -15,18 +15,6 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["ClearingResult", "BatchClearingResult", "capital_depletion"]
 
 
-def _owed(net: "FinancialNetwork") -> "FinancialNetwork":
-    """``net`` with what each row really owes when all pay (guarantees uncalled, residual value guarantees at
-    ``min(cap, max(0, K - V))``); ``net`` itself without such rows."""
-    from .priority import contingent_spec, uses_priority
-
-    if not uses_priority(net):
-        return net
-    amounts = contingent_spec(net).fixed_amount
-    return net if np.array_equal(amounts, net.edges["amount"].to_numpy(dtype=np.float64)) else \
-        net.replace(edge_amounts=amounts)
-
-
 def capital_depletion(equity_pre_shock: np.ndarray, equity: np.ndarray) -> np.ndarray:
     """Share of the pre-shock equity lost, in ``[0, 1]``; NaN where the pre-shock equity was not positive.
 
@@ -191,7 +179,8 @@ class ClearingResult:
         :attr:`least_payments` is set. The three equities, one vocabulary everywhere (CLI, reports, notebooks):
 
         - ``equity_pre_shock``: outside assets + claims − obligations of ``base``, the network before the
-          scenario, everyone paying in full (without ``base``: of this result's own network);
+          scenario, everyone paying in full (without ``base``: of this result's own network; for a network with
+          guarantees pass what it owes, :func:`contagion.clearing.handover.owed_network`);
         - ``equity_if_all_pay``: the same after the scenario, everyone paying in full;
         - ``equity``: after the scenario and the clearing.
 
@@ -205,7 +194,7 @@ class ClearingResult:
         [1.0, 1.0, -9.0, 1.0]
         """
         net = self.network
-        pre = _owed(base).equity_before if base is not None else net.equity_before
+        pre = (base if base is not None else net).equity_before
         frame = pd.DataFrame(
             {
                 "id": list(net.ids),

@@ -70,8 +70,10 @@ def _year_records(path: Any, k: int) -> tuple[list[dict[str, Any]], dict[str, An
     from ..measures import loss_summary, losses_by_creditor_type
     from .text import INSTITUTION_COLUMNS
 
+    from ..clearing.handover import owed_network
+
     res = path.clearings[k]
-    frame = res.to_frame(path.bases[k]).reset_index()
+    frame = res.to_frame(owed_network(path.bases[k])).reset_index()
     frame["defaulted"] = path.defaulted[k]
     frame["default_round"] = path.default_round[k]
     loss = loss_summary(res, path.bases[k])
@@ -115,9 +117,11 @@ def _csv(path: Any) -> str:
 
     from .options import csv_text
 
+    from ..clearing.handover import owed_network
+
     frames = []
     for k, y in enumerate(path.years):
-        f = path.clearings[k].to_frame(path.bases[k]).reset_index()
+        f = path.clearings[k].to_frame(owed_network(path.bases[k])).reset_index()
         f.insert(0, "year", int(y))
         f["defaulted"] = path.defaulted[k]
         f["new_default"] = path.new_defaults[k]

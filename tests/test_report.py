@@ -106,7 +106,7 @@ def test_scenarios_are_applied_separately():
     assert table.loc["Total shortfall", "a-fails"] == pytest.approx(22.5)
     assert table.loc["Total shortfall", "b-halved"] == pytest.approx(85 / 6)      # not 27.5 (composed)
     assert table.loc["Shock to outside assets", "b-halved"] == pytest.approx(3)
-    assert len(rep.runs[1].shocks) == 1 and rep.runs[1].shocks[0].startswith("external_assets of B")
+    assert len(rep.runs[1].shocks) == 1 and rep.runs[1].shocks[0] == "B: outside assets fall by 50%"
     waves = rep.defaults_by_wave()
     # b-halved: B holds 3 + 10 = 13 < 15 even if A paid in full, so A and B are fundamental; C falls in wave 1
     assert waves["a-fails"].tolist() == [1, 1, 1] and waves["b-halved"].tolist() == [2, 1, 0]
@@ -447,3 +447,77 @@ def test_cli_report_with_a_horizon(tmp_path):
         assert (md_dir / rel).is_file(), rel
     res = runner.invoke(cli, ["report", str(folder), "--horizon", "20x6", "-o", str(out)])
     assert res.exit_code == 2 and "FIRST:LAST" in res.output
+
+
+# ---------------------------------------------------------------------------- the first screen, in words
+def test_first_screen_names_who_defaults_and_who_bears_it_chain():
+    # chain: A owes B 10; B owes C 10 and 5 outside, holds 6; C owes 8 outside, holds 0.5.
+    # a-fails forces A into default paying nothing: B loses 10, holds 6 against 15 owed -> pays 6, leaves 9
+    # unpaid, borne pro rata by C (10/15 x 9 = 6) and outside creditors (5/15 x 9 = 3); C then holds
+    # 0.5 + 4 = 4.5 against 8 owed outside and leaves 3.5 unpaid to them.
+    rep = build_report(contagion.load_dataset("chain"), ["a-fails"], generated="2025-01-01")
+    expected = ["A defaults (wave 0, fundamental) and leaves 10.00 unpaid; B (10.00) bears it.",
+                "B defaults (wave 1) and leaves 9.00 unpaid; C (6.00) and outside creditors (3.00) bear it.",
+                "C defaults (wave 2) and leaves 3.50 unpaid; outside creditors (3.50) bear it."]
+    html = rep.to_html()
+    first_table = html.index("<table")
+    for sentence in expected:
+        assert 0 <= html.index(sentence) < first_table  # in the summary cards, above Table 1
+    md = rep.to_markdown()["report.md"].decode()
+    assert re.search(re.escape("- **a-fails:** " + " ".join(expected)) + r"\n\n+\| Measure \|", md)
+    assert md.index(expected[0]) < md.index("| Measure |")
+    # the loss bearers add up to what each defaulter leaves unpaid
+    from contagion.report.story import loss_bearers
+
+    frame = loss_bearers(rep.runs[0].result)
+    assert frame.groupby("debtor")["loss"].sum().to_dict() == pytest.approx({"A": 10.0, "B": 9.0, "C": 3.5})
+
+
+def test_first_screen_core_periphery_lists_the_largest_bearers_and_the_rest(core_report):
+    # the core holds 150 - 94 = 56 against 140 owed (100 outside, 10 to each periphery bank): it leaves 84 unpaid,
+    # 100/140 x 84 = 60 to outside creditors and 10/140 x 84 = 6 to each periphery bank; each periphery bank then
+    # holds 50 + 4 = 54 against 55 owed outside and leaves 1 unpaid to outside creditors (wave 1).
+    html = core_report.to_html()
+    assert ("Core defaults (wave 0, fundamental) and leaves 84.00 unpaid; outside creditors (60.00), "
+            "Periphery 1 (6.00), Periphery 2 (6.00) and 2 other creditors (12.00) bear it.") in html
+    assert "Periphery 1 defaults (wave 1) and leaves 1.00 unpaid; outside creditors (1.00) bear it." in html
+    from contagion.report.story import default_sentences
+
+    lines = default_sentences(core_report.runs[0].result, limit=2)
+    assert lines[-1] == "3 more institutions default (wave 1) and leave 3.00 unpaid."
+    assert default_sentences(build_report(contagion.load_dataset("core-periphery"), [], generated="x").runs[0].result) == [
+        "No institution defaults."]
+
+
+# ---------------------------------------------------------------------------- shocks in words
+def test_shocks_are_described_with_names_kinds_and_rounded_amounts():
+    from contagion.report.story import describe_shock
+
+    net = contagion.load_dataset("ai-infrastructure")
+    row = net.edges.set_index("edge_id").loc["e069"]
+    debtor, creditor = (net.names[list(net.ids).index(row[k])] for k in ("debtor", "creditor"))
+    text = describe_shock(Shock("edges", select={"edge_id": "e069"}, value=1.45031), net)
+    assert text == f"obligation {debtor} \u2192 {creditor} (loan): set to 1.45 (was {float(row['amount']):.3g})"
+    assert "e069" not in text and "edge_id" not in text
+    assert describe_shock(Shock("external_assets", select={"type": "neocloud"}, relative=0.3), net) == (
+        "every neocloud: outside assets fall by 30%")
+    assert describe_shock(Shock("external_assets", target="openai", absolute=1.797656), net) == (
+        "OpenAI: outside assets fall by 1.8")
+    chain = contagion.load_dataset("chain")
+    assert describe_shock(Shock("default", target="B", recovery=0.25), chain) == (
+        "B forced into default, paying at most 25% of what it owes")
+
+
+def test_report_shock_lines_name_no_edge_ids():
+    net = contagion.load_dataset("ai-infrastructure")
+    scen = Scenario("one-edge", "Two edge shocks.", [Shock("edges", select={"edge_id": "e069"}, value=1.45031),
+                                                     Shock("edges", select={"kind": "revenue_share"}, factor=0.7)])
+    rep = build_report(net, [scen], generated="2025-01-01")
+    assert rep.runs[0].shocks[0].endswith(": set to 1.45 (was 0.916)")
+    assert rep.runs[0].shocks[1] == "obligation OpenAI \u2192 Microsoft (revenue share): \u00d7 0.7"
+    html = rep.to_html()
+    scen_section = html[html.index('id="scenarios"'):html.index('id="waves"')]
+    assert "edge_id" not in scen_section and "e069" not in scen_section and "1.45031" not in scen_section
+    assert "set to 1.45 (was 0.916)" in scen_section
+    md = rep.to_markdown()["report.md"].decode()
+    assert "edge\\_id" not in md and "edge_id" not in md and "set to 1.45 (was 0.916)" in md

@@ -8,6 +8,7 @@ from typing import Any, Iterable, Mapping
 
 from ..errors import ContagionError
 from .model import DEFAULT_MAX_ROWS, Report, ScenarioRun
+from .story import describe_shock
 from ..viz import DEFAULT_MAX_NODES
 
 
@@ -107,7 +108,7 @@ def build_report(
         shocked, res = st.network, st.clearing
         if shocked.n != network.n or tuple(shocked.names) != tuple(network.names):
             raise ContagionError(f"scenario {name!r}: the shocked network has other institutions than the base")
-        shocks = tuple(line for scen in st.scenarios for line in scen.describe())
+        shocks = tuple(describe_shock(shock, network) for scen in st.scenarios for shock in scen.shocks)
         path = None
         if horizon is not None:
             from ..paths import clear_path

@@ -13,6 +13,7 @@ from ..formatting import fmt_amount, fmt_share, outcome_text
 from ..viz import DEFAULT_MAX_NODES, capital_depletion
 from .charts import SCENARIO_COLOURS, _figures, _inline_svg, _png_bytes, _svg_text, _timeline_figures
 from .timeline import defaults_by_year, failing_cash, maturity_wall, new_defaults_by_year, path_defaults
+from .story import default_sentences
 from .text import _csv_bytes, _fmt_measure, _fmt_ratio, _md, _provenance, _slugs, _unique_labels
 
 
@@ -294,6 +295,7 @@ class Report:
                 "shortfall": fmt_amount(r.loss["total_shortfall"]),
                 "system_loss": fmt_amount(r.loss["system_loss"]),
                 "amplification": _fmt_ratio(amp),
+                "story": default_sentences(r.result),
                 "path": None,
             })
         summary_rows = [[measure] + [_fmt_measure(measure, v) for v in summary.loc[measure]] for measure in summary.index]

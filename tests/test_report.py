@@ -521,3 +521,58 @@ def test_report_shock_lines_name_no_edge_ids():
     assert "set to 1.45 (was 0.916)" in scen_section
     md = rep.to_markdown()["report.md"].decode()
     assert "edge\\_id" not in md and "edge_id" not in md and "set to 1.45 (was 0.916)" in md
+
+
+# ---------------------------------------------------------------------------- no path of the machine; provenance
+def _checkout() -> str:
+    return str(Path(contagion.__file__).resolve().parent.parent)
+
+
+def test_no_absolute_path_in_the_report_and_provenance_by_file_name(tmp_path):
+    import hashlib
+
+    net = contagion.load_dataset("chain")
+    folder = tmp_path / "my-net"
+    contagion.write_network(net, folder)
+    readme = ("# My network\n\nThree banks in a row, from /home/ana/private/notes.txt.\nSecond line of the paragraph.\n\n"
+              "## Build notes\n\n" + "A long build note that must not be pasted. " * 200 + "\n")
+    (folder / "README.md").write_text(readme, encoding="utf-8")
+    own = contagion.read_network(folder)
+    assert str(tmp_path) in str(own.metadata["source"])  # the metadata does hold the path ...
+    rep = build_report(own, [Scenario("a-fails", "A fails.", [Shock("default", target="A")])], generated="2025-01-01")
+    html = rep.to_html()
+    files = rep.to_markdown()
+    texts = {"report.html": html, **{p: b.decode("utf-8") for p, b in files.items() if not p.endswith(".png")}}
+    for name, text in texts.items():  # ... the report does not
+        for path in (str(tmp_path), _checkout(), "/tmp/", "/home/ana"):
+            assert path not in text, (name, path)
+    md = files["report.md"].decode()
+    prov_html = html[html.index('id="provenance"'):]
+    prov_md = md[md.index("Data provenance"):]
+    for f in ("nodes.csv", "edges.csv", "README.md"):
+        digest = hashlib.sha256((folder / f).read_bytes()).hexdigest()
+        assert f"<code>{f}</code>" in prov_html and digest in prov_html
+        assert f"- {f}: " in prov_md and f"SHA-256 `{digest}`" in prov_md
+    size = f"{len(readme.encode()):,}"
+    # the README summarised: title, first paragraph (its path reduced to the file name), size; not the build notes
+    assert f"README.md: {size} bytes" in prov_html and f"README.md: {size} bytes" in prov_md
+    assert "<strong>My network</strong>" in prov_html
+    assert "Three banks in a row, from notes.txt. Second line of the paragraph." in prov_html
+    assert "> **My network.** Three banks in a row, from notes.txt. Second line of the paragraph." in prov_md
+    assert "Build notes" not in html and "must not be pasted" not in md
+    assert '<th scope="row">Source</th><td>my-net/</td>' in prov_html and "- Source: my-net/\n" in prov_md
+
+
+def test_builtin_report_names_no_path_of_the_checkout():
+    rep = build_report(contagion.load_dataset("ai-infrastructure"), None, generated="2025-01-01")
+    html = rep.to_html()
+    md = rep.to_markdown()["report.md"].decode()
+    readme = (Path(contagion.datasets.dataset_path("ai-infrastructure")) / "README.md").read_text(encoding="utf-8")
+    for text in (html, md):
+        assert _checkout() not in text and "/tmp/" not in text
+        assert "shipped dataset ai-infrastructure" in text
+        assert f"README.md: {len(readme.encode()):,} bytes" in text
+    # the 80 KB README is summarised: the provenance section is a small part of it
+    prov = html[html.index('id="provenance"'):]
+    assert len(prov) < 10_000 < len(readme)
+    assert "AI-infrastructure financing network, late 2025" in prov

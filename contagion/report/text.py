@@ -104,8 +104,50 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+_ABS_PATH = re.compile(r"(?<![^\s\"'(=,;\[])(?:[A-Za-z]:)?[/\\](?:[^\s/\\'\"<>|]+[/\\])*([^\s/\\'\"<>|]+)")
+
+
+def _no_abs_path(text: str) -> str:
+    """``text`` with every absolute path reduced to its last part (the report names no folder of the machine
+    that made it).
+
+    >>> _no_abs_path("read from /home/ana/data/edges.csv and C:\\\\x\\\\n.csv; see https://a.org/b")
+    'read from edges.csv and n.csv; see https://a.org/b'
+    """
+    return _ABS_PATH.sub(lambda m: m.group(1), str(text))
+
+
+def _readme_summary(text: str) -> dict[str, str]:
+    """The README's title (its first heading) and first paragraph, as Markdown, with its size."""
+    title, para, lines = "", [], text.splitlines()
+    in_code = False
+    for line in lines:
+        stripped = line.strip()
+        if stripped.startswith(("```", "~~~")):
+            in_code = not in_code
+            if para:
+                break
+            continue
+        if in_code:
+            continue
+        if stripped.startswith("#"):
+            if para:
+                break
+            if not title:
+                title = stripped.lstrip("#").strip()
+            continue
+        if not stripped:
+            if para:
+                break
+            continue
+        para.append(stripped)
+    return {"title": _no_abs_path(title), "paragraph": _no_abs_path(" ".join(para)),
+            "bytes": f"{len(text.encode('utf-8')):,}", "lines": f"{len(lines):,}"}
+
+
 def _provenance(net: Any) -> dict[str, Any]:
-    """Where the data came from: dataset, source folder, files (size, SHA-256) and the README as safe HTML."""
+    """Where the data came from: dataset, source folder (by name, never an absolute path), input files by
+    file name with size and SHA-256, and a summary of the README (title, first paragraph, size)."""
     meta = dict(net.metadata or {})
     folder: Path | None = None
     if meta.get("dataset"):
@@ -119,25 +161,31 @@ def _provenance(net: Any) -> dict[str, Any]:
         src = Path(str(meta["source"]))
         folder = src if src.is_dir() else src.parent
     files = []
-    readme_md = ""
+    readme = None
     if folder is not None and folder.is_dir():
         for p in sorted(folder.iterdir()):
             if p.is_file() and p.suffix.lower() in (".csv", ".json", ".graphml", ".parquet", ".toml", ".md"):
                 files.append({"name": p.name, "bytes": f"{p.stat().st_size:,}", "sha256": _sha256(p)})
-        readme = folder / "README.md"
-        if readme.is_file():
-            readme_md = read_readme(readme)  # not UTF-8: a located error, never a guess
+        path = folder / "README.md"
+        if path.is_file():
+            readme = _readme_summary(read_readme(path))  # not UTF-8: a located error, never a guess
     elif meta.get("source") and Path(str(meta["source"])).is_file():
         p = Path(str(meta["source"]))
         files.append({"name": p.name, "bytes": f"{p.stat().st_size:,}", "sha256": _sha256(p)})
-    shown_meta = [[str(k), str(v)] for k, v in meta.items() if k not in ("scenarios",)]
+    if meta.get("dataset"):
+        source = f"shipped dataset {meta['dataset']}"
+    elif folder is not None and meta.get("source"):
+        source = Path(str(meta["source"])).name + ("/" if Path(str(meta["source"])).is_dir() else "")
+    else:
+        source = "built in memory"
+    shown_meta = [[str(k), _no_abs_path(str(v))] for k, v in meta.items() if k not in ("scenarios", "source")]
     return {
         "dataset": str(meta.get("dataset") or ""),
-        "source": str(folder) if folder is not None else str(meta.get("source") or "built in memory"),
+        "source": source,
         "files": files,
         "metadata": shown_meta,
-        "readme_md": readme_md,
-        "readme_html": _markdown_html(readme_md) if readme_md else "",
+        "readme": readme,
+        "readme_html": _markdown_html(readme["paragraph"]) if readme and readme["paragraph"] else "",
     }
 
 

@@ -276,7 +276,9 @@ class _State:
         self.remainder_ext[self.remainder_ext <= 1e-12 * cur.external_liabilities] = 0.0
         self.outstanding = np.where(accelerated[di], 0.0, self.outstanding - called)
         # what is left after paying (an estate that pays its debts in full keeps the rest)
-        self.cash = np.where(res.defaulted, 0.0, np.maximum(res.equity, 0.0))
+        # (a fire-sale clearing's equity marks unsold holdings at the price: only its liquid part is cash)
+        liquid = getattr(res, "liquid_equity", None)
+        self.cash = np.where(res.defaulted, 0.0, np.maximum(res.equity if liquid is None else liquid, 0.0))
         self.defaulted = self.defaulted | accelerated
 
 

@@ -38,6 +38,15 @@ def _in_ci() -> bool:
     return os.environ.get("CI", "").strip().lower() in ("true", "1", "yes")
 
 
+# In CI, hypothesis draws the same examples every run (derandomize): a red CI then means a change broke something,
+# not that this run drew a new case. Locally the draws stay random (and failures are kept in .hypothesis/).
+if _in_ci():
+    from hypothesis import settings as _hypothesis_settings
+
+    _hypothesis_settings.register_profile("ci", derandomize=True, database=None)
+    _hypothesis_settings.load_profile("ci")
+
+
 @pytest.fixture(scope="session")
 def browser() -> Any:
     """One headless Chromium for the whole session (skipped without Chromium outside CI; fails in CI)."""

@@ -91,9 +91,9 @@ def test_institution_table_core_periphery(core_report):
     assert t["name"].tolist()[0] == "Core" and t["wave"].tolist() == [0, 1, 1, 1, 1]
     core = t.iloc[0]
     assert (core.obligations, core.payment, core.shortfall) == pytest.approx((140, 56, 84))
-    assert (core.equity_before, core.equity_after, core.capital_depletion) == pytest.approx((10, -84, 1.0))
+    assert (core.equity_pre_shock, core.equity, core.capital_depletion) == pytest.approx((10, -84, 1.0))
     p = t.iloc[1]
-    assert (p.payment, p.equity_before, p.equity_after, p.capital_depletion) == pytest.approx((54, 5, -1, 1.0))
+    assert (p.payment, p.equity_pre_shock, p.equity, p.capital_depletion) == pytest.approx((54, 5, -1, 1.0))
 
 
 def test_scenarios_are_applied_separately():

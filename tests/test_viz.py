@@ -175,13 +175,13 @@ def test_core_periphery_outcome_waves_and_tooltip_numbers():
     assert core["Total obligations"] == "140.00"
     assert core["Payment"] == "56.00"
     assert core["Shortfall"] == "84.00"
-    assert core["Equity before"] == "10.00"          # 150 + 0 - 140
+    assert core["Equity pre-shock"] == "10.00"          # 150 + 0 - 140
     assert core["Equity after"] == "-84.00"          # 56 + 0 - 140
     assert core["Capital depletion"] == "100.0%"
     assert core["Outside assets"] == "150.00 \u2192 56.00"
     assert core["Outcome"] == "Defaulted in wave 0 (fundamental)"
     p1 = dict(map(tuple, sc["nodeTip"][names.index("Periphery 1")]))
-    assert (p1["Payment"], p1["Equity before"], p1["Equity after"]) == ("54.00", "5.00", "-1.00")
+    assert (p1["Payment"], p1["Equity pre-shock"], p1["Equity after"]) == ("54.00", "5.00", "-1.00")
     # each edge: the core owes 10 and pays 4 of it (pro rata 56/140)
     assert len(data["edges"]) == 4
     for tip in sc["edgeTip"]:

@@ -47,7 +47,7 @@ class ScenarioRun:
     path: Any = None
 
     def institutions(self, base: Any) -> pd.DataFrame:
-        """Per-institution table: ``name, type, obligations, payment, shortfall, equity_before, equity_after,
+        """Per-institution table: ``name, type, obligations, payment, shortfall, equity_pre_shock, equity,
         capital_depletion, defaulted, wave`` (``wave`` = -1 when solvent), ordered by wave, then shortfall,
         then capital depletion, then obligations (all descending except the wave)."""
         res = self.result
@@ -58,8 +58,8 @@ class ScenarioRun:
             "obligations": self.network.total_obligations,
             "payment": res.payments,
             "shortfall": res.shortfall,
-            "equity_before": before,
-            "equity_after": res.equity,
+            "equity_pre_shock": before,
+            "equity": res.equity,
             "capital_depletion": capital_depletion(before, res.equity),
             "defaulted": res.defaulted,
             "wave": np.asarray(res.default_round, dtype=int),
@@ -315,11 +315,11 @@ class Report:
                 rows.append({
                     "name": row.name, "type": row.type,
                     "cells": [fmt_amount(row.obligations), fmt_amount(row.payment), fmt_amount(row.shortfall),
-                              fmt_amount(row.equity_before), fmt_amount(row.equity_after),
+                              fmt_amount(row.equity_pre_shock), fmt_amount(row.equity),
                               fmt_share(row.capital_depletion)],
                     "wave": str(row.wave) if row.wave >= 0 else "\u2013",
-                    "outcome": outcome_text(int(row.wave), bool(row.equity_after < row.equity_before - 1e-9
-                                                                 * max(1.0, abs(row.equity_before)))),
+                    "outcome": outcome_text(int(row.wave), bool(row.equity < row.equity_pre_shock - 1e-9
+                                                                 * max(1.0, abs(row.equity_pre_shock)))),
                     "defaulted": bool(row.defaulted),
                 })
             inst.append({"name": label, "rows": rows, "total": len(frame), "shown": len(shown),

@@ -192,7 +192,7 @@ def _node_tips(nodes: DisplayNodes, edges: DisplayEdges, res: Any, defaulted: np
                  ["Payment", fmt_amount(pay_d[i])],
                  *([["Payment in the least clearing vector", fmt_amount(least_d[i])]] if least_d is not None else []),
                  ["Shortfall", fmt_amount(short_d[i])],
-                 ["Equity before", fmt_amount(eb_disp[i])],
+                 ["Equity pre-shock", fmt_amount(eb_disp[i])],
                  ["Equity after", fmt_amount(eq_d[i])],
                  ["Capital depletion", fmt_share(depletion[i])]]
         if py is not None:

@@ -569,6 +569,47 @@ def zero_money_closed(L: sp.csr_array, ext_liab: np.ndarray, e: np.ndarray) -> n
     return cand
 
 
+def closed_groups(L: sp.csr_array, ext_liab: np.ndarray, e: np.ndarray, p: np.ndarray,
+                  PiT: sp.csr_array) -> list[np.ndarray]:
+    """The closed groups on which the clearing vector ``p`` (the greatest) is not the least.
+
+    Each group is a strongly connected sink component (its members owe
+    everything inside it) of at least two institutions without outside assets
+    or liabilities, that receives nothing from outside under ``p`` and pays
+    something inside. Returns their sorted member positions; ``[]`` when the
+    clearing vector is unique (then :func:`~contagion.clearing.core.is_unique`
+    is ``True``).
+
+    >>> L = sp.csr_array(np.array([[0, 5.0, 0], [5.0, 0, 0], [0, 0, 0]]))
+    >>> PiT = sp.csr_array(np.array([[0, 1.0, 0], [1.0, 0, 0], [0, 0, 0]]))
+    >>> [g.tolist() for g in closed_groups(L, np.zeros(3), np.zeros(3), np.array([5.0, 5.0, 0]), PiT)]
+    [[0, 1]]
+    """
+    from scipy.sparse.csgraph import connected_components
+
+    cand = zero_money_closed(L, ext_liab, e)
+    if cand.size < 2:
+        return []
+    G = L[cand][:, cand]
+    ncomp, labels = connected_components(G, directed=True, connection="strong")
+    coo = G.tocoo()
+    leaves = labels[coo.row] != labels[coo.col]
+    out_comp = np.zeros(ncomp, dtype=bool)
+    out_comp[labels[coo.row[leaves]]] = True
+    size = np.bincount(labels, minlength=ncomp)
+    pbar = np.asarray(L.sum(axis=1)).ravel() + ext_liab
+    groups = []
+    for c in np.flatnonzero(~out_comp & (size > 1)):
+        members = cand[labels == c]
+        scale = float(pbar[members].sum())       # the group's own scale
+        rows = PiT[members]
+        from_outside = float(np.sum(rows @ p - rows[:, members] @ p[members]))
+        if np.max(p[members]) > RESIDUAL_RTOL * scale and from_outside <= RESIDUAL_RTOL * scale:
+            groups.append(np.sort(members))
+    return groups
+
+
+
 def is_unique(L: sp.csr_array, ext_liab: np.ndarray, e: np.ndarray, p: np.ndarray, PiT: sp.csr_array) -> bool:
     """Whether the Eisenberg--Noe clearing vector is unique, given the greatest one ``p``.
 
@@ -591,29 +632,7 @@ def is_unique(L: sp.csr_array, ext_liab: np.ndarray, e: np.ndarray, p: np.ndarra
     >>> is_unique(L, np.zeros(2), np.zeros(2), np.array([0.0, 0.0]), PiT)
     True
     """
-    from scipy.sparse.csgraph import connected_components
-
-    cand = zero_money_closed(L, ext_liab, e)
-    if cand.size < 2:
-        return True
-    G = L[cand][:, cand]
-    ncomp, labels = connected_components(G, directed=True, connection="strong")
-    coo = G.tocoo()
-    leaves = labels[coo.row] != labels[coo.col]
-    out_comp = np.zeros(ncomp, dtype=bool)
-    out_comp[labels[coo.row[leaves]]] = True
-    size = np.bincount(labels, minlength=ncomp)
-    pbar = np.asarray(L.sum(axis=1)).ravel() + ext_liab
-    for c in np.flatnonzero(~out_comp & (size > 1)):
-        members = cand[labels == c]
-        scale = float(pbar[members].sum())       # the group's own scale
-        rows = PiT[members]
-        inflow = rows @ p
-        inside = rows[:, members] @ p[members]
-        from_outside = float(np.sum(inflow - inside))
-        if np.max(p[members]) > RESIDUAL_RTOL * scale and from_outside <= RESIDUAL_RTOL * scale:
-            return False
-    return True
+    return not closed_groups(L, ext_liab, e, p, PiT)
 
 
 # ----------------------------------------------------------------------------- exact rational clearing

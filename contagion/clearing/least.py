@@ -40,50 +40,10 @@ connected sink components of at least two members.
 from __future__ import annotations
 
 import numpy as np
-import scipy.sparse as sp
 
-from .core import RESIDUAL_RTOL, zero_money_closed
+from .core import closed_groups
 
 __all__ = ["closed_groups", "least_payments"]
-
-
-def closed_groups(L: sp.csr_array, ext_liab: np.ndarray, e: np.ndarray, p: np.ndarray,
-                  PiT: sp.csr_array) -> list[np.ndarray]:
-    """The closed groups on which the clearing vector ``p`` (the greatest) is not the least.
-
-    Each group is a strongly connected sink component (its members owe
-    everything inside it) of at least two institutions without outside assets
-    or liabilities, that receives nothing from outside under ``p`` and pays
-    something inside. Returns their sorted member positions; ``[]`` when the
-    clearing vector is unique (then :func:`~contagion.clearing.core.is_unique`
-    is ``True``).
-
-    >>> L = sp.csr_array(np.array([[0, 5.0, 0], [5.0, 0, 0], [0, 0, 0]]))
-    >>> PiT = sp.csr_array(np.array([[0, 1.0, 0], [1.0, 0, 0], [0, 0, 0]]))
-    >>> [g.tolist() for g in closed_groups(L, np.zeros(3), np.zeros(3), np.array([5.0, 5.0, 0]), PiT)]
-    [[0, 1]]
-    """
-    from scipy.sparse.csgraph import connected_components
-
-    cand = zero_money_closed(L, ext_liab, e)
-    if cand.size < 2:
-        return []
-    G = L[cand][:, cand]
-    ncomp, labels = connected_components(G, directed=True, connection="strong")
-    coo = G.tocoo()
-    leaves = labels[coo.row] != labels[coo.col]
-    out_comp = np.zeros(ncomp, dtype=bool)
-    out_comp[labels[coo.row[leaves]]] = True
-    size = np.bincount(labels, minlength=ncomp)
-    scale = max(float(p.max()) if p.size else 0.0, 1e-300)
-    groups = []
-    for c in np.flatnonzero(~out_comp & (size > 1)):
-        members = cand[labels == c]
-        rows = PiT[members]
-        from_outside = float(np.sum(rows @ p - rows[:, members] @ p[members]))
-        if np.max(p[members]) > RESIDUAL_RTOL * scale and from_outside <= RESIDUAL_RTOL * scale * members.size:
-            groups.append(np.sort(members))
-    return groups
 
 
 def least_payments(net, p: np.ndarray) -> np.ndarray:

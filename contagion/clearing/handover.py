@@ -33,13 +33,12 @@ def ranking_debtors(net: Any, spec: ContingentSpec) -> np.ndarray:
     at ``external_seniority``), a secured claim, or an obligation a guarantee covers."""
     di, _ = net.edge_index
     n = net.n
-    levels = [set() for _ in range(n)]
     owes = spec.fixed_amount > 0
-    for i, s in zip(di[owes], spec.seniority[owes]):
-        levels[i].add(int(s))
-    for i in np.flatnonzero(net.external_liabilities > 0):
-        levels[i].add(int(spec.external_seniority[i]))
-    ranking = np.array([len(x) > 1 for x in levels], dtype=bool)
+    ext = net.external_liabilities > 0
+    who = np.concatenate([di[owes], np.flatnonzero(ext)])
+    level = np.concatenate([spec.seniority[owes], spec.external_seniority[ext]])
+    pairs = np.unique(np.stack([who, level]), axis=1)           # distinct (debtor, level) pairs
+    ranking = np.bincount(pairs[0], minlength=n) > 1
     ranking[di[spec.collateral > 0]] = True
     covered = spec.covers[spec.covers >= 0]
     ranking[di[covered]] = True

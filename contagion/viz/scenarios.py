@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..clearing.result import capital_depletion  # one definition (re-exported by viz)
 from ..formatting import fmt_amount, fmt_share, outcome_text
 from .model import DisplayEdges, DisplayNodes, PathYear, ViewRun
 from .style import OUTCOME_COLOURS, edge_width, truncate, wave_colour
@@ -21,20 +22,6 @@ _SKIP_NODE_COLUMNS = {"id", "name", "type", "external_assets", "external_liabili
                       "forced_recovery"}
 _SKIP_EDGE_COLUMNS = {"debtor", "creditor", "amount", "kind"}
 _MAX_ATTRIBUTES = 8
-
-
-def capital_depletion(equity_before: np.ndarray, equity_after: np.ndarray) -> np.ndarray:
-    """Share of the pre-scenario equity lost, in ``[0, 1]``; NaN where the equity before was not positive.
-
-    >>> capital_depletion(np.array([10.0, 10.0, 0.0]), np.array([4.0, -5.0, -1.0])).tolist()
-    [0.6, 1.0, nan]
-    """
-    before = np.asarray(equity_before, dtype=float)
-    after = np.asarray(equity_after, dtype=float)
-    out = np.full(before.shape, np.nan)
-    pos = before > 0
-    out[pos] = np.clip((before[pos] - after[pos]) / before[pos], 0.0, 1.0)
-    return out
 
 
 def equity_lost(equity_before: np.ndarray, equity_after: np.ndarray) -> np.ndarray:

@@ -581,13 +581,14 @@ def priority_batch(net: Any, E: np.ndarray, method: str, alpha: float = 1.0, bet
                                params={} if method == "eisenberg-noe" else {"alpha": alpha, "beta": beta})
 
 
-def priority_columns(net: Any, E: np.ndarray, columns: np.ndarray, alpha: float = 1.0, beta: float = 1.0
-                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def priority_columns(net: Any, E: np.ndarray, columns: np.ndarray, alpha: float = 1.0, beta: float = 1.0,
+                     spec: ContingentSpec | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Payments, default flags, iterations and residuals of the columns ``columns`` of ``E`` (outside assets),
     for a network without guarantees: its claims' waterfall is built once. Each result equals
     :func:`priority_result` on the network with that column as outside assets; the residual is the largest
-    ``|p - min(what it owes or its cap, what it has)|`` (a clearing state has 0)."""
-    spec = contingent_spec(net)
+    ``|p - min(what it owes or its cap, what it has)|`` (a clearing state has 0). ``spec``: the network's
+    :func:`contingent_spec`, when the caller has it already."""
+    spec = contingent_spec(net) if spec is None else spec
     di, ci = net.edge_index
     w = _waterfall(net.n, di, ci, spec.fixed_amount, spec, net.external_liabilities)
     P = np.empty((net.n, columns.size))

@@ -84,3 +84,24 @@ def test_fit_shortens_text_before_dropping_and_never_a_number():
     assert widths[kept.index(1)] == len("123,456,789.00")
     assert hidden == ["type"] or widths[kept.index(0)] < len(rows[0][0])
     assert middle_ellipsis(rows[0][0], 12) == "A very…name"[:6] + "…" + " name"[-5:]
+
+
+def test_scenario_description_is_printed_once_and_shortened():
+    """17.6: the scenario's description on stderr is its first sentence, at most 160 characters, cut at a word,
+    with a pointer to the full text; short descriptions are printed whole."""
+    from click.testing import CliRunner
+
+    from contagion.cli import main
+    from contagion.cli.text import scenario_line
+
+    assert scenario_line("scenario", "a", "Short one.") == "scenario 'a': Short one."
+    assert scenario_line("scenario", "a", None) == "scenario 'a'"
+    long = "First part here. " + "word " * 60
+    assert scenario_line("scenario", "a", long) == "scenario 'a': First part here. (full text: contagion scenarios)"
+    line = scenario_line("scenario", "b", "x" * 5 + " " + "word " * 80)
+    body = line.split(": ", 1)[1].removesuffix(" (full text: contagion scenarios)")
+    assert body.endswith("…") and len(body) <= 160 and not body[:-1].endswith(" ")
+    out = CliRunner().invoke(main, ["run", "-s", "severe-combined", "-f", "csv"])
+    assert out.exit_code == 0
+    lines = [s for s in out.stderr.splitlines() if s.startswith("scenario 'severe-combined'")]
+    assert len(lines) == 1 and len(lines[0]) < 260 and lines[0].endswith("(full text: contagion scenarios)")

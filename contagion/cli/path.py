@@ -8,6 +8,7 @@ from typing import Any, Callable
 import click
 
 from .options import render, to_json
+from .text import scenario_line
 
 __all__ = ["horizon_option", "parse_horizon", "render_path", "announce_path", "PATH_COLUMNS"]
 
@@ -60,7 +61,7 @@ def announce_path(path: Any, label: str) -> None:
         click.echo(f"applying the default scenario '{path.scenarios[0].name}' of {label} "
                    f"(choose another with --scenario, or none with --baseline)", err=True)
     for s in path.scenarios:
-        click.echo(f"scenario '{s.name}'" + (f": {s.description}" if s.description else ""), err=True)
+        click.echo(scenario_line("scenario", s.name, s.description), err=True)
     if not path.scenarios:
         click.echo("no scenario: the network as it is", err=True)
 

@@ -12,7 +12,7 @@ import click
 
 from ..pipeline import stress
 from .methods import method_options, params_text
-from .text import INSTITUTION_COLUMNS, fmt_amount, network_label
+from .text import INSTITUTION_COLUMNS, fmt_amount, network_label, scenario_line
 from .path import announce_path, horizon_option, render_path
 from .options import csv_text, emit, format_option, handle_errors, load_network, network_argument, output_option, \
     render, scenario_option, to_json, use_color
@@ -99,7 +99,7 @@ def announce(st, *, with_method: bool = False, role: str = "scenario") -> None:
         click.echo(f"applying the default scenario '{st.scenarios[0].name}' of {label} "
                    f"(choose another with --scenario, or none with --baseline)", err=True)
     for s in st.scenarios:
-        click.echo(f"{role} '{s.name}'" + (f": {s.description}" if s.description else ""), err=True)
+        click.echo(scenario_line(role, s.name, s.description), err=True)
     if not st.scenarios:
         click.echo(("no scenario" if role == "scenario" else "baseline") + ": the network as it is", err=True)
 

@@ -33,3 +33,27 @@ def network_label(net) -> str:
     """Dataset name, else source path, else ``"network"``."""
     meta = net.metadata or {}
     return str(meta.get("dataset") or meta.get("source") or "network")
+
+
+SCENARIO_NOTE_LIMIT = 160
+
+
+def scenario_line(role: str, name: str, description: str | None, limit: int = SCENARIO_NOTE_LIMIT) -> str:
+    """``scenario 'NAME': description`` for stderr, the description cut to its first sentence and at most
+    ``limit`` characters (at a word, with "…"); when cut, a pointer to the full text (``contagion scenarios``)."""
+    line = f"{role} '{name}'"
+    text = " ".join((description or "").split())
+    if not text:
+        return line
+    first = text
+    for end in (". ", "; "):
+        at = first.find(end)
+        if 0 < at < len(first) - 1:
+            first = first[:at + 1].rstrip(";") + ("" if end == ". " else "…")
+            break
+    if len(first) > limit:
+        cut = first[:limit - 1].rsplit(" ", 1)[0].rstrip(",;:(")
+        first = cut + "…"
+    if first != text:
+        first += " (full text: contagion scenarios)"
+    return f"{line}: {first}"

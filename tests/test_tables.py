@@ -91,7 +91,7 @@ def test_scenario_description_is_printed_once_and_shortened():
     with a pointer to the full text; short descriptions are printed whole."""
     from click.testing import CliRunner
 
-    from contagion.cli import main
+    from contagion.cli import cli
     from contagion.cli.text import scenario_line
 
     assert scenario_line("scenario", "a", "Short one.") == "scenario 'a': Short one."
@@ -101,7 +101,7 @@ def test_scenario_description_is_printed_once_and_shortened():
     line = scenario_line("scenario", "b", "x" * 5 + " " + "word " * 80)
     body = line.split(": ", 1)[1].removesuffix(" (full text: contagion scenarios)")
     assert body.endswith("…") and len(body) <= 160 and not body[:-1].endswith(" ")
-    out = CliRunner().invoke(main, ["run", "-s", "severe-combined", "-f", "csv"])
+    out = CliRunner().invoke(cli, ["run", "-s", "severe-combined", "-f", "csv"])
     assert out.exit_code == 0
     lines = [s for s in out.stderr.splitlines() if s.startswith("scenario 'severe-combined'")]
     assert len(lines) == 1 and len(lines[0]) < 260 and lines[0].endswith("(full text: contagion scenarios)")

@@ -105,3 +105,31 @@ def test_scenario_description_is_printed_once_and_shortened():
     assert out.exit_code == 0
     lines = [s for s in out.stderr.splitlines() if s.startswith("scenario 'severe-combined'")]
     assert len(lines) == 1 and len(lines[0]) < 260 and lines[0].endswith("(full text: contagion scenarios)")
+
+
+def test_run_top_and_defaulted_only_select_rows_and_say_so():
+    """``--top N`` keeps the first N rows of the table's order (defaulted first by wave, larger shortfall first),
+    ``--defaulted-only`` the defaulted ones, with the same numbers as the full run; the table says how many of
+    how many it shows, and the summary still covers everyone."""
+    import io
+
+    import pandas as pd
+    from click.testing import CliRunner
+
+    from contagion.cli import cli
+
+    def run(*extra):
+        out = CliRunner().invoke(cli, ["run", "-s", "severe-combined", *extra])
+        assert out.exit_code == 0, out.output
+        return out
+
+    full = pd.read_csv(io.StringIO(run("-f", "csv").stdout))
+    defaulted = pd.read_csv(io.StringIO(run("-f", "csv", "--defaulted-only").stdout))
+    assert sorted(defaulted["id"]) == sorted(full.loc[full["defaulted"], "id"]) and len(defaulted) == 6
+    top = pd.read_csv(io.StringIO(run("-f", "csv", "--top", "2").stdout))
+    assert set(top["name"]) == {"OpenAI", "Abilene JV (Stargate I)"}     # wave 0, the two largest shortfalls
+    merged = top.merge(full, on="id", suffixes=("", "_full"))
+    assert (merged["payment"] == merged["payment_full"]).all() and len(merged) == 2
+    table = run("--top", "2")
+    assert "note: 2 of 61 institutions shown (--top 2); the summary covers all of them" in table.stderr
+    assert "OpenAI" in table.stdout and "NVIDIA" not in table.stdout

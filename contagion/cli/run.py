@@ -166,6 +166,11 @@ def render_run(st, fmt: str, color: bool, *, top: int | None = None, defaulted_o
         })
     if fmt == "csv":
         return csv_text(frame)
+    if len(frame) < len(full):
+        why = " and ".join(w for w, on in ((f"--top {top}", top is not None), ("--defaulted-only", defaulted_only))
+                           if on)
+        click.echo(f"note: {len(frame)} of {len(full)} institutions shown ({why}); the summary covers all of them",
+                   err=True)
     return _render_table(frame, summary, st.scenarios, st.method, label, color)
 
 

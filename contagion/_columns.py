@@ -13,7 +13,7 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
-from .errors import Problem
+from .errors import Problem, shown
 
 
 def _plain(v: Any) -> Any:
@@ -242,3 +242,104 @@ def _check_unique(values: pd.Series, col: str, problems: list[Problem], file: st
         first = int(first_of[codes[k]])
         problems.append(Problem(f"duplicate {col} (first seen at row {first + row_offset})", file=file,
                                 row=int(k) + row_offset, column=col, value=values.iloc[k]))
+
+
+def table_file(metadata: Any, table: str) -> tuple[str, int]:
+    """``(file label, row offset)`` of a network's ``table`` (``"nodes"`` / ``"edges"``) for located problems:
+    ``<source>/<table>.csv`` with rows as in the file (header = row 1) when the network was read from a folder,
+    else the table's name and 0-based positions."""
+    source = (metadata or {}).get("source")
+    if source:
+        return f"{source}/{table}.csv", 2
+    return table, 0
+
+
+def is_blank(v: Any) -> bool:
+    """Whether a table cell is blank: missing, NaN, or empty / white-space text."""
+    return v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)) or (isinstance(v, str) and not v.strip())
+
+
+def _cell_number(v: Any) -> float:
+    """A cell as a float: nan when it is not a number at all (text, a boolean, ``1_000``, an object)."""
+    if isinstance(v, (bool, np.bool_)):
+        return math.nan
+    if isinstance(v, str):
+        text = v.strip()
+        if "_" in text:                       # Python's float() reads '1_000'; a table does not
+            return math.nan
+        try:
+            x = float(text)
+        except ValueError:
+            return math.nan
+        return math.inf if math.isnan(x) else x   # literal 'nan' text is a value that is not finite, not a blank
+    try:
+        return float(v)
+    except (TypeError, ValueError):
+        return math.nan
+
+
+def located_numbers(values: Any, column: str, file: str | None, row_offset: int, problems: list[Problem], *,
+                    low: float | None = None, high: float | None = None, low_open: bool = False,
+                    integer: bool = False, required: bool = False, want: str | None = None) -> np.ndarray:
+    """One table column read as numbers, every bad value a located problem (file, row, column, value).
+
+    Blank cells (missing, NaN, empty or white-space text) are ``nan``; with
+    ``required`` they are problems too ("is blank; a number is needed").
+    Every other cell must be a finite number (not a boolean, not ``1_000``),
+    whole with ``integer``, ``>= low`` (``> low`` with ``low_open``) and
+    ``<= high``; one that is not is reported as ``must be <want>, got
+    <value>`` (``want`` defaults to the rule, e.g. ``a finite number >= 0``)
+    and read as ``nan``. Rows are ``position + row_offset`` (2 for a CSV file:
+    the header is row 1).
+
+    Parameters
+    ----------
+    values : Series or sequence
+        The cells (a numeric column is checked without a Python loop).
+    column, file, row_offset, problems
+        Where the column is, and the list the problems are appended to.
+
+    Returns
+    -------
+    ndarray of float64
+
+    Examples
+    --------
+    >>> problems = []
+    >>> located_numbers(["1", " ", "x", "-2", "1_000"], "rate", "e.csv", 2, problems, low=0).tolist()
+    [1.0, nan, nan, nan, nan]
+    >>> for p in problems[:2]:
+    ...     print(p)
+    e.csv, row 4, column 'rate': must be a finite number >= 0, got 'x'
+    e.csv, row 5, column 'rate': must be a finite number >= 0, got '-2'
+    """
+    s = values if isinstance(values, pd.Series) else pd.Series(list(values), dtype=object)
+    if s.dtype.kind in "fiu":                 # the common case: a numeric column (NaN = blank)
+        raw = None
+        x = s.to_numpy(dtype=np.float64, na_value=np.nan)
+        blank = np.isnan(x)
+    else:
+        raw = s.tolist()
+        blank = np.fromiter((is_blank(v) for v in raw), dtype=bool, count=len(raw))
+        x = np.fromiter((math.nan if b else _cell_number(v) for v, b in zip(raw, blank)), dtype=np.float64,
+                        count=len(raw))
+    with np.errstate(invalid="ignore"):
+        bad = ~blank & ~np.isfinite(x)
+        if integer:
+            bad |= ~blank & np.isfinite(x) & (x != np.round(x))
+        if low is not None:
+            bad |= ~blank & ((x <= low) if low_open else (x < low))
+        if high is not None:
+            bad |= ~blank & (x > high)
+    if bad.any():
+        if want is None:
+            want = ("a whole number" if integer else "a finite number") + (
+                f" {'>' if low_open else '>='} {low:g}" if low is not None else "") + (
+                f" <= {high:g}" if high is not None else "")
+        cells = raw if raw is not None else s.tolist()
+        for k in np.flatnonzero(bad):
+            problems.append(Problem(f"must be {want}, got {shown(cells[k])}", file, int(k) + row_offset, column))
+    if required:
+        for k in np.flatnonzero(blank):
+            problems.append(Problem("is blank; a number is needed", file, int(k) + row_offset, column))
+    return np.where(bad, np.nan, x)

@@ -85,6 +85,7 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
+from .._columns import located_numbers, table_file
 from ..errors import ContagionError, ConvergenceError, InvalidNetworkError, Problem
 from .params import ParamSpec
 from .result import ClearingResult
@@ -187,7 +188,7 @@ def asset_holdings(net) -> tuple[tuple[str, ...], np.ndarray]:
     Raises
     ------
     InvalidNetworkError
-        A value that is not a finite non-negative number (column, institution, value).
+        A value that is not a finite non-negative number (file, row, column, value).
 
     >>> import contagion
     >>> asset_holdings(contagion.load_dataset("chain"))[0]
@@ -197,16 +198,12 @@ def asset_holdings(net) -> tuple[tuple[str, ...], np.ndarray]:
     cols = [c for c in nodes.columns if c == UNITS_PREFIX or str(c).startswith(UNITS_PREFIX + "_")]
     names = tuple(DEFAULT_ASSET if c == UNITS_PREFIX else str(c)[len(UNITS_PREFIX) + 1:] for c in cols)
     units = np.zeros((net.n, len(cols)))
-    problems = []
+    problems: list[Problem] = []
+    file, offset = table_file(net.metadata, "nodes")
     for k, c in enumerate(cols):
-        raw = nodes[c]
-        vals = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=np.float64)
-        blank = raw.isna().to_numpy() | raw.astype(str).str.strip().isin(["", "nan", "None"]).to_numpy()
-        bad = ~blank & ~(np.isfinite(vals) & (vals >= 0))
-        for i in np.flatnonzero(bad):
-            problems.append(Problem(f"asset holdings of {net.names[i]!r} must be a finite number >= 0",
-                                    column=str(c), value=raw.iloc[i]))
-        units[:, k] = np.where(blank | bad, 0.0, vals)
+        vals = located_numbers(nodes[c], str(c), file, offset, problems, low=0,
+                               want="a finite number >= 0 (units of the asset held)")
+        units[:, k] = np.nan_to_num(vals, nan=0.0)
     if len(set(names)) != len(names):
         problems.append(Problem(f"asset names repeat: {sorted(names)} (asset_units is the asset 'asset')"))
     if problems:
@@ -249,14 +246,13 @@ def _targets(net, leverage: Any) -> np.ndarray:
     out = np.full(net.n, lam)
     nodes = net.nodes
     if "target_leverage" in nodes.columns:
-        col = pd.to_numeric(nodes["target_leverage"], errors="coerce").to_numpy(dtype=np.float64)
-        given = ~np.isnan(col)
-        bad = given & ~(col >= 1.0)
-        if bad.any():
-            i = int(np.flatnonzero(bad)[0])
-            raise InvalidNetworkError([Problem(f"target_leverage of {net.names[i]!r} must be a number >= 1",
-                                               column="target_leverage", value=nodes["target_leverage"].iloc[i])])
-        out = np.where(given, col, out)
+        problems: list[Problem] = []
+        file, offset = table_file(net.metadata, "nodes")
+        col = located_numbers(nodes["target_leverage"], "target_leverage", file, offset, problems, low=1,
+                              want="a number >= 1 (assets / equity)")
+        if problems:
+            raise InvalidNetworkError(problems)
+        out = np.where(np.isnan(col), out, col)
     return out
 
 

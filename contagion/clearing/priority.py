@@ -47,6 +47,7 @@ from typing import Any
 
 import numpy as np
 
+from .._columns import is_blank, located_numbers, table_file
 from ..errors import ConvergenceError, InvalidNetworkError, Problem, shown
 
 __all__ = ["PRIORITY_COLUMNS", "uses_priority", "ContingentSpec", "contingent_spec", "clear_priority",
@@ -66,8 +67,7 @@ class ContingentWarning(UserWarning):
     """Guarantees admit several clearing states; the result names the institutions concerned."""
 
 
-def _blank(v: Any) -> bool:
-    return v is None or (isinstance(v, float) and math.isnan(v)) or (isinstance(v, str) and not v.strip())
+_blank = is_blank
 
 
 def _any_set(column: Any) -> bool:
@@ -113,43 +113,15 @@ class ContingentSpec:
 
 
 def _where(net: Any) -> tuple[str, str, int]:
-    source = (net.metadata or {}).get("source")
-    if source:
-        return f"{source}/edges.csv", f"{source}/nodes.csv", 2
-    return "edges", "nodes", 0
+    efile, offset = table_file(net.metadata, "edges")
+    return efile, table_file(net.metadata, "nodes")[0], offset
 
 
 def _ints(values: list, name: str, file: str, offset: int, problems: list[Problem]) -> np.ndarray:
-    out = np.ones(len(values), dtype=np.int64)
-    for k, v in enumerate(values):
-        if _blank(v):
-            continue
-        try:
-            x = float(v.strip()) if isinstance(v, str) else float(v)
-        except (TypeError, ValueError):
-            x = math.nan
-        if isinstance(v, bool) or not math.isfinite(x) or x != int(x) or x < 1:
-            problems.append(Problem(f"must be a whole number >= 1 (1 = paid first), got {shown(v)}", file,
-                                    k + offset, name))
-            continue
-        out[k] = int(x)
-    return out
-
-
-def _floats(values: list, name: str, file: str, offset: int, problems: list[Problem]) -> np.ndarray:
-    out = np.full(len(values), np.nan)
-    for k, v in enumerate(values):
-        if _blank(v):
-            continue
-        try:
-            x = float(v.strip()) if isinstance(v, str) else float(v)
-        except (TypeError, ValueError):
-            x = math.nan
-        if isinstance(v, bool) or not math.isfinite(x) or x < 0:
-            problems.append(Problem(f"must be a finite number >= 0, got {shown(v)}", file, k + offset, name))
-            continue
-        out[k] = x
-    return out
+    """A seniority column: whole numbers >= 1, blank = 1."""
+    x = located_numbers(values, name, file, offset, problems, integer=True, low=1, high=2.0**62,
+                        want="a whole number >= 1 (1 = paid first)")
+    return np.where(np.isnan(x), 1, x).astype(np.int64)
 
 
 def contingent_spec(net: Any) -> ContingentSpec:
@@ -170,7 +142,7 @@ def contingent_spec(net: Any) -> ContingentSpec:
     problems: list[Problem] = []
     col = lambda name: edges[name].tolist() if name in edges.columns else [None] * m  # noqa: E731
     seniority = _ints(col("seniority"), "seniority", efile, offset, problems)
-    collateral = _floats(col("collateral_value"), "collateral_value", efile, offset, problems)
+    collateral = located_numbers(col("collateral_value"), "collateral_value", efile, offset, problems, low=0)
     ext_sen = _ints(nodes["external_seniority"].tolist() if "external_seniority" in nodes.columns else [None] * net.n,
                     "external_seniority", nfile, offset, problems)
     cap = edges["amount"].to_numpy(dtype=np.float64)
@@ -206,8 +178,8 @@ def contingent_spec(net: Any) -> ContingentSpec:
         else:
             covers[k] = row_of[key]
     fixed = cap.copy()
-    K = _floats(col("residual_value"), "residual_value", efile, offset, problems)
-    V = _floats(col("asset_value"), "asset_value", efile, offset, problems)
+    K = located_numbers(col("residual_value"), "residual_value", efile, offset, problems, low=0)
+    V = located_numbers(col("asset_value"), "asset_value", efile, offset, problems, low=0)
     for k in np.flatnonzero(rvg):
         for name, arr in (("residual_value", K), ("asset_value", V)):
             if np.isnan(arr[k]):

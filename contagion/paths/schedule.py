@@ -20,13 +20,13 @@ Every bad value is reported with the file, row, column and value.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from .._columns import is_blank, located_numbers, table_file
 from ..errors import InvalidNetworkError, Problem, shown
 
 __all__ = ["Schedule", "schedule_of", "ROLLOVER_RULES", "AMORTIZATIONS", "DATED_COLUMNS"]
@@ -73,34 +73,14 @@ class Schedule:
 
 def _where(net: Any) -> tuple[str, int]:
     """``(file label, row offset)`` of the edge table: rows as in the file (header = row 1) when read from one."""
-    source = (net.metadata or {}).get("source")
-    if source:
-        return f"{source}/edges.csv", 2
-    return "edges", 0
+    return table_file(net.metadata, "edges")
 
 
 def _numbers(col: pd.Series, name: str, file: str, offset: int, problems: list[Problem], *,
-             low: float | None = None, high: float | None = None, integer: bool = False,
-             low_open: bool = False) -> np.ndarray:
-    """A numeric column, blank -> nan; every value that is not a (finite, in-range) number is a problem."""
-    out = np.full(len(col), np.nan)
-    for k, v in enumerate(col.tolist()):
-        if v is None or (isinstance(v, float) and math.isnan(v)) or (isinstance(v, str) and not v.strip()):
-            continue
-        try:
-            x = float(v.strip()) if isinstance(v, str) else float(v)
-        except (TypeError, ValueError):
-            x = math.nan
-        bad = (not math.isfinite(x) or (integer and x != int(x)) or (low is not None and (x < low or (low_open and x == low)))
-               or (high is not None and x > high)) if not isinstance(v, bool) else True
-        if bad:
-            want = "a whole year" if integer else "a number" + (
-                f" {'>' if low_open else '>='} {low:g}" if low is not None else "") + (
-                f" <= {high:g}" if high is not None else "")
-            problems.append(Problem(f"must be {want}, got {shown(v)}", file, k + offset, name))
-            continue
-        out[k] = x
-    return out
+             low: float | None = None, integer: bool = False, low_open: bool = False) -> np.ndarray:
+    """A numeric column, blank -> nan (:func:`contagion._columns.located_numbers`; whole numbers are years)."""
+    return located_numbers(col, name, file, offset, problems, low=low, low_open=low_open, integer=integer,
+                           want="a whole year" if integer else None)
 
 
 def _choices(col: pd.Series | None, name: str, table: dict[str, int], default: str, file: str, offset: int,
@@ -109,7 +89,7 @@ def _choices(col: pd.Series | None, name: str, table: dict[str, int], default: s
     if col is None:
         return out
     for k, v in enumerate(col.tolist()):
-        if v is None or (isinstance(v, float) and math.isnan(v)) or (isinstance(v, str) and not v.strip()):
+        if is_blank(v):
             continue
         key = v.strip().lower() if isinstance(v, str) else v
         if key not in table:
@@ -163,8 +143,7 @@ def schedule_of(net: Any) -> Schedule:
     coll_col = col("collateral")
     collateral: list[str | None] = []
     for v in (coll_col.tolist() if coll_col is not None else [None] * n):
-        blank_v = v is None or (isinstance(v, float) and math.isnan(v)) or (isinstance(v, str) and not v.strip())
-        collateral.append(None if blank_v else str(v).strip())
+        collateral.append(None if is_blank(v) else str(v).strip())
 
     is_debt = ~np.isnan(principal)
     for k in range(n):
@@ -172,8 +151,7 @@ def schedule_of(net: Any) -> Schedule:
         if np.isfinite(start[k]) and np.isfinite(end[k]) and end[k] < start[k]:
             problems.append(Problem(f"end {int(end[k])} is before start {int(start[k])}", file, row, "end"))
         raw_maturity = edges["maturity"].iloc[k] if "maturity" in edges.columns else None
-        blank_maturity = raw_maturity is None or (isinstance(raw_maturity, float) and math.isnan(raw_maturity)) or \
-            (isinstance(raw_maturity, str) and not raw_maturity.strip())
+        blank_maturity = is_blank(raw_maturity)
         if is_debt[k] and blank_maturity:
             problems.append(Problem("a debt row (with a principal) needs a maturity year", file, row, "maturity"))
         if not is_debt[k]:

@@ -408,3 +408,164 @@ def test_ltv_weighs_the_whole_outstanding_principal_of_a_linear_loan():
     assert path.payments[0, 0] == pytest.approx(39.0)
     rich = contagion.paths.CollateralTable({"c": ((2026, 95.0, 100.0),)})
     assert clear_path(net, (2026, 2026), collateral=rich).rolled_principal.tolist() == [30.0]
+
+
+# ---------------------------------------------------------------------- fire sales on a path (issue 19, item 1)
+def _nv_recurring(cash_n: float = 4.0) -> contagion.FinancialNetwork:
+    """The issue's N/V network, owed again every year: N (cash c, 10 units) owes 10 to F and 1 outside, V (cash 3,
+    8 units) owes 9.8 to B; each year brings the same cash."""
+    return _net({"debtor": ["N", "V"], "creditor": ["F", "B"], "amount": [10.0, 9.8]},
+                {"id": ["N", "F", "V", "B"], "external_assets": [cash_n, 0, 3, 0],
+                 "external_liabilities": [1.0, 0, 0, 0], "asset_units": [10.0, 0, 8, 0]})
+
+
+def test_fire_sale_path_carries_units_and_the_price_by_hand():
+    """Impact 0.01, 2026-2027.
+
+    2026 is the one-year example: both must sell, N 7 / q1 units and V 6.8 / q1, at q1 = exp(-0.138 / q1) =
+    0.850168 (the greatest root, brentq below); both pay in full and keep no cash (N: 4 + 7 - 11 = 0, V: 3 + 6.8 -
+    9.8 = 0). Units sold are gone: N starts 2027 with 10 - 7 / q1 = 1.766 units, V with 8 - 6.8 / q1 = 0.0016,
+    and the price starts at q1. In 2027 N needs 7 again but holds 1.766 units worth at most 1.50, and V needs 6.8
+    with 0.0016 units: both default and sell everything. All 18 units have now been sold, so the price is
+    q1 x exp(-0.01 (18 - 13.8 / q1)) = exp(-0.18) exactly (q1 = exp(-0.138 / q1)): the price remembers every sale
+    (no recovery). N pays 4 + 1.766 exp(-0.18) = 5.4754, V 3 + 0.0016 exp(-0.18) = 3.0013.
+
+    A one-year view of 2027 (fresh holdings at price 1) sees both pay in full: what 2026 sold is what fails them.
+    """
+    from scipy.optimize import brentq
+
+    q1 = brentq(lambda q: np.exp(-0.138 / q) - q, 0.85, 1.0, xtol=1e-15)
+    q2 = np.exp(-0.18)
+    net = _nv_recurring()
+    path = clear_path(net, (2026, 2027), method="fire-sale", impact=0.01)
+    assert path.asset_names == ("asset",)
+    np.testing.assert_allclose(path.prices["asset"], [q1, q2], rtol=1e-13)
+    left = [10 - 7 / q1, 0, 8 - 6.8 / q1, 0]
+    # (units to 1e-12: the price settles to 1e-13, and 8 - 6.8 / q1 cancels 3 digits)
+    np.testing.assert_allclose(path.units_held[:, :, 0], [[10, 0, 8, 0], left], rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(path.units_sold[:, :, 0], [[7 / q1, 0, 6.8 / q1, 0], left], rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(path.payments, [[11, 0, 9.8, 0], [4 + left[0] * q2, 0, 3 + left[2] * q2, 0]],
+                               rtol=1e-12)
+    np.testing.assert_allclose(path.cash[0], [0, 10, 0, 9.8], atol=1e-12)
+    assert path.default_year == (2027, None, 2027, None)
+    assert contagion.clear(net, method="fire-sale", impact=0.01).defaulted.tolist() == [False] * 4
+    # the long table and the summary carry them
+    frame = path.to_frame()
+    assert frame.loc[(2027, "N"), "units_held"] == pytest.approx(left[0], rel=1e-12)
+    assert frame.loc[(2027, "V"), "price_asset"] == pytest.approx(q2, rel=1e-13)
+    assert path.summary()[1]["prices"] == {"asset": pytest.approx(q2, rel=1e-13)}
+    # one year of the path is the one-year fire-sale clearing
+    one = clear_path(net, (2026, 2026), method="fire-sale", impact=0.01)
+    np.testing.assert_array_equal(one.payments[0], contagion.clear(net, method="fire-sale", impact=0.01).payments)
+
+
+def _gpu_vehicle(linked: bool = True) -> tuple[contagion.FinancialNetwork, contagion.paths.CollateralTable]:
+    """N (no cash, 10 GPU units) owes 11 to F in 2026 (a bullet loan at 0%); V (cash 3 a year, 8 units) has a
+    bullet loan of 42 at 5% from B due 2027, rolled when its fleet (worth 100 in 2026, 10-year life) x 0.5
+    covers it. V has no exposure to N."""
+    net = _net({"debtor": ["N", "V"], "creditor": ["F", "B"], "amount": [11.0, 2.1], "principal": [11.0, 42.0],
+                "rate": [0.0, 0.05], "maturity": [2026, 2027], "rollover": ["none", "ltv"], "max_ltv": [None, 0.5],
+                "collateral": [None, "fleet"]},
+               {"id": ["N", "F", "V", "B"], "external_assets": [0.0, 0, 3, 0], "asset_units": [10.0, 0, 8, 0]})
+    coll = contagion.paths.CollateralTable({"fleet": ((2026, 100.0, 10.0),)},
+                                           assets={"fleet": "asset"} if linked else {})
+    return net, coll
+
+
+def test_collateral_follows_the_price_by_hand():
+    """Impact 0.01. 2026: N needs 11 from 10 units and sells them all at any price: q1 = exp(-0.1) = 0.904837,
+    it pays 10 q1 = 9.048 and defaults. V pays its interest 2.1 from its cash 3, sells nothing, carries 0.9.
+
+    2027: B decides on V's 42 on the state at the start of the year: the fleet's straight-line value 90 follows
+    the GPU price, 90 x q1 = 81.44, and 0.5 x 81.44 = 40.72 < 42: the loan is called. V owes 42 + 2.1 = 44.1 with
+    3 + 0.9 in cash and 8 units: it defaults, sells all 8, the price falls to exp(-0.18) and V pays 3.9 + 8
+    exp(-0.18) = 10.5822. Without the link (or with impact 0) the fleet is worth 90 x 0.5 = 45 >= 42, the loan
+    rolls and V pays 2.1 again: it fails only through the price of the GPUs N sold.
+    """
+    q1, q2 = np.exp(-0.1), np.exp(-0.18)
+    net, coll = _gpu_vehicle()
+    path = clear_path(net, (2026, 2027), method="fire-sale", impact=0.01, collateral=coll)
+    np.testing.assert_allclose(path.prices["asset"], [q1, q2], rtol=1e-14)
+    assert path.default_year == (2026, None, 2027, None)
+    assert path.rolled_principal.tolist() == [0.0, 0.0] and path.called_principal.tolist() == [11.0, 42.0]
+    np.testing.assert_allclose(path.payments, [[10 * q1, 0, 2.1, 0], [0, 0, 3.9 + 8 * q2, 0]], rtol=1e-14)
+    np.testing.assert_allclose(path.units_held[:, :, 0], [[10, 0, 8, 0], [0, 0, 8, 0]])
+    assert path.cash[0, 2] == pytest.approx(0.9, abs=1e-12)
+    for other in (clear_path(net, (2026, 2027), method="fire-sale", impact=0.01, collateral=_gpu_vehicle(False)[1]),
+                  clear_path(net, (2026, 2027), method="fire-sale", impact=0.0, collateral=coll)):
+        assert other.default_year[2] is None and other.rolled_principal.tolist() == [0.0, 42.0]
+        np.testing.assert_allclose(other.payments[1, 2], 2.1)
+    # on a method that sells nothing the price never moves: linked or not, the loan rolls
+    assert clear_path(net, (2026, 2027), collateral=coll).rolled_principal.tolist() == [0.0, 42.0]
+
+
+@pytest.mark.parametrize("seed", range(0, 90, 6))
+def test_impact_zero_is_the_plain_path_with_holdings_as_first_year_cash(seed):
+    """With impact 0 no sale moves a price: a unit is cash at 1. The fire-sale path equals the Eisenberg--Noe path
+    of the same network whose 2026 outside assets include the units, year by year (payments, equity, defaults;
+    cash + units kept = the plain path's cash), acceleration and carried remainders included."""
+    base = _make(*random_case(seed))
+    rng = np.random.default_rng(seed)
+    units = np.where(rng.random(base.n) < 0.6, rng.uniform(0, 5, base.n), 0.0)
+    nodes = base.nodes.copy()
+    nodes["asset_units"] = units
+    net = contagion.FinancialNetwork.from_edges(base.edges, nodes)
+    fire = clear_path(net, (2026, 2028), method="fire-sale", impact=0.0)
+    flows = contagion.paths.Cashflows({2026: (net.external_assets + units, np.full(net.n, np.nan))})
+    plain = clear_path(net, (2026, 2028), cashflows=flows)
+    assert fire.default_year == plain.default_year
+    scale = max(1.0, float(net.total_obligations.max()))
+    for key in ("payments", "equity", "shortfall", "obligations"):
+        np.testing.assert_allclose(getattr(fire, key), getattr(plain, key), rtol=0, atol=1e-12 * scale)
+    kept = fire.units_held[:, :, 0] - fire.units_sold[:, :, 0]
+    np.testing.assert_allclose(fire.cash + kept, plain.cash, rtol=0, atol=1e-12 * scale)
+    assert np.all(fire.prices["asset"] == 1.0)
+
+
+def test_collateral_asset_errors_are_located(tmp_path):
+    folder = _write(tmp_path / "net", "debtor,creditor,amount,principal,maturity,rollover,max_ltv,collateral\n"
+                                      "A,B,1,100,2028,ltv,0.8,gpu\n",
+                    collateral="id,value,year,economic_life,asset\ngpu,100,2026,3,tpu\n")
+    nodes = folder / "nodes.csv"
+    nodes.write_text("id,external_assets,asset_units_gpu\nA,20,5\nB,0,\n")
+    with pytest.raises(InvalidNetworkError, match="follows asset 'tpu', which no institution holds") as info:
+        clear_path(contagion.read_network(folder), (2026, 2028), method="fire-sale")
+    p = info.value.problems[0]
+    assert (str(p.file).endswith("collateral.csv"), p.row, p.column) == (True, 2, "asset")
+    assert "assets: gpu" in str(p)
+    from contagion.cli import cli
+
+    out = CliRunner().invoke(cli, ["run", str(folder), "--horizon", "2026:2028", "-m", "fire-sale"])
+    assert out.exit_code == 1 and "collateral.csv, row 2, column 'asset'" in out.stderr
+    (folder / "collateral.csv").write_text("id,value,year,economic_life,asset\ngpu,100,2026,3,gpu\n"
+                                          "gpu,50,2027,3,asset\n")
+    with pytest.raises(InvalidNetworkError, match="one collateral follows one asset") as info:
+        clear_path(contagion.read_network(folder), (2026, 2028))
+    assert (info.value.problems[0].row, info.value.problems[0].column) == (3, "asset")
+    (folder / "collateral.csv").write_text("id,value,year,economic_life,asset\ngpu,100,2026,3,gpu\n")
+    assert clear_path(contagion.read_network(folder), (2026, 2028), method="fire-sale").asset_names == ("gpu",)
+    out = CliRunner().invoke(cli, ["run", str(folder), "--horizon", "2026:2028"])
+    assert out.exit_code == 0, out.output
+
+
+def test_cli_fire_sale_path_outputs(tmp_path):
+    """run --horizon -m fire-sale: the price per year in the table, the CSV and the JSON; units in the records."""
+    import io
+
+    from contagion.cli import cli
+
+    net, _ = _gpu_vehicle()
+    d = tmp_path / "gpu"
+    contagion.write_network(net, d)
+    (d / "collateral.csv").write_text("id,value,year,economic_life,asset\nfleet,100,2026,10,asset\n")
+    args = ["run", str(d), "--horizon", "2026:2027", "-m", "fire-sale", "--impact", "0.01"]
+    doc = json.loads(CliRunner().invoke(cli, [*args, "-f", "json"]).stdout)
+    assert doc["prices"]["asset"] == pytest.approx([np.exp(-0.1), np.exp(-0.18)], rel=1e-14)
+    assert doc["years"][1]["summary"]["prices"]["asset"] == pytest.approx(np.exp(-0.18), rel=1e-14)
+    v = doc["years"][1]["institutions"][2]
+    assert (v["name"], v["units_held"], v["units_sold"], v["defaulted"]) == ("V", 8.0, 8.0, True)
+    csv = pd.read_csv(io.StringIO(CliRunner().invoke(cli, [*args, "-f", "csv"]).stdout))
+    assert list(csv.columns[-4:]) == ["units_held", "units_sold", "asset_value", "price_asset"]
+    assert csv["price_asset"].tolist() == pytest.approx([np.exp(-0.1)] * 4 + [np.exp(-0.18)] * 4, rel=1e-14)
+    table = CliRunner().invoke(cli, [*args, "--format", "table"]).stdout
+    assert "price of asset" in table and "0.9048" in table and "0.8353" in table

@@ -90,7 +90,7 @@ from ..errors import ContagionError, ConvergenceError, InvalidNetworkError, Prob
 from .params import ParamSpec
 from .result import ClearingResult
 
-__all__ = ["fire_sale", "fire_sale_leverage", "FireSaleResult", "asset_holdings", "FIRE_SALE_PARAMS",
+__all__ = ["fire_sale", "fire_sale_leverage", "FireSaleResult", "asset_holdings", "asset_names", "FIRE_SALE_PARAMS",
            "LEVERAGE_PARAMS", "PRICE_TOL", "MAX_ROUNDS"]
 
 #: Stop when the price change, extrapolated by the contraction rate, is below this.
@@ -179,6 +179,25 @@ class FireSaleResult(ClearingResult):
                 "fire_sale_loss": self.fire_sale_loss}
 
 
+def _asset_columns(nodes: pd.DataFrame) -> tuple[list[str], tuple[str, ...]]:
+    """The holdings columns of a node table and the names of their assets."""
+    cols = [c for c in nodes.columns if c == UNITS_PREFIX or str(c).startswith(UNITS_PREFIX + "_")]
+    return cols, tuple(DEFAULT_ASSET if c == UNITS_PREFIX else str(c)[len(UNITS_PREFIX) + 1:] for c in cols)
+
+
+def asset_names(net) -> tuple[str, ...]:
+    """Names of the assets the node table gives holdings of (from the column names alone, values unchecked).
+
+    >>> import pandas as pd, contagion
+    >>> net = contagion.FinancialNetwork.from_edges(
+    ...     pd.DataFrame({"debtor": ["A"], "creditor": ["B"], "amount": [1.0]}),
+    ...     pd.DataFrame({"id": ["A", "B"], "asset_units": [2.0, 0], "asset_units_gpu": [1.0, 0]}))
+    >>> asset_names(net)
+    ('asset', 'gpu')
+    """
+    return _asset_columns(net.nodes)[1]
+
+
 def asset_holdings(net) -> tuple[tuple[str, ...], np.ndarray]:
     """Asset names and units held, ``(names, units)`` with ``units`` of shape (n, K), from the node table.
 
@@ -195,8 +214,7 @@ def asset_holdings(net) -> tuple[tuple[str, ...], np.ndarray]:
     ()
     """
     nodes = net.nodes
-    cols = [c for c in nodes.columns if c == UNITS_PREFIX or str(c).startswith(UNITS_PREFIX + "_")]
-    names = tuple(DEFAULT_ASSET if c == UNITS_PREFIX else str(c)[len(UNITS_PREFIX) + 1:] for c in cols)
+    cols, names = _asset_columns(nodes)
     units = np.zeros((net.n, len(cols)))
     problems: list[Problem] = []
     file, offset = table_file(net.metadata, "nodes")

@@ -15,6 +15,22 @@ __all__ = ["horizon_option", "parse_horizon", "render_path", "announce_path", "P
 #: Columns of the long table (``-f csv``): one row per year and institution.
 PATH_COLUMNS = ("year", "id", "name", "type", "obligations", "payment", "shortfall", "equity_pre_shock",
                 "equity_if_all_pay", "equity", "capital_depletion", "defaulted", "new_default", "default_round", "cash")
+#: Added to the records of a path with fire sales (as in a one-year fire-sale table): units held at the start of
+#: the year, units sold in it, their value at the year's price (summed over assets), then ``price_<asset>``.
+ASSET_COLUMNS = ("units_held", "units_sold", "asset_value")
+
+
+def _asset_frame(path: Any, k: int, frame: Any) -> list[str]:
+    """Put the year's asset columns in ``frame`` (a year's records); their names, none without assets."""
+    if not path.asset_names:
+        return []
+    frame["units_held"] = path.units_held[k].sum(axis=1)
+    frame["units_sold"] = path.units_sold[k].sum(axis=1)
+    q = [path.prices[a][k] for a in path.asset_names]
+    frame["asset_value"] = path.units_held[k] @ q
+    for a, v in zip(path.asset_names, q):
+        frame[f"price_{a}"] = v
+    return [*ASSET_COLUMNS, *(f"price_{a}" for a in path.asset_names)]
 
 
 def parse_horizon(text: str) -> tuple[int, int]:
@@ -88,11 +104,14 @@ def _year_records(path: Any, k: int) -> tuple[list[dict[str, Any]], dict[str, An
         "called_principal": float(path.called_principal[k]),
         "cash": float(path.cash[k].sum()),
     }
-    return frame[list(INSTITUTION_COLUMNS)].to_dict(orient="records"), summary
+    extra = [c for c in _asset_frame(path, k, frame) if c in ASSET_COLUMNS]   # prices are in the summary
+    return frame[[*INSTITUTION_COLUMNS, *extra]].to_dict(orient="records"), summary
 
 
 def path_json(path: Any, label: str) -> str:
-    """The DESIGN §7 object: ``horizon``, ``years`` [{year, institutions, summary}], ``institutions``."""
+    """The DESIGN §7 object: ``horizon``, ``years`` [{year, institutions, summary}], ``institutions``; with fire
+    sales also ``prices`` (asset -> the price where each year ended), ``units_held``, ``units_sold`` and
+    ``asset_value`` in the records and ``prices`` / ``fire_sale_loss`` in each year's summary."""
     years = []
     for k, y in enumerate(path.years):
         records, summary = _year_records(path, k)
@@ -108,6 +127,8 @@ def path_json(path: Any, label: str) -> str:
         "scenarios": [s.to_dict() for s in path.scenarios],
         "default_scenario_applied": path.default_applied,
         "horizon": [int(path.years[0]), int(path.years[-1])],
+        **({"prices": {a: [float(x) for x in path.prices[a]] for a in path.asset_names}} if path.asset_names
+           else {}),
         "years": years,
         "institutions": totals,
     })
@@ -128,8 +149,9 @@ def _csv(path: Any) -> str:
         f["new_default"] = path.new_defaults[k]
         f["default_round"] = path.default_round[k]
         f["cash"] = path.cash[k]
+        extra = _asset_frame(path, k, f)
         frames.append(f)
-    return csv_text(pd.concat(frames, ignore_index=True)[list(PATH_COLUMNS)])
+    return csv_text(pd.concat(frames, ignore_index=True)[[*PATH_COLUMNS, *extra]])
 
 
 def render_path(path: Any, label: str, fmt: str, color: bool) -> str:
@@ -156,11 +178,13 @@ def _path_tables(path: Any, label: str, color: bool) -> str:
     cols = [Col("year", "right", 0), Col("defaults", "right", 0), Col("new", "right", 0),
             Col("shortfall", "right", 1), Col("rolled principal", "right", 2), Col("called principal", "right", 2),
             Col("who defaults", "left", 3, shrink=True, floor=16)]
+    for a in path.asset_names:                                   # fire sales: the price where each year ended
+        cols.insert(-1, Col(f"price of {a}", "right", 1))
     rows, styles = [], []
     for row in path.summary():
         rows.append([str(row["year"]), str(row["defaults"]), str(row["new_defaults"]), _amount(row["total_shortfall"]),
                      _amount(row["rolled_principal"]), _amount(row["called_principal"]),
-                     ", ".join(row["new_default_names"])])
+                     *(f"{row['prices'][a]:.4f}" for a in path.asset_names), ", ".join(row["new_default_names"])])
         styles.append("bold red" if color and row["new_defaults"] else None)
     years, note1 = fitted_table(cols, rows, width, title=title, styles=styles)
     dy = path.default_year

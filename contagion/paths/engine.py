@@ -36,6 +36,26 @@ Each year ``t`` of the horizon, in this order:
    year; an institution in default keeps collecting its outside assets and
    claims and paying them out (its estate), but stays in default.
 
+**Fire sales on a path** (methods that sell assets, ``fire-sale`` and
+``fire-sale-leverage``; :mod:`contagion.clearing.firesale`). The units of
+each asset an institution holds (node columns ``asset_units`` /
+``asset_units_<name>``) and the price of each asset are carried like cash:
+units sold in year ``t`` are gone in ``t + 1``, and the price starts year
+``t + 1`` where year ``t`` ended. Prices start at 1 and do **not recover**
+within the horizon: with ``q = start x exp(-impact x units sold)`` each
+year, the price in any year is ``exp(-impact x all units sold so far)`` --
+the secondary market remembers every forced sale (a deliberate, conservative
+choice: nothing in the references or the data gives a recovery speed). The
+cash an institution carries is its liquid equity (after paying, sale proceeds
+included, the units it keeps not counted: they are carried as units).
+Collateral that names an ``asset`` in ``collateral.csv`` follows the price:
+its straight-line value times the asset's price at the start of the year
+(the price where the year before ended) over its starting price, 1; the
+rollover decision of step 1 sees that value. With ``impact = 0`` nothing moves
+a price and a fire-sale path is the Eisenberg--Noe path with each holding
+counted as cash of the first year. Other methods leave holdings and prices
+alone (collateral is then at its straight-line value).
+
 A network without dated columns is the same network every year, so a
 one-year horizon equals a plain :func:`contagion.clear`.
 """
@@ -116,7 +136,10 @@ def clear_path(net: Any, horizon: tuple[int, int], scenarios: Iterable[Any] | An
         ``freeze`` and ``collateral`` shocks set the lender and collateral rules.
     method : str
         ``"eisenberg-noe"`` or ``"rogers-veraart"`` (``alpha``, ``beta`` in
-        ``params``); ``params`` go to :func:`contagion.clear` (``solver`` too).
+        ``params``), or ``"fire-sale"`` / ``"fire-sale-leverage"``
+        (``impact``, ``leverage``): holdings and prices carried from year to
+        year (module docstring); ``params`` go to :func:`contagion.clear`
+        (``solver`` too).
     collateral, cashflows : path, table or None
         ``collateral.csv`` and ``cashflows.csv``; default: the files in the
         network's folder, if any (:mod:`contagion.paths.tables`).
@@ -130,7 +153,8 @@ def clear_path(net: Any, horizon: tuple[int, int], scenarios: Iterable[Any] | An
     InvalidNetworkError
         A bad value in a dated column or in the two tables (file, row, column, value).
     ContagionError
-        A bad horizon, an unknown method, a collateral id that is not defined.
+        A bad horizon, an unknown method, a collateral id that is not defined,
+        a collateral ``asset`` the network does not hold (located in collateral.csv).
 
     Notes
     -----
@@ -172,9 +196,10 @@ def clear_path(net: Any, horizon: tuple[int, int], scenarios: Iterable[Any] | An
     sched = schedule_of(net)
     coll, flows = _tables(net, collateral, cashflows)
     _check_collateral(net, sched, coll)
-    state = _State.start(net, sched, years, flows)
+    state = _State.start(net, sched, years, flows, _sells(method))
     steps = [state.year(k, t, rules, coll, method, params) for k, t in enumerate(years)]
     stack = lambda key: np.array([getattr(step, key) for step in steps])  # noqa: E731
+    names = state.asset_names
     return PathResult(
         network=net, years=years, scenarios=tuple(resolved), default_applied=used_default,
         payments=stack("payments"), obligations=stack("obligations"), shortfall=stack("shortfall"),
@@ -184,7 +209,19 @@ def clear_path(net: Any, horizon: tuple[int, int], scenarios: Iterable[Any] | An
         clearings=tuple(s.clearing for s in steps),
         bases=tuple(s.base for s in steps), method=method,
         params=dict(steps[0].clearing.params) if steps else dict(params),
+        asset_names=names, prices={a: stack("prices")[:, k] for k, a in enumerate(names)},
+        units_held=stack("units_held") if names else None, units_sold=stack("units_sold") if names else None,
     )
+
+
+def _sells(method: str) -> bool:
+    """Whether the method sells assets (takes ``holdings=``): its holdings and prices are carried on a path."""
+    import inspect
+
+    from ..clearing import CLEARING_METHODS
+
+    func = CLEARING_METHODS.get(method)
+    return func is not None and "holdings" in inspect.signature(func).parameters
 
 
 @dataclass
@@ -205,6 +242,9 @@ class _Year:
     called: float
     rolled_rows: np.ndarray
     called_rows: np.ndarray
+    units_held: np.ndarray           # (n, K) at the start of the year
+    units_sold: np.ndarray           # (n, K) in the year
+    prices: np.ndarray               # (K,) where the year ended
 
 
 @dataclass
@@ -221,13 +261,27 @@ class _State:
     remainder_ext: np.ndarray        # unpaid outside liabilities owed again next year
     cash: np.ndarray                 # cash carried into the next year
     defaulted: np.ndarray
+    asset_names: tuple[str, ...]     # assets carried (only for a method that sells them)
+    units: np.ndarray                # (n, K) units held at the start of the next year
+    prices: np.ndarray               # (K,) prices at the start of the next year (1 at the start of the horizon)
 
     @classmethod
-    def start(cls, net: Any, sched: Any, years: tuple[int, ...], flows: Cashflows) -> "_State":
+    def start(cls, net: Any, sched: Any, years: tuple[int, ...], flows: Cashflows, sells: bool) -> "_State":
+        from ..clearing.firesale import asset_holdings
+
+        names, units = asset_holdings(net) if sells else ((), np.zeros((net.n, 0)))
         return cls(net=net, sched=sched, years=years,
                    money=[flows.for_year(y, net.external_assets, net.external_liabilities) for y in years],
                    outstanding=sched.principal.copy(), maturity=sched.maturity.copy(), remainder=np.zeros(net.n_edges),
-                   remainder_ext=np.zeros(net.n), cash=np.zeros(net.n), defaulted=np.zeros(net.n, dtype=bool))
+                   remainder_ext=np.zeros(net.n), cash=np.zeros(net.n), defaulted=np.zeros(net.n, dtype=bool),
+                   asset_names=names, units=units, prices=np.ones(len(names)))
+
+    def _market(self) -> dict[str, Any]:
+        """What a selling method is told of the market this year: the units held and the starting prices."""
+        if not self.asset_names:
+            return {}
+        return {"holdings": {a: self.units[:, k].copy() for k, a in enumerate(self.asset_names)},
+                "start_prices": dict(zip(self.asset_names, self.prices.tolist()))}
 
     def year(self, k: int, t: int, rules: PathRules, coll: CollateralTable, method: str, params: dict) -> _Year:
         """Steps 1-4 of the module docstring for year ``t`` (the ``k``-th of the horizon)."""
@@ -235,7 +289,8 @@ class _State:
         open_row = ~self.defaulted[di] & (sched.start <= t)         # rows of debtors not yet in default
         # 1. rollover decisions on the state at the start of the year
         principal_due = _principal_due(sched, self.outstanding, self.maturity, t) * open_row
-        roll = _rolls(sched, rules, coll, principal_due, self.outstanding, self.defaulted, ci, t)
+        prices = dict(zip(self.asset_names, self.prices.tolist()))
+        roll = _rolls(sched, rules, coll, principal_due, self.outstanding, self.defaulted, ci, t, prices)
         self.maturity = np.where(roll, t + sched.term, self.maturity)
         called = np.where(roll, 0.0, principal_due)
         # 2. what falls due
@@ -249,15 +304,18 @@ class _State:
         # 3. clearing with acceleration, to a fixed default set
         later = lambda: _future(self.net, sched, rules, self.outstanding - called, self.years[k + 1:],  # noqa: E731
                                 self.money[k + 1:])
+        held = self.units
         cur, res, accelerated, wave = _clear_accelerating(year_net, amounts, e_year, ext_year, self.defaulted,
-                                                          later, method, params)
+                                                          later, method, {**params, **self._market()})
         # 4. carry forward
         self._carry(cur, res, accelerated, called)
+        sold = res.units_sold if self.asset_names else np.zeros_like(held)
         return _Year(clearing=res, base=base, payments=res.payments, obligations=cur.total_obligations,
                      shortfall=res.shortfall, equity=res.equity, external_assets=e_year, cash=self.cash,
                      defaulted=self.defaulted, default_round=np.where(accelerated, wave, -1),
                      rolled=float(principal_due[roll].sum()), called=float(called.sum()),
-                     rolled_rows=np.where(roll, principal_due, 0.0), called_rows=called)
+                     rolled_rows=np.where(roll, principal_due, 0.0), called_rows=called,
+                     units_held=held, units_sold=sold, prices=self.prices)
 
     def _carry(self, cur: Any, res: Any, accelerated: np.ndarray, called: np.ndarray) -> None:
         """Unpaid amounts owed again, principal repaid or accelerated, cash kept, defaults absorbed."""
@@ -280,6 +338,9 @@ class _State:
         liquid = getattr(res, "liquid_equity", None)
         self.cash = np.where(res.defaulted, 0.0, np.maximum(res.equity if liquid is None else liquid, 0.0))
         self.defaulted = self.defaulted | accelerated
+        if self.asset_names:     # units sold are gone; the next year starts at this year's prices (no recovery)
+            self.units = np.maximum(self.units - res.units_sold, 0.0)
+            self.prices = np.array([res.prices[a] for a in self.asset_names])
 
 
 def _clear_accelerating(year_net: Any, amounts: np.ndarray, e: np.ndarray, ext: np.ndarray, defaulted: np.ndarray,
@@ -320,17 +381,18 @@ def _principal_due(sched: Any, outstanding: np.ndarray, maturity: np.ndarray, t:
 
 
 def _rolls(sched: Any, rules: PathRules, coll: CollateralTable, principal_due: np.ndarray, outstanding: np.ndarray,
-           defaulted: np.ndarray, ci: np.ndarray, t: int) -> np.ndarray:
+           defaulted: np.ndarray, ci: np.ndarray, t: int, prices: dict[str, float]) -> np.ndarray:
     """Rows whose principal due in ``t`` is rolled (decided on the state at the start of ``t``).
 
-    ``ltv`` judges the whole principal still outstanding against the collateral (not only the instalment due).
+    ``ltv`` judges the whole principal still outstanding against the collateral (not only the instalment due),
+    valued at the prices the year starts with when it follows an asset.
     """
     lender_ok = ~defaulted[ci] & ~(rules.frozen_from[ci] <= t)
     roll = (principal_due > 0) & lender_ok & (sched.rollover == ROLLOVER_RULES["always"])
     ltv = np.flatnonzero((principal_due > 0) & lender_ok & (sched.rollover == ROLLOVER_RULES["ltv"]))
     for r in ltv:
         key = sched.collateral[r]
-        value = coll.value_at(key, t, *rules.factors(key, t))
+        value = coll.value_at(key, t, *rules.factors(key, t)) * coll.price_factor(key, prices)
         roll[r] = value * sched.max_ltv[r] >= outstanding[r]
     return roll
 
@@ -376,5 +438,15 @@ def _check_collateral(net: Any, sched: Any, coll: CollateralTable) -> None:
             problems.append(Problem(f"collateral {key!r} is not in collateral.csv"
                                     + (f" (ids: {', '.join(sorted(coll.rows))})" if coll.rows else
                                        " (no collateral.csv beside the network)"), file, r + offset, "collateral"))
+    if coll.assets:
+        from ..clearing.firesale import asset_names
+
+        held = asset_names(net)
+        for key, asset in coll.assets.items():
+            if asset not in held:
+                where, row = coll.asset_rows.get(key, (None, None))
+                problems.append(Problem(f"collateral {key!r} follows asset {asset!r}, which no institution holds "
+                                        f"(assets: {', '.join(held) if held else 'none'}; node columns asset_units "
+                                        f"= 'asset', asset_units_<name> = '<name>')", where, row, "asset"))
     if problems:
         raise InvalidNetworkError(problems)

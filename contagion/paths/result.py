@@ -44,6 +44,16 @@ class PathResult:
         ``rolled_principal`` and ``called_principal``): the maturity wall by borrower or lender.
     clearings : tuple of ClearingResult
         The clearing of each year (exact, through :func:`contagion.clear`).
+    asset_names : tuple of str
+        The assets carried from year to year by a method that sells them
+        (``fire-sale``, ``fire-sale-leverage``); empty otherwise.
+    prices : mapping
+        Asset name -> ``(years,)`` array: its price where each year's clearing
+        ended (the next year starts there; 1 before any sale).
+    units_held, units_sold : ndarray or None
+        ``(years, institutions, assets)``: units held at the start of each year
+        (before its sales) and units sold in it, aligned with ``asset_names``;
+        ``units_held[k + 1] = units_held[k] - units_sold[k]``. None without assets.
     """
 
     network: Any = field(repr=False)
@@ -66,6 +76,10 @@ class PathResult:
     bases: tuple = field(default=(), repr=False)
     method: str = "eisenberg-noe"
     params: dict = field(default_factory=dict)
+    asset_names: tuple[str, ...] = ()
+    prices: dict = field(default_factory=dict, repr=False)
+    units_held: np.ndarray | None = field(default=None, repr=False)
+    units_sold: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -95,12 +109,14 @@ class PathResult:
         """Long format: one row per year and institution, indexed by ``(year, name)``.
 
         Columns: ``type, obligations, payment, shortfall, equity, external_assets, cash, defaulted,
-        new_default, default_round``.
+        new_default, default_round``; on a path with assets (fire sales) also ``units_held``, ``units_sold``
+        and ``asset_value`` (units held at the year's prices), summed over assets as in a one-year
+        fire-sale table, and ``price_<asset>`` per asset (the year's price, on every row of the year).
         """
         K, n = self.payments.shape
         idx = pd.MultiIndex.from_product([list(self.years), list(self.names)], names=["year", "name"])
         types = np.tile(np.asarray(self.network.types, dtype=object).astype(str), K)
-        return pd.DataFrame({
+        return pd.DataFrame({**{
             "type": types,
             "obligations": self.obligations.ravel(),
             "payment": self.payments.ravel(),
@@ -111,11 +127,22 @@ class PathResult:
             "defaulted": self.defaulted.ravel(),
             "new_default": self.new_defaults.ravel(),
             "default_round": self.default_round.ravel(),
-        }, index=idx)
+        }, **self._asset_columns()}, index=idx)
+
+    def _asset_columns(self) -> dict[str, np.ndarray]:
+        """The long-format asset columns (none without assets)."""
+        if not self.asset_names:
+            return {}
+        n = len(self.names)
+        q = np.column_stack([self.prices[a] for a in self.asset_names])           # (years, K)
+        return {"units_held": self.units_held.sum(axis=2).ravel(), "units_sold": self.units_sold.sum(axis=2).ravel(),
+                "asset_value": np.einsum("ynk,yk->yn", self.units_held, q).ravel(),
+                **{f"price_{a}": np.repeat(self.prices[a], n) for a in self.asset_names}}
 
     def summary(self) -> list[dict[str, Any]]:
         """Per year: ``year, defaults, new_defaults, total_shortfall, external_shortfall, rolled_principal,
-        called_principal, cash`` (plain Python values)."""
+        called_principal, cash`` (plain Python values); with assets also ``prices`` (asset -> the year's price)
+        and ``units_sold`` (all institutions)."""
         out = []
         new = self.new_defaults
         for k, y in enumerate(self.years):
@@ -130,6 +157,8 @@ class PathResult:
                 "rolled_principal": float(self.rolled_principal[k]),
                 "called_principal": float(self.called_principal[k]),
                 "cash": float(self.cash[k].sum()),
+                **({"prices": {a: float(self.prices[a][k]) for a in self.asset_names},
+                    "units_sold": float(self.units_sold[k].sum())} if self.asset_names else {}),
             })
         return out
 

@@ -1,10 +1,16 @@
 """The two tables beside a dated network (DESIGN.md §7): ``collateral.csv`` and ``cashflows.csv``.
 
-- ``collateral.csv``: ``id``, ``value``, ``year``, ``economic_life``. The
-  value falls straight-line to zero over the economic life from ``year``;
-  several rows with one id give its value again at later years (the latest
-  row at or before a year applies). Before its first row's year a collateral
-  is worth that row's value.
+- ``collateral.csv``: ``id``, ``value``, ``year``, ``economic_life``, and
+  optionally ``asset``. The value falls straight-line to zero over the
+  economic life from ``year``; several rows with one id give its value again
+  at later years (the latest row at or before a year applies). Before its
+  first row's year a collateral is worth that row's value. ``asset`` names an
+  asset the institutions hold (node column ``asset_units`` is the asset
+  ``asset``, ``asset_units_<name>`` the asset ``<name>``): the collateral's
+  value then follows that asset's price on a fire-sale path,
+  ``value x price / starting price`` (the straight-line value is in money at
+  the price before any sale, 1; see :mod:`contagion.paths.engine`). Blank:
+  not price-linked. The rows of one id may not name two different assets.
 - ``cashflows.csv``: ``id`` (an institution), ``year``, ``external_assets``,
   ``external_liabilities``: that year's outside money, replacing the node
   table's value (a blank cell keeps it).
@@ -23,6 +29,7 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
+from .._columns import located_numbers
 from ..errors import InvalidNetworkError, Problem, shown
 
 __all__ = ["CollateralTable", "Cashflows", "read_collateral", "read_cashflows", "network_folders"]
@@ -33,9 +40,28 @@ class CollateralTable:
     """Collateral values by year: ``value_at(id, year)``."""
 
     rows: Mapping[str, tuple[tuple[int, float, float], ...]] = field(default_factory=dict)  # id -> (year, v, life)
+    #: id -> the asset whose price marks it (ids not here are not price-linked)
+    assets: Mapping[str, str] = field(default_factory=dict)
+    #: id -> (file, row) where its asset is named (for located errors)
+    asset_rows: Mapping[str, tuple[str | None, int | None]] = field(default_factory=dict)
 
     def __contains__(self, key: str) -> bool:
         return key in self.rows
+
+    def price_factor(self, key: str, prices: Mapping[str, float] | None) -> float:
+        """``price / starting price`` of the asset collateral ``key`` follows (1 when it follows none, or
+        without prices); ``prices`` are relative to the starting price, 1, as on a path.
+
+        >>> t = CollateralTable({"gpu": ((2026, 100.0, 4.0),)}, assets={"gpu": "asset"})
+        >>> t.price_factor("gpu", {"asset": 0.9}), t.price_factor("gpu", None)
+        (0.9, 1.0)
+        >>> t.value_at("gpu", 2027) * t.price_factor("gpu", {"asset": 0.9})
+        67.5
+        """
+        asset = self.assets.get(key)
+        if asset is None or not prices:
+            return 1.0
+        return float(prices.get(asset, 1.0))
 
     def value_at(self, key: str, year: int, life_factor: float = 1.0, value_factor: float = 1.0) -> float:
         """Straight-line value of collateral ``key`` in ``year`` (economic lives scaled by ``life_factor``).
@@ -103,24 +129,6 @@ def _read(path: Path, required: tuple[str, ...]) -> pd.DataFrame:
     return df
 
 
-def _number(v: str, file: str, row: int, column: str, problems: list[Problem], *, blank_ok: bool,
-            integer: bool = False, low: float | None = 0.0) -> float:
-    text = v.strip()
-    if not text:
-        if not blank_ok:
-            problems.append(Problem("is blank; a number is needed", file, row, column))
-        return math.nan
-    try:
-        x = float(text) if "_" not in text else math.nan
-    except ValueError:
-        x = math.nan
-    if not math.isfinite(x) or (integer and x != int(x)) or (low is not None and x < low):
-        want = "a whole year" if integer else f"a finite number >= {low:g}" if low is not None else "a finite number"
-        problems.append(Problem(f"must be {want}, got {shown(v)}", file, row, column))
-        return math.nan
-    return x
-
-
 def read_collateral(path: str | Path) -> CollateralTable:
     """Read ``collateral.csv`` (every bad value located by file, row, column and value).
 
@@ -132,29 +140,38 @@ def read_collateral(path: str | Path) -> CollateralTable:
     df = _read(path, ("id", "value", "year", "economic_life"))
     file = str(path)
     problems: list[Problem] = []
+    value = located_numbers(df["value"], "value", file, 2, problems, low=0, required=True)
+    year = located_numbers(df["year"], "year", file, 2, problems, integer=True, required=True, want="a whole year")
+    life = located_numbers(df["economic_life"], "economic_life", file, 2, problems, low=0, low_open=True,
+                           required=True, want="a finite number > 0 (years)")
+    asset_col = df["asset"].tolist() if "asset" in df.columns else [""] * len(df)
     rows: dict[str, list[tuple[int, float, float]]] = {}
+    assets: dict[str, str] = {}
+    asset_rows: dict[str, tuple[str, int]] = {}
     seen: dict[tuple[str, int], int] = {}
-    for k, rec in enumerate(df.to_dict("records")):
+    for k, key in enumerate(df["id"].tolist()):
         row = k + 2
-        key = str(rec["id"]).strip()
+        key = str(key).strip()
         if not key:
             problems.append(Problem("is blank; every collateral needs an id", file, row, "id"))
-        value = _number(rec["value"], file, row, "value", problems, blank_ok=False)
-        year = _number(rec["year"], file, row, "year", problems, blank_ok=False, integer=True, low=None)
-        life = _number(rec["economic_life"], file, row, "economic_life", problems, blank_ok=False)
-        if not math.isnan(life) and life <= 0:
-            problems.append(Problem(f"must be > 0 (years), got {shown(rec['economic_life'])}", file, row,
-                                    "economic_life"))
-        if key and not math.isnan(year):
-            if (key, int(year)) in seen:
-                problems.append(Problem(f"collateral {key!r} has a second row for {int(year)} (first: row "
-                                        f"{seen[(key, int(year))]})", file, row, "year"))
-            seen[(key, int(year))] = row
-        if key and not any(math.isnan(x) for x in (value, year, life)):
-            rows.setdefault(key, []).append((int(year), value, life))
+            continue
+        asset = str(asset_col[k]).strip()
+        if asset and key in assets and assets[key] != asset:
+            problems.append(Problem(f"collateral {key!r} follows asset {assets[key]!r} on row {asset_rows[key][1]}; "
+                                    f"one collateral follows one asset, got {shown(asset)}", file, row, "asset"))
+        elif asset and key not in assets:
+            assets[key], asset_rows[key] = asset, (file, row)
+        if not math.isnan(year[k]):
+            y = int(year[k])
+            if (key, y) in seen:
+                problems.append(Problem(f"collateral {key!r} has a second row for {y} (first: row {seen[(key, y)]})",
+                                        file, row, "year"))
+            seen[(key, y)] = row
+        if not any(math.isnan(x) for x in (value[k], year[k], life[k])):
+            rows.setdefault(key, []).append((int(year[k]), float(value[k]), float(life[k])))
     if problems:
         raise InvalidNetworkError(problems)
-    return CollateralTable({k: tuple(sorted(v)) for k, v in rows.items()})
+    return CollateralTable({k: tuple(sorted(v)) for k, v in rows.items()}, assets, asset_rows)
 
 
 def read_cashflows(path: str | Path, net: Any) -> Cashflows:
@@ -169,25 +186,25 @@ def read_cashflows(path: str | Path, net: Any) -> Cashflows:
     file = str(path)
     problems: list[Problem] = []
     index = {str(i): k for k, i in enumerate(net.ids)}
+    year = located_numbers(df["year"], "year", file, 2, problems, integer=True, required=True, want="a whole year")
+    money = [located_numbers(df[c] if c in df.columns else [""] * len(df), c, file, 2, problems, low=0)
+             for c in ("external_assets", "external_liabilities")]
     by_year: dict[int, tuple[np.ndarray, np.ndarray]] = {}
     seen: dict[tuple[str, int], int] = {}
-    for k, rec in enumerate(df.to_dict("records")):
+    for k, key in enumerate(df["id"].tolist()):
         row = k + 2
-        key = str(rec["id"]).strip()
+        key = str(key).strip()
         if key not in index:
             problems.append(Problem(f"{shown(key)} is not an institution of the network", file, row, "id"))
-        year = _number(rec["year"], file, row, "year", problems, blank_ok=False, integer=True, low=None)
-        vals = [_number(rec.get(c, ""), file, row, c, problems, blank_ok=True)
-                for c in ("external_assets", "external_liabilities")]
-        if key in index and not math.isnan(year):
-            y = int(year)
+        if key in index and not math.isnan(year[k]):
+            y = int(year[k])
             if (key, y) in seen:
                 problems.append(Problem(f"{key!r} has a second row for {y} (first: row {seen[(key, y)]})",
                                         file, row, "year"))
                 continue
             seen[(key, y)] = row
             a, b = by_year.setdefault(y, (np.full(net.n, np.nan), np.full(net.n, np.nan)))
-            a[index[key]], b[index[key]] = vals
+            a[index[key]], b[index[key]] = money[0][k], money[1][k]
     if problems:
         raise InvalidNetworkError(problems)
     return Cashflows(by_year)

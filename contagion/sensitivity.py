@@ -296,7 +296,8 @@ def _check_current(net, effects: pd.DataFrame) -> None:
         if abs(have - float(r["central"])) > 1e-6 * max(1.0, abs(have)):
             raise ContagionError(f"{ASSUMPTION_EFFECTS} does not match this network ({r['kind']} {r['target']}: "
                                  f"{float(r['central']):g} in the table, {have:g} in the network); rebuild it "
-                                 f"(scripts/build_assumption_effects.py)")
+                                 f"(its dataset builder writes it; for ai-infrastructure "
+                                 f"scripts/build_ai_infrastructure.py)")
 
 
 # ---------------------------------------------------------------------- the derivative
@@ -477,7 +478,7 @@ def assumption_effects(net_or_path: Any) -> pd.DataFrame:
     amount in the shipped network), ``low`` and ``high`` (the amount with only
     this assumption at the low / high end of its range), ``derivative`` (d
     amount / d assumption at its central value). A dataset builder writes it
-    (for ``ai-infrastructure``: ``scripts/build_assumption_effects.py``).
+    (``ai-infrastructure`` ships one, written by ``scripts/build_ai_infrastructure.py``).
 
     Raises
     ------

@@ -10,6 +10,10 @@ dataset in the project's network format:
   assumptions it uses;
 - ``assumptions.csv``: every number the fact sheet does not give (value,
   low, high, basis, source);
+- ``assumption_effects.csv``: how each assumption moves the amounts (each
+  assumption alone at the low and high end of its range, and the derivative
+  by a central difference; :func:`assumption_effects`), the table
+  ``contagion sensitivity --wrt assumption:KEY`` and ``--rank-assumptions`` read;
 - ``scenarios/*.toml``: the stress scenarios, plus ``assumptions-low`` and
   ``assumptions-high`` (``value =`` shocks that move every assumption to the
   low or high end of its range);
@@ -1172,8 +1176,10 @@ class Built:
     assumptions: dict[str, float] = field(default_factory=dict)
 
 
-def build_network(source: Path, level: str = "central") -> Built:
-    a = assumption_values(level)
+def build_network(source: Path, level: str = "central", values: dict[str, float] | None = None) -> Built:
+    """The network at ``level`` of every assumption, or with the assumption ``values`` given (a full mapping, as
+    :func:`assumption_values` returns; the plan's 2025 start still follows ``level``)."""
+    a = assumption_values(level) if values is None else dict(values)
     src_nodes = read_csv(source / "nodes.csv")
     src_edges = read_csv(source / "edges.csv")
     if [r["id"] for r in src_nodes] != list(NODES):
@@ -1204,6 +1210,59 @@ def build_network(source: Path, level: str = "central") -> Built:
     return Built(nodes, edges, balances, collateral_rows(edges, a), cashflow_rows(nodes, edges, balances, a, level),
                  a)
 
+
+
+# ====================================================================================== assumption effects
+EFFECTS_COLUMNS = ["assumption", "kind", "target", "central", "low", "high", "derivative"]
+#: Amounts that differ by less than this are the same (the build is deterministic; this is round-off).
+EFFECTS_SAME = 1e-9
+
+
+def build_amounts(built: Built) -> dict[tuple[str, str], float]:
+    """(kind, target) -> amount of one build: node outside assets/liabilities and obligation amounts by edge_id."""
+    out = {}
+    for n in built.nodes:
+        out[("external_assets", n["id"])] = float(n["external_assets"])
+        out[("external_liabilities", n["id"])] = float(n["external_liabilities"])
+    for e in built.edges:
+        if e.included:
+            out[("edge", e.edge_id)] = float(e.amount)
+    return out
+
+
+def assumption_effects(source: Path) -> list[dict]:
+    """The rows of ``assumption_effects.csv``: for every assumption, the amounts it moves.
+
+    The network is rebuilt with that assumption alone at the low end of its
+    range, alone at the high end, and at ``central +- h`` (``h = 1e-4 x`` the
+    range); every node's ``external_assets`` / ``external_liabilities`` and every
+    obligation's ``amount`` (by ``edge_id``) that differs from the central build
+    becomes one row: ``assumption, kind, target, central, low, high,
+    derivative`` (the central difference). Rows follow ``ASSUMPTIONS``, then
+    the order of the central build's amounts.
+    """
+    central, low, high = (assumption_values(lv) for lv in ("central", "low", "high"))
+    base = build_amounts(build_network(source, "central", central))
+    rows = []
+    for key in central:
+        span = abs(high[key] - low[key]) or max(abs(central[key]), 1.0)
+        h = 1e-4 * span
+        at = {name: build_amounts(build_network(source, "central", {**central, key: v})) for name, v in
+              (("low", low[key]), ("high", high[key]), ("up", central[key] + h), ("down", central[key] - h))}
+        for target, c in base.items():
+            values = {name: at[name].get(target, 0.0) for name in at}
+            deriv = (values["up"] - values["down"]) / (2 * h)
+            if max(abs(values["low"] - c), abs(values["high"] - c), abs(deriv) * span) <= EFFECTS_SAME:
+                continue
+            rows.append({"assumption": key, "kind": target[0], "target": target[1], "central": c,
+                         "low": values["low"], "high": values["high"], "derivative": deriv})
+    return rows
+
+
+def assumption_effects_csv(rows: list[dict]) -> str:
+    """The table as text (12 significant digits, as the library reads it back)."""
+    return to_csv([{k: (f"{r[k]:.12g}" if isinstance(r[k], float) else r[k]) for k in EFFECTS_COLUMNS}
+                   for r in rows], EFFECTS_COLUMNS)
 
 
 # ====================================================================================== scenarios
@@ -1905,7 +1964,8 @@ def readme(built: Built, results: dict[str, dict], sources: dict[str, str], path
       "`assets_new_money`, `assets_buffer`, `liabilities_costs`, `liabilities_debt_service`, `liabilities_capex`.")
     w("- Columns `assumptions` (nodes and edges) name every assumption a number uses.")
     w("")
-    w("Files: `nodes.csv`, `edges.csv`, `assumptions.csv`, `collateral.csv` and `cashflows.csv` (the 2026-2030 "
+    w("Files: `nodes.csv`, `edges.csv`, `assumptions.csv`, `assumption_effects.csv` (what each assumption moves, "
+      "for `contagion sensitivity`), `collateral.csv` and `cashflows.csv` (the 2026-2030 "
       "path), `dataset.toml` (title, default scenario), `scenarios/*.toml`, `golden/*.json` (pinned headline "
       "results, checked by the tests; `golden/path-*.json` for the path).")
     w("")
@@ -2038,7 +2098,11 @@ def readme(built: Built, results: dict[str, dict], sources: dict[str, str], path
       "high, basis, source). Change a value and rebuild, or run at an end of every range: "
       "`--scenario assumptions-low` / `--scenario assumptions-high` (composable with any other scenario, e.g. "
       "`contagion run --scenario assumptions-low --scenario openai-revenue-shortfall`), or "
-      "`python scripts/build_ai_infrastructure.py --assumptions low --out DIR`.")
+      "`python scripts/build_ai_infrastructure.py --assumptions low --out DIR`. "
+      "`assumption_effects.csv` lists, for each assumption alone at each end of its range, every amount it "
+      "moves and the derivative; `contagion sensitivity --rank-assumptions NAME` ranks the assumptions by how "
+      "much they move NAME's equity (the tornado), `--wrt assumption:KEY` gives the derivative of every "
+      "institution.")
     w("")
     w(_md_table(["id", "applies to", "quantity", "value", "low", "high", "basis", "source"],
                 [[f"`{i}`", ap, q, num(v), num(lo), num(hi), b, src] for i, ap, q, v, lo, hi, b, src in ASSUMPTIONS]))
@@ -2248,6 +2312,8 @@ def render_files(source: Path, level: str = "central", golden: bool = False) -> 
         "nodes.csv": to_csv([node_record(n) for n in built.nodes], NODE_COLUMNS),
         "edges.csv": to_csv([edge_record(e) for e in built.edges], EDGE_COLUMNS),
         "assumptions.csv": assumptions_csv(),
+        **({"assumption_effects.csv": assumption_effects_csv(assumption_effects(source))} if level == "central"
+           else {}),
         "collateral.csv": to_csv([{k: (num(v) if isinstance(v, float) else v) for k, v in r.items()}
                                   for r in built.collateral], COLLATERAL_COLUMNS),
         "cashflows.csv": to_csv([{k: (num(v) if isinstance(v, float) else v) for k, v in r.items()}

@@ -322,6 +322,35 @@ def test_assumption_variant_equals_a_build_at_that_end(net, tmp_path, level):
 
 
 @needs_fact_sheet
+def test_shipped_assumption_effects_are_what_the_builder_writes(net):
+    """assumption_effects.csv is written by the builder (deterministically: two runs give the same bytes, and they
+    are the shipped file's), so ``contagion sensitivity --rank-assumptions`` works on the built-in network."""
+    builder = _load_builder()
+    text = builder.assumption_effects_csv(builder.assumption_effects(FACT_SHEET))
+    assert text == builder.assumption_effects_csv(builder.assumption_effects(FACT_SHEET))
+    assert (DATA / "assumption_effects.csv").read_text(encoding="utf-8") == text
+
+
+def test_assumption_effects_agree_with_the_network_and_the_ranges(net):
+    """Every ``central`` amount is the shipped network's; every assumption named is in assumptions.csv; and an
+    assumption that enters one amount 1 for 1 (coreweave_cash: CoreWeave's cash in its outside assets) moves it
+    by exactly its own range: low - central = 2.5 - 3.5 and high - central = 4.5 - 3.5."""
+    effects = list(csv.DictReader(open(DATA / "assumption_effects.csv", encoding="utf-8")))
+    ranges = {r["id"]: r for r in csv.DictReader(open(DATA / "assumptions.csv", encoding="utf-8"))}
+    edge_amount = dict(zip(net.edges["edge_id"], net.edges["amount"]))
+    for r in effects:
+        assert r["assumption"] in ranges
+        have = edge_amount[r["target"]] if r["kind"] == "edge" else \
+            getattr(net, r["kind"])[net.ids.index(r["target"])]
+        assert float(r["central"]) == pytest.approx(have, rel=1e-6, abs=1e-6), r
+    (cw,) = [r for r in effects if r["assumption"] == "coreweave_cash"]
+    a = ranges["coreweave_cash"]
+    assert (cw["kind"], cw["target"], float(cw["derivative"])) == ("external_assets", "coreweave", 1.0)
+    assert float(cw["low"]) - float(cw["central"]) == pytest.approx(float(a["low"]) - float(a["value"]), abs=1e-12)
+    assert float(cw["high"]) - float(cw["central"]) == pytest.approx(float(a["high"]) - float(a["value"]), abs=1e-12)
+
+
+@needs_fact_sheet
 def test_build_refuses_to_overwrite_the_dataset_with_a_variant(capsys):
     builder = _load_builder()
     assert builder.main(["--source", str(FACT_SHEET), "--assumptions", "low"]) == 2

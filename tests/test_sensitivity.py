@@ -292,23 +292,53 @@ def test_priority_network_by_difference_quotients():
 FACT_SHEET = __import__("pathlib").Path(__file__).resolve().parents[2] / "shared" / "data" / "ai-infra"
 
 
-@pytest.mark.slow
-@pytest.mark.skipif(not (FACT_SHEET / "nodes.csv").is_file(), reason="needs the fact sheet of the dataset builder")
-def test_built_in_dataset_assumptions(tmp_path):
-    """scripts/build_assumption_effects.py on the shipped builder: every central amount is the shipped network's
-    (else the library refuses the table), and coreweave_cash -- CoreWeave's own cash, 1 for 1 in its outside assets
-    -- moves CoreWeave's equity by exactly 1 per unit (it is solvent) and by +-1 at the ends of its range (1 to 3 around 2)."""
-    import subprocess
-    import sys as _sys
-    from pathlib import Path
-
-    script = Path(__file__).resolve().parents[1] / "scripts" / "build_assumption_effects.py"
-    out = tmp_path / "effects.csv"
-    subprocess.run([_sys.executable, str(script), "--out", str(out)], check=True, capture_output=True)
+def test_built_in_dataset_ships_its_assumption_effects():
+    """``ai-infrastructure`` carries assumption_effects.csv (written by its builder), so ``assumption:KEY`` needs no
+    ``effects=``: coreweave_cash -- CoreWeave's own cash, 1 for 1 in its outside assets (3.5, range 2.5 to 4.5) --
+    moves CoreWeave's equity by exactly 1 per unit (it is solvent under the default scenario)."""
     net = contagion.load_dataset("ai-infrastructure")
-    s = sensitivity(net, "assumption:coreweave_cash", effects=out)
-    i = net.index_of("CoreWeave")
-    assert s.equity[i] == pytest.approx(1.0, abs=1e-6)
-    rank = rank_assumptions(net, "CoreWeave", effects=out)
+    table = assumption_effects(net)
+    row = table[table["assumption"] == "coreweave_cash"]
+    assert row[["kind", "target", "central", "low", "high", "derivative"]].values.tolist() == \
+        [["external_assets", "coreweave", 3.5, 2.5, 4.5, 1.0]]
+    assigned = set(pd.read_csv(contagion.datasets.dataset_path("ai-infrastructure") / "assumptions.csv")["id"])
+    assert set(table["assumption"]) <= assigned
+    s = sensitivity(net, "assumption:coreweave_cash")
+    assert s.equity[net.index_of("CoreWeave")] == pytest.approx(1.0, abs=1e-6)
+
+
+@pytest.mark.slow
+def test_rank_assumptions_on_the_built_in_network():
+    """``--rank-assumptions CoreWeave`` out of the box ranks, with real values, the 37 assumptions of
+    assumptions.csv that move a one-year amount (the other 11 move only the multi-year path, a scenario's shocks
+    or an asset_value, which the table does not carry). Reference: each end is the network with that assumption's
+    amounts moved to that end (the table's low/high - central, added by hand to the shipped amounts), the default
+    scenario applied, cleared; coreweave_cash moves the equity by -1 / +1 (one unit of cash either way, CoreWeave
+    solvent at both ends)."""
+    net = contagion.load_dataset("ai-infrastructure")
+    rank = rank_assumptions(net, "CoreWeave")
+    ids = set(pd.read_csv(contagion.datasets.dataset_path("ai-infrastructure") / "assumptions.csv")["id"])
+    assert set(rank.index) == set(assumption_effects(net)["assumption"]) and len(rank) == 37 and set(rank.index) <= ids
+    assert rank["swing"].is_monotonic_decreasing and rank["swing"].iloc[0] > 1.0
     assert rank.loc["coreweave_cash", ["change_low", "change_high"]].tolist() == pytest.approx([-1.0, 1.0], abs=1e-9)
-    assert rank["swing"].is_monotonic_decreasing
+    table = assumption_effects(net)
+    i = net.index_of("CoreWeave")
+    central = contagion.stress(net).clearing.equity[i]
+    for key in rank.index[:3]:
+        for end in ("low", "high"):
+            rows = table[table["assumption"] == key]
+            e, ext = net.external_assets.copy(), net.external_liabilities.copy()
+            amounts = net.edges["amount"].to_numpy(dtype=float).copy()
+            for r in rows.itertuples():     # moved by the table's change (the shipped amounts are rounded)
+                step = getattr(r, end) - r.central
+                if r.kind == "edge":
+                    amounts[np.flatnonzero(net.edges["edge_id"].to_numpy() == r.target)[0]] += step
+                else:
+                    (e if r.kind == "external_assets" else ext)[net.ids.index(r.target)] += step
+            moved = net.replace(edge_amounts=amounts, external_assets=e, external_liabilities=ext)
+            equity = contagion.stress(moved).clearing.equity[i]
+            assert rank.loc[key, f"change_{end}"] == pytest.approx(equity - central, abs=1e-9), (key, end)
+    out = CliRunner().invoke(cli, ["sensitivity", "--rank-assumptions", "CoreWeave", "-f", "json"])
+    assert out.exit_code == 0, out.output
+    rows = json.loads(out.stdout)
+    assert [r["assumption"] for r in rows][:3] == list(rank.index[:3])

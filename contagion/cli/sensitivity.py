@@ -57,8 +57,9 @@ def sensitivity(network: str | None, scenarios: tuple[str, ...], baseline: bool,
       contagion sensitivity --wrt external_assets:OpenAI
       contagion sensitivity --wrt "edge:OpenAI>Oracle" -f json
       contagion sensitivity chain -s a-fails --wrt external_assets:A
-      contagion sensitivity --wrt assumption:dscr --effects effects.csv
-      contagion sensitivity --rank-assumptions CoreWeave --effects effects.csv
+      contagion sensitivity --wrt assumption:openai_revenue
+      contagion sensitivity --rank-assumptions CoreWeave
+      contagion sensitivity my-network/ --rank-assumptions Bank --effects my-effects.csv
     """
     from ..sensitivity import rank_assumptions, sensitivity as derivatives
     from .run import scenario_request

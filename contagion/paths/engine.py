@@ -187,6 +187,18 @@ def clear_path(net: Any, horizon: tuple[int, int], scenarios: Iterable[Any] | An
     >>> p2 = clear_path(net2, (2026, 2028))
     >>> p2.default_year, p2.rolled_principal.tolist()
     ((None, None), [0.0, 0.0, 100.0])
+
+    Fire sales carry units and prices: N must pay 11 in 2026 from 10 GPU units
+    and sells them all (price exp(-0.1)); in 2027 it holds none, V still holds
+    its 8, and the price starts (and, nobody selling, stays) where 2026 ended:
+
+    >>> gpu = contagion.FinancialNetwork.from_edges(
+    ...     pd.DataFrame({"debtor": ["N"], "creditor": ["F"], "amount": [11.0], "principal": [11.0],
+    ...                   "rate": [0.0], "maturity": [2026]}),
+    ...     pd.DataFrame({"id": ["N", "F", "V"], "asset_units": [10.0, 0, 8]}))
+    >>> p3 = clear_path(gpu, (2026, 2027), method="fire-sale", impact=0.01)
+    >>> p3.prices["asset"].round(4).tolist(), p3.units_held[1, :, 0].tolist(), p3.default_year
+    ([0.9048, 0.9048], [0.0, 0.0, 8.0], (2026, None, None))
     """
     from ..pipeline import resolve
 

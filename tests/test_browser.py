@@ -72,6 +72,35 @@ def test_view_renders_offline_with_tooltips(open_html):
     _clean(loaded)
 
 
+def test_notebook_display_runs_the_view_in_its_iframe(open_html):
+    """What Jupyter shows for ``network_view(...)``: its ``_repr_html_`` (an ``<iframe srcdoc>``) placed in a host
+    page as a notebook output area would; the view inside loads offline, draws the network and shows tooltips."""
+    net, res = _core_periphery()
+    page_html = network_view(net, res)
+    host = ('<!DOCTYPE html><html><head><meta charset="utf-8"><title>notebook</title></head><body>'
+            '<div class="output_html">' + page_html._repr_html_() + "</div></body></html>")
+    loaded = open_html(host)
+    frame = next(f for f in loaded.page.frames if f.url == "about:srcdoc")
+    frame.wait_for_selector(READY, state="attached", timeout=30_000)
+    assert frame.evaluate("() => [window.contagionView.nodes.length, window.contagionView.edges.length]") == [5, 4]
+    assert loaded.page.locator("iframe").bounding_box()["height"] == 640 + 2          # and its 1px border
+    painted = frame.evaluate("""() => {
+        const c = document.querySelector('#network canvas');
+        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        let n = 0; for (let i = 3; i < d.length; i += 4) { if (d[i] > 0) n++; } return n; }""")
+    assert painted > 1000
+    assert frame.locator("h1").inner_text() == "Network view \u2014 Core-periphery: the Glasserman-Young (2015) five-bank example"
+    core = frame.evaluate("() => window.contagionView.nodes.get().map(n => n.fullName)").index("Core")
+    box = frame.locator("#network").bounding_box()                 # in the notebook page's coordinates
+    pos = frame.evaluate(f"() => {{ const v = window.contagionView; "
+                         f"return v.network.canvasToDOM(v.network.getPositions([{core}])[{core}]); }}")
+    loaded.page.mouse.move(box["x"] + pos["x"], box["y"] + pos["y"])
+    tooltip = frame.locator("div.vis-tooltip")
+    tooltip.wait_for(state="visible", timeout=5000)
+    assert "84.00" in tooltip.inner_text() and "Defaulted in wave 0 (fundamental)" in tooltip.inner_text()
+    _clean(loaded)
+
+
 def test_hostile_names_show_as_text_and_run_nothing(open_html):
     nodes = pd.DataFrame({"id": list("abcde"), "name": HOSTILE,
                           "type": ["<b>bank</b>", "bank", "bank", "<i>x</i>", "bank"],

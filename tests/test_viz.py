@@ -134,6 +134,70 @@ def test_vis_network_comes_from_the_pyvis_package():
     assert js.startswith("/**\n * vis-network")
 
 
+# ---------------------------------------------------------------------------- the page object: a str, a notebook display, a file
+class _Iframes(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.iframes: list[dict] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "iframe":
+            self.iframes.append(dict(attrs))
+
+
+def test_the_page_is_a_str_that_displays_in_a_notebook_and_saves_itself(tmp_path):
+    import copy
+    import pickle
+
+    from contagion.viz import ViewPage
+
+    net, res = core_periphery_hit()
+    page = network_view(net, res, title="Core & <periphery>")
+    assert isinstance(page, ViewPage) and isinstance(page, str)
+    text = str(page)
+    assert type(text) is str and text == page and text.startswith("<!DOCTYPE html>") and text.endswith("</html>\n")
+    assert page.title == "Core & <periphery>"
+    assert data_block(page)["nodes"][2]["fullName"] == "Core"                  # str callers: re, in, slicing
+    # the notebook display: one iframe whose srcdoc is the whole page, escaped into the attribute
+    shown = page._repr_html_()
+    parser = _Iframes()
+    parser.feed(shown)
+    assert len(parser.iframes) == 1 and shown.startswith("<iframe ") and shown.endswith("></iframe>")
+    frame = parser.iframes[0]
+    assert frame["srcdoc"] == text and frame["title"] == "Core & <periphery>" and frame["sandbox"] == "allow-scripts"
+    assert "<script" not in shown and "<" not in shown[len("<iframe "):-len("></iframe>")]
+    assert external(scan(shown).urls) == []                                    # offline inside the iframe too
+    # the text/plain a notebook stores and a terminal shows: one line, not the page
+    assert repr(page) == (f"ViewPage('Core & <periphery>', {len(text):,} characters: display it in a notebook, "
+                          "str() is the HTML, .save(path) writes it)")
+    # the model displays the same way
+    assert build_view(net, res, title="Core & <periphery>")._repr_html_() == shown
+    # save: the exact bytes, atomically (nothing else left in the folder), and over an existing file
+    out = tmp_path / "view.html"
+    out.write_text("old", encoding="utf-8")
+    assert page.save(out) == out
+    assert out.read_bytes() == text.encode("utf-8") and sorted(p.name for p in tmp_path.iterdir()) == ["view.html"]
+    with pytest.raises(OSError, match="nothing was written"):                  # OutputError: one line, no partial file
+        page.save(tmp_path / "view.html" / "inside.html")
+    assert out.read_bytes() == text.encode("utf-8")
+    # pickling and copying keep the type and the title (a notebook's %store, multiprocessing)
+    for again in (pickle.loads(pickle.dumps(page)), copy.copy(page), copy.deepcopy(page)):
+        assert type(again) is ViewPage and again == text and again.title == page.title
+
+
+def test_the_report_embeds_the_page_escaped(tmp_path):
+    """The report puts the view page into ``srcdoc`` through Jinja2 autoescaping: a :class:`ViewPage` must be
+    escaped like a plain str (it has no ``__html__``), and ``view.html`` of the Markdown folder is its text."""
+    from contagion.report import build_report
+
+    rep = build_report(contagion.load_dataset("core-periphery"), ["core-shock"], generated="2025-01-01")
+    view = rep.view_html()
+    parser = _Iframes()
+    parser.feed(rep.to_html())
+    assert [f["srcdoc"] for f in parser.iframes if "contagion-data" in f.get("srcdoc", "")] == [str(view)]
+    assert rep.to_markdown()["view.html"] == str(view).encode("utf-8")
+
+
 # ---------------------------------------------------------------------------- escaping
 def test_hostile_names_are_escaped_everywhere():
     net = hostile_network()

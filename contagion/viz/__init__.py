@@ -1,8 +1,9 @@
 """Offline, self-contained interactive network views (vis-network, built with pyvis).
 
 :func:`network_view` returns one UTF-8 HTML page that opens without a network
-connection: the vis-network library is read at run time from the copy that
-ships inside the ``pyvis`` package (``pyvis/templates/lib/vis-<version>/``;
+connection (a :class:`ViewPage`: a ``str`` that also displays inline in Jupyter
+and saves itself atomically with ``.save(path)``): the vis-network library is
+read at run time from the copy that ships inside the ``pyvis`` package (``pyvis/templates/lib/vis-<version>/``;
 vis-network is dual-licensed Apache-2.0 / MIT, its licence header is kept in
 the page) and inlined; the page links no stylesheet, script, font or image.
 
@@ -80,7 +81,8 @@ Examples
 from .build import build_view, network_view
 from .layout import LAYOUTS, PHYSICS_THRESHOLD
 from .model import DEFAULT_MAX_EDGES, DEFAULT_MAX_NODES, ViewRun
-from .page import NetworkView, dataset_title, dataset_units, script_json, view_csp_hashes, vis_network_asset
+from .page import (NetworkView, ViewPage, dataset_title, dataset_units, iframe_html, script_json, view_csp_hashes,
+                   vis_network_asset)
 from .scenarios import capital_depletion, equity_lost
 from .style import EDGE_KIND_COLOURS, OUTCOME_COLOURS, SIZE_BY, TYPE_SHAPES, WAVE_COLOURS, kind_colour
 
@@ -88,6 +90,8 @@ __all__ = [
     "network_view",
     "build_view",
     "NetworkView",
+    "ViewPage",
+    "iframe_html",
     "ViewRun",
     "vis_network_asset",
     "script_json",

@@ -10,7 +10,7 @@ import numpy as np
 from .layout import LAYOUTS, PHYSICS_THRESHOLD
 from .model import (DEFAULT_MAX_EDGES, DEFAULT_MAX_NODES, DisplayEdges, DisplayNodes, Placement, ViewRun,
                     aggregate_edges, as_runs, cap_edges, check_options, place_nodes, select_nodes)
-from .page import NetworkView, dataset_title, dataset_units, vis_network_asset
+from .page import NetworkView, ViewPage, dataset_title, dataset_units, vis_network_asset
 from .scenarios import ScenarioValues, scenario_values
 from .style import OUTCOME_COLOURS, WAVE_COLOURS, dashed_type
 from .vis import Look, VisNetwork, look_of, vis_network_data
@@ -161,7 +161,7 @@ def network_view(
     size_by: str = "obligations",
     layout: str = "fr",
     physics_threshold: int = PHYSICS_THRESHOLD,
-) -> str:
+) -> ViewPage:
     """An interactive, offline HTML view of a network and its clearing outcome.
 
     Parameters
@@ -200,8 +200,12 @@ def network_view(
 
     Returns
     -------
-    str
-        One self-contained UTF-8 HTML page with no external URL.
+    ViewPage
+        One self-contained UTF-8 HTML page with no external URL. It is a
+        ``str`` (``str(page)`` is the page's text, and code that writes or
+        searches the string keeps working) that also displays inline in
+        Jupyter (an ``<iframe srcdoc>`` in which the view's scripts run,
+        offline) and writes itself atomically with ``page.save(path)``.
 
     Raises
     ------
@@ -214,6 +218,8 @@ def network_view(
     >>> net = contagion.load_dataset("chain")
     >>> page = network_view(net, title="Chain <test>")
     >>> "Chain &lt;test&gt;" in page and "<script src" not in page
+    True
+    >>> page._repr_html_().startswith('<iframe title="Chain &lt;test&gt;" srcdoc="&lt;!DOCTYPE html&gt;')
     True
 
     A path, one step of the year slider per year:

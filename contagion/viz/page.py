@@ -1,9 +1,11 @@
-"""The page of a view: the model it renders (:class:`NetworkView`), the inlined vis-network asset, the JSON
-data block, the Content-Security-Policy, and the dataset's title and units."""
+"""The page of a view: the model it renders (:class:`NetworkView`), the page itself (:class:`ViewPage`: the HTML
+text, shown inline in Jupyter), the inlined vis-network asset, the JSON data block, the Content-Security-Policy,
+and the dataset's title and units."""
 
 from __future__ import annotations
 
 import json
+import os
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -12,7 +14,8 @@ from typing import Any, Mapping, Sequence
 
 from ..errors import ContagionError
 
-__all__ = ["NetworkView", "vis_network_asset", "script_json", "view_csp_hashes", "dataset_title", "dataset_units"]
+__all__ = ["NetworkView", "ViewPage", "iframe_html", "vis_network_asset", "script_json", "view_csp_hashes",
+           "dataset_title", "dataset_units"]
 
 
 @lru_cache(maxsize=1)
@@ -102,22 +105,97 @@ class NetworkView:
         """Number of displayed edges."""
         return len(self.data["edges"])
 
-    def to_html(self) -> str:
-        """The self-contained page (UTF-8 text)."""
+    def to_html(self) -> "ViewPage":
+        """The self-contained page (UTF-8 text; a :class:`ViewPage`, which is a ``str``)."""
         from ..templates import asset, csp_hash, render
 
         vis_js, _ = vis_network_asset()
         app_js = asset("view.js")
         css = asset("view.css")
         csp = _csp([csp_hash(vis_js), csp_hash(app_js)])
-        return render("view.html.j2", vis_js=vis_js, app_js=app_js, css=css, csp=csp,
-                      data_json=script_json(self.data), **self.context)
+        return ViewPage(render("view.html.j2", vis_js=vis_js, app_js=app_js, css=css, csp=csp,
+                               data_json=script_json(self.data), **self.context),
+                        title=str(self.context.get("title") or "Network view"))
 
-    def _repr_html_(self) -> str:  # pragma: no cover - Jupyter display
-        import html as _html
+    def _repr_html_(self) -> str:
+        """The page in an ``<iframe srcdoc>`` (Jupyter display), as :meth:`ViewPage._repr_html_`."""
+        return self.to_html()._repr_html_()
 
-        return (f'<iframe srcdoc="{_html.escape(self.to_html(), quote=True)}" '
-                'style="width:100%;height:640px;border:1px solid #d5dbe1" sandbox="allow-scripts"></iframe>')
+
+def iframe_html(page: str, title: str, height: int = 640) -> str:
+    """``page`` (a whole HTML document) as an ``<iframe srcdoc>`` element, for a notebook's output.
+
+    The page is escaped into the attribute (``&``, ``<``, ``>``, both quotes), so nothing in it can leave
+    the attribute, and the browser parses it as a document of its own. ``sandbox="allow-scripts"`` lets its
+    inline scripts run (the view's own Content-Security-Policy still allows only those, by hash) in an
+    opaque origin: no access to the notebook page, its cookies or its kernel; no request leaves it.
+
+    >>> iframe_html('<p title="a">x & y</p>', "A <view>")
+    '<iframe title="A &lt;view&gt;" srcdoc="&lt;p title=&quot;a&quot;&gt;x &amp; y&lt;/p&gt;" style="width:100%;height:640px;border:1px solid #d5dbe1" sandbox="allow-scripts"></iframe>'
+    """
+    import html as _html
+
+    return (f'<iframe title="{_html.escape(title, quote=True)}" srcdoc="{_html.escape(page, quote=True)}" '
+            f'style="width:100%;height:{int(height)}px;border:1px solid #d5dbe1" sandbox="allow-scripts"></iframe>')
+
+
+class ViewPage(str):
+    """The HTML page of a network view: a ``str`` holding the whole self-contained page, which also shows
+    itself inline in Jupyter and writes itself to a file.
+
+    Everything a string does works as before (``page.startswith("<!DOCTYPE html>")``, ``"Oracle" in page``,
+    ``page.encode()``, ``open(f, "w").write(page)``, ``str(page)`` gives the plain text of the page). On top:
+
+    - ``_repr_html_``: in a notebook the page displays in an ``<iframe srcdoc>`` (:func:`iframe_html`) with its
+      scripts running, offline (the vis-network library is inside the page);
+    - :meth:`save`: writes the page to a file atomically;
+    - ``repr`` is one line (the size and how to use it) rather than half a megabyte of HTML.
+
+    Attributes
+    ----------
+    title : str
+        The page's title (also the iframe's).
+
+    Examples
+    --------
+    >>> page = ViewPage("<!DOCTYPE html><title>t</title>", title="t")
+    >>> page.startswith("<!DOCTYPE html>"), type(str(page)) is str, str(page) == page
+    (True, True, True)
+    >>> page
+    ViewPage('t', 31 characters: display it in a notebook, str() is the HTML, .save(path) writes it)
+    """
+
+    title: str
+
+    def __new__(cls, html: str, title: str = "Network view") -> "ViewPage":
+        page = super().__new__(cls, html)
+        page.title = str(title)
+        return page
+
+    def __getnewargs__(self) -> tuple[str, str]:  # pickling and copying keep the title
+        return str(self), self.title
+
+    def _repr_html_(self) -> str:
+        """The page in an ``<iframe srcdoc>`` with its scripts running (Jupyter display)."""
+        return iframe_html(str(self), self.title)
+
+    def __repr__(self) -> str:
+        return (f"ViewPage({self.title!r}, {len(self):,} characters: display it in a notebook, str() is the HTML, "
+                ".save(path) writes it)")
+
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write the page to ``path`` (UTF-8) atomically: a temporary file in the same folder renamed over the
+        target, so a crash never leaves half a page (:mod:`contagion.io.atomic`; missing folders are created,
+        as by the library's other writers). Returns ``path``.
+
+        Raises
+        ------
+        OutputError
+            The folder does not exist, is not writable, the disk is full ... (one line, nothing written).
+        """
+        from ..io.atomic import write_text_atomic
+
+        return write_text_atomic(path, str(self))
 
 
 def dataset_title(meta: Mapping[str, Any]) -> str:
@@ -151,3 +229,4 @@ def dataset_units(meta: Mapping[str, Any]) -> str:
         except ContagionError:
             units = None
     return str(units) if units else ""
+

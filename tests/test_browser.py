@@ -7,6 +7,7 @@ tests also prove the pages are self-contained. Numbers: core-periphery after a l
 
 from __future__ import annotations
 
+import re
 import time
 
 import numpy as np
@@ -72,6 +73,49 @@ def test_view_renders_offline_with_tooltips(open_html):
     _clean(loaded)
 
 
+def _hover_edge(page, title):
+    """Hover the edge titled ``title`` ("Debtor \u2192 Creditor") where it is not crossed by another edge (points
+    along its curve, from the middle out) and return the tooltip of that edge."""
+    titles = page.evaluate("() => window.contagionView.data.edgeTitle")
+    j = titles.index(title)
+    box = page.locator("#network").bounding_box()
+    tooltip = page.locator("div.vis-tooltip")
+    for t in (0.5, 0.4, 0.6, 0.3, 0.7, 0.2, 0.8):
+        pos = page.evaluate(f"() => {{ const v = window.contagionView.network; "
+                            f"return v.canvasToDOM(v.body.edges[{j}].edgeType.getPoint({t})); }}")
+        page.mouse.move(box["x"] + pos["x"], box["y"] + pos["y"])
+        try:
+            tooltip.wait_for(state="visible", timeout=3000)
+        except Exception:  # nothing under the pointer at this point: the next one
+            continue
+        if tooltip.locator(".tip-title").inner_text() == title:
+            return tooltip
+        page.mouse.move(box["x"] + 2, box["y"] + 2)
+        tooltip.wait_for(state="hidden", timeout=3000)
+    raise AssertionError(f"no point of the edge {title!r} shows its own tooltip")
+
+
+def test_edge_tooltips_read_in_words(open_html):
+    """The default run of the built-in network, hovered in Chromium: the OpenAI -> Oracle contract reads as
+    words and amounts with units (numbers: OpenAI pays 91.9% of each obligation, tests/test_viz.py), sentences
+    are left-aligned, no raw column name shows."""
+    net = contagion.load_dataset("ai-infrastructure")
+    st = contagion.stress(net)
+    loaded = open_html(network_view(st.base, st), wait_for=READY)
+    tip = _hover_edge(loaded.page, "OpenAI \u2192 Oracle")
+    rows = [[c.inner_text() for c in r.locator("th, td").all()] for r in tip.locator("tr").all()]
+    assert rows[:8] == [["Kind", "Compute purchase contract"], ["Due in 2027", "60.00 USD bn"],
+                        ["Paid", "55.16 USD bn (91.9%)"], ["Unpaid", "4.84 USD bn"], ["Commitment", "binding"],
+                        ["Headline value", "300.00 USD bn"], ["Term", "5 years"], ["Falls due", "2027\u20132031"]]
+    source = dict(rows)["Source"]
+    assert source.startswith("The News (Pakistan), citing WSJ 2025-09-11 [S01]") and "https" not in source
+    assert tip.locator("td.long").count() >= 2                       # the source and the notes
+    text = tip.inner_text()
+    for raw in ("edge_id", "nominal_usd_bn", "up_to", "True", "False", "nan", "None"):
+        assert not re.search(rf"\b{raw}\b", text), raw
+    _clean(loaded)
+
+
 def test_notebook_display_runs_the_view_in_its_iframe(open_html):
     """What Jupyter shows for ``network_view(...)``: its ``_repr_html_`` (an ``<iframe srcdoc>``) placed in a host
     page as a notebook output area would; the view inside loads offline, draws the network and shows tooltips."""
@@ -89,7 +133,8 @@ def test_notebook_display_runs_the_view_in_its_iframe(open_html):
         const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
         let n = 0; for (let i = 3; i < d.length; i += 4) { if (d[i] > 0) n++; } return n; }""")
     assert painted > 1000
-    assert frame.locator("h1").inner_text() == "Network view \u2014 Core-periphery: the Glasserman-Young (2015) five-bank example"
+    assert frame.locator("h1").inner_text() == ("Network view \u2014 Core-periphery: the Glasserman-Young (2015) "
+                                                "five-bank example")
     core = frame.evaluate("() => window.contagionView.nodes.get().map(n => n.fullName)").index("Core")
     box = frame.locator("#network").bounding_box()                 # in the notebook page's coordinates
     pos = frame.evaluate(f"() => {{ const v = window.contagionView; "

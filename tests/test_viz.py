@@ -250,7 +250,7 @@ def test_core_periphery_outcome_waves_and_tooltip_numbers():
     assert len(data["edges"]) == 4
     for tip in sc["edgeTip"]:
         rows = dict(map(tuple, tip))
-        assert (rows["Amount owed"], rows["Paid (pro rata)"], rows["Unpaid"]) == ("10.00", "4.00", "6.00")
+        assert (rows["Amount owed"], rows["Paid"], rows["Unpaid"]) == ("10.00", "4.00 (40.0%)", "6.00")
     assert all(data["edgeTitle"][j].startswith("Core \u2192 Periphery") for j in range(4))
     # arrows debtor -> creditor
     core_id = data["nodes"][names.index("Core")]["id"]
@@ -362,8 +362,8 @@ def test_build_steps_by_hand():
         == ("2", "1", "1")
     assert group_tip["Obligations inside the group"] == "1.00"
     edge_tip = dict(map(tuple, fails.data["edgeTip"][1]))
-    assert (edge_tip["Paid (pro rata)"], edge_tip["Unpaid"], edge_tip["Obligations aggregated"]) == \
-        ("0.00", "8.00", "2")
+    assert (edge_tip["Paid"], edge_tip["Unpaid"], edge_tip["Obligations aggregated"]) == \
+        ("0.00 (0.0%)", "8.00", "2")
     assert fails.data["edgeWidth"][0] == 9.0                          # the widest edge, at wmax
     assert {e["key"]: e["count"] for e in fails.legend} == {"solvent": 0, "lost": 2, "wave0": 1, "wave1": 1}
 
@@ -438,6 +438,108 @@ def test_cancelled_obligations_are_marked_per_scenario():
     assert data["scenarios"][1]["edgeCancelled"] == [1, 0, 0, 0]
     first = dict(map(tuple, data["scenarios"][1]["edgeTip"][0]))
     assert first["Amount owed"] == "0.00" and first["Before the scenario"] == "10.00"
+    assert first["Status"] == "cancelled by the scenario" and "Paid" not in first
+
+
+def _edge_tips_of(data: dict, s: int = 0) -> dict[str, list[dict[str, str]]]:
+    """``{"Debtor \u2192 Creditor": [tooltip rows as a dict, one per edge between them]}`` of scenario ``s``."""
+    out: dict[str, list[dict[str, str]]] = {}
+    for title, tip in zip(data["edgeTitle"], data["scenarios"][s]["edgeTip"]):
+        out.setdefault(title, []).append(dict(map(tuple, tip)))
+    return out
+
+
+def test_edge_tooltips_speak_the_analysts_language():
+    """The default run of the built-in network (OpenAI short, 2027, USD bn): each edge's tooltip in words.
+
+    Independent numbers: OpenAI pays ``payments / pbar`` of each obligation (no priority rows here), e.g.
+    60 x that share to Oracle; the words come from edges.csv (e002: binding, 300 over 5 years from 2027;
+    e003: 'up to' 22.4 over 5 years from 2026)."""
+    net = contagion.load_dataset("ai-infrastructure")
+    st = contagion.stress(net)                                   # openai-revenue-shortfall
+    res = st.clearing
+    assert res.row_payments is None
+    i = net.names.index("OpenAI")
+    share = res.payments[i] / res.network.total_obligations[i]
+    tips = _edge_tips_of(build_view(st.base, st).data)
+    oracle = tips["OpenAI \u2192 Oracle"][0]
+    assert list(oracle)[:12] == ["Kind", "Due in 2027", "Paid", "Unpaid", "Commitment", "Headline value", "Term",
+                                 "Falls due", "Yearly amount", "Basis", "Estimate",
+                                 "Reported"]
+    assert oracle["Kind"] == "Compute purchase contract"
+    assert oracle["Due in 2027"] == "60.00 USD bn"
+    assert oracle["Paid"] == f"{60 * share:,.2f} USD bn ({share:.1%})" == "55.16 USD bn (91.9%)"
+    assert oracle["Unpaid"] == f"{60 * (1 - share):,.2f} USD bn" == "4.84 USD bn"
+    assert (oracle["Commitment"], oracle["Headline value"], oracle["Term"], oracle["Falls due"]) == \
+        ("binding", "300.00 USD bn", "5 years", "2027–2031")
+    assert oracle["Edge id"] == "e002" and len(oracle) == 4 + 12                 # capped at 12 attribute rows
+    assert oracle["More"] == "2 more columns in the edge table"
+    coreweave = tips["OpenAI \u2192 CoreWeave"][0]
+    assert coreweave["Commitment"] == "up to: a ceiling, not a firm amount"
+    assert coreweave["Contingent"] == "yes: not a binding figure"
+    assert coreweave["Due in 2027"] == "4.48 USD bn" and coreweave["Headline value"] == "22.40 USD bn"
+    # no raw column names or codes anywhere in any tooltip
+    raw = {"edge_id", "commitment", "up_to", "nominal_usd_bn", "term_years", "amount_basis", "annual_rule",
+           "contingent", "included", "True", "False", "nan"}
+    for rows in tips.values():
+        for tip in rows:
+            assert not raw & set(tip) and not raw & set(tip.values()), tip
+    # a syndicate's member shares: nothing due this year (not "cancelled")
+    member = tips["CoreWeave DDTL 1.0 lenders \u2192 Blackstone"][0]
+    assert (member["Due in 2027"], member["Status"], member["Counted in the clearing"]) == \
+        ("0.00 USD bn", "nothing due in 2027", "no")
+    # Meta's residual value guarantee owes min(cap, max(0, K - V)) = 0 while Meta leases the campus: it is not
+    # "cancelled by the scenario" and its cap (27.3) is not what was owed before
+    rvgs = [t for t in tips["Meta \u2192 Hyperion SPV (Beignet Investor)"] if t["Kind"] == "Residual value guarantee"]
+    assert [(t["Residual value guaranteed"], t["Value of the asset"]) for t in rvgs] == \
+        [("27.00 USD bn", "27.00 USD bn"), ("27.00 USD bn", "16.20 USD bn")]
+    for rvg in rvgs:
+        assert rvg["Status"] == "nothing due in 2027" and "Before the scenario" not in rvg
+
+
+def test_edge_tooltips_show_what_the_priority_solver_paid_each_claim():
+    """GPU collateral written down: CoreWeave defaults and its secured (seniority 1) lenders are paid in full
+    before its unsecured bonds, which share the rest; the tooltips show each claim's own payment
+    (``row_payments``), not one pro-rata share for all."""
+    net = contagion.load_dataset("ai-infrastructure")
+    st = contagion.stress(net, ["gpu-collateral-writedown"])
+    res = st.clearing
+    assert res.row_payments is not None
+    data = build_view(st.base, st).data
+    rows = data["edges"]
+    d, c = net.edge_index
+    i = net.names.index("CoreWeave")
+    seen = {"1 (paid first)": 0, "2": 0}
+    for j, e in enumerate(rows):
+        tip = dict(map(tuple, data["scenarios"][0]["edgeTip"][j]))
+        if not data["edgeTitle"][j].startswith("CoreWeave \u2192") or "Paid" not in tip:
+            continue
+        k = int(np.flatnonzero((d == i) & (np.asarray(net.edges["edge_id"]) == tip["Edge id"]))[0])
+        owed, paid = float(res.network.edges["amount"].iloc[k]), float(res.row_payments[k])
+        assert tip["Paid"] == f"{paid:,.2f} USD bn ({paid / owed:.1%})"
+        seen[tip["Seniority"]] += 1
+        if tip["Seniority"] == "1 (paid first)":
+            assert tip["Paid"].endswith("(100.0%)")
+        else:
+            assert paid < owed
+    assert seen["1 (paid first)"] >= 4 and seen["2"] >= 3
+
+
+def test_edge_attribute_words_by_hand():
+    from contagion.viz.labels import edge_attribute_rows
+
+    edges = pd.DataFrame({"debtor": ["a", "a"], "creditor": ["b", "c"], "amount": [1.0, 2.0],
+                          "kind": ["loan", "guarantee"], "rate": [0.0525, None], "max_ltv": [0.65, None],
+                          "seniority": [1, 2], "start": [2026, None], "end": [2030, 2028],
+                          "commitment": ["up_to", "some_new_code"], "covers": [None, "e1"],
+                          "my_column": ["<b>x</b>", None], "contingent": [False, "yes"]})
+    rows = edge_attribute_rows(edges, np.array([0, 1, -1]), units="EUR m")
+    assert rows[0] == [["Commitment", "up to: a ceiling, not a firm amount"], ["Falls due", "2026–2030"],
+                       ["Interest rate", "5.25% a year"], ["Maximum loan-to-value", "65%"],
+                       ["Seniority", "1 (paid first)"], ["My column", "<b>x</b>"]]
+    assert rows[1] == [["Commitment", "some new code"], ["Contingent", "yes: not a binding figure"],
+                       ["Falls due", "until 2028"], ["Seniority", "2"], ["Guarantees obligation", "e1"]]
+    assert rows[2] == []                                              # a summed edge: no attributes
 
 
 # ---------------------------------------------------------------------------- a multi-year path: the year slider
@@ -487,11 +589,14 @@ def test_a_path_gives_one_step_per_year_with_the_path_outcome():
     a = next(j for j, e in enumerate(data["edges"]) if data["edgeTitle"][j] == "Cloud \u2192 Fund")
     assert [s["edgeCancelled"][b] for s in years] == [1, 1, 0, 0]          # 2029: the unpaid rest is owed again
     assert _tip(years[3]["edgeTip"][b])["Due in 2029"] == f"{120 - 120 * 84 / 183:.2f}"
-    assert _tip(years[2]["edgeTip"][b]) == {"Kind": "loan", "Due in 2028": "120.00", "Paid (pro rata)": "55.08",
-                                            "Unpaid": "64.92", "principal": "120", "rate": "0", "maturity": "2028",
-                                            "amortization": "bullet", "rollover": "none"}
+    assert _tip(years[2]["edgeTip"][b]) == {"Kind": "Loan", "Due in 2028": "120.00", "Paid": "55.08 (45.9%)",
+                                            "Unpaid": "64.92", "Principal outstanding": "120.00",
+                                            "Interest rate": "0% a year", "Principal due (maturity)": "2028",
+                                            "Amortisation": "bullet: all principal at maturity",
+                                            "Rollover at maturity": "none: repaid at maturity"}
+    assert _tip(years[0]["edgeTip"][b])["Status"] == "nothing due in 2026"      # due in 2028 only
     assert _tip(years[2]["edgeTip"][a])["Due in 2028"] == "63.00"
-    assert _tip(years[2]["edgeTip"][a])["Paid (pro rata)"] == f"{63 * 84 / 183:.2f}"
+    assert _tip(years[2]["edgeTip"][a])["Paid"] == f"{63 * 84 / 183:.2f} ({84 / 183:.1%})"
     # page: a year slider instead of the scenario selector, starting at the last year
     assert 'id="year"' in html and '<select id="scenario">' not in html
     assert 'max="3"' in html and 'value="3"' in html

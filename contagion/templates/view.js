@@ -29,6 +29,7 @@
       th.textContent = rows[i][0];
       var td = document.createElement("td");
       td.textContent = rows[i][1];
+      if (rows[i][1].length > 32) { td.className = "long"; }   // sentences read left to right, numbers align right
       tr.appendChild(th);
       tr.appendChild(td);
       table.appendChild(tr);

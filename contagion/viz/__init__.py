@@ -62,7 +62,8 @@ The view is built in steps, each a small function returning a frozen record
 - :mod:`.vis`: sizes, shapes and colours (:func:`~.vis.look_of`) and the
   vis-network items and options built with pyvis
   (:func:`~.vis.vis_network_data`);
-- :mod:`.scenarios`: per-scenario outcomes, tooltips, legends and summaries;
+- :mod:`.scenarios`: per-scenario outcomes, tooltips, legends and summaries
+  (:mod:`.labels`: the edge table's columns in words for the edge tooltips);
 - :mod:`.build`: the page's data block and template context;
 - :mod:`.style` (colours, shapes, sizes), :mod:`.layout` (igraph positions)
   and :mod:`.page` (the HTML page, its assets and its CSP) below them.

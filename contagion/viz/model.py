@@ -305,18 +305,32 @@ class DisplayEdges:
 
 
 def aggregate_edges(net: Any, runs: list[ViewRun], nodes: DisplayNodes) -> DisplayEdges:
-    """Amounts owed and paid per obligation and scenario, summed per (debtor, creditor, kind) at group nodes."""
+    """Amounts owed and paid per obligation and scenario, summed per (debtor, creditor, kind) at group nodes.
+
+    What is owed before the scenario (column ``base``) is what each row owes when everyone pays
+    (:func:`~contagion.clearing.handover.owed_network`: a residual value guarantee at ``min(cap, max(0, K - V))``,
+    a guarantee uncalled), not the cap in the ``amount`` column. What is paid on a row is the clearing's own
+    ``row_payments`` where the priority solver gives them (seniority, collateral, guarantees), else the debtor's
+    payments shared pro rata.
+    """
+    from ..clearing.handover import owed_network
+
     di, ci = net.edge_index
     base_edges = net.edges
     kind_codes, kind_names = pd.factorize(base_edges["kind"].astype(str), sort=False)
     kind_names = [str(x) for x in kind_names]
     amounts = np.column_stack([np.asarray(r.result.network.edges["amount"], dtype=float) for r in runs])
-    paid_frac = []
-    for run in runs:
+    paid_cols = []
+    for s, run in enumerate(runs):
+        rows = getattr(run.result, "row_payments", None)
+        if rows is not None:
+            paid_cols.append(np.asarray(rows, dtype=float))
+            continue
         pbar = run.result.network.total_obligations
-        paid_frac.append(np.divide(run.result.payments, pbar, out=np.ones_like(pbar), where=pbar > 0))
-    paid = np.column_stack([amounts[:, s] * paid_frac[s][di] for s in range(len(runs))])
-    base_amount = np.asarray(base_edges["amount"], dtype=float)
+        frac = np.divide(run.result.payments, pbar, out=np.ones_like(pbar), where=pbar > 0)
+        paid_cols.append(amounts[:, s] * frac[di])
+    paid = np.column_stack(paid_cols)
+    base_amount = np.asarray(owed_network(net).edges["amount"], dtype=float)
     k, G = nodes.k, nodes.G
     gd, gc = nodes.display_of[di], nodes.display_of[ci]
     internal = gd == gc

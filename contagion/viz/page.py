@@ -15,7 +15,7 @@ from typing import Any, Mapping, Sequence
 from ..errors import ContagionError
 
 __all__ = ["NetworkView", "ViewPage", "iframe_html", "vis_network_asset", "script_json", "view_csp_hashes",
-           "dataset_title", "dataset_units"]
+           "dataset_title", "dataset_units", "dataset_year"]
 
 
 @lru_cache(maxsize=1)
@@ -230,3 +230,22 @@ def dataset_units(meta: Mapping[str, Any]) -> str:
             units = None
     return str(units) if units else ""
 
+
+def dataset_year(meta: Mapping[str, Any]) -> str:
+    """The one year a network is cleared over, when it says so: metadata ``horizon``/``year``, else the built-in
+    dataset's ``dataset.toml`` ``horizon`` (``"2027"`` for ``ai-infrastructure``); ``""`` when it is not one year.
+
+    >>> dataset_year({"dataset": "ai-infrastructure"}), dataset_year({"horizon": "2026:2030"}), dataset_year({})
+    ('2027', '', '')
+    """
+    meta = meta or {}
+    year = meta.get("horizon") or meta.get("year")
+    if not year and meta.get("dataset"):
+        try:
+            from ..datasets import dataset_config
+
+            year = dataset_config(str(meta["dataset"])).get("horizon")
+        except ContagionError:
+            year = None
+    text = str(year).strip() if year is not None else ""
+    return text if re.fullmatch(r"\d{4}", text) else ""

@@ -11,7 +11,9 @@ import pandas as pd
 
 from ..clearing.result import capital_depletion  # one definition (re-exported by viz)
 from ..formatting import fmt_amount, fmt_share, outcome_text
+from .labels import amount_text, edge_attribute_rows, humanize
 from .model import DisplayEdges, DisplayNodes, PathYear, ViewRun
+from .page import dataset_units, dataset_year
 from .style import OUTCOME_COLOURS, edge_width, truncate, wave_colour
 
 __all__ = ["ScenarioValues", "scenario_values", "capital_depletion", "equity_lost", "path_outcome_text"]
@@ -20,7 +22,6 @@ Rows = list[list[str]]
 
 _SKIP_NODE_COLUMNS = {"id", "name", "type", "external_assets", "external_liabilities", "forced_default",
                       "forced_recovery"}
-_SKIP_EDGE_COLUMNS = {"debtor", "creditor", "amount", "kind"}
 _MAX_ATTRIBUTES = 8
 
 
@@ -71,17 +72,6 @@ def _node_attributes(net: Any, kept: np.ndarray) -> list[Rows]:
         if i != nm:
             rows[r].insert(0, ["Id", str(i)])
     return rows
-
-
-def _edge_attributes(edges: pd.DataFrame, rows: np.ndarray) -> list[Rows]:
-    """Tooltip rows of the edge table's extra columns for each displayed edge (none for summed edges)."""
-    cols = [c for c in edges.columns if c not in _SKIP_EDGE_COLUMNS][:_MAX_ATTRIBUTES]
-    out: list[Rows] = [[] for _ in range(len(rows))]
-    have = np.flatnonzero(rows >= 0)
-    if len(have) and cols:
-        for pos, attrs in zip(have, _text_rows(edges.iloc[rows[have]], cols)):
-            out[pos] = attrs
-    return out
 
 
 # ---------------------------------------------------------------------------- one scenario
@@ -199,19 +189,32 @@ def _node_tips(nodes: DisplayNodes, edges: DisplayEdges, res: Any, defaulted: np
     return tips
 
 
-def _edge_tips(edges: DisplayEdges, s: int, attrs: list[Rows], py: PathYear | None = None) -> list[Rows]:
-    """Tooltip rows of every displayed edge in scenario ``s``: owed, paid, unpaid, what was summed."""
+def _edge_tips(edges: DisplayEdges, s: int, attrs: list[Rows], py: PathYear | None = None, units: str = "",
+               year: str = "") -> list[Rows]:
+    """Tooltip rows of every displayed edge in scenario ``s`` (the title is "debtor → creditor"): its kind in
+    words, what falls due (with the network's units; "Due in <year>" when the network is cleared over one known
+    year or for a year of a path), what it was before the scenario, what was paid (and which share) and left
+    unpaid, "nothing due" or "cancelled by the scenario" when nothing is owed, how many obligations a summed edge
+    holds, then the edge table's columns in words (:func:`~.labels.edge_attribute_rows`)."""
     E, kind_names = edges.frame, edges.kind_names
     e_kind, e_base = E["kind"].to_numpy(), E["base"].to_numpy()
     e_count, e_row = E["count"].to_numpy(), E["row"].to_numpy()
     a_s, p_s = E[f"a{s}"].to_numpy(), E[f"p{s}"].to_numpy()
-    owed = "Amount owed" if py is None else f"Due in {py.year}"
+    when = str(py.year) if py is not None else year
+    owed = f"Due in {when}" if when else "Amount owed"
     etips = []
     for j in range(len(E)):
-        rows = [["Kind", kind_names[e_kind[j]]], [owed, fmt_amount(a_s[j])]]
-        if py is None and abs(a_s[j] - e_base[j]) > 1e-12 * max(1.0, abs(e_base[j])):
-            rows.append(["Before the scenario", fmt_amount(e_base[j])])
-        rows += [["Paid (pro rata)", fmt_amount(p_s[j])], ["Unpaid", fmt_amount(a_s[j] - p_s[j])]]
+        rows = [["Kind", humanize(kind_names[e_kind[j]])], [owed, amount_text(a_s[j], units)]]
+        changed = abs(a_s[j] - e_base[j]) > 1e-12 * max(1.0, abs(e_base[j]))
+        if py is None and changed:
+            rows.append(["Before the scenario", amount_text(e_base[j], units)])
+        if a_s[j] > 0:
+            paid = amount_text(p_s[j], units) + f" ({fmt_share(min(max(p_s[j] / a_s[j], 0.0), 1.0))})"
+            rows += [["Paid", paid], ["Unpaid", amount_text(a_s[j] - p_s[j], units)]]
+        elif py is None and changed:
+            rows.append(["Status", "cancelled by the scenario"])
+        else:
+            rows.append(["Status", f"nothing due in {when}" if when else "nothing owed"])
         if e_count[j] > 1 or e_row[j] < 0:
             rows.append(["Obligations aggregated", f"{int(e_count[j]):,}"])
         rows += attrs[j]
@@ -229,7 +232,8 @@ def scenario_values(net: Any, runs: list[ViewRun], nodes: DisplayNodes, edges: D
     """
     ext0_d = nodes.per_display(net.external_assets)
     node_attrs = _node_attributes(net, nodes.kept)
-    edge_attrs = _edge_attributes(edges.table, edges.frame["row"].to_numpy())
+    units, year = dataset_units(net.metadata), dataset_year(net.metadata)
+    edge_attrs = edge_attribute_rows(edges.table, edges.frame["row"].to_numpy(), units)
     out = []
     for s, run in enumerate(runs):
         res, py = run.result, run.path
@@ -257,7 +261,7 @@ def scenario_values(net: Any, runs: list[ViewRun], nodes: DisplayNodes, edges: D
             "nodeTip": _node_tips(nodes, edges, res, defaulted, lost_all, outcomes, eb_disp, ext0_d, node_attrs, py),
             "edgeWidth": [float(round(edge_width(a, wmax), 2)) for a in a_s],
             "edgeCancelled": (a_s <= 0).astype(int).tolist(),
-            "edgeTip": _edge_tips(edges, s, edge_attrs, py),
+            "edgeTip": _edge_tips(edges, s, edge_attrs, py, units, year),
         }
         if py is not None:
             data.update(year=py.year, inDefault=int(py.defaulted.sum()), newDefaults=int((py.wave >= 0).sum()),

@@ -1,0 +1,101 @@
+"""The fast CSV writer (contagion.io.csvtext) writes exactly the bytes of pandas' ``to_csv``, or declines."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from contagion.cli.options import FORMULA_START, csv_text
+from contagion.io import csvtext
+from contagion.io.csvtext import fast_csv_text
+
+
+def reference(frame: pd.DataFrame, guard: tuple[str, ...] = FORMULA_START) -> str:
+    """What pandas writes, with text cells and names starting with a guard prefix given an apostrophe."""
+    def neutral(v):
+        return "'" + v if isinstance(v, str) and v.startswith(guard) else v
+
+    out = frame.copy()
+    for col in out.columns:
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
+            out[col] = out[col].map(neutral, na_action="ignore")
+    out.columns = [neutral(c) for c in out.columns]
+    return out.to_csv(index=False, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
+
+
+def awkward_floats(rng: np.random.Generator, n: int) -> np.ndarray:
+    """Floats of every magnitude and form: both notations of repr, whole numbers, subnormals, signed zeros,
+    inf, NaN, random bit patterns."""
+    special = np.array([0.0, -0.0, 1.0, -1.0, 100.0, 1e15, 1e16, 9999999999999998.0, 1e-4, 9.999e-5, 1e-5, 0.1,
+                        1 / 3, 5e-324, 1.7976931348623157e308, 2.0 ** 53, 2.0 ** 63, 1e22, 123456789.125,
+                        41163053637.413284, np.inf, -np.inf, np.nan])
+    bits = rng.integers(0, 2 ** 63, n, dtype=np.uint64).view(np.float64)
+    scaled = rng.standard_normal(n) * 10.0 ** rng.integers(-30, 30, n)
+    money = np.round(rng.lognormal(3, 2, n) * 10.0 ** rng.integers(0, 9, n)) / 10.0 ** rng.integers(0, 9, n)
+    whole = rng.integers(-10 ** 17, 10 ** 17, n).astype(np.float64)
+    x = np.concatenate([special, bits, scaled, money, whole])
+    return x[rng.permutation(x.size)]
+
+
+def test_floats_of_every_form_match_pandas():
+    rng = np.random.default_rng(7)
+    x = awkward_floats(rng, 20_000)
+    frame = pd.DataFrame({"a": x, "b": x[::-1].copy(), "n": np.arange(x.size) - 5, "flag": x > 0})
+    assert fast_csv_text(frame) == reference(frame)
+    body = reference(frame).split("\n", 1)[1]
+    assert csvtext._python_body(frame, ()) == body          # the writer used without pyarrow
+
+
+@pytest.mark.parametrize("storage", ["object", "str", "arrow"])
+def test_text_columns_missing_values_and_formula_guard_match_pandas(storage):
+    names = ["Bank A", "=1+1", "+cmd", "-1", "@SUM(A1)", "\tTab", None, "", "Ünïcødé ∑", "n0", "  spaced  "]
+    values = pd.Series(names * 3, dtype=object)
+    if storage == "str":
+        values = values.astype(pd.StringDtype(na_value=np.nan))
+    elif storage == "arrow":
+        values = values.astype("string[pyarrow]")
+    frame = pd.DataFrame({"name": values, "=x": np.linspace(-1, 1, len(values)), "i": np.arange(len(values))})
+    expected = reference(frame)
+    assert fast_csv_text(frame, guard=FORMULA_START) == expected
+    assert csv_text(frame) == expected
+    assert "'=1+1" in expected and "'=x" in expected.splitlines()[0]
+
+
+@pytest.mark.parametrize("cell", ["a,b", 'say "hi"', "two\nlines", "carriage\rreturn"])
+def test_cells_the_csv_module_would_quote_go_to_pandas(cell):
+    frame = pd.DataFrame({"name": ["ok", cell], "x": [1.0, 2.0]})
+    assert fast_csv_text(frame) is None
+    rows = list(csv.reader(io.StringIO(csv_text(frame), newline="")))
+    assert rows[2][0] == cell
+
+
+@pytest.mark.parametrize("frame", [
+    pd.DataFrame({"only": [1.0, 2.0]}),                                   # one column: pandas quotes an empty row
+    pd.DataFrame({0: [1.0], 1: [2.0]}),                                   # names that are not text
+    pd.DataFrame({"t": pd.to_datetime(["2026-01-01"]), "x": [1.0]}),      # a type the writer does not do
+    pd.DataFrame({"x": np.array([1.5], dtype=np.float32), "y": [1]}),     # float32 prints differently
+    pd.DataFrame({"x": pd.array([1, None], dtype="Int64"), "y": [1, 2]}),  # nullable integers
+    pd.DataFrame({"o": pd.Series([1, "a"], dtype=object), "y": [1, 2]}),  # mixed objects
+])
+def test_declines_what_it_does_not_write_like_pandas(frame):
+    assert fast_csv_text(frame) is None
+    assert csv_text(frame) == reference(frame)
+
+
+def test_many_rows_cross_chunk_boundaries(monkeypatch):
+    monkeypatch.setattr(csvtext, "CHUNK_ROWS", 1000)
+    rng = np.random.default_rng(3)
+    n = 4321
+    frame = pd.DataFrame({"id": [f"n{k}" for k in range(n)], "p": rng.lognormal(1, 1, n),
+                          "d": rng.random(n) > 0.5, "w": rng.integers(-1, 5, n)})
+    assert fast_csv_text(frame) == reference(frame)
+    assert csvtext._python_body(frame, ()) == reference(frame).split("\n", 1)[1]
+
+
+def test_empty_table_is_the_header():
+    frame = pd.DataFrame({"a": np.array([], dtype=float), "b": pd.Series([], dtype=object)})
+    assert fast_csv_text(frame) == reference(frame) == "a,b\n"

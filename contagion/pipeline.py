@@ -101,6 +101,9 @@ def resolve(net: "FinancialNetwork", scenarios: Iterable[Any] | Any | None = Non
     >>> [s.name for s in scens], used_default
     (['core-shock'], True)
     """
+    if (scenarios is None and not _may_name_default(net)) or (isinstance(scenarios, (tuple, list))
+                                                              and not scenarios):
+        return (), False  # nothing to resolve: shocks (0.2 s of pydantic models to import) is not needed
     from .shocks import Scenario, Shock, default_scenario_of, find_scenario
 
     if scenarios is None:
@@ -119,6 +122,18 @@ def resolve(net: "FinancialNetwork", scenarios: Iterable[Any] | Any | None = Non
     return tuple(out), False
 
 
+def _may_name_default(net: "FinancialNetwork") -> bool:
+    """Whether ``net`` may have a default scenario: read from a built-in dataset, or from a folder (or a file
+    in a folder) holding a ``dataset.toml`` -- the places :func:`contagion.shocks.default_scenario_of` looks."""
+    meta = net.metadata or {}
+    if meta.get("dataset"):
+        return True
+    if not meta.get("source"):
+        return False
+    src = Path(str(meta["source"]))
+    return ((src if src.is_dir() else src.parent) / "dataset.toml").is_file()
+
+
 def prepare(net: "FinancialNetwork", scenarios: Iterable[Any] | Any | None = None
             ) -> tuple["FinancialNetwork", tuple["Scenario", ...], bool]:
     """Resolve and apply scenarios without clearing: ``(shocked network, scenarios, default_applied)``.
@@ -132,10 +147,12 @@ def prepare(net: "FinancialNetwork", scenarios: Iterable[Any] | Any | None = Non
     >>> [s.name for s in scens], used_default, shocked.metadata["scenarios"]
     (['a-fails'], False, ['a-fails'])
     """
+    resolved, used_default = resolve(net, scenarios)
+    if not resolved:
+        return net, resolved, used_default
     from .shocks import apply
 
-    resolved, used_default = resolve(net, scenarios)
-    shocked = apply(net, list(resolved)) if resolved else net
+    shocked = apply(net, list(resolved))
     return shocked, resolved, used_default
 
 

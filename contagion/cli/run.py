@@ -128,6 +128,8 @@ def _table_order(frame):
 
 def _selected(frame, top: int | None, defaulted_only: bool):
     """The rows ``--top`` / ``--defaulted-only`` keep, in the network's order."""
+    if top is None and not defaulted_only:
+        return frame  # every row: nothing to sort (0.1 s at 100,000 institutions)
     order = _table_order(frame)
     if defaulted_only:
         order = order[frame.loc[order, "defaulted"].to_numpy(dtype=bool)]
@@ -177,7 +179,8 @@ def render_run(st, fmt: str, color: bool, *, top: int | None = None, defaulted_o
 def _same_edges(a, b) -> bool:
     import numpy as np
 
-    return a.n_edges == b.n_edges and np.array_equal(a.edges["amount"].to_numpy(), b.edges["amount"].to_numpy())
+    return a is b or (a.n_edges == b.n_edges and np.array_equal(a.edges["amount"].to_numpy(),
+                                                                 b.edges["amount"].to_numpy()))
 
 
 #: the columns of the ``run`` table: (record key, header, justify, priority: 0 kept longest, shortened text)

@@ -98,7 +98,16 @@ def cli() -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Console-script entry point."""
+    """Console-script entry point.
+
+    Arrow (the CSV and Parquet readers, pandas' text columns) allocates from the C library's ``malloc``
+    rather than its bundled mimalloc, unless ``ARROW_DEFAULT_MEMORY_POOL`` says otherwise: one allocator
+    for Arrow and numpy lets what the reader frees serve the clearing and the output, and gives it back to
+    the system (70 MB less peak memory for a 1M-obligation ``run``; no measurable change in time).
+    """
+    import os
+
+    os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")  # read when pyarrow makes its first pool
     cli.main(args=argv, prog_name="contagion")
 
 

@@ -2,8 +2,9 @@
 
 A :class:`SweepConfig` says which institutions lose a random fraction of
 their outside assets, drawn from which :data:`DISTRIBUTIONS` entry, with which
-copula correlation; :func:`load_sweep_config` reads one from TOML/YAML/JSON and
-:func:`find_sweep_config` also looks among the sweeps shipped with a dataset.
+copula correlation; :func:`load_sweep_config` reads one from TOML/YAML/JSON, given
+as a file or by the name of a sweep shipped with a dataset (``graphs/<dataset>/sweeps/``),
+through the same resolver as ``contagion sweep --config`` (:func:`resolve_sweep_config`).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import numpy as np
 from ..errors import ScenarioError
 
 __all__ = ["Distribution", "DISTRIBUTIONS", "ShockDistribution", "SweepConfig", "load_sweep_config",
-           "find_sweep_config"]
+           "find_sweep_config", "resolve_sweep_config", "shipped_sweep_configs", "SWEEP_SUFFIXES"]
 
 
 @dataclass(frozen=True)
@@ -310,17 +311,142 @@ def _parse_entry(raw: Any, path: str, problems: list[str]) -> ShockDistribution 
                              correlation=rho)
 
 
-def load_sweep_config(path: str | Path) -> SweepConfig:
-    """Read a sweep configuration file (.toml, .yaml/.yml or .json); the name defaults to the file stem.
+#: suffixes of sweep configuration files, in the order a name is looked up
+SWEEP_SUFFIXES = (".toml", ".yaml", ".yml", ".json")
+
+
+def _sweep_dirs(network: Any = None) -> list[tuple[Path, str]]:
+    """``(folder, label)`` of the folders searched for named sweeps: with a network (or a dataset name), the
+    ``sweeps/`` folder beside each of its scenario folders (its built-in dataset's, then the folder it was read
+    from); without one, ``graphs/<dataset>/sweeps/`` of every built-in dataset."""
+    from ..shocks import scenario_dirs
+
+    if network is None:
+        from ..datasets import dataset_path, list_datasets
+
+        return [(dataset_path(name) / "sweeps", name) for name in list_datasets()]
+    if isinstance(network, str):
+        label = network
+    else:
+        meta = network.metadata or {}
+        label = str(meta.get("dataset") or (Path(str(meta["source"])).name if meta.get("source") else "this network"))
+    return [(d.parent / "sweeps", label) for d in scenario_dirs(network)]
+
+
+def shipped_sweep_configs(network: Any = None) -> dict[str, list[tuple[Path, str]]]:
+    """The sweep configurations shipped with a network (or a built-in dataset given by name), or with every
+    built-in dataset when ``network`` is None: ``{name: [(file, dataset or folder), ...]}``, sorted by name.
+
+    The name is the file stem (what ``contagion sweep --config NAME`` and :func:`load_sweep_config` take).
+
+    >>> {name: [where for _, where in found] for name, found in shipped_sweep_configs().items()}
+    {'ai-demand-uncertainty': ['ai-infrastructure']}
+    """
+    found: dict[str, list[tuple[Path, str]]] = {}
+    seen: set[Path] = set()
+    for folder, label in _sweep_dirs(network):
+        if not folder.is_dir() or folder.resolve() in seen:
+            continue
+        seen.add(folder.resolve())
+        for path in sorted(folder.iterdir()):
+            if path.is_file() and path.suffix.lower() in SWEEP_SUFFIXES and not path.name.startswith("."):
+                entries = found.setdefault(path.stem, [])
+                if not any(where == label for _, where in entries):   # x.toml beside x.yaml: the first suffix
+                    entries.append((path, label))
+    return dict(sorted(found.items()))
+
+
+def resolve_sweep_config(spec: str | Path, network: Any = None) -> Path:
+    """The file a sweep configuration ``spec`` names: the one resolver behind ``contagion sweep --config`` and
+    :func:`load_sweep_config`.
+
+    ``spec`` is an existing file, else the name (file stem, or file name) of a sweep shipped with ``network``
+    (:func:`shipped_sweep_configs`), or, without a network, with any built-in dataset.
 
     Raises
     ------
     ScenarioError
-        Missing file, syntax error, or every problem with its path.
+        A folder; a path that does not exist (it has a suffix or a folder part); a name shipped by several
+        datasets (without a network); an unknown name, with "did you mean" and the names that are shipped.
+
+    Examples
+    --------
+    >>> resolve_sweep_config("ai-demand-uncertainty").relative_to(resolve_sweep_config("ai-demand-uncertainty")
+    ...                                                           .parents[2]).as_posix()
+    'ai-infrastructure/sweeps/ai-demand-uncertainty.toml'
+    >>> resolve_sweep_config("ai-demand")
+    Traceback (most recent call last):
+    ...
+    contagion.errors.ScenarioError: unknown sweep configuration 'ai-demand' (did you mean 'ai-demand-uncertainty'?): not a file, nor a sweep shipped with a built-in dataset; shipped: ai-demand-uncertainty (ai-infrastructure)
+    """
+    import difflib
+
+    from ..errors import shown
+
+    text = str(spec)
+    path = Path(spec)
+    if path.is_file():
+        return path
+    if path.is_dir():
+        raise ScenarioError(f"{text}: is a directory, not a sweep configuration file")
+    shipped = shipped_sweep_configs(network)
+    every = {name: list(found) for name, found in shipped.items()}     # the network's, then the built-in ones
+    for name, found in (shipped_sweep_configs().items() if network is not None else ()):
+        known = every.setdefault(name, [])
+        known += [(p, w) for p, w in found if all(p.resolve() != q.resolve() for q, _ in known)]
+    every = dict(sorted(every.items()))
+    listing = ("; shipped: " + ", ".join(f"{name} ({', '.join(w for _, w in found)})" for name, found in every.items())
+               if every else "; no sweep configurations are shipped")
+    by_file = {p.name: (name, found) for name, found in shipped.items() for p, _ in found}
+    name = text if text in shipped else (by_file[text][0] if text in by_file else None)
+    if name is not None:
+        found = shipped[name]
+        if len(found) > 1:
+            raise ScenarioError(f"sweep configuration {shown(text)} is shipped with several datasets ("
+                                + ", ".join(w for _, w in found) + "); give the file's path, or the network")
+        return found[0][0]
+    if path.suffix or "/" in text or "\\" in text:
+        raise ScenarioError(f"{text}: no such sweep configuration file" + listing)
+    dirs = _sweep_dirs(network) if network is not None else []
+    where = dirs[0][1] if dirs else ("a built-in dataset" if network is None else "this network")
+    if text in every:                             # shipped, but with another dataset than the network's
+        elsewhere = ", ".join(w for _, w in every[text])
+        raise ScenarioError(f"sweep configuration {shown(text)} ships with {elsewhere}, not with {where}: its "
+                            f"targets are that network's institutions; give its path to use it anyway")
+    close = difflib.get_close_matches(text, list(every), n=1)
+    hint = f" (did you mean {shown(close[0])}?)" if close else ""
+    raise ScenarioError(f"unknown sweep configuration {shown(text)}{hint}: not a file, nor a sweep shipped with "
+                        f"{where}{listing}")
+
+
+def load_sweep_config(spec: str | Path, network: Any = None) -> SweepConfig:
+    """Read a sweep configuration (.toml, .yaml/.yml or .json), given as a file or by the name of one shipped
+    with a dataset, as ``contagion sweep --config`` takes it (:func:`resolve_sweep_config`); the name defaults
+    to the file stem.
+
+    Parameters
+    ----------
+    spec : str or Path
+        A file, or the name of a shipped sweep (``"ai-demand-uncertainty"``: ``graphs/ai-infrastructure/sweeps/``).
+    network : FinancialNetwork or str, optional
+        Look the name up among this network's (or built-in dataset's) sweeps only; without it, among every
+        built-in dataset's.
+
+    Raises
+    ------
+    ScenarioError
+        Missing file or unknown name (with "did you mean" and the shipped names), syntax error, or every
+        problem with its path.
+
+    Examples
+    --------
+    >>> cfg = load_sweep_config("ai-demand-uncertainty")
+    >>> cfg.name, cfg.shocks[0].distribution
+    ('ai-demand-uncertainty', 'beta')
     """
     from ..shocks import _PARSERS, parse_config_text, read_config_text
 
-    path = Path(path)
+    path = resolve_sweep_config(spec, network)
     suffix = path.suffix.lower()
     if suffix not in _PARSERS:
         raise ScenarioError(f"{path}: unknown suffix {path.suffix!r}; use .toml, .yaml, .yml or .json")
@@ -328,19 +454,8 @@ def load_sweep_config(path: str | Path) -> SweepConfig:
     return SweepConfig.from_dict(data, name=path.stem, source=str(path))
 
 
-def find_sweep_config(spec: str | Path, network=None) -> SweepConfig:
-    """Resolve ``--config``: an existing file, else ``sweeps/<spec>.toml`` next to the network's scenarios.
-
-    A built-in dataset may ship sweep configurations in ``graphs/<dataset>/sweeps/``.
-    """
-    path = Path(spec)
-    if path.is_file() or network is None or path.suffix or "/" in str(spec):
-        return load_sweep_config(path)
-    from ..shocks import scenario_dirs
-
-    for d in scenario_dirs(network):
-        for suffix in (".toml", ".yaml", ".yml", ".json"):
-            cand = d.parent / "sweeps" / f"{spec}{suffix}"
-            if cand.is_file():
-                return load_sweep_config(cand)
-    raise ScenarioError(f"{spec}: no such sweep configuration file (nor a sweep shipped with the network)")
+def find_sweep_config(spec: str | Path, network: Any = None) -> SweepConfig:
+    """Resolve ``--config``: an existing file, else a sweep shipped with the network (``sweeps/`` beside its
+    scenarios; a built-in dataset ships them in ``graphs/<dataset>/sweeps/``). The same as
+    :func:`load_sweep_config` (one resolver, :func:`resolve_sweep_config`)."""
+    return load_sweep_config(spec, network)

@@ -381,7 +381,7 @@ class FinancialNetwork:
             forced_recovery=recovery,
             _node_table=node_table.reset_index(drop=True),
             _edge_table=edge_table.reset_index(drop=True),
-            _names=tuple(names.to_numpy(dtype=object)),
+            _names=None,  # the node table's name column; a tuple is made on first use of .names
             metadata=dict(metadata or {}),
         )
 
@@ -432,7 +432,7 @@ class FinancialNetwork:
     @cached_property
     def _nodes_frame(self) -> pd.DataFrame:
         if self._node_table is not None:
-            base = self._node_table.copy()
+            base = self._node_table.copy(deep=not _COPY_ON_WRITE)
         else:
             ids = list(self.ids)
             base = pd.DataFrame({"id": ids, "name": list(self.names), "type": [DEFAULT_NODE_TYPE] * self.n})

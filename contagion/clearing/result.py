@@ -195,10 +195,11 @@ class ClearingResult:
         """
         net = self.network
         pre = (base if base is not None else net).equity_before
+        nodes = net.nodes  # ids, names and types as the node table holds them (no Python string per row)
         frame = pd.DataFrame(
             {
-                "id": list(net.ids),
-                "type": net.types,
+                "id": nodes["id"].array,
+                "type": nodes["type"].array,
                 "obligations": net.total_obligations,
                 "payment": self.payments,
                 "shortfall": self.shortfall,
@@ -209,7 +210,7 @@ class ClearingResult:
                 "defaulted": self.defaulted,
                 "default_round": self.default_round,
             },
-            index=pd.Index(list(net.names), name="name"),
+            index=pd.Index(nodes["name"].array, name="name"),
         )
         if self.least_payments is not None:
             frame["payment_least"] = self.least_payments

@@ -111,7 +111,7 @@ def _guarantee_summary(st) -> dict[str, float]:
     edges = st.network.edges
     if "kind" not in edges.columns:
         return {}
-    is_g = edges["kind"].astype(str).str.strip().isin(GUARANTEE_KINDS).to_numpy()
+    is_g = edges["kind"].isin(GUARANTEE_KINDS).to_numpy()  # kinds are stripped text (FinancialNetwork.from_edges)
     if not is_g.any():
         return {}
     called = st.clearing.network.edges["amount"].to_numpy()[is_g]

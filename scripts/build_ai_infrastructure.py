@@ -2330,6 +2330,22 @@ def render_files(source: Path, level: str = "central", golden: bool = False) -> 
     return files
 
 
+#: the files of the fact sheet the build reads
+FACT_FILES = ("FACTS.md", "nodes.csv", "edges.csv")
+
+
+def fact_sheet_missing(source: Path, missing: list[str], default: bool) -> str:
+    """Two lines for a fact sheet that is not there: where the build looked and how to point it elsewhere."""
+    where = f"{source}, the default (../shared/data/ai-infra beside the checkout {REPO})" if default else str(source)
+    if len(missing) == len(FACT_FILES) or not source.is_dir():
+        first = f"error: no ai-infra fact sheet ({', '.join(FACT_FILES)}) in {where}"
+    else:
+        first = f"error: the ai-infra fact sheet in {where} is incomplete: {', '.join(missing)} missing"
+    how = ("put the fact sheet there, or give its folder: " if default else "give the folder that holds "
+           f"{', '.join(FACT_FILES)}: ")
+    return f"{first}\n  {how}python scripts/build_ai_infrastructure.py --source DIR"
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--source", type=Path, default=DEFAULT_SOURCE, help="fact-sheet folder (FACTS.md, nodes.csv, "
@@ -2339,10 +2355,10 @@ def main(argv: list[str] | None = None) -> int:
                    help="build the network at this end of every assumption range (default: central)")
     p.add_argument("--golden", action="store_true", help="also rewrite golden/<scenario>.json (needs contagion)")
     args = p.parse_args(argv)
-    for f in ("FACTS.md", "nodes.csv", "edges.csv"):
-        if not (args.source / f).is_file():
-            print(f"error: {args.source / f} not found (use --source)", file=sys.stderr)
-            return 1
+    missing = [f for f in FACT_FILES if not (args.source / f).is_file()]
+    if missing:
+        print(fact_sheet_missing(args.source, missing, args.source == DEFAULT_SOURCE), file=sys.stderr)
+        return 1
     if args.assumptions != "central" and args.out == DEFAULT_OUT:
         print("error: --assumptions low|high needs --out DIR (the shipped dataset is the central one)",
               file=sys.stderr)

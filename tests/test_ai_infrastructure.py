@@ -360,8 +360,35 @@ def test_build_refuses_to_overwrite_the_dataset_with_a_variant(capsys):
 def test_build_fails_cleanly_without_the_fact_sheet(tmp_path, capsys):
     builder = _load_builder()
     assert builder.main(["--source", str(tmp_path), "--out", str(tmp_path / "out")]) == 1
-    assert "not found" in capsys.readouterr().err
+    assert capsys.readouterr().err.splitlines() == [
+        f"error: no ai-infra fact sheet (FACTS.md, nodes.csv, edges.csv) in {tmp_path}",
+        "  give the folder that holds FACTS.md, nodes.csv, edges.csv: python scripts/build_ai_infrastructure.py "
+        "--source DIR"]
+    (tmp_path / "FACTS.md").write_text("# facts\n", encoding="utf-8")
+    assert builder.main(["--source", str(tmp_path), "--out", str(tmp_path / "out")]) == 1
+    assert capsys.readouterr().err.splitlines()[0] == (
+        f"error: the ai-infra fact sheet in {tmp_path} is incomplete: nodes.csv, edges.csv missing")
     assert not (tmp_path / "out").exists()
+
+
+def test_build_outside_a_checkout_with_its_fact_sheet_says_where_it_looked(tmp_path):
+    """The script run as a user would, from a checkout with no ``../shared/data/ai-infra`` beside it: two lines on
+    stderr (where it looked, how to point it elsewhere), exit 1, no traceback, nothing written."""
+    import shutil
+    import subprocess
+
+    checkout = tmp_path / "checkout"
+    (checkout / "scripts").mkdir(parents=True)
+    shutil.copy(SCRIPT, checkout / "scripts" / SCRIPT.name)
+    run = subprocess.run([sys.executable, str(checkout / "scripts" / SCRIPT.name)], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 1 and run.stdout == ""
+    looked = tmp_path / "shared" / "data" / "ai-infra"
+    assert run.stderr.splitlines() == [
+        f"error: no ai-infra fact sheet (FACTS.md, nodes.csv, edges.csv) in {looked}, the default "
+        f"(../shared/data/ai-infra beside the checkout {checkout})",
+        "  put the fact sheet there, or give its folder: python scripts/build_ai_infrastructure.py --source DIR"]
+    assert sorted(p.name for p in checkout.rglob("*")) == ["build_ai_infrastructure.py", "scripts"]
 
 
 def test_cli_default_run_shows_openai_failing():

@@ -13,8 +13,9 @@ defaults, in which wave, and who bears the losses.
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from importlib import import_module as _import_module
+from types import ModuleType as _ModuleType
+from typing import TYPE_CHECKING, Any as _Any
 
 __version__ = "0.1.0"
 
@@ -69,14 +70,14 @@ if TYPE_CHECKING:  # for type checkers and editors; never run
     from .shocks import Scenario, Shock, apply, find_scenario, list_scenarios, load_scenario
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> _Any:
     """Import the module behind a public name on first use and cache the name here."""
     try:
         module, attr = _LAZY[name]
     except KeyError:
         raise AttributeError(f"module 'contagion' has no attribute {name!r}") from None
     try:
-        target = import_module(module)
+        target = _import_module(module)
     except ModuleNotFoundError as exc:
         if exc.name != module:  # a dependency of that module is missing: say so as it is
             raise
@@ -87,4 +88,9 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+    """What ``dir(contagion)`` and tab completion show: the public API (``__all__``), the submodules imported so
+    far, and the module's dunders; not the helpers this file imports for itself (``TYPE_CHECKING`` ...)."""
+    here = globals()
+    modules = {name for name, value in here.items() if isinstance(value, _ModuleType) and not name.startswith("_")}
+    dunders = {name for name in here if name.startswith("__") and name.endswith("__")}
+    return sorted(set(__all__) | modules | dunders)

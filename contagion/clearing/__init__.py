@@ -24,7 +24,8 @@ import numpy as np
 
 from ..errors import ContagionError
 from .result import BatchClearingResult, ClearingResult
-from .methods import eisenberg_noe, rogers_veraart, clear_many
+from .methods import BATCH_CLEARERS, eisenberg_noe, rogers_veraart, clear_many
+from .firesale_batch import FireSaleBatchResult, clear_many_fire_sale
 from .solvers import SOLVERS
 from .params import METHOD_PARAMS, ParamSpec
 from .threshold import threshold_cascade
@@ -42,6 +43,7 @@ __all__ = [
     "ClearingResult",
     "BatchClearingResult",
     "FireSaleResult",
+    "FireSaleBatchResult",
     "fire_sale",
     "fire_sale_leverage",
 ]
@@ -72,6 +74,9 @@ def register_method(name: str, func: Callable[..., ClearingResult], params: tupl
 
 register_method("fire-sale", fire_sale, FIRE_SALE_PARAMS)
 register_method("fire-sale-leverage", fire_sale_leverage, LEVERAGE_PARAMS)
+# clear_many clears the fire-sale methods too (side by side, contagion.clearing.firesale_batch)
+BATCH_CLEARERS["fire-sale"] = (clear_many_fire_sale, ("impact",))
+BATCH_CLEARERS["fire-sale-leverage"] = (clear_many_fire_sale, ("impact", "leverage"))
 
 
 def clear(network, method: str = "eisenberg-noe", solver: str = "auto", **params: Any) -> ClearingResult:

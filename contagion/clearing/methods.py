@@ -14,7 +14,11 @@ from .priority import uses_priority
 from .result import BatchClearingResult, ClearingResult
 from .solvers import clear_batch, clear_exact
 
-__all__ = ["eisenberg_noe", "rogers_veraart", "clear_many"]
+__all__ = ["eisenberg_noe", "rogers_veraart", "clear_many", "BATCH_CLEARERS"]
+
+#: Further methods :func:`clear_many` clears: name -> (``f(net, E, method, solver=, **params)``, parameter
+#: names); the fire-sale methods are registered by :mod:`contagion.clearing`.
+BATCH_CLEARERS: dict[str, tuple[Any, tuple[str, ...]]] = {}
 
 
 def eisenberg_noe(net, *, solver: str = "auto") -> ClearingResult:
@@ -113,7 +117,9 @@ def clear_many(net, external_assets: Any, method: str = "eisenberg-noe", solver:
     external_assets : array_like, shape (n, K)
         Column ``k`` is the vector of external assets of scenario ``k``.
     method : str
-        ``"eisenberg-noe"`` or ``"rogers-veraart"`` (with ``alpha``, ``beta``).
+        ``"eisenberg-noe"``, ``"rogers-veraart"`` (with ``alpha``, ``beta``), or ``"fire-sale"`` /
+        ``"fire-sale-leverage"`` (with ``impact``, ``leverage``): the greatest fire-sale clearing of every
+        scenario, its prices in ``batch.prices`` (:mod:`contagion.clearing.firesale_batch`).
     solver : {"auto", "reference", "compiled"}
         The path (see :mod:`contagion.clearing.solvers` for each one's cost):
         ``"auto"`` runs the compiled scenario-parallel path for batches of at
@@ -155,8 +161,14 @@ def clear_many(net, external_assets: Any, method: str = "eisenberg-noe", solver:
         alpha, beta = _check_recovery(params.pop("alpha", 1.0), params.pop("beta", 1.0))
         if params:
             raise ContagionError(f"rogers-veraart takes alpha and beta, got {sorted(params)}")
+    elif method in BATCH_CLEARERS:
+        func, allowed = BATCH_CLEARERS[method]
+        if set(params) - set(allowed):
+            raise ContagionError(f"{method} takes {' and '.join(allowed)}, got {sorted(params)}")
+        return func(net, E, method, solver=solver, **params)
     else:
-        raise ContagionError(f"clear_many supports eisenberg-noe and rogers-veraart, not {method!r}")
+        raise ContagionError(f"clear_many supports {', '.join(['eisenberg-noe', 'rogers-veraart', *BATCH_CLEARERS])}, "
+                             f"not {method!r}")
     if uses_priority(net):
         return clear_many_with_priority(net, E, method, alpha, beta, solver=solver)
     return clear_batch(net, E, method, alpha, beta, solver=solver)

@@ -2,8 +2,10 @@
 
 :func:`run_tasks` runs ``fn(shared, *task)`` for every task on a
 ``concurrent.futures.Executor`` (``None``: in this process) and returns the
-results in task order; :func:`resolve_executor` turns ``"auto"``,
-``"processes"``, ``"inline"``, ``None`` or an executor into one. Used by
+results in task order; :func:`stream_tasks` yields them in task order with a
+bounded number of tasks in flight (memory that does not grow with the number
+of tasks); :func:`resolve_executor` turns ``"auto"``, ``"processes"``,
+``"inline"``, ``None`` or an executor into one. Used by
 Monte Carlo sweeps (:mod:`contagion.sweep`) and systemic-importance rankings
 (:mod:`contagion.measures`).
 """
@@ -11,13 +13,14 @@ Monte Carlo sweeps (:mod:`contagion.sweep`) and systemic-importance rankings
 from __future__ import annotations
 
 import os
+from collections import deque
 from concurrent.futures import BrokenExecutor, Executor, as_completed
 from contextlib import contextmanager
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from .errors import ContagionError
 
-__all__ = ["run_tasks", "local_executor", "dask_executor", "resolve_executor", "AUTO_PROCESS_WORK"]
+__all__ = ["run_tasks", "stream_tasks", "local_executor", "dask_executor", "resolve_executor", "AUTO_PROCESS_WORK"]
 
 #: Work (draws x (institutions + obligations)) above which ``executor="auto"`` uses a local process pool.
 AUTO_PROCESS_WORK = 2e10
@@ -81,6 +84,43 @@ def run_tasks(fn: Callable, shared: Any, tasks: Sequence[tuple], executor: Execu
             fut.cancel()
         raise
     return results
+
+
+def stream_tasks(fn: Callable, shared: Any, tasks: Iterable[tuple], executor: Executor | None,
+                 window: int = 2) -> Iterator[Any]:
+    """Yield ``fn(shared, *task)`` for every task, **in task order**, with at most ``window`` tasks in flight.
+
+    ``tasks`` is consumed lazily, one task as a slot frees up, so a task may be built from what the caller
+    learnt from the results before it (a sweep passes the tail threshold it has reached). Results wait in
+    memory only until those before them have been yielded: at most ``window`` of them. ``executor=None`` runs
+    each task in this process when it is asked for. A Dask ``ClientExecutor`` gets ``shared`` scattered once.
+    Closing the generator early (``break``) cancels the tasks in flight.
+    """
+    it = iter(tasks)
+    if executor is None:
+        for task in it:
+            yield fn(shared, *task)
+        return
+    window = max(1, int(window))
+    client = getattr(executor, "_client", None)
+    payload: Any = shared
+    if client is not None and hasattr(client, "scatter"):
+        payload = client.scatter(_Shared(shared), broadcast=True, hash=False)
+    pending: deque = deque()
+    try:
+        for task in it:
+            pending.append(executor.submit(_call, fn, payload, *task))
+            if len(pending) >= window:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+    except BrokenExecutor as exc:
+        raise ContagionError(f"a worker process died ({exc.__class__.__name__}): out of memory, or a script "
+                             f"that starts local processes without the `if __name__ == \"__main__\":` guard") \
+            from exc
+    finally:
+        for fut in pending:
+            fut.cancel()
 
 
 def local_executor(workers: int | None = None) -> Executor:

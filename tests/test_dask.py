@@ -25,6 +25,19 @@ CONFIG = {"correlation": 0.35, "levels": [0.9, 0.99], "shocks": [
     {"target": "Periphery 2", "distribution": "uniform", "low": 0.0, "high": 0.2, "correlation": 0.8}]}
 
 
+def same_result(a, b) -> None:
+    """Every number of two sweep results equal to the bit: summaries, kept tail, counts, contributions."""
+    for key in ("default_probability", "expected_unpaid", "expected_unpaid_se", "expected_loss", "expected_loss_se",
+                "loss_contribution", "es_contribution", "defaults_count", "co_default_counts"):
+        np.testing.assert_array_equal(getattr(a, key), getattr(b, key), err_msg=key)
+    for key in ("n", "mean", "std", "mean_se", "min", "max"):
+        assert getattr(a.loss, key) == getattr(b.loss, key), key
+    np.testing.assert_array_equal(a.loss.tail, b.loss.tail)
+    np.testing.assert_array_equal(a.loss.tail_draws, b.loss.tail_draws)
+    np.testing.assert_array_equal(a.loss.histogram.counts, b.loss.histogram.counts)
+    assert a.summary() == b.summary()
+
+
 @pytest.fixture(scope="module")
 def dask_executor():
     cluster = distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False, dashboard_address=":0")
@@ -43,14 +56,7 @@ def test_sweep_on_dask_equals_in_process(dask_executor):
     # one block per clearing call: several clearing batches for a short sweep
     local = run_sweep(net, cfg, n=n, seed=42, executor=None, blocks_per_call=1)
     remote = run_sweep(net, cfg, n=n, seed=42, chunk_size=BLOCK, executor=dask_executor, blocks_per_call=1)
-    np.testing.assert_array_equal(remote.system_loss, local.system_loss)
-    np.testing.assert_array_equal(remote.defaults, local.defaults)
-    np.testing.assert_array_equal(remote.default_probability, local.default_probability)
-    np.testing.assert_array_equal(remote.expected_unpaid, local.expected_unpaid)
-    np.testing.assert_array_equal(remote.expected_loss, local.expected_loss)
-    for key in ("expected_unpaid_se", "expected_loss_se", "loss_contribution", "es_contribution", "default_bits"):
-        np.testing.assert_array_equal(getattr(remote, key), getattr(local, key), err_msg=key)
-    assert remote.summary() == local.summary()
+    same_result(remote, local)
     assert local.default_probability.max() > 0  # the shocks do bite
 
 
@@ -62,10 +68,7 @@ def test_until_se_on_dask_equals_in_process(dask_executor):
     remote = run_sweep(net, cfg, n=30 * BLOCK, seed=4, until_se=1.0, blocks_per_call=3, chunk_size=BLOCK,
                        executor=dask_executor)
     assert local.target_reached and local.n < 30 * BLOCK and remote.n == local.n
-    for key in ("system_loss", "default_probability", "expected_unpaid", "expected_unpaid_se", "es_contribution",
-                "default_bits"):
-        np.testing.assert_array_equal(getattr(remote, key), getattr(local, key), err_msg=key)
-    assert remote.summary() == local.summary()
+    same_result(remote, local)
 
 
 @pytest.mark.slow
@@ -81,11 +84,7 @@ def test_ai_sweep_on_dask_equals_in_process(dask_executor):
     n = 2 * unit + 1234
     local = run_sweep(net, cfg, n=n, seed=42)
     remote = run_sweep(net, cfg, n=n, seed=42, chunk_size=unit, executor=dask_executor)
-    np.testing.assert_array_equal(remote.system_loss, local.system_loss)
-    np.testing.assert_array_equal(remote.default_probability, local.default_probability)
-    np.testing.assert_array_equal(remote.expected_unpaid, local.expected_unpaid)
-    np.testing.assert_array_equal(remote.expected_loss, local.expected_loss)
-    assert remote.summary() == local.summary()
+    same_result(remote, local)
 
 
 def test_rank_on_dask_equals_in_process(dask_executor):

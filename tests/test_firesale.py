@@ -236,10 +236,17 @@ def test_cli_run_fire_sale(tmp_path):
     assert bad.exit_code == 2 and "--impact applies only to --method fire-sale" in bad.output
 
 
-def test_cli_sweep_refuses_fire_sale_with_a_clear_message(tmp_path):
+def test_cli_rank_refuses_fire_sale_and_sweep_takes_it(tmp_path):
+    # sweeps clear their draws through the batched fire-sale solver (tests/test_sweep.py checks them per draw);
+    # rank clears with eisenberg-noe or rogers-veraart only
     path = _write_nv(tmp_path, 4.0)
-    out = CliRunner().invoke(cli, ["sweep", path, "-m", "fire-sale", "-n", "10"])
+    out = CliRunner().invoke(cli, ["rank", path, "-m", "fire-sale"])
     assert out.exit_code == 2 and "'fire-sale' is not one of 'eisenberg-noe', 'rogers-veraart'" in out.output
+    cfg = tmp_path / "gpu.toml"
+    cfg.write_text('[[shocks]]\ntarget = "N"\ndistribution = "uniform"\nlow = 0.5\nhigh = 1.0\n', encoding="utf-8")
+    out = CliRunner().invoke(cli, ["sweep", path, "-c", str(cfg), "-m", "fire-sale", "-n", "10", "-f", "json"])
+    assert out.exit_code == 0, out.output
+    assert set(json.loads(out.stdout)["prices"]) == {"asset"}
 
 
 def test_holdings_and_start_prices_for_a_second_year():

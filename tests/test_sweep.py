@@ -16,13 +16,14 @@ import math
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 
 import contagion
 from contagion.errors import ContagionError, ScenarioError
-from contagion.sweep import BLOCK, DISTRIBUTIONS, SweepConfig, SweepResult, find_sweep_config, load_sweep_config, \
-    run_sweep, sample_losses
+from contagion.sweep import BLOCK, DISTRIBUTIONS, LossSummary, SweepConfig, SweepResult, find_sweep_config, \
+    load_sweep_config, run_sweep, sample_losses
 
 CORE_UNIFORM = {"correlation": 0.3, "shocks": [{"target": "Core", "distribution": "uniform", "low": 0, "high": 1}]}
 
@@ -185,18 +186,19 @@ def test_core_default_probability():
     res = run_sweep(_cp(), SweepConfig.from_dict(CORE_UNIFORM), n=1000, seed=11)
     p = res.default_probability[_cp().index_of("Core")]
     assert p == pytest.approx(14 / 15, abs=3 * math.sqrt(14 / 15 / 15 / 1000))
-    assert res.n == 1000 and res.system_loss.shape == (1000,) and res.defaults.shape == (1000,)
+    assert res.n == 1000 and res.loss.n == 1000 and res.defaults_count.sum() == 1000 and res.defaults_count.size == 6
 
 
 @pytest.mark.slow
-def test_aggregates_equal_a_loop_over_draws():
+def test_aggregates_equal_a_loop_over_draws(tmp_path):
     """Default probabilities, shortfalls, equity and system losses equal clearing each draw on its own."""
     net = _cp()
     cfg = SweepConfig.from_dict({"correlation": 0.4, "shocks": [
         {"target": "Core", "distribution": "beta", "a": 2, "b": 3},
         {"target": ["P1", "P3"], "distribution": "lognormal", "mu": -2.5, "sigma": 1.0}]})
     n = 300
-    res = run_sweep(net, cfg, n=n, seed=2, chunk_size=BLOCK)
+    res = run_sweep(net, cfg, n=n, seed=2, chunk_size=BLOCK, draws_out=tmp_path / "d.parquet", draws_flags=5)
+    per_draw = pd.read_parquet(tmp_path / "d.parquet")
     frac = sample_losses(net, cfg, n, seed=2)
     idx = [net.index_of(c) for c in frac.columns]
     base = contagion.clear(net)
@@ -217,7 +219,10 @@ def test_aggregates_equal_a_loop_over_draws():
     np.testing.assert_array_equal(res.default_probability, flags.mean(axis=0))
     np.testing.assert_allclose(res.expected_unpaid, unpaid.mean(axis=0), rtol=1e-10, atol=1e-10)
     np.testing.assert_allclose(res.expected_loss, eq_loss.mean(axis=0), rtol=1e-10, atol=1e-10)
-    np.testing.assert_allclose(res.system_loss, system, rtol=1e-10, atol=1e-9)
+    np.testing.assert_allclose(per_draw["system_loss"], system, rtol=1e-10, atol=1e-9)
+    assert res.mean == pytest.approx(system.mean(), rel=1e-10) and res.loss.std == pytest.approx(system.std(), rel=1e-9)
+    assert (res.loss.min, res.loss.max) == pytest.approx((system.min(), system.max()), rel=1e-10)
+    np.testing.assert_array_equal(res.defaults_count, np.bincount(flags.sum(axis=1), minlength=net.n + 1))
     # standard errors: the sample standard deviation over sqrt(n)
     np.testing.assert_allclose(res.expected_unpaid_se, unpaid.std(axis=0, ddof=1) / np.sqrt(n), rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(res.expected_loss_se, eq_loss.std(axis=0, ddof=1) / np.sqrt(n), rtol=1e-9, atol=1e-12)
@@ -235,14 +240,17 @@ def test_aggregates_equal_a_loop_over_draws():
     top = res.ranking()[:3]
     np.testing.assert_allclose(res.co_default(3).to_numpy(), (flags[:, top].T.astype(float) @ flags[:, top]) / n,
                                atol=1e-15)
-    np.testing.assert_array_equal(res.default_flags(np.arange(net.n)), flags)
+    for i in range(net.n):
+        np.testing.assert_array_equal(per_draw[f"defaulted:{net.names[i]}"], flags[:, i])
 
 
 def test_fixed_loss_equals_one_scenario():
     # a fixed loss of 94/150 for the core is the Glasserman-Young shock: loss 182 in every draw, all five default
     cfg = SweepConfig.from_dict({"shocks": [{"target": "Core", "distribution": "fixed", "value": 94 / 150}]})
     res = run_sweep(_cp(), cfg, n=40, seed=0)
-    assert res.system_loss == pytest.approx(np.full(40, 182.0))
+    assert (res.loss.min, res.loss.max, res.mean) == pytest.approx((182.0, 182.0, 182.0))
+    assert res.loss.tail.size == 40            # every draw ties with the VaR: all kept
+    assert res.histogram()[0].tolist() == [40]
     assert res.default_probability.tolist() == [1.0] * 5
     assert res.var(0.99) == pytest.approx(182.0) and res.es(0.99) == pytest.approx(182.0)
     d = res.summary()["defaults"]
@@ -257,15 +265,19 @@ def test_var_and_es_by_hand():
     # losses 1..100: VaR_0.95 = L_(95) = 95; ES_0.95 = (96 + ... + 100) / 5 = 98;
     # ES_0.975: m = 98, (99 + 100) / 100 + (0.98 - 0.975) * 98 = 2.48, / 0.025 = 99.2
     loss = np.arange(100, 0, -1).astype(float)
-    res = SweepResult(names=("a",), types=np.array(["x"]), default_probability=np.zeros(1),
-                      expected_unpaid=np.zeros(1), expected_loss=np.zeros(1), system_loss=loss,
-                      defaults=np.zeros(100, dtype=int), n=100,
-                      config=SweepConfig(levels=(0.95, 0.975), bins=10))
+    res = _synthetic(loss, levels=(0.95, 0.975), keep=(0.5, 0.95, 0.975), bins=10)
     assert res.var(0.95) == 95.0 and res.es(0.95) == pytest.approx(98.0)
     assert res.var(0.975) == 98.0 and res.es(0.975) == pytest.approx(99.2)
     assert res.var(0.5) == 50.0 and res.es(0.5) == pytest.approx(75.5)
+    # ten bins of 1,639 whole cells of the fixed histogram (16,384 cells over [1, 100]): the last reaches 6 cells
+    # past 100; ten losses in each
     counts, edges = res.histogram()
-    assert counts.tolist() == [10] * 10 and edges[0] == 1.0 and edges[-1] == 100.0
+    assert counts.tolist() == [10] * 10 and edges[0] == 1.0 and edges[-1] == pytest.approx(1 + 16390 * 99 / 16384)
+    # a level whose order statistics the sweep did not keep is refused, not guessed
+    short = _synthetic(loss, levels=(0.95, 0.975), bins=10)
+    assert short.loss.tail.size < 50
+    with pytest.raises(ValueError, match="rank 50 of 100 draws was not kept"):
+        short.var(0.5)
     s = res.summary()["system_loss"]
     assert s["var"] == {"0.95": 95.0, "0.975": 98.0} and s["es"]["0.975"] == pytest.approx(99.2)
 
@@ -277,7 +289,7 @@ def test_base_scenario_of_the_config():
     res = run_sweep(_cp(), cfg, n=5, seed=0)
     assert res.default_probability.tolist() == [1.0] * 5
     # P1 loses 5 more and pays 5 less: system loss 5 + 5
-    assert res.system_loss == pytest.approx(np.full(5, 10.0))
+    assert (res.loss.min, res.loss.max) == pytest.approx((10.0, 10.0))
 
 
 # ---------------------------------------------------------------------- reproducibility
@@ -286,8 +298,25 @@ def small_batches(*args, **kwargs):
     return run_sweep(*args, blocks_per_call=1, **kwargs)
 
 
+def same_result(a: SweepResult, b: SweepResult, until: bool = True) -> None:
+    """Every number of two results equal to the bit: the summaries, the kept tail, the counts."""
+    for key in ("default_probability", "expected_unpaid", "expected_unpaid_se", "expected_loss", "expected_loss_se",
+                "loss_contribution", "es_contribution", "defaults_count", "co_default_counts"):
+        np.testing.assert_array_equal(getattr(a, key), getattr(b, key), err_msg=key)
+    for key in ("n", "mean", "std", "mean_se", "min", "max"):
+        assert getattr(a.loss, key) == getattr(b.loss, key), key
+    for key in ("tail", "tail_draws"):
+        np.testing.assert_array_equal(getattr(a.loss, key), getattr(b.loss, key), err_msg=key)
+    np.testing.assert_array_equal(a.loss.histogram.counts, b.loss.histogram.counts)
+    sa, sb = a.summary(), b.summary()
+    if not until:
+        for s in (sa, sb):
+            s.pop("until_se"), s.pop("target_reached")
+    assert sa == sb
+
+
 @pytest.mark.slow
-def test_identical_whatever_chunking_and_executor():
+def test_identical_whatever_chunking_and_executor(tmp_path):
     net = _cp()
     cfg = SweepConfig.from_dict({"correlation": 0.3, "shocks": [
         {"target": "Core", "distribution": "beta", "a": 1.5, "b": 6},
@@ -301,20 +330,14 @@ def test_identical_whatever_chunking_and_executor():
         runs.append(small_batches(net, cfg, n=n, seed=42, chunk_size=BLOCK, executor=ex))
     runs.append(small_batches(net, cfg, n=n, seed=42, chunk_size=BLOCK, executor="processes"))
     for r in runs:
-        np.testing.assert_array_equal(r.system_loss, ref.system_loss)
-        np.testing.assert_array_equal(r.defaults, ref.defaults)
-        np.testing.assert_array_equal(r.default_probability, ref.default_probability)
-        np.testing.assert_array_equal(r.expected_unpaid, ref.expected_unpaid)
-        np.testing.assert_array_equal(r.expected_loss, ref.expected_loss)
-        for key in ("expected_unpaid_se", "expected_loss_se", "loss_contribution", "es_contribution",
-                    "default_bits"):
-            np.testing.assert_array_equal(getattr(r, key), getattr(ref, key), err_msg=key)
-        assert r.summary() == ref.summary()
+        same_result(r, ref)
         assert r.co_default(5).equals(ref.co_default(5))
-    assert not np.array_equal(small_batches(net, cfg, n=n, seed=43).system_loss, ref.system_loss)
+    assert small_batches(net, cfg, n=n, seed=43).mean != ref.mean
     # the last batch is padded with the draws that follow: a longer sweep starts with the same draws, to the bit
-    longer = small_batches(net, cfg, n=3 * BLOCK, seed=42)
-    np.testing.assert_array_equal(longer.system_loss[:n], ref.system_loss)
+    small_batches(net, cfg, n=n, seed=42, draws_out=tmp_path / "short.parquet")
+    small_batches(net, cfg, n=3 * BLOCK, seed=42, draws_out=tmp_path / "long.parquet")
+    short, long = pd.read_parquet(tmp_path / "short.parquet"), pd.read_parquet(tmp_path / "long.parquet")
+    pd.testing.assert_frame_equal(long.iloc[:n], short, check_like=True)   # (their rankings differ)
 
 
 @pytest.mark.slow
@@ -330,9 +353,7 @@ def test_identical_whatever_chunking_with_the_default_batches():
     ref = run_sweep(net, cfg, n=n, seed=9)
     with ThreadPoolExecutor(2) as ex:
         other = run_sweep(net, cfg, n=n, seed=9, chunk_size=1, executor=ex)
-    np.testing.assert_array_equal(other.system_loss, ref.system_loss)
-    np.testing.assert_array_equal(other.expected_unpaid, ref.expected_unpaid)
-    assert other.summary() == ref.summary()
+    same_result(other, ref)
     assert ref.default_probability.max() > 0.5
 
 
@@ -436,7 +457,7 @@ def test_standard_errors_match_closed_forms():
     assert res.expected_unpaid_se[core] == pytest.approx(math.sqrt(125 / 12 / n), rel=0.06)
     assert abs(res.expected_unpaid[core] - 2.5) < 4 * res.expected_unpaid_se[core]
     assert res.mean_se == pytest.approx(math.sqrt(925 / 12 / n), rel=0.05)
-    assert abs(res.system_loss.mean() - 12.5) < 4 * res.mean_se
+    assert abs(res.mean - 12.5) < 4 * res.mean_se
     assert res.es_se(0.95) == pytest.approx(math.sqrt((1 / 3 + 0.95) / (0.05 * n)), rel=0.15)
     assert abs(res.es(0.95) - 29.0) < 4 * res.es_se(0.95)
     assert res.var_se(0.95) == pytest.approx(40 * math.sqrt(0.95 * 0.05 / n), rel=0.25)
@@ -448,20 +469,21 @@ def test_standard_errors_match_closed_forms():
     w_lo, w_hi = res.default_probability_ci()
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)
     assert (w_lo[core] + w_hi[core]) / 2 == pytest.approx(centre) and w_lo[core] < p < w_hi[core]
-    assert res.mean_ci() == pytest.approx((res.system_loss.mean() - z * res.mean_se,
-                                           res.system_loss.mean() + z * res.mean_se))
+    assert res.mean_ci() == pytest.approx((res.mean - z * res.mean_se, res.mean + z * res.mean_se))
     # the whole system loss arises at the core: all of the expected loss and of the ES is its contribution
-    assert res.loss_contribution[core] == pytest.approx(res.system_loss.mean())
+    assert res.loss_contribution[core] == pytest.approx(res.mean)
     for q in res.levels:
         assert res.es_contributions(q)[core] == pytest.approx(res.es(q))
         assert np.delete(res.es_contributions(q), core).tolist() == [0.0] * 4
 
 
-def _synthetic(loss: np.ndarray, levels=(0.95, 0.99)) -> SweepResult:
+def _synthetic(loss: np.ndarray, levels=(0.95, 0.99), keep=None, bins: int = 40) -> SweepResult:
+    """A result from per-draw losses, keeping what a sweep keeps (the tail for the levels ``keep``)."""
     n = loss.size
     return SweepResult(names=("a",), types=np.array(["x"]), default_probability=np.zeros(1),
-                       expected_unpaid=np.zeros(1), expected_loss=np.zeros(1), system_loss=loss,
-                       defaults=np.zeros(n, dtype=int), n=n, config=SweepConfig(levels=levels))
+                       expected_unpaid=np.zeros(1), expected_loss=np.zeros(1),
+                       loss=LossSummary.from_losses(loss, levels=keep or levels),
+                       defaults_count=np.array([n, 0]), n=n, config=SweepConfig(levels=levels, bins=bins))
 
 
 def test_interval_coverage_on_exponential_losses():
@@ -515,9 +537,10 @@ def test_running_mean_se_depends_only_on_the_blocks_so_far():
     assert _synthetic(x).mean_se == full[-1]
 
 
-def test_co_default_and_draw_flags():
+def test_co_default_and_draw_flags(tmp_path):
     net = _cp()
-    res = run_sweep(net, SweepConfig.from_dict(CORE_UNIFORM), n=3 * BLOCK, seed=4)
+    res = run_sweep(net, SweepConfig.from_dict(CORE_UNIFORM), n=3 * BLOCK, seed=4, draws_out=tmp_path / "d.csv",
+                    draws_flags=2)
     cd = res.co_default(5)
     order = res.ranking()
     assert list(cd.index) == [net.names[i] for i in order] and list(cd.index)[0] == "Core"
@@ -525,34 +548,32 @@ def test_co_default_and_draw_flags():
     np.testing.assert_array_equal(cd.to_numpy(), cd.to_numpy().T)
     # the periphery banks default only with the core: their joint probability with it is their own
     assert cd.loc["Core", "Periphery 1"] == res.default_probability[0] > 0
-    flags = res.default_flags(np.arange(5))
-    np.testing.assert_array_equal(flags.sum(axis=1), res.defaults)
-    draws = res.draws_frame(top=2)
-    assert list(draws.columns) == ["system_loss", "defaults", "defaulted:Core", "defaulted:Periphery 1"]
+    # the per-draw file: the flags of the two most likely to default, counts that agree with the summaries
+    draws = pd.read_csv(tmp_path / "d.csv")
+    assert list(draws.columns) == ["draw", "system_loss", "defaults", "defaulted:Core", "defaulted:Periphery 1"]
+    assert draws["draw"].tolist() == list(range(3 * BLOCK))
     assert draws["defaulted:Core"].mean() == res.default_probability[2]
+    assert (draws["defaulted:Core"] & draws["defaulted:Periphery 1"]).mean() == cd.loc["Core", "Periphery 1"]
+    np.testing.assert_array_equal(np.bincount(draws["defaults"], minlength=6), res.defaults_count)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["d.csv"]          # the spool file is gone
     with pytest.deprecated_call():
         np.testing.assert_array_equal(res.expected_shortfall, res.expected_unpaid)
 
 
 # ---------------------------------------------------------------------- --until-se
 def _same(a: SweepResult, b: SweepResult) -> None:
-    for key in ("system_loss", "defaults", "default_probability", "expected_unpaid", "expected_unpaid_se",
-                "expected_loss", "expected_loss_se", "loss_contribution", "es_contribution", "default_bits"):
-        np.testing.assert_array_equal(getattr(a, key), getattr(b, key), err_msg=key)
-    sa, sb = a.summary(), b.summary()
-    for s in (sa, sb):
-        s.pop("until_se"), s.pop("target_reached")
-    assert sa == sb
+    same_result(a, b, until=False)
 
 
 @pytest.mark.parametrize("blocks_per_call", [1, None])
-def test_until_se_stops_at_the_first_block_and_equals_a_fixed_n(blocks_per_call):
+def test_until_se_stops_at_the_first_block_and_equals_a_fixed_n(blocks_per_call, tmp_path):
     from contagion.sweep import MIN_BLOCKS_UNTIL_SE, running_mean_se
 
     net, cfg = _cp(), SweepConfig.from_dict(CORE_UNIFORM)
     cap = 40 * BLOCK
-    ref = run_sweep(net, cfg, n=cap, seed=8, blocks_per_call=blocks_per_call)
-    se = running_mean_se(ref.system_loss)
+    ref = run_sweep(net, cfg, n=cap, seed=8, blocks_per_call=blocks_per_call, draws_out=tmp_path / "d.parquet")
+    se = running_mean_se(pd.read_parquet(tmp_path / "d.parquet")["system_loss"].to_numpy())
+    assert ref.mean_se == se[-1]
     target = float(se[11]) * 1.0001                          # reached after 12 blocks at the latest
     k = MIN_BLOCKS_UNTIL_SE + int(np.flatnonzero(se[MIN_BLOCKS_UNTIL_SE - 1:] <= target)[0])
     assert MIN_BLOCKS_UNTIL_SE < k <= 12
@@ -613,8 +634,10 @@ def test_sweep_cli_until_se_and_draws_out(config_file, tmp_path):
     draws = pd.read_parquet(path)
     assert list(draws.columns) == ["draw", "system_loss", "defaults", "defaulted:Core", "defaulted:Periphery 1"]
     res = run_sweep(_cp(), load_sweep_config(config_file), n=n, seed=2)
-    np.testing.assert_array_equal(draws["system_loss"].to_numpy(), res.system_loss)
-    np.testing.assert_array_equal(draws["defaults"].to_numpy(), res.defaults)
+    assert len(draws) == n and draws["draw"].tolist() == list(range(n))   # the draws after n were not written
+    x = draws["system_loss"].to_numpy()
+    assert res.var(0.99) == np.sort(x)[math.ceil(0.99 * n) - 1] and res.mean == pytest.approx(x.mean(), rel=1e-14)
+    np.testing.assert_array_equal(np.bincount(draws["defaults"], minlength=6), res.defaults_count)
     assert draws["defaulted:Core"].mean() == res.default_probability[2]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["draws.parquet", "sweep.toml"]   # no temporary file left
     csv_path = tmp_path / "draws.csv"
@@ -649,3 +672,195 @@ def test_sweep_table_shows_errors_at_80_columns():
     openai = next(r for r in rows if r[0] == "OpenAI")
     assert openai[1].endswith("%") and openai[2].endswith("%") and t.NUMBER.match(openai[3])  # p, ±, unpaid
     assert "joint default probability" in out and "± is the half-width of the 95% confidence interval" in out
+
+
+# ---------------------------------------------------------------------- summaries instead of draws (issue 18.5)
+def _per_draw_reference(x: np.ndarray, q: float, z: float) -> dict:
+    """VaR, ES, their errors and intervals from every draw, by the formulas of the result's docstring
+    (Acerbi & Tasche 2002, eq. 3.3; order statistics; Manistre & Hancock 2005), written out independently."""
+    n = x.size
+    s = np.sort(x, kind="stable")
+    m = max(math.ceil(n * q - 1e-9), 1)
+    es = (float(np.sum(s[m:])) / n + (m / n - q) * float(s[m - 1])) / (1 - q)
+    w = np.zeros(n)
+    w[m:] = 1.0 / (n * (1.0 - q))
+    w[m - 1] = (m / n - q) / (1.0 - q)
+    tail_var = float(np.dot(w[m - 1:], (s[m - 1:] - es) ** 2))
+
+    def order(width):
+        half = width * math.sqrt(n * q * (1 - q))
+        lo = min(max(math.floor(n * q - half), 1), n)
+        hi = min(max(math.ceil(n * q + half), 1), n)
+        return float(s[lo - 1]), float(s[hi - 1])
+
+    lo1, hi1 = order(1.0)
+    return {"var": float(s[m - 1]), "es": es, "var_ci": order(z), "var_se": (hi1 - lo1) / 2,
+            "es_se": math.sqrt(max(tail_var + q * (es - s[m - 1]) ** 2, 0.0) / (n * (1 - q)))}
+
+
+@pytest.mark.parametrize("confidence", [0.95, 0.999])
+def test_tail_summaries_equal_the_per_draw_formulas_to_the_bit(tmp_path, confidence):
+    """Workers send the largest losses only; every tail number equals the formula on all draws, bit for bit."""
+    net = _cp()
+    cfg = SweepConfig.from_dict({"correlation": 0.3, "levels": [0.9, 0.99], "bins": 12, "shocks": [
+        {"target": "Core", "distribution": "beta", "a": 1.5, "b": 6},
+        {"target": ["P1", "P2"], "distribution": "uniform", "low": 0, "high": 0.3}]})
+    n = 9 * BLOCK + 11
+    res = small_batches(net, cfg, n=n, seed=5, chunk_size=2 * BLOCK, confidence=confidence,
+                        draws_out=tmp_path / "d.parquet")
+    x = pd.read_parquet(tmp_path / "d.parquet")["system_loss"].to_numpy()
+    from contagion.sweep import running_mean_se, tail_size
+
+    assert res.loss.tail.size == tail_size(n, cfg.levels, res.z) < n / 8      # only the tail is kept
+    np.testing.assert_array_equal(res.loss.tail, np.sort(x)[n - res.loss.tail.size:])
+    np.testing.assert_array_equal(x[res.loss.tail_draws], res.loss.tail)
+    for q in cfg.levels:
+        ref = _per_draw_reference(x, q, res.z)
+        got = {"var": res.var(q), "es": res.es(q), "var_ci": res.var_ci(q), "var_se": res.var_se(q),
+               "es_se": res.es_se(q)}
+        assert got == ref, q
+    assert res.mean_se == running_mean_se(x)[-1]
+    assert res.mean == pytest.approx(x.mean(), rel=1e-15) and res.loss.std == pytest.approx(x.std(), rel=1e-14)
+    assert (res.loss.min, res.loss.max) == (x.min(), x.max())
+    counts, edges = res.histogram()
+    assert len(counts) == 12 and edges[0] <= x.min() and x.max() < edges[-1]
+    np.testing.assert_array_equal(counts, np.histogram(x, bins=edges)[0])
+
+
+def test_tail_reservoir_is_the_same_set_in_any_order():
+    from contagion.sweep.summary import TailReservoir, top_records
+
+    rng = np.random.default_rng(1)
+    loss = np.round(rng.exponential(size=20_000), 2)           # many ties
+    draws = np.arange(loss.size)
+    k = 700
+    kth = np.sort(loss)[-k]
+    expect = np.flatnonzero(loss >= kth)                        # the k largest and every tie of the k-th
+    for order in (np.arange(loss.size), rng.permutation(loss.size), np.argsort(loss)):
+        r = TailReservoir(k)
+        for part in np.array_split(order, 37):
+            floor = r.floor
+            r.add(*top_records(loss[part], draws[part], k, floor))
+        got_loss, got_draws = r.arrays()
+        np.testing.assert_array_equal(np.sort(got_draws), expect)
+        np.testing.assert_array_equal(got_loss, np.sort(loss[expect]))
+        assert r.floor <= kth
+
+
+def test_stream_tasks_keeps_order_and_a_bounded_window():
+    from concurrent.futures import ThreadPoolExecutor
+    from threading import Lock
+    import time
+
+    from contagion.executors import stream_tasks
+
+    live, peak, lock = [0], [0], Lock()
+
+    def work(shared, k):
+        with lock:
+            live[0] += 1
+            peak[0] = max(peak[0], live[0])
+        time.sleep(0.002 * ((7 * k) % 5))                      # finish out of order
+        with lock:
+            live[0] -= 1
+        return shared + k
+
+    made = []
+
+    def tasks():
+        for k in range(40):
+            made.append(k)
+            yield (k,)
+
+    with ThreadPoolExecutor(8) as ex:
+        got = []
+        for r in stream_tasks(work, 100, tasks(), ex, window=3):
+            got.append(r)
+            assert len(made) <= len(got) + 3                   # tasks are made only as slots free up
+        assert got == [100 + k for k in range(40)] and peak[0] <= 3
+    assert list(stream_tasks(work, 1, [(2,), (3,)], None)) == [3, 4]
+
+
+def test_sweep_driver_memory_does_not_hold_the_draws():
+    """The result holds summaries only: its arrays are a few kilobytes whatever the number of draws."""
+    net, cfg = _cp(), SweepConfig.from_dict(CORE_UNIFORM)
+    small = run_sweep(net, cfg, n=4 * BLOCK, seed=1, contributions=False)
+    large = run_sweep(net, cfg, n=64 * BLOCK, seed=1, contributions=False)
+
+    def held(r):
+        arrays = [v for v in vars(r).values() if isinstance(v, np.ndarray)] + \
+                 [r.loss.tail, r.loss.tail_draws, r.loss.histogram.counts]
+        return sum(a.nbytes for a in arrays)
+
+    # 16 bytes per kept tail record (5% + the interval's order statistics) and a fixed histogram
+    assert held(large) - held(small) == 16 * (large.loss.tail.size - small.loss.tail.size)
+    assert large.loss.tail.size < 0.06 * large.n
+
+
+# ---------------------------------------------------------------------- fire sales (issue 19)
+def _nv() -> contagion.FinancialNetwork:
+    """The neocloud N / GPU vehicle V example of issue 19 (tests/test_firesale.py), N's cash 4."""
+    nodes = pd.DataFrame({"id": ["N", "F", "V", "B"], "external_assets": [4.0, 0, 3, 0],
+                          "external_liabilities": [1.0, 0, 0, 0], "asset_units": [10.0, 0, 8, 0]})
+    edges = pd.DataFrame({"debtor": ["N", "V"], "creditor": ["F", "B"], "amount": [10.0, 9.8]})
+    return contagion.FinancialNetwork.from_edges(edges, nodes)
+
+
+NV_SHOCKS = {"correlation": 0.3, "levels": [0.9], "shocks": [
+    {"target": "N", "distribution": "uniform", "low": 0.0, "high": 1.0},
+    {"target": "V", "distribution": "beta", "a": 1.0, "b": 3.0}]}
+
+
+@pytest.mark.parametrize("method,params", [("fire-sale", {"impact": 0.01}),
+                                           ("fire-sale-leverage", {"impact": 0.005, "leverage": 6.0})])
+def test_fire_sale_sweep_equals_clearing_each_draw(tmp_path, method, params):
+    """Each draw cleared by the fire-sale solver: defaults, prices, losses equal contagion.clear per draw."""
+    net, cfg = _nv(), SweepConfig.from_dict(NV_SHOCKS)
+    n = 40
+    res = run_sweep(net, cfg, n=n, seed=3, method=method, draws_out=tmp_path / "d.parquet", draws_flags=4,
+                    **params)
+    per_draw = pd.read_parquet(tmp_path / "d.parquet")
+    frac = sample_losses(net, cfg, n, seed=3)
+    base = contagion.clear(net, method=method, **params)
+    flags, price, system, eq_loss = [], [], [], []
+    for d in range(n):
+        e = net.external_assets.copy()
+        e[[0, 2]] *= 1 - frac.iloc[d].to_numpy()
+        r = contagion.clear(net.replace(external_assets=e), method=method, **params)
+        flags.append(r.defaulted)
+        price.append(r.prices["asset"])
+        system.append((net.external_assets - e).sum() + r.total_shortfall - base.total_shortfall)
+        eq_loss.append(base.equity - r.equity)                  # marked to market: the price fall counts
+    flags, price, system = np.array(flags), np.array(price), np.array(system)
+    np.testing.assert_array_equal(res.default_probability, flags.mean(axis=0))
+    np.testing.assert_allclose(per_draw["price:asset"], price, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(per_draw["system_loss"], system, rtol=0, atol=1e-10)
+    np.testing.assert_allclose(res.expected_loss, np.mean(eq_loss, axis=0), rtol=1e-10, atol=1e-10)
+    for i, name in enumerate(net.names):
+        np.testing.assert_array_equal(per_draw[f"defaulted:{name}"], flags[:, i])
+    ps = res.prices["asset"]
+    assert (ps.mean, ps.min, ps.max) == pytest.approx((price.mean(), price.min(), price.max()), abs=1e-12)
+    assert ps.mean_se == pytest.approx(price.std(ddof=1) / math.sqrt(n), rel=1e-8)
+    assert res.var(0.9) == pytest.approx(np.sort(system)[math.ceil(0.9 * n) - 1], abs=1e-10)
+    s = res.summary()["prices"]["asset"]
+    assert sum(s["histogram"]["counts"]) == n and s["min"] <= s["mean"] <= s["max"] <= 1.0
+    assert 0 < flags.mean() and price.min() < base.prices["asset"]    # the shocks do force sales
+
+
+def test_fire_sale_sweep_cli(tmp_path):
+    folder = tmp_path / "nv"
+    contagion.write_network(_nv(), folder)
+    cfg = tmp_path / "gpu.json"
+    cfg.write_text(json.dumps(NV_SHOCKS), encoding="utf-8")
+    out = _invoke("sweep", str(folder), "-c", str(cfg), "-m", "fire-sale", "--impact", "0.01", "-n", "300",
+                  "-f", "json")
+    assert out.exit_code == 0, out.output
+    data = json.loads(out.stdout)
+    assert data["method"] == "fire-sale" and data["params"] == {"impact": 0.01}
+    res = run_sweep(_nv(), SweepConfig.from_dict(NV_SHOCKS), n=300, seed=0, method="fire-sale", impact=0.01)
+    assert data["prices"]["asset"]["mean"] == res.prices["asset"].mean
+    assert set(data["prices"]["asset"]) == {"mean", "mean_se", "mean_ci", "std", "min", "max", "histogram"}
+    table = _invoke("sweep", str(folder), "-c", str(cfg), "-m", "fire-sale", "-n", "300")
+    assert table.exit_code == 0 and "clearing price of each asset" in table.stdout
+    bad = _invoke("sweep", str(folder), "-c", str(cfg), "-m", "eisenberg-noe", "--impact", "0.01", "-n", "10")
+    assert bad.exit_code == 2 and "--impact applies only to --method fire-sale" in bad.output

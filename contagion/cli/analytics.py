@@ -26,8 +26,10 @@ from .run import announce, network_label
 
 __all__ = ["rank", "reverse_stress", "sweep"]
 
-#: Methods that clear in batches (rank and sweep).
+#: Methods that clear in batches (rank).
 BATCH_METHODS = ("eisenberg-noe", "rogers-veraart")
+#: Methods a sweep clears its draws with (the fire-sale methods through the batched fire-sale solver).
+SWEEP_METHODS = BATCH_METHODS + ("fire-sale", "fire-sale-leverage")
 
 #: Columns ``rank`` can sort by (largest first).
 RANK_SORTS = ("system_loss", "induced_shortfall", "additional_defaults", "contagion_multiplier", "vulnerability",
@@ -319,7 +321,7 @@ def _reverse_table(rs, cascade, label: str, output: str | None) -> str:
 @click.option("--chunk-size", type=click.IntRange(1), default=None, metavar="DRAWS",
               help="Draws per task (rounded up to whole clearing batches). [default: about 4 tasks per worker]")
 @scenario_option
-@method_options(BATCH_METHODS)
+@method_options(SWEEP_METHODS)
 @click.option("--top", type=click.IntRange(1), default=None, metavar="N",
               help="Show only the N institutions most likely to default. [default: 25 in the table; CSV/JSON: "
                    "all, in network order]")
@@ -327,8 +329,9 @@ def _reverse_table(rs, cascade, label: str, output: str | None) -> str:
               help="Joint default probabilities of the K institutions most likely to default (and their flags "
                    "in --draws-out).")
 @click.option("--draws-out", type=click.Path(dir_okay=False), default=None, metavar="FILE.parquet",
-              help="Also write one row per draw: system loss, number of defaults, and whether each of the "
-                   "--co-default institutions defaulted (.parquet, or .csv).")
+              help="Also write one row per draw: system loss, number of defaults, whether each of the "
+                   "--co-default institutions defaulted, and with fire sales the price of each asset (.parquet, "
+                   "or .csv; streamed while the sweep runs, the file written atomically at the end).")
 @_executor_options
 @click.option("--progress/--no-progress", default=True, help="Progress bar on stderr (terminals only).")
 @format_option
@@ -347,7 +350,8 @@ def sweep(network: str | None, config_spec: str, n: int, until_se: float | None,
     equity loss and share of the expected shortfall (ES); for the system, the
     loss distribution (mean, VaR and ES at the configured levels, histogram)
     and the joint default probabilities of the institutions most likely to
-    default. Every estimate comes with its Monte Carlo error: "±" is the
+    default; with -m fire-sale, the distribution of each asset's clearing
+    price. Every estimate comes with its Monte Carlo error: "±" is the
     half-width of the confidence interval (1.96 standard errors at 95%).
 
     \b
@@ -358,6 +362,7 @@ def sweep(network: str | None, config_spec: str, n: int, until_se: float | None,
       contagion sweep -c sweep.toml -n 100000 --draws-out draws.parquet
       contagion sweep -c sweep.toml -n 1000000 --dask-local 2
       contagion sweep -c sweep.toml -n 1000000 --scheduler tcp://10.0.0.5:8786
+      contagion sweep nv/ -c gpu.toml -m fire-sale --impact 0.01
     """
     from ..sweep import find_sweep_config, run_sweep
 
@@ -366,18 +371,17 @@ def sweep(network: str | None, config_spec: str, n: int, until_se: float | None,
     _sweep_start(config, n, seed, until_se, draws_out)
     with _executor(workers, scheduler, dask_local) as ex, _progress("sweep", progress) as cb:
         res = run_sweep(net, config, n=n, seed=seed, chunk_size=chunk_size, executor=ex, method=method,
-                        progress=cb, scenarios=scenarios, until_se=until_se, confidence=confidence, **params)
+                        progress=cb, scenarios=scenarios, until_se=until_se, confidence=confidence,
+                        draws_out=draws_out, draws_flags=co_default, **params)
     _sweep_notes(res, net, draws_out, co_default)
     emit(_sweep_output(res, network_label(net), top, co_default, fmt, output), output)
-
-
-#: Formats of ``--draws-out``, by suffix.
-DRAWS_SUFFIXES = (".parquet", ".csv")
 
 
 def _sweep_start(config, n: int, seed: int, until_se: float | None, draws_out: str | None) -> None:
     """Check ``--draws-out`` before any work, and say what is about to run (stderr)."""
     from pathlib import Path
+
+    from ..sweep.draws import DRAWS_SUFFIXES
 
     if draws_out and Path(draws_out).suffix.lower() not in DRAWS_SUFFIXES:
         raise click.UsageError(f"--draws-out {draws_out}: the file name must end in .parquet or .csv")
@@ -387,7 +391,7 @@ def _sweep_start(config, n: int, seed: int, until_se: float | None, draws_out: s
 
 
 def _sweep_notes(res, net, draws_out: str | None, k: int) -> None:
-    """Where the sweep stopped (``--until-se``), the baseline, and the per-draw file (stderr)."""
+    """Where the sweep stopped (``--until-se``), the baseline, and the per-draw file written (stderr)."""
     if res.until_se is not None:
         how = "reached" if res.target_reached else "NOT reached; raise -n to go further"
         click.echo(f"stopped after {res.n} draws: standard error of the mean system loss {res.mean_se:.4g} "
@@ -395,30 +399,7 @@ def _sweep_notes(res, net, draws_out: str | None, k: int) -> None:
     click.echo(f"network: {network_label(net)} ({net.n} institutions, {net.n_edges} obligations); baseline: "
                + (" + ".join(res.scenarios) if res.scenarios else "the network as it is (no scenario)"), err=True)
     if draws_out:
-        _write_draws(res, draws_out, k)
-
-
-def _write_draws(res, path: str, k: int) -> None:
-    """Per-draw system loss, number of defaults and default flags of the top ``k``, written atomically."""
-    import io
-
-    from ..io.atomic import write_bytes_atomic
-
-    frame = res.draws_frame(top=k).reset_index()
-    if path.lower().endswith(".csv"):
-        data = csv_text(frame).encode("utf-8")
-    else:
-        buf = io.BytesIO()
-        try:
-            frame.to_parquet(buf, index=False)
-        except ImportError:
-            from ..errors import ContagionError
-
-            raise ContagionError(f"{path}: writing Parquet needs pyarrow (pip install pyarrow), or use a .csv "
-                                 f"file") from None
-        data = buf.getvalue()
-    write_bytes_atomic(path, data)
-    click.echo(f"wrote {path} ({len(frame)} draws)", err=True)
+        click.echo(f"wrote {draws_out} ({res.n} draws)", err=True)
 
 
 def _sweep_output(res, label: str, top: int | None, k: int, fmt: str, output: str | None) -> str:
@@ -487,11 +468,12 @@ def _sweep_table(res, by_risk, label: str, top: int, k: int, output: str | None)
 
     inst, inst_note = _institutions_table(res, by_risk, top, width)
     cod, cod_note = _co_default_table(res, k, width)
+    prices, prices_note = _prices_table(res, width)
     notes = [f"± is the half-width of the {conf} confidence interval: {z:.3g} standard errors (probabilities: "
              f"binomial; VaR: interval of order statistics; ES: asymptotic normal). The shares of ES add up to "
              f"100% (Euler contributions: each institution's outside assets lost plus the fall in its "
              f"payments, in the tail draws)."]
-    parts = [head, head_note, hist, inst, inst_note, cod, cod_note, "\n".join(notes)]
+    parts = [head, head_note, hist, prices, prices_note, inst, inst_note, cod, cod_note, "\n".join(notes)]
     return render(*[p for p in parts if p], color=color)
 
 
@@ -501,7 +483,7 @@ def _institutions_table(res, by_risk, top: int, width: int):
     z = res.z
     q = max(res.levels)
     es = res.es(q)
-    mean = float(res.system_loss.mean())
+    mean = res.mean
     cols = [Col("name", "left", 0, shrink=True, floor=16), Col("type", "left", 6, True),
             Col("default probability", "right", 0), Col("±", "right", 1),
             Col("expected unpaid", "right", 2), Col("±", "right", 2),
@@ -518,6 +500,24 @@ def _institutions_table(res, by_risk, top: int, width: int):
                      _pm(r["loss_contribution"] / mean, True) if mean > 0 else "n/a"])
     title = f"institutions by default probability (top {min(top, len(by_risk))} of {len(by_risk)})"
     return fitted_table(cols, rows, width, title=title)
+
+
+def _prices_table(res, width: int):
+    """Fire-sale sweeps: the distribution of each asset's clearing price (mean with its interval, extremes)."""
+    from .tables import Col, fitted_table
+
+    if not res.prices:
+        return None, ""
+    conf = f"{100 * res.confidence:g}%"
+    cols = [Col("asset", "left", 0, shrink=True, floor=8), Col("mean price", "right", 0), Col("±", "right", 1),
+            Col(f"{conf} interval from", "right", 2), Col("to", "right", 2), Col("lowest", "right", 3),
+            Col("highest", "right", 3)]
+    rows = []
+    for name, ps in res.prices.items():
+        half = res.z * ps.mean_se
+        rows.append([str(name), f"{ps.mean:.4f}", f"{half:.2g}" if math.isfinite(half) else "n/a",
+                     f"{ps.mean - half:.4f}", f"{ps.mean + half:.4f}", f"{ps.min:.4f}", f"{ps.max:.4f}"])
+    return fitted_table(cols, rows, width, title="clearing price of each asset over the draws (1 = no sale)")
 
 
 def _co_default_table(res, k: int, width: int):

@@ -28,12 +28,13 @@ import os
 import re
 import stat
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Mapping
+from typing import BinaryIO, Iterator, Mapping
 
 from ..errors import OutputError, shown
 
-__all__ = ["write_bytes_atomic", "write_text_atomic", "write_files_atomic", "output_target"]
+__all__ = ["write_bytes_atomic", "write_text_atomic", "write_files_atomic", "output_target", "open_atomic"]
 
 #: Paths that stand for an open file descriptor: written through, appending (a shell's ``>>`` stays an append).
 _FD_PATH = re.compile(r"^/(dev/(stdout|stderr|fd/\d+)|proc/(self|thread-self|\d+)/fd/\d+)$")
@@ -180,6 +181,37 @@ def write_files_atomic(files: Mapping[str | os.PathLike, bytes]) -> list[Path]:
         if how == "through":
             _write_through(target, data)
     return [given for given, *_ in plans]
+
+
+@contextmanager
+def open_atomic(path: str | os.PathLike) -> Iterator[BinaryIO]:
+    """A binary file to write ``path`` piece by piece, as :func:`write_bytes_atomic` writes it whole: for a
+    file, a temporary file next to it, synced and renamed over it when the ``with`` block ends without an
+    error (removed otherwise, the old file unchanged); a device or FIFO is written through."""
+    how, target = output_target(path)
+    if how == "through":
+        try:
+            fh = open(target, "ab")
+        except OSError as exc:
+            raise _fail(Path(path), exc, "open it for writing") from None
+        with fh:
+            yield fh
+        return
+    tmp = _stage(target, b"")
+    try:
+        with open(tmp, "r+b") as fh:
+            yield fh
+            fh.flush()
+            os.fsync(fh.fileno())
+        try:
+            os.replace(tmp, target)
+        except OSError as exc:
+            raise _fail(Path(path), exc, "write the file") from None
+    except BaseException as exc:
+        _unlink(tmp)
+        if isinstance(exc, OSError) and not isinstance(exc, OutputError):
+            raise _fail(Path(path), exc, "write the file") from None
+        raise
 
 
 def write_text_atomic(path: str | os.PathLike, text: str, encoding: str = "utf-8") -> Path:

@@ -96,9 +96,10 @@ from __future__ import annotations
 
 from ..executors import AUTO_PROCESS_WORK, dask_executor, local_executor, run_tasks
 from .config import DISTRIBUTIONS, Distribution, ShockDistribution, SweepConfig, find_sweep_config, load_sweep_config
-from .engine import BLOCK, CLEAR_MEMORY, CLEAR_WORK, MAX_BLOCKS_PER_BATCH, MAX_FLAGGED, MIN_BLOCKS_UNTIL_SE, \
-    clearing_batch, run_sweep, sample_losses
-from .result import SweepResult, running_mean_se
+from .engine import BLOCK, CLEAR_MEMORY, CLEAR_WORK, MAX_BLOCKS_PER_BATCH, MAX_CO_DEFAULT, MAX_FLAGGED, \
+    MIN_BLOCKS_UNTIL_SE, clearing_batch, run_sweep, sample_losses
+from .result import LossSummary, PriceSummary, SweepResult, running_mean_se
+from .summary import tail_size
 
 __all__ = [
     "BLOCK",
@@ -107,6 +108,9 @@ __all__ = [
     "ShockDistribution",
     "SweepConfig",
     "SweepResult",
+    "LossSummary",
+    "PriceSummary",
+    "tail_size",
     "load_sweep_config",
     "find_sweep_config",
     "run_sweep",
@@ -120,6 +124,7 @@ __all__ = [
     "CLEAR_MEMORY",
     "MAX_BLOCKS_PER_BATCH",
     "MAX_FLAGGED",
+    "MAX_CO_DEFAULT",
     "MIN_BLOCKS_UNTIL_SE",
     "running_mean_se",
 ]

@@ -1,37 +1,53 @@
-"""Running a sweep: draws in fixed blocks, batched exact clearing, partial sums in batch order.
+"""Running a sweep: draws in fixed blocks, batched exact clearing, summaries merged in batch order.
 
-See :mod:`contagion.sweep` for the model and the reproducibility contract.
+Workers sample and clear batches of draws and send back mergeable summaries
+(:mod:`contagion.sweep.summary`), never per-draw data; the driver merges them
+in batch order as they arrive, with a bounded number of tasks in flight
+(:func:`contagion.executors.stream_tasks`), so that its memory does not grow
+with the number of draws -- except for the exact tail of the loss
+distribution, ``16`` bytes for each of the ``(1 - min(levels))`` share of draws
+(plus the draws tied with the last of them), which VaR, ES and the Euler
+contributions read. Per-draw data go only to ``draws_out``, streamed batch by
+batch (:class:`~contagion.sweep.draws.DrawsWriter`). See :mod:`contagion.sweep`
+for the model and the reproducibility contract.
 """
 
 from __future__ import annotations
 
 import math
+import os
 from concurrent.futures import Executor
-from dataclasses import dataclass, replace
-from typing import Any, Callable, Mapping, Sequence
+from contextlib import closing
+from dataclasses import dataclass, field, replace
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
 from ..errors import ContagionError, ScenarioError, check_memory
-from ..executors import resolve_executor, run_tasks
+from ..executors import resolve_executor, run_tasks, stream_tasks
 from .config import DISTRIBUTIONS, SweepConfig
-from .result import BLOCK, SweepResult, running_mean_se
+from .result import LossSummary, SweepResult
+from .summary import BLOCK, HIST_CELLS, BlockFold, Histogram, Moments, TailReservoir, block_stats, rank_of, \
+    tail_size, top_records
 
-#: Memory a sweep keeps per draw: system loss and number of defaults (float64 + int64), twice while the blocks
-#: are joined, and the sorted copy of the losses for VaR -- checked before a run starts (10**12 draws: 40 TB);
-#: plus ``ceil(institutions / 8)`` bytes of default flags (networks of at most :data:`MAX_FLAGGED` institutions).
-BYTES_PER_DRAW = 40
-
-#: Largest network whose per-draw default flags are kept (packed, one bit per institution and draw) for
-#: :meth:`SweepResult.co_default` and :meth:`SweepResult.draws_frame`; above it they are not kept.
+#: Largest network whose per-draw default flags go to ``draws_out`` (packed, one bit per institution and
+#: draw, in the spool file; the ``--co-default`` institutions' flags are written); above it they are not.
 MAX_FLAGGED = 4096
+
+#: Largest network whose co-default counts (draws in which both institutions of a pair default, every pair) are
+#: kept: :meth:`SweepResult.co_default`. Above it the matrix is not computed (an empty frame).
+MAX_CO_DEFAULT = 512
 
 #: ``until_se``: the fewest blocks of draws before the precision may be judged reached (1,024 draws).
 MIN_BLOCKS_UNTIL_SE = 4
 
-__all__ = ["BLOCK", "CLEAR_WORK", "CLEAR_MEMORY", "MAX_BLOCKS_PER_BATCH", "MAX_FLAGGED", "MIN_BLOCKS_UNTIL_SE",
-           "clearing_batch", "sample_losses", "run_sweep"]
+#: Bytes the driver holds per record of the exact tail: loss and draw number, with room for the records that
+#: arrive between two cuts back to the top ``k`` and the copy a cut makes.
+BYTES_PER_TAIL_RECORD = 40
+
+__all__ = ["BLOCK", "CLEAR_WORK", "CLEAR_MEMORY", "MAX_BLOCKS_PER_BATCH", "MAX_FLAGGED", "MAX_CO_DEFAULT",
+           "MIN_BLOCKS_UNTIL_SE", "clearing_batch", "sample_losses", "run_sweep"]
 
 #: Target obligations x draws of one batched clearing call (big enough for the compiled batched path)...
 CLEAR_WORK = 1_000_000
@@ -53,6 +69,45 @@ class _Plan:
     method: str
     params: Mapping[str, Any]
     blocks_per_batch: int = 1
+    units: np.ndarray | None = None        # fire sales: units held (n, assets), else None
+    base_prices: np.ndarray | None = None  # fire sales: the baseline's clearing prices (assets,)
+
+
+@dataclass(frozen=True)
+class _Want:
+    """What workers keep of each batch (small; built per task, with the tail threshold reached so far)."""
+
+    k: int                                  # tail records (the k largest losses, ties included)
+    floor: float                            # records below it are not needed (a lower bound of the final cut)
+    hist: tuple[float, float, int]          # histogram cells over the support of the system loss
+    price_hist: tuple[tuple[float, float], ...] = ()   # fire sales: support of each asset's price
+    co_default: bool = False
+    draws: bool = False                     # per-draw data for draws_out
+    flags: bool = False                     # ... with the packed default flags
+
+
+@dataclass
+class _Batch:
+    """The summaries of one cleared batch (what a worker sends back instead of its draws)."""
+
+    u: int
+    count: int
+    first: int
+    defaults: np.ndarray
+    unpaid: np.ndarray
+    unpaid_m2: np.ndarray
+    equity_loss: np.ndarray
+    equity_loss_m2: np.ndarray
+    contribution: np.ndarray
+    blocks: tuple[np.ndarray, np.ndarray, np.ndarray]
+    xmin: float
+    xmax: float
+    hist: tuple[np.ndarray, np.ndarray]
+    n_defaults: np.ndarray
+    tail: tuple[np.ndarray, np.ndarray]
+    co_default: tuple[np.ndarray, np.ndarray] | None = None
+    prices: tuple | None = None
+    draws: tuple | None = None
 
 
 def clearing_batch(net) -> int:
@@ -71,7 +126,8 @@ def clearing_batch(net) -> int:
     return int(max(1, min(g, MAX_BLOCKS_PER_BATCH)))
 
 
-def _plan(net, config: SweepConfig, method: str, params: Mapping[str, Any], base_payments: np.ndarray) -> _Plan:
+def _plan(net, config: SweepConfig, method: str, params: Mapping[str, Any], base_payments: np.ndarray,
+          units: np.ndarray | None = None, base_prices: np.ndarray | None = None) -> _Plan:
     owner = np.full(net.n, -1, dtype=np.int64)
     idx_parts, load_parts, groups = [], [], []
     start = 0
@@ -94,7 +150,7 @@ def _plan(net, config: SweepConfig, method: str, params: Mapping[str, Any], base
         start += pos.size
     return _Plan(network=net, idx=np.concatenate(idx_parts), loading=np.concatenate(load_parts),
                  groups=tuple(groups), base_payments=base_payments, method=method, params=dict(params),
-                 blocks_per_batch=clearing_batch(net))
+                 blocks_per_batch=clearing_batch(net), units=units, base_prices=base_prices)
 
 
 def _block_rng(seed: int, block: int) -> np.random.Generator:
@@ -137,7 +193,8 @@ def sample_losses(net, config: SweepConfig, n: int, seed: int) -> pd.DataFrame:
 
 
 def _clear_fractions(plan: _Plan, loss: np.ndarray):
-    """Clear draws with loss fractions ``loss`` (draws x shocked): ``(outside assets lost (m, k), batch)``."""
+    """Clear draws with loss fractions ``loss`` (draws x shocked): ``(outside assets lost (m, k), batch)``
+    (a :class:`~contagion.clearing.firesale_batch.FireSaleBatchResult`, with prices, for the fire-sale methods)."""
     from ..clearing import clear_many
 
     e0 = plan.network.external_assets
@@ -154,42 +211,63 @@ def _m2(x: np.ndarray) -> np.ndarray:
     return np.einsum("ij,ij->i", dev, dev)
 
 
-def _sweep_task(plan: _Plan, seed: int, n: int, first_batch: int, last_batch: int) -> list[dict[str, Any]]:
-    """Sample and clear batches ``first_batch .. last_batch - 1``; one dict of partial sums per batch."""
+def _sweep_task(plan: _Plan, seed: int, n: int, first_batch: int, last_batch: int, want: _Want) -> list[_Batch]:
+    """Sample and clear batches ``first_batch .. last_batch - 1``; the summaries of each (:class:`_Batch`)."""
     net = plan.network
     pbar = net.total_obligations
     p0 = plan.base_payments
     idx = plan.idx
     g = plan.blocks_per_batch
+    hist = Histogram(*want.hist)
     out = []
     for u in range(first_batch, last_batch):
         # every call clears g whole blocks (the last one padded with the draws that follow, then dropped),
         # so that every call has the same shape whatever the chunking
         loss = np.concatenate([_block_losses(plan, seed, b) for b in range(u * g, (u + 1) * g)], axis=0)
-        size = min(n, (u + 1) * g * BLOCK) - u * g * BLOCK
+        first = u * g * BLOCK
+        size = min(n, (u + 1) * g * BLOCK) - first
         lost_all, batch = _clear_fractions(plan, loss)
         P = batch.payments[:, :size]
         D = batch.defaulted[:, :size]
+        Q = batch.prices[:, :size] if plan.units is not None else None
         del batch
         dP = np.subtract(p0[:, None], P)                              # fall in payments from the baseline
         lost = np.ascontiguousarray(lost_all[:, :size])
         unpaid = np.subtract(pbar[:, None], P)                        # what each one leaves unpaid, per draw
         eq = np.asarray(net.PiT @ dP)                                 # fall in what each one receives
         eq[idx] += lost
+        if Q is not None:                                             # fire sales: holdings marked down
+            eq += plan.units @ (plan.base_prices[:, None] - Q)
         contribution = dP.sum(axis=1)
         contribution[idx] += lost.sum(axis=1)
-        out.append({
-            "count": size,
-            "defaults": D.sum(axis=1, dtype=np.int64),
-            "unpaid": unpaid.sum(axis=1),
-            "unpaid_m2": _m2(unpaid),
-            "equity_loss": eq.sum(axis=1),
-            "equity_loss_m2": _m2(eq),
-            "contribution": contribution,
-            "system_loss": lost.sum(axis=0) + dP.sum(axis=0),
-            "n_defaults": D.sum(axis=0, dtype=np.int64),
-            "bits": np.packbits(D.T, axis=1, bitorder="little") if net.n <= MAX_FLAGGED else None,
-        })
+        x = lost.sum(axis=0) + dP.sum(axis=0)                         # the system loss of each draw
+        nd = D.sum(axis=0, dtype=np.int64)
+        cells = np.bincount(hist.cell_of(x), minlength=hist.cells)
+        nz = np.flatnonzero(cells)
+        co = None
+        if want.co_default:
+            who = np.flatnonzero(D.any(axis=1))
+            F = D[who].astype(np.float32)                             # 0/1: float32 sums exact below 2**24 draws
+            co = who, np.rint(F @ F.T).astype(np.int64)
+        prices = None
+        if Q is not None:
+            pc = []
+            for a, (lo, hi) in enumerate(want.price_hist):
+                h = Histogram(lo, hi, want.hist[2])
+                c = np.bincount(h.cell_of(Q[a]), minlength=h.cells)
+                pc.append((np.flatnonzero(c), c[c > 0]))
+            prices = (Q.sum(axis=1), _m2(Q), Q.min(axis=1), Q.max(axis=1), pc)
+        draws = None
+        if want.draws:
+            bits = np.packbits(D.T, axis=1, bitorder="little") if want.flags else None
+            draws = (x, nd, bits, None if Q is None else np.array(Q))
+        out.append(_Batch(
+            u=u, count=size, first=first, defaults=D.sum(axis=1, dtype=np.int64),
+            unpaid=unpaid.sum(axis=1), unpaid_m2=_m2(unpaid), equity_loss=eq.sum(axis=1), equity_loss_m2=_m2(eq),
+            contribution=contribution, blocks=block_stats(x), xmin=float(x.min()), xmax=float(x.max()),
+            hist=(nz, cells[nz]), n_defaults=np.bincount(nd, minlength=net.n + 1),
+            tail=top_records(x, np.arange(first, first + size, dtype=np.int64), want.k, want.floor),
+            co_default=co, prices=prices, draws=draws))
     return out
 
 
@@ -206,118 +284,191 @@ def _tail_task(plan: _Plan, seed: int, draws: np.ndarray, weights: np.ndarray) -
     return ell @ weights
 
 
-def _tail_weights(loss: np.ndarray, levels: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
-    """The draws that carry weight in the expected shortfall at some level and their weights ``(draws, levels)``.
+def _tail_weights(loss: np.ndarray, draws: np.ndarray, n: int, levels: Sequence[float]
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """The draws that carry weight in the expected shortfall at some level and their weights ``(draws, levels)``,
+    from the kept tail (``loss`` ascending, ``draws`` their numbers: every draw at or above each level's VaR).
 
     At level ``q`` with ``v = VaR_q``, ``a`` draws above ``v`` and ``t`` at it: ``1 / (n (1 - q))`` above,
     ``(1 - q - a / n) / ((1 - q) t)`` at ``v`` (the weighting of :meth:`SweepResult.es`, spread evenly over
     ties), so that ``sum_d w(d) L(d) = ES_q``. Draws with no loss carry nothing (every ``l_i`` is 0) and are
-    left out.
+    left out. Draws come in increasing draw number.
     """
-    n = loss.size
-    s = np.sort(loss, kind="stable")
-    vs = [float(s[max(int(math.ceil(n * q - 1e-9)), 1) - 1]) for q in levels]
-    draws = np.flatnonzero((loss >= min(vs)) & (loss != 0.0))
-    tail = loss[draws]
-    W = np.zeros((draws.size, len(levels)))
-    for k, (q, v) in enumerate(zip(levels, vs)):
+    k = loss.size
+    vs = [float(loss[rank_of(n, q) - 1 - (n - k)]) for q in levels]
+    sel = (loss >= min(vs)) & (loss != 0.0)
+    order = np.argsort(draws[sel], kind="stable")
+    chosen, tail = draws[sel][order], loss[sel][order]
+    W = np.zeros((chosen.size, len(levels)))
+    for j, (q, v) in enumerate(zip(levels, vs)):
         above = int(np.count_nonzero(loss > v))
         ties = int(np.count_nonzero(loss == v))
-        W[tail > v, k] = 1.0 / (n * (1.0 - q))
-        W[tail == v, k] = (1.0 - q - above / n) / ((1.0 - q) * ties)
-    return draws, W
+        W[tail > v, j] = 1.0 / (n * (1.0 - q))
+        W[tail == v, j] = (1.0 - q - above / n) / ((1.0 - q) * ties)
+    return chosen, W
 
 
-def _combine(blocks: Sequence[dict[str, Any]], key: str) -> tuple[np.ndarray, np.ndarray]:
-    """Mean and standard error of the mean over all draws, from per-batch sums and sums of squared deviations
-    (added in batch order: the same numbers whatever the chunking)."""
-    counts = np.array([b["count"] for b in blocks], dtype=float)
-    total = counts.sum()
-    sums = np.zeros_like(blocks[0][key])
-    for b in blocks:
-        sums += b[key]
-    mean = sums / total
-    m2 = np.zeros_like(mean)
-    for c, b in zip(counts, blocks):
-        m2 += b[key + "_m2"] + c * (b[key] / c - mean) ** 2
-    se = np.sqrt(m2 / (total - 1) / total) if total > 1 else np.full_like(mean, np.nan)
-    return mean, se
+class _Fold:
+    """The driver's side: batch summaries merged in batch order into the sweep's totals."""
+
+    def __init__(self, plan: _Plan, n_inst: int, k: int, hist: tuple[float, float, int],
+                 price_hist: tuple[tuple[float, float], ...], co_default: bool, writer: Any = None) -> None:
+        self.count = 0
+        self.n_blocks = 0
+        self.defaults = np.zeros(n_inst, dtype=np.int64)
+        self.unpaid = Moments(n_inst)
+        self.equity_loss = Moments(n_inst)
+        self.contribution = np.zeros(n_inst)
+        self.blocks = BlockFold()
+        self.xmin, self.xmax = math.inf, -math.inf
+        self.hist = Histogram(*hist)
+        self.n_defaults = np.zeros(n_inst + 1, dtype=np.int64)
+        self.tail = TailReservoir(k)
+        self.co_default = np.zeros((n_inst, n_inst), dtype=np.int64) if co_default else None
+        A = len(price_hist)
+        self.prices = Moments(A) if plan.units is not None else None
+        self.pmin, self.pmax = np.full(A, np.inf), np.full(A, -np.inf)
+        self.phist = [Histogram(lo, hi, hist[2]) for lo, hi in price_hist]
+        self.want = _Want(k=k, floor=-math.inf, hist=hist, price_hist=price_hist, co_default=co_default,
+                          draws=writer is not None, flags=writer is not None and writer.flags)
+        self.writer = writer
+
+    def next_want(self) -> _Want:
+        return replace(self.want, floor=self.tail.floor)
+
+    def reached(self, b: _Batch, target: float, cap: int) -> int | None:
+        """With batch ``b`` next: the number of draws at the first block where the standard error of the mean
+        system loss is at most ``target`` (from :data:`MIN_BLOCKS_UNTIL_SE` blocks on), else None."""
+        f = replace(self.blocks)
+        blocks = self.n_blocks
+        for c, m, v in zip(*b.blocks):
+            f.add(c, m, v)
+            blocks += 1
+            if blocks >= MIN_BLOCKS_UNTIL_SE and f.se <= target:
+                return min(blocks * BLOCK, cap)
+        return None
+
+    def add(self, b: _Batch) -> None:
+        self.count += b.count
+        self.defaults += b.defaults
+        self.unpaid.add(b.count, b.unpaid, b.unpaid_m2)
+        self.equity_loss.add(b.count, b.equity_loss, b.equity_loss_m2)
+        self.contribution += b.contribution
+        for c, m, v in zip(*b.blocks):
+            self.blocks.add(c, m, v)
+            self.n_blocks += 1
+        self.xmin, self.xmax = min(self.xmin, b.xmin), max(self.xmax, b.xmax)
+        self.hist.add(*b.hist)
+        self.n_defaults += b.n_defaults
+        self.tail.add(*b.tail)
+        if self.co_default is not None and b.co_default is not None:
+            who, C = b.co_default
+            self.co_default[np.ix_(who, who)] += C
+        if self.prices is not None and b.prices is not None:
+            total, m2, lo, hi, cells = b.prices
+            self.prices.add(b.count, total, m2)
+            self.pmin, self.pmax = np.minimum(self.pmin, lo), np.maximum(self.pmax, hi)
+            for h, (c, k) in zip(self.phist, cells):
+                h.add(c, k)
+        if self.writer is not None:
+            self.writer.add(*b.draws)
 
 
 class _Runner:
-    """Runs clearing batches on the executor, chunked into tasks, with the progress callback."""
+    """Streams clearing batches through the executor (tasks of whole batches, a bounded number in flight) into
+    a :class:`_Fold`, and re-clears the tail draws for the Euler contributions."""
 
     def __init__(self, seed: int, ex: Executor | None, workers: int, chunk_size: int | None,
                  progress: Callable[[int, int], None] | None, total: int) -> None:
         self.seed, self.ex, self.workers, self.chunk_size = seed, ex, workers, chunk_size
         self.progress, self.total, self.done = progress, total, 0
 
-    def batches(self, plan: _Plan, n: int, first: int, last: int) -> list[dict[str, Any]]:
+    def batches(self, plan: _Plan, n: int, first: int, last: int, fold: _Fold) -> Iterator[_Batch]:
+        """The batches ``first .. last - 1`` of a sweep of ``n`` draws, in order (each task is built when it is
+        sent, with the tail threshold ``fold`` has reached)."""
         unit = plan.blocks_per_batch * BLOCK
         if self.chunk_size is None:
             per_task = max(1, min(max(1, 4096 // unit), -(-(last - first) // (4 * self.workers))))
         else:
             per_task = -(-int(self.chunk_size) // unit)
-        tasks = [(self.seed, n, u, min(u + per_task, last)) for u in range(first, last, per_task)]
-        sizes = [min(t[3] * unit, n) - t[2] * unit for t in tasks]
-        start = self.done
-        cb = None
-        if self.progress is not None:
-            def cb(done: int, _total: int) -> None:
-                self.progress(min(start + done, self.total), self.total)
-        parts = run_tasks(_sweep_task, plan, tasks, self.ex, progress=cb, sizes=sizes)
-        self.done = start + sum(sizes)
-        return [blk for part in parts for blk in part]
 
-    def tail(self, plan: _Plan, loss: np.ndarray, levels: Sequence[float]) -> np.ndarray:
+        def tasks():
+            for u in range(first, last, per_task):
+                yield self.seed, n, u, min(u + per_task, last), fold.next_want()
+
+        window = 2 * max(self.workers, 1)
+        with closing(stream_tasks(_sweep_task, plan, tasks(), self.ex, window)) as parts:
+            for part in parts:
+                yield from part
+                self.done += sum(b.count for b in part)
+                if self.progress is not None:
+                    self.progress(min(self.done, self.total), self.total)
+
+    def tail(self, plan: _Plan, loss: np.ndarray, draws: np.ndarray, n: int, levels: Sequence[float]) -> np.ndarray:
         """Euler contributions ``(levels, institutions)`` from the re-cleared tail draws, one task per batch."""
-        draws, W = _tail_weights(loss, levels)
+        chosen, W = _tail_weights(loss, draws, n, levels)
         out = np.zeros((plan.network.n, len(levels)))
-        if draws.size:
+        if chosen.size:
             unit = plan.blocks_per_batch * BLOCK
-            cuts = np.flatnonzero(np.diff(draws // unit)) + 1
-            tasks = [(self.seed, d, w) for d, w in zip(np.split(draws, cuts), np.split(W, cuts))]
+            cuts = np.flatnonzero(np.diff(chosen // unit)) + 1
+            tasks = [(self.seed, d, w) for d, w in zip(np.split(chosen, cuts), np.split(W, cuts))]
             for part in run_tasks(_tail_task, plan, tasks, self.ex):  # in batch order
                 out += part
         return out.T
 
 
-def _until(runner: _Runner, plan: _Plan, cap: int, target: float, per_call: int) -> tuple[list, int, bool]:
-    """Run batches until the standard error of the mean system loss is at most ``target`` (at a block boundary,
-    after at least :data:`MIN_BLOCKS_UNTIL_SE` blocks) or ``cap`` draws; returns exactly the batches
-    ``run_sweep(n=N)`` computes, ``N`` and whether the target was reached."""
+def _support(plan: _Plan) -> tuple[float, float]:
+    """Smallest and largest system loss any draw can have: every shocked institution at the bottom, then at the
+    top, of its distribution's support (clearing is monotone in outside assets, so every draw lies between)."""
+    lo = np.empty(plan.idx.size)
+    hi = np.empty(plan.idx.size)
+    for dist, kw, cols in plan.groups:
+        ends = DISTRIBUTIONS[dist].ppf(np.array([0.0, 1.0]), **kw)
+        lo[cols], hi[cols] = float(ends[0]), float(ends[1])
+    lost, batch = _clear_fractions(plan, np.vstack([lo, hi]))
+    x = lost.sum(axis=0) + np.subtract(plan.base_payments[:, None], batch.payments).sum(axis=0)
+    return float(min(x)), float(max(x))
+
+
+def _collect(fold: _Fold, plan: _Plan, runner: _Runner, n: int, config: SweepConfig, z: float,
+             contributions: bool, assets: Sequence[str]) -> tuple[LossSummary, np.ndarray | None, Any]:
+    """The loss summary, the Euler contributions (tail draws re-cleared) and the price summaries of a fold."""
+    fold.tail.trim(tail_size(n, config.levels, z))
+    loss, draws = fold.tail.arrays()
+    summary = LossSummary(n=n, mean=fold.blocks.mean, std=fold.blocks.std, mean_se=fold.blocks.se,
+                          min=fold.xmin, max=fold.xmax, tail=loss, tail_draws=draws, histogram=fold.hist)
+    es_contribution = runner.tail(plan, loss, draws, n, config.levels) if contributions else None
+    prices = None
+    if fold.prices is not None:
+        from .result import PriceSummary
+
+        prices = {name: PriceSummary(n=n, mean=float(fold.prices.mean[a]), mean_se=float(fold.prices.se[a]),
+                                     std=float(fold.prices.std[a]), min=float(fold.pmin[a]),
+                                     max=float(fold.pmax[a]), histogram=fold.phist[a])
+                  for a, name in enumerate(assets)}
+    return summary, es_contribution, prices
+
+
+def _stream_until(runner: _Runner, plan: _Plan, fold: _Fold, cap: int, target: float | None
+                  ) -> tuple[int | None, _Batch | None]:
+    """Merge the batches of a sweep of ``cap`` draws into ``fold`` in order; with ``target``, stop before the
+    batch in which the standard error of the mean system loss reaches it: ``(draws there, that batch)``."""
     unit = plan.blocks_per_batch * BLOCK
-    n_units = -(-cap // unit)
-    done: list[dict[str, Any]] = []
-    u, step = 0, max(1, runner.workers)
-    while True:
-        last = min(n_units, u + step)
-        done += runner.batches(plan, cap, u, last)
-        u = last
-        se = running_mean_se(np.concatenate([b["system_loss"] for b in done]))
-        ok = np.flatnonzero(se[MIN_BLOCKS_UNTIL_SE - 1:] <= target)
-        if ok.size or u >= n_units:
-            break
-        drawn = u * unit
-        need = drawn * (se[-1] / target) ** 2 if np.isfinite(se[-1]) else 2 * drawn
-        step = int(min(max(-(-(1.1 * need - drawn) // unit), 1), max(u, runner.workers)))
-    reached = bool(ok.size)
-    N = min((int(ok[0]) + MIN_BLOCKS_UNTIL_SE) * BLOCK, cap) if reached else cap
-    final_g = min(per_call, -(-N // BLOCK))
-    if final_g != plan.blocks_per_batch:          # a sweep of N draws is one shorter batch: clear it again
-        return runner.batches(replace(plan, blocks_per_batch=final_g), N, 0, 1), N, reached
-    whole = N // unit if N < cap else n_units     # batches that a sweep of N draws computes the same way
-    keep = done[:whole]
-    if whole * unit < N:
-        keep += runner.batches(plan, N, whole, whole + 1)
-    return keep, N, reached
+    for b in runner.batches(plan, cap, 0, -(-cap // unit), fold):
+        if target is not None:
+            N = fold.reached(b, target, cap)
+            if N is not None:
+                return N, b
+        fold.add(b)
+    return None, None
 
 
 def run_sweep(net, config: SweepConfig, n: int = 10_000, seed: int = 0, chunk_size: int | None = None,
               executor: Executor | str | None = None, *, method: str = "eisenberg-noe",
               progress: Callable[[int, int], None] | None = None, scenarios: Sequence[Any] = (),
               blocks_per_call: int | None = None, until_se: float | None = None, confidence: float = 0.95,
-              contributions: bool = True, **params: Any) -> SweepResult:
+              contributions: bool = True, draws_out: str | os.PathLike | None = None, draws_flags: int = 5,
+              **params: Any) -> SweepResult:
     """Run a Monte Carlo sweep: ``n`` random shocks, each cleared exactly.
 
     Parameters
@@ -333,7 +484,8 @@ def run_sweep(net, config: SweepConfig, n: int = 10_000, seed: int = 0, chunk_si
     chunk_size : int, optional
         Draws per task sent to the executor (rounded up to whole clearing
         batches, :func:`clearing_batch` blocks of :data:`BLOCK` draws); default:
-        about four tasks per worker.
+        about four tasks per worker. At most two tasks per worker are in flight
+        at a time.
     executor : concurrent.futures.Executor, "auto", "processes", "inline" or None
         Where tasks run. ``None``/``"inline"`` (default): in this process;
         ``"processes"``: a local process pool (one worker per core, created and
@@ -344,7 +496,12 @@ def run_sweep(net, config: SweepConfig, n: int = 10_000, seed: int = 0, chunk_si
         shut down. Local processes start with the ``forkserver`` method, so a
         script using them needs the usual ``if __name__ == "__main__":`` guard.
     method : str
-        ``"eisenberg-noe"`` or ``"rogers-veraart"`` (with ``alpha``, ``beta``).
+        ``"eisenberg-noe"``, ``"rogers-veraart"`` (with ``alpha``, ``beta``),
+        ``"fire-sale"`` (with ``impact``) or ``"fire-sale-leverage"`` (``impact``,
+        ``leverage``): every draw cleared by the greatest fire-sale clearing
+        (:mod:`contagion.clearing.firesale_batch`), the distribution of each
+        asset's clearing price in ``SweepResult.prices``, and the fall in the
+        value of the holdings in each institution's expected loss.
     progress : callable(done, total), optional
         Called with the number of draws done (the library itself never prints).
     scenarios : sequence of scenario names, paths or Scenario objects
@@ -360,25 +517,35 @@ def run_sweep(net, config: SweepConfig, n: int = 10_000, seed: int = 0, chunk_si
         amount: at the first whole block of :data:`BLOCK` draws, after at least
         :data:`MIN_BLOCKS_UNTIL_SE` blocks, where it is; or at ``n`` draws
         (``result.target_reached`` False). The result is identical to
-        ``run_sweep(n=result.n)`` with the same seed. (Batches are cleared in
-        rounds, sized from the precision reached so far; at most one batch is
-        cleared twice.) Beware of rare losses: a run of draws without any loss
-        has a standard error of 0.
+        ``run_sweep(n=result.n)`` with the same seed. (The batches in flight
+        when it is reached are dropped; the batch that holds the stopping block
+        is cleared again, shorter, unless it ends there.) Beware of rare
+        losses: a run of draws without any loss has a standard error of 0.
     confidence : float
         Level of the confidence intervals, in (0, 1).
     contributions : bool
         Compute the Euler contributions to the expected shortfall
         (``SweepResult.es_contribution``; NaN when False). They need each
-        institution's loss in every tail draw, which is not kept in the main
-        pass (the tail is only known at the end): the draws at or above the
-        smallest level's VaR (with a loss) are sampled and cleared again, in
-        batches on the same executor -- about ``1 - min(levels)`` of the
-        clearing work, plus sampling the blocks that hold them.
+        institution's loss in every tail draw, which workers do not send (that
+        would cost institutions x tail draws of memory): the draws at or above
+        the smallest level's VaR (with a loss), known from the kept tail, are
+        sampled and cleared again, in batches on the same executor -- about
+        ``1 - min(levels)`` of the clearing work, plus sampling the blocks that
+        hold them.
+    draws_out : path, optional
+        Also write one row per draw to this ``.parquet`` or ``.csv`` file
+        (:class:`~contagion.sweep.draws.DrawsWriter`: streamed batch by batch,
+        the file written atomically at the end): ``draw``, ``system_loss``,
+        ``defaults``, ``defaulted:<name>`` for the ``draws_flags`` institutions
+        most likely to default, ``price:<asset>`` with fire sales. The only way
+        to keep per-draw data.
 
     Returns
     -------
     SweepResult
     """
+    from scipy.special import ndtri
+
     from ..clearing import clear_many
 
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
@@ -391,46 +558,82 @@ def run_sweep(net, config: SweepConfig, n: int = 10_000, seed: int = 0, chunk_si
                              f"number, got {until_se!r}")
     if not (isinstance(confidence, (int, float)) and 0.0 < confidence < 1.0):
         raise ContagionError(f"confidence must lie in (0, 1), got {confidence!r}")
+    if blocks_per_call is not None and (isinstance(blocks_per_call, bool) or int(blocks_per_call) < 1):
+        raise ContagionError(f"blocks_per_call must be a positive whole number, got {blocks_per_call!r}")
+    if chunk_size is not None and (isinstance(chunk_size, bool) or int(chunk_size) < 1):
+        raise ContagionError(f"chunk_size must be a positive whole number, got {chunk_size!r}")
     n, seed = int(n), int(seed)
-    flag_bytes = -(-net.n // 8) if net.n <= MAX_FLAGGED else 0
-    check_memory(n * (BYTES_PER_DRAW + flag_bytes), f"a sweep of {n:,} draws")
+    z = float(ndtri((1.0 + confidence) / 2.0))
+    k = tail_size(n, config.levels, z)
+    check_memory(k * BYTES_PER_TAIL_RECORD + (8 * net.n * net.n if net.n <= MAX_CO_DEFAULT else 0),
+                 f"a sweep of {n:,} draws (the exact tail: the {k:,} largest losses)")
     from ..pipeline import prepare
 
     net, applied, _ = prepare(net, [*scenarios, *([config.scenario] if config.scenario else [])])
     base = clear_many(net, net.external_assets[:, None], method, **params)
-    plan = _plan(net, config, method, params, base.payments[:, 0].copy())
-    if blocks_per_call is not None and (isinstance(blocks_per_call, bool) or int(blocks_per_call) < 1):
-        raise ContagionError(f"blocks_per_call must be a positive whole number, got {blocks_per_call!r}")
+    assets: tuple[str, ...] = tuple(getattr(base, "asset_names", ()) or ())
+    units = base.holdings if assets else None
+    plan = _plan(net, config, method, params, base.payments[:, 0].copy(), units,
+                 base.prices[:, 0].copy() if assets else None)
     per_call = plan.blocks_per_batch if blocks_per_call is None else int(blocks_per_call)
     plan = replace(plan, blocks_per_batch=min(per_call, -(-n // BLOCK)))
-    unit = plan.blocks_per_batch * BLOCK          # draws per clearing call
+    cells = max(HIST_CELLS, 64 * config.bins)
+    hist = (*_support(plan), cells)
+    price_hist = tuple((float(s * math.exp(-i * u)), float(s)) for s, i, u in
+                       zip(base.start_prices, _impact_array(params, assets), units.sum(axis=0))) if assets else ()
+    writer = None
+    if draws_out is not None:
+        from .draws import DrawsWriter
+
+        writer = DrawsWriter(draws_out, net.n, assets, flags=net.n <= MAX_FLAGGED)
+
+    def new_fold(p: _Plan) -> _Fold:
+        if writer is not None:
+            writer.reset()
+        return _Fold(p, net.n, k, hist, price_hist, net.n <= MAX_CO_DEFAULT, writer)
+
     work = float(n) * (net.n + net.liabilities.nnz)
-    if chunk_size is not None and (isinstance(chunk_size, bool) or int(chunk_size) < 1):
-        raise ContagionError(f"chunk_size must be a positive whole number, got {chunk_size!r}")
     reached = None
-    with resolve_executor(executor, work) as (ex, workers):
-        runner = _Runner(seed, ex, workers, chunk_size, progress, n)
-        if until_se is None:
-            blocks = runner.batches(plan, n, 0, -(-n // unit))
-        else:
-            blocks, n, reached = _until(runner, plan, n, float(until_se), per_call)
-            plan = replace(plan, blocks_per_batch=min(per_call, -(-n // BLOCK)))
-        system_loss = np.concatenate([b["system_loss"] for b in blocks])
-        es_contribution = runner.tail(plan, system_loss, config.levels) if contributions else None
-    defaults = np.zeros(net.n, dtype=np.int64)
-    contribution = np.zeros(net.n)
-    for blk in blocks:  # in batch order: the same sums whatever the chunking
-        defaults += blk["defaults"]
-        contribution += blk["contribution"]
-    unpaid, unpaid_se = _combine(blocks, "unpaid")
-    eq_loss, eq_loss_se = _combine(blocks, "equity_loss")
-    bits = np.concatenate([b["bits"] for b in blocks]) if blocks[0]["bits"] is not None else None
-    return SweepResult(
-        names=net.names, types=net.types, default_probability=defaults / n, expected_unpaid=unpaid,
-        expected_loss=eq_loss, system_loss=system_loss,
-        defaults=np.concatenate([b["n_defaults"] for b in blocks]), n=n, seed=seed, method=method, config=config,
-        params=dict(params), scenarios=tuple(sc.name for sc in applied), expected_unpaid_se=unpaid_se,
-        expected_loss_se=eq_loss_se, loss_contribution=contribution / n, es_contribution=es_contribution,
-        default_bits=bits, confidence=float(confidence), until_se=None if until_se is None else float(until_se),
-        target_reached=reached, ids=net.ids,
-    )
+    try:
+        with resolve_executor(executor, work) as (ex, workers):
+            runner = _Runner(seed, ex, workers, chunk_size, progress, n)
+            fold = new_fold(plan)
+            N, at = _stream_until(runner, plan, fold, n, None if until_se is None else float(until_se))
+            if until_se is not None:
+                reached = N is not None
+            if N is not None:                     # until_se reached inside batch `at`
+                final_g = min(per_call, -(-N // BLOCK))
+                if final_g != plan.blocks_per_batch:   # a sweep of N draws is one shorter batch: clear it again
+                    plan = replace(plan, blocks_per_batch=final_g)
+                    fold = new_fold(plan)
+                    _stream_until(runner, plan, fold, N, None)
+                elif at.first + at.count == N:          # the batch ends there: the same as in a sweep of N draws
+                    fold.add(at)
+                else:                                   # cleared again with its draws after N left out
+                    for b in runner.batches(plan, N, at.u, at.u + 1, fold):
+                        fold.add(b)
+                n = N
+            loss, es_contribution, prices = _collect(fold, plan, runner, n, config, z, contributions, assets)
+        res = SweepResult(
+            names=net.names, types=net.types, default_probability=fold.defaults / n,
+            expected_unpaid=fold.unpaid.mean, expected_loss=fold.equity_loss.mean, loss=loss,
+            defaults_count=fold.n_defaults, n=n, seed=seed, method=method, config=config, params=dict(params),
+            scenarios=tuple(sc.name for sc in applied), expected_unpaid_se=fold.unpaid.se,
+            expected_loss_se=fold.equity_loss.se, loss_contribution=fold.contribution / n,
+            es_contribution=es_contribution, co_default_counts=fold.co_default, confidence=float(confidence),
+            until_se=None if until_se is None else float(until_se), target_reached=reached, ids=net.ids,
+            prices=prices)
+        if writer is not None:
+            writer.finish(res.ranking()[:max(int(draws_flags), 0)], net.names)
+    finally:
+        if writer is not None:
+            writer.close()
+    return res
+
+
+def _impact_array(params: Mapping[str, Any], assets: Sequence[str]) -> np.ndarray:
+    """The fire-sale price impact of each asset (a number for all, or a mapping by asset name)."""
+    imp = params.get("impact", 0.01)
+    if isinstance(imp, Mapping):
+        return np.array([float(imp[a]) for a in assets])
+    return np.full(len(assets), float(imp))

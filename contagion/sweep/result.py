@@ -21,12 +21,20 @@ Standard errors and confidence intervals (level :attr:`SweepResult.confidence`, 
 
 None of these needs a random number, so they are identical for a seed whatever the chunking and the workers.
 With few draws in the tail (``n (1 - q)`` below a few dozen) the VaR and ES intervals are rough.
+
+A result holds summaries, not draws (:mod:`contagion.sweep.summary`): the system loss's mean, standard
+deviation and block-by-block standard error, its smallest and largest value, a histogram on fixed cells, and
+the exact tail -- the largest :func:`~contagion.sweep.summary.tail_size` losses with their draw numbers, every
+order statistic the VaR, ES and their intervals read at the configured levels and confidence
+(:class:`LossSummary`); the number of draws with 0, 1, 2, ... defaults; the co-default counts. Per-draw data
+are written only by ``run_sweep(draws_out=...)``.
 """
 
 from __future__ import annotations
 
 import math
 import warnings
+from fractions import Fraction
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Mapping
@@ -35,12 +43,9 @@ import numpy as np
 import pandas as pd
 
 from .config import SweepConfig
+from .summary import BLOCK, BlockFold, Histogram, HIST_CELLS, block_stats, order_ranks, rank_of, tail_size
 
-__all__ = ["SweepResult", "running_mean_se", "BLOCK"]
-
-#: Draws per block: the unit of randomness (one SeedSequence child each), of batched clearing and of the
-#: running standard error. Part of the reproducibility contract: changing it changes the numbers for a seed.
-BLOCK = 256
+__all__ = ["SweepResult", "LossSummary", "PriceSummary", "running_mean_se", "BLOCK"]
 
 
 def running_mean_se(x: np.ndarray) -> np.ndarray:
@@ -48,7 +53,8 @@ def running_mean_se(x: np.ndarray) -> np.ndarray:
 
     Entry ``k - 1`` is ``std(x[:k * BLOCK], ddof=1) / sqrt(k * BLOCK)`` (the last entry: of the whole of
     ``x``), computed from each block's sum and sum of squared deviations combined in block order
-    (Chan, Golub & LeVeque 1983), so that it depends only on the first ``k`` blocks.
+    (Chan, Golub & LeVeque 1983), so that it depends only on the first ``k`` blocks -- the same numbers a
+    sweep's workers and driver compute (:func:`~contagion.sweep.summary.block_stats`).
 
     >>> x = np.arange(600, dtype=float)
     >>> se = running_mean_se(x)
@@ -57,31 +63,107 @@ def running_mean_se(x: np.ndarray) -> np.ndarray:
     >>> bool(np.isclose(se[0], x[:256].std(ddof=1) / 16))
     True
     """
-    x = np.asarray(x, dtype=float)
-    n = x.size
-    nb = -(-n // BLOCK)
-    if nb == 0:
-        return np.empty(0)
-    xb = np.zeros(nb * BLOCK)
-    xb[:n] = x
-    xb = xb.reshape(nb, BLOCK)
-    counts = np.full(nb, BLOCK, dtype=np.int64)
-    counts[-1] = n - (nb - 1) * BLOCK
-    means = xb.sum(axis=1) / counts
-    dev = xb - means[:, None]
-    dev[-1, counts[-1]:] = 0.0
-    m2 = np.einsum("ij,ij->i", dev, dev)
-    out = np.empty(nb)
-    tot, mean, acc = 0, 0.0, 0.0
-    for b in range(nb):
-        c = int(counts[b])
-        delta = float(means[b]) - mean
-        new = tot + c
-        mean += delta * c / new
-        acc += float(m2[b]) + delta * delta * tot * c / new
-        tot = new
-        out[b] = math.sqrt(acc / (tot - 1) / tot) if tot > 1 else math.nan
+    counts, means, m2 = block_stats(x)
+    out = np.empty(counts.size)
+    fold = BlockFold()
+    for b in range(counts.size):
+        fold.add(counts[b], means[b], m2[b])
+        out[b] = fold.se
     return out
+
+
+@dataclass(frozen=True, eq=False)
+class LossSummary:
+    """What a sweep keeps of the distribution of the system loss over its ``n`` draws.
+
+    Attributes
+    ----------
+    n : int
+    mean, std : float
+        Mean and standard deviation (``ddof=0``), from the blocks of draws merged in order.
+    mean_se : float
+        Standard error of the mean, block by block (:func:`running_mean_se`).
+    min, max : float
+    tail : ndarray
+        The largest ``len(tail)`` losses, ascending: the order statistics ``L_(n - len + 1) .. L_(n)``
+        (every draw tied with the smallest of them included).
+    tail_draws : ndarray of int
+        Their draw numbers (:func:`contagion.sweep.sample_losses` gives their shocks).
+    histogram : Histogram
+        Counts on fixed cells over the support of the loss.
+    """
+
+    n: int
+    mean: float
+    std: float
+    mean_se: float
+    min: float
+    max: float
+    tail: np.ndarray = field(repr=False)
+    tail_draws: np.ndarray = field(repr=False)
+    histogram: Histogram = field(repr=False)
+
+    @classmethod
+    def from_losses(cls, x: Any, levels=(0.95, 0.99), confidence: float = 0.95,
+                    support: tuple[float, float] | None = None, cells: int = HIST_CELLS) -> "LossSummary":
+        """The summary a sweep would keep of the losses ``x`` (draw ``d`` is ``x[d]``): for tests and for
+        losses computed elsewhere. ``support`` (default: the range of ``x``) fixes the histogram's cells."""
+        from scipy.special import ndtri
+
+        x = np.asarray(x, dtype=float)
+        fold = BlockFold()
+        for c, m, v in zip(*block_stats(x)):
+            fold.add(c, m, v)
+        k = tail_size(x.size, levels, float(ndtri((1.0 + confidence) / 2.0)))
+        order = np.argsort(x, kind="stable")[x.size - k:]
+        lo, hi = support if support is not None else (float(x.min()), float(x.max()))
+        hist = Histogram(lo, hi, cells)
+        np.add.at(hist.counts, hist.cell_of(x), 1)
+        return cls(n=int(x.size), mean=fold.mean, std=fold.std, mean_se=fold.se, min=float(x.min()),
+                   max=float(x.max()), tail=x[order], tail_draws=order.astype(np.int64), histogram=hist)
+
+    def _first_kept(self) -> int:
+        return self.n - self.tail.size + 1
+
+    def from_rank(self, rank: int) -> np.ndarray:
+        """The order statistics ``L_(rank) .. L_(n)`` (1-based, ascending), from the kept tail.
+
+        Raises
+        ------
+        ValueError
+            ``rank`` lies below the kept tail (a level or confidence the sweep did not keep the draws for).
+        """
+        first = self._first_kept()
+        if rank < first:
+            raise ValueError(f"the order statistic of rank {rank:,} of {self.n:,} draws was not kept (the sweep "
+                             f"kept the {self.tail.size:,} largest losses, for its levels and confidence); run the "
+                             f"sweep with that level among its levels")
+        return self.tail[rank - first:]
+
+    def order(self, rank: int) -> float:
+        """The order statistic ``L_(rank)`` (1-based, ascending)."""
+        return float(self.from_rank(rank)[0])
+
+
+@dataclass(frozen=True, eq=False)
+class PriceSummary:
+    """A fire-sale sweep's distribution of one asset's clearing price: mean (its standard error), standard
+    deviation, extremes and a histogram on fixed cells over ``[start x exp(-impact x units held), start]``."""
+
+    n: int
+    mean: float
+    mean_se: float
+    std: float
+    min: float
+    max: float
+    histogram: Histogram = field(repr=False)
+
+    def to_dict(self, z: float, bins: int) -> dict[str, Any]:
+        counts, edges = self.histogram.coarse(bins, self.min, self.max)
+        return {"mean": self.mean, "mean_se": self.mean_se, "mean_ci": [self.mean - z * self.mean_se,
+                                                                         self.mean + z * self.mean_se],
+                "std": self.std, "min": self.min, "max": self.max,
+                "histogram": {"edges": edges.tolist(), "counts": counts.tolist()}}
 
 
 @dataclass(frozen=True, eq=False)
@@ -117,15 +199,18 @@ class SweepResult:
         ``E[l_i | L >= VaR_q]`` at ``q = levels[k]``, with the draws at the VaR
         weighted as in :meth:`es`, so each row adds up to ``es(q)``
         (Tasche 1999). Re-cleared for the tail draws only (see :func:`run_sweep`).
-    system_loss : ndarray
-        Per draw, the Glasserman--Young system loss: outside assets lost plus
-        the increase in total shortfall over the base clearing.
-    defaults : ndarray of int
-        Per draw, the number of institutions in default.
-    default_bits : ndarray of uint8, shape (draws, ceil(n_institutions / 8)), or None
-        Per draw, who defaulted, packed (``numpy.unpackbits(..., axis=1, count=n, bitorder="little")``);
-        feeds :meth:`co_default` and :meth:`draws_frame`. None for networks of more than
-        :data:`~contagion.sweep.engine.MAX_FLAGGED` institutions.
+    loss : LossSummary
+        The distribution of the Glasserman--Young system loss over the draws
+        (outside assets lost plus the increase in total shortfall over the base
+        clearing): mean, standard deviation, extremes, histogram and the exact tail.
+    defaults_count : ndarray of int, shape (n_institutions + 1,)
+        Entry ``j``: the number of draws in which ``j`` institutions default.
+    co_default_counts : ndarray of int, shape (n_institutions, n_institutions), or None
+        Entry ``(i, j)``: draws in which both default (the diagonal: draws in
+        which ``i`` defaults); feeds :meth:`co_default`. None for networks of
+        more than :data:`~contagion.sweep.engine.MAX_CO_DEFAULT` institutions.
+    prices : mapping or None
+        Fire-sale sweeps: asset name -> :class:`PriceSummary` of its clearing price.
     n, seed, method, config, levels
         How it was produced.
     scenarios : tuple of str
@@ -146,8 +231,8 @@ class SweepResult:
     default_probability: np.ndarray
     expected_unpaid: np.ndarray
     expected_loss: np.ndarray
-    system_loss: np.ndarray = field(repr=False)
-    defaults: np.ndarray = field(repr=False)
+    loss: LossSummary = field(repr=False)
+    defaults_count: np.ndarray = field(repr=False)
     n: int = 0
     seed: int = 0
     method: str = "eisenberg-noe"
@@ -158,11 +243,12 @@ class SweepResult:
     expected_loss_se: np.ndarray | None = field(default=None, repr=False)
     loss_contribution: np.ndarray | None = field(default=None, repr=False)
     es_contribution: np.ndarray | None = field(default=None, repr=False)
-    default_bits: np.ndarray | None = field(default=None, repr=False)
+    co_default_counts: np.ndarray | None = field(default=None, repr=False)
     confidence: float = 0.95
     until_se: float | None = None
     target_reached: bool | None = None
     ids: tuple[str, ...] | None = field(default=None, repr=False)
+    prices: Mapping[str, PriceSummary] | None = field(default=None, repr=False)
 
     # ------------------------------------------------------------------ deprecated names
     @property
@@ -208,18 +294,18 @@ class SweepResult:
         return self.expected_loss - self.z * se, self.expected_loss + self.z * se
 
     # ------------------------------------------------------------------ system loss
-    @cached_property
-    def _sorted(self) -> np.ndarray:
-        return np.sort(self.system_loss, kind="stable")
+    @property
+    def mean(self) -> float:
+        """Mean system loss over the draws."""
+        return self.loss.mean
 
-    @cached_property
+    @property
     def mean_se(self) -> float:
         """Standard error of the mean system loss (block by block; see :func:`running_mean_se`)."""
-        se = running_mean_se(self.system_loss)
-        return float(se[-1]) if se.size else math.nan
+        return self.loss.mean_se
 
     def mean_ci(self) -> tuple[float, float]:
-        m = float(np.mean(self.system_loss))
+        m = self.loss.mean
         return m - self.z * self.mean_se, m + self.z * self.mean_se
 
     def var(self, level: float) -> float:
@@ -227,16 +313,11 @@ class SweepResult:
 
         On the sample, the order statistic ``L_(ceil(n * level))`` (1-based).
         """
-        s = self._sorted
-        return float(s[_rank(len(s), level) - 1])
+        return self.loss.order(rank_of(self.n, level))
 
     def _order(self, level: float, width: float) -> tuple[float, float]:
-        s = self._sorted
-        n = len(s)
-        half = width * math.sqrt(n * level * (1.0 - level))
-        lo = min(max(int(math.floor(n * level - half)), 1), n)
-        hi = min(max(int(math.ceil(n * level + half)), 1), n)
-        return float(s[lo - 1]), float(s[hi - 1])
+        lo, hi = order_ranks(self.n, level, width)
+        return self.loss.order(lo), self.loss.order(hi)
 
     def var_ci(self, level: float) -> tuple[float, float]:
         """Distribution-free interval of order statistics ``(L_(j), L_(k))``, ``j, k = n q -+ z sqrt(n q (1 - q))``."""
@@ -247,15 +328,6 @@ class SweepResult:
         lo, hi = self._order(level, 1.0)
         return (hi - lo) / 2.0
 
-    def _tail_weights(self, level: float) -> tuple[np.ndarray, float]:
-        """Weights (summing to 1) of the sorted sample in :meth:`es`, and the index of the first non-zero one."""
-        n = len(self._sorted)
-        m = _rank(n, level)
-        w = np.zeros(n)
-        w[m:] = 1.0 / (n * (1.0 - level))
-        w[m - 1] = (m / n - level) / (1.0 - level)
-        return w, m - 1
-
     def es(self, level: float) -> float:
         """Expected shortfall (conditional tail expectation) of the system loss at ``level``.
 
@@ -264,19 +336,23 @@ class SweepResult:
 
             ES = ( sum_{k > m} L_(k) / n + (m / n - level) L_(m) ) / (1 - level),  m = ceil(n * level)
         """
-        s = self._sorted
-        n = len(s)
-        m = _rank(n, level)
-        tail = float(np.sum(s[m:])) / n + (m / n - level) * float(s[m - 1])
+        n = self.n
+        m = rank_of(n, level)
+        s = self.loss.from_rank(m)
+        tail = float(np.sum(s[1:])) / n + (m / n - level) * float(s[0])
         return tail / (1.0 - level)
 
     def es_se(self, level: float) -> float:
         """Asymptotic standard error of :meth:`es`: ``sqrt((Var[L | tail] + q (ES - VaR)^2) / (n (1 - q)))``."""
-        s = self._sorted
-        w, first = self._tail_weights(level)
+        n = self.n
+        m = rank_of(n, level)
+        s = self.loss.from_rank(m)
+        w = np.empty(s.size)
+        w[1:] = 1.0 / (n * (1.0 - level))
+        w[0] = (m / n - level) / (1.0 - level)
         es = self.es(level)
-        tail_var = float(np.dot(w[first:], (s[first:] - es) ** 2))
-        return math.sqrt(max(tail_var + level * (es - self.var(level)) ** 2, 0.0) / (len(s) * (1.0 - level)))
+        tail_var = float(np.dot(w, (s - es) ** 2))
+        return math.sqrt(max(tail_var + level * (es - self.var(level)) ** 2, 0.0) / (n * (1.0 - level)))
 
     def es_ci(self, level: float) -> tuple[float, float]:
         es, se = self.es(level), self.es_se(level)
@@ -295,53 +371,30 @@ class SweepResult:
         raise ValueError(f"level {level:g} is not one of the configured levels {list(self.levels)}")
 
     def histogram(self, bins: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """``(counts, edges)`` of the system loss (``bins`` default: the configuration's)."""
-        return np.histogram(self.system_loss, bins=bins or self.config.bins)
+        """``(counts, edges)`` of the system loss: at most ``bins`` (default: the configuration's) equal bins
+        made of whole cells of the fixed histogram, covering the smallest to the largest loss drawn."""
+        return self.loss.histogram.coarse(bins or self.config.bins, self.loss.min, self.loss.max)
 
-    # ------------------------------------------------------------------ defaults per draw
+    # ------------------------------------------------------------------ defaults
     def ranking(self) -> np.ndarray:
         """Positions of the institutions, most likely to default first (ties: larger expected unpaid first,
         then network order)."""
         return np.lexsort((np.arange(len(self.names)), -self.expected_unpaid, -self.default_probability))
-
-    def default_flags(self, positions: Any) -> np.ndarray:
-        """Per draw, whether each institution at ``positions`` defaulted: bool ``(draws, len(positions))``."""
-        if self.default_bits is None:
-            raise ValueError("per-draw defaults were not kept (a network of more institutions than "
-                             "contagion.sweep.engine.MAX_FLAGGED)")
-        pos = np.asarray(positions, dtype=np.int64)
-        out = np.empty((self.default_bits.shape[0], pos.size), dtype=bool)
-        step = 1 << 16
-        for a in range(0, out.shape[0], step):
-            bits = np.unpackbits(self.default_bits[a:a + step], axis=1, count=len(self.names), bitorder="little")
-            out[a:a + step] = bits[:, pos].astype(bool)
-        return out
 
     def co_default(self, k: int = 10) -> pd.DataFrame:
         """Joint default probabilities of the ``k`` institutions most likely to default (:meth:`ranking`).
 
         Entry ``(i, j)`` is the share of draws in which both ``i`` and ``j``
         default; the diagonal is :attr:`default_probability`. An empty frame
-        when per-draw defaults were not kept.
+        when the co-default counts were not kept (networks of more than
+        :data:`~contagion.sweep.engine.MAX_CO_DEFAULT` institutions).
         """
         top = self.ranking()[:k]
         labels = pd.Index([self.names[i] for i in top], name="name")
-        if self.default_bits is None:
+        if self.co_default_counts is None:
             return pd.DataFrame(index=labels[:0], columns=labels[:0], dtype=float)
-        F = self.default_flags(top).astype(np.float64)
-        return pd.DataFrame(F.T @ F / self.n, index=labels, columns=list(labels))
-
-    def draws_frame(self, top: int = 10) -> pd.DataFrame:
-        """One row per draw: ``system_loss``, ``defaults`` and ``defaulted:<name>`` (bool) for the ``top``
-        institutions most likely to default (none when per-draw defaults were not kept)."""
-        out = pd.DataFrame({"system_loss": self.system_loss, "defaults": self.defaults},
-                           index=pd.RangeIndex(len(self.system_loss), name="draw"))
-        if self.default_bits is not None and top > 0:
-            pos = self.ranking()[:top]
-            flags = self.default_flags(pos)
-            for c, i in enumerate(pos):
-                out[f"defaulted:{self.names[i]}"] = flags[:, c]
-        return out
+        C = self.co_default_counts[np.ix_(top, top)].astype(np.float64)
+        return pd.DataFrame(C / self.n, index=labels, columns=list(labels))
 
     # ------------------------------------------------------------------ tables
     def to_frame(self) -> pd.DataFrame:
@@ -376,28 +429,32 @@ class SweepResult:
 
     def summary(self) -> dict[str, Any]:
         """System-level numbers as plain Python values (``var``, ``es`` and their errors keyed by level)."""
-        loss = self.system_loss
+        loss = self.loss
         counts, edges = self.histogram()
         keys = [_level_key(q) for q in self.levels]
-        d = self.defaults
-        any_p = float(np.mean(d > 0))
-        any_lo, any_hi = wilson(np.array([any_p]), self.n, self.z)
-        d_se = float(np.std(d, ddof=1) / math.sqrt(self.n)) if self.n > 1 else math.nan
-        d_mean = float(np.mean(d))
-        return {
-            "draws": int(self.n),
+        n = self.n
+        c = np.asarray(self.defaults_count, dtype=np.int64)
+        j = np.arange(c.size, dtype=np.int64)
+        s1, s2 = int(np.dot(c, j)), int(np.dot(c, j * j))       # exact integers
+        any_p = (n - int(c[0])) / n
+        any_lo, any_hi = wilson(np.array([any_p]), n, self.z)
+        # sample variance of the number of defaults, exactly (then rounded once): (n s2 - s1^2) / (n (n - 1))
+        d_se = math.sqrt(float(Fraction(n * s2 - s1 * s1, n * n * (n - 1)))) if n > 1 else math.nan
+        d_mean = s1 / n
+        out = {
+            "draws": int(n),
             "seed": int(self.seed),
             "method": self.method,
             "confidence": float(self.confidence),
             "until_se": self.until_se,
             "target_reached": self.target_reached,
             "system_loss": {
-                "mean": float(np.mean(loss)),
+                "mean": float(loss.mean),
                 "mean_se": self.mean_se,
                 "mean_ci": list(self.mean_ci()),
-                "std": float(np.std(loss)),
-                "min": float(np.min(loss)),
-                "max": float(np.max(loss)),
+                "std": float(loss.std),
+                "min": float(loss.min),
+                "max": float(loss.max),
                 "var": {k: self.var(q) for k, q in zip(keys, self.levels)},
                 "var_se": {k: self.var_se(q) for k, q in zip(keys, self.levels)},
                 "var_ci": {k: list(self.var_ci(q)) for k, q in zip(keys, self.levels)},
@@ -411,11 +468,14 @@ class SweepResult:
                 "mean_se": d_se,
                 "mean_ci": [d_mean - self.z * d_se, d_mean + self.z * d_se],
                 "probability_any": any_p,
-                "probability_any_se": math.sqrt(any_p * (1.0 - any_p) / self.n),
+                "probability_any_se": math.sqrt(any_p * (1.0 - any_p) / n),
                 "probability_any_ci": [float(any_lo[0]), float(any_hi[0])],
-                "max": int(np.max(d)),
+                "max": int(np.flatnonzero(c)[-1]) if c.any() else 0,
             },
         }
+        if self.prices:
+            out["prices"] = {name: ps.to_dict(self.z, self.config.bins) for name, ps in self.prices.items()}
+        return out
 
     def to_dict(self, co_default: int = 10) -> dict[str, Any]:
         """``{"institutions": [records], "system_loss": {...}, "defaults": {...}, "co_default": {...},
@@ -454,7 +514,7 @@ class SweepResult:
         return rows
 
     def __repr__(self) -> str:
-        return (f"SweepResult(n={self.n}, seed={self.seed}, mean_loss={float(np.mean(self.system_loss)):.6g} "
+        return (f"SweepResult(n={self.n}, seed={self.seed}, mean_loss={self.loss.mean:.6g} "
                 f"+- {self.mean_se:.2g}, institutions={len(self.names)})")
 
 
@@ -469,10 +529,6 @@ def wilson(p: np.ndarray, n: int, z: float) -> tuple[np.ndarray, np.ndarray]:
 
 def _py(v: Any) -> Any:
     return v.item() if hasattr(v, "item") else v
-
-
-def _rank(n: int, level: float) -> int:
-    return max(int(math.ceil(n * level - 1e-9)), 1)
 
 
 def _level_key(q: float) -> str:

@@ -1,12 +1,20 @@
-"""What a notebook user sees: HTML reprs, labelled frames, figures from contagion.plots."""
+"""What a notebook user sees: HTML reprs, labelled frames, figures from contagion.plots, and the example notebook
+(examples/quickstart.ipynb) executed headless by a real kernel (nbclient + ipykernel, from the ``test`` extra)."""
 
 from __future__ import annotations
+
+import base64
+import html
+import re
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 import contagion
 from contagion import plots
+from contagion.sweep import load_sweep_config, run_sweep
+from contagion.viz import network_view
 
 
 def test_batch_to_frame_is_labelled_and_matches_the_columns():
@@ -55,3 +63,73 @@ def test_plots_draw_the_numbers_of_the_result():
         {"shocks": [{"target": "Core", "distribution": "uniform", "low": 0, "high": 1}]}), n=512, seed=3)
     dist = plots.loss_distribution(sweep, bins=20).axes[0]
     assert {ln.get_label() for ln in dist.get_lines()} >= {"VaR 0.95", "ES 0.95"}
+
+
+# ---------------------------------------------------------------------------- the example notebook, executed
+NOTEBOOK = Path(__file__).resolve().parents[1] / "examples" / "quickstart.ipynb"
+
+
+def _table(html: str) -> tuple[list[str], dict[str, list[str]]]:
+    """Columns and ``{index: cells}`` of a pandas HTML table."""
+    head = re.search(r"<thead>(.*?)</thead>", html, re.S).group(1)
+    columns = re.findall(r"<th>(.*?)</th>", re.search(r"<tr[^>]*>(.*?)</tr>", head, re.S).group(1))[1:]
+    body = re.search(r"<tbody>(.*?)</tbody>", html, re.S).group(1)
+    rows = {m.group(1): re.findall(r"<td>(.*?)</td>", m.group(2))
+            for m in re.finditer(r"<tr>\s*<th>(.*?)</th>(.*?)</tr>", body, re.S)}
+    return columns, rows
+
+
+@pytest.mark.slow
+def test_the_example_notebook_runs_headless_and_shows_the_librarys_numbers(tmp_path):
+    """examples/quickstart.ipynb executed by a real kernel (nbclient + ipykernel): no cell fails, and every
+    display carries the numbers the library computes here, independently of the notebook."""
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    pytest.importorskip("ipykernel")
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code")      # shipped without outputs
+    nbclient.NotebookClient(nb, timeout=600, kernel_name="python3",
+                            resources={"metadata": {"path": str(tmp_path)}}).execute()
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    errors = [o for c in code for o in c.outputs if o.output_type == "error"]
+    assert errors == []
+    assert not [o for c in code for o in c.outputs if o.output_type == "stream" and "Traceback" in o.text]
+    results = {c.source.splitlines()[-1]: c.outputs[-1]["data"] for c in code if c.outputs
+               and c.outputs[-1].output_type == "execute_result"}
+
+    net = contagion.load_dataset("ai-infrastructure")
+    st = contagion.stress(net, ["openai-revenue-shortfall"])
+    # the network and the clearing: HTML summaries
+    assert results["net"]["text/plain"] == f"FinancialNetwork(n=61, obligations=111, total_obligations=" \
+        f"{float(net.total_obligations.sum()):.6g})"
+    assert "<table" in results["st.clearing"]["text/html"] and "OpenAI" in results["st.clearing"]["text/html"]
+    # the frame: the institutions that lose equity, with the library's numbers (rounded to 2 as displayed)
+    frame = st.to_frame()
+    hit = frame[frame["equity"] < frame["equity_pre_shock"]]
+    columns, rows = _table(results['hit.sort_values("capital_depletion", ascending=False).round(2)']["text/html"])
+    assert set(rows) == set(hit.index) and {"OpenAI", "Oracle", "Microsoft", "CoreWeave"} <= set(rows)
+    assert list(rows)[0] == "OpenAI"                                                 # 100% depleted
+    for name in ("OpenAI", "Oracle"):
+        shown = dict(zip(columns, rows[name]))
+        for col in ("obligations", "payment", "shortfall", "equity_pre_shock", "equity"):
+            assert float(shown[col]) == round(float(hit.loc[name, col]), 2), (name, col)
+    assert float(dict(zip(columns, rows["OpenAI"]))["shortfall"]) == 9.84             # README: "$9.8bn short"
+    # the view: an iframe whose srcdoc is the whole page network_view gives here
+    view = results["view"]
+    assert view["text/html"].startswith('<iframe title="Network view') and "<script" not in view["text/html"]
+    srcdoc = html.unescape(re.search(r'srcdoc="([^"]*)"', view["text/html"]).group(1))
+    assert srcdoc == str(network_view(st.base, st))
+    assert view["text/plain"].startswith("ViewPage('Network view") and "\n" not in view["text/plain"]
+    # figures: PNG images
+    for line in ("plots.losses_by_creditor_type(st)", "plots.loss_distribution(sweep)"):
+        assert base64.b64decode(results[line]["image/png"])[:8] == b"\x89PNG\r\n\x1a\n"
+    # the sweep by the shipped config's name: the same draws as here (same seed), so the same numbers
+    sweep = run_sweep(net, load_sweep_config("ai-demand-uncertainty"), n=2048, seed=7)
+    assert results["sweep"]["text/plain"] == repr(sweep)
+    columns, rows = _table(results[next(k for k in results if k.startswith("sweep.to_frame()"))]["text/html"])
+    expected = sweep.to_frame().sort_values("default_probability", ascending=False).head(5)
+    assert list(rows) == list(expected.index)
+    for name in rows:
+        shown = dict(zip(columns, rows[name]))
+        for col in ("default_probability", "default_probability_se", "expected_unpaid"):
+            assert float(shown[col]) == round(float(expected.loc[name, col]), 4), (name, col)

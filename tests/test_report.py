@@ -209,7 +209,7 @@ def test_markdown_folder_contents():
         "figures/defaults-by-wave.svg", "figures/defaults-by-wave.png",
         "figures/losses-by-creditor-type.svg", "figures/losses-by-creditor-type.png",
         "tables/summary.csv", "tables/defaults-by-wave.csv", "tables/losses-by-creditor-type.csv",
-        "tables/institutions-core-shock.csv",
+        "tables/institutions-core-shock.csv", "tables/across-scenarios.csv",
     }
     md = files["report.md"].decode("utf-8")
     for heading in ("## 1 Summary", "## 2 Scenarios", "## 3 Defaults by wave", "## 4 Losses by creditor type",
@@ -393,7 +393,7 @@ def test_html_report_over_a_horizon(path_report):
     assert html.count('class="chart"') == 6
     assert "Table 2. Institutions in default at the end of each year" in html
     assert "Figure 3. Cash each institution" in html and "Figure 4. Principal falling due" in html
-    assert "Figure 5. Number of institutions defaulting in each wave" in html
+    assert "Figure 5. Institutions defaulting in each scenario, by wave" in html
     assert "<td class=\"num\">1 (+1)</td>" in html
     assert "Rolled over, all types" in html and ">60.00<" in html and ">120.00<" in html
     assert "In default by 2029" in html and "First default" in html
@@ -576,3 +576,232 @@ def test_builtin_report_names_no_path_of_the_checkout():
     prov = html[html.index('id="provenance"'):]
     assert len(prov) < 10_000 < len(readme)
     assert "AI-infrastructure financing network, late 2025" in prov
+
+
+# ---------------------------------------------------------------------------- issue 17.3: many scenarios, analytics
+def _section(html: str, name: str) -> str:
+    """The HTML of ``<section id=name>`` (up to the next section)."""
+    start = html.index(f'<section id="{name}"')
+    end = html.find("<section ", start + 10)
+    return html[start:end if end > 0 else len(html)]
+
+
+def _cells(block: str) -> list[list[str]]:
+    """The rows of the tables in ``block`` as lists of cell texts (tags stripped, entities decoded)."""
+    import html as _h
+
+    rows = []
+    for tr in re.findall(r"<tr[^>]*>(.*?)</tr>", block, re.S):
+        cells = re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", tr, re.S)
+        rows.append([_h.unescape(re.sub(r"<[^>]+>", " ", c)).split() and " ".join(
+            _h.unescape(re.sub(r"<[^>]+>", " ", c)).split()) or "" for c in cells])
+    return rows
+
+
+def test_institutions_across_scenarios_chain():
+    # chain: A holds 5 and owes B 10 (short before any scenario: equity pre-shock -5, a fundamental default); B holds
+    # 6 and owes C 10 and 5 outside (pre-shock 6 + 10 - 15 = 1); C holds 0.5 and owes 8 outside (0.5 + 10 - 8 = 2.5).
+    # a-fails: A pays 0 (wave 0); B holds 6 against 15: pays 6, leaves 9 (wave 1); C gets 4, holds 4.5 against 8:
+    # leaves 3.5 (wave 2). b-fails: B pays 0 (wave 0, equity 6 + 5 - 15 = -4); C holds 0.5 against 8: leaves 7.5
+    # (wave 1); A pays its 5 and leaves 5 (wave 0).
+    b_fails = Scenario("b-fails", "B fails.", [Shock("default", target="B")])
+    net = contagion.load_dataset("chain")
+    rep = build_report(net, ["a-fails", b_fails], generated="2025-01-01")
+    long = rep.institutions_by_scenario()
+    assert list(long.columns) == ["name", "id", "type", "scenario", "equity_pre_shock", "equity", "shortfall",
+                                  "defaulted", "wave"]
+    assert long[["name", "scenario"]].values.tolist() == [["A", "a-fails"], ["A", "b-fails"], ["B", "a-fails"],
+                                                          ["B", "b-fails"], ["C", "a-fails"], ["C", "b-fails"]]
+    waves = rep.compare_institutions("wave")
+    assert waves.to_dict(orient="index") == {"A": {"a-fails": 0, "b-fails": 0}, "B": {"a-fails": 1, "b-fails": 0},
+                                             "C": {"a-fails": 2, "b-fails": 1}}
+    short = rep.compare_institutions("shortfall")
+    assert short.loc["B"].tolist() == pytest.approx([9.0, 15.0]) and short.loc["C"].tolist() == pytest.approx([3.5,
+                                                                                                              7.5])
+    eq = rep.compare_institutions("equity")
+    assert eq.loc["C"].tolist() == pytest.approx([-3.5, -7.5])          # 0.5 + 4 - 8 and 0.5 + 0 - 8
+    html = rep.to_html()
+    block = html[html.index("Table 4. Equity after each scenario"):html.index("</table>",
+                                                                              html.index("Table 4. Equity after"))]
+    rows = {r[0].split()[0]: r[1:] for r in _cells(block)[1:]}
+    assert rows["C"] == ["2.50", "-3.50 w2", "-7.50 w1"]               # pre-shock, a-fails, b-fails
+    assert rows["B"] == ["1.00", "-9.00 w1", "-4.00 w0"]
+    assert 'class="num dflt" title="b-fails: defaults in wave 0 (fundamental), leaves 15.00 unpaid' in html
+    short_block = html[html.index("Table 5. What each defaulting"):]
+    # defaulting in both scenarios, the largest fall of equity first (B and C: 10; A: 0), then obligations (B: 15)
+    assert [r for r in _cells(short_block[:short_block.index("</table>")])[1:]] == [
+        ["B bank", "15.00", "9.00 w1", "15.00 w0"], ["C bank", "8.00", "3.50 w2", "7.50 w1"],
+        ["A bank", "10.00", "10.00 w0", "5.00 w0"]]
+    md = rep.to_markdown()
+    assert "| C | 2.50 | **-3.50** *(w2)* | **-7.50** *(w1)* |" in md["report.md"].decode()
+    rows = list(csv.DictReader(io.StringIO(md["tables/across-scenarios.csv"].decode())))
+    assert [(r["name"], r["scenario"], r["wave"]) for r in rows][-2:] == [("C", "a-fails", "2"), ("C", "b-fails", "1")]
+
+
+def test_many_scenarios_set_the_names_upright_and_chart_one_row_each():
+    net = contagion.load_dataset("core-periphery")
+    scens = [Scenario(f"core-loses-{k * 10}-of-its-outside-assets", "", [Shock("external_assets", target="C",
+                                                                               absolute=10 * k)])
+             for k in range(1, 8)]
+    rep = build_report(net, scens, generated="2025-01-01")
+    html = rep.to_html()
+    assert html.count('class="data compare wide"') == 3 and 'class="data compare wide across"' in html
+    assert html.count('<th scope="col" class="num scen" title="core-loses-70-of-its-outside-assets">') == 5
+    figs = rep.figures()
+    for stem in ("system-loss", "defaults-by-wave", "losses-by-creditor-type"):
+        ax = figs[stem][1].axes[0]
+        labels = [t.get_text() for t in ax.get_yticklabels()]
+        assert len(labels) == 7 and labels[0] == "core-loses-10-of-its-\noutside-assets", stem
+    # the core (capital 10) defaults from a loss of 20 on; the periphery (capital 5, 10 owed by the core) once the
+    # core pays less than half of its 140, i.e. holds less than 70: never here (at most 150 - 70 = 80 lost)
+    assert rep.defaults_by_wave().sum(axis=0).tolist() == [0, 1, 1, 1, 1, 1, 1]
+    assert rep.to_html(for_print=True).count("<details open>") == 0   # many scenarios: no per-scenario tables
+
+
+@pytest.fixture(scope="module")
+def analytics_report():
+    from contagion.sweep import SweepConfig
+
+    cfg = SweepConfig.from_dict({"name": "core-uniform", "correlation": 0.0, "levels": [0.9], "bins": 20,
+                                 "shocks": [{"target": "Core", "distribution": "uniform", "low": 0.0, "high": 1.0}]})
+    return build_report(contagion.load_dataset("core-periphery"), ["core-shock"], generated="2025-01-01", rank=True,
+                        sweep=cfg, draws=1024, seed=7, reverse_stress=["Periphery 1:external_assets:Core",
+                                                                       ("Core", "external_assets:Periphery 1")])
+
+
+def test_analytics_sections_show_the_library_numbers(analytics_report):
+    from contagion.formatting import fmt_amount
+    from contagion.measures import reverse_stress, systemic_importance
+    from contagion.sweep import run_sweep
+
+    rep = analytics_report
+    net = rep.base
+    html = rep.to_html()
+    sections = [a["data-section"] for t, a in scan(html).tags if t == "section" and a.get("data-section")]
+    assert sections == SECTIONS[:5] + ["importance", "distribution", "reverse"] + SECTIONS[5:]
+    # systemic importance: the ranking of contagion.measures; the core first (hand-derived in its docstring: its
+    # failure costs 150 + 140 + 4 x 5 = 310 and brings the four periphery banks down)
+    ranking = systemic_importance(net)
+    assert rep.analytics.ranking.equals(ranking)
+    rows = _cells(_section(html, "importance"))
+    assert rows[1][:4] == ["1", "Core bank", "150.00", "310.00"] and rows[1][5] == "4"
+    assert [r[1].rsplit(" ", 1)[0] for r in rows[2:6]] == list(ranking.index[1:5])     # name, then its type
+    # the loss distribution: the sweep's own numbers, with their errors
+    res = run_sweep(net, rep.analytics.sweep.config, n=1024, seed=7)
+    assert res.var(0.9) == rep.analytics.sweep.var(0.9) and res.es(0.9) == rep.analytics.sweep.es(0.9)
+    dist = {r[0]: r[1:] for r in _cells(_section(html, "distribution")) if r}
+    assert dist["VaR 90%"] == [fmt_amount(res.var(0.9)), fmt_amount(res.var_se(0.9)),
+                               *(fmt_amount(v) for v in res.var_ci(0.9))]
+    assert dist["Expected shortfall (ES) 90%"] == [fmt_amount(res.es(0.9)), fmt_amount(res.es_se(0.9)),
+                                                   *(fmt_amount(v) for v in res.es_ci(0.9))]
+    # the core defaults once it loses more than its capital 10 of 150: probability 14/15 (within 4 standard errors)
+    core = net.index_of("Core")
+    p, se = res.default_probability[core], res.default_probability_se[core]
+    assert abs(p - 14 / 15) < 4 * se and dist["Core bank"][0] == f"{p:.2%}" and dist["Core bank"][1] == f"{se:.2%}"
+    # reverse stress: the periphery bank defaults once the core pays less than half of the 140 it owes, i.e. holds
+    # less than 70 of its 150 (a loss of 8/15); the core survives any loss of a periphery bank (it owes it nothing)
+    rs = reverse_stress(net, "Periphery 1", "external_assets:Core")
+    assert rep.analytics.reverse[0].threshold == rs.threshold and abs(rs.threshold - 8 / 15) <= 1e-6
+    rev = _cells(_section(html, "reverse"))
+    assert rev[1][0] == "Periphery 1" and rev[1][2] == f"{rs.threshold:.4%}" and rev[1][3] == fmt_amount(
+        150 * rs.threshold)
+    assert rev[2][0] == "Core" and rev[2][2] == "never"
+    assert "Core survives even the full shock." in html
+    figs = rep.figures()
+    assert {"systemic-importance", "loss-distribution", "default-probabilities"} <= set(figs)
+    assert html.count('class="chart"') == 6
+
+
+def test_analytics_in_markdown_and_csv(analytics_report):
+    files = analytics_report.to_markdown()
+    md = files["report.md"].decode()
+    for heading in ("## 6 Systemic importance", "## 7 Loss distribution", "## 8 Reverse stress", "## 9 Network view"):
+        assert heading in md
+    assert "| 1 | Core | bank | 150.00 | 310.00 |" in md
+    rank = list(csv.DictReader(io.StringIO(files["tables/systemic-importance.csv"].decode())))
+    assert rank[0]["name"] == "Core" and float(rank[0]["system_loss"]) == 310.0 and len(rank) == 5
+    dist = {r["measure"]: r for r in csv.DictReader(io.StringIO(files["tables/loss-distribution.csv"].decode()))}
+    assert float(dist["VaR 0.9"]["estimate"]) == analytics_report.analytics.sweep.var(0.9)
+    rev = list(csv.DictReader(io.StringIO(files["tables/reverse-stress.csv"].decode())))
+    assert [r["status"] for r in rev] == ["defaults", "never"]
+    for stem in ("systemic-importance", "loss-distribution", "default-probabilities"):
+        assert files[f"figures/{stem}.png"].startswith(b"\x89PNG")
+
+
+def _assumption_network(folder: Path, key: str = "p1_cash") -> Path:
+    """core-periphery with two labelled assumptions (assumptions.csv) and what they move
+    (assumption_effects.csv): ``core_cash``, the core's outside assets 150 in [100, 160], and ``key``, Periphery
+    1's 50 in [45, 60]; ``far``, Periphery 2's 50 in [40, 60], moves nothing Periphery 1 sees."""
+    contagion.write_network(contagion.load_dataset("core-periphery"), folder)
+    pd.DataFrame({"id": ["core_cash", key, "far"], "quantity": ["core cash", "P1 cash <i>", "P2 cash"],
+                  "value": [150, 50, 50], "low": [100, 45, 40], "high": [160, 60, 60]}).to_csv(
+        folder / "assumptions.csv", index=False)
+    pd.DataFrame({"assumption": ["core_cash", key, "far"], "kind": ["external_assets"] * 3,
+                  "target": ["C", "P1", "P2"], "central": [150.0, 50.0, 50.0], "low": [100.0, 45.0, 40.0],
+                  "high": [160.0, 60.0, 60.0], "derivative": [1.0, 1.0, 1.0]}).to_csv(
+        folder / "assumption_effects.csv", index=False)
+    return folder
+
+
+def test_sensitivity_section_tornado_of_the_assumptions(tmp_path):
+    # Periphery 1 (50 outside, owed 10 by the core, owes 55 outside): equity 5. p1_cash at 45: equity 0 (a tie:
+    # solvent), at 60: 15, so -5 / +10, 1 per unit. core_cash at 100: the core holds 100 < 140 and pays pro rata,
+    # 10 x 100/140 to Periphery 1, whose equity falls by 10 - 50/7 = 20/7; at 160 the core stays solvent (0). far
+    # moves only Periphery 2.
+    from contagion.sensitivity import rank_assumptions
+
+    net = contagion.read_network(_assumption_network(tmp_path / "net"))
+    rep = build_report(net, [], generated="2025-01-01", sensitivity="Periphery 1")
+    frame = rep.analytics.sensitivity
+    assert frame.equals(rank_assumptions(net, "Periphery 1", ()))
+    assert list(frame.index) == ["p1_cash", "core_cash", "far"]
+    assert frame.loc["p1_cash", ["change_low", "change_high", "derivative"]].tolist() == pytest.approx([-5, 10, 1])
+    assert frame.loc["core_cash", ["change_low", "change_high"]].tolist() == pytest.approx([-20 / 7, 0], abs=1e-12)
+    html = rep.to_html()
+    block = _section(html, "sensitivity")
+    rows = _cells(block)
+    assert rows[1] == ["p1_cash P1 cash <i>", "45", "50", "60", "0.00", "15.00", "-5.00", "+10.00", "1.0000", "–"]
+    assert rows[2][:8] == ["core_cash core cash", "100", "150", "160", "2.14", "5.00", "-2.86", "0.00"]
+    assert len(rows) == 3 and "1 of the 3 assumptions do not move it" in block
+    assert "P1 cash &lt;i&gt;" in block and "<i>" not in block.replace("<i>k</i>", "")
+    ax = rep.figures()["sensitivity"][1].axes[0]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["p1_cash\n45 \u2013 60", "core_cash\n100 \u2013 160"]
+    md = rep.to_markdown()
+    assert "| p1\\_cash: P1 cash &lt;i&gt; | 45 | 50 | 60 | 0.00 | 15.00 | -5.00 | +10.00 | 1.0000 | – |" in md[
+        "report.md"].decode()
+
+
+def test_analytics_escape_hostile_names(tmp_path):
+    net, scen = _hostile()
+    hostile = net.names[0]                                   # "<script>alert(1)</script>"
+    folder = _assumption_network(tmp_path / "cp", key="<img src=x onerror=alert(9)>")
+    cp = contagion.read_network(folder)
+    rep = build_report(net, [scen], generated="2025-01-01", rank=True,
+                       reverse_stress=[(hostile, "external_assets:b")])
+    html = rep.to_html()
+    outside_iframe = re.sub(r'srcdoc="[^"]*"', 'srcdoc=""', html)
+    for raw in ("<script>alert", "<img src=x"):
+        assert raw not in outside_iframe
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in _section(html, "importance")
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in _section(html, "reverse")
+    assert not [a for t, a in scan(html).tags if any(k.startswith("on") for k in a)]
+    md = rep.to_markdown()["report.md"].decode()
+    assert "<script" not in md and "<img" not in md
+    rep2 = build_report(cp, [], generated="2025-01-01", sensitivity="Periphery 1")
+    html2 = rep2.to_html()
+    assert "<img src=x" not in re.sub(r'srcdoc="[^"]*"', 'srcdoc=""', html2)
+    assert "&lt;img src=x onerror=alert(9)&gt;" in _section(html2, "sensitivity")
+    assert "<img" not in rep2.to_markdown()["report.md"].decode()
+
+
+def test_reverse_stress_spec_parsing():
+    from contagion.report.analytics import parse_reverse_spec
+
+    assert parse_reverse_spec("CoreWeave:external_assets:OpenAI") == ("CoreWeave", "external_assets:OpenAI")
+    assert parse_reverse_spec("Oracle:external_assets:type=ai_lab") == ("Oracle", "external_assets:type=ai_lab")
+    assert parse_reverse_spec("A: B:edges:kind=loan") == ("A: B", "edges:kind=loan")
+    assert parse_reverse_spec("Oracle:scenario:severe-combined") == ("Oracle", "scenario:severe-combined")
+    assert parse_reverse_spec("Oracle:shock.toml") == ("Oracle", "shock.toml")
+    with pytest.raises(contagion.ContagionError, match="expected TARGET:SHOCK"):
+        parse_reverse_spec("CoreWeave")
+

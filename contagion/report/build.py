@@ -40,6 +40,13 @@ def build_report(
     max_rows: int = DEFAULT_MAX_ROWS,
     max_nodes: int = DEFAULT_MAX_NODES,
     horizon: tuple[int, int] | None = None,
+    rank: bool = False,
+    sweep: Any = None,
+    draws: int | None = None,
+    seed: int = 0,
+    reverse_stress: Iterable[Any] = (),
+    sensitivity: str | None = None,
+    effects: Any = None,
     **params: Any,
 ) -> Report:
     """Apply each scenario separately to ``network``, clear, and gather the report.
@@ -74,6 +81,26 @@ def build_report(
         maturity wall (principal due by borrower type, rolled over or
         called), who defaults when, and the cash of the institutions that
         fail. The other sections stay the one-year clearing.
+    rank : bool
+        Add a systemic-importance section
+        (:func:`contagion.measures.systemic_importance`).
+    sweep : SweepConfig, str or path, optional
+        Add a loss-distribution section: a Monte Carlo sweep
+        (:func:`contagion.sweep.run_sweep`) of this configuration (a file, or
+        the name of one shipped with the dataset), ``draws`` draws (default
+        10,000, as ``contagion sweep``) from ``seed``.
+    reverse_stress : iterable of str or (target, shock) pairs
+        Add a reverse-stress section: for each ``"TARGET:SHOCK"`` the smallest
+        shock of the family that makes TARGET default
+        (:func:`contagion.measures.reverse_stress`; SHOCK as ``contagion
+        reverse-stress --shock``, e.g. ``external_assets:OpenAI``).
+    sensitivity : str, optional
+        Add a sensitivity section: every labelled assumption ranked by how much
+        it moves this institution's equity, a tornado chart
+        (:func:`contagion.sensitivity.rank_assumptions`; ``effects`` as there).
+
+        The analytics sections are computed on ``network`` as given, before the
+        scenarios (see :mod:`contagion.report.analytics`).
 
     Raises
     ------
@@ -117,12 +144,16 @@ def build_report(
         runs.append(ScenarioRun(name, description, shocks, shocked, res, loss_summary(res, network),
                                 losses_by_creditor_type(res), path))
     from ..viz import dataset_title
+    from .analytics import run_analytics
 
+    analytics = run_analytics(network, method=method, params=params, rank=rank, sweep=sweep, draws=draws, seed=seed,
+                              reverse_stress=reverse_stress, sensitivity=sensitivity, effects=effects)
     return Report(base=network, runs=tuple(runs),
                   title=title or f"Stress test: {dataset_title(network.metadata) or 'network'}", method=method,
                   params=dict(runs[0].result.params), generated=generated or _dt.date.today().isoformat(),
                   max_rows=max_rows, max_nodes=max_nodes, default_applied=default_applied,
-                  horizon=None if horizon is None else (int(runs[0].path.years[0]), int(runs[0].path.years[-1])))
+                  horizon=None if horizon is None else (int(runs[0].path.years[0]), int(runs[0].path.years[-1])),
+                  analytics=analytics)
 
 
 def render(network: Any, scenarios: Iterable[Any] = (), **kwargs: Any) -> str:
@@ -142,7 +173,7 @@ def render_markdown(network: Any, scenarios: Iterable[Any] = (), **kwargs: Any) 
     >>> import contagion
     >>> files = render_markdown(contagion.load_dataset("chain"), ["a-fails"], generated="2025-01-01")
     >>> sorted(p for p in files if not p.startswith("figures/"))  # doctest: +NORMALIZE_WHITESPACE
-    ['report.md', 'tables/defaults-by-wave.csv', 'tables/institutions-a-fails.csv',
+    ['report.md', 'tables/across-scenarios.csv', 'tables/defaults-by-wave.csv', 'tables/institutions-a-fails.csv',
      'tables/losses-by-creditor-type.csv', 'tables/summary.csv', 'view.html']
     """
     return build_report(network, scenarios, **kwargs).to_markdown()

@@ -15,7 +15,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from .model import Report
 
 #: colours of the scenarios in charts (print friendly, distinguishable in grey scale by lightness)
-SCENARIO_COLOURS = ("#0f2a44", "#c8a951", "#2a7f8e", "#b03a2e", "#7d8b99", "#6a4c93", "#3e8e41", "#d98c5f")
+SCENARIO_COLOURS = ("#0f2a44", "#c8a951", "#2a7f8e", "#b03a2e", "#7d8b99", "#6a4c93", "#3e8e41", "#d98c5f",
+                    "#8c564b", "#17becf", "#bcbd22", "#e377c2")
 
 
 _CHART_RC = {
@@ -44,91 +45,126 @@ def _short(text: str, limit: int = 32) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "\u2026"
 
 
+def _wrapped(text: str, width: int = 24, lines: int = 2) -> str:
+    """A label on at most ``lines`` lines of about ``width`` characters, wrapped at spaces and hyphens (a long
+    word is cut; what does not fit ends in an ellipsis): scenario and institution names beside a bar."""
+    import textwrap
+
+    parts = textwrap.wrap(str(text), width, break_on_hyphens=True, max_lines=lines, placeholder="\u2026")
+    return "\n".join(parts) or " "
+
+
+def _bar_height(rows: int, per_row: float = 0.34, extra: float = 1.25) -> float:
+    """Figure height in inches for ``rows`` horizontal bars (or groups of bars) with room for the title, the
+    axis and a legend below: every label keeps its own line whatever the number of rows."""
+    return max(2.3, extra + per_row * rows)
+
+
+def _end_labels(ax: Any, y: Any, x: Any, labels: list[str], right: float) -> None:
+    """Write ``labels`` just right of the bar ends ``x`` at heights ``y``, and make room for them: the x axis
+    runs to ``right`` x (largest bar end), so no label leaves the axes."""
+    top = max([float(v) for v in x] + [0.0])
+    ax.set_xlim(0, top * right if top > 0 else 1.0)
+    for yy, xx, text in zip(y, x, labels):
+        ax.annotate(text, (float(xx), float(yy)), xytext=(4, 0), textcoords="offset points", ha="left",
+                    va="center", fontsize=8.5, color="#0f2a44")
+
+
 def _figures(report: "Report") -> dict[str, tuple[str, Any]]:
+    """The summary charts, as horizontal bars with one row per scenario (the scenario's name beside its bar,
+    wrapped on two lines), so that they stay readable with any number of scenarios."""
     import matplotlib
     from matplotlib.figure import Figure
     from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-    names = [_short(n) for n in report.names]
-    colours = [SCENARIO_COLOURS[s % len(SCENARIO_COLOURS)] for s in range(len(names))]
-    S = len(names)
+    from ..formatting import fmt_amount
+    from ..viz import WAVE_COLOURS
+
+    labels = [_wrapped(n) for n in report.names]
+    S = len(labels)
+    y = np.arange(S)
+    units = report._units()
     amount = FuncFormatter(lambda v, _: f"{v:,.0f}" if abs(v) >= 10 else f"{v:,.2g}")
     out: dict[str, tuple[str, Any]] = {}
     with matplotlib.rc_context(_CHART_RC):
-        # 1. system loss with and without network effects
-        fig = Figure(figsize=(7.2, 3.3), layout="constrained")
+        # 1. system loss with and without network effects: two bars per scenario, the amplification at the end
+        fig = Figure(figsize=(7.2, _bar_height(S, 0.5)), layout="constrained")
         ax = fig.add_subplot()
-        x = np.arange(S)
-        without = [r.loss["system_loss_without_network"] for r in report.runs]
-        with_net = [r.loss["system_loss"] for r in report.runs]
-        w = 0.3
-        ax.set_xlim(-0.8, S - 0.2)
-        ax.bar(x - w / 2, without, w, color="#c9d3dd", edgecolor="#8a97a4", linewidth=0.6,
-               label="Without network effects")
-        bars = ax.bar(x + w / 2, with_net, w, color=colours, label="With the network (clearing)")
-        for b, r in zip(bars, report.runs):
-            ax.annotate(_fmt_ratio(r.loss["amplification"]), (b.get_x() + b.get_width() / 2, b.get_height()),
-                        xytext=(0, 3), textcoords="offset points", ha="center", va="bottom", fontsize=8.5,
-                        color="#0f2a44")
-        ax.set_xticks(x, names)
-        ax.yaxis.set_major_formatter(amount)
-        ax.set_ylabel("System loss" + (f" ({report._units()})" if report._units() else ""))
+        without = np.array([r.loss["system_loss_without_network"] for r in report.runs], dtype=float)
+        with_net = np.array([r.loss["system_loss"] for r in report.runs], dtype=float)
+        h = 0.38
+        ax.barh(y - h / 2, without, h, color="#c9d3dd", edgecolor="#8a97a4", linewidth=0.6,
+                label="Without network effects")
+        ax.barh(y + h / 2, with_net, h, color="#0f2a44", label="With the network (clearing)")
+        _end_labels(ax, y + h / 2, np.maximum(with_net, without),
+                    [f"{fmt_amount(v)} ({_fmt_ratio(r.loss['amplification'])})" for v, r in zip(with_net, report.runs)],
+                    1.3)
+        ax.set_yticks(y, labels)
+        ax.set_ylim(S - 0.5, -0.5)
+        ax.xaxis.set_major_formatter(amount)
+        ax.set_xlabel("System loss" + (f" ({units})" if units else ""))
         ax.set_title("System loss with and without network effects")
-        ax.grid(axis="y", color="#e6eaee", linewidth=0.8)
+        ax.grid(axis="x", color="#e6eaee", linewidth=0.8)
         ax.set_axisbelow(True)
-        ax.margins(y=0.15)
-        ax.legend(loc="upper left", ncols=2, handles=[ax.containers[0], _proxy_patch(colours[0])],
-                  labels=["Without network effects", "With the network (clearing)"])
-        out["system-loss"] = ("System loss (shock to outside assets plus total shortfall) with the network, against "
-                              "the loss without network effects; labels give the amplification.", fig)
+        fig.legend(loc="outside lower center", ncols=2)
+        out["system-loss"] = ("System loss (shock to outside assets plus total shortfall) with the network (dark), "
+                              "against the loss without network effects (light); the label gives the system loss "
+                              "and, in brackets, the amplification.", fig)
 
-        # 2. defaults by wave
+        # 2. defaults by wave: one stacked bar per scenario, darkest = fundamental
         waves = report.defaults_by_wave()
-        fig = Figure(figsize=(7.2, 3.0), layout="constrained")
-        ax = fig.add_subplot()
         W = len(waves.index)
+        fig = Figure(figsize=(7.2, _bar_height(S)), layout="constrained")
+        ax = fig.add_subplot()
         if W:
-            width = 0.8 / S
-            for s in range(S):
-                ax.bar(np.arange(W) - 0.4 + width * (s + 0.5), waves.iloc[:, s].to_numpy(), width, color=colours[s],
-                       label=names[s])
-            ax.set_xticks(np.arange(W), [f"{w}" + (" (fund.)" if w == 0 else "") for w in waves.index])
-            if S > 1:
-                fig.legend(loc="outside lower center", ncols=min(S, 3))
+            left = np.zeros(S)
+            for w in range(W):
+                v = waves.iloc[w, :].to_numpy(dtype=float)
+                colour = WAVE_COLOURS[min(w, len(WAVE_COLOURS) - 1)][0]
+                ax.barh(y, v, 0.62, left=left, color=colour, edgecolor="white", linewidth=0.6,
+                        label=f"Wave {w}" + (" (fundamental)" if w == 0 else ""))
+                left += v
+            n = report.base.n
+            _end_labels(ax, y, left, [f"{int(v):,} of {n:,}" for v in left], 1.25)
+            fig.legend(loc="outside lower center", ncols=min(W, 4))
         else:
             ax.text(0.5, 0.5, "No defaults in any scenario", ha="center", va="center", transform=ax.transAxes,
                     color="#52606d")
-            ax.set_xticks([])
-        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.set_xlabel("Default wave")
-        ax.set_ylabel("Institutions defaulting")
+            ax.set_xlim(0, 1)
+        ax.set_yticks(y, labels)
+        ax.set_ylim(S - 0.5, -0.5)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_xlabel("Institutions defaulting")
         ax.set_title("Defaults by wave")
-        ax.grid(axis="y", color="#e6eaee", linewidth=0.8)
+        ax.grid(axis="x", color="#e6eaee", linewidth=0.8)
         ax.set_axisbelow(True)
-        out["defaults-by-wave"] = ("Number of institutions defaulting in each wave of the cascade (wave 0: "
-                                   "fundamental defaults).", fig)
+        out["defaults-by-wave"] = ("Institutions defaulting in each scenario, by wave of the cascade (darkest: "
+                                   "wave 0, fundamental defaults); the label gives the number in default.", fig)
 
-        # 3. losses by creditor type
+        # 3. losses by creditor type: one stacked bar per scenario, one colour per creditor type
         losses = report.losses_by_creditor_type()
         T = len(losses.index)
-        fig = Figure(figsize=(7.2, max(2.4, 0.9 + 0.28 * T * max(S, 1) ** 0.5 + 0.25 * T)), layout="constrained")
+        fig = Figure(figsize=(7.2, _bar_height(S) + 0.22 * (-(-T // 3))), layout="constrained")
         ax = fig.add_subplot()
-        height = 0.8 / S
-        y = np.arange(T)
-        for s in range(S):
-            ax.barh(y - 0.4 + height * (s + 0.5), losses.iloc[:, s].to_numpy(), height, color=colours[s],
-                    label=names[s])
-        ax.set_yticks(y, [_short(t, 28) for t in losses.index])
-        ax.invert_yaxis()
+        left = np.zeros(S)
+        for k, t in enumerate(losses.index):
+            v = losses.loc[t].to_numpy(dtype=float)
+            ax.barh(y, v, 0.62, left=left, color=SERIES_COLOURS[k % len(SERIES_COLOURS)], edgecolor="white",
+                    linewidth=0.5, label=_short(t, 28))
+            left += v
+        _end_labels(ax, y, left, [fmt_amount(v) for v in left], 1.18)
+        ax.set_yticks(y, labels)
+        ax.set_ylim(S - 0.5, -0.5)
         ax.xaxis.set_major_formatter(amount)
-        ax.set_xlabel("Loss" + (f" ({report._units()})" if report._units() else ""))
+        ax.set_xlabel("Loss" + (f" ({units})" if units else ""))
         ax.set_title("Losses by creditor type")
         ax.grid(axis="x", color="#e6eaee", linewidth=0.8)
         ax.set_axisbelow(True)
-        if S > 1:
-            fig.legend(loc="outside lower center", ncols=min(S, 3))
-        out["losses-by-creditor-type"] = ("Losses of creditors on their claims, grouped by creditor type; "
-                                          "creditors outside the network in one row.", fig)
+        if T:
+            fig.legend(loc="outside lower center", ncols=min(T, 3))
+        out["losses-by-creditor-type"] = ("Losses of creditors on their claims in each scenario, by creditor type "
+                                          "(creditors outside the network in one colour); the label gives the "
+                                          "total.", fig)
     return out
 
 

@@ -13,12 +13,16 @@ from ..formatting import fmt_amount, fmt_share, outcome_text
 from ..viz import DEFAULT_MAX_NODES, capital_depletion
 from .charts import SCENARIO_COLOURS, _figures, _inline_svg, _png_bytes, _svg_text, _timeline_figures
 from .timeline import defaults_by_year, failing_cash, maturity_wall, new_defaults_by_year, path_defaults
+from .analytics import analytics_context
 from .story import default_sentences
 from .text import _csv_bytes, _fmt_measure, _fmt_ratio, _md, _provenance, _slugs, _unique_labels
 
 
 #: institutions listed per scenario in the HTML report (the CSV tables hold every row)
 DEFAULT_MAX_ROWS = 200
+#: with more scenarios than this, the tables that compare scenarios side by side set their names upright
+#: (rotated headers) and the printed report is in landscape
+WIDE_SCENARIOS = 5
 
 
 #: the literature the methodology section cites
@@ -92,6 +96,10 @@ class Report:
     horizon : (int, int) or None
         First and last year of the timeline section (each run then has its
         :class:`~contagion.paths.PathResult` in ``path``); None: no timeline.
+    analytics : Analytics or None
+        The results behind the analytics sections (systemic importance, loss
+        distribution, reverse stress, sensitivity; see
+        :mod:`contagion.report.analytics`); None: no analytics section.
     """
 
     base: Any
@@ -104,6 +112,7 @@ class Report:
     max_nodes: int = DEFAULT_MAX_NODES
     default_applied: bool = False
     horizon: tuple[int, int] | None = None
+    analytics: Any = None
 
     # ------------------------------------------------------------------ tables
     @property
@@ -184,6 +193,40 @@ class Report:
         """Per-institution table of scenario ``index`` (every institution; see :meth:`ScenarioRun.institutions`)."""
         return self.runs[index].institutions(self.base)
 
+    def institutions_by_scenario(self) -> pd.DataFrame:
+        """Every institution in every scenario (long format, network order, then scenario order): ``name, id,
+        type, scenario, equity_pre_shock, equity, shortfall, defaulted, wave`` (``wave`` = -1 when solvent)."""
+        base = self.base
+        frames = []
+        for label, r in zip(self.names, self.runs):
+            res = r.result
+            frames.append(pd.DataFrame({
+                "name": list(base.names), "id": [str(i) for i in base.ids], "type": base.types.astype(str),
+                "scenario": label, "equity_pre_shock": base.equity_before, "equity": res.equity,
+                "shortfall": res.shortfall, "defaulted": res.defaulted,
+                "wave": np.asarray(res.default_round, dtype=int)}))
+        frame = pd.concat(frames, ignore_index=True)
+        order = np.lexsort((pd.Categorical(frame["scenario"], categories=self.names).codes,
+                            np.tile(np.arange(base.n), len(self.runs))))
+        return frame.iloc[order].reset_index(drop=True)
+
+    def compare_institutions(self, measure: str = "equity") -> pd.DataFrame:
+        """``measure`` (``equity``, ``shortfall`` or ``wave``) of every institution (rows, by name) in every
+        scenario (columns), in network order.
+
+        >>> import contagion
+        >>> from contagion.report import build_report
+        >>> from contagion.shocks import Scenario, Shock
+        >>> b_fails = Scenario("b-fails", "B fails.", [Shock("default", target="B")])
+        >>> rep = build_report(contagion.load_dataset("chain"), ["a-fails", b_fails], generated="x")
+        >>> rep.compare_institutions("wave").to_dict(orient="index")
+        {'A': {'a-fails': 0, 'b-fails': 0}, 'B': {'a-fails': 1, 'b-fails': 0}, 'C': {'a-fails': 2, 'b-fails': 1}}
+        """
+        if measure not in ("equity", "shortfall", "wave"):
+            raise ValueError(f"measure must be equity, shortfall or wave, not {measure!r}")
+        frame = self.institutions_by_scenario().pivot(index="name", columns="scenario", values=measure)
+        return frame.reindex(index=list(self.base.names), columns=self.names)
+
     # ------------------------------------------------------------------ figures
     def figures(self) -> dict[str, tuple[str, Any]]:
         """``{file stem: (caption, matplotlib Figure)}`` of the charts.
@@ -192,7 +235,9 @@ class Report:
         rendered by the Agg/SVG canvases), so pyplot's global state and backend are
         left alone.
         """
-        return {**_figures(self), **(_timeline_figures(self) if self.paths else {})}
+        from .analytics import analytics_figures
+
+        return {**_figures(self), **(_timeline_figures(self) if self.paths else {}), **analytics_figures(self)}
 
     def figure_files(self) -> dict[str, tuple[str, str, bytes]]:
         """``{file stem: (caption, svg text, png bytes)}`` of the charts."""
@@ -216,8 +261,13 @@ class Report:
         return network_view(self.base, results, descriptions=descriptions, max_nodes=self.max_nodes,
                             title=f"Network view \u2014 {self._dataset_title()}")
 
-    def to_html(self) -> str:
-        """The report as one self-contained UTF-8 HTML page."""
+    def to_html(self, *, for_print: bool = False) -> str:
+        """The report as one self-contained UTF-8 HTML page.
+
+        ``for_print=True``: the page printed to PDF (:func:`contagion.report.pdf.html_to_pdf`): every
+        collapsible table open, no interactive network view (a line says where it is), and pages in landscape
+        when the report compares more than :data:`WIDE_SCENARIOS` scenarios side by side.
+        """
         from ..templates import asset, render as render_template
         from ..viz import view_csp_hashes
 
@@ -228,10 +278,16 @@ class Report:
                + "; style-src 'unsafe-inline'; img-src data:; font-src data:; connect-src 'none'; "
                  "base-uri 'none'; form-action 'none'")
         return render_template("report.html.j2", css=asset("report.css"), csp=csp, charts=svgs,
-                               view_html=self.view_html(), **context)
+                               view_html="" if for_print else self.view_html(), for_print=for_print, **context)
 
     def to_markdown(self) -> dict[str, bytes]:
-        """Files of the Markdown report: ``{relative path: bytes}`` (report.md, figures/, tables/, view.html)."""
+        """Files of the Markdown report: ``{relative path: bytes}`` (report.md, figures/, tables/, view.html).
+
+        ``tables/`` holds every table as CSV: the summary, defaults by wave, losses by creditor type, every
+        institution in every scenario (``across-scenarios.csv``), one table per scenario
+        (``institutions-<scenario>.csv``), the timeline's tables over a horizon, and the analytics' tables
+        (``systemic-importance``, ``loss-distribution``, ``sweep-institutions``, ``reverse-stress``,
+        ``sensitivity``) when asked for."""
         from ..templates import render as render_template
 
         files: dict[str, bytes] = {}
@@ -253,6 +309,12 @@ class Report:
             files["tables/maturity-wall.csv"] = _csv_bytes(self.maturity_wall())
             files["tables/path-defaults.csv"] = _csv_bytes(self.path_defaults())
             files["tables/cash-of-failing.csv"] = _csv_bytes(self.failing_cash())
+        files["tables/across-scenarios.csv"] = _csv_bytes(self.institutions_by_scenario())
+        if self.analytics is not None:
+            from .analytics import analytics_tables
+
+            for stem, frame in analytics_tables(self.analytics).items():
+                files[f"tables/{stem}.csv"] = _csv_bytes(frame)
         slugs = _slugs(self.names)
         for s, slug in enumerate(slugs):
             files[f"tables/institutions-{slug}.csv"] = _csv_bytes(self.institutions(s))
@@ -325,6 +387,8 @@ class Report:
             inst.append({"name": label, "rows": rows, "total": len(frame), "shown": len(shown),
                          "defaults": int(r.result.n_defaults)})
         timeline = self._timeline_context()
+        compare = self._compare_context()
+        analytics = analytics_context(self)
         if timeline:
             for card, r in zip(cards, self.runs):
                 first = [y for y in r.path.default_year if y is not None]
@@ -358,8 +422,46 @@ class Report:
             "references": list(REFERENCES),
             "provenance": _provenance(base),
             "timeline": timeline,
-            **_numbering(timeline is not None),
+            "compare": compare,
+            "analytics": analytics,
+            "wide": len(names) > WIDE_SCENARIOS,
+            **_numbering(timeline is not None, bool(compare["shortfall"]), analytics["sections"] if analytics else []),
         }
+
+    def _compare_context(self) -> dict[str, Any]:
+        """The institutions-across-scenarios tables: equity after in every scenario (institutions whose equity
+        moves in some scenario, those that default most often first) and what each defaulter leaves unpaid."""
+        base = self.base
+        names = self.names
+        eq, short, wave = (self.compare_institutions(m).to_numpy() for m in ("equity", "shortfall", "wave"))
+        pre = base.equity_before
+        tol = 1e-9 * np.maximum(1.0, np.abs(pre))
+        moved = (np.abs(eq - pre[:, None]) > tol[:, None]).any(axis=1) | (wave >= 0).any(axis=1)
+        n_def = (wave >= 0).sum(axis=1)
+        fall = np.max(pre[:, None] - eq, axis=1) if len(names) else np.zeros(base.n)
+        order = np.lexsort((np.arange(base.n), -base.total_obligations, -fall, -n_def))
+        order = [i for i in order if moved[i]]
+        types = base.types.astype(str)
+
+        def cells(i: int, values: np.ndarray, fmt) -> list[dict[str, Any]]:
+            out = []
+            for s, label in enumerate(names):
+                w = int(wave[i, s])
+                what = (f"defaults in wave {w}" + (" (fundamental)" if w == 0 else "") + f", leaves "
+                        f"{fmt_amount(short[i, s])} unpaid") if w >= 0 else "solvent"
+                out.append({"text": fmt(values[i, s]), "wave": str(w) if w >= 0 else "", "defaulted": w >= 0,
+                            "title": f"{label}: {what}; equity after {fmt_amount(eq[i, s])}"})
+            return out
+
+        rows = [{"name": base.names[i], "type": types[i], "pre": fmt_amount(pre[i]),
+                 "defaults": int(n_def[i]), "cells": cells(i, eq, fmt_amount)} for i in order[: self.max_rows]]
+        owing = [i for i in order if (short[i] > 0).any()]
+        short_rows = [{"name": base.names[i], "type": types[i], "pre": fmt_amount(base.total_obligations[i]),
+                       "defaults": int(n_def[i]),
+                       "cells": cells(i, short, lambda v: fmt_amount(v) if v > 0 else "\u2013")}
+                      for i in owing[: self.max_rows]]
+        return {"equity": rows, "moved": len(order), "still": base.n - len(order), "shown": len(rows),
+                "shortfall": short_rows}
 
     def _timeline_context(self) -> dict[str, Any] | None:
         """The timeline section: defaults by year, who defaults when, the maturity wall per scenario."""
@@ -393,13 +495,25 @@ class Report:
                 "who": who, "walls": walls}
 
 
-def _numbering(timeline: bool) -> dict[str, dict[str, int]]:
-    """Section, figure and table numbers (the timeline section, when there, is section 2)."""
+#: figures and tables of each analytics section, in order
+_ANALYTICS_FIGURES = {"importance": ["systemic-importance"], "distribution": ["loss-distribution",
+                                                                             "default-probabilities"],
+                      "reverse": [], "sensitivity": ["sensitivity"]}
+_ANALYTICS_TABLES = {"importance": ["importance"], "distribution": ["distribution", "sweep-institutions"],
+                     "reverse": ["reverse"], "sensitivity": ["sensitivity"]}
+
+
+def _numbering(timeline: bool, shortfall: bool = True, analytics: list[str] = ()) -> dict[str, dict[str, int]]:
+    """Section, figure and table numbers (the timeline section, when there, is section 2; the analytics
+    sections come after the institutions, in the order of :attr:`Analytics.sections`)."""
     sections = ["summary"] + (["timeline"] if timeline else []) + ["scenarios", "waves", "losses", "institutions",
-                                                                  "network", "methodology", "provenance"]
+                                                                  *analytics, "network", "methodology",
+                                                                  "provenance"]
     figures = ["system-loss"] + (["defaults-by-year", "cash-of-failing", "maturity-wall"] if timeline else []) + [
         "defaults-by-wave", "losses-by-creditor-type"]
+    figures += [f for a in analytics for f in _ANALYTICS_FIGURES[a]]
     tables = ["summary"] + (["defaults-by-year", "path-defaults", "maturity-wall"] if timeline else []) + [
-        "waves", "losses"]
+        "waves", "losses", "compare-equity"] + (["compare-shortfall"] if shortfall else [])
+    tables += [t for a in analytics for t in _ANALYTICS_TABLES[a]]
     return {"num": {k: i + 1 for i, k in enumerate(sections)}, "fig": {k: i + 1 for i, k in enumerate(figures)},
             "tab": {k: i + 1 for i, k in enumerate(tables)}}

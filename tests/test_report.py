@@ -805,3 +805,53 @@ def test_reverse_stress_spec_parsing():
     with pytest.raises(contagion.ContagionError, match="expected TARGET:SHOCK"):
         parse_reverse_spec("CoreWeave")
 
+
+def test_cli_report_with_analytics_and_usage_errors(tmp_path):
+    cfg = tmp_path / "cfg.toml"
+    cfg.write_text('correlation = 0.0\nlevels = [0.9]\n[[shocks]]\ntarget = "Core"\ndistribution = "uniform"\n'
+                   'low = 0.0\nhigh = 1.0\n', encoding="utf-8")
+    out = tmp_path / "r.html"
+    runner = CliRunner()
+    res = runner.invoke(cli, ["report", "core-periphery", "-s", "core-shock", "--rank", "--sweep", str(cfg),
+                              "--draws", "512", "--seed", "3", "--reverse-stress", "Periphery 1:external_assets:Core",
+                              "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    assert ("analytics on the network as it is (before the scenarios): systemic importance; loss distribution "
+            "(sweep 'cfg', 512 draws, seed 3); reverse stress (Periphery 1)") in res.stderr
+    html = out.read_text(encoding="utf-8")
+    assert 'id="importance"' in html and 'id="distribution"' in html and 'id="reverse"' in html
+    assert "512 random draws" in html and "53.3333%" in html
+    for args, message in ((["--draws", "10"], "--draws and --seed go with --sweep"),
+                          (["--effects", str(cfg)], "--effects goes with --sensitivity")):
+        res = runner.invoke(cli, ["report", "core-periphery", *args, "-o", str(out)])
+        assert res.exit_code == 2 and message in res.output
+    res = runner.invoke(cli, ["report", "core-periphery", "--reverse-stress", "Core", "-o", str(out)])
+    assert res.exit_code == 1 and "expected TARGET:SHOCK" in res.output
+    res = runner.invoke(cli, ["report", "core-periphery", "--reverse-stress", "Nobody:external_assets:Core", "-o",
+                              str(out)])
+    assert res.exit_code == 1 and "Nobody" in res.output
+    res = runner.invoke(cli, ["report", "core-periphery", "--sweep", "no-such-sweep", "-o", str(out)])
+    assert res.exit_code == 1 and "no-such-sweep" in res.output
+
+
+def test_cli_pdf_without_a_browser_says_so(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))              # no chromium, chromium-browser, google-chrome, chrome
+    monkeypatch.delenv("CONTAGION_CHROMIUM", raising=False)
+    out = tmp_path / "r.pdf"
+    res = CliRunner().invoke(cli, ["report", "chain", "-s", "a-fails", "-f", "pdf", "-o", str(out)])
+    assert res.exit_code == 1 and not out.exists()
+    lines = res.stderr.strip().splitlines()
+    assert lines[-1].startswith("Error: --format pdf needs a headless Chromium or Chrome, and none was found")
+    assert "CONTAGION_CHROMIUM" in lines[-1] and len(lines[-1]) < 300
+    monkeypatch.setenv("CONTAGION_CHROMIUM", str(tmp_path / "no-such-browser"))
+    res = CliRunner().invoke(cli, ["report", "chain", "-s", "a-fails", "-f", "pdf", "-o", str(out)])
+    assert res.exit_code == 1 and "no-such-browser: no such executable" in res.stderr and not out.exists()
+
+
+def test_cli_report_help_fits_80_columns():
+    res = CliRunner().invoke(cli, ["report", "--help"], terminal_width=80)
+    assert res.exit_code == 0
+    mine = ("--rank", "--sweep", "--draws", "--seed", "--reverse-stress", "--sensitivity", "--effects", "--format",
+            "contagion report")
+    long = [line for line in res.output.splitlines() if len(line) > 80 and any(m in line for m in mine)]
+    assert long == []

@@ -110,3 +110,76 @@ def test_cli_dask_local_equals_in_process(tmp_path):
     assert local.exit_code == 0 and remote.exit_code == 0, remote.output
     assert "local Dask cluster" in remote.stderr
     assert json.loads(remote.stdout) == json.loads(local.stdout)
+
+
+# ---------------------------------------------------------------------- clear_many on a dask.array (issue 18.5)
+def _scenarios(net, K: int, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return net.external_assets[:, None] * rng.uniform(0.2, 1.0, size=(net.n, K))
+
+
+def test_clear_many_on_a_dask_array_equals_in_memory(dask_executor):
+    """Each chunk of columns is cleared on the cluster (tasks seen in its task stream); the gathered result is
+    the in-memory result to the bit, on the compiled path (600 scenarios) and the reference (100)."""
+    import dask.array as da
+
+    client = dask_executor._client
+    net = contagion.load_dataset("ai-infrastructure")          # seniority: the priority hand-over per column too
+    for K, chunk in ((600, 128), (100, 30)):
+        E = _scenarios(net, K)
+        ref = contagion.clear_many(net, E)
+        with distributed.get_task_stream(client) as ts:
+            got = contagion.clear_many(net, da.from_array(E, chunks=(net.n, chunk)))
+        assert sum("_clear_chunk" in t["key"][0] if isinstance(t["key"], tuple) else "_clear_chunk" in t["key"]
+                   for t in ts.data) == -(-K // chunk)
+        assert type(got) is type(ref) and got.network is net
+        for key in ("payments", "defaulted", "iterations", "residual"):
+            np.testing.assert_array_equal(getattr(got, key), getattr(ref, key), err_msg=key)
+    # chunks along the rows are joined first (a scenario needs all its institutions)
+    E = _scenarios(net, 50, seed=1)
+    got = contagion.clear_many(net, da.from_array(E, chunks=(20, 25)))
+    np.testing.assert_array_equal(got.payments, contagion.clear_many(net, E).payments)
+
+
+def test_clear_many_dask_errors_and_fire_sales(dask_executor):
+    import dask.array as da
+
+    net = contagion.load_dataset("core-periphery")
+    E = _scenarios(net, 40)
+    E[3, 27] = -1.0
+    with pytest.raises(contagion.ContagionError, match=r"external_assets\[3, 27\] = -1.0 .*scenario 27"):
+        contagion.clear_many(net, da.from_array(E, chunks=(net.n, 10)))
+    with pytest.raises(contagion.ContagionError, match=r"shape \(n, K\) = \(5, K\)"):
+        contagion.clear_many(net, da.zeros((4, 3), chunks=(4, 1)))
+    # fire sales: prices per scenario gathered too
+    nodes = pd.DataFrame({"id": ["N", "F", "V", "B"], "external_assets": [4.0, 0, 3, 0],
+                          "external_liabilities": [1.0, 0, 0, 0], "asset_units": [10.0, 0, 8, 0]})
+    edges = pd.DataFrame({"debtor": ["N", "V"], "creditor": ["F", "B"], "amount": [10.0, 9.8]})
+    nv = contagion.FinancialNetwork.from_edges(edges, nodes)
+    E = _scenarios(nv, 12, seed=2)
+    ref = contagion.clear_many(nv, E, method="fire-sale", impact=0.01)
+    got = contagion.clear_many(nv, da.from_array(E, chunks=(4, 5)), method="fire-sale", impact=0.01)
+    np.testing.assert_array_equal(got.prices, ref.prices)
+    np.testing.assert_array_equal(got.payments, ref.payments)
+    assert got.asset_names == ("asset",)
+
+
+@pytest.mark.slow
+def test_worker_processes_give_the_in_process_numbers():
+    """A LocalCluster of two worker processes (the deployment the benchmark measures): a sweep and a clear_many
+    on a dask array equal the in-process results to the bit."""
+    import dask.array as da
+
+    net = contagion.load_dataset("core-periphery")
+    cfg = SweepConfig.from_dict(CONFIG)
+    n = 3 * BLOCK + 5
+    local = run_sweep(net, cfg, n=n, seed=11, blocks_per_call=1)
+    E = _scenarios(contagion.load_dataset("ai-infrastructure"), 300)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=":0") as cluster, distributed.Client(cluster) as client:
+        remote = run_sweep(net, cfg, n=n, seed=11, blocks_per_call=1, chunk_size=BLOCK,
+                           executor=client.get_executor(pure=False))
+        ai = contagion.load_dataset("ai-infrastructure")
+        got = contagion.clear_many(ai, da.from_array(E, chunks=(ai.n, 64)))
+    same_result(remote, local)
+    np.testing.assert_array_equal(got.payments, contagion.clear_many(ai, E).payments)

@@ -114,8 +114,12 @@ def clear_many(net, external_assets: Any, method: str = "eisenberg-noe", solver:
     Parameters
     ----------
     net : FinancialNetwork
-    external_assets : array_like, shape (n, K)
-        Column ``k`` is the vector of external assets of scenario ``k``.
+    external_assets : array_like or dask.array.Array, shape (n, K)
+        Column ``k`` is the vector of external assets of scenario ``k``. A
+        ``dask.array`` chunked by column is cleared chunk by chunk where each
+        chunk lives (on a ``dask.distributed`` cluster when a client is active),
+        and the results are gathered into the same result as for a NumPy array
+        (:mod:`contagion.clearing.dask_scenarios`).
     method : str
         ``"eisenberg-noe"``, ``"rogers-veraart"`` (with ``alpha``, ``beta``), or ``"fire-sale"`` /
         ``"fire-sale-leverage"`` (with ``impact``, ``leverage``): the greatest fire-sale clearing of every
@@ -142,6 +146,12 @@ def clear_many(net, external_assets: Any, method: str = "eisenberg-noe", solver:
     >>> batch.defaulted.tolist()
     [[True, False], [True, False], [False, False]]
     """
+    from .dask_scenarios import is_dask_array
+
+    if is_dask_array(external_assets):    # each chunk of columns cleared where it lives, results gathered
+        from .dask_scenarios import clear_dask_columns
+
+        return clear_dask_columns(clear_many, net, external_assets, method, solver, params)
     E = np.asarray(external_assets, dtype=np.float64)
     n = net.n
     if E.ndim == 1:

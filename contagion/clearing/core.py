@@ -575,14 +575,43 @@ def closed_groups(L: sp.csr_array, ext_liab: np.ndarray, e: np.ndarray, p: np.nd
 
     Each group is a strongly connected sink component (its members owe
     everything inside it) of at least two institutions without outside assets
-    or liabilities, that receives nothing from outside under ``p`` and pays
-    something inside. Returns their sorted member positions; ``[]`` when the
-    clearing vector is unique (then :func:`~contagion.clearing.core.is_unique`
-    is ``True``).
+    or liabilities (:func:`zero_money_sinks`), that receives nothing from
+    outside under ``p`` and pays something inside. Returns their sorted member
+    positions; ``[]`` when the clearing vector is unique (then
+    :func:`~contagion.clearing.core.is_unique` is ``True``).
+
+    Both are judged on each member's own scale, as residuals are: "nothing"
+    is at most ``RESIDUAL_RTOL * pbar_i`` received by every member ``i`` (so
+    zero payments on the group are a clearing vector to that residual), and
+    "something" is more than that paid by some member. A bound on the
+    group's summed obligations instead would call a group whose amounts span
+    1e-94 .. 1e83 unique because its payments are 1e-88.
 
     >>> L = sp.csr_array(np.array([[0, 5.0, 0], [5.0, 0, 0], [0, 0, 0]]))
     >>> PiT = sp.csr_array(np.array([[0, 1.0, 0], [1.0, 0, 0], [0, 0, 0]]))
     >>> [g.tolist() for g in closed_groups(L, np.zeros(3), np.zeros(3), np.array([5.0, 5.0, 0]), PiT)]
+    [[0, 1]]
+    """
+    sinks = zero_money_sinks(L, ext_liab, e)
+    if not sinks:
+        return []
+    pbar = np.asarray(L.sum(axis=1)).ravel() + ext_liab
+    groups = []
+    for members in sinks:
+        own = RESIDUAL_RTOL * pbar[members]       # each member's own scale
+        if np.any(p[members] > own) and np.all(received_from_outside(PiT, p, members) <= own):
+            groups.append(members)
+    return groups
+
+
+def zero_money_sinks(L: sp.csr_array, ext_liab: np.ndarray, e: np.ndarray) -> list[np.ndarray]:
+    """Closed groups without outside money: strongly connected groups of two or more institutions without
+    outside assets or liabilities that owe nothing outside the group (sorted member positions).
+
+    ``[]`` after one pass over ``n`` in the usual case (:func:`zero_money_closed` finds no candidate).
+
+    >>> L = sp.csr_array(np.array([[0, 5.0, 0], [5.0, 0, 0], [1.0, 0, 0]]))
+    >>> [g.tolist() for g in zero_money_sinks(L, np.zeros(3), np.zeros(3))]
     [[0, 1]]
     """
     from scipy.sparse.csgraph import connected_components
@@ -597,16 +626,16 @@ def closed_groups(L: sp.csr_array, ext_liab: np.ndarray, e: np.ndarray, p: np.nd
     out_comp = np.zeros(ncomp, dtype=bool)
     out_comp[labels[coo.row[leaves]]] = True
     size = np.bincount(labels, minlength=ncomp)
-    pbar = np.asarray(L.sum(axis=1)).ravel() + ext_liab
-    groups = []
-    for c in np.flatnonzero(~out_comp & (size > 1)):
-        members = cand[labels == c]
-        scale = float(pbar[members].sum())       # the group's own scale
-        rows = PiT[members]
-        from_outside = float(np.sum(rows @ p - rows[:, members] @ p[members]))
-        if np.max(p[members]) > RESIDUAL_RTOL * scale and from_outside <= RESIDUAL_RTOL * scale:
-            groups.append(np.sort(members))
-    return groups
+    return [np.sort(cand[labels == c]) for c in np.flatnonzero(~out_comp & (size > 1))]
+
+
+def received_from_outside(PiT: sp.csr_array, p: np.ndarray, members: np.ndarray) -> np.ndarray:
+    """What each of ``members`` receives under ``p`` from institutions outside ``members`` (summed from
+    those payments themselves, not as a difference, so a tiny amount next to large inside flows is seen)."""
+    rows = PiT[members]
+    outside = np.ones(PiT.shape[1], dtype=bool)
+    outside[members] = False
+    return rows @ np.where(outside, p, 0.0)
 
 
 

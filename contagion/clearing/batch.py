@@ -19,7 +19,8 @@ on the network with ``E[:, k]`` as external assets):
   whose round 0 the kernel's tie band would decide differently from the
   exact rule (:func:`~.core.short_in_full`), and scenarios in which a nearly
   closed group (:func:`~.core.tight_groups`) is in default or at its
-  threshold, go to the reference, which decides them exactly. Hubs (institutions with many counterparties that
+  threshold (or a closed one leaves a tie floats may not decide), go to the
+  reference, which decides them exactly or refuses. Hubs (institutions with many counterparties that
   owe each other much, e.g. the core of a core-periphery network) are solved
   together exactly in both phases (dense LU of their block: a block
   Gauss--Seidel that needs half the sweeps there); see :func:`hub_block`.
@@ -43,8 +44,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .core import (NEARLY_CLOSED_RTOL, ROUND0_BAND, TIE_RTOL, BlockLimits, Solution, exact_or_refuse, fda_solve,
-                   short_in_full, tie_band_equity, tight_groups, zero_money_closed)
+from ..errors import ConvergenceError
+from .core import (NEARLY_CLOSED_RTOL, ROUND0_BAND, TIE_RTOL, BlockLimits, Solution, exact_or_refuse,
+                   exact_when_stuck, fda_solve, short_in_full, tie_band_equity, tight_groups, zero_money_closed)
 
 __all__ = ["reference_batch", "compiled_batch", "hub_block", "BatchLimits"]
 #: Sweep tolerance and acceptance bound of the compiled path, relative to each institution's own pbar.
@@ -88,8 +90,11 @@ def reference_batch(net, E: np.ndarray, alpha: float = 1.0, beta: float = 1.0, c
         if exact_why:
             sol = exact_or_refuse(net, exact_why, alpha, beta, e)
         else:
-            sol = fda_solve(PiT, pbar, e, cap=cap, forced=forced, alpha=alpha, beta=beta, limits=limits,
-                            short0=short_in_full(L, ext, e, pbar, assets))
+            try:
+                sol = fda_solve(PiT, pbar, e, cap=cap, forced=forced, alpha=alpha, beta=beta, limits=limits,
+                                short0=short_in_full(L, ext, e, pbar, assets))
+            except ConvergenceError as exc:
+                sol = exact_when_stuck(net, exc, alpha, beta, e)
         out.append((int(k), sol))
     return out
 
@@ -295,15 +300,23 @@ def _round0_columns(net, E: np.ndarray, tiev: np.ndarray) -> np.ndarray:
 
 
 def _nearly_closed_columns(net, E: np.ndarray, P: np.ndarray, D: np.ndarray) -> np.ndarray:
-    """Scenarios in which a member of a tight group (:func:`~.core.tight_groups`, the structure only) is in
-    default or at its threshold: the reference checks them exactly (:func:`~.core.float_check`)."""
+    """Scenarios the reference checks (:func:`~.core.float_check`) because of a group found from the structure
+    (:func:`~.core.tight_groups`): a tight group with a member in default or at its threshold; a closed group
+    (owing nothing outside itself) with defaulters next to a solvent member at its threshold, or entirely in
+    default (see :func:`~.core.undecided_groups`). A closed group with defaulters and clearly solvent members
+    (e.g. a whole network without outside liabilities) stays on the compiled path."""
     pbar, ext = net.total_obligations, net.external_liabilities
     if not ((pbar > 0) & (ext <= NEARLY_CLOSED_RTOL * pbar)).any():
         return np.zeros(0, dtype=np.int64)
-    groups = tight_groups(net.liabilities, ext, pbar)
-    if not groups:
+    groups = tight_groups(net.liabilities, ext, pbar, closed=True)
+    if not groups or E.shape[1] == 0:
         return np.zeros(0, dtype=np.int64)
     members = np.concatenate([m for m, _ in groups])
+    start = np.cumsum([0] + [m.size for m, _ in groups[:-1]])      # each group's first row in `members`
+    closed = np.array([leak == 0.0 for _, leak in groups])
     equity = E[members] + (net.PiT[members] @ P) - pbar[members, None]
-    touched = D[members] | tie_band_equity(equity, pbar[members, None])
+    d, at = D[members], tie_band_equity(equity, pbar[members, None])
+    anyd, anyat = np.logical_or.reduceat(d, start), np.logical_or.reduceat(at, start)
+    alld, solvent_at = np.logical_and.reduceat(d, start), np.logical_or.reduceat(at & ~d, start)
+    touched = np.where(closed[:, None], (anyd & solvent_at) | alld, anyd | anyat)
     return np.flatnonzero(touched.any(axis=0)).astype(np.int64)

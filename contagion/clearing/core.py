@@ -69,6 +69,18 @@ scale, never on the largest amount in the network:
   arithmetic (:func:`fda_rational`, networks up to :data:`EXACT_LIMIT`
   institutions) or refused with a :class:`~contagion.ContagionError` that
   says the answer is ill-conditioned -- never answered in floats.
+- **Closed groups and their ties.** In a group that owes nothing outside
+  itself the payments add up; without outside money and receiving nothing
+  from outside, every member that pays in full therefore ends *exactly* at
+  its threshold, and that tie is decided from the defaulters' solved
+  payments. Floats decide it only when no group among those defaulters
+  leaks less than :data:`CLOSED_TIE_RTOL` (then the payments are accurate to
+  well within the tie band); otherwise -- and whenever a whole closed group
+  comes out in default, which the greatest clearing vector never has
+  (``beta == 1``) -- the network goes to exact rationals or is refused, as
+  above (:func:`undecided_groups`). A member at its threshold can also close
+  a group of defaulters that leaks to it alone, so nearly closed groups are
+  looked for among the defaulters of a closed group too.
 - **Representable range.** Amounts from about 1e-300 to 1e300 are accepted;
   the solvers need every sum (``pbar``, assets) below 1.8e308 and every ratio
   ``Pi[i, j] = L[i, j] / pbar_i`` above 2.2e-308 (a debtor's obligations
@@ -131,6 +143,12 @@ ROUND0_BAND = 1e-11
 #: A group whose members together owe less than this fraction of their obligations outside it is
 #: nearly closed: its block is too ill-conditioned for floats (condition number ~ 1 / that fraction).
 NEARLY_CLOSED_RTOL = 1e-6
+#: In a closed group without outside money that receives nothing from outside, every member paying in full
+#: ends *exactly* at its threshold (the group's payments add up), and those ties are decided from the
+#: defaulters' solved payments, accurate to about 1.1e-16 / leak of the tightest group among them (measured:
+#: 9e-13 of a solvent member's obligations at a leak of 1e-4, 2e-13 at 1e-3, 1e-14 at 1e-2). Below this leak
+#: that error can reach the tie band TIE_RTOL: floats cannot decide those ties (:func:`undecided_groups`).
+CLOSED_TIE_RTOL = 1e-2
 #: Largest network cleared in exact rational arithmetic when floats cannot decide it.
 EXACT_LIMIT = 60
 #: An institution owed more than this many times what it owes needs its debtors' payments to a relative
@@ -197,13 +215,15 @@ def short_in_full(L: sp.csr_array, ext: np.ndarray, e: np.ndarray, pbar: np.ndar
 
 
 def tight_groups(L: sp.csr_array, ext: np.ndarray, pbar: np.ndarray, within: np.ndarray | None = None,
-                 rtol: float = NEARLY_CLOSED_RTOL) -> list[tuple[np.ndarray, float]]:
+                 rtol: float = NEARLY_CLOSED_RTOL, closed: bool = False) -> list[tuple[np.ndarray, float]]:
     """Strongly connected groups (two or more members, among ``within``) in which every member owes at
-    most ``rtol`` of its obligations outside the group, and something outside it.
+    most ``rtol`` of its obligations outside the group, and something outside it (with ``closed``, also
+    the groups that owe nothing outside themselves, with leak ``0.0``).
 
     Returns ``[(members, leak), ...]`` with ``leak`` the sum over members of
     (owed outside the group) / ``pbar`` (computed from the amounts, never as
-    ``1 - sum``, so a leak far below float resolution of ``pbar`` is seen).
+    ``1 - sum``, so a leak far below float resolution of ``pbar`` is seen;
+    at least the smallest normal float when something is owed outside).
     Members that leak more are pruned and the components recomputed until
     stable. Costs nothing beyond one pass over ``n`` when no institution owes
     (almost) everything inside the network.
@@ -234,6 +254,8 @@ def tight_groups(L: sp.csr_array, ext: np.ndarray, pbar: np.ndarray, within: np.
             for c in range(ncomp):
                 if leaks[c] > 0:      # something owed outside (its fraction may underflow to 0)
                     out.append((idx[lab == c], max(float(total[c]), _TINY)))
+                elif closed:
+                    out.append((idx[lab == c], 0.0))
             return out
         cand[idx[drop]] = False
         idx = idx[~drop]
@@ -243,7 +265,7 @@ def tight_groups(L: sp.csr_array, ext: np.ndarray, pbar: np.ndarray, within: np.
 def nearly_closed_groups(L: sp.csr_array, ext: np.ndarray, pbar: np.ndarray,
                          within: np.ndarray | None = None) -> list[tuple[np.ndarray, float]]:
     """The nearly closed groups among ``within``: :func:`tight_groups` whose summed leak is below
-    :data:`NEARLY_CLOSED_RTOL` (and above zero: a closed group is handled exactly by the solvers)."""
+    :data:`NEARLY_CLOSED_RTOL` and above zero (a closed group, leak 0, is judged by :func:`undecided_groups`)."""
     return [(m, leak) for m, leak in tight_groups(L, ext, pbar, within) if 0.0 < leak < NEARLY_CLOSED_RTOL]
 
 
@@ -818,11 +840,105 @@ def exact_or_refuse(net, why: str, alpha: float = 1.0, beta: float = 1.0, e: np.
                         pbar_float=net.total_obligations)
 
 
+def undecided_groups(L: sp.csr_array, ext: np.ndarray, e: np.ndarray, pbar: np.ndarray, PiT: sp.csr_array,
+                     p: np.ndarray, defaulted: np.ndarray, equity: np.ndarray, beta: float = 1.0,
+                     forced: np.ndarray | None = None) -> list[tuple[np.ndarray, float]]:
+    """The groups of institutions floats cannot decide at the clearing vector ``p``: ``[(members, leak), ...]``.
+
+    ``[]`` in the usual case, after one pass over ``n`` when no institution owes (almost) everything inside
+    the network. Three kinds (``leak`` as in :func:`tight_groups`):
+
+    1. A nearly closed group (:func:`nearly_closed_groups`) among the institutions in default or at their
+       threshold (equity within the tie band): its block's payments can be wrong in every digit.
+    2. The same among the *defaulters* of a closed group of such institutions (one owing nothing outside
+       itself): a member at its threshold closes the group and hides how little its defaulters pass on.
+       With ``beta == 1`` such a closed group entirely in default is reported too (leak ``0.0``) unless a
+       shock forces one of its members: the greatest clearing vector never has it (the payments of a closed
+       group add up, so whatever it receives from outside and its members' outside assets stay with its
+       solvent members, and without either its payments are a multiple of a positive vector whose largest
+       multiple below the obligations has a member paying, and receiving, exactly what it owes -- solvent);
+       floats get there only by deciding such a tie with the wrong sign.
+    3. With ``beta == 1``, a closed group without outside money (:func:`zero_money_sinks`) that receives
+       nothing from outside: every member paying in full ends *exactly* at its threshold, a tie decided from
+       the defaulters' solved payments. Floats decide it only when no group among those defaulters leaks less
+       than :data:`CLOSED_TIE_RTOL` (then their payments are accurate to well within the tie band); groups
+       that do are reported.
+
+    Examples
+    --------
+    No one has outside money; 1 and 2 owe each other almost everything (2 owes 3e-5 of its 3.00003 to 0,
+    which owes 1e-5 to 1). The greatest clearing vector: 1 and 2 default and 0 pays in full, receiving
+    exactly what it owes. Floats put 0 in default too (its receipts come out ~1e-12 short) and then pay
+    nothing at all:
+
+    >>> L = sp.csr_array(np.array([[0, 1e-5, 0], [0, 0, 5.0], [3e-5, 3.0, 0]]))
+    >>> pbar = np.asarray(L.sum(axis=1)).ravel()
+    >>> PiT = sp.csr_array((L / pbar[:, None]).T)
+    >>> exact = fda_rational(L, np.zeros(3), np.zeros(3))
+    >>> exact.defaulted.tolist(), fda_solve(PiT, pbar, np.zeros(3)).payments.tolist()
+    ([False, True, True], [0.0, 0.0, 0.0])
+    >>> undecided_groups(L, np.zeros(3), np.zeros(3), pbar, PiT, exact.payments, exact.defaulted, exact.equity)
+    [(array([1, 2]), 9.9999...e-06)]
+    """
+    cand = (pbar > 0) & (ext <= NEARLY_CLOSED_RTOL * pbar)
+    if not cand.any():
+        return []
+    forced = np.zeros(pbar.shape[0], dtype=bool) if forced is None else forced
+    out: list[tuple[np.ndarray, float]] = []
+    suspect = cand & (defaulted | tie_band_equity(equity, pbar))
+    if np.count_nonzero(suspect) >= 2:
+        for members, leak in tight_groups(L, ext, pbar, suspect, closed=True):
+            if leak > 0.0:
+                if leak < NEARLY_CLOSED_RTOL:
+                    out.append((members, leak))
+                continue
+            inside = defaulted[members]
+            if inside.all():
+                if beta == 1.0 and not forced[members].any():
+                    out.append((members, 0.0))
+            elif inside.sum() >= 2:
+                out += nearly_closed_groups(L, ext, pbar, _mask(pbar.shape[0], members[inside]))
+    if not out and beta == 1.0 and np.count_nonzero(cand & defaulted) >= 2:
+        for members in zero_money_sinks(L, ext, e):
+            inside = defaulted[members]
+            if inside.sum() < 2 or inside.all() or not np.all(
+                    received_from_outside(PiT, p, members) <= RESIDUAL_RTOL * pbar[members]):
+                continue
+            out += [(m, leak) for m, leak in tight_groups(L, ext, pbar, _mask(pbar.shape[0], members[inside]),
+                                                           CLOSED_TIE_RTOL) if 0.0 < leak < CLOSED_TIE_RTOL]
+    return out
+
+
+def _mask(n: int, idx: np.ndarray) -> np.ndarray:
+    m = np.zeros(n, dtype=bool)
+    m[idx] = True
+    return m
+
+
+def exact_when_stuck(net, exc: ConvergenceError, alpha: float = 1.0, beta: float = 1.0,
+                     e: np.ndarray | None = None) -> Solution:
+    """The exact answer (:func:`fda_rational`) when a float block solve gave up (``exc``) on a network of at
+    most :data:`EXACT_LIMIT` institutions with a closed group without outside money (``beta == 1``); else
+    ``exc`` is raised again.
+
+    There a block is singular only after floats decided a tie at such a group's threshold with the wrong
+    sign (the greatest clearing vector never puts a whole closed group in default, :func:`undecided_groups`),
+    and the monotone iteration on it can stall; the exact answer settles what floats could not.
+    """
+    e = net.external_assets if e is None else e
+    if beta != 1.0 or net.n > EXACT_LIMIT or not zero_money_sinks(net.liabilities, net.external_liabilities, e):
+        raise exc
+    return exact_or_refuse(net, f"a default block floats could not settle ({exc})", alpha, beta, e)
+
+
 def describe_groups(net, groups) -> str:
-    """A short description of nearly closed groups for an error message (names capped)."""
+    """A short description of the first of :func:`undecided_groups` for an error message (names capped)."""
     members, leak = groups[0]
     names = [str(net.names[i]) for i in members[:6]]
     more = f" and {members.size - 6} more" if members.size > 6 else ""
+    if leak == 0.0:
+        return (f"{', '.join(names)}{more} owe each other everything they owe and are all found in default, which "
+                f"the greatest clearing vector never has (a tie at a member's threshold decided by round-off)")
     return (f"{', '.join(names)}{more} owe each other all but {leak:.3g} of their obligations (a nearly closed "
             f"group at or past its default threshold)")
 
@@ -831,22 +947,20 @@ def float_check(net, sol: Solution, alpha: float = 1.0, beta: float = 1.0, e: np
                 equity: np.ndarray | None = None) -> Solution:
     """``sol`` if floats could decide it; else the exact answer or a refusal (:func:`exact_or_refuse`).
 
-    Floats cannot decide it when a nearly closed group (:func:`nearly_closed_groups`) lies among the
-    institutions in default or at their threshold (equity within the tie band). Costs nothing beyond a
-    pass over ``n`` when no such institution owes (almost) everything inside the network.
+    Floats cannot decide it when :func:`undecided_groups` finds a group: a nearly closed group among the
+    institutions in default or at their threshold (equity within the tie band), or a closed group whose
+    ties floats cannot settle. Costs nothing beyond a pass over ``n`` when no institution owes (almost)
+    everything inside the network.
     """
     pbar = net.total_obligations
     e = net.external_assets if e is None else e
     ext = net.external_liabilities
-    cand = (pbar > 0) & (ext <= NEARLY_CLOSED_RTOL * pbar)
-    if not cand.any():
+    if not ((pbar > 0) & (ext <= NEARLY_CLOSED_RTOL * pbar)).any():
         return sol
     if equity is None:
         equity = e + net.PiT @ sol.payments - pbar
-    suspect = cand & (sol.defaulted | tie_band_equity(equity, pbar))
-    if np.count_nonzero(suspect) < 2:
-        return sol
-    groups = nearly_closed_groups(net.liabilities, ext, pbar, suspect)
+    groups = undecided_groups(net.liabilities, ext, e, pbar, net.PiT, sol.payments, sol.defaulted, equity, beta,
+                              net.forced_default)
     if not groups:
         return sol
     return exact_or_refuse(net, describe_groups(net, groups), alpha, beta, e)

@@ -5,8 +5,9 @@ set and the fictitious-default waves, with the tie rule and the residual bound
 ``|T(p)_i - p_i| <= 1e-12 * pbar_i`` (each institution on its own scale) of
 :mod:`.core` -- so the choice is about cost only. Round 0 is decided exactly
 (:func:`.core.short_in_full`) on every path; a network floats cannot decide
-(a nearly closed group in default or at its threshold, or amounts outside the
-float range of ``Pi``) is cleared in exact rational arithmetic when small
+(a nearly closed group in default or at its threshold, the ties of a closed
+group without outside money, or amounts outside the float range of ``Pi``:
+:func:`.core.undecided_groups`) is cleared in exact rational arithmetic when small
 (label ``"fda-exact"``) and refused with a :class:`~contagion.ContagionError`
 otherwise, whatever the path (:func:`.core.float_check`). ``res.solver`` records the path actually taken (its labels
 are listed below).
@@ -89,8 +90,8 @@ from .._matrix import numba_available, use_threads
 from ..errors import ContagionError, ConvergenceError
 from .batch import MAX_CASCADE_SWEEPS, MAX_SWEEPS, HUB_DEGREE_FACTOR, HUB_MIN_COUPLING, BatchLimits
 from .core import (DIRECT_LIMIT, LU_FALLBACK_LIMIT, MAX_ITER, RESIDUAL_RTOL, BlockLimits, Solution,
-                   clearing_map_from, exact_or_refuse, fda_solve, float_check, float_range_problem, is_unique,
-                   is_wide, short_in_full)
+                   clearing_map_from, exact_or_refuse, exact_when_stuck, fda_solve, float_check, float_range_problem,
+                   is_unique, is_wide, short_in_full)
 from .fast import LU_LIMIT
 from .result import BatchClearingResult, ClearingResult
 
@@ -228,10 +229,21 @@ def _short0(net, e: np.ndarray | None = None) -> np.ndarray:
 
 def _solve(net, alpha: float, beta: float, path: str, tuning: Tuning) -> Solution:
     """The raw solution on ``path``: compiled policy iteration (Eisenberg--Noe) or FDA, or the reference FDA;
-    a network floats cannot represent is cleared exactly or refused (:func:`.core.float_range_problem`)."""
+    a network floats cannot represent (:func:`.core.float_range_problem`) or decide (:func:`.core.float_check`)
+    is cleared exactly or refused, and so is a small one with a closed group without outside money whose
+    block floats could not settle (:func:`.core.exact_when_stuck`)."""
     why = float_range_problem(net.liabilities, net.total_obligations, net.relative_liabilities)
     if why:
         return exact_or_refuse(net, why, alpha, beta)
+    try:
+        sol = _raw(net, alpha, beta, path, tuning)
+    except ConvergenceError as exc:     # small networks with a closed group without outside money: exactly
+        return exact_when_stuck(net, exc, alpha, beta)
+    return float_check(net, sol, alpha, beta, equity=getattr(sol, "equity", None))
+
+
+def _raw(net, alpha: float, beta: float, path: str, tuning: Tuning) -> Solution:
+    """The float solution on ``path`` (policy iteration or FDA, compiled answers verified in payment form)."""
     short0 = _short0(net)
     if path == "compiled" and is_wide(net.total_obligations, net.interbank_assets):
         path = "reference"      # componentwise accuracy needed (core.WIDE_RATIO)
@@ -249,7 +261,7 @@ def _solve(net, alpha: float, beta: float, path: str, tuning: Tuning) -> Solutio
     else:
         sol = fda_solve(net.PiT, net.total_obligations, net.external_assets, cap=net.payment_cap,
                         forced=net.forced_default, alpha=alpha, beta=beta, limits=tuning.block, short0=short0)
-    return float_check(net, sol, alpha, beta, equity=getattr(sol, "equity", None))
+    return sol
 
 
 def _verified(net, sol: Solution, alpha: float, beta: float, tuning: Tuning, short0: np.ndarray) -> Solution:
@@ -330,7 +342,7 @@ def _reference_columns(net, E, alpha, beta, cols, limits, P, D, its, res) -> Non
 
     why = float_range_problem(net.liabilities, net.total_obligations, net.relative_liabilities)
     for k, sol in reference_batch(net, E, alpha, beta, cols, limits, exact_why=why):
-        sol = sol if why else float_check(net, sol, alpha, beta, e=E[:, k])
+        sol = sol if why or sol.solver == "fda-exact" else float_check(net, sol, alpha, beta, e=E[:, k])
         _checked(sol, f"scenario {k}")
         P[:, k] = sol.payments
         D[:, k] = sol.defaulted

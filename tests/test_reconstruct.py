@@ -146,6 +146,22 @@ def test_marginals_file_and_known_edges(tmp_path):
     assert "row 3, column 'creditor': self-loop" in shown[1]
 
 
+@pytest.mark.parametrize("which", ["marginals", "known"])
+def test_both_files_get_the_same_column_check(tmp_path, which):
+    """The marginals and known-edges files go through one column check: a missing required column and a
+    column named twice are reported with the file and the column, before any row is read."""
+    good_m = "id,interbank_assets,interbank_liabilities\na,1,1\nb,1,1\n"
+    (tmp_path / "m.csv").write_text(good_m if which == "known" else "id,interbank_assets,id\na,1,a\n")
+    (tmp_path / "k.csv").write_text("debtor,creditor,debtor\na,b,a\n")
+    with pytest.raises(InvalidNetworkError) as err:
+        read_marginals(tmp_path / "m.csv", tmp_path / "k.csv")
+    shown = [str(p) for p in err.value.problems]
+    file, missing, twice = (("k.csv", "amount", "debtor") if which == "known"
+                            else ("m.csv", "interbank_liabilities", "id"))
+    assert any(f"{file}" in s and f"column '{twice}': duplicate column" in s for s in shown), shown
+    assert any(f"{file}" in s and f"column '{missing}': required column is missing" in s for s in shown), shown
+
+
 def test_cli_writes_networks_and_clears(tmp_path):
     marg = tmp_path / "m.csv"
     marg.write_text("id,interbank_assets,interbank_liabilities,external_assets\n"

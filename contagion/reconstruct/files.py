@@ -28,18 +28,11 @@ def read_marginals(path: Any, known: Any = None) -> Marginals:
     """
     from pathlib import Path
 
-    from .._columns import _check_columns, _check_unique, _number_column, _text_column
-    from ..io.formats import _read_csv_table
+    from .._columns import _check_unique, _number_column, _text_column
 
     path = Path(path)
+    table, file = _table_with(path, MARGINAL_COLUMNS)
     problems: list[Problem] = []
-    table = _read_csv_table(path, problems, set())
-    if table is None:
-        raise InvalidNetworkError(problems)
-    file = str(path)
-    _check_columns(table, MARGINAL_COLUMNS, file, problems)
-    if problems:
-        raise InvalidNetworkError(problems)
     ids = _text_column(table, "id", file, problems, 2, required=True)
     _check_unique(ids, "id", problems, file, 2)
     nums = {col: _number_column(table, col, file, problems, 2, required=col in MARGINAL_COLUMNS)
@@ -64,8 +57,11 @@ def read_marginals(path: Any, known: Any = None) -> Marginals:
                      types=tuple(t or "institution" for t in types_), source=file)
 
 
-def _read_known(path: Any, index: Mapping[str, int]) -> tuple[sp.csr_array, sp.csr_array]:
-    from .._columns import _check_columns, _number_column, _text_column
+def _table_with(path: Any, columns: tuple[str, ...]) -> tuple[pd.DataFrame, str]:
+    """The CSV table at ``path`` and its file name, checked once for both input files: parsed, with the
+    required ``columns`` present and no column named twice; else :class:`~contagion.errors.InvalidNetworkError`
+    naming the file (and column)."""
+    from .._columns import _check_columns
     from ..io.formats import _read_csv_table
 
     problems: list[Problem] = []
@@ -73,9 +69,17 @@ def _read_known(path: Any, index: Mapping[str, int]) -> tuple[sp.csr_array, sp.c
     if table is None:
         raise InvalidNetworkError(problems)
     file = str(path)
-    _check_columns(table, KNOWN_COLUMNS, file, problems)
+    _check_columns(table, columns, file, problems)
     if problems:
         raise InvalidNetworkError(problems)
+    return table, file
+
+
+def _read_known(path: Any, index: Mapping[str, int]) -> tuple[sp.csr_array, sp.csr_array]:
+    from .._columns import _number_column, _text_column
+
+    table, file = _table_with(path, KNOWN_COLUMNS)
+    problems: list[Problem] = []
     deb = _text_column(table, "debtor", file, problems, 2, required=True)
     cred = _text_column(table, "creditor", file, problems, 2, required=True)
     amount = _number_column(table, "amount", file, problems, 2, required=True)

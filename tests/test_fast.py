@@ -625,3 +625,27 @@ def test_boundary_grouping_by_sort_equals_transpose(n, k, most):
     assert rows.tolist() == sorted(dense)
     for r, c in enumerate(rows):
         assert list(zip(col[ptr[r]:ptr[r + 1]].tolist(), val[ptr[r]:ptr[r + 1]].tolist())) == dense[int(c)]
+
+
+def test_zero_money_columns_equal_a_check_per_column():
+    """The scenarios handed to the reference for a closed group without outside money: the packed-pattern
+    screen (distinct zero patterns found on bytes) flags exactly the columns a per-column check flags. Two
+    closed rings (3 and 9 members: patterns wider than a byte) and a leaking debtor; outside assets zero at
+    random."""
+    from contagion.clearing.batch import _zero_money_columns
+    from contagion.clearing.core import zero_money_closed
+
+    L = np.zeros((13, 13))
+    for a, b in ((0, 1), (1, 2), (2, 0)):
+        L[a, b] = 5
+    ring = list(range(3, 12))
+    for a, b in zip(ring, ring[1:] + ring[:1]):
+        L[a, b] = 2
+    L[12, 0] = 1
+    net = FinancialNetwork.from_matrix(L, external_assets=np.ones(13), external_liabilities=np.r_[np.zeros(12), 1.0])
+    rng = np.random.default_rng(3)
+    E = (rng.random((13, 4000)) < 0.6) * rng.uniform(0.5, 2, (13, 4000))
+    expect = [k for k in range(E.shape[1])
+              if zero_money_closed(net.liabilities, net.external_liabilities, E[:, k]).size > 0]
+    got = _zero_money_columns(net, E, 1.0)
+    assert got.tolist() == expect and 100 < len(expect) < 4000

@@ -112,8 +112,13 @@ def _zero_money_columns(net, E: np.ndarray, beta: float) -> np.ndarray:
     if cols.size == 0:
         return cols.astype(np.int64)
     # the answer depends only on which of these institutions have no outside assets: one check
-    # per distinct pattern (a sweep's columns mostly share the base network's pattern)
-    patterns, inverse = np.unique(zero[:, cols].T, axis=0, return_inverse=True)
+    # per distinct pattern (a sweep's columns mostly share the base network's pattern). Each column's pattern
+    # is packed into bytes and the distinct ones found among those (np.unique(..., axis=0) on the boolean rows
+    # took 0.85 s of a 1.4 s batch of 18,944 sweep draws on the built-in network; this takes milliseconds)
+    width = -(-int(np.count_nonzero(z)) // 8)
+    keys = np.ascontiguousarray(np.packbits(zero[:, cols], axis=0).T).view(np.dtype((np.void, width))).ravel()
+    uniq, inverse = np.unique(keys, return_inverse=True)
+    patterns = np.unpackbits(uniq.view(np.uint8).reshape(-1, width), axis=1, count=zero.shape[0]).astype(bool)
     z_idx = np.flatnonzero(z)
     closed = np.zeros(len(patterns), dtype=bool)
     for k, pattern in enumerate(patterns):

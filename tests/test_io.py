@@ -488,6 +488,24 @@ def test_failed_first_write_creates_no_file(tmp_path, monkeypatch):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_long_text_is_written_in_slices_atomically(tmp_path, monkeypatch):
+    from contagion.io import atomic
+
+    monkeypatch.setattr(atomic, "_TEXT_SLICE", 7)
+    text = "id,name\n" + "".join(f"n{k},Bänk ∑ {k}\n" for k in range(50))   # slices end inside multi-byte text
+    target = tmp_path / "out.csv"
+    target.write_text("old")
+    assert atomic.write_text_atomic(target, text) == target
+    assert target.read_bytes() == text.encode("utf-8")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.csv"]
+    _failing_fsync(monkeypatch, fail_on_call=1)
+    with pytest.raises(OSError, match="(?i)no space left"):
+        atomic.write_text_atomic(target, text.upper())
+    monkeypatch.undo()
+    assert target.read_bytes() == text.encode("utf-8")          # the old file, whole
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.csv"]
+
+
 def test_writing_a_directory_format_over_a_file_is_refused(tmp_path):
     (tmp_path / "x.parquet").write_text("not a directory")
     with pytest.raises(ContagionError, match="is a directory"):

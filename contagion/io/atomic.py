@@ -214,9 +214,19 @@ def open_atomic(path: str | os.PathLike) -> Iterator[BinaryIO]:
         raise
 
 
+#: Characters encoded at a time when a long text goes to a file (no second copy of the whole text as bytes).
+_TEXT_SLICE = 1 << 22
+
+
 def write_text_atomic(path: str | os.PathLike, text: str, encoding: str = "utf-8") -> Path:
-    """Text version of :func:`write_bytes_atomic` (UTF-8 by default)."""
-    return write_bytes_atomic(path, text.encode(encoding))
+    """Text version of :func:`write_bytes_atomic` (UTF-8 by default); a long text bound for a file is encoded
+    and written a slice at a time (:func:`open_atomic`)."""
+    if len(text) <= _TEXT_SLICE or output_target(path)[0] != "replace":
+        return write_bytes_atomic(path, text.encode(encoding))
+    with open_atomic(path) as fh:
+        for k in range(0, len(text), _TEXT_SLICE):
+            fh.write(text[k:k + _TEXT_SLICE].encode(encoding))
+    return Path(path)
 
 
 def _unlink(tmp: str) -> None:

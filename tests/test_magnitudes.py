@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
@@ -242,6 +243,26 @@ def test_large_zero_money_ring_around_a_tight_pair_is_refused():
     for label, got in every_path(net).items():
         assert isinstance(got, ContagionError), (label, got)
         assert "ill-conditioned" in str(got), (label, got)
+
+
+def test_member_at_its_threshold_does_not_hide_a_nearly_closed_group_of_defaulters():
+    """1 and 2 default and owe each other all but 1e-9 (2 owes 5e-9 of its 5 to 0); 0 owes everything to 1, so
+    the three owe nothing outside and 0, at its threshold, closes the group. Among defaulters and members at
+    their threshold the group is closed (leak 0) and was skipped; among the defaulters alone it is nearly
+    closed -- floats cannot decide it. A closed group entirely in default is reported too (the greatest
+    clearing vector never has one: its payments add up, so someone in it keeps what comes in)."""
+    L = sp.csr_array(np.array([[0, 1.0, 0], [0, 0, 5.0], [5e-9, 5.0, 0]]))
+    pbar, ext, e = L.sum(axis=1), np.zeros(3), np.array([1.0, 0, 0])
+    PiT = sp.csr_array((L / pbar[:, None]).T)
+    defaulted, equity, p = np.array([False, True, True]), np.array([0.0, -1.0, -1.0]), np.array([1.0, 2.0, 2.0])
+    suspect = defaulted | core.tie_band_equity(equity, pbar)
+    assert core.nearly_closed_groups(L, ext, pbar, suspect) == []
+    groups = core.undecided_groups(L, ext, e, pbar, PiT, p, defaulted, equity)
+    assert [m.tolist() for m, _ in groups] == [[1, 2]] and groups[0][1] == pytest.approx(1e-9, rel=1e-6)
+    everyone = np.ones(3, dtype=bool)
+    assert [(m.tolist(), leak) for m, leak in core.undecided_groups(L, ext, e, pbar, PiT, p, everyone,
+                                                                    -np.ones(3))] == [([0, 1, 2], 0.0)]
+    assert core.undecided_groups(L, ext, e, pbar, PiT, p, everyone, -np.ones(3), beta=0.9) == []
 
 
 def test_residual_is_per_institution():

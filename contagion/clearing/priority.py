@@ -523,11 +523,11 @@ def priority_result(net: Any, method: str, alpha: float = 1.0, beta: float = 1.0
     residual = float(np.max(gap, initial=0.0))
     # each institution on its own scale (nothing relative to the largest obligation in the network)
     if not np.all(np.isfinite(p)):       # a singular regime system: a nearly closed group refuses clearly
-        _refuse_nearly_closed(owed, np.ones(net.n, dtype=bool), np.zeros(net.n))
+        _refuse_nearly_closed(owed, np.ones(net.n, dtype=bool), np.zeros(net.n), np.zeros(net.n), beta)
     if not np.all(np.isfinite(p)) or np.any(gap > 1e-9 * pbar):
         raise ConvergenceError(f"{method} clearing with priority: the state found is not a clearing state",
                                out["iterations"], residual)
-    _refuse_nearly_closed(owed, d, equity)
+    _refuse_nearly_closed(owed, d, equity, p, beta)
     params = {} if method == "eisenberg-noe" else {"alpha": alpha, "beta": beta}
     return ClearingResult(
         network=owed, payments=p, defaulted=out["defaulted"], equity=equity, default_round=out["default_round"],
@@ -536,21 +536,20 @@ def priority_result(net: Any, method: str, alpha: float = 1.0, beta: float = 1.0
     )
 
 
-def _refuse_nearly_closed(net: Any, defaulted: np.ndarray, equity: np.ndarray) -> None:
-    """A nearly closed group in default or at its threshold (:func:`.core.nearly_closed_groups`) cannot be
-    decided in floats: the priority solver refuses (:class:`~contagion.ContagionError`, ill-conditioned)."""
+def _refuse_nearly_closed(net: Any, defaulted: np.ndarray, equity: np.ndarray, p: np.ndarray,
+                          beta: float = 1.0) -> None:
+    """What floats cannot decide (:func:`.core.undecided_groups`: a nearly closed group in default or at its
+    threshold, a closed group's ties) the priority solver refuses (:class:`~contagion.ContagionError`,
+    ill-conditioned), as the other paths clear it exactly or refuse."""
     from ..errors import ContagionError
-    from .core import NEARLY_CLOSED_RTOL, describe_groups, nearly_closed_groups, tie_band_equity
+    from .core import describe_groups, undecided_groups
 
-    pbar, ext = net.total_obligations, net.external_liabilities
-    cand = (pbar > 0) & (ext <= NEARLY_CLOSED_RTOL * pbar)
-    suspect = cand & (defaulted | tie_band_equity(equity, pbar))
-    if np.count_nonzero(suspect) >= 2:
-        groups = nearly_closed_groups(net.liabilities, ext, pbar, suspect)
-        if groups:
-            raise ContagionError(f"the clearing is ill-conditioned in floating point: {describe_groups(net, groups)}"
-                                 f"; the priority solver cannot decide it (a float answer could contradict the "
-                                 f"default rule)")
+    groups = undecided_groups(net.liabilities, net.external_liabilities, net.external_assets, net.total_obligations,
+                              net.PiT, p, defaulted, equity, beta, net.forced_default)
+    if groups:
+        raise ContagionError(f"the clearing is ill-conditioned in floating point: {describe_groups(net, groups)}"
+                             f"; the priority solver cannot decide it (a float answer could contradict the "
+                             f"default rule)")
 
 
 def priority_batch(net: Any, E: np.ndarray, method: str, alpha: float = 1.0, beta: float = 1.0):

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ContagionError, ScenarioError, check_memory
-from ..executors import resolve_executor, run_tasks, stream_tasks
+from ..executors import resolve_executor, stream_tasks
 from .config import DISTRIBUTIONS, SweepConfig
 from .result import LossSummary, SweepResult
 from .summary import BLOCK, HIST_CELLS, BlockFold, Histogram, Moments, TailReservoir, block_stats, rank_of, \
@@ -266,28 +266,40 @@ def _sweep_task(plan: _Plan, seed: int, n: int, first_batch: int, last_batch: in
             unpaid=unpaid.sum(axis=1), unpaid_m2=_m2(unpaid), equity_loss=eq.sum(axis=1), equity_loss_m2=_m2(eq),
             contribution=contribution, blocks=block_stats(x), xmin=float(x.min()), xmax=float(x.max()),
             hist=(nz, cells[nz]), n_defaults=np.bincount(nd, minlength=net.n + 1),
-            tail=top_records(x, np.arange(first, first + size, dtype=np.int64), want.k, want.floor),
+            tail=top_records(x, np.arange(first, first + size, dtype=np.int32 if n < 2**31 else np.int64),
+                             want.k, want.floor),
             co_default=co, prices=prices, draws=draws))
     return out
 
 
-def _tail_task(plan: _Plan, seed: int, draws: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """Re-clear the tail draws ``draws`` (sorted draw numbers) and return ``sum_d l(d) w(d)`` per level:
-    ``(institutions, levels)``, where ``l_i(d)`` is institution i's outside assets lost plus the fall in its
-    payments in draw ``d``."""
+def _tail_task(plan: _Plan, seed: int, draws: np.ndarray, tail: np.ndarray, rules: tuple) -> np.ndarray:
+    """Re-clear the tail draws ``draws`` (sorted draw numbers, losses ``tail``) and return ``sum_d l(d) w(d)``
+    per level: ``(institutions, levels)``, where ``l_i(d)`` is institution i's outside assets lost plus the
+    fall in its payments in draw ``d`` and ``w`` the weights :func:`_weights` gives by ``rules``."""
     blocks = np.unique(draws // BLOCK)
     loss = np.concatenate([_block_losses(plan, seed, int(b)) for b in blocks], axis=0)
     loss = loss[np.searchsorted(blocks, draws // BLOCK) * BLOCK + draws % BLOCK]
     lost, batch = _clear_fractions(plan, loss)
     ell = np.subtract(plan.base_payments[:, None], batch.payments)
     ell[plan.idx] += lost
-    return ell @ weights
+    return ell @ _weights(tail, rules)
+
+
+def _weights(tail: np.ndarray, rules: tuple) -> np.ndarray:
+    """The expected-shortfall weight of each tail draw at each level ``(draws, levels)``: per level ``(v, above,
+    at)``, the weight ``above`` of a loss above the VaR ``v`` and ``at`` of a loss equal to it."""
+    W = np.zeros((tail.size, len(rules)))
+    for j, (v, above, at) in enumerate(rules):
+        W[tail > v, j] = above
+        W[tail == v, j] = at
+    return W
 
 
 def _tail_weights(loss: np.ndarray, draws: np.ndarray, n: int, levels: Sequence[float]
-                  ) -> tuple[np.ndarray, np.ndarray]:
-    """The draws that carry weight in the expected shortfall at some level and their weights ``(draws, levels)``,
-    from the kept tail (``loss`` ascending, ``draws`` their numbers: every draw at or above each level's VaR).
+                  ) -> tuple[np.ndarray, np.ndarray, tuple]:
+    """The draws that carry weight in the expected shortfall at some level, their losses, and the weighting
+    rules of :func:`_weights`, from the kept tail (``loss`` ascending, ``draws`` their numbers: every draw at
+    or above each level's VaR).
 
     At level ``q`` with ``v = VaR_q``, ``a`` draws above ``v`` and ``t`` at it: ``1 / (n (1 - q))`` above,
     ``(1 - q - a / n) / ((1 - q) t)`` at ``v`` (the weighting of :meth:`SweepResult.es`, spread evenly over
@@ -298,14 +310,12 @@ def _tail_weights(loss: np.ndarray, draws: np.ndarray, n: int, levels: Sequence[
     vs = [float(loss[rank_of(n, q) - 1 - (n - k)]) for q in levels]
     sel = (loss >= min(vs)) & (loss != 0.0)
     order = np.argsort(draws[sel], kind="stable")
-    chosen, tail = draws[sel][order], loss[sel][order]
-    W = np.zeros((chosen.size, len(levels)))
-    for j, (q, v) in enumerate(zip(levels, vs)):
+    rules = []
+    for q, v in zip(levels, vs):
         above = int(np.count_nonzero(loss > v))
         ties = int(np.count_nonzero(loss == v))
-        W[tail > v, j] = 1.0 / (n * (1.0 - q))
-        W[tail == v, j] = (1.0 - q - above / n) / ((1.0 - q) * ties)
-    return chosen, W
+        rules.append((v, 1.0 / (n * (1.0 - q)), (1.0 - q - above / n) / ((1.0 - q) * ties)))
+    return draws[sel][order], loss[sel][order], tuple(rules)
 
 
 class _Fold:
@@ -405,15 +415,17 @@ class _Runner:
                     self.progress(min(self.done, self.total), self.total)
 
     def tail(self, plan: _Plan, loss: np.ndarray, draws: np.ndarray, n: int, levels: Sequence[float]) -> np.ndarray:
-        """Euler contributions ``(levels, institutions)`` from the re-cleared tail draws, one task per batch."""
-        chosen, W = _tail_weights(loss, draws, n, levels)
+        """Euler contributions ``(levels, institutions)`` from the re-cleared tail draws, one task per batch,
+        streamed (a bounded number in flight) and added in batch order."""
+        chosen, tail, rules = _tail_weights(loss, draws, n, levels)
         out = np.zeros((plan.network.n, len(levels)))
         if chosen.size:
             unit = plan.blocks_per_batch * BLOCK
-            cuts = np.flatnonzero(np.diff(chosen // unit)) + 1
-            tasks = [(self.seed, d, w) for d, w in zip(np.split(chosen, cuts), np.split(W, cuts))]
-            for part in run_tasks(_tail_task, plan, tasks, self.ex):  # in batch order
-                out += part
+            cuts = np.r_[0, np.flatnonzero(np.diff(chosen // unit)) + 1, chosen.size]
+            tasks = ((self.seed, chosen[a:b], tail[a:b], rules) for a, b in zip(cuts[:-1], cuts[1:]))
+            with closing(stream_tasks(_tail_task, plan, tasks, self.ex, 2 * max(self.workers, 1))) as parts:
+                for part in parts:  # in batch order
+                    out += part
         return out.T
 
 
@@ -435,6 +447,7 @@ def _collect(fold: _Fold, plan: _Plan, runner: _Runner, n: int, config: SweepCon
     """The loss summary, the Euler contributions (tail draws re-cleared) and the price summaries of a fold."""
     fold.tail.trim(tail_size(n, config.levels, z))
     loss, draws = fold.tail.arrays()
+    draws = draws.astype(np.int64)
     summary = LossSummary(n=n, mean=fold.blocks.mean, std=fold.blocks.std, mean_se=fold.blocks.se,
                           min=fold.xmin, max=fold.xmax, tail=loss, tail_draws=draws, histogram=fold.hist)
     es_contribution = runner.tail(plan, loss, draws, n, config.levels) if contributions else None

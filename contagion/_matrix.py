@@ -21,8 +21,8 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["numba_available", "threads", "use_threads", "usable_cores", "busy_cores", "CompilingWarning",
-           "relative_matrix", "scan_matrix", "transpose", "row_parts", "uidx", "BUILD_MIN_NNZ", "ENV_THREADS"]
+__all__ = ["numba_available", "threads", "use_threads", "usable_cores", "busy_cores", "available_cores",
+           "CompilingWarning", "relative_matrix", "scan_matrix", "transpose", "row_parts", "uidx", "BUILD_MIN_NNZ", "ENV_THREADS"]
 
 #: Matrices with at least this many entries are built by the compiled kernels (when numba is available).
 BUILD_MIN_NNZ = 200_000
@@ -203,7 +203,18 @@ def thread_count() -> int:
     """Threads a compiled job should use now (see :func:`use_threads`)."""
     import numba
 
-    most = int(numba.config.NUMBA_NUM_THREADS)
+    return available_cores(int(numba.config.NUMBA_NUM_THREADS))
+
+
+def available_cores(most: int | None = None) -> int:
+    """Cores a job may use now (at most ``most``): ``CONTAGION_THREADS`` when set, one inside a worker,
+    else the usable cores less the busy ones (see :func:`use_threads`). Needs no numba: the readers use it
+    to decide whether two Arrow lookups run side by side.
+
+    >>> available_cores(1)
+    1
+    """
+    most = most if most is not None else usable_cores()
     told = os.environ.get(ENV_THREADS, "").strip()
     if told:
         try:

@@ -75,6 +75,27 @@ def _as_vector(values: Any, n: int, what: str) -> np.ndarray:
     return arr.copy()
 
 
+#: Edge tables at least this long look up debtors and creditors side by side when two cores are free.
+PARALLEL_LOOKUP_MIN = 1_000_000
+
+
+def _edge_positions(debtors: pd.Series, creditors: pd.Series, ids: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Positions in ``ids`` of the debtors and the creditors (see :func:`_positions`), the two lookups in two
+    threads for a long table when two cores are free (Arrow's lookup releases the GIL; at 10M obligations each
+    takes ~2 s, half of reading a network)."""
+    if len(debtors) >= PARALLEL_LOOKUP_MIN:
+        from ._matrix import available_cores
+
+        if available_cores(2) >= 2:
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(1) as pool:
+                later = pool.submit(_positions, creditors, ids)
+                di = _positions(debtors, ids)
+                return di, later.result()
+    return _positions(debtors, ids), _positions(creditors, ids)
+
+
 def _check_amounts(values: np.ndarray, what: str, problems: list[Problem], rows: np.ndarray | None = None,
                    file: str | None = None, row_offset: int = 0) -> None:
     bad_nf = ~np.isfinite(values)
@@ -320,14 +341,14 @@ class FinancialNetwork:
         ids = _text_compact(nodes_df, "id", nf, problems, row_offset, required=True)
         _check_unique(ids, "id", problems, nf, row_offset)
         if "name" in nodes_df.columns:
-            names = _text_column(nodes_df, "name", nf, problems, row_offset, required=False)
+            names = _text_compact(nodes_df, "name", nf, problems, row_offset, required=False)
             names = names.where(names != "", ids)
         else:
             names = ids.copy()
         _check_unique(names if _all_distinct(ids) else names.where(~ids.duplicated(keep="first"), ""), "name",
                       problems, nf, row_offset)
         if "type" in nodes_df.columns:
-            types = _text_column(nodes_df, "type", nf, problems, row_offset, required=False)
+            types = _text_compact(nodes_df, "type", nf, problems, row_offset, required=False)
             types = types.where(types != "", DEFAULT_NODE_TYPE)
         else:
             types = pd.Series([DEFAULT_NODE_TYPE] * len(nodes_df))
@@ -351,7 +372,7 @@ class FinancialNetwork:
         else:
             kinds = pd.Series(np.full(len(edges_df), DEFAULT_EDGE_KIND, dtype=object), dtype=object)
         # first occurrence of each id (duplicate ids are already reported; keep checking the edges)
-        di, ci = _positions(debtors, ids), _positions(creditors, ids)
+        di, ci = _edge_positions(debtors, creditors, ids)
         for col, codes, vals in (("debtor", di, debtors), ("creditor", ci, creditors)):
             for k in np.flatnonzero((codes < 0) & (vals != "").to_numpy()):  # missing ids are reported above
                 problems.append(Problem("unknown institution id (not in the node table)", file=ef,

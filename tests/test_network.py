@@ -80,6 +80,25 @@ def test_from_edges_multi_edges_stay_rows_and_sum_in_L():
     assert di.tolist() == [1, 1, 0] and ci.tolist() == [0, 0, 1]
 
 
+@pytest.mark.parametrize("threads", ["1", "2"])
+def test_long_edge_tables_look_up_debtors_and_creditors_side_by_side(monkeypatch, threads):
+    import contagion.network as network
+
+    monkeypatch.setattr(network, "PARALLEL_LOOKUP_MIN", 1)
+    monkeypatch.setenv("CONTAGION_THREADS", threads)        # "2": the two lookups in two threads
+    ids = pd.array(["B", "A", "C"], dtype="string[pyarrow]")
+    edges = pd.DataFrame({"debtor": pd.array(["A", "A", "B", "C"], dtype="string[pyarrow]"),
+                          "creditor": pd.array(["B", "C", "A", "zz"], dtype="string[pyarrow]"),
+                          "amount": [3.0, 4.5, 1.0, 2.0]})
+    with pytest.raises(InvalidNetworkError) as info:
+        FinancialNetwork.from_edges(edges, pd.DataFrame({"id": ids}), edges_file="e", row_offset=2)
+    assert [str(p) for p in info.value.problems] == [
+        "e, row 5, column 'creditor': unknown institution id (not in the node table) (value: 'zz')"]
+    net = FinancialNetwork.from_edges(edges.iloc[:3], pd.DataFrame({"id": ids}))
+    assert net.edge_index[0].tolist() == [1, 1, 0] and net.edge_index[1].tolist() == [0, 2, 1]
+    np.testing.assert_array_equal(net.liabilities.toarray(), [[0, 1, 0], [3, 0, 4.5], [0, 0, 0]])
+
+
 def test_from_edges_without_node_table_uses_first_appearance():
     net = FinancialNetwork.from_edges([{"debtor": "x", "creditor": "y", "amount": 1},
                                        {"debtor": "z", "creditor": "x", "amount": 2}])

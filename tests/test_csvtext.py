@@ -86,8 +86,10 @@ def test_declines_what_it_does_not_write_like_pandas(frame):
     assert csv_text(frame) == reference(frame)
 
 
-def test_many_rows_cross_chunk_boundaries(monkeypatch):
+@pytest.mark.parametrize("threads", ["1", "2"])
+def test_many_rows_cross_chunk_boundaries(monkeypatch, threads):
     monkeypatch.setattr(csvtext, "CHUNK_ROWS", 1000)
+    monkeypatch.setenv("CONTAGION_THREADS", threads)      # "2": chunks formatted side by side, in order
     rng = np.random.default_rng(3)
     n = 4321
     frame = pd.DataFrame({"id": [f"n{k}" for k in range(n)], "p": rng.lognormal(1, 1, n),

@@ -4,7 +4,8 @@
 into text through numpy's ``astype(str)`` and hands every cell to the csv
 module: about 1 s for a 100,000-row result table, more than reading the
 network it came from. :func:`fast_csv_text` writes the same text column by
-column and joins the rows in chunks of :data:`CHUNK_ROWS`:
+column and joins the rows in chunks of :data:`CHUNK_ROWS` (two chunks at a time when two cores are
+free):
 
 - floats as Python's ``repr`` writes them (the shortest text that reads back
   to the same number; numpy's ``astype(str)`` gives the same), NaN as an
@@ -211,15 +212,30 @@ def _arrow_body(frame: pd.DataFrame, guard: tuple[str, ...]) -> str | None:
             return None
         columns.append(col)
     comma, empty, newline = (pa.scalar(t, pa.large_string()) for t in (",", "", "\n"))
-    parts = []
     n = len(frame)
-    for a in range(0, n, CHUNK_ROWS):
+
+    def chunk_text(a: int) -> str:
         b = min(n, a + CHUNK_ROWS)
         rows = pc.binary_join_element_wise(*(c(a, b) for c in columns), comma)
         lines = pc.binary_join_element_wise(rows, empty, newline)  # each row followed by a line end
-        del rows
         offsets = np.frombuffer(lines.buffers()[1], dtype=np.int64)[lines.offset: lines.offset + len(lines) + 1]
-        parts.append(memoryview(lines.buffers()[2])[offsets[0]: offsets[-1]].tobytes().decode("utf-8"))
-        del lines
+        return memoryview(lines.buffers()[2])[offsets[0]: offsets[-1]].tobytes().decode("utf-8")
+
+    starts = range(0, n, CHUNK_ROWS)
+    if len(starts) >= 4 and _two_cores():
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(2) as pool:  # Arrow's kernels release the GIL: chunks side by side
+            parts = list(pool.map(chunk_text, starts))
+    else:
+        parts = [chunk_text(a) for a in starts]
     pa.default_memory_pool().release_unused()
     return "".join(parts)
+
+
+def _two_cores() -> bool:
+    """Whether two cores are free now (``contagion._matrix.available_cores``: ``CONTAGION_THREADS``, workers,
+    other processes' load)."""
+    from .._matrix import available_cores
+
+    return available_cores(2) >= 2

@@ -98,7 +98,6 @@ from typing import NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
-import scipy.sparse.linalg as spla
 
 from ..errors import ContagionError, ConvergenceError
 
@@ -343,6 +342,8 @@ def _lu_solve(A: sp.csr_array, b: np.ndarray, M_apply, tol_abs) -> np.ndarray | 
 
     ``tol_abs``: bound on each row's residual (a scalar, one per row, or a function of ``x`` giving one
     per row, :func:`_row_tolerance`)."""
+    import scipy.sparse.linalg as spla  # here, not at the top: 0.1-0.3 s of every run that never solves a block
+
     # factorise once; the same factors serve the solve and its refinement step
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -379,6 +380,8 @@ def _solve_block(A: sp.csr_array, b: np.ndarray, x0: np.ndarray, M_apply, tol_ab
     rows), whose failure sends them to the monotone iteration from ``x0``.
     Returns ``(x, how, iterations)``.
     """
+    import scipy.sparse.linalg as spla
+
     m = A.shape[0]
     upper = x0               # the monotone iteration below must start from this upper bound
 

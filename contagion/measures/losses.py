@@ -30,7 +30,8 @@ def losses_by_creditor_type(result) -> pd.Series:
     {'bank': 7.6667, 'external creditors': 1.5}
     """
     net = result.network
-    loss = pd.Series(creditor_losses(result), index=net.types).groupby(level=0).sum()
+    types = pd.Index(net.nodes["type"].array)  # as the node table holds them (no Python string per institution)
+    loss = pd.Series(creditor_losses(result), index=types).groupby(level=0).sum()
     loss = loss[loss.abs() > 0] if (loss.abs() > 0).any() else loss.iloc[0:0]
     loss.loc[EXTERNAL_CREDITORS] = result.external_shortfall
     loss.index.name = "creditor_type"

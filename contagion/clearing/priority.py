@@ -233,6 +233,27 @@ class _Waterfall:
     first_group: np.ndarray        # per debtor: first group index (groups of a debtor are contiguous)
     n_groups: np.ndarray           # per debtor
     pbar: np.ndarray
+    # derived once, read on every round of every scenario (a sweep clears thousands with one waterfall)
+    edge_claim: np.ndarray = None         # type: ignore[assignment]  claims of a creditor in the network
+    edge_creditor: np.ndarray = None      # type: ignore[assignment]  claim_creditor[edge_claim]
+    claim_before: np.ndarray = None       # type: ignore[assignment]  group_before[claim_group]
+    claim_total: np.ndarray = None        # type: ignore[assignment]  group_total[claim_group]
+    claim_share: np.ndarray = None        # type: ignore[assignment]  amount / its group's total (0 if empty)
+    group_end: np.ndarray = None          # type: ignore[assignment]  group_before + group_total
+    last_group: np.ndarray = None         # type: ignore[assignment]  per debtor: its last group
+
+    def __post_init__(self) -> None:
+        derived = {"edge_claim": self.claim_creditor >= 0,
+                   "claim_before": self.group_before[self.claim_group],
+                   "claim_total": self.group_total[self.claim_group],
+                   "group_end": self.group_before + self.group_total,
+                   "last_group": self.first_group + self.n_groups - 1}
+        derived["edge_creditor"] = self.claim_creditor[derived["edge_claim"]]
+        tot = derived["claim_total"]
+        derived["claim_share"] = np.divide(self.claim_amount, tot, out=np.zeros_like(self.claim_amount),
+                                           where=tot > 0)
+        for k, v in derived.items():
+            object.__setattr__(self, k, v)
 
 
 def _waterfall(n: int, di: np.ndarray, ci: np.ndarray, amounts: np.ndarray, spec: ContingentSpec,
@@ -276,23 +297,25 @@ def _waterfall(n: int, di: np.ndarray, ci: np.ndarray, amounts: np.ndarray, spec
 
 def _pay(w: _Waterfall, assets: np.ndarray) -> np.ndarray:
     """What each claim receives when each debtor has ``assets`` to share out."""
-    a = assets[w.claim_debtor]
-    before = w.group_before[w.claim_group]
-    total = w.group_total[w.claim_group]
-    paid = np.clip(a - before, 0.0, total)
+    total = w.claim_total
+    paid = np.subtract(assets[w.claim_debtor], w.claim_before)
+    np.clip(paid, 0.0, total, out=paid)
     # the fraction first (in [0, 1]): amount * paid would underflow for amounts near 1e-300
     return w.claim_amount * np.divide(paid, total, out=np.zeros_like(paid), where=total > 0)
 
 
 def _regimes(w: _Waterfall, assets: np.ndarray, tie: np.ndarray) -> np.ndarray:
-    """Per debtor: the group it pays partially (-1: pays everything)."""
-    n = assets.size
-    reg = np.full(n, -1, dtype=np.int64)
-    for i in np.flatnonzero(assets < w.pbar - tie):
-        g0, cnt = w.first_group[i], w.n_groups[i]
-        ends = w.group_before[g0:g0 + cnt] + w.group_total[g0:g0 + cnt]
-        reg[i] = g0 + int(np.searchsorted(ends, assets[i], side="right"))
-        reg[i] = min(reg[i], g0 + cnt - 1)
+    """Per debtor: the group it pays partially (-1: pays everything): for a debtor short of what it owes, its
+    first group plus the number of its groups whose end (what it owes up to and including that group) its
+    assets reach, at most its last group. (A debtor's ends never decrease: each group's end is the next one's
+    start, computed by the same sum; so this is ``searchsorted(ends, assets, side="right")``, for all debtors
+    at once.)"""
+    reg = np.full(assets.size, -1, dtype=np.int64)
+    short = assets < w.pbar - tie
+    if short.any():
+        reached = np.bincount(w.group_debtor, weights=w.group_end <= assets[w.group_debtor],
+                              minlength=assets.size).astype(np.int64)
+        reg[short] = np.minimum(w.first_group[short] + reached[short], w.last_group[short])
     return reg
 
 
@@ -333,15 +356,14 @@ def _solve_regimes(w: _Waterfall, reg: np.ndarray, default: np.ndarray, e: np.nd
     const = np.where(in_part & (cg < creg), w.claim_amount, 0.0)
     fixed_debtor = ~in_part
     const[fixed_debtor] = _pay(w, a_fixed)[fixed_debtor]
-    share = np.divide(w.claim_amount, w.group_total[cg], out=np.zeros_like(w.claim_amount),
-                      where=w.group_total[cg] > 0)
+    share = w.claim_share
     rec_const = np.bincount(w.claim_creditor[edge_claim], weights=const[edge_claim], minlength=n)
     aa = np.where(default, alpha, 1.0)
     bb = np.where(default, beta, 1.0)
     sel = at & edge_claim & (pos[np.maximum(w.claim_creditor, 0)] >= 0)
     rows_, cols_, vals = pos[w.claim_creditor[sel]], pos[w.claim_debtor[sel]], bb[w.claim_creditor[sel]] * share[sel]
-    offset_in = np.bincount(w.claim_creditor[at & edge_claim], weights=(share * w.group_before[cg])[at & edge_claim],
-                            minlength=n)
+    ate = at & edge_claim
+    offset_in = np.bincount(w.claim_creditor[ate], weights=share[ate] * w.claim_before[ate], minlength=n)
     rhs = aa[part] * e[part] + bb[part] * (rec_const[part] - offset_in[part])
     try:
         if part.size <= 400:   # small systems: a dense solve costs less than building a sparse one
@@ -379,13 +401,14 @@ def _inner_waterfall(w: _Waterfall, di: np.ndarray, e: np.ndarray, forced: np.nd
     waves = np.full(n, -1, dtype=np.int64)
     wave = 0
     done = None
-    edge_claim = w.claim_creditor >= 0
+    edge_claim, edge_creditor = w.edge_claim, w.edge_creditor
+    short_below = pbar - tie
     for it in range(1, 100 * (w.group_total.size + n) + 1000):
-        received = np.bincount(w.claim_creditor[edge_claim], weights=x[edge_claim], minlength=n)
+        received = np.bincount(edge_creditor, weights=x[edge_claim], minlength=n)
         full_value = e + received
         if it == 1:      # everyone pays in full: decided exactly; these stay in default
             fundamental = _short_in_full(w, e, received, tie)
-        default = forced | fundamental | (full_value < pbar - tie)
+        default = forced | fundamental | (full_value < short_below)
         new = default & (waves < 0)
         if new.any():
             waves[new] = wave
@@ -405,9 +428,9 @@ def _inner_waterfall(w: _Waterfall, di: np.ndarray, e: np.ndarray, forced: np.nd
         # accepted when it is consistent (its own regimes are those solved) and not above the iterate; otherwise
         # one step of the clearing map itself (monotone: the sequence falls towards the greatest fixed point)
         if (candidate <= x + 1e-12 * np.maximum(x, 1.0)).all():
-            rec_c = np.bincount(w.claim_creditor[edge_claim], weights=candidate[edge_claim], minlength=n)
+            rec_c = np.bincount(edge_creditor, weights=candidate[edge_claim], minlength=n)
             full_c = e + rec_c
-            default_c = forced | fundamental | (full_c < pbar - tie)
+            default_c = forced | fundamental | (full_c < short_below)
             a_c = np.minimum(np.where(default_c, alpha * e + beta * rec_c, full_c), cap)
             reg_c = _regimes(w, a_c, tie)
             reg_c[forced & (np.where(default_c, alpha * e + beta * rec_c, full_c) >= cap)] = -2

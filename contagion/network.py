@@ -339,13 +339,15 @@ class FinancialNetwork:
 
         # --- nodes
         ids = _text_compact(nodes_df, "id", nf, problems, row_offset, required=True)
-        _check_unique(ids, "id", problems, nf, row_offset)
+        ids_distinct = _all_distinct(ids)  # hashed once: the name check below asks again
+        if not ids_distinct:
+            _check_unique(ids, "id", problems, nf, row_offset)
         if "name" in nodes_df.columns:
             names = _text_compact(nodes_df, "name", nf, problems, row_offset, required=False)
             names = names.where(names != "", ids)
         else:
             names = ids.copy()
-        _check_unique(names if _all_distinct(ids) else names.where(~ids.duplicated(keep="first"), ""), "name",
+        _check_unique(names if ids_distinct else names.where(~ids.duplicated(keep="first"), ""), "name",
                       problems, nf, row_offset)
         if "type" in nodes_df.columns:
             types = _text_compact(nodes_df, "type", nf, problems, row_offset, required=False)
@@ -374,7 +376,8 @@ class FinancialNetwork:
         # first occurrence of each id (duplicate ids are already reported; keep checking the edges)
         di, ci = _edge_positions(debtors, creditors, ids)
         for col, codes, vals in (("debtor", di, debtors), ("creditor", ci, creditors)):
-            for k in np.flatnonzero((codes < 0) & (vals != "").to_numpy()):  # missing ids are reported above
+            unknown = np.flatnonzero(codes < 0)
+            for k in unknown[(vals.iloc[unknown] != "").to_numpy(dtype=bool)]:  # missing ids are reported above
                 problems.append(Problem("unknown institution id (not in the node table)", file=ef,
                                         row=int(k) + row_offset, column=col, value=vals.iloc[k]))
         loops = np.flatnonzero((di == ci) & (di >= 0))

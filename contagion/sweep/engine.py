@@ -308,14 +308,14 @@ def _tail_weights(loss: np.ndarray, draws: np.ndarray, n: int, levels: Sequence[
     """
     k = loss.size
     vs = [float(loss[rank_of(n, q) - 1 - (n - k)]) for q in levels]
-    sel = (loss >= min(vs)) & (loss != 0.0)
-    order = np.argsort(draws[sel], kind="stable")
+    idx = np.flatnonzero((loss >= min(vs)) & (loss != 0.0))
+    idx = idx[np.argsort(draws[idx], kind="stable")]
     rules = []
     for q, v in zip(levels, vs):
         above = int(np.count_nonzero(loss > v))
         ties = int(np.count_nonzero(loss == v))
         rules.append((v, 1.0 / (n * (1.0 - q)), (1.0 - q - above / n) / ((1.0 - q) * ties)))
-    return draws[sel][order], loss[sel][order], tuple(rules)
+    return draws[idx], loss[idx], tuple(rules)
 
 
 class _Fold:
@@ -349,7 +349,7 @@ class _Fold:
     def reached(self, b: _Batch, target: float, cap: int) -> int | None:
         """With batch ``b`` next: the number of draws at the first block where the standard error of the mean
         system loss is at most ``target`` (from :data:`MIN_BLOCKS_UNTIL_SE` blocks on), else None."""
-        f = replace(self.blocks)
+        f = self.blocks.copy()
         blocks = self.n_blocks
         for c, m, v in zip(*b.blocks):
             f.add(c, m, v)

@@ -63,11 +63,11 @@ def running_mean_se(x: np.ndarray) -> np.ndarray:
     >>> bool(np.isclose(se[0], x[:256].std(ddof=1) / 16))
     True
     """
-    counts, means, m2 = block_stats(x)
+    counts, sums, m2 = block_stats(x)
     out = np.empty(counts.size)
     fold = BlockFold()
     for b in range(counts.size):
-        fold.add(counts[b], means[b], m2[b])
+        fold.add(counts[b], sums[b], m2[b])
         out[b] = fold.se
     return out
 

@@ -4,11 +4,11 @@ A worker clears a batch of draws and reduces it at once to summaries that the
 driver merges in batch order, so that the driver's memory does not grow with the
 number of draws (only the exact tail does, by ``1 - min(levels)`` of it):
 
-- :func:`block_stats`: per block of :data:`BLOCK` draws, the count, mean and sum
+- :func:`block_stats`: per block of :data:`BLOCK` draws, the count, sum and sum
   of squared deviations of the system loss; :class:`BlockFold` folds them in
-  block order (Chan, Golub & LeVeque 1983) into the mean, the standard
-  deviation and the standard error of the mean after every block (what
-  ``--until-se`` judges);
+  block order (Chan, Golub & LeVeque 1983) into the standard deviation and the
+  standard error of the mean after every block (what ``--until-se`` judges),
+  and adds the sums exactly (Shewchuk 1997) for the mean;
 - :class:`Moments`: per institution, sums added in batch order (the means) and
   sums of squared deviations merged pairwise (Chan et al.; the standard errors);
 - :class:`Histogram`: counts on fixed cells over the support of the system
@@ -73,7 +73,7 @@ def tail_size(n: int, levels, z: float) -> int:
 
 # ---------------------------------------------------------------------------------------------- blocks
 def block_stats(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per block of :data:`BLOCK` values of ``x`` (the last one may be short): ``(counts, means, m2)``, where
+    """Per block of :data:`BLOCK` values of ``x`` (the last one may be short): ``(counts, sums, m2)``, where
     ``m2`` is the sum of squared deviations from the block's mean. Each block's numbers depend only on its
     own values, so workers and :func:`~contagion.sweep.running_mean_se` compute the same ones."""
     x = np.asarray(x, dtype=float)
@@ -86,27 +86,55 @@ def block_stats(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     xb = xb.reshape(nb, BLOCK)
     counts = np.full(nb, BLOCK, dtype=np.int64)
     counts[-1] = n - (nb - 1) * BLOCK
-    means = xb.sum(axis=1) / counts
-    dev = xb - means[:, None]
+    sums = xb.sum(axis=1)
+    dev = xb - (sums / counts)[:, None]
     dev[-1, counts[-1]:] = 0.0
-    return counts, means, np.einsum("ij,ij->i", dev, dev)
+    return counts, sums, np.einsum("ij,ij->i", dev, dev)
+
+
+def _grow(partials: list, x: float) -> None:
+    """Add ``x`` to the exact sum held as non-overlapping ``partials`` (Shewchuk 1997; what ``math.fsum`` does)."""
+    i = 0
+    for y in partials:
+        if abs(x) < abs(y):
+            x, y = y, x
+        hi = x + y
+        lo = y - (hi - x)
+        if lo:
+            partials[i] = lo
+            i += 1
+        x = hi
+    partials[i:] = [x]
 
 
 @dataclass
 class BlockFold:
-    """Blocks folded in order (Chan et al.): count, mean and sum of squared deviations so far."""
+    """Blocks folded in order: the count, the exact sum of the block sums (its mean is the correctly rounded
+    mean of those sums, whatever the order), and the mean and sum of squared deviations merged pairwise in
+    block order (Chan, Golub & LeVeque 1983) for the standard deviation and the standard error."""
 
     count: int = 0
-    mean: float = 0.0
+    running_mean: float = 0.0
     m2: float = 0.0
+    partials: list = field(default_factory=list)
 
-    def add(self, c: int, mean: float, m2: float) -> None:
+    def add(self, c: int, total: float, m2: float) -> None:
         c = int(c)
-        delta = float(mean) - self.mean
+        mean = float(total) / c
+        delta = mean - self.running_mean
         new = self.count + c
-        self.mean += delta * c / new
+        self.running_mean += delta * c / new
         self.m2 += float(m2) + delta * delta * self.count * c / new
         self.count = new
+        _grow(self.partials, float(total))
+
+    def copy(self) -> "BlockFold":
+        return BlockFold(self.count, self.running_mean, self.m2, list(self.partials))
+
+    @property
+    def mean(self) -> float:
+        """The sum of every draw's value (the blocks' sums added exactly) over the number of draws."""
+        return math.fsum(self.partials) / self.count if self.count else math.nan
 
     @property
     def se(self) -> float:
@@ -281,10 +309,12 @@ class TailReservoir:
         self._compact()
 
     def arrays(self) -> tuple[np.ndarray, np.ndarray]:
-        """``(losses ascending, their draw numbers)``."""
+        """``(losses ascending, their draw numbers)``; the reservoir is emptied (its memory handed over)."""
         self._compact()
         if not self.parts:
             return np.zeros(0), np.zeros(0, dtype=np.int64)
-        loss, draws = self.parts[0]
+        loss, draws = self.parts.pop()
+        self.size = 0
         order = np.lexsort((draws, loss))
-        return loss[order], draws[order]
+        loss = loss[order]
+        return loss, draws[order]

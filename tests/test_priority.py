@@ -439,3 +439,72 @@ def test_debtors_paying_in_full_pay_exactly_what_they_owe_under_every_shipped_sc
     sb = contagion.stress(net, "severe-combined").clearing
     i = net.index_of("SoftBank Group")
     assert not sb.defaulted[i] and sb.shortfall[i] == 0.0
+
+
+# ---------------------------------------------------------------------- batches: what is owed, not the caps
+def _rvg_sponsor(cash=3.0, seniority=(1, 2)):
+    """Sponsor S holds ``cash`` and owes Bank 2 (a loan) and SPV a residual value guarantee capped at 10 that is
+    out of the money (residual value 5, asset worth 5: it owes 0); Bank2 is a second, junior lender."""
+    return _net({"edge_id": ["l1", "r1", "l2"], "debtor": ["S", "S", "S"], "creditor": ["Bank", "SPV", "Bank2"],
+                 "amount": [2.0, 10.0, 1.0], "kind": ["loan", "residual_value_guarantee", "loan"],
+                 "residual_value": [None, 5.0, None], "asset_value": [None, 5.0, None],
+                 "seniority": [seniority[0], 1, seniority[1]]},
+                {"id": ["S", "Bank", "SPV", "Bank2"], "external_assets": [cash, 0, 0, 0]})
+
+
+def test_a_batch_pays_what_is_owed_not_the_caps_of_residual_value_guarantees():
+    """S owes 3 (2 senior, 1 junior; the guarantee's cap of 10 is not owed). With 3.5 it pays 3; with 2.5 it
+    defaults, the senior loan gets 2 and the junior 0.5 (the priority solver); with 1 the senior loan gets 1.
+    Every column equals clear() on its own, and nobody solvent shows a shortfall."""
+    net = _rvg_sponsor()
+    E = np.array([[3.5, 2.5, 1.0], [0, 0, 0], [0, 0, 0], [0, 0, 0]])
+    batch = contagion.clear_many(net, E)
+    assert "priority (2 of 3 scenarios)" in batch.solver
+    assert batch.payments[0].tolist() == [3.0, 2.5, 1.0]
+    assert batch.owed[0].tolist() == [3.0, 3.0, 3.0] and batch.network.total_obligations[0] == 3.0
+    assert batch.shortfall[0].tolist() == [0.0, 0.5, 2.0]
+    assert batch.to_frame().loc[(0, "S"), ["obligations", "shortfall"]].tolist() == [3.0, 0.0]
+    for k in range(3):
+        one = contagion.clear(net.replace(external_assets=E[:, k]))
+        assert batch.payments[:, k].tolist() == one.payments.tolist()
+        assert batch.shortfall[:, k].tolist() == one.shortfall.tolist()
+
+
+def test_a_batch_with_guarantees_says_what_each_guarantor_owes_in_each_scenario():
+    """The sponsor's guarantee of the SPV's loan of 10 is called for what the SPV fails to pay: 6 when the SPV
+    holds 4, nothing when it holds 10; the sponsor owes that (plus nothing else) and pays it from its 20."""
+    net = _guarantee(20.0)
+    E = np.c_[net.external_assets, net.external_assets + np.array([6.0, 0, 0, 0])]
+    batch = contagion.clear_many(net, E)
+    assert batch.owed[:, 0].tolist() == [10.0, 6.0, 0.0, 0.0]
+    assert batch.owed[:, 1].tolist() == [10.0, 0.0, 0.0, 0.0]
+    assert batch.shortfall.tolist() == [[6.0, 0.0], [0.0, 0.0], [0.0, 0.0], [0.0, 0.0]]
+    assert batch.network.total_obligations.tolist() == [10.0, 0.0, 0.0, 0.0]   # the guarantee uncalled
+    assert batch.to_frame().loc[(0, "Sponsor"), "obligations"] == 6.0
+
+
+def test_systemic_importance_measures_against_what_is_owed():
+    """S holds 4 and owes 3. Its failure (it loses its 4) leaves its lenders 3 short: system loss 4 + 3 = 7.
+    Without the network only S's own shortfall counts, from max(0, -(4 - 3)) = 0 to max(0, 4 - 1) = 3: loss 7
+    too, a multiplier of exactly 1 (with the guarantee's cap of 10 counted as owed, S's equity would be -9, the
+    loss without the network 4 + 13 - 9 = 8 and the multiplier 7/8). The lenders lose 2 and 1 in one of the
+    three other scenarios."""
+    from contagion.measures import systemic_importance
+
+    rank = systemic_importance(_rvg_sponsor(cash=4.0))
+    assert rank.loc["S", "system_loss"] == 7.0
+    assert rank.loc["S", "contagion_multiplier"] == 1.0
+    assert rank.loc["Bank", "vulnerability"] == 2.0 / 3 and rank.loc["Bank2", "vulnerability"] == 1.0 / 3
+
+
+def test_a_sweep_of_the_built_in_network_finds_nothing_unpaid_by_those_who_never_default():
+    """Meta owes 10.71 in 2027 and a residual value guarantee on Hyperion capped at 27.3 that is out of the money:
+    it never defaults in the sweep, so it leaves nothing unpaid (the caps counted as owed made it 21.4)."""
+    from contagion.sweep import load_sweep_config, run_sweep
+
+    net = contagion.load_dataset("ai-infrastructure")
+    sweep = run_sweep(net, load_sweep_config("ai-demand-uncertainty"), n=300, seed=2)
+    never = sweep.default_probability == 0
+    assert never.sum() > 40 and "Meta" in [sweep.names[i] for i in np.flatnonzero(never)]
+    assert np.all(sweep.expected_unpaid[never] == 0.0)
+    assert np.all(sweep.expected_unpaid[~never] > 0.0)

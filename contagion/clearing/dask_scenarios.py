@@ -79,13 +79,17 @@ def clear_dask_columns(clear_many: Callable, net, E: Any, method: str, solver: s
                            for b, o in zip(blocks, offsets)])
     if not parts:
         return clear_many(net, np.zeros((net.n, 0)), method, solver=solver, **params)
+    from .handover import owed_network
+
     labels = list(dict.fromkeys(p.solver for p in parts))
-    fields = {"network": net,
+    fields = {"network": owed_network(net),       # as clear_many's: what each row owes when everyone pays
               "payments": np.concatenate([p.payments for p in parts], axis=1),
               "defaulted": np.concatenate([p.defaulted for p in parts], axis=1),
               "iterations": np.concatenate([np.atleast_1d(p.iterations) for p in parts]),
               "residual": np.concatenate([np.atleast_1d(p.residual) for p in parts]),
               "solver": " | ".join(labels[:3]) + (f" | ... ({len(parts)} chunks)" if len(labels) > 3 else "")}
+    if parts[0].obligations is not None:          # guarantees: what each one owes, per scenario
+        fields["obligations"] = np.concatenate([p.owed for p in parts], axis=1)
     if getattr(parts[0], "prices", None) is not None:
         fields["prices"] = np.concatenate([p.prices for p in parts], axis=1)
     return replace(parts[0], **fields)

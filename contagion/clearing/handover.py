@@ -96,6 +96,7 @@ def clear_many_with_priority(net: Any, E: np.ndarray, method: str, alpha: float 
 
     P, D = batch.payments.copy(), batch.defaulted.copy()
     its, res_ = np.asarray(batch.iterations).copy(), np.asarray(batch.residual, dtype=float).copy()
-    P[:, redo], D[:, redo], its[redo], res_[redo] = priority_columns(net, E, redo, alpha, beta, spec=spec)
+    P[:, redo], D[:, redo], its[redo], res_[redo] = priority_columns(net, E, redo, alpha, beta, spec=spec,
+                                                                     owed=owed)
     return replace(batch, payments=P, defaulted=D, iterations=its, residual=res_,
                    solver=f"{batch.solver}+priority ({redo.size} of {E.shape[1]} scenarios)")

@@ -582,24 +582,35 @@ def priority_batch(net: Any, E: np.ndarray, method: str, alpha: float = 1.0, bet
     n, K = E.shape
     P = np.empty((n, K))
     D = np.empty((n, K), dtype=bool)
+    owed = np.empty((n, K))
     its = np.empty(K, dtype=np.int64)
     res_ = np.empty(K)
     for k in range(K):
         res = priority_result(net.replace(external_assets=E[:, k]), method, alpha, beta)
         P[:, k], D[:, k], its[k], res_[k] = res.payments, res.defaulted, res.iterations, res.residual
-    return BatchClearingResult(network=net, payments=P, defaulted=D, iterations=its, residual=res_,
-                               method=method, solver=SOLVER_NAME,
-                               params={} if method == "eisenberg-noe" else {"alpha": alpha, "beta": beta})
+        owed[:, k] = res.network.total_obligations        # guarantees as called in this scenario
+    spec = contingent_spec(net)                            # the network as owed when everyone pays
+    uncalled = net if np.array_equal(spec.fixed_amount, spec.cap) else net.replace(edge_amounts=spec.fixed_amount)
+    return BatchClearingResult(network=uncalled, payments=P, defaulted=D,
+                               iterations=its, residual=res_, method=method, solver=SOLVER_NAME,
+                               params={} if method == "eisenberg-noe" else {"alpha": alpha, "beta": beta},
+                               obligations=owed)
 
 
 def priority_columns(net: Any, E: np.ndarray, columns: np.ndarray, alpha: float = 1.0, beta: float = 1.0,
-                     spec: ContingentSpec | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+                     spec: ContingentSpec | None = None,
+                     owed: Any = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Payments, default flags, iterations and residuals of the columns ``columns`` of ``E`` (outside assets),
     for a network without guarantees: its claims' waterfall is built once. Each result equals
     :func:`priority_result` on the network with that column as outside assets; the residual is the largest
     ``|p - min(what it owes or its cap, what it has)|`` (a clearing state has 0). ``spec``: the network's
-    :func:`contingent_spec`, when the caller has it already."""
+    :func:`contingent_spec`, and ``owed`` the network with what each row owes (residual value guarantees at
+    ``min(cap, max(0, K - V))``, not their caps), when the caller has them already: a debtor not in default pays
+    ``owed.total_obligations``."""
     spec = contingent_spec(net) if spec is None else spec
+    if owed is None:
+        same = np.array_equal(spec.fixed_amount, net.edges["amount"].to_numpy(dtype=np.float64))
+        owed = net if same else net.replace(edge_amounts=spec.fixed_amount)
     di, ci = net.edge_index
     w = _waterfall(net.n, di, ci, spec.fixed_amount, spec, net.external_liabilities)
     P = np.empty((net.n, columns.size))
@@ -611,7 +622,7 @@ def priority_columns(net: Any, E: np.ndarray, columns: np.ndarray, alpha: float 
         e = E[:, k]
         rows, ext_paid, default, _, it = _inner_waterfall(w, di, e, net.forced_default, net.forced_recovery,
                                                           alpha, beta)
-        p = _settle_in_full(net, default, rows, ext_paid, spec.fixed_amount, net.total_obligations)
+        p = _settle_in_full(net, default, rows, ext_paid, spec.fixed_amount, owed.total_obligations)
         received = np.bincount(ci, weights=rows, minlength=net.n)
         has = np.where(default, alpha * e + beta * received, e + received)
         P[:, j], D[:, j], its[j] = p, default, it

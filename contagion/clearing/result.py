@@ -249,6 +249,12 @@ class BatchClearingResult:
 
     ``payments`` and ``defaulted`` have shape ``(n, K)``: column ``k`` equals
     ``clear(net with external_assets=E[:, k]).payments``.
+
+    ``network`` holds what each row owes when everyone pays (residual value
+    guarantees at ``min(cap, max(0, K - V))``, as ``clear(...).network``).
+    Guarantees (``kind = guarantee``) are called by how much the debtors they
+    cover fail to pay, so what a guarantor owes differs by scenario: then
+    ``obligations`` holds it, shape ``(n, K)``; :attr:`owed` is the one to use.
     """
 
     network: "FinancialNetwork" = field(repr=False)
@@ -259,19 +265,28 @@ class BatchClearingResult:
     method: str
     solver: str = ""
     params: Mapping[str, Any] = field(default_factory=dict)
+    obligations: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def n_scenarios(self) -> int:
         return int(self.payments.shape[1])
 
     @property
+    def owed(self) -> np.ndarray:
+        """What each institution owes in each scenario, shape ``(n, K)`` (a broadcast view of
+        ``network.total_obligations`` unless guarantees make it differ by scenario)."""
+        if self.obligations is not None:
+            return self.obligations
+        return np.broadcast_to(self.network.total_obligations[:, None], self.payments.shape)
+
+    @property
     def shortfall(self) -> np.ndarray:
-        """``pbar[:, None] - payments``, shape ``(n, K)``."""
-        return self.network.total_obligations[:, None] - self.payments
+        """``owed - payments``, shape ``(n, K)``: what each institution leaves unpaid in each scenario."""
+        return self.owed - self.payments
 
     @property
     def converged(self) -> bool:
-        scale = float(self.network.total_obligations.max()) if self.network.n else 0.0
+        scale = float(self.owed.max()) if self.payments.size else 0.0
         return bool(np.all(self.residual <= 1e-12 * max(scale, 1e-300)))
 
     def to_frame(self) -> pd.DataFrame:
@@ -289,13 +304,13 @@ class BatchClearingResult:
         net = self.network
         n, K = self.payments.shape
         index = pd.MultiIndex.from_product([range(K), list(net.names)], names=["scenario", "name"])
-        pbar = net.total_obligations
+        owed = self.owed
         return pd.DataFrame({
             "id": np.tile(np.asarray(list(net.ids), dtype=object), K),
             "type": np.tile(np.asarray(net.types, dtype=object), K),
-            "obligations": np.tile(pbar, K),
+            "obligations": owed.T.ravel(),
             "payment": self.payments.T.ravel(),
-            "shortfall": (pbar[:, None] - self.payments).T.ravel(),
+            "shortfall": (owed - self.payments).T.ravel(),
             "defaulted": self.defaulted.T.ravel(),
         }, index=index)
 

@@ -19,7 +19,7 @@ def _importance_task(shared: tuple, cols: np.ndarray) -> dict[str, np.ndarray]:
     """Clear the scenarios "institution ``i`` loses all its outside assets" for ``i`` in ``cols``."""
     from ..clearing import clear_many
 
-    net, method, params, p0, d0 = shared
+    net, method, params, p0, d0, PiT = shared
     k = cols.size
     E = np.repeat(net.external_assets[:, None], k, axis=1)
     E[cols, np.arange(k)] = 0.0
@@ -27,7 +27,7 @@ def _importance_task(shared: tuple, cols: np.ndarray) -> dict[str, np.ndarray]:
     P, D = batch.payments, batch.defaulted
     dP = np.ascontiguousarray(p0[:, None] - P)
     own = (cols, np.arange(k))
-    loss = np.asarray(net.PiT @ dP)       # fall in what each institution receives
+    loss = np.asarray(PiT @ dP)           # fall in what each institution receives
     loss[own] = 0.0                         # its own failure is not "others failing"
     new = D & ~d0[:, None]
     fails = D[own].copy()
@@ -122,6 +122,7 @@ def systemic_importance(net, *, method: str = "eisenberg-noe", chunk_size: int |
     [{'system_loss': 95.0, 'vulnerability': 2.5, 'defaulted_by': 1}]
     """
     from ..clearing import clear_many
+    from ..clearing.handover import owed_network
     from ..executors import resolve_executor, run_tasks
 
     if method not in BATCH_METHODS:
@@ -131,11 +132,14 @@ def systemic_importance(net, *, method: str = "eisenberg-noe", chunk_size: int |
                              f"not {method!r}")
     n = net.n
     e = net.external_assets
-    pbar = net.total_obligations
+    # what each row owes when everyone pays (residual value guarantees at min(cap, max(0, K - V)), guarantees
+    # uncalled), as the clearing pays it: caps are not obligations
+    owed = owed_network(net)
+    pbar = owed.total_obligations
     base = clear_many(net, e[:, None], method, **params)
     p0 = base.payments[:, 0].copy()
     d0 = base.defaulted[:, 0].copy()
-    inflow0 = net.PiT @ p0
+    inflow0 = owed.PiT @ p0
     from ..clearing.core import tie_tolerance
 
     still_pays = ~net.forced_default & (inflow0 >= pbar - tie_tolerance(pbar)) & ~d0
@@ -147,7 +151,7 @@ def systemic_importance(net, *, method: str = "eisenberg-noe", chunk_size: int |
     tasks = [(cols[k:k + chunk_size],) for k in range(0, cols.size, chunk_size)]
     work = float(cols.size) * (n + net.liabilities.nnz)
     with resolve_executor(executor, work) as (ex, _workers):
-        parts = run_tasks(_importance_task, (net, method, dict(params), p0, d0), tasks, ex, progress=progress,
+        parts = run_tasks(_importance_task, (net, method, dict(params), p0, d0, owed.PiT), tasks, ex, progress=progress,
                           sizes=[t[0].size for t in tasks])
     fails = d0.copy()
     fails[pbar <= 0] = False
@@ -162,7 +166,7 @@ def systemic_importance(net, *, method: str = "eisenberg-noe", chunk_size: int |
         additional[c] = part["additional"]
         vul += part["vulnerability"]
         hit += part["defaulted_by"]
-    eqb = net.equity_before
+    eqb = owed.equity_before
     system = e + dshort
     # without the network: only i's own shortfall changes, from max(0, -eqb) to max(0, e_i - eqb)
     without = e + np.maximum(e - eqb, 0.0) - np.maximum(-eqb, 0.0)

@@ -18,7 +18,7 @@ import math
 import os
 from concurrent.futures import Executor
 from contextlib import closing
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any, Callable, Iterator, Mapping, Sequence
 
 import numpy as np
@@ -213,8 +213,6 @@ def _m2(x: np.ndarray) -> np.ndarray:
 
 def _sweep_task(plan: _Plan, seed: int, n: int, first_batch: int, last_batch: int, want: _Want) -> list[_Batch]:
     """Sample and clear batches ``first_batch .. last_batch - 1``; the summaries of each (:class:`_Batch`)."""
-    net = plan.network
-    pbar = net.total_obligations
     p0 = plan.base_payments
     idx = plan.idx
     g = plan.blocks_per_batch
@@ -230,11 +228,14 @@ def _sweep_task(plan: _Plan, seed: int, n: int, first_batch: int, last_batch: in
         P = batch.payments[:, :size]
         D = batch.defaulted[:, :size]
         Q = batch.prices[:, :size] if plan.units is not None else None
+        # what each one owed in each draw (caps of residual value guarantees are not obligations; guarantees
+        # as called) and how its payments spread over its creditors: the batch's network, not the plan's
+        owed, PiT = batch.owed[:, :size], batch.network.PiT
         del batch
         dP = np.subtract(p0[:, None], P)                              # fall in payments from the baseline
         lost = np.ascontiguousarray(lost_all[:, :size])
-        unpaid = np.subtract(pbar[:, None], P)                        # what each one leaves unpaid, per draw
-        eq = np.asarray(net.PiT @ dP)                                 # fall in what each one receives
+        unpaid = np.subtract(owed, P)                                 # what each one leaves unpaid, per draw
+        eq = np.asarray(PiT @ dP)                                     # fall in what each one receives
         eq[idx] += lost
         if Q is not None:                                             # fire sales: holdings marked down
             eq += plan.units @ (plan.base_prices[:, None] - Q)
@@ -265,7 +266,7 @@ def _sweep_task(plan: _Plan, seed: int, n: int, first_batch: int, last_batch: in
             u=u, count=size, first=first, defaults=D.sum(axis=1, dtype=np.int64),
             unpaid=unpaid.sum(axis=1), unpaid_m2=_m2(unpaid), equity_loss=eq.sum(axis=1), equity_loss_m2=_m2(eq),
             contribution=contribution, blocks=block_stats(x), xmin=float(x.min()), xmax=float(x.max()),
-            hist=(nz, cells[nz]), n_defaults=np.bincount(nd, minlength=net.n + 1),
+            hist=(nz, cells[nz]), n_defaults=np.bincount(nd, minlength=plan.network.n + 1),
             tail=top_records(x, np.arange(first, first + size, dtype=np.int32 if n < 2**31 else np.int64),
                              want.k, want.floor),
             co_default=co, prices=prices, draws=draws))

@@ -42,6 +42,28 @@ def test_html_reprs_escape_and_show_numbers(make):
     assert html.startswith("<") and "<script" not in html and any(ch.isdigit() for ch in html)
 
 
+def test_sweep_html_repr_shows_estimates_with_their_errors():
+    from contagion.formatting import fmt_amount, fmt_share
+    from contagion.sweep import SweepConfig
+
+    base = contagion.load_dataset("core-periphery")
+    net = contagion.FinancialNetwork.from_matrix(base.liabilities, base.external_assets, base.external_liabilities,
+                                                 names=["<b>Core</b>", *base.names[1:]])
+    sweep = run_sweep(net, SweepConfig.from_dict(
+        {"shocks": [{"target": "<b>Core</b>", "distribution": "uniform", "low": 0, "high": 1}]}), n=400, seed=5)
+    shown = sweep._repr_html_(max_rows=3)
+    assert "<b>" not in shown and "&lt;b&gt;Core&lt;/b&gt;" in shown
+    lo, hi = sweep.mean_ci()
+    assert f"{fmt_amount(sweep.mean)} \u00b1 {fmt_amount(sweep.mean_se)} [{fmt_amount(lo)}, {fmt_amount(hi)}]" in shown
+    es_lo, es_hi = sweep.es_ci(0.95)
+    assert f"{fmt_amount(sweep.es(0.95))} \u00b1 {fmt_amount(sweep.es_se(0.95))} [{fmt_amount(es_lo)}" in shown
+    top = sweep.ranking()[0]
+    p_lo, _ = sweep.default_probability_ci()
+    assert (f"{fmt_share(sweep.default_probability[top])} \u00b1 {fmt_share(sweep.default_probability_se[top])} "
+            f"[{fmt_share(p_lo[top])}") in shown
+    assert shown.split("<caption")[1].count("<tr>") == 1 + 3 and f"{net.n - 3:,} more in to_frame()" in shown
+
+
 def test_html_repr_escapes_a_hostile_title():
     net = contagion.load_dataset("chain")
     hostile = net.replace(metadata={"title": "<img src=x onerror=alert(1)>"})

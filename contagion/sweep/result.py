@@ -513,6 +513,43 @@ class SweepResult:
             rows.append(rec)
         return rows
 
+    def _repr_html_(self, max_rows: int = 10) -> str:
+        """Jupyter display: the system loss with its standard errors and intervals, then the ``max_rows``
+        institutions most likely to default (:meth:`ranking`), every text escaped."""
+        from html import escape
+
+        from ..formatting import fmt_amount, fmt_share, summary_html
+
+        def est(x: float, se: float, ci: tuple[float, float], fmt=fmt_amount) -> str:
+            return f"{fmt(x)} \u00b1 {fmt(se)} [{fmt(ci[0])}, {fmt(ci[1])}]"
+
+        what = f"{self.n:,} draws, seed {self.seed}, {self.method}"
+        if self.until_se is not None:
+            what += f", until SE \u2264 {self.until_se:g} ({'reached' if self.target_reached else 'not reached'})"
+        rows = [("sweep", what), ("mean system loss", est(self.mean, self.mean_se, self.mean_ci()))]
+        for q in self.levels:
+            rows.append((f"VaR {q:g}", est(self.var(q), self.var_se(q), self.var_ci(q))))
+            rows.append((f"ES {q:g}", est(self.es(q), self.es_se(q), self.es_ci(q))))
+        head = summary_html(f"Monte Carlo sweep (estimate \u00b1 standard error [{self.confidence:.0%} interval])",
+                            rows)
+        p_lo, p_hi = self.default_probability_ci()
+        se = self.default_probability_se
+        cells = []
+        for i in self.ranking()[:max_rows]:
+            cells.append("<tr>" + f'<th style="text-align:left">{escape(str(self.names[i]))}</th>' + "".join(
+                f'<td style="text-align:right">{escape(v)}</td>' for v in (
+                    est(self.default_probability[i], se[i], (p_lo[i], p_hi[i]), fmt_share),
+                    f"{fmt_amount(self.expected_unpaid[i])} \u00b1 {fmt_amount(self._nan(self.expected_unpaid_se)[i])}",
+                    f"{fmt_amount(self.expected_loss[i])} \u00b1 {fmt_amount(self._nan(self.expected_loss_se)[i])}")
+            ) + "</tr>")
+        more = len(self.names) - len(cells)
+        caption = f"most likely to default ({more:,} more in to_frame())" if more > 0 else "institutions"
+        table = ('<table><caption style="text-align:left">' + escape(caption) + "</caption><tr>"
+                 + "".join(f'<th style="text-align:{a}">{h}</th>' for a, h in (
+                     ("left", "name"), ("right", "default probability"), ("right", "expected unpaid"),
+                     ("right", "expected loss"))) + "</tr>" + "".join(cells) + "</table>")
+        return head[:-len("</div>")] + table + "</div>"
+
     def __repr__(self) -> str:
         return (f"SweepResult(n={self.n}, seed={self.seed}, mean_loss={self.loss.mean:.6g} "
                 f"+- {self.mean_se:.2g}, institutions={len(self.names)})")

@@ -47,8 +47,6 @@ def _text_compact(df: pd.DataFrame, col: str, file: str, problems: list[Problem]
     s = df[col]
     if not (isinstance(s.dtype, pd.StringDtype) and s.dtype.storage == "pyarrow"):
         return _text_column(df, col, file, problems, row_offset, required)
-    import pyarrow.compute as pc
-
     missing = s.isna().to_numpy()
     arrow = s.array.__arrow_array__()
     out = s

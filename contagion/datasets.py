@@ -15,9 +15,9 @@ True
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
-from .errors import ContagionError
+from .errors import ContagionError, shown
 
 if TYPE_CHECKING:  # listing datasets must not load the network's numpy/pandas/scipy
     from .network import FinancialNetwork

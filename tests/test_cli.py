@@ -25,6 +25,7 @@ from click.testing import CliRunner
 import contagion
 from contagion.cli import cli
 from contagion.clearing import CLEARING_METHODS
+from contagion.datasets import dataset_path
 
 GY_P = {"Periphery 1": 54, "Periphery 2": 54, "Core": 56, "Periphery 3": 54, "Periphery 4": 54}
 
@@ -300,8 +301,11 @@ def _bad_inputs(tmp_path: Path) -> list[tuple[list[str], str]]:
     no_match.write_text('[[shocks]]\nkind = "external_assets"\nselect = { type = "neocloud" }\nrelative = 0.5\n',
                         encoding="utf-8")
     bad_default = tmp_path / "bad-default"
-    shutil.copytree(contagion.datasets.dataset_path("chain"), bad_default)
+    shutil.copytree(dataset_path("chain"), bad_default)
     (bad_default / "dataset.toml").write_text('default_scenario = "nope"\n', encoding="utf-8")
+    bad_type = tmp_path / "bad-type"
+    shutil.copytree(dataset_path("chain"), bad_type)
+    (bad_type / "dataset.toml").write_text('default_scenario = 3\n', encoding="utf-8")
     return [
         (["run", "no-such-dataset"], "'no-such-dataset' is neither an existing file or directory nor a built-in"),
         (["run", str(bad_net)], f"{bad_net / 'nodes.csv'}, row 3, column 'external_assets': not a number"),
@@ -315,6 +319,7 @@ def _bad_inputs(tmp_path: Path) -> list[tuple[list[str], str]]:
         (["run", "core-periphery", "-s", str(no_match)],
          "scenario 'no-match': shocks[0].select: type = 'neocloud' matches no institution"),
         (["run", str(bad_default)], "dataset.toml: default_scenario: unknown scenario 'nope'"),
+        (["run", str(bad_type)], f"{bad_type / 'dataset.toml'}: default_scenario must be str, got 3"),
         (["info", "no-such-dataset"], "is neither an existing file or directory nor a built-in dataset"),
         (["scenarios", "no-such-dataset"], "is neither an existing file or directory nor a built-in dataset"),
         (["info", str(bad_net)], "row 3, column 'external_assets': not a number"),

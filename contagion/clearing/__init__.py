@@ -20,8 +20,6 @@ import functools
 import inspect
 from typing import Any, Callable
 
-import numpy as np
-
 from ..errors import ContagionError
 from .result import BatchClearingResult, ClearingResult
 from .methods import BATCH_CLEARERS, eisenberg_noe, rogers_veraart, clear_many

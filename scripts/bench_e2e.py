@@ -15,15 +15,25 @@ memory (``ru_maxrss`` of that child, from ``os.wait4``):
   ``pandas.read_parquet``) of both files, ids mapped to positions with a pandas
   index, a scipy CSR ``L`` and ``Pi.T``, Picard iteration from ``p = pbar`` to
   the same tolerance (largest change ``<= 1e-12 * max(pbar)``), and the same
-  table written with ``DataFrame.to_csv``. It validates nothing.
+  table written with ``DataFrame.to_csv``. It validates nothing;
+- **before** (with ``--before DIR``): ``contagion run`` from an earlier source
+  tree, e.g. ``git archive 8a74391 | tar -x -C DIR`` (run with ``PYTHONPATH=DIR``
+  from a folder without a ``contagion`` package, so that tree is imported).
 
-Ratios are contagion / plain, measured in the same run (the target: time
-<= 1.0x, peak memory <= 1.5x). Both outputs are compared (payments agree to
-1e-9 of the largest obligation). Not a test; ``--quick`` is the small smoke
-run CI can afford (no timing assertions anywhere).
+The machine may be busy (other jobs on the same cores): the sides run
+interleaved -- one of each per round, ``--repeat`` rounds -- so that a load
+spike hits every side alike, and the medians are reported. Ratios are
+contagion / plain of those medians, measured in the same run (the target: time
+<= 1.0x, peak memory <= 1.5x), with the range of the per-round ratios; the
+load average before and after is printed with them. Both outputs are compared
+(payments agree to 1e-9 of the largest obligation; a ``before`` output must be
+the same bytes as contagion's when both ran with one thread, and agree to
+1e-9 otherwise). Not a test; ``--quick`` is the small smoke run CI can afford
+(no timing assertions anywhere).
 
     python scripts/bench_e2e.py                      # 1e5 institutions / 1e6 obligations, CSV and Parquet
-    python scripts/bench_e2e.py --nodes 1e6 --edges 1e7
+    python scripts/bench_e2e.py --repeat 5 --before /tmp/contagion-before
+    python scripts/bench_e2e.py --nodes 1e6 --edges 1e7 --no-plain --repeat 1
     python scripts/bench_e2e.py --quick
 """
 
@@ -33,6 +43,7 @@ import argparse
 import json
 import os
 import platform
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -80,10 +91,10 @@ pd.DataFrame({"id": nodes["id"], "name": nodes["name"], "type": nodes["type"], "
 """
 
 
-def measured(argv: list[str], env: dict | None = None) -> dict:
+def measured(argv: list[str], env: dict | None = None, cwd: str | None = None) -> dict:
     """Run ``argv`` in a fresh process: wall seconds (start to exit) and that child's peak RSS (``os.wait4``)."""
     t = time.perf_counter()
-    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, cwd=cwd)
     err = proc.stderr.read()
     _, status, usage = os.wait4(proc.pid, 0)
     seconds = time.perf_counter() - t
@@ -152,24 +163,12 @@ def busy(n: int, repeat: int, hogs: int) -> dict:
     return r
 
 
-#: Cold start: one ``contagion sweep`` in a fresh process with an empty numba cache, then warm runs.
-def cold(draws: int, config: str, warm_runs: int) -> dict:
-    """First run after clearing the cache (``NUMBA_CACHE_DIR`` set to a new empty folder) against warm runs."""
-    with tempfile.TemporaryDirectory() as cache:
-        env = {**os.environ, "NUMBA_CACHE_DIR": cache}
-        cmd = [sys.executable, "-m", "contagion", "sweep", "--config", config, "-n", str(draws), "-f", "json"]
-        first = measured(cmd, env)
-        warm = [measured(cmd, env) for _ in range(max(1, warm_runs))]
-    best = min(w["seconds"] for w in warm)
-    best_cpu = min(w["cpu_seconds"] for w in warm)
-    notice = [line for line in first["stderr"].splitlines() if "compiling" in line]
-    print(f"# cold start: contagion sweep --config {config} -n {draws:,}: first run (empty cache) "
-          f"{first['seconds']:.1f} s wall / {first['cpu_seconds']:.1f} s CPU, warm {best:.1f} s / {best_cpu:.1f} s "
-          f"(best of {len(warm)}), ratio {first['seconds'] / best:.2f}x wall, {first['cpu_seconds'] / best_cpu:.2f}x "
-          f"CPU; notice: {notice[0] if notice else '(none)'}")
-    return {"first_seconds": first["seconds"], "first_cpu_seconds": first["cpu_seconds"],
-            "warm_seconds": [w["seconds"] for w in warm], "warm_cpu_seconds": [w["cpu_seconds"] for w in warm],
-            "ratio": first["seconds"] / best, "cpu_ratio": first["cpu_seconds"] / best_cpu, "notice": notice}
+def cold(draws: int, config: str, rounds: int) -> dict:
+    """Cold start (see :func:`bench_startup.cold_start`): pairs of a first run with an empty numba cache and a
+    warm run."""
+    from bench_startup import cold_start
+
+    return cold_start(draws, rounds, config)
 
 
 def compare(a: Path, b: Path) -> float:
@@ -203,6 +202,60 @@ def machine() -> dict:
                                                             / 1e9, 1)}
 
 
+def _load() -> str:
+    try:
+        return "/".join(f"{x:.1f}" for x in os.getloadavg())
+    except OSError:  # pragma: no cover - not on this platform
+        return "n/a"
+
+
+def end_to_end(folder: Path, fmt: str, tmp: Path, repeat: int, plain: bool, before: Path | None) -> dict:
+    """Run the sides interleaved ``repeat`` times on one network folder; medians, ratios, agreement."""
+    run = ["-m", "contagion", "run", str(folder), "--baseline", "-f", "csv", "-o"]
+    sides: dict[str, tuple[list[str], dict | None]] = {"contagion": ([sys.executable, *run], None)}
+    if plain:
+        sides["plain"] = ([sys.executable, "-c", PLAIN, str(folder), fmt], None)
+    if before is not None:
+        sides["before"] = ([sys.executable, *run], {**os.environ, "PYTHONPATH": str(before)})
+    runs: dict[str, list[dict]] = {side: [] for side in sides}
+    load_before = _load()
+    for k in range(repeat):
+        for side, (cmd, env) in sides.items():
+            runs[side].append(measured([*cmd, str(tmp / f"{side}-{fmt}.csv")], env, cwd=str(tmp)))
+    row: dict = {"format": fmt, "repeat": repeat, "load_before": load_before, "load_after": _load()}
+    for side, rs in runs.items():
+        row[side] = {"seconds": statistics.median(r["seconds"] for r in rs),
+                     "peak_bytes": statistics.median(r["peak_bytes"] for r in rs),
+                     "all_seconds": [r["seconds"] for r in rs], "all_peak_bytes": [r["peak_bytes"] for r in rs]}
+    for other in ("plain", "before"):
+        if other in row:
+            c, o = row["contagion"], row[other]
+            row[f"time_ratio_{other}"] = c["seconds"] / o["seconds"]
+            row[f"memory_ratio_{other}"] = c["peak_bytes"] / o["peak_bytes"]
+            per = [a / b for a, b in zip(c["all_seconds"], o["all_seconds"])]
+            row[f"time_ratio_{other}_range"] = [min(per), max(per)]
+            row[f"payment_difference_{other}"] = compare(tmp / f"contagion-{fmt}.csv", tmp / f"{other}-{fmt}.csv")
+    if "before" in row:
+        row["same_bytes_as_before"] = ((tmp / f"contagion-{fmt}.csv").read_bytes()
+                                       == (tmp / f"before-{fmt}.csv").read_bytes())
+    return row
+
+
+def _print_row(row: dict) -> None:
+    c = row["contagion"]
+    print(f"{row['format']:8s} contagion {c['seconds']:6.2f} s {c['peak_bytes'] / 1e6:6.0f} MB", end="")
+    for other in ("plain", "before"):
+        if other in row:
+            o = row[other]
+            lo, hi = row[f"time_ratio_{other}_range"]
+            print(f"   {other} {o['seconds']:6.2f} s {o['peak_bytes'] / 1e6:6.0f} MB: time {row[f'time_ratio_{other}']:.2f}x "
+                  f"({lo:.2f}-{hi:.2f}) memory {row[f'memory_ratio_{other}']:.2f}x, payments agree to "
+                  f"{row[f'payment_difference_{other}']:.1e}", end="")
+    if "same_bytes_as_before" in row:
+        print(f"   output {'identical to' if row['same_bytes_as_before'] else 'differs from'} before", end="")
+    print(f"   (median of {row['repeat']}, load {row['load_before']} -> {row['load_after']})", flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     from bench_read import build_in_child
 
@@ -210,8 +263,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--nodes", type=float, default=1e5, help="institutions (default 1e5)")
     ap.add_argument("--edges", type=float, default=1e6, help="obligations (default 1e6)")
     ap.add_argument("--formats", default="csv,parquet")
-    ap.add_argument("--repeat", type=int, default=1, help="runs of each side (the best is kept)")
+    ap.add_argument("--repeat", type=int, default=3, help="interleaved rounds (default 3; medians are reported)")
     ap.add_argument("--no-plain", action="store_true", help="only contagion (large sizes)")
+    ap.add_argument("--before", default=None, metavar="DIR",
+                    help="also time 'contagion run' from this earlier source tree (PYTHONPATH=DIR)")
     ap.add_argument("--quick", action="store_true", help="smoke run: 2,000 institutions, 20,000 obligations")
     ap.add_argument("--dir", default=None, help="where to write the files (default: a temporary folder)")
     ap.add_argument("--json", default=None, help="also write the results as JSON to this file")
@@ -234,39 +289,24 @@ def main(argv: list[str] | None = None) -> int:
             Path(args.json).write_text(json.dumps({"machine": machine(), **extra}, indent=2))
         return 0
     n, m = (2000, 20_000) if args.quick else (int(args.nodes), int(args.edges))
+    repeat = 1 if args.quick else max(1, args.repeat)
     formats = [f.strip() for f in args.formats.split(",") if f.strip()]
     info = machine()
     print(f"# end to end: {n:,} institutions, {m:,} obligations; {info['cpu']} ({info['usable_cpus']} usable of "
-          f"{info['cpus']} cpus), python {info['python']}, pandas {info['pandas']}, pyarrow {info['pyarrow']}",
-          flush=True)
+          f"{info['cpus']} cpus), python {info['python']}, pandas {info['pandas']}, pyarrow {info['pyarrow']}, "
+          f"numba {info['numba']}; load average {_load()}", flush=True)
     results = []
+    before = Path(args.before).resolve() if args.before else None
     with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
         paths = build_in_child(Path(tmp), n, m, formats)
         for fmt, folder in paths.items():
-            row: dict = {"format": fmt}
-            sides = {"contagion": lambda out: [sys.executable, "-m", "contagion", "run", str(folder), "--baseline",
-                                               "-f", "csv", "-o", str(out)]}
-            if not args.no_plain:
-                sides["plain"] = lambda out: [sys.executable, "-c", PLAIN, str(folder), fmt, str(out)]
-            for side, cmd in sides.items():
-                out = Path(tmp) / f"{side}-{fmt}.csv"
-                best = min((measured(cmd(out)) for _ in range(max(1, args.repeat))), key=lambda r: r["seconds"])
-                row[side] = {"seconds": best["seconds"], "peak_bytes": best["peak_bytes"]}
-            if "plain" in row:
-                row["time_ratio"] = row["contagion"]["seconds"] / row["plain"]["seconds"]
-                row["memory_ratio"] = row["contagion"]["peak_bytes"] / row["plain"]["peak_bytes"]
-                row["payment_difference"] = compare(Path(tmp) / f"contagion-{fmt}.csv", Path(tmp) / f"plain-{fmt}.csv")
+            row = end_to_end(folder, fmt, Path(tmp), repeat, not args.no_plain, before)
             results.append(row)
-            c = row["contagion"]
-            line = f"{fmt:8s} contagion {c['seconds']:6.2f} s {c['peak_bytes'] / 1e6:7.0f} MB"
-            if "plain" in row:
-                p = row["plain"]
-                line += (f"   plain {p['seconds']:6.2f} s {p['peak_bytes'] / 1e6:7.0f} MB   ratio time "
-                         f"{row['time_ratio']:.2f}x memory {row['memory_ratio']:.2f}x   payments agree to "
-                         f"{row['payment_difference']:.1e}")
-                if row["payment_difference"] > 1e-9:
-                    raise SystemExit(f"the two answers differ ({row['payment_difference']:.3g})")
-            print(line, flush=True)
+            _print_row(row)
+            for other in ("plain", "before"):
+                if row.get(f"payment_difference_{other}", 0.0) > 1e-9:
+                    raise SystemExit(f"the answers of contagion and {other} differ "
+                                     f"({row[f'payment_difference_{other}']:.3g})")
     if args.json:
         Path(args.json).write_text(json.dumps({"nodes": n, "edges": m, "machine": info, "results": results, **extra},
                                               indent=2))

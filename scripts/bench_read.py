@@ -9,7 +9,14 @@ wall time of ``read_network`` and the process's peak resident memory
 interpreter, numpy, pandas, contagion). Not a test: it takes minutes and
 several GB; run it on a quiet machine.
 
+The machine may be busy: with ``--repeat N`` each format is read N times,
+interleaved with the reads of an earlier source tree given by ``--before DIR``
+(``git archive <commit> | tar -x -C DIR``; imported with ``PYTHONPATH=DIR``
+from a folder without a ``contagion`` package), and medians are reported with
+the load average.
+
     python scripts/bench_read.py                       # 1e6 institutions, 1e7 obligations
+    python scripts/bench_read.py --repeat 3 --before /tmp/contagion-before
     python scripts/bench_read.py --nodes 1e4 --edges 1e5 --formats csv
 """
 
@@ -18,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -87,8 +95,10 @@ def build_in_child(folder: Path, n: int, m: int, formats: list[str]) -> dict[str
     return {f: names[f] for f in formats}
 
 
-def measure(path: Path) -> dict:
-    proc = subprocess.run([sys.executable, "-c", CHILD, str(path)], capture_output=True, text=True)
+def measure(path: Path, before: Path | None = None) -> dict:
+    env = {**os.environ, "PYTHONPATH": str(before)} if before else None
+    proc = subprocess.run([sys.executable, "-c", CHILD, str(path)], capture_output=True, text=True, env=env,
+                          cwd=str(path.parent))
     if proc.returncode != 0:
         raise SystemExit(f"reading {path} failed:\n{proc.stderr[-2000:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
@@ -101,9 +111,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--formats", default="csv,parquet")
     ap.add_argument("--dir", default=None, help="where to write the files (default: a temporary folder)")
     ap.add_argument("--json", default=None, help="also write the results as JSON to this file")
+    ap.add_argument("--repeat", type=int, default=1, help="reads per format, interleaved (medians reported)")
+    ap.add_argument("--before", default=None, metavar="DIR", help="also read with this earlier source tree")
     args = ap.parse_args(argv)
     n, m = int(args.nodes), int(args.edges)
     formats = [f.strip() for f in args.formats.split(",") if f.strip()]
+    before = Path(args.before).resolve() if args.before else None
     with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
         t = time.perf_counter()
         paths = build_in_child(Path(tmp), n, m, formats)
@@ -113,11 +126,26 @@ def main(argv: list[str] | None = None) -> int:
               flush=True)
         results = {}
         for fmt, path in paths.items():
-            r = measure(path)
-            results[fmt] = {**r, "file_bytes": sizes[fmt]}
-            print(f"{fmt:8s} read_network {r['seconds']:7.1f} s   peak RSS {r['peak_kb'] / 1e6:6.2f} GB "
-                  f"(before reading {r['before_kb'] / 1e6:.2f} GB)   {r['n']:,} institutions, "
-                  f"{r['edges']:,} obligations", flush=True)
+            load = "/".join(f"{x:.1f}" for x in os.getloadavg())
+            runs: dict[str, list[dict]] = {"now": [], **({"before": []} if before else {})}
+            for _ in range(max(1, args.repeat)):
+                runs["now"].append(measure(path))
+                if before:
+                    runs["before"].append(measure(path, before))
+            results[fmt] = {"file_bytes": sizes[fmt], "load_before": load}
+            for side, rs in runs.items():
+                r = {"seconds": statistics.median(x["seconds"] for x in rs),
+                     "peak_kb": statistics.median(x["peak_kb"] for x in rs), "before_kb": rs[0]["before_kb"],
+                     "n": rs[0]["n"], "edges": rs[0]["edges"], "all_seconds": [x["seconds"] for x in rs]}
+                results[fmt][side] = r
+                print(f"{fmt:8s} {side:6s} read_network {r['seconds']:7.1f} s   peak RSS {r['peak_kb'] / 1e6:6.2f} GB "
+                      f"(before reading {r['before_kb'] / 1e6:.2f} GB)   {r['n']:,} institutions, "
+                      f"{r['edges']:,} obligations   (median of {len(rs)}; load {load} -> "
+                      f"{'/'.join(f'{x:.1f}' for x in os.getloadavg())})", flush=True)
+            if before:
+                a, b = results[fmt]["now"], results[fmt]["before"]
+                print(f"{fmt:8s} now / before: time {a['seconds'] / b['seconds']:.2f}x, "
+                      f"memory {a['peak_kb'] / b['peak_kb']:.2f}x", flush=True)
     if args.json:
         Path(args.json).write_text(json.dumps({"nodes": n, "edges": m, "results": results}, indent=2))
     return 0

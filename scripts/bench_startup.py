@@ -23,6 +23,17 @@ machine hits every command alike rather than one.
 Also listed: which heavy modules (pandas, scipy, numba, pyvis, jinja2,
 matplotlib, networkx, igraph, rich, pydantic, yaml, dask) a bare
 ``import contagion`` loads; the target is none.
+
+``--cold DRAWS`` measures the first job after a fresh install instead:
+``contagion sweep --config ai-demand-uncertainty -n DRAWS`` with an empty
+numba cache (``NUMBA_CACHE_DIR`` set to a new, empty folder: every kernel the
+job uses is compiled, as after ``pip install``), then the same command again
+with the cache it left (warm). ``--rounds`` pairs (cold, warm) run one after
+the other, so load on a shared machine hits both alike; the medians and the
+median of the per-pair ratios are reported (target: cold within 3x of warm at
+100,000 draws), with the one-line compile notice the command printed.
+
+    python scripts/bench_startup.py --cold 100000 --rounds 3
 """
 
 from __future__ import annotations
@@ -113,13 +124,67 @@ def measure(repeats: int) -> dict:
     }
 
 
+def _timed(argv: list[str], env: dict) -> dict:
+    """Wall and CPU seconds of one child process (``os.wait4``), and its standard error."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    err = proc.stderr.read().decode(errors="replace")
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - t0
+    if os.waitstatus_to_exitcode(status):
+        raise SystemExit(f"bench_startup: {' '.join(argv)} failed:\n{err[-2000:]}")
+    return {"seconds": wall, "cpu_seconds": usage.ru_utime + usage.ru_stime, "stderr": err}
+
+
+def cold_start(draws: int, rounds: int = 3, config: str = "ai-demand-uncertainty") -> dict:
+    """``rounds`` pairs of (first run with an empty numba cache, warm run with the cache it left)."""
+    import tempfile
+
+    cmd = [sys.executable, "-m", "contagion", "sweep", "--config", config, "-n", str(draws), "-f", "json",
+           "--no-progress"]
+    pairs = []
+    for _ in range(max(1, rounds)):
+        with tempfile.TemporaryDirectory(prefix="numba-cache-") as cache:
+            env = {**os.environ, "NUMBA_CACHE_DIR": cache}
+            cold = _timed(cmd, env)
+            warm = _timed(cmd, env)
+        pairs.append((cold, warm))
+    notice = next((line for c, _ in pairs for line in c["stderr"].splitlines() if "compiling" in line), None)
+    warm_notice = any("compiling" in w["stderr"] for _, w in pairs)
+    med = statistics.median
+    out = {"draws": draws, "rounds": len(pairs), "config": config,
+           "cold_seconds": [c["seconds"] for c, _ in pairs], "warm_seconds": [w["seconds"] for _, w in pairs],
+           "cold_cpu_seconds": [c["cpu_seconds"] for c, _ in pairs],
+           "warm_cpu_seconds": [w["cpu_seconds"] for _, w in pairs],
+           "ratio": med(c["seconds"] / w["seconds"] for c, w in pairs),
+           "cpu_ratio": med(c["cpu_seconds"] / w["cpu_seconds"] for c, w in pairs),
+           "notice": notice, "warm_run_compiled": warm_notice, "load": os.getloadavg()}
+    print(f"cold start: contagion sweep --config {config} -n {draws:,}, {len(pairs)} pair(s) (empty numba cache, "
+          f"then warm): cold {med(out['cold_seconds']):.1f} s wall / {med(out['cold_cpu_seconds']):.1f} s CPU, "
+          f"warm {med(out['warm_seconds']):.1f} s / {med(out['warm_cpu_seconds']):.1f} s; cold/warm "
+          f"{out['ratio']:.2f}x wall, {out['cpu_ratio']:.2f}x CPU (median of the pairs; load average "
+          f"{'/'.join(f'{x:.1f}' for x in out['load'])})")
+    print(f"notice printed: {notice or '(none)'}" + ("; the warm run compiled again (cache not used)"
+                                                     if warm_notice else ""))
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("-n", "--repeats", type=int, default=15, help="runs per command (default 15)")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    parser.add_argument("--cold", type=int, default=0, metavar="DRAWS",
+                        help="instead: the first sweep of DRAWS draws after a fresh install (empty numba cache) "
+                             "against a warm one")
+    parser.add_argument("--rounds", type=int, default=3, help="(cold, warm) pairs for --cold (default 3)")
     args = parser.parse_args(argv)
     if args.repeats < 1:
         parser.error("--repeats must be at least 1")
+    if args.cold:
+        data = cold_start(args.cold, args.rounds)
+        if args.json:
+            print(json.dumps(data, indent=2))
+        return 0
     data = measure(args.repeats)
     if args.json:
         print(json.dumps(data, indent=2))

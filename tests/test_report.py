@@ -21,6 +21,7 @@ import xml.dom.minidom
 from html.parser import HTMLParser
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
@@ -94,6 +95,21 @@ def test_institution_table_core_periphery(core_report):
     assert (core.equity_pre_shock, core.equity, core.capital_depletion) == pytest.approx((10, -84, 1.0))
     p = t.iloc[1]
     assert (p.payment, p.equity_pre_shock, p.equity, p.capital_depletion) == pytest.approx((54, 5, -1, 1.0))
+
+
+def test_report_tables_use_the_numbers_of_run_with_guarantees():
+    """On the built-in network Meta owes 10.71 in 2027 and a residual value guarantee on Hyperion capped at 27.3
+    that is out of the money: before the scenario its equity is 21.41, as `run` says (the caps counted as owed
+    made the report's pre-shock equity -5.89 and listed Meta as moved by every scenario)."""
+    net = contagion.load_dataset("ai-infrastructure")
+    rep = build_report(net, ["openai-revenue-shortfall"], generated="2026-01-01")
+    run = contagion.stress(net, ["openai-revenue-shortfall"]).to_frame()
+    t = rep.institutions(0).set_index("name")
+    for col in ("obligations", "payment", "shortfall", "equity_pre_shock", "equity"):
+        np.testing.assert_array_equal(t.loc[run.index, col].to_numpy(), run[col].to_numpy(), err_msg=col)
+    assert t.loc["Meta", "equity_pre_shock"] == pytest.approx(21.411129) and t.loc["Meta", "obligations"] == 10.705565
+    long = rep.institutions_by_scenario().set_index("name")
+    np.testing.assert_array_equal(long.loc[run.index, "equity_pre_shock"].to_numpy(), run["equity_pre_shock"])
 
 
 def test_scenarios_are_applied_separately():

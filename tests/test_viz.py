@@ -20,6 +20,7 @@ import scipy.sparse as sp
 from hypothesis import given, settings, strategies as st
 
 import contagion
+from contagion.formatting import fmt_amount
 from contagion.errors import ContagionError
 from contagion.shocks import Scenario, Shock
 from contagion.viz import (OUTCOME_COLOURS, WAVE_COLOURS, build_view, network_view, script_json,
@@ -226,6 +227,20 @@ def test_script_json_never_closes_the_script_and_round_trips(text):
 
 
 # ---------------------------------------------------------------------------- what the view shows
+def test_view_tooltips_count_guarantees_at_what_they_owe():
+    """Meta owes 10.71 in 2027 besides a residual value guarantee capped at 27.3 that is out of the money: its
+    tooltip shows what `run` shows (equity 21.41 before and after, nothing lost), not the caps (-5.89 before)."""
+    net = contagion.load_dataset("ai-infrastructure")
+    st = contagion.stress(net, ["openai-revenue-shortfall"])
+    view = build_view(net, st.clearing)
+    names = [n["fullName"] for n in view.data["nodes"]]
+    meta = dict(map(tuple, view.data["scenarios"][0]["nodeTip"][names.index("Meta")]))
+    row = st.to_frame().loc["Meta"]
+    assert meta["Equity pre-shock"] == fmt_amount(row["equity_pre_shock"]) == "21.41"
+    assert meta["Total obligations"] == fmt_amount(row["obligations"]) == "10.71"
+    assert meta["Capital depletion"] == "0.0%" and meta["Outcome"] == "Solvent"
+
+
 def test_core_periphery_outcome_waves_and_tooltip_numbers():
     net, res = core_periphery_hit()
     view = build_view(net, res)

@@ -9,6 +9,7 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
+from ..clearing.handover import owed_network
 from ..formatting import fmt_amount, fmt_share, outcome_text
 from ..viz import DEFAULT_MAX_NODES, capital_depletion
 from .charts import SCENARIO_COLOURS, _figures, _inline_svg, _png_bytes, _svg_text, _timeline_figures
@@ -55,11 +56,11 @@ class ScenarioRun:
         capital_depletion, defaulted, wave`` (``wave`` = -1 when solvent), ordered by wave, then shortfall,
         then capital depletion, then obligations (all descending except the wave)."""
         res = self.result
-        before = base.equity_before
+        before = owed_network(base).equity_before     # guarantees at what they owe, as every other view
         frame = pd.DataFrame({
             "name": list(base.names),
             "type": base.types.astype(str),
-            "obligations": self.network.total_obligations,
+            "obligations": res.network.total_obligations,
             "payment": res.payments,
             "shortfall": res.shortfall,
             "equity_pre_shock": before,
@@ -197,12 +198,13 @@ class Report:
         """Every institution in every scenario (long format, network order, then scenario order): ``name, id,
         type, scenario, equity_pre_shock, equity, shortfall, defaulted, wave`` (``wave`` = -1 when solvent)."""
         base = self.base
+        pre = owed_network(base).equity_before
         frames = []
         for label, r in zip(self.names, self.runs):
             res = r.result
             frames.append(pd.DataFrame({
                 "name": list(base.names), "id": [str(i) for i in base.ids], "type": base.types.astype(str),
-                "scenario": label, "equity_pre_shock": base.equity_before, "equity": res.equity,
+                "scenario": label, "equity_pre_shock": pre, "equity": res.equity,
                 "shortfall": res.shortfall, "defaulted": res.defaulted,
                 "wave": np.asarray(res.default_round, dtype=int)}))
         frame = pd.concat(frames, ignore_index=True)
@@ -434,12 +436,13 @@ class Report:
         base = self.base
         names = self.names
         eq, short, wave = (self.compare_institutions(m).to_numpy() for m in ("equity", "shortfall", "wave"))
-        pre = base.equity_before
+        owed = owed_network(base)
+        pre = owed.equity_before
         tol = 1e-9 * np.maximum(1.0, np.abs(pre))
         moved = (np.abs(eq - pre[:, None]) > tol[:, None]).any(axis=1) | (wave >= 0).any(axis=1)
         n_def = (wave >= 0).sum(axis=1)
         fall = np.max(pre[:, None] - eq, axis=1) if len(names) else np.zeros(base.n)
-        order = np.lexsort((np.arange(base.n), -base.total_obligations, -fall, -n_def))
+        order = np.lexsort((np.arange(base.n), -owed.total_obligations, -fall, -n_def))
         order = [i for i in order if moved[i]]
         types = base.types.astype(str)
 
@@ -456,7 +459,7 @@ class Report:
         rows = [{"name": base.names[i], "type": types[i], "pre": fmt_amount(pre[i]),
                  "defaults": int(n_def[i]), "cells": cells(i, eq, fmt_amount)} for i in order[: self.max_rows]]
         owing = [i for i in order if (short[i] > 0).any()]
-        short_rows = [{"name": base.names[i], "type": types[i], "pre": fmt_amount(base.total_obligations[i]),
+        short_rows = [{"name": base.names[i], "type": types[i], "pre": fmt_amount(owed.total_obligations[i]),
                        "defaults": int(n_def[i]),
                        "cells": cells(i, short, lambda v: fmt_amount(v) if v > 0 else "\u2013")}
                       for i in owing[: self.max_rows]]

@@ -234,10 +234,13 @@ def scenario_values(net: Any, runs: list[ViewRun], nodes: DisplayNodes, edges: D
     node_attrs = _node_attributes(net, nodes.kept)
     units, year = dataset_units(net.metadata), dataset_year(net.metadata)
     edge_attrs = edge_attribute_rows(edges.table, edges.frame["row"].to_numpy(), units)
+    from ..clearing.handover import owed_network
+
+    pre_shock = owed_network(net).equity_before           # guarantees at what they owe, not their caps
     out = []
     for s, run in enumerate(runs):
         res, py = run.result, run.path
-        equity_before = net.equity_before if py is None else res.network.equity_before
+        equity_before = pre_shock if py is None else res.network.equity_before
         eb_disp = nodes.per_display(equity_before)
         wave = np.asarray(res.default_round if py is None else py.wave, dtype=int)
         defaulted = np.asarray(res.defaulted if py is None else py.defaulted, dtype=bool)

@@ -40,6 +40,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from .clearing.priority import refuse_priority
 from .clearing.threshold import threshold_cascade
 from .errors import ContagionError, ConvergenceError, ScenarioError
 
@@ -309,6 +310,7 @@ def debtrank(net, shock: Any, *, weights: str | Sequence[float] | np.ndarray = "
     >>> round(debtrank(net, "A").value, 4)
     0.5
     """
+    refuse_priority(net, "DebtRank")
     h0 = _initial_distress(net, shock)
     v = economic_weights(net, weights)
     WT, LT_bad = _exposure_matrices(net, cap=True)
@@ -393,6 +395,7 @@ def differential_debtrank(net, shock: Any, *, weights: str | Sequence[float] | n
     >>> debtrank(net, {"A": 0.6}).distress.round(12).tolist()
     [0.6, 0.5, 0.4, 0.15]
     """
+    refuse_priority(net, "differential DebtRank")
     h0 = _initial_distress(net, shock)
     v = economic_weights(net, weights)
     WT, LT_bad = _exposure_matrices(net, cap=False)

@@ -508,3 +508,28 @@ def test_a_sweep_of_the_built_in_network_finds_nothing_unpaid_by_those_who_never
     assert never.sum() > 40 and "Meta" in [sweep.names[i] for i in np.flatnonzero(never)]
     assert np.all(sweep.expected_unpaid[never] == 0.0)
     assert np.all(sweep.expected_unpaid[~never] > 0.0)
+
+
+@pytest.mark.parametrize("method", ["threshold", "fire-sale"])
+def test_methods_without_priority_refuse_such_networks(method):
+    """The threshold cascade read the guarantee's cap of 10 as owed: S (4 in hand, owing 3) failed in wave 0."""
+    with pytest.raises(contagion.ContagionError, match=f"^{method} does not combine with seniority"):
+        contagion.clear(_rvg_sponsor(cash=4.0), method=method)
+
+
+def test_debtrank_refuses_networks_with_guarantees():
+    from contagion.channels import debtrank, differential_debtrank
+
+    for f, name in ((debtrank, "DebtRank"), (differential_debtrank, "differential DebtRank")):
+        with pytest.raises(contagion.ContagionError, match=f"^{name} does not combine"):
+            f(_rvg_sponsor(cash=4.0), "S")
+
+
+def test_cli_threshold_on_the_built_in_network_is_a_clear_error():
+    from click.testing import CliRunner
+
+    from contagion.cli import cli
+
+    result = CliRunner().invoke(cli, ["run", "-m", "threshold"])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "threshold does not combine with seniority, collateral_value or guarantees" in result.stderr

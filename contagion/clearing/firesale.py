@@ -355,11 +355,9 @@ def _state(net, holdings: Any, start_prices: Any) -> tuple[tuple[str, ...], np.n
 
 def _clear(net, impact, targets, method: str, solver: str, params: dict, holdings=None,
            start_prices=None) -> FireSaleResult:
-    from .priority import uses_priority
+    from .priority import refuse_priority
 
-    if uses_priority(net):
-        raise ContagionError(f"{method} does not combine with seniority, collateral_value or guarantees yet; "
-                             f"clear with eisenberg-noe, or drop those columns")
+    refuse_priority(net, method)
     names, units, start = _state(net, holdings, start_prices)
     model = _Model(net, names, units, _impacts(impact, names), targets, solver, start)
     res, p, q, sold, rounds = model.solve(least=False)

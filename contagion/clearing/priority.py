@@ -50,7 +50,7 @@ import numpy as np
 from .._columns import is_blank, located_numbers, table_file
 from ..errors import ConvergenceError, InvalidNetworkError, Problem, shown
 
-__all__ = ["PRIORITY_COLUMNS", "uses_priority", "ContingentSpec", "contingent_spec", "clear_priority",
+__all__ = ["PRIORITY_COLUMNS", "uses_priority", "refuse_priority", "ContingentSpec", "contingent_spec", "clear_priority",
            "priority_result", "priority_batch", "priority_columns", "ContingentWarning", "SOLVER_NAME"]
 
 #: ``res.solver`` of results cleared here (the compiled and reference EN paths hand such networks over)
@@ -75,6 +75,18 @@ def _any_set(column: Any) -> bool:
     import pandas as pd
 
     return any(not _blank(v) for v in pd.unique(column))
+
+
+def refuse_priority(net: Any, method: str) -> None:
+    """Raise :class:`~contagion.ContagionError` when ``net`` uses the DESIGN §8 columns (seniority, collateral,
+    guarantees, residual value guarantees) and ``method`` does not model them: read as plain obligations, a
+    guarantee's or a residual value guarantee's cap would count as owed (a solvent sponsor shown in default)."""
+    if uses_priority(net):
+        from ..errors import ContagionError
+
+        raise ContagionError(f"{method} does not combine with seniority, collateral_value or guarantees yet "
+                             f"(it would count every guarantee's cap as owed); clear with eisenberg-noe or "
+                             f"rogers-veraart, or drop those columns")
 
 
 def uses_priority(net: Any) -> bool:

@@ -87,6 +87,9 @@ def threshold_cascade(net, recovery: float = 0.0) -> ClearingResult:
     if not (0.0 <= R < 1.0):
         raise ContagionError(f"recovery must lie in [0, 1) (fraction of obligations a failed institution pays), "
                              f"got {R}")
+    from .priority import refuse_priority
+
+    refuse_priority(net, "threshold")
     pbar = net.total_obligations
     PiT = net.PiT
     e = net.external_assets

@@ -211,6 +211,11 @@ def test_info_json_and_table():
     assert ring["cyclic_components"] == 1 and ring["clearing_unique"] is False
     table = invoke("info", "ring").stdout
     assert "no (the greatest is used)" in table and "strongly connected components" in table
+    assert data["total_owed"] == 360 and "owed when everyone pays" not in table
+    # the built-in network: Meta's residual value guarantee on Hyperion (cap 27.3) is out of the money
+    ai = json.loads(invoke("info", "-f", "json").stdout)
+    assert ai["total_obligations"] - ai["total_owed"] == pytest.approx(27.3, abs=1e-9)
+    assert "(guarantee caps not owed)" in invoke("info").stdout
 
 
 def test_info_shows_sponsor_table(tmp_path):

@@ -99,6 +99,8 @@ def network_info(net) -> dict[str, Any]:
         "strongly_connected_components": int(ncomp),
         "largest_component": int(sizes.max()) if sizes.size else 0,
         "cyclic_components": int((sizes > 1).sum()),
+        # guarantees uncalled and residual value guarantees at min(cap, max(0, K - V)): what clearing starts from
+        "total_owed": float(res.network.total_obligations.sum()),
         "clearing_unique": res.unique,
         "defaults_as_is": res.n_defaults,
         "types": {str(k): int(v) for k, v in types.items()},
@@ -141,6 +143,9 @@ def _info_tables(data: dict[str, Any], color: bool) -> str:
                  ("interbank liabilities", fmt_amount(data["interbank_liabilities"])),
                  ("external liabilities", fmt_amount(data["external_liabilities"])),
                  ("total obligations", fmt_amount(data["total_obligations"])),
+                 *((("  owed when everyone pays", fmt_amount(data["total_owed"])),
+                    ("  (guarantee caps not owed)", fmt_amount(data["total_obligations"] - data["total_owed"])))
+                   if data["total_owed"] != data["total_obligations"] else ()),
                  ("external assets", fmt_amount(data["external_assets"])),
                  ("strongly connected components", str(data["strongly_connected_components"])),
                  ("largest component", str(data["largest_component"])),

@@ -266,3 +266,27 @@ def test_holdings_and_start_prices_for_a_second_year():
     assert y2.fire_sale_loss == pytest.approx(left.sum() * (q1 - y2.prices["asset"]), rel=1e-12)
     with pytest.raises(contagion.ContagionError, match="unknown asset"):
         contagion.clear(net, method="fire-sale", start_prices={"gpu": 0.5})
+
+
+def test_fire_sales_on_the_built_in_network_as_the_readme_tells():
+    """README, Fire sales, 'On the built-in network': the GPU fleets of collateral.csv at their 1 Jan 2027 book
+    values as one asset. Under gpu-collateral-writedown Eisenberg-Noe has CoreWeave and the xAI vehicle default;
+    selling GPUs at impact 0.05 both pay in full at a price of 0.7621; at impact 0.1 both sell everything at 0.0744
+    and default. Each round is the priority clearing (CoreWeave's secured loans rank first)."""
+    net = contagion.load_dataset("ai-infrastructure")
+    st = contagion.stress(net, ["gpu-collateral-writedown"])
+    cw, xv = net.names.index("CoreWeave"), net.names.index("xAI GPU vehicle (Valor Compute Infrastructure)")
+    gpu = np.zeros(net.n)
+    gpu[cw], gpu[xv] = 18.979231 * 2 / 3, 20 * 2 / 3
+    assert sorted(np.flatnonzero(contagion.clear(st.network).defaulted)) == sorted([cw, xv])
+    mid = contagion.clear(st.network, method="fire-sale", impact=0.05, holdings={"gpu": gpu})
+    assert round(mid.prices["gpu"], 4) == 0.7621 and mid.n_defaults == 0
+    assert mid.units_sold[[cw, xv], 0].round(2).tolist() == [1.96, 3.47] and round(mid.fire_sale_loss, 2) == 6.18
+    deep = contagion.clear(st.network, method="fire-sale", impact=0.1, holdings={"gpu": gpu})
+    assert round(deep.prices["gpu"], 4) == 0.0744 and sorted(np.flatnonzero(deep.defaulted)) == sorted([cw, xv])
+    np.testing.assert_allclose(deep.units_sold[:, 0], gpu, rtol=0, atol=1e-12)
+    assert deep.payments[[cw, xv]].round(2).tolist() == [13.51, 5.79]
+    # paid as the waterfall says: CoreWeave's secured (seniority 1) lenders before the rest
+    senior = (net.edges["debtor"].to_numpy() == net.ids[cw]) & (net.edges["seniority"].to_numpy() == 1)
+    owed = deep.network.edges["amount"].to_numpy()
+    np.testing.assert_allclose(deep.row_payments[senior], owed[senior], rtol=0, atol=1e-12)

@@ -510,11 +510,53 @@ def test_a_sweep_of_the_built_in_network_finds_nothing_unpaid_by_those_who_never
     assert np.all(sweep.expected_unpaid[~never] > 0.0)
 
 
-@pytest.mark.parametrize("method", ["threshold", "fire-sale"])
-def test_methods_without_priority_refuse_such_networks(method):
+def test_threshold_refuses_networks_with_guarantees():
     """The threshold cascade read the guarantee's cap of 10 as owed: S (4 in hand, owing 3) failed in wave 0."""
-    with pytest.raises(contagion.ContagionError, match=f"^{method} does not combine with seniority"):
-        contagion.clear(_rvg_sponsor(cash=4.0), method=method)
+    with pytest.raises(contagion.ContagionError, match="^threshold does not combine with seniority"):
+        contagion.clear(_rvg_sponsor(cash=4.0), method="threshold")
+
+
+def _gpu_borrowers(cash_n=1.0):
+    """The issue's neocloud N (10 GPU units, owes 11) and GPU vehicle V (cash 3, 8 units, owes 9.8 to B, no
+    exposure to N), with N's debt in two ranks (6 to a senior lender S, 5 to a junior lender J) and a residual
+    value guarantee from N to a vehicle X capped at 50 that is out of the money (residual value 5, asset 5)."""
+    return _net({"edge_id": ["s", "j", "r", "v"], "debtor": ["N", "N", "N", "V"], "creditor": ["S", "J", "X", "B"],
+                 "amount": [6.0, 5.0, 50.0, 9.8], "seniority": [1, 2, 1, 1],
+                 "kind": ["loan", "loan", "residual_value_guarantee", "loan"],
+                 "residual_value": [None, None, 5.0, None], "asset_value": [None, None, 5.0, None]},
+                {"id": ["N", "S", "J", "X", "V", "B"], "external_assets": [cash_n, 0, 0, 0, 3.0, 0],
+                 "asset_units": [10.0, 0, 0, 0, 8.0, 0]})
+
+
+def test_fire_sale_pays_by_seniority_and_counts_guarantees_at_what_they_owe():
+    """Derivation (impact 0.01). N owes 11 (the guarantee's cap of 50 is not owed: 5 - 5 = 0) and holds 1 in
+    cash: at any price below 1 it cannot pay, so it sells all 10 units. V needs 9.8 - 3 = 6.8, i.e. 6.8 / q of
+    its 8 units: at q = 1 it sells 6.8 (q = exp(-0.168)), then it needs more than it has and sells all 8, so
+    q = exp(-0.01 x 18) = 0.835270: V pays 3 + 8q = 9.682 < 9.8 and defaults although it owes N nothing. N pays
+    1 + 10q = 9.353: the senior lender S its 6 in full, the junior J the remaining 3.353 (pro rata, J would get
+    5/11 of it, 4.25). With N's cash at 4 both pay in full at q = 0.8502 (the issue's first case)."""
+    q = np.exp(-0.18)
+    res = contagion.clear(_gpu_borrowers(), method="fire-sale", impact=0.01)
+    assert res.prices["asset"] == pytest.approx(q, abs=1e-12)
+    np.testing.assert_allclose(res.payments, [1 + 10 * q, 0, 0, 0, 3 + 8 * q, 0], rtol=0, atol=1e-12)
+    assert res.defaulted.tolist() == [True, False, False, False, True, False]
+    np.testing.assert_allclose(res.row_payments, [6.0, 1 + 10 * q - 6.0, 0.0, 3 + 8 * q], rtol=0, atol=1e-12)
+    assert res.network.total_obligations.tolist() == [11.0, 0, 0, 0, 9.8, 0]
+    assert res.equity[0] == pytest.approx(1 + 10 * q - 11, abs=1e-12)           # holdings sold, paid out
+    assert res.units_sold[:, 0].tolist() == [10.0, 0, 0, 0, 8.0, 0] and res.converged
+    full = contagion.clear(_gpu_borrowers(4.0), method="fire-sale", impact=0.01)
+    assert not full.defaulted.any() and round(full.prices["asset"], 4) == 0.8502
+    # side by side: the same numbers per scenario, and what each owed
+    net = _gpu_borrowers()
+    E = np.c_[net.external_assets, _gpu_borrowers(4.0).external_assets]
+    batch = contagion.clear_many(net, E, method="fire-sale", impact=0.01)
+    np.testing.assert_allclose(batch.payments[:, 0], res.payments, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(batch.payments[:, 1], full.payments, rtol=0, atol=1e-12)
+    assert batch.prices[0].round(6).tolist() == [round(q, 6), round(full.prices["asset"], 6)]
+    assert batch.shortfall[0].tolist() == pytest.approx([11 - (1 + 10 * q), 0.0], abs=1e-12)
+    # and on a path (one year): the same clearing, the units carried
+    path = contagion.clear_path(net, (2026, 2026), method="fire-sale", impact=0.01)
+    np.testing.assert_allclose(path.payments[0], res.payments, rtol=0, atol=1e-12)
 
 
 def test_debtrank_refuses_networks_with_guarantees():

@@ -279,9 +279,14 @@ class _Model:
 
     def __init__(self, net, names, units, impact, targets, solver, start):
         from .methods import eisenberg_noe
+        from .priority import uses_priority
 
         self.net, self.names, self.units, self.impact, self.targets = net, names, units, impact, targets
         self.start = start
+        # each round an exact Eisenberg--Noe clearing; on a network with seniority, collateral or guarantees
+        # that is the priority clearing (eisenberg_noe hands it over), whose result says what each one owed
+        # (guarantees as called) and received (the waterfall), not the caps and Pi
+        self.priority = uses_priority(net)
         self.en = lambda e: eisenberg_noe(net.replace(external_assets=e), solver=solver)
         self.e, self.pbar, self.PiT = net.external_assets, net.total_obligations, net.PiT
 
@@ -291,20 +296,28 @@ class _Model:
         p = res.least_payments if least and res.least_payments is not None else res.payments
         return res, p
 
-    def fraction_sold(self, p: np.ndarray, q: np.ndarray) -> np.ndarray:
+    def owed_and_received(self, res, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """What each institution owes and receives at payments ``p`` of the clearing ``res``."""
+        if self.priority:         # res.equity = (e + units q) + received - owed, by the waterfall
+            owed = res.network
+            return owed.total_obligations, res.equity - owed.external_assets + owed.total_obligations
+        return self.pbar, self.PiT @ p
+
+    def fraction_sold(self, res, p: np.ndarray, q: np.ndarray) -> np.ndarray:
         value = self.units @ q
-        liquid = self.e + self.PiT @ p
-        need = np.maximum(self.pbar - liquid, 0.0)
+        pbar, received = self.owed_and_received(res, p)
+        liquid = self.e + received
+        need = np.maximum(pbar - liquid, 0.0)
         if self.targets is not None:
             assets = liquid + value
-            equity = assets - self.pbar
+            equity = assets - pbar
             need = np.maximum(need, np.where(equity >= 0, assets - self.targets * equity, 0.0))
         frac = np.divide(need, value, out=np.zeros_like(value), where=value > 0)
         frac[self.net.forced_default] = 1.0          # made to default: sells everything
         return np.clip(frac, 0.0, 1.0)
 
-    def prices(self, p: np.ndarray, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        sold = self.fraction_sold(p, q)[:, None] * self.units
+    def prices(self, res, p: np.ndarray, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        sold = self.fraction_sold(res, p, q)[:, None] * self.units
         return self.start * np.exp(-self.impact * sold.sum(axis=0)), sold
 
     def solve(self, least: bool) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray, int]:
@@ -313,22 +326,27 @@ class _Model:
         last = None
         for rounds in range(1, MAX_ROUNDS + 1):
             res, p = self.clear_at(q, least)
-            q_new, sold = self.prices(p, q)
+            q_new, sold = self.prices(res, p, q)
             step = float(np.max(np.abs(q_new - q), initial=0.0))
             rate = step / last if last else 1.0                            # unknown before the second round
             q = np.maximum(q, q_new) if least else np.minimum(q, q_new)   # monotone (round-off cannot turn back)
             if step <= 4 * np.finfo(float).eps or (rate < 1.0 and step * rate / (1.0 - rate) <= PRICE_TOL):
                 res, p = self.clear_at(q, least)
-                return res, p, q, self.prices(p, q)[1], rounds
+                return res, p, q, self.prices(res, p, q)[1], rounds
             last = step
         raise ConvergenceError("fire-sale prices did not settle", iterations=MAX_ROUNDS, residual=step)
 
-    def residual(self, p: np.ndarray, q: np.ndarray) -> float:
-        """``max |Phi(p, q) - (p, q)|`` (payments relative to ``max(pbar)``)."""
+    def residual(self, res, p: np.ndarray, q: np.ndarray) -> float:
+        """``max |Phi(p, q) - (p, q)|`` (payments relative to ``max(pbar)``; with priority, the inner clearing's
+        own check of its clearing state)."""
+        q_new, _ = self.prices(res, p, q)
+        gap = float(np.max(np.abs(q_new - q), initial=0.0))
+        if self.priority:
+            scale = max(float(res.network.total_obligations.max(initial=0.0)), 1e-300)
+            return max(float(res.residual) / scale, gap)
         scale = max(float(self.pbar.max()), 1e-300)
         T = np.where(self.pbar > 0, np.minimum(self.net.payment_cap, self.e + self.PiT @ p + self.units @ q), 0.0)
-        q_new, _ = self.prices(p, q)
-        return max(float(np.max(np.abs(T - p), initial=0.0)) / scale, float(np.max(np.abs(q_new - q), initial=0.0)))
+        return max(float(np.max(np.abs(T - p), initial=0.0)) / scale, gap)
 
 
 def _state(net, holdings: Any, start_prices: Any) -> tuple[tuple[str, ...], np.ndarray, np.ndarray]:
@@ -355,9 +373,6 @@ def _state(net, holdings: Any, start_prices: Any) -> tuple[tuple[str, ...], np.n
 
 def _clear(net, impact, targets, method: str, solver: str, params: dict, holdings=None,
            start_prices=None) -> FireSaleResult:
-    from .priority import refuse_priority
-
-    refuse_priority(net, method)
     names, units, start = _state(net, holdings, start_prices)
     model = _Model(net, names, units, _impacts(impact, names), targets, solver, start)
     res, p, q, sold, rounds = model.solve(least=False)
@@ -365,13 +380,22 @@ def _clear(net, impact, targets, method: str, solver: str, params: dict, holding
     scale = max(float(net.total_obligations.max()), 1e-300)
     unique = bool(np.max(np.abs(p - p_low), initial=0.0) <= 1e-9 * scale
                   and np.max(np.abs(q - q_low), initial=0.0) <= 1e-9)
-    resid = model.residual(p, q)
-    equity = net.external_assets + net.PiT @ p + units @ q - net.total_obligations
+    resid = model.residual(res, p, q)
+    row_payments = None
+    if model.priority:
+        # what was owed (guarantees as called) and paid per claim, the outside assets as given: the result's
+        # network is the owed one, as clear() returns it
+        owed = res.network.replace(external_assets=net.external_assets)
+        equity, shortfall, row_payments = res.equity, res.shortfall, res.row_payments
+    else:
+        owed = net
+        equity = net.external_assets + net.PiT @ p + units @ q - net.total_obligations
+        shortfall = net.total_obligations - p
     return FireSaleResult(
-        network=net, payments=p, defaulted=res.defaulted, equity=equity, default_round=res.default_round,
-        shortfall=net.total_obligations - p, iterations=rounds + rounds_low, converged=resid <= 1e-12,
+        network=owed, payments=p, defaulted=res.defaulted, equity=equity, default_round=res.default_round,
+        shortfall=shortfall, iterations=rounds + rounds_low, converged=resid <= 1e-12,
         residual=resid, method=method, unique=unique, solver=f"monotone/{res.solver}", params=params,
-        least_payments=None if unique else p_low, asset_names=names,
+        row_payments=row_payments, least_payments=None if unique else p_low, asset_names=names,
         prices={k: float(v) for k, v in zip(names, q)}, units_sold=sold, holdings=units,
         start_prices={k: float(v) for k, v in zip(names, start)})
 

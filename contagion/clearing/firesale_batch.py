@@ -5,8 +5,7 @@ The same monotone iteration as :mod:`.firesale` (greatest joint fixed point of
 payments and prices, from full payment and the start prices), run for every
 scenario side by side: each round clears the scenarios still moving in one
 batched Eisenberg--Noe call (:func:`~contagion.clearing.clear_many`, exact) with
-the holdings valued at each scenario's current prices (the network has no
-priority columns: fire sales refuse them, as the single clearing does), computes the units sold
+the holdings valued at each scenario's current prices, computes the units sold
 and the new prices, and retires the scenarios whose prices have settled (the
 same stopping rule, per scenario). A settled scenario is cleared once more at
 its final prices, as the single-network solver does. Column ``k`` equals
@@ -15,6 +14,10 @@ default flags and prices; to the round-off of the batched Eisenberg--Noe solver,
 whose answers equal the single clearing's exactly in default set and within
 ``1e-12`` of each obligation in payments). The least fixed point is not
 computed (a sweep reads the greatest, as it does for Eisenberg--Noe).
+
+A network with seniority, collateral or guarantees (DESIGN §8) is cleared scenario by scenario by the single
+clearing (:func:`.firesale.fire_sale`, whose rounds are priority clearings), and ``obligations`` holds what
+each one owed per scenario (guarantees as called).
 """
 
 from __future__ import annotations
@@ -93,8 +96,7 @@ def clear_many_fire_sale(net, E: np.ndarray, method: str = "fire-sale", impact: 
     if method not in FIRE_SALE_METHODS:
         raise ContagionError(f"clear_many_fire_sale clears {' and '.join(FIRE_SALE_METHODS)}, not {method!r}")
     if uses_priority(net):
-        raise ContagionError(f"{method} does not combine with seniority, collateral_value or guarantees yet; "
-                             f"clear with eisenberg-noe, or drop those columns")
+        return _per_column(net, E, method, impact, leverage, solver)
     names, units, start = _state(net, None, None)
     imp = _impacts(impact, names)
     targets = _targets(net, 10.0 if leverage is None else leverage) if method == "fire-sale-leverage" else None
@@ -139,3 +141,30 @@ def clear_many_fire_sale(net, E: np.ndarray, method: str = "fire-sale", impact: 
     return FireSaleBatchResult(network=net, payments=P, defaulted=final.defaulted, iterations=rounds,
                                residual=residual, method=method, solver=f"monotone/{final.solver}", params=params,
                                asset_names=names, prices=Q, holdings=units, start_prices=start)
+
+
+def _per_column(net, E: np.ndarray, method: str, impact: Any, leverage: float | None,
+                solver: str) -> FireSaleBatchResult:
+    """Every column by the single fire-sale clearing (a network with priority columns: each round of it is a
+    priority clearing, which has no side-by-side version)."""
+    from .firesale import _clear, _state, _targets
+    from .handover import owed_network
+
+    names, units, start = _state(net, None, None)
+    targets = _targets(net, 10.0 if leverage is None else leverage) if method == "fire-sale-leverage" else None
+    params = {"impact": impact} if targets is None else {"impact": impact, "leverage": float(leverage or 10.0)}
+    n, K = E.shape
+    P, owed, Q = np.empty((n, K)), np.empty((n, K)), np.empty((len(names), K))
+    D = np.empty((n, K), dtype=bool)
+    its, res_ = np.empty(K, dtype=np.int64), np.empty(K)
+    solvers = []
+    for k in range(K):
+        r = _clear(net.replace(external_assets=E[:, k]), impact, targets, method, solver, params)
+        P[:, k], D[:, k], owed[:, k], its[k], res_[k] = (r.payments, r.defaulted, r.network.total_obligations,
+                                                         r.iterations, r.residual)
+        Q[:, k] = [r.prices[a] for a in names]
+        solvers.append(r.solver)
+    return FireSaleBatchResult(network=owed_network(net), payments=P, defaulted=D, iterations=its, residual=res_,
+                               method=method, solver=" | ".join(dict.fromkeys(solvers)) or "monotone",
+                               params=params, obligations=owed, asset_names=names, prices=Q, holdings=units,
+                               start_prices=start)

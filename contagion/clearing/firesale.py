@@ -334,7 +334,11 @@ class _Model:
                 res, p = self.clear_at(q, least)
                 return res, p, q, self.prices(res, p, q)[1], rounds
             last = step
-        raise ConvergenceError("fire-sale prices did not settle", iterations=MAX_ROUNDS, residual=step)
+        raise ConvergenceError(
+            f"fire-sale prices did not settle: in the last rounds each price step was {rate:.6f} of the one before, "
+            f"so the prices sit at a tipping point of the price impact, where a slightly larger impact makes them "
+            f"fall much further (the fixed point is ill-conditioned there); clear with an impact a little above or "
+            f"below", iterations=MAX_ROUNDS, residual=step)
 
     def residual(self, res, p: np.ndarray, q: np.ndarray) -> float:
         """``max |Phi(p, q) - (p, q)|`` (payments relative to ``max(pbar)``; with priority, the inner clearing's

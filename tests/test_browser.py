@@ -54,6 +54,20 @@ def _hover_node(page, node_id):
     return tooltip
 
 
+def test_view_draws_cancelled_dashed_and_nothing_due_dotted(open_html):
+    """In the browser's edge data: A's loan from B cancelled by the scenario is dashed, B's obligation to C with
+    nothing due before or after is dotted, A's to C solid."""
+    edges = pd.DataFrame({"debtor": ["A", "A", "B"], "creditor": ["B", "C", "C"], "amount": [10.0, 5.0, 0.0]})
+    net = contagion.FinancialNetwork.from_edges(edges, pd.DataFrame({"id": ["A", "B", "C"],
+                                                                     "external_assets": [20.0, 0, 0]}))
+    cut = net.replace(edge_amounts=[0.0, 5.0, 0.0])
+    loaded = open_html(network_view(net, {"cut": contagion.clear(cut)}), wait_for=READY)
+    _clean(loaded)
+    dashes = loaded.page.evaluate("() => { const v = window.contagionView; return v.data.edgeTitle.map("
+                                  "(t, j) => [t, v.edges.get(v.data.edges[j].id).dashes]); }")
+    assert dict((t, d) for t, d in dashes) == {"A \u2192 B": [9, 6], "A \u2192 C": False, "B \u2192 C": [2, 5]}
+
+
 def test_view_renders_offline_with_tooltips(open_html):
     net, res = _core_periphery()
     loaded = open_html(network_view(net, res), wait_for=READY)

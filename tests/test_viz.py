@@ -445,6 +445,28 @@ def test_hundred_thousand_nodes_make_a_page_of_bounded_size():
     assert sum(view.data["scenarios"][0]["waveCounts"]) == res.n_defaults
 
 
+def test_nothing_due_is_dotted_and_only_what_a_scenario_cancels_is_dashed():
+    """Issue 17: under a scenario that cancels nothing, 52 of the built-in network's 111 edges were dashed as
+    'cancelled' (nothing falls due on them in 2027); binding-only cancels the 15 non-binding commitments."""
+    from contagion.viz.scenarios import EDGE_CANCELLED, EDGE_NOTHING_DUE
+
+    net = contagion.load_dataset("ai-infrastructure")
+    states = {}
+    for sc in ("openai-revenue-shortfall", "binding-only"):
+        st = contagion.stress(net, [sc])
+        data = build_view(net, st.clearing).data
+        states[sc] = data["scenarios"][0]["edgeCancelled"]
+        for j, state in enumerate(states[sc]):
+            status = _tip(data["scenarios"][0]["edgeTip"][j]).get("Status")
+            assert (state == EDGE_CANCELLED) == (status == "cancelled by the scenario")
+            assert (state == EDGE_NOTHING_DUE) == (status == "nothing due in 2027")
+    assert states["openai-revenue-shortfall"].count(EDGE_CANCELLED) == 0
+    assert states["openai-revenue-shortfall"].count(EDGE_NOTHING_DUE) == 52
+    assert states["binding-only"].count(EDGE_CANCELLED) == 15 and states["binding-only"].count(EDGE_NOTHING_DUE) == 52
+    html = network_view(net, contagion.stress(net, ["binding-only"]).clearing)
+    assert "dashed: cancelled by the scenario; dotted: nothing due in 2027" in html
+
+
 def test_cancelled_obligations_are_marked_per_scenario():
     net = contagion.load_dataset("core-periphery")
     cut = net.replace(edge_amounts=[0.0, 10.0, 10.0, 10.0])      # the core's loan from Periphery 1 cancelled
@@ -602,7 +624,7 @@ def test_a_path_gives_one_step_per_year_with_the_path_outcome():
     # edges: row B (Cloud -> Bank) falls due in 2028, paid 120 x 84/183; row A carries 3 + the accelerated 60
     b = next(j for j, e in enumerate(data["edges"]) if data["edgeTitle"][j] == "Cloud \u2192 Bank")
     a = next(j for j, e in enumerate(data["edges"]) if data["edgeTitle"][j] == "Cloud \u2192 Fund")
-    assert [s["edgeCancelled"][b] for s in years] == [1, 1, 0, 0]          # 2029: the unpaid rest is owed again
+    assert [s["edgeCancelled"][b] for s in years] == [2, 2, 0, 0]          # 2029: the unpaid rest is owed again
     assert _tip(years[3]["edgeTip"][b])["Due in 2029"] == f"{120 - 120 * 84 / 183:.2f}"
     assert _tip(years[2]["edgeTip"][b]) == {"Kind": "Loan", "Due in 2028": "120.00", "Paid": "55.08 (45.9%)",
                                             "Unpaid": "64.92", "Principal outstanding": "120.00",

@@ -126,7 +126,10 @@
     nodes.update(nodeUpdates);
     var edgeUpdates = [];
     for (var j = 0; j < data.edges.length; j++) {
-      edgeUpdates.push({ id: data.edges[j].id, width: sc.edgeWidth[j], dashes: !!sc.edgeCancelled[j],
+      // 1: cancelled by the scenario (dashed), 2: nothing due (dotted), 0: owed (solid)
+      var drawn = sc.edgeCancelled[j];
+      edgeUpdates.push({ id: data.edges[j].id, width: sc.edgeWidth[j],
+                         dashes: drawn === 1 ? [9, 6] : (drawn === 2 ? [2, 5] : false),
                          title: tip(data.edgeTitle[j], sc.edgeTip[j]) });
     }
     edges.update(edgeUpdates);

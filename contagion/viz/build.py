@@ -10,7 +10,7 @@ import numpy as np
 from .layout import LAYOUTS, PHYSICS_THRESHOLD
 from .model import (DEFAULT_MAX_EDGES, DEFAULT_MAX_NODES, DisplayEdges, DisplayNodes, Placement, ViewRun,
                     aggregate_edges, as_runs, cap_edges, check_options, place_nodes, select_nodes)
-from .page import NetworkView, ViewPage, dataset_title, dataset_units, vis_network_asset
+from .page import NetworkView, ViewPage, dataset_title, dataset_units, dataset_year, vis_network_asset
 from .scenarios import ScenarioValues, scenario_values
 from .style import OUTCOME_COLOURS, WAVE_COLOURS, dashed_type
 from .vis import Look, VisNetwork, look_of, vis_network_data
@@ -138,6 +138,7 @@ def page_context(net: Any, runs: list[ViewRun], nodes: DisplayNodes, edges: Disp
         "layout_note": layout_note,
         "size_label": look.size_label,
         "units": str(units) if units else "",
+        "year": dataset_year(net.metadata),
         "types": [{"index": i, "name": t, "shape": str(look.shapes[i]), "count": int(type_counts[i]),
                    "dashed": dashed_type(i)} for i, t in enumerate(type_names)],
         "kinds": [{"index": i, "name": kn, "colour": look.kind_colours[i], "count": int(kind_counts[i])}

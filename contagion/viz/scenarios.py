@@ -16,7 +16,8 @@ from .model import DisplayEdges, DisplayNodes, PathYear, ViewRun
 from .page import dataset_units, dataset_year
 from .style import OUTCOME_COLOURS, edge_width, truncate, wave_colour
 
-__all__ = ["ScenarioValues", "scenario_values", "capital_depletion", "equity_lost", "path_outcome_text"]
+__all__ = ["ScenarioValues", "scenario_values", "capital_depletion", "equity_lost", "path_outcome_text", "edge_states",
+           "EDGE_OWED", "EDGE_CANCELLED", "EDGE_NOTHING_DUE"]
 
 Rows = list[list[str]]
 
@@ -222,6 +223,24 @@ def _edge_tips(edges: DisplayEdges, s: int, attrs: list[Rows], py: PathYear | No
     return etips
 
 
+#: how an edge is drawn in a scenario or year: owed (solid), cancelled by the scenario (dashed), nothing due (dotted)
+EDGE_OWED, EDGE_CANCELLED, EDGE_NOTHING_DUE = 0, 1, 2
+
+
+def edge_states(amount: np.ndarray, base: np.ndarray, path_year: bool) -> np.ndarray:
+    """Per displayed edge: :data:`EDGE_CANCELLED` when the scenario took an amount that was owed before it down to
+    nothing, :data:`EDGE_NOTHING_DUE` when nothing falls due (nothing owed before the scenario either, or a year
+    of a path in which the obligation does not fall due), :data:`EDGE_OWED` otherwise.
+
+    >>> edge_states(np.array([5.0, 0.0, 0.0]), np.array([5.0, 5.0, 0.0]), False).tolist()
+    [0, 1, 2]
+    """
+    none = amount <= 0
+    if path_year:           # a year of a path: what is due changes from year to year, nothing is "cancelled"
+        return np.where(none, EDGE_NOTHING_DUE, EDGE_OWED)
+    return np.where(none & (base > 0), EDGE_CANCELLED, np.where(none, EDGE_NOTHING_DUE, EDGE_OWED))
+
+
 def scenario_values(net: Any, runs: list[ViewRun], nodes: DisplayNodes, edges: DisplayEdges,
                     wmax: float) -> list[ScenarioValues]:
     """The values of every scenario (or year of a path), for the displayed nodes and edges only (edges widest at
@@ -263,7 +282,7 @@ def scenario_values(net: Any, runs: list[ViewRun], nodes: DisplayNodes, edges: D
             "nodeSince": since.astype(int).tolist(),
             "nodeTip": _node_tips(nodes, edges, res, defaulted, lost_all, outcomes, eb_disp, ext0_d, node_attrs, py),
             "edgeWidth": [float(round(edge_width(a, wmax), 2)) for a in a_s],
-            "edgeCancelled": (a_s <= 0).astype(int).tolist(),
+            "edgeCancelled": edge_states(a_s, edges.frame["base"].to_numpy(), py is not None).tolist(),
             "edgeTip": _edge_tips(edges, s, edge_attrs, py, units, year),
         }
         if py is not None:

@@ -8,8 +8,8 @@ clears each shocked network, and gathers what a stress-test document needs:
   loss amplification against losses without network effects
   (:func:`contagion.measures.loss_summary`, with the base network as the
   network before the shock);
-- a per-institution table (obligations, payment, shortfall, equity before
-  and after, capital depletion, wave);
+- a per-institution table (obligations, payment, shortfall, equity
+  pre-shock and after, capital depletion, wave);
 - defaults by wave, losses by creditor type
   (:func:`contagion.measures.losses_by_creditor_type`);
 - charts (matplotlib, Agg backend, SVG inlined in the page; SVG and PNG

@@ -247,7 +247,7 @@ def scenario_values(net: Any, runs: list[ViewRun], nodes: DisplayNodes, edges: D
     ``wmax``).
 
     For a year of a path, the outcome is the path's: in default since an earlier year (absorbing), a new default
-    that year with its wave, or solvent; "equity before" is that year's, everyone paying in full.
+    that year with its wave, or solvent; "equity pre-shock" is that year's, everyone paying in full.
     """
     ext0_d = nodes.per_display(net.external_assets)
     node_attrs = _node_attributes(net, nodes.kept)

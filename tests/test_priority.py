@@ -575,3 +575,15 @@ def test_cli_threshold_on_the_built_in_network_is_a_clear_error():
     result = CliRunner().invoke(cli, ["run", "-m", "threshold"])
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert "threshold does not combine with seniority, collateral_value or guarantees" in result.stderr
+
+
+def test_the_owed_network_is_derived_once_and_is_what_clearing_starts_from():
+    from contagion.clearing.priority import owed_network
+
+    net = _rvg_sponsor(cash=4.0)
+    owed = owed_network(net)
+    assert owed is owed_network(net) and owed.edges["amount"].tolist() == [2.0, 0.0, 1.0]
+    assert contagion.clear(net).network is owed          # screened: the ordinary path on the owed network
+    assert contagion.clear_many(net, net.external_assets[:, None]).network is owed
+    plain = contagion.load_dataset("chain")
+    assert owed_network(plain) is plain

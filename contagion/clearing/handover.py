@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from .priority import ContingentSpec, contingent_spec, priority_result
+from .priority import ContingentSpec, contingent_spec, owed_network, priority_result
 
 __all__ = ["ranking_debtors", "clear_with_priority", "clear_many_with_priority", "owed_network"]
 
@@ -45,20 +45,6 @@ def ranking_debtors(net: Any, spec: ContingentSpec) -> np.ndarray:
     return ranking
 
 
-def owed_network(net: Any) -> Any:
-    """``net`` with what each row owes when everyone pays (guarantees uncalled, residual value guarantees at
-    ``min(cap, max(0, K - V))``); ``net`` itself when it has no such rows."""
-    from .priority import uses_priority
-
-    return _effective(net, contingent_spec(net)) if uses_priority(net) else net
-
-
-def _effective(net: Any, spec: ContingentSpec) -> Any:
-    amounts = spec.fixed_amount
-    same = np.array_equal(amounts, net.edges["amount"].to_numpy(dtype=np.float64))
-    return net if same else net.replace(edge_amounts=amounts)
-
-
 def clear_with_priority(net: Any, method: str, alpha: float = 1.0, beta: float = 1.0, solver: str = "auto"):
     """:class:`~contagion.ClearingResult` of a network using the DESIGN §8 columns (see the module docstring)."""
     from .solvers import clear_exact
@@ -66,7 +52,7 @@ def clear_with_priority(net: Any, method: str, alpha: float = 1.0, beta: float =
     spec = contingent_spec(net)
     if spec.guarantee.any():
         return priority_result(net, method, alpha, beta)
-    plain = clear_exact(_effective(net, spec), method, alpha, beta, solver=solver)
+    plain = clear_exact(owed_network(net, spec), method, alpha, beta, solver=solver)
     if plain.defaulted[ranking_debtors(net, spec)].any():
         return priority_result(net, method, alpha, beta)
     from dataclasses import replace
@@ -87,7 +73,7 @@ def clear_many_with_priority(net: Any, E: np.ndarray, method: str, alpha: float 
         from .priority import priority_batch
 
         return priority_batch(net, E, method, alpha, beta)
-    owed = _effective(net, spec)
+    owed = owed_network(net, spec)
     batch = clear_batch(owed, E, method, alpha, beta, solver=solver)
     redo = np.flatnonzero(batch.defaulted[ranking_debtors(net, spec)].any(axis=0))
     if not redo.size:
@@ -96,7 +82,6 @@ def clear_many_with_priority(net: Any, E: np.ndarray, method: str, alpha: float 
 
     P, D = batch.payments.copy(), batch.defaulted.copy()
     its, res_ = np.asarray(batch.iterations).copy(), np.asarray(batch.residual, dtype=float).copy()
-    P[:, redo], D[:, redo], its[redo], res_[redo] = priority_columns(net, E, redo, alpha, beta, spec=spec,
-                                                                     owed=owed)
+    P[:, redo], D[:, redo], its[redo], res_[redo] = priority_columns(net, E, redo, alpha, beta, spec=spec)
     return replace(batch, payments=P, defaulted=D, iterations=its, residual=res_,
                    solver=f"{batch.solver}+priority ({redo.size} of {E.shape[1]} scenarios)")

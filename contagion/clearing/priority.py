@@ -50,7 +50,7 @@ import numpy as np
 from .._columns import is_blank, located_numbers, table_file
 from ..errors import ConvergenceError, InvalidNetworkError, Problem, shown
 
-__all__ = ["PRIORITY_COLUMNS", "uses_priority", "refuse_priority", "ContingentSpec", "contingent_spec", "clear_priority",
+__all__ = ["PRIORITY_COLUMNS", "uses_priority", "refuse_priority", "owed_network", "ContingentSpec", "contingent_spec", "clear_priority",
            "priority_result", "priority_batch", "priority_columns", "ContingentWarning", "SOLVER_NAME"]
 
 #: ``res.solver`` of results cleared here (the compiled and reference EN paths hand such networks over)
@@ -109,6 +109,24 @@ def uses_priority(net: Any) -> bool:
         found = _any_set(nodes["external_seniority"])
     net.__dict__["_uses_priority"] = found     # the network is an immutable value: safe to remember
     return found
+
+
+def owed_network(net: Any, spec: "ContingentSpec | None" = None) -> Any:
+    """``net`` with what each row owes when everyone pays: guarantees uncalled (0), residual value guarantees at
+    ``min(cap, max(0, K - V))`` instead of their caps (:attr:`ContingentSpec.fixed_amount`); ``net`` itself when
+    nothing differs. What clearing starts from and what every view measures obligations and pre-shock equity by.
+    Remembered on the network (an immutable value), like :func:`uses_priority`. ``spec``: the network's
+    :func:`contingent_spec` when the caller has it."""
+    if not uses_priority(net):
+        return net
+    cached = net.__dict__.get("_owed_network")
+    if cached is not None:
+        return cached
+    amounts = (contingent_spec(net) if spec is None else spec).fixed_amount
+    same = np.array_equal(amounts, net.edges["amount"].to_numpy(dtype=np.float64))
+    owed = net if same else net.replace(edge_amounts=amounts)
+    net.__dict__["_owed_network"] = owed
+    return owed
 
 
 @dataclass(frozen=True, eq=False)
@@ -601,28 +619,22 @@ def priority_batch(net: Any, E: np.ndarray, method: str, alpha: float = 1.0, bet
         res = priority_result(net.replace(external_assets=E[:, k]), method, alpha, beta)
         P[:, k], D[:, k], its[k], res_[k] = res.payments, res.defaulted, res.iterations, res.residual
         owed[:, k] = res.network.total_obligations        # guarantees as called in this scenario
-    spec = contingent_spec(net)                            # the network as owed when everyone pays
-    uncalled = net if np.array_equal(spec.fixed_amount, spec.cap) else net.replace(edge_amounts=spec.fixed_amount)
-    return BatchClearingResult(network=uncalled, payments=P, defaulted=D,
+    return BatchClearingResult(network=owed_network(net), payments=P, defaulted=D,
                                iterations=its, residual=res_, method=method, solver=SOLVER_NAME,
                                params={} if method == "eisenberg-noe" else {"alpha": alpha, "beta": beta},
                                obligations=owed)
 
 
 def priority_columns(net: Any, E: np.ndarray, columns: np.ndarray, alpha: float = 1.0, beta: float = 1.0,
-                     spec: ContingentSpec | None = None,
-                     owed: Any = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+                     spec: ContingentSpec | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Payments, default flags, iterations and residuals of the columns ``columns`` of ``E`` (outside assets),
     for a network without guarantees: its claims' waterfall is built once. Each result equals
     :func:`priority_result` on the network with that column as outside assets; the residual is the largest
     ``|p - min(what it owes or its cap, what it has)|`` (a clearing state has 0). ``spec``: the network's
-    :func:`contingent_spec`, and ``owed`` the network with what each row owes (residual value guarantees at
-    ``min(cap, max(0, K - V))``, not their caps), when the caller has them already: a debtor not in default pays
-    ``owed.total_obligations``."""
+    :func:`contingent_spec`, when the caller has it already. A debtor not in default pays what it owes
+    (:func:`owed_network`: residual value guarantees not at their caps)."""
     spec = contingent_spec(net) if spec is None else spec
-    if owed is None:
-        same = np.array_equal(spec.fixed_amount, net.edges["amount"].to_numpy(dtype=np.float64))
-        owed = net if same else net.replace(edge_amounts=spec.fixed_amount)
+    owed = owed_network(net, spec)
     di, ci = net.edge_index
     w = _waterfall(net.n, di, ci, spec.fixed_amount, spec, net.external_liabilities)
     P = np.empty((net.n, columns.size))

@@ -298,9 +298,8 @@ class _Model:
 
     def owed_and_received(self, res, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """What each institution owes and receives at payments ``p`` of the clearing ``res``."""
-        if self.priority:         # res.equity = (e + units q) + received - owed, by the waterfall
-            owed = res.network
-            return owed.total_obligations, res.equity - owed.external_assets + owed.total_obligations
+        if self.priority:    # guarantees as called, claims paid by the waterfall (no least vector: p is res.payments)
+            return res.network.total_obligations, res.received
         return self.pbar, self.PiT @ p
 
     def fraction_sold(self, res, p: np.ndarray, q: np.ndarray) -> np.ndarray:

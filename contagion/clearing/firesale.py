@@ -375,14 +375,18 @@ def _state(net, holdings: Any, start_prices: Any) -> tuple[tuple[str, ...], np.n
 
 
 def _clear(net, impact, targets, method: str, solver: str, params: dict, holdings=None,
-           start_prices=None) -> FireSaleResult:
+           start_prices=None, least: bool = True) -> FireSaleResult:
+    """The greatest joint fixed point and, with ``least``, the least one too (``unique``, ``least_payments``;
+    without it ``unique`` is None: a batch reads the greatest only)."""
     names, units, start = _state(net, holdings, start_prices)
     model = _Model(net, names, units, _impacts(impact, names), targets, solver, start)
     res, p, q, sold, rounds = model.solve(least=False)
-    _, p_low, q_low, _, rounds_low = model.solve(least=True)
-    scale = max(float(net.total_obligations.max()), 1e-300)
-    unique = bool(np.max(np.abs(p - p_low), initial=0.0) <= 1e-9 * scale
-                  and np.max(np.abs(q - q_low), initial=0.0) <= 1e-9)
+    unique, p_low, rounds_low = None, None, 0
+    if least:
+        _, p_low, q_low, _, rounds_low = model.solve(least=True)
+        scale = max(float(net.total_obligations.max()), 1e-300)
+        unique = bool(np.max(np.abs(p - p_low), initial=0.0) <= 1e-9 * scale
+                      and np.max(np.abs(q - q_low), initial=0.0) <= 1e-9)
     resid = model.residual(res, p, q)
     row_payments = None
     if model.priority:
@@ -398,7 +402,7 @@ def _clear(net, impact, targets, method: str, solver: str, params: dict, holding
         network=owed, payments=p, defaulted=res.defaulted, equity=equity, default_round=res.default_round,
         shortfall=shortfall, iterations=rounds + rounds_low, converged=resid <= 1e-12,
         residual=resid, method=method, unique=unique, solver=f"monotone/{res.solver}", params=params,
-        row_payments=row_payments, least_payments=None if unique else p_low, asset_names=names,
+        row_payments=row_payments, least_payments=None if unique in (True, None) else p_low, asset_names=names,
         prices={k: float(v) for k, v in zip(names, q)}, units_sold=sold, holdings=units,
         start_prices={k: float(v) for k, v in zip(names, start)})
 

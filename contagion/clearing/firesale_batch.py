@@ -95,12 +95,12 @@ def clear_many_fire_sale(net, E: np.ndarray, method: str = "fire-sale", impact: 
 
     if method not in FIRE_SALE_METHODS:
         raise ContagionError(f"clear_many_fire_sale clears {' and '.join(FIRE_SALE_METHODS)}, not {method!r}")
-    if uses_priority(net):
-        return _per_column(net, E, method, impact, leverage, solver)
     names, units, start = _state(net, None, None)
     imp = _impacts(impact, names)
     targets = _targets(net, 10.0 if leverage is None else leverage) if method == "fire-sale-leverage" else None
     params = {"impact": impact} if targets is None else {"impact": impact, "leverage": float(leverage or 10.0)}
+    if uses_priority(net):
+        return _per_column(net, E, method, impact, targets, params, (names, units, start), solver)
     n, K = E.shape
     A = len(names)
     Q = np.repeat(start[:, None], K, axis=1)
@@ -143,23 +143,25 @@ def clear_many_fire_sale(net, E: np.ndarray, method: str = "fire-sale", impact: 
                                asset_names=names, prices=Q, holdings=units, start_prices=start)
 
 
-def _per_column(net, E: np.ndarray, method: str, impact: Any, leverage: float | None,
-                solver: str) -> FireSaleBatchResult:
-    """Every column by the single fire-sale clearing (a network with priority columns: each round of it is a
-    priority clearing, which has no side-by-side version)."""
-    from .firesale import _clear, _state, _targets
-    from .handover import owed_network
+def _per_column(net, E: np.ndarray, method: str, impact: Any, targets: np.ndarray | None, params: dict,
+                state: tuple, solver: str) -> FireSaleBatchResult:
+    """Every column by the single fire-sale clearing, greatest fixed point only (a network with priority
+    columns: each round of it is a priority clearing, which has no side-by-side version). ``state``: the
+    holdings as :func:`.firesale._state` read them, read once for all columns."""
+    from .firesale import _clear
+    from .priority import owed_network
 
-    names, units, start = _state(net, None, None)
-    targets = _targets(net, 10.0 if leverage is None else leverage) if method == "fire-sale-leverage" else None
-    params = {"impact": impact} if targets is None else {"impact": impact, "leverage": float(leverage or 10.0)}
+    names, units, start = state
+    holdings = {a: units[:, j] for j, a in enumerate(names)}
+    start_prices = {a: float(v) for a, v in zip(names, start)}
     n, K = E.shape
     P, owed, Q = np.empty((n, K)), np.empty((n, K)), np.empty((len(names), K))
     D = np.empty((n, K), dtype=bool)
     its, res_ = np.empty(K, dtype=np.int64), np.empty(K)
     solvers = []
     for k in range(K):
-        r = _clear(net.replace(external_assets=E[:, k]), impact, targets, method, solver, params)
+        r = _clear(net.replace(external_assets=E[:, k]), impact, targets, method, solver, params, holdings,
+                   start_prices, least=False)
         P[:, k], D[:, k], owed[:, k], its[k], res_[k] = (r.payments, r.defaulted, r.network.total_obligations,
                                                          r.iterations, r.residual)
         Q[:, k] = [r.prices[a] for a in names]

@@ -587,3 +587,12 @@ def test_the_owed_network_is_derived_once_and_is_what_clearing_starts_from():
     assert contagion.clear_many(net, net.external_assets[:, None]).network is owed
     plain = contagion.load_dataset("chain")
     assert owed_network(plain) is plain
+
+
+def test_info_counts_guarantees_uncalled_in_what_is_owed_when_everyone_pays():
+    """The sponsor's guarantee (cap 10) is called for 6 in the clearing as is (the SPV holds 4 of its 10), but
+    'owed when everyone pays' is the SPV's loan alone: 10 of the 20 in the edge table."""
+    from contagion.cli.data import network_info
+
+    info = network_info(_guarantee(20.0))
+    assert info["total_obligations"] == 20.0 and info["total_owed"] == 10.0

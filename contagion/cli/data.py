@@ -84,6 +84,7 @@ def network_info(net) -> dict[str, Any]:
     from scipy.sparse.csgraph import connected_components
 
     from .. import clear
+    from ..clearing.priority import owed_network
     from ..sponsors import GUARANTEE_KINDS, look_through
     from .text import network_label
 
@@ -100,7 +101,7 @@ def network_info(net) -> dict[str, Any]:
         "largest_component": int(sizes.max()) if sizes.size else 0,
         "cyclic_components": int((sizes > 1).sum()),
         # guarantees uncalled and residual value guarantees at min(cap, max(0, K - V)): what clearing starts from
-        "total_owed": float(res.network.total_obligations.sum()),
+        "total_owed": float(owed_network(net).total_obligations.sum()),
         "clearing_unique": res.unique,
         "defaults_as_is": res.n_defaults,
         "types": {str(k): int(v) for k, v in types.items()},

@@ -85,8 +85,8 @@ def refuse_priority(net: Any, method: str) -> None:
         from ..errors import ContagionError
 
         raise ContagionError(f"{method} does not combine with seniority, collateral_value or guarantees yet "
-                             f"(it would count every guarantee's cap as owed); clear with eisenberg-noe or "
-                             f"rogers-veraart, or drop those columns")
+                             f"(it would share every payment pro rata and count a guarantee's cap as owed); clear "
+                             f"with eisenberg-noe, rogers-veraart or fire-sale, or drop those columns")
 
 
 def uses_priority(net: Any) -> bool:

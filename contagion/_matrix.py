@@ -22,7 +22,8 @@ import numpy as np
 import scipy.sparse as sp
 
 __all__ = ["numba_available", "threads", "use_threads", "usable_cores", "busy_cores", "available_cores",
-           "CompilingWarning", "relative_matrix", "scan_matrix", "transpose", "row_parts", "uidx", "BUILD_MIN_NNZ", "ENV_THREADS"]
+           "CompilingWarning", "csr_from_edges", "relative_matrix", "scan_matrix", "transpose", "row_parts", "uidx",
+           "BUILD_MIN_NNZ", "ENV_THREADS"]
 
 #: Matrices with at least this many entries are built by the compiled kernels (when numba is available).
 BUILD_MIN_NNZ = 200_000
@@ -337,6 +338,41 @@ def scan_matrix(M: sp.csr_array, *, min_nnz: int = BUILD_MIN_NNZ):
     copy = sp.csr_array((val, idx, M.indptr.copy()), shape=M.shape, copy=False)
     names = ("unsorted", "bad", "diagonal", "zeros", "outside")
     return copy, rowsum, dict(zip(names, (int(c) for c in counts)))
+
+
+def csr_from_edges(rows: np.ndarray, cols: np.ndarray, values: np.ndarray, n: int, *,
+                   min_nnz: int = BUILD_MIN_NNZ) -> sp.csr_array:
+    """The ``n x n`` CSR matrix with ``values[k]`` at ``(rows[k], cols[k])`` (0 <= rows, cols < n), with
+    sorted indices, repeated pairs added (in the order of the list) and zero entries left out.
+
+    Long lists (at least ``min_nnz``, numba available): the two-threaded bucketed counting sort of
+    :func:`contagion._matrix_kernels.csr_of_edges`, which keeps every scatter in cache. Otherwise scipy's
+    ``coo -> csr`` with ``sum_duplicates``, ``eliminate_zeros`` and ``sort_indices``.
+
+    >>> csr_from_edges(np.array([1, 0, 1]), np.array([0, 1, 0]), np.array([2.0, 5.0, 3.0]), 2).toarray().tolist()
+    [[0.0, 5.0], [5.0, 0.0]]
+    """
+    rows = np.asarray(rows)
+    cols = np.asarray(cols)
+    values = np.ascontiguousarray(values, dtype=np.float64)
+    if not (rows.size >= min_nnz and n < 2**31 and numba_available()):
+        L = sp.csr_array((values, (rows, cols)), shape=(n, n), dtype=np.float64)
+        L.sum_duplicates()
+        L.eliminate_zeros()
+        L.sort_indices()
+        return L
+    from ._matrix_kernels import csr_of_edges
+
+    parts = max(1, min(use_threads(), 8))
+    bounds = np.linspace(0, rows.size, parts + 1).astype(np.int64)
+    ptr, idx, val = csr_of_edges(uidx(np.ascontiguousarray(rows)), np.ascontiguousarray(cols).astype(np.int32),
+                                 values, n, bounds)
+    if ptr[-1] < np.iinfo(np.int32).max:
+        ptr = ptr.astype(np.int32)
+    out = sp.csr_array((val, idx, ptr), shape=(n, n), copy=False)
+    out.has_sorted_indices = True
+    out.has_canonical_format = True
+    return out
 
 
 def transpose(A: sp.csr_array, weights: np.ndarray | None = None, *, min_nnz: int = BUILD_MIN_NNZ):

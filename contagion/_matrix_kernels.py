@@ -180,3 +180,130 @@ def scan_copy(ptr, idx, val, ncols, bounds, out_idx, out_val, rowsum):
         counts[t, 3] = zeros
         counts[t, 4] = outside
     return counts.sum(axis=0)
+
+
+# ----------------------------------------------------------------------------- an edge list's matrix
+
+
+@njit(parallel=True, cache=True)
+def count_edge_buckets(rows, bounds, nrows):
+    """Edges per (part of the edge list, bucket of rows), shape ``(parts, buckets)``."""
+    nparts = bounds.size - 1
+    nb = (nrows + BUCKET - 1) // BUCKET
+    cnt = np.zeros((nparts, nb), dtype=np.int64)
+    for t in prange(nparts):
+        ct = cnt[t]
+        for k in range(bounds[t], bounds[t + 1]):
+            ct[np.uint64(rows[k]) // BUCKET] += 1
+    return cnt
+
+
+@njit(parallel=True, cache=True)
+def edges_fill(rows, cols, vals, nrows, bounds, start, t_row, ptr, idx, val, kept):
+    """The CSR of an edge list, by the bucketed counting sort of :func:`transpose_fill`.
+
+    2. move every edge (its row inside its bucket, its column, its amount) to its bucket's region, parts
+       of the list in order; 3. inside each bucket, a counting sort by row (``ptr``), then each row sorted
+       by column (a stable insertion sort: rows are short) with the amounts of a repeated pair added in
+       the order of the list, zero sums dropped. ``kept[r]``: entries left in row ``r``, which start at
+       ``ptr[r]``; the caller closes the gaps.
+    """
+    nparts = bounds.size - 1
+    nb = (nrows + BUCKET - 1) // BUCKET
+    nnz = idx.size
+    for t in prange(nparts):
+        cur = start[t].copy()
+        for k in range(bounds[t], bounds[t + 1]):
+            r = np.uint64(rows[k])
+            b = r // BUCKET
+            d = cur[b]
+            t_row[d] = r - b * BUCKET
+            idx[d] = cols[k]
+            val[d] = vals[k]
+            cur[b] = d + 1
+    for b in prange(nb):
+        r0 = b * BUCKET
+        width = min(BUCKET, nrows - r0)
+        lo = start[0, b]
+        hi = start[0, b + 1] if b + 1 < nb else nnz
+        cc = np.zeros(width + 1, dtype=np.int64)
+        for d in range(lo, hi):
+            cc[np.int64(t_row[d]) + 1] += 1
+        acc = lo
+        for q in range(width):
+            acc += cc[q + 1]
+            cc[q + 1] = acc
+        cc[0] = lo
+        for q in range(width):
+            ptr[r0 + q] = cc[q]
+        b_idx = idx[lo:hi].copy()
+        b_val = val[lo:hi].copy()
+        for d in range(lo, hi):
+            q = np.int64(t_row[d])
+            o = cc[q]
+            idx[o] = b_idx[d - lo]
+            val[o] = b_val[d - lo]
+            cc[q] = o + 1
+        for q in range(width):
+            a = ptr[r0 + q]
+            e = cc[q]  # the row's end after the sort
+            for s in range(a + 1, e):  # stable insertion sort by column
+                c, v = idx[s], val[s]
+                u = s - 1
+                while u >= a and idx[u] > c:
+                    idx[u + 1] = idx[u]
+                    val[u + 1] = val[u]
+                    u -= 1
+                idx[u + 1] = c
+                val[u + 1] = v
+            w = a
+            s = a
+            while s < e:  # add repeated pairs in the order of the list; drop zero sums
+                c = idx[s]
+                total = val[s]
+                s += 1
+                while s < e and idx[s] == c:
+                    total += val[s]
+                    s += 1
+                if total != 0.0:
+                    idx[w] = c
+                    val[w] = total
+                    w += 1
+            kept[r0 + q] = w - a
+
+
+@njit(parallel=True, cache=True)
+def close_gaps(ptr, kept, idx, val, new_ptr, out_idx, out_val):
+    """Copy each row's kept entries (at ``ptr[r]``, ``kept[r]`` of them) to ``new_ptr[r]``."""
+    for r in prange(kept.size):
+        a, o = ptr[r], new_ptr[r]
+        for k in range(kept[r]):
+            out_idx[o + k] = idx[a + k]
+            out_val[o + k] = val[a + k]
+
+
+def csr_of_edges(rows, cols, vals, nrows: int, bounds):
+    """``(ptr int64, idx, val)``: the CSR of the edges ``rows[k] -> cols[k]`` carrying ``vals[k]``, columns
+    sorted in each row, repeated pairs added in list order, zero sums left out (``bounds`` splits the list
+    among threads). ``idx`` has the dtype of ``cols``."""
+    m = rows.size
+    cnt = count_edge_buckets(rows, bounds, nrows)
+    nparts, nb = cnt.shape
+    start = np.zeros((nparts, nb + 1), dtype=np.int64)
+    flat = np.cumsum(cnt.T.ravel())
+    start[:, :nb] = (flat - cnt.T.ravel()).reshape(nb, nparts).T
+    t_row = np.empty(m, dtype=np.uint16)
+    ptr = np.empty(nrows + 1, dtype=np.int64)
+    idx = np.empty(m, dtype=cols.dtype)
+    val = np.empty(m, dtype=np.float64)
+    kept = np.empty(nrows, dtype=np.int64)
+    if nrows:
+        edges_fill(rows, cols, vals, nrows, bounds, start, t_row, ptr, idx, val, kept)
+    new_ptr = np.zeros(nrows + 1, dtype=np.int64)
+    np.cumsum(kept, out=new_ptr[1:])
+    if new_ptr[-1] == m:
+        return new_ptr, idx, val
+    out_idx = np.empty(new_ptr[-1], dtype=idx.dtype)
+    out_val = np.empty(new_ptr[-1], dtype=np.float64)
+    close_gaps(ptr, kept, idx, val, new_ptr, out_idx, out_val)
+    return new_ptr, out_idx, out_val

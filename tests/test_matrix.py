@@ -98,3 +98,46 @@ def test_import_contagion_does_not_import_numba():
             "print('numba' in sys.modules)\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+# ---------------------------------------------------------------------- an edge list's CSR (from_edges)
+def _edge_list(n, m, seed):
+    """Edges with repeated pairs (three or more of some), zero amounts, a pair whose amounts are all zero,
+    empty rows, and rows spanning several buckets."""
+    rng = np.random.default_rng(seed)
+    rows = rng.integers(0, n, m)
+    cols = (rows + rng.integers(1, n, m)) % n
+    vals = rng.choice([0.0, 0.1, 0.2, 0.3, 1.5, 7.25], m)
+    rows[:50], cols[:50] = 0, n - 1  # fifty rows for one pair: the sum's rounding depends on the order
+    rows[50:60], cols[50:60], vals[50:60] = n - 1, 0, 0.0  # a pair that only ever owes zero
+    if n > 2:
+        rows[rows == 1] = 2  # an empty row
+    return rows, cols, vals
+
+
+@compiled_only
+@pytest.mark.parametrize("n, m", [(20, 5_000), (3 * 8192 + 17, 60_000), (2, 1_000)])
+def test_csr_from_edges_compiled_equals_scipy_and_adds_in_row_order(n, m):
+    rows, cols, vals = _edge_list(n, m, seed=n)
+    rows[rows == cols] = (rows[rows == cols] + 1) % n
+    fast = _matrix.csr_from_edges(rows, cols, vals, n, min_nnz=0)
+    slow = _matrix.csr_from_edges(rows, cols, vals, n, min_nnz=10**12)
+    assert fast.has_canonical_format and fast.has_sorted_indices
+    assert fast.shape == slow.shape == (n, n)
+    assert fast.indptr.tolist() == slow.indptr.tolist()
+    assert fast.indices.tolist() == slow.indices.tolist()
+    np.testing.assert_allclose(fast.data, slow.data, rtol=1e-14, atol=0)
+    assert (fast.data > 0).all()  # zero sums left out
+    # repeated pairs are added in the order of the list, exactly
+    dense = {}
+    for r, c, v in zip(rows.tolist(), cols.tolist(), vals.tolist()):
+        dense[(r, c)] = dense.get((r, c), 0.0) + v
+    got = {(r, int(c)): float(v) for r in range(n)
+           for c, v in zip(fast.indices[fast.indptr[r]:fast.indptr[r + 1]], fast.data[fast.indptr[r]:fast.indptr[r + 1]])}
+    assert got == {k: v for k, v in dense.items() if v != 0.0}
+
+
+def test_csr_from_edges_small_lists_use_scipy():
+    L = _matrix.csr_from_edges(np.array([1, 0, 1, 0]), np.array([0, 1, 0, 1]), np.array([2.0, 0.0, 3.0, 0.0]), 2)
+    assert L.toarray().tolist() == [[0.0, 0.0], [5.0, 0.0]]
+    assert L.nnz == 1

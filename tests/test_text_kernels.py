@@ -1,0 +1,130 @@
+"""The compiled text kernels (:mod:`contagion._text_kernels`) against Arrow and pandas.
+
+They run for columns of at least ``COMPILED_LOOKUP_MIN`` values; the tests call them on small columns
+directly, and read whole networks with the bound lowered to 0 so that every check goes through them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+pa = pytest.importorskip("pyarrow")
+pc = pytest.importorskip("pyarrow.compute")
+
+from contagion import _columns, _matrix, network  # noqa: E402
+from contagion.errors import InvalidNetworkError  # noqa: E402
+
+pytestmark = pytest.mark.skipif(not _matrix.numba_available(), reason="numba is not installed")
+
+
+def _series(values, large=True, chunks=1):
+    """An Arrow-backed pandas string column (``large_string`` or ``string``, in ``chunks`` chunks)."""
+    typ = pa.large_string() if large else pa.string()
+    arr = pa.array(values, type=typ)
+    step = max(1, -(-len(values) // chunks))
+    parts = [arr.slice(a, step) for a in range(0, len(values), step)] or [arr]
+    return pd.Series(pd.arrays.ArrowStringArray(pa.chunked_array(parts, type=typ))
+                     if large else pd.arrays.ArrowStringArray(pa.chunked_array(parts, type=typ).cast(pa.large_string())))
+
+
+def _reference(values, ids):
+    """Position of each value's first occurrence among the ids, -1 when absent or missing."""
+    first = {}
+    for k, v in enumerate(ids):
+        if v is not None:
+            first.setdefault(v, k)
+    return [first.get(v, -1) if v is not None else -1 for v in values]
+
+
+IDS = ["a", "b", "", "Ölbank", "a", "LEI-5493001KJTIIGC8Y1R12", "LEI-5493001KJTIIGC8Y1R13", None, "x" * 40,
+       "x" * 39, "日本銀行", "b ", "12345678", "123456789"]
+VALUES = ["a", "b", "c", "", None, "Ölbank", "LEI-5493001KJTIIGC8Y1R13", "LEI-5493001KJTIIGC8Y1R1", "x" * 40,
+          "x" * 41, "日本銀行", "b ", "b  ", "12345678", "123456789", "1234567", "A"]
+
+
+@pytest.mark.parametrize("large", [True, False])
+@pytest.mark.parametrize("chunks", [1, 3])
+def test_compiled_lookup_equals_first_occurrence(large, chunks):
+    ids, values = _series(IDS, large), _series(VALUES * 7, large, chunks)
+    got = _columns._IdLookup(ids, compiled=True).positions(values)
+    assert got.tolist() == _reference(VALUES * 7, IDS)
+    assert _columns._IdLookup(ids, compiled=False).positions(values).tolist()[:4] == [0, 1, -1, 2]
+
+
+def test_compiled_lookup_many_ids_few_partitions_and_sliced_arrays():
+    """Thousands of ids in two partitions (long probe chains), values read through an offset slice."""
+    from contagion import _text_kernels as K
+
+    rng = np.random.default_rng(3)
+    ids = [f"inst-{k:05d}" for k in rng.permutation(5000)] + ["inst-00007"]  # a repeat: the first one counts
+    values = [f"inst-{k:05d}" for k in rng.integers(0, 5600, 20_000)]
+    arr_ids = pa.array(ids, type=pa.large_string())
+    arr_vals = pa.array(["pad"] * 5 + values, type=pa.large_string()).slice(5)
+    off, data, valid = _columns._string_buffers(arr_ids)
+    table = K.build_table(off, data, valid, 1)
+    voff, vdata, vvalid = _columns._string_buffers(arr_vals)
+    out = np.empty(len(values), dtype=np.int64)
+    K.probe(voff, vdata, vvalid, *table, 1, out, K.BLOCK)
+    assert out.tolist() == _reference(values, ids)
+    assert (out >= 0).sum() == sum(v in set(ids) for v in values) > 0
+
+
+def test_compiled_lookup_blocks():
+    """More values than one block (the values' partitions are rebuilt per block), and a block of one."""
+    from contagion import _text_kernels as K
+
+    ids = pa.array([f"n{k}" for k in range(300)], type=pa.large_string())
+    values = [f"n{k}" for k in range(0, 700, 3)] + [None, "n5"]
+    off, data, valid = _columns._string_buffers(ids)
+    table = K.build_table(off, data, valid, 3)
+    voff, vdata, vvalid = _columns._string_buffers(pa.array(values, type=pa.large_string()))
+    for block in (1, 7, 64, 10**6):
+        out = np.full(len(values), -7, dtype=np.int64)
+        K.probe(voff, vdata, vvalid, *table, 3, out, block)
+        assert out.tolist() == [k if k < 300 else -1 for k in range(0, 700, 3)] + [-1, 5], block
+
+
+def test_may_need_strip_compiled_equals_numpy(monkeypatch):
+    cases = [["a", "b"], ["a ", "b"], [" a"], ["a\t"], ["\u00a0a"], ["a\u3000"], ["é"], ["", "x"], ["x", ""]]
+    for values in cases:
+        arr = pa.chunked_array([pa.array(values, type=pa.large_string())])
+        monkeypatch.setattr(_columns, "COMPILED_LOOKUP_MIN", 10**9)
+        slow = _columns._may_need_strip(arr)
+        monkeypatch.setattr(_columns, "COMPILED_LOOKUP_MIN", 0)
+        fast = _columns._may_need_strip(arr)
+        assert fast == slow, values
+        assert fast == any(v != v.strip() for v in values) or values == ["é"]  # a superset: é ends non-ASCII
+
+
+def _edges_nodes():
+    nodes = pd.DataFrame({"id": _series(["A", "B", "C", "D"]), "external_assets": [1.0, 2.0, 3.0, 4.0]})
+    edges = pd.DataFrame({"debtor": _series(["A", "B", "C", " D", "B"]), "creditor": _series(["B", "C", "A", "A", "C"]),
+                          "amount": [5.0, 1.0, 2.0, 4.0, 0.5]})
+    return edges, nodes
+
+
+def test_network_read_through_the_compiled_kernels_equals_the_other_way(monkeypatch):
+    edges, nodes = _edges_nodes()
+    monkeypatch.setattr(network, "COMPILED_LOOKUP_MIN", 10**9)
+    monkeypatch.setattr(_columns, "COMPILED_LOOKUP_MIN", 10**9)
+    slow = network.FinancialNetwork.from_edges(edges, nodes)
+    monkeypatch.setattr(network, "COMPILED_LOOKUP_MIN", 0)
+    monkeypatch.setattr(_columns, "COMPILED_LOOKUP_MIN", 0)
+    fast = network.FinancialNetwork.from_edges(edges, nodes)
+    assert fast.liabilities.toarray().tolist() == slow.liabilities.toarray().tolist() == [
+        [0, 5, 0, 0], [0, 0, 1.5, 0], [2, 0, 0, 0], [4, 0, 0, 0]]
+    assert fast.edges["debtor"].tolist() == ["A", "B", "C", "D", "B"]  # stripped
+
+
+def test_network_errors_through_the_compiled_kernels(monkeypatch):
+    monkeypatch.setattr(network, "COMPILED_LOOKUP_MIN", 0)
+    monkeypatch.setattr(_columns, "COMPILED_LOOKUP_MIN", 0)
+    edges, nodes = _edges_nodes()
+    edges["creditor"] = _series(["B", "Z", "A", "D", "C"])
+    with pytest.raises(InvalidNetworkError) as err:
+        network.FinancialNetwork.from_edges(edges, nodes, edges_file="edges.csv", row_offset=2)
+    found = {(p.row, p.column, p.value): p.message for p in err.value.problems}
+    assert found == {(3, "creditor", "Z"): "unknown institution id (not in the node table)",
+                     (5, "creditor", "D"): "self-loop: an institution cannot owe itself"}

@@ -143,6 +143,8 @@ class _IdLookup:
     def __init__(self, ids: pd.Series, compiled: bool):
         self.ids = ids
         self._table = None
+        #: distinct non-missing ids (from the compiled table), else ``None``
+        self.distinct: int | None = None
         if compiled:
             arr = _arrow_strings(ids)
             if arr is not None:
@@ -154,6 +156,7 @@ class _IdLookup:
                     off, data, valid = _string_buffers(arr)
                     bits = max(1, int(math.ceil(math.log2(max(1.0, len(arr) / K.PART_IDS)))))
                     self._table = (*K.build_table(off, data, valid, bits), bits)
+                    self.distinct = int(np.count_nonzero(self._table[2][1::2] >= 0))
 
     def positions(self, values: pd.Series) -> np.ndarray:
         arr = _arrow_strings(values) if self._table is not None else None
@@ -294,8 +297,13 @@ def _raw_value(s: pd.Series, k: int) -> Any:
     return _plain(s.iloc[k])
 
 
-def _all_distinct(values: pd.Series) -> bool:
-    """Whether no value repeats (hashed inside Arrow for Arrow-backed text; ``False`` = look closer)."""
+def _all_distinct(values: pd.Series, lookup: "_IdLookup | None" = None) -> bool:
+    """Whether no value repeats (hashed inside Arrow for Arrow-backed text, or by the compiled table of a long
+    column -- ``lookup``'s when it holds these values; ``False`` = look closer)."""
+    if lookup is None and len(values) >= COMPILED_LOOKUP_MIN:
+        lookup = _IdLookup(values, compiled=True)
+    if lookup is not None and lookup.ids is values and lookup.distinct is not None:
+        return lookup.distinct == len(values)
     if isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow":
         import pyarrow.compute as pc
 

@@ -50,20 +50,13 @@ def _hash(data, a, b):
 
 @njit(cache=True, nogil=True, inline="always")
 def _same(d1, a1, b1, d2, a2, b2):
-    """Whether ``d1[a1:b1]`` and ``d2[a2:b2]`` hold the same bytes (eight at a time where they can)."""
-    size = b1 - a1
-    if size != b2 - a2:
+    """Whether ``d1[a1:b1]`` and ``d2[a2:b2]`` hold the same bytes (unsigned positions: no check for
+    negative indices in the loop)."""
+    if b1 - a1 != b2 - a2:
         return False
-    k = 0
-    if size >= 8:
-        w1 = d1[a1: b1 - (size % 8)].view(np.uint64)
-        w2 = d2[a2: b2 - (size % 8)].view(np.uint64)
-        for t in range(w1.size):
-            if w1[t] != w2[t]:
-                return False
-        k = size - size % 8
-    for t in range(k, size):
-        if d1[a1 + t] != d2[a2 + t]:
+    u1, u2 = np.uint64(a1), np.uint64(a2)
+    for k in range(np.uint64(b1 - a1)):
+        if d1[u1 + k] != d2[u2 + k]:
             return False
     return True
 
@@ -203,26 +196,27 @@ def probe(off, data, valid, start, mask, slots, pos, toff, tdata, bits, out, blo
                 pair_h[c] = hr
                 b = bcursor[p]
                 pair_b[c] = b
-                for k in range(off[r], off[r + 1]):
-                    text[b] = data[k]
-                    b += 1
-                bcursor[p] = b
+                a0 = np.uint64(off[r])
+                size = np.uint64(off[r + 1]) - a0
+                for k in range(size):
+                    text[np.uint64(b) + k] = data[a0 + k]
+                bcursor[p] = b + np.int64(size)
         pair_b[first[nparts]] = nbytes[nparts]
         for p in range(nparts):
-            base, m = start[p], mask[p]
-            for q in range(first[p], first[p + 1]):
+            base, m = np.uint64(start[p]), np.uint64(mask[p])
+            for q in range(np.uint64(first[p]), np.uint64(first[p + 1])):
                 hq = np.int64(pair_h[q])
-                s = hq & m
+                s = np.uint64(hq) & m
                 found = -1
                 while True:
-                    k = 2 * (base + s)
+                    k = np.uint64(2) * (base + s)
                     g = slots[k + 1]
                     if g < 0:
                         break
                     if slots[k] == hq and _same(text, pair_b[q], pair_b[q + 1], tdata, toff[g], toff[g + 1]):
                         found = pos[g]
                         break
-                    s = (s + 1) & m
+                    s = (s + np.uint64(1)) & m
                 pair_j[q] = found
         cursor[:] = first[:nparts]
         for r in range(b0, b1):

@@ -80,11 +80,11 @@ def _as_vector(values: Any, n: int, what: str) -> np.ndarray:
 PARALLEL_LOOKUP_MIN = 1_000_000
 
 
-def _edge_positions(debtors: pd.Series, creditors: pd.Series, ids: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Positions in ``ids`` of the debtors and the creditors (see :class:`~contagion._columns._IdLookup`:
-    compiled and partitioned for long tables, ~0.1 us a value at 10^6 ids against Arrow's ~0.25), the two
-    lookups in two threads for a long table when two cores are free (both release the GIL)."""
-    lookup = _IdLookup(ids, compiled=len(debtors) >= COMPILED_LOOKUP_MIN)
+def _edge_positions(debtors: pd.Series, creditors: pd.Series, lookup: _IdLookup) -> tuple[np.ndarray, np.ndarray]:
+    """Positions among the ids of ``lookup`` of the debtors and the creditors (see
+    :class:`~contagion._columns._IdLookup`: compiled and partitioned for long tables, ~0.1 us a value at
+    10^6 ids against Arrow's ~0.25), the two lookups in two threads for a long table when two cores are free
+    (both release the GIL)."""
     if len(debtors) >= PARALLEL_LOOKUP_MIN:
         from ._matrix import available_cores
 
@@ -341,7 +341,8 @@ class FinancialNetwork:
 
         # --- nodes
         ids = _text_compact(nodes_df, "id", nf, problems, row_offset, required=True)
-        ids_distinct = _all_distinct(ids)  # hashed once: the name check below asks again
+        lookup = _IdLookup(ids, compiled=len(edges_df) >= COMPILED_LOOKUP_MIN)  # finds the debtors and creditors
+        ids_distinct = _all_distinct(ids, lookup)  # hashed once: the name check below asks again
         if not ids_distinct:
             _check_unique(ids, "id", problems, nf, row_offset)
         if "name" in nodes_df.columns:
@@ -376,7 +377,7 @@ class FinancialNetwork:
         else:
             kinds = pd.Series(np.full(len(edges_df), DEFAULT_EDGE_KIND, dtype=object), dtype=object)
         # first occurrence of each id (duplicate ids are already reported; keep checking the edges)
-        di, ci = _edge_positions(debtors, creditors, ids)
+        di, ci = _edge_positions(debtors, creditors, lookup)
         for col, codes, vals in (("debtor", di, debtors), ("creditor", ci, creditors)):
             unknown = np.flatnonzero(codes < 0)
             for k in unknown[(vals.iloc[unknown] != "").to_numpy(dtype=bool)]:  # missing ids are reported above

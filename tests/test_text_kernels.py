@@ -128,3 +128,28 @@ def test_network_errors_through_the_compiled_kernels(monkeypatch):
     found = {(p.row, p.column, p.value): p.message for p in err.value.problems}
     assert found == {(3, "creditor", "Z"): "unknown institution id (not in the node table)",
                      (5, "creditor", "D"): "self-loop: an institution cannot owe itself"}
+
+
+def test_all_distinct_compiled(monkeypatch):
+    monkeypatch.setattr(_columns, "COMPILED_LOOKUP_MIN", 0)
+    assert _columns._all_distinct(_series(["a", "b", "", "ab"]))
+    assert not _columns._all_distinct(_series(["a", "b", "a"]))
+    assert not _columns._all_distinct(_series(["", "b", ""]))
+    assert not _columns._all_distinct(_series(["a", None]))  # missing: look closer
+    ids = _series(["x", "y", "y"])
+    lookup = _columns._IdLookup(ids, compiled=True)
+    assert lookup.distinct == 2 and not _columns._all_distinct(ids, lookup)
+
+
+def test_duplicate_ids_and_names_found_through_the_compiled_kernels(monkeypatch):
+    monkeypatch.setattr(network, "COMPILED_LOOKUP_MIN", 0)
+    monkeypatch.setattr(_columns, "COMPILED_LOOKUP_MIN", 0)
+    edges, nodes = _edges_nodes()
+    nodes["id"] = _series(["A", "B", "C", "B"])
+    nodes["name"] = _series(["Alpha", "Beta", "Alpha", "Delta"])
+    edges["debtor"] = _series(["A", "B", "C", "C", "B"])
+    with pytest.raises(InvalidNetworkError) as err:
+        network.FinancialNetwork.from_edges(edges, nodes, nodes_file="nodes.csv", row_offset=2)
+    found = {(p.row, p.column, p.value): p.message for p in err.value.problems}
+    assert found == {(5, "id", "B"): "duplicate id (first seen at row 3)",
+                     (4, "name", "Alpha"): "duplicate name (first seen at row 2)"}

@@ -14,6 +14,21 @@ from contagion.io import csvtext
 from contagion.io.csvtext import fast_csv_text
 
 
+@pytest.fixture(autouse=True, params=["arrow joins", "compiled rows"])
+def row_assembly(request, monkeypatch):
+    """Every test twice: rows joined by Arrow (short tables) and put together by the compiled kernels of
+    contagion._csv_kernels (long tables; here every table)."""
+    if request.param == "compiled rows":
+        from contagion import _matrix
+
+        if not _matrix.numba_available():
+            pytest.skip("numba is not installed")
+        monkeypatch.setattr(csvtext, "COMPILED_MIN_ROWS", 0)
+    else:
+        monkeypatch.setattr(csvtext, "COMPILED_MIN_ROWS", 10**12)
+    return request.param
+
+
 def reference(frame: pd.DataFrame, guard: tuple[str, ...] = FORMULA_START) -> str:
     """What pandas writes, with text cells and names starting with a guard prefix given an apostrophe."""
     def neutral(v):

@@ -39,7 +39,7 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
-__all__ = ["fast_csv_text", "CHUNK_ROWS"]
+__all__ = ["fast_csv_text", "CHUNK_ROWS", "COMPILED_MIN_ROWS"]
 
 #: Rows formatted and joined at a time (bounds the text cells alive at once).
 CHUNK_ROWS = 1 << 15
@@ -179,8 +179,10 @@ def _arrow_text(s: pd.Series, guard: tuple[str, ...]) -> Any:
     return text
 
 
-def _arrow_column(s: pd.Series, guard: tuple[str, ...]) -> Callable[[int, int], Any] | None:
-    """A function ``(start, stop) -> Arrow large_string array`` of one column's cells, or ``None``."""
+def _arrow_column(s: pd.Series, guard: tuple[str, ...], compiled: bool = False) -> Callable[[int, int], Any] | None:
+    """A function ``(start, stop) -> Arrow large_string array`` of one column's cells, or ``None``; with
+    ``compiled``, ``(start, stop) -> (array, fix)`` for :func:`_compiled_rows` (``fix``: the ``.0`` of whole
+    floats, or ``None``)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -188,34 +190,103 @@ def _arrow_column(s: pd.Series, guard: tuple[str, ...]) -> Callable[[int, int], 
     if isinstance(dtype, np.dtype) and dtype != object:
         values = s.to_numpy()
         if dtype == np.float64:
+            if compiled:
+                return lambda a, b: _compiled_floats(values[a:b])
             return lambda a, b: _arrow_floats(values[a:b]).cast(pa.large_string())
         if dtype.kind in "iu":
-            return lambda a, b: pc.cast(pa.array(values[a:b]), pa.large_string())
-        if dtype.kind == "b":
-            return lambda a, b: pc.if_else(pa.array(values[a:b]), "True", "False").cast(pa.large_string())
-        return None
+            cells = lambda a, b: pc.cast(pa.array(values[a:b]), pa.large_string())  # noqa: E731
+        elif dtype.kind == "b":
+            cells = lambda a, b: pc.if_else(pa.array(values[a:b]), "True", "False").cast(pa.large_string())  # noqa: E731
+        else:
+            return None
+        return (lambda a, b: (cells(a, b), None)) if compiled else cells
     text = _arrow_text(s, guard)
     if text is None:
         return None
     text = text.combine_chunks() if isinstance(text, pa.ChunkedArray) else text
+    if compiled:
+        return lambda a, b: (text.slice(a, b - a), None)
     return lambda a, b: text.slice(a, b - a)
+
+
+def _compiled_floats(values: np.ndarray) -> tuple[Any, np.ndarray]:
+    """:func:`_arrow_floats` for the compiled row assembly: Arrow's text and the ``.0`` to add
+    (``fix == 1``), the few cells Arrow writes differently from ``repr`` replaced by ``repr``."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from .. import _csv_kernels as K
+
+    text = pc.cast(pa.array(values), pa.large_string())
+    size = np.abs(values)
+    with np.errstate(invalid="ignore"):
+        plain = (size < 1e16) & ((size >= 1e-4) | (size == 0))        # False for NaN and inf
+    off, data = _buffers(text)
+    fix = np.empty(len(values), dtype=np.uint8)
+    if K.float_fixes(off, data, plain, fix):
+        other = fix == 2
+        nan = np.isnan(values)
+        cells = ["" if bad else float.__repr__(x) for x, bad in zip(values[other].tolist(), nan[other].tolist())]
+        text = pc.replace_with_mask(text, pa.array(other), pa.array(cells, pa.large_string()))
+        fix[other] = 0
+    return text, fix
+
+
+def _buffers(text: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Offsets (int64) and bytes of an Arrow ``large_string`` array, as numpy views."""
+    bufs = text.buffers()
+    off = np.frombuffer(bufs[1], dtype=np.int64)[text.offset: text.offset + len(text) + 1]
+    data = np.frombuffer(bufs[2], dtype=np.uint8) if bufs[2] is not None and bufs[2].size else np.zeros(1, np.uint8)
+    return off, data
+
+
+def _compiled_rows(cells: list[tuple[Any, np.ndarray | None]], rows: int) -> str:
+    """The CSV lines of a chunk from its columns' text (``(large_string array, fix or None)``)."""
+    from .. import _csv_kernels as K
+
+    length = np.zeros(rows, dtype=np.int64)
+    parts = []
+    for text, fix in cells:
+        off, data = _buffers(text)
+        fix = np.zeros(rows, dtype=np.uint8) if fix is None else fix
+        K.add_lengths(off, fix, length)
+        parts.append((off, data, fix))
+    cursor = np.zeros(rows, dtype=np.int64)
+    np.cumsum(length[:-1], out=cursor[1:])
+    out = np.empty(int(length.sum()), dtype=np.uint8)
+    comma, newline = np.uint8(ord(",")), np.uint8(ord("\n"))
+    for j, (off, data, fix) in enumerate(parts):
+        K.put_column(off, data, fix, newline if j == len(parts) - 1 else comma, out, cursor)
+    return out.tobytes().decode("utf-8")
+
+
+#: Tables at least this long have their rows put together by the compiled kernels of
+#: :mod:`contagion._csv_kernels` (the same bytes; shorter ones by Arrow's joins, without compiling).
+COMPILED_MIN_ROWS = 200_000
 
 
 def _arrow_body(frame: pd.DataFrame, guard: tuple[str, ...]) -> str | None:
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    n = len(frame)
+    compiled = False
+    if n >= COMPILED_MIN_ROWS:
+        from .._matrix import numba_available
+
+        compiled = numba_available()
     columns = []
     for j in range(frame.shape[1]):
-        col = _arrow_column(frame.iloc[:, j], guard)
+        col = _arrow_column(frame.iloc[:, j], guard, compiled)
         if col is None:
             return None
         columns.append(col)
     comma, empty, newline = (pa.scalar(t, pa.large_string()) for t in (",", "", "\n"))
-    n = len(frame)
 
     def chunk_text(a: int) -> str:
         b = min(n, a + CHUNK_ROWS)
+        if compiled:
+            return _compiled_rows([c(a, b) for c in columns], b - a)
         rows = pc.binary_join_element_wise(*(c(a, b) for c in columns), comma)
         lines = pc.binary_join_element_wise(rows, empty, newline)  # each row followed by a line end
         offsets = np.frombuffer(lines.buffers()[1], dtype=np.int64)[lines.offset: lines.offset + len(lines) + 1]

@@ -17,6 +17,7 @@ import sys
 import tempfile
 import warnings
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -87,6 +88,33 @@ def numba_available() -> bool:
 
 
 _compile_said: list[bool] = []
+_warming: list[Any] = []
+
+
+def warm_up() -> None:
+    """Import numba and load the compiled code's runtime (~0.5-1 s) in a background thread, once per process.
+
+    Called by the readers before they read a large network: Arrow's readers release the GIL, so the import
+    runs while the files are read, and the kernels the read then calls start at once. Nothing happens
+    without numba; a later :func:`numba_available` waits for the import (Python's import lock).
+    """
+    if _warming or "numba" in sys.modules:
+        return
+    import threading
+
+    def run() -> None:
+        if numba_available():
+            from ._text_kernels import may_need_strip
+
+            table = np.zeros(256, dtype=bool)
+            may_need_strip(np.zeros(2, dtype=np.int64), np.zeros(1, dtype=np.uint8), table, table)
+
+    thread = threading.Thread(target=run, name="contagion-warm-up", daemon=True)
+    _warming.append(thread)
+    thread.start()
+    import atexit
+
+    atexit.register(thread.join)  # a job that ends early (a bad file) lets the import finish before shutdown
 
 
 def _install_compile_notice() -> None:

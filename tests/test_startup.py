@@ -71,3 +71,23 @@ def test_cli_listing_commands_load_no_heavy_package(args):
     assert "contagion.clearing" not in loaded and "contagion.network" not in loaded
     if args[-1] != "json":  # JSON output may convert numpy scalars
         assert "numpy" not in loaded
+
+
+def test_reading_a_large_network_imports_numba_in_the_background_a_small_one_not_at_all(tmp_path):
+    """Reading a large edge file starts the import of numba in a thread while Arrow reads (contagion._matrix
+    .warm_up); the threshold is lowered here so that a small file counts as large."""
+    pytest.importorskip("numba")
+    import contagion
+
+    folder = contagion.write_network(contagion.load_dataset("chain"), tmp_path / "chain")
+    code = (f"import threading, contagion.io._tables as T\n"
+            f"from contagion.io import read_network\n"
+            f"{{}}\n"
+            f"read_network({str(folder)!r})\n"
+            f"names = [t.name for t in threading.enumerate()]\n"
+            f"from contagion import _matrix\n"
+            f"[t.join() for t in _matrix._warming]\n")
+    small = _loaded_after(code.format("pass"))
+    assert "numba" not in _packages(small)
+    large = _loaded_after(code.format("T.WARM_UP_MIN_BYTES = 1"))
+    assert "numba" in _packages(large) and "contagion._text_kernels" in large

@@ -10,6 +10,7 @@ checks themselves live in one place (``contagion/network.py``).
 from __future__ import annotations
 
 import math
+import os
 import re
 from dataclasses import dataclass, replace
 from typing import Any, Callable, Iterable, Mapping, Sequence
@@ -226,3 +227,20 @@ def tidy_missing(df: pd.DataFrame) -> pd.DataFrame:
     out = pd.concat(cols, axis=1) if cols else pd.DataFrame(index=df.index)
     out.columns = df.columns
     return out
+
+
+#: Edge files at least this large (about half a million obligations) are read with the compiled kernels, and
+#: numba is imported in the background while Arrow reads them (:func:`contagion._matrix.warm_up`).
+WARM_UP_MIN_BYTES = 8 << 20
+
+
+def warm_up_for(edges_path: Any) -> None:
+    """Start importing numba in the background when ``edges_path`` is large enough to need it."""
+    try:
+        large = os.path.getsize(edges_path) >= WARM_UP_MIN_BYTES
+    except OSError:
+        return
+    if large:
+        from .._matrix import warm_up
+
+        warm_up()

@@ -58,7 +58,7 @@ import pandas as pd
 from ..errors import ContagionError, InvalidNetworkError, Problem
 from ..network import EDGE_COLUMNS, NODE_COLUMNS, FinancialNetwork
 from .atomic import write_files_atomic
-from ._tables import KNOWN_EDGE_COLUMNS, KNOWN_NODE_COLUMNS, near_miss_message, near_misses
+from ._tables import KNOWN_EDGE_COLUMNS, KNOWN_NODE_COLUMNS, near_miss_message, near_misses, warm_up_for
 
 __all__ = ["FORMATS", "NetworkFormat", "read_network", "write_network", "read_csv_dir", "write_csv_dir",
            "detect_format", "write_files_atomic"]
@@ -412,6 +412,7 @@ def read_csv_dir(path: str | os.PathLike, columns: Mapping[str, str] | None = No
         raise InvalidNetworkError([Problem("file not found", file=str(p)) for p in (nodes_path, edges_path)
                                    if not p.is_file()])
     infer = not nodes_path.is_file()
+    warm_up_for(edges_path)
     if not infer and not columns:
         net = _read_csv_fast(path, nodes_path, edges_path)
         if net is not None:

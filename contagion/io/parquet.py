@@ -24,7 +24,7 @@ import pandas as pd
 
 from ..errors import ContagionError, InvalidNetworkError, Problem
 from ..network import FinancialNetwork
-from ._tables import LocatedProblem, build_network, json_default, stored_metadata, tidy_missing
+from ._tables import LocatedProblem, build_network, json_default, stored_metadata, tidy_missing, warm_up_for
 from .formats import source_directory, target_directory, write_files_atomic
 from .text import parse_data
 
@@ -114,6 +114,7 @@ def read_parquet_dir(path: str | os.PathLike) -> FinancialNetwork:
     """
     path = Path(path)
     nodes_path, edges_path = source_directory(path, _FILES, "Parquet")
+    warm_up_for(edges_path)
     problems: list[Problem] = []
     skip: dict[str, set[Any]] = {"nodes": set(), "edges": set()}
     nodes, metadata = _read_table(nodes_path, problems, skip["nodes"])

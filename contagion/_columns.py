@@ -107,6 +107,10 @@ def _may_need_strip(arrow) -> bool:
     return False
 
 
+def _arrow_backed(s: pd.Series) -> bool:
+    return isinstance(s.dtype, pd.StringDtype) and s.dtype.storage == "pyarrow"
+
+
 def _arrow_strings(s: pd.Series):
     """The Arrow string array (chunks combined) behind an Arrow-backed text column, else ``None``."""
     if not (isinstance(s.dtype, pd.StringDtype) and s.dtype.storage == "pyarrow"):
@@ -159,14 +163,32 @@ class _IdLookup:
                     self.distinct = int(np.count_nonzero(self._table[2][1::2] >= 0))
 
     def positions(self, values: pd.Series) -> np.ndarray:
-        arr = _arrow_strings(values) if self._table is not None else None
-        if arr is None:
+        if self._table is None or not _arrow_backed(values):
             return _positions(values, self.ids)
+        import pyarrow as pa
+
         from . import _text_kernels as K
 
-        off, data, valid = _string_buffers(arr)
-        out = np.empty(len(arr), dtype=np.int64)
-        K.probe(off, data, valid, *self._table, out, K.BLOCK)
+        arrow = values.array.__arrow_array__()
+        chunks = arrow.chunks if isinstance(arrow, pa.ChunkedArray) else [arrow]
+        if not all(pa.types.is_string(c.type) or pa.types.is_large_string(c.type) for c in chunks):
+            return _positions(values, self.ids)
+        out = np.empty(len(values), dtype=np.int64)
+        start = 0
+        group: list = []
+        # chunks a block at a time: short chunks (Parquet pages, CSV blocks) are put together, one block's
+        # worth at a time, so that each partition's table is loaded once per block and no copy of the whole
+        # column is made
+        for k, chunk in enumerate(chunks):
+            group.append(chunk)
+            size = sum(len(c) for c in group)
+            if size < K.BLOCK and k + 1 < len(chunks):
+                continue
+            arr = group[0] if len(group) == 1 else pa.concat_arrays(group)
+            off, data, valid = _string_buffers(arr)
+            K.probe(off, data, valid, *self._table, out[start: start + size], K.BLOCK)
+            start += size
+            group = []
         return out
 
 

@@ -272,14 +272,16 @@ def edges_fill(rows, cols, vals, nrows, bounds, start, t_row, ptr, idx, val, kep
             kept[r0 + q] = w - a
 
 
-@njit(parallel=True, cache=True)
-def close_gaps(ptr, kept, idx, val, new_ptr, out_idx, out_val):
-    """Copy each row's kept entries (at ``ptr[r]``, ``kept[r]`` of them) to ``new_ptr[r]``."""
-    for r in prange(kept.size):
+@njit(cache=True)
+def close_gaps(ptr, kept, idx, val, new_ptr):
+    """Move each row's kept entries (at ``ptr[r]``, ``kept[r]`` of them) down to ``new_ptr[r] <= ptr[r]``, in
+    place, rows in order (a row only ever moves into space already read)."""
+    for r in range(kept.size):
         a, o = ptr[r], new_ptr[r]
-        for k in range(kept[r]):
-            out_idx[o + k] = idx[a + k]
-            out_val[o + k] = val[a + k]
+        if a != o:
+            for k in range(kept[r]):
+                idx[o + k] = idx[a + k]
+                val[o + k] = val[a + k]
 
 
 def csr_of_edges(rows, cols, vals, nrows: int, bounds):
@@ -303,7 +305,6 @@ def csr_of_edges(rows, cols, vals, nrows: int, bounds):
     np.cumsum(kept, out=new_ptr[1:])
     if new_ptr[-1] == m:
         return new_ptr, idx, val
-    out_idx = np.empty(new_ptr[-1], dtype=idx.dtype)
-    out_val = np.empty(new_ptr[-1], dtype=np.float64)
-    close_gaps(ptr, kept, idx, val, new_ptr, out_idx, out_val)
-    return new_ptr, out_idx, out_val
+    close_gaps(ptr, kept, idx, val, new_ptr)  # in place: a copy would hold the matrix twice at its peak
+    nnz = new_ptr[-1]
+    return new_ptr, idx[:nnz], val[:nnz]

@@ -23,8 +23,8 @@ from numba import njit
 #: Ids per partition (on average): the partition's table (16 bytes a slot, at most half full) and its ids'
 #: text stay in L2.
 PART_IDS = 2048
-#: Values hashed and grouped at a time (their hashes, text and answers: ~40 bytes each).
-BLOCK = 1 << 21
+#: Values hashed and grouped at a time (their hashes, text and answers: ~30 bytes each, ~16 MB a block).
+BLOCK = 1 << 19
 
 _FNV_OFFSET = np.uint64(0xCBF29CE484222325)
 _FNV_PRIME = np.uint64(0x100000001B3)
@@ -163,7 +163,7 @@ def probe(off, data, valid, start, mask, slots, pos, toff, tdata, bits, out, blo
     h = np.empty(block, dtype=np.uint64)
     pair_h = np.empty(block, dtype=np.uint64)
     pair_b = np.empty(block + 1, dtype=np.int64)
-    pair_j = np.empty(block, dtype=np.int64)
+    pair_j = np.empty(block, dtype=np.int32)
     first = np.empty(nparts + 1, dtype=np.int64)
     nbytes = np.empty(nparts + 1, dtype=np.int64)
     cursor = np.empty(nparts, dtype=np.int64)

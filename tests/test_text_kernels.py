@@ -153,3 +153,13 @@ def test_duplicate_ids_and_names_found_through_the_compiled_kernels(monkeypatch)
     found = {(p.row, p.column, p.value): p.message for p in err.value.problems}
     assert found == {(5, "id", "B"): "duplicate id (first seen at row 3)",
                      (4, "name", "Alpha"): "duplicate name (first seen at row 2)"}
+
+
+@pytest.mark.parametrize("block", [1, 4, 5, 1000])
+def test_compiled_lookup_of_a_chunked_column_a_block_at_a_time(monkeypatch, block):
+    """Chunks are put together a block at a time (never the whole column): every grouping gives the same."""
+    from contagion import _text_kernels as K
+
+    monkeypatch.setattr(K, "BLOCK", block)
+    ids, values = _series(IDS), _series(VALUES * 3, chunks=7)
+    assert _columns._IdLookup(ids, compiled=True).positions(values).tolist() == _reference(VALUES * 3, IDS)

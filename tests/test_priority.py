@@ -596,3 +596,15 @@ def test_info_counts_guarantees_uncalled_in_what_is_owed_when_everyone_pays():
 
     info = network_info(_guarantee(20.0))
     assert info["total_obligations"] == 20.0 and info["total_owed"] == 10.0
+
+
+@pytest.mark.parametrize("storage", ["pyarrow", "python", "object"])
+def test_uses_priority_finds_a_guarantee_kind_in_any_column_type(storage):
+    from contagion.clearing.priority import _has_kind
+
+    wanted = ("guarantee", "residual_value_guarantee")
+    for cells, found in ((["loan", "bond"], False), (["loan", "guarantee"], True), (["loan", " guarantee "], True),
+                         (["loan", "guarantees"], False), (["loan", None], False),
+                         (["residual_value_guarantee"], True)):
+        kinds = pd.Series(cells, dtype=object if storage == "object" else pd.StringDtype(storage))
+        assert _has_kind(kinds, wanted) is found, (cells, storage)

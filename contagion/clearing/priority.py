@@ -97,18 +97,32 @@ def uses_priority(net: Any) -> bool:
     cached = net.__dict__.get("_uses_priority")
     if cached is not None:
         return cached
-    import pandas as pd
-
     edges, nodes = net._edge_table, net._node_table
     found = False
     if edges is not None:
         if "kind" in edges.columns:
-            found = any(isinstance(k, str) and k.strip() in GUARANTEE_KINDS for k in pd.unique(edges["kind"]))
+            found = _has_kind(edges["kind"], GUARANTEE_KINDS)
         found = found or any(c in edges.columns and _any_set(edges[c]) for c in ("seniority", "collateral_value"))
     if not found and nodes is not None and "external_seniority" in nodes.columns:
         found = _any_set(nodes["external_seniority"])
     net.__dict__["_uses_priority"] = found     # the network is an immutable value: safe to remember
     return found
+
+
+def _has_kind(kinds: Any, wanted: tuple[str, ...]) -> bool:
+    """Whether some kind, stripped, is one of ``wanted``: Arrow's equality test when no value needs stripping
+    (a byte comparison, ~5x faster at 10^7 rows than the distinct values), else over the distinct values."""
+    import pandas as pd
+
+    if isinstance(kinds.dtype, pd.StringDtype) and kinds.dtype.storage == "pyarrow":
+        from .._columns import _may_need_strip
+
+        arrow = kinds.array.__arrow_array__()
+        if not _may_need_strip(arrow):
+            import pyarrow.compute as pc
+
+            return any(bool(pc.any(pc.equal(arrow, w)).as_py()) for w in wanted)
+    return any(isinstance(k, str) and k.strip() in wanted for k in pd.unique(kinds))
 
 
 def owed_network(net: Any, spec: "ContingentSpec | None" = None) -> Any:

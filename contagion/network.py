@@ -296,7 +296,7 @@ class FinancialNetwork:
             Columns ``debtor``, ``creditor``, ``amount`` (required), ``kind``
             (default ``"obligation"``) and any further attribute columns.
             Several rows for the same pair (a loan and a lease) stay separate
-            rows and are summed in ``L``.
+            rows and are summed in ``L`` (in the order of the rows).
         nodes : DataFrame or iterable of mappings, optional
             Columns ``id`` (required, unique), ``name`` (default: the id),
             ``type``, ``external_assets``, ``external_liabilities`` (default 0)

@@ -233,11 +233,10 @@ def _compiled_floats(values: np.ndarray) -> tuple[Any, np.ndarray]:
 
 
 def _buffers(text: Any) -> tuple[np.ndarray, np.ndarray]:
-    """Offsets (int64) and bytes of an Arrow ``large_string`` array, as numpy views."""
-    bufs = text.buffers()
-    off = np.frombuffer(bufs[1], dtype=np.int64)[text.offset: text.offset + len(text) + 1]
-    data = np.frombuffer(bufs[2], dtype=np.uint8) if bufs[2] is not None and bufs[2].size else np.zeros(1, np.uint8)
-    return off, data
+    """Offsets and bytes of an Arrow string array, as numpy views."""
+    from .._columns import _string_buffers
+
+    return _string_buffers(text)[:2]
 
 
 def _compiled_rows(cells: list[tuple[Any, np.ndarray | None]], rows: int) -> str:

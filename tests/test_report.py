@@ -871,3 +871,24 @@ def test_cli_report_help_fits_80_columns():
             "contagion report")
     long = [line for line in res.output.splitlines() if len(line) > 80 and any(m in line for m in mine)]
     assert long == []
+
+
+def test_cli_report_format_follows_the_output_suffix(tmp_path, monkeypatch):
+    """-o board.pdf without --format writes a PDF (here: asks for the browser, which is missing); a suffix that
+    contradicts --format is refused; HTML to a name without .html is written with a note."""
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.delenv("CONTAGION_CHROMIUM", raising=False)
+    res = CliRunner().invoke(cli, ["report", "chain", "-s", "a-fails", "-o", str(tmp_path / "board.pdf")])
+    assert res.exit_code == 1 and "--format pdf needs a headless Chromium" in res.stderr
+    assert not (tmp_path / "board.pdf").exists()
+    res = CliRunner().invoke(cli, ["report", "chain", "-s", "a-fails", "-f", "html", "-o", str(tmp_path / "b.pdf")])
+    assert res.exit_code == 2 and "names a PDF file but --format is html" in res.stderr
+    assert "b.html" in res.stderr and not (tmp_path / "b.pdf").exists()
+    res = CliRunner().invoke(cli, ["report", "chain", "-s", "a-fails", "-f", "md", "-o", str(tmp_path / "c.html")])
+    assert res.exit_code == 2 and "names an HTML file but --format is md" in res.stderr
+    res = CliRunner().invoke(cli, ["report", "chain", "-s", "a-fails", "-o", str(tmp_path / "plain")])
+    assert res.exit_code == 0, res.output
+    assert "note: writing HTML to" in res.stderr and "does not end in .html" in res.stderr
+    assert (tmp_path / "plain").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    res = CliRunner().invoke(cli, ["report", "chain", "-s", "a-fails", "-o", str(tmp_path / "r.HTM")])
+    assert res.exit_code == 0 and "note:" not in res.stderr and (tmp_path / "r.HTM").exists()

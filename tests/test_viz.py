@@ -713,3 +713,18 @@ def test_several_paths_give_a_scenario_selector_and_a_year_slider():
     assert '<select id="scenario">' in html and 'id="year"' in html and '<option value="1">shortfall</option>' in html
     with pytest.raises(ContagionError, match="different horizons"):
         build_view(net, {"a": paths["as given"], "b": contagion.clear_path(net, (2026, 2027))})
+
+
+def test_sizes_and_selection_count_a_guarantee_as_owed_not_at_its_cap():
+    """A sponsor guaranteeing 100 of an SPV's loan owes nothing until the guarantee is called: its node is sized
+    (and selected) by what it owes when everyone pays, 1, not by 101 with the cap."""
+    edges = pd.DataFrame({"edge_id": ["e1", "g1", "s1", "b1"], "debtor": ["SPV", "Sponsor", "Sponsor", "Bank"],
+                          "creditor": ["Bank", "Bank", "Bank", "Other"], "amount": [100.0, 100.0, 1.0, 5.0],
+                          "kind": ["loan", "guarantee", "loan", "loan"], "covers": [None, "e1", None, None]})
+    nodes = pd.DataFrame({"id": ["SPV", "Sponsor", "Bank", "Other"], "external_assets": [150.0, 20, 1, 0]})
+    net = contagion.FinancialNetwork.from_edges(edges, nodes)
+    data = build_view(net).data
+    size = {n["label"]: n["size"] for n in data["nodes"]}
+    assert size["SPV"] > size["Bank"] > size["Sponsor"]    # owed: 100, 5, 1 (with the cap the sponsor had 101)
+    shown = {n["label"] for n in build_view(net, max_nodes=2).data["nodes"] if not n.get("group")}
+    assert "Sponsor" not in shown and {"SPV", "Bank"} <= shown

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 import click
+from click.core import ParameterSource
 
 from ..report import DEFAULT_MAX_ROWS
 from ..viz import DEFAULT_MAX_NODES
@@ -91,10 +92,10 @@ def write_files(folder: str | Path, files: dict[str, bytes]) -> list[Path]:
 @method_options()
 @horizon_option
 @analytics_options
-@click.option("--format", "-f", "fmt", type=click.Choice(list(REPORT_FORMATS)), default="html", show_default=True,
+@click.option("--format", "-f", "fmt", type=click.Choice(list(REPORT_FORMATS)), default="html",
               help="html: one self-contained file; pdf: that page printed by a headless Chromium or Chrome (on "
                    "PATH, or $CONTAGION_CHROMIUM); md: a folder with report.md, figures (SVG, PNG), CSV tables "
-                   "and view.html.")
+                   "and view.html. [default: from -o's suffix (.html, .pdf), else html]")
 @click.option("--output", "-o", "output", type=click.Path(), default=None,
               help="File (html, pdf; '-' for standard output) or folder (md) to write. "
                    "[default: report.html | report.pdf | report/]")
@@ -133,11 +134,36 @@ def report(network: str | None, scenarios: tuple[str, ...], baseline: bool, meth
     """
     from ..report import build_report
 
+    fmt = _format_for(fmt, output)
     net, target = load_network(network), output or REPORT_FORMATS[fmt]
     browser = _check_target(fmt, target)
     rep = build_report(net, scenario_request(scenarios, baseline), method=method, title=title, max_rows=max_rows,
                        max_nodes=max_nodes, horizon=horizon, **analytics, **params)
     _write_report(rep, network_label(net), fmt, target, browser)
+
+
+_SUFFIX_FORMATS = {".html": "html", ".htm": "html", ".pdf": "pdf"}
+
+
+def _format_for(fmt: str, output: str | None) -> str:
+    """The format to write: ``-o board.pdf`` without ``--format`` means PDF (and ``.html`` HTML); a suffix that
+    contradicts an explicit ``--format`` is a usage error; an HTML or PDF file without its suffix gets a note
+    (a browser opening it may show its text)."""
+    if not output or output == "-":
+        return fmt
+    suffix = Path(output).suffix.lower()
+    named = _SUFFIX_FORMATS.get(suffix)
+    explicit = click.get_current_context().get_parameter_source("fmt") is not ParameterSource.DEFAULT
+    if named and named != fmt:
+        if explicit:
+            article = "an" if named == "html" else "a"
+            raise click.UsageError(f"-o {output} names {article} {named.upper()} file but --format is {fmt}; drop "
+                                   f"--format (the suffix decides) or name the file {Path(output).stem}.{fmt}")
+        return named
+    if fmt in ("html", "pdf") and named is None:
+        click.echo(f"note: writing {fmt.upper()} to {output}, which does not end in .{fmt} (a browser opening it "
+                   f"may show its text)", err=True)
+    return fmt
 
 
 def _check_target(fmt: str, target: str) -> str | None:

@@ -17,7 +17,7 @@ import pandas as pd
 from ..errors import ContagionError
 from ..formatting import scenario_label
 from .layout import LAYOUTS, igraph_positions
-from .style import SIZE_BY
+from .style import SIZE_BY, _owed
 
 __all__ = ["ViewRun", "PathYear", "DisplayNodes", "DisplayEdges", "Placement", "DEFAULT_MAX_NODES", "DEFAULT_MAX_EDGES",
            "check_options", "as_runs", "select_nodes", "aggregate_edges", "place_nodes", "cap_edges"]
@@ -243,7 +243,8 @@ def select_nodes(net: Any, max_nodes: int) -> DisplayNodes:
     n = net.n
     type_codes, type_names = pd.factorize(pd.Series(net.types, dtype=object).astype(str), sort=False)
     type_names = [str(t) for t in type_names]
-    exposure = net.total_obligations + net.interbank_assets
+    owed = _owed(net)                     # a guarantee's cap is not an exposure until it is called
+    exposure = owed.total_obligations + owed.interbank_assets
     if n > max_nodes:
         order = np.lexsort((np.arange(n), -exposure))
         kept = np.sort(order[:max_nodes])

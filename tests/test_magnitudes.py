@@ -475,3 +475,19 @@ def test_closed_ring_without_leak_keeps_its_greatest_vector():
     L, e, ext = _ring(4, 0.0)
     res = contagion.clear(_net(L, e, ext), solver="reference")
     assert not res.defaulted.any() and res.unique is False and (res.payments == 100).all()
+
+
+@pytest.mark.parametrize("case", [
+    # found by hypothesis: the share 1e-92 / 1e224 of node 0's obligations is below the smallest normal float;
+    # the priority solver paid node 2 4.99999992e-120 of the exact 5e-120, or put it in default
+    (np.array([[0, 0, 0, 1e-92], [1e197, 0, 0, 0], [0, 0, 0, 0], [1, 0, 1, 0]]),
+     np.array([0, 1e197, 0, 0.0]), np.array([1e224, 0, 1e-119, 0])),
+    (np.array([[0, 0, 0, 1e-92], [1e199, 0, 0, 0], [0, 0, 0, 0], [1, 0, 1e199, 0]]),
+     np.array([0, 1e199, 0, 0.0]), np.array([1e232, 0, 1e-126, 0])),
+])
+def test_priority_solver_refuses_shares_below_the_float_range(case):
+    L, e, ext = case
+    net = _net(L, e, ext)
+    with pytest.raises(ContagionError, match="ill-conditioned in floating point: an obligation is below 2.2e-308"):
+        priority_result(net, "eisenberg-noe")
+    _check_wide(L, e, ext, expect_float=False)      # and every other path matches the exact rationals

@@ -563,6 +563,21 @@ def clear_priority(net: Any, alpha: float = 1.0, beta: float = 1.0) -> dict[str,
             "default_round": waves, "unique": unique, "iterations": its, "differ": unique is False}
 
 
+def _refuse_float_range(owed: Any, method: str) -> None:
+    """A :class:`~contagion.ContagionError` when floats cannot represent the waterfall's shares (a row below the
+    smallest normal float of its debtor's obligations, or a total that overflows): its payments would carry
+    few or no correct digits, and the exact-arithmetic fallback of the plain solvers does not model seniority,
+    collateral or guarantees."""
+    from .core import float_range_problem
+
+    why = float_range_problem(owed.liabilities, owed.total_obligations, owed.relative_liabilities)
+    if why:
+        from ..errors import ContagionError
+
+        raise ContagionError(f"{method} with priority is ill-conditioned in floating point: {why}; exact "
+                             f"arithmetic is not available with seniority, collateral or guarantees")
+
+
 def priority_result(net: Any, method: str, alpha: float = 1.0, beta: float = 1.0):
     """A :class:`~contagion.ClearingResult` from :func:`clear_priority`.
 
@@ -577,6 +592,7 @@ def priority_result(net: Any, method: str, alpha: float = 1.0, beta: float = 1.0
     amounts = out["amounts"]
     owed = net if np.array_equal(amounts, net.edges["amount"].to_numpy(dtype=np.float64)) else \
         net.replace(edge_amounts=amounts)
+    _refuse_float_range(owed, method)
     pbar = owed.total_obligations
     p = np.where(out["defaulted"], out["payments"], pbar)     # not in default: pays what it owes, exactly
     inflow = np.bincount(owed.edge_index[1], weights=out["row_payments"], minlength=net.n)
@@ -649,6 +665,7 @@ def priority_columns(net: Any, E: np.ndarray, columns: np.ndarray, alpha: float 
     (:func:`owed_network`: residual value guarantees not at their caps)."""
     spec = contingent_spec(net) if spec is None else spec
     owed = owed_network(net, spec)
+    _refuse_float_range(owed, "clearing")
     di, ci = net.edge_index
     w = _waterfall(net.n, di, ci, spec.fixed_amount, spec, net.external_liabilities)
     P = np.empty((net.n, columns.size))

@@ -113,7 +113,7 @@ def _arrow_backed(s: pd.Series) -> bool:
 
 def _arrow_strings(s: pd.Series):
     """The Arrow string array (chunks combined) behind an Arrow-backed text column, else ``None``."""
-    if not (isinstance(s.dtype, pd.StringDtype) and s.dtype.storage == "pyarrow"):
+    if not _arrow_backed(s):
         return None
     import pyarrow as pa
 
@@ -174,20 +174,21 @@ class _IdLookup:
         if not all(pa.types.is_string(c.type) or pa.types.is_large_string(c.type) for c in chunks):
             return _positions(values, self.ids)
         out = np.empty(len(values), dtype=np.int64)
-        start = 0
+        start = size = 0
         group: list = []
         # chunks a block at a time: short chunks (Parquet pages, CSV blocks) are put together, one block's
         # worth at a time, so that each partition's table is loaded once per block and no copy of the whole
         # column is made
         for k, chunk in enumerate(chunks):
             group.append(chunk)
-            size = sum(len(c) for c in group)
+            size += len(chunk)
             if size < K.BLOCK and k + 1 < len(chunks):
                 continue
             arr = group[0] if len(group) == 1 else pa.concat_arrays(group)
             off, data, valid = _string_buffers(arr)
             K.probe(off, data, valid, *self._table, out[start: start + size], K.BLOCK)
             start += size
+            size = 0
             group = []
         return out
 

@@ -141,3 +141,28 @@ def test_csr_from_edges_small_lists_use_scipy():
     L = _matrix.csr_from_edges(np.array([1, 0, 1, 0]), np.array([0, 1, 0, 1]), np.array([2.0, 0.0, 3.0, 0.0]), 2)
     assert L.toarray().tolist() == [[0.0, 0.0], [5.0, 0.0]]
     assert L.nnz == 1
+
+
+@compiled_only
+def test_from_edges_of_a_long_table_builds_the_same_matrix_as_scipy():
+    """A 250,000-row edge table (above BUILD_MIN_NNZ: the compiled CSR builder runs inside from_edges), with
+    repeated pairs, against scipy's coo -> csr of the same rows."""
+    import pandas as pd
+
+    import contagion
+
+    rng = np.random.default_rng(11)
+    n, m = 5_000, 250_000
+    debtor = rng.integers(0, n, m)
+    creditor = (debtor + rng.integers(1, n, m)) % n
+    amount = rng.choice([0.5, 1.25, 3.0, 0.1], m)
+    ids = np.array([f"i{k}" for k in range(n)], dtype=object)
+    net = contagion.FinancialNetwork.from_edges(
+        pd.DataFrame({"debtor": ids[debtor], "creditor": ids[creditor], "amount": amount}), pd.DataFrame({"id": ids}))
+    ref = sp.csr_array((amount, (debtor, creditor)), shape=(n, n))
+    ref.sum_duplicates()
+    ref.sort_indices()
+    L = net.liabilities
+    assert L.indptr.tolist() == ref.indptr.tolist() and L.indices.tolist() == ref.indices.tolist()
+    np.testing.assert_allclose(L.data, ref.data, rtol=1e-15, atol=0)
+    assert net.n_edges == m and L.nnz < m          # repeated pairs were added, the rows kept

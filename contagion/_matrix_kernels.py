@@ -33,16 +33,45 @@ BUCKET = 8192
 
 
 @njit(parallel=True, cache=True)
-def count_buckets(ptr, idx, ncols, bounds):
-    """Entries per (part of the rows, bucket of columns), shape ``(parts, buckets)``."""
-    nparts = bounds.size - 1
-    nb = (ncols + BUCKET - 1) // BUCKET
+def count_buckets(keys, entry_bounds, nkeys):
+    """Entries per (part, bucket of keys), shape ``(parts, buckets)``: part ``t`` is the entries
+    ``entry_bounds[t] .. entry_bounds[t + 1]`` (for a CSR matrix, ``ptr[row bounds]``), bucket ``b`` the keys
+    (columns, or an edge list's rows) ``b * BUCKET ..``."""
+    nparts = entry_bounds.size - 1
+    nb = (nkeys + BUCKET - 1) // BUCKET
     cnt = np.zeros((nparts, nb), dtype=np.int64)
     for t in prange(nparts):
         ct = cnt[t]
-        for k in range(ptr[bounds[t]], ptr[bounds[t + 1]]):
-            ct[np.uint64(idx[k]) // BUCKET] += 1
+        for k in range(entry_bounds[t], entry_bounds[t + 1]):
+            ct[np.uint64(keys[k]) // BUCKET] += 1
     return cnt
+
+
+def bucket_starts(cnt):
+    """``start[t, b]``: where part ``t``'s entries of bucket ``b`` begin (buckets in order, parts in order inside
+    each bucket; column ``nb`` is 0), and the number of entries."""
+    nparts, nb = cnt.shape
+    start = np.zeros((nparts, nb + 1), dtype=np.int64)
+    flat = np.cumsum(cnt.T.ravel())
+    start[:, :nb] = (flat - cnt.T.ravel()).reshape(nb, nparts).T
+    return start, int(flat[-1]) if flat.size else 0
+
+
+@njit(cache=True)
+def _bucket_offsets(t_key, lo, hi, width, ptr, first):
+    """Step 3's counting: ``cc[q]`` = where key ``first + q``'s entries of the bucket region ``lo .. hi`` go
+    (``t_key``: each entry's key inside the bucket); also written to ``ptr[first + q]``."""
+    cc = np.zeros(width + 1, dtype=np.int64)
+    for d in range(lo, hi):
+        cc[np.int64(t_key[d]) + 1] += 1
+    acc = lo
+    for q in range(width):
+        acc += cc[q + 1]
+        cc[q + 1] = acc
+    cc[0] = lo
+    for q in range(width):
+        ptr[first + q] = cc[q]
+    return cc
 
 
 @njit(parallel=True, cache=True)
@@ -77,16 +106,7 @@ def transpose_fill(ptr, idx, val, ncols, bounds, start, w, t_col, out_ptr, out_i
         width = min(BUCKET, ncols - c0)
         lo = start[0, b]
         hi = start[0, b + 1] if b + 1 < nb else nnz
-        cc = np.zeros(width + 1, dtype=np.int64)
-        for d in range(lo, hi):
-            cc[np.int64(t_col[d]) + 1] += 1
-        acc = lo
-        for q in range(width):
-            acc += cc[q + 1]
-            cc[q + 1] = acc
-        cc[0] = lo
-        for q in range(width):
-            out_ptr[c0 + q] = cc[q]
+        cc = _bucket_offsets(t_col, lo, hi, width, out_ptr, c0)
         rs = np.zeros(width)
         t_row = out_idx[lo:hi].copy()
         t_val = out_val[lo:hi].copy()
@@ -109,12 +129,7 @@ def transpose_fill(ptr, idx, val, ncols, bounds, start, w, t_col, out_ptr, out_i
 def transpose_weighted(ptr, idx, val, ncols: int, bounds, w):
     """CSR of the transpose of ``(ptr, idx, val)`` (``bounds`` splits the rows among threads) and its
     product with ``w``: ``(out_ptr int64, out_idx int32, out_val float64, rowsum)``."""
-    cnt = count_buckets(ptr, idx, ncols, bounds)
-    nparts, nb = cnt.shape
-    start = np.zeros((nparts, nb + 1), dtype=np.int64)
-    flat = np.cumsum(cnt.T.ravel())       # bucket-major, parts in order inside each bucket
-    start[:, :nb] = (flat - cnt.T.ravel()).reshape(nb, nparts).T
-    nnz = int(flat[-1]) if flat.size else 0
+    start, nnz = bucket_starts(count_buckets(idx, ptr[bounds], ncols))
     t_col = np.empty(nnz, dtype=np.uint16)
     out_ptr = np.empty(ncols + 1, dtype=np.int64)
     out_idx = np.empty(nnz, dtype=np.int32)
@@ -186,19 +201,6 @@ def scan_copy(ptr, idx, val, ncols, bounds, out_idx, out_val, rowsum):
 
 
 @njit(parallel=True, cache=True)
-def count_edge_buckets(rows, bounds, nrows):
-    """Edges per (part of the edge list, bucket of rows), shape ``(parts, buckets)``."""
-    nparts = bounds.size - 1
-    nb = (nrows + BUCKET - 1) // BUCKET
-    cnt = np.zeros((nparts, nb), dtype=np.int64)
-    for t in prange(nparts):
-        ct = cnt[t]
-        for k in range(bounds[t], bounds[t + 1]):
-            ct[np.uint64(rows[k]) // BUCKET] += 1
-    return cnt
-
-
-@njit(parallel=True, cache=True)
 def edges_fill(rows, cols, vals, nrows, bounds, start, t_row, ptr, idx, val, kept):
     """The CSR of an edge list, by the bucketed counting sort of :func:`transpose_fill`.
 
@@ -226,16 +228,7 @@ def edges_fill(rows, cols, vals, nrows, bounds, start, t_row, ptr, idx, val, kep
         width = min(BUCKET, nrows - r0)
         lo = start[0, b]
         hi = start[0, b + 1] if b + 1 < nb else nnz
-        cc = np.zeros(width + 1, dtype=np.int64)
-        for d in range(lo, hi):
-            cc[np.int64(t_row[d]) + 1] += 1
-        acc = lo
-        for q in range(width):
-            acc += cc[q + 1]
-            cc[q + 1] = acc
-        cc[0] = lo
-        for q in range(width):
-            ptr[r0 + q] = cc[q]
+        cc = _bucket_offsets(t_row, lo, hi, width, ptr, r0)
         b_idx = idx[lo:hi].copy()
         b_val = val[lo:hi].copy()
         for d in range(lo, hi):
@@ -289,11 +282,7 @@ def csr_of_edges(rows, cols, vals, nrows: int, bounds):
     sorted in each row, repeated pairs added in list order, zero sums left out (``bounds`` splits the list
     among threads). ``idx`` has the dtype of ``cols``."""
     m = rows.size
-    cnt = count_edge_buckets(rows, bounds, nrows)
-    nparts, nb = cnt.shape
-    start = np.zeros((nparts, nb + 1), dtype=np.int64)
-    flat = np.cumsum(cnt.T.ravel())
-    start[:, :nb] = (flat - cnt.T.ravel()).reshape(nb, nparts).T
+    start, _ = bucket_starts(count_buckets(rows, bounds, nrows))
     t_row = np.empty(m, dtype=np.uint16)
     ptr = np.empty(nrows + 1, dtype=np.int64)
     idx = np.empty(m, dtype=cols.dtype)

@@ -20,6 +20,11 @@ from .errors import Problem, shown
 COMPILED_LOOKUP_MIN = 500_000
 
 
+def _long(rows: int) -> bool:
+    """Whether a column of ``rows`` values goes to the compiled kernels (:data:`COMPILED_LOOKUP_MIN`)."""
+    return rows >= COMPILED_LOOKUP_MIN
+
+
 def _plain(v: Any) -> Any:
     if isinstance(v, (np.floating,)):
         return float(v)
@@ -80,7 +85,7 @@ def _may_need_strip(arrow) -> bool:
     import pyarrow as pa
 
     kernels = None
-    if len(arrow) >= COMPILED_LOOKUP_MIN:
+    if _long(len(arrow)):
         from ._matrix import numba_available
 
         if numba_available():
@@ -323,7 +328,7 @@ def _raw_value(s: pd.Series, k: int) -> Any:
 def _all_distinct(values: pd.Series, lookup: "_IdLookup | None" = None) -> bool:
     """Whether no value repeats (hashed inside Arrow for Arrow-backed text, or by the compiled table of a long
     column -- ``lookup``'s when it holds these values; ``False`` = look closer)."""
-    if lookup is None and len(values) >= COMPILED_LOOKUP_MIN:
+    if lookup is None and _long(len(values)):
         lookup = _IdLookup(values, compiled=True)
     if lookup is not None and lookup.ids is values and lookup.distinct is not None:
         return lookup.distinct == len(values)

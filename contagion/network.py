@@ -22,8 +22,8 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from ._columns import (COMPILED_LOOKUP_MIN, _all_distinct, _bool_column, _check_columns, _check_unique, _id_text,
-                       _IdLookup, _number_column, _plain, _raw_value, _text_compact)
+from ._columns import (_all_distinct, _bool_column, _check_columns, _check_unique, _id_text, _IdLookup, _long,
+                       _number_column, _plain, _raw_value, _text_compact)
 from ._matrix import csr_from_edges
 from .errors import InvalidNetworkError, Problem
 
@@ -341,7 +341,7 @@ class FinancialNetwork:
 
         # --- nodes
         ids = _text_compact(nodes_df, "id", nf, problems, row_offset, required=True)
-        lookup = _IdLookup(ids, compiled=len(edges_df) >= COMPILED_LOOKUP_MIN)  # finds the debtors and creditors
+        lookup = _IdLookup(ids, compiled=_long(len(edges_df)))  # finds the debtors and creditors
         ids_distinct = _all_distinct(ids, lookup)  # hashed once: the name check below asks again
         if not ids_distinct:
             _check_unique(ids, "id", problems, nf, row_offset)

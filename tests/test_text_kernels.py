@@ -90,12 +90,17 @@ def test_may_need_strip_compiled_equals_numpy(monkeypatch):
     cases = [["a", "b"], ["a ", "b"], [" a"], ["a\t"], ["\u00a0a"], ["a\u3000"], ["é"], ["", "x"], ["x", ""]]
     for values in cases:
         arr = pa.chunked_array([pa.array(values, type=pa.large_string())])
-        monkeypatch.setattr(_columns, "COMPILED_LOOKUP_MIN", 10**9)
+        _compiled_kernels(monkeypatch, False)
         slow = _columns._may_need_strip(arr)
-        monkeypatch.setattr(_columns, "COMPILED_LOOKUP_MIN", 0)
+        _compiled_kernels(monkeypatch, True)
         fast = _columns._may_need_strip(arr)
         assert fast == slow, values
         assert fast == any(v != v.strip() for v in values) or values == ["é"]  # a superset: é ends non-ASCII
+
+
+def _compiled_kernels(monkeypatch, on: bool) -> None:
+    """Every text column through the compiled kernels (``on``), or none."""
+    monkeypatch.setattr(_columns, "COMPILED_LOOKUP_MIN", 0 if on else 10**9)
 
 
 def _edges_nodes():
@@ -107,20 +112,23 @@ def _edges_nodes():
 
 def test_network_read_through_the_compiled_kernels_equals_the_other_way(monkeypatch):
     edges, nodes = _edges_nodes()
-    monkeypatch.setattr(network, "COMPILED_LOOKUP_MIN", 10**9)
-    monkeypatch.setattr(_columns, "COMPILED_LOOKUP_MIN", 10**9)
+    _compiled_kernels(monkeypatch, False)
     slow = network.FinancialNetwork.from_edges(edges, nodes)
-    monkeypatch.setattr(network, "COMPILED_LOOKUP_MIN", 0)
-    monkeypatch.setattr(_columns, "COMPILED_LOOKUP_MIN", 0)
+    _compiled_kernels(monkeypatch, True)
+    from contagion import _text_kernels as K
+
+    probed = []
+    probe = K.probe
+    monkeypatch.setattr(K, "probe", lambda *args: probed.append(len(args[0]) - 1) or probe(*args))
     fast = network.FinancialNetwork.from_edges(edges, nodes)
+    assert probed == [5, 5]         # debtors and creditors went through the compiled lookup
     assert fast.liabilities.toarray().tolist() == slow.liabilities.toarray().tolist() == [
         [0, 5, 0, 0], [0, 0, 1.5, 0], [2, 0, 0, 0], [4, 0, 0, 0]]
     assert fast.edges["debtor"].tolist() == ["A", "B", "C", "D", "B"]  # stripped
 
 
 def test_network_errors_through_the_compiled_kernels(monkeypatch):
-    monkeypatch.setattr(network, "COMPILED_LOOKUP_MIN", 0)
-    monkeypatch.setattr(_columns, "COMPILED_LOOKUP_MIN", 0)
+    _compiled_kernels(monkeypatch, True)
     edges, nodes = _edges_nodes()
     edges["creditor"] = _series(["B", "Z", "A", "D", "C"])
     with pytest.raises(InvalidNetworkError) as err:
@@ -131,7 +139,7 @@ def test_network_errors_through_the_compiled_kernels(monkeypatch):
 
 
 def test_all_distinct_compiled(monkeypatch):
-    monkeypatch.setattr(_columns, "COMPILED_LOOKUP_MIN", 0)
+    _compiled_kernels(monkeypatch, True)
     assert _columns._all_distinct(_series(["a", "b", "", "ab"]))
     assert not _columns._all_distinct(_series(["a", "b", "a"]))
     assert not _columns._all_distinct(_series(["", "b", ""]))
@@ -142,8 +150,7 @@ def test_all_distinct_compiled(monkeypatch):
 
 
 def test_duplicate_ids_and_names_found_through_the_compiled_kernels(monkeypatch):
-    monkeypatch.setattr(network, "COMPILED_LOOKUP_MIN", 0)
-    monkeypatch.setattr(_columns, "COMPILED_LOOKUP_MIN", 0)
+    _compiled_kernels(monkeypatch, True)
     edges, nodes = _edges_nodes()
     nodes["id"] = _series(["A", "B", "C", "B"])
     nodes["name"] = _series(["Alpha", "Beta", "Alpha", "Delta"])

@@ -50,8 +50,8 @@ import numpy as np
 from .._columns import is_blank, located_numbers, table_file
 from ..errors import ConvergenceError, InvalidNetworkError, Problem, shown
 
-__all__ = ["PRIORITY_COLUMNS", "uses_priority", "refuse_priority", "owed_network", "ContingentSpec", "contingent_spec", "clear_priority",
-           "priority_result", "priority_batch", "priority_columns", "ContingentWarning", "SOLVER_NAME"]
+__all__ = ["PRIORITY_COLUMNS", "uses_priority", "refuse_priority", "owed_network", "ContingentSpec", "contingent_spec",
+           "clear_priority", "priority_result", "priority_batch", "priority_columns", "ContingentWarning", "SOLVER_NAME"]
 
 #: ``res.solver`` of results cleared here (the compiled and reference EN paths hand such networks over)
 SOLVER_NAME = "priority-regimes"
@@ -114,8 +114,9 @@ def _has_kind(kinds: Any, wanted: tuple[str, ...]) -> bool:
     (a byte comparison, ~5x faster at 10^7 rows than the distinct values), else over the distinct values."""
     import pandas as pd
 
-    if isinstance(kinds.dtype, pd.StringDtype) and kinds.dtype.storage == "pyarrow":
-        from .._columns import _may_need_strip
+    from .._columns import _arrow_backed, _may_need_strip
+
+    if _arrow_backed(kinds):
 
         arrow = kinds.array.__arrow_array__()
         if not _may_need_strip(arrow):
@@ -136,11 +137,15 @@ def owed_network(net: Any, spec: "ContingentSpec | None" = None) -> Any:
     cached = net.__dict__.get("_owed_network")
     if cached is not None:
         return cached
-    amounts = (contingent_spec(net) if spec is None else spec).fixed_amount
-    same = np.array_equal(amounts, net.edges["amount"].to_numpy(dtype=np.float64))
-    owed = net if same else net.replace(edge_amounts=amounts)
+    owed = _with_amounts(net, (contingent_spec(net) if spec is None else spec).fixed_amount)
     net.__dict__["_owed_network"] = owed
     return owed
+
+
+def _with_amounts(net: Any, amounts: np.ndarray) -> Any:
+    """``net`` with these edge amounts (``net`` itself when they are its own)."""
+    same = np.array_equal(amounts, net.edges["amount"].to_numpy(dtype=np.float64))
+    return net if same else net.replace(edge_amounts=amounts)
 
 
 @dataclass(frozen=True, eq=False)
@@ -589,9 +594,7 @@ def priority_result(net: Any, method: str, alpha: float = 1.0, beta: float = 1.0
     from .result import ClearingResult
 
     out = clear_priority(net, alpha, beta)
-    amounts = out["amounts"]
-    owed = net if np.array_equal(amounts, net.edges["amount"].to_numpy(dtype=np.float64)) else \
-        net.replace(edge_amounts=amounts)
+    owed = _with_amounts(net, out["amounts"])
     _refuse_float_range(owed, method)
     pbar = owed.total_obligations
     p = np.where(out["defaulted"], out["payments"], pbar)     # not in default: pays what it owes, exactly

@@ -139,19 +139,29 @@ def _arrow_floats(values: np.ndarray) -> Any:
     import pyarrow.compute as pc
 
     text = pc.cast(pa.array(values), pa.string())
-    size = np.abs(values)
-    with np.errstate(invalid="ignore"):
-        plain = (size < 1e16) & ((size >= 1e-4) | (size == 0))        # False for NaN and inf
-    plain &= ~pc.match_substring(text, "e").to_numpy(zero_copy_only=False)
+    plain = _plain_range(values) & ~pc.match_substring(text, "e").to_numpy(zero_copy_only=False)
     whole = plain & ~pc.match_substring(text, ".").to_numpy(zero_copy_only=False)
     if whole.any():
         text = pc.if_else(pa.array(whole), pc.binary_join_element_wise(text, ".0", ""), text)
     other = ~plain
-    if other.any():
-        nan = np.isnan(values)
-        cells = ["" if bad else float.__repr__(x) for x, bad in zip(values[other].tolist(), nan[other].tolist())]
-        text = pc.replace_with_mask(text, pa.array(other), pa.array(cells, pa.string()))
-    return text
+    return _with_repr(text, values, other) if other.any() else text
+
+
+def _plain_range(values: np.ndarray) -> np.ndarray:
+    """Where Arrow's text of a float can be Python's (plain decimal notation): ``1e-4 <= |x| < 1e16`` or 0."""
+    size = np.abs(values)
+    with np.errstate(invalid="ignore"):
+        return (size < 1e16) & ((size >= 1e-4) | (size == 0))        # False for NaN and inf
+
+
+def _with_repr(text: Any, values: np.ndarray, other: np.ndarray) -> Any:
+    """``text`` with the cells ``other`` written by ``repr`` (NaN: empty)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    nan = np.isnan(values)
+    cells = ["" if bad else float.__repr__(x) for x, bad in zip(values[other].tolist(), nan[other].tolist())]
+    return pc.replace_with_mask(text, pa.array(other), pa.array(cells, text.type))
 
 
 def _arrow_text(s: pd.Series, guard: tuple[str, ...]) -> Any:
@@ -218,16 +228,11 @@ def _compiled_floats(values: np.ndarray) -> tuple[Any, np.ndarray]:
     from .. import _csv_kernels as K
 
     text = pc.cast(pa.array(values), pa.large_string())
-    size = np.abs(values)
-    with np.errstate(invalid="ignore"):
-        plain = (size < 1e16) & ((size >= 1e-4) | (size == 0))        # False for NaN and inf
     off, data = _buffers(text)
     fix = np.empty(len(values), dtype=np.uint8)
-    if K.float_fixes(off, data, plain, fix):
+    if K.float_fixes(off, data, _plain_range(values), fix):
         other = fix == 2
-        nan = np.isnan(values)
-        cells = ["" if bad else float.__repr__(x) for x, bad in zip(values[other].tolist(), nan[other].tolist())]
-        text = pc.replace_with_mask(text, pa.array(other), pa.array(cells, pa.large_string()))
+        text = _with_repr(text, values, other)
         fix[other] = 0
     return text, fix
 

@@ -14,10 +14,11 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
+from ..clearing.priority import owed_network
 from ..errors import ContagionError
 from ..formatting import scenario_label
 from .layout import LAYOUTS, igraph_positions
-from .style import SIZE_BY, _owed
+from .style import SIZE_BY
 
 __all__ = ["ViewRun", "PathYear", "DisplayNodes", "DisplayEdges", "Placement", "DEFAULT_MAX_NODES", "DEFAULT_MAX_EDGES",
            "check_options", "as_runs", "select_nodes", "aggregate_edges", "place_nodes", "cap_edges"]
@@ -243,7 +244,7 @@ def select_nodes(net: Any, max_nodes: int) -> DisplayNodes:
     n = net.n
     type_codes, type_names = pd.factorize(pd.Series(net.types, dtype=object).astype(str), sort=False)
     type_names = [str(t) for t in type_names]
-    owed = _owed(net)                     # a guarantee's cap is not an exposure until it is called
+    owed = owed_network(net)              # a guarantee's cap is not an exposure until it is called
     exposure = owed.total_obligations + owed.interbank_assets
     if n > max_nodes:
         order = np.lexsort((np.arange(n), -exposure))
@@ -314,8 +315,6 @@ def aggregate_edges(net: Any, runs: list[ViewRun], nodes: DisplayNodes) -> Displ
     ``row_payments`` where the priority solver gives them (seniority, collateral, guarantees), else the debtor's
     payments shared pro rata.
     """
-    from ..clearing.handover import owed_network
-
     di, ci = net.edge_index
     base_edges = net.edges
     kind_codes, kind_names = pd.factorize(base_edges["kind"].astype(str), sort=False)

@@ -8,6 +8,8 @@ from typing import Any, Callable
 
 import numpy as np
 
+from ..clearing.priority import owed_network
+
 __all__ = ["OUTCOME_COLOURS", "WAVE_COLOURS", "EDGE_KIND_COLOURS", "TYPE_SHAPES", "SIZE_BY", "kind_colour"]
 
 #: fill and border of the outcome colours (ColorBrewer-like, print friendly)
@@ -45,19 +47,11 @@ FALLBACK_EDGE_COLOURS = ("#4e79a7", "#59a14f", "#b07aa1", "#76b7b2", "#9c755f", 
 #: vis-network shapes (label below the node) given to institution types in order of first appearance
 TYPE_SHAPES: tuple[str, ...] = ("dot", "diamond", "square", "triangle", "star", "triangleDown", "hexagon")
 
-def _owed(net: Any) -> Any:
-    """What is owed when everyone pays (guarantees uncalled, residual value guarantees at what they owe, not
-    their caps): :func:`contagion.clearing.priority.owed_network`."""
-    from ..clearing.priority import owed_network
-
-    return owed_network(net)
-
-
 #: node size measure: name -> (legend text, function(network) -> array); amounts as owed when everyone pays
 SIZE_BY: dict[str, tuple[str, Callable[[Any], np.ndarray]]] = {
-    "obligations": ("total obligations", lambda net: _owed(net).total_obligations),
+    "obligations": ("total obligations", lambda net: owed_network(net).total_obligations),
     "assets": ("total assets (outside + claims on the network)",
-               lambda net: net.external_assets + _owed(net).interbank_assets),
+               lambda net: net.external_assets + owed_network(net).interbank_assets),
 }
 
 #: node size (smallest, largest) in vis-network units; area grows with the size measure

@@ -380,6 +380,8 @@ class FinancialNetwork:
         di, ci = _edge_positions(debtors, creditors, lookup)
         for col, codes, vals in (("debtor", di, debtors), ("creditor", ci, creditors)):
             unknown = np.flatnonzero(codes < 0)
+            if unknown.size == 0:
+                continue  # (an Arrow take, even of nothing, puts a chunked column's ten million values together)
             for k in unknown[(vals.iloc[unknown] != "").to_numpy(dtype=bool)]:  # missing ids are reported above
                 problems.append(Problem("unknown institution id (not in the node table)", file=ef,
                                         row=int(k) + row_offset, column=col, value=vals.iloc[k]))

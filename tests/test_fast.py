@@ -649,3 +649,51 @@ def test_zero_money_columns_equal_a_check_per_column():
               if zero_money_closed(net.liabilities, net.external_liabilities, E[:, k]).size > 0]
     got = _zero_money_columns(net, E, 1.0)
     assert got.tolist() == expect and 100 < len(expect) < 4000
+
+
+def _round0_columns_by_numpy(net, E, tiev):
+    """The screen of ``batch._round0_columns`` written out in numpy (what the compiled pass replaced)."""
+    pbar, assets = net.total_obligations, net.interbank_assets
+    thr = np.where(pbar > 0, tiev + core.ROUND0_BAND * (E.max(axis=1) + assets + pbar), -1.0)
+    near = (np.abs(E + (assets - pbar)[:, None]) <= thr[:, None]).any(axis=0)
+    return np.flatnonzero(near)
+
+
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_round0_screen_finds_every_column_with_a_gap_at_zero(order, monkeypatch):
+    """Columns where some institution's round-0 gap ``e + assets - pbar`` lies within the band of zero are the
+    ones the compiled screen passes on (C- and Fortran-ordered scenarios alike); planted ties are among them."""
+    net = make_network("scale-free", 300, seed=4)
+    E = shock_matrix(net, 400, seed=5)
+    gap_free = net.total_obligations - net.interbank_assets        # outside assets that leave a gap of 0
+    owes = np.flatnonzero((net.total_obligations > 0) & (gap_free > 0))
+    planted = np.array([3, 77, 250, 399])
+    for k, i in zip(planted, owes[:4]):
+        E[i, k] = gap_free[i]
+    E[owes[5], 120] = gap_free[owes[5]] * (1 + 1e-13)                # inside the band, not exactly at zero
+    E = np.asarray(E, order=order)
+    tiev = core.TIE_RTOL * net.total_obligations
+    seen = []
+    monkeypatch.setattr(batch, "short_in_full", lambda *a, **k: seen.append(1) or core.short_in_full(*a, **k))
+    batch._round0_columns(net, E, tiev)
+    expected = _round0_columns_by_numpy(net, E, tiev)
+    assert set(planted) | {120} <= set(expected.tolist())
+    assert len(seen) == expected.size          # each screened column, and only those, decided exactly
+
+
+def test_cancelling_check_dense_and_sparse_products_agree(monkeypatch):
+    """The payment-form check of ``clear_many`` multiplies a dense copy of the few rows it needs; above
+    ``DENSE_CHECK_MAX`` the sparse product: both find the same wrong column."""
+    L = np.zeros((4, 4))
+    L[1, 0], L[2, 0], L[3, 0], L[0, 1] = 500.0, 400.0, 300.0, 2.0   # 0 is owed 600 times what it owes
+    net = FinancialNetwork.from_matrix(L, external_assets=[1, 100, 100, 100])
+    E = np.tile(net.external_assets[:, None], (1, 5))
+    E[1, 2] = 10.0                                                    # 1 defaults in scenario 2
+    P, D, its, res, unsettled = batch.compiled_batch(net, E)
+    assert unsettled.tolist() == []
+    assert batch._cancelling_columns(net, E, P, 1.0, 1.0).tolist() == []
+    bad = P.copy()
+    bad[0, 4] *= 0.9                                                  # not a fixed point in column 4
+    dense = batch._cancelling_columns(net, E, bad, 1.0, 1.0)
+    monkeypatch.setattr(batch, "DENSE_CHECK_MAX", 0)
+    assert batch._cancelling_columns(net, E, bad, 1.0, 1.0).tolist() == dense.tolist() == [4]

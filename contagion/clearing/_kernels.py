@@ -582,6 +582,22 @@ def _gs_scenario(ptr, idx, val, a, bc, bh, tiev, pbar, thr, lo, e, cap, forced, 
 
 
 @njit(parallel=True, cache=True)
+def near_zero_columns(E, by_column, base, thr, out):
+    """``out[k]``: whether some ``|E_ik + base_i| <= thr_i`` in scenario ``k`` (row ``E[k]``, or column ``E[:, k]``
+    when ``by_column``); one pass over ``E``, nothing allocated."""
+    K = out.size
+    n = base.size
+    for k in prange(K):
+        hit = False
+        for i in range(n):
+            v = E[i, k] if by_column else E[k, i]
+            if abs(v + base[i]) <= thr[i]:
+                hit = True
+                break
+        out[k] = hit
+
+
+@njit(parallel=True, cache=True)
 def clear_batch(ptr, idx, val, a, bc, bh, tiev, pbar, thr, lo, E, by_column, cap, forced, hubs, Hm, alpha, beta, tol,
                 accept, ipbar, use_block, max_sweeps, max_cascade, chunk, P, D, its, res):
     """Clear every scenario; results in rows of ``P`` (payments) and ``D`` (defaulted), shape (K, n).

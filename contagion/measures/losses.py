@@ -30,13 +30,31 @@ def losses_by_creditor_type(result) -> pd.Series:
     {'bank': 7.6667, 'external creditors': 1.5}
     """
     net = result.network
-    types = pd.Index(net.nodes["type"].array)  # as the node table holds them (no Python string per institution)
-    loss = pd.Series(creditor_losses(result), index=types).groupby(level=0).sum()
+    loss = _sum_by(creditor_losses(result), net.nodes["type"])
     loss = loss[loss.abs() > 0] if (loss.abs() > 0).any() else loss.iloc[0:0]
     loss.loc[EXTERNAL_CREDITORS] = result.external_shortfall
     loss.index.name = "creditor_type"
     loss.name = "loss"
     return loss.astype(float)
+
+
+def _sum_by(values: np.ndarray, keys: pd.Series) -> pd.Series:
+    """``values`` summed by ``keys`` (sorted keys; pandas' groupby sum, so the same compensated sums).
+
+    An Arrow-backed text column is grouped by its dictionary codes (Arrow's ``dictionary_encode``): hashing a
+    million strings in pandas took 0.3 s of a 1M-institution ``run``, the codes 0.04 s."""
+    from .._columns import _arrow_backed
+
+    if _arrow_backed(keys) and not keys.hasnans:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        enc = pc.dictionary_encode(pa.chunked_array(keys.array.__arrow_array__())).combine_chunks()
+        by_code = pd.Series(values).groupby(enc.indices.to_numpy()).sum()
+        names = enc.dictionary.take(pa.array(by_code.index.to_numpy()))
+        by_code.index = pd.Index(pd.array(names, dtype=keys.dtype))
+        return by_code.sort_index()
+    return pd.Series(values, index=pd.Index(keys.array)).groupby(level=0).sum()
 
 
 def loss_summary(result, base=None) -> dict[str, Any]:

@@ -65,6 +65,28 @@ def test_floats_of_every_form_match_pandas():
     assert csvtext._python_body(frame, ()) == body          # the writer used without pyarrow
 
 
+def test_equal_float_columns_are_written_once_and_signed_zeros_kept_apart(monkeypatch):
+    """A float column with the same bits as an earlier one reuses its text (made once); -0.0 and 0.0 compare
+    equal but print differently, so columns that differ only there are written each on their own."""
+    rng = np.random.default_rng(3)
+    x = awkward_floats(rng, 2_000)
+    flipped = np.where(x == 0, -x, x)                                   # only the signs of the zeros differ
+    frame = pd.DataFrame({"a": x, "b": x.copy(), "c": flipped, "d": x[::-1].copy(), "e": x.copy()})
+    made = []
+    original = csvtext._arrow_column
+
+    def counting(s, guard, compiled=False):
+        made.append(s.name)
+        return original(s, guard, compiled)
+
+    monkeypatch.setattr(csvtext, "_arrow_column", counting)
+    assert fast_csv_text(frame) == reference(frame)
+    assert made == ["a", "c", "d"]
+    rows = [line.split(",") for line in fast_csv_text(frame).splitlines()[1:]]
+    differ = [k for k, r in enumerate(rows) if r[0] != r[2]]
+    assert differ == np.flatnonzero(x == 0).tolist() and {rows[k][0] for k in differ} == {"0.0", "-0.0"}
+
+
 @pytest.mark.parametrize("storage", ["object", "str", "arrow"])
 def test_text_columns_missing_values_and_formula_guard_match_pandas(storage):
     names = ["Bank A", "=1+1", "+cmd", "-1", "@SUM(A1)", "\tTab", None, "", "Ünïcødé ∑", "n0", "  spaced  "]

@@ -520,3 +520,32 @@ def test_json_missing_and_nan_ids_are_reported_not_dropped(tmp_path):
         "F, nodes[1], column 'id': value is missing (value: '')",
         "F, nodes[3], column 'id': value is missing (value: '')",
     ]
+
+
+def test_csv_files_are_parsed_from_a_memory_map_and_read_when_they_cannot_be_mapped(tmp_path, monkeypatch):
+    """The fast CSV reader parses a regular file where it lies (a read-only memory map, no copy); an empty
+    file, or a system without mmap, is read instead; the network is the same either way."""
+    import mmap
+
+    from contagion.io import formats
+
+    write_network(rich_network(), tmp_path / "net", format="csv")
+    mapped = formats._file_bytes(tmp_path / "net" / "edges.csv")
+    assert isinstance(mapped, mmap.mmap) and mapped[:] == (tmp_path / "net" / "edges.csv").read_bytes()
+    (tmp_path / "empty.csv").write_bytes(b"")
+    assert formats._file_bytes(tmp_path / "empty.csv") == b""
+    seen = []
+    original = formats._file_bytes
+    monkeypatch.setattr(formats, "_file_bytes", lambda p: seen.append(type(original(p))) or original(p))
+    by_map = read_network(tmp_path / "net")
+    assert seen == [mmap.mmap, mmap.mmap]                      # nodes.csv and edges.csv, both mapped
+
+    def no_mmap(*args, **kwargs):
+        raise OSError("mmap is not available here")
+
+    monkeypatch.setattr(mmap, "mmap", no_mmap)
+    assert original(tmp_path / "net" / "edges.csv") == (tmp_path / "net" / "edges.csv").read_bytes()
+    by_read = read_network(tmp_path / "net")
+    assert (by_read.liabilities != by_map.liabilities).nnz == 0
+    pd.testing.assert_frame_equal(by_read.nodes, by_map.nodes)
+    pd.testing.assert_frame_equal(by_read.edges, by_map.edges)

@@ -287,14 +287,14 @@ def _read_csv_arrow(path: Path) -> pd.DataFrame | None:
     names = _csv_header(path)
     if names is None:
         return None
-    data = path.read_bytes()
+    data = _file_bytes(path)
     numbers = _NUMBER_COLUMNS.get(path.name, frozenset())
     types = {n: (pa.float64() if n in numbers else pa.string()) for n in names}
     try:
         table = pacsv.read_csv(
-            pa.BufferReader(data),
+            pa.BufferReader(pa.py_buffer(data)),
             read_options=pacsv.ReadOptions(use_threads=True, block_size=1 << 22),
-            parse_options=pacsv.ParseOptions(newlines_in_values=b'"' in data, ignore_empty_lines=False),
+            parse_options=pacsv.ParseOptions(newlines_in_values=data.find(b'"') >= 0, ignore_empty_lines=False),
             convert_options=pacsv.ConvertOptions(column_types=types, null_values=[""], strings_can_be_null=False,
                                                  quoted_strings_can_be_null=False, check_utf8=True))
     except (pa.ArrowException, OSError, ValueError):
@@ -308,6 +308,20 @@ def _read_csv_arrow(path: Path) -> pd.DataFrame | None:
         if name not in _KNOWN_COLUMNS:
             df[name] = _infer_column(df[name])
     return df
+
+
+def _file_bytes(path: Path) -> Any:
+    """The bytes of a file, mapped into memory (read-only) when it is a regular, non-empty file -- Arrow parses
+    them where they are, without the copy ``read_bytes`` makes (0.35 s of a 300 MB edge file) -- else read.
+    The map is released when the last reference goes (Arrow's table does not keep one: it parses into buffers
+    of its own)."""
+    import mmap
+
+    try:
+        with open(path, "rb") as fh:
+            return mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+    except (OSError, ValueError):  # empty, not a regular file, or no mmap here
+        return path.read_bytes()
 
 
 def _read_csv_fast(path: Path, nodes_path: Path, edges_path: Path) -> FinancialNetwork | None:

@@ -166,6 +166,7 @@ class _IdLookup:
                     bits = max(1, int(math.ceil(math.log2(max(1.0, len(arr) / K.PART_IDS)))))
                     self._table = (*K.build_table(off, data, valid, bits), bits)
                     self.distinct = int(np.count_nonzero(self._table[2][1::2] >= 0))
+                    self._block = K.block_for(len(arr))
 
     def positions(self, values: pd.Series) -> np.ndarray:
         if self._table is None or not _arrow_backed(values):
@@ -187,11 +188,11 @@ class _IdLookup:
         for k, chunk in enumerate(chunks):
             group.append(chunk)
             size += len(chunk)
-            if size < K.BLOCK and k + 1 < len(chunks):
+            if size < self._block and k + 1 < len(chunks):
                 continue
             arr = group[0] if len(group) == 1 else pa.concat_arrays(group)
             off, data, valid = _string_buffers(arr)
-            K.probe(off, data, valid, *self._table, out[start: start + size], K.BLOCK)
+            K.probe(off, data, valid, *self._table, out[start: start + size], self._block)
             start += size
             size = 0
             group = []

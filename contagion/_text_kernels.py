@@ -23,8 +23,19 @@ from numba import njit
 #: Ids per partition (on average): the partition's table (16 bytes a slot, at most half full) and its ids'
 #: text stay in L2.
 PART_IDS = 2048
-#: Values hashed and grouped at a time (their hashes, text and answers: ~30 bytes each, ~16 MB a block).
+#: Values hashed and grouped at a time, at least (their hashes, text and answers: ~30 bytes each, ~16 MB a
+#: block); more for a large table of ids (:func:`block_for`).
 BLOCK = 1 << 19
+#: Values at a time at most (~120 MB of buffers).
+MAX_BLOCK = 1 << 22
+
+
+def block_for(ids: int) -> int:
+    """Values to look up at a time among ``ids`` ids: each block reads every partition's table once (~50 bytes
+    an id), so a block of twice as many values as there are ids keeps that read below the values' own traffic.
+    Measured at 10^6 ids and 10^7 values, one thread: 1.7 s with blocks of 2^19, 1.1 s with 2^21, 1.1 s with
+    2^22, 1.4 s with 2^23 (the buffers no longer fit the memory the OS has ready)."""
+    return int(min(MAX_BLOCK, max(BLOCK, 2 * ids)))
 
 _FNV_OFFSET = np.uint64(0xCBF29CE484222325)
 _FNV_PRIME = np.uint64(0x100000001B3)

@@ -167,6 +167,17 @@ def test_compiled_lookup_of_a_chunked_column_a_block_at_a_time(monkeypatch, bloc
     """Chunks are put together a block at a time (never the whole column): every grouping gives the same."""
     from contagion import _text_kernels as K
 
-    monkeypatch.setattr(K, "BLOCK", block)
+    monkeypatch.setattr(K, "block_for", lambda ids: block)
     ids, values = _series(IDS), _series(VALUES * 3, chunks=7)
     assert _columns._IdLookup(ids, compiled=True).positions(values).tolist() == _reference(VALUES * 3, IDS)
+
+
+def test_blocks_grow_with_the_table_of_ids_within_bounds():
+    """Each block reads every partition's table once: a large table of ids gets blocks of twice its size,
+    between BLOCK and MAX_BLOCK values."""
+    from contagion import _text_kernels as K
+
+    assert K.block_for(10) == K.BLOCK == 2 ** 19
+    assert K.block_for(10**6) == 2 * 10**6
+    assert K.block_for(10**8) == K.MAX_BLOCK == 2 ** 22
+    assert _columns._IdLookup(_series(IDS), compiled=True)._block == K.BLOCK

@@ -355,3 +355,19 @@ def test_reverse_stress_cli_formats():
     assert "never" in table
     bad = _invoke("reverse-stress", "core-periphery", "-t", "Core", "--shock", "external_assets:Nobody")
     assert bad.exit_code == 1 and "unknown institution" in bad.stderr
+
+
+@pytest.mark.parametrize("storage", ["string[pyarrow]", "str", "object"])
+def test_losses_by_type_grouping_is_pandas_groupby_for_every_text_storage(storage):
+    """Losses by creditor type: Arrow-backed types are grouped by dictionary codes, other text by pandas; both
+    give pandas' groupby sums (the same compensated sums, to the bit), keys sorted, the keys' own dtype."""
+    from contagion.measures.losses import _sum_by
+
+    rng = np.random.default_rng(11)
+    keys = pd.Series(rng.choice(["bank", "fund", "ai_lab", "Zeta", "été", "b"], 50_000)).astype(storage)
+    values = rng.lognormal(0, 3, keys.size) * (rng.random(keys.size) < 0.6)
+    got = _sum_by(values, keys)
+    expected = pd.Series(values, index=pd.Index(keys.to_numpy(dtype=object))).groupby(level=0).sum()
+    assert got.index.tolist() == ["Zeta", "ai_lab", "b", "bank", "fund", "été"] == expected.index.tolist()
+    assert got.to_numpy().tobytes() == expected.to_numpy().tobytes()
+    assert got.index.dtype == pd.Index(keys.array).dtype

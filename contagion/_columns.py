@@ -93,12 +93,9 @@ def _may_need_strip(arrow) -> bool:
     for chunk in arrow.chunks if isinstance(arrow, pa.ChunkedArray) else [arrow]:
         if len(chunk) == 0:
             continue
-        bufs = chunk.buffers()
-        width = np.int64 if pa.types.is_large_string(chunk.type) or pa.types.is_large_binary(chunk.type) else np.int32
-        if not (pa.types.is_string(chunk.type) or pa.types.is_large_string(chunk.type)) or bufs[2] is None:
+        if not (pa.types.is_string(chunk.type) or pa.types.is_large_string(chunk.type)):
             return True
-        off = np.frombuffer(bufs[1], dtype=width)[chunk.offset: chunk.offset + len(chunk) + 1]
-        data = np.frombuffer(bufs[2], dtype=np.uint8)
+        off, data = _text_bytes(chunk)
         if kernels is not None:  # a sequential pass, where numpy's gathers below cost ~0.08 s per 10^7 values
             if kernels.may_need_strip(off, data, _LEAD, _TAIL):
                 return True
@@ -127,8 +124,8 @@ def _arrow_strings(s: pd.Series):
     return arr if pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type) else None
 
 
-def _string_buffers(arr) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Offsets, bytes and validity of an Arrow string array, as numpy views (no copy but the validity)."""
+def _text_bytes(arr) -> tuple[np.ndarray, np.ndarray]:
+    """Offsets and bytes of an Arrow string array, as numpy views (value ``r`` is ``data[off[r]:off[r+1]]``)."""
     import pyarrow as pa
 
     bufs = arr.buffers()
@@ -136,9 +133,14 @@ def _string_buffers(arr) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     off = np.frombuffer(bufs[1], dtype=width)[arr.offset: arr.offset + len(arr) + 1] if len(arr) else \
         np.zeros(1, dtype=width)
     data = np.frombuffer(bufs[2], dtype=np.uint8) if bufs[2] is not None and bufs[2].size else np.zeros(1, np.uint8)
+    return off, data
+
+
+def _string_buffers(arr) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Offsets, bytes and validity of an Arrow string array, as numpy views (no copy but the validity)."""
     valid = (np.ones(len(arr), dtype=bool) if arr.null_count == 0
              else arr.is_valid().to_numpy(zero_copy_only=False))
-    return off, data, valid
+    return (*_text_bytes(arr), valid)
 
 
 class _IdLookup:

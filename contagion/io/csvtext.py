@@ -39,6 +39,8 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
+from .._columns import _text_bytes
+
 __all__ = ["fast_csv_text", "CHUNK_ROWS", "COMPILED_MIN_ROWS"]
 
 #: Rows formatted and joined at a time (bounds the text cells alive at once).
@@ -198,7 +200,7 @@ def _has_quote_bytes(text: Any) -> bool:
     for chunk in (text.chunks if isinstance(text, pa.ChunkedArray) else [text]):
         if len(chunk) == 0:
             continue
-        off, data = _buffers(chunk)
+        off, data = _text_bytes(chunk)
         cells = data[int(off[0]): int(off[-1])]
         if cells.size and np.isin(cells, _QUOTE_BYTES).any():
             return True
@@ -244,20 +246,13 @@ def _compiled_floats(values: np.ndarray) -> tuple[Any, np.ndarray]:
     from .. import _csv_kernels as K
 
     text = pc.cast(pa.array(values), pa.large_string())
-    off, data = _buffers(text)
+    off, data = _text_bytes(text)
     fix = np.empty(len(values), dtype=np.uint8)
     if K.float_fixes(off, data, _plain_range(values), fix):
         other = fix == 2
         text = _with_repr(text, values, other)
         fix[other] = 0
     return text, fix
-
-
-def _buffers(text: Any) -> tuple[np.ndarray, np.ndarray]:
-    """Offsets and bytes of an Arrow string array, as numpy views."""
-    from .._columns import _string_buffers
-
-    return _string_buffers(text)[:2]
 
 
 def _compiled_rows(cells: list[tuple[Any, np.ndarray | None]], rows: int) -> str:
@@ -267,7 +262,7 @@ def _compiled_rows(cells: list[tuple[Any, np.ndarray | None]], rows: int) -> str
     length = np.zeros(rows, dtype=np.int64)
     parts = []
     for text, fix in cells:
-        off, data = _buffers(text)
+        off, data = _text_bytes(text)
         fix = np.zeros(rows, dtype=np.uint8) if fix is None else fix
         K.add_lengths(off, fix, length)
         parts.append((off, data, fix))
@@ -309,8 +304,8 @@ def _arrow_body(frame: pd.DataFrame, guard: tuple[str, ...]) -> str | None:
     comma, empty, newline = (pa.scalar(t, pa.large_string()) for t in (",", "", "\n"))
 
     def cells(a: int, b: int) -> list:
-        done: dict[int, Any] = {}  # a column equal to an earlier one is written once
-        return [done[id(c)] if id(c) in done else done.setdefault(id(c), c(a, b)) for c in columns]
+        made = {c: c(a, b) for c in dict.fromkeys(columns)}  # a column equal to an earlier one is written once
+        return [made[c] for c in columns]
 
     def chunk_text(a: int) -> str:
         b = min(n, a + CHUNK_ROWS)

@@ -127,13 +127,18 @@ def test_network_read_through_the_compiled_kernels_equals_the_other_way(monkeypa
     assert fast.edges["debtor"].tolist() == ["A", "B", "C", "D", "B"]  # stripped
 
 
+def _problems(edges, nodes, **files) -> dict:
+    """``{(row, column, value): message}`` of the network these tables would make (it must be invalid)."""
+    with pytest.raises(InvalidNetworkError) as err:
+        network.FinancialNetwork.from_edges(edges, nodes, row_offset=2, **files)
+    return {(p.row, p.column, p.value): p.message for p in err.value.problems}
+
+
 def test_network_errors_through_the_compiled_kernels(monkeypatch):
     _compiled_kernels(monkeypatch, True)
     edges, nodes = _edges_nodes()
     edges["creditor"] = _series(["B", "Z", "A", "D", "C"])
-    with pytest.raises(InvalidNetworkError) as err:
-        network.FinancialNetwork.from_edges(edges, nodes, edges_file="edges.csv", row_offset=2)
-    found = {(p.row, p.column, p.value): p.message for p in err.value.problems}
+    found = _problems(edges, nodes, edges_file="edges.csv")
     assert found == {(3, "creditor", "Z"): "unknown institution id (not in the node table)",
                      (5, "creditor", "D"): "self-loop: an institution cannot owe itself"}
 
@@ -155,9 +160,7 @@ def test_duplicate_ids_and_names_found_through_the_compiled_kernels(monkeypatch)
     nodes["id"] = _series(["A", "B", "C", "B"])
     nodes["name"] = _series(["Alpha", "Beta", "Alpha", "Delta"])
     edges["debtor"] = _series(["A", "B", "C", "C", "B"])
-    with pytest.raises(InvalidNetworkError) as err:
-        network.FinancialNetwork.from_edges(edges, nodes, nodes_file="nodes.csv", row_offset=2)
-    found = {(p.row, p.column, p.value): p.message for p in err.value.problems}
+    found = _problems(edges, nodes, nodes_file="nodes.csv")
     assert found == {(5, "id", "B"): "duplicate id (first seen at row 3)",
                      (4, "name", "Alpha"): "duplicate name (first seen at row 2)"}
 

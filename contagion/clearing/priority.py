@@ -117,7 +117,6 @@ def _has_kind(kinds: Any, wanted: tuple[str, ...]) -> bool:
     from .._columns import _arrow_backed, _may_need_strip
 
     if _arrow_backed(kinds):
-
         arrow = kinds.array.__arrow_array__()
         if not _may_need_strip(arrow):
             import pyarrow.compute as pc

@@ -197,7 +197,9 @@ def stress(net: "FinancialNetwork", scenarios: Iterable[Any] | Any | None = None
     [True, True, True]
     """
     from .clearing import clear
+    from .clearing.solvers import waves_up_front
 
     shocked, resolved, used_default = prepare(net, scenarios)
-    result = clear(shocked, method=method, **params)
+    with waves_up_front():      # every use of a stress result reports the waves: compute them with the clearing
+        result = clear(shocked, method=method, **params)
     return StressResult(base=net, network=shocked, scenarios=resolved, clearing=result, default_applied=used_default)

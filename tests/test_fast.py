@@ -261,6 +261,39 @@ def test_policy_iteration_waves_on_first_access():
     _assert_same(rv, _reference(net, 0.9, 0.95), net)
 
 
+def test_waves_up_front_clears_by_the_fda_once():
+    """Inside ``waves_up_front`` (what ``stress`` does) Eisenberg--Noe on the compiled path runs the FDA
+    once: the waves come with the clearing, equal to the reference's and to those policy iteration's
+    result computes later; same default set, payments within the residual bound. Outside the context,
+    and after an exception inside it, ``clear`` is policy iteration again."""
+    from contagion.pipeline import stress
+
+    net = shock(make_network("core-periphery", 3000, kappa=0.004), seed=9)
+    sol = _reference(net)
+    with solvers.waves_up_front():
+        with solvers.waves_up_front():
+            inner = contagion.clear(net, solver="compiled")
+        res = contagion.clear(net, solver="compiled")
+    assert inner.solver == res.solver == "fda-fast"
+    assert "default_round" in res.__dict__          # computed with the clearing, not on access
+    _assert_same(res, sol, net)
+    np.testing.assert_array_equal(res.default_round, sol.default_round)
+    assert res.waves == int(sol.default_round.max()) >= 2
+    policy = contagion.clear(net, solver="compiled")
+    assert policy.solver == "howard-fast" and "default_round" not in policy.__dict__
+    np.testing.assert_array_equal(policy.default_round, res.default_round)
+    np.testing.assert_array_equal(policy.defaulted, res.defaulted)
+    assert np.all(np.abs(policy.payments - res.payments) <= 1e-12 * net.total_obligations)
+    with pytest.raises(RuntimeError), solvers.waves_up_front():
+        raise RuntimeError("inside")
+    assert contagion.clear(net, solver="compiled").solver == "howard-fast"
+    st = stress(net, [], solver="compiled")
+    assert st.clearing.solver == "fda-fast"
+    np.testing.assert_array_equal(st.clearing.default_round, sol.default_round)
+    # Rogers--Veraart is the FDA either way
+    assert stress(net, [], method="rogers-veraart", alpha=0.9, beta=0.95, solver="compiled").clearing.solver == "fda-fast"
+
+
 @pytest.mark.parametrize("family", sorted(FAMILIES))
 def test_waves_from_a_known_final_set_equal_the_full_fda(family):
     """``fda_waves`` (what the waves of a policy-iteration result use) stops once the FDA

@@ -730,3 +730,39 @@ def test_cancelling_check_dense_and_sparse_products_agree(monkeypatch):
     dense = batch._cancelling_columns(net, E, bad, 1.0, 1.0)
     monkeypatch.setattr(batch, "DENSE_CHECK_MAX", 0)
     assert batch._cancelling_columns(net, E, bad, 1.0, 1.0).tolist() == dense.tolist() == [4]
+
+
+@pytest.mark.parametrize("alpha,beta", [(1.0, 1.0), (0.6, 0.8)])
+def test_payment_form_check_equals_scipy_and_the_clearing_map(alpha, beta):
+    """The compiled payment-form check of compiled answers: ``PiT @ p`` with the same bits as scipy's CSR
+    product, and exactly the institutions the numpy clearing map puts farther than ``1e-12 * pbar_i`` from
+    ``T(p)`` counted (forced, capped and zero-pbar institutions and a NaN included)."""
+    from contagion.clearing._kernels import payment_form
+
+    net = shock(make_network("scale-free", 4000, kappa=0.004), seed=21)
+    L, ext = net.liabilities.toarray(), net.external_liabilities.copy()
+    L[50:60], ext[50:60] = 0.0, 0.0                                     # ten institutions owe nothing
+    forced = np.zeros(net.n, bool)
+    forced[:40] = True
+    net = FinancialNetwork.from_matrix(L, net.external_assets, ext).replace(
+        forced_default=forced, forced_recovery=np.full(net.n, 0.5))
+    res = contagion.clear(net, method="rogers-veraart", alpha=alpha, beta=beta, solver="compiled")
+    PiT, pbar, e, cap = net.PiT, net.total_obligations, net.external_assets, net.payment_cap
+    rng = np.random.default_rng(4)
+    for p in (res.payments, res.payments * (1 + 1e-9 * rng.standard_normal(net.n)), rng.random(net.n) * pbar):
+        p = p.copy()
+        for damaged in (False, True):
+            if damaged:
+                p[7] = np.nan
+            inflow = np.empty(net.n)
+            bad = payment_form(PiT.indptr, PiT.indices, PiT.data, p, pbar, e, cap, net.forced_default, alpha, beta,
+                               core.TIE_RTOL, core.RESIDUAL_RTOL, inflow)
+            want = PiT @ p
+            np.testing.assert_array_equal(inflow, want)           # bit for bit (NaN where scipy has NaN)
+            T = core.clearing_map_from(want, pbar, e, cap, alpha, beta, net.forced_default)
+            assert bad == int(np.count_nonzero(~(np.abs(T - p) <= core.RESIDUAL_RTOL * pbar)))
+    assert int((pbar == 0).sum()) > 0 and 0 < bad < net.n
+    exact = np.empty(net.n)
+    assert payment_form(PiT.indptr, PiT.indices, PiT.data, res.payments, pbar, e, cap, net.forced_default, alpha,
+                        beta, core.TIE_RTOL, core.RESIDUAL_RTOL, exact) == 0
+    np.testing.assert_array_equal(res.equity, e + exact - pbar)

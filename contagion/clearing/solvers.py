@@ -94,7 +94,7 @@ from .._matrix import numba_available, use_threads
 from ..errors import ContagionError, ConvergenceError
 from .batch import MAX_CASCADE_SWEEPS, MAX_SWEEPS, HUB_DEGREE_FACTOR, HUB_MIN_COUPLING, BatchLimits
 from .core import (DIRECT_LIMIT, LU_FALLBACK_LIMIT, MAX_ITER, RESIDUAL_RTOL, BlockLimits, Solution,
-                   clearing_map_from, exact_or_refuse, exact_when_stuck, fda_solve, float_check, float_range_problem,
+                   exact_or_refuse, exact_when_stuck, fda_solve, float_check, float_range_problem,
                    is_unique, is_wide, short_in_full)
 from .fast import LU_LIMIT
 from .result import BatchClearingResult, ClearingResult
@@ -307,18 +307,24 @@ def _verified(net, sol: Solution, alpha: float, beta: float, tuning: Tuning, sho
     defaulters fail to pay it)``, which cancels for an institution owed far more
     than it owes when most of it is lost (owed 1e251, receiving 1.5): there the
     float difference has no correct digit. The clearing map is evaluated once
-    more as ``e + PiT @ p`` (no cancellation, one product); an answer that is
+    more as ``e + PiT @ p`` (no cancellation, one product; one compiled parallel pass with the check,
+    :func:`._kernels.payment_form`); an answer that is
     not a fixed point to ``1e-12 * pbar_i`` for every institution is recomputed
     by the reference (which works in payment form). The equity reported is the
     payment-form one.
     """
     from dataclasses import replace
 
-    pbar, e = net.total_obligations, net.external_assets
-    inflow = net.PiT @ sol.payments
-    T = clearing_map_from(inflow, pbar, e, net.payment_cap, alpha, beta, net.forced_default)
-    gap = np.abs(T - sol.payments)
-    if sol.converged and np.all(gap <= RESIDUAL_RTOL * pbar):
+    from ._kernels import payment_form
+    from .core import TIE_RTOL
+
+    pbar, e, PiT = net.total_obligations, net.external_assets, net.PiT
+    inflow = np.empty(pbar.size)
+    p = np.ascontiguousarray(sol.payments, dtype=np.float64)
+    bad = payment_form(PiT.indptr, PiT.indices, PiT.data, p, pbar, np.ascontiguousarray(e, dtype=np.float64),
+                       net.payment_cap, net.forced_default, float(alpha), float(beta), TIE_RTOL, RESIDUAL_RTOL,
+                       inflow)
+    if sol.converged and bad == 0:
         return replace(sol, equity=e + inflow - pbar) if hasattr(sol, "equity") else sol
     return fda_solve(net.PiT, pbar, e, cap=net.payment_cap, forced=net.forced_default, alpha=alpha, beta=beta,
                      limits=tuning.block, short0=short0)

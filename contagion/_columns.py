@@ -167,7 +167,7 @@ class _IdLookup:
                     off, data, valid = _string_buffers(arr)
                     bits = max(1, int(math.ceil(math.log2(max(1.0, len(arr) / K.PART_IDS)))))
                     self._table = (*K.build_table(off, data, valid, bits), bits)
-                    self.distinct = int(np.count_nonzero(self._table[2][1::2] >= 0))
+                    self.distinct = int(np.count_nonzero(self._table[2]))   # slots in use
                     self._block = K.block_for(len(arr))
 
     def positions(self, values: pd.Series) -> np.ndarray:

@@ -184,3 +184,26 @@ def test_blocks_grow_with_the_table_of_ids_within_bounds():
     assert K.block_for(10**6) == 2 * 10**6
     assert K.block_for(10**8) == K.MAX_BLOCK == 2 ** 22
     assert _columns._IdLookup(_series(IDS), compiled=True)._block == K.BLOCK
+
+
+def test_compiled_lookup_compares_the_whole_text_around_eight_bytes():
+    """Ids are compared by their first eight bytes as one integer, their length and the bytes after the
+    eighth: texts that differ only in length, in a NUL byte, in a byte after the eighth or only beyond
+    the first eight are told apart, in one partition (long probe chains) and in many; the number of
+    distinct ids is the number of slots in use."""
+    from contagion import _text_kernels as K
+
+    base = ["", "\x00", "\x00\x00", "a", "a\x00", "abcdefg", "abcdefgh", "abcdefgh\x00", "abcdefghi", "abcdefgi",
+            "abcdefghij", "abcdefghik", "bbcdefghij", "abcdefgh" * 4, "abcdefgh" * 4 + "x", "é" * 4, "é" * 5]
+    ids = base + ["abcdefghij", "a"]                        # repeats: the first occurrence counts
+    values = base + ["abcdefgh" * 3, "abcdefgj", "abcdefghh", "\x00\x00\x00", "é" * 3 + "e", None, "zz"]
+    arr_ids = pa.array(ids, type=pa.large_string())
+    voff, vdata, vvalid = _columns._string_buffers(pa.array(values, type=pa.large_string()))
+    for bits in (1, 4):
+        table = K.build_table(*_columns._string_buffers(arr_ids), bits)
+        out = np.full(len(values), -7, dtype=np.int64)
+        K.probe(voff, vdata, vvalid, *table, bits, out, 5)
+        assert out.tolist() == _reference(values, ids) == list(range(len(base))) + [-1] * 7
+        assert np.count_nonzero(table[2]) == len(base)
+    lookup = _columns._IdLookup(_series(ids), compiled=True)
+    assert lookup.distinct == len(base) and not _columns._all_distinct(lookup.ids, lookup)

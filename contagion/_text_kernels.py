@@ -35,8 +35,9 @@ MAX_BLOCK = 1 << 22
 def block_for(ids: int) -> int:
     """Values to look up at a time among ``ids`` ids: each block reads every partition's table once (~50 bytes
     an id), so a block of twice as many values as there are ids keeps that read below the values' own traffic.
-    Measured at 10^6 ids and 10^7 values, one thread: 1.7 s with blocks of 2^19, 1.1 s with 2^21, 1.1 s with
-    2^22, 1.4 s with 2^23 (the buffers no longer fit the memory the OS has ready)."""
+    Measured at 10^6 ids and 10^7 values, one thread, three rounds: 1.12-1.20 s with blocks of 2^19, 0.92-0.97 s
+    with 2^20, 0.78-0.91 s with 2^21, 0.76-0.97 s with 2^22, 1.19-1.31 s with 2^23 (the buffers no longer fit
+    the memory the OS has ready)."""
     return int(min(MAX_BLOCK, max(BLOCK, 2 * ids)))
 
 _SEED = np.uint64(0x9E3779B97F4A7C15)

@@ -160,6 +160,11 @@ def stress(net: "FinancialNetwork", scenarios: Iterable[Any] | Any | None = None
            **params: Any) -> StressResult:
     """Apply scenarios to a network, in order, and clear it.
 
+    The clearing computes the default waves with the clearing vector (what every
+    use of a stress result shows): on the compiled path Eisenberg--Noe runs the
+    fictitious-default algorithm once rather than policy iteration and then the
+    waves (:func:`contagion.clearing.solvers.waves_up_front`).
+
     Parameters
     ----------
     net : FinancialNetwork

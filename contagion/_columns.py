@@ -260,14 +260,17 @@ def _id_text(v: Any) -> str:
 
 
 def _number_column(df: pd.DataFrame, col: str, file: str, problems: list[Problem], row_offset: int,
-                   required: bool = False) -> np.ndarray:
+                   required: bool = False, copy: bool = True) -> np.ndarray:
+    """The numbers of column ``col`` (missing = 0), every bad value reported to ``problems``. A new array unless
+    ``copy`` is False: then a valid float64 column may come back as a view of ``df`` (for a caller that only
+    reads it and copies what it keeps)."""
     if col not in df.columns:
         return np.zeros(len(df))
     s = df[col]
     if s.dtype.kind in "fiu":
         vals = s.to_numpy(dtype=np.float64, na_value=np.nan)
         if vals.size and np.isfinite(vals).all() and vals.min() >= 0:  # the common case: nothing to report
-            return vals.copy()  # never a view of the caller's table
+            return vals.copy() if copy else vals  # a copy is never a view of the caller's table
         missing = np.isnan(vals) & s.isna().to_numpy()
         bad_text = np.zeros(len(s), dtype=bool)
     elif s.dtype.kind == "b":

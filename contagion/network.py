@@ -368,7 +368,8 @@ class FinancialNetwork:
         # --- edges
         debtors = _text_compact(edges_df, "debtor", ef, problems, row_offset, required=True)
         creditors = _text_compact(edges_df, "creditor", ef, problems, row_offset, required=True)
-        amounts = _number_column(edges_df, "amount", ef, problems, row_offset, required=True)
+        # may be a view of the caller's table: L and the edge table below copy what they keep (tested)
+        amounts = _number_column(edges_df, "amount", ef, problems, row_offset, required=True, copy=False)
         if "kind" in edges_df.columns:
             kinds = _text_compact(edges_df, "kind", ef, problems, row_offset, required=False)
             blank = (kinds == "").to_numpy(dtype=bool)

@@ -438,6 +438,34 @@ def test_from_matrix_leaves_the_callers_matrix_alone(matrix_path):
         assert not any(np.shares_memory(a, b) for b in (L.data, L.indices, L.indptr))
 
 
+@pytest.mark.parametrize("rows", [3, 600_000])
+def test_from_edges_leaves_the_callers_tables_alone(rows):
+    """The amounts are read from the caller's edge table without a copy (the liabilities matrix and the
+    edge table copy what they keep): writing to the caller's tables afterwards changes nothing in the
+    network, and the network's arrays share no memory with them (short tables and ones long enough for the
+    compiled paths)."""
+    rng = np.random.default_rng(8)
+    n = 1000
+    deb = rng.integers(0, n, rows)
+    cred = (deb + 1 + rng.integers(0, n - 1, rows)) % n
+    edges = pd.DataFrame({"debtor": [f"i{k}" for k in deb], "creditor": [f"i{k}" for k in cred],
+                          "amount": rng.random(rows) + 1.0})
+    nodes = pd.DataFrame({"id": [f"i{k}" for k in range(n)], "external_assets": rng.random(n)})
+    net = FinancialNetwork.from_edges(edges, nodes)
+    amounts, assets = edges["amount"].to_numpy().copy(), nodes["external_assets"].to_numpy().copy()
+    L = net.liabilities.copy()
+    for table, col in ((edges, "amount"), (nodes, "external_assets")):
+        assert not np.shares_memory(table[col].to_numpy(), net.edges["amount"].to_numpy())
+        assert not np.shares_memory(table[col].to_numpy(), net.liabilities.data)
+        assert not np.shares_memory(table[col].to_numpy(), net.external_assets)
+    edges.loc[0, "amount"] = 1e9
+    edges.iloc[1, 2] = 2e9
+    nodes.loc[0, "external_assets"] = 3e9
+    np.testing.assert_array_equal(net.edges["amount"].to_numpy(), amounts)
+    np.testing.assert_array_equal(net.external_assets, assets)
+    assert (net.liabilities != L).nnz == 0 and net.liabilities.sum() == pytest.approx(amounts.sum())
+
+
 def test_from_matrix_canonical_input_row_sums(matrix_path):
     """A canonical matrix (the compiled scan's fast case): same liabilities, row sums equal to
     scipy's to the last bit on short rows and to rounding on long ones."""

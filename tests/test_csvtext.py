@@ -138,3 +138,35 @@ def test_many_rows_cross_chunk_boundaries(monkeypatch, threads):
 def test_empty_table_is_the_header():
     frame = pd.DataFrame({"a": np.array([], dtype=float), "b": pd.Series([], dtype=object)})
     assert fast_csv_text(frame) == reference(frame) == "a,b\n"
+
+
+@pytest.mark.parametrize("threads", ["1", "2"])
+def test_parts_are_the_text_encoded_and_emit_writes_them(monkeypatch, tmp_path, capsysbinary, threads):
+    """``fast_csv_parts`` / ``csv_output`` give the bytes of the text (header first, one part a chunk, multi-byte
+    text included); ``emit`` writes them to a file (atomically, part by part), through a device, and to
+    standard output, with the same bytes as the text path, adding a missing final line end; a table the
+    fast writer declines goes through pandas, encoded."""
+    from contagion.cli.options import EncodedText, csv_output, emit
+
+    monkeypatch.setattr(csvtext, "CHUNK_ROWS", 1000)
+    monkeypatch.setenv("CONTAGION_THREADS", threads)
+    rng = np.random.default_rng(5)
+    n = 3210
+    frame = pd.DataFrame({"id": [f"ñ{k}" for k in range(n)], "p": awkward_floats(rng, n)[:n],
+                          "d": rng.random(n) > 0.5})
+    text = reference(frame)
+    parts = csvtext.fast_csv_parts(frame, guard=FORMULA_START)
+    assert len(parts) == 1 + 4 and bytes(parts[0]) == text.split("\n", 1)[0].encode() + b"\n"
+    assert b"".join(bytes(p) for p in parts) == text.encode("utf-8")
+    out = csv_output(frame)
+    assert isinstance(out, EncodedText) and str(out) == csv_text(frame) == text
+    emit(out, str(tmp_path / "t.csv"))
+    assert (tmp_path / "t.csv").read_bytes() == text.encode("utf-8")
+    emit(out, "/dev/null")                                   # through a device, never replaced
+    emit(out, None)
+    assert capsysbinary.readouterr().out == text.encode("utf-8")
+    emit(EncodedText([b"a,b\n1,", np.frombuffer(b"2", dtype=np.uint8), b""]), str(tmp_path / "u.csv"))
+    assert (tmp_path / "u.csv").read_bytes() == b"a,b\n1,2\n"
+    declined = pd.DataFrame({"name": ["ok", "a,b"], "x": [1.0, 2.0]})
+    assert csvtext.fast_csv_parts(declined) is None
+    assert str(csv_output(declined)) == csv_text(declined) == reference(declined)

@@ -14,7 +14,7 @@ from ..pipeline import stress
 from .methods import method_options, params_text
 from .text import INSTITUTION_COLUMNS, fmt_amount, network_label, scenario_line
 from .path import announce_path, horizon_option, render_path
-from .options import csv_text, emit, format_option, handle_errors, load_network, network_argument, output_option, \
+from .options import EncodedText, csv_output, emit, format_option, handle_errors, load_network, network_argument, output_option, \
     render, scenario_option, to_json, use_color
 
 __all__ = ["run", "render", "render_run", "announce", "scenario_request", "fmt_amount", "network_label",
@@ -139,9 +139,11 @@ def _selected(frame, top: int | None, defaulted_only: bool):
     return frame.loc[sorted(order)]
 
 
-def render_run(st, fmt: str, color: bool, *, top: int | None = None, defaulted_only: bool = False) -> str:
+def render_run(st, fmt: str, color: bool, *, top: int | None = None, defaulted_only: bool = False
+               ) -> "str | EncodedText":
     """The output of ``contagion run``: per-institution rows and the summary, as a table, CSV or JSON
-    (``top`` / ``defaulted_only`` select rows in every format; the summary covers everyone)."""
+    (``top`` / ``defaulted_only`` select rows in every format; the summary covers everyone). CSV comes
+    already encoded (:class:`~contagion.cli.options.EncodedText`; ``str()`` gives the text)."""
     from ..measures import loss_summary, losses_by_creditor_type
 
     res, label = st.clearing, network_label(st.base)
@@ -168,7 +170,7 @@ def render_run(st, fmt: str, color: bool, *, top: int | None = None, defaulted_o
             "summary": summary,
         })
     if fmt == "csv":
-        return csv_text(frame)
+        return csv_output(frame)
     if len(frame) < len(full):
         why = " and ".join(w for w, on in ((f"--top {top}", top is not None), ("--defaulted-only", defaulted_only))
                            if on)

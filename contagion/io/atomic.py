@@ -30,11 +30,12 @@ import stat
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
-from typing import BinaryIO, Iterator, Mapping
+from typing import Any, BinaryIO, Iterable, Iterator, Mapping
 
 from ..errors import OutputError, shown
 
-__all__ = ["write_bytes_atomic", "write_text_atomic", "write_files_atomic", "output_target", "open_atomic"]
+__all__ = ["write_bytes_atomic", "write_text_atomic", "write_parts_atomic", "write_files_atomic", "output_target",
+           "open_atomic"]
 
 #: Paths that stand for an open file descriptor: written through, appending (a shell's ``>>`` stays an append).
 _FD_PATH = re.compile(r"^/(dev/(stdout|stderr|fd/\d+)|proc/(self|thread-self|\d+)/fd/\d+)$")
@@ -226,6 +227,18 @@ def write_text_atomic(path: str | os.PathLike, text: str, encoding: str = "utf-8
     with open_atomic(path) as fh:
         for k in range(0, len(text), _TEXT_SLICE):
             fh.write(text[k:k + _TEXT_SLICE].encode(encoding))
+    return Path(path)
+
+
+def write_parts_atomic(path: str | os.PathLike, parts: Iterable[Any]) -> Path:
+    """:func:`write_bytes_atomic` of the bytes ``parts`` (``bytes`` or anything with the buffer protocol, such
+    as numpy ``uint8`` arrays) put together, written part by part to a file (no copy of the whole)."""
+    parts = list(parts)
+    if output_target(path)[0] != "replace":
+        return write_bytes_atomic(path, b"".join(bytes(part) for part in parts))
+    with open_atomic(path) as fh:
+        for part in parts:
+            fh.write(part)
     return Path(path)
 
 

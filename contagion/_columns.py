@@ -65,9 +65,23 @@ def _text_compact(df: pd.DataFrame, col: str, file: str, problems: list[Problem]
     if missing.any():
         out = out.fillna("")
     if required:
-        for k in np.flatnonzero(missing | (out == "").to_numpy(dtype=bool)):
+        for k in np.flatnonzero(missing | _empty_text(out)):
             problems.append(Problem("value is missing", file=file, row=int(k) + row_offset, column=col, value=""))
     return out.reset_index(drop=True)
+
+
+def _empty_text(s: pd.Series) -> np.ndarray:
+    """``(s == "")`` as a bool array for an Arrow-backed text column without missing values, read from the
+    Arrow offsets (a cell is empty when its end is its start) instead of comparing ten million strings in
+    pandas (~35 ms a column against ~10 ms)."""
+    import pyarrow as pa
+
+    arrow = s.array.__arrow_array__()
+    chunks = arrow.chunks if isinstance(arrow, pa.ChunkedArray) else [arrow]
+    if any(c.null_count or not (pa.types.is_string(c.type) or pa.types.is_large_string(c.type)) for c in chunks):
+        return (s == "").to_numpy(dtype=bool, na_value=False)
+    parts = [np.equal(off[1:], off[:-1]) for off, _ in map(_text_bytes, (c for c in chunks if len(c)))]
+    return np.concatenate(parts) if parts else np.zeros(len(s), dtype=bool)
 
 
 #: Bytes a value that ``str.strip`` (or Arrow's trim) changes may start with: ASCII white space and the lead

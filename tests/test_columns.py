@@ -77,3 +77,22 @@ def test_every_reader_locates_a_bad_number_in_its_file(tmp_path, where, column, 
     assert text in str(problem)
     out = CliRunner().invoke(cli, ["run", str(d), "--horizon", "2026:2027", "-m", method])
     assert out.exit_code == 1 and f"{where}.csv, row 2, column '{column}'" in out.stderr
+
+
+@pytest.mark.parametrize("typ", ["string", "large_string"])
+def test_empty_text_from_arrow_offsets_equals_comparison(typ):
+    """Empty cells of an Arrow-backed column read from the offsets equal ``s == ""``: chunks, empty chunks,
+    sliced chunks (offsets that do not start at 0); a column with missing values takes the comparison
+    (missing is not empty)."""
+    pa = pytest.importorskip("pyarrow")
+    from contagion._columns import _empty_text
+
+    t = getattr(pa, typ)()
+    arr = pa.chunked_array([pa.array(["a", "", "bc"], type=t), pa.array([], type=t),
+                            pa.array(["zz", "", "x", ""], type=t).slice(1, 3)]).cast(pa.large_string())
+    s = pd.Series(pd.arrays.ArrowStringArray(arr))
+    assert _empty_text(s).tolist() == (s == "").to_numpy(dtype=bool).tolist() == [False, True, False, True, False,
+                                                                                     True]
+    with_missing = pd.Series(["a", None, ""], dtype="string[pyarrow]")
+    assert _empty_text(with_missing).tolist() == [False, False, True]
+    assert _empty_text(pd.Series([], dtype="string[pyarrow]")).tolist() == []

@@ -71,9 +71,11 @@ def _text_compact(df: pd.DataFrame, col: str, file: str, problems: list[Problem]
 
 
 def _empty_text(s: pd.Series) -> np.ndarray:
-    """``(s == "")`` as a bool array for an Arrow-backed text column without missing values, read from the
-    Arrow offsets (a cell is empty when its end is its start) instead of comparing ten million strings in
-    pandas (~35 ms a column against ~10 ms)."""
+    """``(s == "")`` as a bool array (missing: ``False``). An Arrow-backed text column without missing values is
+    read from its Arrow offsets (a cell is empty when its end is its start) instead of comparing ten million
+    strings in pandas (12-40 ms a column against 30-65 ms); anything else is compared."""
+    if not _arrow_backed(s):
+        return (s == "").to_numpy(dtype=bool, na_value=False)
     import pyarrow as pa
 
     arrow = s.array.__arrow_array__()

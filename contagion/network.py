@@ -22,8 +22,8 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from ._columns import (_all_distinct, _arrow_backed, _bool_column, _check_columns, _check_unique, _empty_text, _id_text,
-                       _IdLookup, _long, _number_column, _plain, _raw_value, _text_compact)
+from ._columns import (_all_distinct, _bool_column, _check_columns, _check_unique, _empty_text, _id_text, _IdLookup,
+                       _long, _number_column, _plain, _raw_value, _text_compact)
 from ._matrix import csr_from_edges
 from .errors import InvalidNetworkError, Problem
 
@@ -372,7 +372,7 @@ class FinancialNetwork:
         amounts = _number_column(edges_df, "amount", ef, problems, row_offset, required=True, copy=False)
         if "kind" in edges_df.columns:
             kinds = _text_compact(edges_df, "kind", ef, problems, row_offset, required=False)
-            blank = _empty_text(kinds) if _arrow_backed(kinds) else (kinds == "").to_numpy(dtype=bool)
+            blank = _empty_text(kinds)
             if blank.any():
                 kinds = kinds.where(~blank, DEFAULT_EDGE_KIND)
         else:

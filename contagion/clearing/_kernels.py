@@ -203,6 +203,21 @@ def dot(a, b):
 # ----------------------------------------------------------------------------- the answer
 
 
+@njit(cache=True, inline="always")
+def _map_at(pb, ei, inflow, capi, forced_i, alpha, beta, tie):
+    """The clearing map at one institution, ``T(p)_i`` given what it receives, as
+    :func:`.core.clearing_map_from` computes it: 0 without obligations; ``pbar`` unless forced or short
+    (resources below ``pbar - tie``); else ``alpha e + beta inflow`` cut to ``[0, cap]`` (NaN stays NaN, as
+    in numpy's ``minimum`` / ``maximum``). Shared by every kernel that checks a fixed point."""
+    if not pb > 0.0:
+        return 0.0
+    if not (forced_i or ei + inflow < pb - tie):
+        return pb
+    v = alpha * ei + beta * inflow
+    v = capi if v > capi else v
+    return 0.0 if v < 0.0 else v
+
+
 @njit(parallel=True, cache=True)
 def assemble(pos, x, mx, pbar, e, cap, forced, alpha, beta, tie_rtol, tie_abs, acc_p, a_eq):
     """Payments (written over ``acc_p``), equity (over ``a_eq``) and the fixed-point residual: ``(max |T(p) -
@@ -226,13 +241,7 @@ def assemble(pos, x, mx, pbar, e, cap, forced, alpha, beta, tie_rtol, tie_abs, a
         inflow = a_eq[i] - acc
         a_eq[i] = e[i] + inflow - pbar[i]
         acc_p[i] = pi
-        if pbar[i] > 0.0:
-            if (not forced[i]) and e[i] + inflow >= pbar[i] - (tie_rtol * pbar[i] + tie_abs):
-                t = pbar[i]
-            else:
-                t = min(cap[i], max(0.0, alpha * e[i] + beta * inflow))
-        else:
-            t = 0.0
+        t = _map_at(pbar[i], e[i], inflow, cap[i], forced[i], alpha, beta, tie_rtol * pbar[i] + tie_abs)
         res = max(res, abs(t - pi))
         if pbar[i] > 0.0:
             rel = max(rel, abs(t - pi) / pbar[i])
@@ -250,16 +259,8 @@ def payment_form(ptr, idx, val, p, pbar, e, cap, forced, alpha, beta, tie_rtol, 
         for k in range(ptr[i], ptr[i + 1]):
             s += val[k] * p[idx[k]]
         inflow[i] = s
-        pb = pbar[i]
-        t = 0.0
-        if pb > 0.0:
-            if forced[i] or e[i] + s < pb - tie_rtol * pb:
-                v = alpha * e[i] + beta * s
-                t = cap[i] if v > cap[i] else v       # np.minimum: NaN stays NaN
-            else:
-                t = pb
-            t = 0.0 if t < 0.0 else t
-        if not abs(t - p[i]) <= rtol * pb:
+        t = _map_at(pbar[i], e[i], s, cap[i], forced[i], alpha, beta, tie_rtol * pbar[i])
+        if not abs(t - p[i]) <= rtol * pbar[i]:
             bad += 1
     return bad
 
@@ -544,10 +545,7 @@ def _fixed_point_residual(a, pbar, ipbar, tiev, e, cap, forced, alpha, beta, s, 
         i = lst[q]
         inflow = a[i] - acc[i]
         pi = min(max(pbar[i] - s[i], 0.0), pbar[i])
-        if (not forced[i]) and e[i] + inflow >= pbar[i] - tiev[i]:
-            t = pbar[i]
-        else:
-            t = min(cap[i], max(0.0, alpha * e[i] + beta * inflow))
+        t = _map_at(pbar[i], e[i], inflow, cap[i], forced[i], alpha, beta, tiev[i])
         res = max(res, abs(t - pi))
         rel = max(rel, abs(t - pi) * ipbar[i])
     return res, rel

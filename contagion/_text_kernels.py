@@ -70,12 +70,12 @@ def _head(data, a, b):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _hash(data, a, b, head):
-    """64-bit hash of the text ``data[a:b]`` whose first bytes are ``head`` (:func:`_head`): its length and
-    eight bytes at a time, each mixed by one multiplication, then murmur3's finaliser (partitions use the
-    high bits, slots the low bits: both must be well mixed)."""
+def _hash(data, a, b):
+    """64-bit hash of the text ``data[a:b]``: its length and eight bytes at a time, each mixed by one
+    multiplication, then murmur3's finaliser (partitions use the high bits, slots the low bits: both must be
+    well mixed)."""
     h = (_SEED ^ np.uint64(b - a)) * _P
-    h = (h ^ head) * _M1
+    h = (h ^ _head(data, a, b)) * _M1
     k = np.uint64(a) + _B8
     e = np.uint64(b)
     while k < e:
@@ -133,7 +133,7 @@ def build_table(off, data, valid, bits):
     for i in range(n):
         if valid[i]:
             a, b = off[i], off[i + 1]
-            h[i] = _hash(data, a, b, _head(data, a, b))
+            h[i] = _hash(data, a, b)
             p = np.int64(h[i] >> shift)
             first[p + 1] += 1
             nbytes[p + 1] += max(0, b - a - 8)
@@ -227,7 +227,7 @@ def probe(off, data, valid, start, mask, slots, first_id, pos, head, size, toff,
         for r in range(b0, b1):
             if valid[r]:
                 a, b = off[r], off[r + 1]
-                hr = _hash(data, a, b, _head(data, a, b))
+                hr = _hash(data, a, b)
                 h[r - b0] = hr
                 p = np.int64(hr >> shift)
                 first[p + 1] += 1

@@ -221,19 +221,17 @@ _TEXT_SLICE = 1 << 22
 
 def write_text_atomic(path: str | os.PathLike, text: str, encoding: str = "utf-8") -> Path:
     """Text version of :func:`write_bytes_atomic` (UTF-8 by default); a long text bound for a file is encoded
-    and written a slice at a time (:func:`open_atomic`)."""
-    if len(text) <= _TEXT_SLICE or output_target(path)[0] != "replace":
+    and written a slice at a time (:func:`write_parts_atomic`)."""
+    if len(text) <= _TEXT_SLICE:
         return write_bytes_atomic(path, text.encode(encoding))
-    with open_atomic(path) as fh:
-        for k in range(0, len(text), _TEXT_SLICE):
-            fh.write(text[k:k + _TEXT_SLICE].encode(encoding))
-    return Path(path)
+    return write_parts_atomic(path, (text[k:k + _TEXT_SLICE].encode(encoding)
+                                     for k in range(0, len(text), _TEXT_SLICE)))
 
 
 def write_parts_atomic(path: str | os.PathLike, parts: Iterable[Any]) -> Path:
     """:func:`write_bytes_atomic` of the bytes ``parts`` (``bytes`` or anything with the buffer protocol, such
-    as numpy ``uint8`` arrays) put together, written part by part to a file (no copy of the whole)."""
-    parts = list(parts)
+    as numpy ``uint8`` arrays; an iterator is read as it is written) put together: to a file part by part
+    through :func:`open_atomic` (no copy of the whole), through a device or FIFO in one piece."""
     if output_target(path)[0] != "replace":
         return write_bytes_atomic(path, b"".join(bytes(part) for part in parts))
     with open_atomic(path) as fh:

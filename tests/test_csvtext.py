@@ -87,6 +87,27 @@ def test_equal_float_columns_are_written_once_and_signed_zeros_kept_apart(monkey
     assert differ == np.flatnonzero(x == 0).tolist() and {rows[k][0] for k in differ} == {"0.0", "-0.0"}
 
 
+def test_nan_cells_are_empty_without_python_repr(monkeypatch, row_assembly):
+    """A column mostly NaN (capital depletion where equity was never positive): empty cells, first, last and
+    side by side, next to whole numbers and exponent notation; the compiled rows write them without handing
+    them to ``repr`` (only the exponent cells are)."""
+    x = np.array([np.nan, np.nan, 1.0, 0.25, np.nan, 1e-7, np.nan, -3.0, 2.5e20, np.nan])
+    frame = pd.DataFrame({"depletion": np.tile(x, 50), "k": np.arange(x.size * 50)})
+    handed = []
+    original = csvtext._with_repr
+
+    def counting(text, values, other):
+        handed.extend(values[other].tolist())
+        return original(text, values, other)
+
+    monkeypatch.setattr(csvtext, "_with_repr", counting)
+    text = fast_csv_text(frame)
+    assert text == reference(frame)
+    assert text.splitlines()[1:6] == [",0", ",1", "1.0,2", "0.25,3", ",4"]
+    if row_assembly == "compiled rows":
+        assert sorted(set(handed)) == [1e-7, 2.5e20]
+
+
 @pytest.mark.parametrize("storage", ["object", "str", "arrow"])
 def test_text_columns_missing_values_and_formula_guard_match_pandas(storage):
     names = ["Bank A", "=1+1", "+cmd", "-1", "@SUM(A1)", "\tTab", None, "", "Ünïcødé ∑", "n0", "  spaced  "]

@@ -251,8 +251,9 @@ def _arrow_column(s: pd.Series, guard: tuple[str, ...], compiled: bool = False) 
 
 
 def _compiled_floats(values: np.ndarray) -> tuple[Any, np.ndarray]:
-    """:func:`_arrow_floats` for the compiled row assembly: Arrow's text and the ``.0`` to add
-    (``fix == 1``), the few cells Arrow writes differently from ``repr`` replaced by ``repr``."""
+    """:func:`_arrow_floats` for the compiled row assembly: Arrow's text and what to change in it
+    (:func:`contagion._csv_kernels.float_fixes`: ``fix == 1`` adds ``.0``, ``fix == 3`` is NaN, an empty
+    cell), the few cells Arrow writes differently from ``repr`` replaced by ``repr``."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -261,7 +262,7 @@ def _compiled_floats(values: np.ndarray) -> tuple[Any, np.ndarray]:
     text = pc.cast(pa.array(values), pa.large_string())
     off, data = _text_bytes(text)
     fix = np.empty(len(values), dtype=np.uint8)
-    if K.float_fixes(off, data, _plain_range(values), fix):
+    if K.float_fixes(off, data, values, fix):
         other = fix == 2
         text = _with_repr(text, values, other)
         fix[other] = 0

@@ -207,3 +207,41 @@ def test_compiled_lookup_compares_the_whole_text_around_eight_bytes():
         assert np.count_nonzero(table[2]) == len(base)
     lookup = _columns._IdLookup(_series(ids), compiled=True)
     assert lookup.distinct == len(base) and not _columns._all_distinct(lookup.ids, lookup)
+
+
+@pytest.mark.parametrize("threads", ["1", "2"])
+def test_names_checked_beside_the_ids_table(monkeypatch, threads):
+    """A long node table's names are checked for repeats in a second thread while the ids' table is built
+    (two cores free), or after it (one): the same problems, ids' first, in either case."""
+    import threading
+
+    _compiled_kernels(monkeypatch, True)
+    monkeypatch.setenv("CONTAGION_THREADS", threads)
+    where = []
+    original = _columns._all_distinct
+
+    def spying(values, lookup=None):
+        where.append(threading.current_thread() is threading.main_thread())
+        return original(values, lookup)
+
+    monkeypatch.setattr(network, "_all_distinct", spying)
+    edges = pd.DataFrame({"debtor": _series(["A", "B"]), "creditor": _series(["B", "C"]), "amount": [1.0, 2.0]})
+    nodes = pd.DataFrame({"id": _series(["A", "B", "A", "C"]), "name": _series(["x", "y", "z", "y"])})
+    assert [str(p) for p in _problem_list(edges, nodes)] == [
+        "nodes.csv, row 4, column 'id': duplicate id (first seen at row 2) (value: 'A')",
+        "nodes.csv, row 5, column 'name': duplicate name (first seen at row 3) (value: 'y')"]
+    nodes = pd.DataFrame({"id": _series(["A", "B", "C", "D"]), "name": _series(["x", "y", "x", ""])})
+    assert [str(p) for p in _problem_list(edges, nodes)] == [
+        "nodes.csv, row 4, column 'name': duplicate name (first seen at row 2) (value: 'x')"]
+    where.clear()
+    nodes = pd.DataFrame({"id": _series(["A", "B", "C", "D"]), "name": _series(["x", "y", "", "w"])})
+    net = network.FinancialNetwork.from_edges(edges, nodes)
+    assert net.names == ("x", "y", "C", "w")
+    # the ids asked in this thread; the names in the second one with two cores (with one, _check_unique asks)
+    assert sorted(where) == ([False, True] if threads == "2" else [True])
+
+
+def _problem_list(edges, nodes) -> list:
+    with pytest.raises(InvalidNetworkError) as err:
+        network.FinancialNetwork.from_edges(edges, nodes, row_offset=2, nodes_file="nodes.csv")
+    return err.value.problems

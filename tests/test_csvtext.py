@@ -191,3 +191,45 @@ def test_parts_are_the_text_encoded_and_emit_writes_them(monkeypatch, tmp_path, 
     declined = pd.DataFrame({"name": ["ok", "a,b"], "x": [1.0, 2.0]})
     assert csvtext.fast_csv_parts(declined) is None
     assert str(csv_output(declined)) == csv_text(declined) == reference(declined)
+
+
+@pytest.mark.parametrize("threads", ["1", "2"])
+def test_lazy_parts_are_made_as_they_are_read(monkeypatch, tmp_path, threads):
+    """``fast_csv_parts(lazy=True)``: the same parts, each chunk made when the reader gets near it (one thread:
+    as it is read; two: at most ``AHEAD`` ahead), a reader that stops early leaves the rest unmade, and
+    ``emit`` writes a lazy table it was never asked to hold whole."""
+    import threading
+
+    from contagion.cli.options import csv_output, emit
+
+    monkeypatch.setattr(csvtext, "CHUNK_ROWS", 100)
+    monkeypatch.setenv("CONTAGION_THREADS", threads)
+    rng = np.random.default_rng(11)
+    n = 1234                                                    # 13 chunks
+    frame = pd.DataFrame({"id": [f"n{k}" for k in range(n)], "p": awkward_floats(rng, n)[:n]})
+    made, lock = [], threading.Lock()
+    original = csvtext._arrow_column
+
+    def counting(s, guard, compiled=False):
+        cells = original(s, guard, compiled)
+
+        def wrapped(a, b):
+            with lock:
+                made.append(a)
+            return cells(a, b)
+        return wrapped
+
+    monkeypatch.setattr(csvtext, "_arrow_column", counting)
+    lazy = csvtext.fast_csv_parts(frame, lazy=True)
+    assert made == []                                           # nothing made before it is read
+    assert bytes(next(lazy)) == b"id,p\n"
+    first = next(lazy)
+    ahead = len(set(made)) - 1
+    assert (ahead == 0) if threads == "1" else (0 <= ahead <= csvtext.AHEAD)
+    lazy.close()                                                # a reader that stops: the rest is never made
+    assert len(set(made)) <= 1 + csvtext.AHEAD
+    assert bytes(first) == reference(frame).encode().split(b"\n", 1)[1][:len(first)]
+    made.clear()
+    emit(csv_output(frame), str(tmp_path / "t.csv"))
+    assert (tmp_path / "t.csv").read_bytes() == reference(frame).encode()
+    assert sorted(set(made)) == list(range(0, n, 100))

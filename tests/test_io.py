@@ -506,6 +506,37 @@ def test_long_text_is_written_in_slices_atomically(tmp_path, monkeypatch):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.csv"]
 
 
+def test_parts_are_synced_on_the_way_and_a_failing_maker_leaves_the_old_file(tmp_path, monkeypatch):
+    """``write_parts_atomic`` syncs the staged file's data every ``SYNC_EVERY`` bytes while it reads the
+    parts (a table made in other threads goes to disk as it is made), and a maker of parts that fails half
+    way leaves the old file whole and no staged file behind."""
+    from contagion.io import atomic
+
+    monkeypatch.setattr(atomic, "SYNC_EVERY", 10)
+    name = "fdatasync" if hasattr(os, "fdatasync") else "fsync"
+    real, synced = getattr(os, name), []
+    target = tmp_path / "out.csv"
+
+    def counting(fd):
+        synced.append(os.fstat(fd).st_size)
+        return real(fd)
+
+    monkeypatch.setattr(os, name, counting)
+    parts = (np.frombuffer(f"r{k},x\n".encode(), dtype=np.uint8) for k in range(5))   # 5 parts of 5 bytes
+    assert atomic.write_parts_atomic(target, parts) == target
+    assert target.read_bytes() == b"".join(f"r{k},x\n".encode() for k in range(5))
+    assert synced[:2] == [10, 20]                                # after the 2nd and 4th part, then at the end
+
+    def failing():
+        yield b"new,1\n"
+        raise RuntimeError("the table could not be made")
+
+    with pytest.raises(RuntimeError, match="could not be made"):
+        atomic.write_parts_atomic(target, failing())
+    assert target.read_bytes() == b"".join(f"r{k},x\n".encode() for k in range(5))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.csv"]
+
+
 def test_writing_a_directory_format_over_a_file_is_refused(tmp_path):
     (tmp_path / "x.parquet").write_text("not a directory")
     with pytest.raises(ContagionError, match="is a directory"):

@@ -9,7 +9,7 @@ import os
 import shutil
 import sys
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterable, Iterator
 
 import click
 
@@ -172,16 +172,35 @@ def load_network(spec: str | None):
 
 
 class EncodedText:
-    """Text already encoded as UTF-8, in parts (``bytes`` or numpy ``uint8`` arrays): what :func:`csv_output`
-    gives for a long table, so that :func:`emit` writes it without making it one ``str`` first."""
+    """Text already encoded as UTF-8, in parts (``bytes`` or numpy ``uint8`` arrays; a list, or an iterator
+    that makes them as they are read): what :func:`csv_output` gives for a long table, so that :func:`emit`
+    writes it without making it one ``str`` first, the first parts on their way to disk while the last are
+    made. :meth:`__str__` (and :meth:`materialize`) keep the parts as a list."""
 
     __slots__ = ("parts",)
 
-    def __init__(self, parts: list[Any]) -> None:
+    def __init__(self, parts: "list[Any] | Iterator[Any]") -> None:
         self.parts = parts
 
+    def materialize(self) -> list[Any]:
+        """The parts as a list (an iterator is read to its end, once)."""
+        if not isinstance(self.parts, list):
+            self.parts = list(self.parts)
+        return self.parts
+
     def __str__(self) -> str:
-        return "".join(bytes(part).decode("utf-8") for part in self.parts)
+        return "".join(bytes(part).decode("utf-8") for part in self.materialize())
+
+
+def _line_ended(parts: Iterable[Any]) -> Iterator[Any]:
+    """The non-empty ``parts``, and a line end after them when the last does not end with one."""
+    last = b""
+    for part in parts:
+        if len(part):
+            last = part
+            yield part
+    if bytes(last[-1:]) != b"\n":
+        yield b"\n"
 
 
 def emit(text: "str | EncodedText", output: str | None) -> None:
@@ -189,9 +208,7 @@ def emit(text: "str | EncodedText", output: str | None) -> None:
     or FIFO, never replacing one), or to standard output when ``output`` is ``None`` or ``"-"``; a line end
     is added when the text does not end with one."""
     if isinstance(text, EncodedText):
-        parts = [part for part in text.parts if len(part)]
-        if not parts or bytes(parts[-1][-1:]) != b"\n":
-            parts.append(b"\n")
+        parts = _line_ended(text.parts)  # read as written: a lazy table is made while it goes out
     if output and output != "-":
         from ..io.atomic import write_parts_atomic, write_text_atomic
 
@@ -275,7 +292,7 @@ def csv_output(frame: Any) -> EncodedText:
     """
     from ..io.csvtext import fast_csv_parts
 
-    parts = fast_csv_parts(frame, guard=FORMULA_START)
+    parts = fast_csv_parts(frame, guard=FORMULA_START, lazy=True)
     return EncodedText(parts if parts is not None else [csv_text(frame).encode("utf-8")])
 
 

@@ -228,15 +228,30 @@ def write_text_atomic(path: str | os.PathLike, text: str, encoding: str = "utf-8
                                      for k in range(0, len(text), _TEXT_SLICE)))
 
 
+#: Bytes written to a staged file between two syncs of its data (:func:`write_parts_atomic`).
+SYNC_EVERY = 1 << 25
+
+
 def write_parts_atomic(path: str | os.PathLike, parts: Iterable[Any]) -> Path:
     """:func:`write_bytes_atomic` of the bytes ``parts`` (``bytes`` or anything with the buffer protocol, such
     as numpy ``uint8`` arrays; an iterator is read as it is written) put together: to a file part by part
-    through :func:`open_atomic` (no copy of the whole), through a device or FIFO in one piece."""
+    through :func:`open_atomic` (no copy of the whole), through a device or FIFO in one piece.
+
+    The staged file's data is synced every :data:`SYNC_EVERY` bytes on the way, not only once at the end:
+    when ``parts`` is made as it is read (a table's rows in other threads), the disk writes what is made
+    while the rest is being made (at 145 MB the final sync alone took 0.23 s)."""
     if output_target(path)[0] != "replace":
         return write_bytes_atomic(path, b"".join(bytes(part) for part in parts))
+    sync = getattr(os, "fdatasync", os.fsync)
     with open_atomic(path) as fh:
+        pending = 0
         for part in parts:
             fh.write(part)
+            pending += memoryview(part).nbytes
+            if pending >= SYNC_EVERY:
+                fh.flush()
+                sync(fh.fileno())
+                pending = 0
     return Path(path)
 
 

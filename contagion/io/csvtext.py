@@ -33,8 +33,9 @@ A,0.1,True
 
 from __future__ import annotations
 
+import itertools
 import re
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import numpy as np
 import pandas as pd
@@ -67,11 +68,16 @@ def fast_csv_text(frame: pd.DataFrame, *, guard: tuple[str, ...] = ()) -> str | 
     return None if parts is None else "".join(bytes(part).decode("utf-8") for part in parts)
 
 
-def fast_csv_parts(frame: pd.DataFrame, *, guard: tuple[str, ...] = ()) -> list[Any] | None:
+def fast_csv_parts(frame: pd.DataFrame, *, guard: tuple[str, ...] = (), lazy: bool = False
+                   ) -> list[Any] | Iterator[Any] | None:
     """The text of :func:`fast_csv_text` already encoded as UTF-8, in parts (``bytes`` or numpy ``uint8``
     arrays, in order; the header first): a long table goes to a file without ever being one ``str``, which
     costs a decode, a join and an encode of the whole text (~0.15 s each for 150 MB). ``None`` as
-    :func:`fast_csv_text`."""
+    :func:`fast_csv_text` (decided before any row is written).
+
+    With ``lazy``, an iterator: each chunk of rows is made as the parts are read (a few chunks ahead, in
+    two threads when two cores are free), so a writer can put the first parts on disk while the last are
+    made, and the whole text is never held at once."""
     if frame.shape[1] < 2 or not all(isinstance(c, str) for c in frame.columns):
         return None
     header = _python_text(list(frame.columns), guard)
@@ -86,7 +92,14 @@ def fast_csv_parts(frame: pd.DataFrame, *, guard: tuple[str, ...] = ()) -> list[
         body = _arrow_body(frame, guard)
     if body is None:
         return None
-    return [(",".join(header) + "\n").encode("utf-8"), *body]
+    head = (",".join(header) + "\n").encode("utf-8")
+    return _after(head, body) if lazy else [head, *body]
+
+
+def _after(head: bytes, body: Iterator[Any]) -> Iterator[Any]:
+    """``head``, then the parts of ``body`` (a generator: closing it closes ``body``, which stops making)."""
+    yield head
+    yield from body
 
 
 # ---------------------------------------------------------------------- without pyarrow
@@ -294,8 +307,9 @@ def _compiled_rows(cells: list[tuple[Any, np.ndarray | None]], rows: int) -> np.
 COMPILED_MIN_ROWS = 200_000
 
 
-def _arrow_body(frame: pd.DataFrame, guard: tuple[str, ...]) -> list[Any] | None:
-    """The rows of ``frame`` as UTF-8 parts (numpy ``uint8`` arrays or ``bytes``), a chunk each."""
+def _arrow_body(frame: pd.DataFrame, guard: tuple[str, ...]) -> Iterator[Any] | None:
+    """The rows of ``frame`` as UTF-8 parts (numpy ``uint8`` arrays or ``bytes``), a chunk each, made as they
+    are read (:func:`_in_order`); ``None`` at once when a column is not one this writer takes."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -332,15 +346,41 @@ def _arrow_body(frame: pd.DataFrame, guard: tuple[str, ...]) -> list[Any] | None
         return memoryview(lines.buffers()[2])[offsets[0]: offsets[-1]].tobytes()
 
     starts = range(0, n, CHUNK_ROWS)
-    if len(starts) >= 4 and _two_cores():
+    return _in_order(chunk_text, starts, len(starts) >= 4 and _two_cores())
+
+
+#: Chunks made ahead of the one being read, at most (two threads keep busy; the rest of the text is not held).
+AHEAD = 4
+
+
+def _in_order(make: Callable[[int], Any], starts: range, two: bool) -> Iterator[Any]:
+    """``make(a)`` for each of ``starts``, in order, each when the one before is read; with ``two``, up to
+    :data:`AHEAD` of them made ahead in two threads (Arrow's kernels and the compiled ones release the GIL).
+    Arrow's unused memory goes back to the system at the end."""
+    import pyarrow as pa
+
+    try:
+        if not two:
+            for a in starts:
+                yield make(a)
+            return
+        from collections import deque
         from concurrent.futures import ThreadPoolExecutor
 
-        with ThreadPoolExecutor(2) as pool:  # Arrow's kernels release the GIL: chunks side by side
-            parts = list(pool.map(chunk_text, starts))
-    else:
-        parts = [chunk_text(a) for a in starts]
-    pa.default_memory_pool().release_unused()
-    return parts
+        with ThreadPoolExecutor(2) as pool:
+            todo = iter(starts)
+            ahead = deque(pool.submit(make, a) for a in itertools.islice(todo, AHEAD))
+            try:
+                while ahead:
+                    part = ahead.popleft().result()
+                    for a in itertools.islice(todo, 1):
+                        ahead.append(pool.submit(make, a))
+                    yield part
+            finally:
+                for f in ahead:           # a reader that stops early (an error on the way): drop the rest
+                    f.cancel()
+    finally:
+        pa.default_memory_pool().release_unused()
 
 
 def _same_floats(s: pd.Series, floats: list[tuple[np.ndarray, Callable]]) -> Callable | None:

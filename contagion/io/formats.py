@@ -294,7 +294,9 @@ def _read_csv_arrow(path: Path) -> pd.DataFrame | None:
         table = pacsv.read_csv(
             pa.BufferReader(pa.py_buffer(data)),
             read_options=pacsv.ReadOptions(use_threads=True, block_size=1 << 22),
-            parse_options=pacsv.ParseOptions(newlines_in_values=data.find(b'"') >= 0, ignore_empty_lines=False),
+            # a quote in the body may hold a line end (slower parsing); a quoted header alone does not count
+            parse_options=pacsv.ParseOptions(newlines_in_values=data.find(b'"', data.find(b"\n") + 1) >= 0,
+                                             ignore_empty_lines=False),
             convert_options=pacsv.ConvertOptions(column_types=types, null_values=[""], strings_can_be_null=False,
                                                  quoted_strings_can_be_null=False, check_utf8=True))
     except (pa.ArrowException, OSError, ValueError):

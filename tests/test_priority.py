@@ -608,3 +608,23 @@ def test_uses_priority_finds_a_guarantee_kind_in_any_column_type(storage):
                          (["residual_value_guarantee"], True)):
         kinds = pd.Series(cells, dtype=object if storage == "object" else pd.StringDtype(storage))
         assert _has_kind(kinds, wanted) is found, (cells, storage)
+
+
+def test_a_networks_kinds_are_stripped_so_its_guarantees_are_found_without_the_strip_scan(monkeypatch):
+    """``from_edges`` strips the kinds, so ``uses_priority`` (and the run's guarantee summary) test a
+    network's kinds by byte equality without first scanning them for white space; a kind written
+    ``" guarantee "`` in the file is still a guarantee."""
+    from contagion import _columns
+    from contagion.clearing import priority
+
+    edges = pd.DataFrame({"debtor": ["A", "B", "S"], "creditor": ["B", "C", "C"], "amount": [5.0, 3.0, 4.0],
+                          "kind": pd.array(["loan", " guarantee ", "loan"], dtype="string[pyarrow]")})
+    net = contagion.FinancialNetwork.from_edges(edges, pd.DataFrame({"id": ["A", "B", "C", "S"]}))
+    assert net.edges["kind"].tolist() == ["loan", "guarantee", "loan"]
+    scans = []
+    real = _columns._may_need_strip
+    monkeypatch.setattr(_columns, "_may_need_strip", lambda arrow: scans.append(len(arrow)) or real(arrow))
+    assert priority.uses_priority(net) is True
+    assert scans == []
+    kinds = pd.Series(["loan", " guarantee"], dtype="string[pyarrow]")
+    assert priority._has_kind(kinds, ("guarantee",)) is True and scans == [2]   # unknown text: scanned

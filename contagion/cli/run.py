@@ -106,11 +106,13 @@ def announce(st, *, with_method: bool = False, role: str = "scenario") -> None:
 
 def _guarantee_summary(st) -> dict[str, float]:
     """``guarantees`` (caps given) and ``guarantees_called`` (owed in this scenario), when the network has any."""
-    from ..clearing.priority import _has_kind
+    from ..clearing.priority import _has_kind, uses_priority
     from ..sponsors import GUARANTEE_KINDS
 
+    if not uses_priority(st.network):  # decided (and remembered) when the network was cleared: no guarantees
+        return {}
     edges = st.network.edges
-    if "kind" not in edges.columns or not _has_kind(edges["kind"], GUARANTEE_KINDS):
+    if "kind" not in edges.columns or not _has_kind(edges["kind"], GUARANTEE_KINDS, stripped=True):
         return {}  # (Arrow's byte equality: 0.02 s at 10^7 rows, where isin hashes every kind in 0.1 s)
     is_g = edges["kind"].isin(GUARANTEE_KINDS).to_numpy()  # kinds are stripped text (FinancialNetwork.from_edges)
     if not is_g.any():

@@ -20,7 +20,10 @@ one) and ``index_in``'s ~2.3 s.
 from __future__ import annotations
 
 import numpy as np
+from llvmlite import ir
 from numba import njit
+from numba.core import types
+from numba.extending import intrinsic
 
 #: Ids per partition (on average): the partition's table (8 bytes a slot, at most half full) and its ids
 #: (first bytes, length, row: 24 bytes each, and the text after the eighth byte) stay in L2.
@@ -51,9 +54,32 @@ _B8 = np.uint64(8)
 _LOW32 = np.uint64(0xFFFFFFFF)
 
 
+@intrinsic
+def _load8(typingctx, arr, idx):
+    """The eight bytes ``arr[idx:idx + 8]`` of a byte array as one little-endian integer, in one unaligned
+    load (the caller keeps ``idx + 8 <= arr.size``). Only for contiguous byte arrays (Arrow's buffers)."""
+    if not (isinstance(arr, types.Array) and arr.dtype == types.uint8 and arr.layout == "C" and arr.ndim == 1):
+        return None
+
+    def codegen(context, builder, signature, args):
+        arrty, idxty = signature.args
+        ary = context.make_array(arrty)(context, builder, args[0])
+        ptr = builder.gep(ary.data, [context.cast(builder, args[1], idxty, types.intp)])
+        return builder.load(builder.bitcast(ptr, ir.IntType(64).as_pointer()), align=1)
+    return types.uint64(arr, idx), codegen
+
+
 @njit(cache=True, nogil=True, inline="always")
 def _word(data, a, b):
-    """Bytes ``data[a:b]`` (at most 8) as a little-endian integer (0 when empty)."""
+    """Bytes ``data[a:b]`` (at most 8) as a little-endian integer (0 when empty): one load of eight bytes,
+    masked to the text's, wherever eight bytes from ``a`` lie inside ``data`` (at the very end, byte by byte).
+    Measured at 10^7 ids of 7 bytes: the hashing pass of a lookup 0.12 s against 0.16 s byte by byte."""
+    n = b - a
+    if a + 8 <= data.size:
+        w = _load8(data, a)
+        if n >= 8:
+            return w
+        return w & ((np.uint64(1) << np.uint64(8 * n)) - np.uint64(1))
     w = np.uint64(0)
     s = np.uint64(0)
     for k in range(np.uint64(a), np.uint64(b)):

@@ -245,3 +245,14 @@ def _problem_list(edges, nodes) -> list:
     with pytest.raises(InvalidNetworkError) as err:
         network.FinancialNetwork.from_edges(edges, nodes, row_offset=2, nodes_file="nodes.csv")
     return err.value.problems
+
+
+def test_word_reads_up_to_eight_bytes_at_any_place_of_the_buffer():
+    """``_word`` (one unaligned eight-byte load, masked, inside the buffer; byte by byte at its very end) is
+    the little-endian integer of exactly the bytes asked for, at every start and length."""
+    from contagion import _text_kernels as K
+
+    data = np.frombuffer(bytes(range(200, 220)), dtype=np.uint8)          # 20 bytes, none zero
+    for a in range(data.size + 1):
+        for b in range(a, min(a + 8, data.size) + 1):
+            assert K._word(data, a, b) == int.from_bytes(data[a:b].tobytes(), "little"), (a, b)

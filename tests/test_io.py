@@ -558,16 +558,16 @@ def test_csv_files_are_parsed_from_a_memory_map_and_read_when_they_cannot_be_map
     file, or a system without mmap, is read instead; the network is the same either way."""
     import mmap
 
-    from contagion.io import formats
+    from contagion.io import prefetch
 
     write_network(rich_network(), tmp_path / "net", format="csv")
-    mapped = formats._file_bytes(tmp_path / "net" / "edges.csv")
+    mapped = prefetch.file_bytes(tmp_path / "net" / "edges.csv")
     assert isinstance(mapped, mmap.mmap) and mapped[:] == (tmp_path / "net" / "edges.csv").read_bytes()
     (tmp_path / "empty.csv").write_bytes(b"")
-    assert formats._file_bytes(tmp_path / "empty.csv") == b""
+    assert prefetch.file_bytes(tmp_path / "empty.csv") == b""
     seen = []
-    original = formats._file_bytes
-    monkeypatch.setattr(formats, "_file_bytes", lambda p: seen.append(type(original(p))) or original(p))
+    original = prefetch.file_bytes
+    monkeypatch.setattr(prefetch, "file_bytes", lambda p: seen.append(type(original(p))) or original(p))
     by_map = read_network(tmp_path / "net")
     assert seen == [mmap.mmap, mmap.mmap]                      # nodes.csv and edges.csv, both mapped
 

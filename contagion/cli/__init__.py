@@ -100,6 +100,9 @@ def cli() -> None:
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point.
 
+    A large network folder among a network command's arguments is read by Arrow in the background while the
+    command's modules are imported (:mod:`contagion.io.prefetch`).
+
     Arrow (the CSV and Parquet readers, pandas' text columns) allocates from the C library's ``malloc``
     rather than its bundled mimalloc, unless ``ARROW_DEFAULT_MEMORY_POOL`` says otherwise: one allocator
     for Arrow and numpy lets what the reader frees serve the clearing and the output, and gives it back to
@@ -108,6 +111,9 @@ def main(argv: list[str] | None = None) -> None:
     import os
 
     os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")  # read when pyarrow makes its first pool
+    from ..io import prefetch
+
+    prefetch.start(sys.argv[1:] if argv is None else list(argv))  # a large network read while the rest imports
     try:
         cli.main(args=argv, prog_name="contagion")
     finally:

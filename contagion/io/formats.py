@@ -57,6 +57,7 @@ import pandas as pd
 
 from ..errors import ContagionError, InvalidNetworkError, Problem
 from ..network import EDGE_COLUMNS, NODE_COLUMNS, FinancialNetwork
+from . import prefetch
 from .atomic import write_files_atomic
 from ._tables import KNOWN_EDGE_COLUMNS, KNOWN_NODE_COLUMNS, near_miss_message, near_misses, warm_up_for
 
@@ -244,65 +245,13 @@ def _infer_column(s: pd.Series) -> pd.Series:
     return s.astype(pd.StringDtype(na_value=np.nan)).where(present, np.nan)
 
 
-#: Known columns read as numbers by the fast reader, by file (all others are read as text).
-_NUMBER_COLUMNS = {"nodes.csv": frozenset({"external_assets", "external_liabilities", "forced_recovery"}),
-                   "edges.csv": frozenset({"amount"})}
-
-
-def _csv_header(path: Path) -> list[str] | None:
-    """The names in the first record of ``path`` when the fast reader can take them as they are (unique,
-    non-empty, without surrounding spaces, in a header that fits in the first 1 MB); else ``None``."""
-    with open(path, "rb") as fh:
-        head = fh.read(1 << 20)
-    try:
-        text = head.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return None
-    line = text.split("\n", 1)[0].rstrip("\r")
-    if line.count('"') % 2 or len(line) == len(text):  # a newline inside a quoted name, or no line end
-        return None
-    names = next(csv.reader([line], strict=True)) if '"' in line else line.split(",")
-    if len(set(names)) != len(names) or any(not n or n != n.strip() for n in names):
-        return None
-    if len(names) == 1 and ";" in names[0]:
-        return None
-    return names
-
-
 def _read_csv_arrow(path: Path) -> pd.DataFrame | None:
-    """One CSV file read by pyarrow's multi-threaded reader with explicit column types, or ``None`` when
-    pyarrow is missing or the file is anything but plain (the strict reader then reads it and locates
-    every problem).
-
-    Known amount columns are parsed as float64 (pyarrow's parser is correctly rounded and rejects
-    ``1_000``, ``0x10`` and the like); every other column as text, empty cells as empty strings. An empty
-    line or a ragged row is a parse error here (``None``); ``nan``/``inf`` and empty amounts come through
-    and are found by the validation, which then sends the file to the strict reader.
-    """
-    try:
-        import pyarrow as pa
-        import pyarrow.csv as pacsv
-    except ImportError:
-        return None
-    names = _csv_header(path)
-    if names is None:
-        return None
-    data = _file_bytes(path)
-    numbers = _NUMBER_COLUMNS.get(path.name, frozenset())
-    types = {n: (pa.float64() if n in numbers else pa.string()) for n in names}
-    try:
-        table = pacsv.read_csv(
-            pa.BufferReader(pa.py_buffer(data)),
-            read_options=pacsv.ReadOptions(use_threads=True, block_size=1 << 22),
-            # a quote in the body may hold a line end (slower parsing); a quoted header alone does not count
-            parse_options=pacsv.ParseOptions(newlines_in_values=data.find(b'"', data.find(b"\n") + 1) >= 0,
-                                             ignore_empty_lines=False),
-            convert_options=pacsv.ConvertOptions(column_types=types, null_values=[""], strings_can_be_null=False,
-                                                 quoted_strings_can_be_null=False, check_utf8=True))
-    except (pa.ArrowException, OSError, ValueError):
-        return None
-    del data
-    if table.column_names != names:
+    """One CSV file read by Arrow (:func:`contagion.io.prefetch.read_csv_table`: multi-threaded, explicit
+    column types; ``None`` when pyarrow is missing or the file is anything but plain), taken from the
+    command line's read-ahead when it read this file (:func:`contagion.io.prefetch.take`), as a frame: text
+    stays Arrow-backed, unknown columns' types inferred."""
+    table = prefetch.take(path, prefetch.read_csv_table)
+    if table is None:
         return None
     df = table.to_pandas(split_blocks=True, self_destruct=True)
     del table
@@ -310,20 +259,6 @@ def _read_csv_arrow(path: Path) -> pd.DataFrame | None:
         if name not in _KNOWN_COLUMNS:
             df[name] = _infer_column(df[name])
     return df
-
-
-def _file_bytes(path: Path) -> Any:
-    """The bytes of a file, mapped into memory (read-only) when it is a regular, non-empty file -- Arrow parses
-    them where they are, without the copy ``read_bytes`` makes (0.35 s of a 300 MB edge file) -- else read.
-    The map is released when the last reference goes (Arrow's table does not keep one: it parses into buffers
-    of its own)."""
-    import mmap
-
-    try:
-        with open(path, "rb") as fh:
-            return mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
-    except (OSError, ValueError):  # empty, not a regular file, or no mmap here
-        return path.read_bytes()
 
 
 def _read_csv_fast(path: Path, nodes_path: Path, edges_path: Path) -> FinancialNetwork | None:
@@ -632,15 +567,18 @@ def read_network(path: str | os.PathLike, format: str | None = None, *,
     (('A', 'B', 'C'), True)
     """
     path = Path(path)
-    if not path.exists():
-        raise InvalidNetworkError(Problem("no such file or directory", file=str(path)))
-    fmt = detect_format(path, format)
-    if columns:
-        if fmt != "csv":
-            raise InvalidNetworkError(Problem(f"columns= (--columns) renames CSV edge columns; {path} is {fmt}",
-                                              file=str(path)))
-        return read_csv_dir(path, columns=columns)
-    return FORMATS[fmt].reader(path)
+    try:
+        if not path.exists():
+            raise InvalidNetworkError(Problem("no such file or directory", file=str(path)))
+        fmt = detect_format(path, format)
+        if columns:
+            if fmt != "csv":
+                raise InvalidNetworkError(Problem(f"columns= (--columns) renames CSV edge columns; {path} is "
+                                                  f"{fmt}", file=str(path)))
+            return read_csv_dir(path, columns=columns)
+        return FORMATS[fmt].reader(path)
+    finally:
+        prefetch.drop()  # files the command line read ahead that this read did not take
 
 
 def write_network(net: FinancialNetwork, path: str | os.PathLike, format: str | None = None) -> Path:

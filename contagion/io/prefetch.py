@@ -81,7 +81,9 @@ def _folder(argv: list[str]) -> Path | None:
 
 def start(argv: list[str]) -> None:
     """Read the CSV network folder named in ``argv`` (the command's arguments) ahead, in a background thread,
-    and start numba's import, when it is large; nothing otherwise. Never raises: anything unexpected leaves the reading to the reader."""
+    and start numba's import, when it is large; nothing otherwise. Never raises: anything unexpected leaves
+    the reading to the reader. A process that ends before the reader took the tables (a usage error) waits
+    for the read to finish first, so that Arrow's threads never outlive the interpreter."""
     try:
         found = _folder(argv)
     except Exception:  # pragma: no cover - an odd argument must not stop the command line
@@ -98,6 +100,7 @@ def start(argv: list[str]) -> None:
     with _lock:
         for path, job in jobs:
             _jobs[str(path)] = job
+
     def run() -> None:
         for path, job in jobs:
             try:
@@ -107,7 +110,11 @@ def start(argv: list[str]) -> None:
             finally:
                 job.done.set()
 
-    threading.Thread(target=run, name="contagion-read-ahead", daemon=True).start()
+    thread = threading.Thread(target=run, name="contagion-read-ahead", daemon=True)
+    thread.start()
+    import atexit
+
+    atexit.register(thread.join)
     # numba's import (GIL-bound, ~0.5 s) starts with the read, as the reader starts it: otherwise it waits
     # until the reader runs, after the read it would have overlapped
     threading.Thread(target=_warm_up, name="contagion-warm-up-start", daemon=True).start()

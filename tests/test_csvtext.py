@@ -230,6 +230,10 @@ def test_lazy_parts_are_made_as_they_are_read(monkeypatch, tmp_path, threads):
     assert len(set(made)) <= 1 + csvtext.AHEAD
     assert bytes(first) == reference(frame).encode().split(b"\n", 1)[1][:len(first)]
     made.clear()
-    emit(csv_output(frame), str(tmp_path / "t.csv"))
+    out = csv_output(frame)
+    emit(out, str(tmp_path / "t.csv"))
     assert (tmp_path / "t.csv").read_bytes() == reference(frame).encode()
     assert sorted(set(made)) == list(range(0, n, 100))
+    with pytest.raises(RuntimeError, match="made as it was written"):   # never an empty second table
+        emit(out, str(tmp_path / "again.csv"))
+    assert not (tmp_path / "again.csv").exists()

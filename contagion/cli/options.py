@@ -175,17 +175,28 @@ class EncodedText:
     """Text already encoded as UTF-8, in parts (``bytes`` or numpy ``uint8`` arrays; a list, or an iterator
     that makes them as they are read): what :func:`csv_output` gives for a long table, so that :func:`emit`
     writes it without making it one ``str`` first, the first parts on their way to disk while the last are
-    made. :meth:`__str__` (and :meth:`materialize`) keep the parts as a list."""
+    made. :meth:`__str__` (and :meth:`materialize`) keep the parts as a list; an iterator is read once
+    (:meth:`stream`), and a second read raises rather than write an empty table."""
 
-    __slots__ = ("parts",)
+    __slots__ = ("parts", "_read")
 
     def __init__(self, parts: "list[Any] | Iterator[Any]") -> None:
         self.parts = parts
+        self._read = False
+
+    def stream(self) -> Iterator[Any]:
+        """The parts in order: from a list as often as asked, from an iterator once."""
+        if isinstance(self.parts, list):
+            return iter(self.parts)
+        if self._read:
+            raise RuntimeError("this text was made as it was written and is gone; keep str() of it to use it twice")
+        self._read = True
+        return iter(self.parts)
 
     def materialize(self) -> list[Any]:
         """The parts as a list (an iterator is read to its end, once)."""
         if not isinstance(self.parts, list):
-            self.parts = list(self.parts)
+            self.parts = list(self.stream())
         return self.parts
 
     def __str__(self) -> str:
@@ -208,7 +219,7 @@ def emit(text: "str | EncodedText", output: str | None) -> None:
     or FIFO, never replacing one), or to standard output when ``output`` is ``None`` or ``"-"``; a line end
     is added when the text does not end with one."""
     if isinstance(text, EncodedText):
-        parts = _line_ended(text.parts)  # read as written: a lazy table is made while it goes out
+        parts = _line_ended(text.stream())  # read as written: a lazy table is made while it goes out
     if output and output != "-":
         from ..io.atomic import write_parts_atomic, write_text_atomic
 

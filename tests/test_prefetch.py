@@ -46,6 +46,8 @@ def test_a_network_folder_among_the_arguments_is_found(folders, tmp_path):
     assert prefetch._folder(["rank", "--top", "3", str(csv_dir)]) == csv_dir
     assert prefetch._folder(["run", str(pq_dir)]) is None                   # Parquet: not read ahead
     assert prefetch._folder(["datasets", str(csv_dir)]) is None              # not a network command
+    assert prefetch._folder(["run", str(csv_dir), "--columns", "debtor=a"]) is None  # the strict reader's
+    assert prefetch._folder(["run", "--columns=debtor=a", str(csv_dir)]) is None
     other = write_network(net, tmp_path / "other", format="csv")
     assert prefetch._folder(["run", str(csv_dir), str(other)]) is None       # two folders: which one?
     assert prefetch._folder(["run", str(tmp_path / "nothing")]) is None

@@ -64,7 +64,10 @@ def _signature(path: Path) -> tuple | None:
 
 def _folder(argv: list[str]) -> Path | None:
     """The one argument after a network command that is a folder holding both CSV files, with a large edge
-    file; ``None`` otherwise (no such argument, or more than one)."""
+    file; ``None`` otherwise (no such argument, or more than one, or ``--columns``, which sends the files to
+    the strict reader)."""
+    if any(a == "--columns" or a.startswith("--columns=") for a in argv):
+        return None
     words = [a for a in argv if not a.startswith("-")]
     if not words or words[0] not in COMMANDS:
         return None

@@ -32,6 +32,19 @@ HOSTILE = [
 ]
 
 
+def _srcdoc_frame(page, timeout_s: float = 30.0):
+    """The page's ``<iframe srcdoc>`` frame once the browser has attached and navigated it (on a loaded
+    machine that can come after the page's ``load`` event: looking once made the tests flaky)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        for f in page.frames:
+            if f.url == "about:srcdoc":
+                return f
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no srcdoc frame after {timeout_s} s: {[f.url for f in page.frames]}")
+        page.wait_for_timeout(50)
+
+
 def _core_periphery():
     net = contagion.load_dataset("core-periphery")
     return net, contagion.clear(net.replace(external_assets=[50, 50, 56, 50, 50]))
@@ -138,7 +151,7 @@ def test_notebook_display_runs_the_view_in_its_iframe(open_html):
     host = ('<!DOCTYPE html><html><head><meta charset="utf-8"><title>notebook</title></head><body>'
             '<div class="output_html">' + page_html._repr_html_() + "</div></body></html>")
     loaded = open_html(host)
-    frame = next(f for f in loaded.page.frames if f.url == "about:srcdoc")
+    frame = _srcdoc_frame(loaded.page)
     frame.wait_for_selector(READY, state="attached", timeout=30_000)
     assert frame.evaluate("() => [window.contagionView.nodes.length, window.contagionView.edges.length]") == [5, 4]
     assert loaded.page.locator("iframe").bounding_box()["height"] == 640 + 2          # and its 1px border
@@ -260,7 +273,7 @@ def test_report_renders_every_section(open_html):
         assert charts.nth(k).bounding_box()["width"] > 300
     assert page.locator(".card").count() == 2
     assert "182.00" in page.locator("#summary table").inner_text()
-    frame = next(f for f in page.frames if f.url == "about:srcdoc")
+    frame = _srcdoc_frame(page)
     frame.wait_for_selector(READY, state="attached", timeout=30_000)
     assert frame.evaluate("() => window.contagionView.data.scenarios.map(s => s.name)") == ["core-shock",
                                                                                            "core-loses-40"]
@@ -352,7 +365,7 @@ def test_report_view_over_a_horizon_switches_scenario_and_year(open_html):
     with pytest.warns(UserWarning, match="one-year clearing skips them"):
         html = build_report(net, [("as given", net), bill], horizon=(2026, 2029), generated="2026-01-01").to_html()
     loaded = open_html(html, width=1280, height=900)
-    frame = next(f for f in loaded.page.frames if f.url == "about:srcdoc")
+    frame = _srcdoc_frame(loaded.page)
     frame.wait_for_selector(READY, state="attached", timeout=30_000)
     label = frame.locator("#year-label")
     ticks = frame.locator(".year-tick .n")

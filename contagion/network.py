@@ -80,33 +80,35 @@ def _as_vector(values: Any, n: int, what: str) -> np.ndarray:
 PARALLEL_LOOKUP_MIN = 1_000_000
 
 
-class _NamesDistinct:
-    """Whether a long column of names is free of repeats (:func:`~contagion._columns._all_distinct`), found in
-    a second thread while the ids' table is built (both compiled kernels release the GIL: ~0.2 s each at 10^6
-    institutions) when two cores are free; ``result`` after the ``with`` block (``False`` = look closer; also
-    without ``names`` or for a short column, which the caller checks as before)."""
+class _Beside:
+    """``fn(*args)`` in a second thread while the ``with`` block runs, when ``wanted`` and two cores are free
+    (it is used for compiled kernels that release the GIL); ``started`` says whether it ran there, and
+    :meth:`result` gives its value after the block (computed here, then, when it did not start)."""
 
-    def __init__(self, names: pd.Series | None):
-        self.names = names
-        self.result = False
+    def __init__(self, wanted: bool, fn: Any, *args: Any):
+        self.fn, self.args = fn, args
         self._pool = self._future = None
-
-    def __enter__(self) -> "_NamesDistinct":
-        if self.names is not None and _long(len(self.names)):
+        if wanted:
             from ._matrix import available_cores
 
-            if available_cores(2) >= 2:
-                from concurrent.futures import ThreadPoolExecutor
+            self.started = available_cores(2) >= 2
+        else:
+            self.started = False
 
-                self._pool = ThreadPoolExecutor(1)
-                self._future = self._pool.submit(_all_distinct, self.names)
+    def __enter__(self) -> "_Beside":
+        if self.started:
+            from concurrent.futures import ThreadPoolExecutor
+
+            self._pool = ThreadPoolExecutor(1)
+            self._future = self._pool.submit(self.fn, *self.args)
         return self
 
     def __exit__(self, *exc: Any) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=True)
-            if exc[0] is None:
-                self.result = self._future.result()
+
+    def result(self) -> Any:
+        return self._future.result() if self._future is not None else self.fn(*self.args)
 
 
 def _edge_positions(debtors: pd.Series, creditors: pd.Series, lookup: _IdLookup) -> tuple[np.ndarray, np.ndarray]:
@@ -114,17 +116,9 @@ def _edge_positions(debtors: pd.Series, creditors: pd.Series, lookup: _IdLookup)
     :class:`~contagion._columns._IdLookup`: compiled and partitioned for long tables, ~0.1 us a value at
     10^6 ids against Arrow's ~0.25), the two lookups in two threads for a long table when two cores are free
     (both release the GIL)."""
-    if len(debtors) >= PARALLEL_LOOKUP_MIN:
-        from ._matrix import available_cores
-
-        if available_cores(2) >= 2:
-            from concurrent.futures import ThreadPoolExecutor
-
-            with ThreadPoolExecutor(1) as pool:
-                later = pool.submit(lookup.positions, creditors)
-                di = lookup.positions(debtors)
-                return di, later.result()
-    return lookup.positions(debtors), lookup.positions(creditors)
+    with _Beside(len(debtors) >= PARALLEL_LOOKUP_MIN, lookup.positions, creditors) as later:
+        di = lookup.positions(debtors)
+    return di, later.result()
 
 
 def _check_amounts(values: np.ndarray, what: str, problems: list[Problem], rows: np.ndarray | None = None,
@@ -371,18 +365,22 @@ class FinancialNetwork:
         # --- nodes
         ids = _text_compact(nodes_df, "id", nf, problems, row_offset, required=True)
         name_problems: list[Problem] = []  # reported after the ids' (the order of the checks)
-        if "name" in nodes_df.columns:
+        has_names = "name" in nodes_df.columns
+        if has_names:
             names = _text_compact(nodes_df, "name", nf, name_problems, row_offset, required=False)
             names = names.where(names != "", ids)
         else:
             names = ids.copy()
-        with _NamesDistinct(names if "name" in nodes_df.columns else None) as names_distinct:
+        # a long column of names is checked for repeats beside the ids' table (two compiled builds of ~0.2 s
+        # at 10^6 institutions); otherwise _check_unique below asks
+        with _Beside(has_names and _long(len(names)), _all_distinct, names) as names_check:
             lookup = _IdLookup(ids, compiled=_long(len(edges_df)))  # finds the debtors and creditors
             ids_distinct = _all_distinct(ids, lookup)  # hashed once: the name check below asks again
         if not ids_distinct:
             _check_unique(ids, "id", problems, nf, row_offset)
         problems.extend(name_problems)
-        if not (ids_distinct and (names_distinct.result or "name" not in nodes_df.columns)):
+        names_distinct = not has_names or (names_check.started and names_check.result())
+        if not (ids_distinct and names_distinct):
             _check_unique(names if ids_distinct else names.where(~ids.duplicated(keep="first"), ""), "name",
                           problems, nf, row_offset)
         if "type" in nodes_df.columns:

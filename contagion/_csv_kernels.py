@@ -20,8 +20,8 @@ _E = np.uint8(ord("e"))
 def float_fixes(off, data, values, fix):
     """``fix[r]`` for the float ``values[r]`` and Arrow's text of it, cell ``r``: 0 = the cell is written as it
     is, 1 = add ``.0`` (a whole number), 2 = write Python's ``repr`` instead (outside plain decimal notation,
-    ``1e-4 <= |x| < 1e16`` or 0, or Arrow wrote an exponent), 3 = NaN, an empty cell. Returns the number of
-    2s."""
+    ``1e-4 <= |x| < 1e16`` or 0 -- the rule of ``contagion.io.csvtext._plain_range``, here in the same pass --
+    or Arrow wrote an exponent), 3 = NaN, an empty cell. Returns the number of 2s."""
     others = 0
     for r in range(off.size - 1):
         x = values[r]

@@ -82,7 +82,7 @@ def test_a_file_changed_after_it_was_read_ahead_is_read_again(folders):
                                                          ("edges.csv", threading.main_thread().name)]
 
 
-def test_tables_nobody_took_are_dropped_and_a_failed_read_ahead_reports_as_before(folders, tmp_path):
+def test_tables_nobody_took_are_dropped_and_an_invalid_network_read_ahead_reports_as_before(folders, tmp_path):
     net, csv_dir, pq_dir, reads = folders
     prefetch.start(["run", str(csv_dir)])
     read_network(pq_dir)                                 # another network: the CSV tables are forgotten

@@ -409,3 +409,28 @@ def test_recovery_is_a_usage_error_without_threshold():
     result = CliRunner().invoke(cli, ["run", "core-periphery", "--recovery", "0.4"])
     assert result.exit_code == 2
     assert "--recovery applies only to --method threshold" in result.output
+
+
+def test_malloc_settings_follow_the_size_of_the_network_files(tmp_path, monkeypatch):
+    """A large network's files switch glibc to its large-network settings (4 MiB mmap threshold); a small one,
+    a file network and a built-in dataset keep 128 KiB (see ``contagion.cli.options._tune_malloc``)."""
+    from contagion.cli import options
+
+    folder = _write_net(tmp_path / "net", "id,external_assets\nA,1\nB,2\n", "debtor,creditor,amount\nA,B,3\n")
+    sizes = (folder / "nodes.csv").stat().st_size + (folder / "edges.csv").stat().st_size
+    assert options._input_bytes(folder) == sizes
+    assert options._input_bytes(folder / "edges.csv") == (folder / "edges.csv").stat().st_size
+    assert options._input_bytes(tmp_path / "missing") == 0
+
+    calls: list[bool] = []
+    monkeypatch.setattr(options, "_tune_malloc", calls.append)
+    invoke("run", str(folder), "--baseline", "-f", "json")
+    monkeypatch.setattr(options, "LARGE_INPUT_BYTES", sizes)
+    invoke("run", str(folder), "--baseline", "-f", "json")
+    invoke("run", "chain", "--baseline", "-f", "json")
+    monkeypatch.setattr(options, "LARGE_INPUT_BYTES", sizes + 1)
+    invoke("run", str(folder), "--baseline", "-f", "json")
+    assert calls == [False, True, False, False]
+    monkeypatch.undo()
+    options._tune_malloc(True)   # both branches run (and leave glibc's defaults behind for this process)
+    options._tune_malloc(False)

@@ -110,3 +110,18 @@ def test_the_command_line_reads_ahead_and_writes_the_same_table(folders, tmp_pat
     assert outs[0] == outs[1] and outs[0].startswith(b"id,name,type,")
     assert reads[:2] == [("nodes.csv", "contagion-read-ahead"), ("edges.csv", "contagion-read-ahead")]
     assert [t for _, t in reads[2:]] == [threading.main_thread().name] * 2
+
+
+def test_reading_ahead_keeps_the_threads_in_one_malloc_arena(folders, monkeypatch):
+    """The read-ahead's tables come from the arena the main thread reuses (``_one_arena``), set before the
+    threads start; nothing read ahead, nothing set."""
+    net, csv_dir, pq_dir, reads = folders
+    calls = []
+    monkeypatch.setattr(prefetch, "_one_arena", lambda: calls.append(len(reads)))
+    prefetch.start(["run", str(pq_dir)])
+    assert calls == []
+    prefetch.start(["run", str(csv_dir)])
+    assert calls == [0]                                    # before the first read began
+    _same(read_network(csv_dir), net)
+    monkeypatch.undo()
+    prefetch._one_arena()                                  # glibc's call itself runs (one arena: harmless)

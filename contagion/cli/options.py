@@ -159,8 +159,8 @@ def _tune_malloc(large: bool) -> None:
     where the threshold is 4 MiB and the heap keeps up to 64 MiB free at its top: there the clearing's and the
     table's many short-lived vectors of a few MB were each mapped, zero-filled page by page and unmapped again
     (a 1M-institution / 10M-obligation ``run``: 930,000 page faults from CSV, 1.16 million from Parquet;
-    750,000 and 820,000 with these settings), and the run took ~10-15% longer at the same peak memory (measured in ``scripts/bench_e2e.py``; the README,
-    Performance). At 10^6 obligations the same settings raised the peak by 8% for no gain in time, so smaller
+    750,000 and 820,000 with these settings), and the run took ~10-15% longer at about the same peak memory
+    (measured with ``scripts/bench_e2e.py``; the README, Performance). At 10^6 obligations the same settings raised the peak by 8% for no gain in time, so smaller
     networks keep 128 KiB. ``MALLOC_MMAP_THRESHOLD_`` in the environment wins.
     """
     if os.environ.get("MALLOC_MMAP_THRESHOLD_") or not sys.platform.startswith("linux"):

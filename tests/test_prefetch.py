@@ -4,6 +4,8 @@ the one a plain read gives."""
 
 from __future__ import annotations
 
+import platform
+import sys
 import threading
 
 import numpy as np
@@ -124,4 +126,7 @@ def test_reading_ahead_keeps_the_threads_in_one_malloc_arena(folders, monkeypatc
     assert calls == [0]                                    # before the first read began
     _same(read_network(csv_dir), net)
     monkeypatch.undo()
-    prefetch._one_arena()                                  # glibc's call itself runs (one arena: harmless)
+    glibc = sys.platform.startswith("linux") and platform.libc_ver()[0] == "glibc"
+    assert prefetch._one_arena() is glibc                 # glibc takes it (one arena: harmless here)
+    monkeypatch.setenv("MALLOC_ARENA_MAX", "4")
+    assert prefetch._one_arena() is False                 # the user's setting wins

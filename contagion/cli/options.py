@@ -14,6 +14,8 @@ from typing import Any, Callable, Iterable, Iterator
 import click
 
 from ..errors import ContagionError, shown
+from ..io._malloc import M_MMAP_THRESHOLD, M_TRIM_THRESHOLD, mallopt
+from ..io.prefetch import MIN_BYTES
 
 FORMATS = ("table", "csv", "json")
 
@@ -131,16 +133,17 @@ def output_option(func: Callable) -> Callable:
                              "the link kept).")(func)
 
 
-#: Inputs (the network's files together) at least this large are "large" for :func:`_tune_malloc`: about two
-#: million obligations in CSV, three million in Parquet (the size at which the CSV folder is read ahead).
-LARGE_INPUT_BYTES = 64 << 20
-#: glibc's M_MMAP_THRESHOLD / M_TRIM_THRESHOLD for a large network (see :func:`_tune_malloc`).
+#: Inputs (the network's files together) at least this large are "large" for :func:`_tune_malloc` (about two
+#: million obligations in CSV, three million in Parquet): the size from which a CSV folder's edge file is read ahead.
+LARGE_INPUT_BYTES = MIN_BYTES
+#: glibc's M_MMAP_THRESHOLD / M_TRIM_THRESHOLD for a large network, and otherwise (see :func:`_tune_malloc`).
 LARGE_MMAP_THRESHOLD = 4 << 20
 LARGE_TRIM_THRESHOLD = 64 << 20
+SMALL_THRESHOLD = 128 << 10
 
 
 def _input_bytes(path: Path) -> int:
-    """Bytes of a network file, or of the files directly inside a network folder (0 when unreadable)."""
+    """Bytes of a network file, or of the files directly inside a network folder (0 when there is none)."""
     try:
         if path.is_dir():
             return sum(entry.stat().st_size for entry in os.scandir(path) if entry.is_file())
@@ -149,8 +152,9 @@ def _input_bytes(path: Path) -> int:
         return 0
 
 
-def _tune_malloc(large: bool) -> None:
-    """glibc only: where blocks of 128 KiB and more come from, chosen by the size of the network.
+def _tune_malloc(large: bool) -> bool:
+    """glibc only: where blocks of 128 KiB and more come from, chosen by the size of the network; returns
+    whether glibc took the settings.
 
     By default glibc raises its mmap threshold each time such a block is freed, after which large arrays come
     from its heap and their pages stay with the process after use: a 1M-obligation ``run`` peaked ~20 MB
@@ -160,19 +164,13 @@ def _tune_malloc(large: bool) -> None:
     table's many short-lived vectors of a few MB were each mapped, zero-filled page by page and unmapped again
     (a 1M-institution / 10M-obligation ``run``: 930,000 page faults from CSV, 1.16 million from Parquet;
     750,000 and 820,000 with these settings), and the run took ~10-15% longer at about the same peak memory
-    (measured with ``scripts/bench_e2e.py``; the README, Performance). At 10^6 obligations the same settings raised the peak by 8% for no gain in time, so smaller
-    networks keep 128 KiB. ``MALLOC_MMAP_THRESHOLD_`` in the environment wins.
+    (measured with ``scripts/bench_e2e.py``; the README, Performance). At 10^6 obligations the same settings
+    raised the peak by 8% for no gain in time, so smaller networks keep 128 KiB. ``MALLOC_MMAP_THRESHOLD_``
+    in the environment wins (and then neither is set).
     """
-    if os.environ.get("MALLOC_MMAP_THRESHOLD_") or not sys.platform.startswith("linux"):
-        return
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL(None)
-        libc.mallopt(-3, LARGE_MMAP_THRESHOLD if large else 128 * 1024)  # M_MMAP_THRESHOLD
-        libc.mallopt(-1, LARGE_TRIM_THRESHOLD if large else 128 * 1024)  # M_TRIM_THRESHOLD (glibc's default)
-    except (OSError, AttributeError):  # not glibc
-        pass
+    mmap = mallopt(M_MMAP_THRESHOLD, LARGE_MMAP_THRESHOLD if large else SMALL_THRESHOLD)
+    return mallopt(M_TRIM_THRESHOLD, LARGE_TRIM_THRESHOLD if large else SMALL_THRESHOLD,
+                   unless=M_MMAP_THRESHOLD) and mmap
 
 
 def load_network(spec: str | None):
@@ -180,19 +178,17 @@ def load_network(spec: str | None):
     from ..datasets import dataset_path, default_dataset, list_datasets
     from ..io import read_network
 
+    _tune_malloc(spec is not None and _input_bytes(Path(spec)) >= LARGE_INPUT_BYTES)
     if spec is None:
-        _tune_malloc(False)
         name = default_dataset()
         net = read_network(dataset_path(name))
         return net.replace(metadata={**net.metadata, "dataset": name})
     path = Path(spec)
     if path.exists():
-        _tune_malloc(_input_bytes(path) >= LARGE_INPUT_BYTES)
         ctx = click.get_current_context(silent=True)
         columns = ctx.meta.get("contagion.columns") if ctx is not None else None
         return read_network(path, columns=columns) if columns else read_network(path)
     if spec in list_datasets():
-        _tune_malloc(False)
         net = read_network(dataset_path(spec))
         return net.replace(metadata={**net.metadata, "dataset": spec})
     raise ContagionError(f"{shown(spec)} is neither an existing file or directory nor a built-in dataset "

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import csv
 import os
-import sys
 import threading
 from pathlib import Path
 from typing import Any, Callable
@@ -126,23 +125,18 @@ def start(argv: list[str]) -> None:
     threading.Thread(target=_warm_up, name="contagion-warm-up-start", daemon=True).start()
 
 
-def _one_arena() -> None:
+def _one_arena() -> bool:
     """glibc only: one malloc arena for every thread of this process (``MALLOC_ARENA_MAX`` in the environment
-    wins).
+    wins); returns whether glibc took it.
 
     The read-ahead thread and Arrow's reader threads would otherwise allocate the tables from arenas of their
     own, which the main thread never reuses once the tables are freed: a 1M-institution / 10M-obligation
     ``run`` from CSV peaked at 1.60-1.65 GB, 1.45-1.47 GB with one arena, in the same time (four rounds each;
     at 10^6 obligations, where nothing is read ahead, the setting changed nothing).
     """
-    if os.environ.get("MALLOC_ARENA_MAX") or not sys.platform.startswith("linux"):
-        return
-    try:
-        import ctypes
+    from ._malloc import M_ARENA_MAX, mallopt
 
-        ctypes.CDLL(None).mallopt(-8, 1)  # M_ARENA_MAX
-    except (OSError, AttributeError):  # not glibc
-        pass
+    return mallopt(M_ARENA_MAX, 1)
 
 
 def _warm_up() -> None:

@@ -766,3 +766,65 @@ def test_payment_form_check_equals_scipy_and_the_clearing_map(alpha, beta):
     assert payment_form(PiT.indptr, PiT.indices, PiT.data, res.payments, pbar, e, cap, net.forced_default, alpha,
                         beta, core.TIE_RTOL, core.RESIDUAL_RTOL, exact) == 0
     np.testing.assert_array_equal(res.equity, e + exact - pbar)
+
+
+@pytest.mark.skipif(not numba_available() or __import__("numba").config.NUMBA_NUM_THREADS < 2,
+                    reason="needs numba with two threads")
+@pytest.mark.parametrize("family", sorted(FAMILIES))
+def test_compiled_answer_does_not_depend_on_the_thread_count(family, monkeypatch):
+    """The thread count follows the machine's load (``contagion._matrix.use_threads``), so the compiled
+    clearing must give the same bits on one thread and on two: BiCGSTAB's dot products are added in
+    fixed blocks, not per thread. Policy iteration, the FDA (``waves_up_front``, what ``run`` uses) and
+    Rogers--Veraart; the network is above ``PARALLEL_MIN_NNZ`` so that two threads really run."""
+    net = shock(make_network(family, 12_000), seed=4)
+    assert net.PiT.nnz >= fast.PARALLEL_MIN_NNZ
+    runs = {}
+    for threads in ("1", "2"):
+        monkeypatch.setenv("CONTAGION_THREADS", threads)
+        policy = contagion.clear(net, solver="compiled")
+        with solvers.waves_up_front():
+            fda = contagion.clear(net, solver="compiled")
+        rv = contagion.clear(net, method="rogers-veraart", alpha=0.9, beta=0.95, solver="compiled")
+        runs[threads] = (policy, fda, rv)
+    for one, two in zip(runs["1"], runs["2"]):
+        assert one.solver == two.solver and one.solver in ("howard-fast", "fda-fast")
+        assert one.payments.tobytes() == two.payments.tobytes()
+        assert one.equity.tobytes() == two.equity.tobytes()
+        np.testing.assert_array_equal(one.default_round, two.default_round)
+    assert runs["1"][0].n_defaults > 0
+    _assert_same(runs["2"][0], _reference(net), net)
+
+
+def test_dot_products_add_in_fixed_blocks():
+    """The round's dot products equal the sum, in order, of each ``SUM_BLOCK`` block's sum in order (what
+    makes them independent of the threads), beside the max-norm they return with it."""
+    from contagion.clearing import _kernels as K
+
+    rng = np.random.default_rng(3)
+    n = 3 * K.SUM_BLOCK + 17
+    a, b, w = rng.normal(size=(3, n)) * 10.0 ** rng.integers(-8, 8, size=(3, n))
+
+    def blocked(terms):
+        total = 0.0
+        for s in range(0, n, K.SUM_BLOCK):
+            part = 0.0
+            for t in terms[s:s + K.SUM_BLOCK]:
+                part += float(t)
+            total += part
+        return total
+
+    assert K.dot(a, b) == blocked(a * b)
+    lin = rng.random(n) < 0.7
+    y = b.copy()
+    v = np.where(lin, a - 0.5 * b, a)
+    assert K.finish_dot(a, y, lin, 0.5, w) == blocked(w * v)
+    np.testing.assert_array_equal(y, v)
+    y = b.copy()
+    assert K.finish_dot2(a, y, lin, 0.5) == (blocked(v * a), blocked(v * v))
+    x, r = a.copy(), b.copy()
+    iw = np.abs(w)
+    m, d = K.update_xr(x, w, r, a, 0.25, 0.75, w, iw)
+    r_expected = b - 0.75 * a
+    np.testing.assert_array_equal(x, a + (0.25 * w + 0.75 * b))
+    np.testing.assert_array_equal(r, r_expected)
+    assert m == float(np.max(np.abs(r_expected) * iw)) and d == blocked(w * r_expected)

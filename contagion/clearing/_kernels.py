@@ -126,33 +126,64 @@ def spmv_c(rows, ptr, col, val, x, y):
 # The linear system of a round: (A s)_i = s_i - beta * (M s)_i on linear rows, s_i on capped rows.
 
 
-@njit(parallel=True, cache=True)
-def finish_dot(x, y, lin, beta, w):
-    """``y <- A x`` from ``y = M x``; returns ``w . y``."""
+# The sums of a round's dot products are added in blocks of ``SUM_BLOCK`` entries, each block in order and
+# the blocks' sums in order, whatever the number of threads: a prange reduction would add each thread's share
+# first, so the last digits of the answer (and the rounds BiCGSTAB takes) would follow the thread count, which
+# follows the machine's load (contagion._matrix.use_threads).
+SUM_BLOCK = 4096
+
+
+@njit(cache=True, inline="always")
+def _blocks(n):
+    return (n + SUM_BLOCK - 1) // SUM_BLOCK
+
+
+@njit(cache=True)
+def _sum(parts):
     d = 0.0
-    for i in prange(x.size):
-        v = x[i] - beta * y[i] if lin[i] else x[i]
-        y[i] = v
-        d += w[i] * v
+    for b in range(parts.size):
+        d += parts[b]
     return d
 
 
 @njit(parallel=True, cache=True)
+def finish_dot(x, y, lin, beta, w):
+    """``y <- A x`` from ``y = M x``; returns ``w . y`` (summed in fixed blocks)."""
+    n = x.size
+    parts = np.empty(_blocks(n))
+    for b in prange(parts.size):
+        d = 0.0
+        for i in range(b * SUM_BLOCK, min(n, (b + 1) * SUM_BLOCK)):
+            v = x[i] - beta * y[i] if lin[i] else x[i]
+            y[i] = v
+            d += w[i] * v
+        parts[b] = d
+    return _sum(parts)
+
+
+@njit(parallel=True, cache=True)
 def finish_dot2(x, y, lin, beta):
-    """``y <- A x`` from ``y = M x``; returns ``(y . x, y . y)``."""
-    d1 = 0.0
-    d2 = 0.0
-    for i in prange(x.size):
-        v = x[i] - beta * y[i] if lin[i] else x[i]
-        y[i] = v
-        d1 += v * x[i]
-        d2 += v * v
-    return d1, d2
+    """``y <- A x`` from ``y = M x``; returns ``(y . x, y . y)`` (summed in fixed blocks)."""
+    n = x.size
+    nb = _blocks(n)
+    p1 = np.empty(nb)
+    p2 = np.empty(nb)
+    for b in prange(nb):
+        d1 = 0.0
+        d2 = 0.0
+        for i in range(b * SUM_BLOCK, min(n, (b + 1) * SUM_BLOCK)):
+            v = x[i] - beta * y[i] if lin[i] else x[i]
+            y[i] = v
+            d1 += v * x[i]
+            d2 += v * v
+        p1[b] = d1
+        p2[b] = d2
+    return _sum(p1), _sum(p2)
 
 
 @njit(parallel=True, cache=True)
 def residual_from(b, y, lin, beta, x, r, iw):
-    """``r = b - A x`` from ``y = M x``; returns ``max |r_i| * iw_i`` (``iw``: 1 / each row's own scale)."""
+    """``r = b - A x`` from ``y = M x``; returns ``max |r_i| * iw_i``."""
     m = 0.0
     for i in prange(x.size):
         v = b[i] - (x[i] - beta * y[i] if lin[i] else x[i])
@@ -180,24 +211,40 @@ def axpy_norm(r, alpha, v, iw):
 
 @njit(parallel=True, cache=True)
 def update_xr(x, p, r, t, alpha, omega, rhat, iw):
-    """``x += alpha p + omega r``; ``r -= omega t``; returns ``(max |r_i| * iw_i, rhat . r)``."""
+    """``x += alpha p + omega r``; ``r -= omega t``; returns ``(max |r_i| * iw_i, rhat . r)`` (the dot product
+    summed in fixed blocks)."""
+    n = x.size
+    nb = _blocks(n)
+    pm = np.empty(nb)
+    pd = np.empty(nb)
+    for b in prange(nb):
+        m = 0.0
+        d = 0.0
+        for i in range(b * SUM_BLOCK, min(n, (b + 1) * SUM_BLOCK)):
+            x[i] += alpha * p[i] + omega * r[i]
+            v = r[i] - omega * t[i]
+            r[i] = v
+            m = max(m, abs(v) * iw[i])
+            d += rhat[i] * v
+        pm[b] = m
+        pd[b] = d
     m = 0.0
-    d = 0.0
-    for i in prange(x.size):
-        x[i] += alpha * p[i] + omega * r[i]
-        v = r[i] - omega * t[i]
-        r[i] = v
-        m = max(m, abs(v) * iw[i])
-        d += rhat[i] * v
-    return m, d
+    for b in range(nb):
+        m = max(m, pm[b])
+    return m, _sum(pd)
 
 
 @njit(parallel=True, cache=True)
 def dot(a, b):
-    d = 0.0
-    for i in prange(a.size):
-        d += a[i] * b[i]
-    return d
+    """``a . b``, summed in fixed blocks."""
+    n = a.size
+    parts = np.empty(_blocks(n))
+    for q in prange(parts.size):
+        d = 0.0
+        for i in range(q * SUM_BLOCK, min(n, (q + 1) * SUM_BLOCK)):
+            d += a[i] * b[i]
+        parts[q] = d
+    return _sum(parts)
 
 
 # ----------------------------------------------------------------------------- the answer

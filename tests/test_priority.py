@@ -7,7 +7,6 @@ stops after at most n rounds) and for conservation, bounds and priority.
 
 from __future__ import annotations
 
-import warnings
 from fractions import Fraction as Q
 
 import numpy as np
@@ -206,7 +205,7 @@ def _reference(net):
     """The clearing map iterated from full payment in exact rationals: the payment of each claim is its share
     of what its debtor has left at its level. On an acyclic network this reaches the greatest fixed point
     in at most n + 1 rounds. Returns the payment of every edge row."""
-    edges, nodes = net.edges, net.nodes
+    edges = net.edges
     di, ci = net.edge_index
     n, m = net.n, len(edges)
     amt = [Q(float(a)) for a in edges["amount"]]

@@ -36,7 +36,6 @@ import math
 import warnings
 from fractions import Fraction
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import Any, Mapping
 
 import numpy as np

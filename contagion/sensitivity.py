@@ -75,12 +75,14 @@ if TYPE_CHECKING:  # pragma: no cover
     from .network import FinancialNetwork
 
 __all__ = ["sensitivity", "Sensitivity", "SensitivityWarning", "rank_assumptions", "assumption_effects",
-           "ASSUMPTION_EFFECTS", "WRT_KINDS"]
+           "assumptions_table", "unranked_assumptions", "ASSUMPTION_EFFECTS", "ASSUMPTIONS", "WRT_KINDS"]
 
 #: The kinds ``wrt`` accepts, before the colon.
 WRT_KINDS = ("external_assets", "external_liabilities", "edge", "assumption")
 #: File of a dataset folder that says how each assumption moves the network's amounts.
 ASSUMPTION_EFFECTS = "assumption_effects.csv"
+#: The dataset's list of assumptions (id, quantity, value, low, high, ...), beside the network's files.
+ASSUMPTIONS = "assumptions.csv"
 #: An institution whose resources are within this fraction of max(pbar) of its threshold is at a kink.
 KINK_RTOL = 1e-10
 
@@ -526,6 +528,33 @@ def _effects_of(net, effects: Any) -> pd.DataFrame:
     if isinstance(effects, pd.DataFrame):
         return effects
     return assumption_effects(effects)
+
+
+def assumptions_table(net: Any) -> pd.DataFrame | None:
+    """The dataset's :data:`ASSUMPTIONS` beside the network's files (indexed by ``id``: ``quantity``, ``value``,
+    ``low``, ``high``, ...), or None when there is none (or it has no ``id`` column)."""
+    source = (getattr(net, "metadata", None) or {}).get("source")
+    if not source:
+        return None
+    folder = Path(str(source))
+    folder = folder.parent if folder.is_file() else folder
+    path = folder / ASSUMPTIONS
+    if not path.is_file():
+        return None
+    frame = pd.read_csv(path, dtype={"id": str})
+    if "id" not in frame.columns:
+        return None
+    return frame.set_index("id")
+
+
+def unranked_assumptions(ranking: pd.DataFrame, assumptions: pd.DataFrame | None) -> list[str]:
+    """Assumptions of the dataset's list that :func:`rank_assumptions` could not rank: they have no row in the
+    effects table because they move no amount of the one-year network (they act on the multi-year path, or
+    inside a scenario's own amounts). In the list's order; empty without a list."""
+    if assumptions is None:
+        return []
+    ranked = set(map(str, ranking.index))
+    return [str(k) for k in assumptions.index if str(k) not in ranked]
 
 
 def _with_change(net, rows: pd.DataFrame, column: str):

@@ -1928,7 +1928,8 @@ def guarantees_section(w, built: Built, results: dict[str, dict], names: dict[st
         w("")
 
 
-def readme(built: Built, results: dict[str, dict], sources: dict[str, str], paths: dict[str, dict]) -> str:
+def readme(built: Built, results: dict[str, dict], sources: dict[str, str], paths: dict[str, dict],
+           unranked: list[str] | None = None) -> str:
     names = _names(built)
     edges = built.edges
     inc = [e for e in edges if e.included]
@@ -2100,9 +2101,12 @@ def readme(built: Built, results: dict[str, dict], sources: dict[str, str], path
       "`contagion run --scenario assumptions-low --scenario openai-revenue-shortfall`), or "
       "`python scripts/build_ai_infrastructure.py --assumptions low --out DIR`. "
       "`assumption_effects.csv` lists, for each assumption alone at each end of its range, every amount it "
-      "moves and the derivative; `contagion sensitivity --rank-assumptions NAME` ranks the assumptions by how "
-      "much they move NAME's equity (the tornado), `--wrt assumption:KEY` gives the derivative of every "
-      "institution.")
+      "moves and the derivative"
+      + (f" (the {len(unranked)} assumptions that move no amount of the one-year network -- "
+         f"{', '.join(f'`{a}`' for a in unranked)}: they act on the multi-year path or inside a scenario -- have no "
+         f"rows, and `--rank-assumptions` names them under its table)" if unranked else "")
+      + "; `contagion sensitivity --rank-assumptions NAME` ranks the assumptions by how much they move NAME's "
+      "equity (the tornado), `--wrt assumption:KEY` gives the derivative of every institution.")
     w("")
     w(_md_table(["id", "applies to", "quantity", "value", "low", "high", "basis", "source"],
                 [[f"`{i}`", ap, q, num(v), num(lo), num(hi), b, src] for i, ap, q, v, lo, hi, b, src in ASSUMPTIONS]))
@@ -2308,12 +2312,12 @@ def render_files(source: Path, level: str = "central", golden: bool = False) -> 
     """Every generated file of the dataset: relative path -> text."""
     built = build_network(source, level)
     variants = {lv: build_network(source, lv) for lv in ("low", "high")} if level == "central" else {}
+    effects = assumption_effects(source) if level == "central" else None
     files = {
         "nodes.csv": to_csv([node_record(n) for n in built.nodes], NODE_COLUMNS),
         "edges.csv": to_csv([edge_record(e) for e in built.edges], EDGE_COLUMNS),
         "assumptions.csv": assumptions_csv(),
-        **({"assumption_effects.csv": assumption_effects_csv(assumption_effects(source))} if level == "central"
-           else {}),
+        **({"assumption_effects.csv": assumption_effects_csv(effects)} if level == "central" else {}),
         "collateral.csv": to_csv([{k: (num(v) if isinstance(v, float) else v) for k, v in r.items()}
                                   for r in built.collateral], COLLATERAL_COLUMNS),
         "cashflows.csv": to_csv([{k: (num(v) if isinstance(v, float) else v) for k, v in r.items()}
@@ -2324,7 +2328,9 @@ def render_files(source: Path, level: str = "central", golden: bool = False) -> 
         files[f"scenarios/{spec.name}.toml"] = scenario_toml(spec)
     results = clear_scenarios(files)
     paths = clear_paths(files)
-    files["README.md"] = readme(built, results, read_sources(source / "FACTS.md"), paths)
+    unranked = None if effects is None else [a[0] for a in ASSUMPTIONS
+                                               if a[0] not in {r["assumption"] for r in effects}]
+    files["README.md"] = readme(built, results, read_sources(source / "FACTS.md"), paths, unranked)
     if golden:
         files.update(golden_files(results, paths))
     return files

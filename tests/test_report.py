@@ -779,6 +779,7 @@ def test_sensitivity_section_tornado_of_the_assumptions(tmp_path):
     assert rows[1] == ["p1_cash P1 cash <i>", "45", "50", "60", "0.00", "15.00", "-5.00", "+10.00", "1.0000", "–"]
     assert rows[2][:8] == ["core_cash core cash", "100", "150", "160", "2.14", "5.00", "-2.86", "0.00"]
     assert len(rows) == 3 and "1 of the 3 assumptions do not move it" in block
+    assert "not ranked" not in block          # every assumption of assumptions.csv has effects
     assert "P1 cash &lt;i&gt;" in block and "<i>" not in block.replace("<i>k</i>", "")
     ax = rep.figures()["sensitivity"][1].axes[0]
     assert [t.get_text() for t in ax.get_yticklabels()] == ["p1_cash\n45 \u2013 60", "core_cash\n100 \u2013 160"]
@@ -892,3 +893,25 @@ def test_cli_report_format_follows_the_output_suffix(tmp_path, monkeypatch):
     assert (tmp_path / "plain").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
     res = CliRunner().invoke(cli, ["report", "chain", "-s", "a-fails", "-o", str(tmp_path / "r.HTM")])
     assert res.exit_code == 0 and "note:" not in res.stderr and (tmp_path / "r.HTM").exists()
+
+
+def test_sensitivity_section_names_the_assumptions_it_cannot_rank(tmp_path):
+    """Assumptions of assumptions.csv without effects (they act on the multi-year path or inside a scenario) are
+    named under the tornado's table, escaped, in HTML and Markdown; the ranked rows do not change."""
+    folder = _assumption_network(tmp_path / "net")
+    listed = pd.read_csv(folder / "assumptions.csv")
+    extra = pd.DataFrame({"id": ["gpu_life", "<b>exit</b>"], "quantity": ["x", "y"], "value": [5, 1], "low": [4, 0],
+                          "high": [6, 2]})
+    pd.concat([listed, extra]).to_csv(folder / "assumptions.csv", index=False)
+    rep = build_report(contagion.read_network(folder), [], generated="2025-01-01", sensitivity="Periphery 1")
+    assert list(rep.analytics.sensitivity.index) == ["p1_cash", "core_cash", "far"]
+    block = _section(rep.to_html(), "sensitivity")
+    assert ("1 of the 3 assumptions do not move it and are not listed. 2 more move no amount of the one-year "
+            "network and are not ranked (they act on the multi-year path or inside a scenario): <code>gpu_life</code>, "
+            "<code>&lt;b&gt;exit&lt;/b&gt;</code>.") in block
+    md = rep.to_markdown()["report.md"].decode()
+    line = next(x for x in md.splitlines() if x.startswith("Table: Assumptions by how much they move"))
+    assert "<b>" not in md
+    assert ("; 1 of the 3 do not move it and are not listed; 2 more move no amount of the one-year network and are "
+            "not ranked (they act on the multi-year path or inside a scenario): gpu\\_life, &lt;b&gt;exit&lt;/b&gt; "
+            "([CSV](tables/sensitivity.csv)).") in line

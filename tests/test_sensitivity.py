@@ -262,6 +262,34 @@ def test_cli_rank_assumptions(tmp_path):
     assert rows[0]["change_high"] == 1.0 and rows[0]["defaulted_high"] is True
 
 
+def test_cli_rank_assumptions_names_the_assumptions_it_cannot_rank(tmp_path):
+    """An assumption of the dataset's assumptions.csv without rows in assumption_effects.csv moves no one-year
+    amount: the table's note says so and names it (not a silent omission); JSON and CSV keep the ranked rows
+    only. Without assumptions.csv there is nothing to name."""
+    from contagion.sensitivity import assumptions_table, unranked_assumptions
+
+    d = _assumption_dataset(tmp_path)
+    net = contagion.read_network(d)
+    assert assumptions_table(net) is None
+    assert unranked_assumptions(rank_assumptions(net, "B", scenarios=()), None) == []
+    table = CliRunner().invoke(cli, ["sensitivity", str(d), "--rank-assumptions", "B"]).stdout
+    assert "not ranked" not in table
+    pd.DataFrame({"id": ["path_only", "term", "revenue", "scenario_value"], "quantity": ["a", "b", "c", "d"],
+                  "value": [1, 4, 2, 5], "low": [0, 3, 1, 4], "high": [2, 6, 3, 6]}).to_csv(
+        d / "assumptions.csv", index=False)
+    net = contagion.read_network(d)
+    listed = assumptions_table(net)
+    assert list(listed.index) == ["path_only", "term", "revenue", "scenario_value"]
+    assert listed.loc["term", "value"] == 4
+    assert unranked_assumptions(rank_assumptions(net, "B", scenarios=()), listed) == ["path_only", "scenario_value"]
+    out = CliRunner(env={"COLUMNS": "200"}).invoke(cli, ["sensitivity", str(d), "--rank-assumptions", "B"])
+    assert out.exit_code == 0, out.output
+    assert ("2 more move no amount of the one-year network and are not ranked (they act on the multi-year path or "
+            "inside a scenario): path_only, scenario_value") in " ".join(out.stdout.split())
+    rows = json.loads(CliRunner().invoke(cli, ["sensitivity", str(d), "--rank-assumptions", "B", "-f", "json"]).stdout)
+    assert [r["assumption"] for r in rows] == ["revenue", "term"]
+
+
 def test_library_name_is_callable_and_a_module():
     import contagion.sensitivity as mod
 
@@ -342,3 +370,13 @@ def test_rank_assumptions_on_the_built_in_network():
     assert out.exit_code == 0, out.output
     rows = json.loads(out.stdout)
     assert [r["assumption"] for r in rows][:3] == list(rank.index[:3])
+    from contagion.sensitivity import assumptions_table, unranked_assumptions
+
+    unranked = unranked_assumptions(rank, assumptions_table(net))
+    assert unranked == ["abilene_takeout", "gpu_economic_life", "gpu_book_life", "gpu_max_ltv", "gpu_balloon",
+                        "undisclosed_debt_term", "meta_bond_maturity", "oracle_lease_start", "openai_revenue_2030",
+                        "slowdown_cut", "hyperion_exit_value"]
+    assert not set(unranked) & set(table["assumption"]) and len(unranked) + len(rank) == len(ids)
+    text = " ".join(CliRunner().invoke(cli, ["sensitivity", "--rank-assumptions", "CoreWeave"]).stdout.split())
+    assert "11 more move no amount of the one-year network and are not ranked" in text
+    assert "abilene_takeout, gpu_economic_life," in text and text.endswith("hyperion_exit_value")

@@ -7,6 +7,7 @@ scenarios, kinks, derivatives that do not exist) to standard error.
 from __future__ import annotations
 
 import math
+from typing import Sequence
 
 import click
 
@@ -61,13 +62,15 @@ def sensitivity(network: str | None, scenarios: tuple[str, ...], baseline: bool,
       contagion sensitivity --rank-assumptions CoreWeave
       contagion sensitivity my-network/ --rank-assumptions Bank --effects my-effects.csv
     """
-    from ..sensitivity import rank_assumptions, sensitivity as derivatives
+    from ..sensitivity import assumptions_table, rank_assumptions, sensitivity as derivatives, unranked_assumptions
     from .run import scenario_request
 
     net, scen = load_network(network), scenario_request(scenarios, baseline)
     if rank_for is not None:
         ranking = rank_assumptions(net, rank_for, scen, effects=effects)
-        return emit(render_ranking(ranking, rank_for, network_label(net), fmt, use_color(output)), output)
+        unranked = unranked_assumptions(ranking, assumptions_table(net))
+        return emit(render_ranking(ranking, rank_for, network_label(net), fmt, use_color(output), unranked=unranked),
+                    output)
     if wrt is None:
         raise click.UsageError("give --wrt KIND:KEY (or --rank-assumptions INSTITUTION)")
     result = derivatives(net, wrt, scen, effects=effects)
@@ -149,8 +152,11 @@ def _table(result, records: list[dict], label: str, color: bool) -> str:
     return render(table, *([note] if note else []), t, color=color)
 
 
-def render_ranking(ranking, institution: str, label: str, fmt: str, color: bool) -> str:
-    """The output of ``--rank-assumptions``: every assumption with the equity at its low and high end."""
+def render_ranking(ranking, institution: str, label: str, fmt: str, color: bool, *,
+                   unranked: Sequence[str] = ()) -> str:
+    """The output of ``--rank-assumptions``: every assumption with the equity at its low and high end; the
+    table's note names the ``unranked`` assumptions (in the dataset's list, without effects: see
+    :func:`contagion.sensitivity.unranked_assumptions`)."""
     frame = ranking.reset_index()
     if fmt == "json":
         return to_json(frame.to_dict(orient="records"))
@@ -171,4 +177,8 @@ def render_ranking(ranking, institution: str, label: str, fmt: str, color: bool)
     if still:
         note = (note + "\n" if note else "") + (f"{still} assumption{'s' if still > 1 else ''} that do not move it "
                                                  f"not listed; -f csv lists all")
+    if unranked:
+        note = (note + "\n" if note else "") + (
+            f"{len(unranked)} more move no amount of the one-year network and are not ranked (they act on the "
+            f"multi-year path or inside a scenario): {', '.join(unranked)}")
     return render(table, *([note] if note else []), color=color)

@@ -30,7 +30,6 @@ Examples
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 import numpy as np
@@ -120,22 +119,6 @@ def parse_reverse_spec(spec: Any) -> tuple[str, str]:
     return text[:cut].strip(), text[cut + 1:].strip()
 
 
-def _assumptions_table(net: Any) -> pd.DataFrame | None:
-    """``assumptions.csv`` beside the network's files (``id, quantity, value, low, high``), or None."""
-    source = (net.metadata or {}).get("source")
-    if not source:
-        return None
-    folder = Path(str(source))
-    folder = folder.parent if folder.is_file() else folder
-    path = folder / "assumptions.csv"
-    if not path.is_file():
-        return None
-    frame = pd.read_csv(path, dtype={"id": str})
-    if "id" not in frame.columns:
-        return None
-    return frame.set_index("id")
-
-
 def run_analytics(net: Any, *, method: str = "eisenberg-noe", params: Mapping[str, Any] | None = None,
                   rank: bool = False, sweep: Any = None, draws: int | None = None, seed: int = 0,
                   reverse_stress: Iterable[Any] = (), sensitivity: str | None = None,
@@ -167,14 +150,15 @@ def run_analytics(net: Any, *, method: str = "eisenberg-noe", params: Mapping[st
         from ..measures import reverse_stress as _reverse
 
         reverse = [_reverse(net, target, shock, method=method, **params) for target, shock in reverse_specs]
-    who = None
+    who = assumptions = None
     if sensitivity is not None:
-        from ..sensitivity import rank_assumptions
+        from ..sensitivity import assumptions_table, rank_assumptions
 
         sens = rank_assumptions(net, sensitivity, (), effects=effects)
         who = net.names[net.index_of(str(sensitivity))]
+        assumptions = assumptions_table(net)
     return Analytics(ranking=ranking, sweep=res, reverse=tuple(reverse), sensitivity=sens, sensitivity_for=who,
-                     assumptions=_assumptions_table(net) if sens is not None else None)
+                     assumptions=assumptions)
 
 
 # ====================================================================== template context
@@ -333,8 +317,10 @@ def _sensitivity_context(a: "Analytics") -> dict[str, Any]:
         top = moving.iloc[0]
         end = "low" if abs(top["change_low"]) >= abs(top["change_high"]) else "high"
         lead = {"key": str(moving.index[0]), "end": end, "change": _signed(top[f"change_{end}"])}
+    from ..sensitivity import unranked_assumptions
+
     return {"institution": a.sensitivity_for, "central": _amt(central), "rows": rows, "total": len(frame),
-            "still": len(frame) - len(moving), "lead": lead}
+            "still": len(frame) - len(moving), "lead": lead, "unranked": unranked_assumptions(frame, a.assumptions)}
 
 
 def _signed(x: float) -> str:

@@ -532,7 +532,12 @@ def _effects_of(net, effects: Any) -> pd.DataFrame:
 
 def assumptions_table(net: Any) -> pd.DataFrame | None:
     """The dataset's :data:`ASSUMPTIONS` beside the network's files (indexed by ``id``: ``quantity``, ``value``,
-    ``low``, ``high``, ...), or None when there is none (or it has no ``id`` column)."""
+    ``low``, ``high``, ...), or None when there is none (or it has no ``id`` column).
+
+    Raises
+    ------
+    InvalidNetworkError
+        The file is there but is not a readable CSV (file and what the parser said)."""
     source = (getattr(net, "metadata", None) or {}).get("source")
     if not source:
         return None
@@ -541,7 +546,11 @@ def assumptions_table(net: Any) -> pd.DataFrame | None:
     path = folder / ASSUMPTIONS
     if not path.is_file():
         return None
-    frame = pd.read_csv(path, dtype={"id": str})
+    try:
+        frame = pd.read_csv(path, dtype={"id": str})
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise InvalidNetworkError([Problem(f"not a readable CSV table of assumptions: {exc}", file=str(path))]
+                                  ) from None
     if "id" not in frame.columns:
         return None
     return frame.set_index("id")

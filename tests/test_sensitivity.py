@@ -288,6 +288,10 @@ def test_cli_rank_assumptions_names_the_assumptions_it_cannot_rank(tmp_path):
             "inside a scenario): path_only, scenario_value") in " ".join(out.stdout.split())
     rows = json.loads(CliRunner().invoke(cli, ["sensitivity", str(d), "--rank-assumptions", "B", "-f", "json"]).stdout)
     assert [r["assumption"] for r in rows] == ["revenue", "term"]
+    (d / "assumptions.csv").write_bytes(b"id,value\n\xff\xfe,1\n")
+    bad = CliRunner().invoke(cli, ["sensitivity", str(d), "--rank-assumptions", "B"])
+    assert bad.exit_code == 1 and str(d / "assumptions.csv") in bad.output
+    assert "not a readable CSV table of assumptions" in bad.output
 
 
 def test_library_name_is_callable_and_a_module():

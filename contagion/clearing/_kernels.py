@@ -183,7 +183,7 @@ def finish_dot2(x, y, lin, beta):
 
 @njit(parallel=True, cache=True)
 def residual_from(b, y, lin, beta, x, r, iw):
-    """``r = b - A x`` from ``y = M x``; returns ``max |r_i| * iw_i``."""
+    """``r = b - A x`` from ``y = M x``; returns ``max |r_i| * iw_i`` (``iw``: 1 / each row's own scale)."""
     m = 0.0
     for i in prange(x.size):
         v = b[i] - (x[i] - beta * y[i] if lin[i] else x[i])

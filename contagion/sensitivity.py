@@ -470,6 +470,16 @@ EFFECT_COLUMNS = ("assumption", "kind", "target", "central", "low", "high", "der
 _EFFECT_KINDS = ("external_assets", "external_liabilities", "edge")
 
 
+def _dataset_folder(net: Any) -> Path | None:
+    """The folder a network was read from (its ``metadata["source"]``; for a .json or .graphml network, the
+    folder the file is in), where its dataset's assumption files lie; None for a network built in memory."""
+    source = (getattr(net, "metadata", None) or {}).get("source")
+    if not source:
+        return None
+    folder = Path(str(source))
+    return folder.parent if folder.is_file() else folder
+
+
 def assumption_effects(net_or_path: Any) -> pd.DataFrame:
     """The table that says how each labelled assumption moves a dataset's amounts.
 
@@ -492,10 +502,7 @@ def assumption_effects(net_or_path: Any) -> pd.DataFrame:
     if isinstance(net_or_path, (str, Path)):
         path = Path(net_or_path)
     else:
-        source = (getattr(net_or_path, "metadata", {}) or {}).get("source")
-        folder = Path(source) if source else None
-        if folder is not None and folder.is_file():     # a .json or .graphml network: the folder it is in
-            folder = folder.parent
+        folder = _dataset_folder(net_or_path)
         path = folder / ASSUMPTION_EFFECTS if folder is not None else None
         if path is None or not path.is_file():
             raise ContagionError(f"this network has no {ASSUMPTION_EFFECTS} beside its files, so its assumptions "
@@ -538,13 +545,9 @@ def assumptions_table(net: Any) -> pd.DataFrame | None:
     ------
     InvalidNetworkError
         The file is there but is not a readable CSV (file and what the parser said)."""
-    source = (getattr(net, "metadata", None) or {}).get("source")
-    if not source:
-        return None
-    folder = Path(str(source))
-    folder = folder.parent if folder.is_file() else folder
-    path = folder / ASSUMPTIONS
-    if not path.is_file():
+    folder = _dataset_folder(net)
+    path = folder / ASSUMPTIONS if folder is not None else None
+    if path is None or not path.is_file():
         return None
     try:
         frame = pd.read_csv(path, dtype={"id": str})

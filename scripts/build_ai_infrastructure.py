@@ -2328,8 +2328,8 @@ def render_files(source: Path, level: str = "central", golden: bool = False) -> 
         files[f"scenarios/{spec.name}.toml"] = scenario_toml(spec)
     results = clear_scenarios(files)
     paths = clear_paths(files)
-    unranked = None if effects is None else [a[0] for a in ASSUMPTIONS
-                                               if a[0] not in {r["assumption"] for r in effects}]
+    moving = None if effects is None else {r["assumption"] for r in effects}
+    unranked = None if moving is None else [a[0] for a in ASSUMPTIONS if a[0] not in moving]
     files["README.md"] = readme(built, results, read_sources(source / "FACTS.md"), paths, unranked)
     if golden:
         files.update(golden_files(results, paths))

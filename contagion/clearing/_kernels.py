@@ -138,6 +138,12 @@ def _blocks(n):
     return (n + SUM_BLOCK - 1) // SUM_BLOCK
 
 
+@njit(cache=True, inline="always")
+def _span(b, n):
+    """The entries of block ``b`` of ``n``."""
+    return range(b * SUM_BLOCK, min(n, (b + 1) * SUM_BLOCK))
+
+
 @njit(cache=True)
 def _sum(parts):
     d = 0.0
@@ -153,7 +159,7 @@ def finish_dot(x, y, lin, beta, w):
     parts = np.empty(_blocks(n))
     for b in prange(parts.size):
         d = 0.0
-        for i in range(b * SUM_BLOCK, min(n, (b + 1) * SUM_BLOCK)):
+        for i in _span(b, n):
             v = x[i] - beta * y[i] if lin[i] else x[i]
             y[i] = v
             d += w[i] * v
@@ -171,7 +177,7 @@ def finish_dot2(x, y, lin, beta):
     for b in prange(nb):
         d1 = 0.0
         d2 = 0.0
-        for i in range(b * SUM_BLOCK, min(n, (b + 1) * SUM_BLOCK)):
+        for i in _span(b, n):
             v = x[i] - beta * y[i] if lin[i] else x[i]
             y[i] = v
             d1 += v * x[i]
@@ -220,7 +226,7 @@ def update_xr(x, p, r, t, alpha, omega, rhat, iw):
     for b in prange(nb):
         m = 0.0
         d = 0.0
-        for i in range(b * SUM_BLOCK, min(n, (b + 1) * SUM_BLOCK)):
+        for i in _span(b, n):
             x[i] += alpha * p[i] + omega * r[i]
             v = r[i] - omega * t[i]
             r[i] = v
@@ -241,7 +247,7 @@ def dot(a, b):
     parts = np.empty(_blocks(n))
     for q in prange(parts.size):
         d = 0.0
-        for i in range(q * SUM_BLOCK, min(n, (q + 1) * SUM_BLOCK)):
+        for i in _span(q, n):
             d += a[i] * b[i]
         parts[q] = d
     return _sum(parts)

@@ -27,7 +27,7 @@ from ._columns import (_all_distinct, _bool_column, _check_columns, _check_uniqu
 from ._matrix import csr_from_edges
 from .errors import InvalidNetworkError, Problem
 
-__all__ = ["FinancialNetwork", "NODE_COLUMNS", "EDGE_COLUMNS", "DEFAULT_EDGE_KIND"]
+__all__ = ["FinancialNetwork", "NODE_COLUMNS", "EDGE_COLUMNS", "DEFAULT_EDGE_KIND", "InterestAmountWarning"]
 
 #: Columns of the node table that have a meaning; others are kept as attributes.
 NODE_COLUMNS = ("id", "name", "type", "external_assets", "external_liabilities")
@@ -74,6 +74,54 @@ def _as_vector(values: Any, n: int, what: str) -> np.ndarray:
             Problem(f"{what} has shape {arr.shape}, expected ({n},) to match the {n}x{n} liabilities matrix", column=what)
         )
     return arr.copy()
+
+
+#: ``net.metadata`` key: how many debt rows were read without an ``amount`` (see :func:`_debt_amounts`).
+AMOUNTS_FROM_INTEREST = "amounts_from_interest"
+
+
+class InterestAmountWarning(UserWarning):
+    """Debt rows without an ``amount`` were read: their one-year amount is a year's interest on the principal."""
+
+
+def _blank_cells(s: pd.Series) -> np.ndarray:
+    """Whether each cell of a table column is blank (missing, NaN, or empty / white-space text)."""
+    if s.dtype.kind in "fiu":
+        return s.isna().to_numpy()
+    if s.dtype.kind == "b":
+        return np.zeros(len(s), dtype=bool)
+    from ._columns import is_blank
+
+    return np.fromiter((is_blank(v) for v in s.tolist()), dtype=bool, count=len(s))
+
+
+def _debt_amounts(edges_df: pd.DataFrame, file: str, problems: list[Problem], row_offset: int
+                  ) -> tuple[pd.DataFrame, int]:
+    """DESIGN.md §7: a debt row (one with a ``principal``) may leave ``amount`` blank, or the table may have no
+    ``amount`` column when it has a ``principal`` one. On a multi-year path such a row owes what its schedule
+    says (:mod:`contagion.paths.schedule`); its one-year amount (a plain clearing, the views, the rankings) is a
+    year's interest on its principal, ``principal * rate`` (blank rate: 0) -- what a bullet loan owes in any
+    year before its maturity. Returns the table with those amounts filled in and how many rows were filled;
+    a bad principal or rate of such a row is reported with file, row, column and value."""
+    if "principal" not in edges_df.columns:
+        return edges_df, 0
+    n = len(edges_df)
+    amount = edges_df["amount"] if "amount" in edges_df.columns else pd.Series(np.full(n, np.nan))
+    rows = np.flatnonzero(_blank_cells(amount) & ~_blank_cells(edges_df["principal"]))
+    if rows.size == 0:
+        return edges_df, 0     # blank amounts without a principal are reported as missing
+    from ._columns import located_numbers
+
+    found: list[Problem] = []
+    principal = located_numbers(edges_df["principal"], "principal", file, row_offset, found, low=0.0)
+    rate = (located_numbers(edges_df["rate"], "rate", file, row_offset, found, low=0.0)
+            if "rate" in edges_df.columns else np.zeros(n))
+    mine = set((rows + row_offset).tolist())      # the other rows' columns are checked on a path
+    problems.extend(p for p in found if p.row in mine)
+    interest = principal[rows] * np.where(np.isnan(rate[rows]), 0.0, rate[rows])
+    filled = amount.to_numpy(dtype=object if amount.dtype.kind not in "fiu" else np.float64, copy=True)
+    filled[rows] = np.where(np.isnan(interest), 0.0, interest)     # a bad principal is reported above
+    return edges_df.assign(amount=filled), int(rows.size)
 
 
 #: Edge tables at least this long look up debtors and creditors side by side when two cores are free.
@@ -319,7 +367,12 @@ class FinancialNetwork:
             Columns ``debtor``, ``creditor``, ``amount`` (required), ``kind``
             (default ``"obligation"``) and any further attribute columns.
             Several rows for the same pair (a loan and a lease) stay separate
-            rows and are summed in ``L`` (in the order of the rows).
+            rows and are summed in ``L`` (in the order of the rows). A debt
+            row (with a ``principal``, DESIGN.md §7) may leave ``amount``
+            blank: its one-year amount is then a year's interest,
+            ``principal * rate``, and ``metadata["amounts_from_interest"]``
+            counts such rows (a multi-year path computes what they owe each
+            year from their schedule).
         nodes : DataFrame or iterable of mappings, optional
             Columns ``id`` (required, unique), ``name`` (default: the id),
             ``type``, ``external_assets``, ``external_liabilities`` (default 0)
@@ -343,7 +396,9 @@ class FinancialNetwork:
         edges_df = edges.copy(deep=False) if isinstance(edges, pd.DataFrame) else pd.DataFrame(list(edges))
         problems: list[Problem] = []
         ef, nf = edges_file or "edges", nodes_file or "nodes"
-        _check_columns(edges_df, ("debtor", "creditor", "amount"), ef, problems)
+        # DESIGN §7: debt rows may leave amount blank, so a table with a principal column may have no amount
+        _check_columns(edges_df, ("debtor", "creditor") + (() if "principal" in edges_df.columns else ("amount",)),
+                       ef, problems)
         if nodes is None:
             if problems:
                 raise InvalidNetworkError(problems)
@@ -399,6 +454,7 @@ class FinancialNetwork:
         # --- edges
         debtors = _text_compact(edges_df, "debtor", ef, problems, row_offset, required=True)
         creditors = _text_compact(edges_df, "creditor", ef, problems, row_offset, required=True)
+        edges_df, from_interest = _debt_amounts(edges_df, ef, problems, row_offset)
         # may be a view of the caller's table: L and the edge table below copy what they keep (tested)
         amounts = _number_column(edges_df, "amount", ef, problems, row_offset, required=True, copy=False)
         if "kind" in edges_df.columns:
@@ -423,6 +479,13 @@ class FinancialNetwork:
                                     column="creditor", value=creditors.iloc[k]))
         if problems:
             raise InvalidNetworkError(problems)
+        if from_interest:
+            import warnings
+
+            warnings.warn(f"{ef}: {from_interest} debt row{'s' if from_interest > 1 else ''} without an amount: "
+                          f"one-year results count a year's interest on {'their' if from_interest > 1 else 'its'} "
+                          f"principal (principal x rate); a multi-year path (--horizon) clears interest and "
+                          f"principal year by year", InterestAmountWarning, stacklevel=2)
 
         n = len(ids)
         L = csr_from_edges(di, ci, amounts, n)  # several rows for one pair are added in the order of the rows
@@ -440,7 +503,7 @@ class FinancialNetwork:
             _node_table=node_table.reset_index(drop=True),
             _edge_table=edge_table.reset_index(drop=True),
             _names=None,  # the node table's name column; a tuple is made on first use of .names
-            metadata=dict(metadata or {}),
+            metadata={**(metadata or {}), **({AMOUNTS_FROM_INTEREST: from_interest} if from_interest else {})},
         )
 
     # ------------------------------------------------------------------ basic views

@@ -16,6 +16,8 @@ from click.testing import CliRunner
 
 import contagion
 from contagion.errors import ContagionError, InvalidNetworkError, ScenarioError
+from contagion.io.bridges import from_networkx
+from contagion.network import InterestAmountWarning
 from contagion.paths import clear_path
 from contagion.shocks import Scenario, Shock
 
@@ -321,6 +323,89 @@ def test_unknown_collateral_id_is_located(tmp_path):
     with pytest.raises(InvalidNetworkError, match="collateral 'tpu' is not in collateral.csv") as info:
         clear_path(contagion.read_network(folder), (2026, 2028))
     assert info.value.problems[0].row == 2
+
+
+# ---------------------------------------------------------------------- debt rows without an amount (DESIGN §7)
+_DEBT = "debtor,creditor,amount,principal,rate,maturity\nA,B,{amount},100,0.05,2028\nB,A,3,,,\n"
+
+
+def test_a_debt_row_may_leave_amount_blank(tmp_path):
+    """DESIGN §7: "amount may be blank" on a debt row. The path is the one the schedule gives (the same as with
+    any amount written in); one-year results count a year's interest, 5, and the reader says so, naming the file."""
+    blank = _write(tmp_path / "blank", _DEBT.format(amount=""))
+    given = _write(tmp_path / "given", _DEBT.format(amount="999"))
+    with pytest.warns(InterestAmountWarning, match=r"edges\.csv: 1 debt row without an amount"):
+        net = contagion.read_network(blank)
+    assert net.edges["amount"].tolist() == [5.0, 3.0]
+    assert net.metadata["amounts_from_interest"] == 1
+    assert net.liabilities.toarray().tolist() == [[0.0, 5.0], [3.0, 0.0]]
+    a, b = clear_path(net, (2026, 2029)), clear_path(contagion.read_network(given), (2026, 2029))
+    np.testing.assert_array_equal(a.payments, b.payments)
+    np.testing.assert_array_equal(a.obligations, b.obligations)
+    assert a.default_year == b.default_year == (2028, None)
+    assert a.obligations[:3, 0].tolist() == [5.0, 5.0, 105.0]       # interest, interest, interest + principal
+    # written out, the amount is a number and the count is not stored as if it were data
+    again = contagion.read_network(contagion.write_network(net, tmp_path / "again.json"))
+    assert again.edges["amount"].tolist() == [5.0, 3.0] and "amounts_from_interest" not in again.metadata
+
+
+def test_a_debt_table_without_an_amount_column(tmp_path):
+    folder = _write(tmp_path / "net", "debtor,creditor,principal,rate,maturity,amortization\n"
+                                      "A,B,100,0.05,2028,\nB,A,40,,2027,linear\n", "id,external_assets\nA,20\nB,30\n")
+    with pytest.warns(InterestAmountWarning, match="2 debt rows"):
+        net = contagion.read_network(folder)
+    assert net.edges["amount"].tolist() == [5.0, 0.0]                 # no rate: no interest
+    path = clear_path(net, (2026, 2027))
+    assert path.obligations[:, 1].tolist() == [20.0, 20.0]           # linear: 40 over 2026-2027
+
+
+@pytest.mark.parametrize("edges, row, column, text", [
+    ("debtor,creditor,amount,principal,rate,maturity\nA,B,,,,\n", 2, "amount", "value is missing"),
+    ("debtor,creditor,amount,principal,rate,maturity\nA,B,,abc,0.05,2028\n", 2, "principal", "'abc'"),
+    ("debtor,creditor,amount,principal,rate,maturity\nA,B,1,100,0.05,2028\nB,A,,100,-1,2028\n", 3, "rate", "-1"),
+    ("debtor,creditor,principal,rate,maturity\nA,B,100,0.05,2028\nB,A,,,\n", 3, "amount", "value is missing"),
+])
+def test_blank_amounts_that_cannot_be_filled_are_located(tmp_path, edges, row, column, text):
+    with pytest.raises(InvalidNetworkError) as info:
+        contagion.read_network(_write(tmp_path / "net", edges))
+    problem = info.value.problems[0]
+    assert (problem.row, problem.column) == (row, column) and text in str(problem)
+    assert str(problem.file).endswith("edges.csv") and len(info.value.problems) == 1
+
+
+def test_blank_debt_amounts_in_parquet_json_and_networkx(tmp_path):
+    import networkx as nx
+
+    pytest.importorskip("pyarrow")
+    folder = tmp_path / "net.parquet"
+    folder.mkdir()
+    pd.DataFrame({"id": ["A", "B"], "external_assets": [20.0, 0.0]}).to_parquet(folder / "nodes.parquet")
+    pd.DataFrame({"debtor": ["A", "B"], "creditor": ["B", "A"], "amount": [None, 3.0], "principal": [100.0, None],
+                  "rate": [0.05, None], "maturity": [2028, None]}).to_parquet(folder / "edges.parquet")
+    (tmp_path / "net.json").write_text(json.dumps({
+        "nodes": [{"id": "A", "external_assets": 20}, {"id": "B"}],
+        "edges": [{"debtor": "A", "creditor": "B", "principal": 100, "rate": 0.05, "maturity": 2028},
+                  {"debtor": "B", "creditor": "A", "amount": 3}]}))
+    for path, file in ((folder, "edges.parquet"), (tmp_path / "net.json", "net.json")):
+        with pytest.warns(InterestAmountWarning, match=rf"{file}: 1 debt row without an amount"):
+            net = contagion.read_network(path)
+        assert net.edges["amount"].tolist() == [5.0, 3.0], path
+        assert clear_path(net, (2026, 2028)).obligations[:, 0].tolist() == [5.0, 5.0, 105.0]
+    G = nx.MultiDiGraph()
+    G.add_edge("A", "B", principal=100.0, rate=0.05, maturity=2028)
+    with pytest.warns(InterestAmountWarning):
+        assert from_networkx(G).edges["amount"].tolist() == [5.0]
+
+
+def test_cli_runs_a_debt_row_without_an_amount(tmp_path):
+    folder = _write(tmp_path / "net", _DEBT.format(amount=""))
+    out = _cli("run", str(folder), "-f", "csv")
+    assert out.exit_code == 0, out.output
+    assert "warning: " in out.stderr and "1 debt row without an amount" in out.stderr
+    assert out.stdout.splitlines()[1].startswith("A,A,institution,5.0,5.0,0.0,")
+    path = _cli("run", str(folder), "--horizon", "2026:2028", "-f", "json")
+    assert path.exit_code == 0
+    assert {r["name"]: r["default_year"] for r in json.loads(path.stdout)["institutions"]} == {"A": 2028, "B": None}
 
 
 @pytest.mark.parametrize("horizon", [(2030, 2026), (2026.5, 2027), ("a", "b"), (2026,), (1, 500)])

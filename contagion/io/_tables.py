@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import os
 import re
+import warnings
 from dataclasses import dataclass, replace
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
@@ -31,8 +32,11 @@ PROVENANCE_KEYS = ("source", "dataset")
 
 
 def stored_metadata(metadata: Mapping[str, Any]) -> dict[str, Any]:
-    """The metadata a writer stores: everything but :data:`PROVENANCE_KEYS`."""
-    return {k: v for k, v in dict(metadata or {}).items() if k not in PROVENANCE_KEYS}
+    """The metadata a writer stores: everything but :data:`PROVENANCE_KEYS` and the count of amounts filled in
+    on reading (the written table holds them)."""
+    from ..network import AMOUNTS_FROM_INTEREST
+
+    return {k: v for k, v in dict(metadata or {}).items() if k not in (*PROVENANCE_KEYS, AMOUNTS_FROM_INTEREST)}
 
 
 #: Placeholder "file" labels handed to ``from_edges`` so that its problems can be re-located.
@@ -124,8 +128,10 @@ def build_network(
                                         value=col))
     skip = skip_rows or {}
     try:
-        net = FinancialNetwork.from_edges(edges, nodes, edges_file=_EDGES, nodes_file=_NODES, row_offset=0,
-                                          metadata=metadata)
+        with warnings.catch_warnings(record=True) as said:     # said again below, naming the file
+            warnings.simplefilter("always")
+            net = FinancialNetwork.from_edges(edges, nodes, edges_file=_EDGES, nodes_file=_NODES, row_offset=0,
+                                              metadata=metadata)
     except InvalidNetworkError as exc:
         rank = {_NODES: 0, _EDGES: 1}
         for p in sorted(exc.problems, key=lambda p: (rank.get(p.file, 2), -1 if p.row is None else p.row)):
@@ -140,6 +146,9 @@ def build_network(
         raise InvalidNetworkError(found) from None
     if found:
         raise InvalidNetworkError(found)
+    for w in said:
+        text = str(w.message).replace(_EDGES, edges_file or file or "edges").replace(_NODES, nodes_file or file or "nodes")
+        warnings.warn(text, w.category, stacklevel=3)
     return net
 
 

@@ -108,7 +108,7 @@ def network_from_graph_items(
                 continue
             rec[col] = val
         edge_recs.append(rec)
-    if edge_recs and not any("amount" in rec for rec in edge_recs):
+    if edge_recs and not any("amount" in rec or "principal" in rec for rec in edge_recs):  # debt: DESIGN §7
         others = sorted({str(c) for rec in edge_recs for c in rec} - {"debtor", "creditor"})
         found.append(LocatedProblem(f"no edge has an 'amount' attribute (edge attributes found: "
                                     f"{', '.join(others) or 'none'})", file=file, where="edges", column="amount"))

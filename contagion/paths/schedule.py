@@ -9,7 +9,8 @@ Optional columns of ``edges.csv`` (every one may be blank on a row):
   (``bullet``, the default, or ``linear``): a row with a ``principal`` is
   debt, and what falls due in a year is the interest on the outstanding
   principal plus the principal due that year (its ``amount`` is the one-year
-  figure of a plain run and is not used on a path);
+  figure of a plain run and is not used on a path; when it is blank the
+  reader sets it to a year's interest, ``principal * rate``);
 - ``rollover``: ``none`` (default), ``always`` or ``ltv`` (with ``max_ltv``):
   a rolled principal is re-lent at maturity for ``term_years`` more years (one
   year when blank), not paid;

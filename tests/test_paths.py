@@ -434,6 +434,18 @@ def test_cli_horizon_json_follows_design(tmp_path):
     assert {r["name"]: r["default_year"] for r in data["institutions"]} == {"A": 2028, "B": None}
 
 
+def test_cli_horizon_year_summary_has_the_one_year_keys_with_guarantees():
+    """DESIGN §7: each year's summary has the keys of a one-year run's, in its order -- on the built-in network
+    these include the guarantee totals (the residual-value guarantee starts in 2030)."""
+    one_year = json.loads(_cli("run", "ai-infrastructure", "-f", "json").stdout)["summary"]
+    data = json.loads(_cli("run", "ai-infrastructure", "--horizon", "2029:2030", "-f", "json").stdout)
+    assert "guarantees_called" in one_year
+    for year in data["years"]:
+        keys = list(year["summary"])
+        assert [k for k in keys if k in one_year] == list(one_year)
+    assert [y["summary"]["guarantees"] for y in data["years"]] == [0.0, 27.3]
+
+
 def test_cli_horizon_table_and_csv(tmp_path):
     folder = _write(tmp_path / "net", "debtor,creditor,amount,principal,rate,maturity\nA,B,5,100,0.05,2028\n")
     out = _cli("run", str(folder), "--horizon", "2026:2028")

@@ -8,7 +8,7 @@ from typing import Any, Callable
 import click
 
 from .options import render, to_json
-from .text import scenario_line
+from .text import guarantee_summary, scenario_line
 
 __all__ = ["horizon_option", "parse_horizon", "render_path", "announce_path", "PATH_COLUMNS"]
 
@@ -99,6 +99,7 @@ def _year_records(path: Any, k: int) -> tuple[list[dict[str, Any]], dict[str, An
         "defaults": int(path.defaulted[k].sum()),
         "losses_by_creditor_type": {str(t): float(v) for t, v in losses_by_creditor_type(res).items()},
         **{key: loss[key] for key in ("shock", "system_loss", "system_loss_without_network", "amplification")},
+        **guarantee_summary(path.bases[k], res),      # the keys of a one-year run's summary, in its order
         "new_defaults": int(path.new_defaults[k].sum()),
         "rolled_principal": float(path.rolled_principal[k]),
         "called_principal": float(path.called_principal[k]),

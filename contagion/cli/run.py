@@ -12,7 +12,7 @@ import click
 
 from ..pipeline import stress
 from .methods import method_options, params_text
-from .text import INSTITUTION_COLUMNS, fmt_amount, network_label, scenario_line
+from .text import INSTITUTION_COLUMNS, fmt_amount, guarantee_summary, network_label, scenario_line
 from .path import announce_path, horizon_option, render_path
 from .options import EncodedText, csv_output, emit, format_option, handle_errors, load_network, network_argument, output_option, \
     render, scenario_option, to_json, use_color
@@ -104,23 +104,6 @@ def announce(st, *, with_method: bool = False, role: str = "scenario") -> None:
         click.echo(("no scenario" if role == "scenario" else "baseline") + ": the network as it is", err=True)
 
 
-def _guarantee_summary(st) -> dict[str, float]:
-    """``guarantees`` (caps given) and ``guarantees_called`` (owed in this scenario), when the network has any."""
-    from ..clearing.priority import _has_kind, uses_priority
-    from ..sponsors import GUARANTEE_KINDS
-
-    if not uses_priority(st.network):  # decided (and remembered) when the network was cleared: no guarantees
-        return {}
-    edges = st.network.edges
-    if "kind" not in edges.columns or not _has_kind(edges["kind"], GUARANTEE_KINDS, stripped=True):
-        return {}  # (Arrow's byte equality: 0.02 s at 10^7 rows, where isin hashes every kind in 0.1 s)
-    is_g = edges["kind"].isin(GUARANTEE_KINDS).to_numpy()  # kinds are stripped text (FinancialNetwork.from_edges)
-    if not is_g.any():
-        return {}
-    called = st.clearing.network.edges["amount"].to_numpy()[is_g]
-    return {"guarantees": float(edges["amount"].to_numpy()[is_g].sum()), "guarantees_called": float(called.sum())}
-
-
 def _table_order(frame):
     """Rows in the order of the table: defaulted first by wave, larger shortfall first; then the survivors with
     the thinnest equity first."""
@@ -156,7 +139,7 @@ def render_run(st, fmt: str, color: bool, *, top: int | None = None, defaulted_o
         **res.summary(),
         "losses_by_creditor_type": {str(k): float(v) for k, v in losses_by_creditor_type(res).items()},
         **{k: loss[k] for k in ("shock", "system_loss", "system_loss_without_network", "amplification")},
-        **_guarantee_summary(st),
+        **guarantee_summary(st.network, st.clearing),
     }
     if st.network.forced_default.any() or not _same_edges(st.base, st.network):
         click.echo("note: 'shock' and the system loss without the network count only losses of outside assets; "

@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-__all__ = ["INSTITUTION_COLUMNS", "fmt_amount", "network_label"]
+__all__ = ["INSTITUTION_COLUMNS", "fmt_amount", "network_label", "guarantee_summary"]
 
 #: Columns of the per-institution records (CSV header, JSON keys), in order.
 INSTITUTION_COLUMNS = ("id", "name", "type", "obligations", "payment", "shortfall", "equity_pre_shock",
@@ -57,3 +57,21 @@ def scenario_line(role: str, name: str, description: str | None, limit: int = SC
     if first != text:
         first += " (full text: contagion scenarios)"
     return f"{line}: {first}"
+
+
+def guarantee_summary(net: Any, res: Any) -> dict[str, float]:
+    """``guarantees`` (caps given) and ``guarantees_called`` (owed in this clearing state) of the summary of a
+    run or of a year of a path, when the cleared network ``net`` has guarantees (``res``: its clearing)."""
+    from ..clearing.priority import _has_kind, uses_priority
+    from ..sponsors import GUARANTEE_KINDS
+
+    if not uses_priority(net):  # decided (and remembered) when the network was cleared: no guarantees
+        return {}
+    edges = net.edges
+    if "kind" not in edges.columns or not _has_kind(edges["kind"], GUARANTEE_KINDS, stripped=True):
+        return {}  # (Arrow's byte equality: 0.02 s at 10^7 rows, where isin hashes every kind in 0.1 s)
+    is_g = edges["kind"].isin(GUARANTEE_KINDS).to_numpy()  # kinds are stripped text (FinancialNetwork.from_edges)
+    if not is_g.any():
+        return {}
+    called = res.network.edges["amount"].to_numpy()[is_g]
+    return {"guarantees": float(edges["amount"].to_numpy()[is_g].sum()), "guarantees_called": float(called.sum())}

@@ -7,7 +7,7 @@ Layout (what :func:`write_graphml` produces and :func:`read_graphml` expects):
   ``type``, ``external_assets``, ``external_liabilities``, extra columns);
 - each ``<edge source=debtor target=creditor>`` is one obligation (several
   edges between one pair stay several rows), its ``<data>`` are the edge-table
-  columns (``amount`` required, ``kind``, extra columns);
+  columns (``amount`` required but on debt rows, ``kind``, extra columns);
 - graph-level ``<data>`` hold the metadata (values that are not text, numbers
   or booleans are stored as JSON text), plus ``contagion.node_columns`` and
   ``contagion.edge_columns`` (JSON lists) so that the column order survives.

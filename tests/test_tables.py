@@ -54,6 +54,7 @@ def _rows(text: str) -> list[list[str]]:
     (("run", "--horizon", "2026:2030"), 2),
     (("rank", "--top", "10", "--no-progress"), 3),
     (("sweep", "-c", "ai-demand-uncertainty", "-n", "256", "--no-progress"), 2),
+    (("info",), 1),
 ])
 def test_numbers_are_never_cut(cols, args, text_cells):
     out = _pty(cols, *args)
@@ -75,6 +76,20 @@ def test_run_at_80_columns_keeps_the_numbers_and_says_what_it_hid():
     out = _pty(80, "run")
     assert "OpenAI" in out and "9.84" in out and "121.91" in out
     assert "hidden to fit 80 columns" in out and "-f csv" in out
+
+
+def test_info_sponsor_table_fits_80_columns():
+    """The debt behind each sponsor was ten columns squeezed into 80 (headers cut mid-word, the vehicles' names a
+    few letters a line): it is fitted like the other tables, and the vehicles are listed in a table of their own."""
+    out = _pty(80, "info")
+    drawn = [line for line in out.splitlines() if line[:1] in "┏┃┡│└┌├"]
+    assert max(len(line.rstrip()) for line in drawn) <= 80
+    meta = next(r for r in _rows(out) if r[0] == "Meta" and len(r) > 2)
+    assert meta[:2] == ["Meta", "1.50"] and "27.30" in meta and "5.63" in meta
+    assert "hidden to fit 80 columns: type" in out and "-f json" in out and "-f csv" not in out
+    oracle = out[out.index("their vehicles"):]
+    assert "Stargate LLC; Abilene JV (Stargate I);" in oracle and "Oracle's other data-centre lessors" in oracle
+    assert "hidden" not in _pty(200, "info")
 
 
 def test_fit_shortens_text_before_dropping_and_never_a_number():

@@ -167,25 +167,41 @@ def _info_tables(data: dict[str, Any], color: bool) -> str:
         kinds.add_row(k, str(v["count"]), fmt_amount(v["amount"]))
     parts: list[Any] = [overview, types, kinds]
     if "sponsors" in data:
-        guarantees = bool(data["sponsors"]) and "guarantees" in data["sponsors"][0]
-        sp = Table(title="debt behind each sponsor (on and off its balance sheet)", title_justify="left", min_width=40)
-        cols = [("sponsor", "sponsor"), ("type", "type"), ("debt", "own debt"), ("leases", "own leases"),
-                ("off_balance_sheet_debt", "vehicles' debt (share)"),
-                ("off_balance_sheet_external", "vehicles' external liab. (share)"), ("total", "total")]
-        if guarantees:
-            cols += [("guarantees", "guarantees given"), ("guarantees_called", "called (as is)")]
-        cols.append(("vehicle_names", "vehicles"))
-        for col, head in cols:
-            sp.add_column(head, justify="left" if col in ("sponsor", "type", "vehicle_names") else "right",
-                          overflow="fold")
-        for row in data["sponsors"]:
-            sp.add_row(*[str(row[c]) if c in ("sponsor", "type", "vehicle_names") else fmt_amount(row[c])
-                         for c, _ in cols])
-        if not data["sponsors"]:
-            sp.add_row("(no institution names a sponsor)", *[""] * (len(cols) - 1))
-        parts.append(sp)
+        parts += _sponsor_tables(data["sponsors"], color)
     return render(*parts, color=color)
 
+
+
+def _sponsor_tables(sponsors: list[dict[str, Any]], color: bool) -> list[Any]:
+    """The debt behind each sponsor, fitted to the terminal (:func:`.tables.fitted_table`: numbers whole, the
+    least telling columns hidden first, with a note), then the vehicles of each sponsor, wrapped."""
+    from rich.table import Table
+
+    from .tables import Col, fitted_table, table_width
+    from .text import fmt_amount
+
+    title = "debt behind each sponsor (on and off its balance sheet)"
+    if not sponsors:
+        empty = Table(title=title, title_justify="left", min_width=40)
+        empty.add_column("sponsor")
+        empty.add_row("(no institution names a sponsor)")
+        return [empty]
+    cols = [("sponsor", Col("sponsor", "left", 0, shrink=True, floor=12)), ("type", Col("type", "left", 3, True, 10)),
+            ("debt", Col("own debt", "right", 1)), ("leases", Col("own leases", "right", 2)),
+            ("off_balance_sheet_debt", Col("vehicles' debt (share)", "right", 0)),
+            ("off_balance_sheet_external", Col("vehicles' external liab. (share)", "right", 2)),
+            ("total", Col("total", "right", 0))]
+    if "guarantees" in sponsors[0]:
+        cols += [("guarantees", Col("guarantees given", "right", 1)),
+                 ("guarantees_called", Col("called (as is)", "right", 1))]
+    rows = [[str(row[c]) if c in ("sponsor", "type") else fmt_amount(row[c]) for c, _ in cols] for row in sponsors]
+    table, note = fitted_table([c for _, c in cols], rows, table_width(color), title=title, formats="-f json")
+    vehicles = Table(title="their vehicles", title_justify="left", show_header=False, min_width=40)
+    vehicles.add_column("sponsor", no_wrap=True)
+    vehicles.add_column("vehicles", overflow="fold")
+    for row in sponsors:
+        vehicles.add_row(str(row["sponsor"]), str(row["vehicle_names"]))
+    return [table, *([note] if note else []), vehicles]
 
 # ---------------------------------------------------------------------- validate
 def _is_scenario_file(path: Path) -> bool:

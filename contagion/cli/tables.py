@@ -119,8 +119,9 @@ def _wrap(header: str, width: int) -> str:
 
 
 def fitted_table(cols: Sequence[Col], rows: Sequence[Sequence[str]], width: int, *, title: str | None = None,
-                 styles: Sequence[str | None] | None = None, **table_kw: Any):
-    """A ``rich.table.Table`` of ``rows`` fitted to ``width`` (see :func:`fit`) and the note on hidden columns."""
+                 styles: Sequence[str | None] | None = None, formats: str = "-f csv / -f json", **table_kw: Any):
+    """A ``rich.table.Table`` of ``rows`` fitted to ``width`` (see :func:`fit`) and the note on hidden columns
+    (``formats``: the command's other formats, which show every column)."""
     from rich.table import Table
 
     kept, widths, hidden = fit(cols, rows, width)
@@ -133,5 +134,5 @@ def fitted_table(cols: Sequence[Col], rows: Sequence[Sequence[str]], width: int,
         cells = [middle_ellipsis(str(row[k]), w) if cols[k].shrink else str(row[k]) for k, w in zip(kept, widths)]
         table.add_row(*cells, style=styles[i] if styles else None)
     note = (f"{len(hidden)} column{'s' if len(hidden) > 1 else ''} hidden to fit {width} columns: "
-            f"{', '.join(hidden)} (widen the terminal, or use -f csv / -f json)") if hidden else ""
+            f"{', '.join(hidden)} (widen the terminal, or use {formats})") if hidden else ""
     return table, note

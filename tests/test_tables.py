@@ -92,6 +92,20 @@ def test_info_sponsor_table_fits_80_columns():
     assert "hidden" not in _pty(200, "info")
 
 
+def test_scenarios_and_datasets_list_records_when_a_table_would_squeeze_the_descriptions():
+    """At 80 columns a description column had ~30 characters (the longest scenario name takes 33): the records are
+    listed one below the other there, each description across the terminal; wide terminals keep the table."""
+    out = _pty(80, "scenarios")
+    assert "┃ description" not in out and max(len(line.rstrip()) for line in out.splitlines()) <= 80
+    lines = [line.rstrip() for line in out.splitlines()]
+    at = lines.index("openai-revenue-shortfall (default)")
+    assert lines[at + 1].startswith("  OpenAI's 2027 revenue is half of plan: the plan path from the $13bn")
+    assert len(lines[at + 1]) > 70                          # the description uses the width
+    datasets = [line.rstrip() for line in _pty(80, "datasets").splitlines()]
+    assert "ai-infrastructure (default)  default scenario: openai-revenue-shortfall" in datasets
+    assert "┃ description" in _pty(200, "scenarios")
+
+
 def test_fit_shortens_text_before_dropping_and_never_a_number():
     cols = [Col("name", "left", 0, shrink=True, floor=8), Col("amount", "right", 0), Col("type", "left", 3, True)]
     rows = [["A very long institution name", "123,456,789.00", "hyperscaler"]]

@@ -23,12 +23,46 @@ def _frame_out(rows: list[dict[str, Any]], columns: list[str], fmt: str, title: 
         return csv_text(pd.DataFrame(rows, columns=columns))
     from rich.table import Table
 
+    from .tables import table_width
+
+    color = use_color(output)
+    if "description" in columns and _description_room(rows, columns, table_width(color)) < MIN_DESCRIPTION:
+        return render(*_records(rows, columns, title), color=color)
     table = Table(title=title, title_justify="left", min_width=len(title) + 2)
     for c in columns:
         table.add_column(c, overflow="fold", no_wrap=(c == "name"), max_width=90 if c == "description" else None)
     for row in rows:
         table.add_row(*[("" if row.get(c) is None else str(row.get(c))) for c in columns])
-    return render(table, color=use_color(output))
+    return render(table, color=color)
+
+
+#: Narrower than this, a description column would read a few words a line: the records are listed one below
+#: the other instead (name, then the description across the terminal).
+MIN_DESCRIPTION = 40
+
+
+def _description_room(rows: list[dict[str, Any]], columns: list[str], width: int) -> int:
+    """The width a table would leave its description column (the other columns at their natural width)."""
+    natural = [max([len(c)] + [len("" if r.get(c) is None else str(r.get(c))) for r in rows])
+               for c in columns if c != "description"]
+    return width - sum(natural) - 3 * len(columns) - 1
+
+
+def _records(rows: list[dict[str, Any]], columns: list[str], title: str) -> list[Any]:
+    """The rows one below the other: the name in bold with the other short fields, the description indented."""
+    from rich.padding import Padding
+    from rich.text import Text
+
+    parts: list[Any] = [Text(title, style="italic")]
+    for row in rows:
+        head = Text(str(row.get("name", "")), style="bold")
+        for c in columns:
+            v = row.get(c)
+            if c in ("name", "description") or v in (None, "", False):
+                continue
+            head.append(" (default)" if c == "default" else f"  {c.replace('_', ' ')}: {v}")
+        parts += [head, Padding(Text(str(row.get("description") or "")), (0, 0, 0, 2), expand=False)]
+    return parts
 
 
 # ---------------------------------------------------------------------- datasets

@@ -127,6 +127,24 @@ def test_csv_written_by_hand_with_quotes_bom_crlf_and_spaces_in_header(tmp_path)
     assert net.names == ('Acme, "Inc."', "two\r\nlines") and net.edges["amount"].tolist() == [1000.0]
 
 
+@pytest.mark.parametrize("sep, what", [(";", "semicolon"), ("\t", "tab")])
+def test_csv_with_another_separator_is_one_problem_per_file_saying_what_to_do(tmp_path, sep, what):
+    """A spreadsheet's semicolon-separated export (decimal commas) was reported as eight problems, the first
+    "column 'id': required column is missing" -- the one `run` shows; the cause is now the only problem of each
+    file, nodes first."""
+    d = tmp_path / "n"
+    d.mkdir()
+    (d / "nodes.csv").write_text(f"id{sep}name{sep}external_assets\nA{sep}Alpha{sep}10,5\nB{sep}Beta{sep}0\n")
+    (d / "edges.csv").write_text(f"debtor{sep}creditor{sep}amount\nA{sep}B{sep}20,0\n")
+    with pytest.raises(InvalidNetworkError) as info:
+        read_network(d)
+    problems = info.value.problems
+    assert [(Path(p.file).name, p.row) for p in problems] == [("nodes.csv", 1), ("edges.csv", 1)]
+    assert f"the file looks {what}-separated" in str(problems[0]) and "save it as CSV (comma delimited)" in str(
+        problems[0])
+    assert problems[1].value == f"debtor{sep}creditor{sep}amount"
+
+
 def test_write_csv_floats_are_exact_and_short(tmp_path):
     net = FinancialNetwork.from_matrix([[0, 0.1], [1 / 3, 0]], external_assets=[0.1 + 0.2, 5])
     out = write_network(net, tmp_path / "m")

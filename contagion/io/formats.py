@@ -196,6 +196,14 @@ def _read_csv_table(path: Path, problems: list[Problem], bad_rows: set[int]) -> 
         return None
     header = [str(h).strip() for h in raw.iloc[0]]
     width = len(header)
+    sep = next((s for s in (";", "\t") if width == 1 and s in header[0]), None)
+    if sep is not None:  # the cause of every other problem of this file: said alone, with what to do
+        what = "semicolon" if sep == ";" else "tab"
+        why = " (as spreadsheets save CSV in some locales)" if sep == ";" else ""
+        problems.append(Problem(f"the header is a single column holding {what}s: the file looks {what}-separated"
+                                f"{why}; contagion reads comma-separated files with '.' as the decimal point: save it "
+                                f"as CSV (comma delimited)", file=file, row=1, value=header[0]))
+        return None
     # empty rows: ignored at the end of the file, an error elsewhere
     nonblank = np.flatnonzero(~blank)
     body = raw.iloc[1: nonblank[-1] + 1].reset_index(drop=True)
@@ -203,9 +211,6 @@ def _read_csv_table(path: Path, problems: list[Problem], bad_rows: set[int]) -> 
         found.append(Problem("empty row (delete it)", file=file, row=int(k) + 2))
     bad_rows.update(p.row for p in found if p.row is not None)
     problems += sorted(found, key=lambda p: p.row or 0)
-    if width == 1 and ";" in header[0]:
-        problems.append(Problem("the header has a single column containing ';': contagion reads comma-separated "
-                                "files", file=file, row=1, value=header[0]))
     keep: dict[str, int] = {}
     for j, name in enumerate(header):
         if name == "":
@@ -391,8 +396,10 @@ def read_csv_dir(path: str | os.PathLike, columns: Mapping[str, str] | None = No
             problems.append(Problem(f"this looks like an edge list: name the columns debtor, creditor, amount, or "
                                     f"map them with --columns {hint} (Python: read_network(path, "
                                     f"columns={{...}}))", file=str(edges_path), row=1))
+    order = {str(nodes_path): 0, str(edges_path): 1}
     if nodes is None or edges is None:
-        raise InvalidNetworkError(problems)
+        raise InvalidNetworkError(sorted(problems, key=lambda p: (order.get(str(p.file), 2),
+                                                                  -1 if p.row is None else p.row)))
     try:
         net = FinancialNetwork.from_edges(edges, nodes, edges_file=str(edges_path), nodes_file=str(nodes_path),
                                           row_offset=2, metadata={"source": str(path),
@@ -402,7 +409,6 @@ def read_csv_dir(path: str | os.PathLike, columns: Mapping[str, str] | None = No
     else:
         if not problems:
             return net
-    order = {str(nodes_path): 0, str(edges_path): 1}
     problems.sort(key=lambda p: (order.get(str(p.file), 2), -1 if p.row is None else p.row))
     raise InvalidNetworkError(problems)
 

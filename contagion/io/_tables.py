@@ -12,7 +12,6 @@ from __future__ import annotations
 import math
 import os
 import re
-import warnings
 from dataclasses import dataclass, replace
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
@@ -20,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InvalidNetworkError, Problem, shown
-from ..network import FinancialNetwork
+from ..network import AMOUNTS_FROM_INTEREST, FinancialNetwork, warn_interest_amounts
 
 __all__ = ["LocatedProblem", "build_network", "near_misses", "near_miss_message", "KNOWN_NODE_COLUMNS",
            "KNOWN_EDGE_COLUMNS", "frame_records", "frame_from_records", "native", "is_missing",
@@ -128,10 +127,8 @@ def build_network(
                                         value=col))
     skip = skip_rows or {}
     try:
-        with warnings.catch_warnings(record=True) as said:     # said again below, naming the file
-            warnings.simplefilter("always")
-            net = FinancialNetwork.from_edges(edges, nodes, edges_file=_EDGES, nodes_file=_NODES, row_offset=0,
-                                              metadata=metadata)
+        net = FinancialNetwork.from_edges(edges, nodes, edges_file=_EDGES, nodes_file=_NODES, row_offset=0,
+                                          metadata=metadata)
     except InvalidNetworkError as exc:
         rank = {_NODES: 0, _EDGES: 1}
         for p in sorted(exc.problems, key=lambda p: (rank.get(p.file, 2), -1 if p.row is None else p.row)):
@@ -146,9 +143,9 @@ def build_network(
         raise InvalidNetworkError(found) from None
     if found:
         raise InvalidNetworkError(found)
-    for w in said:
-        text = str(w.message).replace(_EDGES, edges_file or file or "edges").replace(_NODES, nodes_file or file or "nodes")
-        warnings.warn(text, w.category, stacklevel=3)
+    filled = int(net.metadata.get(AMOUNTS_FROM_INTEREST, 0))
+    if filled:      # from_edges leaves this to the reader, which can name the file
+        warn_interest_amounts(edges_file or file or "edges", filled, stacklevel=3)
     return net
 
 

@@ -64,6 +64,26 @@ def test_sweep_html_repr_shows_estimates_with_their_errors():
     assert shown.split("<caption")[1].count("<tr>") == 1 + 3 and f"{net.n - 3:,} more in to_frame()" in shown
 
 
+def test_path_html_repr_shows_the_years_and_who_defaults_escaped():
+    """A path displays itself like the other results: year by year (defaults, new, shortfall, principal rolled
+    and called, cash), then the institutions that default, first year first; a hostile name is escaped."""
+    from contagion.formatting import fmt_amount
+
+    net = contagion.FinancialNetwork.from_edges(
+        [{"debtor": "A", "creditor": "B", "amount": 5.0, "principal": 100.0, "rate": 0.05, "maturity": 2028}],
+        [{"id": "A", "name": "<b>A</b>", "external_assets": 20.0}, {"id": "B", "external_assets": 0.0}])
+    path = contagion.clear_path(net, (2026, 2029))          # A: 5, 5, then 50 of 105 in 2028 (test_paths)
+    shown = path._repr_html_()
+    assert "<b>" not in shown and "&lt;b&gt;A&lt;/b&gt;" in shown and "<script" not in shown
+    rows = re.findall(r"<tr>(<td.*?)</tr>", shown)
+    cells = [re.findall(r">([^<]*)</td>", r) for r in rows]
+    assert [c[:4] for c in cells[:4]] == [["2026", "0", "0", "0.00"], ["2027", "0", "0", "0.00"],
+                                          ["2028", "1", "1", fmt_amount(55.0)], ["2029", "1", "0", fmt_amount(35.0)]]
+    assert cells[2][5] == fmt_amount(100.0) and cells[2][7] == "<b>A</b>".replace("<", "&lt;").replace(">", "&gt;")
+    assert cells[4] == ["&lt;b&gt;A&lt;/b&gt;", "institution", "2028", fmt_amount(55.0)]
+    assert "1 of 2" in shown
+
+
 def test_html_repr_escapes_a_hostile_title():
     net = contagion.load_dataset("chain")
     hostile = net.replace(metadata={"title": "<img src=x onerror=alert(1)>"})
@@ -145,6 +165,18 @@ def test_the_example_notebook_runs_headless_and_shows_the_librarys_numbers(tmp_p
     # figures: PNG images
     for line in ("plots.losses_by_creditor_type(st)", "plots.loss_distribution(sweep)"):
         assert base64.b64decode(results[line]["image/png"])[:8] == b"\x89PNG\r\n\x1a\n"
+    # the path over five years: its display carries each year's numbers as the library gives them here
+    from contagion.formatting import fmt_amount
+
+    path = contagion.clear_path(net, (2026, 2030), ["openai-revenue-shortfall"])
+    shown = results["path"]
+    assert shown["text/plain"] == repr(path)
+    for k, year in enumerate(path.years):
+        cells = [fmt_amount(path.shortfall[k].sum()), fmt_amount(path.rolled_principal[k]),
+                 fmt_amount(path.called_principal[k])]
+        row = re.search(rf"<tr><td[^>]*>{year}</td>(.*?)</tr>", shown["text/html"]).group(1)
+        assert re.findall(r">([^<]*)</td>", row)[2:5] == cells, year
+    assert base64.b64decode(results["plots.path_timeline(path)"]["image/png"])[:8] == b"\x89PNG\r\n\x1a\n"
     # the sweep by the shipped config's name: the same draws as here (same seed), so the same numbers
     sweep = run_sweep(net, load_sweep_config("ai-demand-uncertainty"), n=2048, seed=7)
     assert results["sweep"]["text/plain"] == repr(sweep)

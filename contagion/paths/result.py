@@ -162,6 +162,49 @@ class PathResult:
             })
         return out
 
+    def _repr_html_(self, max_rows: int = 12) -> str:
+        """Jupyter display: the path year by year (defaults, new ones and who, shortfall, principal rolled and
+        called, cash carried), then the institutions that default (first ``max_rows``, by year and shortfall),
+        every text escaped."""
+        from html import escape
+
+        from pathlib import Path
+
+        from ..formatting import fmt_amount, summary_html
+
+        meta = self.network.metadata or {}
+        label = str(meta.get("dataset") or (Path(str(meta["source"])).name if meta.get("source") else "network"))
+        scen = " + ".join(s.name for s in self.scenarios) if self.scenarios else "no scenario"
+        ever = [y for y in self.default_year if y is not None]
+        head = summary_html(f"Path {self.years[0]}\u2013{self.years[-1]} ({self.method})", [
+            ("network", label), ("scenarios", scen), ("institutions that default", f"{len(ever)} of {len(self.names)}")])
+
+        def table(caption: str, cols: list[tuple[str, str]], rows: list[list[str]]) -> str:
+            return ('<table><caption style="text-align:left">' + escape(caption) + "</caption><tr>"
+                    + "".join(f'<th style="text-align:{a}">{escape(h)}</th>' for a, h in cols) + "</tr>"
+                    + "".join("<tr>" + "".join(f'<td style="text-align:{a}">{escape(v)}</td>'
+                                               for (a, _), v in zip(cols, r)) + "</tr>" for r in rows) + "</table>")
+
+        years = [[str(s["year"]), str(s["defaults"]), str(s["new_defaults"]), fmt_amount(s["total_shortfall"]),
+                  fmt_amount(s["rolled_principal"]), fmt_amount(s["called_principal"]), fmt_amount(s["cash"]),
+                  ", ".join(s["new_default_names"])] for s in self.summary()]
+        year_table = table("year by year", [("right", "year"), ("right", "defaults"), ("right", "new"),
+                                            ("right", "shortfall"), ("right", "rolled principal"),
+                                            ("right", "called principal"), ("right", "cash carried"),
+                                            ("left", "who defaults")], years)
+        first = np.argmax(self.defaulted, axis=0)
+        who = [i for i, y in enumerate(self.default_year) if y is not None]
+        who.sort(key=lambda i: (first[i], -self.shortfall[first[i], i], i))
+        types = self.network.types
+        rows = [[str(self.names[i]), str(types[i]), str(self.default_year[i]),
+                 fmt_amount(self.shortfall[first[i], i])] for i in who[:max_rows]]
+        more = len(who) - len(rows)
+        caption = "institutions that default" + (f" (first {len(rows)}; {more:,} more in to_frame())" if more > 0
+                                                 else "")
+        who_table = table(caption, [("left", "name"), ("left", "type"), ("right", "year"),
+                                    ("right", "shortfall that year")], rows) if who else ""
+        return head[:-len("</div>")] + year_table + who_table + "</div>"
+
     def __repr__(self) -> str:
         first = [y for y in self.default_year if y is not None]
         return (f"PathResult(years={self.years[0]}-{self.years[-1]}, n={len(self.names)}, "

@@ -186,6 +186,24 @@ def test_readme_links_are_shown_as_text_not_linked(tmp_path):
     assert "<script>alert(1)" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
 
 
+def test_report_states_the_one_year_figure_of_debt_rows_without_an_amount(tmp_path):
+    """A debt row read without an amount (DESIGN §7) counts a year's interest in one-year figures: both reports say
+    so in their data provenance, in words, not as the metadata key."""
+    folder = tmp_path / "net"
+    folder.mkdir()
+    (folder / "nodes.csv").write_text("id,external_assets\nA,20\nB,0\n")
+    (folder / "edges.csv").write_text("debtor,creditor,amount,principal,rate,maturity\nA,B,,100,0.05,2028\n")
+    with pytest.warns(UserWarning, match="1 debt row without an amount"):
+        net = contagion.read_network(folder)
+    said = "debt rows without an amount"
+    html = render(net, generated="2025-01-01")
+    cell = re.search(rf"{said}</th>\s*<td>([^<]*)</td>", html)
+    assert cell is not None and cell.group(1).startswith("1: their one-year figure is a year&#39;s interest")
+    assert "amounts_from_interest" not in html
+    md = render_markdown(net, generated="2025-01-01")["report.md"].decode("utf-8")
+    assert f"- {said}: 1: their one-year figure is a year's interest on the principal (principal \u00d7 rate)" in md
+
+
 def _hostile():
     nodes = pd.DataFrame({"id": ["a", "b", "c"], "name": ["<script>alert(1)</script>", '"><img src=x onerror=alert(1)>',
                                                           "=HYPERLINK(\"http://x\")"],

@@ -178,7 +178,13 @@ def _provenance(net: Any) -> dict[str, Any]:
         source = Path(str(meta["source"])).name + ("/" if Path(str(meta["source"])).is_dir() else "")
     else:
         source = "built in memory"
-    shown_meta = [[str(k), _no_abs_path(str(v))] for k, v in meta.items() if k not in ("scenarios", "source")]
+    from ..network import AMOUNTS_FROM_INTEREST
+
+    shown_meta = [[str(k), _no_abs_path(str(v))] if k != AMOUNTS_FROM_INTEREST else
+                  ["debt rows without an amount", f"{v}: their one-year figure is a year's interest on the principal "
+                                                  f"(principal \u00d7 rate); the timeline clears interest and "
+                                                  f"principal year by year"]
+                  for k, v in meta.items() if k not in ("scenarios", "source")]
     return {
         "dataset": str(meta.get("dataset") or ""),
         "source": source,

@@ -206,8 +206,8 @@ class _Direction:
 def _institution(net, key: str, wrt: str) -> int:
     try:
         return net.index_of(key)
-    except KeyError:
-        raise ContagionError(f"{wrt!r}: no institution named {key!r}") from None
+    except KeyError as exc:      # its text names the key, and the closest name or the ambiguity
+        raise ContagionError(f"{wrt!r}: {exc.args[0]}") from None
 
 
 def _edge(net, spec: str, wrt: str) -> tuple[int, int]:
@@ -223,6 +223,9 @@ def _edge(net, spec: str, wrt: str) -> tuple[int, int]:
             raise ContagionError(f"{wrt!r}: {net.names[i]!r} owes nothing to {net.names[j]!r}; "
                                  f"choose an existing obligation")
         return i, j
+    if len(parts) == 2:      # one way to read it: say which name is unknown (and the closest one)
+        for name in parts:
+            _institution(net, name.strip(), wrt)
     raise ContagionError(f"{wrt!r}: expected edge:DEBTOR>CREDITOR with two institution names")
 
 

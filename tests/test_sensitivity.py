@@ -155,6 +155,12 @@ def test_errors_name_what_is_wrong():
     net = _three()
     with pytest.raises(contagion.ContagionError, match="no institution named 'Z'"):
         sensitivity(net, "external_assets:Z", scenarios=())
+    ai = contagion.load_dataset("ai-infrastructure")      # a typo: the closest name, for both kinds of input
+    with pytest.raises(contagion.ContagionError, match=r"'external_assets:Oracel': no institution named 'Oracel' "
+                                                       r"\(did you mean 'Oracle'\?\)"):
+        sensitivity(ai, "external_assets:Oracel", scenarios=())
+    with pytest.raises(contagion.ContagionError, match=r"no institution named 'Oracel' \(did you mean 'Oracle'"):
+        sensitivity(ai, "edge:OpenAI>Oracel", scenarios=())
     with pytest.raises(contagion.ContagionError, match="owes nothing to"):
         sensitivity(net, "edge:C>B", scenarios=())
     with pytest.raises(contagion.ContagionError, match="wrt must be one of"):

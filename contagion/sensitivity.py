@@ -255,8 +255,13 @@ def _assumption_direction(net, key: str, effects: pd.DataFrame | None, wrt: str)
         effects = assumption_effects(net)
     rows = effects[effects["assumption"] == key]
     if rows.empty:
+        import difflib
+
         known = sorted(effects["assumption"].unique())
-        raise ContagionError(f"{wrt!r}: unknown assumption {key!r}; {ASSUMPTION_EFFECTS} lists {', '.join(known)}")
+        close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise ContagionError(f"{wrt!r}: unknown assumption {key!r}{hint}; {ASSUMPTION_EFFECTS} lists "
+                             f"{', '.join(known)}")
     return _effect_direction(net, rows, "derivative")
 
 

@@ -161,6 +161,9 @@ def test_errors_name_what_is_wrong():
         sensitivity(ai, "external_assets:Oracel", scenarios=())
     with pytest.raises(contagion.ContagionError, match=r"no institution named 'Oracel' \(did you mean 'Oracle'"):
         sensitivity(ai, "edge:OpenAI>Oracel", scenarios=())
+    with pytest.raises(contagion.ContagionError, match=r"unknown assumption 'openai_revenu' \(did you mean "
+                                                       r"'openai_revenue'\?\); assumption_effects.csv lists"):
+        sensitivity(ai, "assumption:openai_revenu", scenarios=())
     with pytest.raises(contagion.ContagionError, match="owes nothing to"):
         sensitivity(net, "edge:C>B", scenarios=())
     with pytest.raises(contagion.ContagionError, match="wrt must be one of"):

@@ -316,6 +316,19 @@ def test_bad_table_values_are_located(tmp_path, table, text, column):
     assert problem.column == column and str(problem.file).endswith(f"{table}.csv") and problem.row >= 2
 
 
+def test_problems_of_both_tables_are_listed_together(tmp_path):
+    folder = _write(tmp_path / "net", "debtor,creditor,amount,principal,maturity,rollover,max_ltv,collateral\n"
+                                      "A,B,1,100,2028,ltv,0.8,gpu\n",
+                    collateral="id,value,year,economic_life\ngpu,abc,2026,3\n",
+                    cashflows="id,year,external_assets\nZ,2026,5\n")
+    with pytest.raises(InvalidNetworkError) as info:
+        clear_path(contagion.read_network(folder), (2026, 2028))
+    assert [(Path(str(p.file)).name, p.row, p.column) for p in info.value.problems] == [
+        ("collateral.csv", 2, "value"), ("cashflows.csv", 2, "id")]
+    out = _cli("validate", str(folder))
+    assert out.exit_code == 1 and "collateral.csv, row 2" in out.stdout and "cashflows.csv, row 2" in out.stdout
+
+
 def test_unknown_collateral_id_is_located(tmp_path):
     folder = _write(tmp_path / "net", "debtor,creditor,amount,principal,maturity,rollover,max_ltv,collateral\n"
                                       "A,B,1,100,2028,ltv,0.8,tpu\n",

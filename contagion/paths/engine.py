@@ -67,7 +67,7 @@ from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 
-from ..errors import ContagionError
+from ..errors import ContagionError, InvalidNetworkError
 from .result import PathResult
 from .rules import PathRules, path_rules
 from .schedule import ROLLOVER_RULES, schedule_of
@@ -103,18 +103,24 @@ def _tables(net: Any, collateral: Any, cashflows: Any) -> tuple[CollateralTable,
                 collateral = folder / "collateral.csv"
             if cashflows is None and (folder / "cashflows.csv").is_file():
                 cashflows = folder / "cashflows.csv"
-    if collateral is None:
-        coll = CollateralTable()
-    elif isinstance(collateral, CollateralTable):
-        coll = collateral
-    else:
-        coll = read_collateral(collateral)
-    if cashflows is None:
-        flows = Cashflows()
-    elif isinstance(cashflows, Cashflows):
-        flows = cashflows
-    else:
-        flows = read_cashflows(cashflows, net)
+    problems: list = []     # both tables are read before a problem is raised: every one is listed
+    coll, flows = CollateralTable(), Cashflows()
+    try:
+        if isinstance(collateral, CollateralTable):
+            coll = collateral
+        elif collateral is not None:
+            coll = read_collateral(collateral)
+    except InvalidNetworkError as exc:
+        problems += exc.problems
+    try:
+        if isinstance(cashflows, Cashflows):
+            flows = cashflows
+        elif cashflows is not None:
+            flows = read_cashflows(cashflows, net)
+    except InvalidNetworkError as exc:
+        problems += exc.problems
+    if problems:
+        raise InvalidNetworkError(problems)
     return coll, flows
 
 
@@ -437,7 +443,7 @@ def _with(net: Any, amounts: np.ndarray, e: np.ndarray, ext: np.ndarray) -> Any:
 
 def _check_collateral(net: Any, sched: Any, coll: CollateralTable) -> None:
     """Every collateral id used by a rule or named while a collateral table exists must be defined."""
-    from ..errors import InvalidNetworkError, Problem
+    from ..errors import Problem
     from .schedule import _where
 
     file, offset = _where(net)

@@ -281,6 +281,17 @@ def test_validate_scenario_file_problems(tmp_path):
     bad.write_text('[[shocks]]\nkind = "default"\ntarget = "Q"\n', encoding="utf-8")
     result = invoke("validate", str(bad), ok=False)
     assert result.stdout.strip() == f"{bad}: scenario 'bad': shocks[0].target: unknown institution 'Q'"
+    # a file with schema problems: the targets of the shocks that do read are checked too (every problem at
+    # once), in order, each under its index in the file
+    bad.write_text('[[shocks]]\nkind = "default"\ntarget = "Q"\n\n[[shocks]]\nkind = "defualt"\ntarget = "C"\n\n'
+                   '[[shocks]]\nkind = "external_assets"\ntarget = "Pheriphery 1"\nrelative = 0.5\n', encoding="utf-8")
+    result = invoke("validate", str(bad), ok=False)
+    assert result.stdout.splitlines()[:3] == [
+        f"{bad}: shocks[1].kind: unknown shock kind 'defualt'; known kinds: external_assets, external_liabilities, "
+        f"default, edges, freeze, collateral",
+        f"{bad}: scenario 'bad': shocks[0].target: unknown institution 'Q'",
+        f"{bad}: scenario 'bad': shocks[2].target: unknown institution 'Pheriphery 1' (did you mean 'Periphery 1'?)"]
+    bad.write_text('[[shocks]]\nkind = "default"\ntarget = "Q"\n', encoding="utf-8")
     # and validating the network checks the scenarios that ship with it
     result = invoke("validate", str(folder), ok=False)
     assert result.exit_code == 1 and "unknown institution 'Q'" in result.stdout

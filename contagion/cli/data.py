@@ -274,18 +274,52 @@ def _scenario_network(path: Path):
 def _check_scenario(path: Path, net) -> list[str]:
     import warnings
 
-    from ..errors import ScenarioError
+    from ..errors import ScenarioError, shown
     from ..shocks import PathOnlyWarning, apply, load_scenario
 
+    import re
+
+    found: list[str] = []
     try:
-        scen = load_scenario(path)
-        if net is not None:
+        scen: Any = load_scenario(path)
+        where: list[int] = []
+    except ScenarioError as exc:
+        found = list(exc.problems)
+        good, name = _shocks_that_read(path)    # their targets are checked too: every problem at once
+        scen, where = [s for _, s in good], [k for k, _ in good]
+    if net is not None and scen:
+        try:
             with warnings.catch_warnings():   # a path scenario's dated shocks are checked, not applied
                 warnings.simplefilter("ignore", PathOnlyWarning)
-                apply(net, scen)
-    except ScenarioError as exc:
-        return [p if str(path) in p else f"{path}: {p}" for p in exc.problems]
-    return []
+                apply(net, scen)              # in order: a shock may fail only after the ones before it
+        except ScenarioError as exc:
+            # the shocks that read were applied as a list: "shocks[j]" is the j-th of them, shocks[where[j]] in the file
+            found += [re.sub(r"^shocks\[(\d+)\]", lambda m: f"scenario {shown(name)}: shocks[{where[int(m.group(1))]}]",
+                             p) if where else p for p in exc.problems]
+    return [p if str(path) in p else f"{path}: {p}" for p in found]
+
+
+def _shocks_that_read(path: Path) -> tuple[list, str]:
+    """``([(index, Shock), ...], name)``: the shocks of a scenario file that pass the schema on their own (the
+    file as a whole does not), to check their targets as well; none when the file cannot be parsed."""
+    from ..errors import ScenarioError
+    from ..shocks import Shock
+    from ..shocks.files import parse_config_text, read_config_text
+
+    try:
+        data = parse_config_text(read_config_text(path, "scenario file"), path.suffix.lower(), source=str(path))
+    except ScenarioError:
+        return [], path.stem
+    if not isinstance(data, dict) or not isinstance(data.get("shocks"), list):
+        return [], path.stem
+    good = []
+    for k, item in enumerate(data["shocks"]):
+        try:
+            good.append((k, Shock.from_dict(item)))
+        except (ScenarioError, TypeError, ValueError):
+            continue
+    name = data.get("name") if isinstance(data.get("name"), str) and data.get("name") else path.stem
+    return good, name
 
 
 def validation(path: str, against: str | None) -> tuple[list, str]:

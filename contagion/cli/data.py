@@ -205,7 +205,6 @@ def _info_tables(data: dict[str, Any], color: bool) -> str:
     return render(*parts, color=color)
 
 
-
 def _sponsor_tables(sponsors: list[dict[str, Any]], color: bool) -> list[Any]:
     """The debt behind each sponsor, fitted to the terminal (:func:`.tables.fitted_table`: numbers whole, the
     least telling columns hidden first, with a note), then the vehicles of each sponsor, wrapped."""
@@ -236,6 +235,7 @@ def _sponsor_tables(sponsors: list[dict[str, Any]], color: bool) -> list[Any]:
     for row in sponsors:
         vehicles.add_row(str(row["sponsor"]), str(row["vehicle_names"]))
     return [table, *([note] if note else []), vehicles]
+
 
 # ---------------------------------------------------------------------- validate
 def _is_scenario_file(path: Path) -> bool:
@@ -272,17 +272,16 @@ def _scenario_network(path: Path):
 
 
 def _check_scenario(path: Path, net) -> list[str]:
+    import re
     import warnings
 
     from ..errors import ScenarioError, shown
     from ..shocks import PathOnlyWarning, apply, load_scenario
 
-    import re
-
     found: list[str] = []
+    name, where = path.stem, []
     try:
         scen: Any = load_scenario(path)
-        where: list[int] = []
     except ScenarioError as exc:
         found = list(exc.problems)
         good, name = _shocks_that_read(path)    # their targets are checked too: every problem at once

@@ -33,8 +33,6 @@ PROVENANCE_KEYS = ("source", "dataset")
 def stored_metadata(metadata: Mapping[str, Any]) -> dict[str, Any]:
     """The metadata a writer stores: everything but :data:`PROVENANCE_KEYS` and the count of amounts filled in
     on reading (the written table holds them)."""
-    from ..network import AMOUNTS_FROM_INTEREST
-
     return {k: v for k, v in dict(metadata or {}).items() if k not in (*PROVENANCE_KEYS, AMOUNTS_FROM_INTEREST)}
 
 

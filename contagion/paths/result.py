@@ -167,7 +167,6 @@ class PathResult:
         called, cash carried), then the institutions that default (first ``max_rows``, by year and shortfall),
         every text escaped."""
         from html import escape
-
         from pathlib import Path
 
         from ..formatting import fmt_amount, summary_html

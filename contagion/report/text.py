@@ -182,8 +182,8 @@ def _provenance(net: Any) -> dict[str, Any]:
 
     shown_meta = [[str(k), _no_abs_path(str(v))] if k != AMOUNTS_FROM_INTEREST else
                   ["debt rows without an amount", f"{v}: their one-year figure is a year's interest on the principal "
-                                                  f"(principal \u00d7 rate); the timeline clears interest and "
-                                                  f"principal year by year"]
+                                                  f"(principal \u00d7 rate); over several years (--horizon) interest "
+                                                  f"and principal fall due as scheduled"]
                   for k, v in meta.items() if k not in ("scenarios", "source")]
     return {
         "dataset": str(meta.get("dataset") or ""),

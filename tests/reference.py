@@ -146,7 +146,6 @@ def fda_dense(L, e, ext=None, forced=None, recovery=None, alpha=1.0, beta=1.0) -
     which an institution joined.
     """
     L, e, ext, pbar, Pi, forced, cap = _setup(L, e, ext, forced, recovery)
-    n = L.shape[0]
     tie = REF_TIE * pbar
     has = pbar > 0
     PT = Pi.T

@@ -391,6 +391,15 @@ def is_blank(v: Any) -> bool:
     return v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)) or (isinstance(v, str) and not v.strip())
 
 
+def blank_cells(s: pd.Series, cells: list | None = None) -> np.ndarray:
+    """:func:`is_blank` of every cell of a column (a numeric one without a Python loop; ``cells``: its values as
+    a list, when the caller has them already)."""
+    if s.dtype.kind in "fiu":
+        return np.isnan(s.to_numpy(dtype=np.float64, na_value=np.nan))
+    cells = s.tolist() if cells is None else cells
+    return np.fromiter((is_blank(v) for v in cells), dtype=bool, count=len(cells))
+
+
 def _cell_number(v: Any) -> float:
     """A cell as a float: nan when it is not a number at all (text, a boolean, ``1_000``, an object)."""
     if isinstance(v, (bool, np.bool_)):
@@ -452,7 +461,7 @@ def located_numbers(values: Any, column: str, file: str | None, row_offset: int,
         blank = np.isnan(x)
     else:
         raw = s.tolist()
-        blank = np.fromiter((is_blank(v) for v in raw), dtype=bool, count=len(raw))
+        blank = blank_cells(s, raw)
         x = np.fromiter((math.nan if b else _cell_number(v) for v, b in zip(raw, blank)), dtype=np.float64,
                         count=len(raw))
     with np.errstate(invalid="ignore"):

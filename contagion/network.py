@@ -23,7 +23,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from ._columns import (_all_distinct, _bool_column, _check_columns, _check_unique, _empty_text, _id_text, _IdLookup,
-                       _long, _number_column, _plain, _raw_value, _text_compact)
+                       _long, _number_column, _plain, _raw_value, _text_compact, blank_cells, located_numbers)
 from ._matrix import csr_from_edges
 from .errors import InvalidNetworkError, Problem
 
@@ -94,17 +94,6 @@ def warn_interest_amounts(file: str, rows: int, stacklevel: int = 2) -> None:
                   stacklevel=stacklevel + 1)
 
 
-def _blank_cells(s: pd.Series) -> np.ndarray:
-    """Whether each cell of a table column is blank (missing, NaN, or empty / white-space text)."""
-    if s.dtype.kind in "fiu":
-        return s.isna().to_numpy()
-    if s.dtype.kind == "b":
-        return np.zeros(len(s), dtype=bool)
-    from ._columns import is_blank
-
-    return np.fromiter((is_blank(v) for v in s.tolist()), dtype=bool, count=len(s))
-
-
 def _debt_amounts(edges_df: pd.DataFrame, file: str, problems: list[Problem], row_offset: int
                   ) -> tuple[pd.DataFrame, int]:
     """DESIGN.md §7: a debt row (one with a ``principal``) may leave ``amount`` blank, or the table may have no
@@ -117,11 +106,9 @@ def _debt_amounts(edges_df: pd.DataFrame, file: str, problems: list[Problem], ro
         return edges_df, 0
     n = len(edges_df)
     amount = edges_df["amount"] if "amount" in edges_df.columns else pd.Series(np.full(n, np.nan))
-    rows = np.flatnonzero(_blank_cells(amount) & ~_blank_cells(edges_df["principal"]))
+    rows = np.flatnonzero(blank_cells(amount) & ~blank_cells(edges_df["principal"]))
     if rows.size == 0:
         return edges_df, 0     # blank amounts without a principal are reported as missing
-    from ._columns import located_numbers
-
     found: list[Problem] = []
     principal = located_numbers(edges_df["principal"], "principal", file, row_offset, found, low=0.0)
     rate = (located_numbers(edges_df["rate"], "rate", file, row_offset, found, low=0.0)

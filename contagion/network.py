@@ -76,6 +76,9 @@ def _as_vector(values: Any, n: int, what: str) -> np.ndarray:
     return arr.copy()
 
 
+#: File labels starting with this are placeholders of a reader (:func:`contagion.io._tables.build_network`), which
+#: re-locates ``from_edges``' problems and gives its warnings itself, naming the real file.
+PLACEHOLDER = "\x00"
 #: ``net.metadata`` key: how many debt rows were read without an ``amount`` (see :func:`_debt_amounts`).
 AMOUNTS_FROM_INTEREST = "amounts_from_interest"
 
@@ -476,7 +479,7 @@ class FinancialNetwork:
                                     column="creditor", value=creditors.iloc[k]))
         if problems:
             raise InvalidNetworkError(problems)
-        if from_interest and not ef.startswith("\x00"):   # (a reader's placeholder: the reader says it, by file)
+        if from_interest and not ef.startswith(PLACEHOLDER):
             warn_interest_amounts(ef, from_interest, stacklevel=3)
 
         n = len(ids)

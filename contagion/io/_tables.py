@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InvalidNetworkError, Problem, shown
-from ..network import AMOUNTS_FROM_INTEREST, FinancialNetwork, warn_interest_amounts
+from ..network import AMOUNTS_FROM_INTEREST, PLACEHOLDER, FinancialNetwork, warn_interest_amounts
 
 __all__ = ["LocatedProblem", "build_network", "near_misses", "near_miss_message", "KNOWN_NODE_COLUMNS",
            "KNOWN_EDGE_COLUMNS", "frame_records", "frame_from_records", "native", "is_missing",
@@ -37,7 +37,7 @@ def stored_metadata(metadata: Mapping[str, Any]) -> dict[str, Any]:
 
 
 #: Placeholder "file" labels handed to ``from_edges`` so that its problems can be re-located.
-_NODES, _EDGES = "\x00nodes", "\x00edges"
+_NODES, _EDGES = PLACEHOLDER + "nodes", PLACEHOLDER + "edges"
 _FIRST_SEEN = re.compile(r"\(first seen at row (\d+)\)")
 
 

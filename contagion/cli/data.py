@@ -276,15 +276,19 @@ def _check_scenario(path: Path, net) -> list[str]:
     import warnings
 
     from ..errors import ScenarioError, shown
-    from ..shocks import PathOnlyWarning, apply, load_scenario
+    from ..shocks import PathOnlyWarning, Scenario, apply
+    from ..shocks.files import parse_config_text, read_config_text
 
     found: list[str] = []
-    name, where = path.stem, []
-    try:
-        scen: Any = load_scenario(path)
+    data: Any = None
+    where: list[int] = []
+    try:      # load_scenario's steps, keeping the parsed data for the case the schema fails
+        data = parse_config_text(read_config_text(path, "scenario file"), path.suffix.lower(), source=str(path))
+        scen: Any = Scenario.from_dict(data, name=path.stem, source=str(path))
+        name = scen.name
     except ScenarioError as exc:
         found = list(exc.problems)
-        good, name = _shocks_that_read(path)    # their targets are checked too: every problem at once
+        good, name = _shocks_that_read(data, path.stem)   # their targets are checked too: every problem at once
         scen, where = [s for _, s in good], [k for k, _ in good]
     if net is not None and scen:
         try:
@@ -298,27 +302,22 @@ def _check_scenario(path: Path, net) -> list[str]:
     return [p if str(path) in p else f"{path}: {p}" for p in found]
 
 
-def _shocks_that_read(path: Path) -> tuple[list, str]:
-    """``([(index, Shock), ...], name)``: the shocks of a scenario file that pass the schema on their own (the
-    file as a whole does not), to check their targets as well; none when the file cannot be parsed."""
+def _shocks_that_read(data: Any, stem: str) -> tuple[list, str]:
+    """``([(index, Shock), ...], name)`` of a parsed scenario file whose schema check failed: the shocks that pass
+    it on their own, to check their targets as well (none when ``data`` is not a scenario's mapping)."""
     from ..errors import ScenarioError
     from ..shocks import Shock
-    from ..shocks.files import parse_config_text, read_config_text
 
-    try:
-        data = parse_config_text(read_config_text(path, "scenario file"), path.suffix.lower(), source=str(path))
-    except ScenarioError:
-        return [], path.stem
     if not isinstance(data, dict) or not isinstance(data.get("shocks"), list):
-        return [], path.stem
+        return [], stem
     good = []
     for k, item in enumerate(data["shocks"]):
         try:
             good.append((k, Shock.from_dict(item)))
         except (ScenarioError, TypeError, ValueError):
             continue
-    name = data.get("name") if isinstance(data.get("name"), str) and data.get("name") else path.stem
-    return good, name
+    name = data.get("name")
+    return good, name if isinstance(name, str) and name else stem
 
 
 def validation(path: str, against: str | None) -> tuple[list, str]:

@@ -104,23 +104,16 @@ def _tables(net: Any, collateral: Any, cashflows: Any) -> tuple[CollateralTable,
             if cashflows is None and (folder / "cashflows.csv").is_file():
                 cashflows = folder / "cashflows.csv"
     problems: list = []     # both tables are read before a problem is raised: every one is listed
-    coll, flows = CollateralTable(), Cashflows()
-    try:
-        if isinstance(collateral, CollateralTable):
-            coll = collateral
-        elif collateral is not None:
-            coll = read_collateral(collateral)
-    except InvalidNetworkError as exc:
-        problems += exc.problems
-    try:
-        if isinstance(cashflows, Cashflows):
-            flows = cashflows
-        elif cashflows is not None:
-            flows = read_cashflows(cashflows, net)
-    except InvalidNetworkError as exc:
-        problems += exc.problems
+    tables: list[Any] = []
+    for given, kind, read in ((collateral, CollateralTable, read_collateral),
+                              (cashflows, Cashflows, lambda path: read_cashflows(path, net))):
+        try:
+            tables.append(kind() if given is None else given if isinstance(given, kind) else read(given))
+        except InvalidNetworkError as exc:
+            problems += exc.problems
     if problems:
         raise InvalidNetworkError(problems)
+    coll, flows = tables
     return coll, flows
 
 

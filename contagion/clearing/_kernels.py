@@ -152,6 +152,20 @@ def _sum(parts):
     return d
 
 
+@njit(cache=True)
+def _max(parts):
+    m = 0.0
+    for b in range(parts.size):
+        m = max(m, parts[b])
+    return m
+
+
+@njit(cache=True, inline="always")
+def _ax(x, y, lin, beta, i):
+    """``(A x)_i`` from ``y = M x``: ``x_i - beta y_i`` on a linear row, ``x_i`` on a capped one."""
+    return x[i] - beta * y[i] if lin[i] else x[i]
+
+
 @njit(parallel=True, cache=True)
 def finish_dot(x, y, lin, beta, w):
     """``y <- A x`` from ``y = M x``; returns ``w . y`` (summed in fixed blocks)."""
@@ -160,7 +174,7 @@ def finish_dot(x, y, lin, beta, w):
     for b in prange(parts.size):
         d = 0.0
         for i in _span(b, n):
-            v = x[i] - beta * y[i] if lin[i] else x[i]
+            v = _ax(x, y, lin, beta, i)
             y[i] = v
             d += w[i] * v
         parts[b] = d
@@ -178,7 +192,7 @@ def finish_dot2(x, y, lin, beta):
         d1 = 0.0
         d2 = 0.0
         for i in _span(b, n):
-            v = x[i] - beta * y[i] if lin[i] else x[i]
+            v = _ax(x, y, lin, beta, i)
             y[i] = v
             d1 += v * x[i]
             d2 += v * v
@@ -192,7 +206,7 @@ def residual_from(b, y, lin, beta, x, r, iw):
     """``r = b - A x`` from ``y = M x``; returns ``max |r_i| * iw_i`` (``iw``: 1 / each row's own scale)."""
     m = 0.0
     for i in prange(x.size):
-        v = b[i] - (x[i] - beta * y[i] if lin[i] else x[i])
+        v = b[i] - _ax(x, y, lin, beta, i)
         r[i] = v
         m = max(m, abs(v) * iw[i])
     return m
@@ -234,10 +248,7 @@ def update_xr(x, p, r, t, alpha, omega, rhat, iw):
             d += rhat[i] * v
         pm[b] = m
         pd[b] = d
-    m = 0.0
-    for b in range(nb):
-        m = max(m, pm[b])
-    return m, _sum(pd)
+    return _max(pm), _sum(pd)
 
 
 @njit(parallel=True, cache=True)

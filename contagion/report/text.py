@@ -14,6 +14,7 @@ from typing import Any, Sequence
 import pandas as pd
 
 from ..datasets import read_readme
+from ..network import AMOUNTS_FROM_INTEREST
 from ..errors import ContagionError
 from ..formatting import fmt_amount
 
@@ -178,8 +179,6 @@ def _provenance(net: Any) -> dict[str, Any]:
         source = Path(str(meta["source"])).name + ("/" if Path(str(meta["source"])).is_dir() else "")
     else:
         source = "built in memory"
-    from ..network import AMOUNTS_FROM_INTEREST
-
     shown_meta = [[str(k), _no_abs_path(str(v))] if k != AMOUNTS_FROM_INTEREST else
                   ["debt rows without an amount", f"{v}: their one-year figure is a year's interest on the principal "
                                                   f"(principal \u00d7 rate); over several years (--horizon) interest "

@@ -14,9 +14,9 @@ from typing import Any, Sequence
 import pandas as pd
 
 from ..datasets import read_readme
-from ..network import AMOUNTS_FROM_INTEREST
 from ..errors import ContagionError
 from ..formatting import fmt_amount
+from ..network import AMOUNTS_FROM_INTEREST
 
 
 def _unique_labels(names: Sequence[str]) -> list[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
+import warnings
 from fractions import Fraction as Q
 from itertools import product
 from pathlib import Path
@@ -457,6 +458,35 @@ def test_cli_horizon_year_summary_has_the_one_year_keys_with_guarantees():
         keys = list(year["summary"])
         assert [k for k in keys if k in one_year] == list(one_year)
     assert [y["summary"]["guarantees"] for y in data["years"]] == [0.0, 27.3]
+
+
+def test_a_horizon_far_from_the_dated_data_is_warned_about_and_still_cleared():
+    """`--horizon 5` (five years, mistyped) on data dated 2028: a HorizonWarning naming the data's years; a
+    horizon near the data (before the maturity, or after it) and an undated network are not warned about."""
+    from contagion.paths import HorizonWarning
+
+    net = _bullet()
+    with pytest.warns(HorizonWarning, match=r"the horizon 5:5 is 2,023 years before the network's dated data, "
+                                            r"which runs from 2028 to 2028 \(maturities\).*e\.g\. 2028:2028"):
+        far = clear_path(net, (5, 5))
+    assert far.payments[0, 0] == 5.0                      # computed all the same: interest, the loan not yet due
+    with pytest.warns(HorizonWarning, match="2,101 years after"):
+        clear_path(net, (4129, 4129))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        clear_path(net, (2026, 2027))                      # before the maturity: a normal question
+        clear_path(net, (2031, 2032))                      # after it: the principal is overdue
+        clear_path(_make(*random_case(3)), (5, 5))         # nothing dated: every year is the same
+
+
+def test_cli_warns_about_a_horizon_of_five():
+    out = _cli("run", "ai-infrastructure", "--horizon", "5", "-f", "json")
+    assert out.exit_code == 0, out.output
+    assert ("warning: the horizon 5:5 is 2,020 years before the network's dated data, which runs from 2025 to "
+            "2049") in out.stderr
+    assert json.loads(out.stdout)["horizon"] == [5, 5]
+    assert "warning: the horizon" not in _cli("run", "ai-infrastructure", "--horizon", "2026:2030", "-f",
+                                              "json").stderr
 
 
 def test_cli_horizon_table_and_csv(tmp_path):

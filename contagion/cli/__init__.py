@@ -91,9 +91,10 @@ def cli() -> None:
     Eisenberg-Noe or Rogers-Veraart clearing finds who pays what, who
     defaults, in which wave, and who bears the losses.
 
-    NETWORK arguments take a path (a directory with nodes.csv and edges.csv,
-    a .json or .graphml file) or the name of a built-in dataset
-    (see `contagion datasets`); without one, the built-in default is used.
+    NETWORK arguments take a path (a directory with nodes.csv and edges.csv
+    or nodes.parquet and edges.parquet, a .json or .graphml file) or the name
+    of a built-in dataset (see `contagion datasets`); without one, the
+    built-in default is used.
     """
 
 

@@ -409,9 +409,10 @@ def _problem_record(p) -> dict:
 def validate(path: str, against: str | None, fmt: str) -> None:
     """Check a network (or a scenario file) and list EVERY problem, one per line.
 
-    PATH is a network (a folder with nodes.csv and edges.csv, a .json or
-    .graphml file, or a built-in dataset name) or a scenario file (.toml,
-    .yaml, .yml, or .json with "shocks"). For a network, the scenarios that
+    PATH is a network (a folder with nodes.csv and edges.csv or their
+    .parquet twins, a .json or .graphml file, or a built-in dataset name) or
+    a scenario file (.toml, .yaml, .yml, or .json with "shocks"). For a
+    network, the scenarios that
     ship with it, its dataset.toml default scenario, the multi-year columns
     (dated debt, collateral.csv, cashflows.csv) and the guarantee and
     seniority columns are checked too. Exit 1 when there is any problem.

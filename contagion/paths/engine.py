@@ -62,6 +62,7 @@ one-year horizon equals a plain :func:`contagion.clear`.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Sequence
 
@@ -73,10 +74,58 @@ from .rules import PathRules, path_rules
 from .schedule import ROLLOVER_RULES, schedule_of
 from .tables import Cashflows, CollateralTable, network_folders, read_cashflows, read_collateral
 
-__all__ = ["clear_path", "MAX_YEARS"]
+__all__ = ["clear_path", "MAX_YEARS", "HorizonWarning", "FAR_YEARS"]
 
 #: Longest horizon accepted (years).
 MAX_YEARS = 200
+
+
+class HorizonWarning(UserWarning):
+    """The horizon lies far (more than :data:`FAR_YEARS` years) from every year the network's dated data
+    mentions: a horizon of ``5:5`` on data dated 2026-2035 is almost always "five years" mistyped. The path is
+    computed all the same (a loan already due is due in the first year, one due later pays interest)."""
+
+
+#: How far (years) a horizon may lie from the years of the dated data before :class:`HorizonWarning`.
+FAR_YEARS = 100
+
+
+def _data_years(sched: Any, coll: CollateralTable, flows: Cashflows) -> tuple[int, int, list[str]] | None:
+    """``(first, last, where)``: the span of the years the dated data mentions (debt maturities, ``start`` /
+    ``end`` of recurring amounts, ``collateral.csv`` and ``cashflows.csv`` years), and where they come from;
+    ``None`` when nothing is dated."""
+    found: list[tuple[str, np.ndarray]] = [
+        ("maturities", sched.maturity), ("start/end years", np.concatenate([sched.start, sched.end])),
+        ("collateral.csv", np.array([r[0] for rows in coll.rows.values() for r in rows], dtype=float)),
+        ("cashflows.csv", np.array(list(flows.by_year), dtype=float))]
+    spans = [(name, v[np.isfinite(v)]) for name, v in found]
+    spans = [(name, v) for name, v in spans if v.size]
+    if not spans:
+        return None
+    return (int(min(v.min() for _, v in spans)), int(max(v.max() for _, v in spans)), [name for name, _ in spans])
+
+
+def _check_horizon(years: Sequence[int], span: tuple[int, int, list[str]] | None) -> None:
+    """Warn (:class:`HorizonWarning`) when ``years`` lie more than :data:`FAR_YEARS` years from the data's span.
+
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as seen:
+    ...     warnings.simplefilter("always")
+    ...     _check_horizon((2026, 2027), (2028, 2035, ["maturities"]))   # before the first maturity: fine
+    ...     _check_horizon((5,), (2028, 2035, ["maturities"]))
+    >>> [str(w.message)[:60] for w in seen]
+    ["the horizon 5:5 is 2,023 years before the network's dated da"]
+    """
+    if span is None:
+        return
+    lo, hi, where = span
+    gap = lo - years[-1] if years[-1] < lo else years[0] - hi if years[0] > hi else 0
+    if gap > FAR_YEARS:
+        side = "before" if years[-1] < lo else "after"
+        warnings.warn(f"the horizon {years[0]}:{years[-1]} is {gap:,} years {side} the network's dated data, which "
+                      f"runs from {lo} to {hi} "
+                      f"({', '.join(where)}); a horizon is calendar years, first and last (e.g. "
+                      f"{lo}:{min(hi, lo + 4)})", HorizonWarning, stacklevel=3)
 
 
 def _horizon(horizon: Any) -> tuple[int, ...]:
@@ -207,6 +256,7 @@ def clear_path(net: Any, horizon: tuple[int, int], scenarios: Iterable[Any] | An
     sched = schedule_of(net)
     coll, flows = _tables(net, collateral, cashflows)
     _check_collateral(net, sched, coll)
+    _check_horizon(years, _data_years(sched, coll, flows))
     state = _State.start(net, sched, years, flows, _sells(method))
     steps = [state.year(k, t, rules, coll, method, params) for k, t in enumerate(years)]
     stack = lambda key: np.array([getattr(step, key) for step in steps])  # noqa: E731

@@ -483,6 +483,27 @@ def test_cli_report_with_a_horizon(tmp_path):
     assert res.exit_code == 2 and "FIRST:LAST" in res.output
 
 
+def test_cli_report_with_a_horizon_notes_that_the_timeline_applies_the_dated_shocks(tmp_path):
+    """The one-year sections skip a scenario's dated shocks and the timeline applies them: with --horizon the
+    report says so in one note instead of the one-year warning that they are skipped (kept without it)."""
+    folder = tmp_path / "dated"
+    contagion.write_network(dated_network(), folder)
+    (folder / "late.toml").write_text('name = "late"\n[[shocks]]\nkind = "external_assets"\ntarget = "Cloud"\n'
+                                      'absolute = 5\nyear = 2027\n[[shocks]]\nkind = "external_assets"\n'
+                                      'target = "Cloud"\nabsolute = 1\n', encoding="utf-8")
+    out = tmp_path / "r.html"
+    res = CliRunner().invoke(cli, ["report", str(folder), "-s", str(folder / "late.toml"), "--horizon", "2026:2029",
+                                   "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    assert ("note: the one-year sections skip 1 shock with a year or a freeze/collateral rule (scenario 'late': "
+            "shocks[0]); the timeline (2026-2029) applies it") in res.stderr
+    assert "a one-year clearing skips them" not in res.stderr
+    res = CliRunner().invoke(cli, ["report", str(folder), "-s", str(folder / "late.toml"), "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "warning: 1 shock (scenario 'late': shocks[0]) with a year" in res.stderr
+    assert "the timeline" not in res.stderr
+
+
 # ---------------------------------------------------------------------------- the first screen, in words
 def test_first_screen_names_who_defaults_and_who_bears_it_chain():
     # chain: A owes B 10; B owes C 10 and 5 outside, holds 6; C owes 8 outside, holds 0.5.

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import functools
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import click
 from click.core import ParameterSource
@@ -137,9 +138,40 @@ def report(network: str | None, scenarios: tuple[str, ...], baseline: bool, meth
     fmt = _format_for(fmt, output)
     net, target = load_network(network), output or REPORT_FORMATS[fmt]
     browser = _check_target(fmt, target)
-    rep = build_report(net, scenario_request(scenarios, baseline), method=method, title=title, max_rows=max_rows,
-                       max_nodes=max_nodes, horizon=horizon, **analytics, **params)
+    with _path_shocks_noted(horizon):
+        rep = build_report(net, scenario_request(scenarios, baseline), method=method, title=title,
+                           max_rows=max_rows, max_nodes=max_nodes, horizon=horizon, **analytics, **params)
     _write_report(rep, network_label(net), fmt, target, browser)
+
+
+@contextmanager
+def _path_shocks_noted(horizon: tuple[int, int] | None) -> Iterator[None]:
+    """With a horizon, the one-year sections skip the dated shocks and the timeline applies them: say that
+    (once) instead of the one-year warning that they are skipped; every other warning passes unchanged."""
+    import warnings
+
+    from ..shocks import PathOnlyWarning
+
+    if horizon is None:
+        yield
+        return
+    seen: list[warnings.WarningMessage] = []
+    try:
+        with warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("default")
+            yield
+    finally:
+        skipped: list[str] = []
+        for w in seen:
+            if isinstance(w.message, PathOnlyWarning):
+                skipped += [s for s in w.message.shocks if s not in skipped]
+            else:
+                warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+    if skipped:
+        many = len(skipped) > 1
+        click.echo(f"note: the one-year sections skip {len(skipped)} shock{'s' if many else ''} with a year or a "
+                   f"freeze/collateral rule ({skipped[0]}{', ...' if many else ''}); the timeline "
+                   f"({horizon[0]}-{horizon[1]}) applies {'them' if many else 'it'}", err=True)
 
 
 _SUFFIX_FORMATS = {".html": "html", ".htm": "html", ".pdf": "pdf"}

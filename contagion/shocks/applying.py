@@ -19,7 +19,14 @@ PATH_KINDS = ("freeze", "collateral")
 
 
 class PathOnlyWarning(UserWarning):
-    """A scenario has shocks that apply only on a multi-year path, and a one-year clearing skipped them."""
+    """A scenario has shocks that apply only on a multi-year path, and a one-year clearing skipped them.
+
+    ``shocks``: where they are (``"scenario 'x': shocks[0]"``, ...).
+    """
+
+    def __init__(self, message: str, shocks: Sequence[str] = ()):
+        super().__init__(message)
+        self.shocks = tuple(shocks)
 
 
 def apply_in_year(network: "FinancialNetwork", shocks: Sequence[Shock], year: int) -> "FinancialNetwork":
@@ -87,10 +94,10 @@ def apply(network: "FinancialNetwork", scenario: "Scenario | Shock | Sequence[Sc
     shocks = list(_shocks_of(scenario))
     dated = [label for label, s in shocks if s.year is not None or s.years is not None or s.kind in PATH_KINDS]
     if dated:
-        warnings.warn(f"{len(dated)} shock{'s' if len(dated) > 1 else ''} ({dated[0]}"
+        warnings.warn(PathOnlyWarning(f"{len(dated)} shock{'s' if len(dated) > 1 else ''} ({dated[0]}"
                       f"{', ...' if len(dated) > 1 else ''}) with a year, or a freeze/collateral rule, apply only "
                       f"on a multi-year path (contagion.clear_path, run --horizon); a one-year clearing skips them",
-                      PathOnlyWarning, stacklevel=2)
+                      dated), stacklevel=2)
     for label, shock in shocks:
         if shock.year is not None or shock.years is not None or shock.kind in PATH_KINDS:
             continue

@@ -115,6 +115,27 @@ def test_fit_shortens_text_before_dropping_and_never_a_number():
     assert middle_ellipsis(rows[0][0], 12) == "A very…name"[:6] + "…" + " name"[-5:]
 
 
+def test_fit_wraps_every_header_to_the_fewest_lines_that_fit():
+    """The --rank-assumptions table at 80 columns: natural widths 25 + 17 + 18 + 19 + 11 + frame 16 = 106. Two-line
+    headers fit (25 + 9 + 9 + 10 + 11 + 16 = 80); the old widest-first wrapping cut three headers to one word a
+    line (four lines) and left eight columns unused."""
+    cols = [Col("assumption", "left", 0, shrink=True), Col("change at low end"), Col("change at high end"),
+            Col("per unit at central", priority=1), Col("defaults at", "left", 2)]
+    rows = [["coreweave_cash_cost_ratio", "0.53", "-1.06", "-10.5679", "-"]]
+    kept, widths, hidden = fit(cols, rows, 80)
+    assert (kept, widths, hidden) == ([0, 1, 2, 3, 4], [25, 9, 9, 10, 11], [])
+    assert fit(cols, rows, 200)[1] == [25, 17, 18, 19, 11]                  # room: no header wraps
+    # one-line headers come back where the width allows, cheapest first: at 83, "defaults at" stays whole and
+    # "change at low end" (8 more) would not fit
+    assert fit(cols, rows, 83)[1] == [25, 9, 9, 10, 11]
+    assert fit(cols, rows, 88)[1] == [25, 17, 9, 10, 11]
+    # a text column is counted at its floor: two-line headers with the name shortened (35 -> 28), not four-line
+    # ones with the name whole
+    long = [["a much longer name of an assumption", "0.53", "-1.06", "-10.5679", "-"]]
+    kept, widths, hidden = fit(cols, long, 80)
+    assert widths == [28, 9, 9, 10, 8] and hidden == []
+
+
 def test_scenario_description_is_printed_once_and_shortened():
     """17.6: the scenario's description on stderr is its first sentence, at most 160 characters, cut at a word,
     with a pointer to the full text; short descriptions are printed whole."""

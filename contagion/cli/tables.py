@@ -71,30 +71,33 @@ def fit(cols: Sequence[Col], rows: Sequence[Sequence[str]], width: int) -> tuple
     >>> fit(cols, [["Alphabet Inc.", "1,234.50", "x"]], 22)   # the note dropped, the number kept whole
     ([0, 1], [7, 8], ['note'])
     """
-    natural = [max([len(c.header)] + [len(str(r[k])) for r in rows]) for k, c in enumerate(cols)]
+    cells = [max([len(str(r[k])) for r in rows] + [0]) for k in range(len(cols))]
+    natural = [max(len(c.header), cells[k]) for k, c in enumerate(cols)]
     minimal = [max(_header_width(c.header), min(natural[k], c.floor) if c.shrink else natural[k])
                for k, c in enumerate(cols)]
     kept = list(range(len(cols)))
     hidden: list[str] = []
     while True:
-        widths = {k: natural[k] for k in kept}
-        total = sum(widths.values()) + _PER_COLUMN * len(kept) + _EDGE
-        # 1. headers wrap at spaces
-        for k in sorted(kept, key=lambda k: -natural[k]):
-            if total <= width:
+        # 1. headers wrap at spaces, all to the fewest lines that fit (text columns counted at their floor:
+        # step 2 shortens them), then back to one line where the width allows, cheapest first
+        for lines in range(1, max([len(cols[k].header.split()) for k in kept] + [1]) + 1):
+            widths = {k: max(cells[k], _wrap_width(cols[k].header, lines)) for k in kept}
+            floor = {k: max(minimal[k], _wrap_width(cols[k].header, lines)) for k in kept}
+            total = sum(widths.values()) + _PER_COLUMN * len(kept) + _EDGE
+            if total - sum(max(0, widths[k] - floor[k]) for k in kept if cols[k].shrink) <= width:
                 break
-            cell = max([len(str(r[k])) for r in rows] + [0])
-            target = max(cell, _header_width(cols[k].header), minimal[k] if cols[k].shrink else 0)
-            if target < widths[k]:
-                total -= widths[k] - target
-                widths[k] = target
+        if total <= width:
+            for k in sorted(kept, key=lambda j: (natural[j] - widths[j], j)):
+                if total + natural[k] - widths[k] <= width:
+                    total += natural[k] - widths[k]
+                    widths[k] = natural[k]
         # 2. text columns shortened, widest first, down to their floor
         shrinkable = [k for k in kept if cols[k].shrink]
         while total > width and shrinkable:
-            k = max(shrinkable, key=lambda j: widths[j] - minimal[j])
-            if widths[k] <= minimal[k]:
+            k = max(shrinkable, key=lambda j: widths[j] - floor[j])
+            if widths[k] <= floor[k]:
                 break
-            step = min(widths[k] - minimal[k], total - width)
+            step = min(widths[k] - floor[k], total - width)
             widths[k] -= step
             total -= step
         if total <= width or len(kept) == 1:
@@ -105,6 +108,18 @@ def fit(cols: Sequence[Col], rows: Sequence[Sequence[str]], width: int) -> tuple
             return kept, [widths[k] for k in kept], hidden
         kept.remove(drop)
         hidden.append(cols[drop].header)
+
+
+def _wrap_width(header: str, lines: int) -> int:
+    """The narrowest width at which ``header`` wraps at spaces into at most ``lines`` lines.
+
+    >>> _wrap_width("change at low end", 1), _wrap_width("change at low end", 2), _wrap_width("change at low end", 9)
+    (17, 9, 6)
+    """
+    for w in range(_header_width(header), len(header) + 1):
+        if _wrap(header, w).count("\n") < lines:
+            return w
+    return len(header)
 
 
 def _wrap(header: str, width: int) -> str:

@@ -355,6 +355,32 @@ def test_bad_input_exits_1_with_one_located_line(tmp_path):
         assert result.stdout == ""
 
 
+def test_a_file_with_several_problems_points_to_validate(tmp_path):
+    """run shows the first problem on its one line, how many more, and the command that lists every one (which
+    does); with --columns (validate has no such option) and with a single problem there is no pointer."""
+    folder = tmp_path / "my net"
+    folder.mkdir()
+    (folder / "nodes.csv").write_text("id,external_assets\nA,abc\nB,-5\n", encoding="utf-8")
+    (folder / "edges.csv").write_text("debtor,creditor,amount\nA,B,5\n", encoding="utf-8")
+    res = CliRunner().invoke(cli, ["run", str(folder)])
+    assert res.exit_code == 1
+    assert res.stderr.strip() == (f"Error: {folder / 'nodes.csv'}, row 2, column 'external_assets': not a number "
+                                  f"(value: 'abc') (and 1 more problem); `contagion validate '{folder}'` lists "
+                                  f"every one")
+    listed = CliRunner().invoke(cli, ["validate", str(folder)])
+    assert listed.exit_code == 1 and len(listed.stdout.strip().splitlines()) == 2
+    assert "negative amount" in listed.stdout
+    renamed = tmp_path / "renamed"
+    renamed.mkdir()
+    (renamed / "nodes.csv").write_text("id,external_assets\nA,abc\nB,-5\n", encoding="utf-8")
+    (renamed / "edges.csv").write_text("source,target,amount\nA,B,5\n", encoding="utf-8")
+    res = CliRunner().invoke(cli, ["run", str(renamed), "--columns", "debtor=source,creditor=target"])
+    assert res.exit_code == 1 and res.stderr.strip().endswith("(and 1 more problem)")
+    (folder / "nodes.csv").write_text("id,external_assets\nA,abc\nB,5\n", encoding="utf-8")
+    res = CliRunner().invoke(cli, ["run", str(folder)])
+    assert res.exit_code == 1 and res.stderr.strip().endswith("(value: 'abc')")
+
+
 @pytest.mark.parametrize("args, expected", [
     (["run", "core-periphery", "--alpha", "0.5"], "--alpha applies only to --method rogers-veraart"),
     (["run", "core-periphery", "--beta", "0.5", "-m", "eisenberg-noe"], "--beta applies only to --method rogers-veraart"),

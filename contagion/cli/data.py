@@ -338,7 +338,7 @@ def validation(path: str, against: str | None) -> tuple[list, str]:
         if against:
             raise click.UsageError("--network applies only when PATH is a scenario file")
         try:
-            net = load_network(path)
+            net = load_network(path, hint=False)
         except InvalidNetworkError as exc:
             problems = list(exc.problems)
             net = None

@@ -6,6 +6,7 @@ import functools
 import io
 import json
 import os
+import shlex
 import shutil
 import sys
 from pathlib import Path
@@ -13,7 +14,7 @@ from typing import Any, Callable, Iterable, Iterator
 
 import click
 
-from ..errors import ContagionError, shown
+from ..errors import ContagionError, InvalidNetworkError, shown
 from ..io._malloc import M_MMAP_THRESHOLD, M_TRIM_THRESHOLD, mallopt
 from ..io.prefetch import MIN_BYTES
 
@@ -173,8 +174,11 @@ def _tune_malloc(large: bool) -> bool:
                    unless=M_MMAP_THRESHOLD) and mmap
 
 
-def load_network(spec: str | None):
-    """Resolve NETWORK: an existing path is read; otherwise a built-in dataset name; None = default dataset."""
+def load_network(spec: str | None, hint: bool = True):
+    """Resolve NETWORK: an existing path is read; otherwise a built-in dataset name; None = default dataset.
+
+    A file with several problems raises the first, how many more, and (``hint``) that ``contagion validate``
+    lists every one; without ``hint``, the :class:`InvalidNetworkError` with every problem."""
     from ..datasets import dataset_path, default_dataset, list_datasets
     from ..io import read_network
 
@@ -187,7 +191,12 @@ def load_network(spec: str | None):
     if path.exists():
         ctx = click.get_current_context(silent=True)
         columns = ctx.meta.get("contagion.columns") if ctx is not None else None
-        return read_network(path, columns=columns) if columns else read_network(path)
+        try:
+            return read_network(path, columns=columns) if columns else read_network(path)
+        except InvalidNetworkError as exc:
+            if not hint or len(exc.problems) < 2 or columns:  # (validate reads columns under their own names)
+                raise
+            raise ContagionError(f"{exc}; `contagion validate {shlex.quote(spec)}` lists every one") from None
     if spec in list_datasets():
         net = read_network(dataset_path(spec))
         return net.replace(metadata={**net.metadata, "dataset": spec})

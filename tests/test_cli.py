@@ -304,6 +304,47 @@ def test_validate_scenario_file_problems(tmp_path):
     assert "unknown institution 'A'" in result.stdout
 
 
+def test_validate_sweep_configurations(tmp_path):
+    """A sweep configuration is checked as one (validate read the shipped sweep as a scenario and reported six
+    made-up problems): its schema, and on its network (the folder its sweeps/ sits in, or --network) its
+    targets and selectors; a network's shipped sweeps are checked with it."""
+    shipped = contagion.datasets.dataset_path("ai-infrastructure") / "sweeps" / "ai-demand-uncertainty.toml"
+    assert invoke("validate", str(shipped)).stdout.strip() == \
+        "OK: sweep ai-demand-uncertainty, applies to ai-infrastructure"
+    assert invoke("validate", "ai-infrastructure").stdout.strip() == \
+        "OK: 61 institutions, 111 obligations; 15 scenarios, 1 sweep"
+    mine = tmp_path / "mine.toml"          # anywhere: a sweep by its keys
+    mine.write_text('correlation = 1.4\n[[shocks]]\nselect = { type = "ai_labs" }\ndistribution = "beta"\n'
+                    'a = 2.0\nb = 5.0\n[[shocks]]\ntarget = "Oracel"\ndistribution = "uniform"\nlow = 0.6\n'
+                    'high = 0.5\n[[shocks]]\ntarget = "Oracel"\ndistribution = "fixed"\nvalue = 0.1\n',
+                    encoding="utf-8")
+    alone = invoke("validate", str(mine), ok=False)
+    assert alone.stdout.splitlines() == [
+        f"{mine}: correlation: must lie in [0, 1) (got 1.4)",
+        f"{mine}: shocks[1].low, high: need 0 <= low <= high <= 1 (a fraction of outside assets lost), got low=0.6, "
+        f"high=0.5"]
+    on = invoke("validate", str(mine), "-n", "ai-infrastructure", ok=False)
+    assert on.stdout.splitlines()[2:] == [
+        f"{mine}: sweep 'mine': shocks[0].select: type = 'ai_labs' matches no institution (values present: "
+        f"'ai_lab', 'cloud_provider', 'hyperscaler', 'neocloud', 'chipmaker', 'sovereign/investor', "
+        f"'data_center_spv', 'private_credit', 'asset_manager', 'bank', ...)",
+        f"{mine}: sweep 'mine': shocks[2].target: unknown institution 'Oracel' (did you mean 'Oracle'?)"]
+    assert on.stderr.strip() == f"4 problems in {mine}"
+    # a network folder's own sweeps/: checked when the network is, and against it when the file is
+    folder = tmp_path / "cp"
+    shutil.copytree(contagion.datasets.dataset_path("core-periphery"), folder)
+    (folder / "sweeps").mkdir()
+    clash = folder / "sweeps" / "clash.toml"
+    clash.write_text('[[shocks]]\ntarget = "Core"\ndistribution = "fixed"\nvalue = 0.2\n[[shocks]]\n'
+                     'select = { type = "bank" }\ndistribution = "fixed"\nvalue = 0.1\n', encoding="utf-8")
+    expected = (f"{clash}: sweep 'clash': shocks[1]: 'Core' is already hit by shocks[0]; each institution may "
+                f"follow one distribution")
+    assert invoke("validate", str(clash), ok=False).stdout.strip() == expected
+    assert invoke("validate", str(folder), ok=False).stdout.strip() == expected
+    res = invoke("sweep", str(folder), "-c", str(clash), "-n", "10", ok=False)
+    assert res.exit_code == 1 and "is already hit by shocks[0]" in res.stderr
+
+
 # ---------------------------------------------------------------------- bad input: exit 1, one located line
 def _bad_inputs(tmp_path: Path) -> list[tuple[list[str], str]]:
     bad_net = _write_net(tmp_path / "badnet", "id,external_assets\nA,1\nB,oops\n", "debtor,creditor,amount\nA,B,1\n")
@@ -391,7 +432,7 @@ def test_a_file_with_several_problems_points_to_validate(tmp_path):
     (["run", "--bogus"], "No such option '--bogus'"),
     (["info", "chain", "-f", "csv"], "'csv' is not one of"),
     (["validate"], "Missing argument 'PATH'"),
-    (["validate", "chain", "--network", "ring"], "--network applies only when PATH is a scenario file"),
+    (["validate", "chain", "--network", "ring"], "--network applies only when PATH is a scenario or sweep file"),
     (["no-such-command"], "No such command"),
 ])
 def test_usage_errors_exit_2(args, expected):

@@ -253,12 +253,78 @@ def _is_scenario_file(path: Path) -> bool:
     return suffix in SCENARIO_SUFFIXES
 
 
-def _scenario_network(path: Path):
-    """The network a scenario file belongs to: ``<net>/scenarios/<file>`` -> ``<net>``, if it is one."""
+def _is_sweep_file(path: Path) -> bool:
+    """A sweep configuration rather than a scenario: a file in a ``sweeps/`` folder, or one with what only a
+    sweep has (``correlation``, ``levels``, ``bins``, a shock with a ``distribution``)."""
+    from ..errors import ContagionError
+    from ..shocks.files import parse_config_text, read_config_text
+    from ..sweep.config import SWEEP_SUFFIXES
+
+    if path.suffix.lower() not in SWEEP_SUFFIXES or not path.is_file():
+        return False
+    if path.resolve().parent.name == "sweeps":
+        return True
+    try:
+        data = parse_config_text(read_config_text(path, "file"), path.suffix.lower(), source=str(path))
+    except ContagionError:
+        return False                      # the scenario reader reports it
+    if not isinstance(data, dict):
+        return False
+    shocks = data.get("shocks")
+    return bool({"correlation", "levels", "bins"} & set(data)) or (
+        isinstance(shocks, list) and any(isinstance(x, dict) and "distribution" in x for x in shocks))
+
+
+def _check_sweep(path: Path, net) -> tuple[list[str], str]:
+    """Every problem of the sweep configuration ``path`` (its schema; on ``net``, its targets and selectors and
+    its base scenario), and its name."""
+    from ..errors import ContagionError, ScenarioError
+    from ..shocks.files import parse_config_text, read_config_text
+    from ..sweep.config import SweepConfig, _parse_entry
+    from ..sweep.engine import sweep_problems
+
+    found: list[str] = []
+    try:
+        data = parse_config_text(read_config_text(path, "sweep configuration file"), path.suffix.lower(),
+                                 source=str(path))
+    except ContagionError as exc:
+        return [str(exc)], path.stem
+    try:
+        cfg = SweepConfig.from_dict(data, name=path.stem, source=str(path))
+    except ScenarioError as exc:
+        found = list(exc.problems)
+        cfg = None
+    name = cfg.name if cfg is not None else (data.get("name") if isinstance(data, dict) and isinstance(
+        data.get("name"), str) and data.get("name") else path.stem)
+    if net is None:
+        return found, name
+    if cfg is not None:
+        found += sweep_problems(net, cfg)
+        if cfg.scenario:
+            from ..pipeline import prepare
+
+            try:
+                prepare(net, [cfg.scenario])
+            except ContagionError as exc:
+                found.append(f"scenario: {exc}")
+    elif isinstance(data, dict) and isinstance(data.get("shocks"), list):
+        for k, raw in enumerate(data["shocks"]):      # the entries that read: their targets are checked too
+            entry = _parse_entry(raw, f"shocks[{k}]", [])
+            if entry is not None:
+                try:
+                    entry.node_mask(net)
+                except ScenarioError as exc:
+                    found.append(f"sweep {name!r}: shocks[{k}].{exc}")
+    return [p if str(path) in p else f"{path}: {p}" for p in found], name
+
+
+def _scenario_network(path: Path, folder: str = "scenarios"):
+    """The network a scenario file belongs to: ``<net>/scenarios/<file>`` -> ``<net>``, if it is one (a sweep
+    configuration: ``<net>/sweeps/<file>``)."""
     from ..io import read_network
 
     parent = path.resolve().parent
-    if parent.name == "scenarios" and (parent.parent / "nodes.csv").is_file():
+    if parent.name == folder and (parent.parent / "nodes.csv").is_file():
         from ..datasets import graphs_root
 
         net = read_network(parent.parent)
@@ -325,18 +391,23 @@ def validation(path: str, against: str | None) -> tuple[list, str]:
     :class:`~contagion.errors.Problem` or a one-line text."""
     from ..errors import ContagionError, InvalidNetworkError
     from ..shocks import _scenario_files, default_scenario_of
+    from ..sweep.config import shipped_sweep_configs
     from .text import network_label
 
     p = Path(path)
     problems: list = []
     ok = ""
-    if _is_scenario_file(p):
+    if _is_sweep_file(p):
+        net = load_network(against) if against else _scenario_network(p, "sweeps")
+        problems, name = _check_sweep(p, net)
+        ok = f"OK: sweep {name}" + (f", applies to {network_label(net)}" if net is not None else "")
+    elif _is_scenario_file(p):
         net = load_network(against) if against else _scenario_network(p)
         problems = _check_scenario(p, net)
         ok = f"OK: scenario {p.stem}" + (f", applies to {network_label(net)}" if net is not None else "")
     else:
         if against:
-            raise click.UsageError("--network applies only when PATH is a scenario file")
+            raise click.UsageError("--network applies only when PATH is a scenario or sweep file")
         try:
             net = load_network(path, hint=False)
         except InvalidNetworkError as exc:
@@ -351,8 +422,13 @@ def validation(path: str, against: str | None) -> tuple[list, str]:
                 default_scenario_of(net)
             except ContagionError as exc:
                 problems.append(str(exc))
+            sweeps = [found[0][0] for found in shipped_sweep_configs(net).values()]
+            for f in sweeps:
+                problems += _check_sweep(f, net)[0]
+            shipped = [f"{k} {what}{'s' if k != 1 else ''}" for k, what in ((len(files), "scenario"),
+                                                                             (len(sweeps), "sweep")) if k]
             ok = f"OK: {net.n} institutions, {net.n_edges} obligations" + (
-                f"; {len(files)} scenario{'s' if len(files) != 1 else ''}" if files else "")
+                f"; {', '.join(shipped)}" if shipped else "")
     return problems, ok
 
 
@@ -400,22 +476,24 @@ def _problem_record(p) -> dict:
 @click.command("validate")
 @click.argument("path", metavar="PATH")
 @click.option("--network", "-n", "against", default=None, metavar="NETWORK",
-              help="For a scenario file: also apply it to this network (path or dataset name). "
-                   "Default: the network folder the scenario sits in, if any.")
+              help="For a scenario or sweep file: also apply it to this network (path or dataset name). "
+                   "Default: the network folder the file sits in (its scenarios/ or sweeps/), if any.")
 @click.option("--format", "-f", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="text: one problem per line; json: {path, ok, problems: [{message, file, row, column, value}]} "
                    "for CI.")
 @handle_errors
 def validate(path: str, against: str | None, fmt: str) -> None:
-    """Check a network (or a scenario file) and list EVERY problem, one per line.
+    """Check a network (or a scenario or sweep file) and list EVERY problem, one per line.
 
     PATH is a network (a folder with nodes.csv and edges.csv or their
-    .parquet twins, a .json or .graphml file, or a built-in dataset name) or
-    a scenario file (.toml, .yaml, .yml, or .json with "shocks"). For a
-    network, the scenarios that
-    ship with it, its dataset.toml default scenario, the multi-year columns
-    (dated debt, collateral.csv, cashflows.csv) and the guarantee and
-    seniority columns are checked too. Exit 1 when there is any problem.
+    .parquet twins, a .json or .graphml file, or a built-in dataset name), a
+    scenario file (.toml, .yaml, .yml, or .json with "shocks"), or a sweep
+    configuration (such a file in a sweeps/ folder, or with correlation,
+    levels, bins or a shock's distribution). For a network, the scenarios and
+    sweeps that ship with it, its dataset.toml default scenario, the
+    multi-year columns (dated debt, collateral.csv, cashflows.csv) and the
+    guarantee and seniority columns are checked too. Exit 1 when there is any
+    problem.
     """
     problems, ok = validation(path, against)
     if fmt == "json":

@@ -126,22 +126,50 @@ def clearing_batch(net) -> int:
     return int(max(1, min(g, MAX_BLOCKS_PER_BATCH)))
 
 
-def _plan(net, config: SweepConfig, method: str, params: Mapping[str, Any], base_payments: np.ndarray,
-          units: np.ndarray | None = None, base_prices: np.ndarray | None = None) -> _Plan:
+def _masks(net, config: SweepConfig) -> tuple[list[np.ndarray], list[str]]:
+    """The institutions each entry of ``config`` hits, and every problem: a target or selector that matches
+    nothing, an institution hit by two entries (each follows one distribution)."""
     owner = np.full(net.n, -1, dtype=np.int64)
-    idx_parts, load_parts, groups = [], [], []
-    start = 0
+    masks, problems = [], []
     for k, entry in enumerate(config.shocks):
         try:
             mask = entry.node_mask(net)
         except ScenarioError as exc:
-            raise ScenarioError(f"sweep {config.name!r}: shocks[{k}].{exc}") from None
+            problems.append(f"sweep {config.name!r}: shocks[{k}].{exc}")
+            mask = np.zeros(net.n, dtype=bool)
         clash = mask & (owner >= 0)
         if clash.any():
             i = int(np.flatnonzero(clash)[0])
-            raise ScenarioError(f"shocks[{k}]: {net.names[i]!r} is already hit by shocks[{owner[i]}]; "
-                                f"each institution may follow one distribution")
-        owner[mask] = k
+            problems.append(f"sweep {config.name!r}: shocks[{k}]: {net.names[i]!r} is already hit by "
+                            f"shocks[{owner[i]}]; each institution may follow one distribution")
+        owner[mask & (owner < 0)] = k
+        masks.append(mask)
+    return masks, problems
+
+
+def sweep_problems(net, config: SweepConfig) -> list[str]:
+    """Every problem of applying ``config`` to ``net`` (its targets and selectors; see :func:`run_sweep`), as
+    ``contagion validate`` lists them; empty when it applies.
+
+    >>> import contagion
+    >>> cfg = SweepConfig.from_dict({"shocks": [{"target": "Core", "distribution": "fixed", "value": 0.25},
+    ...                                         {"target": "Cor", "distribution": "fixed", "value": 0.5}]})
+    >>> sweep_problems(contagion.load_dataset("core-periphery"), cfg)
+    ["sweep 'sweep': shocks[1].target: unknown institution 'Cor' (did you mean 'Core'?)"]
+    """
+    return _masks(net, config)[1]
+
+
+def _plan(net, config: SweepConfig, method: str, params: Mapping[str, Any], base_payments: np.ndarray,
+          units: np.ndarray | None = None, base_prices: np.ndarray | None = None) -> _Plan:
+    masks, problems = _masks(net, config)
+    if problems:
+        more = len(problems) - 1
+        raise ScenarioError(problems[0] + (f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""),
+                            problems)
+    idx_parts, load_parts, groups = [], [], []
+    start = 0
+    for entry, mask in zip(config.shocks, masks):
         pos = np.flatnonzero(mask)
         rho = config.correlation if entry.correlation is None else entry.correlation
         idx_parts.append(pos)

@@ -72,6 +72,22 @@ def test_numbers_are_never_cut(cols, args, text_cells):
     assert max(len(line.rstrip()) for line in drawn) <= cols, (cols, args)
 
 
+def test_reconstruct_clear_table_fits_without_cutting_a_number(tmp_path):
+    """The ensemble table drew its columns whole or cut (`loss p5-p…`, `1.40 - 1.…` at 80 columns); it is fitted
+    like the others: at 60 columns the type column goes (and the note says so), every number stays whole."""
+    marg = tmp_path / "m.csv"
+    marg.write_text("id,interbank_assets,interbank_liabilities,external_assets\nA,10,5,20\nB,5,10,3\nC,7,7,1\n",
+                    encoding="utf-8")
+    for cols, hidden in ((60, True), (80, False)):
+        out = _pty(cols, "reconstruct", str(marg), "-m", "ensemble", "-n", "50", "--clear")
+        rows = _rows(out)
+        assert [r[0] for r in rows] == ["C", "B", "A"], out
+        assert "…" not in out and rows[0][-1] == "1.40 - 1.40" and rows[0][2 - hidden] == "100.0%", out
+        drawn = [line for line in out.splitlines() if line[:1] in "┏┃┡│└"]
+        assert max(len(line.rstrip()) for line in drawn) <= cols
+        assert ("1 column hidden to fit 60 columns: type" in " ".join(out.split())) == hidden
+
+
 def test_run_at_80_columns_keeps_the_numbers_and_says_what_it_hid():
     out = _pty(80, "run")
     assert "OpenAI" in out and "9.84" in out and "121.91" in out

@@ -73,20 +73,19 @@ def _table(res, fmt: str, output: str | None) -> str:
     if fmt == "json":
         return to_json({"draws": res.n, "seed": res.seed, "method": res.method, "band": res.band,
                         "scenarios": list(res.scenarios), "institutions": frame.to_dict(orient="records")})
-    from rich.table import Table
-
     from .options import render, use_color
+    from .tables import Col, fitted_table, table_width
     from .text import fmt_amount
 
     lo, hi = 50 * (1 - res.band), 50 * (1 + res.band)
     title = (f"{res.n} reconstructions ({res.method}, seed {res.seed})"
              + (f", scenario {' + '.join(res.scenarios)}" if res.scenarios else ""))
-    t = Table(title=title, title_justify="left")
-    for col, just in (("name", "left"), ("type", "left"), ("P(default)", "right"), ("± s.e.", "right"),
-                      ("mean loss", "right"), ("± s.e.", "right"), (f"loss p{lo:g}-p{hi:g}", "right")):
-        t.add_column(col, justify=just, no_wrap=True)
-    for _, r in frame.iterrows():
-        t.add_row(str(r["name"]), str(r["type"]), f"{r['default_probability']:.1%}",
-                  f"{r['default_probability_se']:.1%}", fmt_amount(r["loss_mean"]), fmt_amount(r["loss_se"]),
-                  f"{fmt_amount(r['loss_low'])} - {fmt_amount(r['loss_high'])}")
-    return render(t, color=use_color(output))
+    cols = [Col("name", "left", 0, shrink=True), Col("type", "left", 3, shrink=True), Col("P(default)", "right", 0),
+            Col("± s.e.", "right", 1), Col("mean loss", "right", 0), Col("± s.e.", "right", 1),
+            Col(f"loss p{lo:g}-p{hi:g}", "right", 2)]
+    rows = [[str(r["name"]), str(r["type"]), f"{r['default_probability']:.1%}", f"{r['default_probability_se']:.1%}",
+             fmt_amount(r["loss_mean"]), fmt_amount(r["loss_se"]),
+             f"{fmt_amount(r['loss_low'])} - {fmt_amount(r['loss_high'])}"] for _, r in frame.iterrows()]
+    color = use_color(output)
+    t, note = fitted_table(cols, rows, table_width(color), title=title)
+    return render(t, *([note] if note else []), color=color)

@@ -55,6 +55,7 @@ def _rows(text: str) -> list[list[str]]:
     (("rank", "--top", "10", "--no-progress"), 3),
     (("sweep", "-c", "ai-demand-uncertainty", "-n", "256", "--no-progress"), 2),
     (("info",), 1),
+    (("reverse-stress", "-t", "Oracle", "--shock", "external_assets:type=ai_lab"), 3),
 ])
 def test_numbers_are_never_cut(cols, args, text_cells):
     out = _pty(cols, *args)
@@ -86,6 +87,13 @@ def test_reconstruct_clear_table_fits_without_cutting_a_number(tmp_path):
         drawn = [line for line in out.splitlines() if line[:1] in "┏┃┡│└"]
         assert max(len(line.rstrip()) for line in drawn) <= cols
         assert ("1 column hidden to fit 60 columns: type" in " ".join(out.split())) == hidden
+
+
+def test_reverse_stress_cascade_keeps_its_numbers_at_80_columns():
+    """The cascade table drew every number column at width 0 at 80 columns (the long vehicle name took it all)."""
+    rows = _rows(_pty(80, "reverse-stress", "-t", "Oracle", "--shock", "external_assets:type=ai_lab"))
+    assert [r[0] for r in rows] == ["0", "0", "1", "1"]
+    assert rows[0][1:] == ["OpenAI", "125.91", "17.07", "108.84", "-108.84"]
 
 
 def test_run_at_80_columns_keeps_the_numbers_and_says_what_it_hid():

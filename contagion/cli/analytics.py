@@ -270,8 +270,6 @@ def _reverse_output(rs, st, fmt: str, output: str | None) -> str:
 
 
 def _reverse_table(rs, cascade, label: str, output: str | None) -> str:
-    from rich.table import Table
-
     from .run import fmt_amount, render, use_color
 
     s = rs.summary()
@@ -290,17 +288,19 @@ def _reverse_table(rs, cascade, label: str, output: str | None) -> str:
                      f"{fmt_amount(s['total_shortfall'])}; {s['evaluations']} sizes cleared.")
     color = use_color(output)
     title = f"cascade at s = {rs.size:.6g}" + (" (the full shock)" if rs.status == "never" else "")
-    table = Table(title=title, title_justify="left")
-    for col, just in (("wave", "right"), ("name", "left"), ("type", "left"), ("obligations", "right"),
-                      ("payment", "right"), ("shortfall", "right"), ("equity", "right")):
-        table.add_column(col, justify=just, no_wrap=col in ("name", "type"))
-    for _, row in cascade.iterrows():
-        table.add_row(str(int(row["default_round"])), str(row["name"]), str(row["type"]),
-                      fmt_amount(row["obligations"]), fmt_amount(row["payment"]), fmt_amount(row["shortfall"]),
-                      fmt_amount(row["equity"]), style="bold red" if color and row["name"] == rs.target else None)
+    from .tables import Col, fitted_table, table_width
+
+    cols = [Col("wave", "right", 0), Col("name", "left", 0, shrink=True), Col("type", "left", 3, shrink=True),
+            Col("obligations", "right", 2), Col("payment", "right", 1), Col("shortfall", "right", 0),
+            Col("equity", "right", 1)]
+    rows = [[str(int(row["default_round"])), str(row["name"]), str(row["type"]), fmt_amount(row["obligations"]),
+             fmt_amount(row["payment"]), fmt_amount(row["shortfall"]), fmt_amount(row["equity"])]
+            for _, row in cascade.iterrows()]
+    styles = ["bold red" if color and row["name"] == rs.target else None for _, row in cascade.iterrows()]
+    table, note = fitted_table(cols, rows, table_width(color), title=title, styles=styles)
     if cascade.empty:
         return render("\n".join(lines), "nobody defaults at this size", color=color)
-    return render("\n".join(lines), table, color=color)
+    return render("\n".join(lines), table, *([note] if note else []), color=color)
 
 
 # ---------------------------------------------------------------------- sweep

@@ -96,6 +96,18 @@ def test_reverse_stress_cascade_keeps_its_numbers_at_80_columns():
     assert rows[0][1:] == ["OpenAI", "125.91", "17.07", "108.84", "-108.84"]
 
 
+def test_sweep_histogram_bars_give_way_to_the_numbers_in_a_narrow_terminal():
+    """At 60 columns the 40-character bars cut the loss bounds ("3…", "14…"); the bars now take what the numbers
+    leave, and the header goes on two lines; at 80 the bars are 40 wide again."""
+    for cols, bar in ((60, 30), (80, 40)):
+        out = _pty(cols, "sweep", "-c", "ai-demand-uncertainty", "-n", "500", "--no-progress")
+        hist = out[out.index("system-loss histogram"):].split("└")[0]
+        rows = _rows(hist)
+        assert rows[0][:3] == ["3.52", "14.65", "24"], hist
+        assert max(len(r[3]) for r in rows) == bar
+        assert all(NUMBER.match(c) for r in rows for c in r[:3])
+
+
 def test_run_at_80_columns_keeps_the_numbers_and_says_what_it_hid():
     out = _pty(80, "run")
     assert "OpenAI" in out and "9.84" in out and "121.91" in out

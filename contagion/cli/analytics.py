@@ -460,14 +460,14 @@ def _sweep_table(res, by_risk, label: str, top: int, k: int, output: str | None)
     peak = max(counts) if counts else 1
     cells = [[_num(edges[j]), _num(edges[j + 1]), str(c)] for j, c in enumerate(counts)]
     # the bars take what the numbers leave (at most 40 characters): a narrow terminal never cuts a number
-    head = "loss from"
-    numbers = sum(max([len(h)] + [len(r[k]) for r in cells]) for k, h in enumerate((head, "to", "draws")))
+    from_header = "loss from"
+    numbers = sum(max([len(h)] + [len(r[k]) for r in cells]) for k, h in enumerate((from_header, "to", "draws")))
     if width - numbers - 4 * 3 - 1 < 40:         # short of room: the header on two lines
-        head = "loss\nfrom"
+        from_header = "loss\nfrom"
         numbers = sum(max([len(h)] + [len(r[k]) for r in cells]) for k, h in enumerate(("from", "to", "draws")))
     bar = max(5, min(40, width - numbers - 4 * 3 - 1))
     hist = Table(title="system-loss histogram", title_justify="left")
-    hist.add_column(head, justify="right", no_wrap=True)
+    hist.add_column(from_header, justify="right", no_wrap=True)
     hist.add_column("to", justify="right", no_wrap=True)
     hist.add_column("draws", justify="right", no_wrap=True)
     hist.add_column("", justify="left", no_wrap=True, width=bar)

@@ -17,7 +17,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
-from .errors import ContagionError, shown
+from .errors import ContagionError, did_you_mean, shown
 
 if TYPE_CHECKING:  # listing datasets must not load the network's numpy/pandas/scipy
     from .network import FinancialNetwork
@@ -51,7 +51,8 @@ def dataset_path(name: str) -> Path:
     """Directory of a built-in dataset; :class:`ContagionError` naming the choices if unknown."""
     path = graphs_root() / name
     if not (path / "nodes.csv").is_file():
-        raise ContagionError(f"unknown dataset {name!r}; built-in datasets: {', '.join(list_datasets())}")
+        raise ContagionError(f"unknown dataset {name!r}{did_you_mean(name, list_datasets())}; built-in datasets: "
+                             f"{', '.join(list_datasets())}")
     return path
 
 

@@ -23,6 +23,7 @@ __all__ = [
     "OutputError",
     "Problem",
     "shown",
+    "did_you_mean",
     "check_memory",
     "SHOWN_CHARS",
 ]
@@ -33,6 +34,22 @@ SHOWN_CHARS = 80
 _REPR = reprlib.Repr()
 _REPR.maxlevel, _REPR.maxdict, _REPR.maxlist, _REPR.maxtuple, _REPR.maxset = 3, 4, 6, 6, 6
 _REPR.maxstring = _REPR.maxother = _REPR.maxlong = 2 * SHOWN_CHARS
+
+
+def did_you_mean(key: Any, choices: Any) -> str:
+    """``" (did you mean 'x'?)"`` for the closest of ``choices`` to ``key`` (underscores read as hyphens), else
+    ``""``.
+
+    >>> did_you_mean("eisenberg_noe", ["eisenberg-noe", "rogers-veraart"]), did_you_mean("zzz", ["a"])
+    (" (did you mean 'eisenberg-noe'?)", '')
+    """
+    import difflib
+
+    choices = [str(c) for c in choices]
+    text = str(key)[:200]
+    same = [c for c in choices if c.replace("_", "-").lower() == text.replace("_", "-").lower()]
+    close = same or difflib.get_close_matches(text, choices, n=1, cutoff=0.6)
+    return f" (did you mean {shown(close[0])}?)" if close else ""
 
 
 def shown(value: Any, limit: int = SHOWN_CHARS, *, quote: bool = True) -> str:

@@ -377,8 +377,30 @@ def test_recovery_rates_validated():
     for bad in (-0.1, 1.5, float("nan"), "x", None):
         with pytest.raises(ContagionError):
             contagion.clear(net, method="rogers-veraart", alpha=bad)
-    with pytest.raises(ContagionError, match="unknown clearing method"):
+    with pytest.raises(ContagionError, match="unknown clearing method") as info:
         contagion.clear(net, method="no-such-method")
+    assert "did you mean" not in str(info.value)
+
+
+def test_unknown_names_suggest_the_close_one():
+    """A method written with an underscore, a dataset cut short: the message names the one meant."""
+    from contagion.measures import reverse_stress
+
+    net = contagion.load_dataset("chain")
+    with pytest.raises(ContagionError, match=r"unknown clearing method 'eisenberg_noe' \(did you mean "
+                                             r"'eisenberg-noe'\?\); choose one of"):
+        contagion.clear(net, method="eisenberg_noe")
+    with pytest.raises(ContagionError, match=r"unknown clearing method 'rogers_veraart' \(did you mean "
+                                             r"'rogers-veraart'\?\)"):
+        reverse_stress(net, "C", "external_assets:A", method="rogers_veraart")
+    with pytest.raises(ContagionError, match=r"unknown dataset 'ai-infra' \(did you mean 'ai-infrastructure'\?\)"):
+        contagion.load_dataset("ai-infra")
+    from click.testing import CliRunner
+
+    from contagion.cli import cli
+
+    res = CliRunner().invoke(cli, ["run", "core-peri"])
+    assert res.exit_code == 1 and res.stderr.strip().endswith("(did you mean 'core-periphery'?)")
 
 
 # ============================================================================ convergence errors

@@ -20,7 +20,7 @@ import functools
 import inspect
 from typing import Any, Callable
 
-from ..errors import ContagionError
+from ..errors import ContagionError, did_you_mean
 from .result import BatchClearingResult, ClearingResult
 from .methods import BATCH_CLEARERS, eisenberg_noe, rogers_veraart, clear_many
 from .firesale_batch import FireSaleBatchResult, clear_many_fire_sale
@@ -120,7 +120,8 @@ def clear(network, method: str = "eisenberg-noe", solver: str = "auto", **params
     try:
         func = CLEARING_METHODS[method]
     except KeyError:
-        raise ContagionError(f"unknown clearing method {method!r}; choose one of {sorted(CLEARING_METHODS)}") from None
+        raise ContagionError(f"unknown clearing method {method!r}{did_you_mean(method, CLEARING_METHODS)}; choose one "
+                             f"of {sorted(CLEARING_METHODS)}") from None
     sig = _signature(func)
     takes_solver = "solver" in sig.parameters
     try:

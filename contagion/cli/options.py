@@ -14,7 +14,7 @@ from typing import Any, Callable, Iterable, Iterator
 
 import click
 
-from ..errors import ContagionError, InvalidNetworkError, shown
+from ..errors import ContagionError, InvalidNetworkError, did_you_mean, shown
 from ..io._malloc import M_MMAP_THRESHOLD, M_TRIM_THRESHOLD, mallopt
 from ..io.prefetch import MIN_BYTES
 
@@ -201,7 +201,7 @@ def load_network(spec: str | None, hint: bool = True):
         net = read_network(dataset_path(spec))
         return net.replace(metadata={**net.metadata, "dataset": spec})
     raise ContagionError(f"{shown(spec)} is neither an existing file or directory nor a built-in dataset "
-                         f"({', '.join(list_datasets())})")
+                         f"({', '.join(list_datasets())}){did_you_mean(spec, list_datasets())}")
 
 
 class EncodedText:

@@ -374,7 +374,7 @@ def reverse_stress(net, target: str, shock, *, method: str = "eisenberg-noe", to
     'never'
     """
     from ..clearing import CLEARING_METHODS, clear, clear_many
-    from ..errors import ContagionError, ScenarioError
+    from ..errors import ContagionError, ScenarioError, did_you_mean
 
     fam = shock if isinstance(shock, ShockFamily) else shock_family(net, str(shock))
     try:
@@ -382,7 +382,8 @@ def reverse_stress(net, target: str, shock, *, method: str = "eisenberg-noe", to
     except KeyError as exc:
         raise ScenarioError(str(exc.args[0])) from None
     if method not in CLEARING_METHODS:
-        raise ContagionError(f"unknown clearing method {method!r}; choose one of {sorted(CLEARING_METHODS)}")
+        raise ContagionError(f"unknown clearing method {method!r}{did_you_mean(method, CLEARING_METHODS)}; choose one "
+                             f"of {sorted(CLEARING_METHODS)}")
     if not (isinstance(tol, (int, float)) and 0 < tol < 1):
         raise ContagionError(f"tol must lie in (0, 1), got {tol!r}")
     grid = int(grid)

@@ -47,6 +47,24 @@ def test_issue_example_both_pay_in_full():
     np.testing.assert_allclose(res.equity, [4 + 10 * q_star - 11, 10, 3 + 8 * q_star - 9.8, 9.8], atol=1e-11)
 
 
+def test_a_network_without_assets_says_fire_sales_move_nothing():
+    """No asset_units column (the built-in network): the answer is Eisenberg-Noe's
+    (test_without_holdings_it_is_eisenberg_noe) and the CLI says why once, also on a path; a network with units
+    does not warn."""
+    import warnings
+
+    from contagion.clearing.firesale import NoAssetsWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", NoAssetsWarning)
+        contagion.clear(_nv(4.0), method="fire-sale", impact=0.01)
+    for args in (["run", "core-periphery", "-m", "fire-sale", "-f", "json"],
+                 ["run", "ai-infrastructure", "--horizon", "2026:2028", "-m", "fire-sale", "-f", "json"]):
+        out = CliRunner().invoke(cli, args)
+        assert out.exit_code == 0, out.output
+        assert out.stderr.count("warning: the network holds no units of any asset") == 1, out.stderr
+
+
 def test_issue_example_price_impact_fails_an_unexposed_vehicle():
     """N's cash cut to 1. Impact 0: N sells its 10 units at 1 and has exactly 11 (a tie: solvent); V sells 6.8
     units: nobody defaults.
@@ -194,8 +212,11 @@ def test_more_impact_never_helps(seed):
 
 
 def test_without_holdings_it_is_eisenberg_noe():
+    from contagion.clearing.firesale import NoAssetsWarning
+
     net = contagion.load_dataset("core-periphery")
-    res = contagion.clear(net, method="fire-sale", impact=0.5)
+    with pytest.warns(NoAssetsWarning, match="holds no units of any asset"):
+        res = contagion.clear(net, method="fire-sale", impact=0.5)
     np.testing.assert_array_equal(res.payments, contagion.clear(net).payments)
     assert res.prices == {} and res.units_sold.shape == (net.n, 0)
 

@@ -79,6 +79,7 @@ and both pay in full:
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
@@ -91,7 +92,12 @@ from .params import ParamSpec
 from .result import ClearingResult
 
 __all__ = ["fire_sale", "fire_sale_leverage", "FireSaleResult", "asset_holdings", "asset_names", "FIRE_SALE_PARAMS",
-           "LEVERAGE_PARAMS", "PRICE_TOL", "MAX_ROUNDS"]
+           "LEVERAGE_PARAMS", "PRICE_TOL", "MAX_ROUNDS", "NoAssetsWarning"]
+
+
+class NoAssetsWarning(UserWarning):
+    """A fire-sale clearing of a network that holds no units of any asset: nothing can be sold, and the answer is
+    the Eisenberg--Noe one (with ``fire-sale-leverage``, nobody can deleverage either)."""
 
 #: Stop when the price change, extrapolated by the contraction rate, is below this.
 PRICE_TOL = 1e-13
@@ -371,6 +377,10 @@ def _state(net, holdings: Any, start_prices: Any) -> tuple[tuple[str, ...], np.n
         if not (float(v) > 0 and math.isfinite(float(v))):
             raise ContagionError(f"start price of {name!r} must be a positive number, got {v!r}")
         start[names.index(name)] = float(v)
+    if not units.any():
+        warnings.warn("the network holds no units of any asset (no asset_units column, or only zeros, and no "
+                      "holdings=): nothing can be sold, so the fire-sale clearing is the Eisenberg-Noe one",
+                      NoAssetsWarning, stacklevel=5)
     return names, units, start
 
 

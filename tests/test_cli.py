@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import os
 import platform
 import shutil
@@ -217,6 +218,20 @@ def test_info_json_and_table():
     ai = json.loads(invoke("info", "-f", "json").stdout)
     assert ai["total_obligations"] - ai["total_owed"] == pytest.approx(27.3, abs=1e-9)
     assert "(guarantee caps not owed)" in invoke("info").stdout
+
+
+def test_counts_read_with_thousands_separators_like_the_amounts(tmp_path):
+    """info and run print 1,200 institutions and 1,199 obligations as such (they printed 1200 beside 1,234.50)."""
+    n = 1200
+    nodes = "id,external_assets\n" + "".join(f"n{i},0\n" for i in range(n))
+    edges = "debtor,creditor,amount\n" + "".join(f"n{i},n{i + 1},2\n" for i in range(n - 1))
+    folder = _write_net(tmp_path / "chain", nodes, edges)
+    info_text = invoke("info", str(folder)).stdout
+    assert re.search(r"│ institutions\s+│\s+1,200 │", info_text) and re.search(r"│ obligations\s+│\s+1,199 │", info_text)
+    # nobody has anything and each owes the next 2: everyone pays 0, and all but the last (who owes nothing)
+    # default
+    run_text = invoke("run", str(folder), "--top", "1").stdout
+    assert re.search(r"│ defaults\s+│\s+1,199 │", run_text), run_text
 
 
 def test_info_shows_sponsor_table(tmp_path):

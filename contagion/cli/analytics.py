@@ -200,7 +200,7 @@ def _rank_table(frame, total: int, label: str, scen_names: list[str], method: st
     for name, row in frame.iterrows():
         rows.append([str(int(row["rank"])), str(name), str(row["type"]), _num(row["external_assets"]),
                      "yes" if row["fails"] else "", _num(row["system_loss"]), _num(row["induced_shortfall"]),
-                     str(int(row["additional_defaults"])), _ratio(row["contagion_multiplier"]),
+                     f"{int(row['additional_defaults']):,}", _ratio(row["contagion_multiplier"]),
                      _num(row["vulnerability"]), str(int(row["defaulted_by"]))])
         styles.append("bold" if color and row["additional_defaults"] > 0 else None)
     table, note = fitted_table(cols, rows, table_width(color), title=title, styles=styles)

@@ -174,7 +174,7 @@ def _info_tables(data: dict[str, Any], color: bool) -> str:
     overview.add_column("what")
     overview.add_column("value", justify="right")
     unique = {True: "yes", False: "no (the greatest is used)", None: "not determined"}[data["clearing_unique"]]
-    for k, v in (("institutions", str(data["institutions"])), ("obligations", str(data["obligations"])),
+    for k, v in (("institutions", f"{data['institutions']:,}"), ("obligations", f"{data['obligations']:,}"),
                  ("interbank liabilities", fmt_amount(data["interbank_liabilities"])),
                  ("external liabilities", fmt_amount(data["external_liabilities"])),
                  ("total obligations", fmt_amount(data["total_obligations"])),
@@ -182,23 +182,23 @@ def _info_tables(data: dict[str, Any], color: bool) -> str:
                     ("  (guarantee caps not owed)", fmt_amount(data["total_obligations"] - data["total_owed"])))
                    if data["total_owed"] != data["total_obligations"] else ()),
                  ("external assets", fmt_amount(data["external_assets"])),
-                 ("strongly connected components", str(data["strongly_connected_components"])),
-                 ("largest component", str(data["largest_component"])),
-                 ("components with a cycle", str(data["cyclic_components"])),
+                 ("strongly connected components", f"{data['strongly_connected_components']:,}"),
+                 ("largest component", f"{data['largest_component']:,}"),
+                 ("components with a cycle", f"{data['cyclic_components']:,}"),
                  ("clearing vector unique (as is)", unique),
-                 ("defaults (as is)", str(data["defaults_as_is"]))):
+                 ("defaults (as is)", f"{data['defaults_as_is']:,}")):
         overview.add_row(k, v)
     types = Table(title="institution types", title_justify="left", min_width=40)
     types.add_column("type")
     types.add_column("count", justify="right")
     for k, v in data["types"].items():
-        types.add_row(k, str(v))
+        types.add_row(k, f"{v:,}")
     kinds = Table(title="obligations by kind", title_justify="left", min_width=40)
     kinds.add_column("kind")
     kinds.add_column("count", justify="right")
     kinds.add_column("amount", justify="right")
     for k, v in data["edge_kinds"].items():
-        kinds.add_row(k, str(v["count"]), fmt_amount(v["amount"]))
+        kinds.add_row(k, f"{v['count']:,}", fmt_amount(v["amount"]))
     parts: list[Any] = [overview, types, kinds]
     if "sponsors" in data:
         parts += _sponsor_tables(data["sponsors"], color)

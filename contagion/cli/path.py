@@ -183,7 +183,7 @@ def _path_tables(path: Any, label: str, color: bool) -> str:
         cols.insert(-1, Col(f"price of {a}", "right", 1))
     rows, styles = [], []
     for row in path.summary():
-        rows.append([str(row["year"]), str(row["defaults"]), str(row["new_defaults"]), _amount(row["total_shortfall"]),
+        rows.append([str(row["year"]), f"{row['defaults']:,}", f"{row['new_defaults']:,}", _amount(row["total_shortfall"]),
                      _amount(row["rolled_principal"]), _amount(row["called_principal"]),
                      *(f"{row['prices'][a]:.4f}" for a in path.asset_names), ", ".join(row["new_default_names"])])
         styles.append("bold red" if color and row["new_defaults"] else None)

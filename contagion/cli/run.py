@@ -217,8 +217,8 @@ def _summary_table(summary: dict):
     t.add_column("value", justify="right")
     amp = summary["amplification"]
     rows = [
-        ("defaults", str(summary["defaults"])),
-        ("fundamental defaults (wave 0)", str(summary["fundamental_defaults"])),
+        ("defaults", f"{summary['defaults']:,}"),
+        ("fundamental defaults (wave 0)", f"{summary['fundamental_defaults']:,}"),
         ("last wave", str(summary["waves"]) if summary["waves"] >= 0 else "-"),
         ("total shortfall", fmt_amount(summary["total_shortfall"])),
         ("  of which to external creditors", fmt_amount(summary["external_shortfall"])),

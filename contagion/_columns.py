@@ -8,6 +8,7 @@ report every problem of a file at once.
 from __future__ import annotations
 
 import math
+import re
 from typing import Any, Sequence
 
 import numpy as np
@@ -310,7 +311,8 @@ def _number_column(df: pd.DataFrame, col: str, file: str, problems: list[Problem
         # literal "nan" text is a non-finite number, reported below as such, not as text
         bad_text = np.isnan(vals) & ~missing & ~nan_text
         for k in np.flatnonzero(bad_text):
-            problems.append(Problem("not a number", file=file, row=int(k) + row_offset, column=col, value=raw.iloc[k]))
+            problems.append(Problem(f"not a number{number_hint(raw.iloc[k])}", file=file, row=int(k) + row_offset,
+                                    column=col, value=raw.iloc[k]))
     if required:
         for k in np.flatnonzero(missing):
             problems.append(Problem("value is missing", file=file, row=int(k) + row_offset, column=col, value=""))
@@ -325,6 +327,38 @@ def _number_column(df: pd.DataFrame, col: str, file: str, problems: list[Problem
         problems.append(Problem("negative amount", file=file, row=int(k) + row_offset, column=col,
                                 value=_raw_value(s, k)))
     return np.where(bad_text, 0.0, vals)
+
+
+_THOUSANDS = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d+)?")
+_DECIMAL_COMMA = re.compile(r"[+-]?(\d{1,3}(\.\d{3})+|\d+)(,\d+)?")
+_CURRENCY = re.compile(r"[+-]?\s*[$€£¥]\s*[\d.,]+|[+-]?[\d.,]+\s*[$€£¥]")
+_PERCENT = re.compile(r"[+-]?\d+(\.\d+)?\s*%")
+
+
+def number_hint(value: Any) -> str:
+    """What a spreadsheet-formatted cell that is not a number probably means, for the error message ("" when
+    nothing looks familiar).
+
+    >>> number_hint("1,234.5"), number_hint("1.234,5"), number_hint("1,234")
+    ('; thousands separators? write 1234.5', '; a decimal comma? write 1234.5', '; thousands separators or a decimal comma? write 1234 or 1.234')
+    >>> number_hint("$3"), number_hint("5%"), number_hint("x")
+    ('; drop the currency sign', '; a percentage? write 0.05 for 5%', '')
+    """
+    if not isinstance(value, str):
+        return ""
+    text = value.strip()
+    if _THOUSANDS.fullmatch(text):
+        plain = text.replace(",", "")
+        if "." not in text and _DECIMAL_COMMA.fullmatch(text):
+            return f"; thousands separators or a decimal comma? write {plain} or {text.replace(',', '.')}"
+        return f"; thousands separators? write {plain}"
+    if "," in text and _DECIMAL_COMMA.fullmatch(text):
+        return f"; a decimal comma? write {text.replace('.', '').replace(',', '.')}"
+    if _CURRENCY.fullmatch(text):
+        return "; drop the currency sign"
+    if _PERCENT.fullmatch(text):
+        return "; a percentage? write 0.05 for 5%"
+    return ""
 
 
 def _num_text(v: Any) -> Any:
@@ -479,7 +513,9 @@ def located_numbers(values: Any, column: str, file: str | None, row_offset: int,
                 f" <= {high:g}" if high is not None else "")
         cells = raw if raw is not None else s.tolist()
         for k in np.flatnonzero(bad):
-            problems.append(Problem(f"must be {want}, got {shown(cells[k])}", file, int(k) + row_offset, column))
+            problems.append(Problem(f"must be {want}, got {shown(cells[k])}"
+                                    f"{number_hint(cells[k]) if math.isnan(x[k]) else ''}", file, int(k) + row_offset,
+                                    column))
     if required:
         for k in np.flatnonzero(blank):
             problems.append(Problem("is blank; a number is needed", file, int(k) + row_offset, column))

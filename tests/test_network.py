@@ -183,11 +183,19 @@ def test_non_finite_external_liabilities(tmp_path):
     assert_located(problems_of(d), "nodes.csv", 4, "external_liabilities", "inf", "not a finite number")
 
 
-@pytest.mark.parametrize("text", ["ten", "1,000", "$5", "12 USD"])
-def test_text_where_an_amount_belongs(tmp_path, text):
+@pytest.mark.parametrize("text, hint", [
+    ("ten", ""), ("12 USD", ""), ("$5", "; drop the currency sign"), ("€ 5", "; drop the currency sign"),
+    ("1,000", "; thousands separators or a decimal comma? write 1000 or 1.000"),
+    ("1,234,567.5", "; thousands separators? write 1234567.5"), ("1.234,5", "; a decimal comma? write 1234.5"),
+    ("12,5", "; a decimal comma? write 12.5"), ("12%", "; a percentage? write 0.05 for 5%")])
+def test_text_where_an_amount_belongs(tmp_path, text, hint):
+    """Spreadsheet formatting (separators, a decimal comma, a currency sign, a percentage) is an error that says
+    what to write instead."""
     quoted = f'"{text}"' if "," in text else text
     d = write_network_dir(tmp_path, edges=EDGES.replace("A,B,20,loan", f"A,B,{quoted},loan"))
-    assert_located(problems_of(d), "edges.csv", 2, "amount", text, "not a number")
+    assert_located(problems_of(d), "edges.csv", 2, "amount", text, "not a number" + hint)
+    [problem] = problems_of(d)
+    assert problem.message == "not a number" + hint
 
 
 def test_text_where_external_assets_belong(tmp_path):

@@ -47,8 +47,9 @@ def run(network: str | None, scenarios: tuple[str, ...], baseline: bool, method:
     (before the scenario, everyone paying in full), equity after the scenario
     and clearing, capital depletion (share of the pre-shock equity lost),
     defaulted, wave (0 = fundamental default); CSV and JSON also give the id
-    and the equity if all pay (after the scenario, everyone paying in full). The table is sorted by wave,
-    then shortfall; CSV and JSON keep the network's order.
+    and the equity if all pay (after the scenario, everyone paying in full). The table lists who defaults
+    first, by wave, larger shortfall first, then the others, thinnest equity first; CSV and JSON keep the
+    network's order.
 
     \b
     Examples:

@@ -302,7 +302,7 @@ def test_validate_scenario_file_problems(tmp_path):
                    '[[shocks]]\nkind = "external_assets"\ntarget = "Pheriphery 1"\nrelative = 0.5\n', encoding="utf-8")
     result = invoke("validate", str(bad), ok=False)
     assert result.stdout.splitlines()[:3] == [
-        f"{bad}: shocks[1].kind: unknown shock kind 'defualt'; known kinds: external_assets, external_liabilities, "
+        f"{bad}: shocks[1].kind: unknown shock kind 'defualt' (did you mean 'default'?); known kinds: external_assets, external_liabilities, "
         f"default, edges, freeze, collateral",
         f"{bad}: scenario 'bad': shocks[0].target: unknown institution 'Q'",
         f"{bad}: scenario 'bad': shocks[2].target: unknown institution 'Pheriphery 1' (did you mean 'Periphery 1'?)"]

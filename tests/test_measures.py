@@ -178,7 +178,8 @@ def test_shock_family_specs():
     ("external_assets:type=hedge_fund", "matches no"),
     ("external_assets:", "name the institutions"),
     ("edges:Core", "key=value"),
-    ("liabilities:Core", "unknown kind"),
+    ("liabilities:Core", "unknown kind 'liabilities'; choose one of"),
+    ("external_asset:Core", r"unknown kind 'external_asset' \(did you mean 'external_assets'\?\); choose one of"),
     ("Core", "KIND:SELECTION"),
     ("scenario:nope", "unknown scenario"),
 ])

@@ -298,6 +298,10 @@ def _problems(data, **kw):
      "shocks[0].haircut: unknown key for kind 'external_assets'"),
     ({"kind": "default", "target": "C", "factor": 3}, "shocks[0].factor: unknown key for kind 'default'"),
     ({"kind": "meteor", "target": "C"}, "shocks[0].kind: unknown shock kind 'meteor'; known kinds: external_assets"),
+    ({"kind": "defualt", "target": "C"},
+     "shocks[0].kind: unknown shock kind 'defualt' (did you mean 'default'?); known kinds: external_assets"),
+    ({"kind": "external_assets", "target": "C", "relatve": 0.5},
+     "shocks[0].relatve: unknown key for kind 'external_assets' (did you mean 'relative'?) (allowed: kind, target,"),
     ({"target": "C", "relative": 0.5}, "shocks[0].kind: required key is missing"),
     ({"kind": "external_assets", "target": "C", "relative": "0.5"}, "shocks[0].relative: must be a number"),
     ({"kind": "external_assets", "target": "C", "relative": True}, "shocks[0].relative: must be a number"),
@@ -333,7 +337,7 @@ def test_every_error_reported_at_once_with_paths():
         "s.toml: shocks[3].kind: unknown shock kind 'bogus'; known kinds: external_assets, external_liabilities, "
         "default, edges, freeze, collateral",
         "s.toml: shocks[4]: must be a table (mapping), got str",
-        "s.toml: descripton: unknown key (allowed: name, description, shocks)",
+        "s.toml: descripton: unknown key (did you mean 'description'?) (allowed: name, description, shocks)",
     ]
     with pytest.raises(ScenarioError) as info:
         Scenario.from_dict(data, source="s.toml")

@@ -200,7 +200,7 @@ def shock_family(net, spec: str) -> ShockFamily:
     """
     from pathlib import Path
 
-    from ..errors import ScenarioError
+    from ..errors import ScenarioError, did_you_mean
 
     kind, sep, rest = spec.partition(":")
     if not sep:
@@ -211,8 +211,8 @@ def shock_family(net, spec: str) -> ShockFamily:
     try:
         builder = SHOCK_FAMILIES[kind.strip()]
     except KeyError:
-        raise ScenarioError(f"shock {spec!r}: unknown kind {kind!r}; choose one of {', '.join(SHOCK_FAMILIES)}") \
-            from None
+        raise ScenarioError(f"shock {spec!r}: unknown kind {kind!r}{did_you_mean(kind, SHOCK_FAMILIES)}; choose one of "
+                            f"{', '.join(SHOCK_FAMILIES)}") from None
     return builder(net, rest, spec)
 
 

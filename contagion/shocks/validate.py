@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping, Sequence
 
-from ..errors import ScenarioError, shown
+from ..errors import ScenarioError, did_you_mean, shown
 from .kinds import SHOCK_KINDS
 
 _SCENARIO_MODEL: dict[tuple, Any] = {}
@@ -59,15 +59,15 @@ def _error_message(err: Mapping[str, Any]) -> tuple[list[Any], str]:
         if kind is not None:
             fields = [f for f in SHOCK_KINDS[kind].model.model_fields if f not in ("year", "years")]
             fields += ["year"] + (["years"] if kind != "freeze" else [])
-            allowed = f" for kind {shown(kind)} (allowed: {', '.join(fields)})"
+            allowed = f" for kind {shown(kind)}{did_you_mean(loc[-1], fields)} (allowed: {', '.join(fields)})"
         if kind is None and len(loc) == 1:
-            allowed = " (allowed: name, description, shocks)"
+            allowed = f"{did_you_mean(loc[-1], ('name', 'description', 'shocks'))} (allowed: name, description, shocks)"
         msg = f"unknown key{allowed}"
     elif typ == "missing":
         msg = "required key is missing"
     elif typ == "union_tag_invalid":
         loc.append("kind")
-        msg = f"unknown shock kind {shown(ctx.get('tag'))}; known kinds: {kinds}"
+        msg = f"unknown shock kind {shown(ctx.get('tag'))}{did_you_mean(ctx.get('tag'), SHOCK_KINDS)}; known kinds: {kinds}"
     elif typ == "union_tag_not_found":
         loc.append("kind")
         msg = f"required key is missing (one of {kinds})"
@@ -122,7 +122,8 @@ def _validate_shock(data: dict[str, Any]):
 
     kind = data.get("kind")
     if not isinstance(kind, str) or kind not in SHOCK_KINDS:
-        _raise([(["kind"], f"unknown shock kind {shown(kind)}; known kinds: {', '.join(SHOCK_KINDS)}")], None)
+        hint = did_you_mean(kind, SHOCK_KINDS) if isinstance(kind, str) else ""
+        _raise([(["kind"], f"unknown shock kind {shown(kind)}{hint}; known kinds: {', '.join(SHOCK_KINDS)}")], None)
     try:
         return SHOCK_KINDS[kind].model.model_validate(data)
     except ValidationError as exc:

@@ -69,6 +69,13 @@ def test_config_from_toml_yaml_json(tmp_path):
      r"levels\[1\]"),
     ({"bins": 0, "shocks": [{"target": "Core", "distribution": "fixed", "value": 0.5}]}, "bins"),
     ({"colour": 1, "shocks": [{"target": "Core", "distribution": "fixed", "value": 0.5}]}, "colour: unknown key"),
+    ({"corelation": 0.3, "shocks": [{"target": "Core", "distribution": "fixed", "value": 0.5}]},
+     r"corelation: unknown key \(did you mean 'correlation'\?\) \(expected one of"),
+    ({"shocks": [{"target": "Core", "distribution": "betta", "a": 2, "b": 5}]},
+     r"shocks\[0\].distribution: must be one of beta, uniform, lognormal, fixed, got 'betta' \(did you mean "
+     r"'beta'\?\)"),
+    ({"shocks": [{"target": "Core", "distribution": "uniform", "low": 0.1, "hihg": 0.5}]},
+     r"shocks\[0\].hihg: unknown key \(did you mean 'high'\?\) for uniform"),
 ])
 def test_config_errors_are_located(data, match):
     with pytest.raises(ScenarioError, match=match):

@@ -17,7 +17,7 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
-from ..errors import ScenarioError
+from ..errors import ScenarioError, did_you_mean
 
 __all__ = ["Distribution", "DISTRIBUTIONS", "ShockDistribution", "SweepConfig", "load_sweep_config",
            "find_sweep_config", "resolve_sweep_config", "shipped_sweep_configs", "SWEEP_SUFFIXES"]
@@ -204,7 +204,8 @@ class SweepConfig:
         known = {"name", "description", "correlation", "levels", "bins", "scenario", "shocks"}
         for key in data:
             if key not in known:
-                problems.append(f"{key}: unknown key (expected one of {', '.join(sorted(known))})")
+                problems.append(f"{key}: unknown key{did_you_mean(key, sorted(known))} (expected one of "
+                                f"{', '.join(sorted(known))})")
         cfg_name = data.get("name", name or "sweep")
         if not isinstance(cfg_name, str) or not cfg_name:
             problems.append("name: must be non-empty text")
@@ -273,12 +274,13 @@ def _parse_entry(raw: Any, path: str, problems: list[str]) -> ShockDistribution 
     dist_name = raw.get("distribution")
     dist = DISTRIBUTIONS.get(dist_name) if isinstance(dist_name, str) else None
     if dist is None:
-        problems.append(f"{path}.distribution: must be one of {', '.join(DISTRIBUTIONS)} (got {dist_name!r})")
+        hint = did_you_mean(dist_name, DISTRIBUTIONS) if isinstance(dist_name, str) else ""
+        problems.append(f"{path}.distribution: must be one of {', '.join(DISTRIBUTIONS)}, got {dist_name!r}{hint}")
     allowed = {"target", "select", "distribution", "correlation"} | (set(dist.params) if dist else set())
     for key in raw:
         if key not in allowed:
-            problems.append(f"{path}.{key}: unknown key" + (f" for {dist.name} (parameters: {', '.join(dist.params)})"
-                                                             if dist else ""))
+            problems.append(f"{path}.{key}: unknown key{did_you_mean(key, sorted(allowed))}"
+                            + (f" for {dist.name} (parameters: {', '.join(dist.params)})" if dist else ""))
     has_t, has_s = raw.get("target") is not None, raw.get("select") is not None
     if has_t == has_s:
         problems.append(f"{path}: give exactly one of target (names or ids) and select (attribute filter)")

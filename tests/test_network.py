@@ -315,6 +315,11 @@ def test_not_utf8(tmp_path):
     problems = problems_of(d)
     assert len(problems) == 1 and "not UTF-8" in str(problems[0]) and "nodes.csv" in str(problems[0])
     assert "line 3" in str(problems[0])
+    assert problems[0].message.endswith('; save it as UTF-8 (a spreadsheet\'s "CSV UTF-8")')
+    # a spreadsheet's "Unicode Text" export is UTF-16 with a byte-order mark: named as such
+    (d / "nodes.csv").write_bytes(NODES.encode("utf-16"))
+    [problem] = problems_of(d)
+    assert problem.message == 'UTF-16 text, not UTF-8 (a spreadsheet\'s "Unicode Text"); save it as UTF-8 ("CSV UTF-8")'
 
 
 def test_forced_recovery_outside_unit_interval(tmp_path):

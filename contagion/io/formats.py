@@ -176,9 +176,9 @@ def _read_csv_table(path: Path, problems: list[Problem], bad_rows: set[int]) -> 
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        problems.append(Problem(f"not UTF-8 text ({exc.reason} at byte {exc.start}, line {line})", file=file,
-                                value=data[exc.start:exc.end]))
+        from .text import not_utf8
+
+        problems.append(Problem(not_utf8(data, exc), file=file, value=data[exc.start:exc.end]))
         return None
     found: list[Problem] = []
     raw = _parse_csv_fast(text, data)

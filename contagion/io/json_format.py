@@ -33,7 +33,8 @@ from ..network import FinancialNetwork
 from ._tables import (LocatedProblem, build_network, frame_from_records, frame_records, json_default,
                       stored_metadata)
 from .atomic import write_bytes_atomic
-from .text import MAX_NESTING, BigNumber, TextProblem, _describe_big, _surrogate, check_json_value, json_loads
+from .text import MAX_NESTING, BigNumber, TextProblem, _describe_big, _surrogate, check_json_value, json_loads, \
+    not_utf8
 
 __all__ = ["read_json", "write_json", "network_to_json", "network_from_json"]
 
@@ -195,8 +196,7 @@ def read_json(path: str | os.PathLike) -> FinancialNetwork:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise InvalidNetworkError(Problem(f"not UTF-8 text ({exc.reason} at byte {exc.start})", file=str(path),
-                                          value=data[exc.start:exc.end])) from None
+        raise InvalidNetworkError(Problem(not_utf8(data, exc), file=str(path), value=data[exc.start:exc.end])) from None
     return network_from_json(text, file=str(path))
 
 

@@ -41,7 +41,7 @@ from typing import Any, Callable
 from ..errors import ContagionError, shown
 
 __all__ = ["parse_data", "read_text", "MAX_NESTING", "ALIAS_BUDGET", "MAX_INT_DIGITS", "TextProblem",
-           "check_json_value", "json_loads", "BigNumber"]
+           "check_json_value", "json_loads", "BigNumber", "not_utf8"]
 
 #: Deepest nesting of lists/tables accepted in a configuration or metadata document.
 MAX_NESTING = 100
@@ -71,6 +71,24 @@ class TextProblem(Exception):
 
 class BigNumber(str):
     """The text of a JSON number that no float64 holds (``1e400``, an integer of 400 digits)."""
+
+
+def not_utf8(data: bytes, exc: UnicodeDecodeError) -> str:
+    """The message for bytes that are not UTF-8: where, and what to do (a UTF-16 file, as a spreadsheet's
+    "Unicode Text" export writes it, is named as such).
+
+    >>> data = "Société".encode("latin-1")
+    >>> try:
+    ...     data.decode("utf-8")
+    ... except UnicodeDecodeError as exc:
+    ...     print(not_utf8(data, exc))
+    not UTF-8 text (invalid continuation byte at byte 4, line 1); save it as UTF-8 (a spreadsheet's "CSV UTF-8")
+    """
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return 'UTF-16 text, not UTF-8 (a spreadsheet\'s "Unicode Text"); save it as UTF-8 ("CSV UTF-8")'
+    line = data.count(b"\n", 0, exc.start) + 1
+    return (f"not UTF-8 text ({exc.reason} at byte {exc.start}, line {line}); save it as UTF-8 (a spreadsheet's "
+            f'"CSV UTF-8")')
 
 
 def _parse_int(text: str) -> Any:

@@ -220,6 +220,29 @@ def test_info_json_and_table():
     assert "(guarantee caps not owed)" in invoke("info").stdout
 
 
+def test_an_output_file_suffix_names_the_format(tmp_path):
+    """`run -o out.csv` wrote the terminal table (box drawing) into out.csv; without --format the suffix now
+    decides (.csv, .json), and an explicit --format that contradicts it is a usage error, as for `report`."""
+    out = tmp_path / "out.csv"
+    invoke("run", "chain", "-s", "a-fails", "-o", str(out))
+    assert out.read_text(encoding="utf-8").splitlines()[1] == "A,A,bank,10.0,0.0,10.0,-5.0,-5.0,-5.0,,True,0"
+    js = tmp_path / "out.JSON"
+    invoke("run", "chain", "-s", "a-fails", "-o", str(js))
+    assert [r["payment"] for r in json.loads(js.read_text(encoding="utf-8"))["institutions"]] == [0.0, 6.0, 4.5]
+    info = tmp_path / "info.json"
+    invoke("info", "chain", "-o", str(info))
+    assert json.loads(info.read_text(encoding="utf-8"))["institutions"] == 3
+    ranked = tmp_path / "rank.csv"
+    invoke("rank", "chain", "--no-progress", "-o", str(ranked))
+    assert ranked.read_text(encoding="utf-8").startswith("name,rank,type,")
+    bad = invoke("run", "chain", "-f", "table", "-o", str(tmp_path / "t.csv"), ok=False)
+    assert bad.exit_code == 2 and "names a CSV file but --format is table" in bad.stderr
+    assert not (tmp_path / "t.csv").exists()
+    txt = tmp_path / "t.txt"                     # any other suffix: the format asked for (default table)
+    invoke("run", "chain", "-o", str(txt))
+    assert "┃ name" in txt.read_text(encoding="utf-8")
+
+
 def test_counts_read_with_thousands_separators_like_the_amounts(tmp_path):
     """info and run print 1,200 institutions and 1,199 obligations as such (they printed 1200 beside 1,234.50)."""
     n = 1200

@@ -7,8 +7,8 @@ from typing import Any
 
 import click
 
-from .options import csv_text, emit, format_option, handle_errors, load_network, network_argument, output_option, \
-    render, to_json, use_color
+from .options import csv_text, emit, format_for_output, format_option, handle_errors, load_network, network_argument, \
+    output_option, render, to_json, use_color
 
 __all__ = ["datasets", "scenarios", "info", "validate", "network_info"]
 
@@ -154,12 +154,13 @@ def network_info(net) -> dict[str, Any]:
 @click.command("info")
 @network_argument
 @click.option("--format", "-f", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
-              help="Output format.")
+              help="Output format (default: table, or json when -o names a .json file).")
 @output_option
 @handle_errors
 def info(network: str | None, fmt: str, output: str | None) -> None:
     """Sizes, totals, strongly connected components, whether the clearing vector is unique, types, edge kinds,
     and the debt behind each sponsor (when the nodes have a `sponsor` column)."""
+    fmt = format_for_output(fmt, output, ("table", "json"))
     data = network_info(load_network(network))
     emit(to_json(data) if fmt == "json" else _info_tables(data, use_color(output)), output)
 

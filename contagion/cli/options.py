@@ -115,9 +115,37 @@ def scenario_option(func: Callable) -> Callable:
     )(func)
 
 
+#: What an output file's suffix says about its format.
+_SUFFIX_FORMATS = {".csv": "csv", ".json": "json"}
+
+
+def format_for_output(fmt: str, output: str | None, choices: Iterable[str] = FORMATS) -> str:
+    """The format to write: ``-o out.csv`` (or ``.json``) without ``--format`` means that format; a suffix that
+    contradicts an explicit ``--format`` is a usage error (a table in ``out.csv`` is never what was meant)."""
+    if not output or output == "-":
+        return fmt
+    named = _SUFFIX_FORMATS.get(Path(output).suffix.lower())
+    if named is None or named == fmt or named not in choices:
+        return fmt
+    ctx = click.get_current_context(silent=True)
+    explicit = ctx is not None and ctx.get_parameter_source("fmt") not in (None, click.core.ParameterSource.DEFAULT)
+    if explicit:
+        raise click.UsageError(f"-o {output} names a {named.upper()} file but --format is {fmt}; drop --format (the "
+                               f"suffix decides) or name the file {Path(output).stem}.{'txt' if fmt == 'table' else fmt}")
+    return named
+
+
 def format_option(func: Callable) -> Callable:
+    """``-f/--format table|csv|json`` (default: table, or what the suffix of ``-o`` names: .csv, .json)."""
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if "fmt" in kwargs:
+            kwargs["fmt"] = format_for_output(kwargs["fmt"], kwargs.get("output"))
+        return func(*args, **kwargs)
+
     return click.option("--format", "-f", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
-                        help="Output format.")(func)
+                        help="Output format (default: table, or csv / json when -o names a .csv / .json "
+                             "file).")(wrapper)
 
 
 def _remember_mkdir(ctx: click.Context, param: click.Parameter, value: bool) -> None:

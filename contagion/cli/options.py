@@ -10,7 +10,7 @@ import shlex
 import shutil
 import sys
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator, Mapping
 
 import click
 
@@ -119,19 +119,23 @@ def scenario_option(func: Callable) -> Callable:
 _SUFFIX_FORMATS = {".csv": "csv", ".json": "json"}
 
 
-def format_for_output(fmt: str, output: str | None, choices: Iterable[str] = FORMATS) -> str:
+def format_for_output(fmt: str, output: str | None, choices: Iterable[str] = FORMATS,
+                      suffixes: Mapping[str, str] = _SUFFIX_FORMATS, other: Mapping[str, str] | None = None) -> str:
     """The format to write: ``-o out.csv`` (or ``.json``) without ``--format`` means that format; a suffix that
-    contradicts an explicit ``--format`` is a usage error (a table in ``out.csv`` is never what was meant)."""
+    contradicts an explicit ``--format`` is a usage error (a table in ``out.csv`` is never what was meant).
+    ``suffixes`` maps suffixes to formats; ``other`` names the suffix to suggest for a format (default: itself)."""
     if not output or output == "-":
         return fmt
-    named = _SUFFIX_FORMATS.get(Path(output).suffix.lower())
+    named = suffixes.get(Path(output).suffix.lower())
     if named is None or named == fmt or named not in choices:
         return fmt
     ctx = click.get_current_context(silent=True)
     explicit = ctx is not None and ctx.get_parameter_source("fmt") not in (None, click.core.ParameterSource.DEFAULT)
     if explicit:
-        raise click.UsageError(f"-o {output} names a {named.upper()} file but --format is {fmt}; drop --format (the "
-                               f"suffix decides) or name the file {Path(output).stem}.{'txt' if fmt == 'table' else fmt}")
+        article = "an" if named.upper()[0] in "AEFHILMNORSX" else "a"
+        ext = (other or {}).get(fmt, fmt)
+        raise click.UsageError(f"-o {output} names {article} {named.upper()} file but --format is {fmt}; drop "
+                               f"--format (the suffix decides) or name the file {Path(output).stem}.{ext}")
     return named
 
 
@@ -140,7 +144,7 @@ def format_option(func: Callable) -> Callable:
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         if "fmt" in kwargs:
-            kwargs["fmt"] = format_for_output(kwargs["fmt"], kwargs.get("output"))
+            kwargs["fmt"] = format_for_output(kwargs["fmt"], kwargs.get("output"), other={"table": "txt"})
         return func(*args, **kwargs)
 
     return click.option("--format", "-f", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,

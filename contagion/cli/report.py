@@ -8,11 +8,10 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import click
-from click.core import ParameterSource
 
 from ..report import DEFAULT_MAX_ROWS
 from ..viz import DEFAULT_MAX_NODES
-from .options import emit, handle_errors, load_network, network_argument, scenario_option
+from .options import emit, format_for_output, handle_errors, load_network, network_argument, scenario_option
 from .methods import method_options
 from .path import horizon_option
 from .run import network_label, scenario_request
@@ -179,23 +178,14 @@ _SUFFIX_FORMATS = {".html": "html", ".htm": "html", ".pdf": "pdf"}
 
 def _format_for(fmt: str, output: str | None) -> str:
     """The format to write: ``-o board.pdf`` without ``--format`` means PDF (and ``.html`` HTML); a suffix that
-    contradicts an explicit ``--format`` is a usage error; an HTML or PDF file without its suffix gets a note
-    (a browser opening it may show its text)."""
-    if not output or output == "-":
-        return fmt
-    suffix = Path(output).suffix.lower()
-    named = _SUFFIX_FORMATS.get(suffix)
-    explicit = click.get_current_context().get_parameter_source("fmt") is not ParameterSource.DEFAULT
-    if named and named != fmt:
-        if explicit:
-            article = "an" if named == "html" else "a"
-            raise click.UsageError(f"-o {output} names {article} {named.upper()} file but --format is {fmt}; drop "
-                                   f"--format (the suffix decides) or name the file {Path(output).stem}.{fmt}")
-        return named
-    if fmt in ("html", "pdf") and named is None:
-        click.echo(f"note: writing {fmt.upper()} to {output}, which does not end in .{fmt} (a browser opening it "
-                   f"may show its text)", err=True)
-    return fmt
+    contradicts an explicit ``--format`` is a usage error (:func:`.options.format_for_output`); an HTML or PDF
+    file without its suffix gets a note (a browser opening it may show its text)."""
+    chosen = format_for_output(fmt, output, REPORT_FORMATS, _SUFFIX_FORMATS)
+    if output and output != "-" and chosen in ("html", "pdf") and \
+            _SUFFIX_FORMATS.get(Path(output).suffix.lower()) is None:
+        click.echo(f"note: writing {chosen.upper()} to {output}, which does not end in .{chosen} (a browser opening "
+                   f"it may show its text)", err=True)
+    return chosen
 
 
 def _check_target(fmt: str, target: str) -> str | None:

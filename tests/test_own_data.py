@@ -56,6 +56,30 @@ def test_columns_naming_a_missing_column_is_located(tmp_path):
     assert any(p.column == "dest" and p.row == 1 and str(p.file).endswith("edges.csv") for p in info.value.problems)
 
 
+def test_columns_rename_the_node_table_too(tmp_path):
+    """A node table from another system (bank_id, assets): node-table names in columns= rename nodes.csv columns
+    (--columns only renamed edges.csv columns, so such a folder could not be read as it is); a name neither file
+    has is reported once, without the "required column is missing" it causes."""
+    folder = _edges(tmp_path / "own", "source,target,weight\nA,B,5\n")
+    (folder / "nodes.csv").write_text("bank_id,assets\nA,10\nB,5\n", encoding="utf-8")
+    mapping = "debtor=source,creditor=target,amount=weight,id=bank_id,external_assets=assets"
+    ok = CliRunner().invoke(cli, ["run", str(folder), "--columns", mapping, "--baseline", "-f", "json"])
+    assert ok.exit_code == 0, ok.output
+    rows = json.loads(ok.stdout)["institutions"]
+    assert [(r["id"], r["obligations"], r["equity"]) for r in rows] == [("A", 5.0, 5.0), ("B", 0.0, 10.0)]
+    with pytest.raises(InvalidNetworkError) as info:
+        contagion.read_network(folder, columns={"debtor": "source", "creditor": "target", "amount": "weight",
+                                                "id": "bankid"})
+    assert [(p.file.rsplit("/", 1)[-1], p.row, p.column, p.message) for p in info.value.problems] == [
+        ("nodes.csv", 1, "bankid", "--columns names 'bankid', which nodes.csv does not have (it has bank_id, "
+                                   "assets)")]
+    (folder / "nodes.csv").unlink()
+    with pytest.raises(InvalidNetworkError, match="names 'bank_id' for 'id', a column of nodes.csv, and there is no "
+                                                  "nodes.csv"), pytest.warns(InferredNodesWarning):
+        contagion.read_network(folder, columns={"debtor": "source", "creditor": "target", "amount": "weight",
+                                                "id": "bank_id"})
+
+
 def test_validate_json_lists_records(tmp_path):
     folder = _edges(tmp_path / "v", "debtor,creditor,amount\nA,B,-1\n")
     (folder / "nodes.csv").write_text("id\nA\nB\n")

@@ -311,13 +311,24 @@ def _inferred_nodes(edges: pd.DataFrame) -> pd.DataFrame | None:
     return pd.DataFrame({"id": ids})
 
 
-def _renamed(edges: pd.DataFrame, columns: Mapping[str, str], file: Path, problems: list[Problem]) -> pd.DataFrame:
-    """``edges`` with ``columns`` (ours -> theirs) applied; a named column that is not there is a problem."""
-    missing = [theirs for theirs in columns.values() if theirs not in edges.columns]
+def _renamed(table: pd.DataFrame, columns: Mapping[str, str], file: Path, problems: list[Problem]) -> pd.DataFrame:
+    """``table`` with ``columns`` (ours -> theirs) applied; a named column that is not there is a problem."""
+    missing = [theirs for theirs in columns.values() if theirs not in table.columns]
     for theirs in missing:
-        problems.append(Problem(f"--columns names {theirs!r}, which edges.csv does not have (it has "
-                                f"{', '.join(map(str, edges.columns))})", file=str(file), row=1, column=theirs))
-    return edges.rename(columns={theirs: ours for ours, theirs in columns.items() if theirs in edges.columns})
+        problems.append(Problem(f"--columns names {theirs!r}, which {file.name} does not have (it has "
+                                f"{', '.join(map(str, table.columns))})", file=str(file), row=1, column=theirs))
+    return table.rename(columns={theirs: ours for ours, theirs in columns.items() if theirs in table.columns})
+
+
+def _split_columns(columns: Mapping[str, str] | None) -> tuple[dict[str, str], dict[str, str]]:
+    """``(node columns, edge columns)`` of a ``columns=`` mapping: our names of the node table (``id``, ``name``,
+    ``type``, outside amounts, ...) rename ``nodes.csv`` columns, every other one ``edges.csv`` columns.
+
+    >>> _split_columns({"id": "bank_id", "debtor": "source", "creditor": "target"})
+    ({'id': 'bank_id'}, {'debtor': 'source', 'creditor': 'target'})
+    """
+    nodes = {ours: theirs for ours, theirs in (columns or {}).items() if ours in KNOWN_NODE_COLUMNS}
+    return nodes, {ours: theirs for ours, theirs in (columns or {}).items() if ours not in nodes}
 
 
 def _edge_list_hint(columns: Any) -> str | None:
@@ -345,11 +356,12 @@ def read_csv_dir(path: str | os.PathLike, columns: Mapping[str, str] | None = No
 
     Without ``nodes.csv`` the institutions are the ids met in the edges (in
     order of appearance), with outside amounts 0, and an
-    :class:`InferredNodesWarning` says so. ``columns`` renames the columns of
-    ``edges.csv`` first, ``{"debtor": "source", "creditor": "target",
-    "amount": "weight"}`` for an edge list exported by another tool (a
-    missing required column names such a mapping when the file looks like
-    one).
+    :class:`InferredNodesWarning` says so. ``columns`` renames columns
+    first (our name -> the file's): ``{"debtor": "source", "creditor":
+    "target", "amount": "weight"}`` for an edge list exported by another tool
+    (a missing required column names such a mapping when the file looks like
+    one); our node-table names (``id``, ``name``, ``type``, the outside
+    amounts) rename columns of ``nodes.csv``, e.g. ``{"id": "bank_id"}``.
 
     Examples
     --------
@@ -375,10 +387,14 @@ def read_csv_dir(path: str | os.PathLike, columns: Mapping[str, str] | None = No
             return net
     problems: list[Problem] = []
     bad: dict[str, set[int]] = {str(nodes_path): set(), str(edges_path): set()}
+    node_columns, edge_columns = _split_columns(columns)
     edges = _read_csv_table(edges_path, problems, bad[str(edges_path)])
-    if edges is not None and columns:
-        edges = _renamed(edges, columns, edges_path, problems)
+    if edges is not None and edge_columns:
+        edges = _renamed(edges, edge_columns, edges_path, problems)
     if infer:
+        for ours, theirs in node_columns.items():
+            problems.append(Problem(f"--columns names {theirs!r} for {ours!r}, a column of nodes.csv, and there is no "
+                                    f"nodes.csv", file=str(nodes_path), column=theirs))
         nodes = None if edges is None else _inferred_nodes(edges)
         if nodes is not None:
             import warnings
@@ -387,6 +403,8 @@ def read_csv_dir(path: str | os.PathLike, columns: Mapping[str, str] | None = No
                           f"assets and liabilities 0", InferredNodesWarning, stacklevel=2)
     else:
         nodes = _read_csv_table(nodes_path, problems, bad[str(nodes_path)])
+        if nodes is not None and node_columns:
+            nodes = _renamed(nodes, node_columns, nodes_path, problems)
     for table, known, file in ((nodes, KNOWN_NODE_COLUMNS, nodes_path), (edges, KNOWN_EDGE_COLUMNS, edges_path)):
         for col, meant in near_misses(table.columns if table is not None else (), known):
             problems.append(Problem(near_miss_message(meant), file=str(file), row=1, column=str(col), value=col))
@@ -405,7 +423,12 @@ def read_csv_dir(path: str | os.PathLike, columns: Mapping[str, str] | None = No
                                           row_offset=2, metadata={"source": str(path),
                                                                   **({"nodes_inferred": True} if infer else {})})
     except InvalidNetworkError as exc:  # report them with the structural problems, in file and row order
-        problems += [p for p in exc.problems if p.row is None or p.row not in bad.get(str(p.file), ())]
+        # a required column that --columns mapped to a column the file lacks: that problem is reported already
+        unmapped = {(str(file), ours) for file, table, mapping in ((nodes_path, nodes, node_columns),
+                                                                   (edges_path, edges, edge_columns))
+                    for ours, theirs in mapping.items() if table is not None and ours not in table.columns}
+        problems += [p for p in exc.problems if (p.row is None or p.row not in bad.get(str(p.file), ()))
+                     and (str(p.file), p.column) not in unmapped]
     else:
         if not problems:
             return net
@@ -557,8 +580,10 @@ def read_network(path: str | os.PathLike, format: str | None = None, *,
     format : {"csv", "json", "graphml", "parquet"}, optional
         Skip detection.
     columns : mapping, optional
-        CSV folders only: rename columns of ``edges.csv`` before reading,
-        e.g. ``{"debtor": "source", "creditor": "target", "amount": "weight"}``.
+        CSV folders only: rename columns before reading (our name -> the
+        file's), e.g. ``{"debtor": "source", "creditor": "target", "amount":
+        "weight"}`` for ``edges.csv``; node-table names (``id``, ``name``,
+        ``type``, the outside amounts) rename ``nodes.csv`` columns.
 
     Raises
     ------
@@ -579,7 +604,7 @@ def read_network(path: str | os.PathLike, format: str | None = None, *,
         fmt = detect_format(path, format)
         if columns:
             if fmt != "csv":
-                raise InvalidNetworkError(Problem(f"columns= (--columns) renames CSV edge columns; {path} is "
+                raise InvalidNetworkError(Problem(f"columns= (--columns) renames CSV columns; {path} is "
                                                   f"{fmt}", file=str(path)))
             return read_csv_dir(path, columns=columns)
         return FORMATS[fmt].reader(path)

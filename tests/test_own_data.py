@@ -80,6 +80,35 @@ def test_columns_rename_the_node_table_too(tmp_path):
                                                 "id": "bank_id"})
 
 
+def test_columns_keep_the_fast_reader(tmp_path, monkeypatch):
+    """A renamed folder is read by the multi-threaded Arrow reader like any other (columns= sent every file to the
+    strict reader: 2.2x the time and memory of the same folder without a mapping at 1M obligations); the answer
+    is the one of the same folder under our names. A mapping onto a name the file already has is refused by the
+    strict reader ("duplicate column")."""
+    import contagion.io.formats as formats
+
+    ours = _edges(tmp_path / "ours", "debtor,creditor,amount,kind\nA,B,5,loan\nB,C,3,bond\n")
+    (ours / "nodes.csv").write_text("id,external_assets\nA,1\nB,2\nC,0\n", encoding="utf-8")
+    theirs = _edges(tmp_path / "theirs", "source,target,weight,kind\nA,B,5,loan\nB,C,3,bond\n")
+    (theirs / "nodes.csv").write_text("bank_id,assets\nA,1\nB,2\nC,0\n", encoding="utf-8")
+    mapping = {"debtor": "source", "creditor": "target", "amount": "weight", "id": "bank_id",
+               "external_assets": "assets"}
+
+    def strict(*args, **kwargs):
+        raise AssertionError("the strict reader was used for a plain file")
+
+    with monkeypatch.context() as m:
+        m.setattr(formats, "_read_csv_table", strict)
+        got = contagion.read_network(theirs, columns=mapping)
+    want = contagion.read_network(ours)
+    assert got.ids == want.ids and (got.liabilities != want.liabilities).nnz == 0
+    assert got.external_assets.tolist() == [1.0, 2.0, 0.0] and got.edges["kind"].tolist() == ["loan", "bond"]
+    both = _edges(tmp_path / "both", "debtor,source,creditor,amount\nA,B,B,5\n")
+    (both / "nodes.csv").write_text("id\nA\nB\n", encoding="utf-8")
+    with pytest.raises(InvalidNetworkError, match="duplicate column"):
+        contagion.read_network(both, columns={"debtor": "source"})
+
+
 def test_validate_json_lists_records(tmp_path):
     folder = _edges(tmp_path / "v", "debtor,creditor,amount\nA,B,-1\n")
     (folder / "nodes.csv").write_text("id\nA\nB\n")

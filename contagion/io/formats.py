@@ -250,12 +250,16 @@ def _infer_column(s: pd.Series) -> pd.Series:
     return s.astype(pd.StringDtype(na_value=np.nan)).where(present, np.nan)
 
 
-def _read_csv_arrow(path: Path) -> pd.DataFrame | None:
+def _read_csv_arrow(path: Path, columns: Mapping[str, str] | None = None) -> pd.DataFrame | None:
     """One CSV file read by Arrow (:func:`contagion.io.prefetch.read_csv_table`: multi-threaded, explicit
     column types; ``None`` when pyarrow is missing or the file is anything but plain), taken from the
     command line's read-ahead when it read this file (:func:`contagion.io.prefetch.take`), as a frame: text
-    stays Arrow-backed, unknown columns' types inferred."""
-    table = prefetch.take(path, prefetch.read_csv_table)
+    stays Arrow-backed, unknown columns' types inferred. ``columns`` (ours -> the file's) renames columns."""
+    if columns:
+        rename = {theirs: ours for ours, theirs in columns.items()}
+        table = prefetch.read_csv_table(path, rename)
+    else:
+        table = prefetch.take(path, prefetch.read_csv_table)
     if table is None:
         return None
     df = table.to_pandas(split_blocks=True, self_destruct=True)
@@ -266,12 +270,14 @@ def _read_csv_arrow(path: Path) -> pd.DataFrame | None:
     return df
 
 
-def _read_csv_fast(path: Path, nodes_path: Path, edges_path: Path) -> FinancialNetwork | None:
-    """The network, when both files are plain and valid; ``None`` at the first doubt (see :func:`read_csv_dir`)."""
-    nodes = _read_csv_arrow(nodes_path)
+def _read_csv_fast(path: Path, nodes_path: Path, edges_path: Path, node_columns: Mapping[str, str] | None = None,
+                   edge_columns: Mapping[str, str] | None = None) -> FinancialNetwork | None:
+    """The network, when both files are plain and valid; ``None`` at the first doubt (see :func:`read_csv_dir`).
+    ``node_columns`` / ``edge_columns``: ``columns=`` of each file (ours -> the file's)."""
+    nodes = _read_csv_arrow(nodes_path, node_columns)
     if nodes is None:
         return None
-    edges = _read_csv_arrow(edges_path)
+    edges = _read_csv_arrow(edges_path, edge_columns)
     if edges is None or near_misses(nodes.columns, KNOWN_NODE_COLUMNS) or near_misses(edges.columns,
                                                                                          KNOWN_EDGE_COLUMNS):
         return None
@@ -381,13 +387,13 @@ def read_csv_dir(path: str | os.PathLike, columns: Mapping[str, str] | None = No
                                    if not p.is_file()])
     infer = not nodes_path.is_file()
     warm_up_for(edges_path)
-    if not infer and not columns:
-        net = _read_csv_fast(path, nodes_path, edges_path)
+    node_columns, edge_columns = _split_columns(columns)
+    if not infer:
+        net = _read_csv_fast(path, nodes_path, edges_path, node_columns, edge_columns)
         if net is not None:
             return net
     problems: list[Problem] = []
     bad: dict[str, set[int]] = {str(nodes_path): set(), str(edges_path): set()}
-    node_columns, edge_columns = _split_columns(columns)
     edges = _read_csv_table(edges_path, problems, bad[str(edges_path)])
     if edges is not None and edge_columns:
         edges = _renamed(edges, edge_columns, edges_path, problems)

@@ -26,7 +26,7 @@ import csv
 import os
 import threading
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 #: Edge files at least this large are read ahead (about two million obligations). Reading ahead raises the peak
 #: memory (both tables exist before the first becomes a frame): at 10^6 obligations (a 30 MB edge file) by 11%,
@@ -200,7 +200,7 @@ def file_bytes(path: Path) -> Any:
         return path.read_bytes()
 
 
-def read_csv_table(path: Path) -> Any:
+def read_csv_table(path: Path, rename: Mapping[str, str] | None = None) -> Any:
     """One CSV file as an Arrow table, read by pyarrow's multi-threaded reader with explicit column types, or
     ``None`` when pyarrow is missing or the file is anything but plain (the strict reader then reads it and
     locates every problem).
@@ -208,7 +208,9 @@ def read_csv_table(path: Path) -> Any:
     Known amount columns are parsed as float64 (pyarrow's parser is correctly rounded and rejects
     ``1_000``, ``0x10`` and the like); every other column as text, empty cells as empty strings. An empty
     line or a ragged row is a parse error here (``None``); ``nan``/``inf`` and empty amounts come through
-    and are found by the validation, which then sends the file to the strict reader.
+    and are found by the validation, which then sends the file to the strict reader. ``rename`` (the file's
+    name -> ours, from ``--columns``) renames columns, typed by our names; ``None`` when a renamed column is
+    not there or a name would then be there twice.
     """
     try:
         import pyarrow as pa
@@ -219,9 +221,13 @@ def read_csv_table(path: Path) -> Any:
     names = csv_header(path)
     if names is None:
         return None
+    rename = dict(rename or {})
+    ours = [rename.get(n, n) for n in names]
+    if not set(rename) <= set(names) or len(set(ours)) != len(ours):
+        return None
     data = file_bytes(path)
     numbers = NUMBER_COLUMNS.get(path.name, frozenset())
-    types = {n: (pa.float64() if n in numbers else pa.string()) for n in names}
+    types = {n: (pa.float64() if o in numbers else pa.string()) for n, o in zip(names, ours)}
     try:
         table = pacsv.read_csv(
             pa.BufferReader(pa.py_buffer(data)),
@@ -233,4 +239,6 @@ def read_csv_table(path: Path) -> Any:
                                                  quoted_strings_can_be_null=False, check_utf8=True))
     except (pa.ArrowException, OSError, ValueError):
         return None
-    return table if table.column_names == names else None
+    if table.column_names != names:
+        return None
+    return table.rename_columns(ours) if rename else table

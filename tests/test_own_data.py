@@ -109,6 +109,34 @@ def test_columns_keep_the_fast_reader(tmp_path, monkeypatch):
         contagion.read_network(both, columns={"debtor": "source"})
 
 
+def test_columns_rename_a_parquet_folder(tmp_path):
+    """columns= works for a Parquet folder too (it was refused: "renames CSV edge columns"); a name the file lacks
+    is located in that file, without a row (a Parquet file has no header row). JSON and GraphML still refuse."""
+    pq = pytest.importorskip("pyarrow.parquet")
+    import pyarrow as pa
+
+    folder = tmp_path / "t.parquet"
+    folder.mkdir()
+    pq.write_table(pa.table({"bank_id": ["A", "B", "C"], "assets": [1.0, 2.0, 0.0]}), folder / "nodes.parquet")
+    pq.write_table(pa.table({"source": ["A", "B"], "target": ["B", "C"], "weight": [5.0, 3.0]}),
+                   folder / "edges.parquet")
+    mapping = {"debtor": "source", "creditor": "target", "amount": "weight", "id": "bank_id",
+               "external_assets": "assets"}
+    net = contagion.read_network(folder, columns=mapping)
+    assert net.ids == ("A", "B", "C") and net.external_assets.tolist() == [1.0, 2.0, 0.0]
+    assert net.liabilities.toarray().tolist() == [[0, 5, 0], [0, 0, 3], [0, 0, 0]]
+    with pytest.raises(InvalidNetworkError) as info:
+        contagion.read_network(folder, columns={**mapping, "debtor": "src"})
+    assert [(p.file.rsplit("/", 1)[-1], p.row, p.column) for p in info.value.problems] == [
+        ("edges.parquet", None, "src")]
+    out = CliRunner().invoke(cli, ["run", str(folder), "--columns", ",".join(f"{k}={v}" for k, v in mapping.items()),
+                                   "--baseline", "-f", "json"])
+    assert out.exit_code == 0, out.output
+    js = contagion.write_network(net, tmp_path / "n.json")
+    with pytest.raises(InvalidNetworkError, match="renames the columns of CSV and Parquet folders"):
+        contagion.read_network(js, columns=mapping)
+
+
 def test_validate_json_lists_records(tmp_path):
     folder = _edges(tmp_path / "v", "debtor,creditor,amount\nA,B,-1\n")
     (folder / "nodes.csv").write_text("id\nA\nB\n")

@@ -100,7 +100,7 @@ def network_argument(func: Callable) -> Callable:
     """Optional NETWORK argument (a path or a built-in dataset name) and ``--columns`` for other tools' edge lists."""
     func = click.option("--columns", default=None, expose_value=False, callback=_remember_columns,
                         metavar="OURS=THEIRS,...",
-                        help="CSV folders: read columns under other names, e.g. "
+                        help="CSV and Parquet folders: read columns under other names, e.g. "
                              "debtor=source,creditor=target,amount=weight (edges.csv) or id=bank_id "
                              "(nodes.csv).")(func)
     return click.argument("network", required=False, metavar="[NETWORK]")(func)

@@ -317,12 +317,14 @@ def _inferred_nodes(edges: pd.DataFrame) -> pd.DataFrame | None:
     return pd.DataFrame({"id": ids})
 
 
-def _renamed(table: pd.DataFrame, columns: Mapping[str, str], file: Path, problems: list[Problem]) -> pd.DataFrame:
-    """``table`` with ``columns`` (ours -> theirs) applied; a named column that is not there is a problem."""
+def _renamed(table: pd.DataFrame, columns: Mapping[str, str], file: Path, problems: list[Problem],
+             row: int | None = 1) -> pd.DataFrame:
+    """``table`` with ``columns`` (ours -> theirs) applied; a named column that is not there is a problem (at
+    ``row``: a CSV file's header is row 1, a Parquet file has none)."""
     missing = [theirs for theirs in columns.values() if theirs not in table.columns]
     for theirs in missing:
         problems.append(Problem(f"--columns names {theirs!r}, which {file.name} does not have (it has "
-                                f"{', '.join(map(str, table.columns))})", file=str(file), row=1, column=theirs))
+                                f"{', '.join(map(str, table.columns))})", file=str(file), row=row, column=theirs))
     return table.rename(columns={theirs: ours for ours, theirs in columns.items() if theirs in table.columns})
 
 
@@ -586,10 +588,10 @@ def read_network(path: str | os.PathLike, format: str | None = None, *,
     format : {"csv", "json", "graphml", "parquet"}, optional
         Skip detection.
     columns : mapping, optional
-        CSV folders only: rename columns before reading (our name -> the
-        file's), e.g. ``{"debtor": "source", "creditor": "target", "amount":
-        "weight"}`` for ``edges.csv``; node-table names (``id``, ``name``,
-        ``type``, the outside amounts) rename ``nodes.csv`` columns.
+        CSV and Parquet folders: rename columns before reading (our name ->
+        the file's), e.g. ``{"debtor": "source", "creditor": "target",
+        "amount": "weight"}`` for the edges; node-table names (``id``,
+        ``name``, ``type``, the outside amounts) rename the nodes' columns.
 
     Raises
     ------
@@ -609,10 +611,10 @@ def read_network(path: str | os.PathLike, format: str | None = None, *,
             raise InvalidNetworkError(Problem("no such file or directory", file=str(path)))
         fmt = detect_format(path, format)
         if columns:
-            if fmt != "csv":
-                raise InvalidNetworkError(Problem(f"columns= (--columns) renames CSV columns; {path} is "
-                                                  f"{fmt}", file=str(path)))
-            return read_csv_dir(path, columns=columns)
+            if fmt not in ("csv", "parquet"):
+                raise InvalidNetworkError(Problem(f"columns= (--columns) renames the columns of CSV and Parquet "
+                                                  f"folders; {path} is {fmt}", file=str(path)))
+            return FORMATS[fmt].reader(path, columns=columns)
         return FORMATS[fmt].reader(path)
     finally:
         prefetch.drop()  # files the command line read ahead that this read did not take

@@ -18,7 +18,7 @@ import json
 import os
 from importlib import import_module
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 import pandas as pd
 
@@ -101,8 +101,9 @@ def pa_is_floating(typ: Any) -> bool:
     return pt.is_floating(typ)
 
 
-def read_parquet_dir(path: str | os.PathLike) -> FinancialNetwork:
-    """Read a directory with ``nodes.parquet`` and ``edges.parquet``.
+def read_parquet_dir(path: str | os.PathLike, columns: Mapping[str, str] | None = None) -> FinancialNetwork:
+    """Read a directory with ``nodes.parquet`` and ``edges.parquet``; ``columns`` renames columns as for a CSV
+    folder (ours -> the file's; node-table names rename ``nodes.parquet`` columns, the others ``edges.parquet``).
 
     Examples
     --------
@@ -119,6 +120,16 @@ def read_parquet_dir(path: str | os.PathLike) -> FinancialNetwork:
     skip: dict[str, set[Any]] = {"nodes": set(), "edges": set()}
     nodes, metadata = _read_table(nodes_path, problems, skip["nodes"])
     edges, _ = _read_table(edges_path, problems, skip["edges"])
+    if columns:
+        from .formats import _renamed, _split_columns
+
+        for which, mapping, file in zip(("nodes", "edges"), _split_columns(columns), (nodes_path, edges_path)):
+            table = nodes if which == "nodes" else edges
+            if table is not None and mapping:
+                renamed = _renamed(table, mapping, file, problems, row=None)
+                nodes, edges = (renamed, edges) if which == "nodes" else (nodes, renamed)
+        if problems:
+            raise InvalidNetworkError(problems)
     if nodes is None or edges is None:
         raise InvalidNetworkError(problems)
     try:

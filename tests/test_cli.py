@@ -436,7 +436,7 @@ def test_bad_input_exits_1_with_one_located_line(tmp_path):
 
 def test_a_file_with_several_problems_points_to_validate(tmp_path):
     """run shows the first problem on its one line, how many more, and the command that lists every one (which
-    does); with --columns (validate has no such option) and with a single problem there is no pointer."""
+    does), with the same --columns; with a single problem there is no pointer."""
     folder = tmp_path / "my net"
     folder.mkdir()
     (folder / "nodes.csv").write_text("id,external_assets\nA,abc\nB,-5\n", encoding="utf-8")
@@ -454,7 +454,11 @@ def test_a_file_with_several_problems_points_to_validate(tmp_path):
     (renamed / "nodes.csv").write_text("id,external_assets\nA,abc\nB,-5\n", encoding="utf-8")
     (renamed / "edges.csv").write_text("source,target,amount\nA,B,5\n", encoding="utf-8")
     res = CliRunner().invoke(cli, ["run", str(renamed), "--columns", "debtor=source,creditor=target"])
-    assert res.exit_code == 1 and res.stderr.strip().endswith("(and 1 more problem)")
+    assert res.exit_code == 1 and res.stderr.strip().endswith(
+        f"(and 1 more problem); `contagion validate {renamed} --columns debtor=source,creditor=target` lists every "
+        f"one")
+    listed = CliRunner().invoke(cli, ["validate", str(renamed), "--columns", "debtor=source,creditor=target"])
+    assert listed.exit_code == 1 and len(listed.stdout.strip().splitlines()) == 2
     (folder / "nodes.csv").write_text("id,external_assets\nA,abc\nB,5\n", encoding="utf-8")
     res = CliRunner().invoke(cli, ["run", str(folder)])
     assert res.exit_code == 1 and res.stderr.strip().endswith("(value: 'abc')")

@@ -7,8 +7,8 @@ from typing import Any
 
 import click
 
-from .options import csv_text, emit, format_for_output, format_option, handle_errors, load_network, network_argument, \
-    output_option, render, to_json, use_color
+from .options import columns_option, csv_text, emit, format_for_output, format_option, handle_errors, load_network, \
+    network_argument, output_option, render, to_json, use_color
 
 __all__ = ["datasets", "scenarios", "info", "validate", "network_info"]
 
@@ -476,6 +476,7 @@ def _problem_record(p) -> dict:
 
 @click.command("validate")
 @click.argument("path", metavar="PATH")
+@columns_option
 @click.option("--network", "-n", "against", default=None, metavar="NETWORK",
               help="For a scenario or sweep file: also apply it to this network (path or dataset name). "
                    "Default: the network folder the file sits in (its scenarios/ or sweeps/), if any.")

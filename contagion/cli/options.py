@@ -96,14 +96,18 @@ def _remember_columns(ctx: click.Context, param: click.Parameter, value: str | N
     ctx.meta["contagion.columns"] = mapping
 
 
-def network_argument(func: Callable) -> Callable:
-    """Optional NETWORK argument (a path or a built-in dataset name) and ``--columns`` for other tools' edge lists."""
-    func = click.option("--columns", default=None, expose_value=False, callback=_remember_columns,
+def columns_option(func: Callable) -> Callable:
+    """``--columns OURS=THEIRS,...``: read a folder's columns under other names (:func:`load_network` takes it)."""
+    return click.option("--columns", default=None, expose_value=False, callback=_remember_columns,
                         metavar="OURS=THEIRS,...",
                         help="CSV and Parquet folders: read columns under other names, e.g. "
                              "debtor=source,creditor=target,amount=weight (edges.csv) or id=bank_id "
                              "(nodes.csv).")(func)
-    return click.argument("network", required=False, metavar="[NETWORK]")(func)
+
+
+def network_argument(func: Callable) -> Callable:
+    """Optional NETWORK argument (a path or a built-in dataset name) and ``--columns`` for other tools' edge lists."""
+    return click.argument("network", required=False, metavar="[NETWORK]")(columns_option(func))
 
 
 def scenario_option(func: Callable) -> Callable:
@@ -227,9 +231,10 @@ def load_network(spec: str | None, hint: bool = True):
         try:
             return read_network(path, columns=columns) if columns else read_network(path)
         except InvalidNetworkError as exc:
-            if not hint or len(exc.problems) < 2 or columns:  # (validate reads columns under their own names)
+            if not hint or len(exc.problems) < 2:
                 raise
-            raise ContagionError(f"{exc}; `contagion validate {shlex.quote(spec)}` lists every one") from None
+            given = "" if not columns else " --columns " + shlex.quote(",".join(f"{k}={v}" for k, v in columns.items()))
+            raise ContagionError(f"{exc}; `contagion validate {shlex.quote(spec)}{given}` lists every one") from None
     if spec in list_datasets():
         net = read_network(dataset_path(spec))
         return net.replace(metadata={**net.metadata, "dataset": spec})

@@ -581,3 +581,20 @@ def test_shipped_scenarios_are_valid_and_apply():
             scen = find_scenario(scen_name, net)
             assert scen.description, f"{name}/{scen_name} needs a description"
             apply(net, scen)
+
+
+def test_a_sweep_configuration_given_as_a_scenario_says_what_it_is(tmp_path):
+    """`run -s sweeps/x.toml` listed three "kind: required key is missing" and three unknown keys; the file is a
+    sweep configuration, and the error says so and how to run it."""
+    from click.testing import CliRunner
+
+    from contagion.cli import cli
+    from contagion.datasets import dataset_path
+
+    shipped = dataset_path("ai-infrastructure") / "sweeps" / "ai-demand-uncertainty.toml"
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(shipped)
+    assert str(info.value) == (f"{shipped}: a sweep configuration (random losses: correlation, levels, "
+                               f"distributions), not a scenario; run it with `contagion sweep -c {shipped}`")
+    res = CliRunner().invoke(cli, ["run", "-s", str(shipped)])
+    assert res.exit_code == 1 and "not a scenario; run it with `contagion sweep -c" in res.stderr

@@ -258,7 +258,7 @@ def _is_sweep_file(path: Path) -> bool:
     """A sweep configuration rather than a scenario: a file in a ``sweeps/`` folder, or one with what only a
     sweep has (``correlation``, ``levels``, ``bins``, a shock with a ``distribution``)."""
     from ..errors import ContagionError
-    from ..shocks.files import parse_config_text, read_config_text
+    from ..shocks.files import looks_like_sweep, parse_config_text, read_config_text
     from ..sweep.config import SWEEP_SUFFIXES
 
     if path.suffix.lower() not in SWEEP_SUFFIXES or not path.is_file():
@@ -269,11 +269,7 @@ def _is_sweep_file(path: Path) -> bool:
         data = parse_config_text(read_config_text(path, "file"), path.suffix.lower(), source=str(path))
     except ContagionError:
         return False                      # the scenario reader reports it
-    if not isinstance(data, dict):
-        return False
-    shocks = data.get("shocks")
-    return bool({"correlation", "levels", "bins"} & set(data)) or (
-        isinstance(shocks, list) and any(isinstance(x, dict) and "distribution" in x for x in shocks))
+    return looks_like_sweep(data)
 
 
 def _check_sweep(path: Path, net) -> tuple[list[str], str]:

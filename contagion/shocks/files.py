@@ -25,7 +25,28 @@ def parse_scenario(text: str, format: str = "toml", *, name: str | None = None,
     suffix = "." + format.lower().lstrip(".")
     if suffix not in _PARSERS:
         raise ScenarioError(f"unknown scenario format {shown(format)}; use toml, yaml or json")
-    return Scenario.from_dict(parse_config_text(text, suffix, source=source), name=name, source=source)
+    data = parse_config_text(text, suffix, source=source)
+    if looks_like_sweep(data):
+        where = source or "this file"
+        raise ScenarioError(f"{where}: a sweep configuration (random losses: correlation, levels, distributions), "
+                            f"not a scenario; run it with `contagion sweep -c {where}`")
+    return Scenario.from_dict(data, name=name, source=source)
+
+
+def looks_like_sweep(data: Any) -> bool:
+    """Whether parsed data has what only a sweep configuration has (``correlation``, ``levels``, ``bins``, a shock
+    with a ``distribution``): never a valid scenario.
+
+    >>> looks_like_sweep({"shocks": [{"target": "A", "distribution": "beta", "a": 2, "b": 5}]})
+    True
+    >>> looks_like_sweep({"shocks": [{"kind": "default", "target": "A"}]})
+    False
+    """
+    if not isinstance(data, dict):
+        return False
+    shocks = data.get("shocks")
+    return bool({"correlation", "levels", "bins"} & set(data)) or (
+        isinstance(shocks, list) and any(isinstance(x, dict) and "distribution" in x for x in shocks))
 
 
 def parse_config_text(text: str, suffix: str, *, source: str | None = None) -> Any:

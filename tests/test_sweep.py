@@ -82,6 +82,18 @@ def test_config_errors_are_located(data, match):
         SweepConfig.from_dict(data)
 
 
+def test_a_scenario_given_as_a_sweep_configuration_says_what_it_is():
+    """`sweep -c scenarios/x.toml` reported a missing distribution and an unknown "kind" per shock."""
+    from contagion.datasets import dataset_path
+
+    scen = dataset_path("ai-infrastructure") / "scenarios" / "openai-revenue-shortfall.toml"
+    with pytest.raises(ScenarioError) as info:
+        load_sweep_config(scen)
+    assert str(info.value) == (f"{scen}: a scenario (shocks with a kind), not a sweep configuration; apply it with "
+                               f"`contagion run -s {scen}`, or sweep on top of it with `contagion sweep -s {scen} "
+                               f"-c CONFIG`")
+
+
 def test_config_reports_every_problem():
     with pytest.raises(ScenarioError) as err:
         SweepConfig.from_dict({"correlation": 2, "shocks": [{"target": "Core", "distribution": "beta", "a": -1,

@@ -453,6 +453,12 @@ def load_sweep_config(spec: str | Path, network: Any = None) -> SweepConfig:
     if suffix not in _PARSERS:
         raise ScenarioError(f"{path}: unknown suffix {path.suffix!r}; use .toml, .yaml, .yml or .json")
     data = parse_config_text(read_config_text(path, "sweep configuration file"), suffix, source=str(path))
+    shocks = data.get("shocks") if isinstance(data, dict) else None
+    if isinstance(shocks, list) and shocks and all(isinstance(x, dict) and "kind" in x and "distribution" not in x
+                                                   for x in shocks):
+        raise ScenarioError(f"{path}: a scenario (shocks with a kind), not a sweep configuration; apply it with "
+                            f"`contagion run -s {path}`, or sweep on top of it with `contagion sweep -s {path} -c "
+                            f"CONFIG`")
     return SweepConfig.from_dict(data, name=path.stem, source=str(path))
 
 

@@ -71,7 +71,7 @@ def test_columns_rename_the_node_table_too(tmp_path):
         contagion.read_network(folder, columns={"debtor": "source", "creditor": "target", "amount": "weight",
                                                 "id": "bankid"})
     assert [(p.file.rsplit("/", 1)[-1], p.row, p.column, p.message) for p in info.value.problems] == [
-        ("nodes.csv", 1, "bankid", "--columns names 'bankid', which nodes.csv does not have (it has bank_id, "
+        ("nodes.csv", 1, "bankid", "--columns names 'bankid', not a column of nodes.csv (it has bank_id, "
                                    "assets)")]
     (folder / "nodes.csv").unlink()
     with pytest.raises(InvalidNetworkError, match="names 'bank_id' for 'id', a column of nodes.csv, and there is no "
@@ -111,7 +111,7 @@ def test_columns_keep_the_fast_reader(tmp_path, monkeypatch):
 
 def test_columns_rename_a_parquet_folder(tmp_path):
     """columns= works for a Parquet folder too (it was refused: "renames CSV edge columns"); a name the file lacks
-    is located in that file, without a row (a Parquet file has no header row). JSON and GraphML still refuse."""
+    is located in that file, without a row (a Parquet file has no header row)."""
     pq = pytest.importorskip("pyarrow.parquet")
     import pyarrow as pa
 
@@ -132,9 +132,41 @@ def test_columns_rename_a_parquet_folder(tmp_path):
     out = CliRunner().invoke(cli, ["run", str(folder), "--columns", ",".join(f"{k}={v}" for k, v in mapping.items()),
                                    "--baseline", "-f", "json"])
     assert out.exit_code == 0, out.output
-    js = contagion.write_network(net, tmp_path / "n.json")
-    with pytest.raises(InvalidNetworkError, match="renames the columns of CSV and Parquet folders"):
-        contagion.read_network(js, columns=mapping)
+
+
+
+def test_columns_rename_json_keys_and_graphml_attributes(tmp_path):
+    """A networkx GraphML export carries its amounts as `weight`: `--columns amount=weight` reads it (columns= was
+    refused for JSON and GraphML). In a graph the debtor and creditor are each edge's ends: renaming them is an
+    error, and so is naming an attribute that no edge has."""
+    import networkx as nx
+
+    g = nx.DiGraph()
+    g.add_node("A", cash=4.0)
+    g.add_edge("A", "B", weight=5.0)
+    g.add_edge("B", "C", weight=3.0)
+    path = tmp_path / "g.graphml"
+    nx.write_graphml(g, path)
+    net = contagion.read_network(path, columns={"amount": "weight", "external_assets": "cash"})
+    assert net.ids == ("A", "B", "C") and net.external_assets.tolist() == [4.0, 0.0, 0.0]
+    assert net.edges["amount"].tolist() == [5.0, 3.0]
+    with pytest.raises(InvalidNetworkError, match=r"--columns names 'wieght', which no edge has \(edge attributes "
+                                                  r"found: weight\)"):
+        contagion.read_network(path, columns={"amount": "wieght"})
+    with pytest.raises(InvalidNetworkError, match="in a graph the debtor and creditor are each edge's source and "
+                                                  "target"):
+        contagion.read_network(path, columns={"debtor": "source", "amount": "weight"})
+    js = tmp_path / "j.json"
+    js.write_text('{"nodes": [{"bank": "A", "cash": 10}, {"bank": "B"}], "edges": [{"from": "A", "to": "B", '
+                  '"value": 5}]}', encoding="utf-8")
+    out = CliRunner().invoke(cli, ["run", str(js), "--columns", "id=bank,external_assets=cash,debtor=from,creditor=to,"
+                                   "amount=value", "--baseline", "-f", "json"])
+    assert out.exit_code == 0, out.output
+    assert [(r["id"], r["payment"], r["equity"]) for r in json.loads(out.stdout)["institutions"]] == [
+        ("A", 5.0, 5.0), ("B", 0.0, 5.0)]
+    with pytest.raises(InvalidNetworkError, match=r"--columns names 'bnk', not a column of the nodes of j.json "
+                                                  r"\(it has bank, cash\)"):
+        contagion.read_network(js, columns={"id": "bnk"})
 
 
 def test_validate_json_lists_records(tmp_path):

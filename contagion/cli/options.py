@@ -100,9 +100,8 @@ def columns_option(func: Callable) -> Callable:
     """``--columns OURS=THEIRS,...``: read a folder's columns under other names (:func:`load_network` takes it)."""
     return click.option("--columns", default=None, expose_value=False, callback=_remember_columns,
                         metavar="OURS=THEIRS,...",
-                        help="CSV and Parquet folders: read columns under other names, e.g. "
-                             "debtor=source,creditor=target,amount=weight (edges.csv) or id=bank_id "
-                             "(nodes.csv).")(func)
+                        help="Read columns under other names, e.g. debtor=source,creditor=target,amount=weight "
+                             "(edges), id=bank_id (nodes), amount=weight (a networkx GraphML file).")(func)
 
 
 def network_argument(func: Callable) -> Callable:

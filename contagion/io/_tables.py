@@ -13,6 +13,7 @@ import math
 import os
 import re
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import numpy as np
@@ -86,6 +87,30 @@ def near_misses(columns: Iterable[Any], known: Sequence[str]) -> list[tuple[Any,
             if c not in known and _folded(c) in folded]
 
 
+def split_columns(columns: Mapping[str, str] | None) -> tuple[dict[str, str], dict[str, str]]:
+    """``(node columns, edge columns)`` of a ``columns=`` mapping (ours -> the file's): our names of the node
+    table (:data:`KNOWN_NODE_COLUMNS`: ``id``, ``name``, ``type``, the outside amounts, ...) rename the nodes'
+    columns, every other one the edges'.
+
+    >>> split_columns({"id": "bank_id", "debtor": "source", "creditor": "target"})
+    ({'id': 'bank_id'}, {'debtor': 'source', 'creditor': 'target'})
+    """
+    nodes = {ours: theirs for ours, theirs in (columns or {}).items() if ours in KNOWN_NODE_COLUMNS}
+    return nodes, {ours: theirs for ours, theirs in (columns or {}).items() if ours not in nodes}
+
+
+def rename_columns(table: pd.DataFrame, columns: Mapping[str, str], label: str, file: str | None,
+                   problems: list, row: int | None = None) -> pd.DataFrame:
+    """``table`` with ``columns`` (ours -> the file's) applied; a named column that ``label`` (``nodes.csv``,
+    ``the edges of n.json``) does not have is a problem (at ``row``: a CSV header is row 1)."""
+    for theirs in columns.values():
+        if theirs not in table.columns:
+            problems.append(Problem(f"--columns names {theirs!r}, not a column of {label} (it has "
+                                    f"{', '.join(map(str, table.columns)) or 'none'})", file=file, row=row,
+                                    column=theirs))
+    return table.rename(columns={theirs: ours for ours, theirs in columns.items() if theirs in table.columns})
+
+
 def near_miss_message(meant: str) -> str:
     return (f"column name differs from the known column '{meant}' only in case, spaces or '_'/'-': rename it "
             f"'{meant}' (as it is, {meant} would be left at its default)")
@@ -105,8 +130,12 @@ def build_network(
     problems: Sequence[Problem] = (),
     skip_rows: Mapping[str, set[Any]] | None = None,
     metadata: Mapping[str, Any] | None = None,
+    columns: Mapping[str, str] | None = None,
 ) -> FinancialNetwork:
     """``FinancialNetwork.from_edges(edges, nodes)`` with problems located by ``node_at`` / ``edge_at``.
+
+    ``columns`` (ours -> the file's, :func:`split_columns`) renames columns first; a named column that is not
+    there is reported (with the problems found earlier) before anything else is checked.
 
     ``node_at(k)`` / ``edge_at(k)`` say where record ``k`` (0-based) is;
     ``nodes_section`` / ``edges_section`` name the table for problems about a
@@ -118,6 +147,17 @@ def build_network(
     are left out (the reader has reported them already).
     """
     found = list(problems)
+    if columns:
+        renamed: list[Problem] = []
+        tables = []
+        for table, mapping, section, tfile in zip((nodes, edges), split_columns(columns),
+                                                  (nodes_section, edges_section), (nodes_file, edges_file)):
+            label = Path(tfile).name if tfile else f"the {section} of {Path(str(file)).name}" if file else \
+                f"the {section}"
+            tables.append(rename_columns(table, mapping, label, tfile or file, renamed) if mapping else table)
+        if renamed:
+            raise InvalidNetworkError(found + renamed)
+        nodes, edges = tables
     for table, known, section, tfile in ((nodes, KNOWN_NODE_COLUMNS, nodes_section, nodes_file),
                                          (edges, KNOWN_EDGE_COLUMNS, edges_section, edges_file)):
         for col, meant in near_misses(table.columns, known):

@@ -37,7 +37,7 @@ import numpy as np
 from ..errors import InvalidNetworkError, Problem
 from .._columns import _id_text
 from ..network import FinancialNetwork
-from ._tables import LocatedProblem, build_network, frame_from_records, frame_records, is_missing
+from ._tables import LocatedProblem, build_network, frame_from_records, frame_records, is_missing, split_columns
 
 if TYPE_CHECKING:  # pragma: no cover
     import igraph
@@ -53,6 +53,34 @@ def _key_text(v: Any) -> Any:
     return v.strip() if isinstance(v, str) else _id_text(v)
 
 
+def _attribute_renames(nodes: Sequence[tuple[Any, Mapping[str, Any]]], edges: Sequence[tuple[Any, Any, Mapping[str, Any]]],
+                       columns: Mapping[str, str] | None, file: str | None,
+                       found: list[Problem]) -> tuple[dict[str, str], dict[str, str]]:
+    """``(node renames, edge renames)`` (the attribute's name -> ours) of ``columns=``; a named attribute that no
+    node (edge) has, or a rename of an edge's ends, is a problem (raised with those in ``found``)."""
+    if not columns:
+        return {}, {}
+    node_map, edge_map = split_columns(columns)
+    bad: list[Problem] = []
+    for ours in ("debtor", "creditor"):
+        if ours in edge_map:
+            bad.append(LocatedProblem(f"--columns {ours}={edge_map[ours]}: in a graph the debtor and creditor are each "
+                                      f"edge's source and target; only attributes can be renamed", file=file,
+                                      where="edges", column=edge_map[ours]))
+    for what, items, mapping in (("node", [a for _, a in nodes], node_map),
+                                 ("edge", [a for _, _, a in edges], edge_map)):
+        have = sorted({str(k) for attrs in items for k in attrs})
+        for ours, theirs in mapping.items():
+            if ours not in ("debtor", "creditor") and theirs not in have:
+                bad.append(LocatedProblem(f"--columns names {theirs!r}, which no {what} has ({what} attributes "
+                                          f"found: {', '.join(have) or 'none'})", file=file, where=f"{what}s",
+                                          column=theirs))
+    if bad:
+        raise InvalidNetworkError([*found, *bad])
+    return ({theirs: ours for ours, theirs in node_map.items()},
+            {theirs: ours for ours, theirs in edge_map.items() if ours not in ("debtor", "creditor")})
+
+
 def network_from_graph_items(
     nodes: Sequence[tuple[Any, Mapping[str, Any]]],
     edges: Sequence[tuple[Any, Any, Mapping[str, Any]]],
@@ -63,6 +91,7 @@ def network_from_graph_items(
     edge_columns: Sequence[str] | None = None,
     problems: Sequence[Problem] = (),
     skip: Mapping[str, set[Any]] | None = None,
+    columns: Mapping[str, str] | None = None,
 ) -> FinancialNetwork:
     """Build a network from ``(key, attrs)`` nodes and ``(u, v, attrs)`` edges (in order).
 
@@ -70,6 +99,9 @@ def network_from_graph_items(
     ``node_columns`` / ``edge_columns`` fix the column order (first appearance
     otherwise). ``problems`` found earlier are reported with the others;
     ``skip`` lists cells already reported (see :func:`._tables.build_network`).
+    ``columns`` (ours -> the attribute's name, :func:`._tables.split_columns`)
+    renames attributes, e.g. ``{"amount": "weight"}``; the debtor and creditor
+    are each edge's ends and cannot be renamed.
 
     Examples
     --------
@@ -81,11 +113,13 @@ def network_from_graph_items(
     """
     found = list(problems)
     skip = {"nodes": set((skip or {}).get("nodes", ())), "edges": set((skip or {}).get("edges", ()))}
+    nren, eren = _attribute_renames(nodes, edges, columns, file, found)
     ids = [_key_text(k) for k, _ in nodes]
     node_recs = []
     for k, ((key, attrs), nid) in enumerate(zip(nodes, ids)):
         rec = {"id": nid}
         for col, v in attrs.items():
+            col = nren.get(col, col)
             if col == "id":
                 if not is_missing(v) and _key_text(v) != nid:
                     found.append(LocatedProblem("node attribute 'id' differs from the node's key", file=file, row=k,
@@ -100,6 +134,7 @@ def network_from_graph_items(
         ends.append((d, c))
         rec = {"debtor": d, "creditor": c}
         for col, val in attrs.items():
+            col = eren.get(col, col)
             if col in ("debtor", "creditor"):
                 if not is_missing(val) and _key_text(val) != rec[col]:
                     found.append(LocatedProblem(f"edge attribute '{col}' differs from the edge's "

@@ -59,7 +59,8 @@ from ..errors import ContagionError, InvalidNetworkError, Problem
 from ..network import EDGE_COLUMNS, NODE_COLUMNS, FinancialNetwork
 from . import prefetch
 from .atomic import write_files_atomic
-from ._tables import KNOWN_EDGE_COLUMNS, KNOWN_NODE_COLUMNS, near_miss_message, near_misses, warm_up_for
+from ._tables import KNOWN_EDGE_COLUMNS, KNOWN_NODE_COLUMNS, near_miss_message, near_misses, rename_columns, \
+    split_columns, warm_up_for
 
 __all__ = ["FORMATS", "NetworkFormat", "read_network", "write_network", "read_csv_dir", "write_csv_dir",
            "detect_format", "write_files_atomic"]
@@ -317,26 +318,10 @@ def _inferred_nodes(edges: pd.DataFrame) -> pd.DataFrame | None:
     return pd.DataFrame({"id": ids})
 
 
-def _renamed(table: pd.DataFrame, columns: Mapping[str, str], file: Path, problems: list[Problem],
-             row: int | None = 1) -> pd.DataFrame:
-    """``table`` with ``columns`` (ours -> theirs) applied; a named column that is not there is a problem (at
-    ``row``: a CSV file's header is row 1, a Parquet file has none)."""
-    missing = [theirs for theirs in columns.values() if theirs not in table.columns]
-    for theirs in missing:
-        problems.append(Problem(f"--columns names {theirs!r}, which {file.name} does not have (it has "
-                                f"{', '.join(map(str, table.columns))})", file=str(file), row=row, column=theirs))
-    return table.rename(columns={theirs: ours for ours, theirs in columns.items() if theirs in table.columns})
-
-
-def _split_columns(columns: Mapping[str, str] | None) -> tuple[dict[str, str], dict[str, str]]:
-    """``(node columns, edge columns)`` of a ``columns=`` mapping: our names of the node table (``id``, ``name``,
-    ``type``, outside amounts, ...) rename ``nodes.csv`` columns, every other one ``edges.csv`` columns.
-
-    >>> _split_columns({"id": "bank_id", "debtor": "source", "creditor": "target"})
-    ({'id': 'bank_id'}, {'debtor': 'source', 'creditor': 'target'})
-    """
-    nodes = {ours: theirs for ours, theirs in (columns or {}).items() if ours in KNOWN_NODE_COLUMNS}
-    return nodes, {ours: theirs for ours, theirs in (columns or {}).items() if ours not in nodes}
+def _renamed(table: pd.DataFrame, columns: Mapping[str, str], file: Path, problems: list[Problem]) -> pd.DataFrame:
+    """``table`` with ``columns`` (ours -> theirs) applied; a named column that is not there is a problem (at the
+    header, row 1)."""
+    return rename_columns(table, columns, file.name, str(file), problems, row=1)
 
 
 def _edge_list_hint(columns: Any) -> str | None:
@@ -389,7 +374,7 @@ def read_csv_dir(path: str | os.PathLike, columns: Mapping[str, str] | None = No
                                    if not p.is_file()])
     infer = not nodes_path.is_file()
     warm_up_for(edges_path)
-    node_columns, edge_columns = _split_columns(columns)
+    node_columns, edge_columns = split_columns(columns)
     if not infer:
         net = _read_csv_fast(path, nodes_path, edges_path, node_columns, edge_columns)
         if net is not None:
@@ -588,10 +573,12 @@ def read_network(path: str | os.PathLike, format: str | None = None, *,
     format : {"csv", "json", "graphml", "parquet"}, optional
         Skip detection.
     columns : mapping, optional
-        CSV and Parquet folders: rename columns before reading (our name ->
-        the file's), e.g. ``{"debtor": "source", "creditor": "target",
-        "amount": "weight"}`` for the edges; node-table names (``id``,
-        ``name``, ``type``, the outside amounts) rename the nodes' columns.
+        Rename columns before reading (our name -> the file's), e.g.
+        ``{"debtor": "source", "creditor": "target", "amount": "weight"}``
+        for the edges of a CSV folder, ``{"amount": "weight"}`` for a
+        networkx GraphML file; node-table names (``id``, ``name``, ``type``,
+        the outside amounts) rename the nodes' columns. (In GraphML the
+        debtor and creditor are each edge's source and target.)
 
     Raises
     ------
@@ -610,12 +597,7 @@ def read_network(path: str | os.PathLike, format: str | None = None, *,
         if not path.exists():
             raise InvalidNetworkError(Problem("no such file or directory", file=str(path)))
         fmt = detect_format(path, format)
-        if columns:
-            if fmt not in ("csv", "parquet"):
-                raise InvalidNetworkError(Problem(f"columns= (--columns) renames the columns of CSV and Parquet "
-                                                  f"folders; {path} is {fmt}", file=str(path)))
-            return FORMATS[fmt].reader(path, columns=columns)
-        return FORMATS[fmt].reader(path)
+        return FORMATS[fmt].reader(path, columns=columns) if columns else FORMATS[fmt].reader(path)
     finally:
         prefetch.drop()  # files the command line read ahead that this read did not take
 

@@ -36,7 +36,7 @@ import json
 import os
 import xml.etree.ElementTree as ET
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 from ..errors import ContagionError, InvalidNetworkError, Problem
 from ..network import FinancialNetwork
@@ -228,8 +228,9 @@ def _scan(root: ET.Element, file: str) -> _Scan:
     return scan
 
 
-def read_graphml(path: str | os.PathLike) -> FinancialNetwork:
-    """Read a GraphML network (checked first, then read with :func:`networkx.read_graphml`).
+def read_graphml(path: str | os.PathLike, columns: Mapping[str, str] | None = None) -> FinancialNetwork:
+    """Read a GraphML network (checked first, then read with :func:`networkx.read_graphml`); ``columns``
+    renames attributes (ours -> the file's), e.g. ``{"amount": "weight"}`` for a networkx export.
 
     Examples
     --------
@@ -260,7 +261,7 @@ def read_graphml(path: str | os.PathLike) -> FinancialNetwork:
         position = {k: i for i, k in enumerate(order)}
         skip = {"nodes": scan.skip["nodes"], "edges": {(position[r], c) for r, c in scan.skip["edges"]}}
         network_from_graph_items(scan.nodes, [scan.edges[k] for k in order], file=file, problems=scan.problems,
-                                 skip=skip)
+                                 skip=skip, columns=columns)
         raise InvalidNetworkError(scan.problems)  # pragma: no cover - the line above raises
     try:
         G = nx.read_graphml(io.BytesIO(data), node_type=str, force_multigraph=True)
@@ -269,7 +270,7 @@ def read_graphml(path: str | os.PathLike) -> FinancialNetwork:
     graph_attrs = dict(G.graph)
     graph_attrs.pop("node_default", None), graph_attrs.pop("edge_default", None)
     node_default, edge_default = scan.defaults["node"], scan.defaults["edge"]  # also keys for="all"
-    columns = {}
+    orders = {}
     problems: list[Problem] = []
     for key in (_NODE_COLUMNS_KEY, _EDGE_COLUMNS_KEY):
         if key in graph_attrs:
@@ -277,7 +278,7 @@ def read_graphml(path: str | os.PathLike) -> FinancialNetwork:
                 listed = parse_data(str(graph_attrs.pop(key)), ".json")
                 if not isinstance(listed, list):
                     raise TypeError(listed)
-                columns[key] = [str(c) for c in listed]
+                orders[key] = [str(c) for c in listed]
             except (TypeError, ValueError, ContagionError):
                 problems.append(LocatedProblem("not a JSON list of column names", file=file, where="graph",
                                                column=key))
@@ -300,8 +301,8 @@ def read_graphml(path: str | os.PathLike) -> FinancialNetwork:
         edges.append((s, t, fill(next(it), edge_default)))
     edges = [edges[k] for k in scan.edge_order()]
     return network_from_graph_items(nodes, edges, file=file, metadata={**graph_attrs, "source": file},
-                                    node_columns=columns.get(_NODE_COLUMNS_KEY),
-                                    edge_columns=columns.get(_EDGE_COLUMNS_KEY), problems=problems)
+                                    node_columns=orders.get(_NODE_COLUMNS_KEY),
+                                    edge_columns=orders.get(_EDGE_COLUMNS_KEY), problems=problems, columns=columns)
 
 
 _SCALARS = (bool, int, float, str)

@@ -26,7 +26,7 @@ import json
 import math
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 from ..errors import SHOWN_CHARS, InvalidNetworkError, Problem, shown
 from ..network import FinancialNetwork
@@ -71,8 +71,10 @@ class _Shown(str):
 _ID_COLUMNS = {"nodes": ("id",), "edges": ("debtor", "creditor")}
 
 
-def network_from_json(text: str, file: str | None = None) -> FinancialNetwork:
-    """Build a network from the text of a JSON network document (``file`` names it in messages).
+def network_from_json(text: str, file: str | None = None, columns: Mapping[str, str] | None = None
+                      ) -> FinancialNetwork:
+    """Build a network from the text of a JSON network document (``file`` names it in messages; ``columns``
+    renames keys of the records, ours -> the file's).
 
     Examples
     --------
@@ -176,11 +178,12 @@ def network_from_json(text: str, file: str | None = None) -> FinancialNetwork:
     if file is not None:
         meta["source"] = file
     return build_network(nodes, edges, file=file, node_at=lambda k: f"nodes[{k}]", edge_at=lambda k: f"edges[{k}]",
-                         problems=problems, skip_rows=skip, metadata=meta)
+                         problems=problems, skip_rows=skip, metadata=meta, columns=columns)
 
 
-def read_json(path: str | os.PathLike) -> FinancialNetwork:
-    """Read a JSON network file (see the module docstring for the layout).
+def read_json(path: str | os.PathLike, columns: Mapping[str, str] | None = None) -> FinancialNetwork:
+    """Read a JSON network file (see the module docstring for the layout); ``columns`` renames keys of the
+    records (ours -> the file's).
 
     Examples
     --------
@@ -197,7 +200,7 @@ def read_json(path: str | os.PathLike) -> FinancialNetwork:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InvalidNetworkError(Problem(not_utf8(data, exc), file=str(path), value=data[exc.start:exc.end])) from None
-    return network_from_json(text, file=str(path))
+    return network_from_json(text, file=str(path), columns=columns)
 
 
 def _records_json(df: Any, section: str) -> list[str]:

@@ -120,23 +120,13 @@ def read_parquet_dir(path: str | os.PathLike, columns: Mapping[str, str] | None 
     skip: dict[str, set[Any]] = {"nodes": set(), "edges": set()}
     nodes, metadata = _read_table(nodes_path, problems, skip["nodes"])
     edges, _ = _read_table(edges_path, problems, skip["edges"])
-    if columns:
-        from .formats import _renamed, _split_columns
-
-        for which, mapping, file in zip(("nodes", "edges"), _split_columns(columns), (nodes_path, edges_path)):
-            table = nodes if which == "nodes" else edges
-            if table is not None and mapping:
-                renamed = _renamed(table, mapping, file, problems, row=None)
-                nodes, edges = (renamed, edges) if which == "nodes" else (nodes, renamed)
-        if problems:
-            raise InvalidNetworkError(problems)
     if nodes is None or edges is None:
         raise InvalidNetworkError(problems)
     try:
         return build_network(nodes, edges, file=None, nodes_file=str(nodes_path), edges_file=str(edges_path),
                              node_at=lambda k: f"row index {k}", edge_at=lambda k: f"row index {k}",
                              nodes_section=None, edges_section=None, problems=problems, skip_rows=skip,
-                             metadata={**stored_metadata(metadata), "source": str(path)})
+                             metadata={**stored_metadata(metadata), "source": str(path)}, columns=columns)
     finally:
         del nodes, edges
         _pyarrow().default_memory_pool().release_unused()  # the file's pages and the columns moved to pandas

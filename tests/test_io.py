@@ -254,8 +254,26 @@ def test_from_networkx_without_amount_names_the_attributes_found():
     G = nx.DiGraph()
     G.add_edge("a", "b", weight=3.0)
     with pytest.raises(InvalidNetworkError, match=r"no edge has an 'amount' attribute \(edge attributes found: "
-                                                  r"weight\)"):
+                                                  r"weight\); rename it: the amounts are the attribute 'amount'"):
         from_networkx(G)
+
+
+def test_a_networkx_graphml_export_is_pointed_to_columns(tmp_path):
+    from click.testing import CliRunner
+
+    from contagion.cli import cli
+
+    G = nx.DiGraph()
+    G.add_edge("a", "b", weight=3.0)
+    nx.write_graphml(G, tmp_path / "g.graphml")
+    res = CliRunner().invoke(cli, ["run", str(tmp_path / "g.graphml")])
+    assert res.exit_code == 1
+    assert res.stderr.strip().endswith("no edge has an 'amount' attribute (edge attributes found: weight); read it "
+                                       "as the amount with --columns amount=weight (Python: columns={'amount': "
+                                       "'weight'})")
+    ok = CliRunner().invoke(cli, ["run", str(tmp_path / "g.graphml"), "--columns", "amount=weight", "--baseline",
+                                  "-f", "json"])
+    assert ok.exit_code == 0 and json.loads(ok.stdout)["institutions"][0]["obligations"] == 3.0
 
 
 # ---------------------------------------------------------------------- JSON problems

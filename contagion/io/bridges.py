@@ -145,8 +145,13 @@ def network_from_graph_items(
         edge_recs.append(rec)
     if edge_recs and not any("amount" in rec or "principal" in rec for rec in edge_recs):  # debt: DESIGN §7
         others = sorted({str(c) for rec in edge_recs for c in rec} - {"debtor", "creditor"})
+        guess = next((c for c in ("weight", "value", "amount_usd", "exposure") if c in others), None)
+        hint = "" if guess is None else (f"; read it as the amount with --columns amount={guess} (Python: "
+                                         f"columns={{'amount': '{guess}'}})" if file else
+                                         f"; rename it: the amounts are the attribute 'amount'")
         found.append(LocatedProblem(f"no edge has an 'amount' attribute (edge attributes found: "
-                                    f"{', '.join(others) or 'none'})", file=file, where="edges", column="amount"))
+                                    f"{', '.join(others) or 'none'}){hint}", file=file, where="edges",
+                                    column="amount"))
         raise InvalidNetworkError(found)
     node_cols = ["id", *(c for c in (node_columns or ()) if c != "id")]
     edge_cols = ["debtor", "creditor", *(c for c in (edge_columns or ()) if c not in ("debtor", "creditor"))]

@@ -363,8 +363,8 @@ def test_validate_sweep_configurations(tmp_path):
         f"high=0.5"]
     on = invoke("validate", str(mine), "-n", "ai-infrastructure", ok=False)
     assert on.stdout.splitlines()[2:] == [
-        f"{mine}: sweep 'mine': shocks[0].select: type = 'ai_labs' matches no institution (values present: "
-        f"'ai_lab', 'cloud_provider', 'hyperscaler', 'neocloud', 'chipmaker', 'sovereign/investor', "
+        f"{mine}: sweep 'mine': shocks[0].select: type = 'ai_labs' matches no institution (did you mean 'ai_lab'?) "
+        f"(values present: 'ai_lab', 'cloud_provider', 'hyperscaler', 'neocloud', 'chipmaker', 'sovereign/investor', "
         f"'data_center_spv', 'private_credit', 'asset_manager', 'bank', ...)",
         f"{mine}: sweep 'mine': shocks[2].target: unknown institution 'Oracel' (did you mean 'Oracle'?)"]
     assert on.stderr.strip() == f"4 problems in {mine}"

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from ..errors import shown
+from ..errors import did_you_mean, shown
 from ._common import _plain
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -89,7 +89,8 @@ def _attribute_mask(table: pd.DataFrame, selector: tuple, what: str, net: "Finan
     mask = np.ones(len(table), dtype=bool)
     for key, want in selector:
         if key not in table.columns:
-            raise _ShockProblem("select", f"unknown {what} attribute {shown(key)}; available: "
+            raise _ShockProblem("select", f"unknown {what} attribute {shown(key)}"
+                                          f"{did_you_mean(key, map(str, table.columns))}; available: "
                                           f"{shown(', '.join(map(str, table.columns)), 200, quote=False)}")
         wanted = want if isinstance(want, tuple) else (want,)
         if key in id_columns:  # accept names as well as ids for debtor/creditor
@@ -102,8 +103,9 @@ def _attribute_mask(table: pd.DataFrame, selector: tuple, what: str, net: "Finan
         if not col_mask.any():
             present = pd.unique(_column_text(table[key]))
             listed = ", ".join(shown(x, 40) for x in present[:10]) + (", ..." if len(present) > 10 else "")
-            raise _ShockProblem("select", f"{shown(key, 40, quote=False)} = {shown(_plain(want))} matches no {what} "
-                                          f"(values present: {listed})")
+            hint = did_you_mean(want, [str(x) for x in present[:10_000]]) if isinstance(want, str) else ""
+            raise _ShockProblem("select", f"{shown(key, 40, quote=False)} = {shown(_plain(want))} matches no {what}"
+                                          f"{hint} (values present: {listed})")
         mask &= col_mask
     if not mask.any():
         raise _ShockProblem("select", f"{shown(_plain(selector))} matches no {what} (each key matches some, "

@@ -134,7 +134,7 @@ def _ratio(x: Any) -> str:
 @scenario_option
 @method_options(BATCH_METHODS)
 @click.option("--sort", "sort_by", type=click.Choice(RANK_SORTS), default="system_loss", show_default=True,
-              help="Column to rank by (largest first).")
+              metavar="COLUMN", help=f"Column to rank by (largest first): {', '.join(RANK_SORTS)}.")
 @click.option("--top", type=click.IntRange(1), default=None, metavar="N",
               help="Show only the first N institutions. [default: 25 in the table, all in CSV/JSON]")
 @_executor_options
@@ -159,7 +159,7 @@ def rank(network: str | None, scenarios: tuple[str, ...], method: str, params: d
     \b
     Examples:
       contagion rank
-      contagion rank ai-infrastructure --scenario openai-revenue-shortfall --top 10
+      contagion rank ai-infrastructure -s openai-revenue-shortfall --top 10
       contagion rank graphs/chain --format json
       contagion rank big-network/ --dask-local 2
     """
@@ -238,9 +238,11 @@ def reverse_stress(network: str | None, target: str, shock_spec: str, scenarios:
     \b
     Examples:
       contagion reverse-stress --target CoreWeave --shock external_assets:OpenAI
-      contagion reverse-stress --target Oracle --shock external_assets:type=ai_lab --format json
-      contagion reverse-stress -t CoreWeave --shock edges:kind=compute_purchase_contract
-      contagion reverse-stress core-periphery -t "Periphery 1" --shock external_assets:Core --tol 1e-9
+      contagion reverse-stress -t Oracle --shock external_assets:type=ai_lab
+      contagion reverse-stress -t CoreWeave \\
+          --shock edges:kind=compute_purchase_contract
+      contagion reverse-stress core-periphery -t "Periphery 1" \\
+          --shock external_assets:Core --tol 1e-9
     """
     from ..measures import reverse_stress as _reverse_stress
 

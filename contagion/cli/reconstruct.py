@@ -48,7 +48,8 @@ def reconstruct(marginals: str, known: str | None, method: str, n: int, seed: in
     \b
     Examples:
       contagion reconstruct banks.csv -m max-entropy -o banks-me
-      contagion reconstruct banks.csv --known edges.csv -m ensemble -n 50 --seed 1 -o draws
+      contagion reconstruct banks.csv --known edges.csv -m ensemble -n 50 \\
+          --seed 1 -o draws
       contagion reconstruct banks.csv -m ensemble -n 500 --clear -s shock.toml
     """
     from ..reconstruct import clear_ensemble, read_marginals, write_reconstruction

@@ -56,7 +56,8 @@ def run(network: str | None, scenarios: tuple[str, ...], baseline: bool, method:
       contagion run core-periphery
       contagion run core-periphery --baseline
       contagion run chain --scenario a-fails --format json
-      contagion run graphs/chain -s my-shock.toml -m rogers-veraart --alpha 0.5 --beta 0.9
+      contagion run graphs/chain -s my-shock.toml -m rogers-veraart \\
+          --alpha 0.5 --beta 0.9
       contagion run core-periphery -m threshold --recovery 0.4
     """
     if horizon is not None:

@@ -60,7 +60,8 @@ def sensitivity(network: str | None, scenarios: tuple[str, ...], baseline: bool,
       contagion sensitivity chain -s a-fails --wrt external_assets:A
       contagion sensitivity --wrt assumption:openai_revenue
       contagion sensitivity --rank-assumptions CoreWeave
-      contagion sensitivity my-network/ --rank-assumptions Bank --effects my-effects.csv
+      contagion sensitivity my-network/ --rank-assumptions Bank \\
+          --effects my-effects.csv
     """
     from ..sensitivity import assumptions_table, rank_assumptions, sensitivity as derivatives, unranked_assumptions
     from .run import scenario_request

@@ -243,6 +243,16 @@ def test_an_output_file_suffix_names_the_format(tmp_path):
     assert "┃ name" in txt.read_text(encoding="utf-8")
 
 
+@pytest.mark.parametrize("command", sorted(cli.list_commands(None)))
+def test_every_help_fits_80_columns(command):
+    """Examples and option texts fit an 80-column terminal (long examples are broken with a backslash); click's
+    own list of the clearing methods is the one line allowed past it."""
+    res = CliRunner().invoke(cli, [command, "--help"], terminal_width=80)
+    assert res.exit_code == 0
+    long = [line for line in res.output.splitlines() if len(line) > 80 and not line.startswith("  -m, --method [")]
+    assert long == []
+
+
 def test_counts_read_with_thousands_separators_like_the_amounts(tmp_path):
     """info and run print 1,200 institutions and 1,199 obligations as such (they printed 1200 beside 1,234.50)."""
     n = 1200

@@ -148,7 +148,7 @@ def network_from_graph_items(
         guess = next((c for c in ("weight", "value", "amount_usd", "exposure") if c in others), None)
         hint = "" if guess is None else (f"; read it as the amount with --columns amount={guess} (Python: "
                                          f"columns={{'amount': '{guess}'}})" if file else
-                                         f"; rename it: the amounts are the attribute 'amount'")
+                                         "; rename it: the amounts are the attribute 'amount'")
         found.append(LocatedProblem(f"no edge has an 'amount' attribute (edge attributes found: "
                                     f"{', '.join(others) or 'none'}){hint}", file=file, where="edges",
                                     column="amount"))

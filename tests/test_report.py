@@ -424,6 +424,7 @@ def test_html_report_over_a_horizon(path_report):
     sections = [a["data-section"] for tag, a in scanner.tags if tag == "section" and "data-section" in a]
     assert sections == ["summary", "timeline"] + SECTIONS[1:]
     assert 'href="#timeline">2 Timeline 2026&ndash;2029</a>' in html and "9 Data provenance" in html
+    assert "<span>Clearing: eisenberg-noe, one year and year by year 2026&ndash;2029</span>" in html  # masthead
     assert html.count('class="chart"') == 6
     assert "Table 2. Institutions in default at the end of each year" in html
     assert "Figure 3. Cash each institution" in html and "Figure 4. Principal falling due" in html
@@ -449,6 +450,7 @@ def test_markdown_report_over_a_horizon(path_report):
         ("2026", "0", "0"), ("2027", "0", "0"), ("2028", "1", "1"), ("2029", "1", "0")]
     assert "tables/path-defaults.csv" in files
     md = files["report.md"].decode()
+    assert "clearing: eisenberg-noe, one year and year by year 2026–2029;" in md.splitlines()[2]
     assert "## 2 Timeline 2026–2029" in md and "## 3 Scenarios" in md and "## 9 Data provenance" in md
     assert "| as given | Cloud | neocloud | 2028 | 0 | 99.00 | 54.00 |" in md
     assert "](figures/maturity-wall.png)" in md

@@ -353,8 +353,9 @@ def sweep(network: str | None, config_spec: str, n: int, until_se: float | None,
     loss distribution (mean, VaR and ES at the configured levels, histogram)
     and the joint default probabilities of the institutions most likely to
     default; with -m fire-sale, the distribution of each asset's clearing
-    price. Every estimate comes with its Monte Carlo error: "±" is the
-    half-width of the confidence interval (1.96 standard errors at 95%).
+    price. Every estimate comes with its Monte Carlo error: "±" is 1.96
+    standard errors (at 95%), and the table gives the confidence interval
+    beside it.
 
     \b
     Examples:
@@ -479,8 +480,9 @@ def _sweep_table(res, by_risk, label: str, top: int, k: int, output: str | None)
     inst, inst_note = _institutions_table(res, by_risk, top, width)
     cod, cod_note = _co_default_table(res, k, width)
     prices, prices_note = _prices_table(res, width)
-    notes = [f"± is the half-width of the {conf} confidence interval: {z:.3g} standard errors (probabilities: "
-             f"binomial; VaR: interval of order statistics; ES: asymptotic normal). The shares of ES add up to "
+    notes = [f"± is {z:.3g} standard errors: the half-width of the {conf} confidence interval for means and ES "
+             f"(asymptotic normal); the intervals of VaR (order statistics) and of probabilities (Wilson; binomial "
+             f"errors) are not centred on the estimate. The shares of ES add up to "
              f"100% (Euler contributions: each institution's outside assets lost plus the fall in its "
              f"payments, in the tail draws)."]
     parts = [head, head_note, hist, prices, prices_note, inst, inst_note, cod, cod_note, "\n".join(notes)]

@@ -645,3 +645,11 @@ def test_quoted_headers_and_line_ends_inside_cells_read_by_arrow(tmp_path, monke
     assert told == [False, body_quoted]
     assert net.edges["note"].tolist() == (["first line\nsecond, line"] if body_quoted else ["plain"]) + ["x"]
     np.testing.assert_array_equal(net.liabilities.toarray(), [[0, 2.5], [1, 0]])
+
+
+def test_a_spreadsheet_file_says_how_to_give_it(tmp_path):
+    book = tmp_path / "banks.xlsx"
+    book.write_bytes(b"PK\x03\x04")
+    with pytest.raises(ContagionError, match=r"cannot tell the network format \(suffix '.xlsx'\).*; a spreadsheet: "
+                                              r"save its two sheets as nodes.csv and edges.csv in a folder"):
+        read_network(book)

@@ -557,8 +557,10 @@ def detect_format(path: str | os.PathLike, format: str | None = None) -> str:
         return found[0]
     if found:
         raise ContagionError(f"{path}: could be {' or '.join(found)}; say which with format=")
+    sheet = ("; a spreadsheet: save its two sheets as nodes.csv and edges.csv in a folder (UTF-8 CSV) and give the "
+             "folder") if path.suffix.lower() in (".xlsx", ".xlsm", ".xls", ".ods", ".numbers") else ""
     raise ContagionError(f"{path}: cannot tell the network format (suffix {path.suffix!r}); known formats: "
-                         f"{', '.join(FORMATS)} (a directory for csv and parquet, a .json or .graphml file)")
+                         f"{', '.join(FORMATS)} (a directory for csv and parquet, a .json or .graphml file){sheet}")
 
 
 def read_network(path: str | os.PathLike, format: str | None = None, *,

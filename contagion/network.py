@@ -614,11 +614,9 @@ class FinancialNetwork:
         return pos
 
     def _did_you_mean(self, key: str) -> str:
-        import difflib
+        from .errors import did_you_mean
 
-        names = list(self.names) if self.n <= 50_000 else []
-        close = difflib.get_close_matches(str(key), names, n=1, cutoff=0.6)
-        return f" (did you mean {close[0]!r}?)" if close else ""
+        return did_you_mean(key, self.names) if self.n <= 50_000 else ""
 
     @cached_property
     def _name_index(self) -> dict[str, int]:

@@ -68,7 +68,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from .errors import ContagionError, InvalidNetworkError, Problem
+from .errors import ContagionError, InvalidNetworkError, Problem, did_you_mean
 
 if TYPE_CHECKING:  # pragma: no cover
     from .clearing.result import ClearingResult
@@ -255,13 +255,9 @@ def _assumption_direction(net, key: str, effects: pd.DataFrame | None, wrt: str)
         effects = assumption_effects(net)
     rows = effects[effects["assumption"] == key]
     if rows.empty:
-        import difflib
-
         known = sorted(effects["assumption"].unique())
-        close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
-        raise ContagionError(f"{wrt!r}: unknown assumption {key!r}{hint}; {ASSUMPTION_EFFECTS} lists "
-                             f"{', '.join(known)}")
+        raise ContagionError(f"{wrt!r}: unknown assumption {key!r}{did_you_mean(key, known)}; {ASSUMPTION_EFFECTS} "
+                             f"lists {', '.join(known)}")
     return _effect_direction(net, rows, "derivative")
 
 

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import difflib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import ScenarioError, shown
+from ..errors import ScenarioError, did_you_mean, shown
 from ._common import SCENARIO_SUFFIXES
 from .files import load_scenario
 from .model import Scenario
@@ -122,9 +121,8 @@ def find_scenario(name_or_path: "str | Path | Scenario", network: "FinancialNetw
         raise ScenarioError(f"{spec}: no such scenario file" + (
             f" (scenarios of {where}: {', '.join(sorted(files))})" if files else ""))
     if files:
-        close = difflib.get_close_matches(spec, list(files), n=1)
-        hint = f" (did you mean {shown(close[0])}?)" if close else ""
-        raise ScenarioError(f"unknown scenario {shown(spec)}{hint}; available for {where}: {', '.join(sorted(files))}")
+        raise ScenarioError(f"unknown scenario {shown(spec)}{did_you_mean(spec, files)}; available for {where}: "
+                            f"{', '.join(sorted(files))}")
     raise ScenarioError(f"unknown scenario {shown(spec)}: not a file, and no scenarios ship with {where}")
 
 

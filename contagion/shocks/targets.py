@@ -6,7 +6,6 @@ Every function here raises :class:`_ShockProblem` (a key and a reason) that
 
 from __future__ import annotations
 
-import difflib
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -47,9 +46,7 @@ def _resolve(net: "FinancialNetwork", keys: str | tuple[str, ...], what: str) ->
     if unknown:
         msgs = []
         for k in unknown[:5]:
-            close = difflib.get_close_matches(k[:200], list(net.names) + list(net.ids), n=1) if len(net.names) \
-                <= 100_000 else []
-            msgs.append(shown(k) + (f" (did you mean {shown(close[0])}?)" if close else ""))
+            msgs.append(shown(k) + (did_you_mean(k, [*net.names, *net.ids]) if len(net.names) <= 100_000 else ""))
         more = f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""
         raise _ShockProblem(what, f"unknown institution {', '.join(msgs)}{more}")
     return pos.astype(np.int64)

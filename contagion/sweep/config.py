@@ -381,8 +381,6 @@ def resolve_sweep_config(spec: str | Path, network: Any = None) -> Path:
     ...
     contagion.errors.ScenarioError: unknown sweep configuration 'ai-demand' (did you mean 'ai-demand-uncertainty'?): not a file, nor a sweep shipped with a built-in dataset; shipped: ai-demand-uncertainty (ai-infrastructure)
     """
-    import difflib
-
     from ..errors import shown
 
     text = str(spec)
@@ -415,9 +413,8 @@ def resolve_sweep_config(spec: str | Path, network: Any = None) -> Path:
         elsewhere = ", ".join(w for _, w in every[text])
         raise ScenarioError(f"sweep configuration {shown(text)} ships with {elsewhere}, not with {where}: its "
                             f"targets are that network's institutions; give its path to use it anyway")
-    close = difflib.get_close_matches(text, list(every), n=1)
-    hint = f" (did you mean {shown(close[0])}?)" if close else ""
-    raise ScenarioError(f"unknown sweep configuration {shown(text)}{hint}: not a file, nor a sweep shipped with "
+    raise ScenarioError(f"unknown sweep configuration {shown(text)}{did_you_mean(text, every)}: not a file, nor a "
+                        f"sweep shipped with "
                         f"{where}{listing}")
 
 

@@ -318,12 +318,6 @@ def _inferred_nodes(edges: pd.DataFrame) -> pd.DataFrame | None:
     return pd.DataFrame({"id": ids})
 
 
-def _renamed(table: pd.DataFrame, columns: Mapping[str, str], file: Path, problems: list[Problem]) -> pd.DataFrame:
-    """``table`` with ``columns`` (ours -> theirs) applied; a named column that is not there is a problem (at the
-    header, row 1)."""
-    return rename_columns(table, columns, file.name, str(file), problems, row=1)
-
-
 def _edge_list_hint(columns: Any) -> str | None:
     """``--columns debtor=source,creditor=target,amount=weight`` when the columns look like an edge list."""
     have = {str(c).strip().lower(): str(c) for c in columns}
@@ -381,13 +375,14 @@ def read_csv_dir(path: str | os.PathLike, columns: Mapping[str, str] | None = No
             return net
     problems: list[Problem] = []
     bad: dict[str, set[int]] = {str(nodes_path): set(), str(edges_path): set()}
+    renamed: list[Problem] = []       # --columns naming what a file lacks: reported alone (it explains the rest)
     edges = _read_csv_table(edges_path, problems, bad[str(edges_path)])
     if edges is not None and edge_columns:
-        edges = _renamed(edges, edge_columns, edges_path, problems)
+        edges = rename_columns(edges, edge_columns, edges_path.name, str(edges_path), renamed, row=1)
     if infer:
         for ours, theirs in node_columns.items():
-            problems.append(Problem(f"--columns names {theirs!r} for {ours!r}, a column of nodes.csv, and there is no "
-                                    f"nodes.csv", file=str(nodes_path), column=theirs))
+            renamed.append(Problem(f"--columns names {theirs!r} for {ours!r}, a column of nodes.csv, and there is no "
+                                   f"nodes.csv", file=str(nodes_path), column=theirs))
         nodes = None if edges is None else _inferred_nodes(edges)
         if nodes is not None:
             import warnings
@@ -397,7 +392,14 @@ def read_csv_dir(path: str | os.PathLike, columns: Mapping[str, str] | None = No
     else:
         nodes = _read_csv_table(nodes_path, problems, bad[str(nodes_path)])
         if nodes is not None and node_columns:
-            nodes = _renamed(nodes, node_columns, nodes_path, problems)
+            nodes = rename_columns(nodes, node_columns, nodes_path.name, str(nodes_path), renamed, row=1)
+    order = {str(nodes_path): 0, str(edges_path): 1}
+
+    def place(p: Problem) -> tuple[int, int]:      # file order, then row order (a whole-column problem first)
+        return order.get(str(p.file), 2), -1 if p.row is None else p.row
+
+    if renamed:
+        raise InvalidNetworkError(sorted(problems + renamed, key=place))
     for table, known, file in ((nodes, KNOWN_NODE_COLUMNS, nodes_path), (edges, KNOWN_EDGE_COLUMNS, edges_path)):
         for col, meant in near_misses(table.columns if table is not None else (), known):
             problems.append(Problem(near_miss_message(meant), file=str(file), row=1, column=str(col), value=col))
@@ -407,26 +409,18 @@ def read_csv_dir(path: str | os.PathLike, columns: Mapping[str, str] | None = No
             problems.append(Problem(f"this looks like an edge list: name the columns debtor, creditor, amount, or "
                                     f"map them with --columns {hint} (Python: read_network(path, "
                                     f"columns={{...}}))", file=str(edges_path), row=1))
-    order = {str(nodes_path): 0, str(edges_path): 1}
     if nodes is None or edges is None:
-        raise InvalidNetworkError(sorted(problems, key=lambda p: (order.get(str(p.file), 2),
-                                                                  -1 if p.row is None else p.row)))
+        raise InvalidNetworkError(sorted(problems, key=place))
     try:
         net = FinancialNetwork.from_edges(edges, nodes, edges_file=str(edges_path), nodes_file=str(nodes_path),
                                           row_offset=2, metadata={"source": str(path),
                                                                   **({"nodes_inferred": True} if infer else {})})
     except InvalidNetworkError as exc:  # report them with the structural problems, in file and row order
-        # a required column that --columns mapped to a column the file lacks: that problem is reported already
-        unmapped = {(str(file), ours) for file, table, mapping in ((nodes_path, nodes, node_columns),
-                                                                   (edges_path, edges, edge_columns))
-                    for ours, theirs in mapping.items() if table is not None and ours not in table.columns}
-        problems += [p for p in exc.problems if (p.row is None or p.row not in bad.get(str(p.file), ()))
-                     and (str(p.file), p.column) not in unmapped]
+        problems += [p for p in exc.problems if p.row is None or p.row not in bad.get(str(p.file), ())]
     else:
         if not problems:
             return net
-    problems.sort(key=lambda p: (order.get(str(p.file), 2), -1 if p.row is None else p.row))
-    raise InvalidNetworkError(problems)
+    raise InvalidNetworkError(sorted(problems, key=place))
 
 
 def csv_quoting(df: pd.DataFrame) -> int:

@@ -199,7 +199,8 @@ def read_json(path: str | os.PathLike, columns: Mapping[str, str] | None = None)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise InvalidNetworkError(Problem(not_utf8(data, exc), file=str(path), value=data[exc.start:exc.end])) from None
+        raise InvalidNetworkError(Problem(not_utf8(data, exc, spreadsheet=False), file=str(path),
+                                          value=data[exc.start:exc.end])) from None
     return network_from_json(text, file=str(path), columns=columns)
 
 

@@ -73,22 +73,26 @@ class BigNumber(str):
     """The text of a JSON number that no float64 holds (``1e400``, an integer of 400 digits)."""
 
 
-def not_utf8(data: bytes, exc: UnicodeDecodeError) -> str:
+def not_utf8(data: bytes, exc: UnicodeDecodeError, spreadsheet: bool = True) -> str:
     """The message for bytes that are not UTF-8: where, and what to do (a UTF-16 file, as a spreadsheet's
-    "Unicode Text" export writes it, is named as such).
+    "Unicode Text" export writes it, is named as such). ``spreadsheet``: the file is a table a spreadsheet may
+    have saved (CSV), and the message says which of its formats to choose.
 
     >>> data = "Société".encode("latin-1")
     >>> try:
     ...     data.decode("utf-8")
     ... except UnicodeDecodeError as exc:
     ...     print(not_utf8(data, exc))
+    ...     print(not_utf8(data, exc, spreadsheet=False))
     not UTF-8 text (invalid continuation byte at byte 4, line 1); save it as UTF-8 (a spreadsheet's "CSV UTF-8")
+    not UTF-8 text (invalid continuation byte at byte 4, line 1); save it as UTF-8
     """
     if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        return 'UTF-16 text, not UTF-8 (a spreadsheet\'s "Unicode Text"); save it as UTF-8 ("CSV UTF-8")'
+        return ('UTF-16 text, not UTF-8 (a spreadsheet\'s "Unicode Text"); save it as UTF-8 ("CSV UTF-8")'
+                if spreadsheet else "UTF-16 text, not UTF-8; save it as UTF-8")
     line = data.count(b"\n", 0, exc.start) + 1
-    return (f"not UTF-8 text ({exc.reason} at byte {exc.start}, line {line}); save it as UTF-8 (a spreadsheet's "
-            f'"CSV UTF-8")')
+    return (f"not UTF-8 text ({exc.reason} at byte {exc.start}, line {line}); save it as UTF-8"
+            + (' (a spreadsheet\'s "CSV UTF-8")' if spreadsheet else ""))
 
 
 def _parse_int(text: str) -> Any:

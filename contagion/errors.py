@@ -24,6 +24,7 @@ __all__ = [
     "Problem",
     "shown",
     "did_you_mean",
+    "and_more",
     "check_memory",
     "SHOWN_CHARS",
 ]
@@ -163,9 +164,17 @@ class InvalidNetworkError(ContagionError, ValueError):
         elif isinstance(problems, Problem):
             problems = [problems]
         self.problems: list[Problem] = list(problems)
-        first = str(self.problems[0]) if self.problems else "invalid network"
-        more = len(self.problems) - 1
-        super().__init__(first + (f" (and {more} more problem{'s' if more > 1 else ''})" if more > 0 else ""))
+        super().__init__(and_more(str(self.problems[0]) if self.problems else "invalid network",
+                                  len(self.problems) - 1))
+
+
+def and_more(first: str, more: int) -> str:
+    """The one line an error with several problems shows: the first, and how many more.
+
+    >>> and_more("a.toml: x", 0), and_more("a.toml: x", 1), and_more("a.toml: x", 3)
+    ('a.toml: x', 'a.toml: x (and 1 more problem)', 'a.toml: x (and 3 more problems)')
+    """
+    return first + (f" (and {more} more problem{'s' if more > 1 else ''})" if more > 0 else "")
 
 
 class ScenarioError(ContagionError, ValueError):
@@ -174,6 +183,11 @@ class ScenarioError(ContagionError, ValueError):
     def __init__(self, message: str, problems: "list[str] | None" = None) -> None:
         self.problems = list(problems) if problems else [message]
         super().__init__(message)
+
+    @classmethod
+    def listing(cls, problems: "list[str]") -> "ScenarioError":
+        """The error of several problems: its text the first and how many more (:func:`and_more`)."""
+        return cls(and_more(problems[0], len(problems) - 1), problems)
 
 
 class OutputError(ContagionError, OSError):

@@ -98,7 +98,5 @@ def path_rules(net: Any, scenarios: Sequence[Any], years: Sequence[int]) -> Path
             else:
                 shocks.append(s)
     if problems:
-        more = len(problems) - 1
-        raise ScenarioError(problems[0] + (f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""),
-                            problems)
+        raise ScenarioError.listing(problems)
     return PathRules(static_network=net, shocks=tuple(shocks), frozen_from=frozen, collateral=tuple(rules))

@@ -108,9 +108,7 @@ def apply(network: "FinancialNetwork", scenario: "Scenario | Shock | Sequence[Sc
         except InvalidNetworkError as exc:
             problems.append(f"{label}: {exc}")
     if problems:
-        more = len(problems) - 1
-        raise ScenarioError(problems[0] + (f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""),
-                            problems)
+        raise ScenarioError.listing(problems)
     names = [s.name for s in (scenario if isinstance(scenario, (list, tuple)) else [scenario])
              if isinstance(s, Scenario)]
     if names:

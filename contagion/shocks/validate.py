@@ -100,9 +100,7 @@ def _raise(problems: list[tuple[Any, str]], source: str | None) -> None:
         where = _format_loc(loc) if not isinstance(loc, str) else loc
         lines.append(f"{where}: {msg}" if where else msg)
     prefix = f"{source}: " if source else ""
-    more = len(lines) - 1
-    head = prefix + lines[0] + (f" (and {more} more problem{'s' if more > 1 else ''})" if more > 0 else "")
-    raise ScenarioError(head, [prefix + line for line in lines])
+    raise ScenarioError.listing([prefix + line for line in lines])
 
 
 def _validate_scenario(data: Any, source: str | None):

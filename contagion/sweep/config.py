@@ -242,9 +242,7 @@ class SweepConfig:
                 if entry is not None:
                     entries.append(entry)
         if problems:
-            more = len(problems) - 1
-            raise ScenarioError(prefix + problems[0] + (f" (and {more} more problem{'s' if more > 1 else ''})"
-                                                        if more else ""), [prefix + p for p in problems])
+            raise ScenarioError.listing([prefix + p for p in problems])
         return cls(name=cfg_name, description=desc, correlation=float(rho), levels=tuple(sorted(set(levels))),
                    bins=int(bins), scenario=scen, shocks=tuple(entries))
 

@@ -164,9 +164,7 @@ def _plan(net, config: SweepConfig, method: str, params: Mapping[str, Any], base
           units: np.ndarray | None = None, base_prices: np.ndarray | None = None) -> _Plan:
     masks, problems = _masks(net, config)
     if problems:
-        more = len(problems) - 1
-        raise ScenarioError(problems[0] + (f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""),
-                            problems)
+        raise ScenarioError.listing(problems)
     idx_parts, load_parts, groups = [], [], []
     start = 0
     for entry, mask in zip(config.shocks, masks):

@@ -239,60 +239,66 @@ def _sponsor_tables(sponsors: list[dict[str, Any]], color: bool) -> list[Any]:
 
 
 # ---------------------------------------------------------------------- validate
-def _is_scenario_file(path: Path) -> bool:
+#: A configuration file read for ``validate``: its parsed data, or the problem reading it (one of the two is None).
+Parsed = tuple[Any, "str | None"]
+
+
+def _parsed(path: Path, what: str) -> Parsed:
+    """``(data, None)`` of a TOML/YAML/JSON configuration file, or ``(None, problem)`` when it cannot be read."""
+    from ..errors import ContagionError
+    from ..shocks.files import parse_config_text, read_config_text
+
+    try:
+        return parse_config_text(read_config_text(path, what), path.suffix.lower(), source=str(path)), None
+    except ContagionError as exc:
+        return None, str(exc)
+
+
+def _config_kind(path: Path) -> tuple[str | None, Parsed]:
+    """What ``validate PATH`` has: ``"sweep"`` (a file in a ``sweeps/`` folder, or with what only a sweep has:
+    ``correlation``, ``levels``, ``bins``, a shock's ``distribution``), ``"scenario"`` (any other configuration
+    suffix; a .json only with ``"shocks"``, else it is a network) or ``None`` (a network); and the file read and
+    parsed, once."""
     from ..shocks import SCENARIO_SUFFIXES
+    from ..shocks.files import looks_like_sweep
 
     suffix = path.suffix.lower()
-    if suffix == ".json" and path.is_file():
-        from ..io.text import TextProblem, json_loads
-
-        try:
-            data = json_loads(path.read_text(encoding="utf-8-sig"))
-        except (TextProblem, UnicodeDecodeError):
-            return False  # let the network reader report it
-        return isinstance(data, dict) and "shocks" in data
-    return suffix in SCENARIO_SUFFIXES
+    if suffix not in SCENARIO_SUFFIXES or path.is_dir():
+        return None, (None, None)
+    in_sweeps = path.resolve().parent.name == "sweeps"
+    data, problem = _parsed(path, "sweep configuration file" if in_sweeps else "scenario file")
+    if suffix == ".json" and not in_sweeps and not (isinstance(data, dict) and "shocks" in data):
+        return None, (None, None)     # a JSON network (or one the network reader will report)
+    return ("sweep" if in_sweeps or looks_like_sweep(data) else "scenario"), (data, problem)
 
 
-def _is_sweep_file(path: Path) -> bool:
-    """A sweep configuration rather than a scenario: a file in a ``sweeps/`` folder, or one with what only a
-    sweep has (``correlation``, ``levels``, ``bins``, a shock with a ``distribution``)."""
-    from ..errors import ContagionError
-    from ..shocks.files import looks_like_sweep, parse_config_text, read_config_text
-    from ..sweep.config import SWEEP_SUFFIXES
-
-    if path.suffix.lower() not in SWEEP_SUFFIXES or not path.is_file():
-        return False
-    if path.resolve().parent.name == "sweeps":
-        return True
-    try:
-        data = parse_config_text(read_config_text(path, "file"), path.suffix.lower(), source=str(path))
-    except ContagionError:
-        return False                      # the scenario reader reports it
-    return looks_like_sweep(data)
+def _declared_name(data: Any, stem: str) -> str:
+    """The ``name`` a scenario or sweep file gives itself, else its file stem (as their readers name them)."""
+    name = data.get("name") if isinstance(data, dict) else None
+    return name if isinstance(name, str) and name else stem
 
 
-def _check_sweep(path: Path, net) -> tuple[list[str], str]:
+def _located(path: Path, found: list[str]) -> list[str]:
+    return [p if str(path) in p else f"{path}: {p}" for p in found]
+
+
+def _check_sweep(path: Path, net, parsed: Parsed | None = None) -> tuple[list[str], str]:
     """Every problem of the sweep configuration ``path`` (its schema; on ``net``, its targets and selectors and
-    its base scenario), and its name."""
+    its base scenario), and its name; ``parsed``: the file already read (:func:`_parsed`)."""
     from ..errors import ContagionError, ScenarioError
-    from ..shocks.files import parse_config_text, read_config_text
     from ..sweep.config import SweepConfig, _parse_entry
     from ..sweep.engine import sweep_problems
 
+    data, problem = parsed or _parsed(path, "sweep configuration file")
+    if problem is not None:
+        return [problem], path.stem
+    name = _declared_name(data, path.stem)
     found: list[str] = []
-    try:
-        data = parse_config_text(read_config_text(path, "sweep configuration file"), path.suffix.lower(),
-                                 source=str(path))
-    except ContagionError as exc:
-        return [str(exc)], path.stem
+    cfg = None
     try:
         cfg = SweepConfig.from_dict(data, name=path.stem, source=str(path))
     except ScenarioError as exc:
         found = list(exc.problems)
-        cfg = None
-    name = cfg.name if cfg is not None else (data.get("name") if isinstance(data, dict) and isinstance(
-        data.get("name"), str) and data.get("name") else path.stem)
     if net is None:
         return found, name
     if cfg is not None:
@@ -312,7 +318,7 @@ def _check_sweep(path: Path, net) -> tuple[list[str], str]:
                     entry.node_mask(net)
                 except ScenarioError as exc:
                     found.append(f"sweep {name!r}: shocks[{k}].{exc}")
-    return [p if str(path) in p else f"{path}: {p}" for p in found], name
+    return _located(path, found), name
 
 
 def _scenario_network(path: Path, folder: str = "scenarios"):
@@ -334,26 +340,34 @@ def _scenario_network(path: Path, folder: str = "scenarios"):
     return None
 
 
-def _check_scenario(path: Path, net) -> list[str]:
+def _check_scenario(path: Path, net, parsed: Parsed | None = None) -> list[str]:
+    """Every problem of the scenario file ``path`` (its schema; on ``net``, the targets of the shocks that read,
+    in order); ``parsed``: the file already read (:func:`_parsed`)."""
     import re
     import warnings
 
     from ..errors import ScenarioError, shown
-    from ..shocks import PathOnlyWarning, Scenario, apply
-    from ..shocks.files import parse_config_text, read_config_text
+    from ..shocks import PathOnlyWarning, Scenario, Shock, apply
 
+    data, problem = parsed or _parsed(path, "scenario file")
+    if problem is not None:
+        return _located(path, [problem])
     found: list[str] = []
-    data: Any = None
     where: list[int] = []
-    try:      # load_scenario's steps, keeping the parsed data for the case the schema fails
-        data = parse_config_text(read_config_text(path, "scenario file"), path.suffix.lower(), source=str(path))
+    try:
         scen: Any = Scenario.from_dict(data, name=path.stem, source=str(path))
-        name = scen.name
     except ScenarioError as exc:
         found = list(exc.problems)
-        good, name = _shocks_that_read(data, path.stem)   # their targets are checked too: every problem at once
-        scen, where = [s for _, s in good], [k for k, _ in good]
+        scen = []
+        if isinstance(data, dict) and isinstance(data.get("shocks"), list):
+            for k, item in enumerate(data["shocks"]):    # the shocks that read: their targets are checked too
+                try:
+                    scen.append(Shock.from_dict(item))
+                    where.append(k)
+                except (ScenarioError, TypeError, ValueError):
+                    continue
     if net is not None and scen:
+        name = _declared_name(data, path.stem)
         try:
             with warnings.catch_warnings():   # a path scenario's dated shocks are checked, not applied
                 warnings.simplefilter("ignore", PathOnlyWarning)
@@ -362,25 +376,7 @@ def _check_scenario(path: Path, net) -> list[str]:
             # the shocks that read were applied as a list: "shocks[j]" is the j-th of them, shocks[where[j]] in the file
             found += [re.sub(r"^shocks\[(\d+)\]", lambda m: f"scenario {shown(name)}: shocks[{where[int(m.group(1))]}]",
                              p) if where else p for p in exc.problems]
-    return [p if str(path) in p else f"{path}: {p}" for p in found]
-
-
-def _shocks_that_read(data: Any, stem: str) -> tuple[list, str]:
-    """``([(index, Shock), ...], name)`` of a parsed scenario file whose schema check failed: the shocks that pass
-    it on their own, to check their targets as well (none when ``data`` is not a scenario's mapping)."""
-    from ..errors import ScenarioError
-    from ..shocks import Shock
-
-    if not isinstance(data, dict) or not isinstance(data.get("shocks"), list):
-        return [], stem
-    good = []
-    for k, item in enumerate(data["shocks"]):
-        try:
-            good.append((k, Shock.from_dict(item)))
-        except (ScenarioError, TypeError, ValueError):
-            continue
-    name = data.get("name")
-    return good, name if isinstance(name, str) and name else stem
+    return _located(path, found)
 
 
 def validation(path: str, against: str | None) -> tuple[list, str]:
@@ -394,13 +390,14 @@ def validation(path: str, against: str | None) -> tuple[list, str]:
     p = Path(path)
     problems: list = []
     ok = ""
-    if _is_sweep_file(p):
+    kind, parsed = _config_kind(p)
+    if kind == "sweep":
         net = load_network(against) if against else _scenario_network(p, "sweeps")
-        problems, name = _check_sweep(p, net)
+        problems, name = _check_sweep(p, net, parsed)
         ok = f"OK: sweep {name}" + (f", applies to {network_label(net)}" if net is not None else "")
-    elif _is_scenario_file(p):
+    elif kind == "scenario":
         net = load_network(against) if against else _scenario_network(p)
-        problems = _check_scenario(p, net)
+        problems = _check_scenario(p, net, parsed)
         ok = f"OK: scenario {p.stem}" + (f", applies to {network_label(net)}" if net is not None else "")
     else:
         if against:

@@ -18,6 +18,7 @@ from typing import Any, Callable, Mapping
 import numpy as np
 
 from ..errors import ScenarioError, did_you_mean
+from ..shocks._common import SCENARIO_SUFFIXES
 
 __all__ = ["Distribution", "DISTRIBUTIONS", "ShockDistribution", "SweepConfig", "load_sweep_config",
            "find_sweep_config", "resolve_sweep_config", "shipped_sweep_configs", "SWEEP_SUFFIXES"]
@@ -311,8 +312,8 @@ def _parse_entry(raw: Any, path: str, problems: list[str]) -> ShockDistribution 
                              correlation=rho)
 
 
-#: suffixes of sweep configuration files, in the order a name is looked up
-SWEEP_SUFFIXES = (".toml", ".yaml", ".yml", ".json")
+#: suffixes of sweep configuration files, in the order a name is looked up: those of scenario files (one parser)
+SWEEP_SUFFIXES = SCENARIO_SUFFIXES
 
 
 def _sweep_dirs(network: Any = None) -> list[tuple[Path, str]]:

@@ -273,6 +273,7 @@ def _reverse_output(rs, st, fmt: str, output: str | None) -> str:
 
 def _reverse_table(rs, cascade, label: str, output: str | None) -> str:
     from .run import fmt_amount, render, use_color
+    from .tables import Col, fitted_table, table_width
 
     s = rs.summary()
     if rs.status == "defaults":
@@ -289,19 +290,18 @@ def _reverse_table(rs, cascade, label: str, output: str | None) -> str:
                      f"{s['defaults']} defaults, last wave {s['waves']}, total shortfall "
                      f"{fmt_amount(s['total_shortfall'])}; {s['evaluations']} sizes cleared.")
     color = use_color(output)
-    title = f"cascade at s = {rs.size:.6g}" + (" (the full shock)" if rs.status == "never" else "")
-    from .tables import Col, fitted_table, table_width
-
+    if cascade.empty:
+        return render("\n".join(lines), "nobody defaults at this size", color=color)
     cols = [Col("wave", "right", 0), Col("name", "left", 0, shrink=True), Col("type", "left", 3, shrink=True),
             Col("obligations", "right", 2), Col("payment", "right", 1), Col("shortfall", "right", 0),
             Col("equity", "right", 1)]
-    rows = [[str(int(row["default_round"])), str(row["name"]), str(row["type"]), fmt_amount(row["obligations"]),
-             fmt_amount(row["payment"]), fmt_amount(row["shortfall"]), fmt_amount(row["equity"])]
-            for _, row in cascade.iterrows()]
-    styles = ["bold red" if color and row["name"] == rs.target else None for _, row in cascade.iterrows()]
+    rows, styles = [], []
+    for _, row in cascade.iterrows():
+        rows.append([str(int(row["default_round"])), str(row["name"]), str(row["type"]), fmt_amount(row["obligations"]),
+                     fmt_amount(row["payment"]), fmt_amount(row["shortfall"]), fmt_amount(row["equity"])])
+        styles.append("bold red" if color and row["name"] == rs.target else None)
+    title = f"cascade at s = {rs.size:.6g}" + (" (the full shock)" if rs.status == "never" else "")
     table, note = fitted_table(cols, rows, table_width(color), title=title, styles=styles)
-    if cascade.empty:
-        return render("\n".join(lines), "nobody defaults at this size", color=color)
     return render("\n".join(lines), table, *([note] if note else []), color=color)
 
 
@@ -462,13 +462,12 @@ def _sweep_table(res, by_risk, label: str, top: int, k: int, output: str | None)
     edges = loss["histogram"]["edges"]
     peak = max(counts) if counts else 1
     cells = [[_num(edges[j]), _num(edges[j + 1]), str(c)] for j, c in enumerate(counts)]
-    # the bars take what the numbers leave (at most 40 characters): a narrow terminal never cuts a number
-    from_header = "loss from"
-    numbers = sum(max([len(h)] + [len(r[k]) for r in cells]) for k, h in enumerate((from_header, "to", "draws")))
-    if width - numbers - 4 * 3 - 1 < 40:         # short of room: the header on two lines
-        from_header = "loss\nfrom"
-        numbers = sum(max([len(h)] + [len(r[k]) for r in cells]) for k, h in enumerate(("from", "to", "draws")))
-    bar = max(5, min(40, width - numbers - 4 * 3 - 1))
+    # the bars take what the numbers leave (at most 40 characters): a narrow terminal never cuts a number; the
+    # first header goes on two lines when that gives the bars room
+    widest = [max([len(r[k]) for r in cells], default=0) for k in range(3)]
+    room = width - max(widest[1], 2) - max(widest[2], 5) - 4 * 3 - 1    # frame: 4 columns and the edge
+    from_header = "loss from" if room - max(widest[0], len("loss from")) >= 40 else "loss\nfrom"
+    bar = max(5, min(40, room - max(widest[0], *map(len, from_header.split("\n")))))
     hist = Table(title="system-loss histogram", title_justify="left")
     hist.add_column(from_header, justify="right", no_wrap=True)
     hist.add_column("to", justify="right", no_wrap=True)

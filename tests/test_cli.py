@@ -563,8 +563,28 @@ def test_malloc_settings_follow_the_size_of_the_network_files(tmp_path, monkeypa
     invoke("run", str(folder), "--baseline", "-f", "json")
     assert calls == [False, True, False, False]
     monkeypatch.undo()
-    # glibc takes both settings (and the last call leaves 128 KiB behind for this process, as every run did)
-    glibc = sys.platform.startswith("linux") and platform.libc_ver()[0] == "glibc"
-    assert options._tune_malloc(True) is glibc and options._tune_malloc(False) is glibc
-    monkeypatch.setenv("MALLOC_MMAP_THRESHOLD_", str(1 << 20))   # the user's setting wins: nothing is set
-    assert options._tune_malloc(True) is False
+
+
+_MALLOC_PROBE = """
+import os, sys
+import numpy as np
+from contagion.cli import options
+took = options._tune_malloc(sys.argv[1] == "large")
+a = np.ones(10 << 20)    # 80 MB, as a vector of 10^7 obligations
+heap = [tuple(int(x, 16) for x in line.split()[0].split("-")) for line in open("/proc/self/maps") if "[heap]" in line]
+print(took, any(lo <= a.ctypes.data < hi for lo, hi in heap))
+"""
+
+
+@pytest.mark.skipif(not (sys.platform.startswith("linux") and platform.libc_ver()[0] == "glibc"), reason="glibc only")
+@pytest.mark.parametrize("size, env, expected", [
+    ("large", {}, "True True"),       # one heap: an 80 MB vector comes from it, not from a mapping of its own
+    ("small", {}, "True False"),      # 128 KiB threshold: mapped, given back when freed
+    ("large", {"MALLOC_MMAP_THRESHOLD_": str(1 << 20)}, "False False"),  # the user's setting wins
+])
+def test_malloc_settings_put_a_large_networks_vectors_in_the_heap(size, env, expected):
+    """In a fresh process (glibc cannot go back to its own number of arenas): the large-network settings
+    take every block from the heap; a small network's map large blocks; the environment wins."""
+    out = subprocess.run([sys.executable, "-c", _MALLOC_PROBE, size], capture_output=True, text=True,
+                         env={**os.environ, **env}, check=True).stdout.split()
+    assert " ".join(out) == expected

@@ -15,7 +15,7 @@ from typing import Any, Callable, Iterable, Iterator, Mapping
 import click
 
 from ..errors import ContagionError, InvalidNetworkError, did_you_mean, shown
-from ..io._malloc import M_MMAP_THRESHOLD, M_TRIM_THRESHOLD, mallopt
+from ..io._malloc import M_ARENA_MAX, M_MMAP_MAX, M_MMAP_THRESHOLD, M_TRIM_THRESHOLD, mallopt
 from ..io.prefetch import MIN_BYTES
 
 FORMATS = ("table", "csv", "json")
@@ -175,8 +175,10 @@ def output_option(func: Callable) -> Callable:
 LARGE_INPUT_BYTES = MIN_BYTES
 #: glibc's M_MMAP_THRESHOLD / M_TRIM_THRESHOLD for a large network, and otherwise (see :func:`_tune_malloc`).
 LARGE_MMAP_THRESHOLD = 4 << 20
-LARGE_TRIM_THRESHOLD = 64 << 20
+LARGE_TRIM_THRESHOLD = 256 << 20
 SMALL_THRESHOLD = 128 << 10
+#: glibc's own M_MMAP_MAX (``DEFAULT_MMAP_MAX``): how many blocks may be mapped at once.
+GLIBC_MMAP_MAX = 65536
 
 
 def _input_bytes(path: Path) -> int:
@@ -196,18 +198,24 @@ def _tune_malloc(large: bool) -> bool:
     By default glibc raises its mmap threshold each time such a block is freed, after which large arrays come
     from its heap and their pages stay with the process after use: a 1M-obligation ``run`` peaked ~20 MB
     higher (at 10M, hundreds of MB). So blocks of 128 KiB and more are mapped from the system and given back
-    when freed -- except for a large network (``large``: input files of :data:`LARGE_INPUT_BYTES` or more),
-    where the threshold is 4 MiB and the heap keeps up to 64 MiB free at its top: there the clearing's and the
-    table's many short-lived vectors of a few MB were each mapped, zero-filled page by page and unmapped again
-    (a 1M-institution / 10M-obligation ``run``: 930,000 page faults from CSV, 1.16 million from Parquet;
-    750,000 and 820,000 with these settings), and the run took ~10-15% longer at about the same peak memory
-    (measured with ``scripts/bench_e2e.py``; the README, Performance). At 10^6 obligations the same settings
-    raised the peak by 8% for no gain in time, so smaller networks keep 128 KiB. ``MALLOC_MMAP_THRESHOLD_``
-    in the environment wins (and then neither is set).
+    when freed -- except for a large network (``large``: input files of :data:`LARGE_INPUT_BYTES` or more).
+    There every block comes from one heap (no mapping of its own, ``M_MMAP_MAX`` 0; one arena for every
+    thread), which keeps up to 256 MiB free at its top: the reading's, the clearing's and the table's many
+    short-lived vectors -- up to 80 MB each at 10^7 obligations -- were otherwise each mapped, zero-filled
+    page by page and unmapped again. A 1M-institution / 10M-obligation ``run`` took 1.16 million page faults
+    from Parquet with glibc's own settings, ~820,000 with a 4 MiB threshold, ~400,000 with this one (about
+    one per page of the peak), 1-1.5 s less CPU time in the kernel, and was 10-20% faster for a peak
+    ~20% higher (1.7 GB against 1.43 GB; measured with ``scripts/bench_e2e.py``, the README's Performance).
+    At 10^6 obligations a 4 MiB threshold raised the peak by 8% for no gain in time, so smaller networks keep
+    128 KiB. ``MALLOC_MMAP_THRESHOLD_`` in the environment wins (then nothing is set but the arenas),
+    and so do ``MALLOC_MMAP_MAX_`` and ``MALLOC_ARENA_MAX``, each for its own setting.
     """
-    mmap = mallopt(M_MMAP_THRESHOLD, LARGE_MMAP_THRESHOLD if large else SMALL_THRESHOLD)
-    return mallopt(M_TRIM_THRESHOLD, LARGE_TRIM_THRESHOLD if large else SMALL_THRESHOLD,
-                   unless=M_MMAP_THRESHOLD) and mmap
+    took = [mallopt(M_MMAP_THRESHOLD, LARGE_MMAP_THRESHOLD if large else SMALL_THRESHOLD),
+            mallopt(M_TRIM_THRESHOLD, LARGE_TRIM_THRESHOLD if large else SMALL_THRESHOLD, unless=M_MMAP_THRESHOLD),
+            mallopt(M_MMAP_MAX, 0 if large else GLIBC_MMAP_MAX, unless=M_MMAP_THRESHOLD)]
+    if large:   # glibc cannot go back to its own number of arenas: only a large network sets it
+        took.append(mallopt(M_ARENA_MAX, 1))
+    return all(took)
 
 
 def load_network(spec: str | None, hint: bool = True):

@@ -9,14 +9,15 @@ from __future__ import annotations
 import os
 import sys
 
-__all__ = ["M_TRIM_THRESHOLD", "M_MMAP_THRESHOLD", "M_ARENA_MAX", "mallopt"]
+__all__ = ["M_TRIM_THRESHOLD", "M_MMAP_THRESHOLD", "M_MMAP_MAX", "M_ARENA_MAX", "mallopt"]
 
 #: glibc's option numbers (``malloc.h``) and the environment variable that sets each one at start-up.
 M_TRIM_THRESHOLD = -1
 M_MMAP_THRESHOLD = -3
+M_MMAP_MAX = -4
 M_ARENA_MAX = -8
 _ENV = {M_TRIM_THRESHOLD: "MALLOC_TRIM_THRESHOLD_", M_MMAP_THRESHOLD: "MALLOC_MMAP_THRESHOLD_",
-        M_ARENA_MAX: "MALLOC_ARENA_MAX"}
+        M_MMAP_MAX: "MALLOC_MMAP_MAX_", M_ARENA_MAX: "MALLOC_ARENA_MAX"}
 
 
 def mallopt(option: int, value: int, *, unless: int | None = None) -> bool:

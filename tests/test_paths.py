@@ -460,6 +460,90 @@ def test_cli_horizon_year_summary_has_the_one_year_keys_with_guarantees():
     assert [y["summary"]["guarantees"] for y in data["years"]] == [0.0, 27.3]
 
 
+# ---------------------------------------------------------------------- guarantees over the years
+def _received(path, name):
+    """What ``name`` received each year (its equity after clearing less its outside assets, for one that owes
+    nothing)."""
+    k = path.names.index(name)
+    return (path.equity[:, k] - path.external_assets[:, k]).round(9).tolist()
+
+
+def test_a_guarantee_pays_in_the_debtors_stead_and_its_cap_is_for_the_whole_path():
+    """S owes B 8 a year and has nothing; G guarantees it up to 10. S defaults in 2026 and the rest of its debt
+    (8 x 3 more years) falls due then: 32, of which G pays min(10, 32) = 10. From 2027 S owes B 32 - 10 = 22
+    (what the guarantor paid is paid in S's stead) and the guarantee is used up: B never recovers more than it
+    is owed, and G pays 10 in all, not 10 a year."""
+    net = _net({"edge_id": ["e1", "g1"], "debtor": ["S", "G"], "creditor": ["B", "B"], "amount": [8.0, 10.0],
+                "kind": ["loan", "guarantee"], "covers": [None, "e1"]},
+               {"id": ["S", "G", "B"], "external_assets": [0.0, 100.0, 0.0]})
+    path = clear_path(net, (2026, 2029))
+    assert path.obligations[:, 0].tolist() == [32.0, 22.0, 22.0, 22.0]
+    assert path.payments[:, 1].tolist() == [10.0, 0.0, 0.0, 0.0]
+    assert _received(path, "B") == [10.0, 0.0, 0.0, 0.0]
+    assert path.guarantees_given.tolist() == [10.0, 0.0, 0.0, 0.0]
+    assert path.default_year == (2026, None, None)
+
+
+def test_a_guarantee_covers_what_a_debtor_leaves_unpaid_at_maturity_once():
+    """S (4 a year) owes B a bullet of 10 due 2027, G guarantees it up to 10: S pays 8 in 2027, G the missing 2,
+    and nothing is owed afterwards (before, S's estate paid B 2 more in 2028: 12 on a claim of 10)."""
+    net = _net({"edge_id": ["e1", "g1"], "debtor": ["S", "G"], "creditor": ["B", "B"], "amount": [None, 10.0],
+                "kind": ["loan", "guarantee"], "covers": [None, "e1"], "principal": [10.0, None],
+                "rate": [0.0, None], "maturity": [2027, None]},
+               {"id": ["S", "G", "B"], "external_assets": [4.0, 12.0, 0.0]})
+    path = clear_path(net, (2026, 2029))
+    assert path.payments.tolist() == [[0.0, 0.0, 0.0], [8.0, 2.0, 0.0], [0.0, 0.0, 0.0], [0.0, 0.0, 0.0]]
+    assert sum(_received(path, "B")) == 10.0
+    assert path.guarantees_given.tolist() == [10.0, 10.0, 8.0, 8.0]
+
+
+def test_a_defaulted_guarantors_estate_still_answers_for_its_guarantee():
+    """G (5 a year) defaults in 2026 on 20 owed to C; its guarantee of S's bullet (10, due 2028; S has 2 a year)
+    stays in force, is not accelerated, and is called in 2028 for what S cannot pay: S pays 6 of 10, G owes
+    min(10, 4) = 4 beside the 10 still owed to C, and pays its 5 pro rata: 5 x 4/14 to B, 5 x 10/14 to C. In
+    2029 S owes B 4 - 10/7 = 18/7 and pays 2; the guarantee is called for the rest, 4/7 (cap left 10 - 10/7).
+    Before, G's guarantee was accelerated into 2026, when nothing was unpaid, and never called."""
+    net = _net({"edge_id": ["e1", "g1", "e2"], "debtor": ["S", "G", "G"], "creditor": ["B", "B", "C"],
+                "amount": [None, 10.0, 20.0], "kind": ["loan", "guarantee", "loan"], "covers": [None, "e1", None],
+                "principal": [10.0, None, None], "rate": [0.0, None, None], "maturity": [2028, None, None],
+                "start": [None, None, 2026], "end": [None, None, 2026]},
+               {"id": ["S", "G", "B", "C"], "external_assets": [2.0, 5.0, 0.0, 0.0]})
+    path = clear_path(net, (2026, 2029))
+    assert path.default_year == (2028, 2026, None, None)
+    np.testing.assert_allclose(path.obligations[:, 1], [20.0, 15.0, 14.0, 7.0], rtol=1e-12)
+    # 2029: S's 18/7 less the 2 it pays leaves 4/7 for the guarantee; G owes C 10 - 25/7 beside it (7 in all)
+    np.testing.assert_allclose(_received(path, "B"), [0.0, 0.0, 6.0 + 5 * 4 / 14, 2.0 + 5 * (4 / 7) / 7], rtol=1e-9)
+    np.testing.assert_allclose(path.obligations[3, 0], 4 - 10 / 7, rtol=1e-12)
+    np.testing.assert_allclose(path.guarantees_given, [10.0, 10.0, 10.0, 10 - 10 / 7], rtol=1e-12)
+
+
+def test_a_residual_value_guarantee_pays_once_over_the_path():
+    """min(cap 5, K - V = 50 - 47) = 3, paid in the first year and not again."""
+    net = _net({"edge_id": ["r1"], "debtor": ["G"], "creditor": ["B"], "amount": [5.0],
+                "kind": ["residual_value_guarantee"], "residual_value": [50.0], "asset_value": [47.0]},
+               {"id": ["G", "B"], "external_assets": [100.0, 0.0]})
+    path = clear_path(net, (2026, 2028))
+    assert path.payments[:, 0].tolist() == [3.0, 0.0, 0.0]
+    assert path.guarantees_given.tolist() == [5.0, 2.0, 2.0]
+
+
+def test_cli_path_summary_counts_the_guarantees_after_the_scenario(tmp_path):
+    """A scenario that halves a guarantee's cap: the path's summary says 5 given, 5 called, as a one-year run
+    does (it read the caps before the scenario: 10)."""
+    folder = tmp_path / "g"
+    folder.mkdir()
+    (folder / "nodes.csv").write_text("id,external_assets\nS,4\nG,12\nB,0\n")
+    (folder / "edges.csv").write_text("edge_id,debtor,creditor,amount,kind,covers\ne1,S,B,20,loan,\n"
+                                      "g1,G,B,10,guarantee,e1\n")
+    (tmp_path / "half.toml").write_text('name = "half"\n[[shocks]]\nkind = "edges"\nselect = { edge_id = "g1" }\n'
+                                        "factor = 0.5\n")
+    args = ["run", str(folder), "-s", str(tmp_path / "half.toml"), "-f", "json"]
+    one = json.loads(_cli(*args).stdout)["summary"]
+    path = json.loads(_cli(*args, "--horizon", "2026:2027").stdout)["years"]
+    assert (one["guarantees"], one["guarantees_called"]) == (5.0, 5.0)
+    assert [(y["summary"]["guarantees"], y["summary"]["guarantees_called"]) for y in path] == [(5.0, 5.0), (0.0, 0.0)]
+
+
 def test_a_horizon_far_from_the_dated_data_is_warned_about_and_still_cleared():
     """`--horizon 5` (five years, mistyped) on data dated 2028: a HorizonWarning naming the data's years; a
     horizon near the data (before the maturity, or after it) and an undated network are not warned about."""

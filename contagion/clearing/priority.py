@@ -160,6 +160,8 @@ class ContingentSpec:
     covers: np.ndarray              # covered row of each guarantee row (-1 otherwise)
     fixed_amount: np.ndarray        # what each non-guarantee row owes (RVG: min(cap, max(0, K - V)))
     cap: np.ndarray                 # the amount column (the cap of guarantees)
+    residual: np.ndarray            # rows that are residual value guarantees
+    shortfall_value: np.ndarray     # max(0, K - V) of each residual value guarantee (0 on other rows)
 
 
 def _where(net: Any) -> tuple[str, str, int]:
@@ -244,8 +246,10 @@ def contingent_spec(net: Any) -> ContingentSpec:
     _check_guarantee_cycles(net, guarantee, covers, efile, offset, problems)
     if problems:
         raise InvalidNetworkError(problems)
+    gap = np.where(rvg, np.maximum(0.0, np.nan_to_num(K - V, nan=0.0)), 0.0)
     return ContingentSpec(seniority=seniority, collateral=np.nan_to_num(collateral, nan=0.0),
-                          external_seniority=ext_sen, guarantee=guarantee, covers=covers, fixed_amount=fixed, cap=cap)
+                          external_seniority=ext_sen, guarantee=guarantee, covers=covers, fixed_amount=fixed, cap=cap,
+                          residual=rvg, shortfall_value=gap)
 
 
 def _check_guarantee_cycles(net: Any, guarantee: np.ndarray, covers: np.ndarray, file: str, offset: int,

@@ -59,9 +59,10 @@ def scenario_line(role: str, name: str, description: str | None, limit: int = SC
     return f"{line}: {first}"
 
 
-def guarantee_summary(net: Any, res: Any) -> dict[str, float]:
+def guarantee_summary(net: Any, res: Any, given: float | None = None) -> dict[str, float]:
     """``guarantees`` (caps given) and ``guarantees_called`` (owed in this clearing state) of the summary of a
-    run or of a year of a path, when the cleared network ``net`` has guarantees (``res``: its clearing)."""
+    run or of a year of a path, when the cleared network ``net`` has guarantees (``res``: its clearing);
+    ``given``: the caps in force when they are not ``net``'s (a year of a path: what is left of them)."""
     from ..clearing.priority import _has_kind, uses_priority
     from ..sponsors import GUARANTEE_KINDS
 
@@ -74,4 +75,5 @@ def guarantee_summary(net: Any, res: Any) -> dict[str, float]:
     if not is_g.any():
         return {}
     called = res.network.edges["amount"].to_numpy()[is_g]
-    return {"guarantees": float(edges["amount"].to_numpy()[is_g].sum()), "guarantees_called": float(called.sum())}
+    caps = float(edges["amount"].to_numpy()[is_g].sum()) if given is None else float(given)
+    return {"guarantees": caps, "guarantees_called": float(called.sum())}

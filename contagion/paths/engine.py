@@ -35,6 +35,10 @@ Each year ``t`` of the horizon, in this order:
    amounts stay owed to the same creditors, pro rata, and fall due the next
    year; an institution in default keeps collecting its outside assets and
    claims and paying them out (its estate), but stays in default.
+   Guarantees and residual value guarantees (DESIGN §8) are not carried as
+   debts: their caps are for the whole path, each year's call is worked out
+   again from what is still unpaid, what a guarantor pays comes off the debt
+   it covers, and they are never accelerated (:class:`_Contingent`).
 
 **Fire sales on a path** (methods that sell assets, ``fire-sale`` and
 ``fire-sale-leverage``; :mod:`contagion.clearing.firesale`). The units of
@@ -272,6 +276,7 @@ def clear_path(net: Any, horizon: tuple[int, int], scenarios: Iterable[Any] | An
         params=dict(steps[0].clearing.params) if steps else dict(params),
         asset_names=names, prices={a: stack("prices")[:, k] for k, a in enumerate(names)},
         units_held=stack("units_held") if names else None, units_sold=stack("units_sold") if names else None,
+        guarantees_given=None if state.contingent is None else stack("guarantees_given"),
     )
 
 
@@ -306,6 +311,7 @@ class _Year:
     units_held: np.ndarray           # (n, K) at the start of the year
     units_sold: np.ndarray           # (n, K) in the year
     prices: np.ndarray               # (K,) where the year ended
+    guarantees_given: float = np.nan  # caps of guarantees still in force this year (NaN: none in the network)
 
 
 @dataclass
@@ -325,6 +331,8 @@ class _State:
     asset_names: tuple[str, ...]     # assets carried (only for a method that sells them)
     units: np.ndarray                # (n, K) units held at the start of the next year
     prices: np.ndarray               # (K,) prices at the start of the next year (1 at the start of the horizon)
+    contingent: "_Contingent | None" = None   # guarantees and residual value guarantees, if any
+    contingent_paid: np.ndarray | None = None  # paid so far on each of their rows (their caps are for the path)
 
     @classmethod
     def start(cls, net: Any, sched: Any, years: tuple[int, ...], flows: Cashflows, sells: bool) -> "_State":
@@ -335,7 +343,8 @@ class _State:
                    money=[flows.for_year(y, net.external_assets, net.external_liabilities) for y in years],
                    outstanding=sched.principal.copy(), maturity=sched.maturity.copy(), remainder=np.zeros(net.n_edges),
                    remainder_ext=np.zeros(net.n), cash=np.zeros(net.n), defaulted=np.zeros(net.n, dtype=bool),
-                   asset_names=names, units=units, prices=np.ones(len(names)))
+                   asset_names=names, units=units, prices=np.ones(len(names)), contingent=_Contingent.of(net),
+                   contingent_paid=np.zeros(net.n_edges))
 
     def _market(self) -> dict[str, Any]:
         """What a selling method is told of the market this year: the units held and the starting prices."""
@@ -356,27 +365,34 @@ class _State:
         called = np.where(roll, 0.0, principal_due)
         # 2. what falls due
         interest = np.where(sched.is_debt & open_row, sched.rate * self.outstanding, 0.0)
-        due = np.where(~self.defaulted[di], sched.recurring_due(t), 0.0) + interest + called
+        recurring = sched.recurring_due(t)
+        due = np.where(~self.defaulted[di], recurring, 0.0) + interest + called
+        cont = self.contingent
+        if cont is not None:      # a guarantee stays in force against a defaulter's estate (never accelerated)
+            due = np.where(cont.rows, recurring, due)
         base, year_net = rules.year_network(self.net, t, due, *self.money[k])
         amounts = year_net.edges["amount"].to_numpy(dtype=np.float64) + self.remainder
+        given = np.nan
+        if cont is not None:      # caps are for the whole path: what was paid on them in earlier years is gone
+            amounts, given = cont.in_force(amounts, self.contingent_paid)
         e_year = year_net.external_assets + self.cash
         # a defaulter's later outside liabilities were accelerated into its default year: only the unpaid rest
         ext_year = np.where(self.defaulted, 0.0, year_net.external_liabilities) + self.remainder_ext
         # 3. clearing with acceleration, to a fixed default set
         later = lambda: _future(self.net, sched, rules, self.outstanding - called, self.years[k + 1:],  # noqa: E731
-                                self.money[k + 1:])
+                                self.money[k + 1:], None if cont is None else cont.rows)
         held = self.units
         cur, res, accelerated, wave = _clear_accelerating(year_net, amounts, e_year, ext_year, self.defaulted,
                                                           later, method, {**params, **self._market()})
         # 4. carry forward
         self._carry(cur, res, accelerated, called)
         sold = res.units_sold if self.asset_names else np.zeros_like(held)
-        return _Year(clearing=res, base=base, payments=res.payments, obligations=cur.total_obligations,
+        return _Year(clearing=res, base=base, payments=res.payments, obligations=res.network.total_obligations,
                      shortfall=res.shortfall, equity=res.equity, external_assets=e_year, cash=self.cash,
                      defaulted=self.defaulted, default_round=np.where(accelerated, wave, -1),
                      rolled=float(principal_due[roll].sum()), called=float(called.sum()),
                      rolled_rows=np.where(roll, principal_due, 0.0), called_rows=called,
-                     units_held=held, units_sold=sold, prices=self.prices)
+                     units_held=held, units_sold=sold, prices=self.prices, guarantees_given=given)
 
     def _carry(self, cur: Any, res: Any, accelerated: np.ndarray, called: np.ndarray) -> None:
         """Unpaid amounts owed again, principal repaid or accelerated, cash kept, defaults absorbed."""
@@ -389,6 +405,8 @@ class _State:
         rows = owed.edges["amount"].to_numpy(dtype=np.float64)
         paid = res.row_payments if res.row_payments is not None else rows * frac[di]
         self.remainder = np.maximum(rows - paid, 0.0)
+        if self.contingent is not None:
+            self.remainder = self.contingent.carry(self.remainder, paid, self.contingent_paid)
         ext_paid = res.payments - np.bincount(di, weights=paid, minlength=self.net.n)
         self.remainder_ext = np.maximum(owed.external_liabilities - ext_paid, 0.0)
         self.remainder[self.remainder <= 1e-12 * rows] = 0.0          # rounding of a payment in full
@@ -402,6 +420,61 @@ class _State:
         if self.asset_names:     # units sold are gone; the next year starts at this year's prices (no recovery)
             self.units = np.maximum(self.units - res.units_sold, 0.0)
             self.prices = np.array([res.prices[a] for a in self.asset_names])
+
+
+@dataclass(frozen=True)
+class _Contingent:
+    """Guarantees and residual value guarantees on a path (DESIGN §8 carried over the years of §7).
+
+    - A cap (``amount``) is for the whole path, not for each year: what the guarantor has paid on a row in
+      earlier years comes off it. A residual value guarantee owes ``min(cap, max(0, K - V))`` once over the
+      path (less what it has paid); a guarantee owes, each year, ``min(cap left, the unpaid part of the
+      covered obligation)`` -- the covered obligation's unpaid rest of earlier years included.
+    - What a guarantor pays on a covered obligation is paid to its creditor in the debtor's stead: that much
+      less stays owed by the debtor the next year (the creditor never recovers more than its claim; the
+      guarantor is not given a claim on the debtor).
+    - A guarantee is not carried as a debt of its own: its call is worked out again each year from what is
+      still unpaid. It stays in force when the guarantor defaults (its estate pays pro rata) and is not
+      accelerated; the active years of a row (``start``/``end``) apply as for any recurring amount.
+    """
+
+    guarantee: np.ndarray       # bool per row
+    residual: np.ndarray        # bool per row
+    gap: np.ndarray             # max(0, K - V) of each residual value guarantee row
+    covers: np.ndarray          # covered row of each guarantee row (-1 elsewhere)
+
+    @property
+    def rows(self) -> np.ndarray:
+        return self.guarantee | self.residual
+
+    @classmethod
+    def of(cls, net: Any) -> "_Contingent | None":
+        from ..clearing.priority import contingent_spec, uses_priority
+
+        if not uses_priority(net):
+            return None
+        spec = contingent_spec(net)
+        if not (spec.guarantee.any() or spec.residual.any()):
+            return None
+        return cls(guarantee=spec.guarantee, residual=spec.residual, gap=spec.shortfall_value, covers=spec.covers)
+
+    def in_force(self, amounts: np.ndarray, paid: np.ndarray) -> tuple[np.ndarray, float]:
+        """The year's amounts with each contingent row at what is left of it after ``paid`` (the row's cap this
+        year, after the year's shocks and ``start``/``end``), and the caps left in force (summed)."""
+        left = np.maximum(amounts - paid, 0.0)
+        out = amounts.copy()
+        out[self.guarantee] = left[self.guarantee]
+        out[self.residual] = np.maximum(np.minimum(amounts, self.gap) - paid, 0.0)[self.residual]
+        return out, float(left[self.rows].sum())
+
+    def carry(self, remainder: np.ndarray, paid: np.ndarray, paid_so_far: np.ndarray) -> np.ndarray:
+        """What stays owed on each row after a year in which ``paid`` was paid on each row (``paid_so_far`` is
+        updated in place): nothing on contingent rows, and a covered row's unpaid rest less what its guarantors
+        paid on it."""
+        paid_so_far += np.where(self.rows, paid, 0.0)
+        g = np.flatnonzero(self.guarantee)
+        relief = np.bincount(self.covers[g], weights=paid[g], minlength=remainder.size)
+        return np.where(self.rows, 0.0, np.maximum(remainder - relief, 0.0))
 
 
 def _clear_accelerating(year_net: Any, amounts: np.ndarray, e: np.ndarray, ext: np.ndarray, defaulted: np.ndarray,
@@ -459,15 +532,18 @@ def _rolls(sched: Any, rules: PathRules, coll: CollateralTable, principal_due: n
 
 
 def _future(base: Any, sched: Any, rules: PathRules, outstanding_after: np.ndarray, later: Sequence[int],
-            later_money: Sequence[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+            later_money: Sequence[tuple[np.ndarray, np.ndarray]],
+            contingent: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """What each row and each institution would owe in the later years of the horizon (accelerated on default):
     the principal still outstanding after this year, the recurring amounts and outside liabilities of each
-    later year (with that year's shocks)."""
+    later year (with that year's shocks). Guarantees and residual value guarantees (``contingent`` rows) are
+    not accelerated: what they will owe is not known yet, and they stay in force against the estate."""
     rows = np.where(sched.is_debt, np.maximum(outstanding_after, 0.0), 0.0)
     ext = np.zeros(base.n)
+    skip = sched.is_debt if contingent is None else sched.is_debt | contingent
     for y, (e_y, ext_y) in zip(later, later_money):
         net_y = rules.year_network(base, y, sched.recurring_due(y), e_y, ext_y)[1]
-        rows = rows + np.where(sched.is_debt, 0.0, net_y.edges["amount"].to_numpy(dtype=np.float64))
+        rows = rows + np.where(skip, 0.0, net_y.edges["amount"].to_numpy(dtype=np.float64))
         ext = ext + net_y.external_liabilities
     return rows, ext
 

@@ -54,6 +54,10 @@ class PathResult:
         ``(years, institutions, assets)``: units held at the start of each year
         (before its sales) and units sold in it, aligned with ``asset_names``;
         ``units_held[k + 1] = units_held[k] - units_sold[k]``. None without assets.
+    guarantees_given : ndarray or None
+        ``(years,)``: the caps of the guarantees and residual value guarantees still in force each year (a cap
+        is for the whole path: what was paid on it in earlier years is gone; the year's shocks and the rows'
+        ``start``/``end`` apply). None when the network has none.
     """
 
     network: Any = field(repr=False)
@@ -78,6 +82,7 @@ class PathResult:
     params: dict = field(default_factory=dict)
     asset_names: tuple[str, ...] = ()
     prices: dict = field(default_factory=dict, repr=False)
+    guarantees_given: np.ndarray | None = field(default=None, repr=False)
     units_held: np.ndarray | None = field(default=None, repr=False)
     units_sold: np.ndarray | None = field(default=None, repr=False)
 

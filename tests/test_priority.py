@@ -627,3 +627,46 @@ def test_a_networks_kinds_are_stripped_so_its_guarantees_are_found_without_the_s
     assert scans == []
     kinds = pd.Series(["loan", " guarantee"], dtype="string[pyarrow]")
     assert priority._has_kind(kinds, ("guarantee",)) is True and scans == [2]   # unknown text: scanned
+
+
+# ---------------------------------------------------------------------- waves and "if all pay" with guarantees
+def _guarantor_brought_down(extra_edges: dict | None = None, extra_nodes: dict | None = None):
+    """S (4) owes B 10; G (12) owes C 8 and guarantees S's debt up to 10."""
+    edges = {"edge_id": ["e1", "g1", "e2"], "debtor": ["S", "G", "G"], "creditor": ["B", "B", "C"],
+             "amount": [10.0, 10.0, 8.0], "kind": ["loan", "guarantee", "loan"], "covers": [None, "e1", None]}
+    nodes = {"id": ["S", "G", "B", "C"], "external_assets": [4.0, 12.0, 0.0, 0.0]}
+    for table, extra in ((edges, extra_edges), (nodes, extra_nodes)):
+        for key, values in (extra or {}).items():
+            table[key] = table[key] + values
+    return _net(edges, nodes)
+
+
+def test_a_guarantor_brought_down_by_a_call_is_not_a_fundamental_default():
+    """DESIGN §2: wave 0 is who is short with everyone paying in full -- and then no guarantee is called. S is
+    short (4 < 10), 6 is called on G, which then owes 14 with 12 and defaults: in wave 1, not 0. With everyone
+    paying, B would have its 10 (not 10 + the call) and G 12 - 8 = 4."""
+    res = contagion.clear(_guarantor_brought_down())
+    assert res.default_round.tolist() == [0, 1, -1, -1]
+    assert res.summary()["fundamental_defaults"] == 1 and res.waves == 1
+    np.testing.assert_allclose(res.payments, [4.0, 12.0, 0.0, 0.0])
+    frame = res.to_frame()
+    assert frame["equity_if_all_pay"].tolist() == [-6.0, 4.0, 10.0, 8.0]
+    from contagion.measures import loss_summary
+
+    summary = loss_summary(res, res.network)
+    assert summary["system_loss_without_network"] == 6.0       # only S's own gap: the call is contagion
+    assert summary["system_loss"] == 8.0                       # S's 6 and G's 2 short
+
+
+def test_guarantee_waves_follow_the_cascade_through_the_guarantor():
+    """A chain: D (1) owes S 10, so S (4 + what D pays) falls short in wave 1; the guarantee of S's debt is then
+    called on G, which fails in wave 2, and C, owed 8 by G and owing X 9 with 1 of its own, in wave 3."""
+    net = _guarantor_brought_down({"edge_id": ["d1", "c1"], "debtor": ["D", "C"], "creditor": ["S", "X"],
+                                   "amount": [10.0, 9.0], "kind": ["loan", "loan"], "covers": [None, None]},
+                                  {"id": ["D", "X"], "external_assets": [1.0, 0.0]})
+    net = net.replace(external_assets=np.array([4.0, 12.0, 0.0, 1.0, 1.0, 0.0]))    # S, G, B, C, D, X
+    res = contagion.clear(net)
+    assert dict(zip(net.names, res.default_round.tolist())) == {"S": 1, "G": 2, "B": -1, "C": 3, "D": 0, "X": -1}
+    # S gets 1 from D and has 4: pays 5 of 10, so 5 is called; G owes 8 + 5 with 12; C has 1 + 12 x 8/13 < 9
+    np.testing.assert_allclose(res.payments, [5.0, 12.0, 0.0, 1 + 12 * 8 / 13, 1.0, 0.0], rtol=1e-12)
+    assert res.summary()["fundamental_defaults"] == 1

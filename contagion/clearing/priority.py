@@ -35,7 +35,9 @@ end in two different clearing states, the first is returned with ``unique =
 False`` and a :class:`ContingentWarning` naming the institutions whose
 payments differ; when the iteration finds no state, :class:`ConvergenceError`
 names the guarantors involved. Every returned state is checked to be a
-clearing state (residual at most ``1e-12 x max obligation``).
+clearing state (residual at most ``1e-12 x max obligation``). The default waves
+of a network with guarantees count no call in wave 0 (everyone paying in full
+calls nothing): :func:`guarantee_waves`, computed on first use.
 """
 
 from __future__ import annotations
@@ -51,7 +53,8 @@ from .._columns import is_blank, located_numbers, table_file
 from ..errors import ConvergenceError, InvalidNetworkError, Problem, shown
 
 __all__ = ["PRIORITY_COLUMNS", "uses_priority", "refuse_priority", "owed_network", "ContingentSpec", "contingent_spec",
-           "clear_priority", "priority_result", "priority_batch", "priority_columns", "ContingentWarning", "SOLVER_NAME"]
+           "clear_priority", "priority_result", "priority_batch", "priority_columns", "ContingentWarning", "SOLVER_NAME",
+           "guarantee_waves"]
 
 #: ``res.solver`` of results cleared here (the compiled and reference EN paths hand such networks over)
 SOLVER_NAME = "priority-regimes"
@@ -436,10 +439,13 @@ def _solve_regimes(w: _Waterfall, reg: np.ndarray, default: np.ndarray, e: np.nd
 
 
 def _inner(n: int, di: np.ndarray, ci: np.ndarray, amounts: np.ndarray, spec: ContingentSpec, net: Any,
-           alpha: float, beta: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
-    """Greatest clearing state for fixed amounts: ``(row payments, outside payments, defaulted, waves, iterations)``."""
+           alpha: float, beta: float, e: np.ndarray | None = None
+           ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
+    """Greatest clearing state for fixed amounts: ``(row payments, outside payments, defaulted, waves, iterations)``
+    (``e``: outside assets other than the network's)."""
     w = _waterfall(n, di, ci, amounts, spec, net.external_liabilities)
-    return _inner_waterfall(w, di, net.external_assets, net.forced_default, net.forced_recovery, alpha, beta)
+    return _inner_waterfall(w, di, net.external_assets if e is None else e, net.forced_default, net.forced_recovery,
+                            alpha, beta)
 
 
 def _inner_waterfall(w: _Waterfall, di: np.ndarray, e: np.ndarray, forced: np.ndarray, recovery: np.ndarray,
@@ -513,6 +519,70 @@ def _settle_in_full(net: Any, default: np.ndarray, rows: np.ndarray, ext_paid: n
     return payments
 
 
+def _called_fixed_point(net: Any, spec: ContingentSpec, start: np.ndarray, alpha: float, beta: float,
+                        e: np.ndarray | None = None):
+    """The guarantees' called amounts found by iterating around the exact inner clearing from ``start`` (the
+    amounts of the guarantee rows): ``(amounts, row payments, outside payments, defaulted, waves, iterations)``;
+    ``e``: outside assets other than the network's."""
+    di, ci = net.edge_index
+    n = net.n
+    g_rows = np.flatnonzero(spec.guarantee)
+    amounts = spec.fixed_amount.copy()
+    amounts[g_rows] = start
+    total = 0
+    for outer in range(MAX_OUTER):
+        rows, ext_paid, default, waves, its = _inner(n, di, ci, amounts, spec, net, alpha, beta, e)
+        total += its
+        if not g_rows.size:
+            return amounts, rows, ext_paid, default, waves, total
+        cov = spec.covers[g_rows]
+        called = np.minimum(spec.cap[g_rows], np.maximum(0.0, amounts[cov] - rows[cov]))
+        scale = max(float(np.max(amounts, initial=0.0)), 1e-300)
+        if np.max(np.abs(called - amounts[g_rows]), initial=0.0) <= 1e-13 * scale:
+            amounts[g_rows] = called
+            rows, ext_paid, default, waves, its = _inner(n, di, ci, amounts, spec, net, alpha, beta, e)
+            return amounts, rows, ext_paid, default, waves, total + its
+        amounts[g_rows] = called
+    names = sorted({net.names[i] for i in di[g_rows]})
+    raise ConvergenceError(f"no clearing state found for the guarantees of {', '.join(names)} (the amounts "
+                           f"called keep changing)", total, math.inf)
+
+
+def guarantee_waves(net: Any, spec: ContingentSpec, defaulted: np.ndarray, alpha: float = 1.0,
+                    beta: float = 1.0) -> np.ndarray | None:
+    """The default waves of DESIGN §2 on a network with guarantees, whose final default set is ``defaulted``;
+    ``None`` when the waves do not end in that set (guarantees with several clearing states).
+
+    Wave 0 is who is short when everyone pays in full -- and then no guarantee is called: a guarantor that
+    fails only because a guarantee is called is not a fundamental default. Then, as in the fictitious-default
+    algorithm: with the defaulters found so far paying what they can and everyone else paying in full (their
+    guarantees called as far as the defaulters leave their obligations unpaid), those now short form the
+    next wave. Without guarantees these are the waves the clearing reports.
+    """
+    di, ci = net.edge_index
+    n = net.n
+    e = net.external_assets
+    g_rows = np.flatnonzero(spec.guarantee)
+    waves = np.where(_inner(n, di, ci, spec.fixed_amount, spec, net, alpha, beta)[3] == 0, 0, -1)
+    known = waves == 0
+    # outside assets large enough that an institution not (yet) in default pays everything, guarantees included
+    most = np.bincount(di, weights=np.where(spec.guarantee, spec.cap, spec.fixed_amount), minlength=n)
+    plenty = e + most + net.external_liabilities + 1.0
+    from .core import tie_tolerance
+
+    for wave in range(1, n + 1):
+        amounts, rows, _, _, _, _ = _called_fixed_point(net, spec, spec.cap[g_rows].copy(), alpha, beta,
+                                                        np.where(known, e, plenty))
+        pbar = np.bincount(di, weights=amounts, minlength=n) + net.external_liabilities
+        received = np.bincount(ci, weights=rows, minlength=n)
+        new = ~known & (e + received < pbar - tie_tolerance(pbar))
+        if not new.any():
+            break
+        waves[new] = wave
+        known |= new
+    return waves if np.array_equal(known, defaulted) else None
+
+
 def clear_priority(net: Any, alpha: float = 1.0, beta: float = 1.0) -> dict[str, Any]:
     """Greatest clearing state with seniority, collateral and guarantees (see the module docstring).
 
@@ -531,27 +601,7 @@ def clear_priority(net: Any, alpha: float = 1.0, beta: float = 1.0) -> dict[str,
     di, ci = net.edge_index
     n = net.n
     g_rows = np.flatnonzero(spec.guarantee)
-
-    def solve(start: np.ndarray):
-        amounts = spec.fixed_amount.copy()
-        amounts[g_rows] = start
-        total = 0
-        for outer in range(MAX_OUTER):
-            rows, ext_paid, default, waves, its = _inner(n, di, ci, amounts, spec, net, alpha, beta)
-            total += its
-            if not g_rows.size:
-                return amounts, rows, ext_paid, default, waves, total
-            cov = spec.covers[g_rows]
-            called = np.minimum(spec.cap[g_rows], np.maximum(0.0, amounts[cov] - rows[cov]))
-            scale = max(float(np.max(amounts, initial=0.0)), 1e-300)
-            if np.max(np.abs(called - amounts[g_rows]), initial=0.0) <= 1e-13 * scale:
-                amounts[g_rows] = called
-                rows, ext_paid, default, waves, its = _inner(n, di, ci, amounts, spec, net, alpha, beta)
-                return amounts, rows, ext_paid, default, waves, total + its
-            amounts[g_rows] = called
-        names = sorted({net.names[i] for i in di[g_rows]})
-        raise ConvergenceError(f"no clearing state found for the guarantees of {', '.join(names)} (the amounts "
-                               f"called keep changing)", total, math.inf)
+    solve = lambda start: _called_fixed_point(net, spec, start, alpha, beta)  # noqa: E731
 
     first = solve(spec.cap[g_rows].copy())
     unique = None
@@ -620,10 +670,19 @@ def priority_result(net: Any, method: str, alpha: float = 1.0, beta: float = 1.0
                                out["iterations"], residual)
     _refuse_nearly_closed(owed, d, equity, p, beta)
     params = {} if method == "eisenberg-noe" else {"alpha": alpha, "beta": beta}
+    waves = out["default_round"]
+    spec = contingent_spec(net)
+    if spec.guarantee.any():     # a guarantor brought down by a call is not a fundamental default (on first use)
+        found = waves
+
+        def waves():
+            again = guarantee_waves(net, spec, out["defaulted"], alpha, beta)
+            return found if again is None else again
     return ClearingResult(
-        network=owed, payments=p, defaulted=out["defaulted"], equity=equity, default_round=out["default_round"],
+        network=owed, payments=p, defaulted=out["defaulted"], equity=equity, default_round=waves,
         shortfall=pbar - p, iterations=out["iterations"], converged=True, residual=residual, method=method,
         unique=out["unique"], solver=SOLVER_NAME, params=params, row_payments=out["row_payments"],
+        all_pay_equity=owed_network(net).equity_before if spec.guarantee.any() else None,
     )
 
 

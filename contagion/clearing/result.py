@@ -96,6 +96,7 @@ class ClearingResult:
     params: Mapping[str, Any] = field(default_factory=dict)
     least_payments: np.ndarray | None = None
     row_payments: np.ndarray | None = field(default=None, repr=False)
+    all_pay_equity: np.ndarray | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if callable(self.default_round):
@@ -167,6 +168,12 @@ class ClearingResult:
         return float(np.sum(frac * self.shortfall))
 
     @property
+    def equity_if_all_pay(self) -> np.ndarray:
+        """Each one's equity with everyone paying in full: ``network.equity_before``, except that no guarantee
+        is called when everyone pays (:attr:`network` owes the guarantees as called)."""
+        return self.network.equity_before if self.all_pay_equity is None else self.all_pay_equity
+
+    @property
     def waves(self) -> int:
         """Number of the last default wave (-1 when nobody defaults)."""
         return int(self.default_round.max()) if self.default_round.size else -1
@@ -181,7 +188,8 @@ class ClearingResult:
         - ``equity_pre_shock``: outside assets + claims − obligations of ``base``, the network before the
           scenario, everyone paying in full (without ``base``: of this result's own network; for a network with
           guarantees pass what it owes, :func:`contagion.clearing.handover.owed_network`);
-        - ``equity_if_all_pay``: the same after the scenario, everyone paying in full;
+        - ``equity_if_all_pay``: the same after the scenario, everyone paying in full (so no guarantee is
+          called);
         - ``equity``: after the scenario and the clearing.
 
         ``capital_depletion`` is the share of the pre-shock equity lost, ``(equity_pre_shock - equity) /
@@ -204,7 +212,7 @@ class ClearingResult:
                 "payment": self.payments,
                 "shortfall": self.shortfall,
                 "equity_pre_shock": pre,
-                "equity_if_all_pay": net.equity_before,
+                "equity_if_all_pay": self.equity_if_all_pay,
                 "equity": self.equity,
                 "capital_depletion": capital_depletion(pre, self.equity),
                 "defaulted": self.defaulted,

@@ -94,7 +94,8 @@ def loss_summary(result, base=None) -> dict[str, Any]:
         shock = float(np.sum(np.maximum(base.external_assets - net.external_assets, 0.0)))
     shortfall = result.total_shortfall
     held = getattr(result, "holdings", None)      # fire sales: assets held count at their pre-sale price 1
-    before = net.equity_before + (held.sum(axis=1) if held is not None and held.size else 0.0)
+    # everyone paying in full: no guarantee is called (a call is contagion, not the shock's direct loss)
+    before = result.equity_if_all_pay + (held.sum(axis=1) if held is not None and held.size else 0.0)
     without = shock + float(np.sum(np.maximum(-before, 0.0)))
     system = shock + shortfall
     return {

@@ -259,7 +259,7 @@ def scenario_values(net: Any, runs: list[ViewRun], nodes: DisplayNodes, edges: D
     out = []
     for s, run in enumerate(runs):
         res, py = run.result, run.path
-        equity_before = pre_shock if py is None else res.network.equity_before
+        equity_before = pre_shock if py is None else res.equity_if_all_pay
         eb_disp = nodes.per_display(equity_before)
         wave = np.asarray(res.default_round if py is None else py.wave, dtype=int)
         defaulted = np.asarray(res.defaulted if py is None else py.defaulted, dtype=bool)

@@ -448,6 +448,21 @@ def test_cli_horizon_json_follows_design(tmp_path):
     assert {r["name"]: r["default_year"] for r in data["institutions"]} == {"A": 2028, "B": None}
 
 
+def test_cli_horizon_of_one_year_keeps_the_least_clearing_vector_and_its_note():
+    """`ring` has more than one clearing vector: a one-year run adds payment_least and says so on stderr; so does
+    --horizon Y:Y (it dropped both)."""
+    one = _cli("run", "ring", "-f", "json")
+    path = _cli("run", "ring", "--horizon", "2027:2027", "-f", "json")
+    records = json.loads(one.stdout)["institutions"]
+    assert [r["payment_least"] for r in json.loads(path.stdout)["years"][0]["institutions"]] == \
+        [r["payment_least"] for r in records]
+    assert {r["payment_least"] for r in records} != {r["payment"] for r in records}
+    assert "note: the clearing vector is not unique; the greatest one is shown (the least: payment_least)" \
+        in one.stderr
+    assert "note: the clearing vector is not unique in 2027; the greatest one is shown (the least: payment_least)" \
+        in path.stderr
+
+
 def test_cli_horizon_year_summary_has_the_one_year_keys_with_guarantees():
     """DESIGN §7: each year's summary has the keys of a one-year run's, in its order -- on the built-in network
     these include the guarantee totals (the residual-value guarantee starts in 2030)."""

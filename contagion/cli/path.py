@@ -80,6 +80,11 @@ def announce_path(path: Any, label: str) -> None:
         click.echo(scenario_line("scenario", s.name, s.description), err=True)
     if not path.scenarios:
         click.echo("no scenario: the network as it is", err=True)
+    odd = [y for y, res in zip(path.years, path.clearings) if res.unique is False]
+    if odd:      # as a one-year run says it
+        least = any(res.least_payments is not None for res in path.clearings)
+        click.echo(f"note: the clearing vector is not unique in {', '.join(map(str, odd))}; the greatest one is "
+                   "shown" + (" (the least: payment_least)" if least else ""), err=True)
 
 
 def _year_records(path: Any, k: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
@@ -107,6 +112,7 @@ def _year_records(path: Any, k: int) -> tuple[list[dict[str, Any]], dict[str, An
         "cash": float(path.cash[k].sum()),
     }
     extra = [c for c in _asset_frame(path, k, frame) if c in ASSET_COLUMNS]   # prices are in the summary
+    extra += [c for c in ("payment_least",) if c in frame]        # a year whose clearing vector is not unique
     return frame[[*INSTITUTION_COLUMNS, *extra]].to_dict(orient="records"), summary
 
 

@@ -588,7 +588,8 @@ def clear_priority(net: Any, alpha: float = 1.0, beta: float = 1.0) -> dict[str,
 
     Returns a dict with ``payments`` (per institution), ``defaulted``,
     ``default_round``, ``amounts`` (what each row owed: guarantees as called),
-    ``row_payments``, ``unique`` (None or False), ``iterations``, ``residual``.
+    ``row_payments``, ``unique`` (None or False), ``iterations``, ``residual``, ``spec`` (the network's
+    :class:`ContingentSpec`).
 
     Raises
     ------
@@ -620,7 +621,7 @@ def clear_priority(net: Any, alpha: float = 1.0, beta: float = 1.0) -> dict[str,
     amounts, rows, ext_paid, default, waves, its = first
     payments = _settle_in_full(net, default, rows, ext_paid, amounts)
     return {"payments": payments, "row_payments": rows, "amounts": amounts, "defaulted": default,
-            "default_round": waves, "unique": unique, "iterations": its, "differ": unique is False}
+            "default_round": waves, "unique": unique, "iterations": its, "differ": unique is False, "spec": spec}
 
 
 def _refuse_float_range(owed: Any, method: str) -> None:
@@ -671,18 +672,24 @@ def priority_result(net: Any, method: str, alpha: float = 1.0, beta: float = 1.0
     _refuse_nearly_closed(owed, d, equity, p, beta)
     params = {} if method == "eisenberg-noe" else {"alpha": alpha, "beta": beta}
     waves = out["default_round"]
-    spec = contingent_spec(net)
+    spec = out["spec"]
+    all_pay = None
     if spec.guarantee.any():     # a guarantor brought down by a call is not a fundamental default (on first use)
         found = waves
 
         def waves():
             again = guarantee_waves(net, spec, out["defaulted"], alpha, beta)
             return found if again is None else again
+
+        # everyone paying in full: nothing called (what each row owes then: spec.fixed_amount)
+        di, ci = net.edge_index
+        all_pay = (e + np.bincount(ci, weights=spec.fixed_amount, minlength=net.n)
+                   - np.bincount(di, weights=spec.fixed_amount, minlength=net.n) - net.external_liabilities)
     return ClearingResult(
         network=owed, payments=p, defaulted=out["defaulted"], equity=equity, default_round=waves,
         shortfall=pbar - p, iterations=out["iterations"], converged=True, residual=residual, method=method,
         unique=out["unique"], solver=SOLVER_NAME, params=params, row_payments=out["row_payments"],
-        all_pay_equity=owed_network(net).equity_before if spec.guarantee.any() else None,
+        all_pay_equity=all_pay,
     )
 
 

@@ -670,3 +670,28 @@ def test_guarantee_waves_follow_the_cascade_through_the_guarantor():
     # S gets 1 from D and has 4: pays 5 of 10, so 5 is called; G owes 8 + 5 with 12; C has 1 + 12 x 8/13 < 9
     np.testing.assert_allclose(res.payments, [5.0, 12.0, 0.0, 1 + 12 * 8 / 13, 1.0, 0.0], rtol=1e-12)
     assert res.summary()["fundamental_defaults"] == 1
+
+
+def test_two_guarantees_of_one_obligation_share_what_is_unpaid():
+    """SPV (4) owes B1 10; SP (cap 10) and B3 (cap 10) both guarantee it. 6 is unpaid: each is called for
+    half (3), so B1 gets its 10 -- before, each was called for 6 and B1 got 16 on a claim of 10. With caps of
+    10 and 2, the calls are 5 and 1 (in proportion to the caps); on a loan of 40 (36 unpaid) both caps are
+    reached: 10 and 2."""
+    def net(cap_b3, loan=10.0):
+        return _net({"edge_id": ["e1", "g1", "g2"], "debtor": ["SPV", "SP", "B3"], "creditor": ["B1"] * 3,
+                     "amount": [loan, 10.0, cap_b3], "kind": ["loan", "guarantee", "guarantee"],
+                     "covers": [None, "e1", "e1"]},
+                    {"id": ["SPV", "SP", "B1", "B3"], "external_assets": [4.0, 100.0, 0.0, 100.0]})
+    for cap_b3, loan, calls in ((10.0, 10.0, [3.0, 3.0]), (2.0, 10.0, [5.0, 1.0]), (2.0, 40.0, [10.0, 2.0])):
+        res = contagion.clear(net(cap_b3, loan))
+        assert res.network.edges["amount"].tolist()[1:] == calls
+        assert res.to_frame().loc["B1", "equity"] == 4.0 + sum(calls) <= loan
+
+
+def test_a_guarantee_of_ones_own_obligation_is_a_located_error():
+    net = _net({"edge_id": ["e1", "g1"], "debtor": ["SPV", "SPV"], "creditor": ["B1", "B1"], "amount": [10.0, 10.0],
+                "kind": ["loan", "guarantee"], "covers": [None, "e1"]},
+               {"id": ["SPV", "B1"], "external_assets": [4.0, 0.0]})
+    with pytest.raises(InvalidNetworkError, match=r"row 1, column 'covers': covers 'e1': 'SPV' would guarantee its "
+                                                  r"own obligation"):
+        contagion.clear(net)

@@ -10,7 +10,8 @@ Columns of the edge table (all optional):
   the deficiency ranks at the obligation's seniority with the other claims.
 - ``kind = guarantee`` with ``covers = <edge_id>``: the guarantor (debtor)
   owes its creditor ``min(amount, unpaid part of the covered obligation)``,
-  found jointly with the clearing.
+  found jointly with the clearing; several guarantees of one obligation share
+  its unpaid part in proportion to their caps (:func:`_calls`).
 - ``kind = residual_value_guarantee`` with ``residual_value`` K and
   ``asset_value`` V: the guarantor owes ``min(amount, max(0, K - V))``.
 
@@ -193,6 +194,7 @@ def contingent_spec(net: Any) -> ContingentSpec:
     """
     edges, nodes = net.edges, net.nodes
     m = len(edges)
+    di = net.edge_index[0]
     efile, nfile, offset = _where(net)
     problems: list[Problem] = []
     col = lambda name: edges[name].tolist() if name in edges.columns else [None] * m  # noqa: E731
@@ -229,6 +231,10 @@ def contingent_spec(net: Any) -> ContingentSpec:
                                     "covers"))
         elif row_of[key] == k:
             problems.append(Problem(f"covers {shown(key)}: a guarantee cannot cover itself", efile, k + offset,
+                                    "covers"))
+        elif di[row_of[key]] == di[k]:
+            problems.append(Problem(f"covers {shown(key)}: {shown(net.names[di[k]])} would guarantee its own "
+                                    f"obligation (a guarantee is given by another institution)", efile, k + offset,
                                     "covers"))
         else:
             covers[k] = row_of[key]
@@ -519,6 +525,24 @@ def _settle_in_full(net: Any, default: np.ndarray, rows: np.ndarray, ext_paid: n
     return payments
 
 
+def _calls(covers: np.ndarray, cap: np.ndarray, unpaid: np.ndarray) -> np.ndarray:
+    """What each guarantee (covering row ``covers``, capped at ``cap``) is called for, given the ``unpaid`` part
+    of every row: ``min(cap, unpaid part of the covered obligation)``; several guarantees of one obligation
+    share its unpaid part in proportion to their caps, so that together they are never called for more than
+    is unpaid.
+
+    >>> _calls(np.array([0, 0]), np.array([10.0, 5.0]), np.array([6.0, 0.0, 0.0])).tolist()    # 6 unpaid
+    [4.0, 2.0]
+    >>> _calls(np.array([0, 0]), np.array([10.0, 5.0]), np.array([30.0, 0.0, 0.0])).tolist()   # both caps
+    [10.0, 5.0]
+    >>> _calls(np.array([0]), np.array([10.0]), np.array([6.0, 0.0])).tolist()                # one: min(cap, 6)
+    [6.0]
+    """
+    caps = np.bincount(covers, weights=cap, minlength=unpaid.size)[covers]     # caps of all guarantees of the row
+    share = np.divide(cap, caps, out=np.ones_like(cap), where=caps > 0)
+    return np.minimum(cap, share * unpaid[covers])
+
+
 def _called_fixed_point(net: Any, spec: ContingentSpec, start: np.ndarray, alpha: float, beta: float,
                         e: np.ndarray | None = None):
     """The guarantees' called amounts found by iterating around the exact inner clearing from ``start`` (the
@@ -535,8 +559,7 @@ def _called_fixed_point(net: Any, spec: ContingentSpec, start: np.ndarray, alpha
         total += its
         if not g_rows.size:
             return amounts, rows, ext_paid, default, waves, total
-        cov = spec.covers[g_rows]
-        called = np.minimum(spec.cap[g_rows], np.maximum(0.0, amounts[cov] - rows[cov]))
+        called = _calls(spec.covers[g_rows], spec.cap[g_rows], np.maximum(0.0, amounts - rows))
         scale = max(float(np.max(amounts, initial=0.0)), 1e-300)
         if np.max(np.abs(called - amounts[g_rows]), initial=0.0) <= 1e-13 * scale:
             amounts[g_rows] = called

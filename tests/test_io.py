@@ -118,6 +118,32 @@ def test_csv_type_inference_of_extra_columns(tmp_path):
     assert nodes["mixed"].tolist() == ["1", "x"]
 
 
+@pytest.mark.parametrize("nodes, edges, expected", [
+    ("id,external_assets\nA,nan\nB,1\n", "debtor,creditor,amount\nA,B,1\n",
+     "nodes.csv, row 2, column 'external_assets': not a finite number (value: 'nan')"),
+    ("id,external_assets,external_liabilities\nA,1,-NaN\nB,1,0\n", "debtor,creditor,amount\nA,B,1\n",
+     "nodes.csv, row 2, column 'external_liabilities': not a finite number (value: '-NaN')"),
+    ("id\nA\nB\n", "debtor,creditor,amount,rate,principal,maturity\nA,B,5,nan,100,2028\n",
+     "edges.csv, row 2, column 'rate': must be a finite number >= 0, got 'nan'"),
+    ("id\nA\nB\n", "debtor,creditor,amount,rate,principal,maturity\nA,B,,0.05,nan,2028\n",
+     "edges.csv, row 2, column 'principal': must be a finite number >= 0, got 'nan'"),
+    ("id\nA\nB\n", "edge_id,debtor,creditor,amount,seniority\ne1,A,B,5,nan\n",
+     "edges.csv, row 2, column 'seniority': must be a whole number >= 1 (1 = paid first), got 'nan'"),
+    ("id\nA\nB\n", "edge_id,debtor,creditor,amount,collateral_value\ne1,A,B,5,NaN\n",
+     "edges.csv, row 2, column 'collateral_value': must be a finite number >= 0, got 'NaN'"),
+])
+def test_the_text_nan_in_a_number_column_is_an_error_not_a_blank(tmp_path, nodes, edges, expected):
+    """'nan' (numpy's savetxt writes it) was read as a blank cell: outside assets 0, no interest, seniority 1."""
+    d = tmp_path / "n"
+    d.mkdir()
+    (d / "nodes.csv").write_text(nodes)
+    (d / "edges.csv").write_text(edges)
+    with pytest.raises(InvalidNetworkError) as err:
+        contagion.clear_path(read_network(d), (2026, 2026)) if "rate" in edges or "principal" in edges \
+            else contagion.clear(read_network(d))
+    assert expected in str(err.value)
+
+
 def test_csv_written_by_hand_with_quotes_bom_crlf_and_spaces_in_header(tmp_path):
     d = tmp_path / "n"
     d.mkdir()

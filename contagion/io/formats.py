@@ -69,8 +69,10 @@ __all__ = ["FORMATS", "NetworkFormat", "read_network", "write_network", "read_cs
 _KNOWN_COLUMNS = frozenset(NODE_COLUMNS) | frozenset(EDGE_COLUMNS) | {"forced_default", "forced_recovery"}
 _CSV_FILES = ("nodes.csv", "edges.csv")
 _PARQUET_FILES = ("nodes.parquet", "edges.parquet")
-#: What counts as a number in an extra CSV column (plain decimal notation, inf, nan).
-_NUMBER_TEXT = r"(?i)[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?|[+-]?(inf|infinity|nan)"
+#: What counts as a number in an extra CSV column (plain decimal notation, inf). Not ``nan``: a column holding it
+#: stays text, so that a column the network reads as numbers (``rate``, ``seniority``, ...) reports it where it
+#: is instead of taking it for a blank cell (pandas writes a missing number as an empty cell).
+_NUMBER_TEXT = r"(?i)[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?|[+-]?(inf|infinity)"
 
 
 class NetworkFormat(NamedTuple):
@@ -261,14 +263,23 @@ def _read_csv_arrow(path: Path, columns: Mapping[str, str] | None = None) -> pd.
         table = prefetch.read_csv_table(path, rename)
     else:
         table = prefetch.take(path, prefetch.read_csv_table)
-    if table is None:
-        return None
+    if table is None or _holds_nan(table):
+        return None      # 'nan' in a number column: the strict reader says where (pandas would take it for blank)
     df = table.to_pandas(split_blocks=True, self_destruct=True)
     del table
     for name in df.columns:
         if name not in _KNOWN_COLUMNS:
             df[name] = _infer_column(df[name])
     return df
+
+
+def _holds_nan(table: Any) -> bool:
+    """Whether a number column of an Arrow table holds NaN (the text ``nan``; an empty cell is null)."""
+    import pyarrow.compute as pc
+    import pyarrow.types as pt
+
+    return any(pt.is_floating(col.type) and col.null_count < len(col) and pc.any(pc.is_nan(col)).as_py()
+               for col in table.columns)
 
 
 def _read_csv_fast(path: Path, nodes_path: Path, edges_path: Path, node_columns: Mapping[str, str] | None = None,

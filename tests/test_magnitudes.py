@@ -15,6 +15,7 @@ debtor's amounts within 1e-150..1e150, so that the float paths themselves answer
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -491,3 +492,45 @@ def test_priority_solver_refuses_shares_below_the_float_range(case):
     with pytest.raises(ContagionError, match="ill-conditioned in floating point: an obligation is below 2.2e-308"):
         priority_result(net, "eisenberg-noe")
     _check_wide(L, e, ext, expect_float=False)      # and every other path matches the exact rationals
+
+
+# ---------------------------------------------------------------------- past the largest float
+def _overflowing(folder, edges: str, nodes: str = "id,external_assets\nA,1\nB,0\nC,0\n"):
+    folder.mkdir()
+    (folder / "nodes.csv").write_text(nodes)
+    (folder / "edges.csv").write_text(edges)
+    return folder
+
+
+@pytest.mark.parametrize("edges, who, what", [
+    ("debtor,creditor,amount\nA,B,1e308\nA,C,1e308\n", "A", "its obligations"),
+    ("debtor,creditor,amount\nA,B,1e308\nC,B,1e308\n", "B", "its outside assets and claims"),
+])
+def test_amounts_adding_up_past_the_largest_float_are_a_located_error(tmp_path, edges, who, what):
+    """A total of 2e308 cannot be a float: every command said OK (validate) or ended in a traceback
+    (OverflowError in the exact solver), or showed inf; now one located problem names the institution."""
+    from click.testing import CliRunner
+
+    from contagion.cli import cli
+
+    folder = _overflowing(tmp_path / "n", edges)
+    row = {"A": 2, "B": 3}[who]
+    message = (f"nodes.csv, row {row}, column 'id': {what} add up past the largest float (1.8e308): no payment "
+               f"or equity can be written as a number")
+    with pytest.raises(contagion.InvalidNetworkError, match=re.escape(message)):
+        contagion.clear(contagion.read_network(folder))
+    for args in (["validate"], ["run"], ["rank"], ["run", "--horizon", "2026:2027"]):
+        result = CliRunner().invoke(cli, [*args, str(folder)])
+        assert result.exit_code == 1 and message in result.output, (args, result.output)
+        assert "Traceback" not in result.output
+
+
+def test_a_path_whose_acceleration_overflows_says_which_obligation(tmp_path):
+    """A owes B 1e308 a year with nothing: it defaults in 2026 and 2027's 1e308 falls due too (2e308)."""
+    folder = _overflowing(tmp_path / "n", "debtor,creditor,amount\nA,B,1e308\n", "id,external_assets\nA,0\nB,0\n")
+    net = contagion.read_network(folder)
+    assert contagion.clear(net).payments.tolist() == [0.0, 0.0]
+    with pytest.raises(contagion.ContagionError, match=r"on the path, the obligation of A -> B \(its amounts of later "
+                                                       r"years accelerated, or unpaid amounts carried, included\) adds "
+                                                       r"up past the largest float \(1\.8e308\)"):
+        contagion.clear_path(net, (2026, 2027))

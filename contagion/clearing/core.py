@@ -94,7 +94,7 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
@@ -278,6 +278,29 @@ def float_range_problem(L: sp.csr_array, pbar: np.ndarray, Pi: sp.csr_array) -> 
         return ("an obligation is below 2.2e-308 of its debtor's total obligations (the debtor's obligations "
                 "span more than ~307 orders of magnitude)")
     return ""
+
+
+def overflow_problems(net: Any) -> list:
+    """One located problem for each institution whose obligations, or whose outside assets and claims, add up
+    past the largest float (1.8e308): its payments and equity cannot be written as numbers, so no clearing
+    answers (exact arithmetic would find them, and they would still overflow when written out)."""
+    from .._columns import table_file
+    from ..errors import Problem
+
+    owes = net.total_obligations
+    with np.errstate(over="ignore", invalid="ignore"):
+        has = net.external_assets + net.interbank_assets
+    bad = np.flatnonzero(~np.isfinite(owes) | ~np.isfinite(has))
+    if not bad.size:
+        return []
+    file, offset = table_file(net.metadata, "nodes")
+    out = []
+    for i in bad:
+        what = "its obligations" if not np.isfinite(owes[i]) else "its outside assets and claims"
+        out.append(Problem(f"{what} add up past the largest float (1.8e308): no payment or equity can be written "
+                           f"as a number (give the amounts in a larger unit, e.g. billions)", file, int(i) + offset,
+                           "id", net.ids[i]))
+    return out
 
 
 def is_wide(pbar: np.ndarray, assets: np.ndarray) -> bool:

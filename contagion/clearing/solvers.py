@@ -91,7 +91,7 @@ from functools import partial
 import numpy as np
 
 from .._matrix import numba_available, use_threads
-from ..errors import ContagionError, ConvergenceError
+from ..errors import ContagionError, ConvergenceError, InvalidNetworkError
 from .batch import MAX_CASCADE_SWEEPS, MAX_SWEEPS, HUB_DEGREE_FACTOR, HUB_MIN_COUPLING, BatchLimits
 from .core import (DIRECT_LIMIT, LU_FALLBACK_LIMIT, MAX_ITER, RESIDUAL_RTOL, BlockLimits, Solution,
                    exact_or_refuse, exact_when_stuck, fda_solve, float_check, float_range_problem,
@@ -263,12 +263,24 @@ def _short0(net, e: np.ndarray | None = None) -> np.ndarray:
                          net.total_obligations, net.interbank_assets)
 
 
+def _refuse_overflow(net) -> None:
+    """An :class:`~contagion.InvalidNetworkError` naming each institution whose amounts add up past the largest
+    float (:func:`.core.overflow_problems`); nothing when there is none."""
+    from .core import overflow_problems
+
+    problems = overflow_problems(net)
+    if problems:
+        raise InvalidNetworkError(problems)
+
+
 def _solve(net, alpha: float, beta: float, path: str, tuning: Tuning) -> Solution:
     """The raw solution on ``path``: compiled policy iteration (Eisenberg--Noe) or FDA, or the reference FDA;
     a network floats cannot represent (:func:`.core.float_range_problem`) or decide (:func:`.core.float_check`)
     is cleared exactly or refused, and so is a small one with a closed group without outside money whose
     block floats could not settle (:func:`.core.exact_when_stuck`)."""
     why = float_range_problem(net.liabilities, net.total_obligations, net.relative_liabilities)
+    if why or not np.isfinite(net.interbank_assets).all():
+        _refuse_overflow(net)
     if why:
         return exact_or_refuse(net, why, alpha, beta)
     try:
@@ -383,6 +395,8 @@ def _reference_columns(net, E, alpha, beta, cols, limits, P, D, its, res) -> Non
     from .batch import reference_batch
 
     why = float_range_problem(net.liabilities, net.total_obligations, net.relative_liabilities)
+    if why:
+        _refuse_overflow(net)
     for k, sol in reference_batch(net, E, alpha, beta, cols, limits, exact_why=why):
         sol = sol if why or sol.solver == "fda-exact" else float_check(net, sol, alpha, beta, e=E[:, k])
         _checked(sol, f"scenario {k}")

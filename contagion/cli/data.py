@@ -447,7 +447,9 @@ def _dated_and_priority_problems(net) -> list:
             except InvalidNetworkError as exc:
                 problems += list(exc.problems)
                 break
-    return problems
+    from ..clearing.core import overflow_problems
+
+    return problems + overflow_problems(net)
 
 
 def _path_tables(net) -> None:

@@ -549,7 +549,19 @@ def _future(base: Any, sched: Any, rules: PathRules, outstanding_after: np.ndarr
 
 
 def _with(net: Any, amounts: np.ndarray, e: np.ndarray, ext: np.ndarray) -> Any:
-    """``net`` with these amounts and outside money (``net`` itself when nothing changes)."""
+    """``net`` with these amounts and outside money (``net`` itself when nothing changes); a
+    :class:`~contagion.ContagionError` naming the first obligation or institution whose amount (carried and
+    accelerated amounts included) adds up past the largest float."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        big = [(k, "obligation") for k in np.flatnonzero(~np.isfinite(amounts))[:1]] or \
+              [(k, "outside money") for k in np.flatnonzero(~np.isfinite(e) | ~np.isfinite(ext))[:1]]
+    if big:
+        k, what = big[0]
+        di, ci = net.edge_index
+        who = f"{net.names[di[k]]} -> {net.names[ci[k]]}" if what == "obligation" else net.names[k]
+        raise ContagionError(f"on the path, the {what} of {who} (its amounts of later years accelerated, or unpaid "
+                             f"amounts carried, included) adds up past the largest float (1.8e308): give the "
+                             f"amounts in a larger unit, e.g. billions")
     kw: dict[str, Any] = {}
     if not np.array_equal(amounts, net.edges["amount"].to_numpy(dtype=np.float64)):
         kw["edge_amounts"] = amounts

@@ -49,6 +49,23 @@ def test_bad_columns_option_is_a_usage_error(tmp_path, value):
     assert out.exit_code == 2 and "--columns" in out.output
 
 
+@pytest.mark.parametrize("value, expected", [
+    ("debtor=source,creditor=target,amount=weight,external_assets=assets,external_assets=external_liabilities",
+     "'external_assets' is given twice ('assets' and 'external_liabilities')"),
+    ("debtor=source,debtor=target", "'debtor' is given twice ('source' and 'target')"),
+    ("debtor=source,creditor=target,amount=weight,id=bank_id,name=bank_id",
+     "'id' and 'name' are both read from 'bank_id'"),
+])
+def test_columns_naming_a_column_twice_is_a_usage_error(tmp_path, value, expected):
+    """The last of two mappings won silently: outside assets read from the liabilities column, liabilities 0."""
+    folder = _edges(tmp_path / "e", "source,target,weight\nA,B,1\n")
+    (folder / "nodes.csv").write_text("bank_id,assets,external_liabilities\nA,5,3\nB,0,0\n")
+    out = CliRunner().invoke(cli, ["run", str(folder), "--columns", value])
+    assert out.exit_code == 2 and expected in " ".join(out.output.split()), out.output
+    with pytest.raises(contagion.ContagionError, match="'id' and 'name' are both read from 'bank_id'"):
+        contagion.read_network(folder, columns={"id": "bank_id", "name": "bank_id"})
+
+
 def test_columns_naming_a_missing_column_is_located(tmp_path):
     folder = _edges(tmp_path / "e", "source,target,weight\nA,B,1\n")
     with pytest.raises(InvalidNetworkError) as info:

@@ -92,7 +92,16 @@ def _remember_columns(ctx: click.Context, param: click.Parameter, value: str | N
         if not eq or not ours.strip() or not theirs.strip():
             raise click.BadParameter(f"expected OURS=THEIRS pairs separated by commas, e.g. "
                                      f"debtor=source,creditor=target,amount=weight; got {shown(part)}")
+        if ours.strip() in mapping:
+            raise click.BadParameter(f"{shown(ours.strip())} is given twice ({shown(mapping[ours.strip()])} and "
+                                     f"{shown(theirs.strip())}): each of our columns is read from one column")
         mapping[ours.strip()] = theirs.strip()
+    from ..io._tables import split_columns
+
+    try:
+        split_columns(mapping)        # two of our columns from one of the file's
+    except ContagionError as exc:
+        raise click.BadParameter(str(exc).replace("columns=: ", "", 1)) from None
     ctx.meta["contagion.columns"] = mapping
 
 

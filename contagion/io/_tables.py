@@ -19,7 +19,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from ..errors import InvalidNetworkError, Problem, shown
+from ..errors import ContagionError, InvalidNetworkError, Problem, shown
 from ..network import AMOUNTS_FROM_INTEREST, PLACEHOLDER, FinancialNetwork, warn_interest_amounts
 
 __all__ = ["LocatedProblem", "build_network", "near_misses", "near_miss_message", "KNOWN_NODE_COLUMNS",
@@ -96,7 +96,27 @@ def split_columns(columns: Mapping[str, str] | None) -> tuple[dict[str, str], di
     ({'id': 'bank_id'}, {'debtor': 'source', 'creditor': 'target'})
     """
     nodes = {ours: theirs for ours, theirs in (columns or {}).items() if ours in KNOWN_NODE_COLUMNS}
-    return nodes, {ours: theirs for ours, theirs in (columns or {}).items() if ours not in nodes}
+    edges = {ours: theirs for ours, theirs in (columns or {}).items() if ours not in nodes}
+    for table in (nodes, edges):
+        twice = columns_named_twice(table)
+        if twice:
+            raise ContagionError(f"columns=: {twice}; each of our columns needs a column of its own")
+    return nodes, edges
+
+
+def columns_named_twice(columns: Mapping[str, str]) -> str:
+    """The first of the file's column names that ``columns`` (ours -> the file's, one table) gives to two of our
+    columns, said in words; '' when there is none.
+
+    >>> columns_named_twice({"id": "bank_id", "name": "bank_id"})
+    "'id' and 'name' are both read from 'bank_id'"
+    """
+    seen: dict[str, str] = {}
+    for ours, theirs in columns.items():
+        if theirs in seen:
+            return f"{seen[theirs]!r} and {ours!r} are both read from {theirs!r}"
+        seen[theirs] = ours
+    return ""
 
 
 def rename_columns(table: pd.DataFrame, columns: Mapping[str, str], label: str, file: str | None,

@@ -602,3 +602,33 @@ def test_a_sweep_configuration_given_as_a_scenario_says_what_it_is(tmp_path):
                                f"distributions), not a scenario; run it with `contagion sweep -c {shipped}`")
     res = CliRunner().invoke(cli, ["run", "-s", str(shipped)])
     assert res.exit_code == 1 and "not a scenario; run it with `contagion sweep -c" in res.stderr
+
+
+def test_messages_name_a_users_scenario_file_and_say_why_exactly(tmp_path):
+    """`run -s my.toml` with an unknown target named only the scenario (`validate` named the file); a path
+    named neither ('shocks[0]' of a flattened list); a loss of 5.000001 against assets of 5 read 'loss 5 is
+    larger than ... (5)'; a fractional year 'must be a number'; a five-digit year 'expected FIRST:LAST'."""
+    from click.testing import CliRunner
+
+    from contagion.cli import cli
+
+    def err(*args):
+        out = CliRunner().invoke(cli, list(args))
+        assert out.exit_code in (1, 2), out.output
+        return " ".join(out.output.split())
+
+    scen = tmp_path / "named.toml"
+    scen.write_text('name = "core-shock"\n[[shocks]]\nkind = "external_assets"\ntarget = "Z"\nrelative = 0.5\n')
+    named = f"{scen}: scenario 'core-shock': shocks[0].target: unknown institution 'Z'"
+    assert named in err("run", "chain", "-s", str(scen))
+    assert named in err("run", "chain", "-s", str(scen), "--horizon", "2026:2027")
+    scen.write_text('name = "a"\n[[shocks]]\nkind = "external_assets"\ntarget = "A"\nabsolute = 5.000001\n')
+    assert "loss 5.000001 is larger than the external assets of A (5)" in err("run", "chain", "-s", str(scen))
+    scen.write_text('name = "y"\n[[shocks]]\nkind = "external_assets"\ntarget = "A"\nrelative = 0.5\n'
+                    'year = 2027.5\n')
+    assert "shocks[0].year: must be a whole year, got 2027.5" in err("run", "chain", "-s", str(scen))
+    assert "'2026:99999': years have at most four digits" in err("run", "chain", "--horizon", "2026:99999")
+    # a dataset's own scenario is named as before (no file path)
+    from contagion.shocks import find_scenario
+
+    assert find_scenario("core-shock", contagion.load_dataset("core-periphery")).where == "scenario 'core-shock'"

@@ -42,8 +42,10 @@ def parse_horizon(text: str) -> tuple[int, int]:
     parts = [p.strip() for p in str(text).split(":")]
     if len(parts) == 1:
         parts = parts * 2
-    if len(parts) != 2 or not all(p.isdigit() and len(p) <= 4 for p in parts):
+    if len(parts) != 2 or not all(p.isdigit() for p in parts):
         raise ValueError(f"expected FIRST:LAST (years, e.g. 2026:2030), got {text!r}")
+    if any(len(p) > 4 for p in parts):
+        raise ValueError(f"{text!r}: years have at most four digits (e.g. 2026:2030)")
     first, last = int(parts[0]), int(parts[1])
     if last < first:
         raise ValueError(f"{text!r}: the last year is before the first")

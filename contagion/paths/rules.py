@@ -27,6 +27,8 @@ class PathRules:
     shocks: tuple = ()
     frozen_from: np.ndarray = field(default=None, repr=False)
     collateral: tuple = ()
+    #: how messages name each of ``shocks`` (``scenario 'x': shocks[2]``)
+    labels: tuple = ()
 
     def factors(self, key: str, year: int) -> tuple[float, float]:
         """``(economic-life factor, value factor)`` of collateral ``key`` in ``year``.
@@ -57,7 +59,7 @@ class PathRules:
         if not np.array_equal(ext, base.external_liabilities):
             kw["external_liabilities"] = ext
         net = base.replace(**kw) if kw else base
-        return net, (apply_in_year(net, self.shocks, year) if self.shocks else net)
+        return net, (apply_in_year(net, self.shocks, year, self.labels or None) if self.shocks else net)
 
 
 def path_rules(net: Any, scenarios: Sequence[Any], years: Sequence[int]) -> PathRules:
@@ -71,13 +73,13 @@ def path_rules(net: Any, scenarios: Sequence[Any], years: Sequence[int]) -> Path
     """
     from ..shocks.targets import _node_mask, _ShockProblem
 
-    shocks, rules = [], []
+    shocks, rules, labels = [], [], []
     frozen = np.full(net.n, np.inf)
     first, last = years[0], years[-1]
     problems = []
     for scen in scenarios:
         for i, s in enumerate(scen.shocks):
-            where = f"scenario {scen.name!r}: shocks[{i}]"
+            where = f"{scen.where}: shocks[{i}]"
             dated = [s.year] if s.year is not None else list(s.years or [])
             outside = [y for y in dated if not first <= y <= last and not (s.kind in ("freeze", "collateral")
                                                                            and y < first)]
@@ -97,6 +99,8 @@ def path_rules(net: Any, scenarios: Sequence[Any], years: Sequence[int]) -> Path
                               1.0 - (0.0 if s.relative is None else float(s.relative)), s.year, s.years))
             else:
                 shocks.append(s)
+                labels.append(where)
     if problems:
         raise ScenarioError.listing(problems)
-    return PathRules(static_network=net, shocks=tuple(shocks), frozen_from=frozen, collateral=tuple(rules))
+    return PathRules(static_network=net, shocks=tuple(shocks), frozen_from=frozen, collateral=tuple(rules),
+                     labels=tuple(labels))

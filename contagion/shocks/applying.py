@@ -5,7 +5,7 @@ from __future__ import annotations
 import warnings
 from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
-from ..errors import InvalidNetworkError, ScenarioError, shown
+from ..errors import InvalidNetworkError, ScenarioError
 from .kinds import SHOCK_KINDS
 from .model import Scenario, Shock
 from .targets import _ShockProblem
@@ -29,10 +29,12 @@ class PathOnlyWarning(UserWarning):
         self.shocks = tuple(shocks)
 
 
-def apply_in_year(network: "FinancialNetwork", shocks: Sequence[Shock], year: int) -> "FinancialNetwork":
+def apply_in_year(network: "FinancialNetwork", shocks: Sequence[Shock], year: int,
+                  labels: Sequence[str] | None = None) -> "FinancialNetwork":
     """Apply the shocks active in ``year`` (no year, or ``year`` among theirs), path rules excepted.
 
-    Used by :func:`contagion.clear_path` for each year of a path.
+    Used by :func:`contagion.clear_path` for each year of a path. ``labels`` name the shocks in messages
+    (default ``shocks[k]``, ``k`` the position in ``shocks``).
 
     >>> import contagion
     >>> net = contagion.load_dataset("chain")
@@ -43,15 +45,32 @@ def apply_in_year(network: "FinancialNetwork", shocks: Sequence[Shock], year: in
     """
     from dataclasses import replace
 
-    active = [replace(s, year=None, years=None) for s in shocks
+    labels = list(labels) if labels is not None else [f"shocks[{k}]" for k in range(len(shocks))]
+    active = [(label, replace(s, year=None, years=None)) for label, s in zip(labels, shocks)
               if s.kind not in PATH_KINDS and (s.year is None and s.years is None or s.year == year
                                                or (s.years is not None and year in s.years))]
-    return apply(network, active) if active else network
+    return _apply_labelled(network, active) if active else network
+
+
+def _apply_labelled(network: "FinancialNetwork", shocks: Sequence[tuple[str, Shock]]) -> "FinancialNetwork":
+    """Apply ``(label, shock)`` pairs in order; a :class:`ScenarioError` listing every problem by its label."""
+    problems: list[str] = []
+    out = network
+    for label, shock in shocks:
+        try:
+            out = SHOCK_KINDS[shock.kind].apply(out, shock)
+        except _ShockProblem as exc:
+            problems.append(f"{label}.{exc}" if exc.key else f"{label}: {exc}")
+        except InvalidNetworkError as exc:
+            problems.append(f"{label}: {exc}")
+    if problems:
+        raise ScenarioError.listing(problems)
+    return out
 
 
 def _shocks_of(item: Any) -> Iterable[tuple[str, Shock]]:
     if isinstance(item, Scenario):
-        return [(f"scenario {shown(item.name)}: shocks[{i}]", s) for i, s in enumerate(item.shocks)]
+        return [(f"{item.where}: shocks[{i}]", s) for i, s in enumerate(item.shocks)]
     if isinstance(item, Shock):
         return [("shock", item)]
     if isinstance(item, (list, tuple)):
@@ -89,8 +108,6 @@ def apply(network: "FinancialNetwork", scenario: "Scenario | Shock | Sequence[Sc
     >>> net.liabilities.toarray().tolist()[0]  # unchanged
     [0.0, 10.0, 0.0]
     """
-    problems: list[str] = []
-    out = network
     shocks = list(_shocks_of(scenario))
     dated = [label for label, s in shocks if s.year is not None or s.years is not None or s.kind in PATH_KINDS]
     if dated:
@@ -98,17 +115,8 @@ def apply(network: "FinancialNetwork", scenario: "Scenario | Shock | Sequence[Sc
                       f"{', ...' if len(dated) > 1 else ''}) with a year, or a freeze/collateral rule, apply only "
                       f"on a multi-year path (contagion.clear_path, run --horizon); a one-year clearing skips them",
                       dated), stacklevel=2)
-    for label, shock in shocks:
-        if shock.year is not None or shock.years is not None or shock.kind in PATH_KINDS:
-            continue
-        try:
-            out = SHOCK_KINDS[shock.kind].apply(out, shock)
-        except _ShockProblem as exc:
-            problems.append(f"{label}.{exc}" if exc.key else f"{label}: {exc}")
-        except InvalidNetworkError as exc:
-            problems.append(f"{label}: {exc}")
-    if problems:
-        raise ScenarioError.listing(problems)
+    out = _apply_labelled(network, [(label, shock) for label, shock in shocks if shock.year is None
+                                    and shock.years is None and shock.kind not in PATH_KINDS])
     names = [s.name for s in (scenario if isinstance(scenario, (list, tuple)) else [scenario])
              if isinstance(s, Scenario)]
     if names:

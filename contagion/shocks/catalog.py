@@ -105,7 +105,9 @@ def find_scenario(name_or_path: "str | Path | Scenario", network: "FinancialNetw
     spec = str(name_or_path)
     path = Path(spec)
     if path.is_file():
-        return load_scenario(path)
+        from dataclasses import replace
+
+        return replace(load_scenario(path), source=spec)      # a user's file: messages name it
     if path.is_dir():
         raise ScenarioError(f"{spec}: is a directory, not a scenario file")
     if "/" in spec or "\\" in spec:

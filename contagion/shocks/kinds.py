@@ -19,6 +19,12 @@ if TYPE_CHECKING:  # pragma: no cover
     from .model import Shock
 
 
+def _number(x: float) -> str:
+    """``x`` with every digit it needs to be itself (``5``, ``5.000001``, ``1e+20``)."""
+    text = repr(float(x))
+    return text[:-2] if text.endswith(".0") else text
+
+
 def _apply_external_assets(net: "FinancialNetwork", shock: Shock) -> "FinancialNetwork":
     m = _node_mask(net, shock)
     e = net.external_assets.copy()
@@ -28,8 +34,9 @@ def _apply_external_assets(net: "FinancialNetwork", shock: Shock) -> "FinancialN
         a = shock.absolute
         short = m & (a > e * (1 + 1e-12) + 1e-12)
         if short.any():
-            who = ", ".join(f"{shown(net.names[i], 40, quote=False)} ({e[i]:g})" for i in np.flatnonzero(short)[:5])
-            raise _ShockProblem("absolute", f"loss {a:g} is larger than the external assets of {who}")
+            # the numbers as written (shortest round trip): 5.000001 is not shown as 5 beside assets of 5
+            who = ", ".join(f"{shown(net.names[i], 40, quote=False)} ({_number(e[i])})" for i in np.flatnonzero(short)[:5])
+            raise _ShockProblem("absolute", f"loss {_number(a)} is larger than the external assets of {who}")
         e[m] = np.maximum(e[m] - a, 0.0)
     else:
         e[m] = shock.value

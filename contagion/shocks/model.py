@@ -137,6 +137,8 @@ class Scenario:
     name: str
     description: str = ""
     shocks: tuple[Shock, ...] = field(default_factory=tuple)
+    #: the file it was read from when a user gave its path (named in messages); not part of the data
+    source: str | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name:
@@ -153,6 +155,12 @@ class Scenario:
         object.__setattr__(self, "shocks", shocks)
 
     # ------------------------------------------------------------------ conversions
+    @property
+    def where(self) -> str:
+        """How messages name it: ``scenario 'x'``, after its file when a user gave one (``my.toml: scenario
+        'x'``)."""
+        return (f"{self.source}: " if self.source else "") + f"scenario {shown(self.name)}"
+
     def to_dict(self) -> dict[str, Any]:
         """``{"name", "description", "shocks": [shock dicts]}``."""
         return {"name": self.name, "description": self.description, "shocks": [s.to_dict() for s in self.shocks]}

@@ -75,7 +75,11 @@ def _error_message(err: Mapping[str, Any]) -> tuple[list[Any], str]:
         msg = f"must be <= {ctx['le']:g}"
     elif typ == "greater_than_equal":
         msg = f"must be >= {ctx['ge']:g}"
-    elif typ in ("float_type", "float_parsing", "int_type"):
+    elif typ in ("int_type", "int_from_float", "int_parsing") and isinstance(err.get("input"), float) \
+            and not isinstance(err.get("input"), bool):
+        what = "a whole year" if loc and loc[-1] == "year" else "a whole number"
+        msg = f"must be {what}, got {shown(err.get('input'))}"
+    elif typ in ("float_type", "float_parsing", "int_type", "int_from_float", "int_parsing"):
         msg = f"must be a number, got {shown(err.get('input'))}"
     elif typ == "finite_number":
         msg = "must be a finite number"

@@ -497,12 +497,12 @@ def test_cli_report_with_a_horizon_notes_that_the_timeline_applies_the_dated_sho
     res = CliRunner().invoke(cli, ["report", str(folder), "-s", str(folder / "late.toml"), "--horizon", "2026:2029",
                                    "-o", str(out)])
     assert res.exit_code == 0, res.output
-    assert ("note: the one-year sections skip 1 shock with a year or a freeze/collateral rule (scenario 'late': "
-            "shocks[0]); the timeline (2026-2029) applies it") in res.stderr
+    assert ("note: the one-year sections skip 1 shock with a year or a freeze/collateral rule "
+            f"({folder / 'late.toml'}: scenario 'late': shocks[0]); the timeline (2026-2029) applies it") in res.stderr
     assert "a one-year clearing skips them" not in res.stderr
     res = CliRunner().invoke(cli, ["report", str(folder), "-s", str(folder / "late.toml"), "-o", str(out)])
     assert res.exit_code == 0, res.output
-    assert "warning: 1 shock (scenario 'late': shocks[0]) with a year" in res.stderr
+    assert f"warning: 1 shock ({folder / 'late.toml'}: scenario 'late': shocks[0]) with a year" in res.stderr
     assert "the timeline" not in res.stderr
 
 

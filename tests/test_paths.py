@@ -532,6 +532,20 @@ def test_a_defaulted_guarantors_estate_still_answers_for_its_guarantee():
     np.testing.assert_allclose(path.guarantees_given, [10.0, 10.0, 10.0, 10 - 10 / 7], rtol=1e-12)
 
 
+def test_a_shock_setting_an_amount_does_not_make_a_row_due_before_its_start():
+    """A residual value guarantee callable from 2028 (start), set to its cap by an undated scenario (as the
+    built-in hyperion-tenant-exit does): due in 2028, not from the first year of the path."""
+    net = _net({"edge_id": ["r1"], "debtor": ["G"], "creditor": ["B"], "amount": [0.0],
+                "kind": ["residual_value_guarantee"], "residual_value": [50.0], "asset_value": [47.0],
+                "start": [2028]},
+               {"id": ["G", "B"], "external_assets": [100.0, 0.0]})
+    exit_ = Scenario("exit", "", [Shock("edges", select={"edge_id": "r1"}, value=5.0)])
+    path = clear_path(net, (2026, 2029), [exit_])
+    assert path.payments[:, 0].tolist() == [0.0, 0.0, 3.0, 0.0]
+    ai = clear_path(contagion.load_dataset("ai-infrastructure"), (2029, 2030), ["hyperion-tenant-exit"])
+    assert [round(float(y), 2) for y in ai.guarantees_given] == [0.0, 27.3]
+
+
 def test_a_residual_value_guarantee_pays_once_over_the_path():
     """min(cap 5, K - V = 50 - 47) = 3, paid in the first year and not again."""
     net = _net({"edge_id": ["r1"], "debtor": ["G"], "creditor": ["B"], "amount": [5.0],

@@ -19,7 +19,9 @@ Each year ``t`` of the horizon, in this order:
    defaulter left unpaid in earlier years (it stays owed to the same
    creditors, pro rata); outside liabilities of ``t`` (``cashflows.csv`` or
    the node table). Outside assets: those of ``t`` plus the cash carried
-   from ``t - 1``. Scenario shocks with a ``year``/``years`` apply now.
+   from ``t - 1``. Scenario shocks with a ``year``/``years`` apply now (and
+   those without, every year); a recurring row outside its ``start``/``end``
+   years owes nothing whatever a shock sets its amount to.
 3. **Clearing**, exactly, through :func:`contagion.clear` (greatest clearing
    vector). **Acceleration**: an institution that cannot pay what falls due
    defaults, and everything it owes in the later years of the horizon (its
@@ -371,7 +373,9 @@ class _State:
         if cont is not None:      # a guarantee stays in force against a defaulter's estate (never accelerated)
             due = np.where(cont.rows, recurring, due)
         base, year_net = rules.year_network(self.net, t, due, *self.money[k])
-        amounts = year_net.edges["amount"].to_numpy(dtype=np.float64) + self.remainder
+        # a row outside its start/end years owes nothing then, whatever a shock sets (only what is carried)
+        amounts = np.where(sched.outside_years(t), 0.0, year_net.edges["amount"].to_numpy(dtype=np.float64)) \
+            + self.remainder
         given = np.nan
         if cont is not None:      # caps are for the whole path: what was paid on them in earlier years is gone
             amounts, given = cont.in_force(amounts, self.contingent_paid)
@@ -543,7 +547,7 @@ def _future(base: Any, sched: Any, rules: PathRules, outstanding_after: np.ndarr
     skip = sched.is_debt if contingent is None else sched.is_debt | contingent
     for y, (e_y, ext_y) in zip(later, later_money):
         net_y = rules.year_network(base, y, sched.recurring_due(y), e_y, ext_y)[1]
-        rows = rows + np.where(skip, 0.0, net_y.edges["amount"].to_numpy(dtype=np.float64))
+        rows = rows + np.where(skip | sched.outside_years(y), 0.0, net_y.edges["amount"].to_numpy(dtype=np.float64))
         ext = ext + net_y.external_liabilities
     return rows, ext
 

@@ -71,6 +71,11 @@ class Schedule:
         active = ~self.is_debt & (self.start <= year) & (year <= self.end)
         return np.where(active, self.amount, 0.0)
 
+    def outside_years(self, year: int) -> np.ndarray:
+        """The non-debt rows that cannot fall due in ``year`` (before their ``start`` or after their ``end``):
+        a scenario's shock that sets their amount does not make them due then."""
+        return ~self.is_debt & ((self.start > year) | (year > self.end))
+
 
 def _where(net: Any) -> tuple[str, int]:
     """``(file label, row offset)`` of the edge table: rows as in the file (header = row 1) when read from one."""

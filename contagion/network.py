@@ -235,6 +235,7 @@ class FinancialNetwork:
         *,
         types: Sequence[str] | None = None,
         metadata: Mapping[str, Any] | None = None,
+        ids: Sequence[str] | None = None,
     ) -> "FinancialNetwork":
         """Build a network from a liabilities matrix.
 
@@ -245,9 +246,11 @@ class FinancialNetwork:
         external_assets, external_liabilities : array_like, shape (n,), optional
             Default 0.
         names : sequence of str, optional
-            Unique institution names (also used as ids). Default ``"0" .. "n-1"``.
+            Unique institution names (also used as ids unless ``ids`` is given). Default ``"0" .. "n-1"``.
         types : sequence of str, optional
             Institution types; default ``"institution"``.
+        ids : sequence of str, optional
+            Unique ids when they are not the names (e.g. ``A`` for ``Alpha``); default the names.
 
         Raises
         ------
@@ -326,11 +329,19 @@ class FinancialNetwork:
             M.eliminate_zeros()
             M.sort_indices()
         node_table = None
-        if name_tuple is not None or types is not None:
-            ids = list(name_tuple) if name_tuple is not None else [str(i) for i in range(n)]
+        if ids is not None:
+            id_problems: list[Problem] = []
+            if len(ids) != n:
+                id_problems.append(Problem(f"{len(ids)} ids given for {n} institutions", column="ids"))
+            else:
+                _check_unique(pd.Series([str(x) for x in ids]), "ids", id_problems, None, 0)
+            if id_problems:
+                raise InvalidNetworkError(id_problems)
+        if name_tuple is not None or types is not None or ids is not None:
+            shown_as = list(name_tuple) if name_tuple is not None else [str(i) for i in range(n)]
             node_table = pd.DataFrame({
-                "id": ids,
-                "name": ids,
+                "id": shown_as if ids is None else [str(x) for x in ids],
+                "name": shown_as,
                 "type": list(types) if types is not None else [DEFAULT_NODE_TYPE] * n,
             })
         net = cls(

@@ -218,3 +218,24 @@ def test_clear_ensemble_over_syndicates_reproducible():
     # losses booked to syndicate nodes move to their members; the syndicates themselves lose nothing now
     assert f.loc["CoreWeave DDTL 2.0 lenders", "loss_high"] == 0
     assert f.loc["Blackstone", "loss_high"] > f.loc["Blackstone", "loss_low"] > 0
+
+
+def test_a_marginals_files_ids_stay_the_ids(tmp_path):
+    """A marginals file with ids and names: the written network keeps the ids (the names as names), so a scenario
+    aimed at an id works on it and with --clear (the names had become the ids: 'unknown institution A')."""
+    (tmp_path / "m.csv").write_text("id,name,interbank_assets,interbank_liabilities,external_assets\n"
+                                    "A,Alpha,7,4,10\nB,Beta,5,5,3\nC,Gamma,3,5,4\nD,Delta,5,6,2\n")
+    (tmp_path / "s.toml").write_text('name = "a"\n[[shocks]]\nkind = "external_assets"\ntarget = "A"\n'
+                                     'relative = 0.9\n')
+    out = CliRunner().invoke(cli, ["reconstruct", str(tmp_path / "m.csv"), "-o", str(tmp_path / "net")])
+    assert out.exit_code == 0, out.output
+    net = contagion.read_network(tmp_path / "net")
+    assert net.ids == ("A", "B", "C", "D") and net.names == ("Alpha", "Beta", "Gamma", "Delta")
+    np.testing.assert_allclose(net.interbank_liabilities, [4, 5, 5, 6], rtol=1e-9)
+    shocked = contagion.stress(net, [str(tmp_path / "s.toml")])
+    assert shocked.network.external_assets[0] == pytest.approx(1.0)
+    out = CliRunner().invoke(cli, ["reconstruct", str(tmp_path / "m.csv"), "--clear", "-s", str(tmp_path / "s.toml"),
+                                   "-f", "json"])
+    assert out.exit_code == 0, out.output
+    marg = read_marginals(tmp_path / "m.csv")
+    assert marg.to_network(sp.csr_array((4, 4))).ids == ("A", "B", "C", "D")

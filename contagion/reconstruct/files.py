@@ -54,7 +54,7 @@ def read_marginals(path: Any, known: Any = None) -> Marginals:
     return Marginals(names=tuple(names), interbank_assets=nums["interbank_assets"],
                      interbank_liabilities=nums["interbank_liabilities"], known=kn, forbidden=fb,
                      external_assets=nums["external_assets"], external_liabilities=nums["external_liabilities"],
-                     types=tuple(t or "institution" for t in types_), source=file)
+                     types=tuple(t or "institution" for t in types_), source=file, ids=tuple(ids))
 
 
 def _table_with(path: Any, columns: tuple[str, ...]) -> tuple[pd.DataFrame, str]:
@@ -150,10 +150,11 @@ def _labelled(m: Marginals, prob: _Problem, L: sp.csr_array, method: str) -> Any
 
     coo = sp.coo_array(L)
     known = np.asarray(prob.known[coo.row, coo.col]).ravel() > 0 if prob.known.nnz else np.zeros(coo.nnz, bool)
-    edges = pd.DataFrame({"debtor": [m.names[i] for i in coo.row], "creditor": [m.names[j] for j in coo.col],
+    keys = m.keys
+    edges = pd.DataFrame({"debtor": [keys[i] for i in coo.row], "creditor": [keys[j] for j in coo.col],
                           "amount": coo.data, "kind": np.where(known, "known", "reconstructed"),
                           "source": np.where(known, "known", f"reconstruct {method}")})
-    nodes = pd.DataFrame({"id": m.names, "type": m.types or ["institution"] * m.n,
+    nodes = pd.DataFrame({"id": keys, "name": m.names, "type": m.types or ["institution"] * m.n,
                           "external_assets": m.external_assets, "external_liabilities": m.external_liabilities,
                           "interbank_assets_given": m.interbank_assets,
                           "interbank_liabilities_given": m.interbank_liabilities})

@@ -49,10 +49,17 @@ class Marginals:
     external_liabilities: np.ndarray
     types: tuple[str, ...] = field(default=())
     source: str = ""
+    #: the institutions' ids when they are not their names (a marginals file with ``id`` and ``name``)
+    ids: tuple[str, ...] = field(default=())
 
     @property
     def n(self) -> int:
         return len(self.names)
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        """The ids (the names when no ids were given)."""
+        return self.ids or self.names
 
     @classmethod
     def from_network(cls, net: Any) -> "Marginals":
@@ -62,14 +69,15 @@ class Marginals:
                    interbank_liabilities=net.interbank_liabilities.copy(), known=sp.csr_array((n, n)),
                    forbidden=sp.csr_array((n, n), dtype=bool), external_assets=net.external_assets.copy(),
                    external_liabilities=net.external_liabilities.copy(), types=tuple(map(str, net.types)),
-                   source=str(net.metadata.get("dataset") or net.metadata.get("source") or ""))
+                   source=str(net.metadata.get("dataset") or net.metadata.get("source") or ""),
+                   ids=tuple(map(str, net.ids)))
 
     def to_network(self, L: Any) -> Any:
         """A :class:`~contagion.FinancialNetwork` with liabilities ``L`` and these outside balances."""
         from ..network import FinancialNetwork
 
         return FinancialNetwork.from_matrix(L, self.external_assets, self.external_liabilities, self.names,
-                                            types=self.types or None,
+                                            types=self.types or None, ids=self.ids or None,
                                             metadata={"source": self.source, "reconstructed": True})
 
 

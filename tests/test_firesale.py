@@ -311,3 +311,40 @@ def test_fire_sales_on_the_built_in_network_as_the_readme_tells():
     senior = (net.edges["debtor"].to_numpy() == net.ids[cw]) & (net.edges["seniority"].to_numpy() == 1)
     owed = deep.network.edges["amount"].to_numpy()
     np.testing.assert_allclose(deep.row_payments[senior], owed[senior], rtol=0, atol=1e-12)
+
+
+def test_a_price_that_underflows_to_zero_still_sells_everything():
+    """impact x units past ~745 makes exp(-impact x units) 0.0: the holder's assets are worth 0.0 and it is still
+    short, so it sells all it holds. It was taken for a holder with nothing to sell: the price jumped back to 1,
+    `clear` raised a false 'tipping point', `clear_many` returned a state with residual 1, units_sold was 0."""
+    net = contagion.FinancialNetwork.from_edges(
+        pd.DataFrame({"debtor": ["A"], "creditor": ["B"], "amount": [6.0]}),
+        pd.DataFrame({"id": ["A", "B"], "external_assets": [2.0, 0.0], "asset_units": [10.0, 0.0]}))
+    res = contagion.clear(net, method="fire-sale", impact=100)
+    assert res.payments.tolist() == [2.0, 0.0] and res.prices == {"asset": 0.0}
+    assert res.units_sold.ravel().tolist() == [10.0, 0.0] and res.defaulted.tolist() == [True, False]
+    batch = contagion.clear_many(net, np.c_[net.external_assets], method="fire-sale", impact=100)
+    assert batch.payments.ravel().tolist() == [2.0, 0.0] and float(batch.residual[0]) == 0.0
+    # at impact 50 the price is still a float (exp(-500)): the same answer
+    assert contagion.clear(net, method="fire-sale", impact=50).payments.tolist() == [2.0, 0.0]
+
+
+def test_validate_checks_the_fire_sale_columns_and_leverage_must_be_finite(tmp_path):
+    """validate said OK for asset units of -1 / nan / inf and a target leverage of 0.5 / 'abc' (run -m fire-sale
+    refused them); --leverage inf made assets - inf x 0 = NaN and blamed external_assets."""
+    folder = tmp_path / "u"
+    folder.mkdir()
+    (folder / "nodes.csv").write_text("id,external_assets,asset_units,target_leverage\nA,1,-1,0.5\nB,1,nan,abc\n"
+                                      "C,1,inf,2\n")
+    (folder / "edges.csv").write_text("debtor,creditor,amount\nA,B,1\n")
+    out = CliRunner().invoke(cli, ["validate", str(folder)])
+    assert out.exit_code == 1
+    for row, col, value in ((2, "asset_units", "-1"), (3, "asset_units", "nan"), (4, "asset_units", "inf"),
+                            (2, "target_leverage", "0.5"), (3, "target_leverage", "abc")):
+        assert f"row {row}, column '{col}'" in out.output and f"got '{value}'" in out.output
+    good = tmp_path / "g"
+    good.mkdir()
+    (good / "nodes.csv").write_text("id,external_assets,asset_units\nA,0,5\nZ,0,0\n")
+    (good / "edges.csv").write_text("debtor,creditor,amount\nA,Z,5\n")
+    out = CliRunner().invoke(cli, ["run", str(good), "-m", "fire-sale-leverage", "--impact", "0", "--leverage", "inf"])
+    assert out.exit_code == 1 and "leverage (assets / equity) must be a finite number >= 1, got inf" in out.output

@@ -265,8 +265,8 @@ def _targets(net, leverage: Any) -> np.ndarray:
         lam = float(leverage)
     except (TypeError, ValueError):
         raise ContagionError(f"leverage must be a number >= 1, got {leverage!r}") from None
-    if not (lam >= 1.0):
-        raise ContagionError(f"leverage (assets / equity) must be >= 1, got {lam}")
+    if not (lam >= 1.0 and math.isfinite(lam)):
+        raise ContagionError(f"leverage (assets / equity) must be a finite number >= 1, got {lam}")
     out = np.full(net.n, lam)
     nodes = net.nodes
     if "target_leverage" in nodes.columns:
@@ -318,6 +318,8 @@ class _Model:
             equity = assets - pbar
             need = np.maximum(need, np.where(equity >= 0, assets - self.targets * equity, 0.0))
         frac = np.divide(need, value, out=np.zeros_like(value), where=value > 0)
+        # holdings worth 0.0 (a price that underflowed: impact x units past ~745) still short: all of it is sold
+        frac[(value <= 0) & (need > 0)] = 1.0
         frac[self.net.forced_default] = 1.0          # made to default: sells everything
         return np.clip(frac, 0.0, 1.0)
 

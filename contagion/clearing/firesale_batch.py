@@ -65,6 +65,8 @@ def _fraction_sold(net, E: np.ndarray, P: np.ndarray, value: np.ndarray, targets
         equity = assets - pbar
         need = np.maximum(need, np.where(equity >= 0, assets - targets[:, None] * equity, 0.0))
     frac = np.divide(need, value, out=np.zeros_like(value), where=value > 0)
+    # holdings worth 0.0 (a price that underflowed: impact x units past ~745) still short: all of it is sold
+    frac[(value <= 0) & (need > 0)] = 1.0
     frac[net.forced_default] = 1.0
     return np.clip(frac, 0.0, 1.0)
 

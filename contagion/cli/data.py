@@ -436,6 +436,8 @@ def _dated_and_priority_problems(net) -> list:
 
     problems: list = []
     checks = [[contingent_spec]] if uses_priority(net) else []
+    if any(str(c).startswith("asset_units") or c == "target_leverage" for c in net.nodes.columns):
+        checks.append([_fire_sale_columns])
     folders = network_folders(net)
     if any(c in net.edges.columns for c in DATED_COLUMNS) or any(
             (f / name).is_file() for f in folders for name in ("collateral.csv", "cashflows.csv")):
@@ -450,6 +452,22 @@ def _dated_and_priority_problems(net) -> list:
     from ..clearing.core import overflow_problems
 
     return problems + overflow_problems(net)
+
+
+def _fire_sale_columns(net) -> None:
+    """The node columns the fire-sale methods read (``asset_units*``, ``target_leverage``), checked as they read
+    them."""
+    from ..clearing.firesale import _targets, asset_holdings
+    from ..errors import InvalidNetworkError
+
+    problems: list = []
+    for check in (asset_holdings, lambda n: _targets(n, 10.0)):
+        try:
+            check(net)
+        except InvalidNetworkError as exc:
+            problems += list(exc.problems)
+    if problems:
+        raise InvalidNetworkError(problems)
 
 
 def _path_tables(net) -> None:

@@ -239,3 +239,38 @@ def test_a_marginals_files_ids_stay_the_ids(tmp_path):
     assert out.exit_code == 0, out.output
     marg = read_marginals(tmp_path / "m.csv")
     assert marg.to_network(sp.csr_array((4, 4))).ids == ("A", "B", "C", "D")
+
+
+def _totals(tmp_path, rows: str):
+    path = tmp_path / "m.csv"
+    path.write_text("id,interbank_assets,interbank_liabilities\n" + rows)
+    return path
+
+
+def test_max_entropy_and_ensemble_when_the_totals_leave_some_links_no_room(tmp_path):
+    """B is owed 5 and owes 5; C owes 5 and is owed nothing; A is owed 5. B can only pay A (C is owed nothing),
+    so C must pay B: the one matrix with these totals. The links B -> C and C -> A are allowed but can hold
+    nothing, RAS crept towards the answer without reaching it, and max-entropy and ensemble failed."""
+    path = _totals(tmp_path, "A,5,0\nB,5,5\nC,0,5\n")
+    for method in ("max-entropy", "ensemble"):
+        out = CliRunner().invoke(cli, ["reconstruct", str(path), "-m", method, "-o", str(tmp_path / method),
+                                       "-n", "2"] if method == "ensemble" else
+                                 ["reconstruct", str(path), "-m", method, "-o", str(tmp_path / method)])
+        assert out.exit_code == 0, out.output
+        folder = tmp_path / method / ("draw-0001" if method == "ensemble" else "")
+        net = contagion.read_network(folder)
+        assert net.liabilities.toarray().tolist() == [[0, 0, 0], [5, 0, 0], [0, 5, 0]]
+    from contagion.reconstruct import reconstruct
+
+    assert reconstruct([5, 5, 0], [0, 5, 5], "max-entropy").toarray().tolist() == [[0, 0, 0], [5, 0, 0], [0, 5, 0]]
+
+
+def test_totals_that_cannot_be_matched_say_so_in_every_method(tmp_path):
+    """A owes 5 and may pay only B (C is owed nothing), who is owed 1: max-entropy said 'did not reach the
+    totals ... use min-density', which fails too."""
+    path = _totals(tmp_path, "A,5,5\nB,1,0\nC,0,1\n")
+    for method in ("max-entropy", "min-density", "ensemble"):
+        out = CliRunner().invoke(cli, ["reconstruct", str(path), "-m", method, "-o", str(tmp_path / method)])
+        assert out.exit_code == 1
+        assert ("the totals cannot be matched with the links allowed: the liabilities left at 'A' have no allowed "
+                "creditor with room") in out.output, (method, out.output)

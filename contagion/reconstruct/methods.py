@@ -15,10 +15,31 @@ from .marginals import ENSEMBLE_BLOCK, Marginals, RECONSTRUCTION_METHODS, _Probl
 
 
 def _ras(prob: _Problem, tol: float = 1e-13, max_iter: int = 20_000) -> np.ndarray:
-    """Maximum entropy by RAS on the free links; raises ConvergenceError if the totals are not reached."""
-    X = prob.support().astype(np.float64)
-    if not X.any():
+    """Maximum entropy by RAS on the links that can hold an amount.
+
+    The links allowed are first the free ones. When RAS does not reach the totals on them, either no matrix has
+    these totals (:func:`_min_density` then says which liabilities have no allowed creditor with room), or the
+    totals leave some allowed links no room in any matrix (B owed 5 and owing 5, with A the only other one it
+    may pay, must pay A; then what C owes can only go to B): such links are found from one matrix with the
+    totals (:func:`_support_of`) and RAS runs on the others, where it converges -- the maximum-entropy matrix
+    is then the limit RAS was creeping towards. Raises ConvergenceError if even that fails.
+    """
+    X, it, err = _ras_on(prob, prob.support(), tol, max_iter)
+    if X is not None:
         return X
+    feasible = _min_density(prob)              # raises when the totals cannot be matched at all
+    X, it2, err = _ras_on(prob, _support_of(prob, feasible), tol, max_iter)
+    if X is not None:
+        return X
+    raise ConvergenceError("maximum entropy (RAS) did not reach the totals on the links that can hold an amount; "
+                           "use min-density", it + it2, err)
+
+
+def _ras_on(prob: _Problem, links: np.ndarray, tol: float, max_iter: int) -> tuple[np.ndarray | None, int, float]:
+    """RAS from 1 on ``links``: ``(matrix or None when the totals were not reached, iterations, error)``."""
+    X = links.astype(np.float64)
+    if not X.any():
+        return X, 0, 0.0
     row, col = prob.row, prob.col
     scale = max(prob.total, 1e-300)
     err = math.inf
@@ -29,10 +50,36 @@ def _ras(prob: _Problem, tol: float = 1e-13, max_iter: int = 20_000) -> np.ndarr
         X *= np.divide(col, cs, out=np.zeros_like(col), where=cs > 0)[None, :]
         err = float(np.abs(X.sum(axis=1) - row).sum()) / scale
         if err <= tol:
-            return X
-    raise ConvergenceError("maximum entropy (RAS) did not reach the totals: they leave some allowed links no "
-                           "room, so no matrix spreads over all of them; use min-density, or forbid those links",
-                           it, err)
+            return X, it, err
+    return None, max_iter, err
+
+
+def _support_of(prob: _Problem, X0: np.ndarray) -> np.ndarray:
+    """The free links that hold an amount in some matrix with the totals, from one such matrix ``X0``.
+
+    An empty link (i, j) can take an amount exactly when an alternating cycle goes through it: add on (i, j),
+    take from a link (i', j) that holds something, add on a free (i', j'), ... back to row i. In the graph with
+    an arc row i -> column j for every free link and column j -> row i for every link holding an amount in
+    ``X0``, that is: i and j in the same strongly connected component.
+
+    >>> free = np.array([[False, False, False], [True, False, True], [False, True, False]])
+    >>> prob = type("P", (), {"n": 3, "support": lambda self: free})()
+    >>> X0 = np.array([[0, 0, 0], [5.0, 0, 0], [0, 5.0, 0]])      # B pays A 5, C pays B 5; B -> C holds nothing
+    >>> _support_of(prob, X0).astype(int).tolist()
+    [[0, 0, 0], [1, 0, 0], [0, 1, 0]]
+    """
+    from scipy.sparse.csgraph import connected_components
+
+    n = prob.n
+    free = prob.support()
+    held = X0 > 0
+    fi, fj = np.nonzero(free)
+    hi, hj = np.nonzero(held)
+    src = np.concatenate([fi, n + hj])
+    dst = np.concatenate([n + fj, hi])
+    graph = sp.csr_array((np.ones(src.size), (src, dst)), shape=(2 * n, 2 * n))
+    _, label = connected_components(graph, directed=True, connection="strong")
+    return held | (free & (label[:n, None] == label[None, n:]))
 
 
 def _augment(prob: _Problem, X: np.ndarray, r: np.ndarray, c: np.ndarray) -> bool:

@@ -599,3 +599,12 @@ def test_the_command_line_collects_garbage_less_often():
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert "exit 0 (10000, 20, 20) (10000, 20, 20)" in done.stderr
     assert done.stdout.splitlines()[0].startswith("id,")
+
+
+def test_reverse_stress_shows_the_two_sides_of_its_bracket_apart():
+    """With --tol 1e-9 the table read 'defaults once the shock reaches s = 0.125 ... survives at s = 0.125'."""
+    out = invoke("reverse-stress", "--target", "CoreWeave", "--shock", "external_assets:OpenAI", "--tol", "1e-9")
+    found = re.search(r"reaches s = ([0-9.]+) .*survives at s = ([0-9.]+) \(precision 1e-09\)", out.stdout)
+    assert found is not None, out.stdout
+    upper, lower = map(float, found.groups())
+    assert found.group(1) != found.group(2) and 0 < upper - lower <= 1e-9

@@ -271,14 +271,30 @@ def _reverse_output(rs, st, fmt: str, output: str | None) -> str:
     return _reverse_table(rs, cascade, label, output)
 
 
+def _apart(a: float, b: float) -> tuple[str, str]:
+    """``a`` and ``b`` with six significant digits, or as many more as it takes to tell them apart.
+
+    >>> _apart(0.12500000023, 0.1249999998)
+    ('0.1250000002', '0.1249999998')
+    >>> _apart(0.27386364, 0.25)
+    ('0.273864', '0.25')
+    """
+    for digits in range(6, 18):
+        left, right = f"{a:.{digits}g}", f"{b:.{digits}g}"
+        if left != right or a == b:
+            return left, right
+    return repr(a), repr(b)
+
+
 def _reverse_table(rs, cascade, label: str, output: str | None) -> str:
     from .run import fmt_amount, render, use_color
     from .tables import Col, fitted_table, table_width
 
     s = rs.summary()
     if rs.status == "defaults":
-        head = (f"{rs.target} defaults once the shock reaches s = {rs.threshold:.6g} ({rs.threshold:.4%}); "
-                f"it survives at s = {rs.lower:.6g} (precision {rs.tol:g}).")
+        up, low = _apart(rs.threshold, rs.lower)
+        head = (f"{rs.target} defaults once the shock reaches s = {up} ({rs.threshold:.4%}); "
+                f"it survives at s = {low} (precision {rs.tol:g}).")
     elif rs.status == "already":
         head = f"{rs.target} is in default already without the shock (s = 0)."
     else:

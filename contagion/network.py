@@ -705,8 +705,10 @@ class FinancialNetwork:
 
         Accepted keys: ``external_assets``, ``external_liabilities``,
         ``forced_default``, ``forced_recovery``, ``liabilities`` together with
-        ``edge_amounts`` (new amounts for every row of the edge table), and
-        ``metadata``. Values are checked for shape, finiteness and sign.
+        ``edge_amounts`` (new amounts for every row of the edge table),
+        ``edge_columns`` (``{name: values}`` for other columns of the edge table,
+        e.g. ``collateral_value``; not ``debtor``, ``creditor`` or ``amount``),
+        and ``metadata``. Values are checked for shape, finiteness and sign.
         """
         n = self.n
         kw: dict[str, Any] = dict(
@@ -741,6 +743,18 @@ class FinancialNetwork:
                 edges = self.edges.copy()  # self.edges is cached: never mutate it
                 edges["amount"] = amounts
                 kw["_edge_table"] = edges
+        if "edge_columns" in changes:
+            columns = dict(changes.pop("edge_columns"))
+            fixed = sorted(set(columns) & {"debtor", "creditor", "amount"})
+            if fixed:
+                raise TypeError(f"replace(edge_columns=...) cannot set {fixed}: use edge_amounts= for amounts")
+            edges = kw["_edge_table"].copy() if kw["_edge_table"] is not self._edge_table else self.edges.copy()
+            for name, values in columns.items():
+                v = np.asarray(values)
+                if v.shape != (self.n_edges,):
+                    raise InvalidNetworkError(f"edge column {name!r} has shape {v.shape}, expected ({self.n_edges},)")
+                edges[name] = v
+            kw["_edge_table"] = edges
         if "metadata" in changes:
             kw["metadata"] = dict(changes.pop("metadata"))
         if changes:

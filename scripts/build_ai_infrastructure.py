@@ -782,7 +782,7 @@ def secure_edges(edges: list[Edge]) -> None:
     ~$13-19bn, Arm shares, a campus) is worth more than anything that falls due in a year, so the secured claim is
     the whole amount, and ``collateral_value`` may not exceed the obligation (DESIGN.md section 8) while the
     amounts change with scenarios (binding-only sets the xAI vehicle's loans to 0, assumptions-low lowers
-    interest) and from year to year on the path (interest only, then nothing after maturity).
+    interest).
     """
     by_id = {e.edge_id: e for e in edges}
     for debtor, rows in SECURED.items():
@@ -1914,8 +1914,8 @@ def guarantees_section(w, built: Built, results: dict[str, dict], names: dict[st
       "worth far more than what falls due in a year, so the secured claim is the whole amount and ranking it first "
       "is the same clearing. `collateral_value` cannot exceed the obligation (DESIGN.md section 8), and the amounts "
       "change under the scenarios (binding-only sets the xAI vehicle's loans to 0; assumptions-low lowers the "
-      "interest) and from year to year on the path (interest only, then 0 after maturity), so any fixed "
-      "`collateral_value` that is right for the 2027 amounts makes those runs fail with a located error.")
+      "interest), so any fixed `collateral_value` that is right for the 2027 amounts makes those runs fail with a "
+      "located error (on a path each year's secured claim is capped at what falls due that year).")
     w("")
     if called:
         w(f"**Called guarantee**: `contagion run ai-infrastructure -s hyperion-tenant-exit` - Meta leaves, the "

@@ -546,6 +546,32 @@ def test_a_shock_setting_an_amount_does_not_make_a_row_due_before_its_start():
     assert [round(float(y), 2) for y in ai.guarantees_given] == [0.0, 27.3]
 
 
+def test_secured_debt_on_a_path_is_secured_up_to_what_falls_due_and_its_collateral_is_used_once():
+    """A (20 a year) owes B a bullet of 100 at 5% due 2027 secured by 80, and C 10 a year. 2026: 5 + 10 paid
+    (the path failed here: 'collateral_value 80 is above the obligation (5)'). 2027: 105 + 10 due with 25 in
+    hand: A defaults (C's 2028 amount accelerated) and B, secured for 80, takes all 25. 2028: the estate's 20
+    goes to B too (80 - 25 = 55 of collateral left); C gets nothing."""
+    net = _net({"debtor": ["A", "A"], "creditor": ["B", "C"], "amount": [100.0, 10.0], "principal": [100.0, None],
+                "rate": [0.05, None], "maturity": [2027, None], "collateral_value": [80.0, None]},
+               {"id": ["A", "B", "C"], "external_assets": [20.0, 0.0, 0.0]})
+    path = clear_path(net, (2026, 2028))
+    assert path.payments[:, 0].tolist() == [15.0, 25.0, 20.0]
+    assert path.obligations[:, 0].tolist() == [15.0, 125.0, 100.0]
+    assert (path.equity - path.external_assets)[:, 1:].tolist() == [[5.0, 10.0], [25.0, 0.0], [20.0, 0.0]]
+    # collateral used up: A (20 a year) owes B 100 due 2026 secured by 30, and C 100 in 2026. 2026: B takes
+    # all 20 (secured). 2027: 10 of collateral left: B takes 10 first, the other 10 is shared by B's unsecured
+    # 70 and C's 100. 2028: nothing secured is left, the 20 is shared by what each is still owed
+    net = _net({"debtor": ["A", "A"], "creditor": ["B", "C"], "amount": [100.0, 100.0], "principal": [100.0, None],
+                "rate": [0.0, None], "maturity": [2026, None], "collateral_value": [30.0, None],
+                "start": [None, 2026], "end": [None, 2026]},
+               {"id": ["A", "B", "C"], "external_assets": [20.0, 0.0, 0.0]})
+    path = clear_path(net, (2026, 2028))
+    got = (path.equity - path.external_assets)[:, 1:]                  # what B and C received each year
+    b27 = 10 + 10 * 70 / 170
+    np.testing.assert_allclose(got, [[20.0, 0.0], [b27, 10 * 100 / 170],
+                                     [20 * (80 - b27) / 160, 20 * (100 - 10 * 100 / 170) / 160]], rtol=1e-12)
+
+
 def test_a_residual_value_guarantee_pays_once_over_the_path():
     """min(cap 5, K - V = 50 - 47) = 3, paid in the first year and not again."""
     net = _net({"edge_id": ["r1"], "debtor": ["G"], "creditor": ["B"], "amount": [5.0],

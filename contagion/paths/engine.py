@@ -335,6 +335,7 @@ class _State:
     prices: np.ndarray               # (K,) prices at the start of the next year (1 at the start of the horizon)
     contingent: "_Contingent | None" = None   # guarantees and residual value guarantees, if any
     contingent_paid: np.ndarray | None = None  # paid so far on each of their rows (their caps are for the path)
+    secured: "_Secured | None" = None          # obligations with a collateral_value, if any
 
     @classmethod
     def start(cls, net: Any, sched: Any, years: tuple[int, ...], flows: Cashflows, sells: bool) -> "_State":
@@ -346,7 +347,7 @@ class _State:
                    outstanding=sched.principal.copy(), maturity=sched.maturity.copy(), remainder=np.zeros(net.n_edges),
                    remainder_ext=np.zeros(net.n), cash=np.zeros(net.n), defaulted=np.zeros(net.n, dtype=bool),
                    asset_names=names, units=units, prices=np.ones(len(names)), contingent=_Contingent.of(net),
-                   contingent_paid=np.zeros(net.n_edges))
+                   contingent_paid=np.zeros(net.n_edges), secured=_Secured.of(net))
 
     def _market(self) -> dict[str, Any]:
         """What a selling method is told of the market this year: the units held and the starting prices."""
@@ -373,6 +374,9 @@ class _State:
         if cont is not None:      # a guarantee stays in force against a defaulter's estate (never accelerated)
             due = np.where(cont.rows, recurring, due)
         base, year_net = rules.year_network(self.net, t, due, *self.money[k])
+        if self.secured is not None:     # the year's network before its shocks, secured as the year is
+            base = base.replace(edge_columns={"collateral_value": self.secured.column(
+                base.edges["amount"].to_numpy(dtype=np.float64))})
         # a row outside its start/end years owes nothing then, whatever a shock sets (only what is carried)
         amounts = np.where(sched.outside_years(t), 0.0, year_net.edges["amount"].to_numpy(dtype=np.float64)) \
             + self.remainder
@@ -387,7 +391,7 @@ class _State:
                                 self.money[k + 1:], None if cont is None else cont.rows)
         held = self.units
         cur, res, accelerated, wave = _clear_accelerating(year_net, amounts, e_year, ext_year, self.defaulted,
-                                                          later, method, {**params, **self._market()})
+                                                          later, method, {**params, **self._market()}, self.secured)
         # 4. carry forward
         self._carry(cur, res, accelerated, called)
         sold = res.units_sold if self.asset_names else np.zeros_like(held)
@@ -409,6 +413,8 @@ class _State:
         rows = owed.edges["amount"].to_numpy(dtype=np.float64)
         paid = res.row_payments if res.row_payments is not None else rows * frac[di]
         self.remainder = np.maximum(rows - paid, 0.0)
+        if self.secured is not None:
+            self.secured.carry(cur, res.defaulted[di], paid)
         if self.contingent is not None:
             self.remainder = self.contingent.carry(self.remainder, paid, self.contingent_paid)
         ext_paid = res.payments - np.bincount(di, weights=paid, minlength=self.net.n)
@@ -481,8 +487,47 @@ class _Contingent:
         return np.where(self.rows, 0.0, np.maximum(remainder - relief, 0.0))
 
 
+@dataclass
+class _Secured:
+    """Obligations with a ``collateral_value`` on a path.
+
+    The collateral secures the whole debt, not one year's instalment: each year its creditor is paid first
+    from what the collateral is still worth to it, up to what falls due that year -- ``min(collateral left,
+    amount due)``, so a loan of 100 at 5% secured by 80 is secured for its 5 of interest before maturity and
+    for 80 of what falls due at maturity or on default. The collateral is used up only by what the secured
+    creditor is paid while the debtor is in default (its estate realises it); payments in full do not touch it.
+    """
+
+    value: np.ndarray       # collateral_value per row (NaN: unsecured)
+    used: np.ndarray        # realised so far
+
+    @classmethod
+    def of(cls, net: Any) -> "_Secured | None":
+        from .._columns import located_numbers
+
+        if "collateral_value" not in net.edges.columns:
+            return None
+        problems: list = []
+        value = located_numbers(net.edges["collateral_value"], "collateral_value", None, 0, problems, low=0)
+        if problems or not np.isfinite(value).any():
+            return None      # bad values are reported by the clearing, located
+        return cls(value=value, used=np.zeros(value.size))
+
+    def column(self, amounts: np.ndarray) -> np.ndarray:
+        """The year's ``collateral_value`` column for these amounts."""
+        left = np.maximum(self.value - self.used, 0.0)
+        return np.where(np.isnan(self.value), np.nan, np.minimum(left, amounts))
+
+    def carry(self, cur: Any, in_default: np.ndarray, paid: np.ndarray) -> None:
+        """What the secured creditors were paid this year from their collateral, rows whose debtor is in default
+        (``in_default``, per row)."""
+        secured = cur.edges["collateral_value"].to_numpy(dtype=np.float64)
+        self.used += np.where(in_default & np.isfinite(secured), np.minimum(paid, np.nan_to_num(secured)), 0.0)
+
+
 def _clear_accelerating(year_net: Any, amounts: np.ndarray, e: np.ndarray, ext: np.ndarray, defaulted: np.ndarray,
-                        later: Callable[[], tuple[np.ndarray, np.ndarray]], method: str, params: dict):
+                        later: Callable[[], tuple[np.ndarray, np.ndarray]], method: str, params: dict,
+                        secured: "_Secured | None" = None):
     """Clear the year; accelerate the later debts of each new defaulter and clear again, until no one else
     defaults. Returns ``(network cleared, result, accelerated, wave)``."""
     from ..clearing import clear
@@ -496,9 +541,9 @@ def _clear_accelerating(year_net: Any, amounts: np.ndarray, e: np.ndarray, ext: 
         if accelerated.any():
             future = later() if future is None else future
             cur = _with(year_net, amounts + np.where(accelerated[di], future[0], 0.0), e,
-                        ext + np.where(accelerated, future[1], 0.0))
+                        ext + np.where(accelerated, future[1], 0.0), secured)
         else:
-            cur = _with(year_net, amounts, e, ext)
+            cur = _with(year_net, amounts, e, ext, secured)
         res = clear(cur, method=method, **params)
         new = res.defaulted & ~accelerated & ~defaulted
         if not new.any():
@@ -552,7 +597,7 @@ def _future(base: Any, sched: Any, rules: PathRules, outstanding_after: np.ndarr
     return rows, ext
 
 
-def _with(net: Any, amounts: np.ndarray, e: np.ndarray, ext: np.ndarray) -> Any:
+def _with(net: Any, amounts: np.ndarray, e: np.ndarray, ext: np.ndarray, secured: "_Secured | None" = None) -> Any:
     """``net`` with these amounts and outside money (``net`` itself when nothing changes); a
     :class:`~contagion.ContagionError` naming the first obligation or institution whose amount (carried and
     accelerated amounts included) adds up past the largest float."""
@@ -569,6 +614,8 @@ def _with(net: Any, amounts: np.ndarray, e: np.ndarray, ext: np.ndarray) -> Any:
     kw: dict[str, Any] = {}
     if not np.array_equal(amounts, net.edges["amount"].to_numpy(dtype=np.float64)):
         kw["edge_amounts"] = amounts
+    if secured is not None:
+        kw["edge_columns"] = {"collateral_value": secured.column(amounts)}
     if not np.array_equal(e, net.external_assets):
         kw["external_assets"] = e
     if not np.array_equal(ext, net.external_liabilities):

@@ -463,6 +463,17 @@ def test_cli_horizon_of_one_year_keeps_the_least_clearing_vector_and_its_note():
         in path.stderr
 
 
+def test_cli_path_shock_is_what_the_scenario_took_whatever_cash_was_carried_in():
+    """The default scenario takes 20 of OpenAI's outside assets every year of a path: the summary read 0 in 2027,
+    the carried cash hiding it (it compared the year's assets after the scenario, cash included, with those
+    before it, cash not included)."""
+    data = json.loads(_cli("run", "--horizon", "2026:2030", "-f", "json").stdout)
+    assert [y["summary"]["shock"] for y in data["years"]] == [20.0] * 5
+    for y in data["years"]:
+        s = y["summary"]
+        assert s["system_loss"] == pytest.approx(s["shock"] + s["total_shortfall"], rel=1e-12)
+
+
 def test_cli_horizon_year_summary_has_the_one_year_keys_with_guarantees():
     """DESIGN §7: each year's summary has the keys of a one-year run's, in its order -- on the built-in network
     these include the guarantee totals (the residual-value guarantee starts in 2030)."""

@@ -100,7 +100,10 @@ def _year_records(path: Any, k: int) -> tuple[list[dict[str, Any]], dict[str, An
     frame = res.to_frame(owed_network(path.bases[k])).reset_index()
     frame["defaulted"] = path.defaulted[k]
     frame["default_round"] = path.default_round[k]
-    loss = loss_summary(res, path.bases[k])
+    base = path.bases[k]
+    if k:        # the year's outside assets hold the cash carried in: the shock is what the scenario took
+        base = base.replace(external_assets=base.external_assets + path.cash[k - 1])
+    loss = loss_summary(res, base)
     summary = {
         **res.summary(),
         "defaults": int(path.defaulted[k].sum()),

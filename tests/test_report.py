@@ -665,8 +665,9 @@ def test_institutions_across_scenarios_chain():
     net = contagion.load_dataset("chain")
     rep = build_report(net, ["a-fails", b_fails], generated="2025-01-01")
     long = rep.institutions_by_scenario()
-    assert list(long.columns) == ["name", "id", "type", "scenario", "equity_pre_shock", "equity", "shortfall",
-                                  "defaulted", "wave"]
+    assert list(long.columns) == ["name", "id", "type", "scenario", "equity_pre_shock", "obligations", "equity",
+                                  "shortfall", "defaulted", "wave"]
+    assert long["obligations"].tolist() == [10.0, 10.0, 15.0, 15.0, 8.0, 8.0]
     assert long[["name", "scenario"]].values.tolist() == [["A", "a-fails"], ["A", "b-fails"], ["B", "a-fails"],
                                                           ["B", "b-fails"], ["C", "a-fails"], ["C", "b-fails"]]
     waves = rep.compare_institutions("wave")
@@ -956,3 +957,14 @@ def test_sensitivity_section_names_the_assumptions_it_cannot_rank(tmp_path):
     assert ("; 1 of the 3 do not move it and are not listed; 2 more move no amount of the one-year network and are "
             "not ranked (they act on the multi-year path or inside a scenario): gpu\\_life, &lt;b&gt;exit&lt;/b&gt; "
             "([CSV](tables/sensitivity.csv)).") in line
+
+
+def test_the_shortfall_comparison_says_its_obligations_are_pre_shock_and_each_cell_what_was_owed():
+    """hyperion-tenant-exit raises the vehicle's obligations from 1.80 (the year's coupon) to 29.10 (the bonds
+    redeemed): the table showed 'Obligations 1.80' beside a shortfall of 2.10."""
+    rep = build_report(contagion.load_dataset("ai-infrastructure"), ["hyperion-tenant-exit"], generated="x")
+    row = next(r for r in rep._compare_context()["shortfall"] if r["name"].startswith("Hyperion"))
+    assert row["pre"] == "1.80"
+    assert "leaves 2.10 unpaid of 29.10 owed in this scenario" in row["cells"][0]["title"]
+    html = rep.to_html()
+    assert ">Obligations pre-shock</th>" in html

@@ -196,7 +196,8 @@ class Report:
 
     def institutions_by_scenario(self) -> pd.DataFrame:
         """Every institution in every scenario (long format, network order, then scenario order): ``name, id,
-        type, scenario, equity_pre_shock, equity, shortfall, defaulted, wave`` (``wave`` = -1 when solvent)."""
+        type, scenario, equity_pre_shock, obligations, equity, shortfall, defaulted, wave`` (``wave`` = -1 when
+        solvent; ``obligations``: what each owed in that scenario, guarantees as called)."""
         base = self.base
         pre = owed_network(base).equity_before
         frames = []
@@ -204,7 +205,8 @@ class Report:
             res = r.result
             frames.append(pd.DataFrame({
                 "name": list(base.names), "id": [str(i) for i in base.ids], "type": base.types.astype(str),
-                "scenario": label, "equity_pre_shock": pre, "equity": res.equity,
+                "scenario": label, "equity_pre_shock": pre, "obligations": res.network.total_obligations,
+                "equity": res.equity,
                 "shortfall": res.shortfall, "defaulted": res.defaulted,
                 "wave": np.asarray(res.default_round, dtype=int)}))
         frame = pd.concat(frames, ignore_index=True)
@@ -213,8 +215,8 @@ class Report:
         return frame.iloc[order].reset_index(drop=True)
 
     def compare_institutions(self, measure: str = "equity") -> pd.DataFrame:
-        """``measure`` (``equity``, ``shortfall`` or ``wave``) of every institution (rows, by name) in every
-        scenario (columns), in network order.
+        """``measure`` (``equity``, ``shortfall``, ``obligations`` or ``wave``) of every institution (rows, by
+        name) in every scenario (columns), in network order.
 
         >>> import contagion
         >>> from contagion.report import build_report
@@ -224,8 +226,8 @@ class Report:
         >>> rep.compare_institutions("wave").to_dict(orient="index")
         {'A': {'a-fails': 0, 'b-fails': 0}, 'B': {'a-fails': 1, 'b-fails': 0}, 'C': {'a-fails': 2, 'b-fails': 1}}
         """
-        if measure not in ("equity", "shortfall", "wave"):
-            raise ValueError(f"measure must be equity, shortfall or wave, not {measure!r}")
+        if measure not in ("equity", "shortfall", "obligations", "wave"):
+            raise ValueError(f"measure must be equity, shortfall, obligations or wave, not {measure!r}")
         frame = self.institutions_by_scenario().pivot(index="name", columns="scenario", values=measure)
         return frame.reindex(index=list(self.base.names), columns=self.names)
 
@@ -435,7 +437,8 @@ class Report:
         moves in some scenario, those that default most often first) and what each defaulter leaves unpaid."""
         base = self.base
         names = self.names
-        eq, short, wave = (self.compare_institutions(m).to_numpy() for m in ("equity", "shortfall", "wave"))
+        eq, short, wave, owes = (self.compare_institutions(m).to_numpy()
+                                 for m in ("equity", "shortfall", "wave", "obligations"))
         owed = owed_network(base)
         pre = owed.equity_before
         tol = 1e-9 * np.maximum(1.0, np.abs(pre))
@@ -451,7 +454,8 @@ class Report:
             for s, label in enumerate(names):
                 w = int(wave[i, s])
                 what = (f"defaults in wave {w}" + (" (fundamental)" if w == 0 else "") + f", leaves "
-                        f"{fmt_amount(short[i, s])} unpaid") if w >= 0 else "solvent"
+                        f"{fmt_amount(short[i, s])} unpaid of {fmt_amount(owes[i, s])} owed in this scenario"
+                        ) if w >= 0 else "solvent"
                 out.append({"text": fmt(values[i, s]), "wave": str(w) if w >= 0 else "", "defaulted": w >= 0,
                             "title": f"{label}: {what}; equity after {fmt_amount(eq[i, s])}"})
             return out

@@ -608,3 +608,28 @@ def test_reverse_stress_shows_the_two_sides_of_its_bracket_apart():
     assert found is not None, out.stdout
     upper, lower = map(float, found.groups())
     assert found.group(1) != found.group(2) and 0 < upper - lower <= 1e-9
+
+
+def test_notes_wrap_at_a_terminals_width_and_stay_one_line_in_a_pipe(monkeypatch, capsys):
+    """Notes on stderr ran 100-220 characters past an 80-column terminal's edge, breaking words."""
+    import shutil
+
+    import click
+
+    from contagion.cli.text import note
+
+    text = ("applying the default scenario 'openai-revenue-shortfall' of ai-infrastructure (choose another with "
+            "--scenario, or none with --baseline)")
+    note(text)
+    assert capsys.readouterr().err == text + "\n"              # not a terminal: one line, as written
+
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+
+    monkeypatch.setattr(click, "get_text_stream", lambda name: Tty())
+    monkeypatch.setattr(shutil, "get_terminal_size", lambda fallback=None: os.terminal_size((80, 24)))
+    note(text)
+    lines = capsys.readouterr().err.splitlines()
+    assert lines == ["applying the default scenario 'openai-revenue-shortfall' of ai-infrastructure",
+                     "  (choose another with --scenario, or none with --baseline)"]

@@ -8,7 +8,7 @@ from typing import Any, Callable
 import click
 
 from .options import render, to_json
-from .text import guarantee_summary, scenario_line
+from .text import guarantee_summary, note, scenario_line
 
 __all__ = ["horizon_option", "parse_horizon", "render_path", "announce_path", "PATH_COLUMNS"]
 
@@ -73,13 +73,13 @@ def announce_path(path: Any, label: str) -> None:
     net = path.network
     first, last = path.years[0], path.years[-1]
     params = "" if not path.params else " (" + ", ".join(f"{k}={v:g}" for k, v in path.params.items()) + ")"
-    click.echo(f"network: {label} ({net.n} institutions, {net.n_edges} obligations); method: {path.method}{params}; "
-               f"years {first}-{last}", err=True)
+    note(f"network: {label} ({net.n} institutions, {net.n_edges} obligations); method: {path.method}{params}; "
+         f"years {first}-{last}")
     if path.default_applied:
-        click.echo(f"applying the default scenario '{path.scenarios[0].name}' of {label} "
-                   f"(choose another with --scenario, or none with --baseline)", err=True)
+        note(f"applying the default scenario '{path.scenarios[0].name}' of {label} "
+             f"(choose another with --scenario, or none with --baseline)")
     for s in path.scenarios:
-        click.echo(scenario_line("scenario", s.name, s.description), err=True)
+        note(scenario_line("scenario", s.name, s.description))
     if not path.scenarios:
         click.echo("no scenario: the network as it is", err=True)
     odd = [y for y, res in zip(path.years, path.clearings) if res.unique is False]
@@ -200,6 +200,9 @@ def _path_tables(path: Any, label: str, color: bool) -> str:
                      *(f"{row['prices'][a]:.4f}" for a in path.asset_names), ", ".join(row["new_default_names"])])
         styles.append("bold red" if color and row["new_defaults"] else None)
     years, note1 = fitted_table(cols, rows, width, title=title, styles=styles)
+    carried = ("shortfall: what is left unpaid in the year, debts carried from earlier years included (a "
+               "year's shortfall is owed again the next year: do not add them up)")
+    note1 = f"{note1}; {carried}" if note1 else carried
     dy = path.default_year
     order = sorted((y, i) for i, y in enumerate(dy) if y is not None)
     if not order:

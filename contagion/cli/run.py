@@ -12,7 +12,7 @@ import click
 
 from ..pipeline import stress
 from .methods import method_options, params_text
-from .text import INSTITUTION_COLUMNS, fmt_amount, guarantee_summary, network_label, scenario_line
+from .text import INSTITUTION_COLUMNS, fmt_amount, guarantee_summary, network_label, note, scenario_line
 from .path import announce_path, horizon_option, render_path
 from .options import EncodedText, csv_output, emit, format_option, handle_errors, load_network, network_argument, output_option, \
     render, scenario_option, to_json, use_color
@@ -96,12 +96,12 @@ def announce(st, *, with_method: bool = False, role: str = "scenario") -> None:
     """Notes on stderr: the network, the method, the default scenario if it was applied, each scenario."""
     net, label = st.base, network_label(st.base)
     line = f"network: {label} ({net.n} institutions, {net.n_edges} obligations)"
-    click.echo(line + (f"; method: {st.method}{params_text(dict(st.params))}" if with_method else ""), err=True)
+    note(line + (f"; method: {st.method}{params_text(dict(st.params))}" if with_method else ""))
     if st.default_applied:
-        click.echo(f"applying the default scenario '{st.scenarios[0].name}' of {label} "
-                   f"(choose another with --scenario, or none with --baseline)", err=True)
+        note(f"applying the default scenario '{st.scenarios[0].name}' of {label} "
+             f"(choose another with --scenario, or none with --baseline)")
     for s in st.scenarios:
-        click.echo(scenario_line(role, s.name, s.description), err=True)
+        note(scenario_line(role, s.name, s.description))
     if not st.scenarios:
         click.echo(("no scenario" if role == "scenario" else "baseline") + ": the network as it is", err=True)
 

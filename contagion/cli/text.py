@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-__all__ = ["INSTITUTION_COLUMNS", "fmt_amount", "network_label", "guarantee_summary"]
+__all__ = ["INSTITUTION_COLUMNS", "fmt_amount", "network_label", "guarantee_summary", "note"]
 
 #: Columns of the per-institution records (CSV header, JSON keys), in order.
 INSTITUTION_COLUMNS = ("id", "name", "type", "obligations", "payment", "shortfall", "equity_pre_shock",
@@ -36,6 +36,23 @@ def network_label(net) -> str:
 
 
 SCENARIO_NOTE_LIMIT = 160
+
+
+def note(text: str) -> None:
+    """Write a note to stderr; in a terminal, wrapped at its width on word boundaries (later lines indented two
+    spaces), so that a long note does not break in the middle of a word; anywhere else as one line."""
+    import shutil
+    import textwrap
+
+    import click
+
+    stream = click.get_text_stream("stderr")
+    if stream.isatty() and "\n" not in text:
+        width = shutil.get_terminal_size((80, 24)).columns
+        if len(text) > width:
+            text = "\n".join(textwrap.wrap(text, width=width, subsequent_indent="  ", break_on_hyphens=False,
+                                            break_long_words=False)) or text
+    click.echo(text, err=True)
 
 
 def scenario_line(role: str, name: str, description: str | None, limit: int = SCENARIO_NOTE_LIMIT) -> str:

@@ -260,7 +260,7 @@ def test_counts_read_with_thousands_separators_like_the_amounts(tmp_path):
     edges = "debtor,creditor,amount\n" + "".join(f"n{i},n{i + 1},2\n" for i in range(n - 1))
     folder = _write_net(tmp_path / "chain", nodes, edges)
     info_text = invoke("info", str(folder)).stdout
-    assert re.search(r"│ institutions\s+│\s+1,200 │", info_text) and re.search(r"│ obligations\s+│\s+1,199 │", info_text)
+    assert re.search(r"│ institutions\s+│\s+1,200 │", info_text) and re.search(r"│ obligations \(count\)\s+│\s+1,199 │", info_text)
     # nobody has anything and each owes the next 2: everyone pays 0, and all but the last (who owes nothing)
     # default
     run_text = invoke("run", str(folder), "--top", "1").stdout

@@ -19,6 +19,7 @@ from typing import Any, Callable, Iterator
 
 import click
 
+from .text import note
 from .methods import method_options
 from .options import csv_text, emit, format_option, handle_errors, load_network, network_argument, output_option, \
     scenario_option, to_json
@@ -60,7 +61,7 @@ def _executor(workers: int | None, scheduler: str | None, dask_local: int | None
         raise click.UsageError("--workers is for local processes; with Dask the cluster decides")
     if scheduler or dask_local:
         where = f"Dask scheduler {scheduler}" if scheduler else f"a local Dask cluster of {dask_local} workers"
-        click.echo(f"running on {where}", err=True)
+        note(f"running on {where}")
         with dask_executor(scheduler, dask_local) as ex:
             yield ex
     elif workers is None:
@@ -249,11 +250,11 @@ def reverse_stress(network: str | None, target: str, shock_spec: str, scenarios:
     st = _baseline(network, scenarios, method, params)
     rs = _reverse_stress(st.network, target, shock_spec, method=method, tol=tol, grid=grid, **params)
     if rs.monotone_violation:
-        click.echo("warning: the evaluated sizes are not monotone (the target defaults at some size and not at a "
-                   "larger one); the threshold is the first transition found", err=True)
+        note("warning: the evaluated sizes are not monotone (the target defaults at some size and not at a "
+             "larger one); the threshold is the first transition found")
     elif not rs.monotone:
-        click.echo("note: this shock family is not guaranteed monotone (it changes obligations or outside "
-                   "liabilities); no violation was seen on the sizes evaluated", err=True)
+        note("note: this shock family is not guaranteed monotone (it changes obligations or outside "
+             "liabilities); no violation was seen on the sizes evaluated")
     emit(_reverse_output(rs, st, fmt, output), output)
 
 
@@ -406,19 +407,19 @@ def _sweep_start(config, n: int, seed: int, until_se: float | None, draws_out: s
         raise click.UsageError(f"--draws-out {draws_out}: the file name must end in .parquet or .csv")
     what = f"until the mean system loss has a standard error of at most {until_se:g} (at most {n} draws)" \
         if until_se else f"{n} draws"
-    click.echo(f"sweep '{config.name}': {what}, seed {seed}, correlation {config.correlation:g}", err=True)
+    note(f"sweep '{config.name}': {what}, seed {seed}, correlation {config.correlation:g}")
 
 
 def _sweep_notes(res, net, draws_out: str | None, k: int) -> None:
     """Where the sweep stopped (``--until-se``), the baseline, and the per-draw file written (stderr)."""
     if res.until_se is not None:
         how = "reached" if res.target_reached else "NOT reached; raise -n to go further"
-        click.echo(f"stopped after {res.n} draws: standard error of the mean system loss {res.mean_se:.4g} "
-                   f"(target {res.until_se:g}, {how})", err=True)
-    click.echo(f"network: {network_label(net)} ({net.n} institutions, {net.n_edges} obligations); baseline: "
-               + (" + ".join(res.scenarios) if res.scenarios else "the network as it is (no scenario)"), err=True)
+        note(f"stopped after {res.n} draws: standard error of the mean system loss {res.mean_se:.4g} "
+             f"(target {res.until_se:g}, {how})")
+    note(f"network: {network_label(net)} ({net.n} institutions, {net.n_edges} obligations); baseline: "
+         + (" + ".join(res.scenarios) if res.scenarios else "the network as it is (no scenario)"))
     if draws_out:
-        click.echo(f"wrote {draws_out} ({res.n} draws)", err=True)
+        note(f"wrote {draws_out} ({res.n} draws)")
 
 
 def _sweep_output(res, label: str, top: int | None, k: int, fmt: str, output: str | None) -> str:

@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from .text import note
 from .options import columns_option, csv_text, emit, format_for_output, format_option, handle_errors, load_network, \
     network_argument, output_option, render, to_json, use_color
 
@@ -175,7 +176,7 @@ def _info_tables(data: dict[str, Any], color: bool) -> str:
     overview.add_column("what")
     overview.add_column("value", justify="right")
     unique = {True: "yes", False: "no (the greatest is used)", None: "not determined"}[data["clearing_unique"]]
-    for k, v in (("institutions", f"{data['institutions']:,}"), ("obligations", f"{data['obligations']:,}"),
+    for k, v in (("institutions", f"{data['institutions']:,}"), ("obligations (count)", f"{data['obligations']:,}"),
                  ("interbank liabilities", fmt_amount(data["interbank_liabilities"])),
                  ("external liabilities", fmt_amount(data["external_liabilities"])),
                  ("total obligations", fmt_amount(data["total_obligations"])),
@@ -517,7 +518,7 @@ def validate(path: str, against: str | None, fmt: str) -> None:
         for line in problems:
             click.echo(" ".join(str(line).split()))
     if problems:
-        click.echo(f"{len(problems)} problem{'s' if len(problems) != 1 else ''} in {path}", err=True)
+        note(f"{len(problems)} problem{'s' if len(problems) != 1 else ''} in {path}")
         raise SystemExit(1)
     if fmt == "text":
         click.echo(ok)

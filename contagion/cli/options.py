@@ -15,6 +15,7 @@ from typing import Any, Callable, Iterable, Iterator, Mapping
 import click
 
 from ..errors import ContagionError, InvalidNetworkError, did_you_mean, shown
+from .text import note
 from ..io._malloc import M_ARENA_MAX, M_MMAP_MAX, M_MMAP_THRESHOLD, M_TRIM_THRESHOLD, mallopt
 from ..io.prefetch import MIN_BYTES
 
@@ -51,7 +52,7 @@ class _warnings_as_notes:
             text = " ".join(str(message).split())
             if text not in seen and category.__module__.startswith("contagion"):
                 seen.add(text)
-                click.echo(f"warning: {text}", err=True)
+                note(f"warning: {text}")
             elif not category.__module__.startswith("contagion"):
                 return  # third-party deprecations are not the user's business
 
@@ -323,7 +324,7 @@ def emit(text: "str | EncodedText", output: str | None) -> None:
             write_parts_atomic(output, parts)
         else:
             write_text_atomic(output, text if text.endswith("\n") else text + "\n")
-        click.echo(f"wrote {output}", err=True)
+        note(f"wrote {output}")
     elif isinstance(text, EncodedText):
         for part in parts:
             click.echo(bytes(part), nl=False)

@@ -81,12 +81,12 @@ def announce_path(path: Any, label: str) -> None:
     for s in path.scenarios:
         note(scenario_line("scenario", s.name, s.description))
     if not path.scenarios:
-        click.echo("no scenario: the network as it is", err=True)
+        note("no scenario: the network as it is")
     odd = [y for y, res in zip(path.years, path.clearings) if res.unique is False]
     if odd:      # as a one-year run says it
         least = any(res.least_payments is not None for res in path.clearings)
-        click.echo(f"note: the clearing vector is not unique in {', '.join(map(str, odd))}; the greatest one is "
-                   "shown" + (" (the least: payment_least)" if least else ""), err=True)
+        note(f"note: the clearing vector is not unique in {', '.join(map(str, odd))}; the greatest one is "
+             "shown" + (" (the least: payment_least)" if least else ""))
 
 
 def _year_records(path: Any, k: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import click
 
+from .text import note
 from .options import csv_text, emit, format_option, handle_errors, scenario_option, to_json
 
 __all__ = ["reconstruct"]
@@ -62,7 +63,7 @@ def reconstruct(marginals: str, known: str | None, method: str, n: int, seed: in
     if not output or output == "-":
         raise click.UsageError("give the folder to write with -o/--output (or use --clear to print a table)")
     paths = write_reconstruction(marg, output, method, n, seed)
-    click.echo(f"wrote {len(paths)} network{'s' if len(paths) > 1 else ''} to {output} ({method})", err=True)
+    note(f"wrote {len(paths)} network{'s' if len(paths) > 1 else ''} to {output} ({method})")
 
 
 def _table(res, fmt: str, output: str | None) -> str:

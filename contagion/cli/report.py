@@ -11,6 +11,7 @@ import click
 
 from ..report import DEFAULT_MAX_ROWS
 from ..viz import DEFAULT_MAX_NODES
+from .text import note
 from .options import emit, format_for_output, handle_errors, load_network, network_argument, scenario_option
 from .methods import method_options
 from .path import horizon_option
@@ -168,9 +169,9 @@ def _path_shocks_noted(horizon: tuple[int, int] | None) -> Iterator[None]:
                 warnings.showwarning(w.message, w.category, w.filename, w.lineno)
     if skipped:
         many = len(skipped) > 1
-        click.echo(f"note: the one-year sections skip {len(skipped)} shock{'s' if many else ''} with a year or a "
-                   f"freeze/collateral rule ({skipped[0]}{', ...' if many else ''}); the timeline "
-                   f"({horizon[0]}-{horizon[1]}) applies {'them' if many else 'it'}", err=True)
+        note(f"note: the one-year sections skip {len(skipped)} shock{'s' if many else ''} with a year or a "
+             f"freeze/collateral rule ({skipped[0]}{', ...' if many else ''}); the timeline "
+             f"({horizon[0]}-{horizon[1]}) applies {'them' if many else 'it'}")
 
 
 _SUFFIX_FORMATS = {".html": "html", ".htm": "html", ".pdf": "pdf"}
@@ -183,8 +184,8 @@ def _format_for(fmt: str, output: str | None) -> str:
     chosen = format_for_output(fmt, output, REPORT_FORMATS, _SUFFIX_FORMATS)
     if output and output != "-" and chosen in ("html", "pdf") and \
             _SUFFIX_FORMATS.get(Path(output).suffix.lower()) is None:
-        click.echo(f"note: writing {chosen.upper()} to {output}, which does not end in .{chosen} (a browser opening "
-                   f"it may show its text)", err=True)
+        note(f"note: writing {chosen.upper()} to {output}, which does not end in .{chosen} (a browser opening "
+             f"it may show its text)")
     return chosen
 
 
@@ -213,16 +214,16 @@ def _announce(rep) -> None:
         parts.append(f"reverse stress ({', '.join(rs.target for rs in a.reverse)})")
     if a.sensitivity is not None:
         parts.append(f"sensitivity of {a.sensitivity_for}'s equity to {len(a.sensitivity)} assumptions")
-    click.echo("analytics on the network as it is (before the scenarios): " + "; ".join(parts), err=True)
+    note("analytics on the network as it is (before the scenarios): " + "; ".join(parts))
 
 
 def _write_report(rep, label: str, fmt: str, target: str, browser: str | None = None) -> None:
     """Announce the default scenario (if applied) and write the HTML or PDF file or the Markdown folder."""
     if rep.default_applied:
-        click.echo(f"applying the default scenario '{rep.runs[0].name}' of {label} "
-                   "(choose others with --scenario, or none with --baseline)", err=True)
+        note(f"applying the default scenario '{rep.runs[0].name}' of {label} "
+             "(choose others with --scenario, or none with --baseline)")
     if rep.horizon is not None:
-        click.echo(f"timeline: each scenario cleared year by year, {rep.horizon[0]}-{rep.horizon[1]}", err=True)
+        note(f"timeline: each scenario cleared year by year, {rep.horizon[0]}-{rep.horizon[1]}")
     _announce(rep)
     if fmt == "html":
         emit(rep.to_html(), None if target == "-" else target)
@@ -231,7 +232,7 @@ def _write_report(rep, label: str, fmt: str, target: str, browser: str | None = 
         _write_pdf(rep, target, browser)
         return
     written = write_files(target, rep.to_markdown())
-    click.echo(f"wrote {target}/ ({len(written)} files: report.md, figures/, tables/, view.html)", err=True)
+    note(f"wrote {target}/ ({len(written)} files: report.md, figures/, tables/, view.html)")
 
 
 def _write_pdf(rep, target: str, browser: str | None) -> None:
@@ -247,4 +248,4 @@ def _write_pdf(rep, target: str, browser: str | None) -> None:
         sys.stdout.buffer.flush()
         return
     write_bytes_atomic(target, data)
-    click.echo(f"wrote {target} ({len(data):,} bytes)", err=True)
+    note(f"wrote {target} ({len(data):,} bytes)")

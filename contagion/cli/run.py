@@ -48,8 +48,8 @@ def run(network: str | None, scenarios: tuple[str, ...], baseline: bool, method:
     and clearing, capital depletion (share of the pre-shock equity lost),
     defaulted, wave (0 = fundamental default); CSV and JSON also give the id
     and the equity if all pay (after the scenario, everyone paying in full). The table lists who defaults
-    first, by wave, larger shortfall first, then the others, thinnest equity first; CSV and JSON keep the
-    network's order.
+    first, by wave, larger shortfall first, then the others, thinnest equity first (those that owe nothing
+    last); CSV and JSON keep the network's order.
 
     \b
     Examples:
@@ -66,8 +66,8 @@ def run(network: str | None, scenarios: tuple[str, ...], baseline: bool, method:
     st = stress(load_network(network), scenario_request(scenarios, baseline), method=method, **params)
     announce(st, with_method=True)
     if st.clearing.unique is False:
-        click.echo("note: the clearing vector is not unique; the greatest one is shown"
-                   + (" (the least: payment_least)" if st.clearing.least_payments is not None else ""), err=True)
+        note("note: the clearing vector is not unique; the greatest one is shown"
+             + (" (the least: payment_least)" if st.clearing.least_payments is not None else ""))
     emit(render_run(st, fmt, use_color(output), top=top, defaulted_only=defaulted_only), output)
 
 
@@ -103,15 +103,16 @@ def announce(st, *, with_method: bool = False, role: str = "scenario") -> None:
     for s in st.scenarios:
         note(scenario_line(role, s.name, s.description))
     if not st.scenarios:
-        click.echo(("no scenario" if role == "scenario" else "baseline") + ": the network as it is", err=True)
+        note(("no scenario" if role == "scenario" else "baseline") + ": the network as it is")
 
 
 def _table_order(frame):
     """Rows in the order of the table: defaulted first by wave, larger shortfall first; then the survivors with
-    the thinnest equity first."""
+    the thinnest equity first, those that owe nothing last (they cannot default: an empty placeholder with
+    equity 0 is not the most fragile survivor)."""
     wave = frame["default_round"].where(frame["default_round"] >= 0, 10**9)
-    return frame.assign(_w=wave, _s=-frame["shortfall"]).sort_values(["_w", "_s", "equity", "name"],
-                                                                      kind="stable").index
+    return frame.assign(_w=wave, _s=-frame["shortfall"], _free=frame["obligations"] <= 0).sort_values(
+        ["_w", "_s", "_free", "equity", "name"], kind="stable").index
 
 
 def _selected(frame, top: int | None, defaulted_only: bool):
@@ -144,8 +145,8 @@ def render_run(st, fmt: str, color: bool, *, top: int | None = None, defaulted_o
         **guarantee_summary(st.network, st.clearing),
     }
     if st.network.forced_default.any() or not _same_edges(st.base, st.network):
-        click.echo("note: 'shock' and the system loss without the network count only losses of outside assets; "
-                   "forced defaults and changed obligations are not in them", err=True)
+        note("note: 'shock' and the system loss without the network count only losses of outside assets; "
+             "forced defaults and changed obligations are not in them")
     if fmt == "json":
         return to_json({
             "network": {"name": label, "institutions": st.base.n, "obligations": st.base.n_edges},
@@ -161,8 +162,7 @@ def render_run(st, fmt: str, color: bool, *, top: int | None = None, defaulted_o
     if len(frame) < len(full):
         why = " and ".join(w for w, on in ((f"--top {top}", top is not None), ("--defaulted-only", defaulted_only))
                            if on)
-        click.echo(f"note: {len(frame)} of {len(full)} institutions shown ({why}); the summary covers all of them",
-                   err=True)
+        note(f"note: {len(frame)} of {len(full)} institutions shown ({why}); the summary covers all of them")
     return _render_table(frame, summary, st.scenarios, st.method, label, color)
 
 

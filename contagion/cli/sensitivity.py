@@ -13,7 +13,7 @@ import click
 
 from .options import csv_text, emit, format_option, handle_errors, load_network, network_argument, output_option, \
     render, scenario_option, to_json, use_color
-from .text import fmt_amount, network_label
+from .text import fmt_amount, network_label, note
 
 __all__ = ["sensitivity", "render_sensitivity", "render_ranking"]
 
@@ -85,13 +85,12 @@ def _notes(result, label: str) -> None:
     click.echo(f"network: {label} ({net.n} institutions); derivatives with respect to {result.wrt}, "
                + (f"after {' + '.join(map(str, scen))}" if scen else "on the network as it is"), err=True)
     if not result.exact:
-        click.echo("note: the network has seniority, collateral or guarantees: derivatives by one-sided difference "
-                   "quotients of the exact clearing", err=True)
+        note("note: the network has seniority, collateral or guarantees: derivatives by one-sided difference "
+             "quotients of the exact clearing")
     kinks = [n for n, k in zip(result.names, result.kink) if k]
     if kinks:
         shown = ", ".join(kinks[:5]) + (f" and {len(kinks) - 5} more" if len(kinks) > 5 else "")
-        click.echo(f"note: at a kink (left and right derivatives differ, or one does not exist) for {shown}",
-                   err=True)
+        note(f"note: at a kink (left and right derivatives differ, or one does not exist) for {shown}")
 
 
 def _records(result) -> list[dict]:

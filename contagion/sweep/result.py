@@ -551,7 +551,7 @@ class SweepResult:
 
     def __repr__(self) -> str:
         return (f"SweepResult(n={self.n}, seed={self.seed}, mean_loss={self.loss.mean:.6g} "
-                f"+- {self.mean_se:.2g}, institutions={len(self.names)})")
+                f"(s.e. {self.mean_se:.3g}), institutions={len(self.names)})")
 
 
 def wilson(p: np.ndarray, n: int, z: float) -> tuple[np.ndarray, np.ndarray]:

@@ -502,18 +502,21 @@ def _overflowing(folder, edges: str, nodes: str = "id,external_assets\nA,1\nB,0\
     return folder
 
 
-@pytest.mark.parametrize("edges, who, what", [
-    ("debtor,creditor,amount\nA,B,1e308\nA,C,1e308\n", "A", "its obligations"),
-    ("debtor,creditor,amount\nA,B,1e308\nC,B,1e308\n", "B", "its outside assets and claims"),
+@pytest.mark.parametrize("edges, who, what, nodes", [
+    ("debtor,creditor,amount\nA,B,1e308\nA,C,1e308\n", "A", "its obligations", None),
+    ("debtor,creditor,amount\nA,B,1e308\nC,B,1e308\n", "B", "its outside assets and claims", None),
+    # claims and outside assets each a float, their sum not (run said n/a where validate refused)
+    ("debtor,creditor,amount\nA,B,1e308\n", "B", "its outside assets and claims",
+     "id,external_assets\nA,1e308\nB,1.5e308\n"),
 ])
-def test_amounts_adding_up_past_the_largest_float_are_a_located_error(tmp_path, edges, who, what):
+def test_amounts_adding_up_past_the_largest_float_are_a_located_error(tmp_path, edges, who, what, nodes):
     """A total of 2e308 cannot be a float: every command said OK (validate) or ended in a traceback
     (OverflowError in the exact solver), or showed inf; now one located problem names the institution."""
     from click.testing import CliRunner
 
     from contagion.cli import cli
 
-    folder = _overflowing(tmp_path / "n", edges)
+    folder = _overflowing(tmp_path / "n", edges, *([nodes] if nodes else []))
     row = {"A": 2, "B": 3}[who]
     message = (f"nodes.csv, row {row}, column 'id': {what} add up past the largest float (1.8e308): no payment "
                f"or equity can be written as a number")

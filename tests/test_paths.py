@@ -583,6 +583,33 @@ def test_secured_debt_on_a_path_is_secured_up_to_what_falls_due_and_its_collater
                                      [20 * (80 - b27) / 160, 20 * (100 - 10 * 100 / 170) / 160]], rtol=1e-12)
 
 
+def test_a_guarantee_of_a_guarantee_pays_on_the_guarantors_behalf_once():
+    """D owes C 10 in 2026 only; G1 (5 a year) guarantees it, G2 (100) guarantees G1's guarantee. 2026: G1 pays
+    5, G2 the other 5. Then nothing is owed: G2 paid on G1's behalf, so that counts against G1's cap and D's
+    debt (C was called for 5 more in 2027 and collected 15 on a claim of 10)."""
+    net = _net({"edge_id": ["L", "G1", "G2"], "debtor": ["D", "G1", "G2"], "creditor": ["C", "C", "C"],
+                "amount": [10.0, 10.0, 10.0], "kind": ["loan", "guarantee", "guarantee"], "covers": [None, "L", "G1"],
+                "start": [2026, None, None], "end": [2026, None, None]},
+               {"id": ["D", "G1", "G2", "C"], "external_assets": [0.0, 5.0, 100.0, 0.0]})
+    path = clear_path(net, (2026, 2027))
+    assert path.payments.tolist() == [[0.0, 5.0, 5.0, 0.0], [0.0, 0.0, 0.0, 0.0]]
+    assert path.guarantees_given.tolist() == [20.0, 5.0]          # G1's cap used up (10), G2's 5 of 10 left
+
+
+def test_secured_debt_with_a_blank_amount_on_a_path():
+    """DESIGN §7 lets a debt row leave amount blank: its one-year amount is then the year's interest (5), below
+    the collateral of 80, and the path stopped with 'collateral_value 80 is above the obligation (5)'."""
+    rows = {"debtor": ["A", "A"], "creditor": ["B", "C"], "principal": [100.0, None], "rate": [0.05, None],
+            "maturity": [2027, None], "collateral_value": [80.0, None]}
+    nodes = {"id": ["A", "B", "C"], "external_assets": [20.0, 0.0, 0.0]}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", InterestAmountWarning)
+        blank = _net({**rows, "amount": [None, 10.0]}, nodes)
+    given = _net({**rows, "amount": [100.0, 10.0]}, nodes)
+    for net in (blank, given):
+        assert clear_path(net, (2026, 2028)).payments[:, 0].tolist() == [15.0, 25.0, 20.0]
+
+
 def test_a_residual_value_guarantee_pays_once_over_the_path():
     """min(cap 5, K - V = 50 - 47) = 3, paid in the first year and not again."""
     net = _net({"edge_id": ["r1"], "debtor": ["G"], "creditor": ["B"], "amount": [5.0],

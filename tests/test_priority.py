@@ -695,3 +695,32 @@ def test_a_guarantee_of_ones_own_obligation_is_a_located_error():
     with pytest.raises(InvalidNetworkError, match=r"row 1, column 'covers': covers 'e1': 'SPV' would guarantee its "
                                                   r"own obligation"):
         contagion.clear(net)
+
+
+def test_waves_with_guarantees_under_rogers_veraart_fall_back_when_a_partial_set_does_not_settle():
+    """Rogers--Veraart (0.5, 0.5) with two guarantees and two residual value guarantees: the clearing settles
+    (residual ~1e-15), but the guarantee calls of a partial default set in the waves' computation do not --
+    reading default_round raised ConvergenceError (run and clear_path failed); the clearing's own waves are kept."""
+    edges = pd.DataFrame([r.split(",") for r in """n0,n1,7.0,residual_value_guarantee,e0,,1,,50.0,46.0
+n0,n3,16.0,loan,e1,,1,8.0,,
+n0,n5,19.0,guarantee,e2,e4,1,,,
+n1,n0,7.0,loan,e3,,2,,,
+n1,n5,17.0,residual_value_guarantee,e4,,1,,50.0,30.0
+n2,n1,1.0,loan,e5,,2,,,
+n2,n3,11.0,guarantee,e6,e1,1,,,
+n2,n5,13.0,loan,e7,,2,,,
+n3,n0,16.0,loan,e8,,2,,,
+n3,n1,19.0,loan,e9,,2,,,
+n4,n0,13.0,loan,e10,,1,6.0,,
+n4,n5,16.0,loan,e11,,1,,,
+n5,n4,17.0,loan,e12,,1,,,""".splitlines()],
+                         columns=["debtor", "creditor", "amount", "kind", "edge_id", "covers", "seniority",
+                                  "collateral_value", "residual_value", "asset_value"]).replace("", None)
+    for col in ("amount", "collateral_value", "residual_value", "asset_value"):
+        edges[col] = edges[col].astype(float)
+    edges["seniority"] = edges["seniority"].astype(int)
+    nodes = pd.DataFrame({"id": [f"n{k}" for k in range(6)], "external_assets": [4.0, 17, 17, 4, 5, 7],
+                          "external_liabilities": [4.0, 2, 2, 1, 1, 3]})
+    res = contagion.clear(_net(edges.to_dict("list"), nodes.to_dict("list")), method="rogers-veraart",
+                          alpha=0.5, beta=0.5)
+    assert res.defaulted.all() and res.default_round.tolist() == [1, 2, 0, 0, 0, 3]

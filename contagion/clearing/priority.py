@@ -701,7 +701,10 @@ def priority_result(net: Any, method: str, alpha: float = 1.0, beta: float = 1.0
         found = waves
 
         def waves():
-            again = guarantee_waves(net, spec, out["defaulted"], alpha, beta)
+            try:
+                again = guarantee_waves(net, spec, out["defaulted"], alpha, beta)
+            except ConvergenceError:    # a partial default set whose calls do not settle (Rogers--Veraart)
+                again = None
             return found if again is None else again
 
         # everyone paying in full: nothing called (what each row owes then: spec.fixed_amount)

@@ -279,7 +279,9 @@ def _solve(net, alpha: float, beta: float, path: str, tuning: Tuning) -> Solutio
     is cleared exactly or refused, and so is a small one with a closed group without outside money whose
     block floats could not settle (:func:`.core.exact_when_stuck`)."""
     why = float_range_problem(net.liabilities, net.total_obligations, net.relative_liabilities)
-    if why or not np.isfinite(net.interbank_assets).all():
+    with np.errstate(over="ignore"):
+        has = net.external_assets + net.interbank_assets          # both finite, their sum may not be
+    if why or not np.isfinite(has).all():
         _refuse_overflow(net)
     if why:
         return exact_or_refuse(net, why, alpha, beta)
@@ -395,8 +397,11 @@ def _reference_columns(net, E, alpha, beta, cols, limits, P, D, its, res) -> Non
     from .batch import reference_batch
 
     why = float_range_problem(net.liabilities, net.total_obligations, net.relative_liabilities)
-    if why:
-        _refuse_overflow(net)
+    with np.errstate(over="ignore"):
+        has = E + net.interbank_assets[:, None]
+    if why or not np.isfinite(has).all():
+        _refuse_overflow(net.replace(external_assets=E[:, int(np.argmax(~np.isfinite(has).all(axis=0)))])
+                         if not np.isfinite(has).all() else net)
     for k, sol in reference_batch(net, E, alpha, beta, cols, limits, exact_why=why):
         sol = sol if why or sol.solver == "fda-exact" else float_check(net, sol, alpha, beta, e=E[:, k])
         _checked(sol, f"scenario {k}")

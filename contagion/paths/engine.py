@@ -463,6 +463,8 @@ class _Contingent:
 
         if not uses_priority(net):
             return None
+        if "collateral_value" in net.edges.columns:   # checked year by year on a path (:class:`_Secured`)
+            net = net.replace(edge_columns={"collateral_value": np.full(net.n_edges, np.nan)})
         spec = contingent_spec(net)
         if not (spec.guarantee.any() or spec.residual.any()):
             return None
@@ -481,9 +483,23 @@ class _Contingent:
         """What stays owed on each row after a year in which ``paid`` was paid on each row (``paid_so_far`` is
         updated in place): nothing on contingent rows, and a covered row's unpaid rest less what its guarantors
         paid on it."""
-        paid_so_far += np.where(self.rows, paid, 0.0)
         g = np.flatnonzero(self.guarantee)
-        relief = np.bincount(self.covers[g], weights=paid[g], minlength=remainder.size)
+        # a guarantee of a guarantee pays on the covered guarantor's behalf: what it pays counts as paid on that
+        # guarantee too (its cap, and the relief of the debt it covers), down the chain (guarantees form no cycle)
+        effective = paid.astype(np.float64, copy=True)
+        level = {int(r): 0 for r in g}
+        for r in g:
+            depth, c = 0, int(self.covers[r])
+            while self.guarantee[c]:
+                depth, c = depth + 1, int(self.covers[c])
+            level[int(r)] = depth
+        for r in sorted(g, key=lambda r: -level[int(r)]):      # the outermost first
+            c = int(self.covers[r])
+            if self.guarantee[c]:
+                effective[c] += effective[r]
+        paid_so_far += np.where(self.rows, effective, 0.0)
+        on_debt = g[~self.guarantee[self.covers[g]]]
+        relief = np.bincount(self.covers[on_debt], weights=effective[on_debt], minlength=remainder.size)
         return np.where(self.rows, 0.0, np.maximum(remainder - relief, 0.0))
 
 

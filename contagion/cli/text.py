@@ -41,6 +41,8 @@ SCENARIO_NOTE_LIMIT = 160
 def note(text: str) -> None:
     """Write a note to stderr; in a terminal, wrapped at its width on word boundaries (later lines indented two
     spaces), so that a long note does not break in the middle of a word; anywhere else as one line."""
+    import io
+    import os
     import shutil
     import textwrap
 
@@ -48,7 +50,11 @@ def note(text: str) -> None:
 
     stream = click.get_text_stream("stderr")
     if stream.isatty() and "\n" not in text:
-        width = shutil.get_terminal_size((80, 24)).columns
+        try:        # the width of the terminal stderr writes to (stdout may be a file)
+            width = os.get_terminal_size(stream.fileno()).columns if not os.environ.get("COLUMNS") else \
+                shutil.get_terminal_size((80, 24)).columns
+        except (OSError, ValueError, AttributeError, io.UnsupportedOperation):
+            width = shutil.get_terminal_size((80, 24)).columns
         if len(text) > width:
             text = "\n".join(textwrap.wrap(text, width=width, subsequent_indent="  ", break_on_hyphens=False,
                                             break_long_words=False)) or text

@@ -748,7 +748,8 @@ class FinancialNetwork:
             fixed = sorted(set(columns) & {"debtor", "creditor", "amount"})
             if fixed:
                 raise TypeError(f"replace(edge_columns=...) cannot set {fixed}: use edge_amounts= for amounts")
-            edges = kw["_edge_table"].copy() if kw["_edge_table"] is not self._edge_table else self.edges.copy()
+            # the table edge_amounts made is new already; else a copy of this network's (never mutate it)
+            edges = kw["_edge_table"] if kw["_edge_table"] is not self._edge_table else self.edges.copy()
             for name, values in columns.items():
                 v = np.asarray(values)
                 if v.shape != (self.n_edges,):

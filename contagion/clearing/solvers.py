@@ -263,14 +263,20 @@ def _short0(net, e: np.ndarray | None = None) -> np.ndarray:
                          net.total_obligations, net.interbank_assets)
 
 
-def _refuse_overflow(net) -> None:
-    """An :class:`~contagion.InvalidNetworkError` naming each institution whose amounts add up past the largest
-    float (:func:`.core.overflow_problems`); nothing when there is none."""
+def _refuse_overflow(net, E: np.ndarray | None = None) -> None:
+    """An :class:`~contagion.InvalidNetworkError` naming each institution whose obligations, or whose outside
+    assets (``E``: one column per scenario, default the network's) and claims, add up past the largest float
+    (:func:`.core.overflow_problems`, for the first such scenario); nothing when there is none (one pass)."""
     from .core import overflow_problems
 
-    problems = overflow_problems(net)
-    if problems:
-        raise InvalidNetworkError(problems)
+    e = net.external_assets if E is None else E
+    with np.errstate(over="ignore"):       # outside assets and claims are each finite, their sum may not be
+        fits = np.isfinite(e + (net.interbank_assets if e.ndim == 1 else net.interbank_assets[:, None]))
+    if np.isfinite(net.total_obligations).all() and fits.all():
+        return
+    if E is not None and E.ndim == 2 and not fits.all():
+        net = net.replace(external_assets=E[:, int(np.argmin(fits.all(axis=0)))])
+    raise InvalidNetworkError(overflow_problems(net))
 
 
 def _solve(net, alpha: float, beta: float, path: str, tuning: Tuning) -> Solution:
@@ -278,11 +284,8 @@ def _solve(net, alpha: float, beta: float, path: str, tuning: Tuning) -> Solutio
     a network floats cannot represent (:func:`.core.float_range_problem`) or decide (:func:`.core.float_check`)
     is cleared exactly or refused, and so is a small one with a closed group without outside money whose
     block floats could not settle (:func:`.core.exact_when_stuck`)."""
+    _refuse_overflow(net)
     why = float_range_problem(net.liabilities, net.total_obligations, net.relative_liabilities)
-    with np.errstate(over="ignore"):
-        has = net.external_assets + net.interbank_assets          # both finite, their sum may not be
-    if why or not np.isfinite(has).all():
-        _refuse_overflow(net)
     if why:
         return exact_or_refuse(net, why, alpha, beta)
     try:
@@ -396,12 +399,8 @@ def _reference_columns(net, E, alpha, beta, cols, limits, P, D, its, res) -> Non
     float range."""
     from .batch import reference_batch
 
+    _refuse_overflow(net, E)
     why = float_range_problem(net.liabilities, net.total_obligations, net.relative_liabilities)
-    with np.errstate(over="ignore"):
-        has = E + net.interbank_assets[:, None]
-    if why or not np.isfinite(has).all():
-        _refuse_overflow(net.replace(external_assets=E[:, int(np.argmax(~np.isfinite(has).all(axis=0)))])
-                         if not np.isfinite(has).all() else net)
     for k, sol in reference_batch(net, E, alpha, beta, cols, limits, exact_why=why):
         sol = sol if why or sol.solver == "fda-exact" else float_check(net, sol, alpha, beta, e=E[:, k])
         _checked(sol, f"scenario {k}")

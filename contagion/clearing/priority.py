@@ -180,8 +180,9 @@ def _ints(values: list, name: str, file: str, offset: int, problems: list[Proble
     return np.where(np.isnan(x), 1, x).astype(np.int64)
 
 
-def contingent_spec(net: Any) -> ContingentSpec:
-    """Read and check the DESIGN §8 columns of ``net``.
+def contingent_spec(net: Any, collateral_within_amount: bool = True) -> ContingentSpec:
+    """Read and check the DESIGN §8 columns of ``net``. ``collateral_within_amount=False`` does not hold a
+    ``collateral_value`` to the row's ``amount`` (a multi-year path caps it at each year's amount instead).
 
     Raises
     ------
@@ -248,7 +249,7 @@ def contingent_spec(net: Any) -> ContingentSpec:
         if not (np.isnan(K[k]) or np.isnan(V[k])):
             fixed[k] = min(cap[k], max(0.0, K[k] - V[k]))
     fixed[guarantee] = 0.0
-    for k in np.flatnonzero(~np.isnan(collateral)):
+    for k in np.flatnonzero(~np.isnan(collateral)) if collateral_within_amount else ():
         if collateral[k] > cap[k]:
             problems.append(Problem(f"collateral_value {collateral[k]:g} is above the obligation ({cap[k]:g})",
                                     efile, k + offset, "collateral_value"))

@@ -341,13 +341,17 @@ class _State:
     def start(cls, net: Any, sched: Any, years: tuple[int, ...], flows: Cashflows, sells: bool) -> "_State":
         from ..clearing.firesale import asset_holdings
 
+        from ..clearing.priority import contingent_spec, uses_priority
+
         names, units = asset_holdings(net) if sells else ((), np.zeros((net.n, 0)))
+        # the DESIGN §8 columns, read once (collateral is held to each year's amount, not to the static one)
+        spec = contingent_spec(net, collateral_within_amount=False) if uses_priority(net) else None
         return cls(net=net, sched=sched, years=years,
                    money=[flows.for_year(y, net.external_assets, net.external_liabilities) for y in years],
                    outstanding=sched.principal.copy(), maturity=sched.maturity.copy(), remainder=np.zeros(net.n_edges),
                    remainder_ext=np.zeros(net.n), cash=np.zeros(net.n), defaulted=np.zeros(net.n, dtype=bool),
-                   asset_names=names, units=units, prices=np.ones(len(names)), contingent=_Contingent.of(net),
-                   contingent_paid=np.zeros(net.n_edges), secured=_Secured.of(net))
+                   asset_names=names, units=units, prices=np.ones(len(names)), contingent=_Contingent.of(spec),
+                   contingent_paid=np.zeros(net.n_edges), secured=_Secured.of(net, spec))
 
     def _market(self) -> dict[str, Any]:
         """What a selling method is told of the market this year: the units held and the starting prices."""
@@ -458,15 +462,10 @@ class _Contingent:
         return self.guarantee | self.residual
 
     @classmethod
-    def of(cls, net: Any) -> "_Contingent | None":
-        from ..clearing.priority import contingent_spec, uses_priority
-
-        if not uses_priority(net):
-            return None
-        if "collateral_value" in net.edges.columns:   # checked year by year on a path (:class:`_Secured`)
-            net = net.replace(edge_columns={"collateral_value": np.full(net.n_edges, np.nan)})
-        spec = contingent_spec(net)
-        if not (spec.guarantee.any() or spec.residual.any()):
+    def of(cls, spec: Any) -> "_Contingent | None":
+        """From the network's :class:`~contagion.clearing.priority.ContingentSpec` (``None``: no DESIGN §8
+        columns)."""
+        if spec is None or not (spec.guarantee.any() or spec.residual.any()):
             return None
         return cls(guarantee=spec.guarantee, residual=spec.residual, gap=spec.shortfall_value, covers=spec.covers)
 
@@ -518,16 +517,12 @@ class _Secured:
     used: np.ndarray        # realised so far
 
     @classmethod
-    def of(cls, net: Any) -> "_Secured | None":
-        from .._columns import located_numbers
-
-        if "collateral_value" not in net.edges.columns:
+    def of(cls, net: Any, spec: Any) -> "_Secured | None":
+        """From the network's :class:`~contagion.clearing.priority.ContingentSpec` (``None``: no DESIGN §8
+        columns); ``None`` when no obligation is secured."""
+        if spec is None or not (spec.collateral > 0).any():
             return None
-        problems: list = []
-        value = located_numbers(net.edges["collateral_value"], "collateral_value", None, 0, problems, low=0)
-        if problems or not np.isfinite(value).any():
-            return None      # bad values are reported by the clearing, located
-        return cls(value=value, used=np.zeros(value.size))
+        return cls(value=np.where(spec.collateral > 0, spec.collateral, np.nan), used=np.zeros(net.n_edges))
 
     def column(self, amounts: np.ndarray) -> np.ndarray:
         """The year's ``collateral_value`` column for these amounts."""

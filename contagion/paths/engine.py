@@ -486,16 +486,11 @@ class _Contingent:
         # a guarantee of a guarantee pays on the covered guarantor's behalf: what it pays counts as paid on that
         # guarantee too (its cap, and the relief of the debt it covers), down the chain (guarantees form no cycle)
         effective = paid.astype(np.float64, copy=True)
-        level = {int(r): 0 for r in g}
-        for r in g:
-            depth, c = 0, int(self.covers[r])
-            while self.guarantee[c]:
-                depth, c = depth + 1, int(self.covers[c])
-            level[int(r)] = depth
-        for r in sorted(g, key=lambda r: -level[int(r)]):      # the outermost first
+        for r in g[self.guarantee[self.covers[g]]]:            # the (few) guarantees of guarantees
             c = int(self.covers[r])
-            if self.guarantee[c]:
-                effective[c] += effective[r]
+            while self.guarantee[c]:
+                effective[c] += paid[r]
+                c = int(self.covers[c])
         paid_so_far += np.where(self.rows, effective, 0.0)
         on_debt = g[~self.guarantee[self.covers[g]]]
         relief = np.bincount(self.covers[on_debt], weights=effective[on_debt], minlength=remainder.size)

@@ -97,12 +97,11 @@ def _remember_columns(ctx: click.Context, param: click.Parameter, value: str | N
             raise click.BadParameter(f"{shown(ours.strip())} is given twice ({shown(mapping[ours.strip()])} and "
                                      f"{shown(theirs.strip())}): each of our columns is read from one column")
         mapping[ours.strip()] = theirs.strip()
-    from ..io._tables import split_columns
+    from ..io._tables import columns_named_twice
 
-    try:
-        split_columns(mapping)        # two of our columns from one of the file's
-    except ContagionError as exc:
-        raise click.BadParameter(str(exc).replace("columns=: ", "", 1)) from None
+    twice = columns_named_twice(mapping)       # two of our columns from one of the file's
+    if twice:
+        raise click.BadParameter(twice)
     ctx.meta["contagion.columns"] = mapping
 
 

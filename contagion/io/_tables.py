@@ -97,25 +97,28 @@ def split_columns(columns: Mapping[str, str] | None) -> tuple[dict[str, str], di
     """
     nodes = {ours: theirs for ours, theirs in (columns or {}).items() if ours in KNOWN_NODE_COLUMNS}
     edges = {ours: theirs for ours, theirs in (columns or {}).items() if ours not in nodes}
-    for table in (nodes, edges):
-        twice = columns_named_twice(table)
-        if twice:
-            raise ContagionError(f"columns=: {twice}; each of our columns needs a column of its own")
+    twice = columns_named_twice(columns)
+    if twice:
+        raise ContagionError(f"columns=: {twice}")
     return nodes, edges
 
 
-def columns_named_twice(columns: Mapping[str, str]) -> str:
-    """The first of the file's column names that ``columns`` (ours -> the file's, one table) gives to two of our
-    columns, said in words; '' when there is none.
+def columns_named_twice(columns: Mapping[str, str] | None) -> str:
+    """What is wrong when ``columns`` (ours -> the file's) reads two of our columns of one table (nodes, or
+    edges) from one of the file's columns, said in words; '' when nothing is.
 
-    >>> columns_named_twice({"id": "bank_id", "name": "bank_id"})
-    "'id' and 'name' are both read from 'bank_id'"
+    >>> columns_named_twice({"id": "bank_id", "name": "bank_id", "debtor": "bank_id"})
+    "'id' and 'name' are both read from 'bank_id'; each of our columns needs a column of its own"
     """
-    seen: dict[str, str] = {}
-    for ours, theirs in columns.items():
-        if theirs in seen:
-            return f"{seen[theirs]!r} and {ours!r} are both read from {theirs!r}"
-        seen[theirs] = ours
+    for node_table in (True, False):
+        seen: dict[str, str] = {}
+        for ours, theirs in (columns or {}).items():
+            if (ours in KNOWN_NODE_COLUMNS) != node_table:
+                continue
+            if theirs in seen:
+                return (f"{seen[theirs]!r} and {ours!r} are both read from {theirs!r}; each of our columns needs "
+                        f"a column of its own")
+            seen[theirs] = ours
     return ""
 
 

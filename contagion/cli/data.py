@@ -462,7 +462,7 @@ def _fire_sale_columns(net) -> None:
     from ..errors import InvalidNetworkError
 
     problems: list = []
-    for check in (asset_holdings, lambda n: _targets(n, 10.0)):
+    for check in (asset_holdings, lambda n: _targets(n, 1.0)):     # any valid leverage: the column is checked
         try:
             check(net)
         except InvalidNetworkError as exc:

@@ -50,14 +50,16 @@ def note(text: str) -> None:
 
     stream = click.get_text_stream("stderr")
     if stream.isatty() and "\n" not in text:
-        try:        # the width of the terminal stderr writes to (stdout may be a file)
-            width = os.get_terminal_size(stream.fileno()).columns if not os.environ.get("COLUMNS") else \
-                shutil.get_terminal_size((80, 24)).columns
-        except (OSError, ValueError, AttributeError, io.UnsupportedOperation):
-            width = shutil.get_terminal_size((80, 24)).columns
+        width = 0
+        if not os.environ.get("COLUMNS"):      # the terminal stderr writes to (stdout may be a file)
+            try:
+                width = os.get_terminal_size(stream.fileno()).columns
+            except (OSError, ValueError, AttributeError, io.UnsupportedOperation):
+                pass
+        width = width or shutil.get_terminal_size((80, 24)).columns
         if len(text) > width:
             text = "\n".join(textwrap.wrap(text, width=width, subsequent_indent="  ", break_on_hyphens=False,
-                                            break_long_words=False)) or text
+                                            break_long_words=False))
     click.echo(text, err=True)
 
 

@@ -40,15 +40,11 @@ def _ras_on(prob: _Problem, links: np.ndarray, tol: float, max_iter: int) -> tup
     X = links.astype(np.float64)
     if not X.any():
         return X, 0, 0.0
-    row, col = prob.row, prob.col
     scale = max(prob.total, 1e-300)
     err = math.inf
     for it in range(1, max_iter + 1):
-        rs = X.sum(axis=1)
-        X *= np.divide(row, rs, out=np.zeros_like(row), where=rs > 0)[:, None]
-        cs = X.sum(axis=0)
-        X *= np.divide(col, cs, out=np.zeros_like(col), where=cs > 0)[None, :]
-        err = float(np.abs(X.sum(axis=1) - row).sum()) / scale
+        _scale_to(prob, X)
+        err = float(np.abs(X.sum(axis=1) - prob.row).sum()) / scale
         if err <= tol:
             return X, it, err
     return None, max_iter, err
@@ -158,13 +154,18 @@ def _min_density(prob: _Problem) -> np.ndarray:
     return X
 
 
+def _scale_to(prob: _Problem, X: np.ndarray) -> None:
+    """One RAS pass in place: rows scaled to their totals, then columns to theirs."""
+    rs = X.sum(axis=1)
+    X *= np.divide(prob.row, rs, out=np.zeros_like(rs), where=rs > 0)[:, None]
+    cs = X.sum(axis=0)
+    X *= np.divide(prob.col, cs, out=np.zeros_like(cs), where=cs > 0)[None, :]
+
+
 def _polish(prob: _Problem, X: np.ndarray, rounds: int = 3) -> np.ndarray:
     """A few RAS passes on ``X``'s own links: removes the rounding drift of many small moves."""
     for _ in range(rounds):
-        rs = X.sum(axis=1)
-        X *= np.divide(prob.row, rs, out=np.zeros_like(rs), where=rs > 0)[:, None]
-        cs = X.sum(axis=0)
-        X *= np.divide(prob.col, cs, out=np.zeros_like(cs), where=cs > 0)[None, :]
+        _scale_to(prob, X)
     return X
 
 

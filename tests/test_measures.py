@@ -372,3 +372,30 @@ def test_losses_by_type_grouping_is_pandas_groupby_for_every_text_storage(storag
     assert got.index.tolist() == ["Zeta", "ai_lab", "b", "bank", "fund", "été"] == expected.index.tolist()
     assert got.to_numpy().tobytes() == expected.to_numpy().tobytes()
     assert got.index.dtype == pd.Index(keys.array).dtype
+
+
+def test_rank_pays_ranked_claims_by_seniority():
+    """E (5) owes D 5; D (20) owes A 10 (level 1) and B 10 (level 2). When D fails it has E's 5: A gets 5, B
+    nothing; when E fails D still pays both. Vulnerability averages over the 3 other scenarios: A 5/3, B 10/3
+    (pro rata would say 2.5 each); D loses E's 5 when E fails."""
+    net = contagion.FinancialNetwork.from_edges(
+        pd.DataFrame({"debtor": ["E", "D", "D"], "creditor": ["D", "A", "B"], "amount": [5.0, 10.0, 10.0],
+                      "seniority": [1, 1, 2]}),
+        pd.DataFrame({"id": ["E", "D", "A", "B"], "external_assets": [5.0, 20.0, 0.0, 0.0]}))
+    rank = systemic_importance(net)
+    np.testing.assert_allclose(rank.loc[["A", "B", "D", "E"], "vulnerability"], [5 / 3, 10 / 3, 5 / 3, 0.0],
+                               rtol=1e-12)
+    assert rank.loc["D", "system_loss"] == pytest.approx(20.0 + 15.0, rel=1e-12)
+
+
+def test_rank_counts_an_unpaid_guarantee_call_once():
+    """S (10) owes B 10, guaranteed by G (2). S failing: it pays nothing, G pays 2 of the call of 10. The loss is
+    S's 10 of outside assets and its unpaid 10 (G's unpaid 8 of the call is the same money); B bears 8."""
+    net = contagion.FinancialNetwork.from_edges(
+        pd.DataFrame({"edge_id": ["e1", "g1"], "debtor": ["S", "G"], "creditor": ["B", "B"], "amount": [10.0, 10.0],
+                      "kind": ["loan", "guarantee"], "covers": [None, "e1"]}),
+        pd.DataFrame({"id": ["S", "G", "B"], "external_assets": [10.0, 2.0, 0.0]}))
+    rank = systemic_importance(net)
+    assert rank.loc["S", "system_loss"] == pytest.approx(20.0, rel=1e-12)
+    assert rank.loc["S", "induced_shortfall"] == pytest.approx(10.0, rel=1e-12)
+    assert rank.loc["B", "vulnerability"] == pytest.approx(8.0 / 2, rel=1e-12)

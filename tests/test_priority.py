@@ -338,6 +338,30 @@ def test_cli_run_and_info_show_guarantee_calls(tmp_path):
     assert sponsor["guarantees"] == 15.0 and sponsor["guarantees_called"] == 9.0
 
 
+def test_cli_run_says_how_much_of_a_call_is_unpaid(tmp_path):
+    """S (4) owes B 10, guaranteed by G (2): G pays 2 of the call of 6. The summary counts the unpaid 4 once."""
+    import json
+
+    from click.testing import CliRunner
+
+    from contagion.cli import cli
+
+    net = _net({"edge_id": ["e1", "g1"], "debtor": ["S", "G"], "creditor": ["B", "B"], "amount": [10.0, 10.0],
+                "kind": ["loan", "guarantee"], "covers": [None, "e1"]},
+               {"id": ["S", "G", "B"], "type": ["firm", "firm", "bank"], "external_assets": [4.0, 2.0, 0.0]})
+    folder = contagion.write_network(net, tmp_path / "net")
+    summary = json.loads(CliRunner().invoke(cli, ["run", str(folder), "-f", "json"]).stdout)["summary"]
+    assert (summary["total_shortfall"], summary["guarantees_unpaid"], summary["system_loss"]) == (10.0, 4.0, 6.0)
+    assert summary["losses_by_creditor_type"] == {"bank": 4.0, "external creditors": 0.0}
+    assert summary["amplification"] == 1.0
+    table = CliRunner().invoke(cli, ["run", str(folder)], terminal_width=80).stdout
+    lines = {line.strip("│ ").split("│")[0].strip(): line.split("│")[2].strip() for line in table.splitlines()
+             if line.count("│") == 3}
+    assert lines["of which unpaid guarantee calls"] == "4.00"
+    assert lines["system loss (shock + shortfall - calls)"] == "6.00"
+    assert lines["loss of bank"] == "4.00"
+
+
 # ---------------------------------------------------------------------- the screen before the priority solver
 @pytest.mark.parametrize("seed", range(25))
 def test_screened_paths_equal_the_priority_solver(seed):
@@ -655,7 +679,39 @@ def test_a_guarantor_brought_down_by_a_call_is_not_a_fundamental_default():
 
     summary = loss_summary(res, res.network)
     assert summary["system_loss_without_network"] == 6.0       # only S's own gap: the call is contagion
-    assert summary["system_loss"] == 8.0                       # S's 6 and G's 2 short
+    # G pays its 14 of claims 12/14 pro rata: 36/7 on the call of 6, 48/7 to C. Unpaid: S's 6 to B, and of G's
+    # 2, 6/7 on the call (already in S's 6: counted once) and 8/7 to C (contagion). B loses 10 - 4 - 36/7 = 6/7,
+    # C 8/7, G's owners their 4: 6 in all, S's own gap, of which the network spread C's 8/7 a second time
+    assert summary["guarantees_unpaid"] == pytest.approx(6 / 7, rel=1e-12)
+    assert summary["system_loss"] == pytest.approx(6 + 8 / 7, rel=1e-12)
+    np.testing.assert_allclose(res.interbank_loss, [0.0, 0.0, 6 / 7, 8 / 7], rtol=1e-12, atol=1e-15)
+    assert res.total_shortfall == pytest.approx(8.0, rel=1e-12)   # the table's column: S's 6 and G's 2
+
+
+def test_a_guarantee_moves_a_loss_and_counts_it_once():
+    """S (4) owes B 10; G guarantees it up to 10. With G rich (20) it pays the call of 6: B loses nothing, G's
+    owners 6. With G poor (2) it pays 2 of the call: B loses 4 (its equity falls 10 -> 6), G's owners 2; the
+    unpaid 4 of the call is the same money as 4 of S's unpaid 6. Either way the system loses S's gap of 6, and
+    the guarantee does not amplify it."""
+    from contagion.measures import loss_summary, losses_by_creditor_type
+
+    for g_assets, b_loss, unpaid in ((20.0, 0.0, 0.0), (2.0, 4.0, 4.0)):
+        net = _net({"edge_id": ["e1", "g1"], "debtor": ["S", "G"], "creditor": ["B", "B"], "amount": [10.0, 10.0],
+                    "kind": ["loan", "guarantee"], "covers": [None, "e1"]},
+                   {"id": ["S", "G", "B"], "external_assets": [4.0, g_assets, 0.0]})
+        res = contagion.clear(net)
+        frame = res.to_frame()
+        assert frame["equity_if_all_pay"]["B"] - frame["equity"]["B"] == b_loss     # B's loss, from its equity
+        np.testing.assert_allclose(res.interbank_loss, [0.0, 0.0, b_loss], atol=1e-15)
+        assert float(losses_by_creditor_type(res).sum()) == b_loss
+        summary = loss_summary(res, net)
+        assert summary["guarantees_unpaid"] == unpaid
+        assert summary["total_shortfall"] == 6.0 + unpaid
+        assert summary["system_loss"] == 6.0 == summary["system_loss_without_network"]
+        assert summary["amplification"] == 1.0
+    plain = contagion.clear(_net({"debtor": ["S"], "creditor": ["B"], "amount": [10.0]},
+                                 {"id": ["S", "B"], "external_assets": [4.0, 0.0]}))
+    assert "guarantees_unpaid" not in loss_summary(plain)      # the key comes with such guarantees only
 
 
 def test_guarantee_waves_follow_the_cascade_through_the_guarantor():

@@ -885,3 +885,39 @@ def test_fire_sale_sweep_cli(tmp_path):
     assert table.exit_code == 0 and "clearing price of each asset" in table.stdout
     bad = _invoke("sweep", str(folder), "-c", str(cfg), "-m", "eisenberg-noe", "--impact", "0.01", "-n", "10")
     assert bad.exit_code == 2 and "--impact applies only to --method fire-sale" in bad.output
+
+
+# ------------------------------------------------------------------ claims that are not paid pro rata
+def _ranked_net(edges: dict, nodes: dict) -> contagion.FinancialNetwork:
+    return contagion.FinancialNetwork.from_edges(pd.DataFrame(edges), pd.DataFrame(nodes))
+
+
+def test_a_sweep_pays_ranked_claims_by_seniority():
+    """D (20) owes A 10 (level 1) and B 10 (level 2) and loses 75%: with 5 left it pays A 5 and B nothing. The
+    losses A and B bear are 5 and 10 (pro rata would say 7.5 each); the system loss is 15 + 15."""
+    net = _ranked_net({"debtor": ["D", "D"], "creditor": ["A", "B"], "amount": [10.0, 10.0], "seniority": [1, 2]},
+                      {"id": ["D", "A", "B"], "external_assets": [20.0, 0.0, 0.0]})
+    cfg = SweepConfig.from_dict({"shocks": [{"target": "D", "distribution": "fixed", "value": 0.75}]})
+    res = run_sweep(net, cfg, n=64, seed=1)
+    np.testing.assert_allclose(res.expected_loss, [15.0, 5.0, 10.0], rtol=1e-12)
+    np.testing.assert_allclose(res.expected_unpaid, [15.0, 0.0, 0.0], rtol=1e-12)
+    assert res.loss.mean == pytest.approx(30.0, rel=1e-12)
+    np.testing.assert_allclose(res.loss_contribution, [30.0, 0.0, 0.0], rtol=1e-12)
+
+
+def test_a_sweep_counts_an_unpaid_guarantee_call_once():
+    """S (10) owes B 10, guaranteed by G (2) up to 10. S loses 60%: it pays 4, 6 is called on G, which pays its 2.
+    B bears 10 - 4 - 2 = 4; G's equity falls by the call of 6; the system loses the shock of 6 and S's unpaid 6
+    (G's unpaid 4 of the call is part of it) -- what `run` says for the same scenario."""
+    from contagion.measures import loss_summary
+
+    net = _ranked_net({"edge_id": ["e1", "g1"], "debtor": ["S", "G"], "creditor": ["B", "B"], "amount": [10.0, 10.0],
+                       "kind": ["loan", "guarantee"], "covers": [None, "e1"]},
+                      {"id": ["S", "G", "B"], "external_assets": [10.0, 2.0, 0.0]})
+    cfg = SweepConfig.from_dict({"shocks": [{"target": "S", "distribution": "fixed", "value": 0.6}]})
+    res = run_sweep(net, cfg, n=64, seed=1)
+    np.testing.assert_allclose(res.expected_loss, [6.0 + 0.0, 6.0, 4.0], rtol=1e-12)
+    assert res.loss.mean == pytest.approx(12.0, rel=1e-12)
+    np.testing.assert_allclose(res.loss_contribution, [12.0, 0.0, 0.0], rtol=1e-12, atol=1e-12)
+    hit = net.replace(external_assets=np.array([4.0, 2.0, 0.0]))
+    assert loss_summary(contagion.clear(hit), net)["system_loss"] == 12.0

@@ -82,7 +82,8 @@ def clear_dask_columns(clear_many: Callable, net, E: Any, method: str, solver: s
     from .handover import owed_network
 
     labels = list(dict.fromkeys(p.solver for p in parts))
-    fields = {"network": owed_network(net),       # as clear_many's: what each row owes when everyone pays
+    owed = owed_network(net)
+    fields = {"network": owed,                    # as clear_many's: what each row owes when everyone pays
               "payments": np.concatenate([p.payments for p in parts], axis=1),
               "defaulted": np.concatenate([p.defaulted for p in parts], axis=1),
               "iterations": np.concatenate([np.atleast_1d(p.iterations) for p in parts]),
@@ -90,6 +91,12 @@ def clear_dask_columns(clear_many: Callable, net, E: Any, method: str, solver: s
               "solver": " | ".join(labels[:3]) + (f" | ... ({len(parts)} chunks)" if len(labels) > 3 else "")}
     if parts[0].obligations is not None:          # guarantees: what each one owes, per scenario
         fields["obligations"] = np.concatenate([p.owed for p in parts], axis=1)
+    if any(p.inflow is not None for p in parts):  # claims paid by the waterfall in some chunk
+        fields["inflow"] = np.concatenate([owed.PiT @ p.payments if p.inflow is None else p.inflow for p in parts],
+                                          axis=1)
+    if any(p.call_payments is not None for p in parts):
+        fields["call_payments"] = np.concatenate([np.zeros(p.payments.shape) if p.call_payments is None
+                                                  else p.call_payments for p in parts], axis=1)
     if getattr(parts[0], "prices", None) is not None:
         fields["prices"] = np.concatenate([p.prices for p in parts], axis=1)
     return replace(parts[0], **fields)

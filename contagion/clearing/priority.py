@@ -698,6 +698,7 @@ def priority_result(net: Any, method: str, alpha: float = 1.0, beta: float = 1.0
     waves = out["default_round"]
     spec = out["spec"]
     all_pay = None
+    calls = call_rows(net, spec)
     if spec.guarantee.any():     # a guarantor brought down by a call is not a fundamental default (on first use)
         found = waves
 
@@ -716,8 +717,25 @@ def priority_result(net: Any, method: str, alpha: float = 1.0, beta: float = 1.0
         network=owed, payments=p, defaulted=out["defaulted"], equity=equity, default_round=waves,
         shortfall=pbar - p, iterations=out["iterations"], converged=True, residual=residual, method=method,
         unique=out["unique"], solver=SOLVER_NAME, params=params, row_payments=out["row_payments"],
-        all_pay_equity=all_pay,
+        all_pay_equity=all_pay, call_rows=calls,
     )
+
+
+def call_rows(net: Any, spec: ContingentSpec) -> np.ndarray | None:
+    """The guarantee rows owed to the creditor of the obligation they cover (a guarantee of a guarantee: of the
+    guarantee it covers), or ``None`` when there are none: their unpaid part is also unpaid on the covered
+    obligation (:attr:`~contagion.clearing.result.ClearingResult.call_rows`). A guarantee owed to someone
+    else (credit protection bought by a third party) is a claim of its own."""
+    g = np.flatnonzero(spec.guarantee & (spec.covers >= 0))
+    if g.size == 0:
+        return None
+    ci = net.edge_index[1]
+    same = g[ci[g] == ci[spec.covers[g]]]
+    if same.size == 0:
+        return None
+    rows = np.zeros(len(spec.guarantee), dtype=bool)
+    rows[same] = True
+    return rows
 
 
 def _refuse_nearly_closed(net: Any, defaulted: np.ndarray, equity: np.ndarray, p: np.ndarray,
@@ -746,19 +764,29 @@ def priority_batch(net: Any, E: np.ndarray, method: str, alpha: float = 1.0, bet
     owed = np.empty((n, K))
     its = np.empty(K, dtype=np.int64)
     res_ = np.empty(K)
+    inflow = np.empty((n, K))
+    calls = None
+    di = net.edge_index[0]
     for k in range(K):
         res = priority_result(net.replace(external_assets=E[:, k]), method, alpha, beta)
         P[:, k], D[:, k], its[k], res_[k] = res.payments, res.defaulted, res.iterations, res.residual
         owed[:, k] = res.network.total_obligations        # guarantees as called in this scenario
+        inflow[:, k] = res.received                       # claims paid by the waterfall, calls included
+        if res.call_rows is not None:
+            calls = np.zeros((n, K)) if calls is None else calls
+            rows = res.call_rows
+            calls[:, k] = np.bincount(di[rows], weights=res.row_payments[rows], minlength=n)
     return BatchClearingResult(network=owed_network(net), payments=P, defaulted=D,
                                iterations=its, residual=res_, method=method, solver=SOLVER_NAME,
                                params={} if method == "eisenberg-noe" else {"alpha": alpha, "beta": beta},
-                               obligations=owed)
+                               obligations=owed, inflow=inflow, call_payments=calls)
 
 
 def priority_columns(net: Any, E: np.ndarray, columns: np.ndarray, alpha: float = 1.0, beta: float = 1.0,
-                     spec: ContingentSpec | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Payments, default flags, iterations and residuals of the columns ``columns`` of ``E`` (outside assets),
+                     spec: ContingentSpec | None = None
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Payments, default flags, iterations, residuals and what each institution received (the claims paid by
+    the waterfall) of the columns ``columns`` of ``E`` (outside assets),
     for a network without guarantees: its claims' waterfall is built once. Each result equals
     :func:`priority_result` on the network with that column as outside assets; the residual is the largest
     ``|p - min(what it owes or its cap, what it has)|`` (a clearing state has 0). ``spec``: the network's
@@ -773,6 +801,7 @@ def priority_columns(net: Any, E: np.ndarray, columns: np.ndarray, alpha: float 
     D = np.empty((net.n, columns.size), dtype=bool)
     its = np.empty(columns.size, dtype=np.int64)
     res = np.empty(columns.size)
+    R = np.empty((net.n, columns.size))
     due = np.where(net.forced_default, net.forced_recovery * w.pbar, w.pbar)
     for j, k in enumerate(columns):
         e = E[:, k]
@@ -781,6 +810,6 @@ def priority_columns(net: Any, E: np.ndarray, columns: np.ndarray, alpha: float 
         p = _settle_in_full(net, default, rows, ext_paid, spec.fixed_amount, owed.total_obligations)
         received = np.bincount(ci, weights=rows, minlength=net.n)
         has = np.where(default, alpha * e + beta * received, e + received)
-        P[:, j], D[:, j], its[j] = p, default, it
+        P[:, j], D[:, j], its[j], R[:, j] = p, default, it, received
         res[j] = float(np.max(np.abs(p - np.minimum(due, has)), initial=0.0))
-    return P, D, its, res
+    return P, D, its, res, R

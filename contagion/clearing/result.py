@@ -79,6 +79,14 @@ class ClearingResult:
         pay its creditors pro rata (seniority, collateral: the priority
         solver); ``None`` means pro rata, ``Pi.T @ p``. ``received``,
         ``interbank_loss`` and ``external_shortfall`` use it.
+    call_rows : ndarray or None
+        The rows of ``network.edges`` that are guarantee calls owed to the
+        creditor of the obligation they cover (with ``row_payments``; ``None``:
+        no such guarantee). The unpaid part of such a call is part of the
+        unpaid part of the obligation it covers: :attr:`interbank_loss` counts
+        what guarantors pay as recovered on the covered claim, and
+        :attr:`unpaid_calls` says how much of :attr:`total_shortfall` is the
+        same money counted a second time.
     """
 
     network: "FinancialNetwork" = field(repr=False)
@@ -97,6 +105,7 @@ class ClearingResult:
     least_payments: np.ndarray | None = None
     row_payments: np.ndarray | None = field(default=None, repr=False)
     all_pay_equity: np.ndarray | None = field(default=None, repr=False)
+    call_rows: np.ndarray | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if callable(self.default_round):
@@ -148,13 +157,31 @@ class ClearingResult:
 
         Computed as ``Pi.T @ shortfall``, which is the same quantity but exactly 0 for a
         creditor whose debtors all pay in full (no rounding noise from a difference); with
-        :attr:`row_payments`, from each claim's own shortfall.
+        :attr:`row_payments`, from each claim's own shortfall; a guarantee call in :attr:`call_rows` is
+        not a claim of its own: what its guarantor pays comes off the loss on the claim it covers.
         """
         if self.row_payments is not None:
             net = self.network
-            short = net.edges["amount"].to_numpy(dtype=np.float64) - self.row_payments
-            return np.bincount(net.edge_index[1], weights=np.maximum(short, 0.0), minlength=net.n)
+            creditor = net.edge_index[1]
+            short = np.maximum(net.edges["amount"].to_numpy(dtype=np.float64) - self.row_payments, 0.0)
+            if self.call_rows is None:
+                return np.bincount(creditor, weights=short, minlength=net.n)
+            # a call is not a second claim: what the guarantor pays is recovered on the claim it covers
+            call = self.call_rows
+            loss = (np.bincount(creditor[~call], weights=short[~call], minlength=net.n)
+                    - np.bincount(creditor[call], weights=self.row_payments[call], minlength=net.n))
+            return np.maximum(loss, 0.0)          # (never below 0 but for rounding: calls <= what is unpaid)
         return self.network.PiT @ self.shortfall
+
+    @cached_property
+    def unpaid_calls(self) -> float:
+        """What guarantors leave unpaid of the calls in :attr:`call_rows` (0 without them): money that is also
+        in the unpaid part of the obligations those calls cover, so :func:`~contagion.measures.loss_summary`
+        counts it once in the system loss."""
+        if self.call_rows is None or self.row_payments is None:
+            return 0.0
+        amount = self.network.edges["amount"].to_numpy(dtype=np.float64)[self.call_rows]
+        return float(np.sum(np.maximum(amount - self.row_payments[self.call_rows], 0.0)))
 
     @cached_property
     def external_shortfall(self) -> float:
@@ -263,6 +290,13 @@ class BatchClearingResult:
     Guarantees (``kind = guarantee``) are called by how much the debtors they
     cover fail to pay, so what a guarantor owes differs by scenario: then
     ``obligations`` holds it, shape ``(n, K)``; :attr:`owed` is the one to use.
+
+    Where a debtor in default pays its claims by seniority or collateral rather
+    than pro rata, ``inflow`` holds what each institution received from the
+    network in each scenario (:attr:`received` is the one to use); with
+    guarantees owed to the creditor of the obligation they cover,
+    ``call_payments`` holds what each guarantor paid on such calls (see
+    :attr:`ClearingResult.call_rows`), shape ``(n, K)``.
     """
 
     network: "FinancialNetwork" = field(repr=False)
@@ -274,6 +308,8 @@ class BatchClearingResult:
     solver: str = ""
     params: Mapping[str, Any] = field(default_factory=dict)
     obligations: np.ndarray | None = field(default=None, repr=False)
+    inflow: np.ndarray | None = field(default=None, repr=False)
+    call_payments: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def n_scenarios(self) -> int:
@@ -291,6 +327,14 @@ class BatchClearingResult:
     def shortfall(self) -> np.ndarray:
         """``owed - payments``, shape ``(n, K)``: what each institution leaves unpaid in each scenario."""
         return self.owed - self.payments
+
+    @property
+    def received(self) -> np.ndarray:
+        """What each institution receives from the network in each scenario, shape ``(n, K)``: ``inflow``, or
+        ``network.PiT @ payments`` where every debtor pays its creditors pro rata."""
+        if self.inflow is not None:
+            return self.inflow
+        return np.asarray(self.network.PiT @ self.payments)
 
     @property
     def converged(self) -> bool:

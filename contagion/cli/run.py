@@ -224,12 +224,16 @@ def _summary_table(summary: dict):
         ("last wave", str(summary["waves"]) if summary["waves"] >= 0 else "-"),
         ("total shortfall", fmt_amount(summary["total_shortfall"])),
         ("  of which to external creditors", fmt_amount(summary["external_shortfall"])),
+        *([("  of which unpaid guarantee calls", fmt_amount(summary["guarantees_unpaid"]))]
+          if summary.get("guarantees_unpaid") else []),
     ]
     for k, v in summary["losses_by_creditor_type"].items():
         rows.append((f"loss of {k}", fmt_amount(v)))
     rows += [
         ("shock to outside assets", fmt_amount(summary["shock"])),
-        ("system loss (shock + shortfall)", fmt_amount(summary["system_loss"])),
+        # an unpaid call is also unpaid on the obligation it covers: the system loss counts it once
+        ("system loss (shock + shortfall - calls)" if summary.get("guarantees_unpaid") else
+         "system loss (shock + shortfall)", fmt_amount(summary["system_loss"])),
         ("system loss without the network", fmt_amount(summary["system_loss_without_network"])),
         ("amplification", "n/a" if amp is None or not math.isfinite(amp) else f"{amp:.4f}"),
         *([("guarantees called (of those given)",

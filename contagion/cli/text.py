@@ -85,7 +85,8 @@ def scenario_line(role: str, name: str, description: str | None, limit: int = SC
 
 
 def guarantee_summary(net: Any, res: Any, given: float | None = None) -> dict[str, float]:
-    """``guarantees`` (caps given) and ``guarantees_called`` (owed in this clearing state) of the summary of a
+    """``guarantees`` (caps given), ``guarantees_called`` (owed in this clearing state) and ``guarantees_unpaid``
+    (what guarantors leave unpaid of calls owed to the covered obligation's creditor) of the summary of a
     run or of a year of a path, when the cleared network ``net`` has guarantees (``res``: its clearing);
     ``given``: the caps in force when they are not ``net``'s (a year of a path: what is left of them)."""
     from ..clearing.priority import _has_kind, uses_priority
@@ -101,4 +102,6 @@ def guarantee_summary(net: Any, res: Any, given: float | None = None) -> dict[st
         return {}
     called = res.network.edges["amount"].to_numpy()[is_g]
     caps = float(edges["amount"].to_numpy()[is_g].sum()) if given is None else float(given)
-    return {"guarantees": caps, "guarantees_called": float(called.sum())}
+    # what guarantors leave unpaid of calls owed to the covered obligation's creditor (in the shortfall twice)
+    return {"guarantees": caps, "guarantees_called": float(called.sum()),
+            "guarantees_unpaid": float(getattr(res, "unpaid_calls", 0.0))}

@@ -19,7 +19,7 @@ def _importance_task(shared: tuple, cols: np.ndarray) -> dict[str, np.ndarray]:
     """Clear the scenarios "institution ``i`` loses all its outside assets" for ``i`` in ``cols``."""
     from ..clearing import clear_many
 
-    net, method, params, p0, d0, PiT = shared
+    net, method, params, p0, d0, PiT, r0, c0 = shared
     k = cols.size
     E = np.repeat(net.external_assets[:, None], k, axis=1)
     E[cols, np.arange(k)] = 0.0
@@ -27,7 +27,10 @@ def _importance_task(shared: tuple, cols: np.ndarray) -> dict[str, np.ndarray]:
     P, D = batch.payments, batch.defaulted
     dP = np.ascontiguousarray(p0[:, None] - P)
     own = (cols, np.arange(k))
-    loss = np.asarray(PiT @ dP)           # fall in what each institution receives
+    # fall in what each institution receives (by the waterfall where a debtor ranks its claims)
+    loss = np.asarray(PiT @ dP) if batch.inflow is None else r0[:, None] - batch.inflow
+    if batch.call_payments is not None:   # a call paid counts as paid on the obligation it covers (loss_summary)
+        dP += batch.call_payments - c0[:, None]
     loss[own] = 0.0                         # its own failure is not "others failing"
     new = D & ~d0[:, None]
     fails = D[own].copy()
@@ -139,10 +142,12 @@ def systemic_importance(net, *, method: str = "eisenberg-noe", chunk_size: int |
     base = clear_many(net, e[:, None], method, **params)
     p0 = base.payments[:, 0].copy()
     d0 = base.defaulted[:, 0].copy()
-    inflow0 = owed.PiT @ p0
+    r0 = base.received[:, 0].copy()
+    c0 = np.zeros(n) if base.call_payments is None else base.call_payments[:, 0].copy()
+    inflow0, owed0 = r0, base.owed[:, 0]      # (what a guarantor owes includes its calls in the baseline)
     from ..clearing.core import tie_tolerance
 
-    still_pays = ~net.forced_default & (inflow0 >= pbar - tie_tolerance(pbar)) & ~d0
+    still_pays = ~net.forced_default & (inflow0 >= owed0 - tie_tolerance(owed0)) & ~d0
     trivial = (e <= 0) | (pbar <= 0) | still_pays
     cols = np.flatnonzero(~trivial)
     if chunk_size is None:
@@ -151,7 +156,7 @@ def systemic_importance(net, *, method: str = "eisenberg-noe", chunk_size: int |
     tasks = [(cols[k:k + chunk_size],) for k in range(0, cols.size, chunk_size)]
     work = float(cols.size) * (n + net.liabilities.nnz)
     with resolve_executor(executor, work) as (ex, _workers):
-        parts = run_tasks(_importance_task, (net, method, dict(params), p0, d0, owed.PiT), tasks, ex, progress=progress,
+        parts = run_tasks(_importance_task, (net, method, dict(params), p0, d0, owed.PiT, r0, c0), tasks, ex, progress=progress,
                           sizes=[t[0].size for t in tasks])
     fails = d0.copy()
     fails[pbar <= 0] = False

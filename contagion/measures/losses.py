@@ -73,7 +73,13 @@ def loss_summary(result, base=None) -> dict[str, Any]:
     dict
         ``shock``, ``total_shortfall``, ``system_loss`` (shock + shortfall),
         ``system_loss_without_network``, ``amplification`` (ratio, ``nan`` when
-        the loss without network is 0), ``defaults``.
+        the loss without network is 0), ``defaults``; with guarantees owed to
+        the creditor of the obligation they cover, also ``guarantees_unpaid``: what
+        guarantors leave unpaid of their calls. That money is already in the
+        unpaid part of the covered obligation, so the system loss counts it
+        once: ``shock + total_shortfall - guarantees_unpaid``. A guarantee moves a
+        loss from the creditor to the guarantor; it adds to the system loss
+        only through the guarantor's other creditors.
 
     Examples
     --------
@@ -97,8 +103,11 @@ def loss_summary(result, base=None) -> dict[str, Any]:
     # everyone paying in full: no guarantee is called (a call is contagion, not the shock's direct loss)
     before = result.equity_if_all_pay + (held.sum(axis=1) if held is not None and held.size else 0.0)
     without = shock + float(np.sum(np.maximum(-before, 0.0)))
-    system = shock + shortfall
-    return {
+    calls = getattr(result, "call_rows", None)
+    unpaid_calls = result.unpaid_calls if calls is not None else 0.0
+    # an unpaid guarantee call is the same money as the unpaid part of the obligation it covers: counted once
+    system = shock + shortfall - unpaid_calls
+    out = {
         "shock": shock,
         "total_shortfall": shortfall,
         "system_loss": system,
@@ -106,3 +115,6 @@ def loss_summary(result, base=None) -> dict[str, Any]:
         "amplification": system / without if without > 0 else float("nan"),
         "defaults": result.n_defaults,
     }
+    if calls is not None:
+        out["guarantees_unpaid"] = unpaid_calls
+    return out

@@ -71,6 +71,9 @@ class _Plan:
     blocks_per_batch: int = 1
     units: np.ndarray | None = None        # fire sales: units held (n, assets), else None
     base_prices: np.ndarray | None = None  # fire sales: the baseline's clearing prices (assets,)
+    base_received: np.ndarray | None = None  # the baseline's receipts (claims paid by seniority / collateral)
+    base_owed: np.ndarray | None = None      # the baseline's obligations (guarantees as called)
+    base_calls: np.ndarray | None = None     # the baseline's payments on guarantee calls (see _own_fall)
 
 
 @dataclass(frozen=True)
@@ -231,6 +234,21 @@ def _clear_fractions(plan: _Plan, loss: np.ndarray):
     return lost, clear_many(plan.network, E, plan.method, **plan.params)
 
 
+def _own_fall(plan: _Plan, batch, size: int | None = None) -> np.ndarray:
+    """Fall in what each institution pays from the baseline, per draw ``(n, draws)``, counting what a guarantor
+    pays on a call owed to the covered obligation's creditor as paid on that obligation: the system loss counts
+    an unpaid call once (:func:`contagion.measures.loss_summary`), and a guarantee moves a loss to the
+    guarantor rather than removing it."""
+    P = batch.payments if size is None else batch.payments[:, :size]
+    fall = np.subtract(plan.base_payments[:, None], P)
+    calls = batch.call_payments
+    if calls is not None:
+        fall += calls if size is None else calls[:, :size]
+        if plan.base_calls is not None:
+            fall -= plan.base_calls[:, None]
+    return fall
+
+
 def _m2(x: np.ndarray) -> np.ndarray:
     """Per row, the sum of squared deviations from the row's mean."""
     dev = x - x.mean(axis=1, keepdims=True)
@@ -257,11 +275,16 @@ def _sweep_task(plan: _Plan, seed: int, n: int, first_batch: int, last_batch: in
         # what each one owed in each draw (caps of residual value guarantees are not obligations; guarantees
         # as called) and how its payments spread over its creditors: the batch's network, not the plan's
         owed, PiT = batch.owed[:, :size], batch.network.PiT
-        del batch
-        dP = np.subtract(p0[:, None], P)                              # fall in payments from the baseline
+        dP = _own_fall(plan, batch, size)                             # fall in payments from the baseline
         lost = np.ascontiguousarray(lost_all[:, :size])
         unpaid = np.subtract(owed, P)                                 # what each one leaves unpaid, per draw
-        eq = np.asarray(PiT @ dP)                                     # fall in what each one receives
+        if batch.inflow is None:                                      # fall in what each one receives
+            eq = np.asarray(PiT @ np.subtract(p0[:, None], P))
+        else:                                                         # (claims paid by seniority, calls)
+            eq = np.subtract(plan.base_received[:, None], batch.inflow[:, :size])
+        if batch.obligations is not None:                             # and the rise in what it owes (calls)
+            eq += np.subtract(owed, plan.base_owed[:, None])
+        del batch
         eq[idx] += lost
         if Q is not None:                                             # fire sales: holdings marked down
             eq += plan.units @ (plan.base_prices[:, None] - Q)
@@ -307,7 +330,7 @@ def _tail_task(plan: _Plan, seed: int, draws: np.ndarray, tail: np.ndarray, rule
     loss = np.concatenate([_block_losses(plan, seed, int(b)) for b in blocks], axis=0)
     loss = loss[np.searchsorted(blocks, draws // BLOCK) * BLOCK + draws % BLOCK]
     lost, batch = _clear_fractions(plan, loss)
-    ell = np.subtract(plan.base_payments[:, None], batch.payments)
+    ell = _own_fall(plan, batch)
     ell[plan.idx] += lost
     return ell @ _weights(tail, rules)
 
@@ -465,7 +488,7 @@ def _support(plan: _Plan) -> tuple[float, float]:
         ends = DISTRIBUTIONS[dist].ppf(np.array([0.0, 1.0]), **kw)
         lo[cols], hi[cols] = float(ends[0]), float(ends[1])
     lost, batch = _clear_fractions(plan, np.vstack([lo, hi]))
-    x = lost.sum(axis=0) + np.subtract(plan.base_payments[:, None], batch.payments).sum(axis=0)
+    x = lost.sum(axis=0) + _own_fall(plan, batch).sum(axis=0)
     return float(min(x)), float(max(x))
 
 
@@ -615,6 +638,8 @@ def run_sweep(net, config: SweepConfig, n: int = 10_000, seed: int = 0, chunk_si
     units = base.holdings if assets else None
     plan = _plan(net, config, method, params, base.payments[:, 0].copy(), units,
                  base.prices[:, 0].copy() if assets else None)
+    plan = replace(plan, base_received=base.received[:, 0].copy(), base_owed=base.owed[:, 0].copy(),
+                   base_calls=None if base.call_payments is None else base.call_payments[:, 0].copy())
     per_call = plan.blocks_per_batch if blocks_per_call is None else int(blocks_per_call)
     plan = replace(plan, blocks_per_batch=min(per_call, -(-n // BLOCK)))
     cells = max(HIST_CELLS, 64 * config.bins)

@@ -185,14 +185,19 @@ class SweepResult:
         :meth:`es`.)
     expected_loss : ndarray
         Mean fall of the institution's equity from the base clearing (its own
-        outside-asset loss plus what its debtors fail to pay): the loss it *bears*.
+        outside-asset loss plus what its debtors fail to pay, by seniority and
+        collateral where they rank their claims, and the rise of the guarantee
+        calls it owes): the loss it *bears*.
     expected_unpaid_se, expected_loss_se : ndarray
         Their standard errors (sample standard deviation over ``sqrt(n)``).
     loss_contribution : ndarray
         ``E[l_i]``, where ``l_i`` is the part of the system loss that arises at
         institution ``i`` in a draw: its outside assets lost plus the fall in its
-        payments from the base clearing. ``sum_i l_i`` is the system loss in
-        every draw, so the contributions add up to the mean system loss.
+        payments from the base clearing (what a guarantor pays on a call counts
+        as paid on the obligation the call covers: an unpaid call is counted
+        once, as in :func:`~contagion.measures.loss_summary`). ``sum_i l_i`` is
+        the system loss in every draw, so the contributions add up to the mean
+        system loss.
     es_contribution : ndarray, shape (len(levels), n_institutions)
         Euler contributions to the expected shortfall: row ``k`` is
         ``E[l_i | L >= VaR_q]`` at ``q = levels[k]``, with the draws at the VaR

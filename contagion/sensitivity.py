@@ -424,17 +424,22 @@ def sensitivity(net: "FinancialNetwork", wrt: str, scenarios: Iterable[Any] | An
         below_zero = s < 0 and (np.any((shocked.external_assets == 0) & (d.de > 0))
                                 or np.any((shocked.external_liabilities == 0) & (d.dext > 0))
                                 or np.any((shocked.edges["amount"].to_numpy() == 0) & (d.drows > 0)))
-        got = None if below_zero else (_one_sided(shocked, res.payments, d, s) if exact
-                                       else _difference(shocked, res, d, s))
+        got = None
+        if not below_zero and exact:
+            one = _one_sided(shocked, res.payments, d, s)
+            got = None if one is None else (*one, 0.0)       # (no guarantees without the priority solver)
+        elif not below_zero:
+            got = _difference(shocked, res, d, s)
         if got is None:
             warnings.warn(f"sensitivity to {label}: the {side} derivative does not exist (an amount at 0, or a "
                           f"closed group without outside money); NaN", SensitivityWarning, stacklevel=2)
             nan = np.full(shocked.n, np.nan)
             out[side] = (nan, nan, float("nan"))
             continue
-        dp, deq = got
+        dp, deq, dcalls = got
         dpbar = np.asarray(d.dL.sum(axis=1)).ravel() + d.dext
-        loss = _shock_change(net, shocked, d, s) + float(np.sum(s * dpbar - dp))
+        # a call paid counts as paid on the obligation it covers: an unpaid call is in the loss once (loss_summary)
+        loss = _shock_change(net, shocked, d, s) + float(np.sum(s * dpbar - dp + dcalls))
         out[side] = (s * dp, s * deq, s * loss)
     return Sensitivity(wrt=label, network=shocked, clearing=res,
                        payment_right=out["right"][0] + 0.0, payment_left=out["left"][0] + 0.0,
@@ -451,13 +456,21 @@ DIFFERENCE_STEP = 1e-6
 DIFFERENCE_SHRINKS = 4
 
 
-def _difference(net, res, d: _Direction, s: float) -> tuple[np.ndarray, np.ndarray]:
-    """``(dp, dequity)`` per unit step ``s`` by one-sided difference quotients of the exact (priority) clearing."""
+def _difference(net, res, d: _Direction, s: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(dp, dequity, dcalls)`` per unit step ``s`` by one-sided difference quotients of the exact (priority)
+    clearing; ``dcalls``: of what each one pays on guarantee calls (:func:`~.clearing.priority.calls_paid`)."""
     from .clearing import clear
+    from .clearing.priority import calls_paid
 
-    def quotient(h: float) -> tuple[np.ndarray, np.ndarray]:
+    def paid(r) -> np.ndarray:
+        c = calls_paid(r)
+        return np.zeros(net.n) if c is None else c
+
+    before = paid(res)
+
+    def quotient(h: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         moved = clear(d.moved(net, s * h))
-        return (moved.payments - res.payments) / h, (moved.equity - res.equity) / h
+        return (moved.payments - res.payments) / h, (moved.equity - res.equity) / h, (paid(moved) - before) / h
 
     h = DIFFERENCE_STEP * max(float(net.total_obligations.max()), 1.0)
     big = quotient(h)

@@ -577,6 +577,9 @@ def test_fire_sale_pays_by_seniority_and_counts_guarantees_at_what_they_owe():
     np.testing.assert_allclose(batch.payments[:, 1], full.payments, rtol=0, atol=1e-12)
     assert batch.prices[0].round(6).tolist() == [round(q, 6), round(full.prices["asset"], 6)]
     assert batch.shortfall[0].tolist() == pytest.approx([11 - (1 + 10 * q), 0.0], abs=1e-12)
+    # what each creditor received, by seniority: S its 6, J the rest (pro rata would give S 6/11 of N's payment)
+    np.testing.assert_allclose(batch.received[:, 0], [0, 6.0, 1 + 10 * q - 6.0, 0, 0, 3 + 8 * q], rtol=0, atol=1e-12)
+    np.testing.assert_allclose(batch.received[:, 1], full.received, rtol=0, atol=1e-12)
     # and on a path (one year): the same clearing, the units carried
     path = contagion.clear_path(net, (2026, 2026), method="fire-sale", impact=0.01)
     np.testing.assert_allclose(path.payments[0], res.payments, rtol=0, atol=1e-12)

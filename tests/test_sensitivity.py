@@ -330,6 +330,25 @@ def test_priority_network_by_difference_quotients():
     np.testing.assert_allclose(s2.equity, [-1, 1, -1], atol=1e-6)
 
 
+def test_a_guarantee_moves_the_system_loss_as_the_covered_debt_does():
+    """S (4) owes B 10, guaranteed up to 10 by G. The system loss is S's unpaid 10 - e_S whoever pays the call
+    (loss_summary counts an unpaid call once): one more unit of S's cash takes 1 off it, with G poor (2: it pays
+    its 2 either way) and with G rich (20: its call falls by 1 too, which the payments alone do not show)."""
+    from contagion.measures import loss_summary
+
+    for g_assets in (2.0, 20.0):
+        net = contagion.FinancialNetwork.from_edges(
+            pd.DataFrame({"edge_id": ["e1", "g1"], "debtor": ["S", "G"], "creditor": ["B", "B"],
+                          "amount": [10.0, 10.0], "kind": ["loan", "guarantee"], "covers": [None, "e1"]}),
+            pd.DataFrame({"id": ["S", "G", "B"], "external_assets": [4.0, g_assets, 0.0]}))
+        s = sensitivity(net, "external_assets:S", scenarios=())
+        assert s.system_loss_right == pytest.approx(-1.0, abs=1e-6)
+        assert s.system_loss_left == pytest.approx(-2.0, abs=1e-6)    # and the shock: 1 more lost, 1 more unpaid
+        up = net.replace(external_assets=np.array([5.0, g_assets, 0.0]))
+        assert loss_summary(contagion.clear(up), net)["system_loss"] - loss_summary(contagion.clear(net))[
+            "system_loss"] == -1.0
+
+
 FACT_SHEET = __import__("pathlib").Path(__file__).resolve().parents[2] / "shared" / "data" / "ai-infra"
 
 

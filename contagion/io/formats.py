@@ -58,6 +58,7 @@ import pandas as pd
 from ..errors import ContagionError, InvalidNetworkError, Problem
 from ..network import EDGE_COLUMNS, NODE_COLUMNS, FinancialNetwork
 from . import prefetch
+from ._malloc import release_arrow_memory
 from .atomic import write_files_atomic
 from ._tables import KNOWN_EDGE_COLUMNS, KNOWN_NODE_COLUMNS, near_miss_message, near_misses, rename_columns, \
     split_columns, warm_up_for
@@ -300,15 +301,7 @@ def _read_csv_fast(path: Path, nodes_path: Path, edges_path: Path, node_columns:
         return None
     finally:
         del nodes, edges
-        _release_arrow_memory()
-
-
-def _release_arrow_memory() -> None:
-    """Give the memory Arrow's allocator keeps after a read back to the system (the file's bytes and the
-    intermediate columns: ~100 MB per million obligations that would otherwise stay in the peak RSS)."""
-    import pyarrow as pa
-
-    pa.default_memory_pool().release_unused()
+        release_arrow_memory()
 
 
 class InferredNodesWarning(UserWarning):

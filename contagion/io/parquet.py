@@ -24,6 +24,7 @@ import pandas as pd
 
 from ..errors import ContagionError, InvalidNetworkError, Problem
 from ..network import FinancialNetwork
+from ._malloc import release_arrow_memory
 from ._tables import LocatedProblem, build_network, json_default, stored_metadata, tidy_missing, warm_up_for
 from .formats import source_directory, target_directory, write_files_atomic
 from .text import parse_data
@@ -129,7 +130,7 @@ def read_parquet_dir(path: str | os.PathLike, columns: Mapping[str, str] | None 
                              metadata={**stored_metadata(metadata), "source": str(path)}, columns=columns)
     finally:
         del nodes, edges
-        _pyarrow().default_memory_pool().release_unused()  # the file's pages and the columns moved to pandas
+        release_arrow_memory()  # the file's pages and the columns moved to pandas
 
 
 def _table_bytes(df: pd.DataFrame, what: str, metadata: dict | None = None) -> bytes:

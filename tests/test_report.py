@@ -112,6 +112,26 @@ def test_report_tables_use_the_numbers_of_run_with_guarantees():
     np.testing.assert_array_equal(long.loc[run.index, "equity_pre_shock"].to_numpy(), run["equity_pre_shock"])
 
 
+def test_report_counts_an_unpaid_guarantee_call_once():
+    """S (4) owes B 10, guaranteed by G (2): G pays 2 of the call of 6. The headline table gives the shortfall
+    of 10 (the table's column), the 4 of it that is G's unpaid call, and the system loss of 6 that `run` gives;
+    B's loss by creditor type is 4 (its equity falls 10 -> 6)."""
+    import pandas as pd
+
+    net = contagion.FinancialNetwork.from_edges(
+        pd.DataFrame({"edge_id": ["e1", "g1"], "debtor": ["S", "G"], "creditor": ["B", "B"], "amount": [10.0, 10.0],
+                      "kind": ["loan", "guarantee"], "covers": [None, "e1"]}),
+        pd.DataFrame({"id": ["S", "G", "B"], "type": ["firm", "firm", "bank"], "external_assets": [4.0, 2.0, 0.0]}))
+    rep = build_report(net, [], generated="2026-01-01")
+    col = rep.summary_table().iloc[:, 0]
+    assert (col["Total shortfall"], col["Unpaid guarantee calls (counted once)"], col["System loss"]) == (10, 4, 6)
+    assert col["Loss amplification"] == 1.0
+    assert rep.losses_by_creditor_type().iloc[:, 0].to_dict() == {"bank": 4.0, "external creditors": 0.0}
+    assert "counted once" in rep.to_html()
+    assert "Unpaid guarantee calls" not in build_report(contagion.load_dataset("chain"), [], generated="2026-01-01"
+                                                        ).summary_table().index
+
+
 def test_scenarios_are_applied_separately():
     net = contagion.load_dataset("chain")
     halve_b = Scenario("b-halved", "B loses half its outside assets",

@@ -124,10 +124,14 @@ class Report:
     def summary_table(self) -> pd.DataFrame:
         """Headline figures, one column per scenario (numbers, not text); over a horizon, also the institutions
         in default at the end of the path ("In default by <last year> (path)")."""
+        # an unpaid guarantee call is in the total shortfall twice (the call and the obligation it covers) and
+        # in the system loss once: the row says how much, where some guarantee is owed to the covered creditor
+        calls = "Unpaid guarantee calls (counted once)"
+        with_calls = any("guarantees_unpaid" in r.loss for r in self.runs)
         rows: dict[str, list[float]] = {k: [] for k in (
             "Institutions", "Defaults", "Fundamental defaults (wave 0)", "Last wave", "Shock to outside assets",
-            "Total shortfall", "Unpaid to outside creditors", "System loss", "System loss without network",
-            "Loss amplification")}
+            "Total shortfall", "Unpaid to outside creditors", *([calls] if with_calls else []), "System loss",
+            "System loss without network", "Loss amplification")}
         for r in self.runs:
             s = r.result.summary()
             rows["Institutions"].append(s["institutions"])
@@ -137,6 +141,8 @@ class Report:
             rows["Shock to outside assets"].append(r.loss["shock"])
             rows["Total shortfall"].append(r.loss["total_shortfall"])
             rows["Unpaid to outside creditors"].append(s["external_shortfall"])
+            if with_calls:
+                rows[calls].append(r.loss.get("guarantees_unpaid", 0.0))
             rows["System loss"].append(r.loss["system_loss"])
             rows["System loss without network"].append(r.loss["system_loss_without_network"])
             rows["Loss amplification"].append(r.loss["amplification"])

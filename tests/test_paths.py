@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
+import tempfile
 import warnings
 from fractions import Fraction as Q
 from itertools import product
@@ -713,18 +714,20 @@ def test_demand_slowdown_path_and_contract_mapping():
         demand_slowdown("lab", {2026: 10, 2028: 40}, start=2028, cut=0.5)
 
 
-def test_ltv_weighs_the_whole_outstanding_principal_of_a_linear_loan():
-    """A linear loan of 90 (30 a year to 2028) against collateral worth 50: the lender looks at the 90 still
-    outstanding, not the instalment of 30, and calls it (50 x 1.0 < 90): A pays 9 of interest and 30."""
+def test_a_linear_loans_instalments_are_paid_and_ltv_judges_what_is_left_at_maturity():
+    """A linear loan of 90 (30 a year to 2028): its instalments are repaid whatever the collateral (DESIGN §7: a
+    principal is re-lent at maturity); in 2028 the lender weighs the 30 still outstanding against the collateral
+    that year: worth 50 (100 over 100 years from 2026, halved) it rolls, worth 20 it is called. A pays 9, 6, 3 of
+    interest with its instalments."""
     net = _net({"debtor": ["A"], "creditor": ["B"], "amount": [0.0], "principal": [90.0], "rate": [0.1],
                 "maturity": [2028], "amortization": ["linear"], "rollover": ["ltv"], "max_ltv": [1.0],
                 "collateral": ["c"]}, {"id": ["A", "B"], "external_assets": [100.0, 0]})
-    coll = contagion.paths.CollateralTable({"c": ((2026, 50.0, 100.0),)})
-    path = clear_path(net, (2026, 2026), collateral=coll)
-    assert path.called_principal.tolist() == [30.0] and path.rolled_principal.tolist() == [0.0]
-    assert path.payments[0, 0] == pytest.approx(39.0)
-    rich = contagion.paths.CollateralTable({"c": ((2026, 95.0, 100.0),)})
-    assert clear_path(net, (2026, 2026), collateral=rich).rolled_principal.tolist() == [30.0]
+    for value, rolled in ((50.0, 30.0), (20.0, 0.0)):
+        coll = contagion.paths.CollateralTable({"c": ((2026, value, 1000.0),)})
+        path = clear_path(net, (2026, 2028), collateral=coll)
+        assert path.rolled_principal.tolist() == [0.0, 0.0, rolled]
+        assert path.called_principal.tolist() == [30.0, 30.0, 30.0 - rolled]
+        np.testing.assert_allclose(path.payments[:, 0], [39.0, 36.0, 3.0 + 30.0 - rolled], rtol=1e-12)
 
 
 # ---------------------------------------------------------------------- fire sales on a path (issue 19, item 1)
@@ -886,3 +889,98 @@ def test_cli_fire_sale_path_outputs(tmp_path):
     assert csv["price_asset"].tolist() == pytest.approx([np.exp(-0.1)] * 4 + [np.exp(-0.18)] * 4, rel=1e-14)
     table = CliRunner().invoke(cli, [*args, "--format", "table"]).stdout
     assert "price of asset" in table and "0.9048" in table and "0.8353" in table
+
+
+# ---------------------------------------------------------------- acceleration, amortisation, the year's records
+def _path_json(folder: Path, horizon: str, *extra: str) -> dict:
+    out = _cli("run", str(folder), "--horizon", horizon, "-f", "json", *extra)
+    assert out.exit_code == 0, out.output
+    return json.loads(out.stdout)
+
+
+def test_an_institution_short_only_of_its_own_accelerated_debts_is_not_in_default(tmp_path):
+    """B (10 in 2026) owes X 10 in 2026 and A 2 a year; A (1 a year) owes C 3 a year. Without acceleration B pays
+    10 of 12 and A, getting 5/3, is short. With B's later debts accelerated (A is owed 2 + 6 over 2026-2029), B's
+    10 goes 10/18 to X and 8/18 to A: A has 1 + 40/9 >= 3 and pays; it is short only if its own later debts are
+    accelerated too, which its default would cause, not be caused by. A pays 3 from 2026 on and falls short in
+    2028, with the cash it carried used up (1 + 40/9 - 3, then 1 more a year)."""
+    folder = _write(tmp_path / "acc", "debtor,creditor,amount,start,end\nB,X,10,2026,2026\nB,A,2,2026,2030\n"
+                    "A,C,3,2026,2030\n", "id,external_assets\nA,1\nB,0\nC,0\nX,0\n",
+                    cashflows="id,year,external_assets\nB,2026,10\n")
+    data = _path_json(folder, "2026:2029")
+    assert {r["name"]: r["default_year"] for r in data["institutions"]} == {"A": 2028, "B": 2026, "C": None,
+                                                                            "X": None}
+    first = {r["id"]: r for r in data["years"][0]["institutions"]}
+    assert (first["A"]["payment"], first["A"]["defaulted"]) == (3.0, False)
+    assert first["X"]["equity"] == pytest.approx(100 / 18, rel=1e-12)
+    path = contagion.clear_path(contagion.read_network(folder), (2026, 2029))
+    assert path.cash[:, 0] == pytest.approx([1 + 40 / 9 - 3, 1 + 40 / 9 - 5, 0.0, 0.0], rel=1e-12, abs=1e-12)
+    assert path.default_year == (2028, 2026, None, None)
+
+
+def test_a_linear_loan_rolls_only_its_last_instalment_at_maturity(tmp_path):
+    """300 at 10%, linear to 2028, rollover always: 100 is repaid in 2026 and 2027 with interest 30 and 20, and
+    only the 100 left at maturity is re-lent (DESIGN §7: at maturity); before, every instalment rolled."""
+    folder = _write(tmp_path / "lin", "debtor,creditor,amount,principal,rate,maturity,amortization,rollover\n"
+                    "A,B,,300,0.1,2028,linear,always\n", "id,external_assets\nA,1000\nB,0\n")
+    path = contagion.clear_path(contagion.read_network(folder), (2026, 2028))
+    assert path.called_principal.tolist() == [100.0, 100.0, 0.0]
+    assert path.rolled_principal.tolist() == [0.0, 0.0, 100.0]
+    np.testing.assert_allclose(path.payments[:, 0], [130.0, 120.0, 10.0], rtol=1e-12)
+
+
+def test_a_loan_that_has_not_started_is_not_accelerated(tmp_path):
+    """A (10 a year) owes C 50 now and will borrow 100 from B in 2028: defaulting in 2026, it owes B nothing (a
+    loan not yet made is not lent to a borrower in default); C gets A's 10 every year, B nothing."""
+    folder = _write(tmp_path / "start", "debtor,creditor,amount,principal,rate,maturity,start\nA,C,,50,0,2026,\n"
+                    "A,B,,100,0.1,2029,2028\n", "id,external_assets\nA,10\nB,0\nC,0\n")
+    path = contagion.clear_path(contagion.read_network(folder), (2026, 2029))
+    names = list(path.names)
+    assert path.cash[:, names.index("C")].tolist() == [10.0, 20.0, 30.0, 40.0]
+    assert path.cash[:, names.index("B")].tolist() == [0.0, 0.0, 0.0, 0.0]
+    assert path.obligations[0, names.index("A")] == 50.0
+
+
+def test_a_years_pre_shock_equity_counts_the_cash_carried_in(tmp_path):
+    """A (15 a year) owes B 10 a year; a shock takes 11 of A's 2027 money. B enters 2027 with 10 of cash and a claim
+    of 10: 20 before the shock, 19 after (A pays 9): capital depletion 0.05 (the pre-shock equity read 10, the
+    depletion 0). Without a scenario, the pre-shock equity equals the equity if all pay, every year."""
+    folder = _write(tmp_path / "y2", "debtor,creditor,amount\nA,B,10\n", "id,external_assets\nA,15\nB,0\n")
+    (folder / "s27.toml").write_text('name = "s27"\n[[shocks]]\nkind = "external_assets"\ntarget = "A"\n'
+                                     'absolute = 11\nyear = 2027\n')
+    data = _path_json(folder, "2026:2028", "-s", str(folder / "s27.toml"))
+    b = {r["id"]: r for r in data["years"][1]["institutions"]}["B"]
+    assert (b["equity_pre_shock"], b["equity"], b["capital_depletion"]) == (20.0, 19.0, 0.05)
+    assert data["years"][1]["summary"]["shock"] == 11.0
+    plain = _write(tmp_path / "cf", "debtor,creditor,amount\nA,B,10\n",
+                   "id,external_assets,external_liabilities\nA,15,1\nB,2,0\n",
+                   cashflows="id,year,external_assets,external_liabilities\nA,2027,50,\nB,2027,,3\nA,2028,,20\n")
+    for year in _path_json(plain, "2026:2028", "--baseline")["years"]:
+        for r in year["institutions"]:
+            assert r["equity_pre_shock"] == r["equity_if_all_pay"], (year["year"], r)
+
+
+def test_path_totals_do_not_add_carried_amounts_twice(tmp_path):
+    """The README's loan (100 at 5% due 2028, 20 a year): 5 + 5 + 105 fell due, 80 was paid, 35 is unpaid at the
+    end (the years' shortfalls, owed again each next year, summed to 90 of 170)."""
+    folder = _write(tmp_path / "net", "debtor,creditor,amount,principal,rate,maturity\nA,B,,100,0.05,2028\n")
+    a = _path_json(folder, "2026:2029")["institutions"][0]
+    assert (a["name"], a["obligations"], a["payment"], a["shortfall"]) == ("A", 115.0, 80.0, 35.0)
+
+
+def test_a_years_summary_counts_that_years_waves():
+    """A (0) owes B 10 in 2026; B (5) owes C 10 a year: A is wave 0, B wave 1 in 2026; later years add nobody."""
+    net = _net({"debtor": ["A", "B"], "creditor": ["B", "C"], "amount": [10.0, 10.0], "start": [2026, 2026],
+                "end": [2026, 2028]}, {"id": ["A", "B", "C"], "external_assets": [0.0, 5.0, 0.0]})
+    folder = contagion.write_network(net, Path(tempfile.mkdtemp()) / "wv")
+    years = _path_json(folder, "2026:2028")["years"]
+    assert [(y["summary"]["fundamental_defaults"], y["summary"]["waves"]) for y in years] == [(1, 1), (0, -1), (0, -1)]
+
+
+def test_a_shock_too_large_for_one_year_says_which(tmp_path):
+    folder = _write(tmp_path / "abs", "debtor,creditor,amount\nA,B,1\n", "id,external_assets\nA,20\nB,0\n",
+                    cashflows="id,year,external_assets\nA,2027,5\n")
+    (folder / "s.toml").write_text('name = "s"\n[[shocks]]\nkind = "external_assets"\ntarget = "A"\nabsolute = 11\n')
+    out = _cli("run", str(folder), "--horizon", "2026:2028", "-s", str(folder / "s.toml"))
+    assert out.exit_code == 1
+    assert "in 2027, " in out.output and "loss 11 is larger than the external assets of A (5)" in out.output

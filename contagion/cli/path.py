@@ -91,6 +91,8 @@ def announce_path(path: Any, label: str) -> None:
 
 def _year_records(path: Any, k: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """The records and summary of year ``k``, with the keys of a one-year run."""
+    import numpy as np
+
     from ..measures import loss_summary, losses_by_creditor_type
     from .text import INSTITUTION_COLUMNS
 
@@ -100,13 +102,14 @@ def _year_records(path: Any, k: int) -> tuple[list[dict[str, Any]], dict[str, An
     frame = res.to_frame(owed_network(path.bases[k])).reset_index()
     frame["defaulted"] = path.defaulted[k]
     frame["default_round"] = path.default_round[k]
-    base = path.bases[k]
-    if k:        # the year's outside assets hold the cash carried in: the shock is what the scenario took
-        base = base.replace(external_assets=base.external_assets + path.cash[k - 1])
+    base = path.bases[k]      # (the year before its shocks, with the cash carried in: the shock is the scenario's)
     loss = loss_summary(res, base)
     summary = {
         **res.summary(),
+        # the year's own default waves (a defaulter of an earlier year is in default, in no wave of this one)
         "defaults": int(path.defaulted[k].sum()),
+        "fundamental_defaults": int(np.count_nonzero(path.default_round[k] == 0)),
+        "waves": int(path.default_round[k].max(initial=-1)),
         "losses_by_creditor_type": {str(t): float(v) for t, v in losses_by_creditor_type(res).items()},
         **{key: loss[key] for key in ("shock", "system_loss", "system_loss_without_network", "amplification")},
         # the keys of a one-year run's summary, in its order; the caps still in force that year
@@ -122,16 +125,20 @@ def _year_records(path: Any, k: int) -> tuple[list[dict[str, Any]], dict[str, An
 
 
 def path_json(path: Any, label: str) -> str:
-    """The DESIGN §7 object: ``horizon``, ``years`` [{year, institutions, summary}], ``institutions``; with fire
+    """The DESIGN §7 object: ``horizon``, ``years`` [{year, institutions, summary}], ``institutions`` (per
+    institution over the path: ``default_year``, ``payment`` in all, ``shortfall`` still unpaid at its end,
+    ``obligations`` their sum, ``cash`` at its end); with fire
     sales also ``prices`` (asset -> the price where each year ended), ``units_held``, ``units_sold`` and
     ``asset_value`` in the records and ``prices`` / ``fire_sale_loss`` in each year's summary."""
     years = []
     for k, y in enumerate(path.years):
         records, summary = _year_records(path, k)
         years.append({"year": int(y), "institutions": records, "summary": summary})
-    totals = [{"name": name, "default_year": dy,
-               "obligations": float(path.obligations[:, i].sum()), "payment": float(path.payments[:, i].sum()),
-               "shortfall": float(path.shortfall[:, i].sum()), "cash": float(path.cash[-1, i])}
+    # over the path: what each paid, what it still owes at its end (a year's shortfall is owed again the next
+    # year, so the years' shortfalls do not add up), their sum (what fell due), and the cash it ends with
+    paid, left = path.payments.sum(axis=0), path.shortfall[-1]
+    totals = [{"name": name, "default_year": dy, "obligations": float(paid[i] + left[i]), "payment": float(paid[i]),
+               "shortfall": float(left[i]), "cash": float(path.cash[-1, i])}
               for i, (name, dy) in enumerate(zip(path.names, path.default_year))]
     return to_json({
         "network": {"name": label, "institutions": path.network.n, "obligations": path.network.n_edges},

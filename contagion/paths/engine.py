@@ -80,10 +80,15 @@ from .rules import PathRules, path_rules
 from .schedule import ROLLOVER_RULES, schedule_of
 from .tables import Cashflows, CollateralTable, network_folders, read_cashflows, read_collateral
 
-__all__ = ["clear_path", "MAX_YEARS", "HorizonWarning", "FAR_YEARS"]
+__all__ = ["clear_path", "MAX_YEARS", "HorizonWarning", "AccelerationWarning", "FAR_YEARS"]
 
 #: Longest horizon accepted (years).
 MAX_YEARS = 200
+
+
+class AccelerationWarning(UserWarning):
+    """A year of a path whose default set changes with the acceleration of its defaulters' debts without
+    settling (see :func:`_clear_accelerating`)."""
 
 
 class HorizonWarning(UserWarning):
@@ -367,7 +372,7 @@ class _State:
         # 1. rollover decisions on the state at the start of the year
         principal_due = _principal_due(sched, self.outstanding, self.maturity, t) * open_row
         prices = dict(zip(self.asset_names, self.prices.tolist()))
-        roll = _rolls(sched, rules, coll, principal_due, self.outstanding, self.defaulted, ci, t, prices)
+        roll = _rolls(sched, rules, coll, principal_due, self.outstanding, self.maturity, self.defaulted, ci, t, prices)
         self.maturity = np.where(roll, t + sched.term, self.maturity)
         called = np.where(roll, 0.0, principal_due)
         # 2. what falls due
@@ -378,24 +383,18 @@ class _State:
         if cont is not None:      # a guarantee stays in force against a defaulter's estate (never accelerated)
             due = np.where(cont.rows, recurring, due)
         base, year_net = rules.year_network(self.net, t, due, *self.money[k])
-        if self.secured is not None:     # the year's network before its shocks, secured as the year is
-            base = base.replace(edge_columns={"collateral_value": self.secured.column(
-                base.edges["amount"].to_numpy(dtype=np.float64))})
-        # a row outside its start/end years owes nothing then, whatever a shock sets (only what is carried)
-        amounts = np.where(sched.outside_years(t), 0.0, year_net.edges["amount"].to_numpy(dtype=np.float64)) \
-            + self.remainder
-        given = np.nan
-        if cont is not None:      # caps are for the whole path: what was paid on them in earlier years is gone
-            amounts, given = cont.in_force(amounts, self.contingent_paid)
-        e_year = year_net.external_assets + self.cash
-        # a defaulter's later outside liabilities were accelerated into its default year: only the unpaid rest
-        ext_year = np.where(self.defaulted, 0.0, year_net.external_liabilities) + self.remainder_ext
+        amounts, given, e_year, ext_year = self._carried(year_net, t)
+        # the year's network before its shocks, carried as the year is (cash in, unpaid amounts owed again):
+        # the scenario's shock, the pre-shock equity and the losses are measured against it
+        b_amounts, _, b_e, b_ext = self._carried(base, t)
+        base = _with(base, b_amounts, b_e, b_ext, self.secured)
         # 3. clearing with acceleration, to a fixed default set
         later = lambda: _future(self.net, sched, rules, self.outstanding - called, self.years[k + 1:],  # noqa: E731
-                                self.money[k + 1:], None if cont is None else cont.rows)
+                                self.money[k + 1:], None if cont is None else cont.rows, year=t)
         held = self.units
         cur, res, accelerated, wave = _clear_accelerating(year_net, amounts, e_year, ext_year, self.defaulted,
-                                                          later, method, {**params, **self._market()}, self.secured)
+                                                          later, method, {**params, **self._market()}, self.secured,
+                                                          year=t)
         # 4. carry forward
         self._carry(cur, res, accelerated, called)
         sold = res.units_sold if self.asset_names else np.zeros_like(held)
@@ -405,6 +404,19 @@ class _State:
                      rolled=float(principal_due[roll].sum()), called=float(called.sum()),
                      rolled_rows=np.where(roll, principal_due, 0.0), called_rows=called,
                      units_held=held, units_sold=sold, prices=self.prices, guarantees_given=given)
+
+    def _carried(self, net_t: Any, t: int) -> tuple[np.ndarray, float, np.ndarray, np.ndarray]:
+        """``(amounts, caps in force, outside assets, outside liabilities)`` of year ``t``'s network ``net_t`` with
+        what earlier years carry into it: unpaid amounts owed again, cash in hand, guarantees' caps less what was
+        paid on them; a row outside its start/end years owes nothing then, whatever a shock sets."""
+        amounts = np.where(self.sched.outside_years(t), 0.0, net_t.edges["amount"].to_numpy(dtype=np.float64)) \
+            + self.remainder
+        given = np.nan
+        if self.contingent is not None:     # caps are for the whole path: what was paid on them earlier is gone
+            amounts, given = self.contingent.in_force(amounts, self.contingent_paid)
+        # a defaulter's later outside liabilities were accelerated into its default year: only the unpaid rest
+        ext = np.where(self.defaulted, 0.0, net_t.external_liabilities) + self.remainder_ext
+        return amounts, given, net_t.external_assets + self.cash, ext
 
     def _carry(self, cur: Any, res: Any, accelerated: np.ndarray, called: np.ndarray) -> None:
         """Unpaid amounts owed again, principal repaid or accelerated, cash kept, defaults absorbed."""
@@ -533,16 +545,31 @@ class _Secured:
 
 def _clear_accelerating(year_net: Any, amounts: np.ndarray, e: np.ndarray, ext: np.ndarray, defaulted: np.ndarray,
                         later: Callable[[], tuple[np.ndarray, np.ndarray]], method: str, params: dict,
-                        secured: "_Secured | None" = None):
-    """Clear the year; accelerate the later debts of each new defaulter and clear again, until no one else
-    defaults. Returns ``(network cleared, result, accelerated, wave)``."""
+                        secured: "_Secured | None" = None, year: int | None = None):
+    """Clear the year (``year``, for messages) with the later debts of this year's defaulters accelerated, to a consistent default set:
+    the institutions whose debts are accelerated are exactly those the clearing finds in default. Returns
+    ``(network cleared, result, accelerated, wave)``.
+
+    A default is decided on the year's own dues (DESIGN §2: short of what falls due), not on the accelerated
+    amounts, which it causes: an institution whose own acceleration alone would leave it short is not in
+    default. Accelerating a defaulter's debts raises its creditors' pro-rata shares of what it pays, so an
+    institution in default before the acceleration can pay in full after it (and another one fall short): the
+    set found is cleared again with its own acceleration until it reproduces itself. Should the sets go round
+    in a cycle, every institution met on it is accelerated and the set grows from there until it is closed (a
+    :class:`AccelerationWarning` names them).
+    """
     from ..clearing import clear
+    from ..clearing.core import tie_tolerance
 
     di, _ = year_net.edge_index
     n = year_net.n
+    due = np.bincount(di, weights=amounts, minlength=n) + ext    # what falls due this year, unaccelerated
+    slack = due - tie_tolerance(due)
     accelerated = np.zeros(n, dtype=bool)
     wave = np.full(n, -1, dtype=np.int64)                        # wave of the clearing that first found it
     future = None
+    seen: set[bytes] = set()
+    grow = False                                                  # after a cycle: only ever add
     while True:
         if accelerated.any():
             future = later() if future is None else future
@@ -551,12 +578,32 @@ def _clear_accelerating(year_net: Any, amounts: np.ndarray, e: np.ndarray, ext: 
         else:
             cur = _with(year_net, amounts, e, ext, secured)
         res = clear(cur, method=method, **params)
-        new = res.defaulted & ~accelerated & ~defaulted
-        if not new.any():
+        now = res.defaulted & ~defaulted
+        if accelerated.any():     # what it has (its equity on the accelerated debts plus them) covers its dues
+            has = res.equity + res.network.total_obligations
+            now &= ~(accelerated & ~cur.forced_default & (has >= slack))
+        if grow:
+            now |= accelerated
+        if np.array_equal(now, accelerated):
             return cur, res, accelerated, wave
+        key = np.packbits(now).tobytes()
+        if key in seen and not grow:
+            cycle = now | accelerated
+            warnings.warn(f"{year if year is not None else 'a year'}: accelerating the debts of "
+                          f"{_names(year_net, cycle ^ (now & accelerated))} changes who else defaults, round and "
+                          f"round; all of them are taken to default", AccelerationWarning, stacklevel=4)
+            now, grow = cycle, True
+        seen.add(key)
+        new = now & ~accelerated
         found = np.maximum(np.asarray(res.default_round)[new], 0)
         wave[new] = np.maximum(found, wave.max() + 1) if accelerated.any() else found
-        accelerated |= new
+        wave[~now] = -1                                           # solvent once others' debts are accelerated
+        accelerated = now
+
+
+def _names(net: Any, mask: np.ndarray, limit: int = 6) -> str:
+    who = [str(net.names[i]) for i in np.flatnonzero(mask)]
+    return ", ".join(who[:limit]) + (f" and {len(who) - limit} more" if len(who) > limit else "")
 
 
 def _principal_due(sched: Any, outstanding: np.ndarray, maturity: np.ndarray, t: int) -> np.ndarray:
@@ -570,13 +617,14 @@ def _principal_due(sched: Any, outstanding: np.ndarray, maturity: np.ndarray, t:
 
 
 def _rolls(sched: Any, rules: PathRules, coll: CollateralTable, principal_due: np.ndarray, outstanding: np.ndarray,
-           defaulted: np.ndarray, ci: np.ndarray, t: int, prices: dict[str, float]) -> np.ndarray:
-    """Rows whose principal due in ``t`` is rolled (decided on the state at the start of ``t``).
+           maturity: np.ndarray, defaulted: np.ndarray, ci: np.ndarray, t: int, prices: dict[str, float]) -> np.ndarray:
+    """Rows whose principal due in ``t`` is rolled (decided on the state at the start of ``t``): only at maturity
+    (DESIGN §7: a rolled principal is re-lent at maturity), so a linear loan's instalments before it are paid.
 
     ``ltv`` judges the whole principal still outstanding against the collateral (not only the instalment due),
     valued at the prices the year starts with when it follows an asset.
     """
-    lender_ok = ~defaulted[ci] & ~(rules.frozen_from[ci] <= t)
+    lender_ok = ~defaulted[ci] & ~(rules.frozen_from[ci] <= t) & (maturity <= t)
     roll = (principal_due > 0) & lender_ok & (sched.rollover == ROLLOVER_RULES["always"])
     ltv = np.flatnonzero((principal_due > 0) & lender_ok & (sched.rollover == ROLLOVER_RULES["ltv"]))
     for r in ltv:
@@ -588,12 +636,13 @@ def _rolls(sched: Any, rules: PathRules, coll: CollateralTable, principal_due: n
 
 def _future(base: Any, sched: Any, rules: PathRules, outstanding_after: np.ndarray, later: Sequence[int],
             later_money: Sequence[tuple[np.ndarray, np.ndarray]],
-            contingent: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """What each row and each institution would owe in the later years of the horizon (accelerated on default):
-    the principal still outstanding after this year, the recurring amounts and outside liabilities of each
-    later year (with that year's shocks). Guarantees and residual value guarantees (``contingent`` rows) are
-    not accelerated: what they will owe is not known yet, and they stay in force against the estate."""
-    rows = np.where(sched.is_debt, np.maximum(outstanding_after, 0.0), 0.0)
+            contingent: np.ndarray | None = None, year: float = np.inf) -> tuple[np.ndarray, np.ndarray]:
+    """What each row and each institution would owe in the later years of the horizon (accelerated on default
+    in ``year``): the principal still outstanding after this year of each debt that has started (a loan whose
+    ``start`` is later is not lent to a borrower in default), the recurring amounts and outside liabilities of
+    each later year (with that year's shocks). Guarantees and residual value guarantees (``contingent`` rows)
+    are not accelerated: what they will owe is not known yet, and they stay in force against the estate."""
+    rows = np.where(sched.is_debt & (sched.start <= year), np.maximum(outstanding_after, 0.0), 0.0)
     ext = np.zeros(base.n)
     skip = sched.is_debt if contingent is None else sched.is_debt | contingent
     for y, (e_y, ext_y) in zip(later, later_money):

@@ -44,6 +44,11 @@ class PathResult:
         ``rolled_principal`` and ``called_principal``): the maturity wall by borrower or lender.
     clearings : tuple of ClearingResult
         The clearing of each year (exact, through :func:`contagion.clear`).
+    bases : tuple of FinancialNetwork
+        Each year's network before that year's shocks, with what earlier years carry into it (cash in hand,
+        unpaid amounts owed again, the guarantees' caps left) and before any acceleration: the shock, the
+        pre-shock equity and the losses of the year are measured against it (``loss_summary(clearings[k],
+        bases[k])``, ``clearings[k].to_frame(owed_network(bases[k]))``).
     asset_names : tuple of str
         The assets carried from year to year by a method that sells them
         (``fire-sale``, ``fire-sale-leverage``); empty otherwise.

@@ -49,7 +49,10 @@ def apply_in_year(network: "FinancialNetwork", shocks: Sequence[Shock], year: in
     active = [(label, replace(s, year=None, years=None)) for label, s in zip(labels, shocks)
               if s.kind not in PATH_KINDS and (s.year is None and s.years is None or s.year == year
                                                or (s.years is not None and year in s.years))]
-    return _apply_labelled(network, active) if active else network
+    try:
+        return _apply_labelled(network, active) if active else network
+    except ScenarioError as exc:         # (an undated shock may fit one year's amounts and not another's)
+        raise ScenarioError.listing([f"in {year}, {p}" for p in exc.problems]) from None
 
 
 def _apply_labelled(network: "FinancialNetwork", shocks: Sequence[tuple[str, Shock]]) -> "FinancialNetwork":

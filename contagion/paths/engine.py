@@ -6,7 +6,8 @@ Each year ``t`` of the horizon, in this order:
    lenders' default status after year ``t - 1`` and the collateral's value in
    ``t``), as in the discrete-time dynamic clearing of Banerjee, Bernstein &
    Feinstein (arXiv 1801.02091), where what is due at a date is fixed before
-   that date's clearing. A principal due in ``t`` on a row with rule
+   that date's clearing. A principal due in ``t`` at its maturity (a
+   ``linear`` loan's earlier instalments are repaid) on a row with rule
    ``always`` is rolled; with ``ltv`` it is rolled when ``collateral value x
    max_ltv >= principal``; never when the lender is in default or frozen by
    a scenario (``freeze``); ``ltv`` weighs the whole principal still
@@ -26,11 +27,15 @@ Each year ``t`` of the horizon, in this order:
    vector). **Acceleration**: an institution that cannot pay what falls due
    defaults, and everything it owes in the later years of the horizon (its
    outstanding principal, its recurring amounts and outside liabilities of
-   ``t + 1 ..``) falls due now and shares pro rata; the year is cleared again
-   until no further institution defaults (the default set only grows;
-   Kusnetsov & Veraart 2019 treat obligations of several maturities falling
-   due together the same way). An institution found in default at any step
-   stays in default: a default is absorbing.
+   ``t + 1 ..``) falls due now and shares pro rata (Kusnetsov & Veraart 2019
+   treat obligations of several maturities falling due together the same
+   way). The year is cleared again with the defaulters' debts accelerated
+   until the default set reproduces itself: acceleration raises their
+   creditors' shares, so others may fall short, and one in default before
+   may now pay what falls due -- it is judged on the year's own dues, not on
+   its own accelerated debts, which a default causes (:func:`_clear_accelerating`).
+   A loan whose ``start`` is later is not accelerated (it is not lent to a
+   borrower in default). A default is absorbing.
 4. **Carry forward**: what an institution holds after paying
    (``e + received - paid``, when positive) adds to its outside assets in
    ``t + 1``; one that could not pay in full has nothing left. Unpaid

@@ -427,7 +427,7 @@ def sensitivity(net: "FinancialNetwork", wrt: str, scenarios: Iterable[Any] | An
         got = None
         if not below_zero and exact:
             one = _one_sided(shocked, res.payments, d, s)
-            got = None if one is None else (*one, 0.0)       # (no guarantees without the priority solver)
+            got = None if one is None else (*one, None)       # (no guarantees without the priority solver)
         elif not below_zero:
             got = _difference(shocked, res, d, s)
         if got is None:
@@ -436,10 +436,11 @@ def sensitivity(net: "FinancialNetwork", wrt: str, scenarios: Iterable[Any] | An
             nan = np.full(shocked.n, np.nan)
             out[side] = (nan, nan, float("nan"))
             continue
-        dp, deq, dcalls = got
-        dpbar = np.asarray(d.dL.sum(axis=1)).ravel() + d.dext
-        # a call paid counts as paid on the obligation it covers: an unpaid call is in the loss once (loss_summary)
-        loss = _shock_change(net, shocked, d, s) + float(np.sum(s * dpbar - dp + dcalls))
+        dp, deq, dshort = got
+        if dshort is None:       # what falls due moves with the direction only
+            dshort = s * (np.asarray(d.dL.sum(axis=1)).ravel() + d.dext) - dp
+        # (with guarantees, the change in what each leaves unpaid, an unpaid call counted once: loss_summary)
+        loss = _shock_change(net, shocked, d, s) + float(np.sum(dshort))
         out[side] = (s * dp, s * deq, s * loss)
     return Sensitivity(wrt=label, network=shocked, clearing=res,
                        payment_right=out["right"][0] + 0.0, payment_left=out["left"][0] + 0.0,
@@ -457,20 +458,21 @@ DIFFERENCE_SHRINKS = 4
 
 
 def _difference(net, res, d: _Direction, s: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``(dp, dequity, dcalls)`` per unit step ``s`` by one-sided difference quotients of the exact (priority)
-    clearing; ``dcalls``: of what each one pays on guarantee calls (:func:`~.clearing.priority.calls_paid`)."""
+    """``(dp, dequity, dshortfall)`` per unit step ``s`` by one-sided difference quotients of the exact (priority)
+    clearing; ``dshortfall``: of what each one leaves unpaid, an unpaid guarantee call counted once
+    (:func:`~.clearing.result.unpaid_calls_by`), guarantees as called."""
     from .clearing import clear
-    from .clearing.priority import calls_paid
+    from .clearing.result import unpaid_calls_by
 
-    def paid(r) -> np.ndarray:
-        c = calls_paid(r)
-        return np.zeros(net.n) if c is None else c
+    def unpaid(r) -> np.ndarray:
+        calls = unpaid_calls_by(r)
+        return r.shortfall if calls is None else r.shortfall - calls
 
-    before = paid(res)
+    before = unpaid(res)
 
     def quotient(h: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         moved = clear(d.moved(net, s * h))
-        return (moved.payments - res.payments) / h, (moved.equity - res.equity) / h, (paid(moved) - before) / h
+        return (moved.payments - res.payments) / h, (moved.equity - res.equity) / h, (unpaid(moved) - before) / h
 
     h = DIFFERENCE_STEP * max(float(net.total_obligations.max()), 1.0)
     big = quotient(h)

@@ -783,3 +783,100 @@ n5,n4,17.0,loan,e12,,1,,,""".splitlines()],
     res = contagion.clear(_net(edges.to_dict("list"), nodes.to_dict("list")), method="rogers-veraart",
                           alpha=0.5, beta=0.5)
     assert res.defaulted.all() and res.default_round.tolist() == [1, 2, 0, 0, 0, 3]
+
+
+# ---------------------------------------------------------------------- losses with guarantees, every command
+def _guaranteed(g_assets: float, to: str = "B", s_assets: float = 10.0) -> contagion.FinancialNetwork:
+    """S owes B 10 (e1); G guarantees e1 up to 6, owed to ``to`` (B: the covered creditor; C: a third party
+    that bought the protection)."""
+    return _net({"edge_id": ["e1", "g1"], "debtor": ["S", "G"], "creditor": ["B", to], "amount": [10.0, 6.0],
+                 "kind": ["loan", "guarantee"], "covers": [None, "e1"]},
+                {"id": ["S", "G", "B", "C"], "type": ["spv", "sponsor", "bank", "fund"],
+                 "external_assets": [s_assets, g_assets, 0.0, 0.0]})
+
+
+@pytest.mark.parametrize("g_assets, to, loss, d_right", [
+    (100.0, "B", 12.0, -1.0), (2.0, "B", 12.0, -1.0),   # the call moves B's loss to G: the shock 6, S's unpaid 6
+    (100.0, "C", 12.0, -1.0), (2.0, "C", 16.0, -2.0),   # C's protection is a claim of its own: G's unpaid 4 too
+])
+def test_run_sweep_rank_and_sensitivity_count_guarantee_calls_alike(g_assets, to, loss, d_right):
+    """S loses 6 of its 10 and pays 4 of 10; 6 is called on G. The system loss of `run` is what a sweep with the
+    same fixed loss gives for every draw, what `rank` gives for S's failure relative to the baseline, and what
+    the sensitivity to S's cash differentiates (a third-party guarantee before: sweep 6 and 10, rank 14 and 18)."""
+    from contagion.measures import loss_summary, systemic_importance
+    from contagion.sweep import SweepConfig, run_sweep
+
+    net = _guaranteed(g_assets, to)
+    hit = net.replace(external_assets=np.array([4.0, g_assets, 0.0, 0.0]))
+    assert loss_summary(contagion.clear(hit), net)["system_loss"] == loss
+    cfg = SweepConfig.from_dict({"shocks": [{"target": "S", "distribution": "fixed", "value": 0.6}]})
+    sw = run_sweep(net, cfg, n=16, seed=3)
+    assert sw.loss.mean == pytest.approx(loss, rel=1e-12)
+    assert sw.loss_contribution.sum() == pytest.approx(loss, rel=1e-12)
+    failed = net.replace(external_assets=np.array([0.0, g_assets, 0.0, 0.0]))
+    by_run = loss_summary(contagion.clear(failed), net)["system_loss"]
+    assert systemic_importance(net).loc["S", "system_loss"] == pytest.approx(by_run, rel=1e-12)
+    from contagion.sensitivity import sensitivity
+
+    # one more unit of S's cash: 1 less unpaid by S; with a poor guarantor to C, 1 less called and unpaid by G
+    s = sensitivity(hit, "external_assets:S", scenarios=())
+    assert s.system_loss_right == pytest.approx(d_right, abs=1e-6)
+    assert _fd(hit, "S") == pytest.approx(d_right, abs=1e-6)
+
+
+def _fd(net, who: str, h: float = 1e-3) -> float:
+    """d system loss / d (who's outside assets), by a finite difference of run's system loss (a kink-free point)."""
+    from contagion.measures import loss_summary
+
+    k = list(net.names).index(who)
+    up = net.external_assets.copy()
+    up[k] += h
+    a = loss_summary(contagion.clear(net), net)["system_loss"]
+    b = loss_summary(contagion.clear(net.replace(external_assets=up)), net)["system_loss"]
+    return (b - a) / h
+
+
+def test_rank_on_a_stressed_baseline_sees_a_guarantor_that_owes_only_its_call():
+    """After S's loss G owes the call of 6 and nothing else: its failure (losing its 100) is not trivial -- it
+    defaults and B loses the 6 it would have paid. B's vulnerability: 4 when S fails, 6 when G does: 5."""
+    from contagion.measures import systemic_importance
+
+    net = _guaranteed(100.0).replace(external_assets=np.array([4.0, 100.0, 0.0, 0.0]))
+    rank = systemic_importance(net)
+    assert bool(rank.loc["G", "fails"]) is True
+    assert rank.loc["B", "vulnerability"] == pytest.approx((4.0 + 6.0) / 3, rel=1e-12)
+
+
+def test_a_third_party_guarantee_on_a_path_does_not_relieve_the_covered_debt():
+    """S (4 a year after the shock) owes B 10 a year to 2028; G (2 a year) guarantees it to C up to 6 over the
+    path. S defaults in 2026 (all 30 due); what G pays C (2 a year) is not paid to B, so S still owes 30 - 4,
+    then 26 - 4 (before, 6 less: G's payments came off B's claim)."""
+    net = _guaranteed(2.0, "C", s_assets=4.0)
+    net = net.replace(edge_columns={"start": [2026, None], "end": [2028, None]})
+    path = contagion.clear_path(net, (2026, 2028))
+    assert path.obligations[:, 0].tolist() == [30.0, 26.0, 22.0]
+    assert path.payments[:, 1].tolist() == [2.0, 2.0, 2.0]
+
+
+def test_fire_sales_count_no_call_when_everyone_pays():
+    """With impact 0 the fire-sale clearing is Eisenberg--Noe: the loss without network is S's gap of 6 and the
+    shock (not 16: G's call and B's claim on it were counted as if everyone paid)."""
+    from contagion.measures import loss_summary
+
+    net = _guaranteed(2.0)
+    hit = net.replace(external_assets=np.array([4.0, 2.0, 0.0, 0.0]))
+    for method, kw in (("eisenberg-noe", {}), ("fire-sale", {"impact": 0.0})):
+        res = contagion.clear(hit, method=method, **kw)
+        s = loss_summary(res, net)
+        assert (s["system_loss"], s["system_loss_without_network"], s["amplification"]) == (12.0, 12.0, 1.0), method
+        assert res.to_frame()["equity_if_all_pay"].tolist() == [-6.0, 2.0, 10.0, 0.0], method
+
+
+def test_the_reports_story_does_not_blame_a_loss_twice():
+    from contagion.report.story import default_sentences
+
+    res = contagion.clear(_guaranteed(2.0).replace(external_assets=np.array([4.0, 2.0, 0.0, 0.0])))
+    assert default_sentences(res) == [
+        "S defaults (wave 0, fundamental) and leaves 6.00 unpaid; B (4.00) and G as guarantor (2.00) bear it.",
+        "G defaults (wave 1) and leaves 4.00 unpaid, on its guarantee calls: a loss counted with the debts they "
+        "cover."]

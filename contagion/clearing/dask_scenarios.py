@@ -94,9 +94,9 @@ def clear_dask_columns(clear_many: Callable, net, E: Any, method: str, solver: s
     if any(p.inflow is not None for p in parts):  # claims paid by the waterfall in some chunk
         fields["inflow"] = np.concatenate([owed.PiT @ p.payments if p.inflow is None else p.inflow for p in parts],
                                           axis=1)
-    if any(p.call_payments is not None for p in parts):
-        fields["call_payments"] = np.concatenate([np.zeros(p.payments.shape) if p.call_payments is None
-                                                  else p.call_payments for p in parts], axis=1)
+    if any(p.unpaid_calls is not None for p in parts):
+        fields["unpaid_calls"] = np.concatenate([np.zeros(p.payments.shape) if p.unpaid_calls is None
+                                                 else p.unpaid_calls for p in parts], axis=1)
     if getattr(parts[0], "prices", None) is not None:
         fields["prices"] = np.concatenate([p.prices for p in parts], axis=1)
     return replace(parts[0], **fields)

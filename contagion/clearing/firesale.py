@@ -400,12 +400,14 @@ def _clear(net, impact, targets, method: str, solver: str, params: dict, holding
         unique = bool(np.max(np.abs(p - p_low), initial=0.0) <= 1e-9 * scale
                       and np.max(np.abs(q - q_low), initial=0.0) <= 1e-9)
     resid = model.residual(res, p, q)
-    row_payments = calls = None
+    row_payments = calls = all_pay = None
     if model.priority:
         # what was owed (guarantees as called) and paid per claim, the outside assets as given: the result's
         # network is the owed one, as clear() returns it
         owed = res.network.replace(external_assets=net.external_assets)
         equity, shortfall, row_payments, calls = res.equity, res.shortfall, res.row_payments, res.call_rows
+        if res.all_pay_equity is not None:    # everyone paying, no call; holdings are not cash (as equity_before)
+            all_pay = res.all_pay_equity - units @ q
     else:
         owed = net
         equity = net.external_assets + net.PiT @ p + units @ q - net.total_obligations
@@ -414,7 +416,8 @@ def _clear(net, impact, targets, method: str, solver: str, params: dict, holding
         network=owed, payments=p, defaulted=res.defaulted, equity=equity, default_round=res.default_round,
         shortfall=shortfall, iterations=rounds + rounds_low, converged=resid <= 1e-12,
         residual=resid, method=method, unique=unique, solver=f"monotone/{res.solver}", params=params,
-        row_payments=row_payments, call_rows=calls, least_payments=None if unique in (True, None) else p_low, asset_names=names,
+        row_payments=row_payments, call_rows=calls, all_pay_equity=all_pay,
+        least_payments=None if unique in (True, None) else p_low, asset_names=names,
         prices={k: float(v) for k, v in zip(names, q)}, units_sold=sold, holdings=units,
         start_prices={k: float(v) for k, v in zip(names, start)})
 

@@ -151,7 +151,8 @@ def _per_column(net, E: np.ndarray, method: str, impact: Any, targets: np.ndarra
     columns: each round of it is a priority clearing, which has no side-by-side version). ``state``: the
     holdings as :func:`.firesale._state` read them, read once for all columns."""
     from .firesale import _clear
-    from .priority import calls_paid, owed_network
+    from .priority import owed_network
+    from .result import unpaid_calls_by
 
     names, units, start = state
     holdings = {a: units[:, j] for j, a in enumerate(names)}
@@ -168,13 +169,13 @@ def _per_column(net, E: np.ndarray, method: str, impact: Any, targets: np.ndarra
         P[:, k], D[:, k], owed[:, k], its[k], res_[k] = (r.payments, r.defaulted, r.network.total_obligations,
                                                          r.iterations, r.residual)
         inflow[:, k] = r.received                # claims paid by the waterfall, calls included
-        paid = calls_paid(r)
-        if paid is not None:
+        unpaid = unpaid_calls_by(r)
+        if unpaid is not None:
             calls = np.zeros((n, K)) if calls is None else calls
-            calls[:, k] = paid
+            calls[:, k] = unpaid
         Q[:, k] = [r.prices[a] for a in names]
         solvers.append(r.solver)
     return FireSaleBatchResult(network=owed_network(net), payments=P, defaulted=D, iterations=its, residual=res_,
                                method=method, solver=" | ".join(dict.fromkeys(solvers)) or "monotone",
-                               params=params, obligations=owed, inflow=inflow, call_payments=calls,
+                               params=params, obligations=owed, inflow=inflow, unpaid_calls=calls,
                                asset_names=names, prices=Q, holdings=units, start_prices=start)

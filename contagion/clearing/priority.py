@@ -54,7 +54,7 @@ from .._columns import is_blank, located_numbers, table_file
 from ..errors import ConvergenceError, InvalidNetworkError, Problem, shown
 
 __all__ = ["PRIORITY_COLUMNS", "uses_priority", "refuse_priority", "owed_network", "ContingentSpec", "contingent_spec",
-           "clear_priority", "priority_result", "priority_batch", "priority_columns", "call_rows", "calls_paid",
+           "clear_priority", "priority_result", "priority_batch", "priority_columns", "call_rows",
            "ContingentWarning", "SOLVER_NAME", "guarantee_waves"]
 
 #: ``res.solver`` of results cleared here (the compiled and reference EN paths hand such networks over)
@@ -721,15 +721,6 @@ def priority_result(net: Any, method: str, alpha: float = 1.0, beta: float = 1.0
     )
 
 
-def calls_paid(res: Any) -> np.ndarray | None:
-    """What each institution paid on the guarantee calls of ``res.call_rows`` (``None`` without them)."""
-    rows = getattr(res, "call_rows", None)
-    if rows is None or res.row_payments is None:
-        return None
-    net = res.network
-    return np.bincount(net.edge_index[0][rows], weights=res.row_payments[rows], minlength=net.n)
-
-
 def call_rows(net: Any, spec: ContingentSpec) -> np.ndarray | None:
     """The guarantee rows owed to the creditor of the obligation they cover (a guarantee of a guarantee: of the
     guarantee it covers), or ``None`` when there are none: their unpaid part is also unpaid on the covered
@@ -765,7 +756,7 @@ def _refuse_nearly_closed(net: Any, defaulted: np.ndarray, equity: np.ndarray, p
 
 def priority_batch(net: Any, E: np.ndarray, method: str, alpha: float = 1.0, beta: float = 1.0):
     """:func:`priority_result` for every column of ``E`` (outside assets), as a batch result."""
-    from .result import BatchClearingResult
+    from .result import BatchClearingResult, unpaid_calls_by
 
     n, K = E.shape
     P = np.empty((n, K))
@@ -780,14 +771,14 @@ def priority_batch(net: Any, E: np.ndarray, method: str, alpha: float = 1.0, bet
         P[:, k], D[:, k], its[k], res_[k] = res.payments, res.defaulted, res.iterations, res.residual
         owed[:, k] = res.network.total_obligations        # guarantees as called in this scenario
         inflow[:, k] = res.received                       # claims paid by the waterfall, calls included
-        paid = calls_paid(res)
-        if paid is not None:
+        unpaid = unpaid_calls_by(res)
+        if unpaid is not None:
             calls = np.zeros((n, K)) if calls is None else calls
-            calls[:, k] = paid
+            calls[:, k] = unpaid
     return BatchClearingResult(network=owed_network(net), payments=P, defaulted=D,
                                iterations=its, residual=res_, method=method, solver=SOLVER_NAME,
                                params={} if method == "eisenberg-noe" else {"alpha": alpha, "beta": beta},
-                               obligations=owed, inflow=inflow, call_payments=calls)
+                               obligations=owed, inflow=inflow, unpaid_calls=calls)
 
 
 def priority_columns(net: Any, E: np.ndarray, columns: np.ndarray, alpha: float = 1.0, beta: float = 1.0,

@@ -12,7 +12,7 @@ import pandas as pd
 if TYPE_CHECKING:  # pragma: no cover
     from ..network import FinancialNetwork
 
-__all__ = ["ClearingResult", "BatchClearingResult", "capital_depletion"]
+__all__ = ["ClearingResult", "BatchClearingResult", "capital_depletion", "unpaid_calls_by"]
 
 
 def capital_depletion(equity_pre_shock: np.ndarray, equity: np.ndarray) -> np.ndarray:
@@ -27,6 +27,18 @@ def capital_depletion(equity_pre_shock: np.ndarray, equity: np.ndarray) -> np.nd
     pos = before > 0
     out[pos] = np.clip((before[pos] - after[pos]) / before[pos], 0.0, 1.0)
     return out
+
+
+def unpaid_calls_by(res: Any) -> np.ndarray | None:
+    """What each institution leaves unpaid of the guarantee calls of ``res.call_rows`` (``None`` without them):
+    money also unpaid on the obligations those calls cover."""
+    rows = getattr(res, "call_rows", None)
+    if rows is None or res.row_payments is None:
+        return None
+    net = res.network
+    amount = net.edges["amount"].to_numpy(dtype=np.float64)[rows]
+    return np.bincount(net.edge_index[0][rows], weights=np.maximum(amount - res.row_payments[rows], 0.0),
+                       minlength=net.n)
 
 
 @dataclass(frozen=True, eq=False)
@@ -178,10 +190,8 @@ class ClearingResult:
         """What guarantors leave unpaid of the calls in :attr:`call_rows` (0 without them): money that is also
         in the unpaid part of the obligations those calls cover, so :func:`~contagion.measures.loss_summary`
         counts it once in the system loss."""
-        if self.call_rows is None or self.row_payments is None:
-            return 0.0
-        amount = self.network.edges["amount"].to_numpy(dtype=np.float64)[self.call_rows]
-        return float(np.sum(np.maximum(amount - self.row_payments[self.call_rows], 0.0)))
+        unpaid = unpaid_calls_by(self)
+        return 0.0 if unpaid is None else float(unpaid.sum())
 
     @cached_property
     def external_shortfall(self) -> float:
@@ -295,8 +305,8 @@ class BatchClearingResult:
     than pro rata, ``inflow`` holds what each institution received from the
     network in each scenario (:attr:`received` is the one to use); with
     guarantees owed to the creditor of the obligation they cover,
-    ``call_payments`` holds what each guarantor paid on such calls (see
-    :attr:`ClearingResult.call_rows`), shape ``(n, K)``.
+    ``unpaid_calls`` holds what each guarantor leaves unpaid of such calls
+    (see :attr:`ClearingResult.call_rows`), shape ``(n, K)``.
     """
 
     network: "FinancialNetwork" = field(repr=False)
@@ -309,7 +319,7 @@ class BatchClearingResult:
     params: Mapping[str, Any] = field(default_factory=dict)
     obligations: np.ndarray | None = field(default=None, repr=False)
     inflow: np.ndarray | None = field(default=None, repr=False)
-    call_payments: np.ndarray | None = field(default=None, repr=False)
+    unpaid_calls: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def n_scenarios(self) -> int:

@@ -19,7 +19,7 @@ def _importance_task(shared: tuple, cols: np.ndarray) -> dict[str, np.ndarray]:
     """Clear the scenarios "institution ``i`` loses all its outside assets" for ``i`` in ``cols``."""
     from ..clearing import clear_many
 
-    net, method, params, p0, d0, PiT, r0, c0 = shared
+    net, method, params, p0, d0, PiT, r0, c0, owed0 = shared
     k = cols.size
     E = np.repeat(net.external_assets[:, None], k, axis=1)
     E[cols, np.arange(k)] = 0.0
@@ -29,8 +29,12 @@ def _importance_task(shared: tuple, cols: np.ndarray) -> dict[str, np.ndarray]:
     own = (cols, np.arange(k))
     # fall in what each institution receives (by the waterfall where a debtor ranks its claims)
     loss = np.asarray(PiT @ dP) if batch.inflow is None else r0[:, None] - batch.inflow
-    if batch.call_payments is not None:   # a call paid counts as paid on the obligation it covers (loss_summary)
-        dP += batch.call_payments - c0[:, None]
+    if batch.obligations is not None:     # guarantees called: what each owes rises (a loss to the guarantor)
+        rise = batch.obligations - owed0[:, None]
+        dP += rise
+        loss += rise
+    if batch.unpaid_calls is not None:    # a call's unpaid part is unpaid on the obligation it covers: once
+        dP -= batch.unpaid_calls - c0[:, None]
     loss[own] = 0.0                         # its own failure is not "others failing"
     new = D & ~d0[:, None]
     fails = D[own].copy()
@@ -87,7 +91,9 @@ def systemic_importance(net, *, method: str = "eisenberg-noe", chunk_size: int |
         - ``external_assets``: the size of the shock, ``e_i``;
         - ``fails``: whether ``i`` defaults in its own scenario;
         - ``system_loss``: Glasserman--Young loss of scenario ``i`` relative to
-          the baseline: the shock ``e_i`` plus the increase in total shortfall;
+          the baseline: the shock ``e_i`` plus the increase in total shortfall
+          (an unpaid guarantee call counted once, as in
+          :func:`~contagion.measures.loss_summary`);
         - ``induced_shortfall``: that increase in total shortfall alone
           (``system_loss - external_assets``), what the failure costs creditors;
         - ``system_loss_without_network``: the same shock when each
@@ -97,7 +103,9 @@ def systemic_importance(net, *, method: str = "eisenberg-noe", chunk_size: int |
           in scenario ``i`` but not in the baseline;
         - ``vulnerability``: the loss ``i`` suffers when others fail, the
           average over the other ``n - 1`` scenarios of the fall in what it
-          receives, ``(Pi.T (p_base - p_j))_i``;
+          receives, ``(Pi.T (p_base - p_j))_i`` (by seniority and collateral
+          where its debtors rank their claims), plus the rise in the
+          guarantee calls it owes;
         - ``defaulted_by``: in how many of the other scenarios ``i`` is brought down.
 
     Notes
@@ -138,17 +146,16 @@ def systemic_importance(net, *, method: str = "eisenberg-noe", chunk_size: int |
     # what each row owes when everyone pays (residual value guarantees at min(cap, max(0, K - V)), guarantees
     # uncalled), as the clearing pays it: caps are not obligations
     owed = owed_network(net)
-    pbar = owed.total_obligations
     base = clear_many(net, e[:, None], method, **params)
     p0 = base.payments[:, 0].copy()
     d0 = base.defaulted[:, 0].copy()
     r0 = base.received[:, 0].copy()
-    c0 = np.zeros(n) if base.call_payments is None else base.call_payments[:, 0].copy()
-    inflow0, owed0 = r0, base.owed[:, 0]      # (what a guarantor owes includes its calls in the baseline)
+    c0 = np.zeros(n) if base.unpaid_calls is None else base.unpaid_calls[:, 0].copy()
+    inflow0, owed0 = r0, base.owed[:, 0].copy()   # (what a guarantor owes includes its calls in the baseline)
     from ..clearing.core import tie_tolerance
 
     still_pays = ~net.forced_default & (inflow0 >= owed0 - tie_tolerance(owed0)) & ~d0
-    trivial = (e <= 0) | (pbar <= 0) | still_pays
+    trivial = (e <= 0) | (owed0 <= 0) | still_pays
     cols = np.flatnonzero(~trivial)
     if chunk_size is None:
         chunk_size = min(512, max(16, 2_000_000 // max(n, 1)))
@@ -156,10 +163,10 @@ def systemic_importance(net, *, method: str = "eisenberg-noe", chunk_size: int |
     tasks = [(cols[k:k + chunk_size],) for k in range(0, cols.size, chunk_size)]
     work = float(cols.size) * (n + net.liabilities.nnz)
     with resolve_executor(executor, work) as (ex, _workers):
-        parts = run_tasks(_importance_task, (net, method, dict(params), p0, d0, owed.PiT, r0, c0), tasks, ex, progress=progress,
+        parts = run_tasks(_importance_task, (net, method, dict(params), p0, d0, owed.PiT, r0, c0, owed0), tasks, ex, progress=progress,
                           sizes=[t[0].size for t in tasks])
     fails = d0.copy()
-    fails[pbar <= 0] = False
+    fails[owed0 <= 0] = False
     dshort = np.zeros(n)
     additional = np.zeros(n, dtype=np.int64)
     vul = np.zeros(n)

@@ -360,7 +360,7 @@ class _State:
                    money=[flows.for_year(y, net.external_assets, net.external_liabilities) for y in years],
                    outstanding=sched.principal.copy(), maturity=sched.maturity.copy(), remainder=np.zeros(net.n_edges),
                    remainder_ext=np.zeros(net.n), cash=np.zeros(net.n), defaulted=np.zeros(net.n, dtype=bool),
-                   asset_names=names, units=units, prices=np.ones(len(names)), contingent=_Contingent.of(spec),
+                   asset_names=names, units=units, prices=np.ones(len(names)), contingent=_Contingent.of(spec, net),
                    contingent_paid=np.zeros(net.n_edges), secured=_Secured.of(net, spec))
 
     def _market(self) -> dict[str, Any]:
@@ -463,7 +463,8 @@ class _Contingent:
       covered obligation)`` -- the covered obligation's unpaid rest of earlier years included.
     - What a guarantor pays on a covered obligation is paid to its creditor in the debtor's stead: that much
       less stays owed by the debtor the next year (the creditor never recovers more than its claim; the
-      guarantor is not given a claim on the debtor).
+      guarantor is not given a claim on the debtor). A guarantee owed to someone else (protection bought by
+      a third party) pays that party and relieves nobody's debt.
     - A guarantee is not carried as a debt of its own: its call is worked out again each year from what is
       still unpaid. It stays in force when the guarantor defaults (its estate pays pro rata) and is not
       accelerated; the active years of a row (``start``/``end``) apply as for any recurring amount.
@@ -473,18 +474,23 @@ class _Contingent:
     residual: np.ndarray        # bool per row
     gap: np.ndarray             # max(0, K - V) of each residual value guarantee row
     covers: np.ndarray          # covered row of each guarantee row (-1 elsewhere)
+    to_creditor: np.ndarray     # guarantee rows owed to the creditor of the row they cover (they pay in its stead)
 
     @property
     def rows(self) -> np.ndarray:
         return self.guarantee | self.residual
 
     @classmethod
-    def of(cls, spec: Any) -> "_Contingent | None":
+    def of(cls, spec: Any, net: Any) -> "_Contingent | None":
         """From the network's :class:`~contagion.clearing.priority.ContingentSpec` (``None``: no DESIGN §8
         columns)."""
+        from ..clearing.priority import call_rows
+
         if spec is None or not (spec.guarantee.any() or spec.residual.any()):
             return None
-        return cls(guarantee=spec.guarantee, residual=spec.residual, gap=spec.shortfall_value, covers=spec.covers)
+        same = call_rows(net, spec)
+        return cls(guarantee=spec.guarantee, residual=spec.residual, gap=spec.shortfall_value, covers=spec.covers,
+                   to_creditor=np.zeros(len(spec.guarantee), dtype=bool) if same is None else same)
 
     def in_force(self, amounts: np.ndarray, paid: np.ndarray) -> tuple[np.ndarray, float]:
         """The year's amounts with each contingent row at what is left of it after ``paid`` (the row's cap this
@@ -501,15 +507,18 @@ class _Contingent:
         paid on it."""
         g = np.flatnonzero(self.guarantee)
         # a guarantee of a guarantee pays on the covered guarantor's behalf: what it pays counts as paid on that
-        # guarantee too (its cap, and the relief of the debt it covers), down the chain (guarantees form no cycle)
+        # guarantee too (its cap, and the relief of the debt it covers), down the chain (guarantees form no
+        # cycle) -- as long as each link is owed to the creditor of the row it covers
         effective = paid.astype(np.float64, copy=True)
-        for r in g[self.guarantee[self.covers[g]]]:            # the (few) guarantees of guarantees
+        for r in g[self.guarantee[self.covers[g]] & self.to_creditor[g]]:     # the (few) guarantees of guarantees
             c = int(self.covers[r])
             while self.guarantee[c]:
                 effective[c] += paid[r]
+                if not self.to_creditor[c]:
+                    break
                 c = int(self.covers[c])
         paid_so_far += np.where(self.rows, effective, 0.0)
-        on_debt = g[~self.guarantee[self.covers[g]]]
+        on_debt = g[~self.guarantee[self.covers[g]] & self.to_creditor[g]]
         relief = np.bincount(self.covers[on_debt], weights=effective[on_debt], minlength=remainder.size)
         return np.where(self.rows, 0.0, np.maximum(remainder - relief, 0.0))
 

@@ -11,6 +11,9 @@ from ..formatting import fmt_amount
 
 #: the label of what creditors outside the network lose
 OUTSIDE = "outside creditors"
+#: the label of what a guarantor leaves unpaid of calls owed to the covered obligation's creditor (a loss already
+#: counted on the obligation the call covers)
+CALLS = "its guarantee calls"
 
 
 # ====================================================================== who bears the loss
@@ -21,8 +24,11 @@ def loss_bearers(result: Any) -> pd.DataFrame:
     positive loss, plus one row ``creditor = "outside creditors"`` for what the defaulter's creditors
     outside the network lose. The losses of one defaulter add up to its ``unpaid`` (its shortfall).
     A claim's loss is what it was not paid: pro rata (``amount / obligations x shortfall``) or, with
-    :attr:`ClearingResult.row_payments`, the claim's own shortfall. Rows are ordered by wave, then
-    unpaid (descending), then loss (descending).
+    :attr:`ClearingResult.row_payments`, the claim's own shortfall. A guarantee call owed to the covered
+    obligation's creditor (:attr:`ClearingResult.call_rows`) is not a second claim: what its guarantor pays
+    is borne by the guarantor (``creditor`` "<guarantor> as guarantor") instead of that creditor, and what it
+    leaves unpaid is in the covered obligation's loss already (``creditor`` :data:`CALLS`). Rows are ordered by
+    wave, then unpaid (descending), then loss (descending).
     """
     net = result.network
     names = list(net.names)
@@ -40,15 +46,38 @@ def loss_bearers(result: Any) -> pd.DataFrame:
         edge_loss = amount * frac[d_idx]
         ext = np.asarray(net.external_liabilities, dtype=float)
         outside = np.divide(ext, pbar, out=np.zeros_like(pbar), where=pbar > 0) * short
+    calls = getattr(result, "call_rows", None)
+    unpaid_calls = np.zeros(net.n)
+    by_guarantor: dict[tuple[int, int], float] = {}
+    if calls is not None and result.row_payments is not None:
+        from ..clearing.priority import contingent_spec
+
+        covers = contingent_spec(net).covers
+        unpaid_calls = np.bincount(d_idx[calls], weights=edge_loss[calls], minlength=net.n)
+        for r in np.flatnonzero(calls):
+            c = int(covers[r])
+            while calls[c]:                          # a guarantee of a guarantee: down to the debt
+                c = int(covers[c])
+            paid = float(result.row_payments[r])
+            if paid > 0:
+                edge_loss[c] = max(edge_loss[c] - paid, 0.0)
+                key = (int(d_idx[c]), int(d_idx[r]))
+                by_guarantor[key] = by_guarantor.get(key, 0.0) + paid
+        edge_loss[calls] = 0.0
     rows = []
     for i in np.flatnonzero(np.asarray(result.defaulted)):
         mine = d_idx == i
         by_creditor = np.bincount(c_idx[mine], weights=edge_loss[mine], minlength=net.n)
         for j in np.flatnonzero(by_creditor > 0):
             rows.append((names[i], int(waves[i]), float(short[i]), names[j], float(by_creditor[j])))
+        for (debtor, g), paid in by_guarantor.items():
+            if debtor == i:
+                rows.append((names[i], int(waves[i]), float(short[i]), f"{names[g]} as guarantor", paid))
+        if unpaid_calls[i] > 0:
+            rows.append((names[i], int(waves[i]), float(short[i]), CALLS, float(unpaid_calls[i])))
         if outside[i] > 0:
             rows.append((names[i], int(waves[i]), float(short[i]), OUTSIDE, float(outside[i])))
-        if not (by_creditor > 0).any() and not outside[i] > 0:
+        if not (by_creditor > 0).any() and not outside[i] > 0 and not unpaid_calls[i] > 0:
             rows.append((names[i], int(waves[i]), float(short[i]), OUTSIDE, 0.0))
     frame = pd.DataFrame(rows, columns=["debtor", "wave", "unpaid", "creditor", "loss"])
     if frame.empty:
@@ -85,15 +114,20 @@ def default_sentences(result: Any, *, limit: int = 5, bearers: int = 3) -> list[
         wave, unpaid = int(rows["wave"].iloc[0]), float(rows["unpaid"].iloc[0])
         when = "wave 0, fundamental" if wave == 0 else f"wave {wave}"
         rows = rows[rows["loss"] > 0]
+        on_calls = float(rows.loc[rows["creditor"] == CALLS, "loss"].sum())
+        rows = rows[rows["creditor"] != CALLS]
         parts = [f"{c} ({fmt_amount(v)})" for c, v in zip(rows["creditor"][:bearers], rows["loss"][:bearers])]
         if len(rows) > bearers:
             rest = rows.iloc[bearers:]
             parts.append(f"{len(rest)} other creditor{'s' if len(rest) != 1 else ''} "
                          f"({fmt_amount(rest['loss'].sum())})")
         text = f"{name} defaults ({when}) and leaves {fmt_amount(unpaid)} unpaid"
+        if on_calls > 0:      # the same money as part of what the debtors it guarantees leave unpaid
+            text += (f", {fmt_amount(on_calls)} of it on {CALLS}, a loss counted with the debts they cover"
+                     if on_calls < unpaid else f", on {CALLS}: a loss counted with the debts they cover")
         if parts:
             alone = len(rows) == 1 and rows["creditor"].iloc[0] != OUTSIDE
-            text += f"; {_join(parts)} bear{'s' if alone else ''} it"
+            text += f"; {_join(parts)} bear{'s' if alone else ''} {'the rest' if on_calls > 0 else 'it'}"
         out.append(text + ".")
     if len(debtors) > limit:
         rest = frame.drop_duplicates("debtor").iloc[limit:]

@@ -73,7 +73,7 @@ class _Plan:
     base_prices: np.ndarray | None = None  # fire sales: the baseline's clearing prices (assets,)
     base_received: np.ndarray | None = None  # the baseline's receipts (claims paid by seniority / collateral)
     base_owed: np.ndarray | None = None      # the baseline's obligations (guarantees as called)
-    base_calls: np.ndarray | None = None     # the baseline's payments on guarantee calls (see _own_fall)
+    base_calls: np.ndarray | None = None     # the baseline's unpaid guarantee calls (see _own_fall)
 
 
 @dataclass(frozen=True)
@@ -235,17 +235,19 @@ def _clear_fractions(plan: _Plan, loss: np.ndarray):
 
 
 def _own_fall(plan: _Plan, batch, size: int | None = None) -> np.ndarray:
-    """Fall in what each institution pays from the baseline, per draw ``(n, draws)``, counting what a guarantor
-    pays on a call owed to the covered obligation's creditor as paid on that obligation: the system loss counts
-    an unpaid call once (:func:`contagion.measures.loss_summary`), and a guarantee moves a loss to the
-    guarantor rather than removing it."""
-    P = batch.payments if size is None else batch.payments[:, :size]
-    fall = np.subtract(plan.base_payments[:, None], P)
-    calls = batch.call_payments
-    if calls is not None:
-        fall += calls if size is None else calls[:, :size]
+    """Rise in what each institution leaves unpaid from the baseline, per draw ``(n, draws)``: the fall in what it
+    pays, plus the rise in what it owes (guarantees called), less the rise in what it leaves unpaid of calls
+    owed to the covered obligation's creditor -- the system loss counts such a call once, as
+    :func:`contagion.measures.loss_summary` does (a guarantee moves a loss to the guarantor, it does not
+    remove it; a guarantee owed to someone else is a claim of its own)."""
+    cut = slice(None) if size is None else slice(0, size)
+    fall = np.subtract(plan.base_payments[:, None], batch.payments[:, cut])
+    if batch.obligations is not None:
+        fall += np.subtract(batch.obligations[:, cut], plan.base_owed[:, None])
+    if batch.unpaid_calls is not None:
+        fall -= batch.unpaid_calls[:, cut]
         if plan.base_calls is not None:
-            fall -= plan.base_calls[:, None]
+            fall += plan.base_calls[:, None]
     return fall
 
 
@@ -639,7 +641,7 @@ def run_sweep(net, config: SweepConfig, n: int = 10_000, seed: int = 0, chunk_si
     plan = _plan(net, config, method, params, base.payments[:, 0].copy(), units,
                  base.prices[:, 0].copy() if assets else None)
     plan = replace(plan, base_received=base.received[:, 0].copy(), base_owed=base.owed[:, 0].copy(),
-                   base_calls=None if base.call_payments is None else base.call_payments[:, 0].copy())
+                   base_calls=None if base.unpaid_calls is None else base.unpaid_calls[:, 0].copy())
     per_call = plan.blocks_per_batch if blocks_per_call is None else int(blocks_per_call)
     plan = replace(plan, blocks_per_batch=min(per_call, -(-n // BLOCK)))
     cells = max(HIST_CELLS, 64 * config.bins)

@@ -107,7 +107,10 @@ def _figures(report: "Report") -> dict[str, tuple[str, Any]]:
         ax.grid(axis="x", color="#e6eaee", linewidth=0.8)
         ax.set_axisbelow(True)
         fig.legend(loc="outside lower center", ncols=2)
-        out["system-loss"] = ("System loss (shock to outside assets plus total shortfall) with the network (dark), "
+        calls = any("guarantees_unpaid" in r.loss for r in report.runs)
+        out["system-loss"] = ("System loss (shock to outside assets plus total shortfall"
+                              + (", an unpaid guarantee call counted once" if calls else "")
+                              + ") with the network (dark), "
                               "against the loss without network effects (light); the label gives the system loss "
                               "and, in brackets, the amplification.", fig)
 

@@ -585,8 +585,10 @@ print(took, any(lo <= a.ctypes.data < hi for lo, hi in heap))
 def test_malloc_settings_put_a_large_networks_vectors_in_the_heap(size, env, expected):
     """In a fresh process (glibc cannot go back to its own number of arenas): the large-network settings
     take every block from the heap; a small network's map large blocks; the environment wins."""
+    # (a process that ran a Dask cluster has MALLOC_TRIM_THRESHOLD_ in its environment: not this test's)
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("MALLOC_")}
     out = subprocess.run([sys.executable, "-c", _MALLOC_PROBE, size], capture_output=True, text=True,
-                         env={**os.environ, **env}, check=True).stdout.split()
+                         env={**clean, **env}, check=True).stdout.split()
     assert " ".join(out) == expected
 
 
@@ -611,7 +613,7 @@ print(pa.default_memory_pool().backend_name == "system", any(lo <= addr < hi for
 def test_a_large_networks_arrow_columns_come_from_the_same_heap(size, env, expected):
     """A 10M-obligation Parquet run faulted ~400,000 pages: Arrow's allocator gave back what a read used and
     numpy faulted fresh pages for the clearing; from the same heap they are reused (~0.5 s of kernel time)."""
-    clean = {k: v for k, v in os.environ.items() if k != "ARROW_DEFAULT_MEMORY_POOL"}
+    clean = {k: v for k, v in os.environ.items() if k != "ARROW_DEFAULT_MEMORY_POOL" and not k.startswith("MALLOC_")}
     out = subprocess.run([sys.executable, "-c", _ARROW_PROBE, size], capture_output=True, text=True,
                          env={**clean, **env}, check=True).stdout.split()
     assert " ".join(out) == expected

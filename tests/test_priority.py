@@ -880,3 +880,21 @@ def test_the_reports_story_does_not_blame_a_loss_twice():
         "S defaults (wave 0, fundamental) and leaves 6.00 unpaid; B (4.00) and G as guarantor (2.00) bear it.",
         "G defaults (wave 1) and leaves 4.00 unpaid, on its guarantee calls: a loss counted with the debts they "
         "cover."]
+
+
+def test_under_rogers_veraart_a_guarantors_default_cost_stays_in_the_system_loss():
+    """alpha = beta = 1/2. S (4 after the shock) pays 2 of 10: 8 unpaid, 6 called on G. G poor (2) pays 1 where,
+    without the cost of its default, it would pay 2: of its unpaid 5 on the call, 4 is S's debt again and 1 is
+    value lost. System loss 6 + 8 + 1 = 15 (B loses 7, G's owners 2, S's the shock 6); with G rich, 14. `run`,
+    a sweep with the same fixed loss and rank agree."""
+    from contagion.measures import loss_summary
+    from contagion.sweep import SweepConfig, run_sweep
+
+    rv = {"alpha": 0.5, "beta": 0.5}
+    for g_assets, unpaid, loss in ((2.0, 4.0, 15.0), (100.0, 0.0, 14.0)):
+        net = _guaranteed(g_assets)
+        hit = net.replace(external_assets=np.array([4.0, g_assets, 0.0, 0.0]))
+        s = loss_summary(contagion.clear(hit, method="rogers-veraart", **rv), net)
+        assert (s["guarantees_unpaid"], s["system_loss"]) == (unpaid, loss)
+        cfg = SweepConfig.from_dict({"shocks": [{"target": "S", "distribution": "fixed", "value": 0.6}]})
+        assert run_sweep(net, cfg, n=16, seed=1, method="rogers-veraart", **rv).loss.mean == pytest.approx(loss)

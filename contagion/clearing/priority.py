@@ -699,6 +699,17 @@ def priority_result(net: Any, method: str, alpha: float = 1.0, beta: float = 1.0
     spec = out["spec"]
     all_pay = None
     calls = call_rows(net, spec)
+    call_full = None
+    if calls is not None and (alpha < 1.0 or beta < 1.0):
+        # what each call row would be paid if its debtor's default destroyed nothing (it shared all of e +
+        # received by its waterfall): the unpaid call beyond that is the covered debt's, the rest is lost value
+        di, ci = owed.edge_index
+        w = _waterfall(net.n, di, ci, out["amounts"], spec, owed.external_liabilities)
+        claims = _pay(w, e + inflow)
+        row = w.claim_row >= 0
+        call_full = np.bincount(w.claim_row[row], weights=claims[row], minlength=di.size)
+        forced = owed.forced_default[di]        # a forced recovery is the scenario's, not a default's cost
+        call_full = np.where(calls & ~forced, np.maximum(call_full, out["row_payments"]), out["row_payments"])
     if spec.guarantee.any():     # a guarantor brought down by a call is not a fundamental default (on first use)
         found = waves
 
@@ -717,7 +728,7 @@ def priority_result(net: Any, method: str, alpha: float = 1.0, beta: float = 1.0
         network=owed, payments=p, defaulted=out["defaulted"], equity=equity, default_round=waves,
         shortfall=pbar - p, iterations=out["iterations"], converged=True, residual=residual, method=method,
         unique=out["unique"], solver=SOLVER_NAME, params=params, row_payments=out["row_payments"],
-        all_pay_equity=all_pay, call_rows=calls,
+        all_pay_equity=all_pay, call_rows=calls, call_full_payments=call_full,
     )
 
 

@@ -31,14 +31,17 @@ def capital_depletion(equity_pre_shock: np.ndarray, equity: np.ndarray) -> np.nd
 
 def unpaid_calls_by(res: Any) -> np.ndarray | None:
     """What each institution leaves unpaid of the guarantee calls of ``res.call_rows`` (``None`` without them):
-    money also unpaid on the obligations those calls cover."""
+    money also unpaid on the obligations those calls cover. Under Rogers--Veraart, what a guarantor's default
+    destroys of what it would have paid on a call is not in it (a loss of its own;
+    :attr:`ClearingResult.call_full_payments`)."""
     rows = getattr(res, "call_rows", None)
     if rows is None or res.row_payments is None:
         return None
+    full = getattr(res, "call_full_payments", None)
+    paid = (res.row_payments if full is None else full)[rows]
     net = res.network
     amount = net.edges["amount"].to_numpy(dtype=np.float64)[rows]
-    return np.bincount(net.edge_index[0][rows], weights=np.maximum(amount - res.row_payments[rows], 0.0),
-                       minlength=net.n)
+    return np.bincount(net.edge_index[0][rows], weights=np.maximum(amount - paid, 0.0), minlength=net.n)
 
 
 @dataclass(frozen=True, eq=False)
@@ -99,6 +102,11 @@ class ClearingResult:
         what guarantors pay as recovered on the covered claim, and
         :attr:`unpaid_calls` says how much of :attr:`total_shortfall` is the
         same money counted a second time.
+    call_full_payments : ndarray or None
+        Under Rogers--Veraart (``alpha`` or ``beta`` below 1), what each row
+        would be paid if its debtor's default destroyed nothing (the debtor
+        sharing all it has by its waterfall), where that differs on
+        :attr:`call_rows`; the difference is value lost, not counted twice.
     """
 
     network: "FinancialNetwork" = field(repr=False)
@@ -118,6 +126,7 @@ class ClearingResult:
     row_payments: np.ndarray | None = field(default=None, repr=False)
     all_pay_equity: np.ndarray | None = field(default=None, repr=False)
     call_rows: np.ndarray | None = field(default=None, repr=False)
+    call_full_payments: np.ndarray | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if callable(self.default_round):

@@ -347,4 +347,54 @@ def test_validate_checks_the_fire_sale_columns_and_leverage_must_be_finite(tmp_p
     (good / "nodes.csv").write_text("id,external_assets,asset_units\nA,0,5\nZ,0,0\n")
     (good / "edges.csv").write_text("debtor,creditor,amount\nA,Z,5\n")
     out = CliRunner().invoke(cli, ["run", str(good), "-m", "fire-sale-leverage", "--impact", "0", "--leverage", "inf"])
-    assert out.exit_code == 1 and "leverage (assets / equity) must be a finite number >= 1, got inf" in out.output
+    assert out.exit_code == 2 and "inf is not in the range 1<=x<inf" in out.output    # a usage error
+    with pytest.raises(contagion.ContagionError, match=r"leverage \(assets / equity\) must be a finite number >= 1"):
+        contagion.clear(contagion.read_network(good), method="fire-sale-leverage", impact=0.0, leverage=float("inf"))
+
+
+def test_reports_views_and_losses_count_the_holdings_before_the_sale():
+    """The N/V example (N cash 1, V cash 3 with 8 units, owing 9.8): before any sale V's equity is 3 + 8 - 9.8 =
+    1.2 (what `run` says). The report and the view read it without the holdings (-6.8), so V seemed to gain."""
+    from contagion.report import build_report
+
+    net = _nv(1.0)
+    run = contagion.stress(net, [], method="fire-sale", impact=0.01).to_frame()
+    assert run.loc["V", "equity_pre_shock"] == pytest.approx(1.2)
+    rep = build_report(net, [], method="fire-sale", impact=0.01, generated="2026-01-01")
+    table = rep.institutions(0).set_index("name")
+    np.testing.assert_allclose(table.loc[run.index, "equity_pre_shock"], run["equity_pre_shock"], rtol=1e-12)
+    np.testing.assert_allclose(rep.institutions_by_scenario().set_index("name").loc[run.index, "equity_pre_shock"],
+                               run["equity_pre_shock"], rtol=1e-12)
+
+
+def test_the_loss_without_network_values_holdings_at_their_start_price():
+    """A holds 10 units at a start price of 0.5, no cash, and owes 10: with impact 0 it pays 5; everyone paying
+    in full its equity is -5, so the loss without network is 5 (the units were counted at price 1: 0, n/a)."""
+    from contagion.measures import loss_summary
+
+    net = contagion.FinancialNetwork.from_edges(
+        pd.DataFrame({"debtor": ["A"], "creditor": ["B"], "amount": [10.0]}),
+        pd.DataFrame({"id": ["A", "B"], "external_assets": [0.0, 0.0], "asset_units": [10.0, 0.0]}))
+    res = contagion.clear(net, method="fire-sale", impact=0.0, start_prices={"asset": 0.5})
+    s = loss_summary(res, net)
+    assert (s["system_loss"], s["system_loss_without_network"], s["amplification"]) == (5.0, 5.0, 1.0)
+
+
+def test_fire_sales_keep_the_guarantees_not_unique():
+    """A guarantee loop with two clearing states (test_priority's): `run` says not unique; with fire sales it
+    said 'yes' (only the price fixed points were compared)."""
+    net = contagion.FinancialNetwork.from_edges(
+        pd.DataFrame({"edge_id": ["e1", "e2", "g"], "debtor": ["A", "B", "B"], "creditor": ["X", "A", "X"],
+                      "amount": [10.0, 4.0, 10.0], "kind": ["loan", "loan", "guarantee"], "covers": [None, None, "e1"],
+                      "seniority": [1, 2, 1]}),
+        pd.DataFrame({"id": ["A", "B", "X", "C"], "external_assets": [6.0, 4.0, 0.0, 1.0],
+                      "asset_units": [0.0, 0.0, 0.0, 5.0]}))
+    with pytest.warns(contagion.clearing.priority.ContingentWarning):
+        assert contagion.clear(net).unique is False
+    with pytest.warns(contagion.clearing.priority.ContingentWarning):
+        assert contagion.clear(net, method="fire-sale", impact=0.01).unique is False
+
+
+def test_an_infinite_impact_is_a_usage_error():
+    out = CliRunner().invoke(cli, ["run", "-m", "fire-sale", "--impact", "inf"])
+    assert out.exit_code == 2 and "inf is not in the range 0<=x<inf" in out.output

@@ -151,6 +151,17 @@ class FireSaleResult(ClearingResult):
             return self.equity
         return self.equity - (self.holdings - self.units_sold) @ self._q(self.prices)
 
+    @property
+    def start_value(self) -> np.ndarray:
+        """Each one's holdings at their start prices (before any sale; 0 without assets)."""
+        if not self.asset_names:
+            return np.zeros(self.network.n)
+        return self.holdings @ self._q(self.start_prices)
+
+    def pre_shock_equity(self, base: Any = None) -> np.ndarray:
+        """As :meth:`ClearingResult.pre_shock_equity`, with the holdings at their start prices (pre-sale)."""
+        return super().pre_shock_equity(base) + self.start_value
+
     def to_frame(self, *args: Any, **kwargs: Any) -> pd.DataFrame:
         """As :meth:`ClearingResult.to_frame` (same arguments), with the holdings counted at price 1 in the
         equities where everyone pays in full (the pre-sale value), and ``units_held``, ``units_sold`` and
@@ -399,6 +410,8 @@ def _clear(net, impact, targets, method: str, solver: str, params: dict, holding
         scale = max(float(net.total_obligations.max()), 1e-300)
         unique = bool(np.max(np.abs(p - p_low), initial=0.0) <= 1e-9 * scale
                       and np.max(np.abs(q - q_low), initial=0.0) <= 1e-9)
+    if res.unique is False:     # guarantees with more than one clearing state at these prices (DESIGN §8)
+        unique = False
     resid = model.residual(res, p, q)
     row_payments = calls = all_pay = None
     if model.priority:

@@ -224,6 +224,12 @@ class ClearingResult:
         """Number of the last default wave (-1 when nobody defaults)."""
         return int(self.default_round.max()) if self.default_round.size else -1
 
+    def pre_shock_equity(self, base: "FinancialNetwork | None" = None) -> np.ndarray:
+        """Each one's equity before the scenario, everyone paying in full: ``base.equity_before`` (default: of
+        this result's network); a fire-sale result adds its holdings at their start prices. ``to_frame``'s
+        ``equity_pre_shock``; reports and views read it here."""
+        return (base if base is not None else self.network).equity_before
+
     def to_frame(self, base: "FinancialNetwork | None" = None) -> pd.DataFrame:
         """Per-institution table indexed by name.
 

@@ -79,7 +79,9 @@ def method_options(methods: Sequence[str] | None = None) -> Callable[[Callable],
         for name, (spec, takers) in reversed(list(specs.items())):
             wrapper = click.option(
                 f"--{name.replace('_', '-')}", name,
-                type=click.FloatRange(_bound(spec.low), _bound(spec.high), max_open=spec.high_open), default=None,
+                # (an unbounded range is still one of numbers: inf is a usage error, not a value)
+                type=click.FloatRange(_bound(spec.low), _bound(spec.high), max_open=spec.high_open
+                                      or spec.high == float("inf")), default=None,
                 metavar=name[0].upper(),
                 help=f"{' and '.join(takers)} only: {spec.help}. [default: {spec.default:g}]",
             )(wrapper)

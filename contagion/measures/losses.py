@@ -99,9 +99,9 @@ def loss_summary(result, base=None) -> dict[str, Any]:
     if base is not None:
         shock = float(np.sum(np.maximum(base.external_assets - net.external_assets, 0.0)))
     shortfall = result.total_shortfall
-    held = getattr(result, "holdings", None)      # fire sales: assets held count at their pre-sale price 1
+    held = getattr(result, "start_value", None)   # fire sales: assets held count at their pre-sale prices
     # everyone paying in full: no guarantee is called (a call is contagion, not the shock's direct loss)
-    before = result.equity_if_all_pay + (held.sum(axis=1) if held is not None and held.size else 0.0)
+    before = result.equity_if_all_pay + (held if held is not None else 0.0)
     without = shock + float(np.sum(np.maximum(-before, 0.0)))
     calls = getattr(result, "call_rows", None)
     unpaid_calls = result.unpaid_calls if calls is not None else 0.0

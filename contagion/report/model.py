@@ -56,7 +56,7 @@ class ScenarioRun:
         capital_depletion, defaulted, wave`` (``wave`` = -1 when solvent), ordered by wave, then shortfall,
         then capital depletion, then obligations (all descending except the wave)."""
         res = self.result
-        before = owed_network(base).equity_before     # guarantees at what they owe, as every other view
+        before = res.pre_shock_equity(owed_network(base))   # guarantees at what they owe; fire sales: holdings
         frame = pd.DataFrame({
             "name": list(base.names),
             "type": base.types.astype(str),
@@ -205,10 +205,11 @@ class Report:
         type, scenario, equity_pre_shock, obligations, equity, shortfall, defaulted, wave`` (``wave`` = -1 when
         solvent; ``obligations``: what each owed in that scenario, guarantees as called)."""
         base = self.base
-        pre = owed_network(base).equity_before
+        owed = owed_network(base)
         frames = []
         for label, r in zip(self.names, self.runs):
             res = r.result
+            pre = res.pre_shock_equity(owed)
             frames.append(pd.DataFrame({
                 "name": list(base.names), "id": [str(i) for i in base.ids], "type": base.types.astype(str),
                 "scenario": label, "equity_pre_shock": pre, "obligations": res.network.total_obligations,
@@ -446,7 +447,8 @@ class Report:
         eq, short, wave, owes = (self.compare_institutions(m).to_numpy()
                                  for m in ("equity", "shortfall", "wave", "obligations"))
         owed = owed_network(base)
-        pre = owed.equity_before
+        # (every run has the same holdings and start prices: the network's)
+        pre = self.runs[0].result.pre_shock_equity(owed) if self.runs else owed.equity_before
         tol = 1e-9 * np.maximum(1.0, np.abs(pre))
         moved = (np.abs(eq - pre[:, None]) > tol[:, None]).any(axis=1) | (wave >= 0).any(axis=1)
         n_def = (wave >= 0).sum(axis=1)

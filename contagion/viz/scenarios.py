@@ -255,11 +255,11 @@ def scenario_values(net: Any, runs: list[ViewRun], nodes: DisplayNodes, edges: D
     edge_attrs = edge_attribute_rows(edges.table, edges.frame["row"].to_numpy(), units)
     from ..clearing.handover import owed_network
 
-    pre_shock = owed_network(net).equity_before           # guarantees at what they owe, not their caps
+    owed = owed_network(net)                              # guarantees at what they owe, not their caps
     out = []
     for s, run in enumerate(runs):
         res, py = run.result, run.path
-        equity_before = pre_shock if py is None else res.equity_if_all_pay
+        equity_before = res.pre_shock_equity(owed) if py is None else res.equity_if_all_pay
         eb_disp = nodes.per_display(equity_before)
         wave = np.asarray(res.default_round if py is None else py.wave, dtype=int)
         defaulted = np.asarray(res.defaulted if py is None else py.defaulted, dtype=bool)

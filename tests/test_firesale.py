@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -398,3 +399,25 @@ def test_fire_sales_keep_the_guarantees_not_unique():
 def test_an_infinite_impact_is_a_usage_error():
     out = CliRunner().invoke(cli, ["run", "-m", "fire-sale", "--impact", "inf"])
     assert out.exit_code == 2 and "inf is not in the range 0<=x<inf" in out.output
+
+
+def test_a_holdings_column_without_an_asset_name_is_located(tmp_path):
+    folder = tmp_path / "e"
+    folder.mkdir()
+    (folder / "nodes.csv").write_text("id,external_assets,asset_units_\nA,1,5\nB,0,0\n")
+    (folder / "edges.csv").write_text("debtor,creditor,amount\nA,B,3\n")
+    out = CliRunner().invoke(cli, ["run", str(folder), "-m", "fire-sale"])
+    assert out.exit_code == 1
+    assert "nodes.csv, column 'asset_units_': this holdings column names no asset" in out.output
+
+
+def test_a_path_that_has_sold_every_unit_does_not_say_the_network_holds_none():
+    """N (no cash, 10 units) owes 20 a year: it sells all 10 in 2026; 2027 and 2028 clear with no units left,
+    which is the path's state, not a network without an asset_units column."""
+    net = contagion.FinancialNetwork.from_edges(
+        pd.DataFrame({"debtor": ["N"], "creditor": ["F"], "amount": [20.0]}),
+        pd.DataFrame({"id": ["N", "F"], "external_assets": [0.0, 0.0], "asset_units": [10.0, 0.0]}))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", contagion.clearing.firesale.NoAssetsWarning)
+        path = contagion.clear_path(net, (2026, 2028), method="fire-sale", impact=0.01)
+    assert path.units_sold[0, 0, 0] == 10.0 and path.units_held[2, 0, 0] == 0.0

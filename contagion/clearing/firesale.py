@@ -241,6 +241,10 @@ def asset_holdings(net) -> tuple[tuple[str, ...], np.ndarray]:
         units[:, k] = np.nan_to_num(vals, nan=0.0)
     if len(set(names)) != len(names):
         problems.append(Problem(f"asset names repeat: {sorted(names)} (asset_units is the asset 'asset')"))
+    for c, name in zip(cols, names):
+        if not name.strip():
+            problems.append(Problem("this holdings column names no asset: write asset_units_<name> (or "
+                                    "asset_units for one asset)", file=file, column=str(c)))
     if problems:
         raise InvalidNetworkError(problems)
     return names, units
@@ -390,7 +394,7 @@ def _state(net, holdings: Any, start_prices: Any) -> tuple[tuple[str, ...], np.n
         if not (float(v) > 0 and math.isfinite(float(v))):
             raise ContagionError(f"start price of {name!r} must be a positive number, got {v!r}")
         start[names.index(name)] = float(v)
-    if not units.any():
+    if holdings is None and not units.any():     # (holdings given, e.g. a path's after every unit is sold: no)
         warnings.warn("the network holds no units of any asset (no asset_units column, or only zeros, and no "
                       "holdings=): nothing can be sold, so the fire-sale clearing is the Eisenberg-Noe one",
                       NoAssetsWarning, stacklevel=5)

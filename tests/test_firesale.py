@@ -421,3 +421,15 @@ def test_a_path_that_has_sold_every_unit_does_not_say_the_network_holds_none():
         warnings.simplefilter("error", contagion.clearing.firesale.NoAssetsWarning)
         path = contagion.clear_path(net, (2026, 2028), method="fire-sale", impact=0.01)
     assert path.units_sold[0, 0, 0] == 10.0 and path.units_held[2, 0, 0] == 0.0
+
+
+def test_price_contagion_is_not_a_fundamental_default():
+    """The README's N/V example at impact 0.01: nobody is short with everyone paying and nothing sold (N has
+    exactly its 11 at price 1, V 11 against 9.8), so neither default is fundamental (wave 0): both are wave 1.
+    A forced default, or a bank short at the start prices, stays in wave 0."""
+    res = contagion.clear(_nv(1.0), method="fire-sale", impact=0.01)
+    assert res.defaulted.tolist() == [True, False, True, False]
+    assert res.default_round.tolist() == [1, -1, 1, -1]
+    assert res.summary()["fundamental_defaults"] == 0
+    short = contagion.clear(_nv(0.5), method="fire-sale", impact=0.01)    # N: 0.5 + 10 < 11 at price 1
+    assert short.default_round.tolist() == [0, -1, 1, -1]

@@ -47,7 +47,10 @@ Results are :class:`FireSaleResult`: a :class:`ClearingResult` whose ``equity``
 is marked to market, ``e + Pi.T p + units @ q - pbar``, with ``prices`` (asset
 name -> clearing price), ``units_sold`` (n, K) and ``asset_names``.
 ``default_round`` holds the waves of the fictitious-default algorithm at the
-final prices (0 = short even if everyone paid in full at those prices).
+final prices, with wave 0 as everywhere (DESIGN §2): short even if everyone
+paid in full and nothing were sold, holdings at their start prices. An
+institution short at the final prices only because the others' sales drove
+the price down is in wave 1 (and every later wave one further).
 
 References
 ----------
@@ -375,6 +378,21 @@ class _Model:
         return max(float(np.max(np.abs(T - p), initial=0.0)) / scale, gap)
 
 
+def _waves_from_the_start(waves: np.ndarray, defaulted: np.ndarray, before: np.ndarray, owed: Any) -> np.ndarray:
+    """The waves of the clearing at the final prices, with wave 0 as DESIGN §2 has it: who is short when
+    everyone pays in full and nothing is sold (``before``: equity so, holdings at their start prices; or made
+    to default). An institution in wave 0 at the final prices only because the others' sales drove the price
+    down is price contagion: it moves to wave 1, and every later wave one further."""
+    from .core import tie_tolerance
+
+    waves = np.asarray(waves, dtype=np.int64)
+    pbar = owed.total_obligations
+    fundamental = owed.forced_default | ((pbar > 0) & (before < -tie_tolerance(pbar)))
+    if not (defaulted & (waves == 0) & ~fundamental).any():
+        return waves
+    return np.where(defaulted & ~(fundamental & (waves == 0)), waves + 1, waves)
+
+
 def _state(net, holdings: Any, start_prices: Any) -> tuple[tuple[str, ...], np.ndarray, np.ndarray]:
     """Asset names, units held (n, K) and start prices (K,): the node table's, or those given."""
     names, units = asset_holdings(net)
@@ -429,8 +447,10 @@ def _clear(net, impact, targets, method: str, solver: str, params: dict, holding
         owed = net
         equity = net.external_assets + net.PiT @ p + units @ q - net.total_obligations
         shortfall = net.total_obligations - p
+    before = (owed.equity_before if all_pay is None else all_pay) + units @ start   # all pay, nothing sold
+    waves = _waves_from_the_start(res.default_round, res.defaulted, before, owed)
     return FireSaleResult(
-        network=owed, payments=p, defaulted=res.defaulted, equity=equity, default_round=res.default_round,
+        network=owed, payments=p, defaulted=res.defaulted, equity=equity, default_round=waves,
         shortfall=shortfall, iterations=rounds + rounds_low, converged=resid <= 1e-12,
         residual=resid, method=method, unique=unique, solver=f"monotone/{res.solver}", params=params,
         row_payments=row_payments, call_rows=calls, all_pay_equity=all_pay,

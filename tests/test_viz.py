@@ -241,6 +241,26 @@ def test_view_tooltips_count_guarantees_at_what_they_owe():
     assert meta["Capital depletion"] == "0.0%" and meta["Outcome"] == "Solvent"
 
 
+def test_view_tooltips_count_holdings_before_a_fire_sale():
+    """N (cash 4, 10 units, owes 11) and V (cash 3, 8 units, owes 9.8) both pay in full at q = 0.8502: before the
+    sales their equity is 3.00 and 1.20 (cash + units at 1 - debt), as `run` says; the tooltips read -7.00 and
+    -6.80 (no units), every fall of equity a gain."""
+    import pandas as pd
+
+    net = contagion.FinancialNetwork.from_edges(
+        pd.DataFrame({"debtor": ["N", "V"], "creditor": ["F", "B"], "amount": [10.0, 9.8]}),
+        pd.DataFrame({"id": ["N", "F", "V", "B"], "external_assets": [4.0, 0, 3, 0],
+                      "external_liabilities": [1.0, 0, 0, 0], "asset_units": [10.0, 0, 8, 0]}))
+    res = contagion.clear(net, method="fire-sale", impact=0.01)
+    view = build_view(net, res)
+    names = [n["fullName"] for n in view.data["nodes"]]
+    tips = {k: dict(map(tuple, view.data["scenarios"][0]["nodeTip"][names.index(k)])) for k in ("N", "V")}
+    frame = res.to_frame()
+    for k in ("N", "V"):
+        assert tips[k]["Equity pre-shock"] == fmt_amount(frame.loc[k, "equity_pre_shock"])
+    assert (tips["N"]["Equity pre-shock"], tips["V"]["Equity pre-shock"]) == ("3.00", "1.20")
+
+
 def test_core_periphery_outcome_waves_and_tooltip_numbers():
     net, res = core_periphery_hit()
     view = build_view(net, res)

@@ -853,6 +853,11 @@ def test_collateral_asset_errors_are_located(tmp_path):
     p = info.value.problems[0]
     assert (str(p.file).endswith("collateral.csv"), p.row, p.column) == (True, 2, "asset")
     assert "assets: gpu" in str(p)
+    # a column for the asset with nothing in it: nobody holds it either (its price would stay 1 whatever is sold)
+    nodes.write_text("id,external_assets,asset_units_gpu,asset_units_tpu\nA,20,5,\nB,0,,0\n")
+    with pytest.raises(InvalidNetworkError, match="follows asset 'tpu', which no institution holds"):
+        clear_path(contagion.read_network(folder), (2026, 2028), method="fire-sale")
+    nodes.write_text("id,external_assets,asset_units_gpu\nA,20,5\nB,0,\n")
     from contagion.cli import cli
 
     out = CliRunner().invoke(cli, ["run", str(folder), "--horizon", "2026:2028", "-m", "fire-sale"])

@@ -712,9 +712,10 @@ def _check_collateral(net: Any, sched: Any, coll: CollateralTable) -> None:
                                     + (f" (ids: {', '.join(sorted(coll.rows))})" if coll.rows else
                                        " (no collateral.csv beside the network)"), file, r + offset, "collateral"))
     if coll.assets:
-        from ..clearing.firesale import asset_names
+        from ..clearing.firesale import asset_holdings
 
-        held = asset_names(net)
+        names, units = asset_holdings(net)          # (a column of blanks or zeros: nobody holds that asset)
+        held = tuple(a for a, total in zip(names, units.sum(axis=0)) if total > 0)
         for key, asset in coll.assets.items():
             if asset not in held:
                 where, row = coll.asset_rows.get(key, (None, None))

@@ -82,7 +82,7 @@ def clear_many_with_priority(net: Any, E: np.ndarray, method: str, alpha: float 
 
     P, D = batch.payments.copy(), batch.defaulted.copy()
     its, res_ = np.asarray(batch.iterations).copy(), np.asarray(batch.residual, dtype=float).copy()
-    inflow = np.asarray(owed.PiT @ P)          # pro rata where no ranking debtor defaults, by the waterfall where one does
+    inflow = np.asarray(owed.PiT @ P)   # pro rata where no ranking debtor defaults, by the waterfall where one does
     P[:, redo], D[:, redo], its[redo], res_[redo], inflow[:, redo] = priority_columns(net, E, redo, alpha, beta,
                                                                                       spec=spec)
     return replace(batch, payments=P, defaulted=D, iterations=its, residual=res_, inflow=inflow,

@@ -151,10 +151,10 @@ def systemic_importance(net, *, method: str = "eisenberg-noe", chunk_size: int |
     d0 = base.defaulted[:, 0].copy()
     r0 = base.received[:, 0].copy()
     c0 = np.zeros(n) if base.unpaid_calls is None else base.unpaid_calls[:, 0].copy()
-    inflow0, owed0 = r0, base.owed[:, 0].copy()   # (what a guarantor owes includes its calls in the baseline)
+    owed0 = base.owed[:, 0].copy()          # (what a guarantor owes includes its calls in the baseline)
     from ..clearing.core import tie_tolerance
 
-    still_pays = ~net.forced_default & (inflow0 >= owed0 - tie_tolerance(owed0)) & ~d0
+    still_pays = ~net.forced_default & (r0 >= owed0 - tie_tolerance(owed0)) & ~d0
     trivial = (e <= 0) | (owed0 <= 0) | still_pays
     cols = np.flatnonzero(~trivial)
     if chunk_size is None:
@@ -163,8 +163,8 @@ def systemic_importance(net, *, method: str = "eisenberg-noe", chunk_size: int |
     tasks = [(cols[k:k + chunk_size],) for k in range(0, cols.size, chunk_size)]
     work = float(cols.size) * (n + net.liabilities.nnz)
     with resolve_executor(executor, work) as (ex, _workers):
-        parts = run_tasks(_importance_task, (net, method, dict(params), p0, d0, owed.PiT, r0, c0, owed0), tasks, ex, progress=progress,
-                          sizes=[t[0].size for t in tasks])
+        shared = (net, method, dict(params), p0, d0, owed.PiT, r0, c0, owed0)
+        parts = run_tasks(_importance_task, shared, tasks, ex, progress=progress, sizes=[t[0].size for t in tasks])
     fails = d0.copy()
     fails[owed0 <= 0] = False
     dshort = np.zeros(n)

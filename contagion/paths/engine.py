@@ -400,8 +400,8 @@ class _State:
         market = self._market()
         if market and method == "fire-sale-leverage":   # leverage counts the debt not due this year too
             started = sched.is_debt & (sched.start <= t) & ~self.defaulted[di]
-            market["other_debt"] = np.bincount(di, weights=np.where(started, np.maximum(self.outstanding - called,
-                                                                                        0.0), 0.0), minlength=self.net.n)
+            left = np.where(started, np.maximum(self.outstanding - called, 0.0), 0.0)
+            market["other_debt"] = np.bincount(di, weights=left, minlength=self.net.n)
         cur, res, accelerated, wave = _clear_accelerating(year_net, amounts, e_year, ext_year, self.defaulted,
                                                           later, method, {**params, **market}, self.secured, year=t)
         # 4. carry forward
@@ -564,9 +564,9 @@ class _Secured:
 def _clear_accelerating(year_net: Any, amounts: np.ndarray, e: np.ndarray, ext: np.ndarray, defaulted: np.ndarray,
                         later: Callable[[], tuple[np.ndarray, np.ndarray]], method: str, params: dict,
                         secured: "_Secured | None" = None, year: int | None = None):
-    """Clear the year (``year``, for messages) with the later debts of this year's defaulters accelerated, to a consistent default set:
-    the institutions whose debts are accelerated are exactly those the clearing finds in default. Returns
-    ``(network cleared, result, accelerated, wave)``.
+    """Clear the year (``year``, for messages) with the later debts of this year's defaulters accelerated, to a
+    consistent default set: the institutions whose debts are accelerated are exactly those the clearing finds in
+    default. Returns ``(network cleared, result, accelerated, wave)``.
 
     A default is decided on the year's own dues (DESIGN §2: short of what falls due), not on the accelerated
     amounts, which it causes: an institution whose own acceleration alone would leave it short is not in

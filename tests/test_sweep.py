@@ -921,3 +921,19 @@ def test_a_sweep_counts_an_unpaid_guarantee_call_once():
     np.testing.assert_allclose(res.loss_contribution, [12.0, 0.0, 0.0], rtol=1e-12, atol=1e-12)
     hit = net.replace(external_assets=np.array([4.0, 2.0, 0.0]))
     assert loss_summary(contagion.clear(hit), net)["system_loss"] == 12.0
+
+
+def test_the_sweep_table_shows_no_sampling_error_where_every_draw_is_equal(tmp_path):
+    """A fixed loss makes every draw the same: ES's standard error is rounding (4.7e-15) and read '+- 9.22e-15'."""
+    net = _ranked_net({"edge_id": ["e1", "g1"], "debtor": ["S", "G"], "creditor": ["B", "B"], "amount": [10.0, 6.0],
+                       "kind": ["loan", "guarantee"], "covers": [None, "e1"]},
+                      {"id": ["S", "G", "B"], "external_assets": [10.0, 2.0, 0.0]})
+    folder = contagion.write_network(net, tmp_path / "net")
+    (tmp_path / "fix.toml").write_text('name = "fix"\n[[shocks]]\ntarget = "S"\ndistribution = "fixed"\nvalue = 0.6\n')
+    from contagion.cli import cli
+
+    out = CliRunner().invoke(cli, ["sweep", str(folder), "-c", str(tmp_path / "fix.toml"), "-n", "200"],
+                             terminal_width=120)
+    assert out.exit_code == 0, out.output
+    es = next(line for line in out.stdout.splitlines() if "ES 0.95" in line).split("│")
+    assert [c.strip() for c in es[2:4]] == ["12.00", "0.00"]

@@ -456,7 +456,10 @@ def _sweep_table(res, by_risk, label: str, top: int, k: int, output: str | None)
     title = f"{label}: sweep '{res.config.name}' ({s['draws']} draws, seed {s['seed']}, {res.method})"
 
     def row(name: str, est: float, se: float, ci: list, pct: bool = False) -> list[str]:
-        return [name, _pm(est, pct), _pm(z * se, pct), _pm(ci[0], pct), _pm(ci[1], pct)]
+        half = z * se
+        if half <= 1e-12 * abs(est):     # rounding of equal draws (ES 12 +- 9.22e-15), not a sampling error
+            half = 0.0
+        return [name, _pm(est, pct), _pm(half, pct), _pm(ci[0], pct), _pm(ci[1], pct)]
 
     rows = [row("mean system loss", loss["mean"], loss["mean_se"], loss["mean_ci"])]
     for q in res.levels:

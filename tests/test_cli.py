@@ -594,8 +594,10 @@ def test_malloc_settings_put_a_large_networks_vectors_in_the_heap(size, env, exp
 
 _ARROW_PROBE = """
 import sys
+if sys.argv[1].endswith("imported"):
+    import pyarrow    # (pandas imports it: the pool is then set on the running pyarrow, not by the environment)
 from contagion.cli import options
-options._tune_malloc(sys.argv[1] == "large")
+options._tune_malloc(sys.argv[1].startswith("large"))
 import numpy as np, pyarrow as pa, pyarrow.compute as pc
 x = pc.add(pa.array(np.arange(10 << 20, dtype=np.float64)), 1.0)    # an 80 MB column made by Arrow
 addr = x.buffers()[1].address
@@ -607,6 +609,7 @@ print(pa.default_memory_pool().backend_name == "system", any(lo <= addr < hi for
 @pytest.mark.skipif(not (sys.platform.startswith("linux") and platform.libc_ver()[0] == "glibc"), reason="glibc only")
 @pytest.mark.parametrize("size, env, expected", [
     ("large", {}, "True True"),       # Arrow's columns on the tuned heap, where the clearing's arrays reuse them
+    ("large, pyarrow imported", {}, "True True"),
     ("small", {}, "False False"),     # Arrow's own allocator
     ("large", {"ARROW_DEFAULT_MEMORY_POOL": "mimalloc"}, "False False"),   # the user's choice wins
 ])

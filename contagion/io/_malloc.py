@@ -46,16 +46,16 @@ ARROW_POOL_ENV = "ARROW_DEFAULT_MEMORY_POOL"
 
 def arrow_on_heap() -> None:
     """Let Arrow allocate from the C library's heap (its ``system`` pool) instead of its own allocator
-    (mimalloc), unless :data:`ARROW_POOL_ENV` says otherwise: with the heap tuned by :func:`mallopt` to keep
-    what is freed, the pages a read used for the file's bytes and intermediate columns are used again by the
-    clearing's arrays, where mimalloc gave them back and numpy had the system fault in fresh ones. Measured
-    on a 1M-institution / 10M-obligation Parquet ``run``: ~0.5 s less CPU time in the kernel."""
+    (mimalloc), unless :data:`ARROW_POOL_ENV` says otherwise (``contagion.cli.main`` sets that pool for every
+    run already; this serves a process that tunes malloc for a large network after pyarrow is imported): with
+    the heap tuned by :func:`mallopt` to keep what is freed, the pages a read used for the file's bytes and
+    intermediate columns are used again by the clearing's arrays."""
     if os.environ.get(ARROW_POOL_ENV):
         return
     if "pyarrow" in sys.modules:
         import pyarrow as pa
 
-        pa.set_memory_allocator(pa.system_memory_pool())
+        pa.set_memory_pool(pa.system_memory_pool())
     else:
         os.environ[ARROW_POOL_ENV] = "system"
 
@@ -63,8 +63,9 @@ def arrow_on_heap() -> None:
 def release_arrow_memory() -> None:
     """Give the memory Arrow's allocator keeps after a read back to the system (the file's bytes and the
     intermediate columns: ~100 MB per million obligations that would otherwise stay in the peak RSS) --
-    unless Arrow allocates from the heap (:func:`arrow_on_heap`), which keeps it for the arrays that follow
-    (a trim there would hand back pages that are faulted in again moments later)."""
+    unless Arrow allocates from the C library's heap (its ``system`` pool, the command line's), which keeps it
+    for the arrays that follow: there ``release_unused`` is ``malloc_trim(0)``, which handed back pages that
+    were faulted in again moments later (~0.5 s of kernel time in a 10M-obligation ``run``)."""
     import pyarrow as pa
 
     pool = pa.default_memory_pool()

@@ -433,21 +433,3 @@ def test_price_contagion_is_not_a_fundamental_default():
     assert res.summary()["fundamental_defaults"] == 0
     short = contagion.clear(_nv(0.5), method="fire-sale", impact=0.01)    # N: 0.5 + 10 < 11 at price 1
     assert short.default_round.tolist() == [0, -1, 1, -1]
-
-
-def test_leverage_targeting_on_a_path_counts_the_debt_not_yet_due():
-    """The docstring's bank (cash 100, 10 units, owes 95) with the 95 as a bullet due in 2027: in 2026 nothing
-    falls due, but its leverage is (100 + 10) / 15 = 7.33 > 7 all the same, so it sells all 10 units, as the
-    one-year clearing does (before, its 2026 equity counted no debt: leverage 1, nothing sold)."""
-    net = contagion.FinancialNetwork.from_edges(
-        pd.DataFrame({"debtor": ["A"], "creditor": ["Z"], "amount": [0.0], "principal": [95.0], "rate": [0.0],
-                      "maturity": [2027]}),
-        pd.DataFrame({"id": ["A", "Z"], "external_assets": [100.0, 0], "asset_units": [10.0, 0]}))
-    path = contagion.clear_path(net, (2026, 2027), method="fire-sale-leverage", impact=0.01, leverage=7)
-    assert path.units_sold[:, 0, 0].tolist() == [10.0, 0.0]
-    assert path.prices["asset"][0] == pytest.approx(math.exp(-0.1), rel=1e-12)
-    one_year = contagion.clear(net.replace(edge_amounts=np.array([95.0])), method="fire-sale-leverage", impact=0.01,
-                               leverage=7)
-    assert one_year.units_sold[:, 0].tolist() == [10.0, 0.0]
-    with pytest.raises(contagion.ContagionError, match="other_debt must be 2 finite numbers >= 0"):
-        contagion.clear(net, method="fire-sale-leverage", other_debt=[1.0])

@@ -301,13 +301,12 @@ def _targets(net, leverage: Any) -> np.ndarray:
 class _Model:
     """What one round of the iteration needs: the network, holdings, impacts and the sales rule."""
 
-    def __init__(self, net, names, units, impact, targets, solver, start, other_debt=None):
+    def __init__(self, net, names, units, impact, targets, solver, start):
         from .methods import eisenberg_noe
         from .priority import uses_priority
 
         self.net, self.names, self.units, self.impact, self.targets = net, names, units, impact, targets
         self.start = start
-        self.other_debt = 0.0 if other_debt is None else other_debt    # debt not due now, in leverage
         # each round an exact Eisenberg--Noe clearing; on a network with seniority, collateral or guarantees
         # that is the priority clearing (eisenberg_noe hands it over), whose result says what each one owed
         # (guarantees as called) and received (the waterfall), not the caps and Pi
@@ -334,7 +333,7 @@ class _Model:
         need = np.maximum(pbar - liquid, 0.0)
         if self.targets is not None:
             assets = liquid + value
-            equity = assets - pbar - self.other_debt
+            equity = assets - pbar
             need = np.maximum(need, np.where(equity >= 0, assets - self.targets * equity, 0.0))
         frac = np.divide(need, value, out=np.zeros_like(value), where=value > 0)
         # holdings worth 0.0 (a price that underflowed: impact x units past ~745) still short: all of it is sold
@@ -421,15 +420,11 @@ def _state(net, holdings: Any, start_prices: Any) -> tuple[tuple[str, ...], np.n
 
 
 def _clear(net, impact, targets, method: str, solver: str, params: dict, holdings=None,
-           start_prices=None, least: bool = True, other_debt=None) -> FireSaleResult:
+           start_prices=None, least: bool = True) -> FireSaleResult:
     """The greatest joint fixed point and, with ``least``, the least one too (``unique``, ``least_payments``;
     without it ``unique`` is None: a batch reads the greatest only)."""
     names, units, start = _state(net, holdings, start_prices)
-    if other_debt is not None:
-        other_debt = np.asarray(other_debt, dtype=np.float64)
-        if other_debt.shape != (net.n,) or not (np.all(np.isfinite(other_debt)) and np.all(other_debt >= 0)):
-            raise ContagionError(f"other_debt must be {net.n} finite numbers >= 0 (one per institution)")
-    model = _Model(net, names, units, _impacts(impact, names), targets, solver, start, other_debt)
+    model = _Model(net, names, units, _impacts(impact, names), targets, solver, start)
     res, p, q, sold, rounds = model.solve(least=False)
     unique, p_low, rounds_low = None, None, 0
     if least:
@@ -515,7 +510,7 @@ def fire_sale(net, impact: Any = 0.01, *, holdings: Any = None, start_prices: An
 
 
 def fire_sale_leverage(net, impact: Any = 0.01, leverage: float = 10.0, *, holdings: Any = None,
-                       start_prices: Any = None, other_debt: Any = None, solver: str = "auto") -> FireSaleResult:
+                       start_prices: Any = None, solver: str = "auto") -> FireSaleResult:
     """Fire sales with leverage targeting (Greenwood, Landier & Thesmar 2015; see the module docstring).
 
     As :func:`fire_sale`, and a solvent institution whose leverage (assets /
@@ -530,9 +525,6 @@ def fire_sale_leverage(net, impact: Any = 0.01, leverage: float = 10.0, *, holdi
         Target assets / equity (>= 1); node column ``target_leverage`` overrides it per institution.
     holdings, start_prices : optional
         As for :func:`fire_sale`.
-    other_debt : array, optional
-        Debt each institution owes but that does not fall due in this clearing (a multi-year path's principal
-        outstanding after the year): a liability in its leverage, not a payment now. Default none.
     solver : str
 
     Examples
@@ -556,4 +548,4 @@ def fire_sale_leverage(net, impact: Any = 0.01, leverage: float = 10.0, *, holdi
     (0.904837, [10.0, 0.0], [False, False])
     """
     return _clear(net, impact, _targets(net, leverage), "fire-sale-leverage", solver,
-                  {"impact": impact, "leverage": float(leverage)}, holdings, start_prices, other_debt=other_debt)
+                  {"impact": impact, "leverage": float(leverage)}, holdings, start_prices)

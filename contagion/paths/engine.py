@@ -397,13 +397,9 @@ class _State:
         later = lambda: _future(self.net, sched, rules, self.outstanding - called, self.years[k + 1:],  # noqa: E731
                                 self.money[k + 1:], None if cont is None else cont.rows, year=t)
         held = self.units
-        market = self._market()
-        if market and method == "fire-sale-leverage":   # leverage counts the debt not due this year too
-            started = sched.is_debt & (sched.start <= t) & ~self.defaulted[di]
-            left = np.where(started, np.maximum(self.outstanding - called, 0.0), 0.0)
-            market["other_debt"] = np.bincount(di, weights=left, minlength=self.net.n)
         cur, res, accelerated, wave = _clear_accelerating(year_net, amounts, e_year, ext_year, self.defaulted,
-                                                          later, method, {**params, **market}, self.secured, year=t)
+                                                          later, method, {**params, **self._market()}, self.secured,
+                                                          year=t)
         # 4. carry forward
         self._carry(cur, res, accelerated, called)
         sold = res.units_sold if self.asset_names else np.zeros_like(held)

@@ -989,3 +989,19 @@ def test_a_shock_too_large_for_one_year_says_which(tmp_path):
     out = _cli("run", str(folder), "--horizon", "2026:2028", "-s", str(folder / "s.toml"))
     assert out.exit_code == 1
     assert "in 2027, " in out.output and "loss 11 is larger than the external assets of A (5)" in out.output
+
+
+def test_a_guarantors_uncalled_cap_is_not_a_due_that_keeps_it_in_default():
+    """X (5) owes C 10 now and A a loan of 10 due 2027; A owes D 2 now and 10 in 2028, and guarantees Y's 1 to
+    Z (cap 5; Y, with 10, pays: nothing is called). X defaults; with its loan accelerated A gets 5 x 10 / 20 and pays
+    its 2: solvent, as without the guarantee (its cap of 5 was read as a due: A stayed in default, shortfall 24.5)."""
+    edges = ("edge_id,debtor,creditor,amount,kind,covers,start,end,principal,rate,maturity\n"
+             "x1,X,C,10,contract,,2026,2026,,,\nx2,X,A,,loan,,,,10,0,2027\na1,A,D,2,contract,,2026,2026,,,\n"
+             "a2,A,D,,loan,,,,10,0,2028\ny1,Y,Z,1,contract,,2026,2026,,,\n")
+    nodes = "id,external_assets\nX,5\nA,0\nC,0\nD,0\nY,10\nZ,0\n"
+    with_g = _write(Path(tempfile.mkdtemp()) / "g", edges + "g1,A,Z,5,guarantee,y1,,,,,\n", nodes)
+    without = _write(Path(tempfile.mkdtemp()) / "n", edges, nodes)
+    for folder in (with_g, without):
+        year = _path_json(folder, "2026:2026")["years"][0]
+        assert {r["id"]: r["defaulted"] for r in year["institutions"]}["A"] is False
+        assert year["summary"]["total_shortfall"] == 15.0

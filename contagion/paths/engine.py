@@ -577,8 +577,7 @@ def _clear_accelerating(year_net: Any, amounts: np.ndarray, e: np.ndarray, ext: 
 
     di, _ = year_net.edge_index
     n = year_net.n
-    due = np.bincount(di, weights=amounts, minlength=n) + ext    # what falls due this year, unaccelerated
-    slack = due - tie_tolerance(due)
+    extra = np.zeros(n)                                          # what acceleration adds to each one's dues
     accelerated = np.zeros(n, dtype=bool)
     wave = np.full(n, -1, dtype=np.int64)                        # wave of the clearing that first found it
     future = None
@@ -587,15 +586,17 @@ def _clear_accelerating(year_net: Any, amounts: np.ndarray, e: np.ndarray, ext: 
     while True:
         if accelerated.any():
             future = later() if future is None else future
-            cur = _with(year_net, amounts + np.where(accelerated[di], future[0], 0.0), e,
-                        ext + np.where(accelerated, future[1], 0.0), secured)
+            rows, ext_later = np.where(accelerated[di], future[0], 0.0), np.where(accelerated, future[1], 0.0)
+            cur = _with(year_net, amounts + rows, e, ext + ext_later, secured)
+            extra = np.bincount(di, weights=rows, minlength=n) + ext_later
         else:
             cur = _with(year_net, amounts, e, ext, secured)
         res = clear(cur, method=method, **params)
         now = res.defaulted & ~defaulted
-        if accelerated.any():     # what it has (its equity on the accelerated debts plus them) covers its dues
-            has = res.equity + res.network.total_obligations
-            now &= ~(accelerated & ~cur.forced_default & (has >= slack))
+        if accelerated.any():     # what it has (its equity on the accelerated debts plus them) covers its dues:
+            owed = res.network.total_obligations            # (guarantees as called, not their caps)
+            has, due = res.equity + owed, owed - extra
+            now &= ~(accelerated & ~cur.forced_default & (has >= due - tie_tolerance(due)))
         if grow:
             now |= accelerated
         if np.array_equal(now, accelerated):

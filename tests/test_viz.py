@@ -748,3 +748,27 @@ def test_sizes_and_selection_count_a_guarantee_as_owed_not_at_its_cap():
     assert size["SPV"] > size["Bank"] > size["Sponsor"]    # owed: 100, 5, 1 (with the cap the sponsor had 101)
     shown = {n["label"] for n in build_view(net, max_nodes=2).data["nodes"] if not n.get("group")}
     assert "Sponsor" not in shown and {"SPV", "Bank"} <= shown
+
+
+def test_a_paths_view_shows_each_years_pre_shock_equity_as_run_does():
+    """Year by year the tooltip's 'Equity pre-shock' and capital depletion are those of `run --horizon` (the year
+    before its shocks, cash carried in): the view read the equity if all paid (Oracle 2027: 222.25 and 88.5%
+    where run says 42.25 and 39.4%)."""
+    import json as _json
+
+    from click.testing import CliRunner
+
+    from contagion.cli import cli
+    from contagion.formatting import fmt_amount as _amt
+
+    net = contagion.load_dataset("ai-infrastructure")
+    path = contagion.clear_path(net, (2026, 2028), ["openai-revenue-shortfall"])
+    data = data_block(network_view(net, path))
+    names = [n["fullName"] for n in data["nodes"]]
+    out = CliRunner().invoke(cli, ["run", "--horizon", "2026:2028", "-s", "openai-revenue-shortfall", "-f", "json"])
+    years = _json.loads(out.stdout)["years"]
+    for k in range(3):
+        rows = {r["name"]: r for r in years[k]["institutions"]}
+        for who in ("Oracle", "CoreWeave"):
+            tip = _tip(data["scenarios"][k]["nodeTip"][names.index(who)])
+            assert tip["Equity pre-shock"] == _amt(rows[who]["equity_pre_shock"]), (k, who)

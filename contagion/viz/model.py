@@ -51,6 +51,9 @@ class PathYear:
     group, group_name : int, str
         Which path this year belongs to when several are shown (their order and label in the mapping given to
         :func:`~contagion.viz.network_view`; 0 and "" for one path).
+    base : FinancialNetwork or None
+        The year before its shocks, carried as the year is (:attr:`PathResult.bases`): what "equity pre-shock"
+        is measured on, as in ``run --horizon``.
     """
 
     year: int
@@ -62,6 +65,7 @@ class PathYear:
     scenario: str = ""
     group: int = 0
     group_name: str = ""
+    base: Any = None
 
     @property
     def earlier(self) -> np.ndarray:
@@ -93,7 +97,7 @@ def path_runs(path: Any, descriptions: Mapping[str, str], group: int = 0, group_
         py = PathYear(year=int(year), defaulted=np.asarray(path.defaulted[k], dtype=bool),
                       wave=np.asarray(path.default_round[k], dtype=int), default_year=first,
                       cash=np.asarray(path.cash[k], dtype=float), summary=row,
-                      scenario=scenario)
+                      scenario=scenario, base=path.bases[k] if k < len(path.bases) else None)
         runs.append(ViewRun(label, text if group_name else descriptions.get(label, text), path.clearings[k],
                             replace(py, group=group, group_name=group_name)))
     return runs

@@ -259,7 +259,9 @@ def scenario_values(net: Any, runs: list[ViewRun], nodes: DisplayNodes, edges: D
     out = []
     for s, run in enumerate(runs):
         res, py = run.result, run.path
-        equity_before = res.pre_shock_equity(owed) if py is None else res.equity_if_all_pay
+        # the year's pre-shock equity is that of the year before its shocks (run --horizon's); one year: the network's
+        pre_base = owed if py is None else (None if py.base is None else owed_network(py.base))
+        equity_before = res.equity_if_all_pay if pre_base is None else res.pre_shock_equity(pre_base)
         eb_disp = nodes.per_display(equity_before)
         wave = np.asarray(res.default_round if py is None else py.wave, dtype=int)
         defaulted = np.asarray(res.defaulted if py is None else py.defaulted, dtype=bool)

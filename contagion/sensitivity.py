@@ -469,16 +469,19 @@ def _difference(net, res, d: _Direction, s: float) -> tuple[np.ndarray, np.ndarr
         return r.shortfall if calls is None else r.shortfall - calls
 
     before = unpaid(res)
+    # without guarantees what falls due moves with the direction only: the caller's exact s * dpbar - dp
+    called = getattr(res, "all_pay_equity", None) is not None
 
-    def quotient(h: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def quotient(h: float) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         moved = clear(d.moved(net, s * h))
-        return (moved.payments - res.payments) / h, (moved.equity - res.equity) / h, (unpaid(moved) - before) / h
+        dshort = (unpaid(moved) - before) / h if called else None
+        return (moved.payments - res.payments) / h, (moved.equity - res.equity) / h, dshort
 
     h = DIFFERENCE_STEP * max(float(net.total_obligations.max()), 1.0)
     big = quotient(h)
     for _ in range(DIFFERENCE_SHRINKS):
         small = quotient(h / 4)
-        if all(np.allclose(a, b, rtol=1e-6, atol=1e-6) for a, b in zip(big, small)):
+        if all(a is None or np.allclose(a, b, rtol=1e-6, atol=1e-6) for a, b in zip(big, small)):
             return small
         h, big = h / 16, quotient(h / 16)
     return big

@@ -898,3 +898,22 @@ def test_under_rogers_veraart_a_guarantors_default_cost_stays_in_the_system_loss
         assert (s["guarantees_unpaid"], s["system_loss"]) == (unpaid, loss)
         cfg = SweepConfig.from_dict({"shocks": [{"target": "S", "distribution": "fixed", "value": 0.6}]})
         assert run_sweep(net, cfg, n=16, seed=1, method="rogers-veraart", **rv).loss.mean == pytest.approx(loss)
+
+
+def test_the_story_under_rogers_veraart_matches_the_headline():
+    """alpha 1/2: S (8 after the shock) pays 4 of 10; G (2) would pay 2 of the call of 6 but pays 1. The story gives
+    B 4 and G 2 of S's 6, and of G's unpaid 5, the 4 counted with S's debt and the 1 its default destroyed (B's): B
+    loses 5 in all, as the losses by type say, and the headline's unpaid calls are 4."""
+    from contagion.measures import loss_summary, losses_by_creditor_type
+    from contagion.report.story import default_sentences
+
+    net = _net({"edge_id": ["e1", "g1"], "debtor": ["S", "G"], "creditor": ["B", "B"], "amount": [10.0, 6.0],
+                "kind": ["loan", "guarantee"], "covers": [None, "e1"]},
+               {"id": ["S", "G", "B"], "type": ["spv", "sponsor", "bank"], "external_assets": [8.0, 2.0, 0.0]})
+    res = contagion.clear(net, method="rogers-veraart", alpha=0.5, beta=1.0)
+    assert default_sentences(res) == [
+        "S defaults (wave 0, fundamental) and leaves 6.00 unpaid; B (4.00) and G as guarantor (2.00) bear it.",
+        "G defaults (wave 1) and leaves 5.00 unpaid, 4.00 of it on its guarantee calls, a loss counted with the "
+        "debts they cover; B (1.00) bears the rest."]
+    assert losses_by_creditor_type(res)["bank"] == 5.0
+    assert loss_summary(res, net)["guarantees_unpaid"] == 4.0

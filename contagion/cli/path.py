@@ -135,7 +135,8 @@ def path_json(path: Any, label: str) -> str:
         records, summary = _year_records(path, k)
         years.append({"year": int(y), "institutions": records, "summary": summary})
     # over the path: what each paid, what it still owes at its end (a year's shortfall is owed again the next
-    # year, so the years' shortfalls do not add up), their sum (what fell due), and the cash it ends with
+    # year, so the years' shortfalls do not add up), their sum (what it had to pay: what fell due, less what
+    # guarantors paid in its stead), and the cash it ends with
     paid, left = path.payments.sum(axis=0), path.shortfall[-1]
     totals = [{"name": name, "default_year": dy, "obligations": float(paid[i] + left[i]), "payment": float(paid[i]),
                "shortfall": float(left[i]), "cash": float(path.cash[-1, i])}

@@ -14,11 +14,11 @@ edge table, :mod:`~contagion.paths.tables` ``collateral.csv`` and
 
 from __future__ import annotations
 
-from .engine import MAX_YEARS, HorizonWarning, clear_path
+from .engine import MAX_YEARS, AccelerationWarning, HorizonWarning, clear_path
 from .result import PathResult
 from .schedule import DATED_COLUMNS, Schedule, schedule_of
 from .slowdown import demand_slowdown, slowdown_path
 from .tables import Cashflows, CollateralTable, read_cashflows, read_collateral
 
 __all__ = ["clear_path", "PathResult", "Schedule", "schedule_of", "DATED_COLUMNS", "CollateralTable", "Cashflows",
-           "read_collateral", "read_cashflows", "MAX_YEARS", "HorizonWarning", "demand_slowdown", "slowdown_path"]
+           "read_collateral", "read_cashflows", "MAX_YEARS", "HorizonWarning", "AccelerationWarning", "demand_slowdown", "slowdown_path"]

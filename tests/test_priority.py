@@ -917,3 +917,19 @@ def test_the_story_under_rogers_veraart_matches_the_headline():
         "debts they cover; B (1.00) bears the rest."]
     assert losses_by_creditor_type(res)["bank"] == 5.0
     assert loss_summary(res, net)["guarantees_unpaid"] == 4.0
+
+
+def test_protection_a_third_party_bought_does_not_dilute_the_creditors_own_guarantee():
+    """S (4) owes B 10; G1 guarantees it to B (cap 6), G2 sells the same protection to T (cap 6), both rich. S's
+    unpaid 6 is called in full on each: B recovers 10, T receives 6 (shared by caps, B recovered 7 and T 3)."""
+    net = _net({"edge_id": ["e1", "g1", "g2"], "debtor": ["S", "G1", "G2"], "creditor": ["B", "B", "T"],
+                "amount": [10.0, 6.0, 6.0], "kind": ["loan", "guarantee", "guarantee"], "covers": [None, "e1", "e1"]},
+               {"id": ["S", "G1", "G2", "B", "T"], "external_assets": [4.0, 100.0, 100.0, 0.0, 0.0]})
+    res = contagion.clear(net)
+    np.testing.assert_allclose(res.row_payments, [4.0, 6.0, 6.0])
+    assert res.interbank_loss.tolist() == [0.0, 0.0, 0.0, 0.0, 0.0]
+    two = _net(
+        {"edge_id": ["e1", "g1", "g2"], "debtor": ["S", "G1", "G2"], "creditor": ["B", "B", "B"],
+         "amount": [10.0, 6.0, 6.0], "kind": ["loan", "guarantee", "guarantee"], "covers": [None, "e1", "e1"]},
+        {"id": ["S", "G1", "G2", "B"], "external_assets": [4.0, 100.0, 100.0, 0.0]})
+    np.testing.assert_allclose(contagion.clear(two).row_payments, [4.0, 3.0, 3.0])   # both B's: they share

@@ -526,11 +526,12 @@ def _settle_in_full(net: Any, default: np.ndarray, rows: np.ndarray, ext_paid: n
     return payments
 
 
-def _calls(covers: np.ndarray, cap: np.ndarray, unpaid: np.ndarray) -> np.ndarray:
+def _calls(covers: np.ndarray, cap: np.ndarray, unpaid: np.ndarray, owed_to: np.ndarray | None = None) -> np.ndarray:
     """What each guarantee (covering row ``covers``, capped at ``cap``) is called for, given the ``unpaid`` part
     of every row: ``min(cap, unpaid part of the covered obligation)``; several guarantees of one obligation
-    share its unpaid part in proportion to their caps, so that together they are never called for more than
-    is unpaid.
+    owed to one creditor (``owed_to``, default all alike) share its unpaid part in proportion to their caps, so
+    that together they are never called for more than is unpaid. Protection bought by another party is a
+    claim of its own: it does not dilute the covered creditor's guarantees.
 
     >>> _calls(np.array([0, 0]), np.array([10.0, 5.0]), np.array([6.0, 0.0, 0.0])).tolist()    # 6 unpaid
     [4.0, 2.0]
@@ -539,7 +540,10 @@ def _calls(covers: np.ndarray, cap: np.ndarray, unpaid: np.ndarray) -> np.ndarra
     >>> _calls(np.array([0]), np.array([10.0]), np.array([6.0, 0.0])).tolist()                # one: min(cap, 6)
     [6.0]
     """
-    caps = np.bincount(covers, weights=cap, minlength=unpaid.size)[covers]     # caps of all guarantees of the row
+    group = covers
+    if owed_to is not None and covers.size:       # one group per (covered row, creditor of the guarantee)
+        group = np.unique(covers.astype(np.int64) * (int(owed_to.max()) + 1) + owed_to, return_inverse=True)[1]
+    caps = np.bincount(group, weights=cap)[group]     # caps of all the guarantees sharing the row's unpaid part
     share = np.divide(cap, caps, out=np.ones_like(cap), where=caps > 0)
     return np.minimum(cap, share * unpaid[covers])
 
@@ -560,7 +564,7 @@ def _called_fixed_point(net: Any, spec: ContingentSpec, start: np.ndarray, alpha
         total += its
         if not g_rows.size:
             return amounts, rows, ext_paid, default, waves, total
-        called = _calls(spec.covers[g_rows], spec.cap[g_rows], np.maximum(0.0, amounts - rows))
+        called = _calls(spec.covers[g_rows], spec.cap[g_rows], np.maximum(0.0, amounts - rows), ci[g_rows])
         scale = max(float(np.max(amounts, initial=0.0)), 1e-300)
         if np.max(np.abs(called - amounts[g_rows]), initial=0.0) <= 1e-13 * scale:
             amounts[g_rows] = called

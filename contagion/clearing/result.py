@@ -12,7 +12,7 @@ import pandas as pd
 if TYPE_CHECKING:  # pragma: no cover
     from ..network import FinancialNetwork
 
-__all__ = ["ClearingResult", "BatchClearingResult", "capital_depletion", "unpaid_calls_by"]
+__all__ = ["ClearingResult", "BatchClearingResult", "capital_depletion", "call_split", "unpaid_calls_by"]
 
 
 def capital_depletion(equity_pre_shock: np.ndarray, equity: np.ndarray) -> np.ndarray:
@@ -29,19 +29,29 @@ def capital_depletion(equity_pre_shock: np.ndarray, equity: np.ndarray) -> np.nd
     return out
 
 
-def unpaid_calls_by(res: Any) -> np.ndarray | None:
-    """What each institution leaves unpaid of the guarantee calls of ``res.call_rows`` (``None`` without them):
-    money also unpaid on the obligations those calls cover. Under Rogers--Veraart, what a guarantor's default
-    destroys of what it would have paid on a call is not in it (a loss of its own;
-    :attr:`ClearingResult.call_full_payments`)."""
+def call_split(res: Any) -> tuple[np.ndarray, np.ndarray] | None:
+    """Per row of ``res.network.edges``, ``(paid, again)`` on the guarantee calls of ``res.call_rows`` (0 on other
+    rows; ``None`` without such calls): ``paid``, what counts as the guarantor's payment in the covered debtor's
+    stead -- what it paid, or under Rogers--Veraart what it would have paid but for its default
+    (:attr:`ClearingResult.call_full_payments`; the difference is value its default destroyed) -- and ``again``,
+    the rest of the call: money also unpaid on the obligation the call covers."""
     rows = getattr(res, "call_rows", None)
     if rows is None or res.row_payments is None:
         return None
     full = getattr(res, "call_full_payments", None)
-    paid = (res.row_payments if full is None else full)[rows]
+    paid = np.where(rows, res.row_payments if full is None else full, 0.0)
+    amount = res.network.edges["amount"].to_numpy(dtype=np.float64)
+    return paid, np.where(rows, np.maximum(amount - paid, 0.0), 0.0)
+
+
+def unpaid_calls_by(res: Any) -> np.ndarray | None:
+    """What each institution leaves unpaid of the guarantee calls of ``res.call_rows`` that is also unpaid on the
+    obligations those calls cover (:func:`call_split`), or ``None`` without such calls."""
+    split = call_split(res)
+    if split is None:
+        return None
     net = res.network
-    amount = net.edges["amount"].to_numpy(dtype=np.float64)[rows]
-    return np.bincount(net.edge_index[0][rows], weights=np.maximum(amount - paid, 0.0), minlength=net.n)
+    return np.bincount(net.edge_index[0], weights=split[1], minlength=net.n)
 
 
 @dataclass(frozen=True, eq=False)

@@ -46,31 +46,26 @@ def loss_bearers(result: Any) -> pd.DataFrame:
         edge_loss = amount * frac[d_idx]
         ext = np.asarray(net.external_liabilities, dtype=float)
         outside = np.divide(ext, pbar, out=np.zeros_like(pbar), where=pbar > 0) * short
-    calls = getattr(result, "call_rows", None)
+    from ..clearing.result import call_split
+
+    split = call_split(result)
     unpaid_calls = np.zeros(net.n)
     by_guarantor: dict[tuple[int, int], float] = {}
-    if calls is not None and result.row_payments is not None:
+    if split is not None:
         from ..clearing.priority import contingent_spec
 
-        from ..clearing.result import unpaid_calls_by
-
+        calls, (paid_as, again) = result.call_rows, split
         covers = contingent_spec(net).covers
-        # the part of an unpaid call that is the covered debt's (Rogers--Veraart: what the guarantor's default
-        # destroys of what it would have paid is not; it stays a loss of the call's creditor)
-        full = getattr(result, "call_full_payments", None)
-        duplicate = np.maximum(amount - (result.row_payments if full is None else full), 0.0)
-        unpaid_calls = unpaid_calls_by(result)
-        for r in np.flatnonzero(calls):
+        unpaid_calls = np.bincount(d_idx, weights=again, minlength=net.n)
+        for r in np.flatnonzero(calls & (paid_as > 0)):
             c = int(covers[r])
             while calls[c]:                          # a guarantee of a guarantee: down to the debt
                 c = int(covers[c])
-            # (what it pays; Rogers--Veraart: what it would pay but for its default -- the rest is its own loss)
-            paid = float((result.row_payments if full is None else full)[r])
-            if paid > 0:
-                edge_loss[c] = max(edge_loss[c] - paid, 0.0)
-                key = (int(d_idx[c]), int(d_idx[r]))
-                by_guarantor[key] = by_guarantor.get(key, 0.0) + paid
-        edge_loss[calls] = np.maximum(edge_loss[calls] - duplicate[calls], 0.0)
+            edge_loss[c] = max(edge_loss[c] - paid_as[r], 0.0)
+            key = (int(d_idx[c]), int(d_idx[r]))
+            by_guarantor[key] = by_guarantor.get(key, 0.0) + float(paid_as[r])
+        # what is left of a call beyond the covered debt's money (value a default destroyed) is its creditor's
+        edge_loss[calls] = np.maximum(edge_loss[calls] - again[calls], 0.0)
     rows = []
     for i in np.flatnonzero(np.asarray(result.defaulted)):
         mine = d_idx == i

@@ -363,6 +363,22 @@ class BatchClearingResult:
         """``owed - payments``, shape ``(n, K)``: what each institution leaves unpaid in each scenario."""
         return self.owed - self.payments
 
+    def unpaid_rise(self, payments0: np.ndarray, owed0: np.ndarray | None = None, calls0: np.ndarray | None = None,
+                    size: int | None = None) -> np.ndarray:
+        """Rise in what each institution leaves unpaid from a baseline (its ``payments0``, ``owed0`` and unpaid
+        calls ``calls0``), shape ``(n, K)`` (the first ``size`` scenarios): the fall in its payments, plus the rise
+        in what it owes (guarantees called), less the rise in what it leaves unpaid of calls counted on the
+        obligations they cover -- the shortfall of :func:`~contagion.measures.loss_summary`'s system loss."""
+        cut = slice(None) if size is None else slice(0, size)
+        rise = np.subtract(payments0[:, None], self.payments[:, cut])
+        if self.obligations is not None:
+            rise += np.subtract(self.obligations[:, cut], owed0[:, None])
+        if self.unpaid_calls is not None:
+            rise -= self.unpaid_calls[:, cut]
+            if calls0 is not None:
+                rise += calls0[:, None]
+        return rise
+
     @property
     def received(self) -> np.ndarray:
         """What each institution receives from the network in each scenario, shape ``(n, K)``: ``inflow``, or

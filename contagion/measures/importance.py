@@ -30,11 +30,7 @@ def _importance_task(shared: tuple, cols: np.ndarray) -> dict[str, np.ndarray]:
     # fall in what each institution receives (by the waterfall where a debtor ranks its claims)
     loss = np.asarray(PiT @ dP) if batch.inflow is None else r0[:, None] - batch.inflow
     if batch.obligations is not None:     # guarantees called: what each owes rises (a loss to the guarantor)
-        rise = batch.obligations - owed0[:, None]
-        dP += rise
-        loss += rise
-    if batch.unpaid_calls is not None:    # a call's unpaid part is unpaid on the obligation it covers: once
-        dP -= batch.unpaid_calls - c0[:, None]
+        loss += batch.obligations - owed0[:, None]
     loss[own] = 0.0                         # its own failure is not "others failing"
     new = D & ~d0[:, None]
     fails = D[own].copy()
@@ -42,7 +38,7 @@ def _importance_task(shared: tuple, cols: np.ndarray) -> dict[str, np.ndarray]:
     return {
         "cols": cols,
         "fails": fails,
-        "dshort": dP.sum(axis=0),
+        "dshort": batch.unpaid_rise(p0, owed0, c0).sum(axis=0),     # (an unpaid call counted once)
         "additional": new.sum(axis=0),
         "vulnerability": loss.sum(axis=1),
         "defaulted_by": new.sum(axis=1),

@@ -73,7 +73,7 @@ class _Plan:
     base_prices: np.ndarray | None = None  # fire sales: the baseline's clearing prices (assets,)
     base_received: np.ndarray | None = None  # the baseline's receipts (claims paid by seniority / collateral)
     base_owed: np.ndarray | None = None      # the baseline's obligations (guarantees as called)
-    base_calls: np.ndarray | None = None     # the baseline's unpaid guarantee calls (see _unpaid_rise)
+    base_calls: np.ndarray | None = None     # the baseline's unpaid guarantee calls (BatchClearingResult.unpaid_rise)
 
 
 @dataclass(frozen=True)
@@ -234,23 +234,6 @@ def _clear_fractions(plan: _Plan, loss: np.ndarray):
     return lost, clear_many(plan.network, E, plan.method, **plan.params)
 
 
-def _unpaid_rise(plan: _Plan, batch, size: int | None = None) -> np.ndarray:
-    """Rise in what each institution leaves unpaid from the baseline, per draw ``(n, draws)``: the fall in what it
-    pays, plus the rise in what it owes (guarantees called), less the rise in what it leaves unpaid of calls
-    owed to the covered obligation's creditor -- the system loss counts such a call once, as
-    :func:`contagion.measures.loss_summary` does (a guarantee moves a loss to the guarantor, it does not
-    remove it; a guarantee owed to someone else is a claim of its own)."""
-    cut = slice(None) if size is None else slice(0, size)
-    fall = np.subtract(plan.base_payments[:, None], batch.payments[:, cut])
-    if batch.obligations is not None:
-        fall += np.subtract(batch.obligations[:, cut], plan.base_owed[:, None])
-    if batch.unpaid_calls is not None:
-        fall -= batch.unpaid_calls[:, cut]
-        if plan.base_calls is not None:
-            fall += plan.base_calls[:, None]
-    return fall
-
-
 def _m2(x: np.ndarray) -> np.ndarray:
     """Per row, the sum of squared deviations from the row's mean."""
     dev = x - x.mean(axis=1, keepdims=True)
@@ -277,7 +260,7 @@ def _sweep_task(plan: _Plan, seed: int, n: int, first_batch: int, last_batch: in
         # what each one owed in each draw (caps of residual value guarantees are not obligations; guarantees
         # as called) and how its payments spread over its creditors: the batch's network, not the plan's
         owed, PiT = batch.owed[:, :size], batch.network.PiT
-        dP = _unpaid_rise(plan, batch, size)                          # rise in what each leaves unpaid
+        dP = batch.unpaid_rise(plan.base_payments, plan.base_owed, plan.base_calls, size)   # rise in what is unpaid
         lost = np.ascontiguousarray(lost_all[:, :size])
         unpaid = np.subtract(owed, P)                                 # what each one leaves unpaid, per draw
         if batch.inflow is None:                                      # fall in what each one receives
@@ -332,7 +315,7 @@ def _tail_task(plan: _Plan, seed: int, draws: np.ndarray, tail: np.ndarray, rule
     loss = np.concatenate([_block_losses(plan, seed, int(b)) for b in blocks], axis=0)
     loss = loss[np.searchsorted(blocks, draws // BLOCK) * BLOCK + draws % BLOCK]
     lost, batch = _clear_fractions(plan, loss)
-    ell = _unpaid_rise(plan, batch)
+    ell = batch.unpaid_rise(plan.base_payments, plan.base_owed, plan.base_calls)
     ell[plan.idx] += lost
     return ell @ _weights(tail, rules)
 
@@ -490,7 +473,7 @@ def _support(plan: _Plan) -> tuple[float, float]:
         ends = DISTRIBUTIONS[dist].ppf(np.array([0.0, 1.0]), **kw)
         lo[cols], hi[cols] = float(ends[0]), float(ends[1])
     lost, batch = _clear_fractions(plan, np.vstack([lo, hi]))
-    x = lost.sum(axis=0) + _unpaid_rise(plan, batch).sum(axis=0)
+    x = lost.sum(axis=0) + batch.unpaid_rise(plan.base_payments, plan.base_owed, plan.base_calls).sum(axis=0)
     return float(min(x)), float(max(x))
 
 

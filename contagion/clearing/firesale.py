@@ -174,9 +174,10 @@ class FireSaleResult(ClearingResult):
             return frame
         q = np.array([self.prices[k] for k in self.asset_names])
         held = self.holdings.sum(axis=1)
+        start = self.start_value
         for col in ("equity_before", "equity_pre_shock", "equity_if_all_pay"):
             if col in frame.columns:
-                frame[col] = frame[col].to_numpy() + self.holdings @ self._q(self.start_prices)
+                frame[col] = frame[col].to_numpy() + start
         if "capital_depletion" in frame.columns and "equity_pre_shock" in frame.columns:
             pre, eq = frame["equity_pre_shock"].to_numpy(), self.equity
             frame["capital_depletion"] = np.where(pre > 0, np.clip((pre - eq) / np.where(pre > 0, pre, 1.0),

@@ -121,9 +121,10 @@ def main(argv: list[str] | None = None) -> None:
     and numba's cached kernels load), which it now skips.
     """
     import gc
-    import os
 
-    os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")  # read when pyarrow makes its first pool
+    from ..io._malloc import arrow_on_heap
+
+    arrow_on_heap()      # Arrow's columns on the C library's heap (unless ARROW_DEFAULT_MEMORY_POOL says otherwise)
     gc.set_threshold(*GC_THRESHOLDS)
     from ..io import prefetch
 

@@ -46,8 +46,9 @@ ARROW_POOL_ENV = "ARROW_DEFAULT_MEMORY_POOL"
 
 def arrow_on_heap() -> None:
     """Let Arrow allocate from the C library's heap (its ``system`` pool) instead of its own allocator
-    (mimalloc), unless :data:`ARROW_POOL_ENV` says otherwise (``contagion.cli.main`` sets that pool for every
-    run already; this serves a process that tunes malloc for a large network after pyarrow is imported): with
+    (mimalloc), unless :data:`ARROW_POOL_ENV` says otherwise (``contagion.cli.main`` calls it for every run,
+    before pyarrow loads; the malloc tuning for a large network calls it again, for the command run in a
+    process that has loaded pyarrow already): with
     the heap tuned by :func:`mallopt` to keep what is freed, the pages a read used for the file's bytes and
     intermediate columns are used again by the clearing's arrays."""
     if os.environ.get(ARROW_POOL_ENV):

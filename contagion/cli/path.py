@@ -114,6 +114,7 @@ def _year_records(path: Any, k: int) -> tuple[list[dict[str, Any]], dict[str, An
         **{key: loss[key] for key in ("shock", "system_loss", "system_loss_without_network", "amplification")},
         # the keys of a one-year run's summary, in its order; the caps still in force that year
         **guarantee_summary(path.bases[k], res, None if path.guarantees_given is None else path.guarantees_given[k]),
+        **{key: loss[key] for key in ("guarantees_unpaid",) if key in loss},
         "new_defaults": int(path.new_defaults[k].sum()),
         "rolled_principal": float(path.rolled_principal[k]),
         "called_principal": float(path.called_principal[k]),

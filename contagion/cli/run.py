@@ -143,6 +143,7 @@ def render_run(st, fmt: str, color: bool, *, top: int | None = None, defaulted_o
         "losses_by_creditor_type": {str(k): float(v) for k, v in losses_by_creditor_type(res).items()},
         **{k: loss[k] for k in ("shock", "system_loss", "system_loss_without_network", "amplification")},
         **guarantee_summary(st.network, st.clearing),
+        **{k: loss[k] for k in ("guarantees_unpaid",) if k in loss},     # (where a call is counted once)
     }
     if st.network.forced_default.any() or not _same_edges(st.base, st.network):
         note("note: 'shock' and the system loss without the network count only losses of outside assets; "

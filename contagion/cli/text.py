@@ -85,9 +85,7 @@ def scenario_line(role: str, name: str, description: str | None, limit: int = SC
 
 
 def guarantee_summary(net: Any, res: Any, given: float | None = None) -> dict[str, float]:
-    """``guarantees`` (caps given), ``guarantees_called`` (owed in this clearing state) and, where guarantees are
-    owed to the creditor of the obligation they cover, ``guarantees_unpaid`` (what guarantors leave unpaid of
-    such calls; residual value guarantees are claims of their own) of the summary of a
+    """``guarantees`` (caps given) and ``guarantees_called`` (owed in this clearing state) of the summary of a
     run or of a year of a path, when the cleared network ``net`` has guarantees (``res``: its clearing);
     ``given``: the caps in force when they are not ``net``'s (a year of a path: what is left of them)."""
     from ..clearing.priority import _has_kind, uses_priority
@@ -103,8 +101,4 @@ def guarantee_summary(net: Any, res: Any, given: float | None = None) -> dict[st
         return {}
     called = res.network.edges["amount"].to_numpy()[is_g]
     caps = float(edges["amount"].to_numpy()[is_g].sum()) if given is None else float(given)
-    out = {"guarantees": caps, "guarantees_called": float(called.sum())}
-    if getattr(res, "call_rows", None) is not None:
-        # what guarantors leave unpaid of calls owed to the covered obligation's creditor (in the shortfall twice)
-        out["guarantees_unpaid"] = float(res.unpaid_calls)
-    return out
+    return {"guarantees": caps, "guarantees_called": float(called.sum())}

@@ -13,7 +13,9 @@ from typing import Any, Mapping
 
 import numpy as np
 
-__all__ = ["fmt_amount", "fmt_share", "outcome_text", "scenario_label", "result_html", "summary_html"]
+from ._words import humanize
+
+__all__ = ["fmt_amount", "fmt_share", "humanize", "outcome_text", "scenario_label", "result_html", "summary_html"]
 
 
 def fmt_amount(x: float) -> str:

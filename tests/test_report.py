@@ -472,7 +472,7 @@ def test_markdown_report_over_a_horizon(path_report):
     md = files["report.md"].decode()
     assert "clearing: eisenberg-noe, one year and year by year 2026–2029;" in md.splitlines()[2]
     assert "## 2 Timeline 2026–2029" in md and "## 3 Scenarios" in md and "## 9 Data provenance" in md
-    assert "| as given | Cloud | neocloud | 2028 | 0 | 99.00 | 54.00 |" in md
+    assert "| as given | Cloud | Neocloud | 2028 | 0 | 99.00 | 54.00 |" in md
     assert "](figures/maturity-wall.png)" in md
 
 
@@ -708,8 +708,8 @@ def test_institutions_across_scenarios_chain():
     short_block = html[html.index("Table 5. What each defaulting"):]
     # defaulting in both scenarios, the largest fall of equity first (B and C: 10; A: 0), then obligations (B: 15)
     assert [r for r in _cells(short_block[:short_block.index("</table>")])[1:]] == [
-        ["B bank", "15.00", "9.00 w1", "15.00 w0"], ["C bank", "8.00", "3.50 w2", "7.50 w1"],
-        ["A bank", "10.00", "10.00 w0", "5.00 w0"]]
+        ["B Bank", "15.00", "9.00 w1", "15.00 w0"], ["C Bank", "8.00", "3.50 w2", "7.50 w1"],
+        ["A Bank", "10.00", "10.00 w0", "5.00 w0"]]
     md = rep.to_markdown()
     assert "| C | 2.50 | **-3.50** *(w2)* | **-7.50** *(w1)* |" in md["report.md"].decode()
     rows = list(csv.DictReader(io.StringIO(md["tables/across-scenarios.csv"].decode())))
@@ -762,7 +762,7 @@ def test_analytics_sections_show_the_library_numbers(analytics_report):
     ranking = systemic_importance(net)
     assert rep.analytics.ranking.equals(ranking)
     rows = _cells(_section(html, "importance"))
-    assert rows[1][:4] == ["1", "Core bank", "150.00", "310.00"] and rows[1][5] == "4"
+    assert rows[1][:4] == ["1", "Core Bank", "150.00", "310.00"] and rows[1][5] == "4"
     assert [r[1].rsplit(" ", 1)[0] for r in rows[2:6]] == list(ranking.index[1:5])     # name, then its type
     # the loss distribution: the sweep's own numbers, with their errors
     res = run_sweep(net, rep.analytics.sweep.config, n=1024, seed=7)
@@ -775,7 +775,7 @@ def test_analytics_sections_show_the_library_numbers(analytics_report):
     # the core defaults once it loses more than its capital 10 of 150: probability 14/15 (within 4 standard errors)
     core = net.index_of("Core")
     p, se = res.default_probability[core], res.default_probability_se[core]
-    assert abs(p - 14 / 15) < 4 * se and dist["Core bank"][0] == f"{p:.2%}" and dist["Core bank"][1] == f"{se:.2%}"
+    assert abs(p - 14 / 15) < 4 * se and dist["Core Bank"][0] == f"{p:.2%}" and dist["Core Bank"][1] == f"{se:.2%}"
     # reverse stress: the periphery bank defaults once the core pays less than half of the 140 it owes, i.e. holds
     # less than 70 of its 150 (a loss of 8/15); the core survives any loss of a periphery bank (it owes it nothing)
     rs = reverse_stress(net, "Periphery 1", "external_assets:Core")
@@ -795,7 +795,7 @@ def test_analytics_in_markdown_and_csv(analytics_report):
     md = files["report.md"].decode()
     for heading in ("## 6 Systemic importance", "## 7 Loss distribution", "## 8 Reverse stress", "## 9 Network view"):
         assert heading in md
-    assert "| 1 | Core | bank | 150.00 | 310.00 |" in md
+    assert "| 1 | Core | Bank | 150.00 | 310.00 |" in md
     rank = list(csv.DictReader(io.StringIO(files["tables/systemic-importance.csv"].decode())))
     assert rank[0]["name"] == "Core" and float(rank[0]["system_loss"]) == 310.0 and len(rank) == 5
     dist = {r["measure"]: r for r in csv.DictReader(io.StringIO(files["tables/loss-distribution.csv"].decode()))}

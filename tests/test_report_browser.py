@@ -30,7 +30,7 @@ from click.testing import CliRunner
 
 import contagion
 from contagion.cli import cli
-from contagion.formatting import fmt_amount
+from contagion.formatting import fmt_amount, humanize
 from contagion.report import build_report
 from contagion.shocks import Scenario, Shock, list_scenarios
 
@@ -140,7 +140,7 @@ def test_analytics_sections_show_the_library_numbers(open_html, board):
     page = loaded.page
     ranking = systemic_importance(net)
     rows = _section_rows(page, "importance")
-    assert rows[0][:2] == ["1", f"{ranking.index[0]} {ranking['type'].iloc[0]}"]
+    assert rows[0][:2] == ["1", f"{ranking.index[0]} {humanize(ranking['type'].iloc[0])}"]
     assert rows[0][3] == fmt_amount(ranking["system_loss"].iloc[0])
     res = rep.analytics.sweep
     assert res.n == SWEEP_DRAWS

@@ -199,6 +199,31 @@ def test_the_report_embeds_the_page_escaped(tmp_path):
     assert rep.to_markdown()["view.html"] == str(view).encode("utf-8")
 
 
+def test_legends_tooltips_and_report_tables_show_codes_in_words():
+    """``ai_lab`` reads "AI lab" in the view's legend and tooltips and in the report's tables; the code as
+    written in the data stays the legend's tooltip, the filter's value and what the data block holds."""
+    from contagion.report import build_report
+
+    nodes = pd.DataFrame({"id": ["L", "S", "B"], "type": ["ai_lab", "data_center_spv", "Bank-GPU"],
+                          "external_assets": [1.0, 2.0, 50.0]})
+    edges = pd.DataFrame({"debtor": ["L", "S"], "creditor": ["S", "B"], "amount": [10.0, 8.0],
+                          "kind": ["compute_purchase_contract", "gpu_backed_loan"]})
+    net = contagion.FinancialNetwork.from_edges(edges, nodes)
+    html = network_view(net)
+    labels = re.findall(r'<span class="lbl" title="([^"]*)">([^<]*)</span>', html)
+    assert ("ai_lab", "AI lab") in labels and ("data_center_spv", "Data center SPV") in labels
+    assert ("Bank-GPU", "Bank-GPU") in labels                              # capitals of its own are kept
+    assert ("compute_purchase_contract", "Compute purchase contract") in labels
+    assert ("gpu_backed_loan", "GPU backed loan") in labels
+    data = data_block(html)
+    assert data["types"] == ["ai_lab", "data_center_spv", "Bank-GPU"]
+    assert ["Type", "AI lab"] in data["scenarios"][0]["nodeTip"][0]
+    md = build_report(net, generated="2025-01-01").to_markdown()["report.md"].decode()
+    assert "| S | Data center SPV |" in md and "| L | AI lab |" in md
+    # losses by creditor type: L pays its 1 (S loses 9 of 10); S pays its 2 + 1 (B loses 5 of 8)
+    assert "| Data center SPV | 9.00 |" in md and "| Bank-GPU | 5.00 |" in md and "| External creditors | 0.00 |" in md
+
+
 # ---------------------------------------------------------------------------- escaping
 def test_hostile_names_are_escaped_everywhere():
     net = hostile_network()

@@ -77,7 +77,7 @@ def _figures(report: "Report") -> dict[str, tuple[str, Any]]:
     from matplotlib.figure import Figure
     from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-    from ..formatting import fmt_amount
+    from ..formatting import fmt_amount, humanize
     from ..viz import WAVE_COLOURS
 
     labels = [_wrapped(n) for n in report.names]
@@ -153,7 +153,7 @@ def _figures(report: "Report") -> dict[str, tuple[str, Any]]:
         for k, t in enumerate(losses.index):
             v = losses.loc[t].to_numpy(dtype=float)
             ax.barh(y, v, 0.62, left=left, color=SERIES_COLOURS[k % len(SERIES_COLOURS)], edgecolor="white",
-                    linewidth=0.5, label=_short(t, 28))
+                    linewidth=0.5, label=_short(humanize(t), 28))
             left += v
         _end_labels(ax, y, left, [fmt_amount(v) for v in left], 1.18)
         ax.set_yticks(y, labels)

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ..clearing.handover import owed_network
-from ..formatting import fmt_amount, fmt_share, outcome_text
+from ..formatting import fmt_amount, fmt_share, humanize, outcome_text
 from ..viz import DEFAULT_MAX_NODES, capital_depletion
 from .charts import SCENARIO_COLOURS, _figures, _inline_svg, _png_bytes, _svg_text, _timeline_figures
 from .timeline import defaults_by_year, failing_cash, maturity_wall, new_defaults_by_year, path_defaults
@@ -376,7 +376,7 @@ class Report:
                      for w in waves.index]
         if len(waves.index):
             wave_rows.append(["All waves"] + [f"{int(v):,}" for v in waves.sum(axis=0)])
-        loss_rows = [[str(t)] + [fmt_amount(v) for v in losses.loc[t]] for t in losses.index]
+        loss_rows = [[humanize(t)] + [fmt_amount(v) for v in losses.loc[t]] for t in losses.index]
         if len(losses.index):
             loss_rows.append(["Total"] + [fmt_amount(v) for v in losses.sum(axis=0)])
         inst = []

@@ -26,7 +26,9 @@ def environment() -> Any:
     """The shared Jinja2 environment (autoescape on for every template, undefined names are errors)."""
     import jinja2
 
-    return jinja2.Environment(
+    from .._words import humanize
+
+    env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATE_DIR)),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
@@ -34,6 +36,8 @@ def environment() -> Any:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+    env.filters["words"] = humanize   # a code in words: ``ai_lab`` -> "AI lab"
+    return env
 
 
 def render(name: str, **context: Any) -> str:

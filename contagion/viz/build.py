@@ -7,6 +7,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from .labels import humanize
 from .layout import LAYOUTS, PHYSICS_THRESHOLD
 from .model import (DEFAULT_MAX_EDGES, DEFAULT_MAX_NODES, DisplayEdges, DisplayNodes, Placement, ViewRun,
                     aggregate_edges, as_runs, cap_edges, check_options, place_nodes, select_nodes)
@@ -139,10 +140,11 @@ def page_context(net: Any, runs: list[ViewRun], nodes: DisplayNodes, edges: Disp
         "size_label": look.size_label,
         "units": str(units) if units else "",
         "year": dataset_year(net.metadata),
-        "types": [{"index": i, "name": t, "shape": str(look.shapes[i]), "count": int(type_counts[i]),
-                   "dashed": dashed_type(i)} for i, t in enumerate(type_names)],
-        "kinds": [{"index": i, "name": kn, "colour": look.kind_colours[i], "count": int(kind_counts[i])}
-                  for i, kn in enumerate(kind_names)],
+        # legends in words (``ai_lab`` -> "AI lab"); the code as written in the data is the label's tooltip
+        "types": [{"index": i, "name": humanize(t), "code": t, "shape": str(look.shapes[i]),
+                   "count": int(type_counts[i]), "dashed": dashed_type(i)} for i, t in enumerate(type_names)],
+        "kinds": [{"index": i, "name": humanize(kn), "code": kn, "colour": look.kind_colours[i],
+                   "count": int(kind_counts[i])} for i, kn in enumerate(kind_names)],
         "scenarios": [{"index": s, "name": r.name, "description": r.description, "legend": scenarios[s].legend,
                        "summary": scenarios[s].summary, "waves": scenarios[s].data["waves"]}
                       for s, r in enumerate(runs)],

@@ -25,7 +25,7 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
-from ..formatting import fmt_amount
+from ..formatting import fmt_amount, humanize
 from .style import truncate
 
 __all__ = ["EDGE_COLUMNS", "MAX_ROWS", "SKIP_EDGE_COLUMNS", "humanize", "edge_attribute_rows", "amount_text"]
@@ -59,16 +59,6 @@ ROLLOVER_WORDS = {"none": "none: repaid at maturity",
                   "ltv": "if the collateral covers it (loan-to-value at most the maximum)"}
 BASIS_WORDS = {"derived": "derived from reported figures", "assumption": "uses labelled assumptions",
                "excluded": "excluded"}
-
-
-def humanize(code: Any) -> str:
-    """A column name or code in words: ``compute_purchase_contract`` -> ``Compute purchase contract``.
-
-    >>> humanize("compute_purchase_contract"), humanize("GPU-backed loan"), humanize("")
-    ('Compute purchase contract', 'GPU-backed loan', '')
-    """
-    text = re.sub(r"_+", " ", str(code)).strip()
-    return text[:1].upper() + text[1:]
 
 
 def _blank(value: Any) -> bool:

@@ -160,7 +160,7 @@ def _node_tips(nodes: DisplayNodes, edges: DisplayEdges, res: Any, defaulted: np
     cash_d = nodes.per_display(py.cash) if py is not None else None
     tips = []
     for i in range(nodes.N):
-        rows = [["Type", nodes.type_names[node_type[i]]]]
+        rows = [["Type", humanize(nodes.type_names[node_type[i]])]]
         if i >= k:
             g = i - k
             rows += [["Institutions (aggregated)", f"{nodes.group_count[g]:,}"],

@@ -149,7 +149,7 @@ def test_analytics_sections_show_the_library_numbers(open_html, board):
         assert dist[f"VaR {100 * q:g}%"][0] == fmt_amount(res.var(q))
         assert dist[f"Expected shortfall (ES) {100 * q:g}%"][:2] == [fmt_amount(res.es(q)), fmt_amount(res.es_se(q))]
     top = res.ranking()[0]
-    assert dist[f"{net.names[top]} {net.types[top]}"][0] == f"{res.default_probability[top]:.2%}"
+    assert dist[f"{net.names[top]} {humanize(net.types[top])}"][0] == f"{res.default_probability[top]:.2%}"
     rs = reverse_stress(net, "CoreWeave", "external_assets:OpenAI")
     rev = _section_rows(page, "reverse")
     assert rev[0][0] == "CoreWeave" and rev[0][2] == f"{rs.threshold:.4%}"

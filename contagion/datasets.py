@@ -85,15 +85,18 @@ def load_dataset(name: str | None = None) -> FinancialNetwork:
 
 # ---------------------------------------------------------------------- dataset.toml and scenarios
 #: Keys of ``graphs/<dataset>/dataset.toml`` with a meaning, and their type; other keys are kept as they are.
-DATASET_KEYS: dict[str, type] = {"title": str, "default_scenario": str}
+DATASET_KEYS: dict[str, type] = {"title": str, "default_scenario": str, "default_path_scenario": str}
 
 
 def dataset_config(name: str) -> dict:
     """Settings of a built-in dataset from ``graphs/<name>/dataset.toml`` (``{}`` when there is none).
 
-    Known keys: ``title`` (str) and ``default_scenario`` (name of a scenario in
+    Known keys: ``title`` (str), ``default_scenario`` (name of a scenario in
     ``graphs/<name>/scenarios/``, applied by ``contagion run`` when no
-    ``--scenario`` is given). Other keys are returned unchanged.
+    ``--scenario`` is given) and ``default_path_scenario`` (the same for a
+    multi-year path, ``--horizon``: a scenario whose shocks fall in their
+    years; without it a path applies ``default_scenario``). Other keys are
+    returned unchanged.
 
     >>> dataset_config("core-periphery")["default_scenario"]
     'core-shock'

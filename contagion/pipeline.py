@@ -88,13 +88,15 @@ class StressResult:
                 f"defaults={int(self.clearing.defaulted.sum())})")
 
 
-def resolve(net: "FinancialNetwork", scenarios: Iterable[Any] | Any | None = None
+def resolve(net: "FinancialNetwork", scenarios: Iterable[Any] | Any | None = None, path: bool = False
             ) -> tuple[tuple["Scenario", ...], bool]:
     """Resolve scenario names, files, objects and bare shocks: ``(scenarios, default_applied)``.
 
     ``scenarios`` as for :func:`stress`; nothing is applied. Used by
     :func:`prepare` and by the multi-year engine, which applies each
-    scenario's shocks in their years (:func:`contagion.clear_path`).
+    scenario's shocks in their years (:func:`contagion.clear_path`; ``path=True``:
+    ``None`` means the dataset's default path scenario, see
+    :func:`contagion.shocks.default_scenario_of`).
 
     >>> import contagion
     >>> scens, used_default = resolve(contagion.load_dataset("core-periphery"))
@@ -107,7 +109,7 @@ def resolve(net: "FinancialNetwork", scenarios: Iterable[Any] | Any | None = Non
     from .shocks import Scenario, Shock, default_scenario_of, find_scenario
 
     if scenarios is None:
-        default = default_scenario_of(net)
+        default = default_scenario_of(net, path=path)
         return ((default,), True) if default is not None else ((), False)
     items = [scenarios] if isinstance(scenarios, (str, Path, Scenario, Shock)) else list(scenarios)
     out = []

@@ -197,6 +197,10 @@ def test_scenarios():
                      "default": False}]
     result = invoke("scenarios", "ring")
     assert result.stdout == "" and "no scenarios ship with ring" in result.stderr
+    # the built-in network names a default for one year and one for a path (--horizon)
+    ai = {r["name"]: r for r in json.loads(invoke("scenarios", "-f", "json").stdout)}
+    assert [n for n, r in ai.items() if r["default"]] == ["openai-revenue-shortfall"]
+    assert [n for n, r in ai.items() if r["default_path"]] == ["openai-slowdown-2027"]
 
 
 def test_info_json_and_table():

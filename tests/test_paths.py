@@ -465,10 +465,10 @@ def test_cli_horizon_of_one_year_keeps_the_least_clearing_vector_and_its_note():
 
 
 def test_cli_path_shock_is_what_the_scenario_took_whatever_cash_was_carried_in():
-    """The default scenario takes 20 of OpenAI's outside assets every year of a path: the summary read 0 in 2027,
-    the carried cash hiding it (it compared the year's assets after the scenario, cash included, with those
-    before it, cash not included)."""
-    data = json.loads(_cli("run", "--horizon", "2026:2030", "-f", "json").stdout)
+    """The one-year default scenario takes 20 of OpenAI's outside assets every year of a path: the summary read 0
+    in 2027, the carried cash hiding it (it compared the year's assets after the scenario, cash included, with
+    those before it, cash not included)."""
+    data = json.loads(_cli("run", "--horizon", "2026:2030", "-s", "openai-revenue-shortfall", "-f", "json").stdout)
     assert [y["summary"]["shock"] for y in data["years"]] == [20.0] * 5
     for y in data["years"]:
         s = y["summary"]
@@ -655,6 +655,40 @@ def test_a_horizon_far_from_the_dated_data_is_warned_about_and_still_cleared():
         clear_path(net, (2026, 2027))                      # before the maturity: a normal question
         clear_path(net, (2031, 2032))                      # after it: the principal is overdue
         clear_path(_make(*random_case(3)), (5, 5))         # nothing dated: every year is the same
+
+
+def test_a_path_applies_the_datasets_default_path_scenario_within_the_horizon(tmp_path):
+    """Without --scenario a path applies the dataset's ``default_path_scenario`` (the one-year default's shocks
+    carry no year and would hit every year); its shocks outside the horizon are left out with a warning (a
+    scenario the user names is held to its years: an error)."""
+    out = _cli("run", "ai-infrastructure", "--horizon", "2026:2030", "-f", "json")
+    assert "applying the default path scenario 'openai-slowdown-2027' of ai-infrastructure" in out.stderr
+    data = json.loads(out.stdout)
+    assert [s["name"] for s in data["scenarios"]] == ["openai-slowdown-2027"] and data["default_scenario_applied"] is True
+    named = json.loads(_cli("run", "ai-infrastructure", "--horizon", "2026:2030", "-s", "openai-slowdown-2027",
+                            "-f", "json").stdout)
+    assert data["years"] == named["years"] and data["institutions"] == named["institutions"]
+    # nothing in 2026 (the shocks start in 2027, where OpenAI's revenue falls 6.82 short of plan, its cancellable
+    # obligations shrinking too); OpenAI defaults in 2028 (as `run -s` says)
+    shock = [y["summary"]["shock"] for y in data["years"]]
+    assert shock[0] == 0.0 and shock[1] > 6.82263
+    assert {r["name"]: r["default_year"] for r in data["institutions"]}["OpenAI"] == 2028
+    # 2029:2030: the 2027 and 2028 shocks are left out, the rest is the scenario cut to those years
+    short = _cli("run", "ai-infrastructure", "--horizon", "2029:2030", "-f", "json")
+    assert ("warning: the default path scenario 'openai-slowdown-2027' has shocks in 2027, 2028, outside the "
+            "horizon 2029:2030: they are left out") in short.stderr
+    text = (contagion.datasets.scenarios_path("ai-infrastructure") / "openai-slowdown-2027.toml").read_text()
+    blocks = text.split("[[shocks]]")
+    cut = tmp_path / "cut.toml"
+    cut.write_text(blocks[0] + "".join("[[shocks]]" + b for b in blocks[1:] if "year = 2027" not in b
+                                       and "year = 2028" not in b))
+    mine = json.loads(_cli("run", "ai-infrastructure", "--horizon", "2029:2030", "-s", str(cut), "-f", "json").stdout)
+    assert json.loads(short.stdout)["years"] == mine["years"]
+    with pytest.raises(contagion.errors.ScenarioError, match="year 2027 is outside the horizon 2029:2030"):
+        contagion.clear_path(contagion.load_dataset("ai-infrastructure"), (2029, 2030), ["openai-slowdown-2027"])
+    # a dataset without a default path scenario applies its one-year default every year
+    cp = contagion.clear_path(contagion.load_dataset("core-periphery"), (2026, 2027), None)
+    assert [s.name for s in cp.scenarios] == ["core-shock"] and cp.default_applied
 
 
 def test_cli_warns_about_a_horizon_of_five():

@@ -61,7 +61,11 @@ def _records(rows: list[dict[str, Any]], columns: list[str], title: str) -> list
             v = row.get(c)
             if c in ("name", "description") or v in (None, "", False):
                 continue
-            head.append(" (default)" if c == "default" else f"  {c.replace('_', ' ')}: {v}")
+            if c == "default":    # "yes" (run's default), "path" (run --horizon's) or both
+                head.append(" (" + ", ".join({"yes": "default", "path": "default for --horizon"}.get(w, w)
+                                              for w in str(v).split(", ")) + ")")
+            else:
+                head.append(f"  {c.replace('_', ' ')}: {v}")
         parts += [head, Padding(Text(str(row.get("description") or "")), (0, 0, 0, 2), expand=False)]
     return parts
 
@@ -92,24 +96,33 @@ def datasets(fmt: str, output: str | None) -> None:
 def scenarios(network: str | None, fmt: str, output: str | None) -> None:
     """List the scenarios that ship with NETWORK (a dataset name or a network folder), with their descriptions.
 
-    Use a name with `contagion run NETWORK --scenario NAME`.
+    Use a name with `contagion run NETWORK --scenario NAME`. The default
+    column marks what `run` applies when no --scenario is given: "yes" for
+    one year, "path" with --horizon (the dataset's default_path_scenario).
     """
     from ..shocks import _network_config, list_scenarios, scenario_dirs
     from .run import network_label
 
     net = load_network(network)
     found = list_scenarios(net)
-    default = _network_config(net)[0].get("default_scenario")
+    config = _network_config(net)[0]
+    default, path_default = config.get("default_scenario"), config.get("default_path_scenario")
     label = network_label(net)
     if not found:
         click.echo(f"no scenarios ship with {label} (looked in: "
                    f"{', '.join(str(d) for d in scenario_dirs(net)) or 'nowhere'})", err=True)
-    rows = [{"name": name, "description": desc, "default": name == default} for name, desc in found.items()]
+    rows = [{"name": name, "description": desc, "default": name == default}
+            | ({"default_path": name == path_default} if path_default is not None else {})
+            for name, desc in found.items()]
+    columns = ["name", "description", "default"] + (["default_path"] if path_default is not None else [])
     if fmt == "table":
         if not rows:
             return
-        rows = [{**r, "default": "yes" if r["default"] else ""} for r in rows]
-    emit(_frame_out(rows, ["name", "description", "default"], fmt, f"scenarios of {label}", output), output)
+        # one column: "yes" for `run`, "path" for `run --horizon` (the one-year default when none is named)
+        rows = [{**r, "default": ", ".join(w for w, on in (("yes", r["default"]), ("path", r.get("default_path")))
+                                           if on)} for r in rows]
+        columns = columns[:3]
+    emit(_frame_out(rows, columns, fmt, f"scenarios of {label}", output), output)
 
 
 # ---------------------------------------------------------------------- info
@@ -413,10 +426,12 @@ def validation(path: str, against: str | None) -> tuple[list, str]:
             files = _scenario_files(net)
             for f in files.values():
                 problems += _check_scenario(f, net)
-            try:
-                default_scenario_of(net)
-            except ContagionError as exc:
-                problems.append(str(exc))
+            for path in (False, True):      # default_scenario, then default_path_scenario
+                try:
+                    default_scenario_of(net, path=path)
+                except ContagionError as exc:
+                    if str(exc) not in problems:    # without a path default, the same one-year default
+                        problems.append(str(exc))
             sweeps = [found[0][0] for found in shipped_sweep_configs(net).values()]
             for f in sweeps:
                 problems += _check_sweep(f, net)[0]

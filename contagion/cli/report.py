@@ -113,7 +113,8 @@ def report(network: str | None, scenarios: tuple[str, ...], baseline: bool, meth
 
     Each --scenario is applied separately to NETWORK (they do not compose,
     unlike `contagion run`). Without --scenario, the dataset's default
-    scenario is used; --baseline reports on the network as it is. With
+    scenario is used (with --horizon, its default path scenario when it
+    names one); --baseline reports on the network as it is. With
     --horizon FIRST:LAST each scenario is also cleared year by year, and
     the report gets a timeline section: defaults by year, the maturity wall
     (principal due by borrower type, rolled over or called), who defaults
@@ -220,7 +221,8 @@ def _announce(rep) -> None:
 def _write_report(rep, label: str, fmt: str, target: str, browser: str | None = None) -> None:
     """Announce the default scenario (if applied) and write the HTML or PDF file or the Markdown folder."""
     if rep.default_applied:
-        note(f"applying the default scenario '{rep.runs[0].name}' of {label} "
+        what = "path scenario" if rep.horizon is not None else "scenario"
+        note(f"applying the default {what} '{rep.runs[0].name}' of {label} "
              "(choose others with --scenario, or none with --baseline)")
     if rep.horizon is not None:
         note(f"timeline: each scenario cleared year by year, {rep.horizon[0]}-{rep.horizon[1]}")

@@ -40,8 +40,10 @@ def run(network: str | None, scenarios: tuple[str, ...], baseline: bool, method:
 
     NETWORK is a path or a built-in dataset name (default: the built-in
     default dataset). Without --scenario, the dataset's default scenario is
-    applied when its dataset.toml names one (announced on stderr); --baseline
-    clears the network as it is. Several --scenario compose in order.
+    applied when its dataset.toml names one (announced on stderr; with
+    --horizon its default path scenario, default_path_scenario, when it
+    names one); --baseline clears the network as it is. Several --scenario
+    compose in order.
 
     Per institution: obligations (pbar), payment, shortfall, equity pre-shock
     (before the scenario, everyone paying in full), equity after the scenario

@@ -42,7 +42,8 @@ def view(network: str | None, scenarios: tuple[str, ...], baseline: bool, method
     obligations, shaped by type; edges coloured by kind, arrows from debtor
     to creditor; tooltips with the numbers; filters; a cascade replay.
     Several --scenario compose in order (as for `contagion run`); without
-    one, the dataset's default scenario is applied (--baseline: none).
+    one, the dataset's default scenario is applied (--baseline: none; with
+    --horizon, its default path scenario when it names one).
     With --horizon FIRST:LAST the network is cleared year by year and a
     year slider shows who is in default, what falls due and what is paid
     in each year of the path.

@@ -99,7 +99,9 @@ class AccelerationWarning(UserWarning):
 class HorizonWarning(UserWarning):
     """The horizon lies far (more than :data:`FAR_YEARS` years) from every year the network's dated data
     mentions: a horizon of ``5:5`` on data dated 2026-2035 is almost always "five years" mistyped. The path is
-    computed all the same (a loan already due is due in the first year, one due later pays interest)."""
+    computed all the same (a loan already due is due in the first year, one due later pays interest).
+    Also: the dataset's default path scenario has shocks in years outside the horizon, which are left out
+    (a scenario a user names is held to its years: such a shock is an error)."""
 
 
 #: How far (years) a horizon may lie from the years of the dated data before :class:`HorizonWarning`.
@@ -142,6 +144,25 @@ def _check_horizon(years: Sequence[int], span: tuple[int, int, list[str]] | None
                       f"runs from {lo} to {hi} "
                       f"({', '.join(where)}); a horizon is calendar years, first and last (e.g. "
                       f"{lo}:{min(hi, lo + 4)})", HorizonWarning, stacklevel=3)
+
+
+def _default_within(scen: Any, years: Sequence[int]) -> tuple[Any, list[int]]:
+    """``(scenario, years left out)``: the shocks of the dataset's default path scenario that fall in ``years``
+    (a shock dated in several years keeps those in the horizon; a lender freeze or a collateral rule dated
+    before the first year applies from it, as :func:`~.rules.path_rules` reads it)."""
+    from dataclasses import replace
+
+    first, last = years[0], years[-1]
+    kept, out = [], set()
+    for s in scen.shocks:
+        dated = [s.year] if s.year is not None else list(s.years or [])
+        inside = [y for y in dated if first <= y <= last or (s.kind in ("freeze", "collateral") and y < first)]
+        out.update(y for y in dated if y not in inside)
+        if not dated or (s.year is not None and inside):
+            kept.append(s)
+        elif inside:
+            kept.append(replace(s, years=tuple(inside)))
+    return replace(scen, shocks=tuple(kept)), sorted(out)
 
 
 def _horizon(horizon: Any) -> tuple[int, ...]:
@@ -195,8 +216,9 @@ def clear_path(net: Any, horizon: tuple[int, int], scenarios: Iterable[Any] | An
     horizon : (int, int)
         First and last year.
     scenarios : as for :func:`contagion.stress`
-        ``()`` (default): none; ``None``: the dataset's default scenario.
-        Shocks without a ``year`` apply every year; the others in their years;
+        ``()`` (default): none; ``None``: the dataset's default path scenario
+        (``default_path_scenario`` of its ``dataset.toml``, else its
+        ``default_scenario``). Shocks without a ``year`` apply every year; the others in their years;
         ``freeze`` and ``collateral`` shocks set the lender and collateral rules.
     method : str
         ``"eisenberg-noe"`` or ``"rogers-veraart"`` (``alpha``, ``beta`` in
@@ -267,7 +289,14 @@ def clear_path(net: Any, horizon: tuple[int, int], scenarios: Iterable[Any] | An
     from ..pipeline import resolve
 
     years = _horizon(horizon)
-    resolved, used_default = resolve(net, scenarios)
+    resolved, used_default = resolve(net, scenarios, path=True)
+    if used_default:    # not chosen by the user: its shocks outside the horizon are left out, with a warning
+        trimmed, left_out = _default_within(resolved[0], years)
+        if left_out:
+            warnings.warn(f"the default path scenario '{trimmed.name}' has shocks in "
+                          f"{', '.join(map(str, left_out))}, outside the horizon {years[0]}:{years[-1]}: "
+                          "they are left out", HorizonWarning, stacklevel=2)
+            resolved = (trimmed,)
     rules = path_rules(net, resolved, years)
     sched = schedule_of(net)
     coll, flows = _tables(net, collateral, cashflows)

@@ -121,9 +121,11 @@ def build_report(
 
     as_given = ("No scenario", "The network as given, without shocks.")
     default_applied = False
-    if scenarios is None:  # the dataset's default scenario, if it names one
-        st = stress(network, None, method=method, **params)
-        default_applied = st.default_applied
+    if scenarios is None:  # the dataset's default scenario (over a horizon its path scenario), if it names one
+        from ..pipeline import resolve
+
+        default, default_applied = resolve(network, None, path=horizon is not None)
+        st = stress(network, default, method=method, **params)
         named = [(st.label, st.description, st, (network, None)) if st.scenarios
                  else (*as_given, st, (network, ()))]
     else:

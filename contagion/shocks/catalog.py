@@ -145,29 +145,35 @@ def _network_config(network: "FinancialNetwork | str") -> tuple[dict, str]:
     return {}, ""
 
 
-def default_scenario_of(network: "FinancialNetwork | str") -> Scenario | None:
+def default_scenario_of(network: "FinancialNetwork | str", path: bool = False) -> Scenario | None:
     """The scenario ``contagion run`` applies when none is given, or ``None``.
 
     It is named by ``default_scenario`` in the ``dataset.toml`` of the
     network's built-in dataset (``graphs/<dataset>/dataset.toml``) or of the
-    folder the network was read from.
+    folder the network was read from. With ``path=True`` (a multi-year path,
+    ``--horizon``), by ``default_path_scenario`` when the file names one (a
+    scenario whose shocks fall in their years: a one-year scenario's shocks
+    would hit every year of the path), else by ``default_scenario``.
 
     >>> import contagion
     >>> default_scenario_of(contagion.load_dataset("core-periphery")).name
     'core-shock'
     >>> default_scenario_of(contagion.load_dataset("chain")) is None
     True
+    >>> default_scenario_of(contagion.load_dataset("ai-infrastructure"), path=True).name
+    'openai-slowdown-2027'
     """
     config, where = _network_config(network)
-    name = config.get("default_scenario")
+    key = "default_path_scenario" if path and config.get("default_path_scenario") is not None else "default_scenario"
+    name = config.get(key)
     if name is None:
         return None
     if not isinstance(name, str) or not name:
-        raise ScenarioError(f"{where}: default_scenario must be a scenario name, got {shown(name)}")
+        raise ScenarioError(f"{where}: {key} must be a scenario name, got {shown(name)}")
     try:
         return find_scenario(name, network)
     except ScenarioError as exc:
-        raise ScenarioError(f"{where}: default_scenario: {exc}") from None
+        raise ScenarioError(f"{where}: {key}: {exc}") from None
 
 
 def _network_label(network: Any) -> str:

@@ -288,6 +288,30 @@ def test_reverse_stress_reports_a_non_monotone_family():
     assert rs.lower <= root < rs.threshold
 
 
+def test_reverse_stress_on_a_network_with_guarantees_is_not_called_monotone():
+    """D (21 of outside assets) owes B 10 (senior, e1) and X 10 (junior); G guarantees e1 to X (protection X
+    bought). X owes 0.3 outside. Losing a share s of D's assets, X gets max(0, 21(1-s) - 10) from D and the call
+    max(0, 10 - 21(1-s)) from G: it is short only while 21(1-s) lies within 0.3 of 10, s in (0.5095, 0.5381).
+    A grid of 1/16 steps past that window: "never" must not be presented as certain."""
+    nodes = pd.DataFrame({"id": list("DBXG"), "external_assets": [21.0, 0, 0, 100],
+                          "external_liabilities": [0, 0, 0.3, 0]})
+    edges = pd.DataFrame({"edge_id": ["e1", "e2", "g1"], "debtor": ["D", "D", "G"], "creditor": ["B", "X", "X"],
+                          "amount": [10.0, 10.0, 10.0], "kind": ["loan", "loan", "guarantee"],
+                          "covers": [None, None, "e1"], "seniority": [1, 2, 1]})
+    net = contagion.FinancialNetwork.from_edges(edges, nodes)
+    fam = shock_family(net, "external_assets:D")
+    assert [bool(contagion.clear(fam.network(s)).defaulted[2]) for s in (0.5, 0.52, 0.53, 0.5625)] == \
+        [False, True, True, False]
+    assert not fam.monotone and "guarantees" in fam.not_monotone_because
+    coarse = reverse_stress(net, "X", fam)
+    assert coarse.status == "never" and not coarse.monotone
+    fine = reverse_stress(net, "X", fam, grid=64, tol=1e-9)
+    assert fine.status == "defaults" and fine.lower <= 1 - 10.3 / 21 < fine.threshold <= fine.lower + 1e-9
+    # without the guarantee the family is monotone again (a residual value guarantee owes a fixed amount)
+    plain = contagion.FinancialNetwork.from_edges(edges.iloc[:2].drop(columns="covers"), nodes)
+    assert shock_family(plain, "external_assets:D").monotone
+
+
 def test_reverse_stress_inputs_checked():
     net = contagion.load_dataset("core-periphery")
     with pytest.raises(ScenarioError, match="no institution named"):

@@ -253,8 +253,8 @@ def reverse_stress(network: str | None, target: str, shock_spec: str, scenarios:
         note("warning: the evaluated sizes are not monotone (the target defaults at some size and not at a "
              "larger one); the threshold is the first transition found")
     elif not rs.monotone:
-        note("note: this shock family is not guaranteed monotone (it changes obligations or outside "
-             "liabilities); no violation was seen on the sizes evaluated")
+        note(f"note: this shock family is not guaranteed monotone ({rs.family.not_monotone_because}); no violation "
+             "was seen on the sizes evaluated")
     emit(_reverse_output(rs, st, fmt, output), output)
 
 

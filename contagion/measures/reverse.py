@@ -66,10 +66,24 @@ class ShockFamily:
         is its greatest fixed point), so once the target defaults it stays in
         default as ``s`` grows. Cancelling obligations or raising outside
         liabilities changes ``Pi`` as well, and a debtor may be *helped* by
-        owing less, so no such guarantee holds; :func:`reverse_stress` then
-        checks monotonicity on every size it evaluates.
+        owing less, so no such guarantee holds; nor on a network with
+        guarantees (``kind = guarantee``, DESIGN §8): a guarantee's call
+        grows as the covered debtor pays less, so its creditor may be short
+        only in a middle range of sizes. :func:`reverse_stress` then checks
+        monotonicity on every size it evaluates.
         """
-        return self.assets_only and bool(np.all(self.full.external_assets <= self.base.external_assets))
+        return self.not_monotone_because is None
+
+    @property
+    def not_monotone_because(self) -> str | None:
+        """Why defaults are not guaranteed monotone in ``s``, in words (``None`` when they are)."""
+        if not self.assets_only:
+            return "it changes obligations or outside liabilities"
+        if not bool(np.all(self.full.external_assets <= self.base.external_assets)):
+            return "it raises some outside assets"
+        if _has_guarantees(self.base):
+            return "the network has guarantees, whose calls grow as the debtors they cover pay less"
+        return None
 
     def external_assets(self, sizes: Sequence[float] | np.ndarray) -> np.ndarray:
         """``(n, K)`` outside assets at each size (the batched input of :func:`contagion.clear_many`)."""
@@ -99,6 +113,15 @@ class ShockFamily:
             a1 = self.full.edges["amount"].to_numpy(dtype=np.float64)
             kw["edge_amounts"] = np.maximum(a0 + s * (a1 - a0), 0.0)
         return self.base.replace(**kw) if kw else self.base
+
+
+def _has_guarantees(net: Any) -> bool:
+    """Whether some obligation is a guarantee (``kind = guarantee``): the clearing is then not monotone in the
+    outside assets (a residual value guarantee owes a fixed amount and keeps it monotone)."""
+    from ..clearing.priority import _has_kind
+
+    edges = net.edges
+    return "kind" in edges.columns and len(edges) > 0 and _has_kind(edges["kind"], ("guarantee",), stripped=True)
 
 
 def _parse_selection(text: str) -> tuple[Any, dict[str, Any]]:

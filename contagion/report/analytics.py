@@ -283,6 +283,7 @@ def _reverse_context(rs: Any) -> dict[str, Any]:
         "shortfall": _amt(s["total_shortfall"]), "size": "the full shock" if rs.threshold is None else
         f"s = {_pct(rs.threshold, 4)}",
         "evaluations": f"{rs.evaluations:,}", "tol": f"{rs.tol:g}", "monotone": bool(rs.monotone),
+        "not_monotone_because": rs.family.not_monotone_because or "",
         "violation": bool(rs.monotone_violation), "cascade": cascade,
     }
 

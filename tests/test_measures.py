@@ -312,6 +312,34 @@ def test_reverse_stress_on_a_network_with_guarantees_is_not_called_monotone():
     assert shock_family(plain, "external_assets:D").monotone
 
 
+def test_loss_without_the_network_counts_default_costs_and_forced_recovery():
+    """Without the network each institution bears its own shortfall, everyone else paying in full -- under
+    Rogers--Veraart with its default costs, and at its recovery when forced into default. With no obligations
+    between institutions there is nothing to transmit: the amplification and the multipliers are exactly 1."""
+    from contagion.measures import loss_summary
+
+    L = np.zeros((1, 1))
+    base = contagion.FinancialNetwork.from_matrix(L, external_assets=[30.0], external_liabilities=[20.0])
+    hit = base.replace(external_assets=np.array([15.0]))
+    # A keeps 15 against 20 owed; in default it realises half: pays 7.5, leaves 12.5 unpaid
+    s = loss_summary(contagion.clear(hit, method="rogers-veraart", alpha=0.5, beta=0.5), base)
+    assert (s["shock"], s["total_shortfall"], s["system_loss"]) == (15.0, 12.5, 27.5)
+    assert s["system_loss_without_network"] == 27.5 and s["amplification"] == 1.0
+    two = contagion.FinancialNetwork.from_matrix(np.zeros((2, 2)), external_assets=[15.0, 5.0],
+                                                 external_liabilities=[20.0, 1.0], names=["A", "B"])
+    rank = systemic_importance(two, method="rogers-veraart", alpha=0.5, beta=0.5)
+    # A: shortfall 12.5 -> 20 after losing its 15: 15 + 7.5; B: 0 -> 1: 5 + 1
+    assert rank.loc["A", "system_loss"] == 22.5 and rank.loc["A", "system_loss_without_network"] == 22.5
+    assert rank.loc["B", "system_loss"] == 6.0 and rank.loc["B", "system_loss_without_network"] == 6.0
+    assert rank["contagion_multiplier"].tolist() == [1.0, 1.0]
+    # the chain with A forced into default, recovering nothing: its own shortfall (10) cannot change, so losing
+    # its 5 loses 5 with or without the network
+    st = contagion.stress(contagion.load_dataset("chain"), ["a-fails"])
+    forced = systemic_importance(st.network)
+    assert forced.loc["A", "system_loss"] == 5.0 and forced.loc["A", "system_loss_without_network"] == 5.0
+    assert forced.loc["A", "contagion_multiplier"] == 1.0
+
+
 def test_reverse_stress_inputs_checked():
     net = contagion.load_dataset("core-periphery")
     with pytest.raises(ScenarioError, match="no institution named"):

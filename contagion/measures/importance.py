@@ -176,8 +176,14 @@ def systemic_importance(net, *, method: str = "eisenberg-noe", chunk_size: int |
         hit += part["defaulted_by"]
     eqb = owed.equity_before
     system = e + dshort
-    # without the network: only i's own shortfall changes, from max(0, -eqb) to max(0, e_i - eqb)
-    without = e + np.maximum(e - eqb, 0.0) - np.maximum(-eqb, 0.0)
+    # without the network: only i's own shortfall changes, from what it is with e_i to what it is without
+    # (everyone else paying in full; under Rogers--Veraart or a forced default, as the clearing map has it)
+    from .losses import _rv_params, own_shortfall
+
+    alpha, beta = _rv_params(params) if method == "rogers-veraart" else (1.0, 1.0)
+    pbar_all = owed.total_obligations
+    without = e + (own_shortfall(owed, eqb - e, np.zeros(n), pbar_all, alpha, beta)
+                   - own_shortfall(owed, eqb, e, pbar_all, alpha, beta))
     with np.errstate(divide="ignore", invalid="ignore"):
         mult = np.where(without > 0, system / np.where(without > 0, without, 1.0), np.nan)
     frame = pd.DataFrame(

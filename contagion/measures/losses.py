@@ -57,6 +57,45 @@ def _sum_by(values: np.ndarray, keys: pd.Series) -> pd.Series:
     return pd.Series(values, index=pd.Index(keys.array)).groupby(level=0).sum()
 
 
+def own_shortfall(net, equity: np.ndarray, assets: np.ndarray, pbar: np.ndarray, alpha: float = 1.0,
+                  beta: float = 1.0) -> np.ndarray:
+    """What each institution leaves unpaid when everyone else pays it in full: its shortfall without the
+    network (Glasserman & Young), ``pbar - T(pbar)`` for the clearing map ``T``.
+
+    ``equity`` is each one's equity when everyone pays in full, ``assets`` its outside assets, ``pbar`` what it
+    owes then. Under Eisenberg--Noe that is what it lacks, ``max(0, -equity)``. A defaulter under
+    Rogers--Veraart realises only ``alpha`` of its outside assets and ``beta`` of what it is owed, and one
+    forced into default pays at most ``forced_recovery`` of what it owes: their shortfall is larger, with or
+    without the network, and a loss without the network that left it out made the amplification look smaller.
+
+    >>> import numpy as np, contagion
+    >>> net = contagion.FinancialNetwork.from_matrix(np.zeros((1, 1)), external_assets=[15.0],
+    ...                                              external_liabilities=[20.0])
+    >>> eq, pbar = net.equity_before, net.total_obligations
+    >>> own_shortfall(net, eq, net.external_assets, pbar).tolist()       # lacks 5
+    [5.0]
+    >>> own_shortfall(net, eq, net.external_assets, pbar, alpha=0.5, beta=0.5).tolist()   # pays 7.5 of 20
+    [12.5]
+    """
+    from ..clearing.core import tie_tolerance
+
+    lacks = np.maximum(-equity, 0.0)
+    forced = net.forced_default & (pbar > 0)
+    if alpha == 1.0 and beta == 1.0 and not forced.any():
+        return lacks
+    inflow = equity - assets + pbar                      # what it receives when everyone pays
+    short = forced | ((pbar > 0) & (equity < -tie_tolerance(pbar)))
+    cap = np.where(net.forced_default, net.forced_recovery * pbar, pbar)
+    pays = np.minimum(cap, np.maximum(alpha * assets + beta * inflow, 0.0))
+    return np.where(short, np.maximum(pbar - pays, 0.0), 0.0)
+
+
+def _rv_params(params: Any) -> tuple[float, float]:
+    """``(alpha, beta)`` of a clearing's parameters (1, 1 unless Rogers--Veraart)."""
+    params = dict(params or {})
+    return float(params.get("alpha", 1.0)), float(params.get("beta", 1.0))
+
+
 def loss_summary(result, base=None) -> dict[str, Any]:
     """Headline losses of a clearing result.
 
@@ -102,7 +141,15 @@ def loss_summary(result, base=None) -> dict[str, Any]:
     held = getattr(result, "start_value", None)   # fire sales: assets held count at their pre-sale prices
     # everyone paying in full: no guarantee is called (a call is contagion, not the shock's direct loss)
     before = result.equity_if_all_pay + (held if held is not None else 0.0)
-    without = shock + float(np.sum(np.maximum(-before, 0.0)))
+    pbar = net.total_obligations
+    if "kind" in net.edges.columns and net.n_edges:     # guarantees are owed as called: uncalled when all pay
+        called = (net.edges["kind"] == "guarantee").to_numpy(dtype=bool)
+        if called.any():
+            di = net.edge_index[0]
+            pbar = pbar - np.bincount(di[called], weights=net.edges["amount"].to_numpy(dtype=np.float64)[called],
+                                      minlength=net.n)
+    assets = net.external_assets + (held if held is not None else 0.0)
+    without = shock + float(np.sum(own_shortfall(net, before, assets, pbar, *_rv_params(result.params))))
     calls = getattr(result, "call_rows", None)
     unpaid_calls = result.unpaid_calls if calls is not None else 0.0
     # an unpaid guarantee call is the same money as the unpaid part of the obligation it covers: counted once

@@ -287,7 +287,7 @@ def test_markdown_escapes_hostile_text_and_guards_csv_formulas():
     md = files["report.md"].decode("utf-8")
     assert "<script" not in md and "<img" not in md and "<b>" not in md
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in md
-    assert "bank $x$ |pipe|" not in md and r"bank \$x\$ \|pipe\|" in md
+    assert "ank $x$ |pipe|" not in md and r"Bank \$x\$ \|pipe\|" in md      # the type in words, escaped
     slug = [p for p in files if p.startswith("tables/institutions-")]
     assert slug == ["tables/institutions-img-src-x-onerror-alert-2.csv"]
     rows = list(csv.DictReader(io.StringIO(files[slug[0]].decode())))

@@ -17,6 +17,7 @@ from click.testing import CliRunner
 import contagion
 from contagion.cli import cli
 from contagion.sensitivity import SensitivityWarning, assumption_effects, rank_assumptions, sensitivity
+from contagion.shocks import Scenario, Shock
 
 
 def _three():
@@ -216,6 +217,31 @@ def test_assumption_derivative_and_ranking_by_hand(tmp_path):
     assert len(assumption_effects(net)) == 2
     with pytest.raises(contagion.ContagionError, match="unknown assumption 'x'"):
         sensitivity(net, "assumption:x", scenarios=())
+
+
+def test_assumption_derivative_goes_through_a_scenario_that_scales_the_amounts(tmp_path):
+    """The table's derivatives move the amounts before the scenarios. Scenario 'half' halves the lease and A's
+    outside assets: after it A has 1 and owes 1.5 (pays 1); B gets 1 + 1 = 2 < 5.
+    term (lease 3 - 0.75 per year before the scenario, 1.5 - 0.375 after): A's equity 1 - lease/2 rises 0.375,
+    and what it leaves unpaid (the system loss) falls 0.375.
+    revenue (A's 2 + 1 per unit before, 1 + 0.5 after): A pays 0.5 more, B receives and pays 0.5 more; the shock
+    (2 - 1 of A's assets lost) rises 0.5 and the shortfall falls 0.5 + 0.5 (A's and B's): system loss -0.5.
+    rank_assumptions moves the amounts before the scenario too: its changes are the slope times the step."""
+    d = _assumption_dataset(tmp_path)
+    net = contagion.read_network(d)
+    half = Scenario("half", "", (Shock("edges", debtor="A", creditor="B", factor=0.5),
+                                 Shock("external_assets", target="A", relative=0.5)))
+    s = sensitivity(net, "assumption:term", scenarios=[half])
+    assert s.payment.tolist() == [0.0, 0.0] and s.equity.tolist() == [0.375, 0.0]
+    assert (s.system_loss_left, s.system_loss_right) == (-0.375, -0.375)
+    r = sensitivity(net, "assumption:revenue", scenarios=[half])
+    assert r.payment.tolist() == [0.5, 0.5] and r.equity.tolist() == [0.5, 0.5]
+    assert (r.system_loss_left, r.system_loss_right) == (-0.5, -0.5)
+    rank = rank_assumptions(net, "A", scenarios=[half])
+    # revenue 1 and 3 before the scenario: A has 0.5 and 1.5 after (equity -1 -> -1.0 +- 0.5), the slope 0.5
+    assert rank.loc["revenue", ["change_low", "change_high", "derivative"]].tolist() == [-0.5, 0.5, 0.5]
+    # term 4 and 2: the lease is 2 and 1 after (A's equity 1 - 2 = -1 or 1 - 1 = 0 against -0.5): slope 0.375
+    assert rank.loc["term", ["change_low", "change_high", "derivative"]].tolist() == [-0.5, 0.5, 0.375]
 
 
 def test_effects_file_errors_are_located(tmp_path):

@@ -266,14 +266,29 @@ def _effect_direction(net, rows: pd.DataFrame, column: str) -> _Direction:
     n = net.n
     de, dext, drows = np.zeros(n), np.zeros(n), np.zeros(net.n_edges)
     pos = _edge_positions(net)
-    for _, r in rows.iterrows():
+    for k, r in rows.iterrows():
         v = float(r[column]) - (float(r["central"]) if column != "derivative" else 0.0)
         if r["kind"] == "edge":
-            drows[_edge_row(pos, r["target"])] += v
+            drows[_edge_row(pos, r["target"], rows, k)] += v
         else:
-            i = _institution(net, str(r["target"]), ASSUMPTION_EFFECTS)
-            (de if r["kind"] == "external_assets" else dext)[i] += v
+            (de if r["kind"] == "external_assets" else dext)[_target_node(net, rows, k)] += v
     return _Direction.of(net, de, dext, drows)
+
+
+def _effect_row(effects: pd.DataFrame, k: Any) -> tuple[str, int | None]:
+    """``(file, row)`` of row ``k`` of an effects table: its CSV file and row (the header is row 1), or, for a table
+    given in memory, its position."""
+    source = effects.attrs.get("source")
+    return (source, int(k) + 2) if source else ("the assumption effects table", int(k))
+
+
+def _target_node(net, effects: pd.DataFrame, k: Any) -> int:
+    try:
+        return net.index_of(str(effects.at[k, "target"]))
+    except KeyError as exc:
+        file, row = _effect_row(effects, k)
+        raise InvalidNetworkError([Problem(f"{exc.args[0]} in this network", file=file, row=row, column="target",
+                                           value=effects.at[k, "target"])]) from None
 
 
 def _edge_positions(net) -> dict[str, int]:
@@ -282,28 +297,30 @@ def _edge_positions(net) -> dict[str, int]:
     return {e: k for k, e in enumerate(ids)}
 
 
-def _edge_row(pos: dict[str, int], target: Any) -> int:
-    k = pos.get(str(target))
-    if k is None:
-        raise InvalidNetworkError([Problem(f"{ASSUMPTION_EFFECTS}: no obligation with edge_id {target!r} in this "
-                                           f"network", column="target", value=target)])
-    return k
+def _edge_row(pos: dict[str, int], target: Any, effects: pd.DataFrame, k: Any) -> int:
+    found = pos.get(str(target))
+    if found is None:
+        file, row = _effect_row(effects, k)
+        raise InvalidNetworkError([Problem(f"no obligation with edge_id {str(target)!r} in this network", file=file,
+                                           row=row, column="target", value=target)])
+    return found
 
 
 def _check_current(net, effects: pd.DataFrame) -> None:
     """The table's ``central`` amounts must be this network's (else it was built for another version of it)."""
     pos = _edge_positions(net)
     amounts = net.edges["amount"].to_numpy(dtype=np.float64)
-    for _, r in effects.iterrows():
+    for k, r in effects.iterrows():
         if r["kind"] == "edge":
-            have = float(amounts[_edge_row(pos, r["target"])])
+            have = float(amounts[_edge_row(pos, r["target"], effects, k)])
         else:
-            have = float(getattr(net, r["kind"])[_institution(net, str(r["target"]), ASSUMPTION_EFFECTS)])
+            have = float(getattr(net, r["kind"])[_target_node(net, effects, k)])
         if abs(have - float(r["central"])) > 1e-6 * max(1.0, abs(have)):
-            raise ContagionError(f"{ASSUMPTION_EFFECTS} does not match this network ({r['kind']} {r['target']}: "
-                                 f"{float(r['central']):g} in the table, {have:g} in the network); rebuild it "
-                                 f"(its dataset builder writes it; for ai-infrastructure "
-                                 f"scripts/build_ai_infrastructure.py)")
+            file, row = _effect_row(effects, k)
+            raise InvalidNetworkError([Problem(
+                f"the table was made for another version of this network: {r['kind']} {r['target']} is {have:g} "
+                f"in the network; rebuild the table (its dataset builder writes it; for ai-infrastructure "
+                f"scripts/build_ai_infrastructure.py)", file=file, row=row, column="central", value=r["central"])])
 
 
 # ---------------------------------------------------------------------- the derivative
@@ -590,23 +607,41 @@ def assumption_effects(net_or_path: Any) -> pd.DataFrame:
             raise ContagionError(f"this network has no {ASSUMPTION_EFFECTS} beside its files, so its assumptions "
                                  f"are not known; sensitivities to assumptions need one (see "
                                  f"contagion.sensitivity.assumption_effects)")
-    frame = pd.read_csv(path, dtype={"assumption": str, "kind": str, "target": str})
-    problems = []
-    missing = [c for c in EFFECT_COLUMNS if c not in frame.columns]
-    if missing:
-        raise InvalidNetworkError([Problem(f"missing columns {missing}", file=str(path))])
-    for k, row in frame.iterrows():
-        if row["kind"] not in _EFFECT_KINDS:
-            problems.append(Problem(f"kind must be one of {', '.join(_EFFECT_KINDS)}", file=str(path), row=k + 2,
-                                    column="kind", value=row["kind"]))
-        for col in ("central", "low", "high", "derivative"):
-            v = pd.to_numeric(pd.Series([row[col]]), errors="coerce").iloc[0]
-            if not np.isfinite(v):
-                problems.append(Problem("not a finite number", file=str(path), row=k + 2, column=col, value=row[col]))
+    from ._columns import _check_columns, located_numbers
+    from .io.formats import _read_csv_table
+
+    if not path.is_file():
+        raise ContagionError(f"{path}: no such file (an assumption effects table, {', '.join(EFFECT_COLUMNS)})")
+    file = str(path)
+    problems: list[Problem] = []
+    table = _read_csv_table(path, problems, set())       # as a network's CSV: rows as in the file, ragged rows,
+    if table is None:                                   # empty rows and duplicate columns are located errors
+        raise InvalidNetworkError(problems)
+    _check_columns(table, EFFECT_COLUMNS, file, problems)
     if problems:
         raise InvalidNetworkError(problems)
-    for col in ("central", "low", "high", "derivative"):
-        frame[col] = frame[col].astype(float)
+    frame = pd.DataFrame({c: table[c].astype(object).where(table[c].notna(), "").astype(str).str.strip()
+                          for c in ("assumption", "kind", "target")})
+    for k, row in frame.iterrows():
+        for col in ("assumption", "target"):
+            if not row[col]:
+                problems.append(Problem("is blank", file=file, row=k + 2, column=col, value=row[col]))
+        if row["kind"] not in _EFFECT_KINDS:
+            problems.append(Problem(f"kind must be one of {', '.join(_EFFECT_KINDS)}", file=file, row=k + 2,
+                                    column="kind", value=row["kind"]))
+    for col in ("central", "low", "high"):            # amounts: outside assets, liabilities, an obligation
+        frame[col] = located_numbers(table[col], col, file, 2, problems, low=0.0, required=True,
+                                     want="an amount, a finite number >= 0")
+    frame["derivative"] = located_numbers(table["derivative"], "derivative", file, 2, problems, required=True)
+    seen: dict[tuple[str, str, str], int] = {}
+    for k, key in enumerate(zip(frame["assumption"], frame["kind"], frame["target"])):
+        if key in seen:      # two rows for one amount would add their moves: the table says it once
+            problems.append(Problem(f"assumption {key[0]!r} moves {key[1]} {key[2]!r} a second time (first on row "
+                                    f"{seen[key] + 2})", file=file, row=k + 2, column="target", value=key[2]))
+        seen.setdefault(key, k)
+    if problems:
+        raise InvalidNetworkError(problems)
+    frame.attrs["source"] = file
     return frame
 
 

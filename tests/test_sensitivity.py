@@ -256,6 +256,44 @@ def test_effects_file_errors_are_located(tmp_path):
     assert "row 3, column 'kind'" in text and "row 2, column 'low'" in text
 
 
+def test_effects_file_is_read_like_a_network_file(tmp_path):
+    """``--effects FILE``: the file and row (as in the file) of every problem, exit 1 -- an empty file, a ragged
+    row, a file that is not UTF-8, an empty row, a row given twice (its moves would add up), a negative amount,
+    an unknown target, a table made for another version of the network; --wrt and --rank-assumptions together
+    are a usage error."""
+    d = _assumption_dataset(tmp_path)
+    head = "assumption,kind,target,central,low,high,derivative\n"
+    good = "term,edge,lease1,3,4,2,-0.75\nrevenue,external_assets,A,2,1,3,1\n"
+    cases = {
+        "empty": ("", "file is empty"),
+        "ragged": (head + "term,edge,lease1,3,4,2,-0.75,9\n", "row 2"),
+        "twice": (head + good + "revenue,external_assets,A,2,1,3,1\n",
+                  "row 4, column 'target': assumption 'revenue' moves external_assets 'A' a second time (first on "
+                  "row 3)"),
+        "negative": (head + "revenue,external_assets,A,2,-4,3,1\n",
+                     "row 2, column 'low': must be an amount, a finite number >= 0, got -4"),
+        "blank_row": (head + "term,edge,lease1,3,4,2,-0.75\n\nrevenue,external_assets,Q,2,1,3,1\n",
+                      "row 3: empty row"),
+        "unknown": (head + good + "cash,external_assets,Q,2,1,3,1\n",
+                    "row 4, column 'target': no institution named 'Q'"),
+        "other_version": (head + "term,edge,lease1,30,4,2,-0.75\n",
+                          "row 2, column 'central': the table was made for another version of this network"),
+    }
+    runner = CliRunner()
+    for name, (text, expected) in cases.items():
+        f = tmp_path / f"{name}.csv"
+        f.write_text(text)
+        out = runner.invoke(cli, ["sensitivity", str(d), "--baseline", "--rank-assumptions", "B", "--effects", str(f)])
+        assert out.exit_code == 1, (name, out.output)
+        assert f"{f}" in out.output and expected in out.output, (name, out.output)
+    utf16 = tmp_path / "utf16.csv"
+    utf16.write_bytes((head + good).encode("utf-16"))
+    out = runner.invoke(cli, ["sensitivity", str(d), "--baseline", "--rank-assumptions", "B", "--effects", str(utf16)])
+    assert out.exit_code == 1 and f"{utf16}" in out.output and "UTF-8" in out.output
+    both = runner.invoke(cli, ["sensitivity", str(d), "--wrt", "assumption:term", "--rank-assumptions", "B"])
+    assert both.exit_code == 2 and "not both" in both.output
+
+
 # ---------------------------------------------------------------------- CLI
 def test_cli_json_csv_and_table(tmp_path):
     runner = CliRunner()

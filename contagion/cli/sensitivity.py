@@ -38,7 +38,7 @@ RANK_TABLE = (("assumption", "assumption", "left", 0, True), ("change_low", "cha
                    "assumption:KEY (a dataset with assumption_effects.csv).")
 @click.option("--rank-assumptions", "rank_for", metavar="INSTITUTION",
               help="Instead: rank every assumption by how much it moves INSTITUTION's equity (low/high ends).")
-@click.option("--effects", type=click.Path(exists=True, dir_okay=False), default=None, metavar="FILE",
+@click.option("--effects", type=click.Path(dir_okay=False), default=None, metavar="FILE",
               help="The assumption effects table (default: assumption_effects.csv beside the network's files).")
 @format_option
 @output_option
@@ -66,6 +66,9 @@ def sensitivity(network: str | None, scenarios: tuple[str, ...], baseline: bool,
     from ..sensitivity import assumptions_table, rank_assumptions, sensitivity as derivatives, unranked_assumptions
     from .run import scenario_request
 
+    if wrt is not None and rank_for is not None:
+        raise click.UsageError("give either --wrt KIND:KEY (derivatives) or --rank-assumptions INSTITUTION (the "
+                               "ranking), not both")
     net, scen = load_network(network), scenario_request(scenarios, baseline)
     if rank_for is not None:
         ranking = rank_assumptions(net, rank_for, scen, effects=effects)

@@ -292,17 +292,23 @@ def _target_node(net, effects: pd.DataFrame, k: Any) -> int:
 
 
 def _edge_positions(net) -> dict[str, int]:
+    """Row of each ``edge_id`` in the edge table; -1 for an id on several rows (ambiguous)."""
     edges = net.edges
-    ids = edges["edge_id"].astype(str).tolist() if "edge_id" in edges.columns else []
-    return {e: k for k, e in enumerate(ids)}
+    ids = edges["edge_id"].astype(str).str.strip().tolist() if "edge_id" in edges.columns else []
+    pos: dict[str, int] = {}
+    for k, e in enumerate(ids):
+        pos[e] = -1 if e in pos else k
+    return pos
 
 
 def _edge_row(pos: dict[str, int], target: Any, effects: pd.DataFrame, k: Any) -> int:
-    found = pos.get(str(target))
-    if found is None:
+    found = pos.get(str(target).strip())
+    if found is None or found < 0:
         file, row = _effect_row(effects, k)
-        raise InvalidNetworkError([Problem(f"no obligation with edge_id {str(target)!r} in this network", file=file,
-                                           row=row, column="target", value=target)])
+        why = (f"no obligation with edge_id {str(target)!r} in this network" if found is None else
+               f"edge_id {str(target)!r} is on several rows of this network's edge table: which one it moves is "
+               "not known")
+        raise InvalidNetworkError([Problem(why, file=file, row=row, column="target", value=target)])
     return found
 
 

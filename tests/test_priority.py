@@ -169,6 +169,15 @@ def test_clear_many_and_the_path_engine_honour_priority():
     ({"collateral_value": [12.0, None]}, "collateral_value", "above the obligation"),
     ({"collateral_value": [-1.0, None]}, "collateral_value", ">= 0"),
     ({"edge_id": ["e1", "e1"], "covers": [None, "e1"]}, "edge_id", "used twice"),
+    # a misspelt kind: without an exact guarantee kind anywhere, the cap was owed in full and covers ignored
+    ({"kind": ["loan", "Guarantee"]}, "covers",
+     "covers 'e1' on a row whose kind is not 'guarantee' (its kind is 'Guarantee'; did you mean 'guarantee'?)"),
+    ({"kind": ["loan", "guarantees"]}, "covers", "did you mean 'guarantee'?"),
+    ({"kind": ["loan", "loan"]}, "covers", "covers 'e1' on a row whose kind is not 'guarantee' (its kind is 'loan')"),
+    ({"kind": ["loan", "residual_value_guarante"], "covers": [None, None], "residual_value": [None, 50.0],
+      "asset_value": [None, 47.0]}, "residual_value",
+     "residual_value on a row whose kind is not 'residual_value_guarantee' (its kind is 'residual_value_guarante'; "
+     "did you mean 'residual_value_guarantee'?)"),
 ])
 def test_bad_priority_values_are_located(tmp_path, change, column, text):
     edges = {"edge_id": ["e1", "g1"], "debtor": ["SPV", "Sponsor"], "creditor": ["Bank", "Bank"],

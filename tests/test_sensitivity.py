@@ -294,6 +294,19 @@ def test_effects_file_is_read_like_a_network_file(tmp_path):
     assert both.exit_code == 2 and "not both" in both.output
 
 
+def test_an_effect_on_an_edge_id_given_twice_is_an_error(tmp_path):
+    """Two rows of the edge table share the edge_id the effects table names: which one moves is not known (it
+    moved the last one)."""
+    d = _assumption_dataset(tmp_path)
+    pd.DataFrame({"debtor": ["A", "B"], "creditor": ["B", "A"], "amount": [3.0, 1.0],
+                  "edge_id": ["lease1", "lease1"]}).to_csv(d / "edges.csv", index=False)
+    with pytest.raises(contagion.InvalidNetworkError) as info:
+        sensitivity(contagion.read_network(d), "assumption:term", scenarios=())
+    assert str(info.value.problems[0]) == (
+        f"{d / 'assumption_effects.csv'}, row 2, column 'target': edge_id 'lease1' is on several rows of this "
+        "network's edge table: which one it moves is not known (value: 'lease1')")
+
+
 # ---------------------------------------------------------------------- CLI
 def test_cli_json_csv_and_table(tmp_path):
     runner = CliRunner()

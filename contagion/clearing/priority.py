@@ -51,7 +51,7 @@ from typing import Any
 import numpy as np
 
 from .._columns import is_blank, located_numbers, table_file
-from ..errors import ConvergenceError, InvalidNetworkError, Problem, shown
+from ..errors import ConvergenceError, InvalidNetworkError, Problem, did_you_mean, shown
 
 __all__ = ["PRIORITY_COLUMNS", "uses_priority", "refuse_priority", "owed_network", "ContingentSpec", "contingent_spec",
            "clear_priority", "priority_result", "priority_batch", "priority_columns", "call_rows",
@@ -106,7 +106,10 @@ def uses_priority(net: Any) -> bool:
     if edges is not None:
         if "kind" in edges.columns:     # a network's kinds are stripped (FinancialNetwork.from_edges)
             found = _has_kind(edges["kind"], GUARANTEE_KINDS, stripped=True)
-        found = found or any(c in edges.columns and _any_set(edges[c]) for c in ("seniority", "collateral_value"))
+        # (a covers / residual_value / asset_value given on any row: checked, even where the kind is misspelt)
+        found = found or any(c in edges.columns and _any_set(edges[c]) for c in ("seniority", "collateral_value",
+                                                                                 "covers", "residual_value",
+                                                                                 "asset_value"))
     if not found and nodes is not None and "external_seniority" in nodes.columns:
         found = _any_set(nodes["external_seniority"])
     net.__dict__["_uses_priority"] = found     # the network is an immutable value: safe to remember
@@ -219,8 +222,8 @@ def contingent_spec(net: Any, collateral_within_amount: bool = True) -> Continge
     for k, target in enumerate(col("covers")):
         if not guarantee[k]:
             if not _blank(target):
-                problems.append(Problem(f"covers {shown(target)} on a row whose kind is not 'guarantee'", efile,
-                                        k + offset, "covers"))
+                problems.append(Problem(f"covers {shown(target)} on a row whose kind is not 'guarantee'"
+                                        f"{_kind_hint(kinds[k])}", efile, k + offset, "covers"))
             continue
         if _blank(target):
             problems.append(Problem("a guarantee needs covers = the edge_id of the obligation it guarantees", efile,
@@ -242,6 +245,10 @@ def contingent_spec(net: Any, collateral_within_amount: bool = True) -> Continge
     fixed = cap.copy()
     K = located_numbers(col("residual_value"), "residual_value", efile, offset, problems, low=0)
     V = located_numbers(col("asset_value"), "asset_value", efile, offset, problems, low=0)
+    for name, arr in (("residual_value", K), ("asset_value", V)):   # only a residual value guarantee has them
+        for k in np.flatnonzero(~np.isnan(arr) & ~rvg):
+            problems.append(Problem(f"{name} on a row whose kind is not 'residual_value_guarantee'"
+                                    f"{_kind_hint(kinds[k])}", efile, k + offset, name))
     for k in np.flatnonzero(rvg):
         for name, arr in (("residual_value", K), ("asset_value", V)):
             if np.isnan(arr[k]):
@@ -260,6 +267,13 @@ def contingent_spec(net: Any, collateral_within_amount: bool = True) -> Continge
     return ContingentSpec(seniority=seniority, collateral=np.nan_to_num(collateral, nan=0.0),
                           external_seniority=ext_sen, guarantee=guarantee, covers=covers, fixed_amount=fixed, cap=cap,
                           residual=rvg, shortfall_value=gap)
+
+
+def _kind_hint(kind: str) -> str:
+    """`` (its kind is 'Guarantee'; did you mean 'guarantee'?)``: a row's kind, and the guarantee kind it may
+    have meant."""
+    hint = did_you_mean(kind, GUARANTEE_KINDS).strip()
+    return f" (its kind is {shown(kind)}" + (f"; {hint[1:-1]})" if hint else ")")
 
 
 def _check_guarantee_cycles(net: Any, guarantee: np.ndarray, covers: np.ndarray, file: str, offset: int,

@@ -679,3 +679,49 @@ def test_a_spreadsheet_file_says_how_to_give_it(tmp_path):
     with pytest.raises(ContagionError, match=r"cannot tell the network format \(suffix '.xlsx'\).*; a spreadsheet: "
                                               r"save its two sheets as nodes.csv and edges.csv in a folder"):
         read_network(book)
+
+
+# ---------------------------------------------------------------------- column names a little off
+@pytest.mark.parametrize("table, header, row, meant, how", [
+    ("edges", "debtor,creditor,amount,Seniority\nP,B,10,1\nP,C,10,2\n", "Seniority", "seniority", "only in case"),
+    ("edges", "debtor,creditor,amount,seniorty\nP,B,10,1\nP,C,10,2\n", "seniorty", "seniority", "by one letter"),
+    ("edges", "debtor,creditor,amount,max-ltv\nP,B,10,0.8\nP,C,10,0.8\n", "max-ltv", "max_ltv", "only in case"),
+    ("edges", "debtor,creditor,amount,Covers\nP,B,10,\nP,C,10,\n", "Covers", "covers", "only in case"),
+    ("nodes", "id,external_asets\nP,10\nB,0\nC,0\n", "external_asets", "external_assets", "by one letter"),
+    ("nodes", "id,external_assets,External_Seniority\nP,10,1\nB,0,1\nC,0,1\n", "External_Seniority",
+     "external_seniority", "only in case"),
+])
+def test_a_column_named_almost_like_a_known_one_is_an_error(tmp_path, table, header, row, meant, how):
+    """Read as it is, the column would be an attribute and the known one would take its default: P's claims of
+    10 and 10 at seniority 1 and 2 paid pro rata (B gets 5 of P's 10), outside assets 0."""
+    from click.testing import CliRunner
+
+    from contagion.cli import cli
+
+    folder = tmp_path / "net"
+    folder.mkdir()
+    (folder / "nodes.csv").write_text("id,external_assets\nP,10\nB,0\nC,0\n")
+    (folder / "edges.csv").write_text("debtor,creditor,amount\nP,B,10\nP,C,10\n")
+    (folder / f"{table}.csv").write_text(header)
+    out = CliRunner().invoke(cli, ["run", str(folder)])
+    assert out.exit_code == 1
+    assert (f"{table}.csv, row 1, column '{row}': column name differs from the known column '{meant}' {how}"
+            in out.output)
+
+
+def test_columns_and_dataset_toml_name_only_what_contagion_reads(tmp_path):
+    """--columns amout=kind and a dataset.toml key default_scenaro were accepted and did nothing."""
+    from click.testing import CliRunner
+
+    from contagion.cli import cli
+
+    folder = tmp_path / "net"
+    folder.mkdir()
+    (folder / "nodes.csv").write_text("id,external_assets\nP,10\nB,0\n")
+    (folder / "edges.csv").write_text("debtor,creditor,amount,kind\nP,B,10,loan\n")
+    out = CliRunner().invoke(cli, ["run", str(folder), "--columns", "amout=kind"])
+    assert out.exit_code == 1 and "'amout' is not a column contagion reads (did you mean 'amount'?)" in out.output
+    (folder / "dataset.toml").write_text('default_scenaro = "x"\n')
+    out = CliRunner().invoke(cli, ["run", str(folder)])
+    assert out.exit_code == 1
+    assert "unknown key 'default_scenaro'; did you mean 'default_scenario'?" in out.output

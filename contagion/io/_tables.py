@@ -70,21 +70,60 @@ KNOWN_NODE_COLUMNS = ("id", "name", "type", "external_assets", "external_liabili
 KNOWN_EDGE_COLUMNS = ("debtor", "creditor", "amount", "kind")
 
 
+#: Further columns with a meaning (DESIGN §7 dated debt, §8 priority and guarantees, fire-sale holdings): a
+#: column named like one of them but not quite is a mistake too (see :func:`near_misses`).
+MEANINGFUL_NODE_COLUMNS = KNOWN_NODE_COLUMNS + ("external_seniority", "asset_units", "target_leverage")
+MEANINGFUL_EDGE_COLUMNS = KNOWN_EDGE_COLUMNS + (
+    "edge_id", "start", "end", "principal", "rate", "maturity", "amortization", "rollover", "max_ltv",
+    "collateral", "term_years", "covers", "seniority", "collateral_value", "residual_value", "asset_value")
+#: Names at least this long are also matched one letter off (``seniorty``, ``external_asets``); shorter ones
+#: (``rate``, ``end``) would catch ordinary attribute names.
+TYPO_MIN_LENGTH = 8
+
+
 def _folded(name: Any) -> str:
     return re.sub(r"[\s_\-.]+", "", str(name)).casefold()
 
 
+def _one_letter_off(a: str, b: str) -> bool:
+    """Whether ``a`` becomes ``b`` by one letter inserted, deleted or replaced, or two neighbours swapped."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        diff = [k for k in range(len(a)) if a[k] != b[k]]
+        return len(diff) == 1 or (len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]]
+                                  and a[diff[1]] == b[diff[0]])
+    short, long_ = (a, b) if len(a) < len(b) else (b, a)
+    k = next((k for k in range(len(short)) if short[k] != long_[k]), len(short))
+    return short[k:] == long_[k + 1:]
+
+
 def near_misses(columns: Iterable[Any], known: Sequence[str]) -> list[tuple[Any, str]]:
     """``(column, known column)`` for each column whose name differs from a known one only in case, spaces,
-    ``_``, ``-`` or ``.`` (``External_Assets``, ``external assets``, ``ID``): read as it is, it would be kept
-    as an extra attribute while the known column silently took its default.
+    ``_``, ``-`` or ``.`` (``External_Assets``, ``external assets``, ``ID``), or, for a known name of at least
+    :data:`TYPO_MIN_LENGTH` letters, by one letter (``seniorty``): read as it is, it would be kept as an extra
+    attribute while the known column silently took its default. ``known``: the table's known columns
+    (:data:`KNOWN_NODE_COLUMNS` or :data:`KNOWN_EDGE_COLUMNS`, widened to :data:`MEANINGFUL_NODE_COLUMNS` /
+    :data:`MEANINGFUL_EDGE_COLUMNS`).
 
     >>> near_misses(["id", "External_Assets", "externalassets ", "sponsor"], KNOWN_NODE_COLUMNS)
     [('External_Assets', 'external_assets'), ('externalassets ', 'external_assets')]
+    >>> near_misses(["Seniority", "seniorty", "max-ltv", "rates", "notes"], KNOWN_EDGE_COLUMNS)
+    [('Seniority', 'seniority'), ('seniorty', 'seniority'), ('max-ltv', 'max_ltv')]
     """
-    folded = {_folded(k): k for k in known}
-    return [(c, folded[_folded(c)]) for c in columns
-            if c not in known and _folded(c) in folded]
+    wide = {tuple(KNOWN_NODE_COLUMNS): MEANINGFUL_NODE_COLUMNS, tuple(KNOWN_EDGE_COLUMNS): MEANINGFUL_EDGE_COLUMNS}
+    names = wide.get(tuple(known), tuple(known))
+    folded = {_folded(k): k for k in names}
+    out = []
+    for c in columns:
+        if c in names or (isinstance(c, str) and c.startswith("asset_units_")):
+            continue
+        f = _folded(c)
+        meant = folded.get(f) or next((k for k in names if len(k) >= TYPO_MIN_LENGTH
+                                       and _one_letter_off(f, _folded(k))), None)
+        if meant is not None:
+            out.append((c, meant))
+    return out
 
 
 def split_columns(columns: Mapping[str, str] | None) -> tuple[dict[str, str], dict[str, str]]:
@@ -95,7 +134,15 @@ def split_columns(columns: Mapping[str, str] | None) -> tuple[dict[str, str], di
     >>> split_columns({"id": "bank_id", "debtor": "source", "creditor": "target"})
     ({'id': 'bank_id'}, {'debtor': 'source', 'creditor': 'target'})
     """
-    nodes = {ours: theirs for ours, theirs in (columns or {}).items() if ours in KNOWN_NODE_COLUMNS}
+    ours_known = MEANINGFUL_NODE_COLUMNS + MEANINGFUL_EDGE_COLUMNS
+    for ours in columns or {}:
+        if ours not in ours_known and not str(ours).startswith("asset_units_"):
+            from ..errors import did_you_mean
+
+            raise ContagionError(f"columns=: {ours!r} is not a column contagion reads{did_you_mean(str(ours), ours_known)}"
+                                 f" (ours: {', '.join(ours_known)})")
+    nodes = {ours: theirs for ours, theirs in (columns or {}).items() if ours in MEANINGFUL_NODE_COLUMNS
+             or str(ours).startswith("asset_units_")}
     edges = {ours: theirs for ours, theirs in (columns or {}).items() if ours not in nodes}
     twice = columns_named_twice(columns)
     if twice:
@@ -113,7 +160,7 @@ def columns_named_twice(columns: Mapping[str, str] | None) -> str:
     for node_table in (True, False):
         seen: dict[str, str] = {}
         for ours, theirs in (columns or {}).items():
-            if (ours in KNOWN_NODE_COLUMNS) != node_table:
+            if (ours in MEANINGFUL_NODE_COLUMNS or str(ours).startswith("asset_units_")) != node_table:
                 continue
             if theirs in seen:
                 return (f"{seen[theirs]!r} and {ours!r} are both read from {theirs!r}; each of our columns needs "
@@ -134,9 +181,11 @@ def rename_columns(table: pd.DataFrame, columns: Mapping[str, str], label: str, 
     return table.rename(columns={theirs: ours for ours, theirs in columns.items() if theirs in table.columns})
 
 
-def near_miss_message(meant: str) -> str:
-    return (f"column name differs from the known column '{meant}' only in case, spaces or '_'/'-': rename it "
-            f"'{meant}' (as it is, {meant} would be left at its default)")
+def near_miss_message(meant: str, column: Any = None) -> str:
+    how = ("only in case, spaces or '_'/'-'" if column is None or _folded(column) == _folded(meant)
+           else "by one letter")
+    return (f"column name differs from the known column '{meant}' {how}: rename it '{meant}' (as it is, {meant} "
+            f"would be left at its default)")
 
 
 def build_network(
@@ -184,7 +233,7 @@ def build_network(
     for table, known, section, tfile in ((nodes, KNOWN_NODE_COLUMNS, nodes_section, nodes_file),
                                          (edges, KNOWN_EDGE_COLUMNS, edges_section, edges_file)):
         for col, meant in near_misses(table.columns, known):
-            found.append(LocatedProblem(near_miss_message(meant), file=tfile or file, column=str(col), where=section,
+            found.append(LocatedProblem(near_miss_message(meant, col), file=tfile or file, column=str(col), where=section,
                                         value=col))
     skip = skip_rows or {}
     try:

@@ -406,7 +406,7 @@ def read_csv_dir(path: str | os.PathLike, columns: Mapping[str, str] | None = No
         raise InvalidNetworkError(sorted(problems + renamed, key=place))
     for table, known, file in ((nodes, KNOWN_NODE_COLUMNS, nodes_path), (edges, KNOWN_EDGE_COLUMNS, edges_path)):
         for col, meant in near_misses(table.columns if table is not None else (), known):
-            problems.append(Problem(near_miss_message(meant), file=str(file), row=1, column=str(col), value=col))
+            problems.append(Problem(near_miss_message(meant, col), file=str(file), row=1, column=str(col), value=col))
     if edges is not None and not {"debtor", "creditor", "amount"} <= set(edges.columns):
         hint = _edge_list_hint(edges.columns)
         if hint:

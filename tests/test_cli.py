@@ -669,3 +669,21 @@ def test_notes_wrap_at_a_terminals_width_and_stay_one_line_in_a_pipe(monkeypatch
     lines = capsys.readouterr().err.splitlines()
     assert lines == ["applying the default scenario 'openai-revenue-shortfall' of ai-infrastructure",
                      "  (choose another with --scenario, or none with --baseline)"]
+
+
+def test_input_files_are_named_in_their_errors(tmp_path):
+    """A sweep configuration's problem names its file (validate did, sweep did not); an empty scenario file is an
+    error, not a scenario without shocks; two holdings columns of one asset name the file and the column."""
+    net = _write_net(tmp_path / "net", "id,external_assets,asset_units,asset_units_asset\nA,5,1,2\nB,6,0,0\n",
+                     "debtor,creditor,amount\nA,B,10\n")
+    cfg = tmp_path / "s.toml"
+    cfg.write_text('[[shocks]]\ntarget = "Q"\ndistribution = "uniform"\nlow = 0\nhigh = 0.5\n')
+    out = invoke("sweep", str(net), "--config", str(cfg), "-n", "10", ok=False)
+    assert out.exit_code == 1 and f"{cfg}: sweep 's': shocks[0].target: unknown institution 'Q'" in out.stderr
+    empty = tmp_path / "empty.toml"
+    empty.write_text("")
+    out = invoke("run", str(net), "-s", str(empty), ok=False)
+    assert out.exit_code == 1 and f"{empty}: the scenario file is empty" in out.stderr
+    out = invoke("run", str(net), "-m", "fire-sale", "--impact", "0.1", ok=False)
+    assert out.exit_code == 1 and (f"{net / 'nodes.csv'}, column 'asset_units_asset': asset 'asset' has two "
+                                   "holdings columns, 'asset_units' and 'asset_units_asset'") in out.stderr

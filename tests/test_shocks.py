@@ -520,9 +520,14 @@ def test_missing_file_and_unknown_suffix(tmp_path):
         SAMPLE.save(tmp_path / "x.ini")
 
 
-def test_empty_file_is_an_empty_scenario(tmp_path):
-    (tmp_path / "empty.yaml").write_text("", encoding="utf-8")
-    assert load_scenario(tmp_path / "empty.yaml") == Scenario("empty", "", ())
+def test_empty_file_is_an_error_and_shocks_none_an_empty_scenario(tmp_path):
+    """A file with nothing in it is a mistake (a failed save), as for a sweep configuration; a scenario without
+    shocks says so."""
+    (tmp_path / "empty.yaml").write_text(" \n", encoding="utf-8")
+    with pytest.raises(ScenarioError, match="empty.yaml: the scenario file is empty"):
+        load_scenario(tmp_path / "empty.yaml")
+    (tmp_path / "none.yaml").write_text("shocks: []\n", encoding="utf-8")
+    assert load_scenario(tmp_path / "none.yaml") == Scenario("none", "", ())
 
 
 # ---------------------------------------------------------------------- finding scenarios

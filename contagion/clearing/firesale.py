@@ -243,8 +243,12 @@ def asset_holdings(net) -> tuple[tuple[str, ...], np.ndarray]:
         vals = located_numbers(nodes[c], str(c), file, offset, problems, low=0,
                                want="a finite number >= 0 (units of the asset held)")
         units[:, k] = np.nan_to_num(vals, nan=0.0)
-    if len(set(names)) != len(names):
-        problems.append(Problem(f"asset names repeat: {sorted(names)} (asset_units is the asset 'asset')"))
+    seen: dict[str, Any] = {}
+    for c, name in zip(cols, names):
+        if name in seen:     # two columns for one asset (asset_units is the asset 'asset')
+            problems.append(Problem(f"asset {name!r} has two holdings columns, {seen[name]!r} and {str(c)!r} "
+                                    f"(asset_units is the asset 'asset')", file=file, column=str(c)))
+        seen.setdefault(name, str(c))
     for c, name in zip(cols, names):
         if not name.strip():
             problems.append(Problem("this holdings column names no asset: write asset_units_<name> (or "

@@ -98,4 +98,7 @@ def load_scenario(path: str | Path) -> Scenario:
         raise ScenarioError(f"{path}: unknown scenario file suffix {shown(path.suffix)}; "
                             f"use one of {', '.join(SCENARIO_SUFFIXES)}")
     text = read_config_text(path, "scenario file")
+    if not text.strip():     # an empty file is a mistake, not a scenario without shocks (write shocks = [])
+        raise ScenarioError(f"{path}: the scenario file is empty (a scenario without shocks says shocks = [], or "
+                            f"\"shocks\": [] in JSON)")
     return parse_scenario(text, suffix, name=path.stem, source=str(path))

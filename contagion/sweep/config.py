@@ -194,6 +194,13 @@ class SweepConfig:
     bins: int = 40
     scenario: str | None = None
     shocks: tuple[ShockDistribution, ...] = field(default_factory=tuple)
+    #: the file it was read from (named in messages); not part of the configuration
+    source: str | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def where(self) -> str:
+        """How messages name it: ``sweep 'x'``, after its file when it was read from one."""
+        return f"{self.source}: sweep {self.name!r}" if self.source else f"sweep {self.name!r}"
 
     @classmethod
     def from_dict(cls, data: Any, *, name: str | None = None, source: str | None = None) -> "SweepConfig":
@@ -245,7 +252,7 @@ class SweepConfig:
         if problems:
             raise ScenarioError.listing([prefix + p for p in problems])
         return cls(name=cfg_name, description=desc, correlation=float(rho), levels=tuple(sorted(set(levels))),
-                   bins=int(bins), scenario=scen, shocks=tuple(entries))
+                   bins=int(bins), scenario=scen, shocks=tuple(entries), source=source)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"name": self.name, "description": self.description, "correlation": self.correlation,

@@ -138,12 +138,12 @@ def _masks(net, config: SweepConfig) -> tuple[list[np.ndarray], list[str]]:
         try:
             mask = entry.node_mask(net)
         except ScenarioError as exc:
-            problems.append(f"sweep {config.name!r}: shocks[{k}].{exc}")
+            problems.append(f"{config.where}: shocks[{k}].{exc}")
             mask = np.zeros(net.n, dtype=bool)
         clash = mask & (owner >= 0)
         if clash.any():
             i = int(np.flatnonzero(clash)[0])
-            problems.append(f"sweep {config.name!r}: shocks[{k}]: {net.names[i]!r} is already hit by "
+            problems.append(f"{config.where}: shocks[{k}]: {net.names[i]!r} is already hit by "
                             f"shocks[{owner[i]}]; each institution may follow one distribution")
         owner[mask & (owner < 0)] = k
         masks.append(mask)

@@ -511,6 +511,20 @@ def test_read_missing_path_and_csv_file_instead_of_directory(tmp_path):
     assert [(Path(p.file).name, p.message) for p in info.value.problems] == [("edges.csv", "file not found")]
 
 
+@pytest.mark.parametrize("name, fmt", [("nodes.csv", "csv"), ("edges.csv", "csv"), ("nodes.parquet", "parquet"),
+                                       ("edges.parquet", "parquet")])
+def test_a_directory_where_a_network_file_is_expected_is_an_error(tmp_path, name, fmt):
+    """A folder named nodes.csv is not a missing nodes.csv (institutions taken from the edges, outside amounts
+    silently 0): an error naming it."""
+    write_network(contagion.load_dataset("chain"), tmp_path / "net", format=fmt)
+    (tmp_path / "net" / name).unlink()
+    (tmp_path / "net" / name).mkdir()
+    with pytest.raises(InvalidNetworkError) as info:
+        read_network(tmp_path / "net", format=fmt)
+    assert [(p.file, p.message) for p in info.value.problems] == [
+        (str(tmp_path / "net" / name), f"is a directory, not a {'CSV ' if fmt == 'csv' else ''}file")]
+
+
 # ---------------------------------------------------------------------- atomic writes
 def _failing_fsync(monkeypatch, fail_on_call: int) -> None:
     """Make the n-th ``os.fsync`` fail, as a full disk would, after the data went to the temporary file."""

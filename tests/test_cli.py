@@ -687,3 +687,50 @@ def test_input_files_are_named_in_their_errors(tmp_path):
     out = invoke("run", str(net), "-m", "fire-sale", "--impact", "0.1", ok=False)
     assert out.exit_code == 1 and (f"{net / 'nodes.csv'}, column 'asset_units_asset': asset 'asset' has two "
                                    "holdings columns, 'asset_units' and 'asset_units_asset'") in out.stderr
+
+
+# ---------------------------------------------------------------------- the multi-year data, whatever the command
+_DATED_NODES = "id,external_assets\nA,20\nB,0\n"
+
+
+@pytest.mark.parametrize("edges, tables, where, message", [
+    ("debtor,creditor,amount,principal,rate,maturity,amortization\nA,B,5,100,0.05,2028,balloon\n", {},
+     "edges.csv, row 2, column 'amortization'", "must be one of bullet, linear, got 'balloon'"),
+    ("debtor,creditor,amount,principal,rate,maturity,rollover\nA,B,5,100,0.05,2028,sometimes\n", {},
+     "edges.csv, row 2, column 'rollover'", "must be one of none, always, ltv, got 'sometimes'"),
+    ("debtor,creditor,amount,start\nA,B,5,soon\n", {}, "edges.csv, row 2, column 'start'",
+     "must be a whole year, got 'soon'"),
+    ("debtor,creditor,amount,start,end\nA,B,5,2028,2026\n", {}, "edges.csv, row 2, column 'end'",
+     "end 2026 is before start 2028"),
+    ("debtor,creditor,amount,principal,rate,maturity,rollover,term_years\nA,B,5,100,0.05,2028,always,-2\n", {},
+     "edges.csv, row 2, column 'term_years'",
+     "must be a whole number of years >= 1 (the term a rolled principal is re-lent for), got -2"),
+    ("debtor,creditor,amount,principal,rate,maturity,rollover,max_ltv,collateral\nA,B,5,100,0.05,2028,ltv,0.8,gpu\n",
+     {"collateral.csv": "id,value,year,economic_life\ngpu,-200,2026,3\n"}, "collateral.csv, row 2, column 'value'",
+     "must be a finite number >= 0, got '-200'"),
+])
+@pytest.mark.parametrize("command", [["run", "--baseline"], ["run"], ["info"], ["view", "--baseline", "-o", "{tmp}/v.html"],
+                                     ["validate"]])
+def test_every_command_rejects_bad_multi_year_data(tmp_path, edges, tables, where, message, command):
+    """A one-year command (run, view, info without --horizon) reads the same network as validate and a path:
+    a value they reject is an error (exit 1, located), not data used silently."""
+    folder = _write_net(tmp_path / "net", _DATED_NODES, edges)
+    for name, text in tables.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    args = [a.format(tmp=tmp_path) for a in command[1:]]
+    out = CliRunner().invoke(cli, [command[0], str(folder), *args], catch_exceptions=False)
+    assert out.exit_code == 1, out.output
+    assert f"{folder / where}: {message}" in out.output
+    assert not (tmp_path / "v.html").exists()
+
+
+def test_a_network_without_multi_year_data_reads_no_table_and_checks_no_column(tmp_path, monkeypatch):
+    """The check costs nothing on a network without dated columns or tables beside it (no schedule is read)."""
+    import contagion.paths.engine as engine
+
+    def fail(net):
+        raise AssertionError("schedule_of called on a network without dated columns")
+
+    monkeypatch.setattr(engine, "schedule_of", fail)
+    folder = _write_net(tmp_path / "net", "id,external_assets\nA,20\nB,0\n", "debtor,creditor,amount\nA,B,5\n")
+    assert invoke("run", str(folder), "--baseline", "-f", "csv").exit_code == 0

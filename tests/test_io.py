@@ -511,6 +511,73 @@ def test_read_missing_path_and_csv_file_instead_of_directory(tmp_path):
     assert [(Path(p.file).name, p.message) for p in info.value.problems] == [("edges.csv", "file not found")]
 
 
+@pytest.mark.parametrize("name, fmt", [("nodes.csv", "csv"), ("edges.csv", "csv"), ("nodes.parquet", "parquet"),
+                                       ("edges.parquet", "parquet")])
+def test_a_directory_where_a_network_file_is_expected_is_an_error(tmp_path, name, fmt):
+    """A folder named nodes.csv is not a missing nodes.csv (institutions taken from the edges, outside amounts
+    silently 0): an error naming it."""
+    write_network(contagion.load_dataset("chain"), tmp_path / "net", format=fmt)
+    (tmp_path / "net" / name).unlink()
+    (tmp_path / "net" / name).mkdir()
+    with pytest.raises(InvalidNetworkError) as info:
+        read_network(tmp_path / "net", format=fmt)
+    assert [(p.file, p.message) for p in info.value.problems] == [
+        (str(tmp_path / "net" / name), f"is a directory, not a {'CSV ' if fmt == 'csv' else ''}file")]
+
+
+# ---------------------------------------------------------------------- the §7/§8 columns of every format
+def _columns_network() -> FinancialNetwork:
+    """Valid as a network; bad in the columns read later: the dated columns (§7), the guarantee and seniority
+    columns (§8), the fire-sale holdings."""
+    edges = pd.DataFrame({"debtor": ["A", "B"], "creditor": ["B", "C"], "amount": [5.0, 4.0],
+                          "principal": [100.0, None], "rate": [0.05, None], "maturity": [2027, None],
+                          "amortization": ["bullet", "balloon"], "edge_id": ["e1", "g1"], "kind": ["loan", "guarantee"],
+                          "covers": [None, "e9"], "seniority": [1, 0]})
+    nodes = pd.DataFrame({"id": ["A", "B", "C"], "external_assets": [20.0, 0.0, 0.0], "asset_units": [-1.0, 0.0, 2.0]})
+    return FinancialNetwork.from_edges(edges, nodes)
+
+
+@pytest.mark.parametrize("fmt, edge, node", [
+    ("csv", "{path}/edges.csv, row 3", "{path}/nodes.csv, row 2"),
+    ("json", "{path}, edges[1]", "{path}, nodes[0]"),
+    ("parquet", "{path}/edges.parquet, row index 1", "{path}/nodes.parquet, row index 0"),
+    ("graphml", "{path}, edge 1 ('B' -> 'C')", "{path}, node 'A'"),
+])
+def test_problems_of_the_later_columns_are_located_as_the_format_says_rows(tmp_path, fmt, edge, node):
+    """The dated, guarantee, seniority and holdings columns are located in the file the network was read from,
+    as the reader locates its own problems (they named '<file>.json/edges.csv, row 2' for every format)."""
+    from contagion.clearing.firesale import asset_holdings
+    from contagion.clearing.priority import contingent_spec
+    from contagion.paths import schedule_of
+
+    path = tmp_path / ("net" if fmt in ("csv", "parquet") else f"net.{fmt}")
+    write_network(_columns_network(), path, format=fmt)
+    net = read_network(path, format=fmt)
+    edge, node = edge.format(path=path), node.format(path=path)
+    found = []
+    for check in (schedule_of, contingent_spec, asset_holdings):
+        with pytest.raises(InvalidNetworkError) as info:
+            check(net)
+        found += [str(p) for p in info.value.problems]
+    assert found == [
+        f"{edge}, column 'amortization': must be one of bullet, linear, got 'balloon'",
+        f"{edge}, column 'seniority': must be a whole number >= 1 (1 = paid first), got 0",
+        f"{edge}, column 'covers': covers 'e9': no obligation has this edge_id",
+        f"{node}, column 'asset_units': must be a finite number >= 0 (units of the asset held), got -1.0"]
+
+
+def test_a_row_named_in_a_message_is_named_as_the_format_says_it(tmp_path):
+    from contagion.clearing.priority import contingent_spec
+
+    net = FinancialNetwork.from_edges(pd.DataFrame({"debtor": ["A", "B"], "creditor": ["B", "C"], "amount": [5.0, 4.0],
+                                                    "edge_id": ["e1", "e1"]}))
+    write_network(net, tmp_path / "n.json")
+    with pytest.raises(InvalidNetworkError) as info:
+        contingent_spec(read_network(tmp_path / "n.json"))
+    assert [str(p) for p in info.value.problems] == [
+        f"{tmp_path / 'n.json'}, edges[1], column 'edge_id': edge_id 'e1' is used twice (first on edges[0])"]
+
+
 # ---------------------------------------------------------------------- atomic writes
 def _failing_fsync(monkeypatch, fail_on_call: int) -> None:
     """Make the n-th ``os.fsync`` fail, as a full disk would, after the data went to the temporary file."""

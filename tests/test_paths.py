@@ -340,6 +340,127 @@ def test_unknown_collateral_id_is_located(tmp_path):
     assert info.value.problems[0].row == 2
 
 
+# ---------------------------------------------------------------------- term_years, values without a principal
+_ROLLS = "debtor,creditor,amount,principal,rate,maturity,rollover,term_years\nA,B,5,100,0.05,2026,always,{term}\n"
+
+
+@pytest.mark.parametrize("term", ["0", "0.5", "1.2", "2.5", "-2"])
+def test_a_rolled_term_that_is_not_a_whole_number_of_years_is_located(tmp_path, term):
+    """term_years on a row that rolls is the term a rolled principal is re-lent for: a whole number of years >= 1
+    (blank = 1). 0, 0.5, 1.2 used to become 1 and 2.5 became 2, silently."""
+    net = contagion.read_network(_write(tmp_path / "net", _ROLLS.format(term=term)))
+    with pytest.raises(InvalidNetworkError) as info:
+        clear_path(net, (2026, 2028))
+    [problem] = info.value.problems
+    assert (Path(str(problem.file)).name, problem.row, problem.column) == ("edges.csv", 2, "term_years")
+    assert f"must be a whole number of years >= 1 (the term a rolled principal is re-lent for), got {term}" \
+        in str(problem)
+
+
+def test_a_whole_term_rolls_for_that_many_years_and_a_blank_one_for_one(tmp_path):
+    two = clear_path(contagion.read_network(_write(tmp_path / "two", _ROLLS.format(term="2"))), (2026, 2029))
+    one = clear_path(contagion.read_network(_write(tmp_path / "one", _ROLLS.format(term=""))), (2026, 2029))
+    assert two.rolled_principal.tolist() == [100.0, 0.0, 100.0, 0.0]
+    assert one.rolled_principal.tolist() == [100.0, 100.0, 100.0, 100.0]
+
+
+def test_term_years_of_a_row_that_does_not_roll_is_kept_as_it_is(tmp_path):
+    """On a row that does not roll (a lease, a bond held to maturity) term_years describes the contract (the
+    built-in data's 3.5-year compute contracts): kept, not checked as a rollover term."""
+    folder = _write(tmp_path / "net", "debtor,creditor,amount,principal,rate,maturity,term_years\n"
+                                      "A,B,5,,,,3.5\nB,A,1,10,0.1,2027,5.5\n")
+    net = contagion.read_network(folder)
+    assert net.edges["term_years"].tolist() == [3.5, 5.5]
+    clear_path(net, (2026, 2027))
+
+
+@pytest.mark.parametrize("columns, cells, column, message", [
+    ("rate", "0.05", "rate", "rate 0.05 without a principal (only a debt row has one)"),
+    ("amortization", "linear", "amortization", "amortization 'linear' without a principal (only a debt row is "
+                                               "repaid)"),
+    ("max_ltv,rollover", "0.8,always", "max_ltv", "max_ltv 0.8 without a principal (only a debt row has one)"),
+    ("maturity", "2027", "maturity", "maturity 2027 without a principal (only a debt row has one)"),
+])
+def test_a_dated_value_without_a_principal_is_located(tmp_path, columns, cells, column, message):
+    """A rate, a linear amortization or a max_ltv on a row without a principal describes nothing that falls
+    due: an error where it is, as a maturity without a principal already was (they were ignored)."""
+    folder = _write(tmp_path / "net", f"debtor,creditor,amount,principal,{columns}\nA,B,1,,"
+                                      f"{','.join('' for _ in cells.split(','))}\nB,A,5,,{cells}\n")
+    net = contagion.read_network(folder)
+    with pytest.raises(InvalidNetworkError) as info:
+        contagion.paths.schedule_of(net)
+    problem = next(p for p in info.value.problems if p.column == column)
+    assert (str(problem.file), problem.row) == (str(folder / "edges.csv"), 3)
+    assert problem.message == message
+
+
+def test_max_ltv_on_a_debt_row_that_does_not_roll_by_ltv_is_located(tmp_path):
+    folder = _write(tmp_path / "net", "debtor,creditor,amount,principal,rate,maturity,rollover,max_ltv\n"
+                                      "A,B,5,100,0.05,2027,none,0.8\n")
+    with pytest.raises(InvalidNetworkError) as info:
+        contagion.paths.schedule_of(contagion.read_network(folder))
+    assert [str(p) for p in info.value.problems] == [
+        f"{folder / 'edges.csv'}, row 2, column 'max_ltv': max_ltv 0.8 applies only to rollover 'ltv' (this row's "
+        "rollover is none)"]
+
+
+# ---------------------------------------------------------------------- collateral.csv / cashflows.csv as CSV
+_LTV = "debtor,creditor,amount,principal,rate,maturity,rollover,max_ltv,collateral\nA,B,5,100,0.05,2027,ltv,0.8,gpu\n"
+
+
+@pytest.mark.parametrize("table, text, expected", [
+    # a blank line is a row of the file: the rows after it keep their numbers
+    ("collateral", "id,value,year,economic_life\ngpu,200,2026,3\n\nold,-1,2026,3\n",
+     ["{file}, row 3: empty row (delete it)", "{file}, row 4, column 'value': must be a finite number >= 0, got '-1'"]),
+    ("collateral", "id,value,year,economic_life,value\ngpu,200,2026,3,50\n",
+     ["{file}, row 1, column 'value': duplicate column (columns 2 and 5) (value: 'value')"]),
+    ("collateral", "id,value,year,economic_life\ngpu,200,2026,3,9\n",
+     ["{file}, row 2: row has 5 cells but the header has 4 (value: 'gpu,200,2026,3,9')"]),
+    ("collateral", "id,value,year,economic_life\ngpu,200,2026\n",
+     ["{file}, row 2: row has 3 cells but the header has 4 (value: 'gpu,200,2026')"]),
+    ("cashflows", "id,year,external_assets\nA,2026,5\n\nB,2027,-3\n",
+     ["{file}, row 3: empty row (delete it)",
+      "{file}, row 4, column 'external_assets': must be a finite number >= 0, got '-3'"]),
+    ("cashflows", "id,year,external_assets,year\nA,2026,5,2027\n",
+     ["{file}, row 1, column 'year': duplicate column (columns 2 and 4) (value: 'year')"]),
+    ("cashflows", "id,year,external_assets\nA,2026,5,7\n",
+     ["{file}, row 2: row has 4 cells but the header has 3 (value: 'A,2026,5,7')"]),
+])
+def test_the_tables_beside_a_network_are_read_by_the_network_csv_rules(tmp_path, table, text, expected):
+    """collateral.csv and cashflows.csv are read as nodes.csv and edges.csv are: rows as in the file, a
+    duplicate column or a row of more or fewer cells than the header is an error (pandas skipped blank lines,
+    kept the first of two columns and shifted extra cells)."""
+    folder = _write(tmp_path / "net", _LTV, **{table: text})
+    if table == "cashflows":
+        (folder / "collateral.csv").write_text("id,value,year,economic_life\ngpu,200,2026,3\n")
+    file = folder / f"{table}.csv"
+    with pytest.raises(InvalidNetworkError) as info:
+        clear_path(contagion.read_network(folder), (2026, 2028))
+    assert [str(p) for p in info.value.problems] == [e.format(file=file) for e in expected]
+    out = _cli("validate", str(folder))
+    assert out.exit_code == 1 and out.stdout.splitlines() == [e.format(file=file) for e in expected]
+
+
+def test_a_header_only_collateral_file_is_not_called_missing(tmp_path):
+    folder = _write(tmp_path / "net", _LTV, collateral="id,value,year,economic_life\n")
+    with pytest.raises(InvalidNetworkError) as info:
+        clear_path(contagion.read_network(folder), (2026, 2028))
+    assert [str(p) for p in info.value.problems] == [
+        f"{folder / 'edges.csv'}, row 2, column 'collateral': collateral 'gpu' is not in collateral.csv "
+        f"({folder / 'collateral.csv'} has no rows)"]
+
+
+@pytest.mark.parametrize("name", ["collateral.csv", "cashflows.csv"])
+def test_a_directory_where_a_table_file_is_expected_is_an_error(tmp_path, name):
+    folder = _write(tmp_path / "net", "debtor,creditor,amount\nA,B,5\n")
+    (folder / name).mkdir()
+    with pytest.raises(InvalidNetworkError) as info:
+        clear_path(contagion.read_network(folder), (2026, 2028))
+    assert [str(p) for p in info.value.problems] == [f"{folder / name}: is a directory, not a CSV file"]
+    out = _cli("run", str(folder), "--baseline")
+    assert out.exit_code == 1 and f"{folder / name}: is a directory, not a CSV file" in out.stderr
+
+
 # ---------------------------------------------------------------------- debt rows without an amount (DESIGN §7)
 _DEBT = "debtor,creditor,amount,principal,rate,maturity\nA,B,{amount},100,0.05,2028\nB,A,3,,,\n"
 

@@ -284,7 +284,7 @@ def overflow_problems(net: Any) -> list:
     """One located problem for each institution whose obligations, or whose outside assets and claims, add up
     past the largest float (1.8e308): its payments and equity cannot be written as numbers, so no clearing
     answers (exact arithmetic would find them, and they would still overflow when written out)."""
-    from .._columns import table_file
+    from .._columns import located_problems, table_rows
     from ..errors import Problem
 
     owes = net.total_obligations
@@ -293,14 +293,15 @@ def overflow_problems(net: Any) -> list:
     bad = np.flatnonzero(~np.isfinite(owes) | ~np.isfinite(has))
     if not bad.size:
         return []
-    file, offset = table_file(net.metadata, "nodes")
+    rows = table_rows(net, "nodes")
+    file, offset = rows.file, rows.offset
     out = []
     for i in bad:
         what = "its obligations" if not np.isfinite(owes[i]) else "its outside assets and claims"
         out.append(Problem(f"{what} add up past the largest float (1.8e308): no payment or equity can be written "
                            f"as a number (give the amounts in a larger unit, e.g. billions)", file, int(i) + offset,
                            "id", net.ids[i]))
-    return out
+    return located_problems(net, out)
 
 
 def is_wide(pbar: np.ndarray, assets: np.ndarray) -> bool:

@@ -89,7 +89,7 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
-from .._columns import located_numbers, table_file
+from .._columns import located_numbers, located_problems, table_rows
 from ..errors import ContagionError, ConvergenceError, InvalidNetworkError, Problem
 from .params import ParamSpec
 from .result import ClearingResult
@@ -238,7 +238,8 @@ def asset_holdings(net) -> tuple[tuple[str, ...], np.ndarray]:
     cols, names = _asset_columns(nodes)
     units = np.zeros((net.n, len(cols)))
     problems: list[Problem] = []
-    file, offset = table_file(net.metadata, "nodes")
+    rows = table_rows(net, "nodes")
+    file, offset = rows.file, rows.offset
     for k, c in enumerate(cols):
         vals = located_numbers(nodes[c], str(c), file, offset, problems, low=0,
                                want="a finite number >= 0 (units of the asset held)")
@@ -254,7 +255,7 @@ def asset_holdings(net) -> tuple[tuple[str, ...], np.ndarray]:
             problems.append(Problem("this holdings column names no asset: write asset_units_<name> (or "
                                     "asset_units for one asset)", file=file, column=str(c)))
     if problems:
-        raise InvalidNetworkError(problems)
+        raise InvalidNetworkError(located_problems(net, problems))
     return names, units
 
 
@@ -294,11 +295,11 @@ def _targets(net, leverage: Any) -> np.ndarray:
     nodes = net.nodes
     if "target_leverage" in nodes.columns:
         problems: list[Problem] = []
-        file, offset = table_file(net.metadata, "nodes")
-        col = located_numbers(nodes["target_leverage"], "target_leverage", file, offset, problems, low=1,
+        rows = table_rows(net, "nodes")
+        col = located_numbers(nodes["target_leverage"], "target_leverage", rows.file, rows.offset, problems, low=1,
                               want="a number >= 1 (assets / equity)")
         if problems:
-            raise InvalidNetworkError(problems)
+            raise InvalidNetworkError(located_problems(net, problems))
         out = np.where(np.isnan(col), out, col)
     return out
 

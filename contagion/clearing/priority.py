@@ -50,7 +50,7 @@ from typing import Any
 
 import numpy as np
 
-from .._columns import is_blank, located_numbers, table_file
+from .._columns import TableRows, is_blank, located_numbers, located_problems, table_rows
 from ..errors import ConvergenceError, InvalidNetworkError, Problem, did_you_mean, shown
 
 __all__ = ["PRIORITY_COLUMNS", "uses_priority", "refuse_priority", "owed_network", "ContingentSpec", "contingent_spec",
@@ -171,9 +171,9 @@ class ContingentSpec:
     shortfall_value: np.ndarray     # max(0, K - V) of each residual value guarantee (0 on other rows)
 
 
-def _where(net: Any) -> tuple[str, str, int]:
-    efile, offset = table_file(net.metadata, "edges")
-    return efile, table_file(net.metadata, "nodes")[0], offset
+def _where(net: Any) -> tuple[TableRows, TableRows]:
+    """Where the rows of the edge and node tables are (:func:`contagion._columns.table_rows`)."""
+    return table_rows(net, "edges"), table_rows(net, "nodes")
 
 
 def _ints(values: list, name: str, file: str, offset: int, problems: list[Problem]) -> np.ndarray:
@@ -199,20 +199,21 @@ def contingent_spec(net: Any, collateral_within_amount: bool = True) -> Continge
     edges, nodes = net.edges, net.nodes
     m = len(edges)
     di = net.edge_index[0]
-    efile, nfile, offset = _where(net)
+    erows, nrows = _where(net)
+    efile, nfile, offset = erows.file, nrows.file, erows.offset
     problems: list[Problem] = []
     col = lambda name: edges[name].tolist() if name in edges.columns else [None] * m  # noqa: E731
     seniority = _ints(col("seniority"), "seniority", efile, offset, problems)
     collateral = located_numbers(col("collateral_value"), "collateral_value", efile, offset, problems, low=0)
     ext_sen = _ints(nodes["external_seniority"].tolist() if "external_seniority" in nodes.columns else [None] * net.n,
-                    "external_seniority", nfile, offset, problems)
+                    "external_seniority", nfile, nrows.offset, problems)
     cap = edges["amount"].to_numpy(dtype=np.float64)
     kinds = [str(k).strip() if not _blank(k) else "" for k in col("kind")]
     ids = [None if _blank(v) else str(v).strip() for v in col("edge_id")]
     row_of: dict[str, int] = {}
     for k, i in enumerate(ids):
         if i is not None and i in row_of:
-            problems.append(Problem(f"edge_id {shown(i)} is used twice (first on row {row_of[i] + offset})", efile,
+            problems.append(Problem(f"edge_id {shown(i)} is used twice (first on {erows.row(row_of[i])})", efile,
                                     k + offset, "edge_id"))
         elif i is not None:
             row_of[i] = k
@@ -260,9 +261,9 @@ def contingent_spec(net: Any, collateral_within_amount: bool = True) -> Continge
         if collateral[k] > cap[k]:
             problems.append(Problem(f"collateral_value {collateral[k]:g} is above the obligation ({cap[k]:g})",
                                     efile, k + offset, "collateral_value"))
-    _check_guarantee_cycles(net, guarantee, covers, efile, offset, problems)
+    _check_guarantee_cycles(net, guarantee, covers, erows, problems)
     if problems:
-        raise InvalidNetworkError(problems)
+        raise InvalidNetworkError(located_problems(net, problems))
     gap = np.where(rvg, np.maximum(0.0, np.nan_to_num(K - V, nan=0.0)), 0.0)
     return ContingentSpec(seniority=seniority, collateral=np.nan_to_num(collateral, nan=0.0),
                           external_seniority=ext_sen, guarantee=guarantee, covers=covers, fixed_amount=fixed, cap=cap,
@@ -276,7 +277,7 @@ def _kind_hint(kind: str) -> str:
     return f" (its kind is {shown(kind)}" + (f"; {hint[1:-1]})" if hint else ")")
 
 
-def _check_guarantee_cycles(net: Any, guarantee: np.ndarray, covers: np.ndarray, file: str, offset: int,
+def _check_guarantee_cycles(net: Any, guarantee: np.ndarray, covers: np.ndarray, rows: TableRows,
                             problems: list[Problem]) -> None:
     """A chain of guarantees that comes back to itself (g1 covers g2 covers ... covers g1) with no outside
     money among its guarantors has no meaningful amount: a located error."""
@@ -290,8 +291,9 @@ def _check_guarantee_cycles(net: Any, guarantee: np.ndarray, covers: np.ndarray,
         if j in seen and j == k:
             outside = net.external_assets[di[seen]].sum()
             if outside <= 0:
-                problems.append(Problem(f"guarantees {', '.join(str(r + offset) for r in seen)} cover each other "
-                                        "in a cycle and their guarantors hold no outside money", file, k + offset,
+                problems.append(Problem(f"guarantees ({', '.join(rows.row(r) for r in seen)}) cover each other "
+                                        "in a cycle and their guarantors hold no outside money", rows.file,
+                                        k + rows.offset,
                                         "covers"))
 
 

@@ -417,7 +417,7 @@ def validation(path: str, against: str | None) -> tuple[list, str]:
         if against:
             raise click.UsageError("--network applies only when PATH is a scenario or sweep file")
         try:
-            net = load_network(path, hint=False)
+            net = load_network(path, hint=False, dated=False)     # the dated data: checked below
         except InvalidNetworkError as exc:
             problems = list(exc.problems)
             net = None
@@ -447,17 +447,12 @@ def _dated_and_priority_problems(net) -> list:
     guarantee / seniority columns (§8), found the way clear_path and clear would find them."""
     from ..clearing.priority import contingent_spec, uses_priority
     from ..errors import InvalidNetworkError
-    from ..paths.schedule import DATED_COLUMNS, schedule_of
-    from ..paths.tables import network_folders
+    from ..paths.engine import dated_problems
 
-    problems: list = []
+    problems: list = dated_problems(net)
     checks = [[contingent_spec]] if uses_priority(net) else []
     if any(str(c).startswith("asset_units") or c == "target_leverage" for c in net.nodes.columns):
         checks.append([_fire_sale_columns])
-    folders = network_folders(net)
-    if any(c in net.edges.columns for c in DATED_COLUMNS) or any(
-            (f / name).is_file() for f in folders for name in ("collateral.csv", "cashflows.csv")):
-        checks.append([schedule_of, _path_tables])   # the tables only once the dated columns read well
     for chain in checks:
         for check in chain:
             try:
@@ -484,14 +479,6 @@ def _fire_sale_columns(net) -> None:
             problems += list(exc.problems)
     if problems:
         raise InvalidNetworkError(problems)
-
-
-def _path_tables(net) -> None:
-    from ..paths.engine import _check_collateral, _tables
-    from ..paths.schedule import schedule_of
-
-    coll, _ = _tables(net, None, None)
-    _check_collateral(net, schedule_of(net), coll)
 
 
 def _problem_record(p) -> dict:

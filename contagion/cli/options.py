@@ -231,8 +231,12 @@ def _tune_malloc(large: bool) -> bool:
     return all(took)
 
 
-def load_network(spec: str | None, hint: bool = True):
+def load_network(spec: str | None, hint: bool = True, dated: bool = True):
     """Resolve NETWORK: an existing path is read; otherwise a built-in dataset name; None = default dataset.
+
+    With ``dated`` the network's multi-year data (dated columns, ``collateral.csv``, ``cashflows.csv``:
+    :func:`contagion.paths.engine.dated_problems`) is checked too, so that every command rejects what a path
+    would (a one-year run does not use it, and must not use it silently).
 
     A file with several problems raises the first, how many more, and (``hint``) that ``contagion validate``
     lists every one; without ``hint``, the :class:`InvalidNetworkError` with every problem."""
@@ -243,13 +247,13 @@ def load_network(spec: str | None, hint: bool = True):
     if spec is None:
         name = default_dataset()
         net = read_network(dataset_path(name))
-        return net.replace(metadata={**net.metadata, "dataset": name})
+        return _checked(net.replace(metadata={**net.metadata, "dataset": name}), dated)
     path = Path(spec)
     if path.exists():
         ctx = click.get_current_context(silent=True)
         columns = ctx.meta.get("contagion.columns") if ctx is not None else None
         try:
-            return read_network(path, columns=columns) if columns else read_network(path)
+            return _checked(read_network(path, columns=columns) if columns else read_network(path), dated)
         except InvalidNetworkError as exc:
             if not hint or len(exc.problems) < 2:
                 raise
@@ -257,9 +261,21 @@ def load_network(spec: str | None, hint: bool = True):
             raise ContagionError(f"{exc}; `contagion validate {shlex.quote(spec)}{given}` lists every one") from None
     if spec in list_datasets():
         net = read_network(dataset_path(spec))
-        return net.replace(metadata={**net.metadata, "dataset": spec})
+        return _checked(net.replace(metadata={**net.metadata, "dataset": spec}), dated)
     raise ContagionError(f"{shown(spec)} is neither an existing file or directory nor a built-in dataset "
                          f"({', '.join(list_datasets())}){did_you_mean(spec, list_datasets())}")
+
+
+def _checked(net: Any, dated: bool) -> Any:
+    """``net``, once its multi-year data reads well (``dated``); else the :class:`InvalidNetworkError` of every
+    problem found."""
+    if dated:
+        from ..paths.engine import dated_problems
+
+        problems = dated_problems(net)
+        if problems:
+            raise InvalidNetworkError(problems)
+    return net
 
 
 class EncodedText:

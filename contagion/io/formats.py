@@ -98,6 +98,9 @@ def source_directory(path: Path, names: tuple[str, str], what: str) -> tuple[Pat
         raise InvalidNetworkError(Problem(f"a {what} network is a directory holding {names[0]} and {names[1]}; "
                                           f"give the directory, not a file", file=str(path)))
     nodes_path, edges_path = path / names[0], path / names[1]
+    directories = [p for p in (nodes_path, edges_path) if p.is_dir()]
+    if directories:
+        raise InvalidNetworkError([Problem("is a directory, not a file", file=str(p)) for p in directories])
     missing = [p for p in (nodes_path, edges_path) if not p.is_file()]
     if missing:
         raise InvalidNetworkError([Problem("file not found", file=str(p)) for p in missing])
@@ -173,8 +176,10 @@ def _parse_csv_strict(text: str, file: str, problems: list[Problem]) -> pd.DataF
     return pd.DataFrame(rows, dtype=object)
 
 
-def _read_csv_table(path: Path, problems: list[Problem], bad_rows: set[int]) -> pd.DataFrame | None:
-    """Parse one CSV file; structural problems go to ``problems`` (their rows to ``bad_rows``)."""
+def _read_csv_table(path: Path, problems: list[Problem], bad_rows: set[int], infer: bool = True) -> pd.DataFrame | None:
+    """Parse one CSV file; structural problems go to ``problems`` (their rows to ``bad_rows``). Columns the
+    network does not know get their types inferred (:func:`_infer_column`) unless ``infer`` is false: then every
+    column is the file's text (a table whose checks show each value as written)."""
     file = str(path)
     data = path.read_bytes()
     try:
@@ -228,7 +233,7 @@ def _read_csv_table(path: Path, problems: list[Problem], bad_rows: set[int]) -> 
             continue
         keep[name] = j
     df = pd.DataFrame({name: body.iloc[:, j] for name, j in keep.items()}, index=body.index, columns=list(keep))
-    for name in df.columns:
+    for name in df.columns if infer else ():
         if name not in _KNOWN_COLUMNS:
             df[name] = _infer_column(df[name])
     return df
@@ -367,6 +372,9 @@ def read_csv_dir(path: str | os.PathLike, columns: Mapping[str, str] | None = No
                                           f"(or {_CSV_FILES[1]} alone); give the directory, not a file",
                                           file=str(path)))
     nodes_path, edges_path = path / _CSV_FILES[0], path / _CSV_FILES[1]
+    directories = [p for p in (nodes_path, edges_path) if p.is_dir()]
+    if directories:     # not a missing nodes.csv (institutions taken from the edges): an error
+        raise InvalidNetworkError([Problem("is a directory, not a CSV file", file=str(p)) for p in directories])
     if not edges_path.is_file():
         raise InvalidNetworkError([Problem("file not found", file=str(p)) for p in (nodes_path, edges_path)
                                    if not p.is_file()])

@@ -82,7 +82,7 @@ import numpy as np
 from ..errors import ContagionError, InvalidNetworkError
 from .result import PathResult
 from .rules import PathRules, path_rules
-from .schedule import ROLLOVER_RULES, schedule_of
+from .schedule import DATED_COLUMNS, ROLLOVER_RULES, schedule_of
 from .tables import Cashflows, CollateralTable, network_folders, read_cashflows, read_collateral
 
 __all__ = ["clear_path", "MAX_YEARS", "HorizonWarning", "AccelerationWarning", "FAR_YEARS"]
@@ -184,10 +184,10 @@ def _horizon(horizon: Any) -> tuple[int, ...]:
 def _tables(net: Any, collateral: Any, cashflows: Any) -> tuple[CollateralTable, Cashflows]:
     """The collateral and cash-flow tables: given, or read from the network's folder when there."""
     if collateral is None or cashflows is None:
-        for folder in network_folders(net):
-            if collateral is None and (folder / "collateral.csv").is_file():
+        for folder in network_folders(net):     # (a directory of that name is read, and reported, too)
+            if collateral is None and (folder / "collateral.csv").exists():
                 collateral = folder / "collateral.csv"
-            if cashflows is None and (folder / "cashflows.csv").is_file():
+            if cashflows is None and (folder / "cashflows.csv").exists():
                 cashflows = folder / "cashflows.csv"
     problems: list = []     # both tables are read before a problem is raised: every one is listed
     tables: list[Any] = []
@@ -201,6 +201,35 @@ def _tables(net: Any, collateral: Any, cashflows: Any) -> tuple[CollateralTable,
         raise InvalidNetworkError(problems)
     coll, flows = tables
     return coll, flows
+
+
+def dated_problems(net: Any) -> list:
+    """Every problem of ``net``'s multi-year data (DESIGN §7): its dated columns (:func:`schedule_of`), the
+    ``collateral.csv`` and ``cashflows.csv`` beside it, and the collateral ids its rows name; ``[]`` when
+    there is none. What every command that reads a network checks, with or without a horizon, so that a value
+    a path would reject is never used silently by a one-year run. Costs nothing for a network without those
+    columns and tables (a look at the column names and the folder)."""
+    folders = network_folders(net)
+    tables = [f / name for f in folders for name in ("collateral.csv", "cashflows.csv")]
+    if not any(c in net.edges.columns for c in DATED_COLUMNS) and not any(p.exists() for p in tables):
+        return []
+    problems: list = []
+    sched = None
+    try:
+        sched = schedule_of(net)
+    except InvalidNetworkError as exc:
+        problems += exc.problems
+    try:
+        coll, _ = _tables(net, None, None)
+    except InvalidNetworkError as exc:
+        problems += exc.problems
+    else:
+        if sched is not None:
+            try:
+                _check_collateral(net, sched, coll)
+            except InvalidNetworkError as exc:
+                problems += exc.problems
+    return problems
 
 
 def clear_path(net: Any, horizon: tuple[int, int], scenarios: Iterable[Any] | Any | None = (),
@@ -724,18 +753,22 @@ def _with(net: Any, amounts: np.ndarray, e: np.ndarray, ext: np.ndarray, secured
 
 def _check_collateral(net: Any, sched: Any, coll: CollateralTable) -> None:
     """Every collateral id used by a rule or named while a collateral table exists must be defined."""
+    from .._columns import located_problems
     from ..errors import Problem
     from .schedule import _where
 
-    file, offset = _where(net)
+    rows = _where(net)
+    file, offset = rows.file, rows.offset
     problems = []
+    given = coll.file is not None or len(coll.rows) > 0     # a table exists (a header-only file is one)
     for r, key in enumerate(sched.collateral):
         if key is None:
             continue
-        needed = sched.rollover[r] == ROLLOVER_RULES["ltv"] or len(coll.rows) > 0
+        needed = sched.rollover[r] == ROLLOVER_RULES["ltv"] or given
         if needed and key not in coll:
             problems.append(Problem(f"collateral {key!r} is not in collateral.csv"
                                     + (f" (ids: {', '.join(sorted(coll.rows))})" if coll.rows else
+                                       f" ({coll.file} has no rows)" if coll.file is not None else
                                        " (no collateral.csv beside the network)"), file, r + offset, "collateral"))
     if coll.assets:
         from ..clearing.firesale import asset_holdings
@@ -749,4 +782,4 @@ def _check_collateral(net: Any, sched: Any, coll: CollateralTable) -> None:
                                         f"(assets: {', '.join(held) if held else 'none'}; node columns asset_units "
                                         f"= 'asset', asset_units_<name> = '<name>')", where, row, "asset"))
     if problems:
-        raise InvalidNetworkError(problems)
+        raise InvalidNetworkError(located_problems(net, problems))

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._columns import is_blank, located_numbers, table_file
+from .._columns import TableRows, blank_cells, located_numbers, located_problems, table_rows
 from ..errors import InvalidNetworkError, Problem, shown
 
 __all__ = ["Schedule", "schedule_of", "ROLLOVER_RULES", "AMORTIZATIONS", "DATED_COLUMNS"]
@@ -37,7 +37,8 @@ ROLLOVER_RULES = {"none": 0, "always": 1, "ltv": 2}
 #: amortization -> code in :attr:`Schedule.amortization`
 AMORTIZATIONS = {"bullet": 0, "linear": 1}
 #: the columns of edges.csv that date an obligation (DESIGN.md §7)
-DATED_COLUMNS = ("start", "end", "principal", "rate", "maturity", "amortization", "rollover", "max_ltv", "collateral")
+DATED_COLUMNS = ("start", "end", "principal", "rate", "maturity", "amortization", "rollover", "max_ltv", "collateral",
+                 "term_years")
 
 
 @dataclass(frozen=True, eq=False)
@@ -77,9 +78,10 @@ class Schedule:
         return ~self.is_debt & ((self.start > year) | (year > self.end))
 
 
-def _where(net: Any) -> tuple[str, int]:
-    """``(file label, row offset)`` of the edge table: rows as in the file (header = row 1) when read from one."""
-    return table_file(net.metadata, "edges")
+def _where(net: Any) -> TableRows:
+    """Where the rows of the edge table are (:func:`contagion._columns.table_rows`: its file, in its format's
+    words)."""
+    return table_rows(net, "edges")
 
 
 def _numbers(col: pd.Series, name: str, file: str, offset: int, problems: list[Problem], *,
@@ -90,19 +92,22 @@ def _numbers(col: pd.Series, name: str, file: str, offset: int, problems: list[P
 
 
 def _choices(col: pd.Series | None, name: str, table: dict[str, int], default: str, file: str, offset: int,
-             problems: list[Problem], n: int) -> np.ndarray:
+             problems: list[Problem], n: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(codes, given)``: the code of each row's choice (``default`` where blank) and whether the cell holds
+    one; every other value is a located problem. Vectorised: one pass of pandas' string methods."""
     out = np.full(n, table[default], dtype=np.int8)
     if col is None:
-        return out
-    for k, v in enumerate(col.tolist()):
-        if is_blank(v):
-            continue
-        key = v.strip().lower() if isinstance(v, str) else v
-        if key not in table:
-            problems.append(Problem(f"must be one of {', '.join(table)}, got {shown(v)}", file, k + offset, name))
-            continue
-        out[k] = table[key]
-    return out
+        return out, np.zeros(n, dtype=bool)
+    blank = blank_cells(col)
+    text = col.astype(object).where(~blank, "").astype(str).str.strip().str.lower()
+    codes = text.map(table)
+    known = codes.notna().to_numpy()
+    for k in np.flatnonzero(~blank & ~known):
+        problems.append(Problem(f"must be one of {', '.join(table)}, got {shown(col.iloc[k])}", file, int(k) + offset,
+                                name))
+    ok = ~blank & known
+    out[ok] = codes.to_numpy()[ok].astype(np.int8)
+    return out, ok
 
 
 def schedule_of(net: Any) -> Schedule:
@@ -127,57 +132,74 @@ def schedule_of(net: Any) -> Schedule:
     """
     edges = net.edges
     n = len(edges)
-    file, offset = _where(net)
+    rows = _where(net)
+    file, offset = rows.file, rows.offset
     problems: list[Problem] = []
     col = lambda c: edges[c] if c in edges.columns else None  # noqa: E731
-    blank = pd.Series([None] * n, dtype=object)
+    blank = pd.Series(np.full(n, np.nan))       # a missing column: numeric blanks, checked without a loop
 
-    start = _numbers(col("start") if col("start") is not None else blank, "start", file, offset, problems,
-                     integer=True)
-    end = _numbers(col("end") if col("end") is not None else blank, "end", file, offset, problems, integer=True)
-    principal = _numbers(col("principal") if col("principal") is not None else blank, "principal", file, offset,
-                         problems, low=0.0)
-    rate = _numbers(col("rate") if col("rate") is not None else blank, "rate", file, offset, problems, low=0.0)
-    maturity = _numbers(col("maturity") if col("maturity") is not None else blank, "maturity", file, offset,
-                        problems, integer=True)
-    max_ltv = _numbers(col("max_ltv") if col("max_ltv") is not None else blank, "max_ltv", file, offset, problems,
-                       low=0.0, low_open=True)
-    term = _numbers(col("term_years") if col("term_years") is not None else blank, "term_years", file, offset,
-                    problems, low=0.0)
-    amort = _choices(col("amortization"), "amortization", AMORTIZATIONS, "bullet", file, offset, problems, n)
-    roll = _choices(col("rollover"), "rollover", ROLLOVER_RULES, "none", file, offset, problems, n)
+    def numbers(c: str, **rule: Any) -> np.ndarray:
+        return _numbers(col(c) if col(c) is not None else blank, c, file, offset, problems, **rule)
+
+    start = numbers("start", integer=True)
+    end = numbers("end", integer=True)
+    principal = numbers("principal", low=0.0)
+    rate = numbers("rate", low=0.0)
+    maturity = numbers("maturity", integer=True)
+    max_ltv = numbers("max_ltv", low=0.0, low_open=True)
+    amort, amort_given = _choices(col("amortization"), "amortization", AMORTIZATIONS, "bullet", file, offset,
+                                  problems, n)
+    roll, _ = _choices(col("rollover"), "rollover", ROLLOVER_RULES, "none", file, offset, problems, n)
+    rolls = roll != ROLLOVER_RULES["none"]
+    # term_years is the term of a rolled principal on a row that rolls (a whole number of years >= 1, blank = 1);
+    # on any other row it describes the contract and is kept as it is (README: "any other column is kept")
+    term = np.full(n, np.nan)
+    if col("term_years") is not None:
+        raw_term = col("term_years")
+        kept = located_numbers(raw_term.where(~rolls), "term_years", file, offset, problems, low=0.0)
+        rolled = located_numbers(raw_term.where(rolls), "term_years", file, offset, problems, low=1.0, integer=True,
+                                 want="a whole number of years >= 1 (the term a rolled principal is re-lent for)")
+        term = np.where(rolls, rolled, kept)
     coll_col = col("collateral")
-    collateral: list[str | None] = []
-    for v in (coll_col.tolist() if coll_col is not None else [None] * n):
-        collateral.append(None if is_blank(v) else str(v).strip())
+    coll_blank = blank_cells(coll_col) if coll_col is not None else np.ones(n, dtype=bool)
+    collateral: tuple[str | None, ...] = (None,) * n if coll_col is None else tuple(
+        None if b else str(v).strip() for v, b in zip(coll_col.tolist(), coll_blank.tolist()))
 
     is_debt = ~np.isnan(principal)
-    for k in range(n):
-        row = k + offset
-        if np.isfinite(start[k]) and np.isfinite(end[k]) and end[k] < start[k]:
-            problems.append(Problem(f"end {int(end[k])} is before start {int(start[k])}", file, row, "end"))
-        raw_maturity = edges["maturity"].iloc[k] if "maturity" in edges.columns else None
-        blank_maturity = is_blank(raw_maturity)
-        if is_debt[k] and blank_maturity:
-            problems.append(Problem("a debt row (with a principal) needs a maturity year", file, row, "maturity"))
-        if not is_debt[k]:
-            # a maturity without a principal describes nothing that falls due: say so, do not ignore it
-            if not np.isnan(maturity[k]):
-                problems.append(Problem(f"maturity {int(maturity[k])} without a principal", file, row, "maturity"))
-            if roll[k] != ROLLOVER_RULES["none"]:
-                problems.append(Problem("a rollover rule needs a principal to roll", file, row, "rollover"))
-        if roll[k] == ROLLOVER_RULES["ltv"]:
-            if np.isnan(max_ltv[k]):
-                problems.append(Problem("rollover 'ltv' needs max_ltv (> 0)", file, row, "max_ltv"))
-            if collateral[k] is None:
-                problems.append(Problem("rollover 'ltv' needs a collateral id", file, row, "collateral"))
+    bad_principal = ~is_debt & ~blank_cells(col("principal")) if col("principal") is not None else np.zeros(n, bool)
+    plain = ~is_debt & ~bad_principal        # rows without a principal (a bad one is reported already)
+    problems += [Problem(f"end {int(end[k])} is before start {int(start[k])}", file, int(k) + offset, "end")
+                 for k in np.flatnonzero(np.isfinite(start) & np.isfinite(end) & (end < start))]
+    maturity_blank = blank_cells(col("maturity")) if col("maturity") is not None else np.ones(n, dtype=bool)
+    problems += [Problem("a debt row (with a principal) needs a maturity year", file, int(k) + offset, "maturity")
+                 for k in np.flatnonzero(is_debt & maturity_blank)]
+    # a dated value without a principal describes nothing that falls due: say so, do not ignore it
+    for name, values, mask in (("maturity", maturity, ~np.isnan(maturity)), ("rate", rate, ~np.isnan(rate)),
+                               ("max_ltv", max_ltv, ~np.isnan(max_ltv))):
+        problems += [Problem(f"{name} {values[k]:g} without a principal (only a debt row has one)", file,
+                             int(k) + offset, name) for k in np.flatnonzero(plain & mask)]
+    problems += [Problem(f"amortization {shown(col('amortization').iloc[k])} without a principal (only a debt row "
+                         f"is repaid)", file, int(k) + offset, "amortization")
+                 for k in np.flatnonzero(plain & amort_given & (amort != AMORTIZATIONS["bullet"]))]
+    problems += [Problem("a rollover rule needs a principal to roll", file, int(k) + offset, "rollover")
+                 for k in np.flatnonzero(plain & rolls)]
+    ltv = roll == ROLLOVER_RULES["ltv"]
+    problems += [Problem(f"max_ltv {max_ltv[k]:g} applies only to rollover 'ltv' (this row's rollover is "
+                         f"{'none' if not rolls[k] else 'always'})", file, int(k) + offset, "max_ltv")
+                 for k in np.flatnonzero(is_debt & ~ltv & ~np.isnan(max_ltv))]
+    max_ltv_blank = blank_cells(col("max_ltv")) if col("max_ltv") is not None else np.ones(n, dtype=bool)
+    problems += [Problem("rollover 'ltv' needs max_ltv (> 0)", file, int(k) + offset, "max_ltv")
+                 for k in np.flatnonzero(ltv & max_ltv_blank)]
+    problems += [Problem("rollover 'ltv' needs a collateral id", file, int(k) + offset, "collateral")
+                 for k in np.flatnonzero(ltv & coll_blank)]
     if problems:
-        raise InvalidNetworkError(problems)
+        problems.sort(key=lambda p: (-1 if p.row is None else p.row))
+        raise InvalidNetworkError(located_problems(net, problems))
     amount = edges["amount"].to_numpy(dtype=np.float64)
-    term = np.where(np.isnan(term) | (term < 1), 1.0, np.round(term))
+    term = np.where(np.isnan(term) | ~rolls, 1.0, term)
     return Schedule(
         amount=amount, start=np.where(np.isnan(start), -np.inf, start), end=np.where(np.isnan(end), np.inf, end),
         is_debt=is_debt, principal=np.where(is_debt, principal, 0.0), rate=np.where(np.isnan(rate), 0.0, rate),
         maturity=np.where(is_debt, maturity, np.nan), amortization=amort, rollover=roll,
-        max_ltv=np.where(np.isnan(max_ltv), np.inf, max_ltv), term=term, collateral=tuple(collateral),
+        max_ltv=np.where(np.isnan(max_ltv), np.inf, max_ltv), term=term, collateral=collateral,
     )

@@ -29,7 +29,7 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
-from .._columns import located_numbers
+from .._columns import is_blank, located_numbers
 from ..errors import InvalidNetworkError, Problem, shown
 
 __all__ = ["CollateralTable", "Cashflows", "read_collateral", "read_cashflows", "network_folders"]
@@ -44,6 +44,8 @@ class CollateralTable:
     assets: Mapping[str, str] = field(default_factory=dict)
     #: id -> (file, row) where its asset is named (for located errors)
     asset_rows: Mapping[str, tuple[str | None, int | None]] = field(default_factory=dict)
+    #: the file the table was read from (``None``: not read from a file)
+    file: str | None = None
 
     def __contains__(self, key: str) -> bool:
         return key in self.rows
@@ -112,21 +114,36 @@ def network_folders(net: Any) -> list[Path]:
     return out
 
 
-def _read(path: Path, required: tuple[str, ...]) -> pd.DataFrame:
-    import io as _io
+def _read(path: Path, required: tuple[str, ...]) -> tuple[pd.DataFrame, list[Problem], set[int]]:
+    """``(table, problems, rows)`` of ``path``, read by the network's CSV reader
+    (:func:`contagion.io.formats._read_csv_table`): rows as in the file (header = row 1); an empty row, a
+    duplicate column or a row with more or fewer cells than the header is a problem naming the file and row
+    (``rows``: the rows it names, whose values are not checked again), and nothing is skipped or shifted.
+    A file that cannot be read as a table at all, or lacks a required column, raises."""
+    from ..io.formats import _read_csv_table
 
-    from ..io.text import read_text  # a located one-line error for a file that cannot be read or decoded
-
-    text = read_text(path, "table", InvalidNetworkError)
+    if path.is_dir():
+        raise InvalidNetworkError([Problem("is a directory, not a CSV file", str(path))])
+    if not path.is_file():
+        raise InvalidNetworkError([Problem("no such file", str(path))])
+    problems: list[Problem] = []
+    bad: set[int] = set()
     try:
-        df = pd.read_csv(_io.StringIO(text), dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise InvalidNetworkError([Problem(f"not a CSV table: {' '.join(str(exc).split())}", str(path))]) from None
-    df.columns = [c.strip() for c in df.columns]
-    missing = [c for c in required if c not in df.columns]
-    if missing:
-        raise InvalidNetworkError([Problem(f"missing column {c}", str(path), 1, c) for c in missing])
-    return df
+        df = _read_csv_table(path, problems, bad, infer=False)
+    except OSError as exc:
+        raise InvalidNetworkError([Problem(f"cannot read the file ({exc.strerror or exc})", str(path))]) from None
+    if df is not None:
+        problems += [Problem(f"missing column {c}", str(path), 1, c) for c in required if c not in df.columns]
+    if df is None or any(p.row in (1, None) for p in problems):
+        raise InvalidNetworkError(problems)
+    return df, problems, bad
+
+
+def _raise(found: list[Problem], problems: list[Problem], bad: set[int]) -> None:
+    """Raise the file's problems: those of its structure (``found``), then those of its values on other rows."""
+    problems = found + [p for p in problems if p.row not in bad]
+    if problems:
+        raise InvalidNetworkError(sorted(problems, key=lambda p: -1 if p.row is None else p.row))
 
 
 def read_collateral(path: str | Path) -> CollateralTable:
@@ -137,14 +154,15 @@ def read_collateral(path: str | Path) -> CollateralTable:
     InvalidNetworkError
     """
     path = Path(path)
-    df = _read(path, ("id", "value", "year", "economic_life"))
+    df, found, bad = _read(path, ("id", "value", "year", "economic_life"))
     file = str(path)
     problems: list[Problem] = []
     value = located_numbers(df["value"], "value", file, 2, problems, low=0, required=True)
     year = located_numbers(df["year"], "year", file, 2, problems, integer=True, required=True, want="a whole year")
     life = located_numbers(df["economic_life"], "economic_life", file, 2, problems, low=0, low_open=True,
                            required=True, want="a finite number > 0 (years)")
-    asset_col = df["asset"].tolist() if "asset" in df.columns else [""] * len(df)
+    asset_col = [("" if is_blank(v) else v) for v in df["asset"].tolist()] if "asset" in df.columns else \
+        [""] * len(df)
     rows: dict[str, list[tuple[int, float, float]]] = {}
     assets: dict[str, str] = {}
     asset_rows: dict[str, tuple[str, int]] = {}
@@ -169,9 +187,8 @@ def read_collateral(path: str | Path) -> CollateralTable:
             seen[(key, y)] = row
         if not any(math.isnan(x) for x in (value[k], year[k], life[k])):
             rows.setdefault(key, []).append((int(year[k]), float(value[k]), float(life[k])))
-    if problems:
-        raise InvalidNetworkError(problems)
-    return CollateralTable({k: tuple(sorted(v)) for k, v in rows.items()}, assets, asset_rows)
+    _raise(found, problems, bad)
+    return CollateralTable({k: tuple(sorted(v)) for k, v in rows.items()}, assets, asset_rows, file)
 
 
 def read_cashflows(path: str | Path, net: Any) -> Cashflows:
@@ -182,7 +199,7 @@ def read_cashflows(path: str | Path, net: Any) -> Cashflows:
     InvalidNetworkError
     """
     path = Path(path)
-    df = _read(path, ("id", "year"))
+    df, found, bad = _read(path, ("id", "year"))
     file = str(path)
     problems: list[Problem] = []
     index = {str(i): k for k, i in enumerate(net.ids)}
@@ -205,6 +222,5 @@ def read_cashflows(path: str | Path, net: Any) -> Cashflows:
             seen[(key, y)] = row
             a, b = by_year.setdefault(y, (np.full(net.n, np.nan), np.full(net.n, np.nan)))
             a[index[key]], b[index[key]] = money[0][k], money[1][k]
-    if problems:
-        raise InvalidNetworkError(problems)
+    _raise(found, problems, bad)
     return Cashflows(by_year)

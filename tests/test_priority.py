@@ -942,3 +942,14 @@ def test_protection_a_third_party_bought_does_not_dilute_the_creditors_own_guara
          "amount": [10.0, 6.0, 6.0], "kind": ["loan", "guarantee", "guarantee"], "covers": [None, "e1", "e1"]},
         {"id": ["S", "G1", "G2", "B"], "external_assets": [4.0, 100.0, 100.0, 0.0]})
     np.testing.assert_allclose(contagion.clear(two).row_payments, [4.0, 3.0, 3.0])   # both B's: they share
+
+
+def test_a_bad_residual_value_is_reported_once():
+    """-50 is not a value (>= 0); it was also reported as missing ("needs residual_value")."""
+    net = _net({"edge_id": ["e1", "g1"], "debtor": ["S", "P"], "creditor": ["B", "B"], "amount": [10.0, 5.0],
+                "kind": ["loan", "residual_value_guarantee"], "residual_value": [None, -50.0],
+                "asset_value": [None, 47.0]}, {"id": ["S", "P", "B"], "external_assets": [4.0, 12.0, 0.0]})
+    with pytest.raises(InvalidNetworkError) as info:
+        contagion.clear(net)
+    assert [(p.column, p.message) for p in info.value.problems] == [
+        ("residual_value", "must be a finite number >= 0, got -50.0")]

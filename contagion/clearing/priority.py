@@ -250,9 +250,10 @@ def contingent_spec(net: Any, collateral_within_amount: bool = True) -> Continge
         for k in np.flatnonzero(~np.isnan(arr) & ~rvg):
             problems.append(Problem(f"{name} on a row whose kind is not 'residual_value_guarantee'"
                                     f"{_kind_hint(kinds[k])}", efile, k + offset, name))
+    reported = {(p.row, p.column) for p in problems}      # a bad value is said once, not also as missing
     for k in np.flatnonzero(rvg):
         for name, arr in (("residual_value", K), ("asset_value", V)):
-            if np.isnan(arr[k]):
+            if np.isnan(arr[k]) and (k + offset, name) not in reported:
                 problems.append(Problem(f"a residual value guarantee needs {name}", efile, k + offset, name))
         if not (np.isnan(K[k]) or np.isnan(V[k])):
             fixed[k] = min(cap[k], max(0.0, K[k] - V[k]))

@@ -100,6 +100,9 @@ def parse_reverse_spec(spec: Any) -> tuple[str, str]:
     ('CoreWeave', 'external_assets:OpenAI')
     >>> parse_reverse_spec("Fund: A:edges:kind=loan")
     ('Fund: A', 'edges:kind=loan')
+    >>> parse_reverse_spec("C:extrenal_assets:A")
+    Traceback (most recent call last):
+    contagion.errors.ContagionError: reverse stress 'C:extrenal_assets:A': unknown shock kind 'extrenal_assets' (did you mean 'external_assets'?); choose one of external_assets, edges, scenario
     """
     from ..measures import SHOCK_FAMILIES
 
@@ -111,6 +114,13 @@ def parse_reverse_spec(spec: Any) -> tuple[str, str]:
     if cuts:
         cut = min(cuts)
     else:
+        from ..errors import did_you_mean
+
+        for word in text.split(":")[1:-1]:     # a misspelt kind between two colons: say so
+            hint = did_you_mean(word.strip(), SHOCK_FAMILIES)
+            if hint:
+                raise ContagionError(f"reverse stress {text!r}: unknown shock kind {word.strip()!r}{hint}; choose "
+                                     f"one of {', '.join(SHOCK_FAMILIES)}")
         cut = text.rfind(":")
         if cut <= 0 or cut == len(text) - 1:
             raise ContagionError(f"reverse stress {text!r}: expected TARGET:SHOCK, e.g. "

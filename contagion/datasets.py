@@ -123,11 +123,11 @@ def read_dataset_toml(path: str | Path, error: Callable[[str], Exception] = Cont
     for key, typ in DATASET_KEYS.items():
         if key in config and not isinstance(config[key], typ):
             raise error(f"{path}: {key} must be {typ.__name__}, got {shown(config[key])}")
-    from .io._tables import _folded, _one_letter_off
+    from ._words import folded, one_letter_off
 
     for key in config:      # a known key misspelt would be kept as another key and silently not apply
-        meant = next((k for k in DATASET_KEYS if key != k and (_folded(key) == _folded(k)
-                                                               or _one_letter_off(_folded(key), _folded(k)))), None)
+        meant = next((k for k in DATASET_KEYS if key != k and (folded(key) == folded(k)
+                                                               or one_letter_off(folded(key), folded(k)))), None)
         if meant is not None and key not in DATASET_KEYS:
             raise error(f"{path}: unknown key {key!r}; did you mean {meant!r}? (as it is, {meant} would not apply)")
     return config

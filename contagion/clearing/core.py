@@ -284,7 +284,7 @@ def overflow_problems(net: Any) -> list:
     """One located problem for each institution whose obligations, or whose outside assets and claims, add up
     past the largest float (1.8e308): its payments and equity cannot be written as numbers, so no clearing
     answers (exact arithmetic would find them, and they would still overflow when written out)."""
-    from .._columns import located_problems, table_rows
+    from ..io.rows import located_problems, table_rows
     from ..errors import Problem
 
     owes = net.total_obligations

@@ -89,7 +89,8 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
-from .._columns import located_numbers, located_problems, table_rows
+from .._columns import located_numbers
+from ..io.rows import located_problems, table_rows
 from ..errors import ContagionError, ConvergenceError, InvalidNetworkError, Problem
 from .params import ParamSpec
 from .result import ClearingResult

@@ -50,7 +50,8 @@ from typing import Any
 
 import numpy as np
 
-from .._columns import TableRows, is_blank, located_numbers, located_problems, table_rows
+from .._columns import is_blank, located_numbers
+from ..io.rows import TableRows, located_problems, table_rows
 from ..errors import ConvergenceError, InvalidNetworkError, Problem, did_you_mean, shown
 
 __all__ = ["PRIORITY_COLUMNS", "uses_priority", "refuse_priority", "owed_network", "ContingentSpec", "contingent_spec",
@@ -172,7 +173,7 @@ class ContingentSpec:
 
 
 def _where(net: Any) -> tuple[TableRows, TableRows]:
-    """Where the rows of the edge and node tables are (:func:`contagion._columns.table_rows`)."""
+    """Where the rows of the edge and node tables are (:func:`contagion.io.rows.table_rows`)."""
     return table_rows(net, "edges"), table_rows(net, "nodes")
 
 

@@ -100,29 +100,37 @@ def scenarios(network: str | None, fmt: str, output: str | None) -> None:
     column marks what `run` applies when no --scenario is given: "yes" for
     one year, "path" with --horizon (the dataset's default_path_scenario).
     """
-    from ..shocks import _network_config, list_scenarios, scenario_dirs
+    from ..shocks import list_scenarios, scenario_dirs
     from .run import network_label
 
     net = load_network(network)
     found = list_scenarios(net)
-    config = _network_config(net)[0]
-    default, path_default = config.get("default_scenario"), config.get("default_path_scenario")
     label = network_label(net)
     if not found:
         click.echo(f"no scenarios ship with {label} (looked in: "
                    f"{', '.join(str(d) for d in scenario_dirs(net)) or 'nowhere'})", err=True)
+    rows, columns = _scenario_rows(net, found, fmt)
+    if rows or fmt != "table":
+        emit(_frame_out(rows, columns, fmt, f"scenarios of {label}", output), output)
+
+
+def _scenario_rows(net: Any, found: dict[str, str], fmt: str) -> tuple[list[dict[str, Any]], list[str]]:
+    """Rows and columns of ``contagion scenarios``: name, description, whether it is the default for one year
+    (``default``) and, where the dataset names one, for a path (``default_path``); a table shows both in one
+    column ("yes" for `run`, "path" for `run --horizon`)."""
+    from ..shocks import _network_config
+
+    config = _network_config(net)[0]
+    default, path_default = config.get("default_scenario"), config.get("default_path_scenario")
     rows = [{"name": name, "description": desc, "default": name == default}
             | ({"default_path": name == path_default} if path_default is not None else {})
             for name, desc in found.items()]
     columns = ["name", "description", "default"] + (["default_path"] if path_default is not None else [])
-    if fmt == "table":
-        if not rows:
-            return
-        # one column: "yes" for `run`, "path" for `run --horizon` (the one-year default when none is named)
-        rows = [{**r, "default": ", ".join(w for w, on in (("yes", r["default"]), ("path", r.get("default_path")))
-                                           if on)} for r in rows]
-        columns = columns[:3]
-    emit(_frame_out(rows, columns, fmt, f"scenarios of {label}", output), output)
+    if fmt != "table":
+        return rows, columns
+    rows = [{**r, "default": ", ".join(w for w, on in (("yes", r["default"]), ("path", r.get("default_path")))
+                                       if on)} for r in rows]
+    return rows, columns[:3]
 
 
 # ---------------------------------------------------------------------- info

@@ -66,20 +66,25 @@ def sensitivity(network: str | None, scenarios: tuple[str, ...], baseline: bool,
     from ..sensitivity import assumptions_table, rank_assumptions, sensitivity as derivatives, unranked_assumptions
     from .run import scenario_request
 
-    if wrt is not None and rank_for is not None:
-        raise click.UsageError("give either --wrt KIND:KEY (derivatives) or --rank-assumptions INSTITUTION (the "
-                               "ranking), not both")
+    _one_question(wrt, rank_for)
     net, scen = load_network(network), scenario_request(scenarios, baseline)
     if rank_for is not None:
         ranking = rank_assumptions(net, rank_for, scen, effects=effects)
         unranked = unranked_assumptions(ranking, assumptions_table(net))
         return emit(render_ranking(ranking, rank_for, network_label(net), fmt, use_color(output), unranked=unranked),
                     output)
-    if wrt is None:
-        raise click.UsageError("give --wrt KIND:KEY (or --rank-assumptions INSTITUTION)")
     result = derivatives(net, wrt, scen, effects=effects)
     _notes(result, network_label(net))
     emit(render_sensitivity(result, network_label(net), fmt, use_color(output)), output)
+
+
+def _one_question(wrt: str | None, rank_for: str | None) -> None:
+    """A usage error unless exactly one of --wrt (derivatives) and --rank-assumptions (the ranking) is given."""
+    if wrt is not None and rank_for is not None:
+        raise click.UsageError("give either --wrt KIND:KEY (derivatives) or --rank-assumptions INSTITUTION (the "
+                               "ranking), not both")
+    if wrt is None and rank_for is None:
+        raise click.UsageError("give --wrt KIND:KEY (or --rank-assumptions INSTITUTION)")
 
 
 def _notes(result, label: str) -> None:

@@ -19,6 +19,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from .._words import folded, one_letter_off
 from ..errors import ContagionError, InvalidNetworkError, Problem, shown
 from ..network import AMOUNTS_FROM_INTEREST, PLACEHOLDER, FinancialNetwork, warn_interest_amounts
 
@@ -81,23 +82,6 @@ MEANINGFUL_EDGE_COLUMNS = KNOWN_EDGE_COLUMNS + (
 TYPO_MIN_LENGTH = 8
 
 
-def _folded(name: Any) -> str:
-    return re.sub(r"[\s_\-.]+", "", str(name)).casefold()
-
-
-def _one_letter_off(a: str, b: str) -> bool:
-    """Whether ``a`` becomes ``b`` by one letter inserted, deleted or replaced, or two neighbours swapped."""
-    if a == b or abs(len(a) - len(b)) > 1:
-        return False
-    if len(a) == len(b):
-        diff = [k for k in range(len(a)) if a[k] != b[k]]
-        return len(diff) == 1 or (len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]]
-                                  and a[diff[1]] == b[diff[0]])
-    short, long_ = (a, b) if len(a) < len(b) else (b, a)
-    k = next((k for k in range(len(short)) if short[k] != long_[k]), len(short))
-    return short[k:] == long_[k + 1:]
-
-
 def near_misses(columns: Iterable[Any], known: Sequence[str]) -> list[tuple[Any, str]]:
     """``(column, known column)`` for each column whose name differs from a known one only in case, spaces,
     ``_``, ``-`` or ``.`` (``External_Assets``, ``external assets``, ``ID``), or, for a known name of at least
@@ -113,14 +97,14 @@ def near_misses(columns: Iterable[Any], known: Sequence[str]) -> list[tuple[Any,
     """
     wide = {tuple(KNOWN_NODE_COLUMNS): MEANINGFUL_NODE_COLUMNS, tuple(KNOWN_EDGE_COLUMNS): MEANINGFUL_EDGE_COLUMNS}
     names = wide.get(tuple(known), tuple(known))
-    folded = {_folded(k): k for k in names}
+    by_folded = {folded(k): k for k in names}
     out = []
     for c in columns:
         if c in names or (isinstance(c, str) and c.startswith("asset_units_")):
             continue
-        f = _folded(c)
-        meant = folded.get(f) or next((k for k in names if len(k) >= TYPO_MIN_LENGTH
-                                       and _one_letter_off(f, _folded(k))), None)
+        f = folded(c)
+        meant = by_folded.get(f) or next((k for k in names if len(k) >= TYPO_MIN_LENGTH
+                                       and one_letter_off(f, folded(k))), None)
         if meant is not None:
             out.append((c, meant))
     return out
@@ -182,7 +166,7 @@ def rename_columns(table: pd.DataFrame, columns: Mapping[str, str], label: str, 
 
 
 def near_miss_message(meant: str, column: Any = None) -> str:
-    how = ("only in case, spaces or '_'/'-'" if column is None or _folded(column) == _folded(meant)
+    how = ("only in case, spaces or '_'/'-'" if column is None or folded(column) == folded(meant)
            else "by one letter")
     return (f"column name differs from the known column '{meant}' {how}: rename it '{meant}' (as it is, {meant} "
             f"would be left at its default)")

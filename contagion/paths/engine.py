@@ -753,7 +753,7 @@ def _with(net: Any, amounts: np.ndarray, e: np.ndarray, ext: np.ndarray, secured
 
 def _check_collateral(net: Any, sched: Any, coll: CollateralTable) -> None:
     """Every collateral id used by a rule or named while a collateral table exists must be defined."""
-    from .._columns import located_problems
+    from ..io.rows import located_problems
     from ..errors import Problem
     from .schedule import _where
 

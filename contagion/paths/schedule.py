@@ -27,7 +27,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._columns import TableRows, blank_cells, located_numbers, located_problems, table_rows
+from .._columns import blank_cells, located_numbers
+from ..io.rows import TableRows, located_problems, table_rows
 from ..errors import InvalidNetworkError, Problem, shown
 
 __all__ = ["Schedule", "schedule_of", "ROLLOVER_RULES", "AMORTIZATIONS", "DATED_COLUMNS"]
@@ -79,7 +80,7 @@ class Schedule:
 
 
 def _where(net: Any) -> TableRows:
-    """Where the rows of the edge table are (:func:`contagion._columns.table_rows`: its file, in its format's
+    """Where the rows of the edge table are (:func:`contagion.io.rows.table_rows`: its file, in its format's
     words)."""
     return table_rows(net, "edges")
 

@@ -89,6 +89,47 @@ def test_ensemble_is_reproducible_and_varies():
         assert (x.diagonal() == 0).all()
 
 
+def _ring(n: int, seed: int = 3) -> np.ndarray:
+    """A matrix where i owes only i + 1 and i + 2 (mod n), amounts in [1, 3]."""
+    rng = np.random.default_rng(seed)
+    M = np.zeros((n, n))
+    for i in range(n):
+        M[i, (i + 1) % n] = rng.uniform(1, 3)
+        M[i, (i + 2) % n] = rng.uniform(1, 3)
+    return M
+
+
+@pytest.mark.parametrize("n", [3, 6, 8])
+def test_ensemble_moves_when_most_links_are_forbidden(n):
+    """Every other link forbidden, i owing only i + 1 and i + 2: the matrices with the totals form one line
+    M + d C, C = +1 on (i, i + 1) and -1 on (i, i + 2), a cycle through all n rows. Under the model (p, lam) the
+    density is constant inside the line (every link present: (p lam)^2n exp(-lam total)) and each end empties one
+    link ((1 - p) (p lam)^(2n - 1) exp(...)), so P(an end) = 2 (1 - p) / (2 (1 - p) + p lam length). The sampler
+    drew k rows and k columns at random (k <= 8) and moved only when all 2k links were allowed: for n >= 6 it never
+    moved (every draw the start), for n = 5 it moved in 1 step of 80."""
+    M = _ring(n)
+    forbidden = (M == 0) & ~np.eye(n, dtype=bool) if n > 3 else None    # n = 3: nothing else to forbid
+    p = 0.5
+    lam = p * 2 * n / M.sum()
+    C = np.zeros((n, n))
+    for i in range(n):
+        C[i, (i + 1) % n] += 1
+        C[i, (i + 2) % n] -= 1
+    lo, hi = -M[C > 0].min(), M[C < 0].min()
+    exact = 2 * (1 - p) / (2 * (1 - p) + p * lam * (hi - lo))
+    draws = sample_ensemble(M.sum(axis=0), M.sum(axis=1), 1600, seed=1, forbidden=forbidden, p=p)
+    d = np.array([L.toarray()[0, 1] - M[0, 1] for L in draws])
+    at_lo, at_hi = np.abs(d - lo) < 1e-9, np.abs(d - hi) < 1e-9
+    assert abs((at_lo | at_hi).mean() - exact) < 0.04, ((at_lo | at_hi).mean(), exact)
+    assert abs(at_lo.mean() - exact / 2) < 0.04 and abs(at_hi.mean() - exact / 2) < 0.04
+    inside = d[~(at_lo | at_hi)]
+    assert abs(inside.mean() - (lo + hi) / 2) < 0.1 * (hi - lo)       # uniform inside the line
+    assert np.mean(d[1:] == d[:-1]) < 0.5
+    for L in draws[:50]:
+        D = L.toarray()
+        assert np.allclose(D, M + (D[0, 1] - M[0, 1]) * C, atol=1e-9)   # on the line: totals kept, nothing forbidden
+
+
 def test_impossible_totals_are_clear_errors():
     with pytest.raises(ContagionError, match="interbank assets sum to 20 but interbank liabilities to 21"):
         contagion.reconstruct(ASSETS, LIABS + np.eye(7)[0])

@@ -20,8 +20,10 @@ forbidden links left empty:
 ``"ensemble"``
     One draw from the Erdős--Rényi--exponential model conditioned on the totals
     (Gandy & Veraart 2017): a link exists with probability ``p``, its amount
-    is exponential with rate ``lam``; a Gibbs sampler on cycles (which keep
-    every total exactly) starts from the maximum-entropy matrix. See
+    is exponential with rate ``lam``; a Gibbs sampler on cycles of allowed
+    links (which keep every total exactly; found by a walk on those links, so
+    it moves even when most links are forbidden) starts from the
+    maximum-entropy matrix. See
     :mod:`contagion._reconstruct_kernels`. :func:`sample_ensemble` draws many.
 
 :func:`clear_ensemble` clears every draw of an ensemble and reports per

@@ -179,7 +179,6 @@ class _Sampler:
     lam: np.ndarray
     burn_in: int
     thin: int
-    kmax: int
 
 
 def _sampler(prob: _Problem, p: float, lam: float | None, burn_in: int | None, thin: int | None) -> _Sampler:
@@ -191,12 +190,9 @@ def _sampler(prob: _Problem, p: float, lam: float | None, burn_in: int | None, t
     lam_v = float(lam) if lam is not None else (p * links / prob.total if prob.total > 0 else 1.0)
     if not lam_v > 0 or not math.isfinite(lam_v):
         raise ContagionError(f"lam (rate of the amounts) must be a positive number, got {lam!r}")
-    rows = int((prob.row > 0).sum())
-    cols = int((prob.col > 0).sum())
     return _Sampler(prob=prob, start=start, p=np.where(s, float(p), 0.0), lam=np.where(s, lam_v, 1.0),
                     burn_in=int(burn_in) if burn_in is not None else 100 * max(links, 10),
-                    thin=int(thin) if thin is not None else 10 * max(links, 10),
-                    kmax=max(2, min(rows, cols, 8)))
+                    thin=int(thin) if thin is not None else 10 * max(links, 10))
 
 
 def _chain_seed(seed: int, block: int) -> int:
@@ -206,16 +202,21 @@ def _chain_seed(seed: int, block: int) -> int:
 def _draw_block(sm: _Sampler, seed: int, block: int, count: int) -> list[sp.csr_array]:
     """The first ``count`` draws of chain ``block`` (the same whatever ``count`` is beyond them)."""
     prob = sm.prob
-    rows = np.flatnonzero(prob.row > 0)
-    cols = np.flatnonzero(prob.col > 0)
-    if rows.size < 2 or cols.size < 2:   # at most one way to fill the matrix
-        return [prob.finish(sm.start.copy()) for _ in range(count)]
+    allowed = prob.free & (sm.p > 0)
+    if (prob.row > 0).sum() < 2 or (prob.col > 0).sum() < 2 or not allowed.any():
+        return [prob.finish(sm.start.copy()) for _ in range(count)]   # at most one way to fill the matrix
     from .._reconstruct_kernels import gibbs_chain
 
+    by_row = sp.csr_array(allowed)
+    by_row.sort_indices()
+    by_col = sp.csc_array(allowed)
+    by_col.sort_indices()
+    link_rows = np.repeat(np.arange(prob.n, dtype=np.int64), np.diff(by_row.indptr))
     X = sm.start.copy()
     out = np.empty((count, prob.n, prob.n))
-    gibbs_chain(X, prob.free & (sm.p > 0), sm.p, sm.lam, rows.astype(np.int64), cols.astype(np.int64),
-                sm.burn_in + count * sm.thin, sm.kmax, _chain_seed(seed, block), prob.tol, out, sm.thin)
+    gibbs_chain(X, allowed, sm.p, sm.lam, by_row.indptr.astype(np.int64), by_row.indices.astype(np.int64),
+                link_rows, by_col.indptr.astype(np.int64), by_col.indices.astype(np.int64),
+                sm.burn_in + count * sm.thin, _chain_seed(seed, block), prob.tol, out, sm.thin)
     return [prob.finish(_polish(prob, out[k])) for k in range(count)]
 
 

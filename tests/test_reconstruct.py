@@ -130,6 +130,44 @@ def test_ensemble_moves_when_most_links_are_forbidden(n):
         assert np.allclose(D, M + (D[0, 1] - M[0, 1]) * C, atol=1e-9)   # on the line: totals kept, nothing forbidden
 
 
+def test_ensemble_rate_spreads_only_what_is_left_to_place():
+    """The free part is the dense 3-node matrix [[0,1,2],[3,0,4],[5,6,0]] (total 21, 6 links); D owes A a known 21.
+    The default rate is p * links / (total left) = 0.5 * 6 / 21 = 1/7 (it was divided by the total 42 with the
+    known amount: 1/14). On the 3-node line X[0, 1] in [0, 3]: P(X[0, 1] = 0) = (1 - p) / (2 (1 - p) + 3 p lam)
+    = 0.4118 at lam = 1/7 (0.4516 at 1/14)."""
+    M = np.zeros((4, 4))
+    M[:3, :3] = [[0, 1, 2], [3, 0, 4], [5, 6, 0]]
+    known = np.zeros((4, 4))
+    known[3, 0] = M[3, 0] = 21.0
+    draws = sample_ensemble(M.sum(axis=0), M.sum(axis=1), 3200, seed=2, known=known)
+    x = np.array([L.toarray()[0, 1] for L in draws])
+    assert all(L.toarray()[3, 0] == 21.0 for L in draws)
+    exact = 0.5 / (2 * 0.5 + 3 * 0.5 / 7)
+    assert exact == pytest.approx(0.4118, abs=1e-4)
+    assert abs(np.mean(x < 1e-9) - exact) < 0.02 and abs(np.mean(np.abs(x - 3) < 1e-9) - exact) < 0.02
+
+
+def test_ensemble_when_the_known_amounts_make_every_total(tmp_path):
+    """Nothing left to place: the known matrix is the answer, as for the other methods (the ensemble raised
+    'lam ... must be a positive number, got None')."""
+    for method in RECONSTRUCTION_METHODS:
+        L = contagion.reconstruct([2, 0], [0, 2], method, known=[[0, 0], [2, 0]])
+        assert L.toarray().tolist() == [[0, 0], [2, 0]], method
+    assert [L.toarray().tolist() for L in sample_ensemble([2, 0], [0, 2], 2, known=[[0, 0], [2, 0]])] \
+        == [[[0, 0], [2, 0]]] * 2
+    (tmp_path / "m.csv").write_text("id,interbank_assets,interbank_liabilities\na,2,0\nb,0,2\n")
+    (tmp_path / "k.csv").write_text("debtor,creditor,amount\nb,a,2\n")
+    out = CliRunner().invoke(cli, ["reconstruct", str(tmp_path / "m.csv"), "--known", str(tmp_path / "k.csv"),
+                                   "-m", "ensemble", "-n", "2", "-o", str(tmp_path / "ens")])
+    assert out.exit_code == 0, out.output
+    for k in (1, 2):
+        net = contagion.read_network(tmp_path / "ens" / f"draw-000{k}")
+        assert net.liabilities.toarray().tolist() == [[0, 0], [2, 0]]
+    out = CliRunner().invoke(cli, ["reconstruct", str(tmp_path / "m.csv"), "--known", str(tmp_path / "k.csv"),
+                                   "-m", "ensemble", "-n", "2", "--clear", "-f", "csv"])
+    assert out.exit_code == 0, out.output
+
+
 def test_impossible_totals_are_clear_errors():
     with pytest.raises(ContagionError, match="interbank assets sum to 20 but interbank liabilities to 21"):
         contagion.reconstruct(ASSETS, LIABS + np.eye(7)[0])

@@ -182,14 +182,18 @@ class _Sampler:
 
 
 def _sampler(prob: _Problem, p: float, lam: float | None, burn_in: int | None, thin: int | None) -> _Sampler:
+    """The ensemble's parameters. ``lam`` defaults to ``p * links / (total still to place)``: the expected total
+    of the free links is then the amount they must carry (known amounts are not theirs to carry)."""
     if not 0.0 < float(p) <= 1.0:
         raise ContagionError(f"p (link probability) must lie in (0, 1], got {p!r}")
+    if lam is not None and not (isinstance(lam, (int, float, np.integer, np.floating)) and not isinstance(lam, bool)
+                                and math.isfinite(lam) and lam > 0):
+        raise ContagionError(f"lam (rate of the amounts) must be a positive number, got {lam!r}")
     start = _ras(prob)
     s = prob.support()
     links = int(s.sum())
-    lam_v = float(lam) if lam is not None else (p * links / prob.total if prob.total > 0 else 1.0)
-    if not lam_v > 0 or not math.isfinite(lam_v):
-        raise ContagionError(f"lam (rate of the amounts) must be a positive number, got {lam!r}")
+    rest = float(prob.row.sum())
+    lam_v = float(lam) if lam is not None else (p * links / rest if links and rest > 0 else 1.0)
     return _Sampler(prob=prob, start=start, p=np.where(s, float(p), 0.0), lam=np.where(s, lam_v, 1.0),
                     burn_in=int(burn_in) if burn_in is not None else 100 * max(links, 10),
                     thin=int(thin) if thin is not None else 10 * max(links, 10))
@@ -272,7 +276,11 @@ def reconstruct(interbank_assets: Any, interbank_liabilities: Any, method: str =
         Used in error messages.
     p, lam : float
         Ensemble model: link probability and rate of the exponential amounts
-        (default: ``p * links / total``, so the expected total is the total).
+        (default: ``p * links / rest``, ``links`` the links that can take an
+        amount and ``rest`` the total still to place -- the totals less the
+        known amounts -- so the expected total of those links is ``rest``).
+        When the known amounts already make every total, the known matrix is
+        the one draw.
     burn_in, thin : int, optional
         Ensemble: cycle steps before the first draw (default ``100 x`` the
         number of allowed links) and between draws (``10 x``).

@@ -168,6 +168,24 @@ def test_ensemble_when_the_known_amounts_make_every_total(tmp_path):
     assert out.exit_code == 0, out.output
 
 
+@pytest.mark.parametrize("what, value, says", [
+    ("thin", 0, "thin must be a positive whole number, got 0"),
+    ("thin", -3, "thin must be a positive whole number, got -3"),
+    ("thin", 2.5, "thin must be a positive whole number, got 2.5"),
+    ("burn_in", -1, "burn_in must be a non-negative whole number, got -1"),
+    ("burn_in", True, "burn_in must be a non-negative whole number, got True"),
+    ("p", "0.5", "p (link probability) must lie in (0, 1], got '0.5'"),
+    ("lam", -2.0, "lam (rate of the amounts) must be a positive number, got -2.0"),
+])
+def test_ensemble_chain_lengths_are_checked(what, value, says):
+    """thin = 0 returned empty matrices, a negative thin or burn-in NaN ones."""
+    with pytest.raises(ContagionError) as err:
+        sample_ensemble(ASSETS, LIABS, 2, **{what: value})
+    assert says in str(err.value)
+    draws = sample_ensemble(ASSETS, LIABS, 2, burn_in=0, thin=1)           # the smallest chain is fine
+    assert all(np.abs(L.sum(axis=1) - LIABS).max() < 1e-10 for L in draws)
+
+
 def test_impossible_totals_are_clear_errors():
     with pytest.raises(ContagionError, match="interbank assets sum to 20 but interbank liabilities to 21"):
         contagion.reconstruct(ASSETS, LIABS + np.eye(7)[0])

@@ -181,22 +181,31 @@ class _Sampler:
     thin: int
 
 
+def _check_count(value: Any, what: str, least: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < least:
+        kind = "a positive" if least == 1 else "a non-negative"
+        raise ContagionError(f"{what} must be {kind} whole number, got {value!r}")
+    return int(value)
+
+
 def _sampler(prob: _Problem, p: float, lam: float | None, burn_in: int | None, thin: int | None) -> _Sampler:
     """The ensemble's parameters. ``lam`` defaults to ``p * links / (total still to place)``: the expected total
     of the free links is then the amount they must carry (known amounts are not theirs to carry)."""
-    if not 0.0 < float(p) <= 1.0:
+    if isinstance(p, bool) or not isinstance(p, (int, float, np.integer, np.floating)) or not 0.0 < p <= 1.0:
         raise ContagionError(f"p (link probability) must lie in (0, 1], got {p!r}")
     if lam is not None and not (isinstance(lam, (int, float, np.integer, np.floating)) and not isinstance(lam, bool)
                                 and math.isfinite(lam) and lam > 0):
         raise ContagionError(f"lam (rate of the amounts) must be a positive number, got {lam!r}")
+    burn_in = None if burn_in is None else _check_count(burn_in, "burn_in", 0)
+    thin = None if thin is None else _check_count(thin, "thin", 1)
     start = _ras(prob)
     s = prob.support()
     links = int(s.sum())
     rest = float(prob.row.sum())
     lam_v = float(lam) if lam is not None else (p * links / rest if links and rest > 0 else 1.0)
     return _Sampler(prob=prob, start=start, p=np.where(s, float(p), 0.0), lam=np.where(s, lam_v, 1.0),
-                    burn_in=int(burn_in) if burn_in is not None else 100 * max(links, 10),
-                    thin=int(thin) if thin is not None else 10 * max(links, 10))
+                    burn_in=burn_in if burn_in is not None else 100 * max(links, 10),
+                    thin=thin if thin is not None else 10 * max(links, 10))
 
 
 def _chain_seed(seed: int, block: int) -> int:
@@ -282,8 +291,9 @@ def reconstruct(interbank_assets: Any, interbank_liabilities: Any, method: str =
         When the known amounts already make every total, the known matrix is
         the one draw.
     burn_in, thin : int, optional
-        Ensemble: cycle steps before the first draw (default ``100 x`` the
-        number of allowed links) and between draws (``10 x``).
+        Ensemble: cycle steps before the first draw (a whole number >= 0;
+        default ``100 x`` the number of allowed links) and between draws (a
+        whole number >= 1; default ``10 x``).
 
     Returns
     -------

@@ -186,6 +186,20 @@ def test_ensemble_chain_lengths_are_checked(what, value, says):
     assert all(np.abs(L.sum(axis=1) - LIABS).max() < 1e-10 for L in draws)
 
 
+@pytest.mark.parametrize("scale", [1e-15, 1e15])
+@pytest.mark.parametrize("method", RECONSTRUCTION_METHODS)
+def test_results_do_not_depend_on_the_unit(method, scale):
+    """Tolerances are relative to the totals: the same banks in another unit give the same matrix in that unit
+    (an absolute floor of 1e-12 made every amount at scale 1e-13 zero: max-entropy returned the zero matrix)."""
+    known = sp.csr_array(([2.0], ([1], [0])), shape=(7, 7))
+    ref = contagion.reconstruct(ASSETS, LIABS, method, known=known, forbidden=[(2, 6)], seed=3).toarray()
+    L = contagion.reconstruct(ASSETS * scale, LIABS * scale, method, known=known * scale, forbidden=[(2, 6)],
+                              seed=3).toarray() / scale
+    assert np.array_equal(L > 0, ref > 0)
+    assert np.abs(L - ref).max() < 1e-12 * ASSETS.sum()
+    assert np.abs(L.sum(axis=1) - LIABS).max() < 1e-10 and np.abs(L.sum(axis=0) - ASSETS).max() < 1e-10
+
+
 def test_impossible_totals_are_clear_errors():
     with pytest.raises(ContagionError, match="interbank assets sum to 20 but interbank liabilities to 21"):
         contagion.reconstruct(ASSETS, LIABS + np.eye(7)[0])

@@ -142,8 +142,8 @@ def _min_density(prob: _Problem) -> np.ndarray:
         if existing.any():
             score = np.where(existing, amount, -1.0)
         else:
-            both = np.abs(r[:, None] - c[None, :]) <= tol
-            score = np.where(open_, amount + np.where(both, prob.total + 1.0, 0.0), -1.0)
+            both = open_ & (np.abs(r[:, None] - c[None, :]) <= tol)     # one link closes both totals
+            score = np.where(both if both.any() else open_, amount, -1.0)
         i, j = np.unravel_index(int(np.argmax(score)), score.shape)
         x = amount[i, j]
         X[i, j] += x

@@ -200,6 +200,38 @@ def test_results_do_not_depend_on_the_unit(method, scale):
     assert np.abs(L.sum(axis=1) - LIABS).max() < 1e-10 and np.abs(L.sum(axis=0) - ASSETS).max() < 1e-10
 
 
+def test_forbidden_pairs_are_read_as_pairs_whatever_their_number():
+    """Two pairs for two institutions form a 2 x 2 array: it was read as a boolean matrix ([[1, 0], [0, 1]]: only
+    the diagonal), so both forbidden links got an amount. A boolean matrix is still a matrix."""
+    with pytest.raises(ContagionError, match="cannot be matched"):
+        contagion.reconstruct([1, 1], [1, 1], forbidden=[(1, 0), (0, 1)])
+    A, Lb = [1, 2, 1], [2, 1, 1]             # 0 owes 2, 1 owes 1, 2 owes 1; 0 is owed 1, 1 owed 2, 2 owed 1
+    as_pairs = contagion.reconstruct(A, Lb, forbidden=[(0, 2), (2, 1)]).toarray()
+    as_matrix = contagion.reconstruct(A, Lb, forbidden=np.array([[0, 0, 1], [0, 0, 0], [0, 1, 0]], bool)).toarray()
+    # with 0 -> 2 and 2 -> 1 closed: 0 pays its 2 to 1, 2 pays its 1 to 0, 1 pays its 1 to 2
+    assert as_pairs.tolist() == as_matrix.tolist() == [[0, 2, 0], [0, 0, 1], [1, 0, 0]]
+
+
+@pytest.mark.parametrize("kw, says", [
+    ({"forbidden": [(0, 5)]}, "forbidden: the pair (0, 5) is out of range (positions run from 0 to 2)"),
+    ({"forbidden": [(-1, 0)]}, "forbidden: the pair (-1, 0) is out of range"),
+    ({"forbidden": [[0, 1, 2]]}, "forbidden must be a boolean (3, 3) matrix or (debtor, creditor) pairs of "
+                                 "positions, got [[0, 1, 2]] (shape (1, 3)"),
+    ({"forbidden": np.zeros((3, 3))}, "a 0/1 matrix is read as a matrix only with dtype bool"),
+    ({"forbidden": [(0.5, 1)]}, "got [(0.5, 1)] (shape (1, 2), dtype float64"),
+    ({"forbidden": np.ones((2, 2), bool)}, "forbidden: a boolean matrix must have shape (3, 3), got (2, 2)"),
+    ({"forbidden": sp.csr_array((4, 4), dtype=bool)}, "got a sparse matrix of shape (4, 4)"),
+    ({"known": [[0, 1], [1, 0]]}, "known must be a (3, 3) matrix of amounts (what i owes j), got one of shape (2, 2)"),
+    ({"known": [[0, "x", 0]] * 3}, "known must be a (3, 3) matrix of amounts (what i owes j), got [[0, 'x', 0]"),
+    ({"known": [[0, -1, 0], [0, 0, 0], [0, 0, 0]]}, "what '0' owes '1' is -1.0"),
+])
+def test_bad_known_and_forbidden_say_which_and_what(kw, says):
+    """Badly shaped or out-of-range known/forbidden raised bare numpy/scipy errors (or were misread)."""
+    with pytest.raises(ContagionError) as err:
+        contagion.reconstruct([1, 2, 1], [2, 1, 1], **kw)
+    assert says in str(err.value)
+
+
 def test_impossible_totals_are_clear_errors():
     with pytest.raises(ContagionError, match="interbank assets sum to 20 but interbank liabilities to 21"):
         contagion.reconstruct(ASSETS, LIABS + np.eye(7)[0])

@@ -119,7 +119,11 @@ class _Problem:
         if known.shape != (n, n) or forbidden.shape != (n, n):
             raise InvalidNetworkError(f"known and forbidden must be ({n}, {n}) matrices")
         if known.nnz and (not np.isfinite(known.data).all() or (known.data < 0).any()):
-            raise InvalidNetworkError("known amounts must be finite and non-negative")
+            coo = known.tocoo()
+            k = int(np.flatnonzero(~np.isfinite(coo.data) | (coo.data < 0))[0])
+            i, j = int(coo.row[k]), int(coo.col[k])
+            raise InvalidNetworkError(f"known amounts must be finite and non-negative: what {m.names[i]!r} owes "
+                                      f"{m.names[j]!r} is {float(coo.data[k])!r}")
         kd = known.diagonal()
         if (kd > 0).any():
             k = int(np.flatnonzero(kd > 0)[0])

@@ -239,24 +239,79 @@ def _check_seed(seed: Any, what: str = "seed") -> int:
     return int(seed)
 
 
+def _as_totals(values: Any, what: str) -> np.ndarray:
+    try:
+        return np.asarray(values, dtype=np.float64).ravel()
+    except (TypeError, ValueError):
+        raise ContagionError(f"{what} must be a sequence of amounts, got {_short(values)}") from None
+
+
+def _short(value: Any) -> str:
+    text = " ".join(repr(value).split())
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _as_known(known: Any, n: int) -> sp.csr_array:
+    """``known`` as an (n, n) CSR matrix of amounts, or a ContagionError naming what is wrong."""
+    if known is None:
+        return sp.csr_array((n, n))
+    try:
+        kn = known if sp.issparse(known) else np.asarray(known, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ContagionError(f"known must be a ({n}, {n}) matrix of amounts (what i owes j), got "
+                             f"{_short(known)}") from None
+    if kn.shape != (n, n):
+        raise ContagionError(f"known must be a ({n}, {n}) matrix of amounts (what i owes j), got one of shape "
+                             f"{kn.shape}")
+    return sp.csr_array(kn, dtype=np.float64)
+
+
+def _as_forbidden(forbidden: Any, n: int) -> sp.csr_array:
+    """``forbidden`` as an (n, n) bool CSR matrix. What it is is read from its type, not its shape: a sparse
+    matrix or a boolean array is a matrix, anything else (debtor, creditor) index pairs -- with two institutions a
+    list of two pairs is also a 2 x 2 array, and was read as a matrix."""
+    if forbidden is None:
+        return sp.csr_array((n, n), dtype=bool)
+    if sp.issparse(forbidden):
+        if forbidden.shape != (n, n):
+            raise ContagionError(f"forbidden must be a ({n}, {n}) matrix or (debtor, creditor) pairs, got a sparse "
+                                 f"matrix of shape {forbidden.shape}")
+        return sp.csr_array(forbidden, dtype=bool)
+    try:
+        arr = np.asarray(forbidden if isinstance(forbidden, np.ndarray) else list(forbidden))
+    except (TypeError, ValueError):
+        raise ContagionError(f"forbidden must be a boolean ({n}, {n}) matrix or (debtor, creditor) pairs, got "
+                             f"{_short(forbidden)}") from None
+    if arr.dtype == bool:
+        if arr.shape != (n, n):
+            raise ContagionError(f"forbidden: a boolean matrix must have shape ({n}, {n}), got {arr.shape}")
+        return sp.csr_array(arr)
+    if arr.size == 0:
+        return sp.csr_array((n, n), dtype=bool)
+    if arr.ndim != 2 or arr.shape[1] != 2 or not np.issubdtype(arr.dtype, np.integer):
+        raise ContagionError(f"forbidden must be a boolean ({n}, {n}) matrix or (debtor, creditor) pairs of "
+                             f"positions, got {_short(forbidden)} (shape {arr.shape}, dtype {arr.dtype}; a 0/1 "
+                             f"matrix is read as a matrix only with dtype bool)")
+    bad = np.flatnonzero(((arr < 0) | (arr >= n)).any(axis=1))
+    if bad.size:
+        raise ContagionError(f"forbidden: the pair {tuple(int(v) for v in arr[bad[0]])} is out of range "
+                             f"(positions run from 0 to {n - 1})")
+    return sp.csr_array((np.ones(len(arr), dtype=bool), (arr[:, 0], arr[:, 1])), shape=(n, n))
+
+
 def _as_marginals(interbank_assets: Any, interbank_liabilities: Any, known: Any, forbidden: Any,
                   names: Sequence[str] | None) -> Marginals:
-    a = np.asarray(interbank_assets, dtype=np.float64).ravel()
-    lia = np.asarray(interbank_liabilities, dtype=np.float64).ravel()
+    a = _as_totals(interbank_assets, "interbank_assets")
+    lia = _as_totals(interbank_liabilities, "interbank_liabilities")
     if a.shape != lia.shape:
         raise InvalidNetworkError(f"interbank_assets has {a.size} values but interbank_liabilities {lia.size}")
     n = a.size
     names = tuple(names) if names is not None else tuple(str(k) for k in range(n))
-    kn = sp.csr_array((n, n)) if known is None else sp.csr_array(known, dtype=np.float64)
-    if forbidden is None:
-        fb = sp.csr_array((n, n), dtype=bool)
-    elif sp.issparse(forbidden) or np.ndim(forbidden) == 2 and np.shape(forbidden) == (n, n):
-        fb = sp.csr_array(forbidden, dtype=bool)
-    else:
-        pairs = np.asarray(list(forbidden), dtype=np.int64).reshape(-1, 2)
-        fb = sp.csr_array((np.ones(len(pairs), dtype=bool), (pairs[:, 0], pairs[:, 1])), shape=(n, n))
-    return Marginals(names=names, interbank_assets=a, interbank_liabilities=lia, known=kn, forbidden=fb,
-                     external_assets=np.zeros(n), external_liabilities=np.zeros(n))
+    if len(names) != n:
+        raise ContagionError(f"names has {len(names)} entries but there are {n} institutions")
+    return Marginals(names=names, interbank_assets=a, interbank_liabilities=lia, known=_as_known(known, n),
+                     forbidden=_as_forbidden(forbidden, n), external_assets=np.zeros(n),
+                     external_liabilities=np.zeros(n))
 
 
 def reconstruct(interbank_assets: Any, interbank_liabilities: Any, method: str = "max-entropy", known: Any = None,
@@ -280,7 +335,9 @@ def reconstruct(interbank_assets: Any, interbank_liabilities: Any, method: str =
     seed : int, optional
         For ``"ensemble"`` (default 0); the other methods are deterministic.
     forbidden : bool matrix (n, n) or iterable of (debtor, creditor) positions, optional
-        Links that must stay empty. Self-loops are always forbidden.
+        Links that must stay empty. Self-loops are always forbidden. A sparse
+        matrix or an array of dtype bool is a matrix; anything else is read as
+        pairs of whole-number positions (``[(1, 0)]``: 1 never owes 0).
     names : sequence of str, optional
         Used in error messages.
     p, lam : float

@@ -232,6 +232,19 @@ def test_bad_known_and_forbidden_say_which_and_what(kw, says):
     assert says in str(err.value)
 
 
+def test_writing_a_reconstruction_checks_the_method(tmp_path):
+    """An unknown method fell through to the ensemble branch of write_reconstruction and wrote a draw."""
+    from contagion.reconstruct import write_reconstruction
+
+    m = Marginals(names=tuple("abcdefg"), interbank_assets=ASSETS, interbank_liabilities=LIABS,
+                  known=sp.csr_array((7, 7)), forbidden=sp.csr_array((7, 7), dtype=bool),
+                  external_assets=np.zeros(7), external_liabilities=np.zeros(7))
+    with pytest.raises(ContagionError, match="unknown reconstruction method 'gravity'; choose one of max-entropy, "
+                                             "min-density, ensemble"):
+        write_reconstruction(m, tmp_path / "out", "gravity")
+    assert not (tmp_path / "out").exists()
+
+
 def test_impossible_totals_are_clear_errors():
     with pytest.raises(ContagionError, match="interbank assets sum to 20 but interbank liabilities to 21"):
         contagion.reconstruct(ASSETS, LIABS + np.eye(7)[0])

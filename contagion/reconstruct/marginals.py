@@ -85,6 +85,13 @@ class Marginals:
                                             metadata={"source": self.source, "reconstructed": True})
 
 
+def _check_method(method: Any) -> str:
+    if method not in RECONSTRUCTION_METHODS:
+        raise ContagionError(f"unknown reconstruction method {method!r}; choose one of "
+                             f"{', '.join(RECONSTRUCTION_METHODS)}")
+    return method
+
+
 def _problem_of(problem: Any, method: str = "max-entropy") -> "_Problem":
     return problem if isinstance(problem, _Problem) else _Problem.build(problem, method)
 

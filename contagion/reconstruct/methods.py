@@ -11,7 +11,7 @@ import scipy.sparse as sp
 
 from ..errors import ContagionError, ConvergenceError, InvalidNetworkError
 
-from .marginals import ENSEMBLE_BLOCK, Marginals, RECONSTRUCTION_METHODS, _Problem, _problem_of
+from .marginals import ENSEMBLE_BLOCK, Marginals, _Problem, _check_method, _problem_of
 
 
 def _ras(prob: _Problem, tol: float = 1e-13, max_iter: int = 20_000) -> np.ndarray:
@@ -389,9 +389,7 @@ def reconstruct(interbank_assets: Any, interbank_liabilities: Any, method: str =
     >>> M.nnz, np.allclose(M.sum(axis=1), Lb), np.allclose(M.sum(axis=0), A)
     (8, True, True)
     """
-    if method not in RECONSTRUCTION_METHODS:
-        raise ContagionError(f"unknown reconstruction method {method!r}; choose one of "
-                             f"{', '.join(RECONSTRUCTION_METHODS)}")
+    _check_method(method)
     m = _as_marginals(interbank_assets, interbank_liabilities, known, forbidden, names)
     return _reconstruct(m, method, seed, p=p, lam=lam, burn_in=burn_in, thin=thin)
 

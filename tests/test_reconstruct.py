@@ -364,6 +364,29 @@ def test_spread_syndicates_on_the_built_in_network():
     assert np.allclose(known.interbank_liabilities, net.interbank_liabilities)
 
 
+def test_a_known_share_of_zero_is_known():
+    """D owes syndicate S 100; members M1, M2, M3 with size weights (external assets) 10, 30, 60. M1's share is
+    known to be 0: the 100 goes to M2 and M3 by weight, 100 * 30/90 and 100 * 60/90 (a share of 0 was taken for
+    'unknown' and M1 got 10)."""
+    import pandas as pd
+
+    nodes = pd.DataFrame({"id": ["D", "S", "M1", "M2", "M3"], "type": ["borrower", "syndicate", "bank", "bank", "bank"],
+                          "external_assets": [1.0, 0, 10, 30, 60]})
+    edges = pd.DataFrame({"debtor": ["D", "S", "S", "S"], "creditor": ["S", "M1", "M2", "M3"],
+                          "amount": [100.0, 0, 0, 0], "kind": ["loan"] + ["syndicate_share"] * 3})
+    net = contagion.FinancialNetwork.from_edges(edges, nodes)
+
+    def owed(spread):
+        L, ids = spread.liabilities.toarray(), list(spread.ids)
+        return [L[ids.index("D"), ids.index(m)] for m in ("S", "M1", "M2", "M3")]
+
+    assert np.allclose(owed(spread_syndicates(net)), [0, 10, 30, 60])
+    assert np.allclose(owed(spread_syndicates(net, shares={"S": {"M1": 0.0}})), [0, 0, 100 / 3, 200 / 3])
+    for seed in (1, 2):
+        drawn = owed(spread_syndicates(net, shares={"S": {"M1": 0.0}}, seed=seed))
+        assert drawn[1] == 0 and drawn[2] > 0 and drawn[3] > 0 and np.isclose(sum(drawn), 100)
+
+
 def test_clear_ensemble_over_syndicates_reproducible():
     net = contagion.load_dataset("ai-infrastructure")
     a = clear_ensemble(net, n=48, seed=5, syndicates="all", scenarios=["severe-combined"])

@@ -64,6 +64,28 @@ def test_min_density_is_sparser_than_max_entropy_and_the_published_one():
     assert md.nnz == 8
 
 
+def test_min_density_is_a_heuristic_and_says_so():
+    """The seven banks can be matched with 7 links (a -> e 3, a -> g 1, b -> a 5, c -> b 5, f -> a 2, g -> c 3,
+    g -> d 1); min-density's greedy gives 8. README, docstrings and --help said 'as few links as the totals
+    allow'; they now say it is a greedy heuristic, not always the fewest."""
+    from pathlib import Path
+
+    import contagion.reconstruct as rec
+
+    seven = np.zeros((7, 7))
+    for (i, j), x in {(0, 4): 3, (0, 6): 1, (1, 0): 5, (2, 1): 5, (5, 0): 2, (6, 2): 3, (6, 3): 1}.items():
+        seven[i, j] = x
+    assert np.array_equal(seven.sum(axis=1), LIABS) and np.array_equal(seven.sum(axis=0), ASSETS)
+    assert contagion.reconstruct(ASSETS, LIABS, "min-density").nnz == 8
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    helptext = CliRunner().invoke(cli, ["reconstruct", "--help"]).output
+    for text in (readme, rec.__doc__, helptext):
+        flat = " ".join(text.split())
+        assert "as few links as the totals allow" not in flat.lower()
+    assert "8 links where 7 suffice" in " ".join(readme.split()) and "not always the fewest" in " ".join(
+        helptext.split())
+
+
 def test_known_amounts_and_forbidden_links_are_kept():
     known = sp.csr_array(([2.0], ([1], [0])), shape=(7, 7))         # b owes a 2
     forbidden = [(0, 1), (2, 6)]                                    # a never owes b, c never owes g

@@ -1,4 +1,4 @@
-"""The reconstruction methods: maximum entropy (RAS), minimum density, the conditioned ensemble sampler."""
+"""The reconstruction methods: maximum entropy (RAS), few links (greedy), the conditioned ensemble sampler."""
 
 from __future__ import annotations
 
@@ -126,6 +126,7 @@ def _augment(prob: _Problem, X: np.ndarray, r: np.ndarray, c: np.ndarray) -> boo
 
 
 def _min_density(prob: _Problem) -> np.ndarray:
+    """Few links, greedily (see the module docstring): not always the fewest the totals allow."""
     n, tol = prob.n, prob.tol
     X = np.zeros((n, n))
     r, c = prob.row.copy(), prob.col.copy()
@@ -327,7 +328,8 @@ def reconstruct(interbank_assets: Any, interbank_liabilities: Any, method: str =
     interbank_liabilities : array_like, shape (n,)
         What each owes the others: the row sums.
     method : {"max-entropy", "min-density", "ensemble"}
-        See the module docstring. ``"ensemble"`` returns one draw: the first of
+        See the module docstring (``"min-density"`` is a greedy heuristic
+        for few links, not always the fewest). ``"ensemble"`` returns one draw: the first of
         :func:`sample_ensemble` with the same seed.
     known : array_like or sparse, shape (n, n), optional
         Known bilateral amounts, kept as they are; the rest is reconstructed
@@ -385,7 +387,7 @@ def reconstruct(interbank_assets: Any, interbank_liabilities: Any, method: str =
     >>> L = reconstruct(A, Lb, "max-entropy")
     >>> np.round(L.toarray()[:, 0], 2).tolist()      # what each bank owes bank a
     [0.0, 2.53, 2.18, 0.0, 0.0, 0.74, 1.55]
-    >>> M = reconstruct(A, Lb, "min-density")
+    >>> M = reconstruct(A, Lb, "min-density")      # greedy: 8 links, where 7 would do
     >>> M.nnz, np.allclose(M.sum(axis=1), Lb), np.allclose(M.sum(axis=0), A)
     (8, True, True)
     """

@@ -31,7 +31,10 @@ the random numbers, never on the amounts, so each step is a mixture (over
 cycles, with weights fixed in advance) of exact conditional draws along one
 cycle; each of these leaves the conditioned model invariant and is
 reversible, hence so is the mixture -- no Metropolis--Hastings correction is
-needed. With most links forbidden the walk still finds the cycles there are
+needed. (Not so for the outright rule above: where cycle ends empty two links
+at once -- totals in which some rows owe exactly what some columns are owed,
+as with small whole numbers -- the law of the draws depends on how cycles are
+chosen.) With most links forbidden the walk still finds the cycles there are
 (a ring where ``i`` may owe only ``i + 1`` and ``i + 2`` has one, through
 every row), where drawing ``k`` rows and columns at random almost never
 hits one.

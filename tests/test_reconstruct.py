@@ -64,6 +64,28 @@ def test_min_density_is_sparser_than_max_entropy_and_the_published_one():
     assert md.nnz == 8
 
 
+def test_min_density_is_a_heuristic_and_says_so():
+    """The seven banks can be matched with 7 links (a -> e 3, a -> g 1, b -> a 5, c -> b 5, f -> a 2, g -> c 3,
+    g -> d 1); min-density's greedy gives 8. README, docstrings and --help said 'as few links as the totals
+    allow'; they now say it is a greedy heuristic, not always the fewest."""
+    from pathlib import Path
+
+    import contagion.reconstruct as rec
+
+    seven = np.zeros((7, 7))
+    for (i, j), x in {(0, 4): 3, (0, 6): 1, (1, 0): 5, (2, 1): 5, (5, 0): 2, (6, 2): 3, (6, 3): 1}.items():
+        seven[i, j] = x
+    assert np.array_equal(seven.sum(axis=1), LIABS) and np.array_equal(seven.sum(axis=0), ASSETS)
+    assert contagion.reconstruct(ASSETS, LIABS, "min-density").nnz == 8
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    helptext = CliRunner().invoke(cli, ["reconstruct", "--help"]).output
+    for text in (readme, rec.__doc__, helptext):
+        flat = " ".join(text.split())
+        assert "as few links as the totals allow" not in flat.lower()
+    assert "8 links where 7 suffice" in " ".join(readme.split()) and "not always the fewest" in " ".join(
+        helptext.split())
+
+
 def test_known_amounts_and_forbidden_links_are_kept():
     known = sp.csr_array(([2.0], ([1], [0])), shape=(7, 7))         # b owes a 2
     forbidden = [(0, 1), (2, 6)]                                    # a never owes b, c never owes g
@@ -87,6 +109,162 @@ def test_ensemble_is_reproducible_and_varies():
     for x in a:
         assert np.abs(x.sum(axis=1) - LIABS).max() < 1e-10 and np.abs(x.sum(axis=0) - ASSETS).max() < 1e-10
         assert (x.diagonal() == 0).all()
+
+
+def _ring(n: int, seed: int = 3) -> np.ndarray:
+    """A matrix where i owes only i + 1 and i + 2 (mod n), amounts in [1, 3]."""
+    rng = np.random.default_rng(seed)
+    M = np.zeros((n, n))
+    for i in range(n):
+        M[i, (i + 1) % n] = rng.uniform(1, 3)
+        M[i, (i + 2) % n] = rng.uniform(1, 3)
+    return M
+
+
+@pytest.mark.parametrize("n", [3, 6, 8])
+def test_ensemble_moves_when_most_links_are_forbidden(n):
+    """Every other link forbidden, i owing only i + 1 and i + 2: the matrices with the totals form one line
+    M + d C, C = +1 on (i, i + 1) and -1 on (i, i + 2), a cycle through all n rows. Under the model (p, lam) the
+    density is constant inside the line (every link present: (p lam)^2n exp(-lam total)) and each end empties one
+    link ((1 - p) (p lam)^(2n - 1) exp(...)), so P(an end) = 2 (1 - p) / (2 (1 - p) + p lam length). The sampler
+    drew k rows and k columns at random (k <= 8) and moved only when all 2k links were allowed: for n >= 6 it never
+    moved (every draw the start), for n = 5 it moved in 1 step of 80."""
+    M = _ring(n)
+    forbidden = (M == 0) & ~np.eye(n, dtype=bool) if n > 3 else None    # n = 3: nothing else to forbid
+    p = 0.5
+    lam = p * 2 * n / M.sum()
+    C = np.zeros((n, n))
+    for i in range(n):
+        C[i, (i + 1) % n] += 1
+        C[i, (i + 2) % n] -= 1
+    lo, hi = -M[C > 0].min(), M[C < 0].min()
+    exact = 2 * (1 - p) / (2 * (1 - p) + p * lam * (hi - lo))
+    draws = sample_ensemble(M.sum(axis=0), M.sum(axis=1), 1600, seed=1, forbidden=forbidden, p=p)
+    d = np.array([L.toarray()[0, 1] - M[0, 1] for L in draws])
+    at_lo, at_hi = np.abs(d - lo) < 1e-9, np.abs(d - hi) < 1e-9
+    assert abs((at_lo | at_hi).mean() - exact) < 0.04, ((at_lo | at_hi).mean(), exact)
+    assert abs(at_lo.mean() - exact / 2) < 0.04 and abs(at_hi.mean() - exact / 2) < 0.04
+    inside = d[~(at_lo | at_hi)]
+    assert abs(inside.mean() - (lo + hi) / 2) < 0.1 * (hi - lo)       # uniform inside the line
+    assert np.mean(d[1:] == d[:-1]) < 0.5
+    for L in draws[:50]:
+        D = L.toarray()
+        assert np.allclose(D, M + (D[0, 1] - M[0, 1]) * C, atol=1e-9)   # on the line: totals kept, nothing forbidden
+
+
+def test_ensemble_rate_spreads_only_what_is_left_to_place():
+    """The free part is the dense 3-node matrix [[0,1,2],[3,0,4],[5,6,0]] (total 21, 6 links); D owes A a known 21.
+    The default rate is p * links / (total left) = 0.5 * 6 / 21 = 1/7 (it was divided by the total 42 with the
+    known amount: 1/14). On the 3-node line X[0, 1] in [0, 3]: P(X[0, 1] = 0) = (1 - p) / (2 (1 - p) + 3 p lam)
+    = 0.4118 at lam = 1/7 (0.4516 at 1/14)."""
+    M = np.zeros((4, 4))
+    M[:3, :3] = [[0, 1, 2], [3, 0, 4], [5, 6, 0]]
+    known = np.zeros((4, 4))
+    known[3, 0] = M[3, 0] = 21.0
+    draws = sample_ensemble(M.sum(axis=0), M.sum(axis=1), 3200, seed=2, known=known)
+    x = np.array([L.toarray()[0, 1] for L in draws])
+    assert all(L.toarray()[3, 0] == 21.0 for L in draws)
+    exact = 0.5 / (2 * 0.5 + 3 * 0.5 / 7)
+    assert exact == pytest.approx(0.4118, abs=1e-4)
+    assert abs(np.mean(x < 1e-9) - exact) < 0.02 and abs(np.mean(np.abs(x - 3) < 1e-9) - exact) < 0.02
+
+
+def test_ensemble_when_the_known_amounts_make_every_total(tmp_path):
+    """Nothing left to place: the known matrix is the answer, as for the other methods (the ensemble raised
+    'lam ... must be a positive number, got None')."""
+    for method in RECONSTRUCTION_METHODS:
+        L = contagion.reconstruct([2, 0], [0, 2], method, known=[[0, 0], [2, 0]])
+        assert L.toarray().tolist() == [[0, 0], [2, 0]], method
+    assert [L.toarray().tolist() for L in sample_ensemble([2, 0], [0, 2], 2, known=[[0, 0], [2, 0]])] \
+        == [[[0, 0], [2, 0]]] * 2
+    (tmp_path / "m.csv").write_text("id,interbank_assets,interbank_liabilities\na,2,0\nb,0,2\n")
+    (tmp_path / "k.csv").write_text("debtor,creditor,amount\nb,a,2\n")
+    out = CliRunner().invoke(cli, ["reconstruct", str(tmp_path / "m.csv"), "--known", str(tmp_path / "k.csv"),
+                                   "-m", "ensemble", "-n", "2", "-o", str(tmp_path / "ens")])
+    assert out.exit_code == 0, out.output
+    for k in (1, 2):
+        net = contagion.read_network(tmp_path / "ens" / f"draw-000{k}")
+        assert net.liabilities.toarray().tolist() == [[0, 0], [2, 0]]
+    out = CliRunner().invoke(cli, ["reconstruct", str(tmp_path / "m.csv"), "--known", str(tmp_path / "k.csv"),
+                                   "-m", "ensemble", "-n", "2", "--clear", "-f", "csv"])
+    assert out.exit_code == 0, out.output
+
+
+@pytest.mark.parametrize("what, value, says", [
+    ("thin", 0, "thin must be a positive whole number, got 0"),
+    ("thin", -3, "thin must be a positive whole number, got -3"),
+    ("thin", 2.5, "thin must be a positive whole number, got 2.5"),
+    ("burn_in", -1, "burn_in must be a non-negative whole number, got -1"),
+    ("burn_in", True, "burn_in must be a non-negative whole number, got True"),
+    ("p", "0.5", "p (link probability) must lie in (0, 1], got '0.5'"),
+    ("lam", -2.0, "lam (rate of the amounts) must be a positive number, got -2.0"),
+])
+def test_ensemble_chain_lengths_are_checked(what, value, says):
+    """thin = 0 returned empty matrices, a negative thin or burn-in NaN ones."""
+    with pytest.raises(ContagionError) as err:
+        sample_ensemble(ASSETS, LIABS, 2, **{what: value})
+    assert says in str(err.value)
+    draws = sample_ensemble(ASSETS, LIABS, 2, burn_in=0, thin=1)           # the smallest chain is fine
+    assert all(np.abs(L.sum(axis=1) - LIABS).max() < 1e-10 for L in draws)
+
+
+@pytest.mark.parametrize("scale", [1e-15, 1e15])
+@pytest.mark.parametrize("method", RECONSTRUCTION_METHODS)
+def test_results_do_not_depend_on_the_unit(method, scale):
+    """Tolerances are relative to the totals: the same banks in another unit give the same matrix in that unit
+    (an absolute floor of 1e-12 made every amount at scale 1e-13 zero: max-entropy returned the zero matrix)."""
+    known = sp.csr_array(([2.0], ([1], [0])), shape=(7, 7))
+    ref = contagion.reconstruct(ASSETS, LIABS, method, known=known, forbidden=[(2, 6)], seed=3).toarray()
+    L = contagion.reconstruct(ASSETS * scale, LIABS * scale, method, known=known * scale, forbidden=[(2, 6)],
+                              seed=3).toarray() / scale
+    assert np.array_equal(L > 0, ref > 0)
+    assert np.abs(L - ref).max() < 1e-12 * ASSETS.sum()
+    assert np.abs(L.sum(axis=1) - LIABS).max() < 1e-10 and np.abs(L.sum(axis=0) - ASSETS).max() < 1e-10
+
+
+def test_forbidden_pairs_are_read_as_pairs_whatever_their_number():
+    """Two pairs for two institutions form a 2 x 2 array: it was read as a boolean matrix ([[1, 0], [0, 1]]: only
+    the diagonal), so both forbidden links got an amount. A boolean matrix is still a matrix."""
+    with pytest.raises(ContagionError, match="cannot be matched"):
+        contagion.reconstruct([1, 1], [1, 1], forbidden=[(1, 0), (0, 1)])
+    A, Lb = [1, 2, 1], [2, 1, 1]             # 0 owes 2, 1 owes 1, 2 owes 1; 0 is owed 1, 1 owed 2, 2 owed 1
+    as_pairs = contagion.reconstruct(A, Lb, forbidden=[(0, 2), (2, 1)]).toarray()
+    as_matrix = contagion.reconstruct(A, Lb, forbidden=np.array([[0, 0, 1], [0, 0, 0], [0, 1, 0]], bool)).toarray()
+    # with 0 -> 2 and 2 -> 1 closed: 0 pays its 2 to 1, 2 pays its 1 to 0, 1 pays its 1 to 2
+    assert as_pairs.tolist() == as_matrix.tolist() == [[0, 2, 0], [0, 0, 1], [1, 0, 0]]
+
+
+@pytest.mark.parametrize("kw, says", [
+    ({"forbidden": [(0, 5)]}, "forbidden: the pair (0, 5) is out of range (positions run from 0 to 2)"),
+    ({"forbidden": [(-1, 0)]}, "forbidden: the pair (-1, 0) is out of range"),
+    ({"forbidden": [[0, 1, 2]]}, "forbidden must be a boolean (3, 3) matrix or (debtor, creditor) pairs of "
+                                 "positions, got [[0, 1, 2]] (shape (1, 3)"),
+    ({"forbidden": np.zeros((3, 3))}, "a 0/1 matrix is read as a matrix only with dtype bool"),
+    ({"forbidden": [(0.5, 1)]}, "got [(0.5, 1)] (shape (1, 2), dtype float64"),
+    ({"forbidden": np.ones((2, 2), bool)}, "forbidden: a boolean matrix must have shape (3, 3), got (2, 2)"),
+    ({"forbidden": sp.csr_array((4, 4), dtype=bool)}, "got a sparse matrix of shape (4, 4)"),
+    ({"known": [[0, 1], [1, 0]]}, "known must be a (3, 3) matrix of amounts (what i owes j), got one of shape (2, 2)"),
+    ({"known": [[0, "x", 0]] * 3}, "known must be a (3, 3) matrix of amounts (what i owes j), got [[0, 'x', 0]"),
+    ({"known": [[0, -1, 0], [0, 0, 0], [0, 0, 0]]}, "what '0' owes '1' is -1.0"),
+])
+def test_bad_known_and_forbidden_say_which_and_what(kw, says):
+    """Badly shaped or out-of-range known/forbidden raised bare numpy/scipy errors (or were misread)."""
+    with pytest.raises(ContagionError) as err:
+        contagion.reconstruct([1, 2, 1], [2, 1, 1], **kw)
+    assert says in str(err.value)
+
+
+def test_writing_a_reconstruction_checks_the_method(tmp_path):
+    """An unknown method fell through to the ensemble branch of write_reconstruction and wrote a draw."""
+    from contagion.reconstruct import write_reconstruction
+
+    m = Marginals(names=tuple("abcdefg"), interbank_assets=ASSETS, interbank_liabilities=LIABS,
+                  known=sp.csr_array((7, 7)), forbidden=sp.csr_array((7, 7), dtype=bool),
+                  external_assets=np.zeros(7), external_liabilities=np.zeros(7))
+    with pytest.raises(ContagionError, match="unknown reconstruction method 'gravity'; choose one of max-entropy, "
+                                             "min-density, ensemble"):
+        write_reconstruction(m, tmp_path / "out", "gravity")
+    assert not (tmp_path / "out").exists()
 
 
 def test_impossible_totals_are_clear_errors():
@@ -206,6 +384,29 @@ def test_spread_syndicates_on_the_built_in_network():
     assert known.interbank_assets[known.ids.index("synd_cw_revolver")] == 0
     # the totals each debtor owes are unchanged by a spread
     assert np.allclose(known.interbank_liabilities, net.interbank_liabilities)
+
+
+def test_a_known_share_of_zero_is_known():
+    """D owes syndicate S 100; members M1, M2, M3 with size weights (external assets) 10, 30, 60. M1's share is
+    known to be 0: the 100 goes to M2 and M3 by weight, 100 * 30/90 and 100 * 60/90 (a share of 0 was taken for
+    'unknown' and M1 got 10)."""
+    import pandas as pd
+
+    nodes = pd.DataFrame({"id": ["D", "S", "M1", "M2", "M3"], "type": ["borrower", "syndicate", "bank", "bank", "bank"],
+                          "external_assets": [1.0, 0, 10, 30, 60]})
+    edges = pd.DataFrame({"debtor": ["D", "S", "S", "S"], "creditor": ["S", "M1", "M2", "M3"],
+                          "amount": [100.0, 0, 0, 0], "kind": ["loan"] + ["syndicate_share"] * 3})
+    net = contagion.FinancialNetwork.from_edges(edges, nodes)
+
+    def owed(spread):
+        L, ids = spread.liabilities.toarray(), list(spread.ids)
+        return [L[ids.index("D"), ids.index(m)] for m in ("S", "M1", "M2", "M3")]
+
+    assert np.allclose(owed(spread_syndicates(net)), [0, 10, 30, 60])
+    assert np.allclose(owed(spread_syndicates(net, shares={"S": {"M1": 0.0}})), [0, 0, 100 / 3, 200 / 3])
+    for seed in (1, 2):
+        drawn = owed(spread_syndicates(net, shares={"S": {"M1": 0.0}}, seed=seed))
+        assert drawn[1] == 0 and drawn[2] > 0 and drawn[3] > 0 and np.isclose(sum(drawn), 100)
 
 
 def test_clear_ensemble_over_syndicates_reproducible():

@@ -26,7 +26,8 @@ METHODS = ("max-entropy", "min-density", "ensemble")   # = contagion.reconstruct
 @click.option("--known", "known", type=click.Path(exists=True, dir_okay=False), default=None, metavar="EDGES.csv",
               help="Known bilateral amounts: debtor, creditor, amount (kept fixed; an amount of 0 forbids the link).")
 @click.option("--method", "-m", type=click.Choice(METHODS), default="max-entropy", show_default=True,
-              help="Maximum entropy (RAS), minimum density, or an ensemble of draws keeping the totals.")
+              help="Maximum entropy (RAS); min-density: few links by a greedy heuristic (not always the fewest); or "
+                   "an ensemble of draws keeping the totals.")
 @click.option("-n", "--draws", "n", type=click.IntRange(1), default=100, show_default=True,
               help="Ensemble: number of reconstructions.")
 @click.option("--seed", type=click.IntRange(0), default=0, show_default=True,

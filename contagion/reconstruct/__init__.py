@@ -11,17 +11,20 @@ forbidden links left empty:
     links: RAS / iterative proportional fitting (Upper 2011; Upper & Worm 2004).
     Spreads every exposure as evenly as the totals allow: dense.
 ``"min-density"``
-    As few links as the totals allow (Anand, Craig & von Peter 2015): a greedy
-    heuristic -- links already in place are filled first, then the new link
-    carrying the largest amount, preferring a pair whose two remaining totals
-    are equal (one link closes both); when only forbidden pairs remain it
-    reroutes along an augmenting path. The minimum itself is NP-hard; this is
-    deterministic (``seed`` is not used).
+    Few links: a greedy heuristic after Anand, Craig & von Peter (2015), not
+    always the fewest the totals allow -- links already in place are filled
+    first, then the new link carrying the largest amount, preferring a pair
+    whose two remaining totals are equal (one link closes both); when only
+    forbidden pairs remain it reroutes along an augmenting path. Finding the
+    minimum is NP-hard; on the seven banks of :func:`reconstruct`'s example
+    this gives 8 links where 7 suffice. Deterministic (``seed`` is not used).
 ``"ensemble"``
     One draw from the Erdős--Rényi--exponential model conditioned on the totals
     (Gandy & Veraart 2017): a link exists with probability ``p``, its amount
-    is exponential with rate ``lam``; a Gibbs sampler on cycles (which keep
-    every total exactly) starts from the maximum-entropy matrix. See
+    is exponential with rate ``lam``; a Gibbs sampler on cycles of allowed
+    links (which keep every total exactly; found by a walk on those links, so
+    it moves even when most links are forbidden) starts from the
+    maximum-entropy matrix. See
     :mod:`contagion._reconstruct_kernels`. :func:`sample_ensemble` draws many.
 
 :func:`clear_ensemble` clears every draw of an ensemble and reports per

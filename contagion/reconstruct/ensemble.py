@@ -12,7 +12,7 @@ import pandas as pd
 
 from ..errors import ContagionError
 
-from .marginals import ENSEMBLE_BLOCK, Marginals, RECONSTRUCTION_METHODS, _problem_of
+from .marginals import ENSEMBLE_BLOCK, Marginals, _check_method, _problem_of
 from .methods import _check_seed, _draw_block, _min_density, _ras, _sampler
 from .syndicates import _spread_amounts, _spread_plan
 
@@ -147,9 +147,7 @@ def clear_ensemble(net_or_marginals: Any, n: int, seed: int = 0, method: str = "
         raise ContagionError("n (number of reconstructions) must be at least 1")
     if not 0 < band < 1:
         raise ContagionError(f"band must lie strictly between 0 and 1, got {band!r}")
-    if method not in RECONSTRUCTION_METHODS:
-        raise ContagionError(f"unknown reconstruction method {method!r}; choose one of "
-                             f"{', '.join(RECONSTRUCTION_METHODS)}")
+    _check_method(method)
     from ..pipeline import resolve
 
     if isinstance(net_or_marginals, Marginals):

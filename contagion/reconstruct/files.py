@@ -10,7 +10,7 @@ import scipy.sparse as sp
 
 from ..errors import InvalidNetworkError, Problem
 
-from .marginals import ENSEMBLE_BLOCK, Marginals, _Problem, _problem_of
+from .marginals import ENSEMBLE_BLOCK, Marginals, _Problem, _check_method, _problem_of
 from .methods import _check_seed, _draw_block, _reconstruct, _sampler
 
 
@@ -122,12 +122,14 @@ def write_reconstruction(marginals: Marginals, out: Any, method: str = "max-entr
     ``out`` holds ``draw-0001`` .. ``draw-N`` (zero-padded to the width of
     ``n``), draw ``k`` being the ``k``-th of :func:`sample_ensemble` with
     ``seed``. Edges carry ``kind = "reconstructed"`` (``"known"`` for a known
-    amount) and the node table the totals used.
+    amount) and the node table the totals used. An unknown ``method`` raises
+    :class:`~contagion.errors.ContagionError` (nothing is written).
     """
     from pathlib import Path
 
     from ..io import write_network
 
+    _check_method(method)
     prob = _problem_of(marginals)
     if method == "ensemble":
         seed = _check_seed(seed)

@@ -18,6 +18,10 @@ RECONSTRUCTION_METHODS = ("max-entropy", "min-density", "ensemble")
 #: executor. Part of the reproducibility contract: changing it changes the draws for a given seed.
 ENSEMBLE_BLOCK = 16
 
+#: Amounts smaller than this fraction of the total are zero (a residual total, a link's amount, an end of a
+#: sampler's cycle). Relative only: scaling every total by any factor scales the reconstruction by it.
+AMOUNT_RTOL = 1e-12
+
 #: Relative tolerance on ``sum(assets) == sum(liabilities)``; within it the assets are rescaled to match exactly.
 TOTALS_RTOL = 1e-9
 
@@ -81,6 +85,13 @@ class Marginals:
                                             metadata={"source": self.source, "reconstructed": True})
 
 
+def _check_method(method: Any) -> str:
+    if method not in RECONSTRUCTION_METHODS:
+        raise ContagionError(f"unknown reconstruction method {method!r}; choose one of "
+                             f"{', '.join(RECONSTRUCTION_METHODS)}")
+    return method
+
+
 def _problem_of(problem: Any, method: str = "max-entropy") -> "_Problem":
     return problem if isinstance(problem, _Problem) else _Problem.build(problem, method)
 
@@ -115,7 +126,11 @@ class _Problem:
         if known.shape != (n, n) or forbidden.shape != (n, n):
             raise InvalidNetworkError(f"known and forbidden must be ({n}, {n}) matrices")
         if known.nnz and (not np.isfinite(known.data).all() or (known.data < 0).any()):
-            raise InvalidNetworkError("known amounts must be finite and non-negative")
+            coo = known.tocoo()
+            k = int(np.flatnonzero(~np.isfinite(coo.data) | (coo.data < 0))[0])
+            i, j = int(coo.row[k]), int(coo.col[k])
+            raise InvalidNetworkError(f"known amounts must be finite and non-negative: what {m.names[i]!r} owes "
+                                      f"{m.names[j]!r} is {float(coo.data[k])!r}")
         kd = known.diagonal()
         if (kd > 0).any():
             k = int(np.flatnonzero(kd > 0)[0])
@@ -131,7 +146,7 @@ class _Problem:
             a = a * (tl / ta)
         row = lia - np.asarray(known.sum(axis=1)).ravel()
         col = a - np.asarray(known.sum(axis=0)).ravel()
-        tol = 1e-12 * max(tl, 1.0)
+        tol = AMOUNT_RTOL * tl
         for what, v, side in (("interbank_liabilities", row, "owed by"), ("interbank_assets", col, "owed to")):
             over = np.flatnonzero(v < -tol)
             if over.size:
@@ -157,7 +172,9 @@ class _Problem:
 
     @property
     def tol(self) -> float:
-        return 1e-12 * max(self.total, 1.0)
+        """Amounts below this are zero: :data:`AMOUNT_RTOL` of the total (no absolute floor, so a result does not
+        depend on the unit the amounts are given in)."""
+        return AMOUNT_RTOL * self.total
 
     def support(self) -> np.ndarray:
         return self.free & (self.row[:, None] > 0) & (self.col[None, :] > 0)

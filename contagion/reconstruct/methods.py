@@ -1,4 +1,4 @@
-"""The reconstruction methods: maximum entropy (RAS), minimum density, the conditioned ensemble sampler."""
+"""The reconstruction methods: maximum entropy (RAS), few links (greedy), the conditioned ensemble sampler."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import scipy.sparse as sp
 
 from ..errors import ContagionError, ConvergenceError, InvalidNetworkError
 
-from .marginals import ENSEMBLE_BLOCK, Marginals, RECONSTRUCTION_METHODS, _Problem, _problem_of
+from .marginals import ENSEMBLE_BLOCK, Marginals, _Problem, _check_method, _problem_of
 
 
 def _ras(prob: _Problem, tol: float = 1e-13, max_iter: int = 20_000) -> np.ndarray:
@@ -126,6 +126,7 @@ def _augment(prob: _Problem, X: np.ndarray, r: np.ndarray, c: np.ndarray) -> boo
 
 
 def _min_density(prob: _Problem) -> np.ndarray:
+    """Few links, greedily (see the module docstring): not always the fewest the totals allow."""
     n, tol = prob.n, prob.tol
     X = np.zeros((n, n))
     r, c = prob.row.copy(), prob.col.copy()
@@ -142,8 +143,8 @@ def _min_density(prob: _Problem) -> np.ndarray:
         if existing.any():
             score = np.where(existing, amount, -1.0)
         else:
-            both = np.abs(r[:, None] - c[None, :]) <= tol
-            score = np.where(open_, amount + np.where(both, prob.total + 1.0, 0.0), -1.0)
+            both = open_ & (np.abs(r[:, None] - c[None, :]) <= tol)     # one link closes both totals
+            score = np.where(both if both.any() else open_, amount, -1.0)
         i, j = np.unravel_index(int(np.argmax(score)), score.shape)
         x = amount[i, j]
         X[i, j] += x
@@ -179,24 +180,33 @@ class _Sampler:
     lam: np.ndarray
     burn_in: int
     thin: int
-    kmax: int
+
+
+def _check_count(value: Any, what: str, least: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < least:
+        kind = "a positive" if least == 1 else "a non-negative"
+        raise ContagionError(f"{what} must be {kind} whole number, got {value!r}")
+    return int(value)
 
 
 def _sampler(prob: _Problem, p: float, lam: float | None, burn_in: int | None, thin: int | None) -> _Sampler:
-    if not 0.0 < float(p) <= 1.0:
+    """The ensemble's parameters. ``lam`` defaults to ``p * links / (total still to place)``: the expected total
+    of the free links is then the amount they must carry (known amounts are not theirs to carry)."""
+    if isinstance(p, bool) or not isinstance(p, (int, float, np.integer, np.floating)) or not 0.0 < p <= 1.0:
         raise ContagionError(f"p (link probability) must lie in (0, 1], got {p!r}")
+    if lam is not None and not (isinstance(lam, (int, float, np.integer, np.floating)) and not isinstance(lam, bool)
+                                and math.isfinite(lam) and lam > 0):
+        raise ContagionError(f"lam (rate of the amounts) must be a positive number, got {lam!r}")
+    burn_in = None if burn_in is None else _check_count(burn_in, "burn_in", 0)
+    thin = None if thin is None else _check_count(thin, "thin", 1)
     start = _ras(prob)
     s = prob.support()
     links = int(s.sum())
-    lam_v = float(lam) if lam is not None else (p * links / prob.total if prob.total > 0 else 1.0)
-    if not lam_v > 0 or not math.isfinite(lam_v):
-        raise ContagionError(f"lam (rate of the amounts) must be a positive number, got {lam!r}")
-    rows = int((prob.row > 0).sum())
-    cols = int((prob.col > 0).sum())
+    rest = float(prob.row.sum())
+    lam_v = float(lam) if lam is not None else (p * links / rest if links and rest > 0 else 1.0)
     return _Sampler(prob=prob, start=start, p=np.where(s, float(p), 0.0), lam=np.where(s, lam_v, 1.0),
-                    burn_in=int(burn_in) if burn_in is not None else 100 * max(links, 10),
-                    thin=int(thin) if thin is not None else 10 * max(links, 10),
-                    kmax=max(2, min(rows, cols, 8)))
+                    burn_in=burn_in if burn_in is not None else 100 * max(links, 10),
+                    thin=thin if thin is not None else 10 * max(links, 10))
 
 
 def _chain_seed(seed: int, block: int) -> int:
@@ -206,16 +216,21 @@ def _chain_seed(seed: int, block: int) -> int:
 def _draw_block(sm: _Sampler, seed: int, block: int, count: int) -> list[sp.csr_array]:
     """The first ``count`` draws of chain ``block`` (the same whatever ``count`` is beyond them)."""
     prob = sm.prob
-    rows = np.flatnonzero(prob.row > 0)
-    cols = np.flatnonzero(prob.col > 0)
-    if rows.size < 2 or cols.size < 2:   # at most one way to fill the matrix
-        return [prob.finish(sm.start.copy()) for _ in range(count)]
+    allowed = prob.free & (sm.p > 0)
+    if (prob.row > 0).sum() < 2 or (prob.col > 0).sum() < 2 or not allowed.any():
+        return [prob.finish(sm.start.copy()) for _ in range(count)]   # at most one way to fill the matrix
     from .._reconstruct_kernels import gibbs_chain
 
+    by_row = sp.csr_array(allowed)
+    by_row.sort_indices()
+    by_col = sp.csc_array(allowed)
+    by_col.sort_indices()
+    link_rows = np.repeat(np.arange(prob.n, dtype=np.int64), np.diff(by_row.indptr))
     X = sm.start.copy()
     out = np.empty((count, prob.n, prob.n))
-    gibbs_chain(X, prob.free & (sm.p > 0), sm.p, sm.lam, rows.astype(np.int64), cols.astype(np.int64),
-                sm.burn_in + count * sm.thin, sm.kmax, _chain_seed(seed, block), prob.tol, out, sm.thin)
+    gibbs_chain(X, allowed, sm.p, sm.lam, by_row.indptr.astype(np.int64), by_row.indices.astype(np.int64),
+                link_rows, by_col.indptr.astype(np.int64), by_col.indices.astype(np.int64),
+                sm.burn_in + count * sm.thin, _chain_seed(seed, block), prob.tol, out, sm.thin)
     return [prob.finish(_polish(prob, out[k])) for k in range(count)]
 
 
@@ -225,24 +240,79 @@ def _check_seed(seed: Any, what: str = "seed") -> int:
     return int(seed)
 
 
+def _as_totals(values: Any, what: str) -> np.ndarray:
+    try:
+        return np.asarray(values, dtype=np.float64).ravel()
+    except (TypeError, ValueError):
+        raise ContagionError(f"{what} must be a sequence of amounts, got {_short(values)}") from None
+
+
+def _short(value: Any) -> str:
+    text = " ".join(repr(value).split())
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _as_known(known: Any, n: int) -> sp.csr_array:
+    """``known`` as an (n, n) CSR matrix of amounts, or a ContagionError naming what is wrong."""
+    if known is None:
+        return sp.csr_array((n, n))
+    try:
+        kn = known if sp.issparse(known) else np.asarray(known, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ContagionError(f"known must be a ({n}, {n}) matrix of amounts (what i owes j), got "
+                             f"{_short(known)}") from None
+    if kn.shape != (n, n):
+        raise ContagionError(f"known must be a ({n}, {n}) matrix of amounts (what i owes j), got one of shape "
+                             f"{kn.shape}")
+    return sp.csr_array(kn, dtype=np.float64)
+
+
+def _as_forbidden(forbidden: Any, n: int) -> sp.csr_array:
+    """``forbidden`` as an (n, n) bool CSR matrix. What it is is read from its type, not its shape: a sparse
+    matrix or a boolean array is a matrix, anything else (debtor, creditor) index pairs -- with two institutions a
+    list of two pairs is also a 2 x 2 array, and was read as a matrix."""
+    if forbidden is None:
+        return sp.csr_array((n, n), dtype=bool)
+    if sp.issparse(forbidden):
+        if forbidden.shape != (n, n):
+            raise ContagionError(f"forbidden must be a ({n}, {n}) matrix or (debtor, creditor) pairs, got a sparse "
+                                 f"matrix of shape {forbidden.shape}")
+        return sp.csr_array(forbidden, dtype=bool)
+    try:
+        arr = np.asarray(forbidden if isinstance(forbidden, np.ndarray) else list(forbidden))
+    except (TypeError, ValueError):
+        raise ContagionError(f"forbidden must be a boolean ({n}, {n}) matrix or (debtor, creditor) pairs, got "
+                             f"{_short(forbidden)}") from None
+    if arr.dtype == bool:
+        if arr.shape != (n, n):
+            raise ContagionError(f"forbidden: a boolean matrix must have shape ({n}, {n}), got {arr.shape}")
+        return sp.csr_array(arr)
+    if arr.size == 0:
+        return sp.csr_array((n, n), dtype=bool)
+    if arr.ndim != 2 or arr.shape[1] != 2 or not np.issubdtype(arr.dtype, np.integer):
+        raise ContagionError(f"forbidden must be a boolean ({n}, {n}) matrix or (debtor, creditor) pairs of "
+                             f"positions, got {_short(forbidden)} (shape {arr.shape}, dtype {arr.dtype}; a 0/1 "
+                             f"matrix is read as a matrix only with dtype bool)")
+    bad = np.flatnonzero(((arr < 0) | (arr >= n)).any(axis=1))
+    if bad.size:
+        raise ContagionError(f"forbidden: the pair {tuple(int(v) for v in arr[bad[0]])} is out of range "
+                             f"(positions run from 0 to {n - 1})")
+    return sp.csr_array((np.ones(len(arr), dtype=bool), (arr[:, 0], arr[:, 1])), shape=(n, n))
+
+
 def _as_marginals(interbank_assets: Any, interbank_liabilities: Any, known: Any, forbidden: Any,
                   names: Sequence[str] | None) -> Marginals:
-    a = np.asarray(interbank_assets, dtype=np.float64).ravel()
-    lia = np.asarray(interbank_liabilities, dtype=np.float64).ravel()
+    a = _as_totals(interbank_assets, "interbank_assets")
+    lia = _as_totals(interbank_liabilities, "interbank_liabilities")
     if a.shape != lia.shape:
         raise InvalidNetworkError(f"interbank_assets has {a.size} values but interbank_liabilities {lia.size}")
     n = a.size
     names = tuple(names) if names is not None else tuple(str(k) for k in range(n))
-    kn = sp.csr_array((n, n)) if known is None else sp.csr_array(known, dtype=np.float64)
-    if forbidden is None:
-        fb = sp.csr_array((n, n), dtype=bool)
-    elif sp.issparse(forbidden) or np.ndim(forbidden) == 2 and np.shape(forbidden) == (n, n):
-        fb = sp.csr_array(forbidden, dtype=bool)
-    else:
-        pairs = np.asarray(list(forbidden), dtype=np.int64).reshape(-1, 2)
-        fb = sp.csr_array((np.ones(len(pairs), dtype=bool), (pairs[:, 0], pairs[:, 1])), shape=(n, n))
-    return Marginals(names=names, interbank_assets=a, interbank_liabilities=lia, known=kn, forbidden=fb,
-                     external_assets=np.zeros(n), external_liabilities=np.zeros(n))
+    if len(names) != n:
+        raise ContagionError(f"names has {len(names)} entries but there are {n} institutions")
+    return Marginals(names=names, interbank_assets=a, interbank_liabilities=lia, known=_as_known(known, n),
+                     forbidden=_as_forbidden(forbidden, n), external_assets=np.zeros(n),
+                     external_liabilities=np.zeros(n))
 
 
 def reconstruct(interbank_assets: Any, interbank_liabilities: Any, method: str = "max-entropy", known: Any = None,
@@ -258,7 +328,8 @@ def reconstruct(interbank_assets: Any, interbank_liabilities: Any, method: str =
     interbank_liabilities : array_like, shape (n,)
         What each owes the others: the row sums.
     method : {"max-entropy", "min-density", "ensemble"}
-        See the module docstring. ``"ensemble"`` returns one draw: the first of
+        See the module docstring (``"min-density"`` is a greedy heuristic
+        for few links, not always the fewest). ``"ensemble"`` returns one draw: the first of
         :func:`sample_ensemble` with the same seed.
     known : array_like or sparse, shape (n, n), optional
         Known bilateral amounts, kept as they are; the rest is reconstructed
@@ -266,15 +337,22 @@ def reconstruct(interbank_assets: Any, interbank_liabilities: Any, method: str =
     seed : int, optional
         For ``"ensemble"`` (default 0); the other methods are deterministic.
     forbidden : bool matrix (n, n) or iterable of (debtor, creditor) positions, optional
-        Links that must stay empty. Self-loops are always forbidden.
+        Links that must stay empty. Self-loops are always forbidden. A sparse
+        matrix or an array of dtype bool is a matrix; anything else is read as
+        pairs of whole-number positions (``[(1, 0)]``: 1 never owes 0).
     names : sequence of str, optional
         Used in error messages.
     p, lam : float
         Ensemble model: link probability and rate of the exponential amounts
-        (default: ``p * links / total``, so the expected total is the total).
+        (default: ``p * links / rest``, ``links`` the links that can take an
+        amount and ``rest`` the total still to place -- the totals less the
+        known amounts -- so the expected total of those links is ``rest``).
+        When the known amounts already make every total, the known matrix is
+        the one draw.
     burn_in, thin : int, optional
-        Ensemble: cycle steps before the first draw (default ``100 x`` the
-        number of allowed links) and between draws (``10 x``).
+        Ensemble: cycle steps before the first draw (a whole number >= 0;
+        default ``100 x`` the number of allowed links) and between draws (a
+        whole number >= 1; default ``10 x``).
 
     Returns
     -------
@@ -309,13 +387,11 @@ def reconstruct(interbank_assets: Any, interbank_liabilities: Any, method: str =
     >>> L = reconstruct(A, Lb, "max-entropy")
     >>> np.round(L.toarray()[:, 0], 2).tolist()      # what each bank owes bank a
     [0.0, 2.53, 2.18, 0.0, 0.0, 0.74, 1.55]
-    >>> M = reconstruct(A, Lb, "min-density")
+    >>> M = reconstruct(A, Lb, "min-density")      # greedy: 8 links, where 7 would do
     >>> M.nnz, np.allclose(M.sum(axis=1), Lb), np.allclose(M.sum(axis=0), A)
     (8, True, True)
     """
-    if method not in RECONSTRUCTION_METHODS:
-        raise ContagionError(f"unknown reconstruction method {method!r}; choose one of "
-                             f"{', '.join(RECONSTRUCTION_METHODS)}")
+    _check_method(method)
     m = _as_marginals(interbank_assets, interbank_liabilities, known, forbidden, names)
     return _reconstruct(m, method, seed, p=p, lam=lam, burn_in=burn_in, thin=thin)
 

@@ -30,7 +30,7 @@ class _Spread:
     network: Any                 # template network (member rows carry the point estimate)
     rows: tuple                  # per syndicate: (edge rows of the template, claim amounts, member positions)
     alpha: tuple                 # per syndicate: Dirichlet parameters of the unknown members' part
-    fixed: tuple                 # per syndicate: known fraction per member (0 = unknown)
+    fixed: tuple                 # per syndicate: known fraction per member (0 also for an unknown one)
     base_amounts: np.ndarray
 
 
@@ -68,18 +68,21 @@ def _spread_plan(net: Any, syndicates: Iterable[str] | None, weights: Any, share
         if total <= 0:
             raise ContagionError(f"syndicate {s!r} is owed nothing: there is nothing to spread")
         fixed = np.zeros(len(members))
+        known = np.zeros(len(members), dtype=bool)     # a share given in `shares` is known even when it is 0
         row_amt = dict(zip(mem["creditor"].astype(str), mem["amount"].astype(float)))
         for j, m in enumerate(members):
             fixed[j] = row_amt.get(m, 0.0) / total
+            known[j] = fixed[j] > 0
         for m, f in (shares or {}).get(s, {}).items():
             if m not in members:
                 raise ContagionError(f"shares: {m!r} is not a member of syndicate {s!r}")
             if not 0 <= float(f) <= 1:
                 raise ContagionError(f"shares: the share of {m!r} in {s!r} must lie in [0, 1], got {f!r}")
             fixed[members.index(m)] = float(f)
+            known[members.index(m)] = True
         if fixed.sum() > 1 + 1e-9:
             raise ContagionError(f"the known shares of syndicate {s!r} add up to {fixed.sum():.6g} > 1")
-        unknown = fixed == 0
+        unknown = ~known
         if isinstance(weights, Mapping):
             w = np.array([float(weights.get(m, 1.0)) for m in members])
         elif wcol is not None:
@@ -171,9 +174,11 @@ def spread_syndicates(net: Any, syndicates: Iterable[str] | None = None, *, weig
         mapping ``id -> weight`` (missing: 1) or an array aligned with the
         nodes. Members with no positive weight count as 1 when all do.
     shares : mapping ``syndicate -> {member: fraction}``, optional
-        Known shares (fractions of the syndicate's claims), kept fixed. A
-        member row with a positive amount is a known share too (that amount
-        out of the syndicate's total claims).
+        Known shares (fractions of the syndicate's claims), kept fixed; a
+        share of 0 is known too (that member gets nothing, the rest goes to the
+        others). A member row with a positive amount is a known share too
+        (that amount out of the syndicate's total claims); a member row of
+        amount 0 is a share not known.
     seed : int, optional
         ``None``: the maximum-entropy spread (the unknown part in proportion
         to the weights). An integer: one draw of the ensemble -- the unknown

@@ -74,12 +74,15 @@ def losses_by_creditor_type(result: Any):
 
 def loss_distribution(sweep: Any, bins: int = 50):
     """Histogram of a sweep's system loss with the VaR and expected shortfall of each configured level."""
+    from .sweep.result import level_key
+
     counts, edges = sweep.histogram(bins)
     fig, ax = _figure()
     ax.stairs(counts, edges, fill=True, color=_COLOURS[4])
     for k, q in enumerate(sweep.levels):
-        ax.axvline(sweep.var(q), color=_COLOURS[(k + 1) % len(_COLOURS)], linestyle="--", label=f"VaR {q:g}")
-        ax.axvline(sweep.es(q), color=_COLOURS[(k + 1) % len(_COLOURS)], linestyle=":", label=f"ES {q:g}")
+        colour = _COLOURS[(k + 1) % len(_COLOURS)]
+        ax.axvline(sweep.var(q), color=colour, linestyle="--", label=f"VaR {level_key(q)}")
+        ax.axvline(sweep.es(q), color=colour, linestyle=":", label=f"ES {level_key(q)}")
     ax.set_xlabel("system loss")
     ax.set_ylabel("draws")
     ax.set_title(f"System loss over {sweep.n:,} draws")

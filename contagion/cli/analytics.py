@@ -461,11 +461,13 @@ def _sweep_table(res, by_risk, label: str, top: int, k: int, output: str | None)
             half = 0.0
         return [name, _pm(est, pct), _pm(half, pct), _pm(ci[0], pct), _pm(ci[1], pct)]
 
+    from ..sweep.result import level_key
+
     rows = [row("mean system loss", loss["mean"], loss["mean_se"], loss["mean_ci"])]
     for q in res.levels:
-        key = f"{q:g}"
-        rows.append(row(f"VaR {q:.4g}", loss["var"][key], loss["var_se"][key], loss["var_ci"][key]))
-        rows.append(row(f"ES {q:.4g} (expected shortfall)", loss["es"][key], loss["es_se"][key],
+        key = level_key(q)
+        rows.append(row(f"VaR {level_key(q)}", loss["var"][key], loss["var_se"][key], loss["var_ci"][key]))
+        rows.append(row(f"ES {level_key(q)} (expected shortfall)", loss["es"][key], loss["es_se"][key],
                         loss["es_ci"][key]))
     rows.append(["standard deviation", _pm(loss["std"]), "", "", ""])
     rows.append(["largest loss", _pm(loss["max"]), "", "", ""])
@@ -509,6 +511,7 @@ def _sweep_table(res, by_risk, label: str, top: int, k: int, output: str | None)
 
 
 def _institutions_table(res, by_risk, top: int, width: int):
+    from ..sweep.result import level_key
     from .tables import Col, fitted_table
 
     z = res.z
@@ -518,12 +521,12 @@ def _institutions_table(res, by_risk, top: int, width: int):
     cols = [Col("name", "left", 0, shrink=True, floor=16), Col("type", "left", 6, True),
             Col("default probability", "right", 0), Col("±", "right", 1),
             Col("expected unpaid", "right", 2), Col("±", "right", 2),
-            Col(f"share of ES {q:.4g}", "right", 3),
+            Col(f"share of ES {level_key(q)}", "right", 3),
             Col("expected loss", "right", 4), Col("±", "right", 4),
             Col("share of mean loss", "right", 5)]
     rows = []
     for name, r in by_risk.head(top).iterrows():
-        es_c = r[f"es_contribution_{q:g}"]
+        es_c = r[f"es_contribution_{level_key(q)}"]
         rows.append([str(name), str(r["type"]), _pm(r["default_probability"], True),
                      _pm(z * r["default_probability_se"], True), _pm(r["expected_unpaid"]),
                      _pm(z * r["expected_unpaid_se"]), _pm(es_c / es, True) if es > 0 else "n/a",

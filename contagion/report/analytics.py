@@ -236,9 +236,11 @@ def _distribution_context(res: Any) -> dict[str, Any]:
         f = _pct if pct else _amt
         return [name, f(est), f(se), f(ci[0]), f(ci[1])]
 
+    from ..sweep.result import level_key
+
     rows = [row("Mean system loss", loss["mean"], loss["mean_se"], loss["mean_ci"])]
     for q in res.levels:
-        key = f"{q:g}"
+        key = level_key(q)
         rows.append(row(f"VaR {_level(q)}", loss["var"][key], loss["var_se"][key], loss["var_ci"][key]))
         rows.append(row(f"Expected shortfall (ES) {_level(q)}", loss["es"][key], loss["es_se"][key],
                         loss["es_ci"][key]))
@@ -252,7 +254,7 @@ def _distribution_context(res: Any) -> dict[str, Any]:
     es = res.es(q)
     inst = []
     for name, r in risky.head(TOP_RANKED).iterrows():
-        es_c = r[f"es_contribution_{q:g}"]
+        es_c = r[f"es_contribution_{level_key(q)}"]
         inst.append({"name": str(name), "type": str(r["type"]),
                      "cells": [_pct(r["default_probability"]), _pct(r["default_probability_se"]),
                                f"{_pct(r['default_probability_ci_low'])} \u2013 "
@@ -343,6 +345,7 @@ def _signed(x: float) -> str:
 # ====================================================================== CSV tables
 def analytics_tables(a: Analytics) -> dict[str, pd.DataFrame]:
     """The analytics as plain tables (numbers, not text) for the Markdown export's ``tables/`` folder."""
+    from ..sweep.result import level_key
     out: dict[str, pd.DataFrame] = {}
     if a.ranking is not None:
         out["systemic-importance"] = a.ranking.reset_index()
@@ -350,8 +353,8 @@ def analytics_tables(a: Analytics) -> dict[str, pd.DataFrame]:
         res = a.sweep
         rows = [("mean system loss", float(res.summary()["system_loss"]["mean"]), res.mean_se, *res.mean_ci())]
         for q in res.levels:
-            rows.append((f"VaR {q:g}", res.var(q), res.var_se(q), *res.var_ci(q)))
-            rows.append((f"ES {q:g}", res.es(q), res.es_se(q), *res.es_ci(q)))
+            rows.append((f"VaR {level_key(q)}", res.var(q), res.var_se(q), *res.var_ci(q)))
+            rows.append((f"ES {level_key(q)}", res.es(q), res.es_se(q), *res.es_ci(q)))
         d = res.summary()["defaults"]
         rows.append(("mean number of defaults", d["mean"], d["mean_se"], *d["mean_ci"]))
         rows.append(("P(at least one default)", d["probability_any"], d["probability_any_se"],

@@ -44,7 +44,7 @@ import pandas as pd
 from .config import SweepConfig
 from .summary import BLOCK, BlockFold, Histogram, HIST_CELLS, block_stats, order_ranks, rank_of, tail_size
 
-__all__ = ["SweepResult", "LossSummary", "PriceSummary", "running_mean_se", "BLOCK"]
+__all__ = ["SweepResult", "LossSummary", "PriceSummary", "running_mean_se", "level_key", "BLOCK"]
 
 
 def running_mean_se(x: np.ndarray) -> np.ndarray:
@@ -339,12 +339,15 @@ class SweepResult:
         boundary draw weighted fractionally (Acerbi & Tasche 2002, eq. 3.3)::
 
             ES = ( sum_{k > m} L_(k) / n + (m / n - level) L_(m) ) / (1 - level),  m = ceil(n * level)
+
+        computed as ``L_(m) + sum_{k > m} (L_(k) - L_(m)) / (n (1 - level))``, the same number: VaR plus the
+        mean excess over it, so that ES is never below VaR by rounding (and equals it when the tail is flat).
         """
         n = self.n
         m = rank_of(n, level)
         s = self.loss.from_rank(m)
-        tail = float(np.sum(s[1:])) / n + (m / n - level) * float(s[0])
-        return tail / (1.0 - level)
+        var = float(s[0])
+        return var + float(np.sum(s[1:] - var)) / (n * (1.0 - level))
 
     def es_se(self, level: float) -> float:
         """Asymptotic standard error of :meth:`es`: ``sqrt((Var[L | tail] + q (ES - VaR)^2) / (n (1 - q)))``."""
@@ -428,14 +431,14 @@ class SweepResult:
             "loss_contribution": self._nan(self.loss_contribution),
         }
         for q in self.levels:
-            cols[f"es_contribution_{_level_key(q)}"] = self.es_contributions(q)
+            cols[f"es_contribution_{level_key(q)}"] = self.es_contributions(q)
         return pd.DataFrame(cols, index=pd.Index(list(self.names), name="name"))
 
     def summary(self) -> dict[str, Any]:
         """System-level numbers as plain Python values (``var``, ``es`` and their errors keyed by level)."""
         loss = self.loss
         counts, edges = self.histogram()
-        keys = [_level_key(q) for q in self.levels]
+        keys = [level_key(q) for q in self.levels]
         n = self.n
         c = np.asarray(self.defaults_count, dtype=np.int64)
         j = np.arange(c.size, dtype=np.int64)
@@ -532,8 +535,8 @@ class SweepResult:
             what += f", until SE \u2264 {self.until_se:g} ({'reached' if self.target_reached else 'not reached'})"
         rows = [("sweep", what), ("mean system loss", est(self.mean, self.mean_se, self.mean_ci()))]
         for q in self.levels:
-            rows.append((f"VaR {q:g}", est(self.var(q), self.var_se(q), self.var_ci(q))))
-            rows.append((f"ES {q:g}", est(self.es(q), self.es_se(q), self.es_ci(q))))
+            rows.append((f"VaR {level_key(q)}", est(self.var(q), self.var_se(q), self.var_ci(q))))
+            rows.append((f"ES {level_key(q)}", est(self.es(q), self.es_se(q), self.es_ci(q))))
         head = summary_html(f"Monte Carlo sweep (estimate \u00b1 standard error [{self.confidence:.0%} interval])",
                             rows)
         p_lo, p_hi = self.default_probability_ci()
@@ -572,5 +575,6 @@ def _py(v: Any) -> Any:
     return v.item() if hasattr(v, "item") else v
 
 
-def _level_key(q: float) -> str:
-    return f"{q:g}"
+def level_key(q: float) -> str:
+    """A level as a key: its shortest exact text (``0.95``; ``0.9999995``, which ``:g`` made ``1``)."""
+    return repr(float(q))

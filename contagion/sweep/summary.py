@@ -133,7 +133,7 @@ class BlockFold:
 
     @property
     def mean(self) -> float:
-        """The sum of every draw's value (the blocks' sums added exactly) over the number of draws."""
+        """The blocks' sums (each summed in floating point) added exactly, over the number of draws."""
         return math.fsum(self.partials) / self.count if self.count else math.nan
 
     @property
@@ -233,9 +233,10 @@ class Histogram:
         np.add.at(self.counts, cells, counts)
 
     def coarse(self, bins: int, lo: float, hi: float) -> tuple[np.ndarray, np.ndarray]:
-        """``(counts, edges)``: ``bins`` equal bins of whole cells from the cell of ``lo`` (the observed minimum)
-        on, the last one holding ``hi`` (the maximum; fewer bins when fewer cells are occupied); one bin
-        ``[lo - 0.5, lo + 0.5]`` when the support is a single point (as numpy does)."""
+        """``(counts, edges)``: at most ``bins`` equal bins of whole cells from the cell of ``lo`` (the observed
+        minimum) on, the last one holding ``hi`` (the maximum): as few bins of ``ceil(occupied cells / bins)``
+        cells as reach it, so no bin lies wholly past the maximum; one bin ``[lo - 0.5, lo + 0.5]`` when the
+        support is a single point (as numpy does)."""
         total = int(self.counts.sum())
         if not self.high > self.low or total == 0:
             return np.array([total], dtype=np.int64), np.array([lo - 0.5, lo + 0.5])
@@ -243,7 +244,7 @@ class Histogram:
         span = last - first + 1
         bins = max(int(bins), 1)
         g = -(-span // bins)
-        nb = bins if span >= bins else span
+        nb = -(-span // g)         # bins of g cells up to the maximum's cell (bins of them only when g divides)
         padded = np.zeros(nb * g, dtype=np.int64)
         stop = min(first + nb * g, self.cells)
         padded[:stop - first] = self.counts[first:stop]

@@ -900,3 +900,18 @@ def test_block_solver_last_resort_starts_from_the_upper_bound():
                                     core.BlockLimits(direct=0, lu_fallback=0, krylov=False))
     assert how == "picard" and its > 1
     np.testing.assert_allclose(x, 2.0, rtol=0, atol=1e-11)
+
+
+@pytest.mark.parametrize("solver", ["reference", "compiled"])
+def test_rogers_veraart_at_a_rounding_tie_pays_as_a_defaulter(solver):
+    """B holds 0.6 and owes 0.4 + 0.2 = 0.6000000000000001 in floats: short in round 0 (decided exactly), so under
+    Rogers--Veraart it pays alpha x 0.6 = 0.18 -- the check of the answer read B within the tie band as paying
+    in full and refused it (ConvergenceError, residual 0.42) on every path."""
+    net = contagion.FinancialNetwork.from_matrix(np.array([[0.0, 0.0], [0.4, 0.0]]), external_assets=[0.0, 0.6],
+                                                 external_liabilities=[0.0, 0.2])
+    assert net.total_obligations[1] > 0.6
+    res = contagion.clear(net, method="rogers-veraart", alpha=0.3, beta=0.5, solver=solver)
+    assert res.payments.tolist() == [0.0, 0.3 * 0.6] and res.default_round.tolist() == [-1, 0]
+    batch = contagion.clear_many(net, np.repeat(net.external_assets[:, None], 300, axis=1), method="rogers-veraart",
+                                 alpha=0.3, beta=0.5, solver=solver)
+    assert np.array_equal(batch.payments, np.repeat(res.payments[:, None], 300, axis=1))

@@ -576,7 +576,9 @@ def fda_solve(PiT: sp.csr_array, pbar: np.ndarray, e: np.ndarray, *, cap: np.nda
     p = np.where(has_obl, p, 0.0)
     # institutions that pay in full do so exactly
     p = np.where(defaulted, p, pbar)
-    resid, rel = relative_residual_of(PiT, pbar, e, cap, p, alpha, beta, forced)
+    # the map at the default set found: round 0 is decided exactly (short0), so one short by less than the tie
+    # band is in default and pays as a defaulter (under Rogers--Veraart alpha e + beta inflow, not pbar)
+    resid, rel = relative_residual_of(PiT, pbar, e, cap, p, alpha, beta, forced | defaulted)
     converged = rel <= RESIDUAL_RTOL
     return Solution(payments=p, defaulted=defaulted, default_round=rounds, iterations=k + 1,
                     residual=resid, converged=bool(converged), solver=f"fda-{solver}" if solver != "none" else "fda",

@@ -953,3 +953,16 @@ def test_a_bad_residual_value_is_reported_once():
         contagion.clear(net)
     assert [(p.column, p.message) for p in info.value.problems] == [
         ("residual_value", "must be a finite number >= 0, got -50.0")]
+
+
+def test_an_institution_forced_into_default_that_owes_nothing_does_not_default():
+    """B is forced into default but owes nothing: as on the plain path it cannot default (the priority solver
+    counted it, wave 0). A (8) pays B its senior 10 in part (8) and its outside creditors nothing."""
+    nodes = {"id": ["A", "B"], "external_assets": [8.0, 0.0], "external_liabilities": [5.0, 0.0],
+             "external_seniority": [2, 1], "forced_default": [False, True], "forced_recovery": [1.0, 0.5]}
+    net = _net({"debtor": ["A"], "creditor": ["B"], "amount": [10.0], "seniority": [1]}, nodes)
+    res = contagion.clear(net)
+    assert res.solver == "priority-regimes" and res.payments.tolist() == [8.0, 0.0]
+    assert res.defaulted.tolist() == [True, False] and res.default_round.tolist() == [0, -1] and res.n_defaults == 1
+    batch = contagion.clear_many(net, np.repeat(net.external_assets[:, None], 300, axis=1))
+    assert batch.defaulted.sum(axis=0).tolist() == [1] * 300 and not batch.defaulted[1].any()

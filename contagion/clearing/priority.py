@@ -481,6 +481,7 @@ def _inner_waterfall(w: _Waterfall, di: np.ndarray, e: np.ndarray, forced: np.nd
     n = e.size
     pbar = w.pbar
     tie = tie_tolerance(pbar)
+    forced = forced & (pbar > 0)      # one that owes nothing cannot default, forced or not (as on the plain path)
     cap = np.where(forced, recovery * pbar, pbar)
     x = w.claim_amount.copy()                       # everyone pays in full
     waves = np.full(n, -1, dtype=np.int64)

@@ -966,3 +966,19 @@ def test_an_institution_forced_into_default_that_owes_nothing_does_not_default()
     assert res.defaulted.tolist() == [True, False] and res.default_round.tolist() == [0, -1] and res.n_defaults == 1
     batch = contagion.clear_many(net, np.repeat(net.external_assets[:, None], 300, axis=1))
     assert batch.defaulted.sum(axis=0).tolist() == [1] * 300 and not batch.defaulted[1].any()
+
+
+@pytest.mark.parametrize("big, small", [(10000.0, 3.0), (1e9, 3e5)])
+def test_a_loop_that_loses_a_little_a_round_settles(big, small):
+    """A owes C `small` (senior) and B `big`; B owes its outside creditors `big` (senior) and A `big`; B holds
+    `big`. Everyone paying: A receives big and owes big + small (short: wave 0). The greatest clearing state:
+    B pays its outside creditors its `big` and A nothing (what A could pass on is the little B would pay it),
+    so A pays nothing and B is in default (wave 1). Stepping the map took 3 of 10000 off every two steps and
+    gave up after 1699 (ConvergenceError); the loop's steps are now followed to their next regime at once."""
+    net = _net({"debtor": ["A", "A", "B"], "creditor": ["C", "B", "A"], "amount": [small, big, big],
+                "seniority": [1, 2, 2]},
+               {"id": ["A", "B", "C"], "external_assets": [0.0, big, 0.0], "external_liabilities": [0.0, big, 0.0],
+                "external_seniority": [1, 1, 1]})
+    for solver in ("reference", "compiled"):
+        res = contagion.clear(net, solver=solver)
+        assert res.payments.tolist() == [0.0, big, 0.0] and res.default_round.tolist() == [0, 1, -1]

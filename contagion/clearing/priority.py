@@ -66,6 +66,8 @@ PRIORITY_COLUMNS = ("seniority", "collateral_value", "covers", "residual_value",
 GUARANTEE_KINDS = ("guarantee", "residual_value_guarantee")
 #: outer iterations of the guarantee fixed point before giving up
 MAX_OUTER = 500
+#: periods (steps of the clearing map) looked for in a singular regime's iterates (:func:`_along_the_loop`)
+LOOP_PERIODS = 4
 
 
 class ContingentWarning(UserWarning):
@@ -524,8 +526,89 @@ def _inner_waterfall(w: _Waterfall, di: np.ndarray, e: np.ndarray, forced: np.nd
                 x = np.minimum(candidate, x)
                 done = (default, reg)
                 continue
-        x = np.minimum(_pay(w, np.where(reg == -1, pbar, a_eff)), x)
+        step = np.minimum(_pay(w, np.where(reg == -1, pbar, a_eff)), x)
+        if (a_all < 0).any():   # a singular regime (a loop that loses a fixed amount a round): to its next change
+            step = _along_the_loop(w, x, step, default, reg, e, forced, fundamental, short_below, alpha, beta, cap,
+                                   tie)
+        x = step
     raise ConvergenceError("priority clearing: the regimes did not settle", it, math.inf)
+
+
+def _state(w: _Waterfall, x: np.ndarray, e: np.ndarray, forced: np.ndarray, fundamental: np.ndarray,
+           short_below: np.ndarray, alpha: float, beta: float, cap: np.ndarray, tie: np.ndarray
+           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(default, regimes, assets)`` of the claims paid ``x``, as :func:`_inner_waterfall` reads them."""
+    received = np.bincount(w.edge_creditor, weights=x[w.edge_claim], minlength=e.size)
+    full_value = e + received
+    default = forced | fundamental | (full_value < short_below)
+    a_eff = np.where(default, alpha * e + beta * received, full_value)
+    capped = forced & (a_eff >= cap)
+    a_eff = np.minimum(a_eff, cap)
+    reg = _regimes(w, a_eff, tie)
+    reg[capped] = -2
+    return default, reg, a_eff
+
+
+def _along_the_loop(w: _Waterfall, x: np.ndarray, step: np.ndarray, default: np.ndarray, reg: np.ndarray,
+                    e: np.ndarray, forced: np.ndarray, fundamental: np.ndarray, short_below: np.ndarray, alpha: float,
+                    beta: float, cap: np.ndarray, tie: np.ndarray) -> np.ndarray:
+    """Where the steps of the clearing map from ``x`` lead while the regimes stay those of ``x``, when every
+    ``k`` steps (``k`` at most :data:`LOOP_PERIODS`) take the same amount ``D`` (a singular regime: a loop of
+    debtors paying each other partially loses what leaves it a round at a time -- A owing C 3 before B, B
+    owing A what A pays it: 3 of 10000 every two steps). There ``k`` steps of the map are affine with
+    ``M D = D``, so ``x + t D`` for a real ``t`` lies between two iterates, above the greatest clearing state:
+    the iterate jumps to the largest ``t`` at which the regimes still hold (doubling, then bisection); the
+    next steps cross into the next regime. Returns ``step`` when no period repeats."""
+
+    def state(y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        return _state(w, y, e, forced, fundamental, short_below, alpha, beta, cap, tie)
+
+    def same(y: np.ndarray) -> bool:
+        if (y < 0).any():
+            return False
+        dd, rr, _ = state(y)
+        return bool((dd == default).all() and (rr == reg).all())
+
+    def mapped(y: np.ndarray) -> np.ndarray:
+        _, rr, aa = state(y)
+        return np.minimum(_pay(w, np.where(rr == -1, w.pbar, aa)), y)
+
+    scale = max(float(np.max(x, initial=0.0)), 1e-300)
+
+    def held(y: np.ndarray) -> bool:
+        """``y`` in the regimes of ``x``, and its next ``k`` steps those of ``x`` shifted by ``y - x``."""
+        if not same(y):
+            return False
+        z = y
+        for j in range(1, k + 1):
+            z = mapped(z)
+            if not np.allclose(z - y, ys[j] - x, rtol=1e-9, atol=1e-12 * scale):
+                return False
+        return True
+
+    ys = [x, step]
+    for k in range(1, LOOP_PERIODS + 1):
+        while len(ys) < 2 * k + 1:
+            if not same(ys[-1]):
+                return step
+            ys.append(mapped(ys[-1]))
+        D = ys[k] - ys[0]
+        if (D < 0).any() and all(np.allclose(ys[k + j] - ys[j], D, rtol=1e-9, atol=1e-12 * scale)
+                                 for j in range(1, k + 1)):
+            break
+    else:
+        return step
+    lo, hi = 1.0, 2.0
+    while held(x + hi * D):
+        lo, hi = hi, 2.0 * hi
+        if hi > 2.0 ** 62:
+            return step
+    for _ in range(64):
+        mid = 0.5 * (lo + hi)
+        if mid <= lo or mid >= hi:
+            break
+        lo, hi = (mid, hi) if held(x + mid * D) else (lo, mid)
+    return np.minimum(x + lo * D, step)
 
 
 def _settle_in_full(net: Any, default: np.ndarray, rows: np.ndarray, ext_paid: np.ndarray, amounts: np.ndarray,

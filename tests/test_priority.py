@@ -982,3 +982,17 @@ def test_a_loop_that_loses_a_little_a_round_settles(big, small):
     for solver in ("reference", "compiled"):
         res = contagion.clear(net, solver=solver)
         assert res.payments.tolist() == [0.0, big, 0.0] and res.default_round.tolist() == [0, 1, -1]
+
+
+def test_waves_with_collateral_are_fictitious_default_rounds():
+    """A (nothing) owes B 15 and C 18 secured by 18; C owes D 19; D holds 6 and owes 20 outside, B owes 4 outside.
+    Everyone paying: A (0 < 33), C (18 < 19) and D (6 + 19 < 20? no: 25 >= 20) -- A and C are short: wave 0.
+    With A and C paying what they can (nothing), B receives 0 of 15 (short of 4) and D 0 of 19 (6 < 20): both
+    wave 1. The solver counted steps of the map and put D in wave 2 (without the collateral column: wave 1)."""
+    net = _net({"debtor": ["A", "A", "C"], "creditor": ["B", "C", "D"], "amount": [15.0, 18.0, 19.0],
+                "collateral_value": [None, 18.0, None]},
+               {"id": list("ABCD"), "external_assets": [0.0, 0.0, 0.0, 6.0],
+                "external_liabilities": [0.0, 4.0, 0.0, 20.0]})
+    res = contagion.clear(net)
+    assert res.solver == "priority-regimes" and res.payments.tolist() == [0.0, 0.0, 0.0, 6.0]
+    assert res.default_round.tolist() == [0, 1, 0, 1]

@@ -816,16 +816,19 @@ def priority_result(net: Any, method: str, alpha: float = 1.0, beta: float = 1.0
         call_full = np.bincount(w.claim_row[row], weights=claims[row], minlength=di.size)
         forced = owed.forced_default[di]        # a forced recovery is the scenario's, not a default's cost
         call_full = np.where(calls & ~forced, np.maximum(call_full, out["row_payments"]), out["row_payments"])
-    if spec.guarantee.any():     # a guarantor brought down by a call is not a fundamental default (on first use)
-        found = waves
+    # the waves by fictitious-default rounds (on first use): the solver's own count is of steps of the map, which
+    # can spread one round over two (with collateral: [0, 1, 0, 2] where the rounds give [0, 1, 0, 1]); and a
+    # guarantor brought down by a call is not a fundamental default
+    found = waves
 
-        def waves():
-            try:
-                again = guarantee_waves(net, spec, out["defaulted"], alpha, beta)
-            except ConvergenceError:    # a partial default set whose calls do not settle (Rogers--Veraart)
-                again = None
-            return found if again is None else again
+    def waves():
+        try:
+            again = guarantee_waves(net, spec, out["defaulted"], alpha, beta)
+        except ConvergenceError:    # a partial default set whose calls do not settle (Rogers--Veraart)
+            again = None
+        return found if again is None else again
 
+    if spec.guarantee.any():
         # everyone paying in full: nothing called (what each row owes then: spec.fixed_amount)
         di, ci = net.edge_index
         all_pay = (e + np.bincount(ci, weights=spec.fixed_amount, minlength=net.n)

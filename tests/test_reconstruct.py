@@ -475,3 +475,19 @@ def test_totals_that_cannot_be_matched_say_so_in_every_method(tmp_path):
         assert out.exit_code == 1
         assert ("the totals cannot be matched with the links allowed: the liabilities left at 'A' have no allowed "
                 "creditor with room") in out.output, (method, out.output)
+
+
+def test_cli_missing_or_empty_marginals_are_errors_naming_the_file(tmp_path):
+    """A missing marginals or known-edges file is bad input (exit 1, as for a network), not a usage error (2);
+    a header without rows names the file (it said "nodes: the network is empty")."""
+    runner = CliRunner()
+    out = runner.invoke(cli, ["reconstruct", str(tmp_path / "missing.csv"), "--clear"])
+    assert out.exit_code == 1 and "missing.csv" in out.output
+    empty = tmp_path / "m.csv"
+    empty.write_text("id,interbank_assets,interbank_liabilities\n")
+    out = runner.invoke(cli, ["reconstruct", str(empty), "--clear"])
+    assert out.exit_code == 1 and f"{empty}, row 2: no institutions: the file has a header and no rows" in out.output
+    ok = tmp_path / "ok.csv"
+    ok.write_text("id,interbank_assets,interbank_liabilities\nA,1,0\nB,0,1\n")
+    out = runner.invoke(cli, ["reconstruct", str(ok), "--known", str(tmp_path / "nope.csv"), "--clear"])
+    assert out.exit_code == 1 and "nope.csv" in out.output

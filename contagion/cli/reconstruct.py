@@ -22,8 +22,8 @@ METHODS = ("max-entropy", "min-density", "ensemble")   # = contagion.reconstruct
 
 
 @click.command("reconstruct")
-@click.argument("marginals", type=click.Path(exists=True, dir_okay=False))
-@click.option("--known", "known", type=click.Path(exists=True, dir_okay=False), default=None, metavar="EDGES.csv",
+@click.argument("marginals", type=click.Path(dir_okay=False))
+@click.option("--known", "known", type=click.Path(dir_okay=False), default=None, metavar="EDGES.csv",
               help="Known bilateral amounts: debtor, creditor, amount (kept fixed; an amount of 0 forbids the link).")
 @click.option("--method", "-m", type=click.Choice(METHODS), default="max-entropy", show_default=True,
               help="Maximum entropy (RAS); min-density: few links by a greedy heuristic (not always the fewest); or "

@@ -58,7 +58,7 @@ def analytics_options(func: Callable) -> Callable:
         click.option("--sensitivity", metavar="INSTITUTION",
                      help="Add a sensitivity section: a tornado chart of the dataset's assumptions by how much "
                           "each moves INSTITUTION's equity (as `contagion sensitivity --rank-assumptions`)."),
-        click.option("--effects", type=click.Path(exists=True, dir_okay=False), default=None, metavar="FILE",
+        click.option("--effects", type=click.Path(dir_okay=False), default=None, metavar="FILE",
                      help="Assumption effects table for --sensitivity. [default: assumption_effects.csv beside "
                           "the network's files]"),
     ]

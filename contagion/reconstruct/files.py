@@ -32,6 +32,8 @@ def read_marginals(path: Any, known: Any = None) -> Marginals:
 
     path = Path(path)
     table, file = _table_with(path, MARGINAL_COLUMNS)
+    if not len(table):
+        raise InvalidNetworkError([Problem("no institutions: the file has a header and no rows", file=file, row=2)])
     problems: list[Problem] = []
     ids = _text_column(table, "id", file, problems, 2, required=True)
     _check_unique(ids, "id", problems, file, 2)

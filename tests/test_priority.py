@@ -996,3 +996,17 @@ def test_waves_with_collateral_are_fictitious_default_rounds():
     res = contagion.clear(net)
     assert res.solver == "priority-regimes" and res.payments.tolist() == [0.0, 0.0, 0.0, 6.0]
     assert res.default_round.tolist() == [0, 1, 0, 1]
+
+
+def test_two_states_that_pay_the_same_totals_are_not_unique():
+    """A and B (10 each) owe X and Y 10 each (junior) and guarantee each other's debt (cap 5, senior). Both
+    guarantees called (A and B owe 15, pay 10: both in default, X and Y lose 5 each) and neither called (all paid)
+    are clearing states; every institution pays 10 in both, so comparing the payments saw one state."""
+    net = _net({"edge_id": ["a", "b", "ga", "gb"], "debtor": ["A", "B", "A", "B"], "creditor": ["X", "Y", "Y", "X"],
+                "amount": [10.0, 10.0, 5.0, 5.0], "kind": ["loan", "loan", "guarantee", "guarantee"],
+                "covers": [None, None, "b", "a"], "seniority": [2, 2, 1, 1]},
+               {"id": ["A", "B", "X", "Y"], "external_assets": [10.0, 10.0, 0.0, 0.0]})
+    with pytest.warns(ContingentWarning, match="payments, calls or defaults of A, B differ"):
+        res = contagion.clear(net)
+    assert res.unique is False and res.payments.tolist() == [10.0, 10.0, 0.0, 0.0]
+    assert res.defaulted.tolist() == [True, True, False, False]      # the state with the guarantees called is shown

@@ -741,13 +741,17 @@ def clear_priority(net: Any, alpha: float = 1.0, beta: float = 1.0) -> dict[str,
         p1 = np.bincount(di, weights=first[1], minlength=n) + first[2]
         p2 = np.bincount(di, weights=second[1], minlength=n) + second[2]
         scale = max(float(np.max(first[0], initial=0.0)), 1e-300)
-        differ = np.abs(p1 - p2) > 1e-9 * scale
+        differ = (np.abs(p1 - p2) > 1e-9 * scale) | (first[3] != second[3])
+        # two states may pay the same totals and still differ in what is called, row by row, and who defaults
+        # (two guarantors covering each other's debts: both called and in default, or neither)
+        rows_differ = (np.abs(first[0] - second[0]) > 1e-9 * scale) | (np.abs(first[1] - second[1]) > 1e-9 * scale)
+        differ[di[rows_differ]] = True
         if differ.any():
             unique = False
             who = ", ".join(str(net.names[i]) for i in np.flatnonzero(differ)[:8])
-            warnings.warn(f"the guarantees admit more than one clearing state: the payments of {who} differ between "
-                          f"them; the state with every guarantee called as far as it goes is shown",
-                          ContingentWarning, stacklevel=3)
+            warnings.warn(f"the guarantees admit more than one clearing state: the payments, calls or defaults of "
+                          f"{who} differ between them; the state with every guarantee called as far as it goes is "
+                          f"shown", ContingentWarning, stacklevel=3)
     amounts, rows, ext_paid, default, waves, its = first
     payments = _settle_in_full(net, default, rows, ext_paid, amounts)
     return {"payments": payments, "row_payments": rows, "amounts": amounts, "defaulted": default,

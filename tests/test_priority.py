@@ -135,11 +135,12 @@ def test_guarantee_loop_with_two_clearing_states_is_reported():
     """A holds 6 and is owed 4 by B; A owes X 10 (e1). B holds 4, owes A 4 (level 2) and guarantees e1 at
     level 1. If B is not called, A has 6 + 4 = 10 and pays X in full: a clearing state. If the guarantee is
     called for g, B pays X min(4, g) first, A receives 4 - min(4, g) and leaves min(4, g) unpaid, so any
-    g in [0, 4] is a clearing state: the result says unique = False and names A."""
+    g in [0, 4] is a clearing state: the result says unique = False and names A (whose payment differs) and B
+    (whose call does)."""
     net = _net({"edge_id": ["e1", "e2", "g"], "debtor": ["A", "B", "B"], "creditor": ["X", "A", "X"],
                 "amount": [10.0, 4.0, 10.0], "kind": ["loan", "loan", "guarantee"], "covers": [None, None, "e1"],
                 "seniority": [1, 2, 1]}, {"id": ["A", "B", "X"], "external_assets": [6.0, 4.0, 0]})
-    with pytest.warns(ContingentWarning, match="payments of A differ"):
+    with pytest.warns(ContingentWarning, match="payments, calls or defaults of A, B differ"):
         res = contagion.clear(net)
     assert res.unique is False
     # what is returned is a clearing state (the guarantee called for 4)

@@ -1011,3 +1011,15 @@ def test_two_states_that_pay_the_same_totals_are_not_unique():
         res = contagion.clear(net)
     assert res.unique is False and res.payments.tolist() == [10.0, 10.0, 0.0, 0.0]
     assert res.defaulted.tolist() == [True, True, False, False]      # the state with the guarantees called is shown
+
+
+def test_a_call_that_lowers_itself_settles_in_between():
+    """D (13) owes C 16 (e0); X owes D 7; G (20) guarantees e0 to X, a third party, cap 7. Called for c, G pays X
+    c, X pays D min(7, c), D pays C 13 + c and leaves 3 - c unpaid: the call is min(7, 3 - c), so c = 1.5 (F(c) =
+    3 - c). From the cap the calls swung 7, 0, 3, 0, 3, ... and the clearing gave up (ConvergenceError)."""
+    net = _net({"edge_id": ["e0", "e1", "g"], "debtor": ["D", "X", "G"], "creditor": ["C", "D", "X"],
+                "amount": [16.0, 7.0, 7.0], "kind": ["loan", "loan", "guarantee"], "covers": [None, None, "e0"]},
+               {"id": ["D", "C", "G", "X"], "external_assets": [13.0, 0.0, 20.0, 0.0]})
+    res = contagion.clear(net)
+    assert res.network.edges["amount"].tolist() == [16.0, 7.0, 1.5]
+    assert res.payments.tolist() == [14.5, 0.0, 1.5, 1.5] and res.defaulted.tolist() == [True, False, False, True]

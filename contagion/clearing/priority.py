@@ -64,8 +64,9 @@ SOLVER_NAME = "priority-regimes"
 #: edge-table columns that make a network need this solver (with the two guarantee kinds)
 PRIORITY_COLUMNS = ("seniority", "collateral_value", "covers", "residual_value", "asset_value")
 GUARANTEE_KINDS = ("guarantee", "residual_value_guarantee")
-#: outer iterations of the guarantee fixed point before giving up
+#: outer iterations of the guarantee fixed point before giving up, and after how many it takes half steps
 MAX_OUTER = 500
+DAMP_AFTER = 50
 #: periods (steps of the clearing map) looked for in a singular regime's iterates (:func:`_along_the_loop`)
 LOOP_PERIODS = 4
 
@@ -672,6 +673,11 @@ def _called_fixed_point(net: Any, spec: ContingentSpec, start: np.ndarray, alpha
             amounts[g_rows] = called
             rows, ext_paid, default, waves, its = _inner(n, di, ci, amounts, spec, net, alpha, beta, e)
             return amounts, rows, ext_paid, default, waves, total + its
+        if outer >= DAMP_AFTER:
+            # a call that lowers itself (protection bought by a third party: called 7, the debtor pays more and
+            # the call falls to 0, which calls it for 3 again, ...) swings for ever; half steps settle on the
+            # state in between (the same fixed points: a state is what the amounts called reproduce)
+            called = 0.5 * (called + amounts[g_rows])
         amounts[g_rows] = called
     names = sorted({net.names[i] for i in di[g_rows]})
     raise ConvergenceError(f"no clearing state found for the guarantees of {', '.join(names)} (the amounts "

@@ -613,41 +613,52 @@ def assumption_effects(net_or_path: Any) -> pd.DataFrame:
             raise ContagionError(f"this network has no {ASSUMPTION_EFFECTS} beside its files, so its assumptions "
                                  f"are not known; sensitivities to assumptions need one (see "
                                  f"contagion.sensitivity.assumption_effects)")
-    from ._columns import _check_columns, located_numbers
     from .io.formats import _read_csv_table
 
     if not path.is_file():
         raise ContagionError(f"{path}: no such file (an assumption effects table, {', '.join(EFFECT_COLUMNS)})")
-    file = str(path)
     problems: list[Problem] = []
     table = _read_csv_table(path, problems, set())       # as a network's CSV: rows as in the file, ragged rows,
-    if table is None:                                   # empty rows and duplicate columns are located errors
+    if table is None or problems:                       # empty rows and duplicate columns are located errors
         raise InvalidNetworkError(problems)
+    return _checked_effects(table, str(path), 2)
+
+
+def _checked_effects(table: pd.DataFrame, file: str, offset: int) -> pd.DataFrame:
+    """An effects table checked and typed (rows ``position + offset``: 2 for a CSV file, 0 in memory): the
+    columns of :data:`EFFECT_COLUMNS`, no blank assumption or target, a known kind, amounts that are finite
+    numbers >= 0, a finite derivative, and no amount moved twice by one assumption (the moves would add up)."""
+    from ._columns import _check_columns, located_numbers
+
+    problems: list[Problem] = []
     _check_columns(table, EFFECT_COLUMNS, file, problems)
     if problems:
         raise InvalidNetworkError(problems)
+    table = table.reset_index(drop=True)
     frame = pd.DataFrame({c: table[c].astype(object).where(table[c].notna(), "").astype(str).str.strip()
                           for c in ("assumption", "kind", "target")})
     for k, row in frame.iterrows():
         for col in ("assumption", "target"):
             if not row[col]:
-                problems.append(Problem("is blank", file=file, row=k + 2, column=col, value=row[col]))
+                problems.append(Problem("is blank", file=file, row=k + offset, column=col, value=row[col]))
         if row["kind"] not in _EFFECT_KINDS:
-            problems.append(Problem(f"kind must be one of {', '.join(_EFFECT_KINDS)}", file=file, row=k + 2,
+            problems.append(Problem(f"kind must be one of {', '.join(_EFFECT_KINDS)}", file=file, row=k + offset,
                                     column="kind", value=row["kind"]))
     for col in ("central", "low", "high"):            # amounts: outside assets, liabilities, an obligation
-        frame[col] = located_numbers(table[col], col, file, 2, problems, low=0.0, required=True,
+        frame[col] = located_numbers(table[col], col, file, offset, problems, low=0.0, required=True,
                                      want="an amount, a finite number >= 0")
-    frame["derivative"] = located_numbers(table["derivative"], "derivative", file, 2, problems, required=True)
+    frame["derivative"] = located_numbers(table["derivative"], "derivative", file, offset, problems, required=True)
     seen: dict[tuple[str, str, str], int] = {}
     for k, key in enumerate(zip(frame["assumption"], frame["kind"], frame["target"])):
         if key in seen:      # two rows for one amount would add their moves: the table says it once
             problems.append(Problem(f"assumption {key[0]!r} moves {key[1]} {key[2]!r} a second time (first on row "
-                                    f"{seen[key] + 2})", file=file, row=k + 2, column="target", value=key[2]))
+                                    f"{seen[key] + offset})", file=file, row=k + offset, column="target",
+                                    value=key[2]))
         seen.setdefault(key, k)
     if problems:
         raise InvalidNetworkError(problems)
-    frame.attrs["source"] = file
+    if offset:
+        frame.attrs["source"] = file
     return frame
 
 
@@ -655,8 +666,8 @@ def _effects_of(net, effects: Any) -> pd.DataFrame:
     """``effects`` as a table: given (a DataFrame, or the path of an effects file), else the network's own."""
     if effects is None:
         return assumption_effects(net)
-    if isinstance(effects, pd.DataFrame):
-        return effects
+    if isinstance(effects, pd.DataFrame):    # read from a file already, or checked here (rows by position)
+        return effects if effects.attrs.get("source") else _checked_effects(effects, "the assumption effects table", 0)
     return assumption_effects(effects)
 
 

@@ -489,3 +489,22 @@ def test_rank_assumptions_on_the_built_in_network():
     text = " ".join(CliRunner().invoke(cli, ["sensitivity", "--rank-assumptions", "CoreWeave"]).stdout.split())
     assert "11 more move no amount of the one-year network and are not ranked" in text
     assert "abilene_takeout, gpu_economic_life," in text and text.endswith("hyperion_exit_value")
+
+
+def test_an_effects_table_given_in_memory_is_checked_like_a_file(tmp_path):
+    """A DataFrame passed as ``effects=`` was used as it came: a row given twice doubled the move of 'revenue'
+    (d payment 2 where 1) and a negative amount was applied. Rows are named by position (0-based)."""
+    d = _assumption_dataset(tmp_path)
+    net = contagion.read_network(d)
+    frame = pd.read_csv(d / "assumption_effects.csv")
+    twice = pd.concat([frame, frame.iloc[[1]]], ignore_index=True)
+    with pytest.raises(contagion.InvalidNetworkError) as info:
+        sensitivity(net, "assumption:revenue", scenarios=(), effects=twice)
+    assert str(info.value.problems[0]) == ("the assumption effects table, row 2, column 'target': assumption "
+                                           "'revenue' moves external_assets 'A' a second time (first on row 1) "
+                                           "(value: 'A')")
+    negative = frame.assign(low=[4.0, -1.0])
+    with pytest.raises(contagion.InvalidNetworkError, match="row 1, column 'low': must be an amount"):
+        rank_assumptions(net, "B", scenarios=(), effects=negative)
+    ok = sensitivity(net, "assumption:revenue", scenarios=(), effects=frame)
+    assert ok.payment.tolist() == [1.0, 1.0]

@@ -43,10 +43,11 @@ calls nothing): :func:`guarantee_waves`, computed on first use.
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -490,23 +491,17 @@ def _inner_waterfall(w: _Waterfall, di: np.ndarray, e: np.ndarray, forced: np.nd
     waves = np.full(n, -1, dtype=np.int64)
     wave = 0
     done = None
-    edge_claim, edge_creditor = w.edge_claim, w.edge_creditor
-    short_below = pbar - tie
+    edge_claim = w.edge_claim
+    # everyone paying in full: round 0 decided exactly; these stay in default
+    fundamental = _short_in_full(w, e, np.bincount(w.edge_creditor, weights=x[edge_claim], minlength=n), tie)
+    state = functools.partial(_state, w, e=e, forced=forced, fundamental=fundamental, short_below=pbar - tie,
+                              alpha=alpha, beta=beta, cap=cap, tie=tie)
     for it in range(1, 100 * (w.group_total.size + n) + 1000):
-        received = np.bincount(edge_creditor, weights=x[edge_claim], minlength=n)
-        full_value = e + received
-        if it == 1:      # everyone pays in full: decided exactly; these stay in default
-            fundamental = _short_in_full(w, e, received, tie)
-        default = forced | fundamental | (full_value < short_below)
+        default, reg, a_eff = state(x)
         new = default & (waves < 0)
         if new.any():
             waves[new] = wave
             wave += 1
-        a_eff = np.where(default, alpha * e + beta * received, full_value)
-        capped = forced & (a_eff >= cap)
-        a_eff = np.minimum(a_eff, cap)
-        reg = _regimes(w, a_eff, tie)
-        reg[capped] = -2
         if done is not None and (done[0] == default).all() and (done[1] == reg).all():
             ext_paid = np.bincount(w.claim_debtor[~edge_claim], weights=x[~edge_claim], minlength=n)
             rows = np.bincount(w.claim_row[edge_claim], weights=x[edge_claim], minlength=di.size)
@@ -517,28 +512,24 @@ def _inner_waterfall(w: _Waterfall, di: np.ndarray, e: np.ndarray, forced: np.nd
         # accepted when it is consistent (its own regimes are those solved) and not above the iterate; otherwise
         # one step of the clearing map itself (monotone: the sequence falls towards the greatest fixed point)
         if (candidate <= x + 1e-12 * np.maximum(x, 1.0)).all():
-            rec_c = np.bincount(edge_creditor, weights=candidate[edge_claim], minlength=n)
-            full_c = e + rec_c
-            default_c = forced | fundamental | (full_c < short_below)
-            a_c = np.minimum(np.where(default_c, alpha * e + beta * rec_c, full_c), cap)
-            reg_c = _regimes(w, a_c, tie)
-            reg_c[forced & (np.where(default_c, alpha * e + beta * rec_c, full_c) >= cap)] = -2
+            default_c, reg_c, _ = state(candidate)
             if (default_c == default).all() and (reg_c == reg).all():
                 x = np.minimum(candidate, x)
                 done = (default, reg)
                 continue
         step = np.minimum(_pay(w, np.where(reg == -1, pbar, a_eff)), x)
         if (a_all < 0).any():   # a singular regime (a loop that loses a fixed amount a round): to its next change
-            step = _along_the_loop(w, x, step, default, reg, e, forced, fundamental, short_below, alpha, beta, cap,
-                                   tie)
+            step = _along_the_loop(w, x, step, default, reg, state)
         x = step
     raise ConvergenceError("priority clearing: the regimes did not settle", it, math.inf)
 
 
-def _state(w: _Waterfall, x: np.ndarray, e: np.ndarray, forced: np.ndarray, fundamental: np.ndarray,
+def _state(w: _Waterfall, x: np.ndarray, *, e: np.ndarray, forced: np.ndarray, fundamental: np.ndarray,
            short_below: np.ndarray, alpha: float, beta: float, cap: np.ndarray, tie: np.ndarray
            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``(default, regimes, assets)`` of the claims paid ``x``, as :func:`_inner_waterfall` reads them."""
+    """``(default, regimes, assets)`` of the claims paid ``x``: who is short (round 0's ``fundamental`` stay in
+    default), what each debtor has to pay with (a defaulter ``alpha e + beta received``, at most its cap), and
+    the group it pays partially (-1: all, -2: its cap)."""
     received = np.bincount(w.edge_creditor, weights=x[w.edge_claim], minlength=e.size)
     full_value = e + received
     default = forced | fundamental | (full_value < short_below)
@@ -551,18 +542,15 @@ def _state(w: _Waterfall, x: np.ndarray, e: np.ndarray, forced: np.ndarray, fund
 
 
 def _along_the_loop(w: _Waterfall, x: np.ndarray, step: np.ndarray, default: np.ndarray, reg: np.ndarray,
-                    e: np.ndarray, forced: np.ndarray, fundamental: np.ndarray, short_below: np.ndarray, alpha: float,
-                    beta: float, cap: np.ndarray, tie: np.ndarray) -> np.ndarray:
+                    state: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray]]) -> np.ndarray:
     """Where the steps of the clearing map from ``x`` lead while the regimes stay those of ``x``, when every
     ``k`` steps (``k`` at most :data:`LOOP_PERIODS`) take the same amount ``D`` (a singular regime: a loop of
     debtors paying each other partially loses what leaves it a round at a time -- A owing C 3 before B, B
     owing A what A pays it: 3 of 10000 every two steps). There ``k`` steps of the map are affine with
     ``M D = D``, so ``x + t D`` for a real ``t`` lies between two iterates, above the greatest clearing state:
     the iterate jumps to the largest ``t`` at which the regimes still hold (doubling, then bisection); the
-    next steps cross into the next regime. Returns ``step`` when no period repeats."""
-
-    def state(y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        return _state(w, y, e, forced, fundamental, short_below, alpha, beta, cap, tie)
+    next steps cross into the next regime. Returns ``step`` when no period repeats. ``state``: :func:`_state`
+    with the clearing's parameters."""
 
     def same(y: np.ndarray) -> bool:
         if (y < 0).any():

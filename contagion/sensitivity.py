@@ -405,15 +405,7 @@ def _through_scenarios(net, shocked, d: _Direction, scenarios: Any, s: float) ->
 
     scale = max(float(np.abs(np.concatenate(amounts(net))).max(initial=0.0)), 1.0)
     h = DIFFERENCE_STEP * scale / max(float(np.abs(np.concatenate([d.de, d.dext, d.drows])).max(initial=0.0)), 1e-300)
-    big = quotient(h)
-    for _ in range(DIFFERENCE_SHRINKS):
-        small = quotient(h / 4)
-        if big is None or small is None:
-            return None
-        if all(np.allclose(a, b, rtol=1e-6, atol=1e-9) for a, b in zip(big, small)):
-            big = small
-            break
-        h, big = h / 16, quotient(h / 16)
+    big = _settled(quotient, h, atol=1e-9)
     if big is None:
         return None
     # the quotients carry ~1e-10 of rounding; the usual cases are exact: an amount the scenarios leave alone or
@@ -498,24 +490,22 @@ def sensitivity(net: "FinancialNetwork", wrt: str, scenarios: Iterable[Any] | An
         sides = {1.0: d, -1.0: d}
     for s, side in ((1.0, "right"), (-1.0, "left")):
         d = sides[s]
-        if d is None:
-            warnings.warn(f"sensitivity to {label}: the scenarios change the obligations' rows, so the {side} "
-                          f"derivative cannot be carried through them; NaN", SensitivityWarning, stacklevel=2)
-            nan = np.full(shocked.n, np.nan)
-            out[side] = (nan, nan, float("nan"))
-            continue
-        below_zero = s < 0 and (np.any((shocked.external_assets == 0) & (d.de > 0))
-                                or np.any((shocked.external_liabilities == 0) & (d.dext > 0))
-                                or np.any((shocked.edges["amount"].to_numpy() == 0) & (d.drows > 0)))
         got = None
-        if not below_zero and exact:
-            one = _one_sided(shocked, res.payments, d, s)
-            got = None if one is None else (*one, None)       # (no guarantees without the priority solver)
-        elif not below_zero:
-            got = _difference(shocked, res, d, s)
+        if d is None:
+            why = "cannot be carried through the scenarios (they change the obligations' rows)"
+        else:
+            why = "does not exist (an amount at 0, or a closed group without outside money)"
+            below_zero = s < 0 and (np.any((shocked.external_assets == 0) & (d.de > 0))
+                                    or np.any((shocked.external_liabilities == 0) & (d.dext > 0))
+                                    or np.any((shocked.edges["amount"].to_numpy() == 0) & (d.drows > 0)))
+            if not below_zero and exact:
+                one = _one_sided(shocked, res.payments, d, s)
+                got = None if one is None else (*one, None)       # (no guarantees without the priority solver)
+            elif not below_zero:
+                got = _difference(shocked, res, d, s)
         if got is None:
-            warnings.warn(f"sensitivity to {label}: the {side} derivative does not exist (an amount at 0, or a "
-                          f"closed group without outside money); NaN", SensitivityWarning, stacklevel=2)
+            warnings.warn(f"sensitivity to {label}: the {side} derivative {why}; NaN", SensitivityWarning,
+                          stacklevel=2)
             nan = np.full(shocked.n, np.nan)
             out[side] = (nan, nan, float("nan"))
             continue
@@ -560,11 +550,21 @@ def _difference(net, res, d: _Direction, s: float) -> tuple[np.ndarray, np.ndarr
         dshort = (unpaid(moved) - before) / h if called else None
         return (moved.payments - res.payments) / h, (moved.equity - res.equity) / h, dshort
 
-    h = DIFFERENCE_STEP * max(float(net.total_obligations.max()), 1.0)
+    return _settled(quotient, DIFFERENCE_STEP * max(float(net.total_obligations.max()), 1.0), atol=1e-6)
+
+
+def _settled(quotient: Any, h: float, atol: float) -> Any:
+    """The one-sided difference quotients ``quotient(h)`` (a tuple of arrays, ``None`` entries skipped) of a
+    piecewise-linear map, at a step on the piece next to the point: accepted when the step and a quarter of it
+    agree (within 1e-6 relative and ``atol``), else the step shrinks 16-fold, at most
+    :data:`DIFFERENCE_SHRINKS` times (the smallest step's quotients are then taken as they are); ``None`` when
+    ``quotient`` gives ``None``."""
     big = quotient(h)
     for _ in range(DIFFERENCE_SHRINKS):
         small = quotient(h / 4)
-        if all(a is None or np.allclose(a, b, rtol=1e-6, atol=1e-6) for a, b in zip(big, small)):
+        if big is None or small is None:
+            return None
+        if all(a is None or np.allclose(a, b, rtol=1e-6, atol=atol) for a, b in zip(big, small)):
             return small
         h, big = h / 16, quotient(h / 16)
     return big

@@ -236,7 +236,8 @@ def load_network(spec: str | None, hint: bool = True, dated: bool = True):
 
     With ``dated`` the network's multi-year data (dated columns, ``collateral.csv``, ``cashflows.csv``:
     :func:`contagion.paths.engine.dated_problems`) is checked too, so that every command rejects what a path
-    would (a one-year run does not use it, and must not use it silently).
+    would (a one-year run does not use it, and must not use it silently); a command that clears a path
+    (``--horizon``) passes ``dated=False``: :func:`contagion.clear_path` checks it.
 
     A file with several problems raises the first, how many more, and (``hint``) that ``contagion validate``
     lists every one; without ``hint``, the :class:`InvalidNetworkError` with every problem."""

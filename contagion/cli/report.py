@@ -137,7 +137,7 @@ def report(network: str | None, scenarios: tuple[str, ...], baseline: bool, meth
     from ..report import build_report
 
     fmt = _format_for(fmt, output)
-    net, target = load_network(network), output or REPORT_FORMATS[fmt]
+    net, target = load_network(network, dated=horizon is None), output or REPORT_FORMATS[fmt]
     browser = _check_target(fmt, target)
     with _path_shocks_noted(horizon):
         rep = build_report(net, scenario_request(scenarios, baseline), method=method, title=title,

@@ -63,8 +63,9 @@ def run(network: str | None, scenarios: tuple[str, ...], baseline: bool, method:
       contagion run core-periphery -m threshold --recovery 0.4
     """
     if horizon is not None:
-        return run_path(load_network(network), horizon, scenario_request(scenarios, baseline), method, params, fmt,
-                        output)
+        # (clear_path checks the multi-year data itself)
+        return run_path(load_network(network, dated=False), horizon, scenario_request(scenarios, baseline), method,
+                        params, fmt, output)
     st = stress(load_network(network), scenario_request(scenarios, baseline), method=method, **params)
     announce(st, with_method=True)
     if st.clearing.unique is False:

@@ -57,7 +57,7 @@ def view(network: str | None, scenarios: tuple[str, ...], baseline: bool, method
     """
     from ..viz import network_view
 
-    net, options = load_network(network), dict(title=title, max_nodes=max_nodes, max_edges=max_edges,
+    net, options = load_network(network, dated=horizon is None), dict(title=title, max_nodes=max_nodes, max_edges=max_edges,
                                                size_by=size_by, layout=layout)
     base, result = _cleared(net, scenario_request(scenarios, baseline), horizon, method, params)
     html = network_view(base, result, **options)

@@ -753,23 +753,23 @@ def _with(net: Any, amounts: np.ndarray, e: np.ndarray, ext: np.ndarray, secured
 
 def _check_collateral(net: Any, sched: Any, coll: CollateralTable) -> None:
     """Every collateral id used by a rule or named while a collateral table exists must be defined."""
-    from ..io.rows import located_problems
-    from ..errors import Problem
-    from .schedule import _where
+    import pandas as pd
 
-    rows = _where(net)
-    file, offset = rows.file, rows.offset
+    from ..errors import Problem
+    from ..io.rows import located_problems, table_rows
+
+    rows = table_rows(net, "edges")
     problems = []
     given = coll.file is not None or len(coll.rows) > 0     # a table exists (a header-only file is one)
-    for r, key in enumerate(sched.collateral):
-        if key is None:
-            continue
-        needed = sched.rollover[r] == ROLLOVER_RULES["ltv"] or given
-        if needed and key not in coll:
-            problems.append(Problem(f"collateral {key!r} is not in collateral.csv"
-                                    + (f" (ids: {', '.join(sorted(coll.rows))})" if coll.rows else
-                                       f" ({coll.file} has no rows)" if coll.file is not None else
-                                       " (no collateral.csv beside the network)"), file, r + offset, "collateral"))
+    named = sched.collateral != None  # noqa: E711 -- elementwise: the rows that name a collateral id
+    needed = named & ((sched.rollover == ROLLOVER_RULES["ltv"]) | given)
+    if needed.any():
+        keys = pd.Series(sched.collateral[needed])
+        unknown = np.flatnonzero(needed)[~keys.isin(list(coll.rows)).to_numpy()]
+        why = (f" (ids: {', '.join(sorted(coll.rows))})" if coll.rows else
+               f" ({coll.file} has no rows)" if coll.file is not None else " (no collateral.csv beside the network)")
+        problems += [Problem(f"collateral {sched.collateral[r]!r} is not in collateral.csv{why}", rows.file,
+                             int(r) + rows.offset, "collateral") for r in unknown]
     if coll.assets:
         from ..clearing.firesale import asset_holdings
 

@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from .._columns import blank_cells, located_numbers
-from ..io.rows import TableRows, located_problems, table_rows
+from ..io.rows import located_problems, table_rows
 from ..errors import InvalidNetworkError, Problem, shown
 
 __all__ = ["Schedule", "schedule_of", "ROLLOVER_RULES", "AMORTIZATIONS", "DATED_COLUMNS"]
@@ -61,7 +61,7 @@ class Schedule:
     rollover: np.ndarray        # int8 code of ROLLOVER_RULES
     max_ltv: np.ndarray
     term: np.ndarray            # years a rolled principal is re-lent for (>= 1)
-    collateral: tuple[str | None, ...]
+    collateral: np.ndarray      # collateral id of each row (object: str, or None where blank)
 
     @property
     def dated(self) -> bool:
@@ -77,12 +77,6 @@ class Schedule:
         """The non-debt rows that cannot fall due in ``year`` (before their ``start`` or after their ``end``):
         a scenario's shock that sets their amount does not make them due then."""
         return ~self.is_debt & ((self.start > year) | (year > self.end))
-
-
-def _where(net: Any) -> TableRows:
-    """Where the rows of the edge table are (:func:`contagion.io.rows.table_rows`: its file, in its format's
-    words)."""
-    return table_rows(net, "edges")
 
 
 def _numbers(col: pd.Series, name: str, file: str, offset: int, problems: list[Problem], *,
@@ -133,7 +127,7 @@ def schedule_of(net: Any) -> Schedule:
     """
     edges = net.edges
     n = len(edges)
-    rows = _where(net)
+    rows = table_rows(net, "edges")      # its file, rows in its format's words
     file, offset = rows.file, rows.offset
     problems: list[Problem] = []
     col = lambda c: edges[c] if c in edges.columns else None  # noqa: E731
@@ -153,7 +147,7 @@ def schedule_of(net: Any) -> Schedule:
     roll, _ = _choices(col("rollover"), "rollover", ROLLOVER_RULES, "none", file, offset, problems, n)
     rolls = roll != ROLLOVER_RULES["none"]
     # term_years is the term of a rolled principal on a row that rolls (a whole number of years >= 1, blank = 1);
-    # on any other row it describes the contract and is kept as it is (README: "any other column is kept")
+    # on any other row it only describes the contract (any number of years >= 0, e.g. 3.5; not used)
     term = np.full(n, np.nan)
     if col("term_years") is not None:
         raw_term = col("term_years")
@@ -163,8 +157,9 @@ def schedule_of(net: Any) -> Schedule:
         term = np.where(rolls, rolled, kept)
     coll_col = col("collateral")
     coll_blank = blank_cells(coll_col) if coll_col is not None else np.ones(n, dtype=bool)
-    collateral: tuple[str | None, ...] = (None,) * n if coll_col is None else tuple(
-        None if b else str(v).strip() for v, b in zip(coll_col.tolist(), coll_blank.tolist()))
+    collateral = np.full(n, None, dtype=object)
+    if coll_col is not None and not coll_blank.all():
+        collateral[~coll_blank] = coll_col[~coll_blank].astype(str).str.strip().to_numpy(dtype=object)
 
     is_debt = ~np.isnan(principal)
     bad_principal = ~is_debt & ~blank_cells(col("principal")) if col("principal") is not None else np.zeros(n, bool)

@@ -180,6 +180,22 @@ class _Sampler:
     lam: np.ndarray
     burn_in: int
     thin: int
+    #: the links a cycle may use (free and possible), and their adjacency: by row (CSR ``indptr``, ``indices``),
+    #: the row of each link in that order, and by column (CSC ``indptr``, ``indices``) -- built once per sampler
+    allowed: np.ndarray
+    adjacency: tuple[np.ndarray, ...]
+
+
+def _adjacency(allowed: np.ndarray) -> tuple[np.ndarray, ...]:
+    """``(row indptr, column of each link, row of each link, column indptr, row of each link by column)`` of the
+    boolean matrix ``allowed`` (int64, sorted within each row and column), as :func:`gibbs_chain` walks it."""
+    by_row = sp.csr_array(allowed)
+    by_row.sort_indices()
+    by_col = sp.csc_array(allowed)
+    by_col.sort_indices()
+    link_rows = np.repeat(np.arange(allowed.shape[0], dtype=np.int64), np.diff(by_row.indptr))
+    return (by_row.indptr.astype(np.int64), by_row.indices.astype(np.int64), link_rows,
+            by_col.indptr.astype(np.int64), by_col.indices.astype(np.int64))
 
 
 def _check_count(value: Any, what: str, least: int) -> int:
@@ -204,9 +220,12 @@ def _sampler(prob: _Problem, p: float, lam: float | None, burn_in: int | None, t
     links = int(s.sum())
     rest = float(prob.row.sum())
     lam_v = float(lam) if lam is not None else (p * links / rest if links and rest > 0 else 1.0)
-    return _Sampler(prob=prob, start=start, p=np.where(s, float(p), 0.0), lam=np.where(s, lam_v, 1.0),
+    p_v = np.where(s, float(p), 0.0)
+    allowed = prob.free & (p_v > 0)
+    return _Sampler(prob=prob, start=start, p=p_v, lam=np.where(s, lam_v, 1.0),
                     burn_in=burn_in if burn_in is not None else 100 * max(links, 10),
-                    thin=thin if thin is not None else 10 * max(links, 10))
+                    thin=thin if thin is not None else 10 * max(links, 10), allowed=allowed,
+                    adjacency=_adjacency(allowed))
 
 
 def _chain_seed(seed: int, block: int) -> int:
@@ -216,21 +235,14 @@ def _chain_seed(seed: int, block: int) -> int:
 def _draw_block(sm: _Sampler, seed: int, block: int, count: int) -> list[sp.csr_array]:
     """The first ``count`` draws of chain ``block`` (the same whatever ``count`` is beyond them)."""
     prob = sm.prob
-    allowed = prob.free & (sm.p > 0)
-    if (prob.row > 0).sum() < 2 or (prob.col > 0).sum() < 2 or not allowed.any():
+    if (prob.row > 0).sum() < 2 or (prob.col > 0).sum() < 2 or not sm.allowed.any():
         return [prob.finish(sm.start.copy()) for _ in range(count)]   # at most one way to fill the matrix
     from .._reconstruct_kernels import gibbs_chain
 
-    by_row = sp.csr_array(allowed)
-    by_row.sort_indices()
-    by_col = sp.csc_array(allowed)
-    by_col.sort_indices()
-    link_rows = np.repeat(np.arange(prob.n, dtype=np.int64), np.diff(by_row.indptr))
     X = sm.start.copy()
     out = np.empty((count, prob.n, prob.n))
-    gibbs_chain(X, allowed, sm.p, sm.lam, by_row.indptr.astype(np.int64), by_row.indices.astype(np.int64),
-                link_rows, by_col.indptr.astype(np.int64), by_col.indices.astype(np.int64),
-                sm.burn_in + count * sm.thin, _chain_seed(seed, block), prob.tol, out, sm.thin)
+    gibbs_chain(X, sm.allowed, sm.p, sm.lam, *sm.adjacency, sm.burn_in + count * sm.thin, _chain_seed(seed, block),
+                prob.tol, out, sm.thin)
     return [prob.finish(_polish(prob, out[k])) for k in range(count)]
 
 

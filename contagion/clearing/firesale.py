@@ -167,8 +167,9 @@ class FireSaleResult(ClearingResult):
         return super().pre_shock_equity(base) + self.start_value
 
     def to_frame(self, *args: Any, **kwargs: Any) -> pd.DataFrame:
-        """As :meth:`ClearingResult.to_frame` (same arguments), with the holdings counted at price 1 in the
-        equities where everyone pays in full (the pre-sale value), and ``units_held``, ``units_sold`` and
+        """As :meth:`ClearingResult.to_frame` (same arguments), with the holdings at their start prices in the
+        equities where everyone pays in full (the pre-sale value; ``equity_pre_shock`` is :meth:`pre_shock_equity`),
+        and ``units_held``, ``units_sold`` and
         ``asset_value`` (holdings at the clearing prices) summed over assets (when the network holds any)."""
         frame = super().to_frame(*args, **kwargs)
         if not self.asset_names:      # no holdings: the Eisenberg--Noe table as it is
@@ -176,13 +177,9 @@ class FireSaleResult(ClearingResult):
         q = np.array([self.prices[k] for k in self.asset_names])
         held = self.holdings.sum(axis=1)
         start = self.start_value
-        for col in ("equity_before", "equity_pre_shock", "equity_if_all_pay"):
+        for col in ("equity_before", "equity_if_all_pay"):     # (equity_pre_shock: from pre_shock_equity)
             if col in frame.columns:
                 frame[col] = frame[col].to_numpy() + start
-        if "capital_depletion" in frame.columns and "equity_pre_shock" in frame.columns:
-            pre, eq = frame["equity_pre_shock"].to_numpy(), self.equity
-            frame["capital_depletion"] = np.where(pre > 0, np.clip((pre - eq) / np.where(pre > 0, pre, 1.0),
-                                                                   0.0, 1.0), np.nan)
         frame["units_held"] = held
         frame["units_sold"] = self.units_sold.sum(axis=1)
         frame["asset_value"] = self.holdings @ q

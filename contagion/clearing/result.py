@@ -264,7 +264,7 @@ class ClearingResult:
         [1.0, 1.0, -9.0, 1.0]
         """
         net = self.network
-        pre = (base if base is not None else net).equity_before
+        pre = self.pre_shock_equity(base)      # (a fire sale's holdings at their start prices included)
         nodes = net.nodes  # ids, names and types as the node table holds them (no Python string per row)
         frame = pd.DataFrame(
             {

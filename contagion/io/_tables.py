@@ -82,25 +82,33 @@ MEANINGFUL_EDGE_COLUMNS = KNOWN_EDGE_COLUMNS + (
 TYPO_MIN_LENGTH = 8
 
 
+def is_holdings_column(name: Any) -> bool:
+    """Whether ``name`` is a fire-sale holdings column of a named asset (``asset_units_<name>``, node table)."""
+    return str(name).startswith("asset_units_")
+
+
+def is_node_column(name: Any) -> bool:
+    """Whether ``name`` is one of our node-table columns (for ``columns=`` renames)."""
+    return name in MEANINGFUL_NODE_COLUMNS or is_holdings_column(name)
+
+
 def near_misses(columns: Iterable[Any], known: Sequence[str]) -> list[tuple[Any, str]]:
     """``(column, known column)`` for each column whose name differs from a known one only in case, spaces,
     ``_``, ``-`` or ``.`` (``External_Assets``, ``external assets``, ``ID``), or, for a known name of at least
     :data:`TYPO_MIN_LENGTH` letters, by one letter (``seniorty``): read as it is, it would be kept as an extra
-    attribute while the known column silently took its default. ``known``: the table's known columns
-    (:data:`KNOWN_NODE_COLUMNS` or :data:`KNOWN_EDGE_COLUMNS`, widened to :data:`MEANINGFUL_NODE_COLUMNS` /
-    :data:`MEANINGFUL_EDGE_COLUMNS`).
+    attribute while the known column silently took its default. ``known``: the table's columns with a meaning
+    (:data:`MEANINGFUL_NODE_COLUMNS` or :data:`MEANINGFUL_EDGE_COLUMNS`).
 
-    >>> near_misses(["id", "External_Assets", "externalassets ", "sponsor"], KNOWN_NODE_COLUMNS)
+    >>> near_misses(["id", "External_Assets", "externalassets ", "sponsor"], MEANINGFUL_NODE_COLUMNS)
     [('External_Assets', 'external_assets'), ('externalassets ', 'external_assets')]
-    >>> near_misses(["Seniority", "seniorty", "max-ltv", "rates", "notes"], KNOWN_EDGE_COLUMNS)
+    >>> near_misses(["Seniority", "seniorty", "max-ltv", "rates", "notes"], MEANINGFUL_EDGE_COLUMNS)
     [('Seniority', 'seniority'), ('seniorty', 'seniority'), ('max-ltv', 'max_ltv')]
     """
-    wide = {tuple(KNOWN_NODE_COLUMNS): MEANINGFUL_NODE_COLUMNS, tuple(KNOWN_EDGE_COLUMNS): MEANINGFUL_EDGE_COLUMNS}
-    names = wide.get(tuple(known), tuple(known))
+    names = tuple(known)
     by_folded = {folded(k): k for k in names}
     out = []
     for c in columns:
-        if c in names or (isinstance(c, str) and c.startswith("asset_units_")):
+        if c in names or is_holdings_column(c):
             continue
         f = folded(c)
         meant = by_folded.get(f) or next((k for k in names if len(k) >= TYPO_MIN_LENGTH
@@ -120,13 +128,12 @@ def split_columns(columns: Mapping[str, str] | None) -> tuple[dict[str, str], di
     """
     ours_known = MEANINGFUL_NODE_COLUMNS + MEANINGFUL_EDGE_COLUMNS
     for ours in columns or {}:
-        if ours not in ours_known and not str(ours).startswith("asset_units_"):
+        if ours not in ours_known and not is_holdings_column(ours):
             from ..errors import did_you_mean
 
             raise ContagionError(f"columns=: {ours!r} is not a column contagion reads{did_you_mean(str(ours), ours_known)}"
                                  f" (ours: {', '.join(ours_known)})")
-    nodes = {ours: theirs for ours, theirs in (columns or {}).items() if ours in MEANINGFUL_NODE_COLUMNS
-             or str(ours).startswith("asset_units_")}
+    nodes = {ours: theirs for ours, theirs in (columns or {}).items() if is_node_column(ours)}
     edges = {ours: theirs for ours, theirs in (columns or {}).items() if ours not in nodes}
     twice = columns_named_twice(columns)
     if twice:
@@ -144,7 +151,7 @@ def columns_named_twice(columns: Mapping[str, str] | None) -> str:
     for node_table in (True, False):
         seen: dict[str, str] = {}
         for ours, theirs in (columns or {}).items():
-            if (ours in MEANINGFUL_NODE_COLUMNS or str(ours).startswith("asset_units_")) != node_table:
+            if is_node_column(ours) != node_table:
                 continue
             if theirs in seen:
                 return (f"{seen[theirs]!r} and {ours!r} are both read from {theirs!r}; each of our columns needs "
@@ -214,8 +221,8 @@ def build_network(
         if renamed:
             raise InvalidNetworkError(found + renamed)
         nodes, edges = tables
-    for table, known, section, tfile in ((nodes, KNOWN_NODE_COLUMNS, nodes_section, nodes_file),
-                                         (edges, KNOWN_EDGE_COLUMNS, edges_section, edges_file)):
+    for table, known, section, tfile in ((nodes, MEANINGFUL_NODE_COLUMNS, nodes_section, nodes_file),
+                                         (edges, MEANINGFUL_EDGE_COLUMNS, edges_section, edges_file)):
         for col, meant in near_misses(table.columns, known):
             found.append(LocatedProblem(near_miss_message(meant, col), file=tfile or file, column=str(col), where=section,
                                         value=col))

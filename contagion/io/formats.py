@@ -50,7 +50,7 @@ import csv
 import io
 import os
 from pathlib import Path
-from typing import Any, Callable, Mapping, NamedTuple
+from typing import Any, Callable, Iterable, Mapping, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -60,7 +60,7 @@ from ..network import EDGE_COLUMNS, NODE_COLUMNS, FinancialNetwork
 from . import prefetch
 from ._malloc import release_arrow_memory
 from .atomic import write_files_atomic
-from ._tables import KNOWN_EDGE_COLUMNS, KNOWN_NODE_COLUMNS, near_miss_message, near_misses, rename_columns, \
+from ._tables import MEANINGFUL_EDGE_COLUMNS, MEANINGFUL_NODE_COLUMNS, near_miss_message, near_misses, rename_columns, \
     split_columns, warm_up_for
 
 __all__ = ["FORMATS", "NetworkFormat", "read_network", "write_network", "read_csv_dir", "write_csv_dir",
@@ -92,15 +92,21 @@ def target_directory(path: Path, what: str) -> Path:
     return path
 
 
+def refuse_directories(paths: Iterable[Path], what: str = "CSV file") -> None:
+    """An error naming each of ``paths`` that is a directory where a ``what`` is expected (a folder named
+    nodes.csv was taken for a missing file)."""
+    directories = [p for p in paths if Path(p).is_dir()]
+    if directories:
+        raise InvalidNetworkError([Problem(f"is a directory, not a {what}", file=str(p)) for p in directories])
+
+
 def source_directory(path: Path, names: tuple[str, str], what: str) -> tuple[Path, Path]:
     """The two files of a directory format, or an error naming what is missing."""
     if path.is_file():
         raise InvalidNetworkError(Problem(f"a {what} network is a directory holding {names[0]} and {names[1]}; "
                                           f"give the directory, not a file", file=str(path)))
     nodes_path, edges_path = path / names[0], path / names[1]
-    directories = [p for p in (nodes_path, edges_path) if p.is_dir()]
-    if directories:
-        raise InvalidNetworkError([Problem("is a directory, not a file", file=str(p)) for p in directories])
+    refuse_directories((nodes_path, edges_path), "file")
     missing = [p for p in (nodes_path, edges_path) if not p.is_file()]
     if missing:
         raise InvalidNetworkError([Problem("file not found", file=str(p)) for p in missing])
@@ -296,8 +302,8 @@ def _read_csv_fast(path: Path, nodes_path: Path, edges_path: Path, node_columns:
     if nodes is None:
         return None
     edges = _read_csv_arrow(edges_path, edge_columns)
-    if edges is None or near_misses(nodes.columns, KNOWN_NODE_COLUMNS) or near_misses(edges.columns,
-                                                                                         KNOWN_EDGE_COLUMNS):
+    if edges is None or near_misses(nodes.columns, MEANINGFUL_NODE_COLUMNS) or near_misses(edges.columns,
+                                                                                              MEANINGFUL_EDGE_COLUMNS):
         return None
     try:
         return FinancialNetwork.from_edges(edges, nodes, edges_file=str(edges_path), nodes_file=str(nodes_path),
@@ -372,9 +378,7 @@ def read_csv_dir(path: str | os.PathLike, columns: Mapping[str, str] | None = No
                                           f"(or {_CSV_FILES[1]} alone); give the directory, not a file",
                                           file=str(path)))
     nodes_path, edges_path = path / _CSV_FILES[0], path / _CSV_FILES[1]
-    directories = [p for p in (nodes_path, edges_path) if p.is_dir()]
-    if directories:     # not a missing nodes.csv (institutions taken from the edges): an error
-        raise InvalidNetworkError([Problem("is a directory, not a CSV file", file=str(p)) for p in directories])
+    refuse_directories((nodes_path, edges_path))    # (not a missing nodes.csv, institutions taken from the edges)
     if not edges_path.is_file():
         raise InvalidNetworkError([Problem("file not found", file=str(p)) for p in (nodes_path, edges_path)
                                    if not p.is_file()])
@@ -412,7 +416,8 @@ def read_csv_dir(path: str | os.PathLike, columns: Mapping[str, str] | None = No
 
     if renamed:
         raise InvalidNetworkError(sorted(problems + renamed, key=place))
-    for table, known, file in ((nodes, KNOWN_NODE_COLUMNS, nodes_path), (edges, KNOWN_EDGE_COLUMNS, edges_path)):
+    for table, known, file in ((nodes, MEANINGFUL_NODE_COLUMNS, nodes_path),
+                               (edges, MEANINGFUL_EDGE_COLUMNS, edges_path)):
         for col, meant in near_misses(table.columns if table is not None else (), known):
             problems.append(Problem(near_miss_message(meant, col), file=str(file), row=1, column=str(col), value=col))
     if edges is not None and not {"debtor", "creditor", "amount"} <= set(edges.columns):

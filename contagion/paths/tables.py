@@ -120,10 +120,9 @@ def _read(path: Path, required: tuple[str, ...]) -> tuple[pd.DataFrame, list[Pro
     duplicate column or a row with more or fewer cells than the header is a problem naming the file and row
     (``rows``: the rows it names, whose values are not checked again), and nothing is skipped or shifted.
     A file that cannot be read as a table at all, or lacks a required column, raises."""
-    from ..io.formats import _read_csv_table
+    from ..io.formats import _read_csv_table, refuse_directories
 
-    if path.is_dir():
-        raise InvalidNetworkError([Problem("is a directory, not a CSV file", str(path))])
+    refuse_directories((path,))
     if not path.is_file():
         raise InvalidNetworkError([Problem("no such file", str(path))])
     problems: list[Problem] = []

@@ -244,14 +244,13 @@ def asset_holdings(net) -> tuple[tuple[str, ...], np.ndarray]:
         units[:, k] = np.nan_to_num(vals, nan=0.0)
     seen: dict[str, Any] = {}
     for c, name in zip(cols, names):
-        if name in seen:     # two columns for one asset (asset_units is the asset 'asset')
-            problems.append(Problem(f"asset {name!r} has two holdings columns, {seen[name]!r} and {str(c)!r} "
-                                    f"(asset_units is the asset 'asset')", file=file, column=str(c)))
-        seen.setdefault(name, str(c))
-    for c, name in zip(cols, names):
         if not name.strip():
             problems.append(Problem("this holdings column names no asset: write asset_units_<name> (or "
                                     "asset_units for one asset)", file=file, column=str(c)))
+        elif name in seen:     # two columns for one asset (asset_units is the asset 'asset')
+            problems.append(Problem(f"asset {name!r} has two holdings columns, {seen[name]!r} and {str(c)!r} "
+                                    f"(asset_units is the asset 'asset')", file=file, column=str(c)))
+        seen.setdefault(name, str(c))
     if problems:
         raise InvalidNetworkError(located_problems(net, problems))
     return names, units

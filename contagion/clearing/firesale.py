@@ -95,7 +95,7 @@ from ..errors import ContagionError, ConvergenceError, InvalidNetworkError, Prob
 from .params import ParamSpec
 from .result import ClearingResult
 
-__all__ = ["fire_sale", "fire_sale_leverage", "FireSaleResult", "asset_holdings", "asset_names", "FIRE_SALE_PARAMS",
+__all__ = ["fire_sale", "fire_sale_leverage", "FireSaleResult", "asset_holdings", "FIRE_SALE_PARAMS",
            "LEVERAGE_PARAMS", "PRICE_TOL", "MAX_ROUNDS", "NoAssetsWarning"]
 
 
@@ -202,19 +202,6 @@ def _asset_columns(nodes: pd.DataFrame) -> tuple[list[str], tuple[str, ...]]:
     """The holdings columns of a node table and the names of their assets."""
     cols = [c for c in nodes.columns if c == UNITS_PREFIX or str(c).startswith(UNITS_PREFIX + "_")]
     return cols, tuple(DEFAULT_ASSET if c == UNITS_PREFIX else str(c)[len(UNITS_PREFIX) + 1:] for c in cols)
-
-
-def asset_names(net) -> tuple[str, ...]:
-    """Names of the assets the node table gives holdings of (from the column names alone, values unchecked).
-
-    >>> import pandas as pd, contagion
-    >>> net = contagion.FinancialNetwork.from_edges(
-    ...     pd.DataFrame({"debtor": ["A"], "creditor": ["B"], "amount": [1.0]}),
-    ...     pd.DataFrame({"id": ["A", "B"], "asset_units": [2.0, 0], "asset_units_gpu": [1.0, 0]}))
-    >>> asset_names(net)
-    ('asset', 'gpu')
-    """
-    return _asset_columns(net.nodes)[1]
 
 
 def asset_holdings(net) -> tuple[tuple[str, ...], np.ndarray]:

@@ -124,3 +124,18 @@ def open_html(browser: Any) -> Callable[..., LoadedPage]:
     yield _open
     for context in contexts:
         context.close()
+
+
+@pytest.fixture
+def write_net(tmp_path: Path) -> Callable[[str, str, str], Path]:
+    """``write_net(nodes_csv, edges_csv, name="net")``: a CSV network folder under ``tmp_path`` holding the two
+    texts (``nodes.csv``, ``edges.csv``); returns the folder."""
+
+    def write(nodes: str, edges: str, name: str = "net") -> Path:
+        folder = tmp_path / name
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "nodes.csv").write_text(nodes, encoding="utf-8")
+        (folder / "edges.csv").write_text(edges, encoding="utf-8")
+        return folder
+
+    return write

@@ -330,23 +330,17 @@ def test_a_price_that_underflows_to_zero_still_sells_everything():
     assert contagion.clear(net, method="fire-sale", impact=50).payments.tolist() == [2.0, 0.0]
 
 
-def test_validate_checks_the_fire_sale_columns_and_leverage_must_be_finite(tmp_path):
+def test_validate_checks_the_fire_sale_columns_and_leverage_must_be_finite(write_net):
     """validate said OK for asset units of -1 / nan / inf and a target leverage of 0.5 / 'abc' (run -m fire-sale
     refused them); --leverage inf made assets - inf x 0 = NaN and blamed external_assets."""
-    folder = tmp_path / "u"
-    folder.mkdir()
-    (folder / "nodes.csv").write_text("id,external_assets,asset_units,target_leverage\nA,1,-1,0.5\nB,1,nan,abc\n"
-                                      "C,1,inf,2\n")
-    (folder / "edges.csv").write_text("debtor,creditor,amount\nA,B,1\n")
+    folder = write_net("id,external_assets,asset_units,target_leverage\nA,1,-1,0.5\nB,1,nan,abc\nC,1,inf,2\n",
+                       "debtor,creditor,amount\nA,B,1\n", "u")
     out = CliRunner().invoke(cli, ["validate", str(folder)])
     assert out.exit_code == 1
     for row, col, value in ((2, "asset_units", "-1"), (3, "asset_units", "nan"), (4, "asset_units", "inf"),
                             (2, "target_leverage", "0.5"), (3, "target_leverage", "abc")):
         assert f"row {row}, column '{col}'" in out.output and f"got '{value}'" in out.output
-    good = tmp_path / "g"
-    good.mkdir()
-    (good / "nodes.csv").write_text("id,external_assets,asset_units\nA,0,5\nZ,0,0\n")
-    (good / "edges.csv").write_text("debtor,creditor,amount\nA,Z,5\n")
+    good = write_net("id,external_assets,asset_units\nA,0,5\nZ,0,0\n", "debtor,creditor,amount\nA,Z,5\n", "g")
     out = CliRunner().invoke(cli, ["run", str(good), "-m", "fire-sale-leverage", "--impact", "0", "--leverage", "inf"])
     assert out.exit_code == 2 and "inf is not in the range 1<=x<inf" in out.output    # a usage error
     with pytest.raises(contagion.ContagionError, match=r"leverage \(assets / equity\) must be a finite number >= 1"):
@@ -401,11 +395,8 @@ def test_an_infinite_impact_is_a_usage_error():
     assert out.exit_code == 2 and "inf is not in the range 0<=x<inf" in out.output
 
 
-def test_a_holdings_column_without_an_asset_name_is_located(tmp_path):
-    folder = tmp_path / "e"
-    folder.mkdir()
-    (folder / "nodes.csv").write_text("id,external_assets,asset_units_\nA,1,5\nB,0,0\n")
-    (folder / "edges.csv").write_text("debtor,creditor,amount\nA,B,3\n")
+def test_a_holdings_column_without_an_asset_name_is_located(write_net):
+    folder = write_net("id,external_assets,asset_units_\nA,1,5\nB,0,0\n", "debtor,creditor,amount\nA,B,3\n", "e")
     out = CliRunner().invoke(cli, ["run", str(folder), "-m", "fire-sale"])
     assert out.exit_code == 1
     assert "nodes.csv, column 'asset_units_': this holdings column names no asset" in out.output

@@ -758,17 +758,14 @@ def test_a_spreadsheet_file_says_how_to_give_it(tmp_path):
     ("nodes", "id,external_assets,External_Seniority\nP,10,1\nB,0,1\nC,0,1\n", "External_Seniority",
      "external_seniority", "only in case"),
 ])
-def test_a_column_named_almost_like_a_known_one_is_an_error(tmp_path, table, header, row, meant, how):
+def test_a_column_named_almost_like_a_known_one_is_an_error(write_net, table, header, row, meant, how):
     """Read as it is, the column would be an attribute and the known one would take its default: P's claims of
     10 and 10 at seniority 1 and 2 paid pro rata (B gets 5 of P's 10), outside assets 0."""
     from click.testing import CliRunner
 
     from contagion.cli import cli
 
-    folder = tmp_path / "net"
-    folder.mkdir()
-    (folder / "nodes.csv").write_text("id,external_assets\nP,10\nB,0\nC,0\n")
-    (folder / "edges.csv").write_text("debtor,creditor,amount\nP,B,10\nP,C,10\n")
+    folder = write_net("id,external_assets\nP,10\nB,0\nC,0\n", "debtor,creditor,amount\nP,B,10\nP,C,10\n")
     (folder / f"{table}.csv").write_text(header)
     out = CliRunner().invoke(cli, ["run", str(folder)])
     assert out.exit_code == 1
@@ -776,16 +773,13 @@ def test_a_column_named_almost_like_a_known_one_is_an_error(tmp_path, table, hea
             in out.output)
 
 
-def test_columns_and_dataset_toml_name_only_what_contagion_reads(tmp_path):
+def test_columns_and_dataset_toml_name_only_what_contagion_reads(write_net):
     """--columns amout=kind and a dataset.toml key default_scenaro were accepted and did nothing."""
     from click.testing import CliRunner
 
     from contagion.cli import cli
 
-    folder = tmp_path / "net"
-    folder.mkdir()
-    (folder / "nodes.csv").write_text("id,external_assets\nP,10\nB,0\n")
-    (folder / "edges.csv").write_text("debtor,creditor,amount,kind\nP,B,10,loan\n")
+    folder = write_net("id,external_assets\nP,10\nB,0\n", "debtor,creditor,amount,kind\nP,B,10,loan\n")
     out = CliRunner().invoke(cli, ["run", str(folder), "--columns", "amout=kind"])
     assert out.exit_code == 1 and "'amout' is not a column contagion reads (did you mean 'amount'?)" in out.output
     (folder / "dataset.toml").write_text('default_scenaro = "x"\n')

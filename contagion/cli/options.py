@@ -110,7 +110,8 @@ def columns_option(func: Callable) -> Callable:
     return click.option("--columns", default=None, expose_value=False, callback=_remember_columns,
                         metavar="OURS=THEIRS,...",
                         help="Read columns under other names, e.g. debtor=source,creditor=target,amount=weight "
-                             "(edges), id=bank_id (nodes), amount=weight (a networkx GraphML file).")(func)
+                             "(edges), id=bank_id (nodes), amount=weight (a networkx GraphML file); OURS is a "
+                             "column contagion reads.")(func)
 
 
 def network_argument(func: Callable) -> Callable:

@@ -141,15 +141,14 @@ def loss_summary(result, base=None) -> dict[str, Any]:
     held = getattr(result, "start_value", None)   # fire sales: assets held count at their pre-sale prices
     # everyone paying in full: no guarantee is called (a call is contagion, not the shock's direct loss)
     before = result.equity_if_all_pay + (held if held is not None else 0.0)
+    alpha, beta = _rv_params(result.params)
     pbar = net.total_obligations
-    if "kind" in net.edges.columns and net.n_edges:     # guarantees are owed as called: uncalled when all pay
-        called = (net.edges["kind"] == "guarantee").to_numpy(dtype=bool)
-        if called.any():
-            di = net.edge_index[0]
-            pbar = pbar - np.bincount(di[called], weights=net.edges["amount"].to_numpy(dtype=np.float64)[called],
-                                      minlength=net.n)
+    if alpha != 1.0 or beta != 1.0 or net.forced_default.any():   # (else own_shortfall reads the equity alone)
+        from ..clearing.priority import owed_network
+
+        pbar = owed_network(net).total_obligations      # guarantees are owed as called: uncalled when all pay
     assets = net.external_assets + (held if held is not None else 0.0)
-    without = shock + float(np.sum(own_shortfall(net, before, assets, pbar, *_rv_params(result.params))))
+    without = shock + float(np.sum(own_shortfall(net, before, assets, pbar, alpha, beta)))
     calls = getattr(result, "call_rows", None)
     unpaid_calls = result.unpaid_calls if calls is not None else 0.0
     # an unpaid guarantee call is the same money as the unpaid part of the obligation it covers: counted once

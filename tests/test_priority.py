@@ -1023,3 +1023,24 @@ def test_a_call_that_lowers_itself_settles_in_between():
     res = contagion.clear(net)
     assert res.network.edges["amount"].tolist() == [16.0, 7.0, 1.5]
     assert res.payments.tolist() == [14.5, 0.0, 1.5, 1.5] and res.defaulted.tolist() == [True, False, False, True]
+
+
+def test_a_loop_without_outside_money_settles_on_its_secured_claims():
+    """No one holds anything. A owes C 9 (4.5 secured, the rest at level 1 beside 7 outside) and B 12 (level 2);
+    B owes A 9 (all secured) and C 11; C owes A 16 (all secured) and B 2. Whatever A has, C receives its
+    first 4.5 and passes all it receives to A (C's secured claim): A's assets t satisfy t = min(t, 4.5) +
+    (4.5/11.5) max(0, t - 4.5), so every t in [0, 4.5] is a clearing state and 4.5 the greatest: A and C pay 4.5
+    round the loop, B nothing, and all three are short (A and B in wave 0: everyone paying, A receives 25 of
+    28 and B 14 of 20; C, 20 of 18, in wave 1). The regimes solved at A's t = 4.5 came out an ulp below
+    4.5, read as "A pays its secured claim partially", and never settled (ConvergenceError after 1999
+    iterations)."""
+    net = _net({"debtor": ["A", "A", "B", "B", "C", "C"], "creditor": ["B", "C", "A", "C", "A", "B"],
+                "amount": [12.0, 9.0, 9.0, 11.0, 16.0, 2.0], "seniority": [2, 1, 3, 1, 2, 2],
+                "collateral_value": [None, 4.5, 9.0, None, 16.0, None]},
+               {"id": ["A", "B", "C"], "external_assets": [0.0, 0.0, 0.0], "external_liabilities": [7.0, 0.0, 0.0],
+                "external_seniority": [1, 2, 2]})
+    for solver in ("reference", "compiled"):
+        res = contagion.clear(net, solver=solver)
+        assert res.payments == pytest.approx([4.5, 0.0, 4.5], rel=1e-14, abs=1e-14)
+        assert res.row_payments == pytest.approx([0.0, 4.5, 0.0, 0.0, 4.5, 0.0], rel=1e-14, abs=1e-14)
+        assert res.default_round.tolist() == [0, 0, 1]

@@ -68,6 +68,9 @@ GUARANTEE_KINDS = ("guarantee", "residual_value_guarantee")
 #: outer iterations of the guarantee fixed point before giving up, and after how many it takes half steps
 MAX_OUTER = 500
 DAMP_AFTER = 50
+#: assets this close to the end of a group (relative to that end) have paid it: the rounding of a regime's
+#: solve (a few ulps) does not put a debtor back in the group before (:func:`_regimes`)
+BOUNDARY_RTOL = 1e-13
 #: periods (steps of the clearing map) looked for in a singular regime's iterates (:func:`_along_the_loop`)
 LOOP_PERIODS = 4
 
@@ -393,13 +396,16 @@ def _pay(w: _Waterfall, assets: np.ndarray) -> np.ndarray:
 def _regimes(w: _Waterfall, assets: np.ndarray, tie: np.ndarray) -> np.ndarray:
     """Per debtor: the group it pays partially (-1: pays everything): for a debtor short of what it owes, its
     first group plus the number of its groups whose end (what it owes up to and including that group) its
-    assets reach, at most its last group. (A debtor's ends never decrease: each group's end is the next one's
+    assets reach, at most its last group; within :data:`BOUNDARY_RTOL` of an end counts as reaching it (a loop
+    without outside money whose greatest state pays exactly its secured claims is solved an ulp below that
+    end, and read in the group before it its regimes never settled). (A debtor's ends never decrease: each group's end is the next one's
     start, computed by the same sum; so this is ``searchsorted(ends, assets, side="right")``, for all debtors
     at once.)"""
     reg = np.full(assets.size, -1, dtype=np.int64)
     short = assets < w.pbar - tie
     if short.any():
-        reached = np.bincount(w.group_debtor, weights=w.group_end <= assets[w.group_debtor],
+        end = w.group_end
+        reached = np.bincount(w.group_debtor, weights=end - BOUNDARY_RTOL * end <= assets[w.group_debtor],
                               minlength=assets.size).astype(np.int64)
         reg[short] = np.minimum(w.first_group[short] + reached[short], w.last_group[short])
     return reg

@@ -1044,3 +1044,19 @@ def test_a_loop_without_outside_money_settles_on_its_secured_claims():
         assert res.payments == pytest.approx([4.5, 0.0, 4.5], rel=1e-14, abs=1e-14)
         assert res.row_payments == pytest.approx([0.0, 4.5, 0.0, 0.0, 4.5, 0.0], rel=1e-14, abs=1e-14)
         assert res.default_round.tolist() == [0, 0, 1]
+
+
+def test_round_zero_adds_a_secured_row_at_its_own_amount():
+    """B holds 1.1 and owes D 3.0 (senior) and A 1.1; D owes B 3.0, of it 0.1 secured and the rest behind D's
+    0.1 outside. Everyone paying, B holds exactly what it owes (1.1 + 3.0 against 3.0 + 1.1: a tie, solvent)
+    and D is short (3.0 against 3.1: wave 0). D then pays B 0.1 + 2.8, so B has 4.0 for 4.1 (wave 1): B pays D
+    3.0 and A 1.0. Round 0 summed D's row as its parts, 0.1 + 2.9 (3.0 - 0.1 in floats), which fall 8e-17 short
+    of 3.0, and put B in wave 0."""
+    net = _net({"debtor": ["B", "B", "D"], "creditor": ["D", "A", "B"], "amount": [3.0, 1.1, 3.0],
+                "seniority": [1, 2, 2], "collateral_value": [None, None, 0.1]},
+               {"id": ["A", "B", "D"], "external_assets": [0.0, 1.1, 0.0], "external_liabilities": [0.0, 0.0, 0.1],
+                "external_seniority": [1, 1, 1]})
+    for solver in ("reference", "compiled"):
+        res = contagion.clear(net, solver=solver)
+        assert res.payments == pytest.approx([0.0, 4.0, 3.0], rel=1e-15)
+        assert res.default_round.tolist() == [-1, 1, 0]

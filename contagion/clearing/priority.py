@@ -322,6 +322,7 @@ class _Waterfall:
     first_group: np.ndarray        # per debtor: first group index (groups of a debtor are contiguous)
     n_groups: np.ndarray           # per debtor
     pbar: np.ndarray
+    row_amount: np.ndarray = None         # type: ignore[assignment]  per edge row, its amount (before the split)
     # derived once, read on every round of every scenario (a sweep clears thousands with one waterfall)
     edge_claim: np.ndarray = None         # type: ignore[assignment]  claims of a creditor in the network
     edge_creditor: np.ndarray = None      # type: ignore[assignment]  claim_creditor[edge_claim]
@@ -381,7 +382,8 @@ def _waterfall(n: int, di: np.ndarray, ci: np.ndarray, amounts: np.ndarray, spec
         else:
             before[g] = before[g - 1] + gtot[g - 1]
         count[i] += 1
-    return _Waterfall(d, c, r, group, amt, gdeb, gtot, before, first, count, pbar)
+    return _Waterfall(d, c, r, group, amt, gdeb, gtot, before, first, count, pbar,
+                      row_amount=np.asarray(amounts, dtype=np.float64).copy())
 
 
 def _pay(w: _Waterfall, assets: np.ndarray) -> np.ndarray:
@@ -413,17 +415,21 @@ def _regimes(w: _Waterfall, assets: np.ndarray, tie: np.ndarray) -> np.ndarray:
 
 def _short_in_full(w: _Waterfall, e: np.ndarray, received: np.ndarray, tie: np.ndarray) -> np.ndarray:
     """Round 0 (every claim paid in full) decided exactly, as :func:`.core.short_in_full` does: the float gap
-    decides outside its rounding band, :func:`math.fsum` of the claims inside it (ties solvent)."""
+    decides outside its rounding band, :func:`math.fsum` of the obligations inside it (ties solvent). The sum is
+    over the rows' own amounts: a row split into its secured part and the rest (3.0 secured by 2.3: 2.3 and
+    0.7000000000000002) no longer adds up to its amount exactly."""
     from .core import ROUND0_BAND
 
     gap = e + received - w.pbar
     band = ROUND0_BAND * (e + received + w.pbar)
     has = w.pbar > 0
     short = has & (gap < -band)
+    edge, rows = w.edge_claim, w.claim_row
     for i in np.flatnonzero(has & (np.abs(gap) <= band)):
-        into = w.claim_amount[w.claim_creditor == i]
-        out = w.claim_amount[w.claim_debtor == i]
-        short[i] = math.fsum([float(e[i]), *into.tolist(), *(-out).tolist()]) < 0.0
+        into = w.row_amount[np.unique(rows[edge & (w.claim_creditor == i)])]
+        out = w.row_amount[np.unique(rows[edge & (w.claim_debtor == i)])]
+        outside = w.claim_amount[~edge & (w.claim_debtor == i)]
+        short[i] = math.fsum([float(e[i]), *into.tolist(), *(-out).tolist(), *(-outside).tolist()]) < 0.0
     return short
 
 

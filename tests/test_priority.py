@@ -1060,3 +1060,22 @@ def test_round_zero_adds_a_secured_row_at_its_own_amount():
         res = contagion.clear(net, solver=solver)
         assert res.payments == pytest.approx([0.0, 4.0, 3.0], rel=1e-15)
         assert res.default_round.tolist() == [-1, 1, 0]
+
+
+def test_a_secured_ring_without_outside_money_carries_its_secured_part():
+    """Nobody holds anything. A owes C 2.55 (0.85 secured, the rest beside A's 10 outside); C owes B 5, B owes D 2
+    and D owes A 7, each secured in full; B and D owe 3 and 5 outside. Whatever goes round the ring, t, comes back
+    to A whole (each next debtor pays its secured claim first), and A sends on min(t, 0.85) + (1.7/11.7) (t - 0.85)
+    for t > 0.85: every t in [0, 0.85] is a clearing state and 0.85 the greatest. Everyone paying, A (7 for
+    12.55), C (2.55 for 5) and D (2 for 12) are short, B (5 for 5) a tie: wave 0 and B wave 1. The solver
+    returned the least state (nothing paid anywhere); with 0.7 secured of 1.4 it raised ConvergenceError."""
+    for secured, amount in ((0.85, 2.55), (0.7, 1.4)):
+        net = _net({"debtor": ["A", "C", "B", "D"], "creditor": ["C", "B", "D", "A"],
+                    "amount": [amount, 5.0, 2.0, 7.0], "seniority": [2, 1, 1, 1],
+                    "collateral_value": [secured, 5.0, 2.0, 7.0]},
+                   {"id": ["A", "B", "C", "D"], "external_assets": [0.0, 0.0, 0.0, 0.0],
+                    "external_liabilities": [10.0, 3.0, 0.0, 5.0], "external_seniority": [2, 2, 3, 3]})
+        for solver in ("reference", "compiled"):
+            res = contagion.clear(net, solver=solver)
+            assert res.payments == pytest.approx([secured] * 4, rel=1e-14)
+            assert res.default_round.tolist() == [0, 1, 0, 0]

@@ -287,6 +287,7 @@ def _write(folder: Path, edges: str, nodes: str = "id,external_assets\nA,20\nB,0
     ("debtor,creditor,amount,principal,maturity,rollover\nA,B,1,100,2028,ltv\n", "max_ltv", None),
     ("debtor,creditor,amount,start,end\nA,B,1,2029,2027\n", "end", None),
     ("debtor,creditor,amount,principal,maturity,rate\nA,B,1,100,2028,abc\n", "rate", "abc"),
+    ("debtor,creditor,amount,principal,maturity,end\nA,B,1,100,2028,2026\n", "end", "end 2026 on a debt row"),
 ])
 def test_bad_dated_values_are_located(tmp_path, edges, column, value):
     net = contagion.read_network(_write(tmp_path / "net", edges))
@@ -316,6 +317,35 @@ def test_bad_table_values_are_located(tmp_path, table, text, column):
         clear_path(net, (2026, 2028))
     problem = info.value.problems[-1]
     assert problem.column == column and str(problem.file).endswith(f"{table}.csv") and problem.row >= 2
+
+
+@pytest.mark.parametrize("table, text, column, meant", [
+    ("cashflows", "id,year,external_asset,external_liabilities\nA,2027,0,5\n", "external_asset", "external_assets"),
+    ("cashflows", "id,year,External_Liabilities\nA,2027,5\n", "External_Liabilities", "external_liabilities"),
+    ("collateral", "id,value,year,economic_life,Asset\ngpu,100,2026,3,gpu\n", "Asset", "asset"),
+    ("collateral", "id,value,year,economic_lif\ngpu,100,2026,3\n", "economic_lif", "economic_life"),
+])
+def test_a_table_column_named_nearly_right_is_an_error(tmp_path, table, text, column, meant):
+    """Read as it was, a misspelt money column of cashflows.csv left that year's amounts at the node table's (A
+    paid 10 of 10 in 2027 instead of defaulting on 15), and a misspelt ``asset`` left the collateral's value
+    unmoved by fire sales; now the header is located and names the column meant (a missing required column
+    is not reported as well)."""
+    folder = _write(tmp_path / "net", "debtor,creditor,amount,principal,maturity,rollover,max_ltv,collateral\n"
+                                      "A,B,1,100,2028,ltv,0.8,gpu\n", **{table: text})
+    if table == "cashflows":
+        (folder / "collateral.csv").write_text("id,value,year,economic_life\ngpu,100,2026,3\n")
+    with pytest.raises(InvalidNetworkError) as info:
+        clear_path(contagion.read_network(folder), (2026, 2028))
+    assert [(Path(str(p.file)).name, p.row, p.column) for p in info.value.problems] == [(f"{table}.csv", 1, column)]
+    assert f"known column '{meant}'" in str(info.value)
+
+
+def test_a_cashflows_file_without_money_columns_is_an_error(tmp_path):
+    folder = _write(tmp_path / "net", "debtor,creditor,amount,start,end\nA,B,10,2026,2027\n",
+                    cashflows="id,year,revenue\nA,2027,5\n")
+    with pytest.raises(InvalidNetworkError, match="neither an external_assets nor an external_liabilities") as info:
+        clear_path(contagion.read_network(folder), (2026, 2027))
+    assert info.value.problems[0].row == 1
 
 
 def test_problems_of_both_tables_are_listed_together(tmp_path):

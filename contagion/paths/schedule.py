@@ -3,7 +3,8 @@
 Optional columns of ``edges.csv`` (every one may be blank on a row):
 
 - ``start``, ``end``: first and last year a recurring ``amount`` falls due
-  (blank: every year);
+  (blank: every year); on a debt row ``start`` is the first year its interest and
+  principal can fall due, and ``end`` is an error (a debt runs until it is repaid);
 - ``principal`` (outstanding at the start of the horizon), ``rate`` (annual
   interest), ``maturity`` (year the principal is due), ``amortization``
   (``bullet``, the default, or ``linear``): a row with a ``principal`` is
@@ -166,6 +167,9 @@ def schedule_of(net: Any) -> Schedule:
     plain = ~is_debt & ~bad_principal        # rows without a principal (a bad one is reported already)
     problems += [Problem(f"end {int(end[k])} is before start {int(start[k])}", file, int(k) + offset, "end")
                  for k in np.flatnonzero(np.isfinite(start) & np.isfinite(end) & (end < start))]
+    problems += [Problem(f"end {int(end[k])} on a debt row: a debt runs until its principal is repaid (maturity, "
+                         f"amortization, rollover); end is the last year of a recurring amount", file, int(k) + offset,
+                         "end") for k in np.flatnonzero(is_debt & np.isfinite(end))]
     maturity_blank = blank_cells(col("maturity")) if col("maturity") is not None else np.ones(n, dtype=bool)
     problems += [Problem("a debt row (with a principal) needs a maturity year", file, int(k) + offset, "maturity")
                  for k in np.flatnonzero(is_debt & maturity_blank)]

@@ -114,12 +114,20 @@ def network_folders(net: Any) -> list[Path]:
     return out
 
 
-def _read(path: Path, required: tuple[str, ...]) -> tuple[pd.DataFrame, list[Problem], set[int]]:
+#: the columns each table reads (others are kept for the reader's notes: sources, assumptions)
+COLLATERAL_COLUMNS = ("id", "value", "year", "economic_life", "asset")
+CASHFLOW_COLUMNS = ("id", "year", "external_assets", "external_liabilities")
+
+
+def _read(path: Path, required: tuple[str, ...], known: tuple[str, ...]) -> tuple[pd.DataFrame, list[Problem], set[int]]:
     """``(table, problems, rows)`` of ``path``, read by the network's CSV reader
     (:func:`contagion.io.formats._read_csv_table`): rows as in the file (header = row 1); an empty row, a
     duplicate column or a row with more or fewer cells than the header is a problem naming the file and row
     (``rows``: the rows it names, whose values are not checked again), and nothing is skipped or shifted.
-    A file that cannot be read as a table at all, or lacks a required column, raises."""
+    A file that cannot be read as a table at all, lacks a required column or has a column named nearly like
+    one of ``known`` (``External_Liabilities``, ``external_asset``: read as it is, the column it means would
+    be left blank) raises."""
+    from ..io._tables import near_miss_message, near_misses
     from ..io.formats import _read_csv_table, refuse_directories
 
     refuse_directories((path,))
@@ -132,7 +140,10 @@ def _read(path: Path, required: tuple[str, ...]) -> tuple[pd.DataFrame, list[Pro
     except OSError as exc:
         raise InvalidNetworkError([Problem(f"cannot read the file ({exc.strerror or exc})", str(path))]) from None
     if df is not None:
-        problems += [Problem(f"missing column {c}", str(path), 1, c) for c in required if c not in df.columns]
+        problems += [Problem(near_miss_message(meant, col), str(path), 1, str(col), col)
+                     for col, meant in near_misses(df.columns, known)]
+        problems += [Problem(f"missing column {c}", str(path), 1, c) for c in required
+                     if c not in df.columns and not any(meant == c for _, meant in near_misses(df.columns, known))]
     if df is None or any(p.row in (1, None) for p in problems):
         raise InvalidNetworkError(problems)
     return df, problems, bad
@@ -153,7 +164,7 @@ def read_collateral(path: str | Path) -> CollateralTable:
     InvalidNetworkError
     """
     path = Path(path)
-    df, found, bad = _read(path, ("id", "value", "year", "economic_life"))
+    df, found, bad = _read(path, ("id", "value", "year", "economic_life"), COLLATERAL_COLUMNS)
     file = str(path)
     problems: list[Problem] = []
     value = located_numbers(df["value"], "value", file, 2, problems, low=0, required=True)
@@ -198,9 +209,12 @@ def read_cashflows(path: str | Path, net: Any) -> Cashflows:
     InvalidNetworkError
     """
     path = Path(path)
-    df, found, bad = _read(path, ("id", "year"))
+    df, found, bad = _read(path, ("id", "year"), CASHFLOW_COLUMNS)
     file = str(path)
     problems: list[Problem] = []
+    if not {"external_assets", "external_liabilities"} & set(df.columns):
+        raise InvalidNetworkError([Problem("has neither an external_assets nor an external_liabilities column: it "
+                                           "would change nothing", file, 1)])
     index = {str(i): k for k, i in enumerate(net.ids)}
     year = located_numbers(df["year"], "year", file, 2, problems, integer=True, required=True, want="a whole year")
     money = [located_numbers(df[c] if c in df.columns else [""] * len(df), c, file, 2, problems, low=0)

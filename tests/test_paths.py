@@ -1190,3 +1190,48 @@ def test_a_guarantors_uncalled_cap_is_not_a_due_that_keeps_it_in_default():
         year = _path_json(folder, "2026:2026")["years"][0]
         assert {r["id"]: r["defaulted"] for r in year["institutions"]}["A"] is False
         assert year["summary"]["total_shortfall"] == 15.0
+
+
+@pytest.mark.parametrize("factor, owed_2026, to_b", [(0.0, 20.0, 0.0), (0.5, 72.5, 5 * 52.5 / 72.5)])
+def test_a_shock_on_a_loan_applies_to_its_accelerated_principal(factor, owed_2026, to_b):
+    """A holds 5 a year, owes C 10 a year and B a loan of 100 at 5% (maturity 2030); the scenario scales A -> B
+    by ``factor``. Cancelled (0): in 2026 A owes C 10, defaults, and C's 2027 amount is accelerated: 20 due, A
+    pays its 5 to C, and 5 again in 2027 of the 15 left; B is owed nothing, ever. The principal used to be
+    accelerated whole, so the cancelled loan came back with the default (A owing 120, B paid 4.17). Halved: the
+    interest 2.5 and the principal 50 fall due with C's 20: 72.5, of which B gets 52.5/72.5 of A's 5."""
+    net = _net({"debtor": ["A", "A"], "creditor": ["B", "C"], "amount": [5.0, 10.0], "principal": [100.0, None],
+                "rate": [0.05, None], "maturity": [2030, None]},
+               {"id": ["A", "B", "C"], "external_assets": [5.0, 0.0, 0.0]})
+    scen = Scenario("cut", "", [Shock("edges", debtor="A", creditor="B", factor=factor)])
+    path = clear_path(net, (2026, 2027), [scen])
+    assert path.obligations[0, 0] == pytest.approx(owed_2026, rel=1e-15)
+    assert path.payments[:, 0].tolist() == [5.0, 5.0]
+    received_b = [res.received[1] for res in path.clearings]
+    assert received_b[0] == pytest.approx(to_b, rel=1e-14)
+    if factor == 0.0:
+        assert path.obligations[:, 0].tolist() == [20.0, 15.0] and received_b == [0.0, 0.0]
+
+
+def test_a_shock_that_sets_a_loans_amount_owes_nothing_before_it_is_lent_or_after_it_is_repaid():
+    """A (200 a year) owes B a loan of 100 at 5% due in 2026 and one of 50 lent in 2028, due then; the scenario
+    sets every row of A to 10. A owes 10 in 2026 (the first loan's year) and 2028 (the second's), and nothing in
+    2027 and 2029: before its start a loan is not owed and once repaid it is gone (it owed 10 every year)."""
+    net = _net({"debtor": ["A", "A"], "creditor": ["B", "B"], "amount": [5.0, 0.0], "principal": [100.0, 50.0],
+                "rate": [0.05, 0.0], "maturity": [2026, 2028], "start": [None, 2028]},
+               {"id": ["A", "B"], "external_assets": [200.0, 0.0]})
+    scen = Scenario("set", "", [Shock("edges", debtor="A", value=10.0)])
+    path = clear_path(net, (2026, 2029), [scen])
+    assert path.obligations[:, 0].tolist() == [10.0, 0.0, 10.0, 0.0]
+
+
+def test_a_payment_holiday_does_not_cancel_the_principal_accelerated_that_year():
+    """The same network, A's payment to B waived in 2026 only (``factor = 0``, ``year = 2026``): A still owes C 10,
+    defaults, and the loan's principal 100 is accelerated in full beside C's 20 (a dated shock changes one year's
+    payment, not the debt): 120 due, A's 5 shared 100/120 to B and 20/120 to C."""
+    net = _net({"debtor": ["A", "A"], "creditor": ["B", "C"], "amount": [5.0, 10.0], "principal": [100.0, None],
+                "rate": [0.05, None], "maturity": [2030, None]},
+               {"id": ["A", "B", "C"], "external_assets": [5.0, 0.0, 0.0]})
+    scen = Scenario("holiday", "", [Shock("edges", debtor="A", creditor="B", factor=0.0, year=2026)])
+    path = clear_path(net, (2026, 2027), [scen])
+    assert path.obligations[0, 0] == 120.0
+    assert path.clearings[0].received[1:].tolist() == pytest.approx([5 * 100 / 120, 5 * 20 / 120], rel=1e-14)

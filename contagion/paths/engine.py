@@ -21,8 +21,10 @@ Each year ``t`` of the horizon, in this order:
    creditors, pro rata); outside liabilities of ``t`` (``cashflows.csv`` or
    the node table). Outside assets: those of ``t`` plus the cash carried
    from ``t - 1``. Scenario shocks with a ``year``/``years`` apply now (and
-   those without, every year); a recurring row outside its ``start``/``end``
-   years owes nothing whatever a shock sets its amount to.
+   those without, every year); a row that cannot fall due in ``t`` owes
+   nothing whatever a shock sets its amount to (a recurring row outside its
+   ``start``/``end`` years, a loan before its ``start`` or once repaid, the
+   debts of an institution in default since an earlier year).
 3. **Clearing**, exactly, through :func:`contagion.clear` (greatest clearing
    vector). **Acceleration**: an institution that cannot pay what falls due
    defaults, and everything it owes in the later years of the horizon (its
@@ -35,7 +37,10 @@ Each year ``t`` of the horizon, in this order:
    may now pay what falls due -- it is judged on the year's own dues, not on
    its own accelerated debts, which a default causes (:func:`_clear_accelerating`).
    A loan whose ``start`` is later is not accelerated (it is not lent to a
-   borrower in default). A default is absorbing.
+   borrower in default); a shock on a row without a ``year`` (it changes the
+   obligation) applies to its accelerated principal too (a cancelled loan
+   stays cancelled), a dated one (one year's payment) does not. A default is
+   absorbing.
 4. **Carry forward**: what an institution holds after paying
    (``e + received - paid``, when positive) adds to its outside assets in
    ``t + 1``; one that could not pay in full has nothing left. Unpaid
@@ -446,14 +451,22 @@ class _State:
         if cont is not None:      # a guarantee stays in force against a defaulter's estate (never accelerated)
             due = np.where(cont.rows, recurring, due)
         base, year_net = rules.year_network(self.net, t, due, *self.money[k])
-        amounts, given, e_year, ext_year = self._carried(year_net, t)
+        # rows that cannot fall due this year owe nothing, whatever a shock sets their amount to: a recurring row
+        # outside its start/end years, a loan not yet lent or already repaid, any debt of an institution in
+        # default since an earlier year (all it owed fell due then; guarantees stay in force against the estate)
+        closed = sched.outside_years(t) | (sched.is_debt & ((sched.start > t) | (self.outstanding <= 0))) \
+            | (self.defaulted[di] & (False if cont is None else ~cont.rows))
+        amounts, given, e_year, ext_year = self._carried(year_net, closed)
         # the year's network before its shocks, carried as the year is (cash in, unpaid amounts owed again):
         # the scenario's shock, the pre-shock equity and the losses are measured against it
-        b_amounts, _, b_e, b_ext = self._carried(base, t)
+        b_amounts, _, b_e, b_ext = self._carried(base, closed)
         base = _with(base, b_amounts, b_e, b_ext, self.secured)
+
         # 3. clearing with acceleration, to a fixed default set
-        later = lambda: _future(self.net, sched, rules, self.outstanding - called, self.years[k + 1:],  # noqa: E731
-                                self.money[k + 1:], None if cont is None else cont.rows, year=t)
+        def later() -> tuple[np.ndarray, np.ndarray]:
+            rows, ext_later = _future(self.net, sched, rules, self.years[k + 1:], self.money[k + 1:],
+                                      None if cont is None else cont.rows)
+            return rows + self._accelerated_principal(rules, t, due, self.outstanding - called), ext_later
         held = self.units
         cur, res, accelerated, wave = _clear_accelerating(year_net, amounts, e_year, ext_year, self.defaulted,
                                                           later, method, {**params, **self._market()}, self.secured,
@@ -468,12 +481,26 @@ class _State:
                      rolled_rows=np.where(roll, principal_due, 0.0), called_rows=called,
                      units_held=held, units_sold=sold, prices=self.prices, guarantees_given=given)
 
-    def _carried(self, net_t: Any, t: int) -> tuple[np.ndarray, float, np.ndarray, np.ndarray]:
-        """``(amounts, caps in force, outside assets, outside liabilities)`` of year ``t``'s network ``net_t`` with
+    def _accelerated_principal(self, rules: PathRules, t: int, due: np.ndarray,
+                               outstanding_after: np.ndarray) -> np.ndarray:
+        """The principal still outstanding after this year on each debt that has started (a loan whose ``start``
+        is later is not lent to a borrower in default), as it falls due on default in ``t``: under the shocks
+        that apply in every year, which change the obligation itself -- what they make of the year's dues plus
+        the principal, less what they make of the dues (a loan cancelled by ``factor = 0`` stays cancelled,
+        one halved owes half its principal, one set to ``value = 10`` owes 10 in all). A dated shock changes
+        one year's payment (a payment holiday), not the principal: that is accelerated in full."""
+        sched = self.sched
+        principal = np.where(sched.is_debt & (sched.start <= t), np.maximum(outstanding_after, 0.0), 0.0)
+        if not rules.shocks or not principal.any():
+            return principal
+        shocked = rules.every_year_amounts(self.net, t, due + principal) - rules.every_year_amounts(self.net, t, due)
+        return np.where(principal > 0, np.maximum(shocked, 0.0), 0.0)
+
+    def _carried(self, net_t: Any, closed: np.ndarray) -> tuple[np.ndarray, float, np.ndarray, np.ndarray]:
+        """``(amounts, caps in force, outside assets, outside liabilities)`` of a year's network ``net_t`` with
         what earlier years carry into it: unpaid amounts owed again, cash in hand, guarantees' caps less what was
-        paid on them; a row outside its start/end years owes nothing then, whatever a shock sets."""
-        amounts = np.where(self.sched.outside_years(t), 0.0, net_t.edges["amount"].to_numpy(dtype=np.float64)) \
-            + self.remainder
+        paid on them; a ``closed`` row (one that cannot fall due this year) owes nothing, whatever a shock sets."""
+        amounts = np.where(closed, 0.0, net_t.edges["amount"].to_numpy(dtype=np.float64)) + self.remainder
         given = np.nan
         if self.contingent is not None:     # caps are for the whole path: what was paid on them earlier is gone
             amounts, given = self.contingent.in_force(amounts, self.contingent_paid)
@@ -707,15 +734,15 @@ def _rolls(sched: Any, rules: PathRules, coll: CollateralTable, principal_due: n
     return roll
 
 
-def _future(base: Any, sched: Any, rules: PathRules, outstanding_after: np.ndarray, later: Sequence[int],
+def _future(base: Any, sched: Any, rules: PathRules, later: Sequence[int],
             later_money: Sequence[tuple[np.ndarray, np.ndarray]],
-            contingent: np.ndarray | None = None, year: float = np.inf) -> tuple[np.ndarray, np.ndarray]:
-    """What each row and each institution would owe in the later years of the horizon (accelerated on default
-    in ``year``): the principal still outstanding after this year of each debt that has started (a loan whose
-    ``start`` is later is not lent to a borrower in default), the recurring amounts and outside liabilities of
-    each later year (with that year's shocks). Guarantees and residual value guarantees (``contingent`` rows)
-    are not accelerated: what they will owe is not known yet, and they stay in force against the estate."""
-    rows = np.where(sched.is_debt & (sched.start <= year), np.maximum(outstanding_after, 0.0), 0.0)
+            contingent: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """What each row and each institution would owe in the later years of the horizon besides debt principal
+    (accelerated on default; the principal: :meth:`_State._accelerated_principal`): the recurring amounts and
+    outside liabilities of each later year (with that year's shocks). Guarantees and residual value guarantees
+    (``contingent`` rows) are not accelerated: what they will owe is not known yet, and they stay in force
+    against the estate."""
+    rows = np.zeros(len(sched.is_debt))
     ext = np.zeros(base.n)
     skip = sched.is_debt if contingent is None else sched.is_debt | contingent
     for y, (e_y, ext_y) in zip(later, later_money):

@@ -22,7 +22,7 @@ from .errors import ContagionError, did_you_mean, shown
 if TYPE_CHECKING:  # listing datasets must not load the network's numpy/pandas/scipy
     from .network import FinancialNetwork
 
-__all__ = ["list_datasets", "load_dataset", "dataset_path", "dataset_description", "DEFAULT_DATASET",
+__all__ = ["dataset_units", "list_datasets", "load_dataset", "dataset_path", "dataset_description", "DEFAULT_DATASET",
            "default_dataset", "graphs_root", "dataset_config", "default_scenario", "scenarios_path", "read_dataset_toml",
            "read_readme"]
 
@@ -107,6 +107,19 @@ def dataset_config(name: str) -> dict:
     if not path.is_file():
         return {}
     return read_dataset_toml(path)
+
+
+def dataset_units(meta) -> str:
+    """Units of a network's amounts: its metadata ``units``/``unit``, else its built-in dataset's
+    ``dataset.toml`` ``units`` ("" when nothing says)."""
+    meta = meta or {}
+    units = meta.get("units") or meta.get("unit")
+    if not units and meta.get("dataset"):
+        try:
+            units = dataset_config(str(meta["dataset"])).get("units")
+        except ContagionError:
+            units = None
+    return str(units) if units else ""
 
 
 def read_dataset_toml(path: str | Path, error: Callable[[str], Exception] = ContagionError) -> dict:

@@ -148,6 +148,22 @@ def test_run_network_from_path_with_default_dataset_fallback(tmp_path):
     assert json.loads(result.stdout)["network"]["name"] == contagion.datasets.default_dataset()
 
 
+def test_run_says_the_units_of_the_amounts(tmp_path):
+    """The CLI said the units nowhere (the view and the report did): the header note and the JSON's network
+    carry the dataset's units; a network whose data does not say has ``units: null`` and no words about it."""
+    result = invoke("run", "-f", "json")
+    assert json.loads(result.stdout)["network"]["units"] == "USD bn"
+    assert "obligations); amounts in USD bn; method: eisenberg-noe" in result.stderr
+    path = invoke("run", "--horizon", "2026:2027", "-f", "json")
+    assert json.loads(path.stdout)["network"]["units"] == "USD bn" and "; amounts in USD bn;" in path.stderr
+    folder = tmp_path / "net"
+    folder.mkdir()
+    (folder / "nodes.csv").write_text("id,external_assets\nA,1\nB,0\n")
+    (folder / "edges.csv").write_text("debtor,creditor,amount\nA,B,2\n")
+    plain = invoke("run", str(folder), "-f", "json")
+    assert json.loads(plain.stdout)["network"]["units"] is None and "amounts in" not in plain.stderr
+
+
 def test_run_rogers_veraart_network_valuation(rv_net):
     data = json.loads(invoke("run", str(rv_net), "--method", "rogers-veraart", "--alpha", "0.4", "--beta", "1",
                              "-f", "json").stdout)

@@ -451,6 +451,10 @@ def test_html_report_over_a_horizon(path_report):
     assert "Figure 5. Institutions defaulting in each scenario, by wave" in html
     assert "<td class=\"num\">1 (+1)</td>" in html
     assert "Rolled over, all types" in html and ">60.00<" in html and ">120.00<" in html
+    assert ">AI lab<" in html and ">ai_lab<" not in html          # the wall's rows in words, as every table
+    # the page says what the one-year sections leave out (the CLI said it only on stderr)
+    assert "The one-year clearing leaves out 1 shock dated to a year or ruling the path" in html
+    assert "the timeline applies it." in html
     assert "In default by 2029" in html and "First default" in html
     view = path_report.view_html()
     block = re.search(r'<script type="application/json" id="contagion-data">(.*?)</script>', view, re.S).group(1)
@@ -562,6 +566,8 @@ def test_first_screen_core_periphery_lists_the_largest_bearers_and_the_rest(core
 
     lines = default_sentences(core_report.runs[0].result, limit=2)
     assert lines[-1] == "3 more institutions default (wave 1) and leave 3.00 unpaid."
+    assert default_sentences(core_report.runs[0].result, limit=4)[-1] == \
+        "1 more institution defaults (wave 1) and leaves 1.00 unpaid."        # (it read "default ... and leave")
     assert default_sentences(build_report(contagion.load_dataset("core-periphery"), [], generated="x").runs[0].result) == [
         "No institution defaults."]
 
@@ -988,3 +994,18 @@ def test_the_shortfall_comparison_says_its_obligations_are_pre_shock_and_each_ce
     assert "leaves 2.10 unpaid of 29.10 owed in this scenario" in row["cells"][0]["title"]
     html = rep.to_html()
     assert ">Obligations pre-shock</th>" in html
+
+
+def test_a_depletion_of_rounding_ranks_with_no_depletion():
+    """C's equity does not move when D loses half its outside assets, but recomputed it differs by 1.6e-16 of
+    itself: the institutions table put C (owing 0.8) above E (owing 5, untouched) as if C had lost something,
+    showing both at 0.0%. Rounding noise now ranks as 0: E, which owes more, comes first."""
+    L = np.zeros((5, 5))
+    L[0, 2], L[0, 3], L[1, 0], L[1, 2], L[2, 0], L[2, 1], L[3, 1] = 1.1, 0.1, 0.7, 0.3, 0.1, 0.7, 2.3
+    net = contagion.FinancialNetwork.from_matrix(L, external_assets=[0.4, 2.2, 2.2, 2.2, 10.0],
+                                                 external_liabilities=[0, 0, 0, 0, 5.0], names=list("ABCDE"))
+    rep = build_report(net, [Scenario("d", "", [Shock("external_assets", target="D", relative=0.5)])],
+                       generated="x")
+    table = rep.runs[0].institutions(net)
+    assert table["name"].tolist() == ["D", "A", "B", "E", "C"]
+    assert 0 < table.set_index("name").loc["C", "capital_depletion"] < 1e-15

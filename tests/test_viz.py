@@ -370,6 +370,21 @@ def test_aggregation_by_hand():
     assert any("aggregated into 1 group node" in n for n in view.context["notices"])
 
 
+@pytest.mark.parametrize("code, count, name, label", [
+    ("data_center_spv", 2, "Other data center SPV (2)", "Other data center SPV\n2 institutions"),
+    ("ai_lab", 1, "Other AI lab (1)", "Other AI lab\n1 institution"),
+])
+def test_a_group_node_is_named_in_words(code, count, name, label):
+    """A group node reads like the legend (words, not the type code; "1 institution"): it read "Other
+    data_center_spv / 5 institutions" and "Other ai_lab / 1 institutions"."""
+    ids = ["A", "B", "c1", "c2"][:2 + count]
+    nodes = pd.DataFrame({"id": ids, "type": ["bank", "bank"] + [code] * count, "external_assets": 100.0})
+    edges = pd.DataFrame({"debtor": ["A"] + ["A"] * count, "creditor": ["B"] + ids[2:], "amount": [20.0] + [5.0] * count})
+    view = build_view(contagion.FinancialNetwork.from_edges(edges, nodes), max_nodes=2)
+    group = view.data["nodes"][2]
+    assert group["agg"] and group["fullName"] == name and group["label"] == label
+
+
 def _by_hand_network() -> contagion.FinancialNetwork:
     """The network of test_aggregation_by_hand (gross exposures: A 28, B 22, c1 8, c2 4)."""
     nodes = pd.DataFrame({"id": ["A", "B", "c1", "c2"], "type": ["bank", "bank", "x", "x"],

@@ -19,7 +19,7 @@ from typing import Any, Callable, Iterator
 
 import click
 
-from .text import note
+from .text import network_line, note
 from .methods import method_options
 from .options import csv_text, emit, format_option, handle_errors, load_network, network_argument, output_option, \
     scenario_option, to_json
@@ -416,7 +416,7 @@ def _sweep_notes(res, net, draws_out: str | None, k: int) -> None:
         how = "reached" if res.target_reached else "NOT reached; raise -n to go further"
         note(f"stopped after {res.n} draws: standard error of the mean system loss {res.mean_se:.4g} "
              f"(target {res.until_se:g}, {how})")
-    note(f"network: {network_label(net)} ({net.n} institutions, {net.n_edges} obligations); baseline: "
+    note(f"{network_line(net)}; baseline: "
          + (" + ".join(res.scenarios) if res.scenarios else "the network as it is (no scenario)"))
     if draws_out:
         note(f"wrote {draws_out} ({res.n} draws)")

@@ -7,8 +7,9 @@ from typing import Any, Callable
 
 import click
 
+from ..datasets import dataset_units
 from .options import render, to_json
-from .text import guarantee_summary, note, scenario_line
+from .text import guarantee_summary, network_line, note, scenario_line
 
 __all__ = ["horizon_option", "parse_horizon", "render_path", "announce_path", "PATH_COLUMNS"]
 
@@ -73,7 +74,7 @@ def announce_path(path: Any, label: str) -> None:
     net = path.network
     first, last = path.years[0], path.years[-1]
     params = "" if not path.params else " (" + ", ".join(f"{k}={v:g}" for k, v in path.params.items()) + ")"
-    note(f"network: {label} ({net.n} institutions, {net.n_edges} obligations); method: {path.method}{params}; "
+    note(f"{network_line(net, label)}; method: {path.method}{params}; "
          f"years {first}-{last}")
     if path.default_applied:
         note(f"applying the default path scenario '{path.scenarios[0].name}' of {label} "
@@ -143,7 +144,8 @@ def path_json(path: Any, label: str) -> str:
                "shortfall": float(left[i]), "cash": float(path.cash[-1, i])}
               for i, (name, dy) in enumerate(zip(path.names, path.default_year))]
     return to_json({
-        "network": {"name": label, "institutions": path.network.n, "obligations": path.network.n_edges},
+        "network": {"name": label, "institutions": path.network.n, "obligations": path.network.n_edges,
+                    "units": dataset_units(path.network.metadata) or None},
         "method": path.method,
         "params": dict(path.params),
         "scenarios": [s.to_dict() for s in path.scenarios],

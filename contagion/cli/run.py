@@ -10,9 +10,10 @@ import math
 
 import click
 
+from ..datasets import dataset_units
 from ..pipeline import stress
 from .methods import method_options, params_text
-from .text import INSTITUTION_COLUMNS, fmt_amount, guarantee_summary, network_label, note, scenario_line
+from .text import INSTITUTION_COLUMNS, fmt_amount, guarantee_summary, network_label, network_line, note, scenario_line
 from .path import announce_path, horizon_option, render_path
 from .options import EncodedText, csv_output, emit, format_option, handle_errors, load_network, network_argument, output_option, \
     render, scenario_option, to_json, use_color
@@ -98,7 +99,7 @@ def scenario_request(scenarios: tuple[str, ...], baseline: bool) -> tuple[str, .
 def announce(st, *, with_method: bool = False, role: str = "scenario") -> None:
     """Notes on stderr: the network, the method, the default scenario if it was applied, each scenario."""
     net, label = st.base, network_label(st.base)
-    line = f"network: {label} ({net.n} institutions, {net.n_edges} obligations)"
+    line = network_line(net, label)
     note(line + (f"; method: {st.method}{params_text(dict(st.params))}" if with_method else ""))
     if st.default_applied:
         note(f"applying the default scenario '{st.scenarios[0].name}' of {label} "
@@ -149,11 +150,13 @@ def render_run(st, fmt: str, color: bool, *, top: int | None = None, defaulted_o
         **{k: loss[k] for k in ("guarantees_unpaid",) if k in loss},     # (where a call is counted once)
     }
     if st.network.forced_default.any() or not _same_edges(st.base, st.network):
-        note("note: 'shock' and the system loss without the network count only losses of outside assets; "
-             "forced defaults and changed obligations are not in them")
+        note("note: 'shock' counts only losses of outside assets (forced defaults and changed obligations are "
+             "not in it); the system loss without the network adds what each institution leaves unpaid when "
+             "everyone else pays it in full, a forced default's recovery cap included")
     if fmt == "json":
         return to_json({
-            "network": {"name": label, "institutions": st.base.n, "obligations": st.base.n_edges},
+            "network": {"name": label, "institutions": st.base.n, "obligations": st.base.n_edges,
+                        "units": dataset_units(st.base.metadata) or None},
             "method": st.method,
             "params": dict(res.params),
             "scenarios": [s.to_dict() for s in st.scenarios],

@@ -29,6 +29,15 @@ def fmt_amount(x: Any) -> str:
     return f"{x:,.2f}"
 
 
+def network_line(net, label: str | None = None) -> str:
+    """``network: <label> (<n> institutions, <m> obligations)``, with the amounts' units when the data says them."""
+    from ..datasets import dataset_units
+
+    units = dataset_units(net.metadata)
+    return (f"network: {network_label(net) if label is None else label} ({net.n} institutions, {net.n_edges} "
+            f"obligations)" + (f"; amounts in {units}" if units else ""))
+
+
 def network_label(net) -> str:
     """Dataset name, else source path, else ``"network"``."""
     meta = net.metadata or {}

@@ -50,6 +50,8 @@ class ScenarioRun:
     loss: dict
     losses_by_type: pd.Series
     path: Any = None
+    #: shocks the one-year clearing leaves out: dated (``year``/``years``) or path rules (freeze, collateral)
+    skipped: int = 0
 
     def institutions(self, base: Any) -> pd.DataFrame:
         """Per-institution table: ``name, type, obligations, payment, shortfall, equity_pre_shock, equity,
@@ -70,8 +72,9 @@ class ScenarioRun:
             "wave": np.asarray(res.default_round, dtype=int),
         })
         wave_key = np.where(frame["wave"] >= 0, frame["wave"], np.iinfo(np.int64).max)
+        # (a depletion of 1e-16 is the rounding of an equity that did not move: it ranks with 0, not above it)
         order = np.lexsort((np.arange(len(frame)), -frame["obligations"].to_numpy(),
-                            -np.nan_to_num(frame["capital_depletion"].to_numpy(), nan=-1.0),
+                            -np.round(np.nan_to_num(frame["capital_depletion"].to_numpy(), nan=-1.0), 12),
                             -frame["shortfall"].to_numpy(), wave_key))
         return frame.iloc[order].reset_index(drop=True)
 
@@ -424,6 +427,7 @@ class Report:
             "scenario_colours": [SCENARIO_COLOURS[s % len(SCENARIO_COLOURS)] for s in range(len(names))],
             "runs": [{"name": label, "description": r.description, "shocks": list(r.shocks)}
                      for label, r in zip(names, self.runs)],
+            "skipped": sum(r.skipped for r in self.runs),
             "cards": cards,
             "summary_rows": summary_rows,
             "wave_rows": wave_rows,
@@ -501,7 +505,7 @@ class Report:
                 table = w.pivot_table(index="borrower_type", columns="year", values=what, aggfunc="sum",
                                       sort=False).reindex(columns=years, fill_value=0.0)
                 for k, t in enumerate(table.index):
-                    rows.append({"group": title if k == 0 else "", "label": str(t), "total": False,
+                    rows.append({"group": title if k == 0 else "", "label": humanize(t), "total": False,
                                  "cells": [fmt_amount(v) for v in table.loc[t]]})
                 rows.append({"group": "", "label": f"{title}, all types", "total": True,
                              "cells": [fmt_amount(v) for v in table.sum(axis=0)]})

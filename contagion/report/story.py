@@ -135,8 +135,9 @@ def default_sentences(result: Any, *, limit: int = 5, bearers: int = 3) -> list[
         rest = frame.drop_duplicates("debtor").iloc[limit:]
         lo, hi = int(rest["wave"].min()), int(rest["wave"].max())
         waves = f"wave {lo}" if lo == hi else f"waves {lo}\u2013{hi}"
-        out.append(f"{len(rest)} more institution{'s' if len(rest) != 1 else ''} default ({waves}) and leave "
-                   f"{fmt_amount(rest['unpaid'].sum())} unpaid.")
+        one = len(rest) == 1
+        out.append(f"{len(rest)} more institution{'' if one else 's'} default{'s' if one else ''} ({waves}) and "
+                   f"leave{'s' if one else ''} {fmt_amount(rest['unpaid'].sum())} unpaid.")
     return out
 
 

@@ -28,7 +28,7 @@ import pandas as pd
 from ..formatting import fmt_amount, humanize
 from .style import truncate
 
-__all__ = ["EDGE_COLUMNS", "MAX_ROWS", "SKIP_EDGE_COLUMNS", "humanize", "edge_attribute_rows", "amount_text"]
+__all__ = ["EDGE_COLUMNS", "MAX_ROWS", "SKIP_EDGE_COLUMNS", "humanize", "edge_attribute_rows", "amount_text", "others"]
 
 Rows = list[list[str]]
 
@@ -269,3 +269,15 @@ def edge_attribute_rows(edges: pd.DataFrame, rows: np.ndarray, units: str = "") 
             items = kept + [["More", f"{len(items) - len(kept)} more columns in the edge table"]]
         out[pos] = items
     return out
+
+
+def others(code: Any, count: int, *, lines: bool = False) -> str:
+    """The name of a group of institutions of one type shown as one node: ``Other AI lab (3)``, ``Other data
+    center SPV (1)``; with ``lines``, the canvas label ``Other bank`` / ``2 institutions``."""
+    text = humanize(code)
+    first = text.split(" ", 1)[0]
+    if not (len(first) > 1 and first.isupper()):      # an acronym keeps its capitals, a word is in the sentence
+        text = text[:1].lower() + text[1:]
+    if lines:
+        return f"Other {text}\n{count:,} institution{'' if count == 1 else 's'}"
+    return f"Other {text} ({count:,})"

@@ -17,6 +17,7 @@ import pandas as pd
 from ..clearing.priority import owed_network
 from ..errors import ContagionError
 from ..formatting import scenario_label
+from .labels import others
 from .layout import LAYOUTS, igraph_positions
 from .style import SIZE_BY
 
@@ -270,7 +271,7 @@ def select_nodes(net: Any, max_nodes: int) -> DisplayNodes:
     rest_group = display_of[rest] - k
     group_count = np.bincount(rest_group, minlength=len(group_types))
     names = np.asarray(net.names, dtype=object)
-    node_names = [str(x) for x in names[kept]] + [f"Other {type_names[t]} ({group_count[g]:,})"
+    node_names = [str(x) for x in names[kept]] + [others(type_names[t], int(group_count[g]))
                                                    for g, t in enumerate(group_types)]
     return DisplayNodes(kept=kept, rest=rest, kept_mask=kept_mask, display_of=display_of, rest_group=rest_group,
                         type_codes=type_codes, type_names=type_names, group_types=group_types,

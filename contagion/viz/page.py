@@ -12,6 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
+from ..datasets import dataset_units
 from ..errors import ContagionError
 
 __all__ = ["NetworkView", "ViewPage", "iframe_html", "vis_network_asset", "script_json", "view_csp_hashes",
@@ -215,20 +216,6 @@ def dataset_title(meta: Mapping[str, Any]) -> str:
     if meta.get("source"):
         return Path(str(meta["source"])).name
     return ""
-
-
-def dataset_units(meta: Mapping[str, Any]) -> str:
-    """Units of the amounts: metadata ``units``/``unit``, else the built-in dataset's ``dataset.toml`` ``units``."""
-    meta = meta or {}
-    units = meta.get("units") or meta.get("unit")
-    if not units and meta.get("dataset"):
-        try:
-            from ..datasets import dataset_config
-
-            units = dataset_config(str(meta["dataset"])).get("units")
-        except ContagionError:
-            units = None
-    return str(units) if units else ""
 
 
 def dataset_year(meta: Mapping[str, Any]) -> str:

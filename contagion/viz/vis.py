@@ -9,6 +9,7 @@ from typing import Any, Iterator, Mapping
 
 import numpy as np
 
+from .labels import others
 from .model import DisplayEdges, DisplayNodes, Placement
 from .style import (OUTCOME_COLOURS, SIZE_BY, dashed_type, edge_width, kind_colour, node_colour, node_sizes,
                     truncate, type_shapes)
@@ -68,7 +69,7 @@ def _node_items(nodes: DisplayNodes, edges: DisplayEdges, look: Look, placement:
     for i in range(nodes.N):
         is_group = i >= k
         item: dict[str, Any] = {
-            "label": (f"Other {nodes.type_names[node_type[i]]}\n{group_count[i - k]:,} institutions" if is_group
+            "label": (others(nodes.type_names[node_type[i]], int(group_count[i - k]), lines=True) if is_group
                       else truncate(nodes.names[i])),
             "shape": "box" if is_group else str(look.shapes[node_type[i]]),
             "color": node_colour(group_bg if is_group else solvent_bg, group_border if is_group else solvent_border),

@@ -252,6 +252,11 @@ def test_cli_run_fire_sale(tmp_path):
     assert doc["method"] == "fire-sale" and doc["params"] == {"impact": 0.01}
     assert doc["summary"]["prices"]["asset"] == pytest.approx(math.exp(-0.18), abs=1e-15)
     assert [r["defaulted"] for r in doc["institutions"]] == [True, False, True, False]
+    # the records carry the holdings as a path's do (they had only the plain columns): both sell all they hold
+    q = math.exp(-0.18)
+    assert [(r["units_held"], r["units_sold"]) for r in doc["institutions"]] == [(10.0, 10.0), (0.0, 0.0),
+                                                                              (8.0, 8.0), (0.0, 0.0)]
+    assert [r["asset_value"] for r in doc["institutions"]] == pytest.approx([10 * q, 0.0, 8 * q, 0.0], rel=1e-15)
     out0 = runner.invoke(cli, ["run", path, "-m", "fire-sale", "--impact", "0", "-f", "json"])
     assert [r["defaulted"] for r in json.loads(out0.stdout)["institutions"]] == [False] * 4
     bad = runner.invoke(cli, ["run", path, "-m", "eisenberg-noe", "--impact", "0.01"])
@@ -424,3 +429,31 @@ def test_price_contagion_is_not_a_fundamental_default():
     assert res.summary()["fundamental_defaults"] == 0
     short = contagion.clear(_nv(0.5), method="fire-sale", impact=0.01)    # N: 0.5 + 10 < 11 at price 1
     assert short.default_round.tolist() == [0, -1, 1, -1]
+
+
+def test_uniqueness_is_not_claimed_where_the_clearing_has_no_least_vector():
+    """A and B owe each other 10 and hold nothing: any x in [0, 10] paid both ways clears. C (1 in cash, 5 units)
+    owes Z 3 and sells 2/q units at q = exp(-0.1 x 2/q) in every state. Without seniority the least state pays
+    A and B nothing (unique False, least payments (0, 0, 3, 0)); with a seniority column (all 1: the same
+    obligations) the priority clearing has no least vector, and comparing its greatest with itself said
+    unique True. It is now not determined (None)."""
+    nodes = pd.DataFrame({"id": ["A", "B", "C", "Z"], "external_assets": [0.0, 0.0, 1.0, 0.0],
+                          "asset_units": [0.0, 0.0, 5.0, 0.0]})
+    edges = pd.DataFrame({"debtor": ["A", "B", "C"], "creditor": ["B", "A", "Z"], "amount": [10.0, 10.0, 3.0]})
+    q = brentq(lambda x: x - math.exp(-0.2 / x), 0.5, 1.0)
+    plain = contagion.clear(contagion.FinancialNetwork.from_edges(edges, nodes), method="fire-sale", impact=0.1)
+    assert plain.unique is False and plain.least_payments.tolist() == [0.0, 0.0, 3.0, 0.0]
+    assert plain.prices["asset"] == pytest.approx(q, rel=1e-12)
+    ranked = contagion.FinancialNetwork.from_edges(edges.assign(seniority=[1, 1, 1]), nodes)
+    res = contagion.clear(ranked, method="fire-sale", impact=0.1)
+    assert res.unique is None and res.least_payments is None
+    assert res.payments.tolist() == [10.0, 10.0, 3.0, 0.0] and res.prices["asset"] == pytest.approx(q, rel=1e-12)
+
+
+def test_a_start_price_that_is_not_a_number_is_a_contagion_error():
+    net = contagion.FinancialNetwork.from_edges(
+        pd.DataFrame({"debtor": ["A"], "creditor": ["B"], "amount": [3.0]}),
+        pd.DataFrame({"id": ["A", "B"], "external_assets": [1.0, 0.0], "asset_units": [5.0, 0.0]}))
+    for bad in ("x", None, True, [1.0]):
+        with pytest.raises(contagion.errors.ContagionError, match="start price of 'asset' must be a positive number"):
+            contagion.clear(net, method="fire-sale", impact=0.1, start_prices={"asset": bad})

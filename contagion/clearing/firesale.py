@@ -38,7 +38,9 @@ the prices are updated; the prices decrease to the greatest fixed point
 is found the same way from below (everyone sells everything: ``q = exp(-impact
 * units held)``, and the least clearing vector at each price); when the two
 differ, the result says ``unique = False`` and carries the least payments
-(``least_payments``). Iteration stops when the price change, extrapolated by
+(``least_payments``); on a network with seniority, collateral or guarantees,
+whose clearing gives no least vector, ``unique`` is ``None`` (not determined)
+unless the two ends differ. Iteration stops when the price change, extrapolated by
 the observed contraction rate, is below ``1e-13`` (:data:`PRICE_TOL`); the
 result's ``residual`` is ``max |Phi(p, q) - (p, q)|`` of the joint map (payments
 relative to ``max(pbar)``), ``ConvergenceError`` past :data:`MAX_ROUNDS` rounds.
@@ -399,9 +401,13 @@ def _state(net, holdings: Any, start_prices: Any) -> tuple[tuple[str, ...], np.n
     for name, v in dict(start_prices or {}).items():
         if name not in names:
             raise ContagionError(f"start price given for unknown asset {name!r}; the network holds {list(names)}")
-        if not (float(v) > 0 and math.isfinite(float(v))):
+        try:
+            price = float(v)
+        except (TypeError, ValueError):
+            price = math.nan
+        if isinstance(v, bool) or not (price > 0 and math.isfinite(price)):
             raise ContagionError(f"start price of {name!r} must be a positive number, got {v!r}")
-        start[names.index(name)] = float(v)
+        start[names.index(name)] = price
     if holdings is None and not units.any():     # (holdings given, e.g. a path's after every unit is sold: no)
         warnings.warn("the network holds no units of any asset (no asset_units column, or only zeros, and no "
                       "holdings=): nothing can be sold, so the fire-sale clearing is the Eisenberg-Noe one",
@@ -422,6 +428,10 @@ def _clear(net, impact, targets, method: str, solver: str, params: dict, holding
         scale = max(float(net.total_obligations.max()), 1e-300)
         unique = bool(np.max(np.abs(p - p_low), initial=0.0) <= 1e-9 * scale
                       and np.max(np.abs(q - q_low), initial=0.0) <= 1e-9)
+        if unique and model.priority:
+            # the priority clearing gives no least vector: both ends read its greatest payments at their prices,
+            # so their agreeing settles nothing about the payments (a loop owing each other may pay any amount)
+            unique = None
     if res.unique is False:     # guarantees with more than one clearing state at these prices (DESIGN §8)
         unique = False
     resid = model.residual(res, p, q)

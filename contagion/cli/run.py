@@ -188,7 +188,9 @@ RUN_TABLE = (("name", "name", "left", 0, True), ("type", "type", "left", 6, True
                                                              False),
              ("defaulted", "defaulted", "center", 5, False), ("default_round", "wave", "right", 0, False))
 #: records shown only when the result has them: the least clearing vector where it is not unique (after payment)
-EXTRA_COLUMNS = ("payment_least",)
+#: columns of a result's frame the records keep when it has them: the least payments (not unique), and a fire
+#: sale's units held and sold and their value at the clearing prices (as a path's records)
+EXTRA_COLUMNS = ("payment_least", "units_held", "units_sold", "asset_value")
 
 
 def _share(x: float) -> str:

@@ -83,7 +83,10 @@ WRT_KINDS = ("external_assets", "external_liabilities", "edge", "assumption")
 ASSUMPTION_EFFECTS = "assumption_effects.csv"
 #: The dataset's list of assumptions (id, quantity, value, low, high, ...), beside the network's files.
 ASSUMPTIONS = "assumptions.csv"
-#: An institution whose resources are within this fraction of max(pbar) of its threshold is at a kink.
+#: An institution whose resources are within this fraction of its own amounts (outside assets + what it receives
+#: + what it pays at most) of its threshold is at a kink: relative to its own, not to the largest institution's
+#: (next to one owing 1e6, one 1e-5 above its threshold of 10 was called at a kink and given its neighbour's
+#: derivatives).
 KINK_RTOL = 1e-10
 
 
@@ -336,7 +339,6 @@ def _one_sided(net, p: np.ndarray, d: _Direction, s: float) -> tuple[np.ndarray,
 
     pbar, e, PiT = net.total_obligations, net.external_assets, net.PiT
     forced, rec = net.forced_default, net.forced_recovery
-    scale = max(float(pbar.max()), 1e-300)
     r = np.divide(p, pbar, out=np.zeros_like(p), where=pbar > 0)
     dpbar = np.asarray(d.dL.sum(axis=1)).ravel() + d.dext
     dinflow = d.dL.T @ r - PiT @ (r * dpbar)
@@ -344,8 +346,9 @@ def _one_sided(net, p: np.ndarray, d: _Direction, s: float) -> tuple[np.ndarray,
     c = s * np.where(forced, rec * dpbar, dpbar)    # the capped branch
     cap = net.payment_cap
     active = (pbar > 0) | (dpbar != 0)
-    slack = e + PiT @ p - cap
-    tol = KINK_RTOL * scale
+    received = PiT @ p
+    slack = e + received - cap
+    tol = KINK_RTOL * (np.abs(e) + received + cap)
     lin = active & (slack < -tol)
     tie = active & ~lin & (slack <= tol)
     tol_d = 1e-12 * max(1.0, float(np.max(np.abs(a), initial=0.0)), float(np.max(np.abs(c), initial=0.0)))

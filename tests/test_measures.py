@@ -17,8 +17,10 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pandas as pd
 import pytest
+from click.testing import CliRunner
 
 import contagion
+from contagion.cli import cli
 from contagion.errors import ContagionError, ScenarioError
 from contagion.measures import ShockFamily, reverse_stress, shock_family, systemic_importance
 from contagion.shocks import Scenario, Shock, apply
@@ -451,3 +453,38 @@ def test_rank_counts_an_unpaid_guarantee_call_once():
     assert rank.loc["S", "system_loss"] == pytest.approx(20.0, rel=1e-12)
     assert rank.loc["S", "induced_shortfall"] == pytest.approx(10.0, rel=1e-12)
     assert rank.loc["B", "vulnerability"] == pytest.approx(8.0 / 2, rel=1e-12)
+
+
+def test_importance_ranks_small_amounts_as_large_ones():
+    """Two unconnected institutions with outside assets 1e-10 and 3e-10 and owing 0.5e-10 outside: losing its
+    assets costs 1e-10 + 0.5e-10 and 3e-10 + 0.5e-10, so B (3.5e-10) ranks first, as it does in any unit. The
+    sort key rounded to 9 decimals and tied them at 0 (A first)."""
+    net = contagion.FinancialNetwork.from_matrix(np.zeros((2, 2)), external_assets=[1e-10, 3e-10],
+                                                 external_liabilities=[0.5e-10, 0.5e-10], names=["A", "B"])
+    frame = systemic_importance(net)
+    assert frame.index.tolist() == ["B", "A"] and frame["rank"].tolist() == [1, 2]
+    assert frame["system_loss"].tolist() == pytest.approx([3.5e-10, 1.5e-10], rel=1e-12)
+
+
+def test_reverse_stress_stops_at_float_resolution():
+    """A tolerance below the spacing of floats near the threshold (10/150) never ended: the bracket's interior
+    points rounded onto its ends. It stops where no float lies between them."""
+    net = contagion.load_dataset("core-periphery")
+    rs = reverse_stress(net, "Core", "external_assets:Core", tol=1e-20)
+    assert rs.status == "defaults" and rs.threshold == pytest.approx(10 / 150, rel=1e-14)
+    assert 0 < rs.threshold - rs.lower < 1e-16
+    with pytest.raises(ContagionError, match="grid must be a whole number of at least 2, got 2.7"):
+        reverse_stress(net, "Core", "external_assets:Core", grid=2.7)
+
+
+def test_reverse_stress_csv_says_never_when_nobody_defaults(tmp_path):
+    """A holds 12 and owes B 10: whatever C holds, A stays solvent ("never"), and nobody defaults. The CSV had
+    only its header (the answer rode on cascade rows); one row now carries target, status and threshold."""
+    folder = tmp_path / "n1"
+    folder.mkdir()
+    (folder / "nodes.csv").write_text("id,external_assets,external_liabilities\nA,12,0\nB,3,0\nC,1,5\n")
+    (folder / "edges.csv").write_text("debtor,creditor,amount\nA,B,10\nB,C,10\n")
+    out = CliRunner().invoke(cli, ["reverse-stress", str(folder), "-t", "A", "--shock", "external_assets:C", "-f", "csv"])
+    assert out.exit_code == 0, out.output
+    lines = out.stdout.strip().splitlines()
+    assert len(lines) == 2 and lines[1].startswith("A,never,")

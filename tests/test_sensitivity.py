@@ -131,6 +131,22 @@ def test_against_finite_differences(seed):
         assert s.system_loss_left == pytest.approx((l0 - lm) / h, abs=1e-4)
 
 
+def test_a_kink_is_judged_on_the_institutions_own_amounts():
+    """A holds 10 + 1e-5 and owes B 10; B owes 10 outside; beside them an institution owes 1e6. For steps below 1e-5
+    nobody's default changes: d payment / d e_A = 0 everywhere, d equity_A = 1, and the system loss (shock +
+    shortfall) falls by 1 a unit on the left (the shock grows) and is flat on the right. The kink test compared A's
+    slack with 1e-10 of the largest obligation (1e-4) and gave A's and B's payments a left derivative of 1."""
+    L = np.zeros((3, 3))
+    L[2, 1] = 10.0
+    net = contagion.FinancialNetwork.from_matrix(L, external_assets=[2e6, 0.0, 10.0 + 1e-5],
+                                                 external_liabilities=[1e6, 10.0, 0.0], names=["Big", "B", "A"])
+    s = sensitivity(net, "external_assets:A", scenarios=())
+    frame = s.to_frame()
+    assert frame["payment_left"].tolist() == [0.0, 0.0, 0.0] and frame["payment_right"].tolist() == [0.0, 0.0, 0.0]
+    assert frame["equity_left"].tolist() == [0.0, 0.0, 1.0] and not frame["kink"].any()
+    assert (s.system_loss_left, s.system_loss_right) == (-1.0, 0.0)
+
+
 def test_forced_default_cap_moves_with_recovery():
     """The chain dataset's a-fails scenario forces A to default; A then pays at most recovery * pbar. Outside
     assets of A do not reach B while A is capped (the doctest: equity of A moves 1 for 1, nothing else), and the

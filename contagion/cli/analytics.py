@@ -265,6 +265,8 @@ def _reverse_output(rs, st, fmt: str, output: str | None) -> str:
         return to_json({**rs.summary(), "network": label, "baseline_scenarios": [s.name for s in st.scenarios],
                         "params": dict(st.params), "cascade": cascade.to_dict(orient="records")})
     if fmt == "csv":
+        if cascade.empty:       # nobody defaults (never): one row with blank cascade columns still gives the answer
+            cascade = cascade.reindex([0])
         cascade.insert(0, "threshold", rs.threshold)
         cascade.insert(0, "status", rs.status)
         cascade.insert(0, "target", rs.target)

@@ -201,7 +201,9 @@ def systemic_importance(net, *, method: str = "eisenberg-noe", chunk_size: int |
         },
         index=pd.Index(list(net.names), name="name"),
     )
-    order = np.lexsort((np.arange(n), -additional, -np.round(system, 9)))
+    # ties up to rounding (12 digits of the largest loss: the ranking does not depend on the amounts' unit)
+    scale = float(np.max(np.abs(system), initial=0.0)) or 1.0
+    order = np.lexsort((np.arange(n), -additional, -np.round(system / scale, 12)))
     frame = frame.iloc[order]
     frame.insert(0, "rank", np.arange(1, n + 1))
     return frame

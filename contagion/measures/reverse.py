@@ -352,7 +352,8 @@ def reverse_stress(net, target: str, shock, *, method: str = "eisenberg-noe", to
         A clearing method (``"eisenberg-noe"``, ``"rogers-veraart"`` with
         ``alpha``/``beta``, ``"threshold"`` with ``recovery``).
     tol : float
-        Precision on the size: ``threshold - lower <= tol``.
+        Precision on the size: ``threshold - lower <= tol``, or the two are neighbouring floats when ``tol`` is
+        below their spacing.
     grid : int
         Intervals per round: each round clears ``grid - 1`` (first round
         ``grid + 1``) sizes at once and shrinks the bracket ``grid``-fold, so
@@ -409,9 +410,10 @@ def reverse_stress(net, target: str, shock, *, method: str = "eisenberg-noe", to
                              f"of {sorted(CLEARING_METHODS)}")
     if not (isinstance(tol, (int, float)) and 0 < tol < 1):
         raise ContagionError(f"tol must lie in (0, 1), got {tol!r}")
+    if isinstance(grid, bool) or not isinstance(grid, (int, float, np.integer)) or not float(grid).is_integer() \
+            or grid < 2:
+        raise ContagionError(f"grid must be a whole number of at least 2, got {grid!r}")
     grid = int(grid)
-    if grid < 2:
-        raise ContagionError(f"grid must be at least 2, got {grid}")
     batched = fam.assets_only and method in BATCH_METHODS
     seen: list[tuple[float, bool]] = []
 
@@ -435,6 +437,9 @@ def reverse_stress(net, target: str, shock, *, method: str = "eisenberg-noe", to
         lo, hi = float(sizes[k - 1]), float(sizes[k])
         while hi - lo > tol:
             pts = np.linspace(lo, hi, grid + 1)[1:-1]
+            pts = np.unique(pts[(pts > lo) & (pts < hi)])
+            if not pts.size:        # lo and hi are neighbouring floats: no size lies between them (tol < their gap)
+                break
             d = defaults_at(pts)
             if d.any():
                 k = int(np.argmax(d))

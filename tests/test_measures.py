@@ -381,6 +381,21 @@ def test_rank_cli_formats():
     assert "baseline: the network as it is" in _invoke("rank", "chain").stderr
 
 
+@pytest.mark.parametrize("sort_by, header", [("vulnerability", "vulnerability"), ("defaulted_by", "brought down by"),
+                                             ("contagion_multiplier", "multiplier")])
+def test_rank_table_never_hides_the_column_it_is_sorted_by(monkeypatch, sort_by, header):
+    """At 80 columns the ranking hid four columns, the one it was sorted by among them (--sort vulnerability)."""
+    import contagion.cli.tables as tables
+
+    monkeypatch.setattr(tables, "table_width", lambda color: 80)
+    out = _invoke("rank", "ai-infrastructure", "--sort", sort_by, "--top", "5")
+    assert out.exit_code == 0, out.output
+    hidden = next(line for line in (out.stdout + out.stderr).replace("\n", " ").split("hidden to fit")[1:2])
+    assert header not in hidden.split("(widen")[0]
+    head = out.stdout.split("┡")[0]
+    assert all(word in head for word in header.split())
+
+
 def test_rank_cli_scenario_and_errors():
     import json
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 import sys
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import Any, Callable, Iterator
 
 import click
@@ -35,6 +36,10 @@ SWEEP_METHODS = BATCH_METHODS + ("fire-sale", "fire-sale-leverage")
 #: Columns ``rank`` can sort by (largest first).
 RANK_SORTS = ("system_loss", "induced_shortfall", "additional_defaults", "contagion_multiplier", "vulnerability",
               "defaulted_by")
+#: the table's header of each sort key
+RANK_HEADERS = {"system_loss": "system loss", "induced_shortfall": "induced shortfall",
+                "additional_defaults": "further defaults", "contagion_multiplier": "multiplier",
+                "vulnerability": "vulnerability", "defaulted_by": "brought down by"}
 
 
 # ---------------------------------------------------------------------- shared options and helpers
@@ -197,6 +202,8 @@ def _rank_table(frame, total: int, label: str, scen_names: list[str], method: st
             Col("outside assets", "right", 6), Col("fails", "center", 5), Col("system loss", "right", 1),
             Col("induced shortfall", "right", 3), Col("further defaults", "right", 2), Col("multiplier", "right", 4),
             Col("vulnerability", "right", 7), Col("brought down by", "right", 9)]
+    # the column the table is sorted by is never the one hidden to fit the terminal
+    cols = [replace(c, priority=0) if c.header == RANK_HEADERS[sort_by] else c for c in cols]
     rows, styles = [], []
     for name, row in frame.iterrows():
         rows.append([str(int(row["rank"])), str(name), str(row["type"]), _num(row["external_assets"]),

@@ -162,6 +162,9 @@ def test_run_says_the_units_of_the_amounts(tmp_path):
     (folder / "edges.csv").write_text("debtor,creditor,amount\nA,B,2\n")
     plain = invoke("run", str(folder), "-f", "json")
     assert json.loads(plain.stdout)["network"]["units"] is None and "amounts in" not in plain.stderr
+    assert json.loads(invoke("info", "-f", "json").stdout)["units"] == "USD bn"
+    assert invoke("info").stdout.splitlines()[0].startswith("ai-infrastructure (amounts in USD bn)")
+    assert json.loads(invoke("info", str(folder), "-f", "json").stdout)["units"] is None
 
 
 def test_run_rogers_veraart_network_valuation(rv_net):
@@ -310,6 +313,18 @@ def test_validate_ok():
     assert invoke("validate", "chain").stdout.strip() == "OK: 3 institutions, 2 obligations; 1 scenario"
     scen = contagion.datasets.dataset_path("chain") / "scenarios" / "a-fails.toml"
     assert invoke("validate", str(scen)).stdout.strip() == "OK: scenario a-fails, applies to chain"
+
+
+def test_validate_says_what_a_scenario_alone_does_not_check(tmp_path):
+    """A scenario file away from any network naming an institution that does not exist: without --network only
+    its form can be checked, and the OK line said no more than "OK" (run -s then failed on the name)."""
+    scen = tmp_path / "typo.toml"
+    scen.write_text('name = "typo"\ndescription = "d"\n[[shocks]]\nkind = "external_assets"\ntarget = "Oracel"\n'
+                    'relative = 0.5\n')
+    assert invoke("validate", str(scen)).stdout.strip() == (
+        "OK: scenario typo (its form only: the institutions and edges it names are checked with --network NETWORK)")
+    bad = invoke("validate", str(scen), "-n", "ai-infrastructure", ok=False)
+    assert bad.exit_code == 1 and "unknown institution 'Oracel' (did you mean 'Oracle'?)" in bad.stdout
 
 
 def test_validate_lists_every_problem(tmp_path):

@@ -813,7 +813,7 @@ def test_a_path_applies_the_datasets_default_path_scenario_within_the_horizon(tm
     carry no year and would hit every year); its shocks outside the horizon are left out with a warning (a
     scenario the user names is held to its years: an error)."""
     out = _cli("run", "ai-infrastructure", "--horizon", "2026:2030", "-f", "json")
-    assert "applying the default path scenario 'openai-slowdown-2027' of ai-infrastructure" in out.stderr
+    assert "applying the default scenario 'openai-slowdown-2027' of ai-infrastructure over the path" in out.stderr
     data = json.loads(out.stdout)
     assert [s["name"] for s in data["scenarios"]] == ["openai-slowdown-2027"] and data["default_scenario_applied"] is True
     named = json.loads(_cli("run", "ai-infrastructure", "--horizon", "2026:2030", "-s", "openai-slowdown-2027",
@@ -1235,3 +1235,10 @@ def test_a_payment_holiday_does_not_cancel_the_principal_accelerated_that_year()
     path = clear_path(net, (2026, 2027), [scen])
     assert path.obligations[0, 0] == 120.0
     assert path.clearings[0].received[1:].tolist() == pytest.approx([5 * 100 / 120, 5 * 20 / 120], rel=1e-14)
+
+
+def test_top_and_defaulted_only_are_refused_on_a_path():
+    """They select rows of a one-year table; on a path they were silently ignored (every year, every row)."""
+    for extra in (["--top", "1"], ["--defaulted-only"]):
+        out = _cli("run", "chain", "--horizon", "2026:2027", *extra)
+        assert out.exit_code == 2 and "with --horizon the output is by year" in out.output

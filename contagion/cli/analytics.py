@@ -166,7 +166,7 @@ def rank(network: str | None, scenarios: tuple[str, ...], method: str, params: d
     Examples:
       contagion rank
       contagion rank ai-infrastructure -s openai-revenue-shortfall --top 10
-      contagion rank graphs/chain --format json
+      contagion rank chain --format json
       contagion rank big-network/ --dask-local 2
     """
     from ..measures import systemic_importance

@@ -141,6 +141,7 @@ def network_info(net) -> dict[str, Any]:
 
     from .. import clear
     from ..clearing.priority import owed_network
+    from ..datasets import dataset_units
     from ..sponsors import GUARANTEE_KINDS, look_through
     from .text import network_label
 
@@ -152,6 +153,7 @@ def network_info(net) -> dict[str, Any]:
     types = net.nodes["type"].value_counts()
     info: dict[str, Any] = {
         "network": network_label(net),
+        "units": dataset_units(net.metadata) or None,
         **net.summary(),
         "strongly_connected_components": int(ncomp),
         "largest_component": int(sizes.max()) if sizes.size else 0,
@@ -193,7 +195,8 @@ def _info_tables(data: dict[str, Any], color: bool) -> str:
 
     from .run import fmt_amount  # not at the top: cli.run loads the solvers (numpy, scipy)
 
-    overview = Table(title=f"{data['network']}", title_justify="left", show_header=False, min_width=len(str(data["network"])) + 2)
+    title = f"{data['network']}" + (f" (amounts in {data['units']})" if data.get("units") else "")
+    overview = Table(title=title, title_justify="left", show_header=False, min_width=len(title) + 2)
     overview.add_column("what")
     overview.add_column("value", justify="right")
     unique = {True: "yes", False: "no (the greatest is used)", None: "not determined"}[data["clearing_unique"]]
@@ -401,6 +404,10 @@ def _check_scenario(path: Path, net, parsed: Parsed | None = None) -> list[str]:
     return _located(path, found)
 
 
+#: the end of the OK line of a scenario or sweep file checked without a network (the names it uses are not)
+_UNCHECKED = " (its form only: the institutions and edges it names are checked with --network NETWORK)"
+
+
 def validation(path: str, against: str | None) -> tuple[list, str]:
     """``(problems, the OK line)`` of ``contagion validate PATH [--network AGAINST]``; a problem is a located
     :class:`~contagion.errors.Problem` or a one-line text."""
@@ -416,11 +423,11 @@ def validation(path: str, against: str | None) -> tuple[list, str]:
     if kind == "sweep":
         net = load_network(against) if against else _scenario_network(p, "sweeps")
         problems, name = _check_sweep(p, net, parsed)
-        ok = f"OK: sweep {name}" + (f", applies to {network_label(net)}" if net is not None else "")
+        ok = f"OK: sweep {name}" + (f", applies to {network_label(net)}" if net is not None else _UNCHECKED)
     elif kind == "scenario":
         net = load_network(against) if against else _scenario_network(p)
         problems = _check_scenario(p, net, parsed)
-        ok = f"OK: scenario {p.stem}" + (f", applies to {network_label(net)}" if net is not None else "")
+        ok = f"OK: scenario {p.stem}" + (f", applies to {network_label(net)}" if net is not None else _UNCHECKED)
     else:
         if against:
             raise click.UsageError("--network applies only when PATH is a scenario or sweep file")

@@ -77,7 +77,7 @@ def announce_path(path: Any, label: str) -> None:
     note(f"{network_line(net, label)}; method: {path.method}{params}; "
          f"years {first}-{last}")
     if path.default_applied:
-        note(f"applying the default path scenario '{path.scenarios[0].name}' of {label} "
+        note(f"applying the default scenario '{path.scenarios[0].name}' of {label} over the path "
              f"(choose another with --scenario, or none with --baseline)")
     for s in path.scenarios:
         note(scenario_line("scenario", s.name, s.description))

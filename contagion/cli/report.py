@@ -127,7 +127,7 @@ def report(network: str | None, scenarios: tuple[str, ...], baseline: bool, meth
     \b
     Examples:
       contagion report core-periphery --scenario core-shock -o report.html
-      contagion report graphs/chain -s a-fails -s my.toml -f md -o chain-rep
+      contagion report chain -s a-fails -s my.toml -f md -o chain-rep
       contagion report ai-infrastructure --horizon 2026:2030 -o path.html
       contagion report -s openai-revenue-shortfall -s severe-combined \\
           --rank --sweep ai-demand-uncertainty --draws 20000 \\

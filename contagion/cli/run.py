@@ -59,11 +59,14 @@ def run(network: str | None, scenarios: tuple[str, ...], baseline: bool, method:
       contagion run core-periphery
       contagion run core-periphery --baseline
       contagion run chain --scenario a-fails --format json
-      contagion run graphs/chain -s my-shock.toml -m rogers-veraart \\
+      contagion run chain -s my-shock.toml -m rogers-veraart \\
           --alpha 0.5 --beta 0.9
       contagion run core-periphery -m threshold --recovery 0.4
     """
     if horizon is not None:
+        if top is not None or defaulted_only:     # (the path's outputs are by year; nothing would be selected)
+            raise click.UsageError("--top and --defaulted-only select rows of a one-year table; with --horizon "
+                                   "the output is by year (-f csv and a filter select institutions)")
         # (clear_path checks the multi-year data itself)
         return run_path(load_network(network, dated=False), horizon, scenario_request(scenarios, baseline), method,
                         params, fmt, output)

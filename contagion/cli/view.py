@@ -52,7 +52,7 @@ def view(network: str | None, scenarios: tuple[str, ...], baseline: bool, method
     Examples:
       contagion view core-periphery -o core.html
       contagion view ai-infrastructure --horizon 2026:2030 -o path.html
-      contagion view graphs/chain --scenario a-fails --max-nodes 200
+      contagion view chain --scenario a-fails --max-nodes 200
       contagion view big-network/ -o - > view.html
     """
     from ..viz import network_view

@@ -315,6 +315,20 @@ def test_validate_ok():
     assert invoke("validate", str(scen)).stdout.strip() == "OK: scenario a-fails, applies to chain"
 
 
+def test_unread_columns_named_like_the_outside_amounts_are_pointed_out(tmp_path):
+    """A node table with `assets` and `liabilities` (not the columns contagion reads): validate said OK and run
+    showed A in default for want of outside assets it held in an unread column. Both now warn and say how to
+    map the column; mapped, the warning is gone and A pays."""
+    folder = _write_net(tmp_path / "net", "id,assets,liabilities\nA,10,0\nB,0,5\n", "debtor,creditor,amount\nA,B,10\n")
+    out = invoke("validate", str(folder))
+    assert "every institution's external_assets is 0, and the node column 'assets' is not read" in out.stderr
+    assert "--columns external_liabilities=liabilities" in out.stderr
+    mapped = invoke("run", str(folder), "--columns", "external_assets=assets,external_liabilities=liabilities",
+                    "-f", "json")
+    assert "not read" not in mapped.stderr
+    assert [r["defaulted"] for r in json.loads(mapped.stdout)["institutions"]] == [False, False]
+
+
 def test_validate_says_what_a_scenario_alone_does_not_check(tmp_path):
     """A scenario file away from any network naming an institution that does not exist: without --network only
     its form can be checked, and the OK line said no more than "OK" (run -s then failed on the name)."""

@@ -60,8 +60,8 @@ from ..network import EDGE_COLUMNS, NODE_COLUMNS, FinancialNetwork
 from . import prefetch
 from ._malloc import release_arrow_memory
 from .atomic import write_files_atomic
-from ._tables import MEANINGFUL_EDGE_COLUMNS, MEANINGFUL_NODE_COLUMNS, near_miss_message, near_misses, rename_columns, \
-    split_columns, warm_up_for
+from ._tables import MEANINGFUL_EDGE_COLUMNS, MEANINGFUL_NODE_COLUMNS, is_node_column, near_miss_message, near_misses, \
+    rename_columns, split_columns, warm_up_for
 
 __all__ = ["FORMATS", "NetworkFormat", "read_network", "write_network", "read_csv_dir", "write_csv_dir",
            "detect_format", "write_files_atomic"]
@@ -610,9 +610,35 @@ def read_network(path: str | os.PathLike, format: str | None = None, *,
         if not path.exists():
             raise InvalidNetworkError(Problem("no such file or directory", file=str(path)))
         fmt = detect_format(path, format)
-        return FORMATS[fmt].reader(path, columns=columns) if columns else FORMATS[fmt].reader(path)
+        net = FORMATS[fmt].reader(path, columns=columns) if columns else FORMATS[fmt].reader(path)
     finally:
         prefetch.drop()  # files the command line read ahead that this read did not take
+    _warn_unread_money(net, path)
+    return net
+
+
+class UnreadColumnWarning(UserWarning):
+    """A node column named like outside assets or liabilities is not read, and those amounts are all 0."""
+
+
+def _warn_unread_money(net: FinancialNetwork, path: Path) -> None:
+    """Warn when every institution's outside assets (or liabilities) are 0 while the node table has a column
+    named like them that contagion does not read (``assets``, ``Total liabilities``): most likely the amounts
+    are there under another name (``--columns external_assets=assets`` maps them)."""
+    nodes = net.nodes
+    for ours, stem, values in (("external_assets", "asset", net.external_assets),
+                               ("external_liabilities", "liabilit", net.external_liabilities)):
+        if values.any():
+            continue
+        unread = [str(c) for c in nodes.columns
+                  if stem in str(c).lower() and not is_node_column(c) and str(c) != ours]
+        if unread:
+            import warnings
+
+            shown_cols = ", ".join(repr(c) for c in unread)
+            warnings.warn(f"{path}: every institution's {ours} is 0, and the node column{'s' if len(unread) > 1 else ''} "
+                          f"{shown_cols} {'are' if len(unread) > 1 else 'is'} not read; if it holds them, name it "
+                          f"{ours} (or map it: --columns {ours}={unread[0]})", UnreadColumnWarning, stacklevel=3)
 
 
 def write_network(net: FinancialNetwork, path: str | os.PathLike, format: str | None = None) -> Path:

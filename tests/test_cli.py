@@ -315,6 +315,14 @@ def test_validate_ok():
     assert invoke("validate", str(scen)).stdout.strip() == "OK: scenario a-fails, applies to chain"
 
 
+def test_run_says_why_uniqueness_is_not_determined():
+    """The built-in network has seniority and guarantees: the summary said "not determined" without a reason."""
+    out = invoke("run", "-f", "json")
+    assert json.loads(out.stdout)["summary"]["unique"] is None
+    assert "not determined: with seniority, collateral or guarantees only the greatest" in out.stderr
+    assert "not determined" not in invoke("run", "chain").stderr
+
+
 def test_unread_columns_named_like_the_outside_amounts_are_pointed_out(tmp_path):
     """A node table with `assets` and `liabilities` (not the columns contagion reads): validate said OK and run
     showed A in default for want of outside assets it held in an unread column. Both now warn and say how to

@@ -72,9 +72,7 @@ def run(network: str | None, scenarios: tuple[str, ...], baseline: bool, method:
                         params, fmt, output)
     st = stress(load_network(network), scenario_request(scenarios, baseline), method=method, **params)
     announce(st, with_method=True)
-    if st.clearing.unique is False:
-        note("note: the clearing vector is not unique; the greatest one is shown"
-             + (" (the least: payment_least)" if st.clearing.least_payments is not None else ""))
+    _note_uniqueness(st.clearing)
     emit(render_run(st, fmt, use_color(output), top=top, defaulted_only=defaulted_only), output)
 
 
@@ -97,6 +95,16 @@ def scenario_request(scenarios: tuple[str, ...], baseline: bool) -> tuple[str, .
     if baseline and scenarios:
         raise click.UsageError("--baseline cannot be combined with --scenario")
     return scenarios if scenarios or baseline else None
+
+
+def _note_uniqueness(res) -> None:
+    """A note on stderr when the clearing vector is not unique, or when whether it is was not determined."""
+    if res.unique is False:
+        note("note: the clearing vector is not unique; the greatest one is shown"
+             + (" (the least: payment_least)" if res.least_payments is not None else ""))
+    elif res.unique is None and "priority" in str(res.solver):
+        note("note: whether the clearing vector is unique is not determined: with seniority, collateral or "
+             "guarantees only the greatest clearing state is computed")
 
 
 def announce(st, *, with_method: bool = False, role: str = "scenario") -> None:

@@ -90,8 +90,8 @@ def _one_question(wrt: str | None, rank_for: str | None) -> None:
 def _notes(result, label: str) -> None:
     net = result.network
     scen = net.metadata.get("scenarios") or []
-    click.echo(f"network: {label} ({net.n} institutions); derivatives with respect to {result.wrt}, "
-               + (f"after {' + '.join(map(str, scen))}" if scen else "on the network as it is"), err=True)
+    note(f"network: {label} ({net.n} institutions); derivatives with respect to {result.wrt}, "
+         + (f"after {' + '.join(map(str, scen))}" if scen else "on the network as it is"))
     if not result.exact:
         note("note: the network has seniority, collateral or guarantees: derivatives by one-sided difference "
              "quotients of the exact clearing")

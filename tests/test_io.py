@@ -786,3 +786,17 @@ def test_columns_and_dataset_toml_name_only_what_contagion_reads(write_net):
     out = CliRunner().invoke(cli, ["run", str(folder)])
     assert out.exit_code == 1
     assert "unknown key 'default_scenaro'; did you mean 'default_scenario'?" in out.output
+
+
+def test_a_quote_left_open_is_located_not_swallowed(write_net):
+    """A kind opened with a quote and never closed: Arrow's reader took the two rows after it into that cell (one
+    obligation of three, validate OK). The file now goes to the strict reader, which locates the row."""
+    folder = write_net("id,external_assets\nA,5\nB,0\nC,1\n",
+                       'debtor,creditor,amount,kind\nA,B,10,"loan\nB,C,8,bond\nC,A,6,bond\n')
+    with pytest.raises(InvalidNetworkError) as info:
+        read_network(folder)
+    problem = info.value.problems[0]
+    assert str(problem.file).endswith("edges.csv") and problem.row == 2 and "cannot parse CSV" in str(problem)
+    fine = write_net("id,external_assets\nA,5\nB,0\nC,1\n",
+                     'debtor,creditor,amount,kind\nA,B,10,"loan, ""senior"""\nB,C,8,bond\nC,A,6,bond\n', name="ok")
+    assert read_network(fine).edges["kind"].tolist() == ['loan, "senior"', "bond", "bond"]

@@ -200,6 +200,14 @@ def file_bytes(path: Path) -> Any:
         return path.read_bytes()
 
 
+def _odd_quotes(data: Any) -> bool:
+    """Whether ``data`` holds an odd number of ``"`` bytes: a quoted cell is closed by a second quote and a quote
+    inside one is doubled, so a well-formed file has an even number."""
+    import numpy as np
+
+    return bool(np.count_nonzero(np.frombuffer(data, dtype=np.uint8) == ord('"')) % 2)
+
+
 def read_csv_table(path: Path, rename: Mapping[str, str] | None = None) -> Any:
     """One CSV file as an Arrow table, read by pyarrow's multi-threaded reader with explicit column types, or
     ``None`` when pyarrow is missing or the file is anything but plain (the strict reader then reads it and
@@ -228,13 +236,15 @@ def read_csv_table(path: Path, rename: Mapping[str, str] | None = None) -> Any:
     data = file_bytes(path)
     numbers = NUMBER_COLUMNS.get(path.name, frozenset())
     types = {n: (pa.float64() if o in numbers else pa.string()) for n, o in zip(names, ours)}
+    # a quote in the body may hold a line end (slower parsing); a quoted header alone does not count
+    quoted = data.find(b'"', data.find(b"\n") + 1) >= 0
+    if quoted and _odd_quotes(data):
+        return None     # a quote left open: pyarrow reads the rest of the file into that cell, the strict reader says so
     try:
         table = pacsv.read_csv(
             pa.BufferReader(pa.py_buffer(data)),
             read_options=pacsv.ReadOptions(use_threads=True, block_size=1 << 22),
-            # a quote in the body may hold a line end (slower parsing); a quoted header alone does not count
-            parse_options=pacsv.ParseOptions(newlines_in_values=data.find(b'"', data.find(b"\n") + 1) >= 0,
-                                             ignore_empty_lines=False),
+            parse_options=pacsv.ParseOptions(newlines_in_values=quoted, ignore_empty_lines=False),
             convert_options=pacsv.ConvertOptions(column_types=types, null_values=[""], strings_can_be_null=False,
                                                  quoted_strings_can_be_null=False, check_utf8=True))
     except (pa.ArrowException, OSError, ValueError):

@@ -800,3 +800,13 @@ def test_a_quote_left_open_is_located_not_swallowed(write_net):
     fine = write_net("id,external_assets\nA,5\nB,0\nC,1\n",
                      'debtor,creditor,amount,kind\nA,B,10,"loan, ""senior"""\nB,C,8,bond\nC,A,6,bond\n', name="ok")
     assert read_network(fine).edges["kind"].tolist() == ['loan, "senior"', "bond", "bond"]
+
+
+def test_a_problem_in_a_mapped_column_names_the_files_column(write_net):
+    """With --columns amount=weight a bad amount was reported in column 'amount', which the file does not have."""
+    folder = write_net("bank_id,assets\nA,5\nB,0\nC,1\n", "source,target,weight\nA,B,10\nB,C,x\n")
+    columns = {"debtor": "source", "creditor": "target", "amount": "weight", "id": "bank_id",
+               "external_assets": "assets"}
+    with pytest.raises(InvalidNetworkError) as info:
+        read_network(folder, columns=columns)
+    assert [(p.row, p.column, p.value) for p in info.value.problems] == [(3, "weight", "x")]

@@ -49,6 +49,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, NamedTuple
 
@@ -611,6 +612,12 @@ def read_network(path: str | os.PathLike, format: str | None = None, *,
             raise InvalidNetworkError(Problem("no such file or directory", file=str(path)))
         fmt = detect_format(path, format)
         net = FORMATS[fmt].reader(path, columns=columns) if columns else FORMATS[fmt].reader(path)
+    except InvalidNetworkError as exc:
+        if not columns:
+            raise
+        # a problem in a renamed column names it as the file does (weight, not amount)
+        raise InvalidNetworkError([replace(p, column=columns[p.column]) if p.column in columns else p
+                                   for p in exc.problems]) from None
     finally:
         prefetch.drop()  # files the command line read ahead that this read did not take
     _warn_unread_money(net, path)

@@ -810,3 +810,19 @@ def test_a_problem_in_a_mapped_column_names_the_files_column(write_net):
     with pytest.raises(InvalidNetworkError) as info:
         read_network(folder, columns=columns)
     assert [(p.row, p.column, p.value) for p in info.value.problems] == [(3, "weight", "x")]
+
+
+def test_long_whole_numbers_in_extra_columns_are_kept_exactly(write_net):
+    """An account number of 16+ digits in an extra column became a float (9007199254740993 -> 9007199254740992.0,
+    2^64 + 1 -> 1.8446744073709552e+19) and was written back changed. A column whose numbers its type cannot
+    hold exactly stays text; one an int64 column holds stays whole numbers."""
+    folder = write_net("id,external_assets,acct\nA,5,9007199254740993\nB,0,\nC,0,12345678901234567890123\n",
+                       "debtor,creditor,amount,ref,big\nA,B,1,9007199254740993,18446744073709551617\n"
+                       "A,C,1,9007199254740995,2\n")
+    net = read_network(folder)
+    assert net.nodes["acct"].tolist()[::2] == ["9007199254740993", "12345678901234567890123"]
+    assert net.edges["ref"].tolist() == [9007199254740993, 9007199254740995] and net.edges["ref"].dtype == np.int64
+    assert net.edges["big"].tolist() == ["18446744073709551617", "2"]
+    contagion.write_network(net, folder.parent / "again")
+    text = (folder.parent / "again" / "nodes.csv").read_text()
+    assert "9007199254740993" in text and "12345678901234567890123" in text

@@ -256,7 +256,8 @@ def _infer_column(s: pd.Series) -> pd.Series:
     low = values.str.lower()
     if present.all() and low.isin(("true", "false")).all():
         return low.eq("true").astype(bool)
-    if values.str.fullmatch(_NUMBER_TEXT).all() and not values.str.match(r"[+-]?0\d").any():
+    if values.str.fullmatch(_NUMBER_TEXT).all() and not values.str.match(r"[+-]?0\d").any() \
+            and not _inexact_integers(values, bool(present.all())):
         numbers = pd.to_numeric(values.to_numpy(dtype=object), errors="coerce")
         if present.all() and values.str.fullmatch(r"[+-]?\d+").all() and np.asarray(numbers).dtype.kind == "i":
             return pd.Series(numbers, index=s.index, dtype=np.int64)
@@ -264,6 +265,19 @@ def _infer_column(s: pd.Series) -> pd.Series:
         out[present] = np.asarray(numbers, dtype=np.float64)
         return pd.Series(out, index=s.index)
     return s.astype(pd.StringDtype(na_value=np.nan)).where(present, np.nan)
+
+
+def _inexact_integers(values: pd.Series, all_present: bool) -> bool:
+    """Whether some whole number among ``values`` (the present cells' text) would not be kept exactly by the
+    column's type -- int64 when every cell holds a whole number within its range, else float64 (an account
+    number of 16+ digits: 9007199254740993 became 9007199254740992.0); such a column stays text."""
+    whole = values.str.fullmatch(r"[+-]?\d+").to_numpy(dtype=bool)
+    long = [int(v) for v in values[whole & (values.str.len() >= 16).to_numpy(dtype=bool)].tolist()]
+    if not long:
+        return False
+    if all_present and whole.all() and all(-2 ** 63 <= v < 2 ** 63 for v in long):
+        return False                                   # an int64 column holds them
+    return any(int(float(v)) != v for v in long)
 
 
 def _read_csv_arrow(path: Path, columns: Mapping[str, str] | None = None) -> pd.DataFrame | None:

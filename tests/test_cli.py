@@ -337,6 +337,20 @@ def test_unread_columns_named_like_the_outside_amounts_are_pointed_out(tmp_path)
     assert [r["defaulted"] for r in json.loads(mapped.stdout)["institutions"]] == [False, False]
 
 
+def test_validate_reports_a_json_configuration_that_does_not_parse(tmp_path):
+    """A JSON sweep configuration with a trailing comma, or a scenario with a key twice: validate took them for
+    networks (six unrelated problems, or a usage error with --network) instead of reporting the JSON."""
+    trail = tmp_path / "trail.json"
+    trail.write_text('{"levels": [0.95], "shocks": [{"target": "A", "distribution": "uniform", "low": 0, "high": 1}],}')
+    out = invoke("validate", str(trail), "-n", "chain", ok=False)
+    assert out.exit_code == 1 and "invalid JSON: line 1" in out.stdout
+    dup = tmp_path / "dup.json"
+    dup.write_text('{"name": "x", "description": "d", "shocks": [], "shocks": []}')
+    out = invoke("validate", str(dup), ok=False)
+    assert out.exit_code == 1 and out.stdout.strip().endswith("shocks: key appears more than once (JSON would keep "
+                                                              "the last one)")
+
+
 def test_validate_says_what_a_scenario_alone_does_not_check(tmp_path):
     """A scenario file away from any network naming an institution that does not exist: without --network only
     its form can be checked, and the OK line said no more than "OK" (run -s then failed on the name)."""

@@ -293,7 +293,12 @@ def _config_kind(path: Path) -> tuple[str | None, Parsed]:
     in_sweeps = path.resolve().parent.name == "sweeps"
     data, problem = _parsed(path, "sweep configuration file" if in_sweeps else "scenario file")
     if suffix == ".json" and not in_sweeps and not (isinstance(data, dict) and "shocks" in data):
-        return None, (None, None)     # a JSON network (or one the network reader will report)
+        text = path.read_text(encoding="utf-8", errors="replace") if data is None and problem else ""
+        if '"shocks"' not in text:
+            return None, (None, None)     # a JSON network (or one the network reader will report)
+        # a configuration that does not parse (a trailing comma, a key twice): its parse error, not a network's
+        sweep = any(f'"{key}"' in text for key in ("distribution", "levels", "correlation", "bins"))
+        return ("sweep" if sweep else "scenario"), (data, problem)
     return ("sweep" if in_sweeps or looks_like_sweep(data) else "scenario"), (data, problem)
 
 

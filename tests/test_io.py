@@ -826,3 +826,13 @@ def test_long_whole_numbers_in_extra_columns_are_kept_exactly(write_net):
     contagion.write_network(net, folder.parent / "again")
     text = (folder.parent / "again" / "nodes.csv").read_text()
     assert "9007199254740993" in text and "12345678901234567890123" in text
+
+
+def test_validate_lists_the_edge_problems_when_the_node_table_cannot_be_read(write_net):
+    """An empty nodes.csv beside edges with a bad amount, a negative one and a self-loop: only the empty file was
+    reported. Problems that need no node table are listed with it."""
+    folder = write_net("", "debtor,creditor,amount\nA,B,abc\nB,B,-1\n")
+    with pytest.raises(InvalidNetworkError) as info:
+        read_network(folder)
+    assert [(str(p.file).rsplit("/", 1)[-1], p.row, p.column) for p in info.value.problems] == [
+        ("nodes.csv", None, None), ("edges.csv", 2, "amount"), ("edges.csv", 3, "amount"), ("edges.csv", 3, "creditor")]

@@ -57,7 +57,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ContagionError, InvalidNetworkError, Problem
-from ..network import EDGE_COLUMNS, NODE_COLUMNS, FinancialNetwork
+from ..network import EDGE_COLUMNS, NODE_COLUMNS, PLACEHOLDER, FinancialNetwork
 from . import prefetch
 from ._malloc import release_arrow_memory
 from .atomic import write_files_atomic
@@ -348,6 +348,22 @@ def _inferred_nodes(edges: pd.DataFrame) -> pd.DataFrame | None:
     return pd.DataFrame({"id": ids})
 
 
+def _edge_problems(edges: pd.DataFrame, file: str, bad: set[int]) -> list[Problem]:
+    """The problems of an edge table that need no node table (amounts, blank ids, self-loops), found with the
+    institutions taken from the edges: when the node table cannot be read, validate still lists them."""
+    import warnings
+
+    nodes = _inferred_nodes(edges)
+    try:
+        with warnings.catch_warnings():      # (the file is reported as invalid: its warnings can wait)
+            warnings.simplefilter("ignore")
+            FinancialNetwork.from_edges(edges, nodes, edges_file=file, nodes_file=PLACEHOLDER + "nodes",
+                                        row_offset=2)
+    except InvalidNetworkError as exc:
+        return [p for p in exc.problems if str(p.file) == file and p.row not in bad]
+    return []
+
+
 def _edge_list_hint(columns: Any) -> str | None:
     """``--columns debtor=source,creditor=target,amount=weight`` when the columns look like an edge list."""
     have = {str(c).strip().lower(): str(c) for c in columns}
@@ -442,6 +458,8 @@ def read_csv_dir(path: str | os.PathLike, columns: Mapping[str, str] | None = No
                                     f"map them with --columns {hint} (Python: read_network(path, "
                                     f"columns={{...}}))", file=str(edges_path), row=1))
     if nodes is None or edges is None:
+        if edges is not None and {"debtor", "creditor", "amount"} <= set(edges.columns):
+            problems += _edge_problems(edges, str(edges_path), bad[str(edges_path)])
         raise InvalidNetworkError(sorted(problems, key=place))
     try:
         net = FinancialNetwork.from_edges(edges, nodes, edges_file=str(edges_path), nodes_file=str(nodes_path),

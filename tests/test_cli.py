@@ -431,7 +431,7 @@ def test_validate_sweep_configurations(tmp_path):
     assert invoke("validate", str(shipped)).stdout.strip() == \
         "OK: sweep ai-demand-uncertainty, applies to ai-infrastructure"
     assert invoke("validate", "ai-infrastructure").stdout.strip() == \
-        "OK: 61 institutions, 111 obligations; 15 scenarios, 1 sweep"
+        "OK: 61 institutions, 111 obligations; 15 scenarios, 1 sweep (ai-demand-uncertainty)"
     mine = tmp_path / "mine.toml"          # anywhere: a sweep by its keys
     mine.write_text('correlation = 1.4\n[[shocks]]\nselect = { type = "ai_labs" }\ndistribution = "beta"\n'
                     'a = 2.0\nb = 5.0\n[[shocks]]\ntarget = "Oracel"\ndistribution = "uniform"\nlow = 0.6\n'

@@ -383,14 +383,18 @@ def sweep(network: str | None, config_spec: str, n: int, until_se: float | None,
     standard errors (at 95%), and the table gives the confidence interval
     beside it.
 
+    ai-demand-uncertainty is the built-in network's shipped configuration
+    (graphs/ai-infrastructure/sweeps/; `contagion validate ai-infrastructure`
+    lists a dataset's); -c also takes a file of your own (my-sweep.toml).
+
     \b
     Examples:
-      contagion sweep --config sweep.toml -n 100000 --seed 42
-      contagion sweep -c sweep.toml --until-se 0.5 -n 1000000
-      contagion sweep ai-infrastructure -c sweep.toml --format json -o sweep.json
-      contagion sweep -c sweep.toml -n 100000 --draws-out draws.parquet
-      contagion sweep -c sweep.toml -n 1000000 --dask-local 2
-      contagion sweep -c sweep.toml -n 1000000 --scheduler tcp://10.0.0.5:8786
+      contagion sweep --config ai-demand-uncertainty -n 100000 --seed 42
+      contagion sweep -c ai-demand-uncertainty --until-se 0.5 -n 1000000
+      contagion sweep ai-infrastructure -c ai-demand-uncertainty -f json -o s.json
+      contagion sweep -c ai-demand-uncertainty -n 100000 --draws-out draws.parquet
+      contagion sweep -c ai-demand-uncertainty -n 1000000 --dask-local 2
+      contagion sweep -c my-sweep.toml -n 1000000 --scheduler tcp://10.0.0.5:8786
       contagion sweep nv/ -c gpu.toml -m fire-sale --impact 0.01
     """
     from ..sweep import find_sweep_config, run_sweep

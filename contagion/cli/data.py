@@ -457,6 +457,9 @@ def validation(path: str, against: str | None) -> tuple[list, str]:
                 problems += _check_sweep(f, net)[0]
             shipped = [f"{k} {what}{'s' if k != 1 else ''}" for k, what in ((len(files), "scenario"),
                                                                              (len(sweeps), "sweep")) if k]
+            if sweeps:      # named: `sweep -c NAME` takes them (scenarios are listed by `contagion scenarios`)
+                shipped[-1] += f" ({', '.join(sorted(Path(f).stem for f in sweeps))})"
+
             ok = f"OK: {net.n} institutions, {net.n_edges} obligations" + (
                 f"; {', '.join(shipped)}" if shipped else "")
     return problems, ok

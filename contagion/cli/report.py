@@ -121,8 +121,9 @@ def report(network: str | None, scenarios: tuple[str, ...], baseline: bool, meth
     when, and the cash of the institutions that fail.
 
     --rank, --sweep, --reverse-stress and --sensitivity add analytics
-    sections, computed on NETWORK as it is (before the scenarios), as the
-    commands of the same name do without --scenario.
+    sections, computed on NETWORK as it is (before the scenarios): as rank,
+    sweep and reverse-stress do without --scenario, and as sensitivity does
+    with --baseline (without it, that command applies the default scenario).
 
     \b
     Examples:

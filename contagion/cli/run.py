@@ -50,7 +50,9 @@ def run(network: str | None, scenarios: tuple[str, ...], baseline: bool, method:
     (before the scenario, everyone paying in full), equity after the scenario
     and clearing, capital depletion (share of the pre-shock equity lost),
     defaulted, wave (0 = fundamental default); CSV and JSON also give the id
-    and the equity if all pay (after the scenario, everyone paying in full). The table lists who defaults
+    and the equity if all pay (after the scenario, everyone paying in full). Equity counts outside assets
+    and claims at full value: under rogers-veraart a defaulter pays only from what it realises (alpha,
+    beta), so its shortfall can exceed minus its equity. The table lists who defaults
     first, by wave, larger shortfall first, then the others, thinnest equity first (those that owe nothing
     last); CSV and JSON keep the network's order.
 

@@ -836,3 +836,19 @@ def test_validate_lists_the_edge_problems_when_the_node_table_cannot_be_read(wri
         read_network(folder)
     assert [(str(p.file).rsplit("/", 1)[-1], p.row, p.column) for p in info.value.problems] == [
         ("nodes.csv", None, None), ("edges.csv", 2, "amount"), ("edges.csv", 3, "amount"), ("edges.csv", 3, "creditor")]
+
+
+def test_json_keeps_long_whole_numbers_in_extra_columns(tmp_path):
+    """A JSON account number beside a missing one became a float (9007199254740993 -> 9007199254740992.0), one past
+    int64 too; they stay the integers they are and are written back unchanged. Small whole numbers beside a
+    missing one are still floats (3.0, NaN), as before."""
+    doc = {"nodes": [{"id": "A", "external_assets": 5, "acct": 9007199254740993}, {"id": "B", "external_assets": 0}],
+           "edges": [{"debtor": "A", "creditor": "B", "amount": 1, "ref": 18446744073709551617, "n": 3},
+                     {"debtor": "B", "creditor": "A", "amount": 2, "ref": 7, "n": None}]}
+    (tmp_path / "net.json").write_text(json.dumps(doc))
+    net = read_network(tmp_path / "net.json")
+    assert net.nodes["acct"].tolist() == [9007199254740993, None]
+    assert net.edges["ref"].tolist() == [18446744073709551617, 7] and net.edges["n"].dtype == np.float64
+    contagion.write_network(net, tmp_path / "again.json")
+    again = json.loads((tmp_path / "again.json").read_text())
+    assert again["nodes"][0]["acct"] == 9007199254740993 and again["edges"][0]["ref"] == 18446744073709551617

@@ -309,6 +309,11 @@ def frame_from_records(records: Sequence[Mapping[str, Any]], columns: Sequence[s
     return tidy_missing(df)
 
 
+def _big_ints(s: pd.Series) -> bool:
+    """Whether an object column holds a whole number (Python ``int``) that float64 does not hold exactly."""
+    return any(type(v) is int and int(float(v)) != v for v in s.tolist())
+
+
 def tidy_missing(df: pd.DataFrame) -> pd.DataFrame:
     """Give every reader the same dtypes for the same values.
 
@@ -325,9 +330,11 @@ def tidy_missing(df: pd.DataFrame) -> pd.DataFrame:
         if len(s) and s.isna().all():
             s, changed = pd.Series([None] * len(s), dtype=object, index=s.index), True
         elif s.dtype == object:
-            s, changed = s.infer_objects(), True
-            if s.dtype == object:
-                s = s.where(s.notna(), None)
+            typed, changed = s.infer_objects(), True
+            # whole numbers a float column would not hold exactly (16+ digit account numbers beside a blank)
+            # stay the integers they are
+            s = s.where(s.notna(), None) if typed.dtype == object or (typed.dtype.kind == "f" and _big_ints(s)) \
+                else typed
         cols.append(s)
     if not changed:  # the common case of a typed file: the frame as it is (a copy of ten million rows saved)
         return df

@@ -1242,3 +1242,18 @@ def test_top_and_defaulted_only_are_refused_on_a_path():
     for extra in (["--top", "1"], ["--defaulted-only"]):
         out = _cli("run", "chain", "--horizon", "2026:2027", *extra)
         assert out.exit_code == 2 and "with --horizon the output is by year" in out.output
+
+
+def test_a_horizon_before_every_year_with_cash_flows_is_warned_about():
+    """The built-in network's dated data names 2025-2049 and its cash flows start in 2026: 2020:2021 cleared the
+    node table's amounts every year without a word (the warning was for horizons 100+ years off). A horizon
+    inside the data's years is not warned about."""
+    from contagion.paths import HorizonWarning
+
+    net = contagion.load_dataset("ai-infrastructure")
+    with pytest.warns(HorizonWarning, match=r"the horizon 2020:2021 lies before every year the network's dated "
+                                            r"data names \(2025 to 2049: .*cashflows.csv\)"):
+        clear_path(net, (2020, 2021), [])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", HorizonWarning)
+        clear_path(net, (2026, 2027), [])

@@ -143,7 +143,13 @@ def _check_horizon(years: Sequence[int], span: tuple[int, int, list[str]] | None
         return
     lo, hi, where = span
     gap = lo - years[-1] if years[-1] < lo else years[0] - hi if years[0] > hi else 0
-    if gap > FAR_YEARS:
+    if 0 < gap <= FAR_YEARS and "cashflows.csv" in where:
+        # near, but outside every year the data names: each year is the node table's, no cash flow of its own
+        side = "before" if years[-1] < lo else "after"
+        warnings.warn(f"the horizon {years[0]}:{years[-1]} lies {side} every year the network's dated data names "
+                      f"({lo} to {hi}: {', '.join(where)}): no year of it has cash flows of its own; the data's "
+                      f"years are e.g. {lo}:{min(hi, lo + 4)}", HorizonWarning, stacklevel=3)
+    elif gap > FAR_YEARS:
         side = "before" if years[-1] < lo else "after"
         warnings.warn(f"the horizon {years[0]}:{years[-1]} is {gap:,} years {side} the network's dated data, which "
                       f"runs from {lo} to {hi} "

@@ -193,6 +193,17 @@ def _amount(x: float) -> str:
     return fmt_amount(x)
 
 
+def _who(names: Any) -> str:
+    """The year's new defaulters in one cell: the first and how many more (all of them are in the table of
+    institutions that default below; a list cut in its middle read as one name, "Peripher…phery 4").
+
+    >>> _who([]), _who(["OpenAI"]), _who(["Periphery 1", "Periphery 2", "Periphery 3"])
+    ('', 'OpenAI', 'Periphery 1, +2')
+    """
+    names = list(names)
+    return "" if not names else names[0] if len(names) == 1 else f"{names[0]}, +{len(names) - 1}"
+
+
 def _path_tables(path: Any, label: str, color: bool) -> str:
     from .tables import Col, fitted_table, table_width
 
@@ -208,7 +219,7 @@ def _path_tables(path: Any, label: str, color: bool) -> str:
     for row in path.summary():
         rows.append([str(row["year"]), f"{row['defaults']:,}", f"{row['new_defaults']:,}", _amount(row["total_shortfall"]),
                      _amount(row["rolled_principal"]), _amount(row["called_principal"]),
-                     *(f"{row['prices'][a]:.4f}" for a in path.asset_names), ", ".join(row["new_default_names"])])
+                     *(f"{row['prices'][a]:.4f}" for a in path.asset_names), _who(row["new_default_names"])])
         styles.append("bold red" if color and row["new_defaults"] else None)
     years, note1 = fitted_table(cols, rows, width, title=title, styles=styles)
     carried = ("shortfall: what is left unpaid in the year, debts carried from earlier years included (a "

@@ -257,7 +257,7 @@ def test_an_output_file_suffix_names_the_format(tmp_path):
     assert json.loads(info.read_text(encoding="utf-8"))["institutions"] == 3
     ranked = tmp_path / "rank.csv"
     invoke("rank", "chain", "--no-progress", "-o", str(ranked))
-    assert ranked.read_text(encoding="utf-8").startswith("name,rank,type,")
+    assert ranked.read_text(encoding="utf-8").startswith("id,name,rank,type,")
     bad = invoke("run", "chain", "-f", "table", "-o", str(tmp_path / "t.csv"), ok=False)
     assert bad.exit_code == 2 and "names a CSV file but --format is table" in bad.stderr
     assert not (tmp_path / "t.csv").exists()

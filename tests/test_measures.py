@@ -375,7 +375,8 @@ def test_rank_cli_formats():
     assert records[0]["additional_defaults"] == 4
     assert {"name", "system_loss", "additional_defaults", "vulnerability", "contagion_multiplier"} <= set(records[0])
     csv = _invoke("rank", "core-periphery", "-f", "csv", "--top", "2").stdout.splitlines()
-    assert csv[0].startswith("name,rank,type") and len(csv) == 3
+    assert csv[0].startswith("id,name,rank,type") and len(csv) == 3 and csv[1].startswith("C,Core,1,")
+    assert records[0]["id"] == "C"            # the id first, as run's records (rank had the name only)
     table = _invoke("rank", "core-periphery", "--sort", "vulnerability").stdout
     assert "systemic importance" in table and "Periphery 1" in table
     assert "baseline: the network as it is" in _invoke("rank", "chain").stderr

@@ -182,10 +182,11 @@ def _rank_output(frame, st, sort_by: str, top: int | None, fmt: str, output: str
         frame = frame.sort_values(sort_by, ascending=False, kind="stable")
         frame["rank"] = range(1, len(frame) + 1)
     shown = frame.head(top) if top else frame
-    if fmt == "json":
-        return to_json(shown.reset_index().to_dict(orient="records"))
-    if fmt == "csv":
-        return csv_text(shown.reset_index())
+    if fmt in ("json", "csv"):      # each record with its id first, as run's (the name beside it)
+        ids = dict(zip(st.base.names, st.base.ids))
+        records = shown.reset_index()
+        records.insert(0, "id", [ids[n] for n in records["name"]])
+        return to_json(records.to_dict(orient="records")) if fmt == "json" else csv_text(records)
     return _rank_table(frame.head(top or 25), len(frame), network_label(st.base), [s.name for s in st.scenarios],
                        st.method, sort_by, output)
 

@@ -22,7 +22,7 @@ from .errors import ContagionError, did_you_mean, shown
 if TYPE_CHECKING:  # listing datasets must not load the network's numpy/pandas/scipy
     from .network import FinancialNetwork
 
-__all__ = ["dataset_units", "list_datasets", "load_dataset", "dataset_path", "dataset_description", "DEFAULT_DATASET",
+__all__ = ["described", "dataset_units", "list_datasets", "load_dataset", "dataset_path", "dataset_description", "DEFAULT_DATASET",
            "default_dataset", "graphs_root", "dataset_config", "default_scenario", "scenarios_path", "read_dataset_toml",
            "read_readme"]
 
@@ -109,16 +109,23 @@ def dataset_config(name: str) -> dict:
     return read_dataset_toml(path)
 
 
+def described(meta, keys: tuple[str, ...], key: str):
+    """What a network's metadata says under the first of ``keys`` that holds a value, else what its built-in
+    dataset's ``dataset.toml`` says under ``key`` (``None`` when neither does, or the dataset is unknown)."""
+    meta = meta or {}
+    value = next((meta[k] for k in keys if meta.get(k)), None)
+    if not value and meta.get("dataset"):
+        try:
+            value = dataset_config(str(meta["dataset"])).get(key)
+        except ContagionError:
+            value = None
+    return value
+
+
 def dataset_units(meta) -> str:
     """Units of a network's amounts: its metadata ``units``/``unit``, else its built-in dataset's
     ``dataset.toml`` ``units`` ("" when nothing says)."""
-    meta = meta or {}
-    units = meta.get("units") or meta.get("unit")
-    if not units and meta.get("dataset"):
-        try:
-            units = dataset_config(str(meta["dataset"])).get("units")
-        except ContagionError:
-            units = None
+    units = described(meta, ("units", "unit"), "units")
     return str(units) if units else ""
 
 

@@ -12,7 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from ..datasets import dataset_units
+from ..datasets import dataset_units, described
 from ..errors import ContagionError
 
 __all__ = ["NetworkView", "ViewPage", "iframe_html", "vis_network_asset", "script_json", "view_csp_hashes",
@@ -225,14 +225,6 @@ def dataset_year(meta: Mapping[str, Any]) -> str:
     >>> dataset_year({"dataset": "ai-infrastructure"}), dataset_year({"horizon": "2026:2030"}), dataset_year({})
     ('2027', '', '')
     """
-    meta = meta or {}
-    year = meta.get("horizon") or meta.get("year")
-    if not year and meta.get("dataset"):
-        try:
-            from ..datasets import dataset_config
-
-            year = dataset_config(str(meta["dataset"])).get("horizon")
-        except ContagionError:
-            year = None
+    year = described(meta, ("horizon", "year"), "horizon")
     text = str(year).strip() if year is not None else ""
     return text if re.fullmatch(r"\d{4}", text) else ""

@@ -61,14 +61,13 @@ class PathRules:
         net = base.replace(**kw) if kw else base
         return net, (apply_in_year(net, self.shocks, year, self.labels or None) if self.shocks else net)
 
-
     def every_year_amounts(self, base: Any, year: int, amounts: np.ndarray) -> np.ndarray:
         """``amounts`` on the rows of ``base`` after the shocks that apply in every year (no ``year`` or
         ``years``): those change an obligation itself, where a dated shock changes one year's payment."""
         from ..shocks import apply_in_year
 
         labels = self.labels or tuple(f"shocks[{k}]" for k in range(len(self.shocks)))
-        picked = [(s, label) for s, label in zip(self.shocks, labels) if s.year is None and s.years is None]
+        picked = [(s, label) for s, label in zip(self.shocks, labels) if not s.dated]
         if not picked:
             return amounts
         net = apply_in_year(base.replace(edge_amounts=amounts), [s for s, _ in picked], year,

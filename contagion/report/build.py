@@ -118,7 +118,6 @@ def build_report(
     """
     from ..measures import loss_summary, losses_by_creditor_type
     from ..pipeline import stress
-    from ..shocks import PATH_KINDS
 
     as_given = ("No scenario", "The network as given, without shocks.")
     default_applied = False
@@ -139,8 +138,7 @@ def build_report(
         if shocked.n != network.n or tuple(shocked.names) != tuple(network.names):
             raise ContagionError(f"scenario {name!r}: the shocked network has other institutions than the base")
         shocks = tuple(describe_shock(shock, network) for scen in st.scenarios for shock in scen.shocks)
-        skipped = sum(1 for scen in st.scenarios for shock in scen.shocks
-                      if shock.year is not None or shock.years is not None or shock.kind in PATH_KINDS)
+        skipped = sum(shock.path_only for scen in st.scenarios for shock in scen.shocks)
         path = None
         if horizon is not None:
             from ..paths import clear_path

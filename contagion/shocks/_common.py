@@ -24,3 +24,7 @@ def _plain(v: Any) -> Any:
     if isinstance(v, (list, tuple)):
         return [_plain(x) for x in v]
     return v
+
+
+#: shock kinds that are rules of a multi-year path, not changes to one network
+PATH_KINDS = ("freeze", "collateral")

@@ -6,6 +6,7 @@ import warnings
 from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 from ..errors import InvalidNetworkError, ScenarioError
+from ._common import PATH_KINDS
 from .kinds import SHOCK_KINDS
 from .model import Scenario, Shock
 from .targets import _ShockProblem
@@ -14,8 +15,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..network import FinancialNetwork
 
 
-#: shock kinds that are rules of a multi-year path, not changes to one network
-PATH_KINDS = ("freeze", "collateral")
 
 
 class PathOnlyWarning(UserWarning):
@@ -47,7 +46,7 @@ def apply_in_year(network: "FinancialNetwork", shocks: Sequence[Shock], year: in
 
     labels = list(labels) if labels is not None else [f"shocks[{k}]" for k in range(len(shocks))]
     active = [(label, replace(s, year=None, years=None)) for label, s in zip(labels, shocks)
-              if s.kind not in PATH_KINDS and (s.year is None and s.years is None or s.year == year
+              if s.kind not in PATH_KINDS and (not s.dated or s.year == year
                                                or (s.years is not None and year in s.years))]
     try:
         return _apply_labelled(network, active) if active else network
@@ -112,14 +111,13 @@ def apply(network: "FinancialNetwork", scenario: "Scenario | Shock | Sequence[Sc
     [0.0, 10.0, 0.0]
     """
     shocks = list(_shocks_of(scenario))
-    dated = [label for label, s in shocks if s.year is not None or s.years is not None or s.kind in PATH_KINDS]
+    dated = [label for label, s in shocks if s.path_only]
     if dated:
         warnings.warn(PathOnlyWarning(f"{len(dated)} shock{'s' if len(dated) > 1 else ''} ({dated[0]}"
                       f"{', ...' if len(dated) > 1 else ''}) with a year, or a freeze/collateral rule, apply only "
                       f"on a multi-year path (contagion.clear_path, run --horizon); a one-year clearing skips them",
                       dated), stacklevel=2)
-    out = _apply_labelled(network, [(label, shock) for label, shock in shocks if shock.year is None
-                                    and shock.years is None and shock.kind not in PATH_KINDS])
+    out = _apply_labelled(network, [(label, shock) for label, shock in shocks if not shock.path_only])
     names = [s.name for s in (scenario if isinstance(scenario, (list, tuple)) else [scenario])
              if isinstance(s, Scenario)]
     if names:

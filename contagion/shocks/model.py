@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from ..errors import ScenarioError, shown
-from ._common import SCENARIO_SUFFIXES, SHOCK_KEYS, _plain
+from ._common import PATH_KINDS, SCENARIO_SUFFIXES, SHOCK_KEYS, _plain
 from .validate import _raise, _validate_scenario, _validate_shock
 
 
@@ -84,6 +84,18 @@ class Shock:
             if v is not None:
                 out[key] = _plain(v)
         return out
+
+    @property
+    def dated(self) -> bool:
+        """Whether the shock applies in some years only (``year`` or ``years``): one year's payment on a path,
+        where an undated one changes the network (or an obligation) every year."""
+        return self.year is not None or self.years is not None
+
+    @property
+    def path_only(self) -> bool:
+        """Whether only a multi-year path applies it: dated, or a path rule (``freeze``, ``collateral``); a
+        one-year clearing skips it."""
+        return self.dated or self.kind in PATH_KINDS
 
     @property
     def selector(self) -> dict[str, Any]:

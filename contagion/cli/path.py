@@ -7,9 +7,8 @@ from typing import Any, Callable
 
 import click
 
-from ..datasets import dataset_units
 from .options import render, to_json
-from .text import guarantee_summary, network_line, note, scenario_line
+from .text import guarantee_summary, network_line, network_record, note, scenario_line
 
 __all__ = ["horizon_option", "parse_horizon", "render_path", "announce_path", "PATH_COLUMNS"]
 
@@ -144,8 +143,7 @@ def path_json(path: Any, label: str) -> str:
                "shortfall": float(left[i]), "cash": float(path.cash[-1, i])}
               for i, (name, dy) in enumerate(zip(path.names, path.default_year))]
     return to_json({
-        "network": {"name": label, "institutions": path.network.n, "obligations": path.network.n_edges,
-                    "units": dataset_units(path.network.metadata) or None},
+        "network": network_record(path.network, label),
         "method": path.method,
         "params": dict(path.params),
         "scenarios": [s.to_dict() for s in path.scenarios],

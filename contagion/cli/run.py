@@ -10,10 +10,10 @@ import math
 
 import click
 
-from ..datasets import dataset_units
 from ..pipeline import stress
 from .methods import method_options, params_text
-from .text import INSTITUTION_COLUMNS, fmt_amount, guarantee_summary, network_label, network_line, note, scenario_line
+from .text import INSTITUTION_COLUMNS, fmt_amount, guarantee_summary, network_label, network_line, network_record, \
+    note, scenario_line
 from .path import announce_path, horizon_option, render_path
 from .options import EncodedText, csv_output, emit, format_option, handle_errors, load_network, network_argument, output_option, \
     render, scenario_option, to_json, use_color
@@ -168,8 +168,7 @@ def render_run(st, fmt: str, color: bool, *, top: int | None = None, defaulted_o
              "everyone else pays it in full, a forced default's recovery cap included")
     if fmt == "json":
         return to_json({
-            "network": {"name": label, "institutions": st.base.n, "obligations": st.base.n_edges,
-                        "units": dataset_units(st.base.metadata) or None},
+            "network": network_record(st.base, label),
             "method": st.method,
             "params": dict(res.params),
             "scenarios": [s.to_dict() for s in st.scenarios],

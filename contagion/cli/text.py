@@ -29,6 +29,14 @@ def fmt_amount(x: Any) -> str:
     return f"{x:,.2f}"
 
 
+def network_record(net, label: str) -> dict:
+    """The ``network`` object of a command's JSON: name, size and the amounts' units (null when unknown)."""
+    from ..datasets import dataset_units
+
+    return {"name": label, "institutions": net.n, "obligations": net.n_edges,
+            "units": dataset_units(net.metadata) or None}
+
+
 def network_line(net, label: str | None = None) -> str:
     """``network: <label> (<n> institutions, <m> obligations)``, with the amounts' units when the data says them."""
     from ..datasets import dataset_units

@@ -309,9 +309,9 @@ def frame_from_records(records: Sequence[Mapping[str, Any]], columns: Sequence[s
     return tidy_missing(df)
 
 
-def _big_ints(s: pd.Series) -> bool:
-    """Whether an object column holds a whole number (Python ``int``) that float64 does not hold exactly."""
-    return any(type(v) is int and int(float(v)) != v for v in s.tolist())
+def big_ints(values: Iterable[Any]) -> bool:
+    """Whether ``values`` hold a whole number (Python ``int``) that float64 does not hold exactly."""
+    return any(type(v) is int and int(float(v)) != v for v in values)
 
 
 def tidy_missing(df: pd.DataFrame) -> pd.DataFrame:
@@ -333,7 +333,7 @@ def tidy_missing(df: pd.DataFrame) -> pd.DataFrame:
             typed, changed = s.infer_objects(), True
             # whole numbers a float column would not hold exactly (16+ digit account numbers beside a blank)
             # stay the integers they are
-            s = s.where(s.notna(), None) if typed.dtype == object or (typed.dtype.kind == "f" and _big_ints(s)) \
+            s = s.where(s.notna(), None) if typed.dtype == object or (typed.dtype.kind == "f" and big_ints(s.tolist())) \
                 else typed
         cols.append(s)
     if not changed:  # the common case of a typed file: the frame as it is (a copy of ten million rows saved)

@@ -61,8 +61,8 @@ from ..network import EDGE_COLUMNS, NODE_COLUMNS, PLACEHOLDER, FinancialNetwork
 from . import prefetch
 from ._malloc import release_arrow_memory
 from .atomic import write_files_atomic
-from ._tables import MEANINGFUL_EDGE_COLUMNS, MEANINGFUL_NODE_COLUMNS, is_node_column, near_miss_message, near_misses, \
-    rename_columns, split_columns, warm_up_for
+from ._tables import MEANINGFUL_EDGE_COLUMNS, MEANINGFUL_NODE_COLUMNS, big_ints, is_node_column, near_miss_message, \
+    near_misses, rename_columns, split_columns, warm_up_for
 
 __all__ = ["FORMATS", "NetworkFormat", "read_network", "write_network", "read_csv_dir", "write_csv_dir",
            "detect_format", "write_files_atomic"]
@@ -277,7 +277,7 @@ def _inexact_integers(values: pd.Series, all_present: bool) -> bool:
         return False
     if all_present and whole.all() and all(-2 ** 63 <= v < 2 ** 63 for v in long):
         return False                                   # an int64 column holds them
-    return any(int(float(v)) != v for v in long)
+    return big_ints(long)
 
 
 def _read_csv_arrow(path: Path, columns: Mapping[str, str] | None = None) -> pd.DataFrame | None:
@@ -674,10 +674,11 @@ def _warn_unread_money(net: FinancialNetwork, path: Path) -> None:
         if unread:
             import warnings
 
-            shown_cols = ", ".join(repr(c) for c in unread)
-            warnings.warn(f"{path}: every institution's {ours} is 0, and the node column{'s' if len(unread) > 1 else ''} "
-                          f"{shown_cols} {'are' if len(unread) > 1 else 'is'} not read; if it holds them, name it "
-                          f"{ours} (or map it: --columns {ours}={unread[0]})", UnreadColumnWarning, stacklevel=3)
+            many = len(unread) > 1
+            warnings.warn(f"{path}: every institution's {ours} is 0, and the node column{'s' if many else ''} "
+                          f"{', '.join(repr(c) for c in unread)} {'are' if many else 'is'} not read; if it holds "
+                          f"them, name it {ours} (or map it: --columns {ours}={unread[0]})", UnreadColumnWarning,
+                          stacklevel=3)
 
 
 def write_network(net: FinancialNetwork, path: str | os.PathLike, format: str | None = None) -> Path:

@@ -119,7 +119,8 @@ COLLATERAL_COLUMNS = ("id", "value", "year", "economic_life", "asset")
 CASHFLOW_COLUMNS = ("id", "year", "external_assets", "external_liabilities")
 
 
-def _read(path: Path, required: tuple[str, ...], known: tuple[str, ...]) -> tuple[pd.DataFrame, list[Problem], set[int]]:
+def _read(path: Path, required: tuple[str, ...],
+          known: tuple[str, ...]) -> tuple[pd.DataFrame, list[Problem], set[int]]:
     """``(table, problems, rows)`` of ``path``, read by the network's CSV reader
     (:func:`contagion.io.formats._read_csv_table`): rows as in the file (header = row 1); an empty row, a
     duplicate column or a row with more or fewer cells than the header is a problem naming the file and row
@@ -140,10 +141,11 @@ def _read(path: Path, required: tuple[str, ...], known: tuple[str, ...]) -> tupl
     except OSError as exc:
         raise InvalidNetworkError([Problem(f"cannot read the file ({exc.strerror or exc})", str(path))]) from None
     if df is not None:
-        problems += [Problem(near_miss_message(meant, col), str(path), 1, str(col), col)
-                     for col, meant in near_misses(df.columns, known)]
+        misses = near_misses(df.columns, known)
+        problems += [Problem(near_miss_message(meant, col), str(path), 1, str(col), col) for col, meant in misses]
+        meant = {m for _, m in misses}          # (a required column misspelt is reported once, as a near miss)
         problems += [Problem(f"missing column {c}", str(path), 1, c) for c in required
-                     if c not in df.columns and not any(meant == c for _, meant in near_misses(df.columns, known))]
+                     if c not in df.columns and c not in meant]
     if df is None or any(p.row in (1, None) for p in problems):
         raise InvalidNetworkError(problems)
     return df, problems, bad

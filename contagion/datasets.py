@@ -22,9 +22,9 @@ from .errors import ContagionError, did_you_mean, shown
 if TYPE_CHECKING:  # listing datasets must not load the network's numpy/pandas/scipy
     from .network import FinancialNetwork
 
-__all__ = ["described", "dataset_units", "list_datasets", "load_dataset", "dataset_path", "dataset_description", "DEFAULT_DATASET",
-           "default_dataset", "graphs_root", "dataset_config", "default_scenario", "scenarios_path", "read_dataset_toml",
-           "read_readme"]
+__all__ = ["described", "dataset_units", "list_datasets", "load_dataset", "dataset_path", "dataset_description",
+           "DEFAULT_DATASET", "default_dataset", "graphs_root", "dataset_config", "default_scenario", "scenarios_path",
+           "read_dataset_toml", "read_readme"]
 
 #: The dataset used when no network is named (falls back to a toy until it is shipped).
 DEFAULT_DATASET = "ai-infrastructure"

@@ -400,9 +400,9 @@ def _regimes(w: _Waterfall, assets: np.ndarray, tie: np.ndarray) -> np.ndarray:
     first group plus the number of its groups whose end (what it owes up to and including that group) its
     assets reach, at most its last group; within :data:`BOUNDARY_RTOL` of an end counts as reaching it (a loop
     without outside money whose greatest state pays exactly its secured claims is solved an ulp below that
-    end, and read in the group before it its regimes never settled). (A debtor's ends never decrease: each group's end is the next one's
-    start, computed by the same sum; so this is ``searchsorted(ends, assets, side="right")``, for all debtors
-    at once.)"""
+    end, and read in the group before it its regimes never settled). (A debtor's ends never decrease: each
+    group's end is the next one's start, computed by the same sum; so this is ``searchsorted(ends, assets,
+    side="right")``, for all debtors at once.)"""
     reg = np.full(assets.size, -1, dtype=np.int64)
     short = assets < w.pbar - tie
     if short.any():

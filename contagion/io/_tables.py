@@ -333,8 +333,8 @@ def tidy_missing(df: pd.DataFrame) -> pd.DataFrame:
             typed, changed = s.infer_objects(), True
             # whole numbers a float column would not hold exactly (16+ digit account numbers beside a blank)
             # stay the integers they are
-            s = s.where(s.notna(), None) if typed.dtype == object or (typed.dtype.kind == "f" and big_ints(s.tolist())) \
-                else typed
+            exact = typed.dtype != object and not (typed.dtype.kind == "f" and big_ints(s.tolist()))
+            s = typed if exact else s.where(s.notna(), None)
         cols.append(s)
     if not changed:  # the common case of a typed file: the frame as it is (a copy of ten million rows saved)
         return df

@@ -306,8 +306,8 @@ def _timeline_figures(report: "Report") -> dict[str, tuple[str, Any]]:
                      fontweight="bold", color="#0f2a44")
         handles = [Patch(color=tcol[t]) for t in types] + [Patch(facecolor="white", edgecolor="#52606d",
                                                                  hatch="////")]
-        fig.legend(handles, [_short(humanize(t), 24) for t in types] + ["hatched: rolled over"], loc="outside lower center",
-                   ncols=min(len(types) + 1, 4))
+        fig.legend(handles, [_short(humanize(t), 24) for t in types] + ["hatched: rolled over"],
+                   loc="outside lower center", ncols=min(len(types) + 1, 4))
         out["maturity-wall"] = ("Principal falling due in each year of the path by type of borrower: called "
                                 "(repaid, or owed by a borrower that cannot pay; solid) and rolled over by the "
                                 "lender (hatched). Principal accelerated by a default is not included.", fig)
